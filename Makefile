@@ -1,0 +1,55 @@
+# The two commands of the README:
+#   make book   build the website into _build/html, executing every page in fast mode
+#   make test   run the whole test suite (what .ci/run runs)
+# Both create .venv on first use and install requirements.txt and the library into it.
+
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+
+# Notebooks may run side by side on one GPU: never let JAX grab most of its memory.
+export XLA_PYTHON_CLIENT_PREALLOCATE := false
+# Progress bars are for readers running notebooks, not for build logs.
+export DLTHEORY_PROGRESS ?= 0
+export PYDEVD_DISABLE_FILE_VALIDATION := 1
+
+.PHONY: all venv book book-fresh test test-fast sync lint clean help
+
+all: book
+
+help:
+	@echo "make book        build the book into _build/html (fast mode; DLTHEORY_MODE=full for paper scale)"
+	@echo "make test        run the whole test suite (library, notebooks, book build)"
+	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
+	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
+	@echo "make clean       remove _build (keeps .venv)"
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt -e ".[test]"
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+# The website. Widgets draw their static figures (DLTHEORY_STATIC=1); warnings are errors.
+book: $(STAMP)
+	DLTHEORY_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+# Same, ignoring the execution cache.
+book-fresh: $(STAMP)
+	rm -rf _build
+	$(MAKE) book
+
+test: $(STAMP)
+	$(BIN)/python -m pytest
+
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -m "not book and not notebooks"
+
+sync: $(STAMP)
+	$(BIN)/python -m dltheory.notebooks sync
+
+clean:
+	rm -rf _build

@@ -1,0 +1,236 @@
+"""Tools for the book's notebook pages: pairing, execution, student versions.
+
+``python -m dltheory.notebooks sync [PAGE.md ...]``
+    Write the paired ``.ipynb`` of every notebook page (or the given ones), with no outputs.
+``python -m dltheory.notebooks check``
+    Exit non-zero if any paired ``.ipynb`` is missing, out of sync with its ``.md`` or has outputs.
+``python -m dltheory.notebooks run PAGE.md``
+    Execute one page as the book build would and report its time.
+``python -m dltheory.notebooks student EXERCISES.md OUT.ipynb``
+    Write the student version of an exercise page: solution blocks removed.
+
+A *notebook page* is a ``.md`` file whose front matter declares a jupytext ``kernelspec``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "repo_root",
+    "notebook_pages",
+    "is_notebook_page",
+    "read_page",
+    "paired_notebook",
+    "sync",
+    "out_of_sync",
+    "strip_solutions",
+    "run_page",
+]
+
+_SKIP_DIRS = {"_build", ".venv", "node_modules", ".git", ".ipynb_checkpoints", "course"}
+_CONTENT_DIRS = ("book", "chapters", "exercises")
+
+
+def repo_root(start: Path | None = None) -> Path:
+    """The book's root: the nearest folder upwards from ``start`` (default: cwd) holding ``_toc.yml``."""
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / "_toc.yml").is_file():
+            return folder
+    raise ValueError(f"no _toc.yml found in {here} or above: run this inside the book's repository")
+
+
+def is_notebook_page(path: Path) -> bool:
+    """Whether ``path`` is a MyST Markdown notebook (front matter with a kernelspec)."""
+    if path.suffix != ".md" or not path.is_file():
+        return False
+    head = path.read_text(encoding="utf-8")[:2000]
+    if not head.startswith("---"):
+        return False
+    end = head.find("\n---", 3)
+    return end > 0 and "kernelspec:" in head[:end]
+
+
+def notebook_pages(root: Path | None = None) -> list[Path]:
+    """Every notebook page of the book, sorted."""
+    root = root or repo_root()
+    pages = []
+    for folder in _CONTENT_DIRS:
+        for path in sorted((root / folder).rglob("*.md")):
+            if not _SKIP_DIRS.intersection(path.relative_to(root).parts) and is_notebook_page(path):
+                pages.append(path)
+    return pages
+
+
+def paired_notebook(page: Path) -> Path:
+    return page.with_suffix(".ipynb")
+
+
+def read_page(page: Path) -> Any:
+    """The page as a notebook (nbformat node), via jupytext."""
+    import jupytext
+
+    return jupytext.read(page, fmt="md:myst")
+
+
+def _clean(nb: Any) -> Any:
+    nb = copy.deepcopy(nb)
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            cell.outputs = []
+            cell.execution_count = None
+        cell.get("metadata", {}).pop("execution", None)
+    return nb
+
+
+def _notebook_text(page: Path) -> str:
+    import jupytext
+    import nbformat
+
+    nb = _clean(read_page(page))
+    nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
+    nb.metadata["colab"] = {"provenance": []}
+    text = nbformat.writes(nb, version=4)
+    jupytext  # noqa: B018 - imported for read_page's side of the pairing
+    return text if text.endswith("\n") else text + "\n"
+
+
+def sync(pages: list[Path] | None = None) -> list[Path]:
+    """Write the paired ``.ipynb`` of each page (no outputs); return those that changed."""
+    changed = []
+    for page in pages or notebook_pages():
+        target = paired_notebook(page)
+        text = _notebook_text(page)
+        if not target.exists() or target.read_text(encoding="utf-8") != text:
+            target.write_text(text, encoding="utf-8")
+            changed.append(target)
+    return changed
+
+
+def out_of_sync(pages: list[Path] | None = None) -> list[str]:
+    """Problems with the paired notebooks: missing, different from the page, or holding outputs."""
+    problems = []
+    for page in pages or notebook_pages():
+        target = paired_notebook(page)
+        if not target.exists():
+            problems.append(f"{target}: missing (run make sync)")
+            continue
+        stored = json.loads(target.read_text(encoding="utf-8"))
+        if any(c.get("outputs") for c in stored.get("cells", [])):
+            problems.append(f"{target}: has outputs (run make sync)")
+        if target.read_text(encoding="utf-8") != _notebook_text(page):
+            problems.append(f"{target}: out of sync with {page.name} (run make sync)")
+    return problems
+
+
+_GATE_START = re.compile(r"^\s*(`{3,}|:{3,})\{solution-start\}")
+_GATE_END = re.compile(r"^\s*(`{3,}|:{3,})\{solution-end\}")
+
+
+def strip_solutions(nb: Any) -> Any:
+    """The student version of an exercise notebook: every gated solution block removed.
+
+    A gated block runs from the markdown cell that opens ``{solution-start}`` to the one that
+    closes ``{solution-end}``; the markdown before the start and after the end is kept.
+    """
+    nb = _clean(nb)
+    cells = []
+    inside = False
+    for cell in nb.cells:
+        if cell.cell_type != "markdown":
+            if not inside:
+                cells.append(cell)
+            continue
+        kept: list[str] = []
+        closing_fence = None
+        for line in cell.source.splitlines():
+            if closing_fence is not None:
+                stripped = line.strip()
+                closing_fence, was_fence = None, stripped and set(stripped) <= {"`", ":"}
+                if was_fence:
+                    continue  # the fence that closes the {solution-end} directive
+            if not inside and _GATE_START.match(line):
+                inside = True
+                continue
+            if inside:
+                if _GATE_END.match(line):
+                    inside = False
+                    closing_fence = line
+                continue
+            kept.append(line)
+        text = "\n".join(kept).strip()
+        if text:
+            cell.source = text
+            cells.append(cell)
+    if inside:
+        raise ValueError("a {solution-start} block is not closed by {solution-end}")
+    nb.cells = cells
+    return nb
+
+
+def run_page(page: Path, *, timeout: int = 900) -> tuple[float, list[dict[str, Any]]]:
+    """Execute ``page`` in a fresh kernel in its own folder.
+
+    Returns the wall time in seconds and the records of the claim verdicts the page printed.
+    """
+    from nbclient import NotebookClient
+
+    from dltheory.sphinxext import verdicts_in_html
+
+    nb = read_page(page)
+    t0 = time.perf_counter()
+    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}).execute()
+    elapsed = time.perf_counter() - t0
+    records = []
+    for cell in nb.cells:
+        for output in cell.get("outputs", []):
+            html_text = output.get("data", {}).get("text/html", "")
+            records.extend(verdicts_in_html(html_text if isinstance(html_text, str) else "".join(html_text)))
+    return elapsed, records
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dltheory.notebooks", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_sync = sub.add_parser("sync", help="write the paired .ipynb of the pages")
+    p_sync.add_argument("pages", nargs="*", type=Path)
+    sub.add_parser("check", help="fail if a paired .ipynb is missing, stale or has outputs")
+    p_run = sub.add_parser("run", help="execute pages and report their time")
+    p_run.add_argument("pages", nargs="+", type=Path)
+    p_student = sub.add_parser("student", help="write the student version of an exercise page")
+    p_student.add_argument("page", type=Path)
+    p_student.add_argument("out", type=Path)
+    args = parser.parse_args(argv)
+
+    if args.command == "sync":
+        for path in sync([p.resolve() for p in args.pages] or None):
+            print(f"wrote {path}")
+        return 0
+    if args.command == "check":
+        problems = out_of_sync()
+        print("\n".join(problems) if problems else "all paired notebooks are in sync")
+        return 1 if problems else 0
+    if args.command == "run":
+        for page in args.pages:
+            elapsed, records = run_page(page.resolve())
+            print(f"{page}: {elapsed:.1f} s")
+            for r in records:
+                print(f"  {'PASS' if r['passed'] else 'FAIL'} {r['id']}: {r['summary']} (required {r['criterion']})")
+        return 0
+    import nbformat
+
+    nbformat.write(strip_solutions(read_page(args.page)), args.out)
+    print(f"wrote {args.out}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,207 @@
+"""Run-time settings shared by every page: mode, seeds, device report and timing.
+
+Introduced in *How to read this book* (``book/how-to-read``). Two environment variables steer
+every experiment of the book:
+
+``DLTHEORY_MODE``
+    ``fast`` (the default) runs each page on a 2-core CPU in minutes; ``full`` runs the paper-scale
+    configuration of the same code, meant for a GPU.
+``DLTHEORY_SEED``
+    The base seed of every experiment (default 0). The book's claims must hold for other seeds too.
+
+Nothing here keeps global state: each function reads the environment when it is called.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import platform
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import jax
+import numpy as np
+
+MODES = ("fast", "full")
+DEFAULT_SEED = 0
+
+__all__ = [
+    "MODES",
+    "DEFAULT_SEED",
+    "mode",
+    "base_seed",
+    "key",
+    "seeds",
+    "banner",
+    "device_summary",
+    "block",
+    "timeit",
+    "Timing",
+    "ModeConfig",
+]
+
+
+def mode(value: str | None = None) -> str:
+    """Return the execution mode, ``"fast"`` or ``"full"``.
+
+    With ``value=None`` the mode comes from ``DLTHEORY_MODE`` (default ``"fast"``); an explicit
+    ``value`` is validated and returned. Anything else raises ``ValueError``.
+    """
+    raw = os.environ.get("DLTHEORY_MODE", "fast") if value is None else value
+    cleaned = str(raw).strip().lower()
+    if cleaned not in MODES:
+        where = "DLTHEORY_MODE" if value is None else "mode"
+        raise ValueError(f"{where} must be one of {MODES}, got {raw!r}")
+    return cleaned
+
+
+def base_seed() -> int:
+    """Return the base seed: ``DLTHEORY_SEED`` if set, else 0. Must be a non-negative integer."""
+    raw = os.environ.get("DLTHEORY_SEED")
+    if raw is None or raw.strip() == "":
+        return DEFAULT_SEED
+    try:
+        value = int(raw)
+    except ValueError:
+        raise ValueError(f"DLTHEORY_SEED must be a non-negative integer, got {raw!r}") from None
+    if value < 0 or value >= 2**31:
+        raise ValueError(f"DLTHEORY_SEED must be in [0, 2**31), got {value}")
+    return value
+
+
+def key(offset: int = 0) -> jax.Array:
+    """A JAX PRNG key for seed ``base_seed() + offset``.
+
+    Each experiment of a page uses its own ``offset`` so that experiments stay independent while
+    ``DLTHEORY_SEED`` still moves all of them.
+    """
+    if not isinstance(offset, (int, np.integer)) or isinstance(offset, bool) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    return jax.random.key(base_seed() + int(offset))
+
+
+def seeds(n: int, offset: int = 0) -> list[int]:
+    """``n`` consecutive integer seeds starting at ``base_seed() + offset``."""
+    if not isinstance(n, (int, np.integer)) or isinstance(n, bool) or n < 1:
+        raise ValueError(f"n must be a positive integer, got {n!r}")
+    if not isinstance(offset, (int, np.integer)) or isinstance(offset, bool) or offset < 0:
+        raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
+    start = base_seed() + int(offset)
+    return list(range(start, start + int(n)))
+
+
+def device_summary() -> str:
+    """The devices JAX sees, e.g. ``"cpu x1"`` or ``"gpu x1 (NVIDIA H100 80GB HBM3)"``."""
+    devices = jax.devices()
+    kinds: dict[str, int] = {}
+    for d in devices:
+        kinds[d.platform] = kinds.get(d.platform, 0) + 1
+    parts = [f"{k} x{n}" for k, n in kinds.items()]
+    names = sorted({getattr(d, "device_kind", "") for d in devices if d.platform != "cpu"})
+    if names:
+        parts.append("(" + ", ".join(n for n in names if n) + ")")
+    return " ".join(parts)
+
+
+def banner() -> str:
+    """One line naming the versions, devices, mode and seed; printed by the first cell of every page."""
+    import optax
+
+    line = (
+        f"dltheory {_version()} | python {platform.python_version()} | jax {jax.__version__} "
+        f"| optax {optax.__version__} | numpy {np.__version__} | devices: {device_summary()} "
+        f"| mode: {mode()} | seed: {base_seed()}"
+    )
+    print(line)
+    if mode() == "fast" and jax.default_backend() != "cpu":
+        print("A GPU is available: set DLTHEORY_MODE=full before importing dltheory for paper scale.")
+    return line
+
+
+def _version() -> str:
+    from dltheory import __version__
+
+    return __version__
+
+
+def block(tree: Any) -> Any:
+    """Wait until every JAX array in ``tree`` is computed, and return ``tree``."""
+    return jax.block_until_ready(tree)
+
+
+@dataclasses.dataclass(frozen=True)
+class Timing:
+    """Wall-clock times of repeated calls, in seconds."""
+
+    times: tuple[float, ...]
+
+    @property
+    def median(self) -> float:
+        return statistics.median(self.times)
+
+    @property
+    def spread(self) -> float:
+        """Half the range between the fastest and slowest repetition."""
+        return (max(self.times) - min(self.times)) / 2
+
+    def __str__(self) -> str:
+        return f"{self.median * 1e3:.3g} ms (median of {len(self.times)}, ±{self.spread * 1e3:.2g} ms)"
+
+
+def timeit(fn: Callable[..., Any], *args: Any, repeats: int = 5, warmup: int = 1, **kwargs: Any) -> Timing:
+    """Time ``fn(*args, **kwargs)``, blocking on JAX results so that asynchronous dispatch is counted.
+
+    ``warmup`` calls (compilation) are run first and not timed.
+    """
+    if not callable(fn):
+        raise ValueError(f"fn must be callable, got {type(fn).__name__}")
+    if not isinstance(repeats, int) or repeats < 1:
+        raise ValueError(f"repeats must be a positive integer, got {repeats!r}")
+    if not isinstance(warmup, int) or warmup < 0:
+        raise ValueError(f"warmup must be a non-negative integer, got {warmup!r}")
+    for _ in range(warmup):
+        block(fn(*args, **kwargs))
+    times = []
+    for _ in range(repeats):
+        t0 = time.perf_counter()
+        block(fn(*args, **kwargs))
+        times.append(time.perf_counter() - t0)
+    return Timing(tuple(times))
+
+
+C = TypeVar("C", bound="ModeConfig")
+
+
+class ModeConfig:
+    """Mixin for the frozen dataclass configs of the book's experiments.
+
+    A subclass defines the classmethods ``fast()`` and ``full()`` and may define ``validate()``,
+    which is called after construction and raises ``ValueError`` for bad fields.
+    ``Config.from_env()`` picks ``fast()`` or ``full()`` from ``DLTHEORY_MODE``.
+    """
+
+    def __post_init__(self) -> None:
+        self.validate()
+
+    def validate(self) -> None:  # overridden by subclasses
+        return None
+
+    @classmethod
+    def fast(cls: type[C]) -> C:
+        raise NotImplementedError(f"{cls.__name__} does not define fast()")
+
+    @classmethod
+    def full(cls: type[C]) -> C:
+        raise NotImplementedError(f"{cls.__name__} does not define full()")
+
+    @classmethod
+    def from_env(cls: type[C], mode_name: str | None = None) -> C:
+        """The fast or full configuration, as ``DLTHEORY_MODE`` (or ``mode_name``) says."""
+        return cls.full() if mode(mode_name) == "full" else cls.fast()
+
+    def replace(self: C, **changes: Any) -> C:
+        """A copy with some fields changed (validated again)."""
+        return dataclasses.replace(self, **changes)  # type: ignore[arg-type]

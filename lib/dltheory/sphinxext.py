@@ -1,0 +1,188 @@
+"""Sphinx extension that builds the claims ledger (``book/claims.md``) during the book build.
+
+How it works, in one pass of ``jupyter-book build``:
+
+1. While pages are read (and executed), every verdict printed by :func:`dltheory.claims.check`
+   lands in the page as HTML carrying its result in a ``data-claim`` attribute. On
+   ``doctree-read`` this extension collects those results per page (so it also sees results that
+   come from the execution cache).
+2. The ``{claims-ledger}`` directive writes, from the registry, one table per chapter with each
+   claim, its citation and the paper's value; cells that depend on the build's results hold
+   ``{claim-result}`` placeholders.
+3. On ``doctree-resolved`` (after all pages are read) the placeholders become our value, the
+   verdict and a link to the page that checked the claim.
+
+With ``dltheory_ledger_require_all = True`` a registered claim that no page checked is a warning
+(an error under ``-W``).
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import re
+from typing import Any
+
+from docutils import nodes
+from sphinx.application import Sphinx
+from sphinx.util import logging
+from sphinx.util.docutils import SphinxDirective
+
+from dltheory import claims as _claims
+
+logger = logging.getLogger(__name__)
+
+_DATA_RE = re.compile(r'class="' + _claims.HTML_CLASS + r'" data-claim="([^"]*)"')
+_FIELDS = ("ours", "verdict", "page")
+
+
+class claim_result(nodes.Inline, nodes.Element):
+    """Placeholder for a cell of the ledger filled in once every page has been read."""
+
+
+def _claim_result_role(name, rawtext, text, lineno, inliner, options=None, content=None):  # noqa: ANN001, ANN201
+    parts = text.split()
+    if len(parts) != 2 or parts[1] not in _FIELDS:
+        msg = inliner.reporter.error(f"claim-result needs '<claim-id> <{'|'.join(_FIELDS)}>', got {text!r}")
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [claim_result(claim_id=parts[0], field=parts[1])], []
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+class LedgerDirective(SphinxDirective):
+    """``{claims-ledger}``: the table of every registered claim, grouped by chapter."""
+
+    has_content = False
+
+    def run(self) -> list[nodes.Node]:
+        env = self.env
+        if not hasattr(env, "dltheory_ledger_docs"):
+            env.dltheory_ledger_docs = set()
+        env.dltheory_ledger_docs.add(env.docname)
+        registry = _claims.registry()
+        titles = _claims.chapter_titles()
+        lines: list[str] = []
+        for chapter, title in titles.items():
+            rows = [c for c in registry.values() if c.chapter == chapter]
+            if not rows:
+                continue
+            lines += [f"**{title}**", "", "| Claim | Source | Paper | Ours | Verdict | Checked in |", "|---|---|---|---|---|---|"]
+            for c in rows:
+                cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
+                full = " *(holds at paper scale; full mode)*" if c.mode == "full" else ""
+                lines.append(
+                    f"| `{c.id}`<br>{_cell(c.statement)}{full} | {cite} | {_cell(c.paper)} "
+                    f"| {{claim-result}}`{c.id} ours` | {{claim-result}}`{c.id} verdict` "
+                    f"| {{claim-result}}`{c.id} page` |"
+                )
+            lines.append("")
+        container = nodes.container(classes=["dltheory-ledger"])
+        self.state.nested_parse(lines, self.content_offset, container)
+        return [container]
+
+
+def verdicts_in_html(text: str) -> list[dict[str, Any]]:
+    """The claim records carried by the verdicts in a piece of HTML (see :func:`dltheory.claims.check`)."""
+    return [json.loads(html.unescape(m.group(1))) for m in _DATA_RE.finditer(text)]
+
+
+def _collect(app: Sphinx, doctree: nodes.document) -> None:
+    env = app.env
+    if not hasattr(env, "dltheory_claims"):
+        env.dltheory_claims = {}
+    found = []
+    for node in doctree.findall(nodes.raw):
+        try:
+            found.extend(verdicts_in_html(node.astext()))
+        except json.JSONDecodeError:
+            logger.warning(f"unreadable claim verdict in {env.docname}", location=env.docname)
+    if found:
+        env.dltheory_claims[env.docname] = found
+    else:
+        env.dltheory_claims.pop(env.docname, None)
+
+
+def _purge(app: Sphinx, env: Any, docname: str) -> None:
+    getattr(env, "dltheory_claims", {}).pop(docname, None)
+    getattr(env, "dltheory_ledger_docs", set()).discard(docname)
+
+
+def _merge(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
+    if not hasattr(env, "dltheory_claims"):
+        env.dltheory_claims = {}
+    env.dltheory_claims.update(getattr(other, "dltheory_claims", {}))
+    if not hasattr(env, "dltheory_ledger_docs"):
+        env.dltheory_ledger_docs = set()
+    env.dltheory_ledger_docs |= getattr(other, "dltheory_ledger_docs", set())
+
+
+def _outdated(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
+    # the ledger depends on every page: rebuild it whenever any page is read again
+    if added or changed or removed:
+        return sorted(getattr(env, "dltheory_ledger_docs", set()))
+    return []
+
+
+def _results(env: Any) -> dict[str, tuple[str, dict[str, Any]]]:
+    """``{claim_id: (docname, latest record)}`` over every page read."""
+    out: dict[str, tuple[str, dict[str, Any]]] = {}
+    for docname in sorted(getattr(env, "dltheory_claims", {})):
+        for record in env.dltheory_claims[docname]:
+            out[record["id"]] = (docname, record)
+    return out
+
+
+def _check_consistency(app: Sphinx, env: Any) -> None:
+    results = _results(env)
+    registry = _claims.registry()
+    for cid in results:
+        if cid not in registry:
+            logger.warning(f"page {results[cid][0]} checked claim {cid!r}, which is not registered")
+    if app.config.dltheory_ledger_require_all:
+        for cid in registry:
+            if cid not in results:
+                logger.warning(f"registered claim {cid!r} is not checked by any page of the book")
+
+
+def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
+    results = _results(app.env)
+    for node in list(doctree.findall(claim_result)):
+        cid, field = node["claim_id"], node["field"]
+        found = results.get(cid)
+        if found is None:
+            node.replace_self(nodes.emphasis(text="not checked in this build"))
+            continue
+        page, rec = found
+        if field == "ours":
+            text = rec["summary"]
+            where = rec.get("provenance") or f"{rec['mode']} mode"
+            para = nodes.inline()
+            para += nodes.Text(text)
+            para += nodes.inline(text=f" ({where}; required {rec['criterion']})", classes=["dltheory-ledger-detail"])
+            node.replace_self(para)
+        elif field == "verdict":
+            ok = rec["passed"]
+            node.replace_self(nodes.strong(text="✔ reproduced" if ok else "✘ failed", classes=["dltheory-pass" if ok else "dltheory-fail"]))
+        else:
+            uri = app.builder.get_relative_uri(docname, page)
+            title = app.env.titles.get(page)
+            ref = nodes.reference("", "", internal=True, refuri=uri)
+            ref += nodes.Text(title.astext() if title is not None else page)
+            node.replace_self(ref)
+
+
+def setup(app: Sphinx) -> dict[str, Any]:
+    app.add_config_value("dltheory_ledger_require_all", False, "env")
+    app.add_node(claim_result)
+    app.add_role("claim-result", _claim_result_role)
+    app.add_directive("claims-ledger", LedgerDirective)
+    app.connect("doctree-read", _collect)
+    app.connect("env-purge-doc", _purge)
+    app.connect("env-merge-info", _merge)
+    app.connect("env-get-outdated", _outdated)
+    app.connect("env-check-consistency", _check_consistency)
+    app.connect("doctree-resolved", _resolve)
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}

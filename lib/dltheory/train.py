@@ -1,0 +1,303 @@
+"""The one training loop of the book.
+
+Introduced in *How to read this book* (``book/how-to-read``) and used by every chapter.
+
+``train`` runs many training runs at once (seeds × hyper-parameter settings) as one compiled
+program:
+
+* a single optimisation step is a pure function of the state;
+* ``jax.lax.scan`` runs ``eval_every`` steps inside one compiled call (a *chunk*), so Python is
+  only re-entered between chunks, where the progress bar moves and metrics are recorded;
+* ``jax.vmap`` maps the chunk over a flat axis of runs, one per (seed, hyper-parameter setting);
+* with more than one device the run axis is sharded across all of them, with no change to the code.
+
+Optimisers come from optax. Hyper-parameters that vary across runs (weight decay, learning rate,
+width masks, ...) are passed as arrays in ``hparams`` and reach ``init``, ``loss``, ``evaluate``
+and the optimiser factory as traced scalars, so one compilation serves the whole sweep.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+import os
+import sys
+import time
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any, NamedTuple
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import validate
+
+__all__ = ["train", "grid", "History", "TrainState"]
+
+Params = Any
+Batch = Any
+HParams = Mapping[str, jax.Array]
+
+
+class TrainState(NamedTuple):
+    """What one run carries from step to step."""
+
+    params: Params
+    opt_state: optax.OptState
+    key: jax.Array
+    step: jax.Array
+
+
+@dataclasses.dataclass(frozen=True)
+class History:
+    """Metrics of a batch of runs.
+
+    ``metrics[name]`` has shape ``(n_seeds, n_settings, n_evals, ...)``; ``steps`` holds the step of
+    each evaluation (``0, eval_every, 2·eval_every, ..., steps``). ``params`` holds the final
+    parameters with leading axes ``(n_seeds, n_settings)``.
+    """
+
+    steps: np.ndarray
+    metrics: dict[str, np.ndarray]
+    params: Params
+    seeds: tuple[int, ...]
+    hparams: dict[str, np.ndarray]
+    wall_time: float
+
+    def __getitem__(self, name: str) -> np.ndarray:
+        if name not in self.metrics:
+            raise ValueError(f"no metric {name!r}; recorded metrics are {sorted(self.metrics)}")
+        return self.metrics[name]
+
+    def final(self, name: str) -> np.ndarray:
+        """The last recorded value of metric ``name``, shape ``(n_seeds, n_settings, ...)``."""
+        return self[name][:, :, -1]
+
+    def first_step(self, name: str, threshold: float, *, above: bool = True) -> np.ndarray:
+        """Step at which metric ``name`` first reaches ``threshold`` (``inf`` where it never does).
+
+        With ``above=True`` "reaches" means ``>= threshold``, else ``<= threshold``.
+        Returns shape ``(n_seeds, n_settings)``.
+        """
+        values = self[name]
+        if values.ndim != 3:
+            raise ValueError(f"metric {name!r} is not a scalar per evaluation (shape {values.shape})")
+        hit = values >= threshold if above else values <= threshold
+        first = np.argmax(hit, axis=-1)
+        steps = self.steps[first].astype(float)
+        steps[~hit.any(axis=-1)] = np.inf
+        return steps
+
+
+def grid(**axes: Sequence[float]) -> dict[str, np.ndarray]:
+    """The Cartesian product of hyper-parameter values, flattened into equal-length arrays.
+
+    ``grid(wd=[0, 1], lr=[1e-3, 3e-3])`` gives four settings: ``{"wd": [0, 0, 1, 1],
+    "lr": [1e-3, 3e-3, 1e-3, 3e-3]}`` (the last axis varies fastest).
+    """
+    if not axes:
+        raise ValueError("grid needs at least one axis, e.g. grid(weight_decay=[0.0, 1.0])")
+    values = {}
+    for name, vals in axes.items():
+        arr = validate.array(name, vals, ndim=1)
+        values[name] = arr
+    combos = list(itertools.product(*values.values()))
+    return {name: np.array([c[i] for c in combos]) for i, name in enumerate(values)}
+
+
+def _check_hparams(hparams: Mapping[str, Any] | None) -> tuple[dict[str, np.ndarray], int]:
+    if hparams is None or len(hparams) == 0:
+        return {}, 1
+    if not isinstance(hparams, Mapping):
+        raise ValueError(f"hparams must be a mapping of name -> 1-D array, got {type(hparams).__name__}")
+    out = {}
+    length = None
+    for name, vals in hparams.items():
+        arr = validate.array(f"hparams[{name!r}]", vals, ndim=1)
+        if length is None:
+            length = arr.size
+        elif arr.size != length:
+            raise ValueError(f"all hparams must have the same length; {name!r} has {arr.size}, expected {length}")
+        out[name] = arr.astype(np.float32)
+    return out, int(length)
+
+
+def _progress_enabled(progress: bool | None) -> bool:
+    if progress is not None:
+        return bool(progress)
+    return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def train(
+    init: Callable[[jax.Array, HParams], Params],
+    loss: Callable[[Params, Batch, HParams], jax.Array],
+    optimizer: optax.GradientTransformation | Callable[[HParams], optax.GradientTransformation],
+    *,
+    steps: int,
+    eval_every: int,
+    seeds: Sequence[int],
+    data: Any = None,
+    batch: Callable[[jax.Array, Any], Batch] | None = None,
+    evaluate: Callable[[Params, HParams], Mapping[str, jax.Array]] | None = None,
+    hparams: Mapping[str, Any] | None = None,
+    progress: bool | None = None,
+    desc: str = "training",
+) -> History:
+    """Train ``len(seeds) × n_settings`` runs in one compiled program and return their :class:`History`.
+
+    Parameters
+    ----------
+    init
+        ``init(key, hp) -> params``: the initial parameters of one run.
+    loss
+        ``loss(params, batch, hp) -> scalar``: the training objective.
+    optimizer
+        An optax ``GradientTransformation``, or a factory ``hp -> GradientTransformation`` when the
+        optimiser's own hyper-parameters vary across runs.
+    steps, eval_every
+        Total optimisation steps, and how often metrics are recorded (``steps`` must be a multiple
+        of ``eval_every``). Metrics are also recorded before the first step.
+    seeds
+        Integer seeds, one run per seed and setting. Each run's key is ``jax.random.key(seed)``.
+    data
+        Data shared by all runs (the full training set, for instance); passed to ``batch``.
+    batch
+        ``batch(key, data) -> batch``: draws the batch of one step from that step's key. Without it
+        every step sees ``data`` itself (full-batch training).
+    evaluate
+        ``evaluate(params, hp) -> {name: value}``: metrics recorded every ``eval_every`` steps.
+        The mean training loss over the preceding chunk is always recorded as ``"train_loss"``.
+    hparams
+        ``{name: 1-D array}`` of equal lengths, one entry per setting (see :func:`grid`).
+    progress
+        Show a progress bar between chunks (default: on, unless ``DLTHEORY_PROGRESS=0``).
+    """
+    if not callable(init):
+        raise ValueError("init must be a function (key, hp) -> params")
+    if not callable(loss):
+        raise ValueError("loss must be a function (params, batch, hp) -> scalar")
+    if evaluate is not None and not callable(evaluate):
+        raise ValueError("evaluate must be a function (params, hp) -> dict of metrics, or None")
+    if batch is not None and not callable(batch):
+        raise ValueError("batch must be a function (key, data) -> batch, or None")
+    if batch is None and data is None:
+        raise ValueError("pass data (full-batch training) or a batch function (or both)")
+    steps = validate.integer("steps", steps, low=1)
+    eval_every = validate.integer("eval_every", eval_every, low=1)
+    if steps % eval_every:
+        raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
+    if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
+    seeds = tuple(validate.integer("seeds[i]", s, low=0) for s in seeds)
+    if len(set(seeds)) != len(seeds):
+        raise ValueError(f"seeds must be distinct, got {seeds}")
+    if isinstance(optimizer, optax.GradientTransformation):
+        fixed_opt = optimizer
+
+        def make_opt(hp: HParams) -> optax.GradientTransformation:
+            return fixed_opt
+
+    elif callable(optimizer):
+        make_opt = optimizer
+    else:
+        raise ValueError("optimizer must be an optax GradientTransformation or a function hp -> one")
+    hp_np, n_settings = _check_hparams(hparams)
+
+    n_seeds = len(seeds)
+    n_runs = n_seeds * n_settings
+    run_seeds = np.repeat(np.array(seeds, dtype=np.uint32), n_settings)
+    run_hp = {k: np.tile(v, n_seeds) for k, v in hp_np.items()}
+
+    # Shard the run axis over all devices; pad it to a multiple of the device count.
+    n_dev = jax.device_count()
+    n_pad = (-n_runs) % n_dev if n_dev > 1 else 0
+    if n_pad:
+        run_seeds = np.concatenate([run_seeds, np.repeat(run_seeds[-1:], n_pad)])
+        run_hp = {k: np.concatenate([v, np.repeat(v[-1:], n_pad)]) for k, v in run_hp.items()}
+    keys = jax.vmap(jax.random.key)(jnp.asarray(run_seeds))
+    hp_dev = {k: jnp.asarray(v) for k, v in run_hp.items()}
+    if n_dev > 1:
+        mesh = jax.sharding.Mesh(np.array(jax.devices()), ("runs",))
+        sharding = jax.sharding.NamedSharding(mesh, jax.sharding.PartitionSpec("runs"))
+        keys = jax.device_put(keys, sharding)
+        hp_dev = jax.device_put(hp_dev, sharding)
+
+    def init_run(key: jax.Array, hp: HParams) -> TrainState:
+        k_init, k_data = jax.random.split(key)
+        params = init(k_init, hp)
+        return TrainState(params, make_opt(hp).init(params), k_data, jnp.zeros((), jnp.int32))
+
+    def step_batch(state: TrainState, data: Any) -> Batch:
+        if batch is None:
+            return data
+        return batch(jax.random.fold_in(state.key, state.step), data)
+
+    def one_step(state: TrainState, hp: HParams, data: Any) -> tuple[TrainState, jax.Array]:
+        value, grads = jax.value_and_grad(loss)(state.params, step_batch(state, data), hp)
+        updates, opt_state = make_opt(hp).update(grads, state.opt_state, state.params)
+        params = optax.apply_updates(state.params, updates)
+        return TrainState(params, opt_state, state.key, state.step + 1), value
+
+    def measure(state: TrainState, hp: HParams, train_loss: jax.Array) -> dict[str, jax.Array]:
+        metrics = {"train_loss": train_loss}
+        if evaluate is not None:
+            extra = dict(evaluate(state.params, hp))
+            if "train_loss" in extra:
+                raise ValueError("evaluate must not return 'train_loss' (train records it itself)")
+            metrics.update(extra)
+        return metrics
+
+    def start(key: jax.Array, hp: HParams, data: Any) -> tuple[TrainState, dict[str, jax.Array]]:
+        state = init_run(key, hp)
+        return state, measure(state, hp, loss(state.params, step_batch(state, data), hp))
+
+    def chunk(state: TrainState, hp: HParams, data: Any) -> tuple[TrainState, dict[str, jax.Array]]:
+        state, losses = jax.lax.scan(lambda s, _: one_step(s, hp, data), state, None, length=eval_every)
+        return state, measure(state, hp, losses.mean())
+
+    start_all = jax.jit(jax.vmap(start, in_axes=(0, 0, None)))
+    chunk_all = jax.jit(jax.vmap(chunk, in_axes=(0, 0, None)), donate_argnums=0)
+
+    t0 = time.perf_counter()
+    state, first = start_all(keys, hp_dev, data)
+    records = [jax.device_get(first)]
+    n_chunks = steps // eval_every
+    bar = None
+    if _progress_enabled(progress):
+        from tqdm import tqdm
+
+        bar = tqdm(total=steps, desc=desc, unit="step", file=sys.stderr, mininterval=0.5, leave=False)
+    try:
+        for _ in range(n_chunks):
+            state, metrics = chunk_all(state, hp_dev, data)
+            host = jax.device_get(metrics)
+            records.append(host)
+            if bar is not None:
+                bar.update(eval_every)
+                bar.set_postfix(train_loss=f"{float(np.mean(host['train_loss'])):.4g}", refresh=False)
+    finally:
+        if bar is not None:
+            bar.close()
+    final_params = jax.device_get(state.params)
+    wall = time.perf_counter() - t0
+
+    def unflatten(x: np.ndarray) -> np.ndarray:
+        x = np.asarray(x)[:n_runs]
+        return x.reshape((n_seeds, n_settings) + x.shape[1:])
+
+    metrics = {
+        name: np.stack([unflatten(r[name]) for r in records], axis=2) for name in records[0]
+    }
+    for name, arr in metrics.items():
+        if np.issubdtype(arr.dtype, np.floating) and not np.all(np.isfinite(arr)):
+            bad = int(np.sum(~np.isfinite(arr)))
+            print(f"warning: metric {name!r} has {bad} non-finite value(s) (diverged run?)", file=sys.stderr)
+    return History(
+        steps=np.arange(n_chunks + 1) * eval_every,
+        metrics=metrics,
+        params=jax.tree_util.tree_map(unflatten, final_params),
+        seeds=seeds,
+        hparams=hp_np,
+        wall_time=wall,
+    )

@@ -1,0 +1,149 @@
+"""Argument checks shared by the whole library.
+
+Every public function of ``dltheory`` checks its arguments with these helpers, so that bad input
+raises a ``ValueError`` that names the argument and the accepted range, never a silent wrong answer
+or a deep traceback from inside JAX.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = [
+    "integer",
+    "real",
+    "probability",
+    "choice",
+    "array",
+    "prime",
+    "is_prime",
+]
+
+
+def integer(name: str, value: Any, *, low: int | None = None, high: int | None = None) -> int:
+    """``value`` as an ``int`` in ``[low, high]`` (either bound optional); booleans are refused."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise ValueError(f"{name} must be an integer{_range(low, high)}, got {value!r}")
+    value = int(value)
+    if (low is not None and value < low) or (high is not None and value > high):
+        raise ValueError(f"{name} must be an integer{_range(low, high)}, got {value}")
+    return value
+
+
+def real(
+    name: str,
+    value: Any,
+    *,
+    low: float | None = None,
+    high: float | None = None,
+    low_open: bool = False,
+    high_open: bool = False,
+) -> float:
+    """``value`` as a finite ``float`` in the given interval (open or closed at each end)."""
+    if isinstance(value, bool):
+        raise ValueError(f"{name} must be a real number, got {value!r}")
+    try:
+        as_float = float(value)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be a real number, got {value!r}") from None
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(value)}")
+    if not math.isfinite(as_float):
+        raise ValueError(f"{name} must be finite, got {as_float}")
+    bad_low = low is not None and (as_float <= low if low_open else as_float < low)
+    bad_high = high is not None and (as_float >= high if high_open else as_float > high)
+    if bad_low or bad_high:
+        lo = "(" if low_open else "["
+        hi = ")" if high_open else "]"
+        interval = f"{lo}{'-inf' if low is None else low}, {'inf' if high is None else high}{hi}"
+        raise ValueError(f"{name} must be in {interval}, got {as_float}")
+    return as_float
+
+
+def probability(name: str, value: Any, *, open_low: bool = False, open_high: bool = False) -> float:
+    """A real number in [0, 1] (optionally open at either end)."""
+    return real(name, value, low=0.0, high=1.0, low_open=open_low, high_open=open_high)
+
+
+def choice(name: str, value: Any, options: Sequence[Any]) -> Any:
+    """``value`` if it is one of ``options``."""
+    if value not in options:
+        raise ValueError(f"{name} must be one of {tuple(options)}, got {value!r}")
+    return value
+
+
+def array(
+    name: str,
+    value: Any,
+    *,
+    ndim: int | Sequence[int] | None = None,
+    shape: Sequence[int | None] | None = None,
+    finite: bool = True,
+    positive: bool = False,
+    nonnegative: bool = False,
+    min_size: int = 1,
+    dtype: Any = float,
+) -> np.ndarray:
+    """``value`` as a numpy array, checked for dimension, shape, size and values.
+
+    ``shape`` may hold ``None`` for free axes. The array is converted to ``dtype``; an input that
+    cannot be converted (strings, ragged lists) raises ``ValueError``.
+    """
+    try:
+        arr = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError):
+        raise ValueError(f"{name} must be an array of numbers, got {type(value).__name__}") from None
+    if ndim is not None:
+        allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
+        if arr.ndim not in allowed:
+            raise ValueError(f"{name} must have ndim in {allowed}, got shape {arr.shape}")
+    if shape is not None:
+        if arr.ndim != len(shape) or any(s is not None and s != a for s, a in zip(shape, arr.shape)):
+            want = "(" + ", ".join("*" if s is None else str(s) for s in shape) + ")"
+            raise ValueError(f"{name} must have shape {want}, got {arr.shape}")
+    if arr.size < min_size:
+        raise ValueError(f"{name} must have at least {min_size} element(s), got {arr.size}")
+    if np.issubdtype(arr.dtype, np.number) and arr.size:
+        if finite and not np.all(np.isfinite(arr)):
+            raise ValueError(f"{name} must contain only finite values (found NaN or inf)")
+        if positive and not np.all(arr > 0):
+            raise ValueError(f"{name} must be strictly positive (min is {np.min(arr)})")
+        if nonnegative and not np.all(arr >= 0):
+            raise ValueError(f"{name} must be non-negative (min is {np.min(arr)})")
+    return arr
+
+
+def is_prime(n: int) -> bool:
+    """Trial division; fine for the moduli of this book (p < 10**6)."""
+    if n < 2:
+        return False
+    if n % 2 == 0:
+        return n == 2
+    f = 3
+    while f * f <= n:
+        if n % f == 0:
+            return False
+        f += 2
+    return True
+
+
+def prime(name: str, value: Any, *, low: int = 2, high: int | None = None) -> int:
+    """``value`` as an ``int`` that is prime and in ``[low, high]``."""
+    n = integer(name, value, low=low, high=high)
+    if not is_prime(n):
+        raise ValueError(f"{name} must be a prime number, got {n}")
+    return n
+
+
+def _range(low: int | None, high: int | None) -> str:
+    if low is None and high is None:
+        return ""
+    if high is None:
+        return f" >= {low}"
+    if low is None:
+        return f" <= {high}"
+    return f" in [{low}, {high}]"
