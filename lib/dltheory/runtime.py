@@ -41,6 +41,7 @@ __all__ = [
     "timeit",
     "Timing",
     "ModeConfig",
+    "show_source",
 ]
 
 
@@ -125,6 +126,29 @@ def _version() -> str:
     from dltheory import __version__
 
     return __version__
+
+
+def show_source(fn: Callable[..., Any]) -> Any:
+    """Display the source code of a library function in the page (highlighted), and return it.
+
+    Pages use it where the code that runs is itself the lesson, e.g. the training loop of an experiment.
+    """
+    import inspect
+
+    if not callable(fn):
+        raise ValueError(f"fn must be a function, got {type(fn).__name__}")
+    source = inspect.getsource(fn)
+    try:
+        from IPython import get_ipython
+        from IPython.display import Code, display
+    except ImportError:  # pragma: no cover
+        print(source)
+        return source
+    if get_ipython() is None:
+        print(source)
+        return source
+    display(Code(source, language="python"))
+    return source
 
 
 def block(tree: Any) -> Any:

@@ -133,9 +133,15 @@ def function(
         raise WrongAnswer(f"{name} should be a function, got {type(fn).__name__}.")
     for args in cases:
         try:
-            got = np.asarray(fn(*args), dtype=float)
+            result = fn(*args)
         except Exception as err:  # noqa: BLE001 - report any failure of student code as a wrong answer
             raise WrongAnswer(f"{name}{_short(args)} raised {type(err).__name__}: {err}") from err
+        if result is None or result is Ellipsis:
+            raise NotAnswered(f"{name} returns {result!r}: write its body so that it returns the answer, then run the cell again.")
+        try:
+            got = np.asarray(result, dtype=float)
+        except (TypeError, ValueError):
+            raise WrongAnswer(f"{name}{_short(args)} returned {type(result).__name__}, not a number or an array of numbers.") from None
         want = np.asarray(reference(*args), dtype=float)
         if got.shape != want.shape or not np.allclose(got, want, rtol=rtol, atol=atol):
             message = f"{name}{_short(args)} returned {_short_value(got)}; expected {_short_value(want)}."
