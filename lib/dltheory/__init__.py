@@ -21,7 +21,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "notebooks", "sphinxext",
+_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "notebooks", "sphinxext", "warmup",
                "scaling", "overfitting", "grokking", "embeddings", "information")
 
 __all__ = ["__version__", *_SUBMODULES]

@@ -46,12 +46,12 @@ def real(
     """``value`` as a finite ``float`` in the given interval (open or closed at each end)."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a real number, got {value!r}")
+    if np.ndim(value) != 0:
+        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(value)}")
     try:
         as_float = float(value)
     except (TypeError, ValueError):
         raise ValueError(f"{name} must be a real number, got {value!r}") from None
-    if np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(value)}")
     if not math.isfinite(as_float):
         raise ValueError(f"{name} must be finite, got {as_float}")
     bad_low = low is not None and (as_float <= low if low_open else as_float < low)

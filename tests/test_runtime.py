@@ -1,0 +1,110 @@
+import dataclasses
+
+import jax
+import numpy as np
+import pytest
+
+from dltheory import runtime
+
+
+def test_mode_default_and_env(monkeypatch):
+    monkeypatch.delenv("DLTHEORY_MODE", raising=False)
+    assert runtime.mode() == "fast"
+    monkeypatch.setenv("DLTHEORY_MODE", " FULL ")
+    assert runtime.mode() == "full"
+    assert runtime.mode("fast") == "fast"
+
+
+@pytest.mark.parametrize("bad", ["slow", "", "gpu"])
+def test_mode_rejects_unknown(monkeypatch, bad):
+    monkeypatch.setenv("DLTHEORY_MODE", bad)
+    with pytest.raises(ValueError, match="DLTHEORY_MODE"):
+        runtime.mode()
+    with pytest.raises(ValueError, match="mode"):
+        runtime.mode(bad or "x")
+
+
+def test_seed_from_env(monkeypatch):
+    monkeypatch.delenv("DLTHEORY_SEED", raising=False)
+    assert runtime.base_seed() == 0
+    monkeypatch.setenv("DLTHEORY_SEED", "7")
+    assert runtime.base_seed() == 7
+    assert runtime.seeds(3) == [7, 8, 9]
+    assert runtime.seeds(2, offset=10) == [17, 18]
+    k1, k2 = runtime.key(1), runtime.key(1)
+    assert np.array_equal(jax.random.key_data(k1), jax.random.key_data(k2))
+    monkeypatch.setenv("DLTHEORY_SEED", "8")
+    assert not np.array_equal(jax.random.key_data(runtime.key(1)), jax.random.key_data(k1))
+
+
+@pytest.mark.parametrize("bad", ["-1", "abc", "1.5", str(2**31)])
+def test_seed_rejects_bad(monkeypatch, bad):
+    monkeypatch.setenv("DLTHEORY_SEED", bad)
+    with pytest.raises(ValueError, match="DLTHEORY_SEED"):
+        runtime.base_seed()
+
+
+@pytest.mark.parametrize("call", [lambda: runtime.seeds(0), lambda: runtime.seeds(2.0), lambda: runtime.seeds(1, offset=-1),
+                                  lambda: runtime.key(-1), lambda: runtime.key(True)])
+def test_bad_arguments(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_banner_names_mode_and_devices(capsys, monkeypatch):
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    line = runtime.banner()
+    out = capsys.readouterr().out
+    assert line in out
+    assert "mode: full" in line and "jax " in line and "devices: cpu" in line
+
+
+def test_timeit_blocks_and_validates():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return jax.numpy.sin(x)
+
+    timing = runtime.timeit(f, jax.numpy.ones(3), repeats=3, warmup=2)
+    assert len(calls) == 5 and len(timing.times) == 3
+    assert timing.median > 0 and timing.spread >= 0 and "median of 3" in str(timing)
+    with pytest.raises(ValueError, match="repeats"):
+        runtime.timeit(f, 1.0, repeats=0)
+    with pytest.raises(ValueError, match="callable"):
+        runtime.timeit(3)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Cfg(runtime.ModeConfig):
+    n: int
+
+    @classmethod
+    def fast(cls):
+        return cls(n=1)
+
+    @classmethod
+    def full(cls):
+        return cls(n=100)
+
+    def validate(self):
+        if self.n < 1:
+            raise ValueError("n must be >= 1")
+
+
+def test_mode_config(monkeypatch):
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    assert _Cfg.from_env().n == 100
+    assert _Cfg.from_env("fast").n == 1
+    assert _Cfg.fast().replace(n=5).n == 5
+    with pytest.raises(ValueError, match="n must"):
+        _Cfg.fast().replace(n=0)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        _Cfg.fast().n = 3  # type: ignore[misc]
+
+
+def test_show_source_returns_code(capsys):
+    src = runtime.show_source(runtime.base_seed)
+    assert src.startswith("def base_seed")
+    with pytest.raises(ValueError, match="function"):
+        runtime.show_source(3)

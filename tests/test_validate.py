@@ -1,0 +1,60 @@
+import numpy as np
+import pytest
+
+from dltheory import validate
+
+
+def test_integer():
+    assert validate.integer("n", 3, low=1) == 3
+    assert validate.integer("n", np.int64(4)) == 4
+    for bad in (True, 2.0, "3", None, 0):
+        with pytest.raises(ValueError, match="n must be an integer"):
+            validate.integer("n", bad, low=1)
+    with pytest.raises(ValueError, match=r"in \[1, 5\]"):
+        validate.integer("n", 6, low=1, high=5)
+
+
+def test_real():
+    assert validate.real("x", 0.5, low=0, high=1) == 0.5
+    with pytest.raises(ValueError, match=r"x must be in \(0"):
+        validate.real("x", 0.0, low=0, low_open=True)
+    for bad in (float("nan"), float("inf")):
+        with pytest.raises(ValueError, match="finite"):
+            validate.real("x", bad)
+    for bad in ("a", None, True):
+        with pytest.raises(ValueError, match="real number"):
+            validate.real("x", bad)
+    with pytest.raises(ValueError, match="scalar"):
+        validate.real("x", np.ones(2))
+    assert validate.probability("p", 1.0) == 1.0
+    with pytest.raises(ValueError):
+        validate.probability("p", 1.0, open_high=True)
+
+
+def test_array():
+    a = validate.array("a", [[1, 2], [3, 4]], ndim=2, shape=(None, 2), positive=True)
+    assert a.shape == (2, 2)
+    with pytest.raises(ValueError, match="ndim"):
+        validate.array("a", [1, 2], ndim=2)
+    with pytest.raises(ValueError, match=r"shape \(\*, 3\)"):
+        validate.array("a", np.ones((2, 2)), shape=(None, 3))
+    with pytest.raises(ValueError, match="finite"):
+        validate.array("a", [1.0, np.nan])
+    with pytest.raises(ValueError, match="strictly positive"):
+        validate.array("a", [1.0, 0.0], positive=True)
+    with pytest.raises(ValueError, match="non-negative"):
+        validate.array("a", [1.0, -1.0], nonnegative=True)
+    with pytest.raises(ValueError, match="at least 1"):
+        validate.array("a", [])
+    with pytest.raises(ValueError, match="array of numbers"):
+        validate.array("a", ["x", "y"])
+
+
+def test_prime_and_choice():
+    assert [n for n in range(30) if validate.is_prime(n)] == [2, 3, 5, 7, 11, 13, 17, 19, 23, 29]
+    assert validate.prime("p", 113) == 113
+    with pytest.raises(ValueError, match="p must be a prime"):
+        validate.prime("p", 91)
+    assert validate.choice("k", "a", ("a", "b")) == "a"
+    with pytest.raises(ValueError, match="k must be one of"):
+        validate.choice("k", "c", ("a", "b"))
