@@ -71,6 +71,7 @@ def notebook_pages(root: Path | None = None) -> list[Path]:
 
 
 def paired_notebook(page: Path) -> Path:
+    """The ``.ipynb`` paired with a notebook page (same folder, same name)."""
     return page.with_suffix(".ipynb")
 
 
@@ -82,8 +83,10 @@ def read_page(page: Path) -> Any:
 
 
 def _clean(nb: Any) -> Any:
+    """A copy without outputs or execution metadata, with stable cell ids (jupytext draws random ones)."""
     nb = copy.deepcopy(nb)
-    for cell in nb.cells:
+    for i, cell in enumerate(nb.cells):
+        cell["id"] = f"cell-{i:03d}"
         if cell.cell_type == "code":
             cell.outputs = []
             cell.execution_count = None

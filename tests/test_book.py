@@ -1,0 +1,86 @@
+"""The whole book builds with warnings as errors, every page executes, and every claim holds.
+
+This is the expensive test: it executes every page in fast mode (results are cached in _build, so a
+second run only re-executes changed pages). Chapter pages are executed here, once; the exercise
+notebooks are executed by nbval (see pyproject.toml), so no page runs twice.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from html.parser import HTMLParser
+from pathlib import Path
+
+import pytest
+
+from dltheory import claims
+
+ROOT = Path(__file__).resolve().parents[1]
+HTML = ROOT / "_build" / "html"
+
+pytestmark = pytest.mark.book
+
+
+@pytest.fixture(scope="module")
+def build():
+    env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+    env.pop("DLTHEORY_SEED", None)
+    env.pop("DLTHEORY_MODE", None)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run(
+        [str(jb), "build", str(ROOT), "--warningiserror", "--nitpick", "--keep-going"],
+        env=env, capture_output=True, text=True, cwd=ROOT,
+    )
+    log = proc.stdout + proc.stderr
+    (ROOT / "_build").mkdir(exist_ok=True)
+    (ROOT / "_build" / "build.log").write_text(log, encoding="utf-8")
+    return proc.returncode, log
+
+
+def test_build_succeeds_without_warnings(build):
+    code, log = build
+    warnings = [line for line in log.splitlines() if "WARNING:" in line or "ERROR:" in line]
+    assert code == 0 and not warnings, "book build failed:\n" + "\n".join(warnings[:40] or log.splitlines()[-40:])
+
+
+class _Text(HTMLParser):
+    def __init__(self):
+        super().__init__()
+        self.chunks = []
+
+    def handle_data(self, data):
+        self.chunks.append(data)
+
+
+def _text(path: Path) -> str:
+    parser = _Text()
+    parser.feed(path.read_text(encoding="utf-8"))
+    return " ".join(parser.chunks)
+
+
+def test_ledger_lists_every_claim_as_reproduced(build):
+    assert build[0] == 0
+    text = _text(HTML / "book" / "claims.html")
+    assert "not checked in this build" not in text
+    assert "failed" not in text
+    assert text.count("reproduced") >= len(claims.registry())
+    for cid in claims.registry():
+        assert cid in text
+
+
+def test_every_notebook_page_was_rendered_with_a_colab_launch(build):
+    from dltheory import notebooks
+
+    assert build[0] == 0
+    for page in notebooks.notebook_pages(ROOT):
+        rel = page.relative_to(ROOT).with_suffix("")
+        html = HTML / rel.with_suffix(".html")
+        assert html.exists(), f"{rel} was not built"
+        source = html.read_text(encoding="utf-8")
+        links = re.findall(r'href="(https://colab\.research\.google\.com/github/[^"]+)"', source)
+        assert links, f"{rel} has no Colab launch button"
+        target = links[0].split("/blob/main/", 1)[1]
+        assert target == f"{rel}.ipynb" and (ROOT / target).exists(), f"Colab opens {target}, which is not in the repository"

@@ -1,0 +1,70 @@
+"""Notebook tooling: student versions of the exercises, pairing, page discovery."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
+
+from dltheory import notebooks
+
+ROOT = Path(__file__).resolve().parents[1]
+EXERCISES = sorted((ROOT / "exercises").glob("[0-9]*.md"))
+
+
+def test_pages_are_found_and_paired():
+    pages = notebooks.notebook_pages(ROOT)
+    assert all(notebooks.is_notebook_page(p) for p in pages)
+    assert not notebooks.is_notebook_page(ROOT / "book" / "intro.md")  # prose page, no kernel
+    assert all(notebooks.paired_notebook(p).suffix == ".ipynb" for p in pages)
+
+
+def test_repo_root_needs_a_toc(tmp_path):
+    assert notebooks.repo_root(ROOT / "lib") == ROOT
+    with pytest.raises(ValueError, match="_toc.yml"):
+        notebooks.repo_root(tmp_path)
+
+
+def test_sync_writes_a_stable_output_free_notebook(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text((ROOT / "exercises" / "00-warm-up.md").read_text(encoding="utf-8"), encoding="utf-8")
+    assert notebooks.sync([page]) == [page.with_suffix(".ipynb")]
+    assert notebooks.sync([page]) == []  # a second sync changes nothing
+    assert notebooks.out_of_sync([page]) == []
+    page.write_text(page.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")
+    assert "out of sync" in notebooks.out_of_sync([page])[0]
+
+
+@pytest.mark.parametrize("page", EXERCISES, ids=lambda p: p.name)
+def test_student_version_has_no_solution_text(page):
+    full = notebooks.read_page(page)
+    student = notebooks.strip_solutions(full)
+    text = "\n".join(c.source for c in student.cells)
+    assert "solution-start" not in text and "solution-end" not in text
+    assert len(student.cells) < len(full.cells)
+    skeletons = [c for c in student.cells if "skeleton" in c.get("metadata", {}).get("tags", [])]
+    assert skeletons and all("..." in c.source for c in skeletons)
+    nbformat.validate(student)
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("page", EXERCISES, ids=lambda p: p.name)
+def test_student_version_runs_until_the_first_check_and_fails_there(page):
+    student = notebooks.strip_solutions(notebooks.read_page(page))
+    client = NotebookClient(student, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+    with pytest.raises(CellExecutionError) as err:
+        client.execute()
+    assert err.value.ename == "NotAnswered", f"expected the first self-check to say NotAnswered, got {err.value.ename}"
+    failed = next(i for i, c in enumerate(student.cells) if any(o.get("output_type") == "error" for o in c.get("outputs", [])))
+    skeleton = next(i for i, c in enumerate(student.cells) if "skeleton" in c.get("metadata", {}).get("tags", []))
+    assert failed > skeleton, "the failing cell must come after the first skeleton"
+    assert "check" in student.cells[failed].source
+
+
+def test_strip_solutions_rejects_unclosed_gate():
+    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex\n```")])
+    with pytest.raises(ValueError, match="not closed"):
+        notebooks.strip_solutions(nb)
