@@ -1,0 +1,544 @@
+"""Chapter 4, embedding geometry: why king − man + woman ≈ queen.
+
+Data, experiments and analysis of ``chapters/04-embedding-geometry``:
+
+* a generative corpus: words with planted vectors, emitted by a slow random walk of a discourse
+  vector (the RAND-WALK model of Arora et al. 2016), with planted relations (Korchinski et al. 2025);
+* co-occurrence counts and (shifted, positive) PMI, in float64;
+* skip-gram with negative sampling (Mikolov et al. 2013) trained in JAX through
+  :func:`dltheory.train.train`, and the shifted-PMI identity of Levy and Goldberg (2014);
+* analogies (3CosAdd, 3CosMul) and the paraphrase error of Allen and Hospedales (2019);
+* the quadratic word embedding model and its stepwise dynamics (Karkada et al. 2025);
+* real text from gensim's test data, isotropy and all-but-the-top (Mu and Viswanath 2018);
+* the toy model of superposition (Elhage et al. 2022): see :mod:`dltheory.embeddings_superposition`.
+
+Everything is a pure function of explicit PRNG keys or seeds.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import runtime, selfcheck, train, validate
+
+__all__ = [
+    "RELATION_NAMES",
+    "CorpusConfig",
+    "Vocabulary",
+    "planted_vocabulary",
+    "sample_corpus",
+    "shuffle_corpus",
+    "cooccurrence",
+    "pmi",
+    "randwalk_pmi_factor",
+    "SGNSConfig",
+    "train_sgns",
+    "shifted_pmi_fit",
+    "svd_embeddings",
+    "procrustes_error",
+    "analogy_predictions",
+    "analogy_accuracy",
+    "paraphrase_error",
+    "auc",
+    "linear_fit",
+]
+
+#: Names of the planted relations, in order (decorative: each is a random direction).
+RELATION_NAMES = ("gender", "number", "tense", "capital", "degree", "register", "colour", "size")
+
+
+# --------------------------------------------------------------------------- the planted corpus
+
+
+@dataclasses.dataclass(frozen=True)
+class CorpusConfig(runtime.ModeConfig):
+    """A RAND-WALK corpus with planted relations (§ 4.1).
+
+    ``dim``            dimension d of the planted word vectors
+    ``n_filler``       words with independent random vectors
+    ``n_families``     families of four words, a 2 × 2 grid along two relations
+    ``relation_noise`` one entry per relation: the standard deviation of the per-family offset noise,
+                       relative to the offset itself (0 = a perfect parallelogram)
+    ``scale``          (low, high): each family or filler word has vector entries of standard deviation
+                       s ~ U(low, high), so that ⟨v, c⟩ ~ N(0, s²) for a unit discourse vector c
+    ``offset``         standard deviation of the entries of each relation direction
+    ``n_tokens``       length of the corpus
+    ``persistence``    ρ: the discourse vector is the normalised AR(1) process u_t = ρ u_(t−1) + √(1−ρ²) ξ_t
+    ``window``         co-occurrence window L (offsets 1..L on each side)
+    """
+
+    dim: int = 32
+    n_filler: int = 160
+    n_families: int = 24
+    relation_noise: tuple[float, ...] = (0.0, 0.0, 0.0, 0.0, 0.6, 1.2)
+    scale: tuple[float, float] = (1.0, 1.6)
+    offset: float = 1.0
+    n_tokens: int = 1_000_000
+    persistence: float = 0.98
+    window: int = 2
+
+    @classmethod
+    def fast(cls) -> CorpusConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> CorpusConfig:
+        return cls(dim=64, n_filler=1600, n_families=96, n_tokens=20_000_000)
+
+    @property
+    def n_relations(self) -> int:
+        return len(self.relation_noise)
+
+    @property
+    def vocab_size(self) -> int:
+        return self.n_filler + 4 * self.n_families
+
+    def validate(self) -> None:
+        validate.integer("dim", self.dim, low=2)
+        validate.integer("n_filler", self.n_filler, low=0)
+        validate.integer("n_families", self.n_families, low=2)
+        if not isinstance(self.relation_noise, tuple) or not 2 <= len(self.relation_noise) <= len(RELATION_NAMES):
+            raise ValueError(f"relation_noise must be a tuple of 2 to {len(RELATION_NAMES)} numbers, got {self.relation_noise!r}")
+        for r, eta in enumerate(self.relation_noise):
+            validate.real(f"relation_noise[{r}]", eta, low=0.0)
+        if not isinstance(self.scale, tuple) or len(self.scale) != 2:
+            raise ValueError(f"scale must be a pair (low, high), got {self.scale!r}")
+        lo = validate.real("scale[0]", self.scale[0], low=0.0, low_open=True)
+        validate.real("scale[1]", self.scale[1], low=lo)
+        validate.real("offset", self.offset, low=0.0, low_open=True)
+        validate.integer("n_tokens", self.n_tokens, low=1000)
+        validate.real("persistence", self.persistence, low=0.0, high=1.0, high_open=True)
+        validate.integer("window", self.window, low=1, high=20)
+
+
+@dataclasses.dataclass(frozen=True)
+class Vocabulary:
+    """The planted vocabulary of :func:`planted_vocabulary`.
+
+    ``vectors``    (V, d) planted word vectors v_w
+    ``words``      V names: ``f07`` (a family's base word), ``f07+gender``, ``f07+gender+tense``, ``w012``
+    ``families``   (n_families, 4) word indices: base, +r1, +r2, +r1+r2
+    ``family_relations`` (n_families, 2) the two relations of each family
+    ``questions``  (n_q, 4) analogy questions a : b :: c : d (b − a and d − c are the same relation)
+    ``question_relation`` (n_q,) the relation of each question
+    """
+
+    vectors: np.ndarray
+    words: tuple[str, ...]
+    families: np.ndarray
+    family_relations: np.ndarray
+    questions: np.ndarray
+    question_relation: np.ndarray
+    relation_names: tuple[str, ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.words)
+
+    def index(self, word: str) -> int:
+        """The index of ``word`` in the vocabulary."""
+        try:
+            return self.words.index(word)
+        except ValueError:
+            raise ValueError(f"word must be in the vocabulary, got {word!r}") from None
+
+
+def _relation_pairs(n_relations: int, n_families: int) -> np.ndarray:
+    pairs = [(i, j) for i in range(n_relations) for j in range(i + 1, n_relations)]
+    return np.array([pairs[f % len(pairs)] for f in range(n_families)], dtype=np.int64)
+
+
+def _edges(families: np.ndarray, family_relations: np.ndarray, n_relations: int) -> list[np.ndarray]:
+    """For each relation, the (n_edges, 2) array of word pairs (a, b) with b = a + relation."""
+    edges: list[list[tuple[int, int]]] = [[] for _ in range(n_relations)]
+    for fam, (r1, r2) in zip(families, family_relations):
+        base, w1, w2, w12 = (int(i) for i in fam)
+        edges[r1] += [(base, w1), (w2, w12)]
+        edges[r2] += [(base, w2), (w1, w12)]
+    return [np.array(e, dtype=np.int64).reshape(-1, 2) for e in edges]
+
+
+def planted_vocabulary(key: jax.Array, cfg: CorpusConfig) -> Vocabulary:
+    """Planted word vectors with relations along random directions (§ 4.1).
+
+    Each family f has a base vector b_f and two relations r1, r2; its four words are
+    b_f, b_f + o_f1, b_f + o_f2, b_f + o_f1 + o_f2 with o_fr = u_r + η_r ξ_fr, where u_r is the
+    relation's direction and ξ_fr fresh noise of the same scale (η_r = ``relation_noise[r]``). With
+    η_r = 0 every family is an exact parallelogram. Words are isotropic in the sense of Arora et al.
+    (2016): v = s·g with g standard Gaussian and s ~ U(``scale``).
+    """
+    if not isinstance(cfg, CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    d, R, F = cfg.dim, cfg.n_relations, cfg.n_families
+    k_base, k_scale, k_dir, k_noise, k_fill, k_fscale = jax.random.split(key, 6)
+    base = np.asarray(jax.random.normal(k_base, (F, d)), dtype=np.float64)
+    base *= np.asarray(jax.random.uniform(k_scale, (F, 1), minval=cfg.scale[0], maxval=cfg.scale[1]))
+    directions = cfg.offset * np.asarray(jax.random.normal(k_dir, (R, d)), dtype=np.float64)
+    noise = np.asarray(jax.random.normal(k_noise, (F, 2, d)), dtype=np.float64) * cfg.offset
+    rel = _relation_pairs(R, F)
+    eta = np.asarray(cfg.relation_noise)[rel]  # (F, 2)
+    offsets = directions[rel] + eta[:, :, None] * noise  # (F, 2, d)
+    fam_vectors = np.stack(
+        [base, base + offsets[:, 0], base + offsets[:, 1], base + offsets[:, 0] + offsets[:, 1]], axis=1
+    )  # (F, 4, d)
+    filler = np.asarray(jax.random.normal(k_fill, (cfg.n_filler, d)), dtype=np.float64)
+    filler *= np.asarray(jax.random.uniform(k_fscale, (cfg.n_filler, 1), minval=cfg.scale[0], maxval=cfg.scale[1]))
+    vectors = np.concatenate([fam_vectors.reshape(4 * F, d), filler])
+    names = RELATION_NAMES[:R]
+    words = []
+    for f, (r1, r2) in enumerate(rel):
+        stem = f"f{f:02d}"
+        words += [stem, f"{stem}+{names[r1]}", f"{stem}+{names[r2]}", f"{stem}+{names[r1]}+{names[r2]}"]
+    words += [f"w{i:03d}" for i in range(cfg.n_filler)]
+    families = np.arange(4 * F).reshape(F, 4)
+    questions, question_rel = [], []
+    for r, e in enumerate(_edges(families, rel, R)):
+        i, j = np.meshgrid(np.arange(len(e)), np.arange(len(e)), indexing="ij")
+        keep = i != j
+        q = np.concatenate([e[i[keep]], e[j[keep]]], axis=1)
+        questions.append(q)
+        question_rel.append(np.full(len(q), r))
+    return Vocabulary(
+        vectors=vectors,
+        words=tuple(words),
+        families=families,
+        family_relations=rel,
+        questions=np.concatenate(questions),
+        question_relation=np.concatenate(question_rel),
+        relation_names=names,
+    )
+
+
+@jax.jit
+def _emit(key: jax.Array, c: jax.Array, vectors: jax.Array) -> jax.Array:
+    """One word per row of ``c`` from p(w | c) ∝ exp(⟨v_w, c⟩), by inverting the cumulative distribution."""
+    cdf = jnp.cumsum(jax.nn.softmax(c @ vectors.T, axis=-1), axis=-1)
+    u = jax.random.uniform(key, (c.shape[0], 1)) * cdf[:, -1:]
+    return jnp.sum(cdf < u, axis=-1).astype(jnp.int32)
+
+
+def sample_corpus(key: jax.Array, vectors: Any, n_tokens: int, persistence: float, *, chunk: int = 1 << 16) -> np.ndarray:
+    """Sample a corpus from the RAND-WALK model (§ 4.1; Arora et al. 2016).
+
+    The discourse vector c_t = u_t/‖u_t‖ follows the normalised AR(1) walk
+    u_t = ρ u_(t−1) + √(1−ρ²) ξ_t (stationary: u_t ~ N(0, I)), and word t is drawn from
+    p(w | c_t) ∝ exp(⟨v_w, c_t⟩). Returns the token ids, an ``int32`` array of length ``n_tokens``.
+    The walk is a linear filter (``scipy.signal.lfilter``) and the emission a jitted, batched
+    inverse-CDF draw, one chunk of ``chunk`` tokens at a time.
+    """
+    from scipy.signal import lfilter
+
+    vectors = validate.array("vectors", vectors, ndim=2)
+    n_tokens = validate.integer("n_tokens", n_tokens, low=1)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    chunk = validate.integer("chunk", chunk, low=1)
+    V = jnp.asarray(vectors, dtype=jnp.float32)
+    d = vectors.shape[1]
+    k_u, k_xi, k_w = jax.random.split(key, 3)
+    u_prev = np.asarray(jax.random.normal(k_u, (d,)), dtype=np.float64)
+    out = []
+    for i in range(-(-n_tokens // chunk)):
+        xi = math.sqrt(1.0 - rho**2) * np.asarray(jax.random.normal(jax.random.fold_in(k_xi, i), (chunk, d)), dtype=np.float64)
+        u, _ = lfilter([1.0], [1.0, -rho], xi, axis=0, zi=(rho * u_prev)[None, :])
+        u_prev = u[-1]
+        c = u / np.linalg.norm(u, axis=1, keepdims=True)
+        out.append(np.asarray(_emit(jax.random.fold_in(k_w, i), jnp.asarray(c, dtype=jnp.float32), V)))
+    return np.concatenate(out)[:n_tokens]
+
+
+def shuffle_corpus(key: jax.Array, tokens: Any) -> np.ndarray:
+    """The negative control: the same tokens in a random order (unigram counts kept, co-occurrence destroyed)."""
+    tokens = validate.array("tokens", tokens, ndim=1, dtype=np.int64)
+    return np.asarray(jax.random.permutation(key, tokens.astype(np.int32)))
+
+
+def cooccurrence(tokens: Any, vocab_size: int, window: int) -> np.ndarray:
+    """Symmetric co-occurrence counts #(w, c) within ``window`` positions (§ 4.1), an int64 (V, V) array.
+
+    Every ordered pair (token t, token t ± Δ) with 1 ≤ Δ ≤ window counts once, so the matrix is
+    symmetric and its total is 2·Σ_Δ (T − Δ): exactly the pairs a skip-gram model trains on.
+    """
+    V = validate.integer("vocab_size", vocab_size, low=1)
+    window = validate.integer("window", window, low=1)
+    tokens = validate.array("tokens", tokens, ndim=1, dtype=np.int64, nonnegative=True, min_size=window + 1)
+    if tokens.max() >= V:
+        raise ValueError(f"tokens must lie in [0, vocab_size={V}), found {int(tokens.max())}")
+    counts = np.zeros(V * V, dtype=np.int64)
+    for delta in range(1, window + 1):
+        counts += np.bincount(tokens[:-delta] * V + tokens[delta:], minlength=V * V)
+    counts = counts.reshape(V, V)
+    return counts + counts.T
+
+
+def pmi(counts: Any, *, shift: float = 0.0, positive: bool = False) -> np.ndarray:
+    """Pointwise mutual information PMI(w, c) = log(#(w,c)·D / (#(w)·#(c))) − ``shift`` (§ 4.2).
+
+    Computed in float64 logs (no overflow). Cells with no count are ``-inf``; with ``positive=True``
+    the result is max(PMI − shift, 0), the (shifted) positive PMI of Levy and Goldberg (2014).
+    """
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
+    if counts.shape[0] != counts.shape[1]:
+        raise ValueError(f"counts must be square, got shape {counts.shape}")
+    shift = validate.real("shift", shift)
+    rows, cols, total = counts.sum(1), counts.sum(0), counts.sum()
+    if total <= 0:
+        raise ValueError("counts must contain at least one co-occurrence")
+    with np.errstate(divide="ignore"):
+        out = np.log(counts) + np.log(total) - np.log(rows)[:, None] - np.log(cols)[None, :] - shift
+    out[counts == 0] = -np.inf
+    if positive:
+        out = np.maximum(out, 0.0)
+    return out
+
+
+def randwalk_pmi_factor(persistence: float, window: int) -> float:
+    """κ = mean over Δ = 1..L of ρ^Δ: RAND-WALK predicts PMI(w, w') ≈ κ ⟨v_w, v_w'⟩ / d (§ 4.1).
+
+    The per-offset law PMI_Δ = ρ^Δ ⟨v, v'⟩/d is derived with sympy on the page; pooling the offsets
+    averages the factor (to first order in ⟨v, v'⟩/d).
+    """
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0)
+    window = validate.integer("window", window, low=1)
+    return float(np.mean(rho ** np.arange(1, window + 1)))
+
+
+def linear_fit(x: Any, y: Any) -> dict[str, float]:
+    """Least-squares line y ≈ slope·x + intercept, with Pearson's correlation."""
+    x = validate.array("x", x, ndim=1, min_size=2)
+    y = validate.array("y", y, ndim=1, min_size=2)
+    if x.shape != y.shape:
+        raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
+    if np.ptp(x) == 0:
+        raise ValueError("x must not be constant")
+    slope, intercept = np.polyfit(x, y, 1)
+    corr = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else 0.0
+    return {"slope": float(slope), "intercept": float(intercept), "corr": corr}
+
+
+# --------------------------------------------------------------------------- skip-gram with negative sampling
+
+
+@dataclasses.dataclass(frozen=True)
+class SGNSConfig(runtime.ModeConfig):
+    """Skip-gram with negative sampling (§ 4.2).
+
+    ``dim`` embedding dimension; ``negatives`` k; ``noise_power`` the exponent α of the noise
+    distribution P(c)^α (1 for the exact Levy–Goldberg identity, 0.75 in word2vec); ``batch`` positive
+    pairs per step; ``steps`` and ``lr`` for Adam with a cosine decay; ``window`` as in the corpus.
+    """
+
+    dim: int = 64
+    negatives: int = 5
+    noise_power: float = 1.0
+    batch: int = 4096
+    steps: int = 3000
+    lr: float = 0.02
+    window: int = 2
+    init_scale: float = 0.1
+
+    @classmethod
+    def fast(cls) -> SGNSConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> SGNSConfig:
+        return cls(dim=128, steps=20000, batch=16384)
+
+    def validate(self) -> None:
+        validate.integer("dim", self.dim, low=1)
+        validate.integer("negatives", self.negatives, low=1)
+        validate.real("noise_power", self.noise_power, low=0.0, high=1.0)
+        validate.integer("batch", self.batch, low=1)
+        validate.integer("steps", self.steps, low=10)
+        validate.real("lr", self.lr, low=0.0, low_open=True)
+        validate.integer("window", self.window, low=1, high=20)
+        validate.real("init_scale", self.init_scale, low=0.0, low_open=True)
+
+
+def _sgns_loss(params: dict[str, jax.Array], batch: tuple[jax.Array, jax.Array, jax.Array]) -> jax.Array:
+    words, contexts, negatives = batch
+    w = params["w"][words]  # (B, d)
+    pos = jnp.sum(w * params["c"][contexts], axis=-1)
+    neg = jnp.einsum("bd,bkd->bk", w, params["c"][negatives])
+    return -jnp.mean(jax.nn.log_sigmoid(pos) + jnp.sum(jax.nn.log_sigmoid(-neg), axis=-1))
+
+
+def train_sgns(tokens: Any, vocab_size: int, cfg: SGNSConfig, seeds: Sequence[int], *, progress: bool | None = None) -> train.History:
+    """Train SGNS on ``tokens`` for each seed, all seeds at once (§ 4.2; Mikolov et al. 2013).
+
+    Each step draws ``batch`` (word, context) pairs exactly as skip-gram sees them (a uniform
+    position t and a uniform offset 1 ≤ |Δ| ≤ L) and ``negatives`` noise words per pair from
+    P(c)^α, and takes an Adam step on the negative-sampling loss. The whole run is one jitted
+    ``lax.scan`` per evaluation chunk, vmapped over seeds. ``history.params["w"]`` and ``["c"]`` hold
+    word and context vectors, shape ``(n_seeds, 1, V, dim)``.
+    """
+    V = validate.integer("vocab_size", vocab_size, low=2)
+    if not isinstance(cfg, SGNSConfig):
+        raise ValueError(f"cfg must be an SGNSConfig, got {type(cfg).__name__}")
+    tokens = validate.array("tokens", tokens, ndim=1, dtype=np.int64, nonnegative=True, min_size=2 * cfg.window + 2)
+    if tokens.max() >= V:
+        raise ValueError(f"tokens must lie in [0, vocab_size={V}), found {int(tokens.max())}")
+    freq = np.bincount(tokens, minlength=V).astype(np.float64)
+    noise = freq**cfg.noise_power * (freq > 0)
+    noise_cdf = np.cumsum(noise) / noise.sum()
+    data = (jnp.asarray(tokens, dtype=jnp.int32), jnp.asarray(noise_cdf, dtype=jnp.float32))
+    T, L, B, k = tokens.size, cfg.window, cfg.batch, cfg.negatives
+
+    def init(key: jax.Array, hp: Any) -> dict[str, jax.Array]:
+        kw, kc = jax.random.split(key)
+        s = cfg.init_scale / math.sqrt(cfg.dim)
+        return {"w": s * jax.random.normal(kw, (V, cfg.dim)), "c": s * jax.random.normal(kc, (V, cfg.dim))}
+
+    def batch(key: jax.Array, data: Any) -> tuple[jax.Array, jax.Array, jax.Array]:
+        toks, cdf = data
+        k_pos, k_off, k_sign, k_neg = jax.random.split(key, 4)
+        t = jax.random.randint(k_pos, (B,), L, T - L)
+        off = jax.random.randint(k_off, (B,), 1, L + 1) * jnp.where(jax.random.bernoulli(k_sign, 0.5, (B,)), 1, -1)
+        neg = jnp.minimum(jnp.searchsorted(cdf, jax.random.uniform(k_neg, (B, k)), side="right"), V - 1)
+        return toks[t], toks[t + off], neg
+
+    schedule = optax.cosine_decay_schedule(cfg.lr, cfg.steps)
+    return train.train(
+        init,
+        lambda p, b, hp: _sgns_loss(p, b),
+        optax.adam(schedule),
+        steps=cfg.steps,
+        eval_every=max(cfg.steps // 10, 1),
+        seeds=seeds,
+        data=data,
+        batch=batch,
+        progress=progress,
+        desc="SGNS",
+    )
+
+
+def shifted_pmi_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100) -> dict[str, float]:
+    """Regress the SGNS dot products w·c on PMI over pairs seen at least ``min_count`` times (§ 4.2).
+
+    Levy and Goldberg (2014): at the optimum, w·c = PMI(w, c) − log k, so the slope is 1, the
+    intercept −log k and the correlation 1. Returns slope, intercept, corr and the number of pairs.
+    """
+    w = validate.array("w", w, ndim=2)
+    c = validate.array("c", c, ndim=2)
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True)
+    k = validate.integer("negatives", negatives, low=1)
+    min_count = validate.integer("min_count", min_count, low=1)
+    if w.shape != c.shape or counts.shape != (w.shape[0], w.shape[0]):
+        raise ValueError(f"w, c must be (V, d) and counts (V, V); got {w.shape}, {c.shape}, {counts.shape}")
+    mask = counts >= min_count
+    if mask.sum() < 3:
+        raise ValueError(f"min_count={min_count} leaves fewer than 3 pairs")
+    fit = linear_fit(pmi(counts)[mask], (w @ c.T)[mask])
+    return fit | {"n_pairs": int(mask.sum()), "expected_intercept": -math.log(k)}
+
+
+def svd_embeddings(matrix: Any, dim: int, *, power: float = 0.5, symmetric: bool = False) -> np.ndarray:
+    """Embeddings U_d Σ_d^p from a truncated SVD of ``matrix`` (§ 4.2; Levy and Goldberg 2014).
+
+    With ``symmetric=True`` the matrix is treated as a symmetric positive semi-definite Gram matrix and
+    the top ``dim`` eigenpairs give U_d Λ_d^p (negative eigenvalues clipped to 0).
+    """
+    M = validate.array("matrix", matrix, ndim=2)
+    dim = validate.integer("dim", dim, low=1, high=min(M.shape))
+    power = validate.real("power", power, low=0.0, high=1.0)
+    if symmetric:
+        if M.shape[0] != M.shape[1]:
+            raise ValueError(f"matrix must be square when symmetric=True, got {M.shape}")
+        lam, U = np.linalg.eigh((M + M.T) / 2)
+        order = np.argsort(lam)[::-1][:dim]
+        return U[:, order] * np.maximum(lam[order], 0.0) ** power
+    U, S, _ = np.linalg.svd(M, full_matrices=False)
+    return U[:, :dim] * S[:dim] ** power
+
+
+def procrustes_error(x: Any, y: Any) -> float:
+    """min over orthogonal R of ‖x R − y‖_F / ‖y‖_F: how well x recovers y up to a rotation (§ 4.1)."""
+    x = validate.array("x", x, ndim=2)
+    y = validate.array("y", y, ndim=2)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    if x.shape[1] < y.shape[1]:
+        x = np.pad(x, ((0, 0), (0, y.shape[1] - x.shape[1])))
+    U, _, Vt = np.linalg.svd(x.T @ y, full_matrices=False)
+    R = U @ Vt
+    return float(np.linalg.norm(x @ R - y) / np.linalg.norm(y))
+
+
+# --------------------------------------------------------------------------- analogies
+
+
+def analogy_predictions(embeddings: Any, questions: Any, *, method: str = "add", eps: float = 1e-3) -> np.ndarray:
+    """Answer a : b :: c : ? for each row (a, b, c[, d]) of ``questions`` (§ 4.3).
+
+    ``method="add"`` is 3CosAdd, argmax_x cos(x, b − a + c) (Mikolov et al. 2013); ``"mul"`` is
+    3CosMul, argmax_x cos'(x, b)·cos'(x, c)/(cos'(x, a) + ε) with cos' = (1 + cos)/2 (Levy and
+    Goldberg 2014). The words a, b, c are excluded from the answers, as in the standard test.
+    """
+    E = validate.array("embeddings", embeddings, ndim=2)
+    q = validate.array("questions", questions, ndim=2, dtype=np.int64, nonnegative=True)
+    if q.shape[1] not in (3, 4):
+        raise ValueError(f"questions must have 3 or 4 columns (a, b, c[, d]), got {q.shape[1]}")
+    if q.max() >= E.shape[0]:
+        raise ValueError(f"questions must index rows of embeddings (< {E.shape[0]}), found {int(q.max())}")
+    validate.choice("method", method, ("add", "mul"))
+    eps = validate.real("eps", eps, low=0.0, low_open=True)
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    En = E / np.where(norms > 0, norms, 1.0)
+    cos = En[q[:, :3]] @ En.T  # (n_q, 3, V)
+    if method == "add":
+        scores = cos[:, 1] - cos[:, 0] + cos[:, 2]
+    else:
+        s = (1.0 + cos) / 2.0
+        scores = s[:, 1] * s[:, 2] / (s[:, 0] + eps)
+    rows = np.arange(len(q))[:, None]
+    scores[rows, q[:, :3]] = -np.inf
+    return np.argmax(scores, axis=1)
+
+
+def analogy_accuracy(embeddings: Any, questions: Any, *, method: str = "add") -> float:
+    """Fraction of questions (a, b, c, d) answered with d by :func:`analogy_predictions` (§ 4.3)."""
+    q = validate.array("questions", questions, ndim=2, dtype=np.int64, nonnegative=True)
+    if q.shape[1] != 4:
+        raise ValueError(f"questions must have 4 columns (a, b, c, d), got {q.shape[1]}")
+    return float(np.mean(analogy_predictions(embeddings, q, method=method) == q[:, 3]))
+
+
+def paraphrase_error(pmi_matrix: Any, questions: Any) -> np.ndarray:
+    """The relative paraphrase error of each analogy a : b :: c : d, from PMI alone (§ 4.3).
+
+    Allen and Hospedales (2019): when {b, c} paraphrases {a, d}, the PMI rows satisfy
+    PMI_d ≈ PMI_b − PMI_a + PMI_c. We return ‖PMI_b − PMI_a + PMI_c − PMI_d‖ / ‖PMI_b − PMI_a‖ over all
+    contexts (unobserved cells count as 0), which is small exactly when the paraphrase holds.
+    """
+    M = validate.array("pmi_matrix", pmi_matrix, ndim=2, finite=False)
+    q = validate.array("questions", questions, ndim=2, dtype=np.int64, nonnegative=True)
+    if q.shape[1] != 4:
+        raise ValueError(f"questions must have 4 columns (a, b, c, d), got {q.shape[1]}")
+    if q.max() >= M.shape[0]:
+        raise ValueError(f"questions must index rows of pmi_matrix (< {M.shape[0]}), found {int(q.max())}")
+    M = np.where(np.isfinite(M), M, 0.0)
+    a, b, c, d = (M[q[:, i]] for i in range(4))
+    return np.linalg.norm(b - a + c - d, axis=1) / np.linalg.norm(b - a, axis=1)
+
+
+def auc(scores: Any, labels: Any) -> float:
+    """Area under the ROC curve: P(score of a random positive > score of a random negative), ties ½."""
+    s = validate.array("scores", scores, ndim=1)
+    y = validate.array("labels", labels, ndim=1, dtype=bool)
+    if s.shape != y.shape:
+        raise ValueError(f"scores and labels must have the same length, got {s.size} and {y.size}")
+    if y.all() or not y.any():
+        raise ValueError("labels must contain both positives and negatives")
+    pos, neg = s[y], s[~y]
+    greater = (pos[:, None] > neg[None, :]).mean()
+    ties = (pos[:, None] == neg[None, :]).mean()
+    return float(greater + 0.5 * ties)
