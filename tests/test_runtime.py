@@ -103,8 +103,8 @@ def test_mode_config(monkeypatch):
         _Cfg.fast().n = 3  # type: ignore[misc]
 
 
-def test_show_source_returns_code(capsys):
-    src = runtime.show_source(runtime.base_seed)
-    assert src.startswith("def base_seed")
+def test_show_source_prints_code(capsys):
+    assert runtime.show_source(runtime.base_seed) is None
+    assert capsys.readouterr().out.startswith("def base_seed")
     with pytest.raises(ValueError, match="function"):
         runtime.show_source(3)

@@ -128,8 +128,8 @@ def _version() -> str:
     return __version__
 
 
-def show_source(fn: Callable[..., Any]) -> Any:
-    """Display the source code of a library function in the page (highlighted), and return it.
+def show_source(fn: Callable[..., Any]) -> None:
+    """Display the source code of a library function in the page (highlighted).
 
     Pages use it where the code that runs is itself the lesson, e.g. the training loop of an experiment.
     """
@@ -142,13 +142,11 @@ def show_source(fn: Callable[..., Any]) -> Any:
         from IPython import get_ipython
         from IPython.display import Code, display
     except ImportError:  # pragma: no cover
+        get_ipython = None
+    if get_ipython is None or get_ipython() is None:
         print(source)
-        return source
-    if get_ipython() is None:
-        print(source)
-        return source
-    display(Code(source, language="python"))
-    return source
+    else:
+        display(Code(source, language="python"))
 
 
 def block(tree: Any) -> Any:
