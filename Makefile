@@ -14,7 +14,10 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh test test-fast sync lint clean help
+.PHONY: all venv book book-fresh test test-fast sync seeds clean help
+
+# Seeds for `make seeds`: every claim must hold for each of them.
+SEEDS ?= 0 1 2
 
 all: book
 
@@ -23,6 +26,7 @@ help:
 	@echo "make test        run the whole test suite (library, notebooks, book build)"
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
+	@echo "make seeds       run every page under each of SEEDS (default: 0 1 2); print a claim x seed table"
 	@echo "make clean       remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -50,6 +54,9 @@ test-fast: $(STAMP)
 
 sync: $(STAMP)
 	$(BIN)/python -m dltheory.notebooks sync
+
+seeds: $(STAMP)
+	$(BIN)/python -m dltheory.notebooks run --seeds $(SEEDS)
 
 clean:
 	rm -rf _build

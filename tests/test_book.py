@@ -84,3 +84,5 @@ def test_every_notebook_page_was_rendered_with_a_colab_launch(build):
         assert links, f"{rel} has no Colab launch button"
         target = links[0].split("/blob/main/", 1)[1]
         assert target == f"{rel}.ipynb" and (ROOT / target).exists(), f"Colab opens {target}, which is not in the repository"
+        download = re.findall(r'href="([^"]+\.ipynb)"[^>]*\n?\s*class="btn btn-sm btn-download-notebook-button', source)
+        assert download and (html.parent / download[0]).resolve().exists(), f"{rel} offers no .ipynb download"

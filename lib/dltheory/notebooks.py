@@ -4,8 +4,9 @@
     Write the paired ``.ipynb`` of every notebook page (or the given ones), with no outputs.
 ``python -m dltheory.notebooks check``
     Exit non-zero if any paired ``.ipynb`` is missing, out of sync with its ``.md`` or has outputs.
-``python -m dltheory.notebooks run PAGE.md``
-    Execute one page as the book build would and report its time.
+``python -m dltheory.notebooks run PAGE.md [...] [--seeds 0 1 2]``
+    Execute pages as the book build would; report their time and claim verdicts, and with
+    ``--seeds`` a table of claim × seed (each page runs once per ``DLTHEORY_SEED``).
 ``python -m dltheory.notebooks student EXERCISES.md OUT.ipynb``
     Write the student version of an exercise page: solution blocks removed.
 
@@ -179,18 +180,29 @@ def strip_solutions(nb: Any) -> Any:
     return nb
 
 
-def run_page(page: Path, *, timeout: int = 900) -> tuple[float, list[dict[str, Any]]]:
-    """Execute ``page`` in a fresh kernel in its own folder.
+def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tuple[float, list[dict[str, Any]]]:
+    """Execute ``page`` in a fresh kernel in its own folder (with ``DLTHEORY_SEED=seed`` if given).
 
-    Returns the wall time in seconds and the records of the claim verdicts the page printed.
+    Returns the wall time in seconds and the records of the claim verdicts the page printed. A cell
+    that fails (a failed claim included) raises ``nbclient``'s ``CellExecutionError``.
     """
+    import os
+
     from nbclient import NotebookClient
 
     from dltheory.sphinxext import verdicts_in_html
 
     nb = read_page(page)
+    env = dict(os.environ, DLTHEORY_PROGRESS="0")
+    if seed is not None:
+        env["DLTHEORY_SEED"] = str(int(seed))
     t0 = time.perf_counter()
-    NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}}).execute()
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+    client.km = client.create_kernel_manager()
+    client.km.kernel_spec  # noqa: B018 - resolve the spec before starting
+    with client.setup_kernel(env=env):
+        for index, cell in enumerate(nb.cells):
+            client.execute_cell(cell, index)
     elapsed = time.perf_counter() - t0
     records = []
     for cell in nb.cells:
@@ -200,14 +212,44 @@ def run_page(page: Path, *, timeout: int = 900) -> tuple[float, list[dict[str, A
     return elapsed, records
 
 
+def _run(pages: list[Path], seeds: list[int] | None) -> int:
+    from nbclient.exceptions import CellExecutionError
+
+    table: dict[str, dict[int | None, str]] = {}
+    failed = False
+    for seed in seeds or [None]:
+        for page in pages:
+            label = f"{page} (seed {seed})" if seed is not None else str(page)
+            try:
+                elapsed, records = run_page(page.resolve(), seed=seed)
+            except CellExecutionError as err:
+                failed = True
+                print(f"{label}: FAILED: {err.ename}: {str(err.evalue)[:300]}")
+                table.setdefault(f"{page} (page)", {})[seed] = "error"
+                continue
+            print(f"{label}: {elapsed:.1f} s")
+            for r in records:
+                mark = "PASS" if r["passed"] else "FAIL"
+                print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
+                table.setdefault(r["id"], {})[seed] = f"{mark} {r['value'] if isinstance(r['value'], bool) else round(r['value'], 4)}"
+    if seeds:
+        width = max(len(k) for k in table) if table else 10
+        print("\n" + "claim".ljust(width) + "".join(f" | seed {s:<10}" for s in seeds))
+        for cid, row in table.items():
+            print(cid.ljust(width) + "".join(f" | {row.get(s, '-'):<15}" for s in seeds))
+    return 1 if failed else 0
+
+
 def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dltheory.notebooks", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_sync = sub.add_parser("sync", help="write the paired .ipynb of the pages")
     p_sync.add_argument("pages", nargs="*", type=Path)
     sub.add_parser("check", help="fail if a paired .ipynb is missing, stale or has outputs")
-    p_run = sub.add_parser("run", help="execute pages and report their time")
-    p_run.add_argument("pages", nargs="+", type=Path)
+    p_run = sub.add_parser("run", help="execute pages and report their time and claim verdicts")
+    p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page of the book")
+    p_run.add_argument("--seeds", nargs="+", type=int, default=None,
+                       help="run every page once per DLTHEORY_SEED and print a claim x seed table")
     p_student = sub.add_parser("student", help="write the student version of an exercise page")
     p_student.add_argument("page", type=Path)
     p_student.add_argument("out", type=Path)
@@ -222,12 +264,7 @@ def _main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) if problems else "all paired notebooks are in sync")
         return 1 if problems else 0
     if args.command == "run":
-        for page in args.pages:
-            elapsed, records = run_page(page.resolve())
-            print(f"{page}: {elapsed:.1f} s")
-            for r in records:
-                print(f"  {'PASS' if r['passed'] else 'FAIL'} {r['id']}: {r['summary']} (required {r['criterion']})")
-        return 0
+        return _run(args.pages or notebook_pages(), args.seeds)
     import nbformat
 
     nbformat.write(strip_solutions(read_page(args.page)), args.out)
