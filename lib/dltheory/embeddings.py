@@ -39,7 +39,13 @@ __all__ = [
     "shuffle_corpus",
     "cooccurrence",
     "pmi",
+    "derive_randwalk_pmi",
     "randwalk_pmi_factor",
+    "RandWalkResult",
+    "run_randwalk",
+    "isotropic_vectors",
+    "population_pmi",
+    "population_slopes",
     "SGNSConfig",
     "train_sgns",
     "shifted_pmi_fit",
@@ -311,6 +317,102 @@ def randwalk_pmi_factor(persistence: float, window: int) -> float:
     return float(np.mean(rho ** np.arange(1, window + 1)))
 
 
+def isotropic_vectors(key: jax.Array, n_words: int, dim: int, scale: tuple[float, float] = (1.0, 1.6)) -> np.ndarray:
+    """Word vectors v = s·g with g ~ N(0, I_d) and s ~ U(scale): the isotropic prior of RAND-WALK (§ 4.1)."""
+    n_words = validate.integer("n_words", n_words, low=1)
+    dim = validate.integer("dim", dim, low=1)
+    if not isinstance(scale, tuple) or len(scale) != 2:
+        raise ValueError(f"scale must be a pair (low, high), got {scale!r}")
+    lo = validate.real("scale[0]", scale[0], low=0.0, low_open=True)
+    hi = validate.real("scale[1]", scale[1], low=lo)
+    kg, ks = jax.random.split(key)
+    g = np.asarray(jax.random.normal(kg, (n_words, dim)), dtype=np.float64)
+    return g * np.asarray(jax.random.uniform(ks, (n_words, 1), minval=lo, maxval=hi), dtype=np.float64)
+
+
+@jax.jit
+def _population_joint(key: jax.Array, vectors: jax.Array, rho: jax.Array) -> jax.Array:
+    k1, k2 = jax.random.split(key)
+    u1 = jax.random.normal(k1, (4096, vectors.shape[1]))
+    u2 = rho * u1 + jnp.sqrt(1.0 - rho**2) * jax.random.normal(k2, u1.shape)
+    p1, p2 = (jax.nn.softmax((u / jnp.linalg.norm(u, axis=1, keepdims=True)) @ vectors.T, axis=-1) for u in (u1, u2))
+    return p1.T @ p2
+
+
+def population_pmi(key: jax.Array, vectors: Any, persistence: float, *, n_samples: int = 40_960) -> np.ndarray:
+    """PMI of words one step apart under RAND-WALK, with no corpus: a Monte-Carlo average over c (§ 4.1).
+
+    P(w, w') = E[p(w | c_t) p(w' | c_(t+1))] is averaged over ``n_samples`` pairs of consecutive discourse
+    vectors (in blocks of 4096), so the result isolates the model's own deviation from the theorem
+    (a partition function that does not concentrate) from the sampling noise of a finite corpus.
+    """
+    vectors = validate.array("vectors", vectors, ndim=2)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    n_samples = validate.integer("n_samples", n_samples, low=4096)
+    V = jnp.asarray(vectors, dtype=jnp.float32)
+    joint = np.zeros((vectors.shape[0],) * 2)
+    blocks = n_samples // 4096
+    for i in range(blocks):
+        joint += np.asarray(_population_joint(jax.random.fold_in(key, i), V, jnp.float32(rho)), dtype=np.float64)
+    joint = (joint + joint.T) / (2 * blocks * 4096)
+    marginal = joint.sum(1)
+    return np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]
+
+
+def population_slopes(key: jax.Array, sizes: Sequence[int], dim: int, persistence: float, *,
+                      scale: tuple[float, float] = (1.0, 1.6), n_samples: int = 40_960) -> np.ndarray:
+    """For each vocabulary size V, the slope of population PMI on ρ⟨v, v'⟩/d over off-diagonal pairs (§ 4.1).
+
+    Arora et al. (2016) predict slope 1 when the partition function Z_c concentrates; its relative
+    fluctuation falls like 1/√V, so the slope should rise towards 1 with V.
+    """
+    if isinstance(sizes, (int, str)) or len(sizes) == 0:
+        raise ValueError(f"sizes must be a non-empty sequence of vocabulary sizes, got {sizes!r}")
+    sizes = [validate.integer(f"sizes[{i}]", n, low=2) for i, n in enumerate(sizes)]
+    dim = validate.integer("dim", dim, low=1)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    slopes = []
+    for i, n in enumerate(sizes):
+        kv, kp = jax.random.split(jax.random.fold_in(key, i))
+        v = isotropic_vectors(kv, n, dim, scale)
+        m = population_pmi(kp, v, rho, n_samples=n_samples)
+        off = ~np.eye(n, dtype=bool)
+        slopes.append(linear_fit(rho * (v @ v.T)[off] / dim, m[off])["slope"])
+    return np.array(slopes)
+
+
+def derive_randwalk_pmi() -> dict[str, Any]:
+    """Derive, with sympy, the PMI of two words Δ steps apart under RAND-WALK (§ 4.1; Arora et al. 2016).
+
+    In high dimension a uniform unit vector c is close to N(0, I/d), so x = ⟨v, c_t⟩ and
+    y = ⟨v', c_(t+Δ)⟩ are jointly Gaussian with variances ‖v‖²/d, ‖v'‖²/d and covariance ρ^Δ⟨v, v'⟩/d.
+    With a constant partition function Z, p(w) = E[e^x]/Z and p(w, w') = E[e^(x+y)]/Z²; sympy computes
+    the Gaussian expectations and simplifies the PMI. Returns the expressions and their symbols.
+    """
+    import sympy as sp
+
+    a, b, d, rho = sp.symbols("a b d rho", positive=True)  # a = ‖v‖², b = ‖v'‖²
+    g = sp.Symbol("g", real=True)  # ⟨v, v'⟩
+    delta = sp.Symbol("Delta", positive=True, integer=True)
+    log_Z = sp.Symbol("log_Z", real=True)
+    z, var = sp.Symbol("z", real=True), sp.Symbol("sigma2", positive=True)
+    # log E[e^z] for z ~ N(0, σ²), by integrating against the Gaussian density.
+    log_mgf = sp.log(sp.integrate(sp.exp(z - z**2 / (2 * var)) / sp.sqrt(2 * sp.pi * var), (z, -sp.oo, sp.oo)))
+    log_mgf = sp.simplify(sp.expand_log(log_mgf.rewrite(sp.erf), force=True))
+    cov = rho**delta * g / d
+    log_p_w = log_mgf.subs(var, a / d) - log_Z
+    log_p_w2 = log_mgf.subs(var, b / d) - log_Z
+    log_p_joint = log_mgf.subs(var, a / d + b / d + 2 * cov) - 2 * log_Z
+    pmi_expr = sp.simplify(log_p_joint - log_p_w - log_p_w2)
+    L, j = sp.symbols("L j", positive=True, integer=True)
+    total = sp.summation(rho**j, (j, 1, L))
+    if isinstance(total, sp.Piecewise):  # the branch ρ ≠ 1
+        total = total.args[-1][0]
+    kappa = sp.simplify(total / L)
+    return {"log_p_w": log_p_w, "pmi": pmi_expr, "kappa": kappa,
+            "symbols": {"a": a, "b": b, "d": d, "rho": rho, "g": g, "Delta": delta, "L": L, "log_Z": log_Z}}
+
+
 def linear_fit(x: Any, y: Any) -> dict[str, float]:
     """Least-squares line y ≈ slope·x + intercept, with Pearson's correlation."""
     x = validate.array("x", x, ndim=1, min_size=2)
@@ -322,6 +424,62 @@ def linear_fit(x: Any, y: Any) -> dict[str, float]:
     slope, intercept = np.polyfit(x, y, 1)
     corr = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else 0.0
     return {"slope": float(slope), "intercept": float(intercept), "corr": corr}
+
+
+@dataclasses.dataclass(frozen=True)
+class RandWalkResult:
+    """What :func:`run_randwalk` measures on one sampled corpus (§ 4.1)."""
+
+    cfg: CorpusConfig
+    vocab: Vocabulary
+    tokens: np.ndarray
+    counts: np.ndarray
+    pmi: np.ndarray
+    predicted: np.ndarray  # κ ⟨v, v'⟩ / d
+    mask: np.ndarray       # pairs with expected count ≥ min_expected
+    fit: dict[str, float]
+    shuffled_pmi: np.ndarray
+    shuffled_fit: dict[str, float]
+    recovery_error: float
+    random_recovery_error: float
+    frequency_fit: dict[str, float]
+
+
+def run_randwalk(key: jax.Array, cfg: CorpusConfig, *, min_expected: float = 50.0) -> RandWalkResult:
+    """Sample a planted RAND-WALK corpus and test the PMI law of Arora et al. (2016) on it (§ 4.1).
+
+    Compares the empirical PMI with κ⟨v, v'⟩/d on pairs whose *expected* count #(w)#(w')/D is at least
+    ``min_expected`` (selecting on the observed count would bias the slope); repeats the fit on the
+    shuffled corpus (negative control); measures how well the rank-d factors of PMI recover the planted
+    vectors up to rotation, against random vectors of the same shape; and fits log-frequency on ‖v‖²/(2d).
+    """
+    if not isinstance(cfg, CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    min_expected = validate.real("min_expected", min_expected, low=0.0, low_open=True)
+    k_voc, k_corpus, k_shuffle, k_random = jax.random.split(key, 4)
+    vocab = planted_vocabulary(k_voc, cfg)
+    tokens = sample_corpus(k_corpus, vocab.vectors, cfg.n_tokens, cfg.persistence)
+    counts = cooccurrence(tokens, vocab.size, cfg.window)
+    pmi_matrix = pmi(counts)
+    kappa = randwalk_pmi_factor(cfg.persistence, cfg.window)
+    predicted = kappa * vocab.vectors @ vocab.vectors.T / cfg.dim
+    expected = np.outer(counts.sum(1), counts.sum(0)) / counts.sum()
+    mask = (expected >= min_expected) & np.isfinite(pmi_matrix)
+    shuffled = pmi(cooccurrence(shuffle_corpus(k_shuffle, tokens), vocab.size, cfg.window))
+    mask_s = mask & np.isfinite(shuffled)
+    factors = svd_embeddings(np.where(np.isfinite(pmi_matrix), pmi_matrix, 0.0), cfg.dim, symmetric=True)
+    target = vocab.vectors * math.sqrt(kappa / cfg.dim)
+    random_target = np.asarray(jax.random.normal(k_random, target.shape)) * np.std(target)
+    freq = np.bincount(tokens, minlength=vocab.size)
+    return RandWalkResult(
+        cfg=cfg, vocab=vocab, tokens=tokens, counts=counts, pmi=pmi_matrix, predicted=predicted, mask=mask,
+        fit=linear_fit(predicted[mask], pmi_matrix[mask]),
+        shuffled_pmi=shuffled,
+        shuffled_fit=linear_fit(predicted[mask_s], shuffled[mask_s]),
+        recovery_error=procrustes_error(factors, target),
+        random_recovery_error=procrustes_error(factors, random_target),
+        frequency_fit=linear_fit((vocab.vectors**2).sum(1) / (2 * cfg.dim), np.log(np.maximum(freq, 1))),
+    )
 
 
 # --------------------------------------------------------------------------- skip-gram with negative sampling
