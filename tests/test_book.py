@@ -1,5 +1,8 @@
 """The whole book builds with warnings as errors, every page executes, and every claim holds.
 
+Every kernel of this build runs with the network blocked (an IPython start-up file from
+tests/no_network refuses any non-loopback connection), so a page that downloads anything fails here.
+
 This is the expensive test: it executes every page in fast mode (results are cached in _build, so a
 second run only re-executes changed pages). Chapter pages are executed here, once; the exercise
 notebooks are executed by nbval (see pyproject.toml), so no page runs twice.
@@ -9,6 +12,7 @@ from __future__ import annotations
 
 import os
 import re
+import shutil
 import subprocess
 import sys
 from html.parser import HTMLParser
@@ -25,8 +29,16 @@ pytestmark = pytest.mark.book
 
 
 @pytest.fixture(scope="module")
-def build():
-    env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+def build(tmp_path_factory):
+    ipython_dir = tmp_path_factory.mktemp("ipython")
+    shutil.copytree(ROOT / "tests" / "no_network", ipython_dir, dirs_exist_ok=True)
+    env = dict(
+        os.environ,
+        DLTHEORY_STATIC="1",
+        DLTHEORY_PROGRESS="0",
+        XLA_PYTHON_CLIENT_PREALLOCATE="false",
+        IPYTHONDIR=str(ipython_dir),
+    )
     env.pop("DLTHEORY_SEED", None)
     env.pop("DLTHEORY_MODE", None)
     jb = Path(sys.executable).with_name("jupyter-book")
