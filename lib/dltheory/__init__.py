@@ -10,6 +10,7 @@ Small and flat, one module per concern, each readable top to bottom:
 ``widgets``    interactive explorers with static fallbacks
 ``selfcheck``  checks that tell a student whether an exercise answer is right, and why not
 ``validate``   argument checks (bad input raises ``ValueError``)
+``sweep``      resumable sweeps: each run cached on disk, keyed by its configuration
 
 Submodules are imported on first use, so ``import dltheory`` is cheap.
 """
@@ -21,7 +22,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "notebooks", "sphinxext", "warmup",
+_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "notebooks", "sphinxext", "warmup", "sweep",
                "scaling", "overfitting", "grokking", "embeddings", "information")
 
 __all__ = ["__version__", *_SUBMODULES]
