@@ -1,0 +1,588 @@
+"""Course packs for instructors: a subset of the book's chapters as a Jupyter Book of its own.
+
+``python -m dltheory.course --chapters 03,05 --out course/`` writes, into ``course/``:
+
+* ``_config.yml`` and ``_toc.yml``: a Jupyter Book of the chosen chapters, their exercises and the
+  front pages they rely on (introduction, how to use and read the book, notation, execution report,
+  bibliography), plus a page about the pack itself (``book/course.md``). It builds as is, with
+  warnings as errors: ``jupyter-book build course/ -W --nitpick``. Cross-references to pages and
+  labels that are not in the pack (other chapters, the claims ledger) become plain text, so the pack
+  never carries a broken link. Solutions are hidden on the pack's website (``--show-solutions`` keeps
+  them) and still executed, so every self-check runs when the pack is built.
+* ``student/``: the student notebooks (``.ipynb``, no outputs): every section page of the chosen
+  chapters, the worked page, and the exercise notebooks with their solution blocks removed (their
+  self-checks stop with ``NotAnswered`` until the student answers). The pack's own
+  ``exercises/NN-*.ipynb`` (what its Colab button opens) are these student versions too.
+* ``instructor/``: the same notebooks with every solution.
+* ``<name>-student.zip``: ``student/`` and a README, ready to upload to a learning-management
+  system (with ``--build``, the built website is added under ``site/``).
+
+Chapter ``NN`` means the folder ``chapters/NN-*/`` and the exercise page ``exercises/NN-*.md``;
+either may be missing (``00`` is the warm-up, which has exercises only). Described in
+``book/instructors.md``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import datetime as _dt
+import os
+import posixpath
+import re
+import shutil
+import subprocess
+import sys
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+__all__ = ["Chapter", "CoursePack", "find_chapters", "parse_chapters", "rewrite_links", "hide_solutions", "write_pack", "build_pack"]
+
+MARKER = ".dltheory-course"
+# Front pages of the book that a pack carries (when they exist). The claims ledger is not among them:
+# it lists every claim of the book, and a pack checks only its own chapters' claims.
+FRONT_PAGES = ("book/intro", "book/how-to-use", "book/how-to-read", "book/notation")
+BACK_PAGES = ("book/execution", "book/bibliography")
+_SKIP = {"_build", ".ipynb_checkpoints", "__pycache__", ".jupyter_cache"}
+
+
+@dataclass(frozen=True)
+class Chapter:
+    """One chapter of a pack: its number, its folder (if written) and its exercise page (if any)."""
+
+    number: str
+    folder: Path | None
+    exercises: Path | None
+
+    @property
+    def title(self) -> str:
+        index = self.folder / "index.md" if self.folder else None
+        if index is not None and index.is_file():
+            return _title(index) or self.folder.name
+        if self.folder is not None:
+            return self.folder.name
+        return _title(self.exercises) if self.exercises else self.number
+
+    def pages(self) -> list[Path]:
+        """Every Markdown page of the chapter folder: ``index.md`` first, then the sections in order."""
+        if self.folder is None:
+            return []
+        index = self.folder / "index.md"
+        sections = sorted(p for p in self.folder.glob("[0-9]*.md"))
+        return ([index] if index.is_file() else []) + sections
+
+
+@dataclass
+class CoursePack:
+    """What :func:`write_pack` wrote (paths inside ``out``)."""
+
+    out: Path
+    chapters: list[Chapter]
+    docs: list[str]
+    student: list[Path] = field(default_factory=list)
+    instructor: list[Path] = field(default_factory=list)
+    zip_path: Path | None = None
+    unlinked: list[str] = field(default_factory=list)
+
+
+def _title(path: Path) -> str | None:
+    in_code = False
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if line.startswith("```"):
+            in_code = not in_code
+        if not in_code and line.startswith("# "):
+            return line[2:].strip()
+    return None
+
+
+def parse_chapters(spec: str) -> list[str]:
+    """``"03,05"`` → ``["03", "05"]``; each a chapter number 00–99, in the order given, no repeats."""
+    numbers = [s.strip() for s in str(spec).split(",") if s.strip()]
+    if not numbers:
+        raise ValueError(f"chapters must list chapter numbers such as '03,05', got {spec!r}")
+    out = []
+    for s in numbers:
+        if not s.isdigit() or int(s) > 99:
+            raise ValueError(f"chapters: {s!r} is not a chapter number between 00 and 99")
+        n = f"{int(s):02d}"
+        if n not in out:
+            out.append(n)
+    return out
+
+
+def find_chapters(root: Path, numbers: list[str]) -> list[Chapter]:
+    """The chapters ``numbers`` of the book at ``root``; ``ValueError`` names any that does not exist."""
+    found = []
+    for n in numbers:
+        folders = sorted(p for p in (root / "chapters").glob(f"{n}-*") if p.is_dir())
+        exercises = sorted((root / "exercises").glob(f"{n}-*.md"))
+        folder = folders[0] if folders else None
+        if folder is not None and not any(folder.glob("*.md")):
+            folder = None
+        if folder is None and not exercises:
+            have = sorted({p.name[:2] for p in (root / "chapters").glob("[0-9][0-9]-*") if any(p.glob("*.md"))}
+                          | {p.name[:2] for p in (root / "exercises").glob("[0-9][0-9]-*.md")})
+            raise ValueError(f"chapters: chapter {n} has neither chapters/{n}-*/ nor exercises/{n}-*.md "
+                             f"(chapters that exist: {', '.join(have) or 'none'})")
+        found.append(Chapter(n, folder, exercises[0] if exercises else None))
+    return found
+
+
+# ---------------------------------------------------------------------------------------------
+# cross-references
+
+_ROLE = re.compile(r"\{(doc|ref|numref|prf:ref|eq)\}`([^`]*)`")
+_MDLINK = re.compile(r"(?<!!)\[([^\]]+)\]\(([^)\s]+?\.(?:md|ipynb)(?:#[^)\s]*)?)\)")
+_LABEL_LINE = re.compile(r"^\s*\(([A-Za-z0-9_.:-]+)\)=\s*$")
+_LABEL_OPT = re.compile(r"^\s*:label:\s*(\S+)\s*$")
+_MATH_LABEL = re.compile(r"\$\$\s*\(([A-Za-z0-9_.:-]+)\)\s*$")
+_TARGET = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)
+
+
+def _labels(text: str) -> set[str]:
+    found = set()
+    for line in text.splitlines():
+        for rx in (_LABEL_LINE, _LABEL_OPT, _MATH_LABEL):
+            m = rx.search(line)
+            if m:
+                found.add(m.group(1))
+    return found
+
+
+def _label_titles(text: str) -> dict[str, str]:
+    """``(label)=`` followed by a heading: the heading's text, for links that lose their target."""
+    lines = text.splitlines()
+    out = {}
+    for i, line in enumerate(lines[:-1]):
+        m = _LABEL_LINE.match(line)
+        if m and lines[i + 1].lstrip().startswith("#"):
+            out[m.group(1)] = lines[i + 1].lstrip("# ").strip()
+    return out
+
+
+def _docname(page_doc: str, target: str) -> str:
+    target = target.split("#", 1)[0]
+    target = re.sub(r"\.(md|ipynb)$", "", target)
+    if target.startswith("/"):
+        return posixpath.normpath(target.lstrip("/"))
+    return posixpath.normpath(posixpath.join(posixpath.dirname(page_doc), target))
+
+
+def rewrite_links(text: str, doc: str, docs: set[str], labels: set[str], titles: dict[str, str]) -> tuple[str, list[str]]:
+    """Make every cross-reference of page ``doc`` that points outside the pack plain text.
+
+    ``docs``: the docnames in the pack; ``labels``: the labels defined in it; ``titles``: a title for
+    docnames and labels of the whole book (used where a link had no text of its own). Code cells are
+    left alone. Returns the new text and the list of references that were made plain.
+    """
+    changed: list[str] = []
+
+    def role(m: re.Match) -> str:
+        kind, body = m.group(1), m.group(2)
+        t = _TARGET.match(body)
+        label, target = (t.group(1), t.group(2)) if t else (None, body)
+        if kind == "doc":
+            name = _docname(doc, target)
+            if name in docs:
+                return m.group(0)
+            key = name
+        else:
+            if target in labels:
+                return m.group(0)
+            key = target
+        changed.append(f"{doc}: {m.group(0)}")
+        return label or titles.get(key) or target
+
+    def mdlink(m: re.Match) -> str:
+        text_, target = m.group(1), m.group(2)
+        if "://" in target:
+            return m.group(0)
+        if _docname(doc, target) in docs:
+            return m.group(0)
+        changed.append(f"{doc}: {m.group(0)}")
+        return text_
+
+    out, block = [], []
+    fence: str | None = None
+    for line in text.splitlines(keepends=True):
+        stripped = line.lstrip()
+        if fence is None and re.match(r"(`{3,}|~{3,})\{code-cell\}", stripped):
+            out.append(_MDLINK.sub(mdlink, _ROLE.sub(role, "".join(block))))
+            block = []
+            fence = re.match(r"`{3,}|~{3,}", stripped).group(0)
+            out.append(line)
+            continue
+        if fence is not None:
+            out.append(line)
+            if stripped.rstrip() == fence:
+                fence = None
+            continue
+        block.append(line)
+    out.append(_MDLINK.sub(mdlink, _ROLE.sub(role, "".join(block))))
+    return "".join(out), changed
+
+
+_SOL_START = re.compile(r"^\s*(`{3,}|:{3,})\{solution-start\}")
+_SOL_END = re.compile(r"^\s*(`{3,}|:{3,})\{solution-end\}")
+_CODE_CELL = re.compile(r"^(\s*)(`{3,}|~{3,})\{code-cell\}")
+
+
+def hide_solutions(text: str) -> str:
+    """An exercise page whose gated solutions are still executed but not shown.
+
+    The ``{solution-start}`` … ``{solution-end}`` directives and the prose between them are dropped;
+    the code cells between them stay, tagged ``remove-cell``, so that the check cells after them still
+    run when the pack is built (sphinx-exercise's own ``hide_solutions`` fails on gated solutions).
+    """
+    lines = text.splitlines(keepends=True)
+    out: list[str] = []
+    inside, drop_fence, i = False, False, 0
+    while i < len(lines):
+        line = lines[i]
+        if not inside and _SOL_START.match(line):
+            inside = True
+            i += 1
+            continue
+        if inside and _SOL_END.match(line):
+            inside, drop_fence = False, True
+            i += 1
+            continue
+        if drop_fence:  # the fence that closes the {solution-end} directive
+            drop_fence = False
+            if line.strip() and set(line.strip()) <= {"`", ":"}:
+                i += 1
+                continue
+        if inside:
+            m = _CODE_CELL.match(line)
+            if not m:
+                i += 1
+                continue
+            fence = m.group(2)
+            out.append(line)
+            i += 1
+            tagged = False
+            while i < len(lines) and lines[i].lstrip().startswith(":") and ":" in lines[i].lstrip()[1:]:
+                opt = lines[i]
+                if opt.lstrip().startswith(":tags:"):
+                    tags = opt.split(":tags:", 1)[1].strip().strip("[]")
+                    names = [t.strip().strip("'\"") for t in tags.split(",") if t.strip()]
+                    opt = ":tags: [" + ", ".join(names + ["remove-cell"]) + "]\n"
+                    tagged = True
+                out.append(opt)
+                i += 1
+            if not tagged:
+                out.append(":tags: [remove-cell]\n")
+            while i < len(lines):
+                out.append(lines[i])
+                i += 1
+                if lines[i - 1].strip() == fence:
+                    break
+            continue
+        out.append(line)
+        i += 1
+    if inside:
+        raise ValueError("a {solution-start} block is not closed by {solution-end}")
+    return "".join(out)
+
+
+# ---------------------------------------------------------------------------------------------
+# writing the pack
+
+
+def _yaml() -> Any:
+    import yaml
+
+    return yaml
+
+
+def _book_titles(root: Path) -> tuple[dict[str, str], set[str]]:
+    titles: dict[str, str] = {}
+    all_labels: set[str] = set()
+    for folder in ("book", "chapters", "exercises"):
+        for path in sorted((root / folder).rglob("*.md")):
+            if _SKIP.intersection(path.relative_to(root).parts):
+                continue
+            text = path.read_text(encoding="utf-8")
+            name = path.relative_to(root).with_suffix("").as_posix()
+            titles[name] = _title(path) or path.stem
+            titles.update(_label_titles(text))
+            all_labels |= _labels(text)
+    return titles, all_labels
+
+
+def _copy_tree(src: Path, dst: Path) -> None:
+    for path in sorted(src.rglob("*")):
+        rel = path.relative_to(src)
+        if _SKIP.intersection(rel.parts) or not path.is_file():
+            continue
+        (dst / rel).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(path, dst / rel)
+
+
+def _prepare_out(out: Path) -> None:
+    if out.exists():
+        if not out.is_dir():
+            raise ValueError(f"out: {out} exists and is not a folder")
+        entries = [p for p in out.iterdir() if p.name != "_build"]
+        if entries and not (out / MARKER).exists():
+            raise ValueError(f"out: {out} is not empty and is not a course pack; choose an empty or new folder")
+        for p in entries:  # a previous pack: replace it, but keep its _build (execution cache)
+            shutil.rmtree(p) if p.is_dir() and not p.is_symlink() else p.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+    (out / MARKER).write_text("written by python -m dltheory.course; the folder is replaced on the next run\n", encoding="utf-8")
+
+
+def _git_commit(root: Path) -> str:
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=20)
+        return proc.stdout.strip() or "unknown"
+    except (OSError, subprocess.SubprocessError):
+        return "unknown"
+
+
+def _course_page(chapters: list[Chapter], repo_url: str, commit: str, show_solutions: bool) -> str:
+    listing = "\n".join(
+        f"* chapter {c.number}: "
+        + (f"{{doc}}`../{c.pages()[0].relative_to(c.folder.parents[1]).with_suffix('').as_posix()}`" if c.pages() else c.title)
+        + (f", exercises {{doc}}`../{c.exercises.relative_to(c.exercises.parents[1]).with_suffix('').as_posix()}`" if c.exercises else "")
+        for c in chapters
+    )
+    solutions = ("shown in drop-downs" if show_solutions else
+                 "hidden (they are executed when the pack is built, so every self-check has run)")
+    return f"""(course-pack)=
+# About this course pack
+
+This website is a course pack of *Five Puzzles of Deep Learning, from Theory to Code*, written on
+{_dt.date.today().isoformat()} from commit `{commit}` of {repo_url} by
+`python -m dltheory.course`. It holds:
+
+{listing}
+
+Exercise solutions on this website are {solutions}. Links to parts of the book that are not in this
+pack are plain text.
+
+## Files for the course
+
+| path in the pack | what |
+|---|---|
+| `student/` | the student notebooks: every page of the pack, exercise solutions removed; a self-check stops with `NotAnswered` until its exercise is answered |
+| `instructor/` | the same notebooks with every solution |
+| `*-student.zip` | `student/` and a README, ready to upload to a learning-management system |
+| `exercises/*.ipynb` | the student versions again: the notebooks that this website's Colab button opens, once the pack is in a repository of your own |
+
+## Building it
+
+```bash
+pip install "jupyter-book>=1.0.4.post1,<2" sphinx-proof sphinx-exercise sphinxcontrib-bibtex \\
+    "dltheory @ git+{repo_url}"
+DLTHEORY_STATIC=1 jupyter-book build . -W --nitpick --keep-going
+```
+"""
+
+
+def write_pack(
+    chapters: str | list[str],
+    out: Path,
+    *,
+    root: Path | None = None,
+    repository_url: str | None = None,
+    show_solutions: bool = False,
+    name: str | None = None,
+) -> CoursePack:
+    """Write a course pack of ``chapters`` (``"03,05"`` or ``["03", "05"]``) into ``out``. See the module doc."""
+    import nbformat
+
+    from dltheory import notebooks
+
+    root = Path(root) if root else notebooks.repo_root()
+    numbers = parse_chapters(chapters if isinstance(chapters, str) else ",".join(chapters))
+    found = find_chapters(root, numbers)
+    out = Path(out).resolve()
+    if out == root.resolve() or out in root.resolve().parents:
+        raise ValueError("out must be a folder of its own, not the book's root or a folder above it")
+    _prepare_out(out)
+
+    yaml = _yaml()
+    config = yaml.safe_load((root / "_config.yml").read_text(encoding="utf-8"))
+    repo_url = repository_url or config.get("repository", {}).get("url", "")
+
+    # 1. the pages, in table-of-contents order
+    front = [d for d in FRONT_PAGES if (root / f"{d}.md").is_file()]
+    back = [d for d in BACK_PAGES if (root / f"{d}.md").is_file()]
+    chapter_docs = [[p.relative_to(root).with_suffix("").as_posix() for p in c.pages()] for c in found]
+    exercise_docs = [c.exercises.relative_to(root).with_suffix("").as_posix() for c in found if c.exercises]
+    docs = front + [d for ds in chapter_docs for d in ds] + exercise_docs + ["book/course"] + back
+
+    for d in front + back:
+        (out / d).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(root / f"{d}.md", out / f"{d}.md")
+        if notebooks.paired_notebook(root / f"{d}.md").exists():
+            shutil.copy2(notebooks.paired_notebook(root / f"{d}.md"), out / f"{d}.ipynb")
+    for c in found:
+        if c.folder is not None:
+            _copy_tree(c.folder, out / c.folder.relative_to(root))
+        if c.exercises is not None:
+            (out / "exercises").mkdir(exist_ok=True)
+            shutil.copy2(c.exercises, out / c.exercises.relative_to(root))
+    for extra in ("book/references.bib", "book/_static"):
+        src = root / extra
+        if src.is_dir():
+            _copy_tree(src, out / extra)
+        elif src.is_file():
+            shutil.copy2(src, out / extra)
+    (out / "book" / "course.md").write_text(_course_page(found, repo_url, _git_commit(root), show_solutions), encoding="utf-8")
+
+    # 2. cross-references that leave the pack become plain text
+    titles, _ = _book_titles(root)
+    pack_labels: set[str] = set()
+    for d in docs:
+        pack_labels |= _labels((out / f"{d}.md").read_text(encoding="utf-8"))
+    unlinked: list[str] = []
+    for d in docs:
+        path = out / f"{d}.md"
+        text, changed = rewrite_links(path.read_text(encoding="utf-8"), d, set(docs), pack_labels, titles)
+        path.write_text(text, encoding="utf-8")
+        unlinked += changed
+
+    # 3. configuration
+    numbers_text = ", ".join(str(int(n)) for n in numbers)
+    config["title"] = f"{config.get('title', 'Course pack')}: chapters {numbers_text}"
+    config.setdefault("repository", {})["url"] = repo_url
+    config["exclude_patterns"] = list(config.get("exclude_patterns", [])) + ["student", "instructor", "*.zip", MARKER]
+    sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
+    sphinx_config["dltheory_ledger_require_all"] = False  # the pack has no ledger
+    if not show_solutions:
+        sphinx_config["html_copy_source"] = False  # the page sources hold the solutions
+    html = config.setdefault("html", {})
+    # The website's download button offers the executed notebook, solutions included; students get theirs from student/.
+    html["use_download_button"] = bool(show_solutions)
+    html["extra_footer"] = (
+        "A course pack of Five Puzzles of Deep Learning, from Theory to Code. Every figure is the output "
+        "of the code beside it, and every claim was checked when this pack was built."
+    )
+    (out / "_config.yml").write_text("# Written by python -m dltheory.course from the book's _config.yml.\n"
+                                     + yaml.safe_dump(config, sort_keys=False, allow_unicode=True, width=120), encoding="utf-8")
+
+    parts: list[dict[str, Any]] = [{"caption": "Before you start", "chapters": [{"file": d} for d in front[1:]]}]
+    puzzle: list[dict[str, Any]] = []
+    for ds in chapter_docs:
+        if not ds:
+            continue
+        if ds[0].endswith("/index"):
+            entry: dict[str, Any] = {"file": ds[0]}
+            if ds[1:]:
+                entry["sections"] = [{"file": d} for d in ds[1:]]
+            puzzle.append(entry)
+        else:  # a chapter without its index page yet: its sections stand on their own
+            puzzle += [{"file": d} for d in ds]
+    if puzzle:
+        # Not numbered: the pack's chapters keep the book's numbers in their titles ("Chapter 3 · ...").
+        parts.append({"caption": "Chapters", "chapters": puzzle})
+    if exercise_docs:
+        parts.append({"caption": "Exercises", "chapters": [{"file": d} for d in exercise_docs]})
+    parts.append({"caption": "Reference", "chapters": [{"file": d} for d in ["book/course"] + back]})
+    parts = [p for p in parts if p["chapters"]]
+    toc = {"format": "jb-book", "root": front[0] if front else "book/course", "parts": parts}
+    if not front:
+        toc["parts"][-1]["chapters"] = [c for c in toc["parts"][-1]["chapters"] if c["file"] != "book/course"]
+    (out / "_toc.yml").write_text("# Written by python -m dltheory.course.\n" + yaml.safe_dump(toc, sort_keys=False), encoding="utf-8")
+
+    # 4. student and instructor notebooks (same layout as the pack's pages)
+    pack = CoursePack(out=out, chapters=found, docs=docs, unlinked=unlinked)
+    for d in docs:
+        page = out / f"{d}.md"
+        if not notebooks.is_notebook_page(page):
+            continue
+        full = notebooks.read_page(page)
+        if not show_solutions and d in exercise_docs:
+            page.write_text(hide_solutions(page.read_text(encoding="utf-8")), encoding="utf-8")
+        student = notebooks.strip_solutions(full)
+        instructor = notebooks._clean(full)  # outputs stripped, stable cell ids, solutions kept
+        for nb, kind, bucket in ((student, "student", pack.student), (instructor, "instructor", pack.instructor)):
+            target = out / kind / f"{d}.ipynb"
+            target.parent.mkdir(parents=True, exist_ok=True)
+            nb = copy.deepcopy(nb)
+            nb.metadata["colab"] = {"provenance": []}
+            nb.metadata.pop("jupytext", None)
+            nbformat.write(nb, target)
+            bucket.append(target)
+        # the pack's paired notebook (what its launch buttons open) is the student version
+        nbformat.write(student, page.with_suffix(".ipynb"))
+    for c in found:  # data files next to the pages travel with the notebooks
+        if c.folder is not None:
+            for path in c.folder.rglob("*"):
+                rel = path.relative_to(root)
+                if path.is_file() and path.suffix not in (".md", ".ipynb") and not _SKIP.intersection(rel.parts):
+                    for kind in ("student", "instructor"):
+                        (out / kind / rel).parent.mkdir(parents=True, exist_ok=True)
+                        shutil.copy2(path, out / kind / rel)
+
+    # 5. the zip for a learning-management system
+    name = name or "course-" + "-".join(numbers)
+    (out / "student" / "README.md").write_text(
+        f"# {config['title']}\n\nNotebooks for students. Open any of them in Colab (File > Upload notebook) or in "
+        "Jupyter. Run the first cell first: it installs the book's library if it is missing.\nEach exercise ends "
+        "with a check cell: it says `NotAnswered` until you replace the `...` placeholders, and then tells you "
+        "whether your answer is right and, if not, why.\n", encoding="utf-8")
+    pack.zip_path = out / f"{name}-student.zip"
+    _zip(out / "student", pack.zip_path, prefix=name)
+    return pack
+
+
+def _zip(folder: Path, target: Path, *, prefix: str, extra: Path | None = None, extra_prefix: str = "site") -> None:
+    with zipfile.ZipFile(target, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for path in sorted(folder.rglob("*")):
+            if path.is_file():
+                zf.write(path, f"{prefix}/{path.relative_to(folder).as_posix()}")
+        if extra is not None:
+            for path in sorted(extra.rglob("*")):
+                if path.is_file():
+                    zf.write(path, f"{prefix}/{extra_prefix}/{path.relative_to(extra).as_posix()}")
+
+
+def build_pack(out: Path, *, strict: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
+    """Build the pack's website into ``out/_build/html`` (static explorers; with ``strict``, ``-W --nitpick``)."""
+    env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+    jb = Path(sys.executable).with_name("jupyter-book")
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(out)]
+    if strict:
+        cmd += ["--warningiserror", "--nitpick", "--keep-going"]
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out, timeout=timeout)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dltheory.course", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--chapters", required=True, help="chapter numbers, comma-separated: 03,05 (00 = the warm-up)")
+    parser.add_argument("--out", required=True, type=Path, help="the folder to write (new, empty, or a previous pack)")
+    parser.add_argument("--repository-url", default=None,
+                        help="the repository that will host the pack (its Colab buttons point there); default: the book's")
+    parser.add_argument("--show-solutions", action="store_true", help="show exercise solutions on the pack's website")
+    parser.add_argument("--name", default=None, help="name of the zip and its top folder (default: course-03-05)")
+    parser.add_argument("--build", action="store_true", help="also build the pack's website and add it to the zip")
+    args = parser.parse_args(argv)
+    try:
+        pack = write_pack(args.chapters, args.out, repository_url=args.repository_url,
+                          show_solutions=args.show_solutions, name=args.name)
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+    print(f"wrote {pack.out}: {len(pack.docs)} pages, {len(pack.student)} student and {len(pack.instructor)} instructor notebooks")
+    for line in pack.unlinked:
+        print(f"  outside the pack, now plain text: {line}")
+    if args.build:
+        proc = build_pack(pack.out)
+        sys.stdout.write(proc.stdout[-3000:])
+        sys.stderr.write(proc.stderr[-3000:])
+        if proc.returncode != 0:
+            return proc.returncode
+        name = pack.zip_path.name.removesuffix("-student.zip")
+        _zip(pack.out / "student", pack.zip_path, prefix=name, extra=pack.out / "_build" / "html")
+        print(f"built {pack.out / '_build' / 'html'}")
+    print(f"zip for a learning-management system: {pack.zip_path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

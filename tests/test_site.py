@@ -1,0 +1,437 @@
+"""The built website, in a real browser: headless Chromium (the OS package) driven by Playwright.
+
+Every page of ``_build/html`` is opened from a local HTTP server and checked for what a reader
+would notice: JavaScript errors, formulas that MathJax did not render, images that do not load,
+internal links to missing pages or anchors, Colab buttons that open a notebook the repository does
+not have, a search that finds nothing, an explorer without its static figure, a page wider than the
+window. Screenshots of the landing page, the worked page, the ledger and the first page of every
+chapter go to ``_build/screenshots/``: look at them.
+
+What it needs, and how it gets it:
+
+* the built book: ``_build/html``, from ``tests/test_book.py`` (which runs first in ``make test``);
+  if it is missing, this module builds it with the same command;
+* Chromium: ``/usr/bin/chromium`` from Debian (``apt-get install -y chromium``; ``.ci/run`` does it);
+  another binary can be named with ``DLTHEORY_CHROMIUM``. Playwright's own browser download is never
+  used (``playwright install`` is not needed and would fail offline);
+* MathJax 3: the pages load it from cdn.jsdelivr.net. The test serves a local copy instead,
+  installed with ``npm install mathjax@3`` into ``_build/mathjax`` the first time (``make site-deps``
+  does the same), so the check works offline and tests the MathJax version the pages ask for.
+  Every other request that leaves 127.0.0.1 is blocked and listed, never silently ignored.
+
+``DLTHEORY_SITE_ROOT`` points the test at another book's source folder (a course pack, say): its
+``_build/html`` is tested, and its notebooks are what Colab buttons must find.
+"""
+
+from __future__ import annotations
+
+import functools
+import html as html_lib
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import threading
+import urllib.parse
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = Path(os.environ.get("DLTHEORY_SITE_ROOT", ROOT)).resolve()
+HTML = SOURCE / "_build" / "html"
+SHOTS = SOURCE / "_build" / "screenshots"
+MATHJAX_HOME = ROOT / "_build" / "mathjax"
+CHROMIUM = os.environ.get("DLTHEORY_CHROMIUM", "/usr/bin/chromium")
+FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+         "--disable-background-networking", "--disable-component-update", "--disable-sync",
+         "--disable-dev-shm-usage"]
+CDN_MATHJAX = re.compile(r"https://cdn\.jsdelivr\.net/npm/mathjax@3(?:\.[\d.]+)?/es5/(.+)")
+SKIP_DIRS = {"_static", "_sources", "_images", "_sphinx_design_static", "_panels_static", "reports", "jupyter_execute"}
+
+pytestmark = pytest.mark.book
+
+
+# ------------------------------------------------------------------------------------------------
+# fixtures: the site, a server, MathJax, the browser
+
+
+def _build_book(root: Path) -> None:
+    """The build of tests/test_book.py (same command, same environment)."""
+    env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+    env.pop("DLTHEORY_SEED", None)
+    env.pop("DLTHEORY_MODE", None)
+    jb = Path(sys.executable).with_name("jupyter-book")
+    proc = subprocess.run([str(jb), "build", str(root), "--warningiserror", "--nitpick", "--keep-going"],
+                          env=env, capture_output=True, text=True, cwd=root)
+    (root / "_build").mkdir(exist_ok=True)
+    (root / "_build" / "build.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
+
+
+@pytest.fixture(scope="module")
+def site() -> Path:
+    if not (HTML / "index.html").exists():
+        _build_book(SOURCE)
+    assert (HTML / "index.html").exists(), f"no built site in {HTML}: see {SOURCE / '_build' / 'build.log'}"
+    return HTML
+
+
+def mathjax_dir() -> Path:
+    """A local MathJax 3 (es5 bundle), installed from npm into _build/mathjax on first use."""
+    es5 = MATHJAX_HOME / "node_modules" / "mathjax" / "es5"
+    if not (es5 / "tex-mml-chtml.js").exists():
+        npm = shutil.which("npm")
+        assert npm, "npm is needed once to install MathJax 3 for the browser test (apt-get install -y npm)"
+        MATHJAX_HOME.mkdir(parents=True, exist_ok=True)
+        proc = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(MATHJAX_HOME), "mathjax@3"],
+                              capture_output=True, text=True, timeout=600)
+        assert proc.returncode == 0 and (es5 / "tex-mml-chtml.js").exists(), f"npm install mathjax@3 failed:\n{proc.stderr[-2000:]}"
+    return es5
+
+
+class _QuietHandler(SimpleHTTPRequestHandler):
+    def log_message(self, *args):  # noqa: ANN002, D102
+        pass
+
+
+@pytest.fixture(scope="module")
+def server(site: Path):
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(site)))
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api", reason="pip install playwright (the test extra)")
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"no Chromium at {CHROMIUM}: apt-get install -y chromium (or set DLTHEORY_CHROMIUM)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=FLAGS, headless=True)
+        yield b
+        b.close()
+
+
+class Visit:
+    """One page opened in the browser, with what went wrong while it loaded."""
+
+    def __init__(self, page, url: str):  # noqa: ANN001
+        self.page, self.url = page, url
+        self.errors: list[str] = []
+        self.blocked: list[str] = []
+
+
+@pytest.fixture(scope="module")
+def open_page(browser, server):
+    es5 = mathjax_dir()
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    current: dict[str, Visit] = {}
+
+    def route(r):  # noqa: ANN001
+        url = r.request.url
+        m = CDN_MATHJAX.match(url)
+        if m and (es5 / m.group(1)).is_file():
+            return r.fulfill(path=str(es5 / m.group(1)))
+        if url.startswith(server) or url.startswith("data:"):
+            return r.continue_()
+        if "visit" in current:
+            current["visit"].blocked.append(url)
+        return r.abort()
+
+    context.route("**/*", route)
+
+    def visit(path: str) -> Visit:
+        page = context.new_page()
+        v = Visit(page, f"{server}/{path}")
+        current["visit"] = v
+        page.on("pageerror", lambda exc: v.errors.append(f"JavaScript error: {exc}"))
+
+        def console(msg):  # noqa: ANN001
+            if msg.type == "error":
+                where = (msg.location or {}).get("url", "")
+                if any(where.startswith(b) or b in msg.text for b in v.blocked):
+                    return  # a request we blocked on purpose: listed in v.blocked instead
+                v.errors.append(f"console error: {msg.text} ({where})")
+
+        page.on("console", console)
+        page.goto(v.url, wait_until="load")
+        page.wait_for_load_state("networkidle")
+        page.evaluate(_WAIT_FOR_MATHJAX)
+        return v
+
+    yield visit
+    context.close()
+
+
+# ------------------------------------------------------------------------------------------------
+# what is checked on a page (plain functions, so that test_checks_catch_broken_pages can use them)
+
+_WAIT_FOR_MATHJAX = """async () => {
+  for (let i = 0; i < 100 && window.MathJax && !(MathJax.startup && MathJax.startup.promise); i++)
+    await new Promise(r => setTimeout(r, 100));
+  if (window.MathJax && MathJax.startup && MathJax.startup.promise) await MathJax.startup.promise;
+  for (const img of document.images) img.loading = 'eager';
+  await Promise.all(Array.from(document.images).map(img => img.decode().catch(() => null)));
+}"""
+
+_PAGE_FACTS = """() => {
+  // MathJax's own record of every formula: TeX errors become merror nodes; an undefined macro
+  // (the noundefined extension) becomes red mtext. Report the TeX source of each such formula.
+  const mathItems = (what) => {
+    if (!(window.MathJax && MathJax.startup && MathJax.startup.document)) return [];
+    const bad = [];
+    for (const item of MathJax.startup.document.math) {
+      let hit = false;
+      if (item.root && item.root.walkTree) item.root.walkTree(n => {
+        if (what === 'merror' && n.isKind('merror')) hit = true;
+        if (what === 'undefined' && n.isKind('mtext') && n.attributes.get('mathcolor') === 'red') hit = true;
+      });
+      if (hit) bad.push(item.math.slice(0, 80));
+    }
+    return bad;
+  };
+  const clone = document.body.cloneNode(true);
+  clone.querySelectorAll('pre, code, script, style, textarea, mjx-container, mjx-assistive-mml').forEach(e => e.remove());
+  const text = clone.innerText || clone.textContent;
+  const maths = Array.from(document.querySelectorAll('.math'));
+  return {
+    mathjax: !!window.MathJax,
+    containers: document.querySelectorAll('mjx-container').length,
+    merrors: mathItems('merror').concat(Array.from(document.querySelectorAll('mjx-merror')).map(e => e.getAttribute('data-mjx-error') || 'mjx-merror')).slice(0, 5),
+    undefined_macros: mathItems('undefined').slice(0, 5),
+    unrendered: maths.filter(e => !e.querySelector('mjx-container')).map(e => e.textContent.slice(0, 80)).slice(0, 5),
+    raw: (text.match(/\\\\\\(|\\\\\\[|\\$\\$/g) || []).length,
+    raw_sample: (text.match(/.{0,40}(\\\\\\(|\\\\\\[|\\$\\$).{0,40}/) || [''])[0],
+    broken_images: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
+    images: document.images.length,
+    links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
+    colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
+    overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+  };
+}"""
+
+
+def page_problems(facts: dict, *, has_math: bool) -> list[str]:
+    """What is wrong with a rendered page, from the facts ``_PAGE_FACTS`` gathered in the browser."""
+    problems = []
+    if has_math:
+        if not facts["mathjax"]:
+            problems.append("the page has formulas but MathJax did not load")
+        elif facts["containers"] == 0:
+            problems.append("the page has formulas but MathJax rendered none")
+    if facts["merrors"]:
+        problems.append(f"MathJax errors: {facts['merrors']}")
+    if facts["undefined_macros"]:
+        problems.append(f"undefined TeX macros: {facts['undefined_macros']}")
+    if facts["unrendered"]:
+        problems.append(f"formulas left unrendered: {facts['unrendered']}")
+    if facts["raw"]:
+        problems.append(f"raw TeX delimiters left in the text ({facts['raw']}×), e.g. {facts['raw_sample']!r}")
+    if facts["broken_images"]:
+        problems.append(f"images that did not load: {facts['broken_images']}")
+    if facts["overflow"] > 2:
+        problems.append(f"the page is {facts['overflow']} px wider than the window (horizontal scrolling)")
+    return problems
+
+
+@functools.lru_cache(maxsize=None)
+def _ids(path: Path) -> frozenset[str]:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return frozenset(html_lib.unescape(m) for m in re.findall(r'\b(?:id|name)="([^"]+)"', text))
+
+
+def link_problems(links: list[str], server: str, root: Path) -> list[str]:
+    """Internal links (to ``server``) whose file, or whose anchor in that file, does not exist under ``root``."""
+    problems = []
+    for href in sorted(set(links)):
+        if not href.startswith(server + "/"):
+            continue
+        parsed = urllib.parse.urlsplit(href)
+        rel = urllib.parse.unquote(parsed.path).lstrip("/")
+        target = root / rel
+        if target.is_dir():
+            target = target / "index.html"
+        if not target.is_file():
+            problems.append(f"{href}: no such file")
+            continue
+        frag = urllib.parse.unquote(parsed.fragment)
+        if frag and target.suffix == ".html" and frag not in _ids(target):
+            problems.append(f"{href}: no anchor #{frag} in {rel}")
+    return problems
+
+
+def colab_problems(hrefs: list[str], source: Path) -> list[str]:
+    """Colab buttons whose notebook is not in the repository at that path."""
+    problems = []
+    for href in hrefs:
+        m = re.match(r"https://colab\.research\.google\.com/github/[^/]+/[^/]+/blob/[^/]+/(.+\.ipynb)$", href)
+        if not m:
+            problems.append(f"{href}: not a Colab link to an .ipynb in the repository")
+        elif not (source / m.group(1)).is_file():
+            problems.append(f"{href}: {m.group(1)} is not in the repository")
+    return problems
+
+
+# ------------------------------------------------------------------------------------------------
+# the pages
+
+
+def _pages() -> list[str]:
+    if not HTML.exists():
+        return ["index.html"]  # the site fixture builds the book, then reports what it finds
+    out = []
+    for path in sorted(HTML.rglob("*.html")):
+        rel = path.relative_to(HTML)
+        if SKIP_DIRS.intersection(rel.parts[:-1]) or rel.name in ("search.html", "genindex.html"):
+            continue
+        out.append(rel.as_posix())
+    return out
+
+
+def _has_math(path: Path) -> bool:
+    text = path.read_text(encoding="utf-8", errors="replace")
+    return 'class="math' in text or "\\(" in text or "$$" in text
+
+
+@pytest.mark.parametrize("path", _pages())
+def test_page_renders_in_the_browser(site, server, open_page, path):
+    visit = open_page(path)
+    try:
+        facts = visit.page.evaluate(_PAGE_FACTS)
+        problems = list(visit.errors)
+        problems += page_problems(facts, has_math=_has_math(site / path))
+        problems += link_problems(facts["links"], server, site)
+        problems += colab_problems(facts["colab"], SOURCE)
+    finally:
+        visit.page.close()
+    assert not problems, f"{path}:\n  " + "\n  ".join(problems)
+
+
+def test_the_site_has_launch_buttons_and_math(site):
+    """Guards against a build that silently lost MathJax or its Colab buttons (the page test would pass)."""
+    pages = [site / p for p in _pages()]
+    assert any("colab.research.google.com/github/" in p.read_text(encoding="utf-8") for p in pages), "no page has a Colab button"
+    assert any(_has_math(p) for p in pages), "no page has a formula"
+
+
+def _chapter_pages() -> list[str]:
+    """The first built page of every chapter folder."""
+    first: dict[str, str] = {}
+    for rel in _pages():
+        parts = rel.split("/")
+        if parts[0] == "chapters" and len(parts) == 3:
+            first.setdefault(parts[1], rel)
+            if parts[2] == "index.html":
+                first[parts[1]] = rel
+    return [first[k] for k in sorted(first)]
+
+
+def _search_terms() -> list[tuple[str, str]]:
+    """(query, folder a result must be in): the worked page's topic, and each chapter's title word."""
+    terms = [("power law", "book/")]
+    for rel in _chapter_pages():
+        title = re.search(r"<h1>(.*?)<", (HTML / rel).read_text(encoding="utf-8"), re.S)
+        words = re.findall(r"[A-Za-z]{6,}", html_lib.unescape(title.group(1))) if title else []
+        if words:
+            terms.append((words[-1].lower(), "/".join(rel.split("/")[:2]) + "/"))
+    return terms
+
+
+@pytest.mark.parametrize("query,folder", _search_terms())
+def test_search_finds_the_page(site, open_page, query, folder):
+    visit = open_page(f"search.html?q={urllib.parse.quote(query)}")
+    try:
+        visit.page.wait_for_selector("#search-results ul.search li a", timeout=30_000)
+        hits = visit.page.eval_on_selector_all("#search-results ul.search li a", "els => els.map(a => a.getAttribute('href'))")
+        errors = list(visit.errors)
+    finally:
+        visit.page.close()
+    assert not errors, errors
+    assert any(folder in (h or "") for h in hits), f"searching {query!r} found {hits[:10]}, nothing in {folder}"
+
+
+def _explorer_pages() -> list[str]:
+    out = []
+    for src in sorted(SOURCE.glob("*/**/*.md")):
+        rel = src.relative_to(SOURCE)
+        if rel.parts[0] in ("book", "chapters", "exercises") and re.search(r"\bexplorer\(", src.read_text(encoding="utf-8")):
+            if (HTML / rel.with_suffix(".html")).exists():
+                out.append(rel.with_suffix(".html").as_posix())
+    return out
+
+
+@pytest.mark.parametrize("path", _explorer_pages() or [pytest.param(None, marks=pytest.mark.skip(reason="no page calls widgets.explorer yet"))])
+def test_explorer_shows_its_static_figure(site, open_page, path):
+    visit = open_page(path)
+    try:
+        cells = visit.page.evaluate("""() => Array.from(document.querySelectorAll('div.cell')).filter(c => {
+            const src = c.querySelector('.cell_input'); return src && /\\bexplorer\\(/.test(src.textContent); })
+            .map(c => Array.from(c.querySelectorAll('.cell_output img')).map(i => i.naturalWidth))""")
+    finally:
+        visit.page.close()
+    assert cells, f"{path}: no code cell calling explorer( was found in the page"
+    assert all(widths and all(w > 0 for w in widths) for widths in cells), f"{path}: an explorer cell shows no figure: {cells}"
+
+
+def _screenshot_pages() -> list[str]:
+    wanted = ["index.html", "book/how-to-read.html", "book/claims.html"] + _chapter_pages()
+    return [p for p in wanted if (HTML / p).exists()]
+
+
+@pytest.mark.parametrize("path", _screenshot_pages())
+def test_screenshot(site, open_page, path):
+    """Screenshots to look at (the top of the page, and the whole page)."""
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    visit = open_page(path)
+    try:
+        name = path.replace("/", "_").removesuffix(".html")
+        visit.page.screenshot(path=str(SHOTS / f"{name}.png"))
+        visit.page.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True)
+    finally:
+        visit.page.close()
+    assert (SHOTS / f"{name}.png").stat().st_size > 10_000
+
+
+def test_checks_catch_broken_pages(tmp_path, browser):
+    """The checks can fail: a page with a TeX error, an undefined macro, a missing image, a dead link
+    and a Colab button to a notebook that does not exist is reported on every count."""
+    es5 = mathjax_dir()
+    (tmp_path / "ok.html").write_text('<p id="here">target</p>', encoding="utf-8")
+    (tmp_path / "bad.html").write_text(
+        """<html><head><script>window.MathJax = {tex: {inlineMath: [['\\\\(', '\\\\)']]}};</script>
+        <script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script></head><body>
+        <p><span class="math">\\(\\frac{1}{\\)</span> and <span class="math">\\(\\nosuchmacro x\\)</span>
+        <span class="math">\\(x^^2\\)</span></p><img src="missing.png"><a href="ok.html#here">fine</a><a href="ok.html#gone">dead anchor</a>
+        <a href="nowhere.html">dead</a>
+        <a href="https://colab.research.google.com/github/o/r/blob/main/chapters/none.ipynb">colab</a>
+        <script>undefined_function();</script></body></html>""", encoding="utf-8")
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(tmp_path)))
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    server = f"http://127.0.0.1:{httpd.server_address[1]}"
+    context = browser.new_context()
+    try:
+        context.route("**/*", lambda r: r.fulfill(path=str(es5 / CDN_MATHJAX.match(r.request.url).group(1)))
+                      if CDN_MATHJAX.match(r.request.url) else r.continue_())
+        page = context.new_page()
+        errors: list[str] = []
+        page.on("pageerror", lambda exc: errors.append(str(exc)))
+        page.goto(f"{server}/bad.html", wait_until="load")
+        page.evaluate(_WAIT_FOR_MATHJAX)
+        facts = page.evaluate(_PAGE_FACTS)
+    finally:
+        context.close()
+        httpd.shutdown()
+        httpd.server_close()
+    problems = "\n".join(page_problems(facts, has_math=True))
+    assert errors and "undefined_function" in errors[0]
+    for expected in ("MathJax errors", "undefined TeX macros", "raw TeX", "images that did not load"):
+        assert expected in problems, f"{expected!r} not reported:\n{problems}\n{json.dumps(facts)[:2000]}"
+    dead = "\n".join(link_problems(facts["links"], server, tmp_path))
+    assert "nowhere.html: no such file" in dead and "no anchor #gone" in dead and "#here" not in dead
+    assert "chapters/none.ipynb is not in the repository" in colab_problems(facts["colab"], tmp_path)[0]
