@@ -43,6 +43,9 @@ __all__ = [
     "randwalk_pmi_factor",
     "RandWalkResult",
     "run_randwalk",
+    "planted_corpus",
+    "derive_sgns_optimum",
+    "exact_relation_mask",
     "isotropic_vectors",
     "population_pmi",
     "population_slopes",
@@ -55,6 +58,10 @@ __all__ = [
     "analogy_accuracy",
     "paraphrase_error",
     "auc",
+    "mean_cosine",
+    "isotropy",
+    "all_but_the_top",
+    "similarity_correlation",
     "linear_fit",
 ]
 
@@ -445,6 +452,22 @@ class RandWalkResult:
     frequency_fit: dict[str, float]
 
 
+def planted_corpus(key: jax.Array, cfg: CorpusConfig) -> tuple[Vocabulary, np.ndarray]:
+    """The planted vocabulary and a corpus sampled from it: :func:`planted_vocabulary` then :func:`sample_corpus`."""
+    if not isinstance(cfg, CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    k_voc, k_corpus = jax.random.split(key)
+    vocab = planted_vocabulary(k_voc, cfg)
+    return vocab, sample_corpus(k_corpus, vocab.vectors, cfg.n_tokens, cfg.persistence)
+
+
+def exact_relation_mask(vocab: Vocabulary, cfg: CorpusConfig) -> np.ndarray:
+    """Which analogy questions of ``vocab`` follow a relation planted without noise (η_r = 0)."""
+    if not isinstance(vocab, Vocabulary) or not isinstance(cfg, CorpusConfig):
+        raise ValueError("vocab must be a Vocabulary and cfg a CorpusConfig")
+    return np.asarray(cfg.relation_noise)[vocab.question_relation] == 0
+
+
 def run_randwalk(key: jax.Array, cfg: CorpusConfig, *, min_expected: float = 50.0) -> RandWalkResult:
     """Sample a planted RAND-WALK corpus and test the PMI law of Arora et al. (2016) on it (§ 4.1).
 
@@ -456,9 +479,8 @@ def run_randwalk(key: jax.Array, cfg: CorpusConfig, *, min_expected: float = 50.
     if not isinstance(cfg, CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
     min_expected = validate.real("min_expected", min_expected, low=0.0, low_open=True)
-    k_voc, k_corpus, k_shuffle, k_random = jax.random.split(key, 4)
-    vocab = planted_vocabulary(k_voc, cfg)
-    tokens = sample_corpus(k_corpus, vocab.vectors, cfg.n_tokens, cfg.persistence)
+    k_corpus, k_shuffle, k_random = jax.random.split(key, 3)
+    vocab, tokens = planted_corpus(k_corpus, cfg)
     counts = cooccurrence(tokens, vocab.size, cfg.window)
     pmi_matrix = pmi(counts)
     kappa = randwalk_pmi_factor(cfg.persistence, cfg.window)
@@ -498,7 +520,7 @@ class SGNSConfig(runtime.ModeConfig):
     negatives: int = 5
     noise_power: float = 1.0
     batch: int = 4096
-    steps: int = 3000
+    steps: int = 1000
     lr: float = 0.02
     window: int = 2
     init_scale: float = 0.1
@@ -577,6 +599,25 @@ def train_sgns(tokens: Any, vocab_size: int, cfg: SGNSConfig, seeds: Sequence[in
         progress=progress,
         desc="SGNS",
     )
+
+
+def derive_sgns_optimum() -> dict[str, Any]:
+    """Derive, with sympy, the optimal dot product of one (word, context) pair under SGNS (§ 4.2).
+
+    Levy and Goldberg (2014): the expected negative-sampling objective splits over pairs,
+    ℓ(x) = #(w,c) log σ(x) + k #(w) #(c)/D log σ(−x) with x = w·c, and each term has its own maximiser.
+    Returns the objective, the maximiser x* and its symbols.
+    """
+    import sympy as sp
+
+    x = sp.Symbol("x", real=True)
+    n_wc, n_w, n_c, D, k = sp.symbols("n_wc n_w n_c D k", positive=True)
+    sigma = lambda t: 1 / (1 + sp.exp(-t))  # noqa: E731 - the logistic function, written out
+    objective = n_wc * sp.log(sigma(x)) + k * n_w * n_c / D * sp.log(sigma(-x))
+    (x_star,) = sp.solve(sp.diff(objective, x), x)
+    x_star = sp.expand_log(sp.simplify(x_star), force=True)
+    return {"objective": objective, "x_star": x_star,
+            "symbols": {"x": x, "n_wc": n_wc, "n_w": n_w, "n_c": n_c, "D": D, "k": k}}
 
 
 def shifted_pmi_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100) -> dict[str, float]:
@@ -700,3 +741,60 @@ def auc(scores: Any, labels: Any) -> float:
     greater = (pos[:, None] > neg[None, :]).mean()
     ties = (pos[:, None] == neg[None, :]).mean()
     return float(greater + 0.5 * ties)
+
+
+# --------------------------------------------------------------------------- anisotropy (§ 4.2)
+
+
+def _unit_rows(E: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(E, axis=1, keepdims=True)
+    return E / np.where(norms > 0, norms, 1.0)
+
+
+def mean_cosine(embeddings: Any) -> float:
+    """Average cosine similarity between two distinct words: 0 for an isotropic cloud (Ethayarajh 2019)."""
+    E = validate.array("embeddings", embeddings, ndim=2, min_size=2)
+    if E.shape[0] < 2:
+        raise ValueError("embeddings must hold at least two words")
+    U = _unit_rows(E)
+    s = U.sum(0)
+    n = U.shape[0]
+    return float((s @ s - np.sum(U * U)) / (n * (n - 1)))
+
+
+def isotropy(embeddings: Any) -> float:
+    """The isotropy measure of Mu and Viswanath (2018): min_c Z(c) / max_c Z(c), Z(c) = Σ_w exp⟨c, v_w⟩,
+    over the unit eigenvectors c of VᵀV. It is 1 for a perfectly isotropic set of vectors."""
+    E = validate.array("embeddings", embeddings, ndim=2)
+    _, vecs = np.linalg.eigh(E.T @ E)
+    logits = E @ vecs  # (V, d): ⟨c_i, v_w⟩ for each eigenvector c_i
+    top = logits.max(0)
+    log_z = top + np.log(np.exp(logits - top).sum(0))
+    return float(np.exp(log_z.min() - log_z.max()))
+
+
+def all_but_the_top(embeddings: Any, n_components: int) -> np.ndarray:
+    """Mu and Viswanath's post-processing: subtract the mean vector, then remove the projections on the
+    top ``n_components`` principal directions (§ 4.2)."""
+    E = validate.array("embeddings", embeddings, ndim=2)
+    D = validate.integer("n_components", n_components, low=0, high=E.shape[1] - 1)
+    X = E - E.mean(0)
+    if D == 0:
+        return X
+    _, _, Vt = np.linalg.svd(X, full_matrices=False)
+    top = Vt[:D]
+    return X - (X @ top.T) @ top
+
+
+def similarity_correlation(embeddings: Any, reference: Any) -> float:
+    """Spearman correlation between the cosine similarities of ``embeddings`` and of ``reference`` over all
+    pairs of distinct words: a word-similarity benchmark whose gold scores are the planted geometry."""
+    from scipy.stats import spearmanr
+
+    E = validate.array("embeddings", embeddings, ndim=2)
+    R = validate.array("reference", reference, ndim=2)
+    if E.shape[0] != R.shape[0]:
+        raise ValueError(f"embeddings and reference must have the same number of rows, got {E.shape[0]} and {R.shape[0]}")
+    iu = np.triu_indices(E.shape[0], k=1)
+    a, b = _unit_rows(E), _unit_rows(R)
+    return float(spearmanr((a @ a.T)[iu], (b @ b.T)[iu]).statistic)
