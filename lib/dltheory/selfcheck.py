@@ -55,11 +55,11 @@ def number(
     if isinstance(value, bool):
         raise WrongAnswer(f"{name} should be a number, not {value!r}.")
     try:
-        v = float(np.asarray(value).item()) if np.ndim(value) == 0 else None
+        v = float(np.asarray(value).item()) if not isinstance(value, (list, tuple, dict, str)) and np.ndim(value) == 0 else None
     except (TypeError, ValueError):
         v = None
     if v is None:
-        raise WrongAnswer(f"{name} should be a single number, got {type(value).__name__} of shape {np.shape(value)}.")
+        raise WrongAnswer(f"{name} should be a single number, got {type(value).__name__} {value!r:.60}.")
     if not math.isfinite(v):
         raise WrongAnswer(f"{name} is {v}: check for a division by zero or a log of a non-positive number.")
     allowed = atol + rtol * abs(expected)

@@ -46,8 +46,8 @@ def real(
     """``value`` as a finite ``float`` in the given interval (open or closed at each end)."""
     if isinstance(value, bool):
         raise ValueError(f"{name} must be a real number, got {value!r}")
-    if np.ndim(value) != 0:
-        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(value)}")
+    if isinstance(value, (list, tuple, dict, set)) or (hasattr(value, "shape") and np.ndim(value) != 0):
+        raise ValueError(f"{name} must be a scalar number, got {type(value).__name__} {value!r:.60}")
     try:
         as_float = float(value)
     except (TypeError, ValueError):
