@@ -15,7 +15,8 @@ from hypothesis import strategies as st
 
 from dltheory import claims, nets, selfcheck, train, validate, warmup
 
-SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# derandomize: CI draws the same examples every run (a failure is reproducible); raise max_examples to explore.
+SETTINGS = settings(max_examples=60, deadline=None, derandomize=True, suppress_health_check=[HealthCheck.too_slow])
 
 anything = st.one_of(
     st.none(),
