@@ -454,9 +454,13 @@ def write_pack(
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
     sphinx_config["dltheory_ledger_require_all"] = False  # the pack has no ledger
     if not show_solutions:
-        sphinx_config["html_copy_source"] = False  # the page sources hold the solutions
+        # The page sources and the executed notebooks that the download button offers hold the
+        # solutions: publish neither. (jupyter-book 1 does not pass html.use_download_button on to
+        # the theme, hence the theme option, merged into jupyter-book's own with recursive_update.)
+        sphinx_config["html_copy_source"] = False
+        sphinx_config.setdefault("html_theme_options", {})["use_download_button"] = False
+        config["sphinx"]["recursive_update"] = True
     html = config.setdefault("html", {})
-    # The website's download button offers the executed notebook, solutions included; students get theirs from student/.
     html["use_download_button"] = bool(show_solutions)
     html["extra_footer"] = (
         "A course pack of Five Puzzles of Deep Learning, from Theory to Code. Every figure is the output "
@@ -542,14 +546,31 @@ def _zip(folder: Path, target: Path, *, prefix: str, extra: Path | None = None, 
                     zf.write(path, f"{prefix}/{extra_prefix}/{path.relative_to(extra).as_posix()}")
 
 
-def build_pack(out: Path, *, strict: bool = True, timeout: float | None = None) -> subprocess.CompletedProcess:
-    """Build the pack's website into ``out/_build/html`` (static explorers; with ``strict``, ``-W --nitpick``)."""
+def build_pack(out: Path, *, strict: bool = True, timeout: float | None = None,
+               cache_from: Path | None = None) -> subprocess.CompletedProcess:
+    """Build the pack's website into ``out/_build/html`` (static explorers; with ``strict``, ``-W --nitpick``).
+
+    ``cache_from``: an execution cache (the book's ``_build/.jupyter_cache``) to start from when the pack
+    has none yet. jupyter-cache matches notebooks by the hash of their code, so pages that the book has
+    already executed are not executed again.
+    """
+    out = Path(out)
+    cache = out / "_build" / ".jupyter_cache"
+    if cache_from is not None and Path(cache_from).is_dir() and not cache.exists():
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copytree(cache_from, cache)
     env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
     jb = Path(sys.executable).with_name("jupyter-book")
     cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(out)]
     if strict:
         cmd += ["--warningiserror", "--nitpick", "--keep-going"]
     return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out, timeout=timeout)
+
+
+def notebooks_root() -> Path:
+    from dltheory import notebooks
+
+    return notebooks.repo_root()
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -572,7 +593,8 @@ def _main(argv: list[str] | None = None) -> int:
     for line in pack.unlinked:
         print(f"  outside the pack, now plain text: {line}")
     if args.build:
-        proc = build_pack(pack.out)
+        book_cache = notebooks_root() / "_build" / ".jupyter_cache"
+        proc = build_pack(pack.out, cache_from=book_cache if book_cache.is_dir() else None)
         sys.stdout.write(proc.stdout[-3000:])
         sys.stderr.write(proc.stderr[-3000:])
         if proc.returncode != 0:
