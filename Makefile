@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh test test-fast sync seeds clean help
+.PHONY: all venv book book-fresh test test-fast sync seeds bench clean help course site-deps linkcheck
 
 # Seeds for `make seeds`: every claim must hold for each of them.
 SEEDS ?= 0 1 2
@@ -27,6 +27,10 @@ help:
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
 	@echo "make seeds       run every page under each of SEEDS (default: 0 1 2); print a claim x seed table"
+	@echo "make course CHAPTERS=03,05   write and build a course pack into course/ (student + instructor notebooks, LMS zip)"
+	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
+	@echo "make linkcheck   check the external links of the book (optional; needs internet)"
+	@echo "make bench       run the benchmarks; writes benchmarks/results.md and results.json"
 	@echo "make clean       remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -55,8 +59,26 @@ test-fast: $(STAMP)
 sync: $(STAMP)
 	$(BIN)/python -m dltheory.notebooks sync
 
+bench: $(STAMP)
+	$(BIN)/python -m benchmarks
+
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.notebooks run --seeds $(SEEDS)
+
+# A course pack of some chapters (see book/instructors.md): python -m dltheory.course.
+CHAPTERS ?= 00
+course: $(STAMP)
+	DLTHEORY_STATIC=1 $(BIN)/python -m dltheory.course --chapters $(CHAPTERS) --out course --build
+
+# What tests/test_site.py needs besides the Python packages: Chromium from the OS, MathJax 3 from npm
+# (the pages load MathJax from a CDN; the test serves this copy instead). The test installs MathJax itself if missing.
+site-deps:
+	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
+	@test -f _build/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js || npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3
+
+# External links (optional: needs internet, and the sites linked to must be up).
+linkcheck: $(STAMP)
+	$(BIN)/jupyter-book build . --builder linkcheck
 
 clean:
 	rm -rf _build
