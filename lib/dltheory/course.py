@@ -447,8 +447,9 @@ def write_pack(
         unlinked += changed
 
     # 3. configuration
-    numbers_text = ", ".join(str(int(n)) for n in numbers)
-    config["title"] = f"{config.get('title', 'Course pack')}: chapters {numbers_text}"
+    names = ["the warm-up" if n == "00" else f"chapter {int(n)}" for n in numbers]
+    listed = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+    config["title"] = f"{config.get('title', 'Course pack')}: {listed}"
     config.setdefault("repository", {})["url"] = repo_url
     config["exclude_patterns"] = list(config.get("exclude_patterns", [])) + ["student", "instructor", "*.zip", MARKER]
     sphinx_config = config.setdefault("sphinx", {}).setdefault("config", {})
