@@ -64,6 +64,8 @@ __all__ = [
     "DeepConfig",
     "deep_experiment",
     "largest_rise",
+    "save_deep_result",
+    "load_deep_result",
     "peak_index",
     "interpolation_width",
     "risk_explorer",
@@ -911,6 +913,43 @@ def interpolation_width(widths: Any, train_error: Any, *, epsilon: float = 0.1) 
     epsilon = validate.probability("epsilon", epsilon)
     ok = e <= epsilon
     return np.where(ok.any(-1), w[np.argmax(ok, axis=-1)], np.inf)
+
+
+DEEP_SAVED = "02-benign-overfitting-deep-full.json"
+
+
+def save_deep_result(res: DeepResult, path: Any, *, date: str, device: str) -> None:
+    """Write a :class:`DeepResult` and its provenance as JSON (section ``05-deep-double-descent``)."""
+    import json
+
+    if not isinstance(res, DeepResult):
+        raise ValueError(f"res must be a DeepResult, got {type(res).__name__}")
+    record = {
+        "provenance": {"config": repr(res.config), "date": str(date), "device": str(device), "mode": "full"},
+        "config": dataclasses.asdict(res.config),
+        "seeds": list(res.seeds),
+        "wall_time_s": res.wall_time,
+        **{name: np.asarray(getattr(res, name)).tolist() for name in ("widths", "n_params", "test_error", "train_error", "test_mse")},
+    }
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(record, fh, indent=1)
+
+
+def load_deep_result(path: Any = None) -> tuple[DeepResult, dict[str, str]]:
+    """The saved full-mode run of :func:`deep_experiment` shipped with the library, and its provenance.
+
+    Section ``05-deep-double-descent``. ``path`` defaults to ``dltheory/data/02-benign-overfitting-deep-full.json``.
+    """
+    import json
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / DEEP_SAVED if path is None else path
+    with open(str(source), encoding="utf-8") as fh:
+        record = json.load(fh)
+    cfg = DeepConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in record["config"].items()})
+    arrays = {name: np.asarray(record[name]) for name in ("widths", "n_params", "test_error", "train_error", "test_mse")}
+    res = DeepResult(seeds=tuple(record["seeds"]), wall_time=float(record["wall_time_s"]), config=cfg, **arrays)
+    return res, record["provenance"]
 
 
 def largest_rise(curve: Any) -> np.ndarray:
