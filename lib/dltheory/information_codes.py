@@ -1,0 +1,399 @@
+"""Chapter 5, §5.4-5.5: code lengths and generalisation bounds on scikit-learn's digits.
+
+* :func:`prequential_codelength` (§5.4): the online code of Blier and Ollivier (2018). Every block of
+  labels is sent with a network trained on all earlier blocks; the first block is sent uniformly.
+  All blocks train at once: the size of the training prefix is a hyper-parameter of
+  :func:`dltheory.train.train`, and a mask hides the rest.
+* :func:`kl_inverse`, :func:`pac_bayes_bound` (§5.5): the Langford-Seeger / Maurer kl bound, inverted
+  by bisection in float64.
+* :func:`pac_bayes_digits` (§5.5): Dziugaite and Roy's (2017) recipe in miniature: train a network,
+  then optimise a diagonal Gaussian posterior on a PAC-Bayes objective and evaluate the bound.
+* :func:`occam_bound` (§5.5): the bound for a hypothesis coded in a given number of bits.
+
+Log-losses are computed from ``log_softmax`` and code lengths are summed in float64.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import runtime, selfcheck, train, validate
+
+__all__ = [
+    "load_digits",
+    "MDLConfig",
+    "prequential_codelength",
+    "kl_bernoulli",
+    "kl_inverse",
+    "pac_bayes_bound",
+    "occam_bound",
+    "PACBayesConfig",
+    "pac_bayes_digits",
+    "laplace_codelength",
+    "check_codelength",
+    "check_kl_inverse",
+]
+
+LN2 = math.log(2.0)
+
+
+def load_digits(seed: int, *, random_labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
+    """Scikit-learn's 1,797 handwritten digits (8×8, bundled with the package), shuffled by ``seed``.
+
+    Pixels are scaled to [0, 1]. With ``random_labels=True`` the labels are replaced by uniform
+    random digits (the control of Zhang et al. 2017).
+    """
+    from sklearn.datasets import load_digits as sk_digits
+
+    seed = validate.integer("seed", seed, low=0)
+    data = sk_digits()
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(len(data.target))
+    x = (data.data[order] / 16.0).astype(np.float32)
+    y = data.target[order].astype(np.int32)
+    if random_labels:
+        y = rng.integers(0, 10, size=y.shape).astype(np.int32)
+    return x, y
+
+
+# --------------------------------------------------------------------------------------------
+# §5.4 Prequential code length
+# --------------------------------------------------------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class MDLConfig(runtime.ModeConfig):
+    """Section 5.4: block boundaries (``t_0 < t_1 < ... < n``), the network and its training budget."""
+
+    boundaries: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024, 1797)
+    hidden: int = 128
+    steps: int = 400
+    lr: float = 3e-3
+    weight_decay: float = 1e-3
+    mix_uniform: float = 0.01
+    n_seeds: int = 3
+
+    def validate(self) -> None:
+        b = [validate.integer("boundaries[i]", t, low=1, high=1797) for t in self.boundaries]
+        if len(b) < 2 or any(u >= v for u, v in zip(b[:-1], b[1:])):
+            raise ValueError(f"boundaries must be increasing with at least two entries, got {self.boundaries}")
+        validate.integer("hidden", self.hidden, low=1)
+        validate.integer("steps", self.steps, low=10)
+        if self.steps % 10:
+            raise ValueError(f"steps must be a multiple of 10, got {self.steps}")
+        validate.real("lr", self.lr, low=0.0, low_open=True)
+        validate.real("weight_decay", self.weight_decay, low=0.0)
+        validate.probability("mix_uniform", self.mix_uniform, open_low=True, open_high=True)
+        validate.integer("n_seeds", self.n_seeds, low=1)
+
+    @classmethod
+    def fast(cls) -> MDLConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> MDLConfig:
+        return cls(boundaries=(8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1400, 1797), steps=2000, n_seeds=10)
+
+
+def _mlp_init(key: jax.Array, sizes: list[int]) -> list[dict[str, jax.Array]]:
+    keys = jax.random.split(key, len(sizes) - 1)
+    return [{"w": jax.random.normal(k, (a, b)) * jnp.sqrt(2.0 / a), "b": jnp.zeros(b)}
+            for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
+
+
+def _mlp(params: list[dict[str, jax.Array]], x: jax.Array) -> jax.Array:
+    for layer in params[:-1]:
+        x = jax.nn.relu(x @ layer["w"] + layer["b"])
+    return x @ params[-1]["w"] + params[-1]["b"]
+
+
+def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: bool = False) -> dict[str, Any]:
+    """Section 5.4: prequential (online) code length of the digit labels, in bits, per seed.
+
+    Blier and Ollivier (2018), eq. (7). The first ``t_0`` labels cost ``log2 10`` bits each. For each
+    later block ``[t_s, t_{s+1})`` a fresh MLP is trained (full batch, AdamW, ``cfg.steps`` steps) on
+    the first ``t_s`` examples only, and the block costs ``Σ -log2 q(y_i | x_i)`` with
+    ``q = (1 - ε) p_model + ε/10`` (``ε = cfg.mix_uniform``, fixed in advance, so that a confident
+    mistake costs at most ``log2(10/ε)`` bits). Decoding repeats the same deterministic training, so
+    this is a valid code. Returns per-seed totals, per-block costs and the uniform code length.
+    """
+    if not isinstance(cfg, MDLConfig):
+        raise ValueError(f"cfg must be an MDLConfig, got {type(cfg).__name__}")
+    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list of integers")
+    bounds = np.array(cfg.boundaries)
+    n = int(bounds[-1])
+    starts, ends = bounds[:-1], bounds[1:]
+    eps = cfg.mix_uniform
+    totals, blocks = [], []
+    for s in seeds:
+        x, y = load_digits(s, random_labels=random_labels)
+        x, y = jnp.asarray(x[:n]), jnp.asarray(y[:n])
+        idx = jnp.arange(n)
+
+        def init(key: jax.Array, hp: dict[str, jax.Array]) -> Any:
+            return _mlp_init(key, [64, cfg.hidden, 10])
+
+        def loss(params: Any, data: Any, hp: dict[str, jax.Array]) -> jax.Array:
+            xb, yb = data
+            mask = (idx < hp["start"]).astype(jnp.float32)
+            logp = jax.nn.log_softmax(_mlp(params, xb))
+            nll = -jnp.take_along_axis(logp, yb[:, None], axis=1)[:, 0]
+            return jnp.sum(mask * nll) / jnp.sum(mask)
+
+        def evaluate(params: Any, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
+            probs = jax.nn.softmax(_mlp(params, x))
+            q = (1 - eps) * jnp.take_along_axis(probs, y[:, None], axis=1)[:, 0] + eps / 10
+            in_block = (idx >= hp["start"]) & (idx < hp["end"])
+            return {"bits": jnp.sum(jnp.where(in_block, -jnp.log2(q), 0.0))}
+
+        hist = train.train(init, loss, optax.adamw(cfg.lr, weight_decay=cfg.weight_decay), steps=cfg.steps,
+                           eval_every=cfg.steps // 10, seeds=[s], data=(x, y), evaluate=evaluate,
+                           hparams={"start": starts.astype(float), "end": ends.astype(float)},
+                           desc="prequential blocks")
+        per_block = np.asarray(hist.final("bits")[0], dtype=np.float64)
+        first = bounds[0] * math.log2(10)
+        blocks.append(np.concatenate([[first], per_block]))
+        totals.append(first + per_block.sum())
+    return {"total_bits": np.array(totals), "block_bits": np.array(blocks), "uniform_bits": n * math.log2(10),
+            "boundaries": bounds, "seeds": tuple(seeds), "random_labels": random_labels, "config": cfg}
+
+
+def laplace_codelength(labels: Any, first_block: int, n_classes: int) -> float:
+    """Section 5.4: prequential code length (bits) of ``labels`` under the Laplace (add-one) rule.
+
+    The first ``first_block`` labels cost ``log2 K`` bits each; label ``i`` after them costs
+    ``-log2 q_i(y_i)`` with ``q_i(k) = (count of k among labels 0..i-1 + 1) / (i + K)``: the online code of
+    the smallest possible "model", one that ignores the inputs and learns the class frequencies.
+    """
+    labels = validate.array("labels", labels, ndim=1, dtype=np.int64)
+    n_classes = validate.integer("n_classes", n_classes, low=2)
+    first_block = validate.integer("first_block", first_block, low=0, high=labels.size)
+    if labels.min() < 0 or labels.max() >= n_classes:
+        raise ValueError(f"labels must lie in [0, {n_classes})")
+    counts = np.zeros(n_classes)
+    bits = first_block * math.log2(n_classes)
+    for i, label in enumerate(labels):
+        if i >= first_block:
+            bits -= math.log2((counts[label] + 1) / (i + n_classes))
+        counts[label] += 1
+    return float(bits)
+
+
+def check_codelength(bits: Any, labels: Any, first_block: int, n_classes: int) -> None:
+    """Exercise check (§5.4): the Laplace-rule prequential code length of ``labels``, computed by hand."""
+    selfcheck.answered("bits", bits)
+    expected = laplace_codelength(labels, first_block, n_classes)
+    selfcheck.number("bits", bits, expected, rtol=1e-3,
+                     hint="the first block costs log2(K) bits per label; label i then costs -log2((n_k + 1)/(i + K)) "
+                          "bits, with n_k the count of its class among the labels already sent (bits, not nats).")
+
+
+# --------------------------------------------------------------------------------------------
+# §5.5 PAC-Bayes and Occam bounds
+# --------------------------------------------------------------------------------------------
+
+
+def kl_bernoulli(q: Any, p: Any) -> np.ndarray:
+    """``kl(q ‖ p) = q log(q/p) + (1-q) log((1-q)/(1-p))`` in nats, with ``0 log 0 = 0`` (float64)."""
+    q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
+    p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1 - 1e-16)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        a = np.where(q > 0, q * np.log(q / p), 0.0)
+        b = np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
+    return a + b
+
+
+def kl_inverse(q: float, c: float, *, tol: float = 1e-12) -> float:
+    """Section 5.5: ``sup {p ∈ [q, 1] : kl(q ‖ p) ≤ c}`` by bisection (Langford and Seeger 2001).
+
+    ``kl(q‖·)`` increases on ``[q, 1]``, so bisection on that interval is exact to ``tol``.
+    Returns 1 when ``c ≥ log(1/(1-q))``, i.e. when even ``p → 1`` fits.
+    """
+    q = validate.probability("q", q)
+    c = validate.real("c", c, low=0.0)
+    tol = validate.real("tol", tol, low=0.0, low_open=True)
+    lo, hi = q, 1.0
+    if kl_bernoulli(q, 1.0 - 1e-16) <= c:
+        return 1.0
+    while hi - lo > tol:
+        mid = 0.5 * (lo + hi)
+        if kl_bernoulli(q, mid) > c:
+            hi = mid
+        else:
+            lo = mid
+    return hi
+
+
+def pac_bayes_bound(train_error: float, kl: float, m: int, delta: float = 0.05) -> float:
+    """Section 5.5: Maurer's PAC-Bayes-kl bound, ``e_Q ≤ kl⁻¹(ê_Q, (KL(Q‖P) + ln(2√m/δ)) / m)``.
+
+    Maurer (2004), improving Langford and Seeger (2001); holds with probability ``1 - δ`` for all
+    posteriors ``Q`` at once, for ``m ≥ 8`` examples.
+    """
+    train_error = validate.probability("train_error", train_error)
+    kl = validate.real("kl", kl, low=0.0)
+    m = validate.integer("m", m, low=8)
+    delta = validate.probability("delta", delta, open_low=True, open_high=True)
+    return kl_inverse(train_error, (kl + math.log(2 * math.sqrt(m) / delta)) / m)
+
+
+def occam_bound(train_error: float, bits: float, m: int, delta: float = 0.05) -> float:
+    """Section 5.5: the Occam (compression) bound for a hypothesis coded in ``bits`` bits:
+    ``e ≤ kl⁻¹(ê, (bits·ln 2 + ln(1/δ)) / m)`` (prior ``2^-bits`` on a prefix code; McAllester 1999)."""
+    train_error = validate.probability("train_error", train_error)
+    bits = validate.real("bits", bits, low=0.0)
+    m = validate.integer("m", m, low=1)
+    delta = validate.probability("delta", delta, open_low=True, open_high=True)
+    return kl_inverse(train_error, (bits * LN2 + math.log(1 / delta)) / m)
+
+
+def check_kl_inverse(fn: Any) -> None:
+    """Exercise check (§5.5): the student's ``kl_inverse(q, c)`` against the library's bisection."""
+    selfcheck.function("kl_inverse", fn, kl_inverse, [(0.0, 0.1), (0.05, 0.02), (0.1, 0.3), (0.3, 0.01), (0.02, 2.0)],
+                       rtol=1e-5, atol=1e-7,
+                       hint="search p in [q, 1] where kl(q||p) = c; kl(q||p) increases with p there.")
+
+
+@dataclasses.dataclass(frozen=True)
+class PACBayesConfig(runtime.ModeConfig):
+    """Section 5.5: binary digits (0-4 against 5-9), the network, and the two optimisation stages."""
+
+    m: int = 1200
+    hidden: int = 16
+    sgd_steps: int = 300
+    sgd_lr: float = 0.02
+    pb_steps: int = 1000
+    pb_lr: float = 2e-2
+    prior_grid: int = 100
+    mc_samples: int = 200
+    delta: float = 0.05
+    n_seeds: int = 3
+
+    def validate(self) -> None:
+        validate.integer("m", self.m, low=100, high=1700)
+        validate.integer("hidden", self.hidden, low=1)
+        validate.integer("sgd_steps", self.sgd_steps, low=10)
+        validate.real("sgd_lr", self.sgd_lr, low=0.0, low_open=True)
+        validate.integer("pb_steps", self.pb_steps, low=10)
+        validate.real("pb_lr", self.pb_lr, low=0.0, low_open=True)
+        validate.integer("prior_grid", self.prior_grid, low=1)
+        validate.integer("mc_samples", self.mc_samples, low=10)
+        validate.probability("delta", self.delta, open_low=True, open_high=True)
+        validate.integer("n_seeds", self.n_seeds, low=1)
+        for name in ("sgd_steps", "pb_steps"):
+            if getattr(self, name) % 10:
+                raise ValueError(f"{name} must be a multiple of 10, got {getattr(self, name)}")
+
+    @classmethod
+    def fast(cls) -> PACBayesConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> PACBayesConfig:
+        return cls(hidden=64, pb_steps=10000, mc_samples=2000, n_seeds=10)
+
+
+def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Array) -> jax.Array:
+    """``KL(N(w, diag e^{log_s2}) ‖ N(w0, e^{log_lam} I))`` in nats."""
+    lam = jnp.exp(log_lam)
+    return 0.5 * jnp.sum(jnp.exp(log_s2) / lam + (w - w0) ** 2 / lam - 1.0 - log_s2 + log_lam)
+
+
+def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bool = False) -> dict[str, Any]:
+    """Section 5.5: a non-vacuous PAC-Bayes bound for a small network on binary digits (0-4 against 5-9).
+
+    Dziugaite and Roy (2017) in miniature. (1) Train a ``64-hidden-1`` ReLU network by SGD on the
+    logistic loss from a random initialisation ``w0``. (2) Starting from that solution, optimise a
+    diagonal Gaussian posterior ``Q = N(w, diag σ²)`` and a prior variance ``λ`` (prior ``N(w0, λI)``,
+    data-independent because ``w0`` is) on the objective ``ê + c + sqrt(2 ê c)``, an upper bound on
+    ``kl⁻¹(ê, c)``, with ``ê`` the logistic loss (in bits) under Q and ``c = (KL(Q‖P) + ln J + ln(2√m/δ)) / m``.
+    (3) Round ``λ`` to the nearest of ``J = cfg.prior_grid`` values fixed in advance (a union bound pays
+    ``ln J``), estimate the training error of ``Q`` with ``cfg.mc_samples`` weight samples and bound it
+    by a sample-convergence kl bound (``δ/2``), and invert Maurer's kl bound (``δ/2``).
+    Returns per seed: the bound, the MC train and test error of ``Q``, the train/test error of the SGD
+    network, ``KL``, the prior variance, and the posterior itself (``w``, ``s2``, ``w0``, ``lam``), plus the
+    number of parameters.
+    """
+    if not isinstance(cfg, PACBayesConfig):
+        raise ValueError(f"cfg must be a PACBayesConfig, got {type(cfg).__name__}")
+    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list of integers")
+    from jax.flatten_util import ravel_pytree
+
+    m = cfg.m
+    log_lam_grid = np.linspace(math.log(1e-4), math.log(1.0), cfg.prior_grid)
+    delta_half = cfg.delta / 2
+    out: dict[str, list[float]] = {k: [] for k in ("bound", "train_err_q", "test_err_q", "train_err_sgd",
+                                                  "test_err_sgd", "kl", "lam")}
+    n_params = 0
+    posteriors: list[dict[str, Any]] = []
+    for s in seeds:
+        x, y = load_digits(s)
+        yb = (y >= 5).astype(np.float32)
+        if random_labels:
+            yb = np.random.default_rng(s + 1).integers(0, 2, size=yb.shape).astype(np.float32)
+        xtr, ytr, xte, yte = map(jnp.asarray, (x[:m], yb[:m], x[m:], yb[m:]))
+        params0 = _mlp_init(jax.random.key(s), [64, cfg.hidden, 1])
+        w0, unravel = ravel_pytree(params0)
+        n_params = int(w0.size)
+
+        def logits(w: jax.Array, xs: jax.Array) -> jax.Array:
+            return _mlp(unravel(w), xs)[:, 0]
+
+        def error(w: jax.Array, xs: jax.Array, ys: jax.Array) -> jax.Array:
+            return jnp.mean((logits(w, xs) > 0) != (ys > 0.5))
+
+        def sgd_loss(w: jax.Array, batch: Any, hp: dict[str, jax.Array]) -> jax.Array:
+            idx = jax.random.randint(batch, (100,), 0, m)
+            return jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr[idx]), ytr[idx]))
+
+        hist = train.train(lambda k, hp: w0, sgd_loss, optax.sgd(cfg.sgd_lr, momentum=0.9), steps=cfg.sgd_steps,
+                           eval_every=cfg.sgd_steps // 10, seeds=[s], data=jnp.zeros(()), batch=lambda k, d: k,
+                           desc="SGD")
+        w_sgd = jnp.asarray(hist.params[0, 0])
+        kl_const = math.log(cfg.prior_grid) + math.log(2 * math.sqrt(m) / delta_half)
+
+        def pb_init(key: jax.Array, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
+            return {"w": w_sgd, "log_s2": jnp.full_like(w_sgd, 2 * math.log(0.01)), "log_lam": jnp.array(math.log(1e-2))}
+
+        def pb_loss(q: dict[str, jax.Array], key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
+            w = q["w"] + jnp.exp(0.5 * q["log_s2"]) * jax.random.normal(key, q["w"].shape)
+            surrogate = jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr), ytr)) / math.log(2.0)
+            kl = _gaussian_kl(q["w"], q["log_s2"], w0, q["log_lam"])
+            c = (kl + kl_const) / m
+            return surrogate + c + jnp.sqrt(2 * surrogate * c)  # an upper bound on kl⁻¹(surrogate, c)
+
+        hist = train.train(pb_init, pb_loss, optax.adam(cfg.pb_lr), steps=cfg.pb_steps, eval_every=cfg.pb_steps // 10,
+                           seeds=[s], data=jnp.zeros(()), batch=lambda k, d: k, desc="PAC-Bayes posterior")
+        q = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0, 0]), hist.params)
+        log_lam = float(log_lam_grid[np.argmin(np.abs(log_lam_grid - float(q["log_lam"])))])
+        kl = float(_gaussian_kl(q["w"], q["log_s2"], w0, jnp.asarray(log_lam)))
+        noise = jax.random.normal(jax.random.key(s + 10**6), (cfg.mc_samples, w0.size))
+        samples = q["w"] + jnp.exp(0.5 * q["log_s2"]) * noise
+        train_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xtr, ytr))(samples)))
+        test_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xte, yte))(samples)))
+        train_err_upper = kl_inverse(train_err_q, math.log(2 / delta_half) / cfg.mc_samples)
+        c = (kl + math.log(cfg.prior_grid) + math.log(2 * math.sqrt(m) / delta_half)) / m
+        out["bound"].append(kl_inverse(train_err_upper, c))
+        out["train_err_q"].append(train_err_q)
+        out["test_err_q"].append(test_err_q)
+        out["train_err_sgd"].append(float(error(w_sgd, xtr, ytr)))
+        out["test_err_sgd"].append(float(error(w_sgd, xte, yte)))
+        out["kl"].append(kl)
+        out["lam"].append(math.exp(log_lam))
+        posteriors.append({"w": np.asarray(q["w"], np.float64), "s2": np.exp(np.asarray(q["log_s2"], np.float64)),
+                           "w0": np.asarray(w0, np.float64), "lam": math.exp(log_lam)})
+    result = {k: np.array(v) for k, v in out.items()}
+    result.update(n_params=n_params, m=m, posteriors=posteriors, seeds=tuple(seeds), random_labels=random_labels,
+                  config=cfg)
+    return result

@@ -1,0 +1,325 @@
+"""Tests of dltheory.information, information_plane and information_codes (chapter 5)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from dltheory import information as info
+from dltheory import information_codes as codes
+from dltheory import information_plane as iplane
+from dltheory import selfcheck
+
+# ---------------------------------------------------------------------------- §5.1 estimators
+
+
+def test_gaussian_pairs_have_the_requested_correlation():
+    x, y = info.gaussian_pairs(0, 20000, 0.6, dim=2)
+    assert x.shape == y.shape == (20000, 2)
+    assert abs(np.corrcoef(x[:, 1], y[:, 1])[0, 1] - 0.6) < 0.02
+
+
+def test_ksg_is_accurate_on_gaussians_and_near_zero_for_independent_data():
+    x, y = info.gaussian_pairs(1, 2000, 0.8)
+    assert abs(info.ksg_mi(x, y) - (-0.5 * math.log(1 - 0.64))) < 0.05
+    x, y = info.gaussian_pairs(2, 2000, 0.0)
+    assert abs(info.ksg_mi(x, y)) < 0.03
+
+
+def test_binned_mi_bias_grows_with_bins_and_matches_first_order_for_few_bins():
+    rng = np.random.default_rng(0)
+    vals = [info.binned_mi(rng.standard_normal(4000), rng.standard_normal(4000), 6, scheme="quantile") for _ in range(30)]
+    assert np.mean(vals) == pytest.approx(25 / 8000, rel=0.2)
+    x, y = info.gaussian_pairs(3, 1000, 0.0)
+    assert info.binned_mi(x, y, 50) > info.binned_mi(x, y, 5)
+
+
+def test_binned_mi_of_identical_variables_is_entropy_of_the_bins():
+    x = np.repeat(np.arange(4.0), 25)
+    assert info.binned_mi(x, x, 4) == pytest.approx(math.log(4))
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: info.gaussian_pairs(0, 10, 1.0),
+        lambda: info.gaussian_pairs(-1, 10, 0.5),
+        lambda: info.binned_mi(np.zeros(5), np.zeros(6), 4),
+        lambda: info.binned_mi(np.zeros(5), np.zeros(5), 1),
+        lambda: info.binned_mi(np.zeros(5), np.zeros(5), 4, scheme="log"),
+        lambda: info.ksg_mi(np.zeros(5), np.zeros(5), k=5),
+        lambda: info.ksg_mi(np.zeros((5, 2, 2)), np.zeros(5)),
+        lambda: info.estimator_sweep("fast", [0]),
+        lambda: info.estimator_sweep(info.EstimatorConfig.fast(), []),
+        lambda: info.EstimatorConfig(n=5, k=10),
+        lambda: info.InfoNCEConfig(steps=15),
+        lambda: info.infonce_sweep(info.InfoNCEConfig.fast(), []),
+    ],
+)
+def test_estimators_reject_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_infonce_never_exceeds_log_batch():
+    params = {"g": info._mlp_init(jax.random.key(0), [2, 8, 4]), "h": info._mlp_init(jax.random.key(1), [2, 8, 4])}
+    x = jax.random.normal(jax.random.key(2), (16, 2))
+    params["g"][-1]["w"] = params["g"][-1]["w"] * 100  # a very confident critic
+    assert float(info._infonce(params, x, x)) <= math.log(16) + 1e-5
+
+
+def test_check_plugin_bias_accepts_the_formula_and_rejects_others():
+    info.check_plugin_bias(lambda b, n: (b - 1) ** 2 / (2 * n))
+    with pytest.raises(selfcheck.WrongAnswer):
+        info.check_plugin_bias(lambda b, n: (b - 1) / (2 * n))
+    with pytest.raises(selfcheck.NotAnswered):
+        info.check_plugin_bias(...)
+
+
+# ---------------------------------------------------------------------------- §5.3 Gaussian IB
+
+SNR = staticmethod(lambda beta, lam: (beta * (1 - lam) - 1) / lam)
+
+
+def test_gaussian_ib_problem_eigenvalues_in_unit_interval():
+    p = info.gaussian_ib_problem(0)
+    assert np.all((p.lambdas > 0) & (p.lambdas <= 1))
+    assert np.all(np.diff(p.critical_betas) >= 0)
+
+
+def test_ib_curve_is_zero_below_the_first_critical_beta_and_below_the_diagonal():
+    p = info.gaussian_ib_problem(1)
+    snr = lambda b, l: (b * (1 - l) - 1) / l
+    curve = info.ib_curve(snr, p.lambdas, np.array([0.5 * p.critical_betas[0], 5.0, 50.0]))
+    assert curve["i_x"][0] == 0 and curve["i_y"][0] == 0
+    assert np.all(curve["i_y"] <= curve["i_x"] + 1e-12)
+    assert np.all(np.diff(curve["i_x"]) > 0)
+
+
+def test_learned_linear_encoder_matches_the_optimum():
+    p = info.gaussian_ib_problem(2, dx=2, dy=2)
+    cfg = info.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
+    out = info.learn_linear_ib(p, cfg, [0])
+    opt = info.ib_curve(lambda b, l: (b * (1 - l) - 1) / l, p.lambdas, np.array(cfg.betas))
+    np.testing.assert_allclose(out["i_x"][0], opt["i_x"], atol=0.02)
+    np.testing.assert_allclose(out["i_y"][0], opt["i_y"], atol=0.02)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: info.gaussian_ib_problem(0, dx=0),
+        lambda: info.gaussian_ib_problem(0, coupling=0.0),
+        lambda: info.ib_optimal_snr("formula", [0.5], 2.0),
+        lambda: info.ib_optimal_snr(lambda b, l: b, [1.5], 2.0),
+        lambda: info.ib_curve(lambda b, l: b, [0.5], [-1.0]),
+        lambda: info.IBConfig(betas=(0.5,)),
+        lambda: info.learn_linear_ib("problem", info.IBConfig.fast(), [0]),
+    ],
+)
+def test_ib_functions_reject_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_check_ib_snr_accepts_the_derivation_and_rejects_others():
+    info.check_ib_snr(lambda b, l: (b * (1 - l) - 1) / l)
+    with pytest.raises(selfcheck.WrongAnswer):
+        info.check_ib_snr(lambda b, l: (b * (1 - l)) / l)
+    with pytest.raises(selfcheck.NotAnswered):
+        info.check_ib_snr(...)
+
+
+# ---------------------------------------------------------------------------- §5.6 coding rate
+
+
+def test_coding_rate_matches_numpy_and_rate_reduction_max_is_attained_by_orthogonal_classes():
+    rng = np.random.default_rng(0)
+    z = rng.standard_normal((40, 5))
+    want = 0.5 * np.linalg.slogdet(np.eye(5) + 5 / (40 * 0.5) * z.T @ z)[1]
+    assert float(info.coding_rate(z, 0.5)) == pytest.approx(want, rel=1e-5)
+    # two classes on orthogonal 2-D subspaces of R^4, isotropic: the unit circle sampled evenly
+    angles = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    circle = np.c_[np.cos(angles), np.sin(angles)]
+    z = np.zeros((100, 4))
+    z[:50, :2], z[50:, 2:] = circle, circle
+    labels = np.repeat([0, 1], 50)
+    got = float(info.rate_reduction(z, labels, 0.5, 2))
+    assert got == pytest.approx(info.rate_reduction_max([50, 50], [2, 2], 4, 0.5), rel=1e-5)
+    # aligned classes (same subspace) have a smaller rate reduction
+    z_aligned = np.r_[np.c_[circle, np.zeros((50, 2))], np.c_[circle, np.zeros((50, 2))]]
+    assert float(info.rate_reduction(z_aligned, labels, 0.5, 2)) < got - 0.5
+
+
+def test_principal_angles():
+    e = np.eye(4)
+    np.testing.assert_allclose(info.principal_angles(e[:, :2], e[:, 2:]), [90, 90])
+    np.testing.assert_allclose(info.principal_angles(e[:, :2], e[:, :2] @ [[1, 1], [1, -1]]), [0, 0], atol=1e-4)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: info.coding_rate(np.zeros(5), 0.5),
+        lambda: info.coding_rate(np.zeros((5, 2)), 0.0),
+        lambda: info.coding_rate_classes(np.zeros((5, 2)), np.zeros(4, int), 0.5, 2),
+        lambda: info.rate_reduction_max([10, 10], [3, 3], 5, 0.5),
+        lambda: info.rate_reduction_max([10], [3, 3], 9, 0.5),
+        lambda: info.subspace_mixture(0, 10, 3, 5, 6),
+        lambda: info.principal_angles(np.eye(3), np.eye(4)),
+        lambda: info.MCR2Config(feature_dim=4),
+        lambda: info.learn_mcr2(info.MCR2Config.fast(), []),
+    ],
+)
+def test_coding_rate_functions_reject_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+# ---------------------------------------------------------------------------- §5.2 information plane
+
+
+def test_icosahedron_vertices_are_evenly_spread():
+    v = iplane.icosahedron()
+    assert v.shape == (12, 3)
+    np.testing.assert_allclose(np.linalg.norm(v, axis=1), 1.0)
+    cos = v @ v.T
+    nearest = np.sort(cos, axis=1)[:, -2]  # largest off-diagonal cosine of each vertex
+    np.testing.assert_allclose(nearest, nearest[0])
+    assert np.sum(np.isclose(cos, nearest[0])) == 60  # five neighbours each
+
+
+def test_twelve_bit_task_is_balanced_deterministic_and_symmetric():
+    x, y = iplane.twelve_bit_task()
+    assert x.shape == (4096, 12) and set(np.unique(y)) == {0, 1}
+    assert 0.4 < y.mean() < 0.6
+    assert np.all(y[x.sum(1) <= 4] == 0) and np.all(y[x.sum(1) >= 8] == 1)
+    # invariance under the antipodal map, which permutes the vertices
+    v = iplane.icosahedron()
+    perm = np.array([int(np.argmin(np.linalg.norm(v + vi, axis=1))) for vi in v])
+    codes_ = (x @ (1 << np.arange(12))).astype(int)
+    permuted = (x[:, perm] @ (1 << np.arange(12))).astype(int)
+    lookup = np.empty(4096, int)
+    lookup[codes_] = y
+    np.testing.assert_array_equal(lookup[permuted], y)
+
+
+def test_binned_entropy_agrees_with_numpy():
+    rng = np.random.default_rng(0)
+    codes_ = rng.integers(0, 3, size=(500, 4))
+    _, counts = np.unique(codes_, axis=0, return_counts=True)
+    p = counts / counts.sum()
+    assert float(iplane.binned_entropy(jnp.asarray(codes_))) == pytest.approx(-(p * np.log(p)).sum(), rel=1e-5)
+
+
+def test_saturated_tanh_unit_has_one_bit_and_relu_is_scale_free():
+    z = np.random.default_rng(0).standard_normal((5000, 1))
+    assert iplane.layer_entropy(np.tanh(1000 * z)) == pytest.approx(1.0, abs=0.05)
+    assert iplane.layer_entropy(np.maximum(z, 0)) == pytest.approx(iplane.layer_entropy(np.maximum(50 * z, 0)), abs=1e-6)
+
+
+def test_information_plane_runs_and_returns_bits():
+    cfg = iplane.PlaneConfig(epochs=20, evals=2, n_seeds=1)
+    out = iplane.information_plane(cfg, [0])
+    assert out["i_xt"].shape == (1, 2, 3, 6)
+    assert np.all(out["i_xt"] <= 12 + 1e-4) and np.all(out["i_ty"] <= out["h_y"] + 1e-4)
+
+
+def test_compression():
+    assert iplane.compression(np.array([1.0, 5.0, 3.0, 2.0])) == pytest.approx(3.0)
+    assert iplane.compression(np.array([1.0, 2.0, 3.0])) == pytest.approx(0.0)
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: iplane.PlaneConfig(train_fraction=1.0),
+        lambda: iplane.information_plane("fast", [0]),
+        lambda: iplane.information_plane(iplane.PlaneConfig.fast(), [0], activations=("sigmoid",)),
+        lambda: iplane.compression(np.zeros((1, 1, 1, 1, 1))),
+        lambda: iplane.layer_entropy(np.zeros(5)),
+        lambda: iplane.rank_correlation([1, 2], [1, 2]),
+    ],
+)
+def test_plane_functions_reject_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_check_compression_hypothesis():
+    comp, acc = [0.1, 2.0, 0.3, 1.5], [0.95, 0.96, 0.97, 0.94]
+    iplane.check_compression_hypothesis(False, comp, acc)
+    with pytest.raises(selfcheck.WrongAnswer):
+        iplane.check_compression_hypothesis(True, comp, acc)
+    with pytest.raises(selfcheck.NotAnswered):
+        iplane.check_compression_hypothesis(..., comp, acc)
+    iplane.check_compression_hypothesis(True, [1, 2, 3, 4], [0.1, 0.2, 0.3, 0.4])
+
+
+# ---------------------------------------------------------------------------- §5.4-5.5 codes and bounds
+
+
+def test_kl_inverse_inverts_kl():
+    for q, c in [(0.0, 0.1), (0.05, 0.02), (0.3, 0.5)]:
+        p = codes.kl_inverse(q, c)
+        assert p >= q and float(codes.kl_bernoulli(q, p)) == pytest.approx(c, abs=1e-8)
+    assert codes.kl_inverse(0.5, 10.0) == 1.0
+    assert codes.kl_inverse(0.1, 0.0) == pytest.approx(0.1)
+
+
+def test_bounds_exceed_training_error_and_grow_with_complexity():
+    assert codes.pac_bayes_bound(0.05, 10.0, 1000) > 0.05
+    assert codes.pac_bayes_bound(0.05, 100.0, 1000) > codes.pac_bayes_bound(0.05, 10.0, 1000)
+    assert codes.occam_bound(0.0, 32 * 2000, 1000) == 1.0
+
+
+def test_laplace_codelength_by_hand():
+    # labels 0, 0, 1 with K = 2, first block of one label: 1 bit, then (1+1)/(1+2), then (0+1)/(2+2)
+    want = 1 - math.log2(2 / 3) - math.log2(1 / 4)
+    assert codes.laplace_codelength([0, 0, 1], 1, 2) == pytest.approx(want)
+
+
+def test_prequential_codelength_runs():
+    cfg = codes.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1)
+    out = codes.prequential_codelength(cfg, [0])
+    assert out["block_bits"].shape == (1, 3) and out["block_bits"][0, 0] == pytest.approx(10 * math.log2(10))
+    assert out["total_bits"][0] == pytest.approx(out["block_bits"].sum())
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: codes.load_digits(-1),
+        lambda: codes.kl_inverse(1.5, 0.1),
+        lambda: codes.kl_inverse(0.1, -0.1),
+        lambda: codes.pac_bayes_bound(0.1, 1.0, 4),
+        lambda: codes.pac_bayes_bound(0.1, 1.0, 100, delta=0.0),
+        lambda: codes.occam_bound(0.1, -1.0, 100),
+        lambda: codes.laplace_codelength([0, 3], 1, 2),
+        lambda: codes.MDLConfig(boundaries=(50, 20)),
+        lambda: codes.PACBayesConfig(m=50),
+        lambda: codes.prequential_codelength("fast", [0]),
+        lambda: codes.pac_bayes_digits(codes.PACBayesConfig.fast(), []),
+    ],
+)
+def test_code_functions_reject_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_codelength_and_kl_inverse_checks():
+    labels = [1, 0, 1, 1, 2, 1]
+    codes.check_codelength(codes.laplace_codelength(labels, 2, 3), labels, 2, 3)
+    with pytest.raises(selfcheck.WrongAnswer):
+        codes.check_codelength(codes.laplace_codelength(labels, 2, 3) * math.log(2), labels, 2, 3)  # nats
+    with pytest.raises(selfcheck.NotAnswered):
+        codes.check_codelength(..., labels, 2, 3)
+    codes.check_kl_inverse(codes.kl_inverse)
+    with pytest.raises(selfcheck.WrongAnswer):
+        codes.check_kl_inverse(lambda q, c: q + math.sqrt(c / 2))  # Pinsker is not the inverse
+    with pytest.raises(selfcheck.NotAnswered):
+        codes.check_kl_inverse(...)
