@@ -193,7 +193,7 @@ def rewrite_links(text: str, doc: str, docs: set[str], labels: set[str], titles:
                 return m.group(0)
             key = target
         changed.append(f"{doc}: {m.group(0)}")
-        return label or titles.get(key) or target
+        return label or titles.get(key) or posixpath.basename(target.rstrip("/")) or target
 
     def mdlink(m: re.Match) -> str:
         text_, target = m.group(1), m.group(2)
