@@ -773,8 +773,8 @@ class DeepConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> DeepConfig:
-        widths = (1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256)
-        return cls(n_train=300, widths=widths, noises=(0.0, 0.1, 0.2), steps=3000, learning_rate=3e-3, n_seeds=3)
+        widths = (2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256)
+        return cls(n_train=300, widths=widths, noises=(0.0, 0.2), steps=3000, learning_rate=3e-3, n_seeds=3)
 
     def validate(self) -> None:
         validate.integer("n_train", self.n_train, low=10, high=1000)
