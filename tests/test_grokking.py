@@ -69,3 +69,216 @@ def test_transformer_apply_bad_tokens():
         nets.transformer_apply(params, jnp.zeros((4,), jnp.int32))
     with pytest.raises(ValueError, match="tokens"):
         nets.transformer_apply_all(params, jnp.zeros((4, 3), jnp.float32))
+
+
+# --------------------------------------------------------------------------- data, config, training
+
+
+def test_modular_addition_table():
+    t = g.modular_addition(7)
+    assert t["a"].shape == (49,)
+    np.testing.assert_array_equal(t["c"], (t["a"] + t["b"]) % 7)
+    assert set(zip(t["a"].tolist(), t["b"].tolist())) == {(a, b) for a in range(7) for b in range(7)}
+
+
+@pytest.mark.parametrize("bad", [4, 1, "7", 7.0])
+def test_modular_addition_bad_p(bad):
+    with pytest.raises(ValueError, match="p"):
+        g.modular_addition(bad)
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("p", 60), ("model", "cnn"), ("train_frac", 1.0), ("train_frac", 0.0), ("lr", 0.0), ("weight_decay", -1.0),
+     ("beta1", 1.0), ("steps", 0), ("eval_every", 7), ("n_seeds", 0), ("batch_size", 0), ("d_model", 30)],
+)
+def test_config_bad_fields(field, value):
+    with pytest.raises(ValueError, match=field if field != "eval_every" else "steps"):
+        g.GrokConfig.fast().replace(**{field: value})
+
+
+def test_train_mask_is_nested_and_sized():
+    cfg = g.GrokConfig.fast().replace(p=11)
+    small, large = g.train_mask(cfg, 0.3), g.train_mask(cfg, 0.6)
+    assert small.sum() == round(0.3 * 121) and large.sum() == round(0.6 * 121)
+    assert np.all(large[small])  # nested: the smaller training set is inside the larger one
+
+
+def _tiny(**changes):
+    return g.GrokConfig.fast().replace(p=11, d_model=8, d_hidden=16, steps=40, eval_every=20, n_seeds=1, **changes)
+
+
+def test_run_shapes_and_that_training_fits_the_training_set():
+    cfg = _tiny(steps=300, eval_every=100, lr=1e-2, train_frac=0.5)
+    res = g.run(cfg, [0], hparams={"weight_decay": [0.0, 1.0]}, snapshots=True)
+    assert res.train_acc.shape == (1, 2, 4)
+    assert res.snapshots.shape[:3] == (1, 2, 4)
+    assert res.train_acc[0, 0, 0] < 0.5 and res.train_acc[0, 0, -1] == 1.0  # it really learns
+    # snapshots unravel into the final parameters
+    last = res.params_at(0, 1, -1)
+    np.testing.assert_allclose(last["embed"], res.final(0, 1)["embed"], rtol=1e-6)
+    # weight decay shrinks the weights
+    assert res.weight_norm[0, 1, -1] < res.weight_norm[0, 0, -1]
+
+
+def test_run_minibatch_and_transformer_and_quadratic_models_train():
+    for model in ("transformer", "quadratic"):
+        res = g.run(_tiny(model=model, d_model=8, n_heads=2, batch_size=16), [3])
+        assert np.isfinite(res.train_loss).all()
+        assert res.train_loss[0, 0, -1] < res.train_loss[0, 0, 0]
+
+
+def test_run_bad_input():
+    with pytest.raises(ValueError, match="cfg"):
+        g.run("fast")
+    with pytest.raises(ValueError, match="hparams"):
+        g.run(_tiny(), [0], hparams={"momentum": [0.9]})
+    with pytest.raises(ValueError, match="train_frac"):
+        g.run(_tiny(), [0], hparams={"train_frac": [1.5]})
+    with pytest.raises(ValueError, match="same length"):
+        g.run(_tiny(), [0], hparams={"train_frac": [0.5], "weight_decay": [0.0, 1.0]})
+
+
+def test_first_step_and_delays():
+    steps = np.array([0, 10, 20, 30])
+    curve = np.array([[0.0, 0.5, 1.0, 1.0], [0.0, 0.1, 0.2, 0.3]])
+    np.testing.assert_array_equal(g.first_step(steps, curve, 0.99), [20.0, np.inf])
+    with pytest.raises(ValueError, match="curve"):
+        g.first_step(steps, curve[:, :3], 0.5)
+    with pytest.raises(ValueError, match="result"):
+        g.delays(curve)
+
+
+def test_rank_correlation():
+    assert g.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
+    assert g.rank_correlation([1, 2, 3], [10, 20, np.inf]) == pytest.approx(1.0)
+    with pytest.raises(ValueError, match="same length"):
+        g.rank_correlation([1, 2, 3], [1, 2])
+
+
+# --------------------------------------------------------------------------- Fourier analysis
+
+
+def test_fourier_basis_is_orthonormal():
+    basis = g.fourier_basis(13)
+    np.testing.assert_allclose(basis @ basis.T, np.eye(13), atol=1e-12)
+
+
+def test_fourier_power_finds_a_planted_frequency():
+    p = 31
+    x = np.arange(p)
+    embed = np.stack([np.cos(2 * np.pi * 5 * x / p + 0.3), np.sin(2 * np.pi * 5 * x / p)], axis=1)
+    power = g.fourier_power(embed, p)
+    assert power.shape == ((p + 1) // 2,)
+    assert np.argmax(power) == 5
+    assert g.top_share(power, 1) == pytest.approx(1.0)
+    np.testing.assert_array_equal(g.key_frequencies(power, 1), [5])
+    noise = np.random.default_rng(0).normal(size=(p, 16))
+    assert g.top_share(g.fourier_power(noise, p), 1) < 0.3
+    with pytest.raises(ValueError, match="embed"):
+        g.fourier_power(np.ones((5, 3)), p)
+    with pytest.raises(ValueError, match="k"):
+        g.top_share(power, 0)
+
+
+def test_progress_measures_on_the_exact_fourier_logits():
+    # Logits that are exactly sum_k cos(w_k(a + b - c)) for two key frequencies: all of their variance is in
+    # the key directions, and removing those directions leaves logits that carry no information.
+    cfg = g.GrokConfig.fast().replace(p=11, model="quadratic", d_hidden=500)
+    params = g.gromov_weights(jax.random.key(0), 11, 500)
+    mask = g.train_mask(cfg)
+    all_freqs = np.arange(1, 6)
+    m = g.progress_measures(cfg, params, all_freqs, mask)
+    assert m["explained"] > 0.95
+    assert m["restricted_loss"] < m["excluded_loss"]
+    assert m["excluded_loss"] == pytest.approx(np.log(11), rel=0.05)  # only chance is left
+    with pytest.raises(ValueError, match="freqs"):
+        g.progress_measures(cfg, params, [0], mask)
+    with pytest.raises(ValueError, match="train_mask"):
+        g.progress_measures(cfg, params, [1], mask[:5])
+
+
+def test_sign_flips_counts_changes_and_ignores_zeros():
+    snaps = np.array([[1.0, -1.0, 0.0, 2.0], [-1.0, -2.0, 1.0, 3.0], [-1.0, 2.0, 1.0, 3.0]])
+    np.testing.assert_allclose(g.sign_flips(snaps), [1 / 3, 1 / 4])
+    with pytest.raises(ValueError, match="snapshots"):
+        g.sign_flips(np.ones(3))
+
+
+# --------------------------------------------------------------------------- Gromov's solution
+
+
+def test_gromov_weights_solve_modular_addition_without_training():
+    p = 23
+    t = g.modular_addition(p)
+    out = g.quadratic_mlp(g.gromov_weights(jax.random.key(1), p, 400), t["a"], t["b"])
+    assert np.mean(np.argmax(out, -1) == t["c"]) == 1.0
+    # a network with the same weights but scrambled phases does not
+    w = g.gromov_weights(jax.random.key(1), p, 400)
+    w["W"] = jax.random.permutation(jax.random.key(2), w["W"], axis=0)
+    out = g.quadratic_mlp(w, t["a"], t["b"])
+    assert np.mean(np.argmax(out, -1) == t["c"]) < 0.3
+    with pytest.raises(ValueError, match="n"):
+        g.gromov_weights(jax.random.key(0), p, 0)
+
+
+# --------------------------------------------------------------------------- exercise checks
+
+
+def test_check_spectrum_accepts_the_reference_and_rejects_wrong_answers():
+    g.check_spectrum(g.fourier_power)
+    with pytest.raises(selfcheck.NotAnswered):
+        g.check_spectrum(...)
+    with pytest.raises(selfcheck.WrongAnswer):  # forgets to merge cosine and sine
+        g.check_spectrum(lambda E, p: (g.fourier_basis(p) @ np.asarray(E)[:p]) ** 2)
+    with pytest.raises(selfcheck.WrongAnswer):  # plain FFT magnitudes, wrong normalisation
+        g.check_spectrum(lambda E, p: np.abs(np.fft.rfft(np.asarray(E), axis=0)).sum(1)[: (p + 1) // 2])
+
+
+def test_check_one_frequency():
+    g.check_one_frequency(True)
+    with pytest.raises(selfcheck.WrongAnswer):
+        g.check_one_frequency(False)
+    with pytest.raises(selfcheck.NotAnswered):
+        g.check_one_frequency(...)
+
+
+def test_check_smallest_width():
+    widths = [4, 8, 11, 16, 22, 33, 44, 66, 88]
+    right = g.smallest_width(23, widths, 0)
+    g.check_smallest_width(right, p=23, widths=widths, seed=0)
+    wrong = widths[widths.index(right) - 1]
+    with pytest.raises(selfcheck.WrongAnswer):
+        g.check_smallest_width(wrong, p=23, widths=widths, seed=0)
+    with pytest.raises(selfcheck.NotAnswered):
+        g.check_smallest_width(..., p=23, widths=widths, seed=0)
+    with pytest.raises(ValueError, match="widths"):
+        g.smallest_width(23, [1, 2], 0)
+
+
+def _fake_result(t_grok_pairs, weight_decay=(1.0, 2.0)):
+    steps = np.arange(0, 1001, 100)
+    test = np.zeros((len(t_grok_pairs), 2, steps.size))
+    for s, pair in enumerate(t_grok_pairs):
+        for j, t in enumerate(pair):
+            test[s, j, steps >= t] = 1.0
+    cfg = g.GrokConfig.fast()
+    return g.GrokResult(cfg, steps, np.ones_like(test), test, test, test, test, tuple(range(len(t_grok_pairs))),
+                        {"weight_decay": np.array(weight_decay)}, None, None, 0.0)
+
+
+def test_check_decay_hypothesis():
+    res = _fake_result([(800, 400), (900, 500)])  # ratios 2.0 and 1.8: median 1.9, inside [1.5, 2.5]
+    g.check_decay_hypothesis(res, 1.9, True)
+    with pytest.raises(selfcheck.WrongAnswer):
+        g.check_decay_hypothesis(res, 1.9, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        g.check_decay_hypothesis(res, 2.0, True)  # not the median
+    with pytest.raises(selfcheck.NotAnswered):
+        g.check_decay_hypothesis(res, ..., ...)
+    with pytest.raises(selfcheck.NotAnswered):
+        g.check_decay_hypothesis(..., 1.9, True)
+    slow = _fake_result([(800, 700), (900, 800)])  # ratio ≈ 1.14: the hypothesis fails
+    g.check_decay_hypothesis(slow, float(np.median([800 / 700, 900 / 800])), False)
+    with pytest.raises(selfcheck.WrongAnswer, match="weight_decay"):
+        g.check_decay_hypothesis(_fake_result([(800, 400)], weight_decay=(1.0, 3.0)), 2.0, True)
