@@ -1,0 +1,282 @@
+"""Tests of dltheory.embeddings and dltheory.embeddings_superposition (Chapter 4)."""
+
+from __future__ import annotations
+
+import math
+
+import jax
+import numpy as np
+import pytest
+import sympy as sp
+
+from dltheory import embeddings as E
+from dltheory import embeddings_superposition as T
+
+SMALL = E.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
+
+
+@pytest.fixture(scope="module")
+def small_corpus():
+    return E.planted_corpus(jax.random.key(0), SMALL)
+
+
+# ----------------------------------------------------------------- the planted corpus
+
+
+def test_planted_vocabulary_exact_relations_are_parallelograms():
+    vocab = E.planted_vocabulary(jax.random.key(1), SMALL)
+    assert vocab.size == SMALL.vocab_size == len(set(vocab.words))
+    q, V = vocab.questions, vocab.vectors
+    gap = np.linalg.norm(V[q[:, 1]] - V[q[:, 0]] - V[q[:, 3]] + V[q[:, 2]], axis=1)
+    exact = E.exact_relation_mask(vocab, SMALL)
+    assert exact.any() and (~exact).any()
+    np.testing.assert_allclose(gap[exact], 0.0, atol=1e-9)
+    same_family = q[:, 0] // 4 == q[:, 2] // 4  # two edges of one family share its offset
+    np.testing.assert_allclose(gap[~exact & same_family], 0.0, atol=1e-9)
+    assert np.all(gap[~exact & ~same_family] > 1e-3)
+    # every question pairs two edges of its relation: b - a is that relation's offset in the exact case
+    assert np.all(q[:, 0] != q[:, 2])
+
+
+def test_sample_corpus_follows_the_emission_law():
+    # One word with a huge logit in every direction it is the only likely word.
+    vectors = np.zeros((3, 4))
+    tokens = E.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
+    assert tokens.dtype == np.int32 and tokens.shape == (30_000,)
+    freq = np.bincount(tokens, minlength=3) / tokens.size
+    np.testing.assert_allclose(freq, 1 / 3, atol=0.02)  # equal logits: uniform emission
+    again = E.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
+    np.testing.assert_array_equal(tokens, again)  # explicit keys: reproducible
+
+
+def test_cooccurrence_counts_by_hand():
+    tokens = np.array([0, 1, 2, 1])
+    c = E.cooccurrence(tokens, 3, 1)
+    expected = np.array([[0, 1, 0], [1, 0, 2], [0, 2, 0]])
+    np.testing.assert_array_equal(c, expected)
+    c2 = E.cooccurrence(tokens, 3, 2)
+    assert c2.sum() == 2 * (3 + 2)
+    np.testing.assert_array_equal(c2, c2.T)
+
+
+def test_pmi_by_hand_and_edge_cases():
+    counts = np.array([[2.0, 0.0], [0.0, 2.0]])
+    p = E.pmi(counts)
+    assert p[0, 0] == pytest.approx(math.log(2.0))
+    assert np.isneginf(p[0, 1])
+    np.testing.assert_allclose(E.pmi(counts, positive=True, shift=math.log(2.0)), [[0.0, 0.0], [0.0, 0.0]], atol=1e-12)
+    independent = np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) * 1e6
+    np.testing.assert_allclose(E.pmi(independent), 0.0, atol=1e-12)
+    huge = np.full((2, 2), 1e300)  # no overflow: logs, not products
+    assert np.all(np.isfinite(E.pmi(huge)))
+
+
+def test_randwalk_derivation_matches_theorem_and_library():
+    out = E.derive_randwalk_pmi()
+    s = out["symbols"]
+    assert sp.simplify(out["pmi"] - s["rho"] ** s["Delta"] * s["g"] / s["d"]) == 0
+    assert sp.simplify(out["log_p_w"] - (s["a"] / (2 * s["d"]) - s["log_Z"])) == 0
+    kappa = sp.lambdify((s["rho"], s["L"]), out["kappa"])
+    for rho, L in [(0.9, 1), (0.98, 2), (0.5, 5)]:
+        assert kappa(rho, L) == pytest.approx(E.randwalk_pmi_factor(rho, L))
+
+
+def test_run_randwalk_recovers_structure(small_corpus):
+    cfg = SMALL.replace(n_tokens=60_000, n_filler=40, dim=6)
+    res = E.run_randwalk(jax.random.key(3), cfg, min_expected=20)
+    assert res.fit["corr"] > 0.5 > abs(res.shuffled_fit["corr"])
+    assert res.recovery_error < res.random_recovery_error
+
+
+def test_population_pmi_slope_is_below_one_and_rises():
+    slopes = E.population_slopes(jax.random.key(0), [16, 256], 8, 0.9, n_samples=8192)
+    assert slopes.shape == (2,)
+    assert 0 < slopes[0] < slopes[1] < 1.05
+
+
+# ----------------------------------------------------------------- SGNS
+
+
+def test_sgns_optimum_derivation():
+    out = E.derive_sgns_optimum()
+    s = out["symbols"]
+    expected = sp.log(s["n_wc"] * s["D"] / (s["n_w"] * s["n_c"] * s["k"]))
+    assert sp.simplify(sp.expand_log(out["x_star"] - expected, force=True)) == 0
+
+
+def test_shifted_pmi_fit_on_an_exact_factorisation():
+    rng = np.random.default_rng(0)
+    counts = rng.integers(100, 1000, size=(12, 12))
+    counts = counts + counts.T
+    target = E.pmi(counts) - math.log(5)
+    U, S, Vt = np.linalg.svd(target)
+    w, c = U * np.sqrt(S), Vt.T * np.sqrt(S)
+    fit = E.shifted_pmi_fit(w, c, counts, 5, min_count=1)
+    assert fit["slope"] == pytest.approx(1.0, abs=1e-9)
+    assert fit["intercept"] == pytest.approx(-math.log(5), abs=1e-9)
+    # a model that ignores PMI fails it
+    bad = E.shifted_pmi_fit(rng.normal(size=w.shape), rng.normal(size=c.shape), counts, 5, min_count=1)
+    assert abs(bad["slope"] - 1) > 0.2
+
+
+def test_train_sgns_runs_and_learns(small_corpus):
+    vocab, tokens = small_corpus
+    cfg = E.SGNSConfig(dim=8, steps=200, batch=256, lr=0.05)
+    h = E.train_sgns(tokens, vocab.size, cfg, [0, 1], progress=False)
+    assert h.params["w"].shape == (2, 1, vocab.size, 8)
+    loss = h["train_loss"][:, 0]
+    assert np.all(loss[:, -1] < loss[:, 0] - 0.5)
+
+
+# ----------------------------------------------------------------- analogies and geometry
+
+
+def _parallelogram_embeddings():
+    rng = np.random.default_rng(0)
+    base = rng.normal(size=(10, 6)) * 3
+    u = rng.normal(size=6) * 2
+    E_ = np.concatenate([base, base + u])  # word i + 10 = word i + u
+    questions = np.array([[i, i + 10, j, j + 10] for i in range(10) for j in range(10) if i != j])
+    return E_, questions
+
+
+@pytest.mark.parametrize("method, at_least", [("add", 0.95), ("mul", 0.5)])
+def test_analogies_on_exact_parallelograms(method, at_least):
+    # 3CosAdd uses the offsets of unit vectors, so an exact parallelogram of unequal norms is not always
+    # answered; 3CosMul scores cosines multiplicatively and is further from the offset rule.
+    emb, q = _parallelogram_embeddings()
+    assert E.analogy_accuracy(emb, q, method=method) >= at_least
+    pred = E.analogy_predictions(emb, q, method=method)
+    assert not np.any(pred[:, None] == q[:, :3])  # a, b, c are never answers
+    shuffled = np.random.default_rng(1).permutation(emb)
+    assert E.analogy_accuracy(shuffled, q, method=method) < 0.2
+
+
+def test_paraphrase_error_zero_for_linear_pmi_and_positive_otherwise():
+    emb, q = _parallelogram_embeddings()
+    pmi_matrix = emb @ emb.T / 6
+    np.testing.assert_allclose(E.paraphrase_error(pmi_matrix, q), 0.0, atol=1e-9)
+    noisy = pmi_matrix + np.random.default_rng(0).normal(size=pmi_matrix.shape)
+    assert np.all(E.paraphrase_error(noisy, q) > 0.01)
+
+
+def test_paraphrase_derivation():
+    out = E.derive_paraphrase_error()
+    f = sp.lambdify(out["symbols"]["eta"], out["relative_error"])
+    assert f(0.0) == 0 and f(1.0) == pytest.approx(1.0)
+
+
+def test_auc():
+    assert E.auc([3, 2, 1, 0], [1, 1, 0, 0]) == 1.0
+    assert E.auc([0, 1, 2, 3], [1, 1, 0, 0]) == 0.0
+    assert E.auc([1, 1, 1, 1], [1, 0, 1, 0]) == 0.5
+
+
+def test_procrustes_and_svd():
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(30, 4))
+    R, _ = np.linalg.qr(rng.normal(size=(4, 4)))
+    assert E.procrustes_error(x @ R, x) == pytest.approx(0.0, abs=1e-10)
+    assert E.procrustes_error(rng.normal(size=(30, 4)), x) > 0.5
+    G = x @ x.T
+    emb = E.svd_embeddings(G, 4, symmetric=True)
+    np.testing.assert_allclose(emb @ emb.T, G, atol=1e-8)
+    emb2 = E.svd_embeddings(G, 4)
+    np.testing.assert_allclose(emb2 @ emb2.T, G, atol=1e-8)
+
+
+def test_isotropy_measures():
+    iso = np.concatenate([np.eye(5), -np.eye(5)])
+    assert E.isotropy(iso) == pytest.approx(1.0)
+    assert E.mean_cosine(iso) == pytest.approx(-1 / 9)
+    shifted = iso + 3.0
+    assert E.mean_cosine(shifted) > 0.5
+    assert E.isotropy(shifted) < 0.01
+    fixed = E.all_but_the_top(shifted, 0)
+    np.testing.assert_allclose(fixed.mean(0), 0.0, atol=1e-12)
+    assert E.isotropy(fixed) == pytest.approx(1.0)
+    assert E.similarity_correlation(iso, iso) == pytest.approx(1.0)
+    top1 = E.all_but_the_top(np.random.default_rng(0).normal(size=(20, 5)), 1)
+    assert np.linalg.matrix_rank(top1) == 4
+
+
+def test_parallelogram_2d():
+    emb, q = _parallelogram_embeddings()
+    P = E.parallelogram_2d(emb, q[0])
+    assert P.shape == (4, 2)
+    np.testing.assert_allclose(P[1] - P[0], P[3] - P[2], atol=1e-9)
+
+
+# ----------------------------------------------------------------- superposition
+
+
+def test_feature_dimensionality_of_known_configurations():
+    angles = 2 * np.pi * np.arange(5) / 5
+    pentagon = np.stack([np.cos(angles), np.sin(angles)])
+    np.testing.assert_allclose(T.feature_dimensionality(pentagon), 0.4)
+    np.testing.assert_allclose(T.polygon_gaps(pentagon), 72.0)
+    antipodal = np.array([[1.0, -1.0, 0.0]])
+    np.testing.assert_allclose(T.feature_dimensionality(antipodal), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(T.feature_dimensionality(np.eye(3)), 1.0)
+    assert T.dimensions_per_feature(np.eye(3)) == pytest.approx(1.0)
+    assert [T.derive_polygon_dimensionality(k) for k in (2, 3, 5)] == [sp.Rational(1, 2), sp.Rational(2, 3), sp.Rational(2, 5)]
+
+
+def test_toy_model_trains_and_stores_more_features_when_sparse():
+    cfg = T.SuperpositionConfig(steps=1500, batch=256, lr=5e-3)
+    h = T.train_toy_models(cfg, [0.0, 0.97], [0], progress=False)
+    w = h.params["w"][0]
+    assert (T.feature_norms(w[0]) > 0.5).sum() <= 3
+    assert (T.feature_norms(w[1]) > 0.5).sum() == 5
+
+
+# ----------------------------------------------------------------- bad input
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: E.CorpusConfig(dim=1), "dim"),
+        (lambda: E.CorpusConfig(persistence=1.0), "persistence"),
+        (lambda: E.CorpusConfig(relation_noise=(0.0,)), "relation_noise"),
+        (lambda: E.CorpusConfig(scale=(2.0, 1.0)), "scale"),
+        (lambda: E.SGNSConfig(negatives=0), "negatives"),
+        (lambda: E.SGNSConfig(noise_power=2.0), "noise_power"),
+        (lambda: E.planted_vocabulary(jax.random.key(0), "fast"), "cfg"),
+        (lambda: E.sample_corpus(jax.random.key(0), np.zeros(3), 10, 0.5), "vectors"),
+        (lambda: E.sample_corpus(jax.random.key(0), np.zeros((3, 2)), 0, 0.5), "n_tokens"),
+        (lambda: E.shuffle_corpus(jax.random.key(0), [[1, 2]]), "tokens"),
+        (lambda: E.cooccurrence([0, 5, 1], 3, 1), "tokens"),
+        (lambda: E.cooccurrence([0, 1, 1], 3, 0), "window"),
+        (lambda: E.pmi(np.ones((2, 3))), "counts"),
+        (lambda: E.pmi(-np.ones((2, 2))), "counts"),
+        (lambda: E.randwalk_pmi_factor(1.5, 2), "persistence"),
+        (lambda: E.isotropic_vectors(jax.random.key(0), 0, 3), "n_words"),
+        (lambda: E.population_pmi(jax.random.key(0), np.zeros((3, 2)), 0.5, n_samples=10), "n_samples"),
+        (lambda: E.population_slopes(jax.random.key(0), [], 3, 0.5), "sizes"),
+        (lambda: E.linear_fit([1, 1, 1], [1, 2, 3]), "x"),
+        (lambda: E.train_sgns([0, 1, 2, 3, 4, 5, 6], 3, E.SGNSConfig(), [0]), "tokens"),
+        (lambda: E.train_sgns([0, 1, 2, 1, 0, 1, 2], 3, "fast", [0]), "cfg"),
+        (lambda: E.shifted_pmi_fit(np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 3)), 5, min_count=10), "min_count"),
+        (lambda: E.svd_embeddings(np.ones((3, 3)), 4), "dim"),
+        (lambda: E.procrustes_error(np.ones((3, 2)), np.ones((4, 2))), "rows"),
+        (lambda: E.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 9]]), "questions"),
+        (lambda: E.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 3]], method="sub"), "method"),
+        (lambda: E.analogy_accuracy(np.ones((5, 2)), [[0, 1, 2]]), "questions"),
+        (lambda: E.paraphrase_error(np.ones((5, 5)), [[0, 1, 2]]), "questions"),
+        (lambda: E.auc([1, 2], [1, 1]), "labels"),
+        (lambda: E.all_but_the_top(np.ones((4, 3)), 3), "n_components"),
+        (lambda: E.similarity_correlation(np.ones((4, 3)), np.ones((5, 3))), "rows"),
+        (lambda: E.parallelogram_2d(np.ones((4, 3)), [0, 1, 2]), "question"),
+        (lambda: E.run_analogies([], SMALL), "seeds"),
+        (lambda: E.run_randwalk(jax.random.key(0), SMALL, min_expected=0), "min_expected"),
+        (lambda: T.SuperpositionConfig(n_hidden=6), "n_hidden"),
+        (lambda: T.train_toy_models(T.SuperpositionConfig(), [1.0], [0]), "sparsities"),
+        (lambda: T.polygon_gaps(np.ones((3, 4))), "bottleneck"),
+        (lambda: T.feature_norms(np.ones(3)), "w"),
+        (lambda: T.derive_polygon_dimensionality(1), "k"),
+    ],
+)
+def test_bad_input_raises_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
