@@ -235,3 +235,14 @@ def test_check_peak_moves_accepts_right_and_rejects_wrong():
         o.check_peak_moves(...)
     with pytest.raises(selfcheck.WrongAnswer):
         o.check_peak_moves("no")
+
+
+def test_risk_explorer_static_figure_has_three_panels_with_theory_and_simulation():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    fig = o.risk_explorer(n=40, reps=2, force_static=True)
+    axes = [ax for ax in fig.axes if ax.lines]
+    assert len(axes) == 3
+    for ax in axes:
+        assert len(ax.lines) >= 3  # theory, simulation, marker of γ

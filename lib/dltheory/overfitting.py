@@ -742,7 +742,7 @@ def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
                 f = predict(x_test)
                 risk[rule][a, b] = np.mean(np.where(f == 1, 1 - eta_test, eta_test))
                 sub = slice(0, min(n, 1000))
-                if rule == "k-NN":  # exclude the point itself: a plain vote over its k neighbours
+                if rule == "k-NN":  # the plain vote over the k nearest training points, the point itself included
                     d2 = _sq_distances(x[sub], x)
                     idx = np.argpartition(d2, k - 1, axis=1)[:, :k]
                     f_train = (y[idx].mean(1) > 0.5).astype(float)
