@@ -267,7 +267,7 @@ def test_kl_inverse_inverts_kl():
     for q, c in [(0.0, 0.1), (0.05, 0.02), (0.3, 0.5)]:
         p = codes.kl_inverse(q, c)
         assert p >= q and float(codes.kl_bernoulli(q, p)) == pytest.approx(c, abs=1e-8)
-    assert codes.kl_inverse(0.5, 10.0) == 1.0
+    assert codes.kl_inverse(0.5, 20.0) == 1.0 and codes.kl_inverse(0.5, 10.0) > 0.9999
     assert codes.kl_inverse(0.1, 0.0) == pytest.approx(0.1)
 
 
@@ -323,3 +323,32 @@ def test_codelength_and_kl_inverse_checks():
         codes.check_kl_inverse(lambda q, c: q + math.sqrt(c / 2))  # Pinsker is not the inverse
     with pytest.raises(selfcheck.NotAnswered):
         codes.check_kl_inverse(...)
+
+
+def test_entropy_code_bits_counts_payload_and_codebook():
+    # four equally frequent symbols: 2 bits each + 1 rounding bit each, codebook 8 + 4·(8 + ceil(log2 9))
+    bits = codes.entropy_code_bits(np.array([0, 1, 2, 3, 0, 1, 2, 3]), 8)
+    assert bits == pytest.approx(8 * 2 + 8 + 8 + 4 * (8 + 4))
+    assert codes.entropy_code_bits(np.zeros(100, int), 8) < codes.entropy_code_bits(np.arange(100) % 10, 8)
+
+
+def test_compression_bound_runs_and_is_an_occam_bound():
+    cfg = codes.CompressionConfig(subspace=5, steps=20, n_seeds=1)
+    out = codes.compression_bound_digits(cfg, [0])
+    assert out["bound"][0] == pytest.approx(codes.occam_bound(out["train_err"][0], out["bits"][0], cfg.m, cfg.delta))
+    assert out["bound"][0] >= out["train_err"][0]
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: codes.entropy_code_bits(np.zeros((2, 2)), 8),
+        lambda: codes.entropy_code_bits(np.zeros(3), 0),
+        lambda: codes.CompressionConfig(subspace=0),
+        lambda: codes.compression_bound_digits("fast", [0]),
+        lambda: codes.compression_bound_digits(codes.CompressionConfig.fast(), []),
+    ],
+)
+def test_compression_bound_rejects_bad_input(call):
+    with pytest.raises(ValueError):
+        call()

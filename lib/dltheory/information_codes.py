@@ -39,6 +39,9 @@ __all__ = [
     "laplace_codelength",
     "check_codelength",
     "check_kl_inverse",
+    "CompressionConfig",
+    "entropy_code_bits",
+    "compression_bound_digits",
 ]
 
 LN2 = math.log(2.0)
@@ -74,6 +77,7 @@ class MDLConfig(runtime.ModeConfig):
 
     boundaries: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024, 1797)
     hidden: int = 128
+    batch: int = 128
     steps: int = 400
     lr: float = 3e-3
     weight_decay: float = 1e-3
@@ -85,6 +89,7 @@ class MDLConfig(runtime.ModeConfig):
         if len(b) < 2 or any(u >= v for u, v in zip(b[:-1], b[1:])):
             raise ValueError(f"boundaries must be increasing with at least two entries, got {self.boundaries}")
         validate.integer("hidden", self.hidden, low=1)
+        validate.integer("batch", self.batch, low=1)
         validate.integer("steps", self.steps, low=10)
         if self.steps % 10:
             raise ValueError(f"steps must be a multiple of 10, got {self.steps}")
@@ -118,8 +123,8 @@ def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: b
     """Section 5.4: prequential (online) code length of the digit labels, in bits, per seed.
 
     Blier and Ollivier (2018), eq. (7). The first ``t_0`` labels cost ``log2 10`` bits each. For each
-    later block ``[t_s, t_{s+1})`` a fresh MLP is trained (full batch, AdamW, ``cfg.steps`` steps) on
-    the first ``t_s`` examples only, and the block costs ``Σ -log2 q(y_i | x_i)`` with
+    later block ``[t_s, t_{s+1})`` a fresh MLP is trained (AdamW, ``cfg.steps`` steps on minibatches of
+    ``cfg.batch`` drawn from the first ``t_s`` examples only; all seeds and blocks in one compiled program), and the block costs ``Σ -log2 q(y_i | x_i)`` with
     ``q = (1 - ε) p_model + ε/10`` (``ε = cfg.mix_uniform``, fixed in advance, so that a confident
     mistake costs at most ``log2(10/ε)`` bits). Decoding repeats the same deterministic training, so
     this is a valid code. Returns per-seed totals, per-block costs and the uniform code length.
@@ -133,37 +138,42 @@ def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: b
     n = int(bounds[-1])
     starts, ends = bounds[:-1], bounds[1:]
     eps = cfg.mix_uniform
-    totals, blocks = [], []
-    for s in seeds:
-        x, y = load_digits(s, random_labels=random_labels)
-        x, y = jnp.asarray(x[:n]), jnp.asarray(y[:n])
-        idx = jnp.arange(n)
+    data = [load_digits(s, random_labels=random_labels) for s in seeds]
+    xs = jnp.asarray(np.stack([d[0][:n] for d in data]))  # (n_seeds, n, 64)
+    ys = jnp.asarray(np.stack([d[1][:n] for d in data]))  # (n_seeds, n)
+    idx = jnp.arange(n)
 
-        def init(key: jax.Array, hp: dict[str, jax.Array]) -> Any:
-            return _mlp_init(key, [64, cfg.hidden, 10])
+    # One compiled program trains every (seed, block): hyper-parameters name the seed's data ("run"),
+    # its initialisation ("seed") and the block (its training prefix "start" and its end "end").
+    def init(key: jax.Array, hp: dict[str, jax.Array]) -> Any:
+        return _mlp_init(jax.random.fold_in(jax.random.key(hp["seed"].astype(jnp.uint32)), hp["start"].astype(jnp.int32)),
+                         [64, cfg.hidden, 10])
 
-        def loss(params: Any, data: Any, hp: dict[str, jax.Array]) -> jax.Array:
-            xb, yb = data
-            mask = (idx < hp["start"]).astype(jnp.float32)
-            logp = jax.nn.log_softmax(_mlp(params, xb))
-            nll = -jnp.take_along_axis(logp, yb[:, None], axis=1)[:, 0]
-            return jnp.sum(mask * nll) / jnp.sum(mask)
+    def loss(params: Any, key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
+        run = hp["run"].astype(jnp.int32)
+        rows = jax.random.randint(jax.random.fold_in(key, hp["seed"].astype(jnp.uint32)), (cfg.batch,), 0,
+                                  hp["start"].astype(jnp.int32))
+        logp = jax.nn.log_softmax(_mlp(params, xs[run, rows]))
+        return -jnp.mean(jnp.take_along_axis(logp, ys[run, rows][:, None], axis=1))
 
-        def evaluate(params: Any, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
-            probs = jax.nn.softmax(_mlp(params, x))
-            q = (1 - eps) * jnp.take_along_axis(probs, y[:, None], axis=1)[:, 0] + eps / 10
-            in_block = (idx >= hp["start"]) & (idx < hp["end"])
-            return {"bits": jnp.sum(jnp.where(in_block, -jnp.log2(q), 0.0))}
+    def evaluate(params: Any, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        run = hp["run"].astype(jnp.int32)
+        probs = jax.nn.softmax(_mlp(params, xs[run]))
+        q = (1 - eps) * jnp.take_along_axis(probs, ys[run][:, None], axis=1)[:, 0] + eps / 10
+        in_block = (idx >= hp["start"]) & (idx < hp["end"])
+        return {"bits": jnp.sum(jnp.where(in_block, -jnp.log2(q), 0.0))}
 
-        hist = train.train(init, loss, optax.adamw(cfg.lr, weight_decay=cfg.weight_decay), steps=cfg.steps,
-                           eval_every=cfg.steps // 10, seeds=[s], data=(x, y), evaluate=evaluate,
-                           hparams={"start": starts.astype(float), "end": ends.astype(float)},
-                           desc="prequential blocks")
-        per_block = np.asarray(hist.final("bits")[0], dtype=np.float64)
-        first = bounds[0] * math.log2(10)
-        blocks.append(np.concatenate([[first], per_block]))
-        totals.append(first + per_block.sum())
-    return {"total_bits": np.array(totals), "block_bits": np.array(blocks), "uniform_bits": n * math.log2(10),
+    hp = train.grid(run=np.arange(len(seeds), dtype=float), start=starts.astype(float))
+    hp["end"] = np.tile(ends.astype(float), len(seeds))
+    hp["seed"] = np.repeat(np.array(seeds, float), len(starts))
+    hist = train.train(init, loss, optax.adamw(cfg.lr, weight_decay=cfg.weight_decay), steps=cfg.steps,
+                       eval_every=cfg.steps // 10, seeds=[0], data=jnp.zeros(()), batch=lambda k, d: k,
+                       evaluate=evaluate, hparams=hp, desc="prequential blocks")
+    per_block = np.asarray(hist.final("bits")[0], dtype=np.float64).reshape(len(seeds), len(starts))
+    first = bounds[0] * math.log2(10)
+    blocks = np.concatenate([np.full((len(seeds), 1), first), per_block], axis=1)
+    totals = blocks.sum(axis=1)
+    return {"total_bits": totals, "block_bits": blocks, "uniform_bits": n * math.log2(10),
             "boundaries": bounds, "seeds": tuple(seeds), "random_labels": random_labels, "config": cfg}
 
 
@@ -302,6 +312,24 @@ class PACBayesConfig(runtime.ModeConfig):
         return cls(hidden=64, pb_steps=10000, mc_samples=2000, n_seeds=10)
 
 
+def _binary_digits(m: int, hidden: int, seeds: list[int], *, random_labels: bool = False) -> tuple[Any, ...]:
+    """Stacked binary digits (0-4 → 0, 5-9 → 1) and initial flat weights of a ``64-hidden-1`` MLP, per seed."""
+    from jax.flatten_util import ravel_pytree
+
+    xs, ys, w0s = [], [], []
+    unravel = None
+    for s in seeds:
+        x, y = load_digits(s)
+        yb = (y >= 5).astype(np.float32)
+        if random_labels:
+            yb = np.random.default_rng(s + 1).integers(0, 2, size=yb.shape).astype(np.float32)
+        w0, unravel = ravel_pytree(_mlp_init(jax.random.key(s), [64, hidden, 1]))
+        xs.append(x)
+        ys.append(yb)
+        w0s.append(w0)
+    return jnp.asarray(np.stack(xs)), jnp.asarray(np.stack(ys)), jnp.stack(w0s), unravel
+
+
 def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Array) -> jax.Array:
     """``KL(N(w, diag e^{log_s2}) ‖ N(w0, e^{log_lam} I))`` in nats."""
     lam = jnp.exp(log_lam)
@@ -328,72 +356,180 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
     seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must be a non-empty list of integers")
-    from jax.flatten_util import ravel_pytree
-
     m = cfg.m
     log_lam_grid = np.linspace(math.log(1e-4), math.log(1.0), cfg.prior_grid)
     delta_half = cfg.delta / 2
+    xs, ys, w0s, unravel = _binary_digits(cfg.m, cfg.hidden, seeds, random_labels=random_labels)
+    xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
+    n_params = int(w0s.shape[1])
+    runs = {"run": np.arange(len(seeds), dtype=float), "seed": np.array(seeds, float)}
+
+    def logits(w: jax.Array, x: jax.Array) -> jax.Array:
+        return _mlp(unravel(w), x)[:, 0]
+
+    def error(w: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
+        return jnp.mean((logits(w, x) > 0) != (y > 0.5))
+
+    # (1) SGD from the initialisation w0 of each seed; all seeds in one compiled program.
+    def sgd_loss(w: jax.Array, key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
+        r = hp["run"].astype(jnp.int32)
+        idx = jax.random.randint(jax.random.fold_in(key, hp["seed"].astype(jnp.uint32)), (100,), 0, m)
+        return jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr[r, idx]), ytr[r, idx]))
+
+    hist = train.train(lambda k, hp: w0s[hp["run"].astype(jnp.int32)], sgd_loss, optax.sgd(cfg.sgd_lr, momentum=0.9),
+                       steps=cfg.sgd_steps, eval_every=cfg.sgd_steps // 10, seeds=[0], data=jnp.zeros(()),
+                       batch=lambda k, d: k, hparams=runs, desc="SGD")
+    w_sgd = jnp.asarray(hist.params[0])  # (n_seeds, n_params)
+
+    # (2) the posterior, optimised on an upper bound of the PAC-Bayes-kl bound.
+    kl_const = math.log(cfg.prior_grid) + math.log(2 * math.sqrt(m) / delta_half)
+
+    def pb_init(key: jax.Array, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
+        w = w_sgd[hp["run"].astype(jnp.int32)]
+        return {"w": w, "log_s2": jnp.full_like(w, 2 * math.log(0.01)), "log_lam": jnp.array(math.log(1e-2))}
+
+    def pb_loss(q: dict[str, jax.Array], key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
+        r = hp["run"].astype(jnp.int32)
+        noise = jax.random.normal(jax.random.fold_in(key, hp["seed"].astype(jnp.uint32)), q["w"].shape)
+        w = q["w"] + jnp.exp(0.5 * q["log_s2"]) * noise
+        surrogate = jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr[r]), ytr[r])) / math.log(2.0)
+        c = (_gaussian_kl(q["w"], q["log_s2"], w0s[r], q["log_lam"]) + kl_const) / m
+        return surrogate + c + jnp.sqrt(2 * surrogate * c)  # an upper bound on kl⁻¹(surrogate, c)
+
+    hist = train.train(pb_init, pb_loss, optax.adam(cfg.pb_lr), steps=cfg.pb_steps, eval_every=cfg.pb_steps // 10,
+                       seeds=[0], data=jnp.zeros(()), batch=lambda k, d: k, hparams=runs, desc="PAC-Bayes posteriors")
+
+    # (3) round λ to the grid, estimate the errors of Q by sampling, invert the bounds.
     out: dict[str, list[float]] = {k: [] for k in ("bound", "train_err_q", "test_err_q", "train_err_sgd",
                                                   "test_err_sgd", "kl", "lam")}
-    n_params = 0
     posteriors: list[dict[str, Any]] = []
-    for s in seeds:
-        x, y = load_digits(s)
-        yb = (y >= 5).astype(np.float32)
-        if random_labels:
-            yb = np.random.default_rng(s + 1).integers(0, 2, size=yb.shape).astype(np.float32)
-        xtr, ytr, xte, yte = map(jnp.asarray, (x[:m], yb[:m], x[m:], yb[m:]))
-        params0 = _mlp_init(jax.random.key(s), [64, cfg.hidden, 1])
-        w0, unravel = ravel_pytree(params0)
-        n_params = int(w0.size)
-
-        def logits(w: jax.Array, xs: jax.Array) -> jax.Array:
-            return _mlp(unravel(w), xs)[:, 0]
-
-        def error(w: jax.Array, xs: jax.Array, ys: jax.Array) -> jax.Array:
-            return jnp.mean((logits(w, xs) > 0) != (ys > 0.5))
-
-        def sgd_loss(w: jax.Array, batch: Any, hp: dict[str, jax.Array]) -> jax.Array:
-            idx = jax.random.randint(batch, (100,), 0, m)
-            return jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr[idx]), ytr[idx]))
-
-        hist = train.train(lambda k, hp: w0, sgd_loss, optax.sgd(cfg.sgd_lr, momentum=0.9), steps=cfg.sgd_steps,
-                           eval_every=cfg.sgd_steps // 10, seeds=[s], data=jnp.zeros(()), batch=lambda k, d: k,
-                           desc="SGD")
-        w_sgd = jnp.asarray(hist.params[0, 0])
-        kl_const = math.log(cfg.prior_grid) + math.log(2 * math.sqrt(m) / delta_half)
-
-        def pb_init(key: jax.Array, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
-            return {"w": w_sgd, "log_s2": jnp.full_like(w_sgd, 2 * math.log(0.01)), "log_lam": jnp.array(math.log(1e-2))}
-
-        def pb_loss(q: dict[str, jax.Array], key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
-            w = q["w"] + jnp.exp(0.5 * q["log_s2"]) * jax.random.normal(key, q["w"].shape)
-            surrogate = jnp.mean(optax.sigmoid_binary_cross_entropy(logits(w, xtr), ytr)) / math.log(2.0)
-            kl = _gaussian_kl(q["w"], q["log_s2"], w0, q["log_lam"])
-            c = (kl + kl_const) / m
-            return surrogate + c + jnp.sqrt(2 * surrogate * c)  # an upper bound on kl⁻¹(surrogate, c)
-
-        hist = train.train(pb_init, pb_loss, optax.adam(cfg.pb_lr), steps=cfg.pb_steps, eval_every=cfg.pb_steps // 10,
-                           seeds=[s], data=jnp.zeros(()), batch=lambda k, d: k, desc="PAC-Bayes posterior")
-        q = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0, 0]), hist.params)
+    for r, s in enumerate(seeds):
+        q = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0, r]), hist.params)
         log_lam = float(log_lam_grid[np.argmin(np.abs(log_lam_grid - float(q["log_lam"])))])
-        kl = float(_gaussian_kl(q["w"], q["log_s2"], w0, jnp.asarray(log_lam)))
-        noise = jax.random.normal(jax.random.key(s + 10**6), (cfg.mc_samples, w0.size))
+        kl = float(_gaussian_kl(q["w"], q["log_s2"], w0s[r], jnp.asarray(log_lam)))
+        noise = jax.random.normal(jax.random.key(s + 10**6), (cfg.mc_samples, n_params))
         samples = q["w"] + jnp.exp(0.5 * q["log_s2"]) * noise
-        train_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xtr, ytr))(samples)))
-        test_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xte, yte))(samples)))
+        train_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xtr[r], ytr[r]))(samples)))
+        test_err_q = float(jnp.mean(jax.vmap(lambda w: error(w, xte[r], yte[r]))(samples)))
         train_err_upper = kl_inverse(train_err_q, math.log(2 / delta_half) / cfg.mc_samples)
         c = (kl + math.log(cfg.prior_grid) + math.log(2 * math.sqrt(m) / delta_half)) / m
         out["bound"].append(kl_inverse(train_err_upper, c))
         out["train_err_q"].append(train_err_q)
         out["test_err_q"].append(test_err_q)
-        out["train_err_sgd"].append(float(error(w_sgd, xtr, ytr)))
-        out["test_err_sgd"].append(float(error(w_sgd, xte, yte)))
+        out["train_err_sgd"].append(float(error(w_sgd[r], xtr[r], ytr[r])))
+        out["test_err_sgd"].append(float(error(w_sgd[r], xte[r], yte[r])))
         out["kl"].append(kl)
         out["lam"].append(math.exp(log_lam))
         posteriors.append({"w": np.asarray(q["w"], np.float64), "s2": np.exp(np.asarray(q["log_s2"], np.float64)),
-                           "w0": np.asarray(w0, np.float64), "lam": math.exp(log_lam)})
+                           "w0": np.asarray(w0s[r], np.float64), "lam": math.exp(log_lam)})
     result = {k: np.array(v) for k, v in out.items()}
     result.update(n_params=n_params, m=m, posteriors=posteriors, seeds=tuple(seeds), random_labels=random_labels,
                   config=cfg)
+    return result
+
+
+@dataclasses.dataclass(frozen=True)
+class CompressionConfig(runtime.ModeConfig):
+    """Section 5.5: the random subspace, training budget and quantisation of the compression bound."""
+
+    m: int = 1200
+    hidden: int = 16
+    subspace: int = 40
+    steps: int = 1000
+    lr: float = 3e-2
+    symbol_bits: int = 8
+    delta: float = 0.05
+    n_seeds: int = 3
+
+    def validate(self) -> None:
+        validate.integer("m", self.m, low=100, high=1700)
+        validate.integer("hidden", self.hidden, low=1)
+        validate.integer("subspace", self.subspace, low=1)
+        validate.integer("steps", self.steps, low=10)
+        if self.steps % 10:
+            raise ValueError(f"steps must be a multiple of 10, got {self.steps}")
+        validate.real("lr", self.lr, low=0.0, low_open=True)
+        validate.integer("symbol_bits", self.symbol_bits, low=2, high=16)
+        validate.probability("delta", self.delta, open_low=True, open_high=True)
+        validate.integer("n_seeds", self.n_seeds, low=1)
+
+    @classmethod
+    def fast(cls) -> CompressionConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> CompressionConfig:
+        return cls(hidden=64, subspace=100, steps=5000, n_seeds=10)
+
+
+def entropy_code_bits(symbols: Any, symbol_bits: int) -> float:
+    """Section 5.5: bits to send integer ``symbols`` with a code fitted to their own frequencies.
+
+    A prefix code of length ``Σ_i ⌈-log2 f(s_i)⌉``-ish is approximated by the empirical entropy
+    ``n·H(f)`` plus one bit per symbol for rounding, plus the codebook: for each distinct symbol its value
+    (``symbol_bits`` bits) and its count (``⌈log2(n+1)⌉`` bits), plus ``symbol_bits`` bits for their number.
+    """
+    symbols = validate.array("symbols", symbols, ndim=1, dtype=np.int64)
+    symbol_bits = validate.integer("symbol_bits", symbol_bits, low=1, high=32)
+    values, counts = np.unique(symbols, return_counts=True)
+    n = symbols.size
+    p = counts / n
+    payload = float(-(counts * np.log2(p)).sum()) + n
+    codebook = symbol_bits + values.size * (symbol_bits + math.ceil(math.log2(n + 1)))
+    return payload + codebook
+
+
+def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[str, Any]:
+    """Section 5.5: an Occam bound for a quantised network trained in a random subspace (binary digits).
+
+    In the spirit of Lotfi et al. (2022): the weights are ``w0 + P θ`` with ``w0`` and the projection
+    ``P`` (``n_params × cfg.subspace``) drawn from the run's seed, which the prior knows; only ``θ`` is
+    trained (Adam, logistic loss). ``θ`` is then rounded to a grid of step ``Δ = 2^-j`` (``j`` among
+    ``2^5`` choices, paid with 5 bits) and entropy-coded (:func:`entropy_code_bits`). The bound is
+    :func:`occam_bound` with the training error of the quantised network. Returns per seed the bound, the
+    code length in bits, train/test errors and the chosen step.
+    """
+    if not isinstance(cfg, CompressionConfig):
+        raise ValueError(f"cfg must be a CompressionConfig, got {type(cfg).__name__}")
+    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must be a non-empty list of integers")
+    m = cfg.m
+    xs, ys, w0s, unravel = _binary_digits(cfg.m, cfg.hidden, seeds)
+    xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
+    projs = jnp.stack([jax.random.normal(jax.random.key(s + 7 * 10**5), (w0s.shape[1], cfg.subspace))
+                       for s in seeds]) / math.sqrt(cfg.subspace)
+
+    def logits(theta: jax.Array, r: Any, x: jax.Array) -> jax.Array:
+        return _mlp(unravel(w0s[r] + projs[r] @ theta), x)[:, 0]
+
+    def loss(theta: jax.Array, data: Any, hp: dict[str, jax.Array]) -> jax.Array:
+        r = hp["run"].astype(jnp.int32)
+        return jnp.mean(optax.sigmoid_binary_cross_entropy(logits(theta, r, xtr[r]), ytr[r]))
+
+    hist = train.train(lambda k, hp: jnp.zeros(cfg.subspace), loss, optax.adam(cfg.lr), steps=cfg.steps,
+                       eval_every=cfg.steps // 10, seeds=[0], data=jnp.zeros(()),
+                       hparams={"run": np.arange(len(seeds), dtype=float)}, desc="subspace training")
+    out: dict[str, list[float]] = {k: [] for k in ("bound", "bits", "train_err", "test_err", "step")}
+    for r in range(len(seeds)):
+        theta = np.asarray(hist.params[0, r], dtype=np.float64)
+        best = None
+        for j in range(32):
+            step = 2.0 ** (-j / 4)
+            symbols = np.round(theta / step).astype(np.int64)
+            if np.abs(symbols).max() >= 2 ** (cfg.symbol_bits - 1):
+                continue
+            theta_q = jnp.asarray(symbols * step, jnp.float32)
+            train_err = float(jnp.mean((logits(theta_q, r, xtr[r]) > 0) != (ytr[r] > 0.5)))
+            bits = entropy_code_bits(symbols, cfg.symbol_bits) + 5  # + the choice of j
+            bound = occam_bound(train_err, bits, m, cfg.delta)
+            if best is None or bound < best[0]:
+                test_err = float(jnp.mean((logits(theta_q, r, xte[r]) > 0) != (yte[r] > 0.5)))
+                best = (bound, bits, train_err, test_err, step)
+        if best is None:
+            raise ValueError("no quantisation step fits symbol_bits; increase symbol_bits")
+        for k, v in zip(("bound", "bits", "train_err", "test_err", "step"), best):
+            out[k].append(v)
+    result = {k: np.array(v) for k, v in out.items()}
+    result.update(m=m, seeds=tuple(seeds), config=cfg)
     return result
