@@ -38,6 +38,7 @@ __all__ = [
     "init_model",
     "apply_model",
     "grokfast_ema",
+    "filter_gain",
     "run",
     "first_step",
     "delays",
@@ -823,3 +824,32 @@ def save_explorer_data(path: str, seed: int = 0) -> dict[str, Any]:
     data["provenance"] = np.array(f"{cfg.describe()}; seed {seed}; {stamp}; {runtime.device_summary()}")
     np.savez_compressed(path, **data)
     return data
+
+
+def filter_gain(omega: Any, alpha: float = 0.98, lamb: float = 2.0, steps: int = 2000) -> np.ndarray:
+    """Measured gain of :func:`grokfast_ema` on a gradient that oscillates as ``cos(ω t)`` (Section 3.4).
+
+    Feeds the sequence through the filter itself and, once the transient has died out (the last quarter of
+    ``steps``), fits the output as ``A cos(ω t) + B sin(ω t)``; the gain is ``√(A² + B²)``, one value per
+    entry of ``omega`` (radians per step).
+    """
+    omega = validate.array("omega", omega, ndim=1, nonnegative=True)
+    alpha = validate.real("alpha", alpha, low=0.0, high=1.0, high_open=True)
+    lamb = validate.real("lamb", lamb, low=0.0)
+    steps = validate.integer("steps", steps, low=100)
+    filt = grokfast_ema(alpha, lamb)
+    t = np.arange(steps)
+    signal = jnp.asarray(np.cos(np.outer(t, omega)), dtype=jnp.float32)  # (steps, n_omega)
+
+    def step(mu: Any, g: jax.Array) -> tuple[Any, jax.Array]:
+        out, mu = filt.update(g, mu)
+        return mu, out
+
+    _, out = jax.lax.scan(step, filt.init(signal[0]), signal)
+    tail = t[-steps // 4 :]
+    gains = []
+    for j, w in enumerate(omega):
+        basis = np.stack([np.cos(w * tail), np.sin(w * tail)], axis=1)
+        coef = np.linalg.lstsq(basis, np.asarray(out, dtype=np.float64)[-steps // 4 :, j], rcond=None)[0]
+        gains.append(np.hypot(*coef))
+    return np.array(gains)
