@@ -280,3 +280,63 @@ def test_toy_model_trains_and_stores_more_features_when_sparse():
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------- exercise checks reject wrong answers
+
+from dltheory import selfcheck  # noqa: E402
+
+
+def test_check_sgns_optimum():
+    right = math.log(30 * 1e6 / (600 * 900)) - math.log(5)
+    E.check_sgns_optimum(right, n_wc=30, n_w=600, n_c=900, total=1e6, negatives=5)
+    kw = dict(n_wc=30, n_w=600, n_c=900, total=1e6, negatives=5)
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_sgns_optimum(..., **kw)
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_sgns_optimum(right + math.log(5), **kw)  # forgot the shift
+
+
+def test_check_pmi_function():
+    E.check_pmi_function(lambda c: E.pmi(c))
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_pmi_function(...)
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_pmi_function(lambda c: np.log(c))  # no normalisation by the marginals
+
+
+def test_check_planted_relation(small_corpus):
+    cfg = SMALL.replace(relation_noise=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), n_tokens=50_000)
+    vocab, tokens = E.planted_corpus(jax.random.key(5), cfg)
+    counts = E.cooccurrence(tokens, vocab.size, cfg.window)
+    acc = E.analogy_accuracy(E.svd_embeddings(E.pmi(counts, positive=True), cfg.dim),
+                             vocab.questions[vocab.question_relation == 6])
+    truth = bool(acc >= 0.5)
+    E.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_planted_relation(not truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_planted_relation(..., vocab=vocab, counts=counts, cfg=cfg, relation=6)
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_planted_relation(True, vocab=..., counts=..., cfg=..., relation=6)
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=SMALL, relation=6)  # six relations
+
+
+def test_check_negatives_hypothesis():
+    good_ic = [0.0, -math.log(15)]
+    E.check_negatives_hypothesis(False, [1.0, 0.98], good_ic, negatives=[1, 15])
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_negatives_hypothesis(True, [1.0, 0.98], good_ic, negatives=[1, 15])
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_negatives_hypothesis(False, [1.0, 0.98], [0.0, 0.0], negatives=[1, 15])  # fits not real
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_negatives_hypothesis(..., ..., ..., negatives=[1, 15])
+
+
+def test_check_polygon_dimensionality():
+    E.check_polygon_dimensionality(1 / 3, k=6)
+    with pytest.raises(selfcheck.WrongAnswer):
+        E.check_polygon_dimensionality(1 / 6, k=6)
+    with pytest.raises(selfcheck.NotAnswered):
+        E.check_polygon_dimensionality(..., k=6)
