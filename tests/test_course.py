@@ -2,7 +2,7 @@
 
 The quick tests write packs and inspect them; the ``book`` tests build the packs they write with
 jupyter-book, warnings as errors: the warm-up alone (``--chapters 00``) and one chapter that exists
-(the first chapter folder in git, or ``DLTHEORY_COURSE_CHAPTER``). They start from the book's
+(the chapter in git with the fewest pages, or ``DLTHEORY_COURSE_CHAPTER``). They start from the book's
 execution cache when the book was built before (``make test`` builds it first), so pages the book has
 already executed are not executed again.
 """
@@ -41,10 +41,14 @@ def _existing_chapter() -> str:
         tracked = subprocess.run(["git", "-C", str(ROOT), "ls-files", "chapters"], capture_output=True, text=True, check=True).stdout.split()
     except (OSError, subprocess.CalledProcessError):
         tracked = [p.relative_to(ROOT).as_posix() for p in (ROOT / "chapters").rglob("*.md")]
-    numbers = sorted({p.split("/")[1][:2] for p in tracked if p.endswith(".md") and len(p.split("/")) == 3})
-    if not numbers:
+    pages: dict[str, int] = {}
+    for p in tracked:
+        parts = p.split("/")
+        if p.endswith(".md") and len(parts) == 3:
+            pages[parts[1][:2]] = pages.get(parts[1][:2], 0) + 1
+    if not pages:
         pytest.skip("no chapter is written yet")
-    return numbers[0]
+    return min(sorted(pages), key=pages.get)  # the smallest chapter: the build executes its pages
 
 
 # ------------------------------------------------------------------------------------------------
