@@ -679,7 +679,7 @@ class QuantaConfig(runtime.ModeConfig):
     """§4: Zipf exponents ``alphas`` (``p_k ∝ k^-(α+1)``), ``K`` quanta, sample sizes ``Ds``, threshold ``tau``."""
 
     alphas: tuple[float, ...] = (0.4, 0.7, 1.0)
-    K: int = 2**22
+    K: int = 2**18
     Ds: tuple[float, ...] = (1e3, 3e3, 1e4, 3e4, 1e5, 3e5, 1e6)
     tau: int = 1
     n_seeds: int = 5
@@ -697,7 +697,7 @@ class QuantaConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> QuantaConfig:
-        return cls(K=2**24, Ds=tuple(float(d) for d in np.logspace(3, 8, 11)), n_seeds=20)
+        return cls(K=2**22, Ds=tuple(float(d) for d in np.logspace(3, 8, 11)), n_seeds=20)
 
 
 @dataclasses.dataclass(frozen=True)
