@@ -225,6 +225,12 @@ def test_check_benign_spectrum_accepts_spike_and_tail_and_rejects_isotropic():
     with pytest.raises(selfcheck.NotAnswered):
         o.check_benign_spectrum(...)
 
+    def skeleton(n):
+        ...
+
+    with pytest.raises(selfcheck.NotAnswered):
+        o.check_benign_spectrum(skeleton)
+
 
 def test_check_peak_moves_accepts_right_and_rejects_wrong():
     moves, p0, p1 = o._peak_moves(0)

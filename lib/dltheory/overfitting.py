@@ -1053,8 +1053,11 @@ def check_benign_spectrum(make_spectrum: Any, *, ns: Sequence[int] = (50, 200), 
     ns = [validate.integer("ns[i]", n, low=10) for n in ns]
     conds, risks = [], []
     for i, n in enumerate(ns):
+        result = make_spectrum(n)
+        if result is None or result is Ellipsis:
+            raise selfcheck.NotAnswered(f"make_spectrum({n}) returns {result!r}: write its body so that it returns the eigenvalues.")
         try:
-            eigs = np.asarray(make_spectrum(n), dtype=float)
+            eigs = np.asarray(result, dtype=float)
             conds.append(bllt_conditions(eigs, n))
         except ValueError as err:
             raise selfcheck.WrongAnswer(f"make_spectrum({n}) is not a valid spectrum: {err}") from None
