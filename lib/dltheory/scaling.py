@@ -777,6 +777,11 @@ class IsoflopConfig(runtime.ModeConfig):
     def params(self) -> np.ndarray:
         return (self.d + 2) * np.asarray(self.widths, dtype=float) + 1
 
+    @property
+    def budgets(self) -> np.ndarray:
+        """The compute budgets (FLOP) of the isoFLOP analysis: six, log-spaced from 3e7 to 6e8 (fast mode)."""
+        return np.logspace(7.5, 8.75, 6) if self.steps <= 16000 else np.logspace(7.5, 9.75, 10)
+
     @classmethod
     def fast(cls) -> IsoflopConfig:
         return cls()
