@@ -500,16 +500,21 @@ def progress_measures(
         raise ValueError(f"freqs must lie in [1, {(cfg.p - 1) // 2}], got {freqs}")
     mask = validate.array("train_mask", train_mask, shape=(cfg.n_pairs,), dtype=bool)
     table = modular_addition(cfg.p)
-    logits = np.asarray(apply_model(cfg, params, jnp.asarray(table["a"]), jnp.asarray(table["b"])), dtype=np.float64)
+    logits = apply_model(cfg, params, jnp.asarray(table["a"]), jnp.asarray(table["b"]))
+    return _measures(np.asarray(logits, dtype=np.float64), table["c"], _sum_directions(cfg.p, np.unique(freqs)), mask)
+
+
+def _measures(logits: np.ndarray, labels: np.ndarray, directions: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+    """The progress measures of :func:`progress_measures`, from the logits of all pairs."""
     mean = logits.mean(axis=0, keepdims=True)
     centred = logits - mean
-    d = _sum_directions(cfg.p, np.unique(freqs))
-    key = d.T @ (d @ centred)
+    key = directions.T @ (directions @ centred)
 
     def ce(lg: np.ndarray, rows: np.ndarray) -> float:
         lg = lg[rows]
-        lse = np.log(np.exp(lg - lg.max(1, keepdims=True)).sum(1)) + lg.max(1)
-        return float(np.mean(lse - lg[np.arange(len(lg)), table["c"][rows]]))
+        top = lg.max(1, keepdims=True)
+        lse = np.log(np.exp(lg - top).sum(1)) + top[:, 0]
+        return float(np.mean(lse - lg[np.arange(len(lg)), labels[rows]]))
 
     return {
         "restricted_loss": ce(mean + key, ~mask),
@@ -639,11 +644,15 @@ def progress_curve(result: GrokResult, seed: int = 0, setting: int = 0, k: int =
     mask = train_mask(cfg, frac)
     final = result.final(seed, setting)
     freqs = key_frequencies(fourier_power(_embedding(cfg, final), cfg.p), k)
+    table = modular_addition(cfg.p)
+    a, b = jnp.asarray(table["a"]), jnp.asarray(table["b"])
+    _, unravel = ravel_pytree(final)
+    logits_of = jax.jit(lambda flat: apply_model(cfg, unravel(flat), a, b))  # compiled once, reused per snapshot
+    directions = _sum_directions(cfg.p, np.unique(freqs))
     rows = []
-    for i in range(result.snapshots.shape[2]):
-        params = result.params_at(seed, setting, i)
-        m = progress_measures(cfg, params, freqs, mask)
-        m["top_share"] = float(top_share(fourier_power(_embedding(cfg, params), cfg.p), k))
+    for flat in result.snapshots[seed, setting]:
+        m = _measures(np.asarray(logits_of(flat), dtype=np.float64), table["c"], directions, mask)
+        m["top_share"] = float(top_share(fourier_power(_embedding(cfg, unravel(jnp.asarray(flat))), cfg.p), k))
         rows.append(m)
     return {"freqs": freqs} | {name: np.array([r[name] for r in rows]) for name in rows[0]}
 
