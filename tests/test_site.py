@@ -343,14 +343,17 @@ def test_the_site_has_launch_buttons_and_math(site):
     assert any(_has_math(p) for p in pages), "no page has a formula"
 
 
-def _chapter_pages(html: Path) -> list[str]:
-    """The first built page of every chapter folder (its index page if it has one)."""
+def _chapter_pages(html: Path, *, index: bool = True) -> list[str]:
+    """The first built page of every chapter folder: its index page (``index=True``, if it has one)
+    or its first numbered section."""
     first: dict[str, str] = {}
     for rel in _pages(html):
         parts = rel.split("/")
         if parts[0] == "chapters" and len(parts) == 3:
-            first.setdefault(parts[1], rel)
             if parts[2] == "index.html":
+                if index:
+                    first[parts[1]] = rel
+            elif parts[1] not in first or (not index and first[parts[1]].endswith("index.html")):
                 first[parts[1]] = rel
     return [first[k] for k in sorted(first)]
 
@@ -412,7 +415,8 @@ def test_explorers_show_their_static_figure(site, open_page):
 def test_screenshots(site, open_page):
     """Screenshots to look at: the top of each page, and the whole page."""
     SHOTS.mkdir(parents=True, exist_ok=True)
-    wanted = ["index.html", "book/how-to-read.html", "book/claims.html"] + _chapter_pages(site)
+    wanted = ["index.html", "book/how-to-read.html", "book/claims.html"]
+    wanted += sorted(set(_chapter_pages(site)) | set(_chapter_pages(site, index=False)))
     taken = []
     for path in [p for p in wanted if (site / p).exists()]:
         visit = open_page(path)
