@@ -158,3 +158,21 @@ def test_check_quanta_exponent():
     with pytest.raises(selfcheck.WrongAnswer):
         S.check_quanta_exponent(0.08, 1.08)  # the parameter exponent, not the data exponent
     assert math.isclose(S.check_quanta_exponent(0.4 / 1.4, 1.4), 0.4 / 1.4)
+
+
+def test_isoflop_experiment_runs_every_width_and_seed():
+    cfg = S.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16)
+    res = S.isoflop_experiment(cfg, [0, 1], progress=False)
+    assert res.loss.shape == (2, 3, 2)
+    np.testing.assert_array_equal(res.N, [21, 41, 81])
+    np.testing.assert_array_equal(res.D, [20 * 32, 40 * 32])
+    assert np.all(np.isfinite(res.loss))
+
+
+def test_spectrum_and_fitting_experiments_small():
+    spec = S.spectrum_experiment(S.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1])
+    assert spec.data_risk.shape == spec.feature_risk.shape == (2, 4)
+    assert np.all(np.diff(spec.data_risk, axis=1) < 0)
+    fit = S.fitting_experiment(S.FittingConfig(n_points=12, n_boot=20), [3])
+    assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
+    assert fit.naive_alpha[0] < fit.alpha[0]
