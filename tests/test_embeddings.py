@@ -340,3 +340,63 @@ def test_check_polygon_dimensionality():
         E.check_polygon_dimensionality(1 / 6, k=6)
     with pytest.raises(selfcheck.NotAnswered):
         E.check_polygon_dimensionality(..., k=6)
+
+
+# ----------------------------------------------------------------- solvable word2vec
+
+
+def test_qwem_derivation():
+    q = E.derive_qwem()
+    s = q["symbols"]
+    assert sp.simplify(q["target"] - 2 * (s["P_plus"] - s["P_minus"]) / (s["P_plus"] + s["P_minus"])) == 0
+    assert sp.simplify(q["weight"] - (s["P_plus"] + s["P_minus"]) / 8) == 0
+    t_half = sp.lambdify((s["lambda"], s["s_0"]), q["t_half"])
+    curve = sp.lambdify((s["t"], s["lambda"], s["s_0"]), q["curve"])
+    assert curve(t_half(3.0, 0.01), 3.0, 0.01) == pytest.approx(1.5)
+    assert curve(0.0, 3.0, 0.01) == pytest.approx(1e-4)
+
+
+def test_qwem_target_by_hand():
+    counts = np.array([[2.0, 0.0], [0.0, 2.0]])  # P = diag(1/2), p = (1/2, 1/2)
+    M = E.qwem_target(counts, 1)
+    np.testing.assert_allclose(M, [[2 * (0.5 - 0.25) / 0.75, -2.0], [-2.0, 2 * (0.5 - 0.25) / 0.75]])
+
+
+def test_crossing_times():
+    t = np.linspace(0, 1, 11)
+    curves = np.stack([t, 2 * t], axis=1)
+    np.testing.assert_allclose(E.crossing_times(t, curves, [0.55, 0.5]), [0.55, 0.25])
+    assert np.isnan(E.crossing_times(t, curves, [5.0, 5.0])).all()
+
+
+def test_train_qwem_learns_top_modes_in_order():
+    rng = np.random.default_rng(0)
+    U, _ = np.linalg.qr(rng.normal(size=(10, 10)))
+    lam = np.array([8.0, 4.0, 2.0] + [0.0] * 7)
+    M = (U * lam) @ U.T
+    cfg = E.QWEMConfig(dim=3, init_scale=1e-3, lr=0.01, steps=600, eval_every=5)
+    h = E.train_qwem(M, cfg, [0])
+    eig = h["eig"][0, 0]
+    np.testing.assert_allclose(eig[-1], lam[:3], rtol=1e-3)
+    times = E.crossing_times(h.steps * cfg.lr, eig, lam[:3] / 2)
+    assert np.all(np.diff(times) > 0)
+    t_half = np.log(lam[:3] / (cfg.init_scale**2 * cfg.dim) - 1) / (2 * lam[:3])
+    np.testing.assert_allclose(times, t_half, rtol=0.2)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: E.qwem_target(np.ones((2, 3)), 5), "counts"),
+        (lambda: E.qwem_target(np.ones((2, 2)), 0), "negatives"),
+        (lambda: E.QWEMConfig(steps=10, eval_every=3), "eval_every"),
+        (lambda: E.QWEMConfig(init_scale=0.0), "init_scale"),
+        (lambda: E.train_qwem(np.ones((2, 3)), E.QWEMConfig(), [0]), "target"),
+        (lambda: E.train_qwem(np.ones((2, 2)), "fast", [0]), "cfg"),
+        (lambda: E.crossing_times([0, 1], np.ones((3, 1)), [1.0]), "curves"),
+        (lambda: E.relation_paraphrase_error(np.ones((2, 2)), "vocab", 0), "vocab"),
+    ],
+)
+def test_qwem_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
