@@ -208,7 +208,8 @@ def test_warm_up_pack_builds_and_hides_the_solutions(tmp_path_factory):
     out = tmp_path_factory.mktemp("build00") / "course"
     _build("00", out)
     page = _html_text(out / "_build" / "html" / "exercises" / "00-warm-up.html")
-    assert "Exercise 1" in page or "Exercise" in page
+    checks = len(re.findall(r"^\w+\.check_\w+\(", (ROOT / "exercises" / "00-warm-up.md").read_text(encoding="utf-8"), re.M))
+    assert checks and page.count("✔ Correct.") == checks, "the hidden solutions did not run: not every self-check passed"
     solutions = _solution_code(ROOT / "exercises" / "00-warm-up.md")
     leaked = [s for s in solutions if re.sub(r"\s+", " ", s) in page]
     assert not leaked, f"solution code shown on the pack's website: {leaked}"
