@@ -283,3 +283,61 @@ def test_check_decay_hypothesis():
     g.check_decay_hypothesis(slow, float(np.median([800 / 700, 900 / 800])), False)
     with pytest.raises(selfcheck.WrongAnswer, match="weight_decay"):
         g.check_decay_hypothesis(_fake_result([(800, 400)], weight_decay=(1.0, 3.0)), 2.0, True)
+
+
+# --------------------------------------------------------------------------- filters, forms, explorer
+
+
+def test_filter_gain_matches_the_transfer_function():
+    omega = np.array([0.0, 0.02, 1.0, np.pi])
+    alpha, lamb = 0.9, 3.0
+    expected = np.abs(1 + lamb * (1 - alpha) / (1 - alpha * np.exp(-1j * omega)))
+    np.testing.assert_allclose(g.filter_gain(omega, alpha, lamb, steps=800), expected, rtol=1e-3)
+    np.testing.assert_allclose(g.filter_gain(omega, alpha, 0.0, steps=800), 1.0, rtol=1e-4)  # λ = 0: no filter
+    with pytest.raises(ValueError, match="omega"):
+        g.filter_gain([-1.0])
+    with pytest.raises(ValueError, match="alpha"):
+        g.grokfast_ema(1.0, 2.0)
+
+
+def test_neuron_form_of_analytic_and_random_weights():
+    form = g.neuron_form(g.gromov_weights(jax.random.key(0), 23, 60))
+    assert np.all(form["share"] > 0.99) and np.all(form["same_freq"]) and np.all(form["phase"] > 0.99)
+    rng = np.random.default_rng(0)
+    noise = {"U": rng.normal(size=(23, 60)), "V": rng.normal(size=(23, 60)), "W": rng.normal(size=(60, 23))}
+    form = g.neuron_form(noise)
+    assert np.median(form["share"]) < 0.4 and abs(np.median(form["phase"])) < 0.5
+    with pytest.raises(ValueError, match="params"):
+        g.neuron_form({"U": np.ones((5, 3))})
+    with pytest.raises(ValueError, match="params"):
+        g.neuron_form({"U": np.ones((5, 3)), "V": np.ones((5, 3)), "W": np.ones((5, 3))})
+
+
+def test_explorer_data_file_and_drawing():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    data = g.load_explorer_data()
+    n = data["steps"].size
+    assert data["train_acc"].shape == data["test_acc"].shape == data["weight_norm"].shape == (n,)
+    np.testing.assert_allclose(data["spectrum"].sum(1), 1.0, rtol=1e-5)
+    assert "seed" in data["provenance"] and data["test_acc"][-1] > 0.99
+    fig, ax = plt.subplots()
+    g.draw_training(ax, data, float(data["steps"][n // 2]))
+    with pytest.raises(ValueError, match="step"):
+        g.draw_training(ax, data, -5.0)
+    plt.close(fig)
+
+
+def test_analysis_functions_reject_results_without_snapshots():
+    res = _fake_result([(800, 400)])
+    with pytest.raises(ValueError, match="snapshots"):
+        g.progress_curve(res)
+    with pytest.raises(ValueError, match="snapshots"):
+        g.explorer_data(res)
+    with pytest.raises(ValueError, match="snapshots"):
+        res.params_at(0, 0, 0)
+    with pytest.raises(ValueError, match="fractions"):
+        g.phase_grid(_tiny(), [0.5, 1.2], [1.0])
