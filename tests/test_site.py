@@ -224,6 +224,8 @@ _PAGE_FACTS = """() => {
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
     overflow: document.documentElement.scrollWidth - document.documentElement.clientWidth,
+    wide_tables: Array.from(document.querySelectorAll('article table')).filter(t => t.offsetWidth > t.parentElement.clientWidth + 2)
+      .map(t => `${(t.querySelector('th') || t).textContent.trim().slice(0, 30)}: ${t.offsetWidth} px in ${t.parentElement.clientWidth} px`),
   };
 }"""
 
@@ -246,6 +248,8 @@ def page_problems(facts: dict, *, has_math: bool) -> list[str]:
         problems.append(f"raw TeX delimiters left in the text ({facts['raw']}×), e.g. {facts['raw_sample']!r}")
     if facts["broken_images"]:
         problems.append(f"images that did not load: {facts['broken_images']}")
+    if facts.get("wide_tables"):
+        problems.append(f"tables wider than the text, their last columns hidden behind a scroll bar: {facts['wide_tables']}")
     if facts["overflow"] > 2:
         problems.append(f"the page is {facts['overflow']} px wider than the window (horizontal scrolling)")
     return problems
