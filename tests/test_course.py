@@ -205,8 +205,16 @@ def _build(chapters: str, out: Path) -> course.CoursePack:
 
 @pytest.mark.book
 def test_warm_up_pack_builds_and_hides_the_solutions(tmp_path_factory):
+    """Through the command line, as an instructor would: --build writes, builds and zips the site too."""
     out = tmp_path_factory.mktemp("build00") / "course"
-    _build("00", out)
+    proc = subprocess.run([sys.executable, "-m", "dltheory.course", "--chapters", "00", "--out", str(out), "--build"],
+                          capture_output=True, text=True, cwd=ROOT, timeout=3000)
+    log = proc.stdout + proc.stderr
+    warnings = [line for line in log.splitlines() if ("WARNING:" in line or "ERROR:" in line) and "[IPKernelApp]" not in line]
+    assert proc.returncode == 0 and not warnings, "the warm-up pack does not build:\n" + "\n".join(warnings[:30] or log.splitlines()[-40:])
+    with zipfile.ZipFile(out / "course-00-student.zip") as zf:
+        names = zf.namelist()
+    assert "course-00/site/index.html" in names and "course-00/site/exercises/00-warm-up.html" in names
     page = _html_text(out / "_build" / "html" / "exercises" / "00-warm-up.html")
     checks = len(re.findall(r"^\w+\.check_\w+\(", (ROOT / "exercises" / "00-warm-up.md").read_text(encoding="utf-8"), re.M))
     assert checks and page.count("✔ Correct.") == checks, "the hidden solutions did not run: not every self-check passed"

@@ -596,9 +596,10 @@ def _main(argv: list[str] | None = None) -> int:
     if args.build:
         book_cache = notebooks_root() / "_build" / ".jupyter_cache"
         proc = build_pack(pack.out, cache_from=book_cache if book_cache.is_dir() else None)
-        sys.stdout.write(proc.stdout[-3000:])
-        sys.stderr.write(proc.stderr[-3000:])
+        (pack.out / "_build" / "build.log").write_text(proc.stdout + proc.stderr, encoding="utf-8")
         if proc.returncode != 0:
+            sys.stderr.write(proc.stdout[-3000:] + proc.stderr[-3000:])
+            print(f"error: the pack's website did not build; the whole log is in {pack.out / '_build' / 'build.log'}", file=sys.stderr)
             return proc.returncode
         name = pack.zip_path.name.removesuffix("-student.zip")
         _zip(pack.out / "student", pack.zip_path, prefix=name, extra=pack.out / "_build" / "html")
