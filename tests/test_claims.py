@@ -110,6 +110,7 @@ def test_check_all_seeds_versus_median(reg):
     v = claims.check("tc/median-acc", values, seeds=[0, 1, 2])
     assert v.passed and v.value == pytest.approx(0.995)
     assert "median of 3 seeds" in v.summary()
+    assert "median of 3 values" in claims.check("tc/median-acc", values).summary()  # not per seed: no "seeds"
     with pytest.raises(ValueError, match="seeds has 2 entries"):
         claims.check("tc/accuracy", values, seeds=[0, 1])
 

@@ -249,13 +249,14 @@ class Verdict:
             if len(self.values) == 1:
                 return "yes" if self.value else "no"
             n_true = sum(bool(v) for v in self.values)
-            return f"{n_true} of {len(self.values)} seeds"
+            return f"{n_true} of {len(self.values)} {'seeds' if self.seeds is not None else 'values'} true"
         if len(self.values) == 1:
             return f"{_fmt(self.value)}{_units(self.claim.units)}"
         lo, hi = min(self.values), max(self.values)
         how = "median" if self.claim.aggregate in ("all", "median") else "mean"
+        what = "seeds" if self.seeds is not None else "values"
         return (
-            f"{_fmt(self.value)}{_units(self.claim.units)} ({how} of {len(self.values)} seeds, "
+            f"{_fmt(self.value)}{_units(self.claim.units)} ({how} of {len(self.values)} {what}, "
             f"range {_fmt(lo)}–{_fmt(hi)})"
         )
 
