@@ -400,3 +400,38 @@ def test_train_qwem_learns_top_modes_in_order():
 def test_qwem_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------- real text
+
+
+def test_real_corpus_and_evaluation():
+    vocab, tokens, sentences = E.real_corpus(min_count=20)
+    assert len(vocab) == len(set(vocab)) > 50
+    assert tokens.max() < len(vocab) and tokens.size == sum(len(s) for s in sentences)
+    rare = E.real_corpus(min_count=5)[0]
+    assert len(rare) > len(vocab)  # a lower threshold keeps more words
+    rng = np.random.default_rng(0)
+    scores = E.evaluate_real(rng.normal(size=(len(vocab), 8)), vocab)
+    assert abs(scores["wordsim353"]) < 0.5 and 0.0 <= scores["analogy_accuracy"] <= 1.0
+
+
+def test_train_gensim_runs():
+    _, _, sentences = E.real_corpus(min_count=20)
+    model = E.train_gensim(sentences[:50], E.SGNSConfig(dim=8, window=2), epochs=1, seed=0)
+    assert model.wv.vectors.shape[1] == 8
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: E.real_corpus(min_count=0), "min_count"),
+        (lambda: E.train_gensim([], E.SGNSConfig(), epochs=1, seed=0), "sentences"),
+        (lambda: E.train_gensim([["a"]], E.SGNSConfig(), epochs=0, seed=0), "epochs"),
+        (lambda: E.train_gensim([["a"]], "fast", epochs=1, seed=0), "cfg"),
+        (lambda: E.evaluate_real(np.ones((3, 2)), ["a", "b"]), "vocab"),
+    ],
+)
+def test_real_text_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
