@@ -36,7 +36,7 @@ import optax
 import sympy as sp
 from jax.scipy.optimize import minimize as jax_minimize
 
-from dltheory import nets, runtime, selfcheck, train, validate
+from dltheory import runtime, selfcheck, train, validate
 
 __all__ = [
     "CHINCHILLA",
