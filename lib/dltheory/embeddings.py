@@ -8,9 +8,10 @@ Data, experiments and analysis of ``chapters/04-embedding-geometry``:
 * skip-gram with negative sampling (Mikolov et al. 2013) trained in JAX through
   :func:`dltheory.train.train`, and the shifted-PMI identity of Levy and Goldberg (2014);
 * analogies (3CosAdd, 3CosMul) and the paraphrase error of Allen and Hospedales (2019);
-* the quadratic word embedding model and its stepwise dynamics (Karkada et al. 2025);
-* real text from gensim's test data, isotropy and all-but-the-top (Mu and Viswanath 2018);
-* the toy model of superposition (Elhage et al. 2022): see :mod:`dltheory.embeddings_superposition`.
+* isotropy and all-but-the-top (Mu and Viswanath 2018), with the SGNS section;
+* the toy model of superposition (Elhage et al. 2022), § 4.4: see :mod:`dltheory.embeddings_superposition`;
+* the quadratic word embedding model and its stepwise dynamics (Karkada et al. 2025), § 4.5;
+* real text from gensim's test data against gensim's Word2Vec, § 4.6.
 
 Everything is a pure function of explicit PRNG keys or seeds.
 """
@@ -963,11 +964,11 @@ def evaluate_real(vectors: Any, vocab: Sequence[str]) -> dict[str, float]:
             "analogy_accuracy": float(acc), "analogy_questions": len(total["correct"]) + len(total["incorrect"])}
 
 
-# --------------------------------------------------------------------------- solvable word2vec (§ 4.4)
+# --------------------------------------------------------------------------- solvable word2vec (§ 4.5)
 
 
 def derive_qwem() -> dict[str, Any]:
-    """Derive, with sympy, the quadratic word embedding model and its learning curve (§ 4.4; Karkada et al. 2025).
+    """Derive, with sympy, the quadratic word embedding model and its learning curve (§ 4.5; Karkada et al. 2025).
 
     1. Expand the SGNS loss of one pair, −P⁺ log σ(x) − P⁻ log σ(−x), to second order in x = w_i·w_j, and
        complete the square: (P⁺ + P⁻)/8 · (x − M*)² + const with M* = 2(P⁺ − P⁻)/(P⁺ + P⁻).
@@ -994,7 +995,7 @@ def derive_qwem() -> dict[str, Any]:
 
 
 def qwem_target(counts: Any, negatives: int) -> np.ndarray:
-    """The QWEM target M*_ij = 2(P_ij − k P_i P_j)/(P_ij + k P_i P_j) from co-occurrence counts (§ 4.4)."""
+    """The QWEM target M*_ij = 2(P_ij − k P_i P_j)/(P_ij + k P_i P_j) from co-occurrence counts (§ 4.5)."""
     counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
     if counts.shape[0] != counts.shape[1]:
         raise ValueError(f"counts must be square, got shape {counts.shape}")
@@ -1008,7 +1009,7 @@ def qwem_target(counts: Any, negatives: int) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class QWEMConfig(runtime.ModeConfig):
-    """Gradient descent on ¼‖M* − WWᵀ‖²_F from a small random W (§ 4.4): ``dim`` columns, entries of
+    """Gradient descent on ¼‖M* − WWᵀ‖²_F from a small random W (§ 4.5): ``dim`` columns, entries of
     W₀ ~ N(0, ``init_scale``²), step ``lr`` (time t = step·lr), metrics every ``eval_every`` steps."""
 
     dim: int = 16
@@ -1038,7 +1039,7 @@ class QWEMConfig(runtime.ModeConfig):
 
 
 def train_qwem(target: Any, cfg: QWEMConfig, seeds: Sequence[int], *, progress: bool | None = None) -> train.History:
-    """Full-batch gradient descent on the unweighted QWEM loss ¼‖M* − WWᵀ‖²_F, one run per seed (§ 4.4).
+    """Full-batch gradient descent on the unweighted QWEM loss ¼‖M* − WWᵀ‖²_F, one run per seed (§ 4.5).
 
     Records the eigenvalues of WᵀW (largest first) as metric ``"eig"``: the squared singular values of
     the embedding, which Karkada et al. (2025) predict to grow one at a time, each to an eigenvalue of M*.
@@ -1178,7 +1179,7 @@ def check_negatives_hypothesis(changes_slope: Any, slopes: Any, intercepts: Any,
 
 
 def check_polygon_dimensionality(value: Any, *, k: int) -> float:
-    """Exercise: the feature dimensionality of k features evenly spread on a circle (§ 4.5)."""
+    """Exercise: the feature dimensionality of k features evenly spread on a circle (§ 4.4)."""
     from dltheory.embeddings_superposition import derive_polygon_dimensionality
 
     expected = float(derive_polygon_dimensionality(k))

@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.5: the toy model of superposition (Elhage et al. 2022).
+"""Chapter 4, § 4.4: the toy model of superposition (Elhage et al. 2022).
 
 n sparse features x_i (zero with probability S, else uniform on [0, 1]) pass through a bottleneck of
 m < n dimensions and back: x' = ReLU(Wᵀ W x + b). With dense features the model keeps the m most
@@ -65,7 +65,7 @@ class SuperpositionConfig(runtime.ModeConfig):
 
 def train_toy_models(cfg: SuperpositionConfig, sparsities: Sequence[float], seeds: Sequence[int], *,
                      progress: bool | None = None) -> train.History:
-    """Train one toy model per (seed, sparsity), all in one compiled program (§ 4.5; Elhage et al. 2022).
+    """Train one toy model per (seed, sparsity), all in one compiled program (§ 4.4; Elhage et al. 2022).
 
     Loss: Σ_i I_i (x_i − x'_i)², averaged over a fresh batch each step. ``history.params["w"]`` has shape
     ``(n_seeds, n_sparsities, n_hidden, n_features)``; column i of W is the direction of feature i.
@@ -137,7 +137,7 @@ def polygon_gaps(w: Any, *, min_norm: float = 0.5) -> np.ndarray:
 
 
 def derive_polygon_dimensionality(k: int) -> Any:
-    """Derive, with sympy, the feature dimensionality D of k unit features spread evenly on a circle (§ 4.5).
+    """Derive, with sympy, the feature dimensionality D of k unit features spread evenly on a circle (§ 4.4).
 
     Each feature's D = 1 / Σ_j cos²(2πj/k); sympy evaluates the sum exactly (antipodal pair: 1/2, triangle:
     2/3, two antipodal pairs: 1/2, pentagon: 2/5, ...).
