@@ -63,8 +63,10 @@ def figure(
     ncols = validate.integer("ncols", ncols, low=1, high=6)
     nrows = validate.integer("nrows", nrows, low=1, high=6)
     setup()
-    w = validate.real("width", width, low=1.0, high=20.0) if width is not None else min(4.2 * ncols + 1.2, 14.0)
-    h = validate.real("height", height, low=1.0, high=20.0) if height is not None else 3.6 * nrows
+    # The book's text column is about 6.4 inches wide: multi-panel figures stay near it, so that
+    # their fonts are not scaled down to illegibility on the website.
+    w = validate.real("width", width, low=1.0, high=20.0) if width is not None else min(3.0 * ncols + 0.6, 9.0)
+    h = validate.real("height", height, low=1.0, high=20.0) if height is not None else (3.0 if ncols > 1 else 3.6) * nrows
     fig, axes = plt.subplots(nrows, ncols, figsize=(w, h), squeeze=True, **subplot_kw)
     return fig, axes
 

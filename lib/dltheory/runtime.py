@@ -112,9 +112,9 @@ def banner() -> str:
     import optax
 
     line = (
-        f"dltheory {_version()} | python {platform.python_version()} | jax {jax.__version__} "
-        f"| optax {optax.__version__} | numpy {np.__version__} | devices: {device_summary()} "
-        f"| mode: {mode()} | seed: {base_seed()}"
+        f"dltheory {_version()} · py {platform.python_version()} · jax {jax.__version__} "
+        f"· optax {optax.__version__} · numpy {np.__version__} · {device_summary()} "
+        f"· mode {mode()} · seed {base_seed()}"
     )
     print(line)
     if mode() == "fast" and jax.default_backend() != "cpu":

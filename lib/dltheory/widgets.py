@@ -75,7 +75,8 @@ def explorer(
             if name not in controls:
                 raise ValueError(f"static names {name!r}, which is not a control")
             panels = [p | {name: v} for p in panels for v in values]
-        fig, axes = plot.figure(ncols=min(len(panels), 3), nrows=(len(panels) + 2) // 3)
+        ncols = min(len(panels), 2 if len(panels) == 4 else 3)
+        fig, axes = plot.figure(ncols=ncols, nrows=-(-len(panels) // ncols))
         axes = np.atleast_1d(axes).ravel()
         for ax, values in zip(axes, panels):
             draw(ax, **values)
