@@ -67,6 +67,14 @@ lower = 0.99
 mode = "full"
 
 [[claim]]
+id = "tc/not-here"
+statement = "A paper's effect that our scale does not show."
+source = "key2020"
+paper = "x50 faster"
+lower = 50.0
+reproduces = false
+
+[[claim]]
 id = "tc/per-mode"
 statement = "Tighter at full scale."
 source = "key2020"
@@ -86,7 +94,8 @@ def reg(tmp_path, monkeypatch):
 
 
 def test_registry_parses(reg):
-    assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale", "tc/per-mode"}
+    assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
+                        "tc/per-mode", "tc/not-here"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -123,7 +132,9 @@ def test_nan_fails(reg):
 
 
 def test_boolean_claims(reg):
-    assert claims.check("tc/control", False).passed
+    v = claims.check("tc/control", False)
+    assert v.passed and v.value is False and v.summary() == "no"  # shows what was measured
+    assert claims.check("tc/control", [False, False], seeds=[0, 1]).summary() == "0 of 2 seeds true"
     assert claims.check("tc/control", np.array([False, False])).passed
     with pytest.raises(claims.ClaimFailed):
         claims.check("tc/control", [False, True])
@@ -161,6 +172,21 @@ def test_per_mode_criterion(reg, monkeypatch):
     monkeypatch.setenv("DLTHEORY_MODE", "full")
     with pytest.raises(claims.ClaimFailed):
         claims.check("tc/per-mode", 0.6)
+
+
+def test_registered_non_reproduction_is_reported_and_strict(reg):
+    v = claims.check("tc/not-here", [1.0, 1.2], seeds=[0, 1])
+    assert not v.passed and v.ok and v.status == "not reproduced"
+    assert "NOT REPRODUCED" in str(v) and "does not reproduce" in v._repr_html_()
+    assert verdicts_in_html(v._repr_html_())[0]["status"] == "not reproduced"
+    with pytest.raises(claims.ClaimFailed, match="update the registry"):
+        claims.check("tc/not-here", [60.0, 70.0])  # it now reproduces: the registry must say so
+
+
+def test_reproduces_must_be_boolean(tmp_path):
+    bad = 'title = "T"\n[[claim]]\nid = "tc/x"\nstatement = "s"\nsource = "k"\npaper = "p"\nlower = 1\nreproduces = "no"'
+    with pytest.raises(ValueError, match="reproduces must be true or false"):
+        claims.load_registry([write(tmp_path, "tc", bad)])
 
 
 def test_unknown_id_and_bad_measurements(reg):

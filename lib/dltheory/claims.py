@@ -15,6 +15,10 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
 ``mode``       ``"any"`` (checked in fast and full mode) or ``"full"`` (holds only at paper scale;
                in fast mode the page shows a saved full-mode result with its provenance)
 ``units``      optional, for display
+``reproduces`` ``true`` (default), or ``false`` for a claim of the paper that our code does *not*
+               reproduce at this scale: the page still measures it against the paper's criterion,
+               the verdict and the ledger say "does not reproduce", and the build goes on. Should
+               such a claim start to pass, ``check`` raises, so that the registry is corrected.
 
 A claim may override its criterion per mode with ``[claim.fast]`` or ``[claim.full]`` tables.
 
@@ -69,6 +73,7 @@ _KNOWN_KEYS = {
     "aggregate",
     "mode",
     "units",
+    "reproduces",
     "fast",
     "full",
     *_CRITERION_KEYS,
@@ -179,6 +184,7 @@ class Claim:
     units: str = ""
     overrides: Mapping[str, Criterion] = dataclasses.field(default_factory=dict)
     theory_target: bool = False
+    reproduces: bool = True
 
     def criterion_for(self, mode_name: str, theory: float | None = None) -> Criterion:
         """The criterion that applies in ``mode_name`` (``"fast"`` or ``"full"``).
@@ -243,6 +249,18 @@ class Verdict:
     note: str = ""
     checked_at: str = ""
 
+    @property
+    def status(self) -> str:
+        """``"reproduced"``, ``"not reproduced"`` (as registered) or ``"failed"``."""
+        if self.claim.reproduces:
+            return "reproduced" if self.passed else "failed"
+        return "not reproduced" if not self.passed else "failed"
+
+    @property
+    def ok(self) -> bool:
+        """Whether the outcome is the registered one (a build may go on)."""
+        return self.status != "failed"
+
     def summary(self) -> str:
         """Our value in words, e.g. ``0.51 (median of 5 seeds, range 0.49–0.53)``."""
         if self.criterion.boolean:
@@ -265,6 +283,7 @@ class Verdict:
         return {
             "id": self.claim.id,
             "passed": self.passed,
+            "status": self.status,
             "value": _jsonable(self.value),
             "values": [_jsonable(v) for v in self.values],
             "summary": self.summary(),
@@ -277,7 +296,9 @@ class Verdict:
         }
 
     def __str__(self) -> str:
-        mark = "PASS" if self.passed else "FAIL"
+        mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL"}[self.status]
+        if not self.claim.reproduces and self.passed:
+            mark = "FAIL (registered as not reproducing, but it now passes: update the registry)"
         where = f" [{self.provenance.describe()}]" if self.provenance else f" [{self.mode} mode]"
         text = (
             f"{mark} {self.claim.id}: ours {self.summary()}; required {self.criterion.describe()}"
@@ -288,8 +309,11 @@ class Verdict:
         return text
 
     def _repr_html_(self) -> str:
-        ok = self.passed
-        colour, bg, mark = ("#1b5e20", "#e8f5e9", "✔ claim holds") if ok else ("#b71c1c", "#ffebee", "✘ claim fails")
+        colour, bg, mark = {
+            "reproduced": ("#1b5e20", "#e8f5e9", "✔ claim holds"),
+            "not reproduced": ("#8a5a00", "#fff8e1", "◐ does not reproduce at this scale (as registered)"),
+            "failed": ("#b71c1c", "#ffebee", "✘ claim fails"),
+        }[self.status]
         data = html.escape(json.dumps(self.record()), quote=True)
         where = html.escape(self.provenance.describe()) if self.provenance else f"{self.mode} mode"
         seeds = f"; seeds {_seed_text(self.seeds)}" if self.seeds else ""
@@ -365,6 +389,9 @@ def _parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     aggregate = raw.get("aggregate", "all")
     if aggregate not in _AGGREGATES:
         raise ValueError(f"{where}: claim {cid}: aggregate must be one of {_AGGREGATES}, got {aggregate!r}")
+    reproduces = raw.get("reproduces", True)
+    if not isinstance(reproduces, bool):
+        raise ValueError(f"{where}: claim {cid}: reproduces must be true or false, got {reproduces!r}")
     claim_mode = raw.get("mode", "any")
     if claim_mode not in _CLAIM_MODES:
         raise ValueError(f"{where}: claim {cid}: mode must be one of {_CLAIM_MODES}, got {claim_mode!r}")
@@ -398,6 +425,7 @@ def _parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         units=str(raw.get("units", "")),
         overrides=overrides,
         theory_target=theory_target,
+        reproduces=reproduces,
     )
 
 
@@ -506,7 +534,8 @@ def check(
     ``measured`` is a number, a yes/no value, or a 1-D array of them with one entry per seed
     (then ``seeds`` names the seeds). With ``aggregate = "all"`` every seed must pass; with
     ``"median"``/``"mean"`` the aggregate must. ``theory`` is the derived target of a claim
-    registered with ``target = "theory"``.
+    registered with ``target = "theory"``. For a claim registered with ``reproduces = false`` the
+    roles swap: meeting the criterion raises (the registry is out of date), missing it does not.
 
     A claim registered with ``mode = "full"`` holds only at paper scale: in fast mode it can be
     checked only against a saved full-mode result, passed with its ``provenance`` (config, date,
@@ -531,7 +560,9 @@ def check(
             raise ValueError(f"seeds has {len(seeds)} entries but measured has {len(values)}")
     if criterion.boolean:
         passed = all(criterion.holds(v) for v in values)
-        value: float | bool = all(values) if criterion.expect else not any(values)
+        # the measured outcome, aggregated in the direction of the expectation: "all true" when
+        # true is expected, "any true" when false is; it passes exactly when it equals `expect`
+        value: float | bool = all(values) if criterion.expect else any(values)
     else:
         finite = [v for v in values if math.isfinite(v)]
         if claim.aggregate == "mean":
@@ -557,7 +588,7 @@ def check(
     _log(verdict)
     if display:
         _show(verdict)
-    if not passed and raise_on_fail:
+    if not verdict.ok and raise_on_fail:
         raise ClaimFailed(str(verdict))
     return verdict
 

@@ -229,7 +229,8 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
                 continue
             print(f"{label}: {elapsed:.1f} s")
             for r in records:
-                mark = "PASS" if r["passed"] else "FAIL"
+                status = r.get("status", "reproduced" if r["passed"] else "failed")
+                mark = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "failed": "FAIL"}[status]
                 print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
                 table.setdefault(r["id"], {})[seed] = f"{mark} {r['value'] if isinstance(r['value'], bool) else round(r['value'], 4)}"
     if seeds:

@@ -73,6 +73,8 @@ class LedgerDirective(SphinxDirective):
             for c in rows:
                 cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
                 full = " *(holds at paper scale; full mode)*" if c.mode == "full" else ""
+                if not c.reproduces:
+                    full += " *(registered as not reproduced by our code)*"
                 lines.append(
                     f"| `{c.id}`<br>{_cell(c.statement)}{full} | {cite} | {_cell(c.paper)} "
                     f"| {{claim-result}}`{c.id} ours` | {{claim-result}}`{c.id} verdict` "
@@ -164,8 +166,13 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             para += nodes.inline(text=f" ({where}; required {rec['criterion']})", classes=["dltheory-ledger-detail"])
             node.replace_self(para)
         elif field == "verdict":
-            ok = rec["passed"]
-            node.replace_self(nodes.strong(text="✔ reproduced" if ok else "✘ failed", classes=["dltheory-pass" if ok else "dltheory-fail"]))
+            status = rec.get("status", "reproduced" if rec["passed"] else "failed")
+            text, cls = {
+                "reproduced": ("✔ reproduced", "dltheory-pass"),
+                "not reproduced": ("◐ does not reproduce here", "dltheory-partial"),
+                "failed": ("✘ failed", "dltheory-fail"),
+            }[status]
+            node.replace_self(nodes.strong(text=text, classes=[cls]))
         else:
             uri = app.builder.get_relative_uri(docname, page)
             title = app.env.titles.get(page)
