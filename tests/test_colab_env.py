@@ -178,5 +178,5 @@ def test_notebook_runs_in_a_fresh_colab_like_runtime(colab_python, wheel, page, 
     ran = json.loads(executed.read_text(encoding="utf-8"))
     first_out = next(c for c in ran["cells"] if c["cell_type"] == "code")["outputs"]
     text = "".join("".join(o.get("text", "")) for o in first_out if o.get("output_type") == "stream")
-    assert re.search(r"dltheory \S+ \| python", text), f"the first cell printed no environment banner:\n{text[-2000:]}"
-    assert "mode: fast" in text
+    assert re.search(r"dltheory \S+ · py \S+ · jax \S+", text), f"the first cell printed no environment banner:\n{text[-2000:]}"
+    assert "mode fast" in text
