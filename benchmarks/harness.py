@@ -6,8 +6,6 @@ import dataclasses
 import datetime as dt
 import json
 import platform
-import statistics
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -15,35 +13,17 @@ from typing import Any
 import jax
 import numpy as np
 
-
-@dataclasses.dataclass(frozen=True)
-class Measurement:
-    """Repeated wall-clock times of one workload, in seconds."""
-
-    times: tuple[float, ...]
-
-    @property
-    def median(self) -> float:
-        return statistics.median(self.times)
-
-    @property
-    def spread(self) -> float:
-        """Half the range of the repetitions, relative to the median."""
-        return (max(self.times) - min(self.times)) / 2 / self.median
+from dltheory.runtime import Timing, timeit
 
 
-def measure(fn: Callable[[], Any], *, repeats: int, warmup: int = 1) -> Measurement:
-    """Time ``fn()`` ``repeats`` times after ``warmup`` untimed calls (compilation), blocking on JAX results."""
-    if repeats < 1 or warmup < 0:
-        raise ValueError("repeats must be >= 1 and warmup >= 0")
-    for _ in range(warmup):
-        jax.block_until_ready(fn())
-    times = []
-    for _ in range(repeats):
-        t0 = time.perf_counter()
-        jax.block_until_ready(fn())
-        times.append(time.perf_counter() - t0)
-    return Measurement(tuple(times))
+def measure(fn: Callable[[], Any], *, repeats: int, warmup: int = 1) -> Timing:
+    """Time ``fn()`` with :func:`dltheory.runtime.timeit` (blocking on JAX results, compilation untimed)."""
+    return timeit(fn, repeats=repeats, warmup=warmup)
+
+
+def relative_spread(timing: Timing) -> float:
+    """Half the range of the repetitions, relative to the median."""
+    return timing.spread / timing.median
 
 
 @dataclasses.dataclass(frozen=True)

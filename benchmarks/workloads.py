@@ -9,7 +9,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from benchmarks.harness import Row, measure
+from benchmarks.harness import Row, measure, relative_spread
 from dltheory import nets, train
 
 
@@ -70,8 +70,8 @@ def sweep_vmap_vs_loop(size: Size) -> Row:
         ours=size.sweep_k / together.median,
         reference=size.sweep_k / separate.median,
         reference_name="separate runs",
-        ours_spread=together.spread,
-        reference_spread=separate.spread,
+        ours_spread=relative_spread(together),
+        reference_spread=relative_spread(separate),
         target="cost ≤ 0.5·K× one run",
         useful_flops_per_s=flops / together.median,
         note=f"vmapped cost = {together.median / (separate.median / size.sweep_k):.2f}× one run",
