@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh test test-fast sync seeds bench clean help course site-deps linkcheck
+.PHONY: all venv book book-fresh test test-fast sync seeds bench clean help course site-deps linkcheck browser
 
 # Seeds for `make seeds`: every claim must hold for each of them.
 SEEDS ?= 0 1 2
@@ -50,7 +50,16 @@ book-fresh: $(STAMP)
 	rm -rf _build
 	$(MAKE) book
 
-test: $(STAMP)
+# The browser test (tests/test_site.py) drives Debian's Chromium: install it when missing and possible
+# (root with apt-get, as on CI); otherwise say how, and that test will say it too.
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	      || echo "could not install chromium: tests/test_site.py will fail" >&2; \
+	  else echo "Chromium is missing (apt-get install chromium): tests/test_site.py will fail" >&2; fi; }
+
+test: $(STAMP) browser
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
