@@ -626,6 +626,16 @@ def rank_correlation(x: Any, y: Any) -> float:
     return float(spearmanr(x, y).statistic)
 
 
+def _snapshot_run(result: GrokResult, seed: int, setting: int) -> tuple[int, int]:
+    """Check that ``result`` kept snapshots and that ``(seed, setting)`` names one of its runs."""
+    if not isinstance(result, GrokResult) or result.snapshots is None:
+        raise ValueError("result must be a GrokResult made with snapshots=True")
+    n_seeds, n_settings = result.snapshots.shape[:2]
+    seed = validate.integer("seed", seed, low=0, high=n_seeds - 1)
+    setting = validate.integer("setting", setting, low=0, high=n_settings - 1)
+    return seed, setting
+
+
 def progress_curve(result: GrokResult, seed: int = 0, setting: int = 0, k: int = 5) -> dict[str, np.ndarray]:
     """Nanda et al.'s progress measures at every snapshot of one run (Section 3.2).
 
@@ -634,11 +644,7 @@ def progress_curve(result: GrokResult, seed: int = 0, setting: int = 0, k: int =
     (of the embedding), ``restricted_loss``, ``excluded_loss`` and ``explained`` (see
     :func:`progress_measures`). Needs a result run with ``snapshots=True``.
     """
-    if not isinstance(result, GrokResult) or result.snapshots is None:
-        raise ValueError("result must be a GrokResult made with snapshots=True")
-    n_seeds, n_settings = result.snapshots.shape[:2]
-    seed = validate.integer("seed", seed, low=0, high=n_seeds - 1)
-    setting = validate.integer("setting", setting, low=0, high=n_settings - 1)
+    seed, setting = _snapshot_run(result, seed, setting)
     cfg = result.config
     frac = float(result.hparams["train_frac"][setting]) if "train_frac" in result.hparams else cfg.train_frac
     mask = train_mask(cfg, frac)
@@ -769,11 +775,7 @@ def explorer_data(result: GrokResult, seed: int = 0, setting: int = 0) -> dict[s
     Per evaluation: ``steps``, ``train_acc``, ``test_acc``, ``weight_norm`` and ``spectrum``, the share of
     the embedding's non-constant power in each frequency, shape ``(n_evals, (p-1)/2)``.
     """
-    if not isinstance(result, GrokResult) or result.snapshots is None:
-        raise ValueError("result must be a GrokResult made with snapshots=True")
-    n_seeds, n_settings = result.snapshots.shape[:2]
-    seed = validate.integer("seed", seed, low=0, high=n_seeds - 1)
-    setting = validate.integer("setting", setting, low=0, high=n_settings - 1)
+    seed, setting = _snapshot_run(result, seed, setting)
     cfg = result.config
     embeds = np.stack([_embedding(cfg, result.params_at(seed, setting, i)) for i in range(result.steps.size)])
     power = fourier_power(embeds, cfg.p)[:, 1:]

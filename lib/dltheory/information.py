@@ -381,6 +381,15 @@ def ib_curve(snr_formula: Any, lambdas: Any, betas: Any) -> dict[str, np.ndarray
     return {"beta": betas, "i_x": i_x, "i_y": i_y, "snr": s}
 
 
+def _check_training(steps: int, lr: float, n_seeds: int) -> None:
+    """The training budget shared by the chapter's configs: steps (a multiple of 100), lr > 0, seeds."""
+    validate.integer("steps", steps, low=100)
+    if steps % 100:
+        raise ValueError(f"steps must be a multiple of 100, got {steps}")
+    validate.real("lr", lr, low=0.0, low_open=True)
+    validate.integer("n_seeds", n_seeds, low=1)
+
+
 @dataclasses.dataclass(frozen=True)
 class IBConfig(runtime.ModeConfig):
     """Section 5.3: the problem size, the β grid and the optimiser of the learned linear encoder."""
@@ -397,11 +406,7 @@ class IBConfig(runtime.ModeConfig):
         validate.integer("dy", self.dy, low=1, high=64)
         for b in self.betas:
             validate.real("betas[i]", b, low=1.0)
-        validate.integer("steps", self.steps, low=100)
-        if self.steps % 100:
-            raise ValueError(f"steps must be a multiple of 100, got {self.steps}")
-        validate.real("lr", self.lr, low=0.0, low_open=True)
-        validate.integer("n_seeds", self.n_seeds, low=1)
+        _check_training(self.steps, self.lr, self.n_seeds)
 
     @classmethod
     def fast(cls) -> IBConfig:
@@ -608,11 +613,7 @@ class MCR2Config(runtime.ModeConfig):
         validate.integer("n_per_class", self.n_per_class, low=self.sub_dim)
         validate.real("overlap", self.overlap, low=0.0, high=1.0, high_open=True)
         validate.real("eps2", self.eps2, low=0.0, low_open=True)
-        validate.integer("steps", self.steps, low=100)
-        if self.steps % 100:
-            raise ValueError(f"steps must be a multiple of 100, got {self.steps}")
-        validate.real("lr", self.lr, low=0.0, low_open=True)
-        validate.integer("n_seeds", self.n_seeds, low=1)
+        _check_training(self.steps, self.lr, self.n_seeds)
 
     @classmethod
     def fast(cls) -> MCR2Config:
