@@ -402,6 +402,113 @@ def test_qwem_bad_input(call, name):
         call()
 
 
+
+# ----------------------------------------------------------------- words made of binary attributes (§ 4.5)
+
+
+def test_attribute_words_and_cooccurrence():
+    A = E.attribute_words(3)
+    assert A.shape == (8, 3) and set(np.unique(A)) == {-1.0, 1.0}
+    np.testing.assert_array_equal(A[5], [1, -1, 1])                # bits of 5 = 101
+    P = E.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
+    np.testing.assert_allclose(P.sum(), 1.0)
+    np.testing.assert_allclose(P.sum(1), 1 / 8)                    # all words equally frequent
+    M = P / np.outer(P.sum(1), P.sum(0))
+    kron = np.ones((1, 1))
+    for xi in [0.1, 0.2, 0.5]:                                     # highest bit is the slowest index
+        kron = np.kron(kron, np.array([[1 + xi, 1 - xi], [1 - xi, 1 + xi]]))
+    np.testing.assert_allclose(M, kron)                            # Kronecker product, one factor per attribute
+
+
+def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
+    K = 4
+    A = E.attribute_words(K)
+    target = E.qwem_target(E.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
+    lam = E.walsh_spectrum(target[0])
+    np.testing.assert_allclose(np.sort(lam), np.linalg.eigvalsh(target), atol=1e-10)
+    for k in range(K):                                             # χ_{k} is attribute k, with eigenvalue λ_{2^k}
+        np.testing.assert_allclose(target @ A[:, k], lam[1 << k] * A[:, k], atol=1e-10)
+    assert np.argsort(lam)[::-1][:K].tolist() == [1, 2, 4, 8]     # single attributes on top, strongest first
+
+
+def test_attribute_analogies_are_parallelograms():
+    q, rel = E.attribute_analogies(jax.random.key(0), 5, 40)
+    A = E.attribute_words(5)
+    assert q.shape == (200, 4) and np.bincount(rel).tolist() == [40] * 5
+    np.testing.assert_array_equal(A[q[:, 1]] - A[q[:, 0]], A[q[:, 3]] - A[q[:, 2]])
+    assert np.all(q[:, 0] != q[:, 2])
+    g = rel
+    assert np.all(A[q[:, 0], g] == -1) and np.all(A[q[:, 1], g] == 1)
+    diff = (A[q[:, 0]] != A[q[:, 1]]).sum(1)
+    assert np.all(diff == 1)
+
+
+def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
+    P = E.attribute_cooccurrence(E.attribute_words(3), [0.5, 0.3, 0.1])
+    c1 = E.sample_pair_counts(jax.random.key(3), P, 10**6)
+    c2 = E.sample_pair_counts(jax.random.key(3), P, 10**6)
+    np.testing.assert_array_equal(c1, c2)
+    np.testing.assert_array_equal(c1, c1.T)
+    np.testing.assert_allclose(c1 / c1.sum(), P, rtol=0.05)
+
+
+def test_relation_fraction_and_analogies_saturate_at_k():
+    K = 4
+    A = E.attribute_words(K)
+    target = E.qwem_target(E.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
+    q, _ = E.attribute_analogies(jax.random.key(1), K, 10)
+    frac = E.relation_fraction(target, q[:, :2], [1, K, 2**K])
+    assert np.all(frac[1] > 0.9) and np.allclose(frac[2], 1.0)
+    assert np.all(np.diff(frac, axis=0) >= -1e-12)
+    cfg = E.QWEMConfig(init_scale=1e-3, lr=0.01, steps=400, eval_every=20)
+    dims = [1, 2, 3, 4, 6]
+    h = E.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    acc = h["analogy"][0, :, -1]
+    assert acc[dims.index(K)] == 1.0 and acc[-1] == 1.0 and acc[0] < 0.5
+    vals, vecs = np.linalg.eigh(target)                           # the converged embedding, in closed form
+    top = np.argsort(vals)[::-1]
+    closed = [E.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
+    assert E.saturation_dimension(dims, closed, 0.95) == K
+    eig = h["eig"][0, dims.index(2), -1]
+    assert np.count_nonzero(eig > 1e-12) == 2                     # masked columns stay at zero
+    h2 = E.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    np.testing.assert_array_equal(h["analogy"], h2["analogy"])
+    np.testing.assert_array_equal(h.params["w"], h2.params["w"])
+
+
+def test_saturation_dimension():
+    assert E.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
+    assert E.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
+    assert E.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: E.AttributeConfig(n_attributes=1), "n_attributes"),
+        (lambda: E.AttributeConfig(strength=(0.1, 0.4)), "strength"),
+        (lambda: E.AttributeConfig(strength=(1.0, 0.4)), "strength"),
+        (lambda: E.attribute_words(0), "n_attributes"),
+        (lambda: E.attribute_cooccurrence(E.attribute_words(2), [0.5]), "strengths"),
+        (lambda: E.attribute_cooccurrence(E.attribute_words(2), [0.5, 1.0]), "strengths"),
+        (lambda: E.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
+        (lambda: E.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
+        (lambda: E.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
+        (lambda: E.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
+        (lambda: E.walsh_spectrum(np.ones(6)), "kernel"),
+        (lambda: E.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
+        (lambda: E.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
+        (lambda: E.train_qwem_dims(np.eye(4), E.QWEMConfig(), [], [0]), "dims"),
+        (lambda: E.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
+        (lambda: E.train_qwem_dims(np.eye(4), E.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
+        (lambda: E.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
+        (lambda: E.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
+    ],
+)
+def test_attribute_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
 # ----------------------------------------------------------------- real text
 
 
