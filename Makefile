@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh test test-fast sync seeds bench clean help course site-deps linkcheck browser
+.PHONY: all venv book book-fresh test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser
 
 # Seeds for `make seeds`: every claim must hold for each of them.
 SEEDS ?= 0 1 2
@@ -31,6 +31,7 @@ help:
 	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
 	@echo "make linkcheck   check the external links of the book (optional; needs internet)"
 	@echo "make bench       run the benchmarks; writes benchmarks/results.md and results.json"
+	@echo "make bench-book  time a cold build of the whole book and a cached rebuild; adds them to the same report (long)"
 	@echo "make clean       remove _build (keeps .venv)"
 
 $(STAMP): requirements.txt pyproject.toml
@@ -68,8 +69,19 @@ test-fast: $(STAMP)
 sync: $(STAMP)
 	$(BIN)/python -m dltheory.notebooks sync
 
-bench: $(STAMP)
+# The benchmarks' own dependencies (PyTorch, CPU build) go into the venv only here.
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): $(STAMP) benchmarks/requirements.txt
+	$(BIN)/python -m pip install --quiet -r benchmarks/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench-deps: $(BENCH_STAMP)
+
+bench: $(BENCH_STAMP)
 	$(BIN)/python -m benchmarks
+
+bench-book: $(STAMP)
+	$(BIN)/python -m benchmarks --book
 
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.notebooks run --seeds $(SEEDS)

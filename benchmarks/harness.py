@@ -21,6 +21,39 @@ def measure(fn: Callable[[], Any], *, repeats: int, warmup: int = 1) -> Timing:
     return timeit(fn, repeats=repeats, warmup=warmup)
 
 
+class CompileTimer:
+    """Seconds JAX spends tracing, lowering and compiling inside a ``with`` block.
+
+    Reads JAX's own monitoring events (``/jax/core/compile/...``), so a call that compiles, like every
+    call of :func:`dltheory.train.train`, can be split into compilation and running:
+    ``with CompileTimer() as ct: ...`` then ``ct.seconds`` and ``ct.by_event``.
+    """
+
+    EVENTS = {
+        "/jax/core/compile/jaxpr_trace_duration": "trace",
+        "/jax/core/compile/jaxpr_to_mlir_module_duration": "lower",
+        "/jax/core/compile/backend_compile_duration": "compile",
+    }
+
+    def __init__(self) -> None:
+        self.by_event: dict[str, float] = {v: 0.0 for v in self.EVENTS.values()}
+
+    def _listen(self, event: str, duration: float, **kwargs: Any) -> None:
+        if event in self.EVENTS:
+            self.by_event[self.EVENTS[event]] += duration
+
+    def __enter__(self) -> CompileTimer:
+        jax.monitoring.register_event_duration_secs_listener(self._listen)
+        return self
+
+    def __exit__(self, *exc: Any) -> None:
+        jax.monitoring.unregister_event_duration_listener(self._listen)
+
+    @property
+    def seconds(self) -> float:
+        return sum(self.by_event.values())
+
+
 def relative_spread(timing: Timing) -> float:
     """Half the range of the repetitions, relative to the median."""
     return timing.spread / timing.median
@@ -40,6 +73,7 @@ class Row:
     target: str = ""           # the issue's target, e.g. ">= 10x"
     useful_flops_per_s: float | None = None
     note: str = ""
+    details: dict[str, Any] = dataclasses.field(default_factory=dict)  # machine-readable extras (JSON only)
 
     @property
     def ratio(self) -> float | None:
@@ -64,8 +98,27 @@ def machine() -> dict[str, Any]:
     }
 
 
-def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: Path, *, config: str) -> tuple[Path, Path]:
-    """Write ``results.md`` and ``results.json`` into ``out``."""
+def row_from_json(data: dict[str, Any]) -> Row:
+    """A :class:`Row` back from its JSON form (as written by :func:`write_report`)."""
+    names = {f.name for f in dataclasses.fields(Row)}
+    return Row(**{k: v for k, v in data.items() if k in names})
+
+
+def _row_line(r: Row, peak_flops: float) -> str:
+    ref = f"{r.reference:.4g} {r.unit} ({r.reference_name})" if r.reference is not None else r.reference_name
+    ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "–"
+    spread = f"±{100 * r.ours_spread:.0f}% / " + (f"±{100 * r.reference_spread:.0f}%" if r.reference_spread is not None else "–")
+    frac = f"{100 * r.useful_flops_per_s / peak_flops:.0f}%" if r.useful_flops_per_s else "–"
+    return f"| {r.workload} | {r.ours:.4g} {r.unit} | {ref} | {ratio} | {r.target} | {spread} | {frac} | {r.note} |"
+
+
+def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: Path, *, config: str,
+                 book: dict[str, Any] | None = None) -> tuple[Path, Path]:
+    """Write ``results.md`` and ``results.json`` into ``out``.
+
+    ``book``: the whole-book workload, measured separately (``python -m benchmarks --book``):
+    ``{"machine": ..., "rows": [Row, ...], "pages": [{"page", "part", "seconds"}, ...]}``.
+    """
     out.mkdir(parents=True, exist_ok=True)
     data = {
         "machine": info,
@@ -73,8 +126,13 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         "matmul_peak_flops_per_s": peak_flops,
         "rows": [dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows],
     }
+    if book is not None:
+        data["book"] = {"machine": book["machine"], "pages": book["pages"],
+                        "rows": [dataclasses.asdict(r) | {"ratio": r.ratio} for r in book["rows"]]}
     json_path = out / "results.json"
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
+    header = ["| workload | ours | reference | ratio | target | spread (ours / ref.) | fraction of matmul peak | note |",
+              "|---|---|---|---|---|---|---|---|"]
     lines = [
         "# Benchmark results",
         "",
@@ -82,16 +140,25 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         f"JAX {info['jax']} on {', '.join(info['devices'])}; configuration: {config}.",
         f"Matrix-multiply peak of this machine, measured in the same run: **{peak_flops / 1e9:.1f} GFLOP/s** (float32).",
         "",
-        "| workload | ours | reference | ratio | target | spread (ours / ref.) | fraction of matmul peak | note |",
-        "|---|---|---|---|---|---|---|---|",
+        *header,
     ]
-    for r in rows:
-        ref = f"{r.reference:.4g} {r.unit} ({r.reference_name})" if r.reference is not None else r.reference_name
-        ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "–"
-        spread = f"±{100 * r.ours_spread:.0f}% / " + (f"±{100 * r.reference_spread:.0f}%" if r.reference_spread is not None else "–")
-        frac = f"{100 * r.useful_flops_per_s / peak_flops:.0f}%" if r.useful_flops_per_s else "–"
-        lines.append(f"| {r.workload} | {r.ours:.4g} {r.unit} | {ref} | {ratio} | {r.target} | {spread} | {frac} | {r.note} |")
+    lines += [_row_line(r, peak_flops) for r in rows]
     lines += ["", "Figures are medians over repetitions; *spread* is half the range over repetitions, relative to the median.", ""]
+    if book is not None:
+        m = book["machine"]
+        lines += ["## The whole book", "",
+                  f"Built {m['date']} on {m['processor']} ({m['platform']}), JAX {m['jax']} on {', '.join(m['devices'])}, "
+                  "with `python -m benchmarks --book`: a cold build into an empty folder (every page executed in fast "
+                  "mode), then the same build again (every page from the execution cache).", "", *header]
+        lines += [_row_line(r, peak_flops) for r in book["rows"]]
+        parts: dict[str, float] = {}
+        for p in book["pages"]:
+            parts[p["part"]] = parts.get(p["part"], 0.0) + p["seconds"]
+        lines += ["", "Execution time of each page in the cold build, from the execution cache:", "",
+                  "| part | page | seconds |", "|---|---|---|"]
+        lines += [f"| {p['part']} | {p['page']} | {p['seconds']:.1f} |" for p in book["pages"]]
+        lines += [f"| **{part}** | (all its pages) | **{sec:.1f}** |" for part, sec in sorted(parts.items())]
+        lines.append("")
     md_path = out / "results.md"
     md_path.write_text("\n".join(lines), encoding="utf-8")
     return md_path, json_path

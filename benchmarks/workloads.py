@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import dataclasses
+import os
+import time
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
 
-from benchmarks.harness import Row, measure, relative_spread
-from dltheory import nets, train
+from benchmarks.harness import CompileTimer, Row, measure, relative_spread
+from dltheory import grokking, nets, train
 
 
 @dataclasses.dataclass(frozen=True)
@@ -23,10 +26,31 @@ class Size:
     sweep_k: int
     sweep_steps: int
     sweep_width: int
+    # grokking transformer (Nanda et al. 2023): prime, widths, our chunk of steps, torch steps per repetition
+    grok_p: int = 113
+    grok_d_model: int = 128
+    grok_heads: int = 4
+    grok_d_mlp: int = 512
+    grok_chunk: int = 50
+    grok_chunks: int = 4
+    grok_torch_steps: int = 20
+    # SGNS on the Lee corpus: our Adam steps, gensim epochs, seeds
+    sgns_steps: int = 2000
+    sgns_epochs: int = 20
+    sgns_seeds: int = 3
+    # chapter 2 sweeps: ridgeless samples per fit, random-features grid and seeds
+    ridge_n: int = 200
+    ridge_reps: int = 100
+    ridge_seeds: int = 3
+    rf_grid: int = 49
+    rf_seeds: int = 1
 
     @classmethod
     def tiny(cls) -> Size:
-        return cls("tiny", repeats=1, matmul_n=128, sweep_k=2, sweep_steps=20, sweep_width=16)
+        return cls("tiny", repeats=1, matmul_n=128, sweep_k=2, sweep_steps=20, sweep_width=16,
+                   grok_p=11, grok_d_model=16, grok_heads=2, grok_d_mlp=32, grok_chunk=5, grok_chunks=1,
+                   grok_torch_steps=2, sgns_steps=20, sgns_epochs=1, sgns_seeds=1,
+                   ridge_n=20, ridge_reps=3, ridge_seeds=1, rf_grid=4, rf_seeds=1)
 
     @classmethod
     def standard(cls) -> Size:
@@ -78,4 +102,327 @@ def sweep_vmap_vs_loop(size: Size) -> Row:
     )
 
 
-WORKLOADS = [sweep_vmap_vs_loop]
+
+
+# --------------------------------------------------------------------------- 1. grokking transformer
+
+
+def threads() -> int:
+    """The CPU cores this process may use: XLA uses them all; the references are given as many."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
+
+
+def torch_available() -> tuple[bool, str]:
+    """Whether PyTorch can be imported, and why not."""
+    try:
+        import torch  # noqa: F401
+    except ImportError as err:
+        return False, f"PyTorch is not installed ({err}); `make bench` installs benchmarks/requirements.txt"
+    return True, ""
+
+
+def grok_config(size: Size) -> grokking.GrokConfig:
+    """The configuration of Nanda et al. (2023) at the benchmark's size: 30% of the pairs, full batch, AdamW."""
+    return grokking.GrokConfig(p=size.grok_p, model="transformer", d_model=size.grok_d_model, n_heads=size.grok_heads,
+                               d_hidden=size.grok_d_mlp, train_frac=0.3, lr=1e-3, weight_decay=1.0, beta1=0.9,
+                               beta2=0.98, warmup=0, batch_size=None, steps=size.grok_chunk, eval_every=size.grok_chunk)
+
+
+def grok_data(cfg: grokking.GrokConfig, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """The training pairs as tokens ``(a, b, =)`` of shape ``(n_train, 3)`` and their labels ``(a + b) mod p``."""
+    table = grokking.modular_addition(cfg.p)
+    idx = np.random.default_rng(seed).permutation(cfg.n_pairs)[: cfg.n_train]
+    tokens = np.stack([table["a"][idx], table["b"][idx], np.full(idx.size, cfg.p, np.int32)], axis=1)
+    return tokens.astype(np.int32), table["c"][idx].astype(np.int32)
+
+
+def grok_loss(params, data, hp=None):  # noqa: ANN001, ANN201 - the signature of train.train's loss
+    """Mean cross-entropy of the last position's logits (ours: :func:`dltheory.nets.transformer_apply`)."""
+    tokens, labels = data
+    return optax.softmax_cross_entropy_with_integer_labels(nets.transformer_apply(params, tokens), labels).mean()
+
+
+def grok_optimizer(cfg: grokking.GrokConfig) -> optax.GradientTransformation:
+    return optax.adamw(cfg.lr, b1=cfg.beta1, b2=cfg.beta2, weight_decay=cfg.weight_decay)
+
+
+def grok_flops(cfg: grokking.GrokConfig, *, reduced: bool) -> float:
+    """Matrix-multiply FLOPs of one full-batch training step (forward + backward ≈ 3 × forward).
+
+    ``reduced``: the work the loss needs (keys and values of the 3 positions; query, attention output,
+    MLP and unembedding of the last one), which is what counts as *useful*.
+    """
+    n, d, m, p = 3, cfg.d_model, cfg.d_hidden, cfg.p
+    kv = 2 * (2 * n * d * d)                 # keys and values of every position
+    q_out = 2 * (2 * d * d)                  # query and attention output W_O
+    attn = 2 * (2 * n * d)                   # scores and weighted values, over all heads
+    mlp_unembed = 2 * d * m * 2 + 2 * d * p  # W_in, W_out, unembedding
+    if reduced:
+        forward = kv + q_out + attn + mlp_unembed
+    else:
+        forward = kv + n * q_out + n * attn + n * mlp_unembed
+    return 3.0 * forward * cfg.n_train
+
+
+def grok_train_ours(cfg: grokking.GrokConfig, data: tuple[np.ndarray, np.ndarray], steps: int) -> train.History:
+    """``steps`` full-batch AdamW steps of our transformer through :func:`dltheory.train.train` (one seed)."""
+    return train.train(lambda key, hp: grokking.init_model(key, cfg), grok_loss, grok_optimizer(cfg), steps=steps,
+                       eval_every=cfg.eval_every, seeds=[0], data=(jnp.asarray(data[0]), jnp.asarray(data[1])),
+                       progress=False)
+
+
+def run_minus_compile(fn: Any, repeats: int) -> tuple[list[float], list[float]]:
+    """Wall seconds of ``fn()`` without JAX's compilation, and the compilation seconds, per repetition.
+
+    Every call of ``train.train`` compiles its program again (see ``book/performance.md``); JAX's own
+    monitoring events time the tracing, lowering and compiling, which are subtracted.
+    """
+    run_s, compile_s = [], []
+    for _ in range(repeats):
+        with CompileTimer() as ct:
+            t0 = time.perf_counter()
+            jax.block_until_ready(fn())
+            wall = time.perf_counter() - t0
+        run_s.append(max(wall - ct.seconds, 1e-9))
+        compile_s.append(ct.seconds)
+    return run_s, compile_s
+
+
+def grokking_transformer(size: Size) -> list[Row]:
+    """Full-batch AdamW steps per second: ours against two PyTorch eager references (full and reduced work)."""
+    from dltheory.runtime import Timing
+
+    cfg = grok_config(size)
+    data = grok_data(cfg)
+    steps = cfg.eval_every * size.grok_chunks
+    run_s, compile_s = run_minus_compile(lambda: grok_train_ours(cfg, data, steps).params, size.repeats)
+    ours = Timing(tuple(t / steps for t in run_s))
+    useful = grok_flops(cfg, reduced=True)
+    title = (f"grokking transformer, Nanda et al. config (p = {cfg.p}, d_model {cfg.d_model}, {cfg.n_heads} heads, "
+             f"d_mlp {cfg.d_hidden}, {cfg.n_train} training pairs full batch, AdamW, float32)")
+    ok, why = torch_available()
+    compile_note = f"ours: compilation {np.median(compile_s):.1f} s per train.train call, not in steps/s"
+    if not ok:
+        return [Row(workload=title, unit="steps/s", ours=1 / ours.median, reference=None,
+                    reference_name=f"PyTorch skipped: {why}", ours_spread=relative_spread(ours), reference_spread=None,
+                    target="≥ 10× (a), ≥ 2× (b), ≥ 50% of peak", useful_flops_per_s=useful / ours.median,
+                    note=compile_note)]
+    import torch
+
+    from benchmarks import grokking_torch
+
+    torch.set_num_threads(threads())
+    params = jax.device_get(grokking.init_model(jax.random.key(0), cfg))
+    rows = []
+    for kind, label, target in (("full", "(a) PyTorch eager, every position (the paper's code)", "≥ 10×"),
+                                ("last", "(b) PyTorch eager, last position only (our reduced work)", "≥ 2×")):
+        model = grokking_torch.from_jax(kind, params)
+        run = grokking_torch.trainer(model, data[0], data[1], lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                     betas=(cfg.beta1, cfg.beta2))
+        ref = measure(lambda: run(size.grok_torch_steps), repeats=size.repeats)
+        ref_step = Timing(tuple(t / size.grok_torch_steps for t in ref.times))
+        rows.append(Row(
+            workload=f"{title} vs {label}",
+            unit="steps/s",
+            ours=1 / ours.median,
+            reference=1 / ref_step.median,
+            reference_name=f"{label}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+            ours_spread=relative_spread(ours),
+            reference_spread=relative_spread(ref_step),
+            target=f"{target}; ≥ 50% of peak",
+            useful_flops_per_s=useful / ours.median,
+            note=(compile_note + f"; reference's useful FLOPs at {useful / ref_step.median / 1e9:.2f} GFLOP/s"
+                  + (f" (it computes {grok_flops(cfg, reduced=False) / useful:.2f}× the useful FLOPs)" if kind == "full" else "")),
+        ))
+    return rows
+
+
+# --------------------------------------------------------------------------- 3. SGNS word2vec against gensim
+
+
+def sgns_config(size: Size):  # noqa: ANN201
+    """The settings of § 4.6 (chapters/04-embedding-geometry/06-real-text.md), with the benchmark's step count."""
+    from dltheory import embeddings
+
+    return embeddings.SGNSConfig(dim=50, negatives=5, noise_power=0.75, window=5, batch=4096, steps=size.sgns_steps,
+                                 lr=0.01)
+
+
+def sgns_vs_gensim(size: Size) -> Row:
+    """Words per second and accuracy of our SGNS (all seeds in one vmapped program) against gensim's Word2Vec."""
+    from gensim.models import Word2Vec
+
+    from dltheory import embeddings
+
+    vocab, tokens, sentences = embeddings.real_corpus(min_count=5)
+    cfg = sgns_config(size)
+    seeds = list(range(60, 60 + size.sgns_seeds))
+    n_threads = threads()
+    repeats = min(size.repeats, 3)
+    # Words: gensim's dynamic window averages (L + 1)/2 context words per side, so one word makes L + 1 pairs
+    # on average; our fixed window makes 2L pairs per word (as on the page of § 4.6).
+    our_words = len(seeds) * cfg.steps * cfg.batch / (2 * cfg.window)
+    their_words = len(seeds) * size.sgns_epochs * tokens.size
+    hists = []
+    ours_t, compile_s = run_minus_compile(
+        lambda: hists.append(embeddings.train_sgns(tokens, len(vocab), cfg, seeds, progress=False)) or hists[-1].params,
+        repeats)
+    ours_acc = [embeddings.evaluate_real(hists[-1].params["w"][i, 0], vocab) for i in range(len(seeds))]
+
+    def gensim_runs(workers: int) -> tuple[list[float], list[dict[str, float]]]:
+        times, acc = [], []
+        for _ in range(repeats):
+            t0, models = time.perf_counter(), []
+            for s in seeds:
+                models.append(Word2Vec(sentences, sg=1, negative=cfg.negatives, window=cfg.window, vector_size=cfg.dim,
+                                       min_count=1, sample=0, ns_exponent=cfg.noise_power, epochs=size.sgns_epochs,
+                                       workers=workers, seed=s))
+            times.append(time.perf_counter() - t0)
+            acc = [embeddings.evaluate_real(m.wv.vectors, m.wv.index_to_key) for m in models]
+        return times, acc
+
+    theirs_t, theirs_acc = gensim_runs(n_threads)
+    one_t, _ = gensim_runs(1) if n_threads > 1 else (theirs_t, theirs_acc)
+    from dltheory.runtime import Timing
+
+    ours, theirs, one = Timing(tuple(ours_t)), Timing(tuple(theirs_t)), Timing(tuple(one_t))
+
+    def med(results: list[dict[str, float]], key: str) -> float:
+        return float(np.median([r[key] for r in results]))
+
+    acc = {name: {k: med(res, k) for k in ("wordsim353", "analogy_accuracy")}
+           for name, res in (("ours", ours_acc), ("gensim", theirs_acc))}
+    import gensim
+
+    return Row(
+        workload=(f"SGNS word2vec on the Lee corpus ({tokens.size:,} words, vocabulary {len(vocab):,}; dim {cfg.dim}, window "
+                  f"{cfg.window}, {cfg.negatives} negatives, α = {cfg.noise_power}, no subsampling; {len(seeds)} seeds): "
+                  f"{cfg.steps} Adam steps of {cfg.batch} pairs vs {size.sgns_epochs} epochs"),
+        unit="words/s",
+        ours=our_words / ours.median,
+        reference=their_words / theirs.median,
+        reference_name=f"gensim {gensim.__version__} Word2Vec, {n_threads} worker threads",
+        ours_spread=relative_spread(ours),
+        reference_spread=relative_spread(theirs),
+        target="≥ 1× at equal accuracy",
+        note=(f"WordSim-353 ρ ours {acc['ours']['wordsim353']:.3f} vs gensim {acc['gensim']['wordsim353']:.3f}; "
+              f"analogy accuracy ours {acc['ours']['analogy_accuracy']:.3f} vs gensim {acc['gensim']['analogy_accuracy']:.3f} "
+              f"(medians over seeds); ours: XLA on {n_threads} cores, all seeds in one vmapped program, compilation "
+              f"({np.median(compile_s):.1f} s) not counted, with it {our_words / (ours.median + np.median(compile_s)):,.0f} "
+              f"words/s; gensim with 1 worker: {their_words / one.median:,.0f} words/s"),
+        details={"accuracy": acc, "threads": n_threads, "compile_s": float(np.median(compile_s)), "gensim_1_worker_words_per_s": their_words / one.median},
+    )
+
+
+# --------------------------------------------------------------------------- 4. chapter 2 sweeps against plain loops
+
+
+def _ridge_loop(seed: int, n: int, p: int, lams: list[float], *, sigma: float, r: float, reps: int) -> np.ndarray:
+    """The obvious loop: the same draws as ``overfitting.simulate_ridge``, one fit per sample and penalty
+    (``numpy.linalg.pinv`` for λ = 0, scikit-learn's ``Ridge`` with ``alpha = nλ`` otherwise)."""
+    from sklearn.linear_model import Ridge
+
+    rng = np.random.default_rng(seed)
+    x = rng.standard_normal((reps, n, p))
+    beta = rng.standard_normal((reps, p))
+    beta *= r / np.linalg.norm(beta, axis=1, keepdims=True)
+    y = (x @ beta[..., None])[..., 0] + sigma * rng.standard_normal((reps, n))
+    out = np.empty((reps, len(lams)))
+    for i in range(reps):
+        for j, lam in enumerate(lams):
+            if lam == 0:
+                beta_hat = np.linalg.pinv(x[i]) @ y[i]
+            else:
+                beta_hat = Ridge(alpha=n * lam, fit_intercept=False).fit(x[i], y[i]).coef_
+            out[i, j] = np.sum((beta_hat - beta[i]) ** 2)
+    return out
+
+
+def _compare(name: str, ours: np.ndarray, ref: np.ndarray, rtol: float) -> float:
+    """The largest relative difference; raises if our sweep and the loop disagree (the results must be equal)."""
+    diff = float(np.max(np.abs(ours - ref) / np.maximum(np.abs(ref), 1e-12)))
+    if not np.isfinite(diff) or diff > rtol:
+        raise AssertionError(f"{name}: our sweep and the reference loop differ by {diff:.2e} (relative) > {rtol:g}")
+    return diff
+
+
+def ridge_sweeps(size: Size) -> list[Row]:
+    """Chapter 2's ridgeless, sample-wise and random-features sweeps against one fit per setting."""
+    from threadpoolctl import threadpool_limits
+
+    from dltheory import overfitting as of
+    from dltheory.runtime import Timing
+
+    tiny = size.name == "tiny"
+    rcfg = (of.RidgelessConfig(n=size.ridge_n, gammas=(0.5, 2.0), reps=size.ridge_reps, n_seeds=size.ridge_seeds) if tiny
+            else dataclasses.replace(of.RidgelessConfig.fast(), reps=size.ridge_reps, n_seeds=size.ridge_seeds))
+    scfg = (of.SamplewiseConfig(p=10, ns=(5, 20), reps=size.ridge_reps, n_seeds=size.ridge_seeds) if tiny
+            else dataclasses.replace(of.SamplewiseConfig.fast(), n_seeds=size.ridge_seeds))
+    grid = tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(size.rf_grid)}))
+    fcfg = dataclasses.replace(of.RFConfig.fast(), n_features=grid, n_seeds=size.rf_seeds)
+    if tiny:
+        fcfg = dataclasses.replace(fcfg, ns=(50,), noises=(0.2,))
+    rseeds, sseeds, fseeds = (list(range(c.n_seeds)) for c in (rcfg, scfg, fcfg))
+
+    def ridgeless_ref() -> np.ndarray:
+        ps = [max(1, round(g * rcfg.n)) for g in rcfg.gammas]
+        return np.array([[_ridge_loop(s * 1000 + i, rcfg.n, p, [0.0], sigma=rcfg.sigma, r=rcfg.r, reps=rcfg.reps).mean()
+                          for i, p in enumerate(ps)] for s in rseeds])
+
+    def samplewise_ref() -> np.ndarray:
+        lam = of.optimal_ridge(scfg.p / np.array(scfg.ns, dtype=float), sigma=scfg.sigma, r=scfg.r)
+        return np.array([[_ridge_loop(s * 1000 + i, n, scfg.p, [0.0, float(lam[i])], sigma=scfg.sigma, r=scfg.r,
+                                      reps=scfg.reps).mean(0) for i, n in enumerate(scfg.ns)] for s in sseeds])
+
+    def rf_ref() -> np.ndarray:
+        from sklearn.linear_model import LinearRegression
+
+        x, y = of.load_digits()
+        grid_a = np.array(fcfg.n_features)
+        mse = np.zeros((len(fseeds), len(fcfg.ns), len(fcfg.noises), grid_a.size))
+        for a, seed in enumerate(fseeds):
+            rng = np.random.default_rng(seed)
+            order = rng.permutation(len(x))
+            test = order[1000:]
+            w = rng.standard_normal((x.shape[1], grid_a.max())) / np.sqrt(x.shape[1])
+            y_test = np.eye(10)[y[test]]
+            for b, n in enumerate(fcfg.ns):
+                train_idx = order[:n]
+                for c, noise in enumerate(fcfg.noises):
+                    targets = np.eye(10)[of.noisy_labels(rng, y[train_idx], noise)]
+                    for i, width in enumerate(grid_a):
+                        feats = lambda z: np.maximum(z @ w[:, :width], 0.0) / np.sqrt(width)  # noqa: E731
+                        model = LinearRegression(fit_intercept=False).fit(feats(x[train_idx]), targets)
+                        mse[a, b, c, i] = np.mean(np.sum((model.predict(feats(x[test])) - y_test) ** 2, axis=1))
+        return mse
+
+    cases = [
+        (f"ridgeless risk across γ = p/n (n = {rcfg.n}, {len(rcfg.gammas)} values of γ, {rcfg.reps} samples, "
+         f"{len(rseeds)} seeds): overfitting.ridgeless_experiment",
+         lambda: of.ridgeless_experiment(rcfg, rseeds).risk, ridgeless_ref, "one numpy.linalg.pinv per sample", 1e-6),
+        (f"ridgeless + tuned ridge across n (p = {scfg.p}, {len(scfg.ns)} values of n, {scfg.reps} samples, "
+         f"{len(sseeds)} seeds): overfitting.samplewise_experiment",
+         lambda: np.stack([(r := of.samplewise_experiment(scfg, sseeds)).ridgeless, r.tuned], -1), samplewise_ref,
+         "one pinv / scikit-learn Ridge fit per sample and penalty", 1e-6),
+        (f"random-features double descent on digits ({len(grid)} widths up to {max(grid)}, n ∈ {fcfg.ns}, "
+         f"noise ∈ {fcfg.noises}, {len(fseeds)} seeds): overfitting.rf_experiment",
+         lambda: of.rf_experiment(fcfg, fseeds).test_mse, rf_ref, "one scikit-learn LinearRegression (min-norm) per width",
+         1e-5),
+    ]
+    rows = []
+    repeats = min(size.repeats, 3)
+    for title, ours_fn, ref_fn, ref_name, rtol in cases:
+        with threadpool_limits(limits=1, user_api="blas"):  # ours runs on one BLAS thread; so does the loop
+            ours_out, ref_out = ours_fn(), ref_fn()
+            diff = _compare(title, np.asarray(ours_out), np.asarray(ref_out), rtol)
+            ours = measure(ours_fn, repeats=repeats, warmup=0)
+            ref = measure(ref_fn, repeats=repeats, warmup=0)
+        rows.append(Row(workload=title, unit="sweeps/s", ours=1 / ours.median, reference=1 / ref.median,
+                        reference_name=ref_name, ours_spread=relative_spread(ours), reference_spread=relative_spread(ref),
+                        target="equal results, faster",
+                        note=f"results equal to {diff:.1e} (relative); 1 BLAS thread for both",
+                        details={"max_relative_difference": diff}))
+    return rows
+
+
+WORKLOADS = [sweep_vmap_vs_loop, grokking_transformer, sgns_vs_gensim, ridge_sweeps]

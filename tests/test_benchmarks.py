@@ -1,23 +1,189 @@
-"""The benchmarks run on a tiny configuration and write a well-formed report (no speed is asserted)."""
+"""The benchmarks run on a tiny configuration and write a well-formed report (no speed is asserted),
+and the references they are measured against compute the same thing as our code."""
 
 import json
+import os
 import subprocess
 import sys
+import textwrap
 from pathlib import Path
 
+import jax
+import numpy as np
+import optax
+import pytest
+
 ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from benchmarks import harness, workloads  # noqa: E402
+
+HAS_TORCH, WHY_NO_TORCH = workloads.torch_available()
+needs_torch = pytest.mark.skipif(not HAS_TORCH, reason=f"the PyTorch rows are skipped: {WHY_NO_TORCH}")
+
+
+def _bench(*args, tmp_path, timeout=600):
+    # JAX's persistent compilation cache makes the repeated compilations of train.train cheap (see book/performance.md)
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"), DLTHEORY_PROGRESS="0")
+    return subprocess.run([sys.executable, "-m", "benchmarks", *args, "--out", str(tmp_path)],
+                          cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
+
+
+def _well_formed(data, md):
+    for row in data["rows"]:
+        assert row["ours"] > 0 and row["unit"] and row["workload"]
+        assert row["reference"] is None or row["ratio"] == row["ours"] / row["reference"]
+    book_rows = data.get("book", {}).get("rows", [])
+    assert md.count("\n| ") == len(data["rows"]) + 1 + (len(book_rows) + 1 + len(data["book"]["pages"]) + 1
+                                                       + len({p["part"] for p in data["book"]["pages"]}) if book_rows else 0)
 
 
 def test_tiny_benchmarks_write_a_report(tmp_path):
-    proc = subprocess.run([sys.executable, "-m", "benchmarks", "--tiny", "--out", str(tmp_path)],
-                          cwd=ROOT, capture_output=True, text=True, timeout=600)
+    proc = _bench("--tiny", tmp_path=tmp_path)
     assert proc.returncode == 0, proc.stderr[-2000:]
     data = json.loads((tmp_path / "results.json").read_text())
     assert data["matmul_peak_flops_per_s"] > 0 and data["config"] == "tiny"
     assert data["machine"]["jax"] and data["machine"]["devices"]
     assert data["rows"], "no workload was measured"
-    for row in data["rows"]:
-        assert row["ours"] > 0 and row["unit"] and row["workload"]
-        assert row["reference"] is None or row["ratio"] == row["ours"] / row["reference"]
     md = (tmp_path / "results.md").read_text()
-    assert "| workload |" in md and "GFLOP/s" in md and md.count("\n| ") == len(data["rows"]) + 1
+    assert "| workload |" in md and "GFLOP/s" in md
+    _well_formed(data, md)
+    names = " ".join(r["workload"] for r in data["rows"])
+    for workload in ("sweep", "grokking transformer", "SGNS", "ridgeless", "random-features"):
+        assert workload in names
+    grok = [r for r in data["rows"] if r["workload"].startswith("grokking")]
+    if HAS_TORCH:
+        assert len(grok) == 2 and all(r["reference"] > 0 and r["useful_flops_per_s"] > 0 for r in grok)
+    else:
+        assert len(grok) == 1 and "PyTorch skipped" in grok[0]["reference_name"]
+    sgns = next(r for r in data["rows"] if r["workload"].startswith("SGNS"))
+    assert set(sgns["details"]["accuracy"]) == {"ours", "gensim"} and sgns["details"]["threads"] >= 1
+
+
+# --------------------------------------------------------------------------- the grokking references
+
+
+def _tiny_problem():
+    cfg = workloads.grok_config(workloads.Size.tiny())
+    tokens, labels = workloads.grok_data(cfg)
+    from dltheory import grokking
+
+    params = grokking.init_model(jax.random.key(3), cfg)
+    return cfg, tokens, labels, params
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["full", "last"])
+def test_torch_references_compute_our_loss_and_gradients(kind):
+    from benchmarks import grokking_torch
+
+    cfg, tokens, labels, params = _tiny_problem()
+    ours, our_grads = jax.value_and_grad(workloads.grok_loss)(params, (tokens, labels))
+    model = grokking_torch.from_jax(kind, jax.device_get(params))
+    theirs, their_grads = grokking_torch.grads(model, tokens, labels)
+    assert theirs == pytest.approx(float(ours), rel=1e-5)
+    for name in grokking_torch.NAMES:
+        np.testing.assert_allclose(their_grads[name], np.asarray(our_grads[name]), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+@needs_torch
+@pytest.mark.parametrize("kind", ["full", "last"])
+def test_torch_references_take_our_adamw_steps(kind):
+    from benchmarks import grokking_torch
+
+    cfg, tokens, labels, params = _tiny_problem()
+    opt = workloads.grok_optimizer(cfg)
+    state = opt.init(params)
+    ours = params
+    for _ in range(3):
+        grads = jax.grad(workloads.grok_loss)(ours, (tokens, labels))
+        updates, state = opt.update(grads, state, ours)
+        ours = optax.apply_updates(ours, updates)
+    model = grokking_torch.from_jax(kind, jax.device_get(params))
+    grokking_torch.trainer(model, tokens, labels, lr=cfg.lr, weight_decay=cfg.weight_decay,
+                           betas=(cfg.beta1, cfg.beta2))(3)
+    theirs = grokking_torch.params_numpy(model)
+    for name in grokking_torch.NAMES:
+        np.testing.assert_allclose(theirs[name], np.asarray(ours[name]), rtol=1e-4, atol=1e-6, err_msg=name)
+
+
+@needs_torch
+def test_the_reference_check_can_fail():
+    """A reference that computes something else (one weight changed) is caught by the comparison above."""
+    from benchmarks import grokking_torch
+
+    cfg, tokens, labels, params = _tiny_problem()
+    ours, our_grads = jax.value_and_grad(workloads.grok_loss)(params, (tokens, labels))
+    wrong = dict(jax.device_get(params))
+    wrong["W_in"] = wrong["W_in"] * 1.01
+    theirs, their_grads = grokking_torch.grads(grokking_torch.from_jax("last", wrong), tokens, labels)
+    assert theirs != pytest.approx(float(ours), rel=1e-5) or not np.allclose(their_grads["W_out"], our_grads["W_out"],
+                                                                             rtol=1e-4, atol=1e-6)
+
+
+def test_useful_flops_count_the_reduced_model():
+    cfg = workloads.grok_config(workloads.Size.standard())
+    reduced, full = workloads.grok_flops(cfg, reduced=True), workloads.grok_flops(cfg, reduced=False)
+    # forward of one pair: keys and values of 3 positions, one query, attention output, MLP, unembedding
+    d, m, p, n = 128, 512, 113, 3
+    per_pair = 2 * (2 * n * d * d) + 2 * (2 * d * d) + 2 * (2 * n * d) + 4 * d * m + 2 * d * p
+    assert reduced == 3 * per_pair * cfg.n_train and cfg.n_train == round(0.3 * 113**2)
+    assert 2 < full / reduced < n
+
+
+def test_sweeps_must_agree_with_their_reference():
+    with pytest.raises(AssertionError, match="differ"):
+        workloads._compare("x", np.array([1.0, 2.0]), np.array([1.0, 2.1]), 1e-6)
+    assert workloads._compare("x", np.array([1.0, 2.0]), np.array([1.0, 2.0]), 1e-6) == 0.0
+
+
+# --------------------------------------------------------------------------- the whole book
+
+
+def test_book_benchmark_on_a_one_page_book(tmp_path):
+    book = tmp_path / "tiny-book"
+    book.mkdir()
+    (book / "_config.yml").write_text("title: tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: cache\n")
+    (book / "_toc.yml").write_text("format: jb-book\nroot: index\n")
+    (book / "index.md").write_text(textwrap.dedent("""\
+        ---
+        jupytext:
+          text_representation:
+            extension: .md
+            format_name: myst
+        kernelspec:
+          display_name: Python 3
+          language: python
+          name: python3
+        ---
+
+        # A tiny book
+
+        ```{code-cell} ipython3
+        print(6 * 7)
+        ```
+        """))
+    out = tmp_path / "report"
+    proc = _bench("--book", "--book-source", str(book), tmp_path=out)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    data = json.loads((out / "results.json").read_text())
+    assert data["rows"] == [] and data["config"] == "book only"
+    cold, cached = data["book"]["rows"]
+    assert cold["unit"] == "s" and cold["ours"] > 0 and cached["ours"] > 0
+    assert [p["page"] for p in data["book"]["pages"]] == ["index.md"] and data["book"]["pages"][0]["seconds"] >= 0
+    md = (out / "results.md").read_text()
+    assert "## The whole book" in md and "| front matter | index.md |" in md
+    _well_formed(data, md)
+    # a later run of the other workloads keeps the book's rows (checked without running them: merge only)
+    from benchmarks.__main__ import _previous
+
+    assert _previous(out)["book"]["pages"] == data["book"]["pages"]
+
+
+def test_bad_book_source_is_a_value_error(tmp_path):
+    from benchmarks import book
+
+    with pytest.raises(ValueError, match="source"):
+        book.run(tmp_path)
+    with pytest.raises(ValueError, match="out"):
+        book.page_times(tmp_path, tmp_path)
