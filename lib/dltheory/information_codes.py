@@ -216,10 +216,12 @@ def kl_bernoulli(q: Any, p: Any) -> np.ndarray:
     """``kl(q ‖ p) = q log(q/p) + (1-q) log((1-q)/(1-p))`` in nats, with ``0 log 0 = 0`` (float64)."""
     q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
     p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1 - 1e-16)
+    # log1p of the relative differences: exact to double precision even when p is within 1e-9 of q,
+    # where log(q/p) would lose the O((p - q)²) value of kl to rounding
     with np.errstate(divide="ignore", invalid="ignore"):
-        a = np.where(q > 0, q * np.log(q / p), 0.0)
-        b = np.where(q < 1, (1 - q) * np.log((1 - q) / (1 - p)), 0.0)
-    return a + b
+        a = np.where(q > 0, -q * np.log1p((p - q) / np.where(q > 0, q, 1.0)), 0.0)
+        b = np.where(q < 1, -(1 - q) * np.log1p((q - p) / np.where(q < 1, 1 - q, 1.0)), 0.0)
+    return np.maximum(a + b, 0.0)
 
 
 def kl_inverse(q: float, c: float, *, tol: float = 1e-12) -> float:
