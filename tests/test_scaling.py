@@ -1,6 +1,7 @@
 """Chapter 1 (dltheory.scaling): fits recover known laws, the derivations match closed forms, bad input
 raises ValueError naming the argument, and every exercise check rejects wrong answers and placeholders."""
 
+import dataclasses
 import math
 
 import jax
@@ -176,3 +177,107 @@ def test_spectrum_and_fitting_experiments_small():
     fit = S.fitting_experiment(S.FittingConfig(n_points=12, n_boot=20), [3])
     assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
     assert fit.naive_alpha[0] < fit.alpha[0]
+
+
+# --------------------------------------------------------------------------- §6 multitask sparse parity
+
+
+def test_sparse_parity_tasks_are_distinct_k_subsets_and_fixed_by_the_seed():
+    m = S.sparse_parity_tasks(20, 8, 3, seed=1)
+    assert m.shape == (20, 8)
+    np.testing.assert_array_equal(m.sum(axis=1), 3)
+    assert len({tuple(r) for r in m}) == 20
+    np.testing.assert_array_equal(m, S.sparse_parity_tasks(20, 8, 3, seed=1))
+    assert not np.array_equal(m, S.sparse_parity_tasks(20, 8, 3, seed=2))
+
+
+def test_sparse_parity_batch_labels_codes_and_frequencies():
+    masks = S.sparse_parity_tasks(6, 40, 3)  # 40 task bits: two random words per sample
+    p = S.subtask_frequencies(1.4, 6)
+    np.testing.assert_allclose(p.sum(), 1.0)
+    np.testing.assert_allclose(p[0] / p[1], 2**1.4)
+    x, y, task = (np.asarray(a) for a in S.sparse_parity_batch(jax.random.key(0), masks, p, 40_000))
+    assert x.shape == (40_000, 46)
+    np.testing.assert_array_equal(x[np.arange(len(task)), task], 1)  # one-hot control bits
+    np.testing.assert_array_equal(x[:, :6].sum(axis=1), 1)
+    np.testing.assert_array_equal(y, np.sum(x[:, 6:] * masks[task], axis=1) % 2)
+    np.testing.assert_allclose(np.bincount(task, minlength=6) / len(task), p, atol=0.01)
+    np.testing.assert_allclose(x[:, 6:].mean(axis=0), 0.5, atol=0.02)  # every task bit is a fair coin
+    uniform = np.asarray(S.sparse_parity_batch(jax.random.key(1), masks, S.subtask_frequencies(0.0, 6), 30_000)[2])
+    np.testing.assert_allclose(np.bincount(uniform, minlength=6) / 30_000, 1 / 6, atol=0.01)
+
+
+def _tiny_sparse_parity():
+    return S.SparseParityConfig(n_tasks=4, n=6, k=2, widths=(4, 8, 16), batch=32, steps=60, eval_every=20,
+                                n_test=16, n_seeds=2)
+
+
+@pytest.fixture(scope="module")
+def tiny_parity():
+    return S.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
+
+
+def test_sparse_parity_experiment_shapes_and_metrics(tiny_parity):
+    res = tiny_parity
+    assert res.subtask_loss.shape == (2, 3, 4, 4)
+    assert res.loss.shape == (2, 3, 4)
+    np.testing.assert_array_equal(res.N, (4 + 6 + 3) * np.array([4, 8, 16]) + 2)
+    np.testing.assert_array_equal(res.steps, [0, 20, 40, 60])
+    assert np.all(np.isfinite(res.loss)) and np.all(np.abs(res.loss[:, :, 0] - 1) < 0.3)  # chance: one bit
+    assert res.emergence.shape == (2, 3, 4)
+    assert res.param_exponent.shape == (2,)
+    assert res.order_correlation().shape == res.step_exponent().shape == res.drop_decades().shape == (2,)
+    assert res.step_window().shape == (2, 4)
+    assert not np.array_equal(res.subtask_loss[0], res.subtask_loss[1])  # seeds differ
+
+
+def test_sparse_parity_experiment_is_deterministic(tiny_parity):
+    again = S.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
+    np.testing.assert_array_equal(again.subtask_loss, tiny_parity.subtask_loss)
+
+
+def test_sparse_parity_metrics_on_a_known_history(tiny_parity):
+    # a hand-made history: subtask i (of 4) drops from one bit to zero at step 20·(i+1); no subtask at width 0
+    steps = np.array([0, 20, 40, 60, 80])
+    sub = np.ones((1, 2, 5, 4))
+    for i in range(4):
+        sub[0, 1, i + 1:, i] = 0.0
+    res = dataclasses.replace(tiny_parity, seeds=(0,), steps=steps, subtask_loss=sub, N=tiny_parity.N[:2],
+                              p=S.subtask_frequencies(1.0, 4))
+    np.testing.assert_array_equal(res.emergence[0, 1], [20, 40, 60, 80])
+    assert np.all(np.isinf(res.emergence[0, 0]))
+    assert res.order_correlation()[0] == pytest.approx(1.0)
+    assert np.isnan(res.order_correlation(width=0)[0])  # nothing learned: no order
+    with pytest.raises(ValueError, match="param_exponent"):
+        res.param_exponent
+    with pytest.raises(ValueError, match="low"):
+        res.drop_decades(high=0.5, low=0.6)
+
+
+def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
+    full = S.SparseParityConfig.full()
+    assert (full.n_tasks, full.n, full.k, full.zipf, full.batch, full.steps, full.lr) == (500, 100, 3, 1.4, 20000, 200_000, 1e-3)
+    assert min(full.widths) == 9 and max(full.widths) == 500  # the paper's code truncates 2^log2(10) to 9
+    assert S.SparseParityConfig.fast().alpha == pytest.approx(0.4)
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: S.sparse_parity_tasks(30, 4, 3), "n_tasks"),
+        (lambda: S.sparse_parity_tasks(3, 4, 5), "k"),
+        (lambda: S.sparse_parity_tasks(3, 4, 2, seed=-1), "seed"),
+        (lambda: S.subtask_frequencies(-1.0, 4), "zipf_exponent"),
+        (lambda: S.subtask_frequencies(1.4, 0), "n_tasks"),
+        (lambda: S.SparseParityConfig(widths=(8, 4)), "widths"),
+        (lambda: S.SparseParityConfig(steps=100, eval_every=30), "multiple"),
+        (lambda: S.SparseParityConfig(learned_bits=0.0), "learned_bits"),
+        (lambda: S.SparseParityConfig(n_tasks=100, n=6, k=3), "n_tasks"),
+        (lambda: S.SparseParityConfig(zipf=-0.5), "zipf"),
+        (lambda: S.sparse_parity_experiment("fast", [0]), "cfg"),
+        (lambda: S.sparse_parity_experiment(_tiny_sparse_parity(), []), "seeds"),
+    ],
+)
+def test_sparse_parity_bad_input_raises_value_error_naming_the_argument(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
