@@ -52,9 +52,12 @@ def page_times(out: Path, source: Path) -> list[dict[str, Any]]:
     cache = out / "_build" / ".jupyter_cache"
     if not cache.is_dir():
         raise ValueError(f"out must hold a build with an execution cache; {cache} does not exist")
+    latest: dict[str, Any] = {}  # a page executed again after a change has several records: keep the last
+    for record in sorted(get_cache(str(cache)).list_cache_records(), key=lambda r: r.created):
+        latest[record.uri] = record
     pages = []
-    for record in get_cache(str(cache)).list_cache_records():
-        uri = Path(record.uri)
+    for uri_text, record in latest.items():
+        uri = Path(uri_text)
         name = str(uri.relative_to(source)) if uri.is_relative_to(source) else str(uri)
         pages.append({"page": name, "seconds": float(record.data.get("execution_seconds", float("nan")))})
     return sorted(pages, key=lambda p: p["page"])

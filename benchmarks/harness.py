@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import json
+import os
 import platform
 from collections.abc import Callable
 from pathlib import Path
@@ -85,6 +86,8 @@ def machine() -> dict[str, Any]:
     import optax
 
     dev = jax.devices()
+    load = os.getloadavg() if hasattr(os, "getloadavg") else (float("nan"),) * 3
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
     return {
         "date": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
         "platform": platform.platform(),
@@ -95,6 +98,8 @@ def machine() -> dict[str, Any]:
         "numpy": np.__version__,
         "backend": jax.default_backend(),
         "devices": [f"{d.platform}:{getattr(d, 'device_kind', '')}" for d in dev],
+        "cores": cores,
+        "load_average_1min": load[0],  # at the start: a busy machine makes every figure noisy
     }
 
 
@@ -137,7 +142,8 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         "# Benchmark results",
         "",
         f"Measured {info['date']} on {info['processor']} ({info['platform']}), "
-        f"JAX {info['jax']} on {', '.join(info['devices'])}; configuration: {config}.",
+        f"JAX {info['jax']} on {', '.join(info['devices'])}, {info.get('cores', '?')} cores, load average "
+        f"{info.get('load_average_1min', float('nan')):.1f} at the start; configuration: {config}.",
         f"Matrix-multiply peak of this machine, measured in the same run: **{peak_flops / 1e9:.1f} GFLOP/s** (float32).",
         "",
         *header,
@@ -148,6 +154,7 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         m = book["machine"]
         lines += ["## The whole book", "",
                   f"Built {m['date']} on {m['processor']} ({m['platform']}), JAX {m['jax']} on {', '.join(m['devices'])}, "
+                  f"{m.get('cores', '?')} cores, load average {m.get('load_average_1min', float('nan')):.1f} at the start, "
                   "with `python -m benchmarks --book`: a cold build into an empty folder (every page executed in fast "
                   "mode), then the same build again (every page from the execution cache).", "", *header]
         lines += [_row_line(r, peak_flops) for r in book["rows"]]
