@@ -755,7 +755,10 @@ def paraphrase_error(pmi_matrix: Any, questions: Any) -> np.ndarray:
         raise ValueError(f"questions must index rows of pmi_matrix (< {M.shape[0]}), found {int(q.max())}")
     M = np.where(np.isfinite(M), M, 0.0)
     a, b, c, d = (M[q[:, i]] for i in range(4))
-    return np.linalg.norm(b - a + c - d, axis=1) / np.linalg.norm(b - a, axis=1)
+    base = np.linalg.norm(b - a, axis=1)
+    if np.any(base == 0):
+        raise ValueError("questions must have PMI rows of a and b that differ (the error is relative to ‖PMI_b − PMI_a‖)")
+    return np.linalg.norm(b - a + c - d, axis=1) / base
 
 
 def derive_paraphrase_error() -> dict[str, Any]:
@@ -909,7 +912,10 @@ def similarity_correlation(embeddings: Any, reference: Any) -> float:
         raise ValueError(f"embeddings and reference must have the same number of rows, got {E.shape[0]} and {R.shape[0]}")
     iu = np.triu_indices(E.shape[0], k=1)
     a, b = _unit_rows(E), _unit_rows(R)
-    return float(spearmanr((a @ a.T)[iu], (b @ b.T)[iu]).statistic)
+    sim_e, sim_r = (a @ a.T)[iu], (b @ b.T)[iu]
+    if sim_e.size < 2 or np.ptp(sim_e) == 0 or np.ptp(sim_r) == 0:
+        raise ValueError("the correlation is undefined: need at least three words and cosines that are not all equal")
+    return float(spearmanr(sim_e, sim_r).statistic)
 
 
 # --------------------------------------------------------------------------- real text (§ 4.6)
@@ -1147,7 +1153,7 @@ class AttributeConfig(runtime.ModeConfig):
 
 
 def attribute_words(n_attributes: int) -> np.ndarray:
-    """All 2^K words of K binary attributes, shape (2^K, K) with entries ±1 (§ 4.5).
+    """All 2^K words of K binary attributes, shape (2^K, K) with entries ±1 (§ 4.5; Korchinski et al. 2025).
 
     Word i carries attribute k (α_ik = +1) when bit k of i is set, so flipping attribute k of word i
     gives word i XOR 2^k.
@@ -1176,7 +1182,7 @@ def attribute_cooccurrence(attributes: Any, strengths: Any) -> np.ndarray:
 
 
 def sample_pair_counts(key: jax.Array, probs: Any, n_pairs: int) -> np.ndarray:
-    """Symmetric co-occurrence counts of a corpus of ``n_pairs`` pairs drawn from ``probs`` (§ 4.5).
+    """Symmetric co-occurrence counts of a corpus of ``n_pairs`` pairs drawn from ``probs`` (§ 4.5; Korchinski et al. 2025).
 
     Each ordered cell is Poisson with mean n_pairs·P(i, j); the matrix is then symmetrised, as a window that
     counts both directions would be. Returns float64 counts (halves appear off the diagonal). The draw is
@@ -1192,7 +1198,7 @@ def sample_pair_counts(key: jax.Array, probs: Any, n_pairs: int) -> np.ndarray:
 
 
 def attribute_analogies(key: jax.Array, n_attributes: int, n_per_attribute: int) -> tuple[np.ndarray, np.ndarray]:
-    """Analogy questions a : b :: c : d along each attribute of :func:`attribute_words` (§ 4.5).
+    """Analogy questions a : b :: c : d along each attribute of :func:`attribute_words` (§ 4.5; Korchinski et al. 2025).
 
     For attribute g, a and c are two distinct words without it (α_g = −1) and b, d the same words with it,
     so that b − a = d − c in attribute space (man : king :: woman : queen has a and c differing in
@@ -1215,7 +1221,7 @@ def attribute_analogies(key: jax.Array, n_attributes: int, n_per_attribute: int)
 
 
 def walsh_spectrum(kernel: Any) -> np.ndarray:
-    """Eigenvalues of the matrix M_ij = F[i XOR j] on the 2^K words of :func:`attribute_words` (§ 4.5).
+    """Eigenvalues of the matrix M_ij = F[i XOR j] on the 2^K words of :func:`attribute_words` (§ 4.5; Korchinski et al. 2025).
 
     Such a matrix depends on two words only through which attributes they share, and its eigenvectors are
     the Walsh functions χ_S(i) = (−1)^{|S ∩ i|}/√V, one per set S of attributes (bitmask S). The eigenvalue
@@ -1235,7 +1241,7 @@ def walsh_spectrum(kernel: Any) -> np.ndarray:
 
 
 def relation_fraction(target: Any, pairs: Any, dims: Sequence[int]) -> np.ndarray:
-    """How much of each analogy direction lies in the top-d eigenspace of ``target`` (§ 4.5).
+    """How much of each analogy direction lies in the top-d eigenspace of ``target`` (§ 4.5; Korchinski et al. 2025).
 
     For a word pair (a, b), the direction is the difference of their rows, M*_a − M*_b, in R^V; we return
     the fraction of its squared norm carried by the ``d`` eigenvectors of M* with the largest eigenvalues
@@ -1270,7 +1276,7 @@ def _analogy_accuracy_jax(E: jax.Array, q: jax.Array) -> jax.Array:
 
 def train_qwem_dims(target: Any, cfg: QWEMConfig, dims: Sequence[int], seeds: Sequence[int], *,
                     questions: Any = None, progress: bool | None = None) -> train.History:
-    """QWEM trained at several embedding dimensions at once, one run per (seed, d) (§ 4.5).
+    """QWEM trained at several embedding dimensions at once, one run per (seed, d) (§ 4.5; Karkada et al. 2025).
 
     All runs have ``max(dims)`` columns; the columns beyond a run's ``d`` start at zero and stay there
     (their gradient (M* − WWᵀ)w is zero), so one compiled program trains every dimension. Records the
@@ -1313,7 +1319,10 @@ def train_qwem_dims(target: Any, cfg: QWEMConfig, dims: Sequence[int], seeds: Se
 
 
 def saturation_dimension(dims: Sequence[int], accuracy: Any, level: float) -> float:
-    """The smallest d from which the accuracy stays at or above ``level`` for every larger d (``inf`` if never)."""
+    """The smallest d from which the accuracy stays at or above ``level`` for every larger d (``inf`` if never).
+
+    § 4.5: the embedding dimension at which analogies saturate (Korchinski et al. 2025, observation (ii)).
+    """
     dims = validate.array("dims", dims, ndim=1)
     acc = validate.array("accuracy", accuracy, ndim=1)
     if acc.shape != dims.shape:
