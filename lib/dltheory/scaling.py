@@ -1305,9 +1305,15 @@ def sparse_parity_experiment(cfg: SparseParityConfig, seeds: Sequence[int], *, p
         x, y, _task = sparse_parity_batch(key, masks, p_dev, cfg.batch)
         return x, y
 
+    x_by_task = x_test.reshape(cfg.n_tasks, cfg.n_test, d_in)
+    y_by_task = y_test.reshape(cfg.n_tasks, cfg.n_test)
+
     def evaluate(prm: dict[str, jax.Array], hp: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-        ce = optax.softmax_cross_entropy_with_integer_labels(logits(prm, x_test, hp), y_test)
-        return {"subtask": ce.reshape(cfg.n_tasks, cfg.n_test).mean(axis=1) / math.log(2.0)}
+        # one subtask at a time (lax.map), so that memory stays bounded at the paper's 500 subtasks
+        def one(xy: tuple[jax.Array, jax.Array]) -> jax.Array:
+            return optax.softmax_cross_entropy_with_integer_labels(logits(prm, xy[0], hp), xy[1]).mean()
+
+        return {"subtask": jax.lax.map(one, (x_by_task, y_by_task)) / math.log(2.0)}
 
     hist = train.train(
         init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.eval_every, seeds=seeds,
