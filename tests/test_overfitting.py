@@ -23,7 +23,7 @@ def test_ridgeless_formula_matches_hastie_closed_form():
 
 def test_ridge_risk_tends_to_ridgeless_and_is_minimised_at_lambda_star():
     for g in (0.4, 2.5):
-        assert o.ridge_risk(g, 1e-7, sigma=0.8, r=1.2) == pytest.approx(float(o.ridgeless_risk(g, sigma=0.8, r=1.2)), rel=1e-4)
+        assert o.ridge_risk(g, o.LAMBDA_RANGE[0], sigma=0.8, r=1.2) == pytest.approx(float(o.ridgeless_risk(g, sigma=0.8, r=1.2)), rel=1e-4)
         lams = np.geomspace(1e-3, 1e2, 4001)
         risks = np.array([o.ridge_risk(g, lam, sigma=0.8, r=1.2) for lam in lams])
         assert lams[np.argmin(risks)] == pytest.approx(float(o.optimal_ridge(g, sigma=0.8, r=1.2)), rel=0.01)

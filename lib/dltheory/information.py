@@ -495,6 +495,20 @@ def _check_features(z: Any) -> jax.Array:
     return jnp.asarray(validate.array("z", z, ndim=2))
 
 
+def _rate_scale(d: int, m: float, eps2: float) -> float:
+    """``d/(m ε²)``, refused when it does not fit a float32 (tiny ε² would turn 0·inf into NaN)."""
+    scale = d / (m * eps2)
+    if not scale < float(np.finfo(np.float32).max):
+        raise ValueError(f"eps2 = {eps2:g} is too small: the scale d/(m·eps2) overflows float32")
+    return scale
+
+
+def _check_gram(gram: jax.Array) -> None:
+    """Outside jit, refuse features whose scaled Gram matrix overflowed (inside jit there is nothing to check)."""
+    if not isinstance(gram, jax.core.Tracer) and not bool(jnp.all(jnp.isfinite(gram))):
+        raise ValueError("z is too large: its scaled Gram matrix d/(m·eps2)·zᵀz overflows float32; rescale the features")
+
+
 def coding_rate(z: Any, eps2: float) -> jax.Array:
     """Section 5.6: ``R(Z, ε) = ½ logdet(I + d/(m ε²) ZᵀZ)`` for features ``z`` of shape ``(m, d)`` (rows = samples).
 
@@ -503,7 +517,9 @@ def coding_rate(z: Any, eps2: float) -> jax.Array:
     z = _check_features(z)
     eps2 = validate.real("eps2", eps2, low=0.0, low_open=True)
     m, d = z.shape
-    return 0.5 * jnp.linalg.slogdet(jnp.eye(d) + (d / (m * eps2)) * z.T @ z)[1]
+    gram = _rate_scale(d, m, eps2) * z.T @ z
+    _check_gram(gram)
+    return 0.5 * jnp.linalg.slogdet(jnp.eye(d) + gram)[1]
 
 
 def coding_rate_classes(z: Any, labels: Any, eps2: float, n_classes: int) -> jax.Array:
@@ -518,6 +534,7 @@ def coding_rate_classes(z: Any, labels: Any, eps2: float, n_classes: int) -> jax
     if labels.shape != (z.shape[0],):
         raise ValueError(f"labels must have shape ({z.shape[0]},), got {labels.shape}")
     m, d = z.shape
+    _check_gram(_rate_scale(d, 1, eps2) * z.T @ z)  # bounds every class's Gram at its largest scale, d/(1·ε²)
     pi = jax.nn.one_hot(labels, n_classes, dtype=z.dtype)  # (m, k)
     m_j = pi.sum(axis=0)
 

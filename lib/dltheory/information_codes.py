@@ -213,9 +213,13 @@ def check_codelength(bits: Any, labels: Any, first_block: int, n_classes: int) -
 
 
 def kl_bernoulli(q: Any, p: Any) -> np.ndarray:
-    """``kl(q ‖ p) = q log(q/p) + (1-q) log((1-q)/(1-p))`` in nats, with ``0 log 0 = 0`` (float64)."""
-    q = np.clip(np.asarray(q, dtype=np.float64), 0.0, 1.0)
-    p = np.clip(np.asarray(p, dtype=np.float64), 1e-300, 1 - 1e-16)
+    """``kl(q ‖ p) = q log(q/p) + (1-q) log((1-q)/(1-p))`` in nats, with ``0 log 0 = 0`` (float64).
+
+    ``q`` and ``p`` are probabilities (arrays broadcast); ``p`` is kept inside ``[1e-300, 1 - 1e-16]``,
+    so ``kl(q ‖ 0)`` and ``kl(q ‖ 1)`` are large but finite.
+    """
+    q = validate.array("q", q, min_size=0, low=0.0, high=1.0)
+    p = np.clip(validate.array("p", p, min_size=0, low=0.0, high=1.0), 1e-300, 1 - 1e-16)
     # log1p of the relative differences: exact to double precision even when p is within 1e-9 of q,
     # where log(q/p) would lose the O((p - q)²) value of kl to rounding
     with np.errstate(divide="ignore", invalid="ignore"):

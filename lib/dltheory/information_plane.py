@@ -98,7 +98,7 @@ def layer_entropy(t: Any, n_bins: int = 30) -> float:
     """Section 5.2: binned entropy (bits) of a layer's activities ``t`` (samples × units), with ``n_bins``
     equal-width bins between the smallest and largest activity: the estimator of the experiment."""
     t = validate.array("t", t, ndim=2)
-    n_bins = validate.integer("n_bins", n_bins, low=2)
+    n_bins = validate.integer("n_bins", n_bins, low=2, high=2**24)
     return float(binned_entropy(_layer_codes(jnp.asarray(t), n_bins))) / LN2
 
 
@@ -254,15 +254,19 @@ def compression(i_xt: Any, *, start: int = 0) -> np.ndarray:
 
 
 def rank_correlation(a: Any, b: Any) -> float:
-    """Spearman's rank correlation of two 1-D arrays of equal length (ties get average ranks)."""
+    """Spearman's rank correlation of two 1-D arrays of equal length (ties get average ranks).
+
+    A constant array has no trend: the correlation is then defined as 0 (scipy would return NaN).
+    """
     from scipy.stats import spearmanr
 
     a = validate.array("a", a, ndim=1, min_size=3)
     b = validate.array("b", b, ndim=1, min_size=3)
     if a.shape != b.shape:
         raise ValueError(f"a and b must have the same length, got {a.size} and {b.size}")
-    rho = spearmanr(a, b).statistic
-    return float(rho) if np.isfinite(rho) else 0.0
+    if np.ptp(a) == 0 or np.ptp(b) == 0:
+        return 0.0
+    return float(spearmanr(a, b).statistic)
 
 
 def check_compression_hypothesis(answer: Any, compression_bits: Any, test_accuracy: Any) -> None:

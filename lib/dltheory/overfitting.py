@@ -155,10 +155,19 @@ def _risk_functions() -> tuple[Callable[..., Any], Callable[..., Any], Callable[
     )
 
 
+# The closed forms are evaluated in float64; outside these ranges their cancellations cost more than
+# six digits (checked against 60-digit mpmath over a grid in tests/test_fuzz_chapters.py).
+GAMMA_RANGE = (1e-4, 1e4)
+LAMBDA_RANGE = (1e-5, 1e5)
+
+
 def ridge_risk(gamma: Any, lam: float, *, sigma: float = 1.0, r: float = 1.0) -> np.ndarray:
-    """Asymptotic excess risk of ridge with penalty ``lam > 0`` (section ``01-ridgeless``, Hastie et al. 2022)."""
-    gamma = validate.array("gamma", gamma, positive=True, ndim=(0, 1))
-    lam = validate.real("lam", lam, low=0.0, low_open=True)
+    """Asymptotic excess risk of ridge with penalty ``lam > 0`` (section ``01-ridgeless``, Hastie et al. 2022).
+
+    ``gamma`` must lie in ``GAMMA_RANGE`` and ``lam`` in ``LAMBDA_RANGE``, where the closed form is accurate.
+    """
+    gamma = validate.array("gamma", gamma, ndim=(0, 1), low=GAMMA_RANGE[0], high=GAMMA_RANGE[1])
+    lam = validate.real("lam", lam, low=LAMBDA_RANGE[0], high=LAMBDA_RANGE[1])
     sigma = validate.real("sigma", sigma, low=0.0)
     r = validate.real("r", r, low=0.0)
     return np.asarray(_risk_functions()[0](gamma, lam, sigma, r), dtype=float)
@@ -168,8 +177,9 @@ def ridgeless_risk(gamma: Any, *, sigma: float = 1.0, r: float = 1.0) -> np.ndar
     """Asymptotic excess risk of the min-norm interpolator (section ``01-ridgeless``, Hastie et al. 2022).
 
     ``σ²γ/(1−γ)`` for ``γ < 1`` and ``r²(1 − 1/γ) + σ²/(γ − 1)`` for ``γ > 1``; ``inf`` at ``γ = 1``.
+    ``gamma`` must lie in ``GAMMA_RANGE``.
     """
-    gamma = validate.array("gamma", gamma, positive=True, ndim=(0, 1))
+    gamma = validate.array("gamma", gamma, ndim=(0, 1), low=GAMMA_RANGE[0], high=GAMMA_RANGE[1])
     sigma = validate.real("sigma", sigma, low=0.0)
     r = validate.real("r", r, low=0.0)
     _, under, over = _risk_functions()
@@ -477,9 +487,12 @@ def effective_ranks(eigs: Any) -> tuple[np.ndarray, np.ndarray]:
     lam = validate.array("eigs", eigs, ndim=1, positive=True)
     if np.any(np.diff(lam) > 1e-12 * lam[0]):
         raise ValueError("eigs must be sorted in non-increasing order")
-    tail = np.cumsum(lam[::-1])[::-1]  # Σ_{i ≥ k+1} λ_i for k = 0 … p-1 (0-based: Σ_{i ≥ k})
-    tail2 = np.cumsum((lam**2)[::-1])[::-1]
-    return tail / lam, tail**2 / tail2
+    # In logs, so that neither λ² nor the sums under- or overflow (eigenvalues from 1e-300 to 1e300 work):
+    # log Σ_{i ≥ k} λ_i and log Σ_{i ≥ k} λ_i² (0-based k: the tails after the k largest).
+    log_lam = np.log(lam)
+    log_tail = np.logaddexp.accumulate(log_lam[::-1])[::-1]
+    log_tail2 = np.logaddexp.accumulate(2 * log_lam[::-1])[::-1]
+    return np.exp(log_tail - log_lam), np.exp(2 * log_tail - log_tail2)
 
 
 def bllt_conditions(eigs: Any, n: int, *, b: float = 1.0) -> dict[str, float]:
@@ -515,7 +528,7 @@ def spectrum(kind: str, p: int, *, spikes: int = 5, alpha: float = 2.0) -> np.nd
     of the other ``p − spikes`` directions carrying total variance 1.
     """
     kind = validate.choice("kind", kind, SPECTRA)
-    p = validate.integer("p", p, low=2)
+    p = validate.integer("p", p, low=2, high=10**7)
     spikes = validate.integer("spikes", spikes, low=1, high=p - 1)
     alpha = validate.real("alpha", alpha, low=0.0, low_open=True)
     if kind == "isotropic":

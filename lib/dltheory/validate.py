@@ -87,10 +87,12 @@ def array(
     nonnegative: bool = False,
     min_size: int = 1,
     dtype: Any = float,
+    low: float | None = None,
+    high: float | None = None,
 ) -> np.ndarray:
     """``value`` as a numpy array, checked for dimension, shape, size and values.
 
-    ``shape`` may hold ``None`` for free axes. The array is converted to ``dtype``; an input that
+    ``shape`` may hold ``None`` for free axes; ``low`` and ``high`` bound every value (inclusive). The array is converted to ``dtype``; an input that
     cannot be converted (strings, ragged lists) raises ``ValueError``.
     """
     try:
@@ -114,6 +116,10 @@ def array(
             raise ValueError(f"{name} must be strictly positive (min is {np.min(arr)})")
         if nonnegative and not np.all(arr >= 0):
             raise ValueError(f"{name} must be non-negative (min is {np.min(arr)})")
+        if (low is not None and not np.all(arr >= low)) or (high is not None and not np.all(arr <= high)):
+            lo = "-inf" if low is None else f"{low:g}"
+            hi = "inf" if high is None else f"{high:g}"
+            raise ValueError(f"{name} must lie in [{lo}, {hi}] (found values from {np.min(arr):g} to {np.max(arr):g})")
     return arr
 
 
