@@ -33,7 +33,7 @@ class Size:
     grok_d_mlp: int = 512
     grok_chunk: int = 50
     grok_chunks: int = 4
-    grok_torch_steps: int = 20
+    grok_torch_steps: int = 10
     # SGNS on the Lee corpus: our Adam steps, gensim epochs, seeds
     sgns_steps: int = 2000
     sgns_epochs: int = 20
@@ -211,28 +211,38 @@ def grokking_transformer(size: Size) -> list[Row]:
 
     from benchmarks import grokking_torch
 
-    torch.set_num_threads(threads())
-    params = jax.device_get(grokking.init_model(jax.random.key(0), cfg))
+    params = jax.device_get(jax.jit(grokking.init_model, static_argnums=1)(jax.random.key(0), cfg))
     rows = []
     for kind, label, target in (("full", "(a) PyTorch eager, every position (the paper's code)", "≥ 10×"),
                                 ("last", "(b) PyTorch eager, last position only (our reduced work)", "≥ 2×")):
-        model = grokking_torch.from_jax(kind, params)
-        run = grokking_torch.trainer(model, data[0], data[1], lr=cfg.lr, weight_decay=cfg.weight_decay,
-                                     betas=(cfg.beta1, cfg.beta2))
-        ref = measure(lambda: run(size.grok_torch_steps), repeats=size.repeats)
-        ref_step = Timing(tuple(t / size.grok_torch_steps for t in ref.times))
+        # PyTorch's threads can wait for each other on a busy machine (measured: 2 threads 40× slower than one
+        # on a tiny model, 2 busy cores): the reference gets the better of one thread and all cores.
+        per_threads = {}
+        for n_threads in sorted({1, threads()}):
+            torch.set_num_threads(n_threads)
+            model = grokking_torch.from_jax(kind, params)
+            run = grokking_torch.trainer(model, data[0], data[1], lr=cfg.lr, weight_decay=cfg.weight_decay,
+                                         betas=(cfg.beta1, cfg.beta2))
+            ref = measure(lambda: run(size.grok_torch_steps), repeats=max(1, min(size.repeats, 3)))
+            per_threads[n_threads] = Timing(tuple(t / size.grok_torch_steps for t in ref.times))
+        best = min(per_threads, key=lambda k: per_threads[k].median)
+        ref_step = per_threads[best]
         rows.append(Row(
             workload=f"{title} vs {label}",
             unit="steps/s",
             ours=1 / ours.median,
             reference=1 / ref_step.median,
-            reference_name=f"{label}, torch {torch.__version__}, {torch.get_num_threads()} threads",
+            reference_name=f"{label}, torch {torch.__version__}, {best} thread{'s' if best > 1 else ''}",
             ours_spread=relative_spread(ours),
             reference_spread=relative_spread(ref_step),
             target=f"{target}; ≥ 50% of peak",
             useful_flops_per_s=useful / ours.median,
             note=(compile_note + f"; reference's useful FLOPs at {useful / ref_step.median / 1e9:.2f} GFLOP/s"
-                  + (f" (it computes {grok_flops(cfg, reduced=False) / useful:.2f}× the useful FLOPs)" if kind == "full" else "")),
+                  + (f" (it computes {grok_flops(cfg, reduced=False) / useful:.2f}× the useful FLOPs)" if kind == "full" else "")
+                  + "; reference: the faster of " + ", ".join(f"{k} thread(s) {1 / v.median:.3g} steps/s"
+                                                            for k, v in per_threads.items())),
+            details={"reference_steps_per_s_by_threads": {str(k): 1 / v.median for k, v in per_threads.items()},
+                     "compile_s": float(np.median(compile_s)), "ours_threads": threads()},
         ))
     return rows
 
@@ -269,8 +279,8 @@ def sgns_vs_gensim(size: Size) -> Row:
         repeats)
     ours_acc = [embeddings.evaluate_real(hists[-1].params["w"][i, 0], vocab) for i in range(len(seeds))]
 
-    def gensim_runs(workers: int) -> tuple[list[float], list[dict[str, float]]]:
-        times, acc = [], []
+    def gensim_runs(workers: int, evaluate: bool) -> tuple[list[float], list[dict[str, float]]]:
+        times, models = [], []
         for _ in range(repeats):
             t0, models = time.perf_counter(), []
             for s in seeds:
@@ -278,11 +288,11 @@ def sgns_vs_gensim(size: Size) -> Row:
                                        min_count=1, sample=0, ns_exponent=cfg.noise_power, epochs=size.sgns_epochs,
                                        workers=workers, seed=s))
             times.append(time.perf_counter() - t0)
-            acc = [embeddings.evaluate_real(m.wv.vectors, m.wv.index_to_key) for m in models]
+        acc = [embeddings.evaluate_real(m.wv.vectors, m.wv.index_to_key) for m in models] if evaluate else []
         return times, acc
 
-    theirs_t, theirs_acc = gensim_runs(n_threads)
-    one_t, _ = gensim_runs(1) if n_threads > 1 else (theirs_t, theirs_acc)
+    theirs_t, theirs_acc = gensim_runs(n_threads, True)
+    one_t, _ = gensim_runs(1, False) if n_threads > 1 else (theirs_t, theirs_acc)
     from dltheory.runtime import Timing
 
     ours, theirs, one = Timing(tuple(ours_t)), Timing(tuple(theirs_t)), Timing(tuple(one_t))

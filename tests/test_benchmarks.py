@@ -23,8 +23,10 @@ needs_torch = pytest.mark.skipif(not HAS_TORCH, reason=f"the PyTorch rows are sk
 
 
 def _bench(*args, tmp_path, timeout=600):
-    # JAX's persistent compilation cache makes the repeated compilations of train.train cheap (see book/performance.md)
-    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"), DLTHEORY_PROGRESS="0")
+    # Tiny figures mean nothing, and compilation is most of a tiny run (see book/performance.md): JAX's persistent
+    # compilation cache makes the repeated compilations of train.train cheap, and XLA optimises less.
+    flags = (os.environ.get("XLA_FLAGS", "") + " --xla_backend_optimization_level=0").strip()
+    env = dict(os.environ, JAX_COMPILATION_CACHE_DIR=str(tmp_path / "jax-cache"), DLTHEORY_PROGRESS="0", XLA_FLAGS=flags)
     return subprocess.run([sys.executable, "-m", "benchmarks", *args, "--out", str(tmp_path)],
                           cwd=ROOT, capture_output=True, text=True, timeout=timeout, env=env)
 
@@ -68,7 +70,7 @@ def _tiny_problem():
     tokens, labels = workloads.grok_data(cfg)
     from dltheory import grokking
 
-    params = grokking.init_model(jax.random.key(3), cfg)
+    params = jax.jit(grokking.init_model, static_argnums=1)(jax.random.key(3), cfg)
     return cfg, tokens, labels, params
 
 
@@ -78,7 +80,7 @@ def test_torch_references_compute_our_loss_and_gradients(kind):
     from benchmarks import grokking_torch
 
     cfg, tokens, labels, params = _tiny_problem()
-    ours, our_grads = jax.value_and_grad(workloads.grok_loss)(params, (tokens, labels))
+    ours, our_grads = jax.jit(jax.value_and_grad(workloads.grok_loss))(params, (tokens, labels))
     model = grokking_torch.from_jax(kind, jax.device_get(params))
     theirs, their_grads = grokking_torch.grads(model, tokens, labels)
     assert theirs == pytest.approx(float(ours), rel=1e-5)
@@ -93,12 +95,16 @@ def test_torch_references_take_our_adamw_steps(kind):
 
     cfg, tokens, labels, params = _tiny_problem()
     opt = workloads.grok_optimizer(cfg)
-    state = opt.init(params)
-    ours = params
+
+    @jax.jit
+    def step(params, state):
+        grads = jax.grad(workloads.grok_loss)(params, (tokens, labels))
+        updates, state = opt.update(grads, state, params)
+        return optax.apply_updates(params, updates), state
+
+    ours, state = params, opt.init(params)
     for _ in range(3):
-        grads = jax.grad(workloads.grok_loss)(ours, (tokens, labels))
-        updates, state = opt.update(grads, state, ours)
-        ours = optax.apply_updates(ours, updates)
+        ours, state = step(ours, state)
     model = grokking_torch.from_jax(kind, jax.device_get(params))
     grokking_torch.trainer(model, tokens, labels, lr=cfg.lr, weight_decay=cfg.weight_decay,
                            betas=(cfg.beta1, cfg.beta2))(3)
@@ -113,7 +119,7 @@ def test_the_reference_check_can_fail():
     from benchmarks import grokking_torch
 
     cfg, tokens, labels, params = _tiny_problem()
-    ours, our_grads = jax.value_and_grad(workloads.grok_loss)(params, (tokens, labels))
+    ours, our_grads = jax.jit(jax.value_and_grad(workloads.grok_loss))(params, (tokens, labels))
     wrong = dict(jax.device_get(params))
     wrong["W_in"] = wrong["W_in"] * 1.01
     theirs, their_grads = grokking_torch.grads(grokking_torch.from_jax("last", wrong), tokens, labels)
