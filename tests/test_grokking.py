@@ -341,3 +341,140 @@ def test_analysis_functions_reject_results_without_snapshots():
         res.params_at(0, 0, 0)
     with pytest.raises(ValueError, match="fractions"):
         g.phase_grid(_tiny(), [0.5, 1.2], [1.0])
+
+
+# --------------------------------------------------------------------------- the weight norm on the digits (Omnigrok)
+
+
+def _tiny_digits(**changes):
+    base = dict(n_train=100, width=16, steps=60, control_steps=40, sweep_steps=20, eval_every=20, n_seeds=1)
+    return g.OmnigrokConfig.fast().replace(**(base | changes))
+
+
+def test_omnigrok_configs_are_the_papers_recipe_in_full_mode():
+    full, fast = g.OmnigrokConfig.full(), g.OmnigrokConfig.fast()
+    assert (full.n_train, full.width, full.depth, full.lr, full.weight_decay, full.alpha) == (1000, 200, 3, 1e-3, 0.01, 8.0)
+    assert (full.batch_size, full.steps, full.sweep_steps) == (200, 100_000, 10_000)
+    assert (fast.width, fast.depth, fast.alpha) == (full.width, full.depth, full.alpha)
+    assert fast.lr * fast.weight_decay == pytest.approx(20 * full.lr * full.weight_decay)
+    assert "init ×8" in fast.describe()
+
+
+@pytest.mark.parametrize(
+    "field, value",
+    [("n_train", 5), ("n_train", 1797), ("width", 0), ("depth", 0), ("lr", 0.0), ("weight_decay", -0.1),
+     ("alpha", 0.0), ("batch_size", 0), ("steps", 0), ("control_steps", 30), ("sweep_steps", 30), ("eval_every", 0),
+     ("n_seeds", 0)],
+)
+def test_omnigrok_config_bad_fields(field, value):
+    with pytest.raises(ValueError, match=field):
+        _tiny_digits(**{field: value})
+
+
+def test_digits_split_sizes_and_disjointness():
+    cfg = _tiny_digits()
+    d = g.digits_split(cfg)
+    assert d["x_train"].shape == (100, 64) and d["x_test"].shape == (1697, 64)
+    assert d["x_train"].min() >= 0 and d["x_train"].max() <= 1
+    # train and test are disjoint rows of the dataset: no training image appears among the test images
+    train_rows = {r.tobytes() for r in d["x_train"]}
+    assert sum(r.tobytes() in train_rows for r in d["x_test"]) <= 5  # the digits hold a few exact duplicates
+    with pytest.raises(ValueError, match="cfg"):
+        g.digits_split("fast")
+
+
+def test_digits_init_scales_every_parameter_by_alpha():
+    cfg = _tiny_digits()
+    one, eight = g.digits_init(jax.random.key(0), cfg), g.digits_init(jax.random.key(0), cfg, 8.0)
+    assert [layer["w"].shape for layer in one] == [(64, 16), (16, 16), (16, 10)]
+    for a, b in zip(jax.tree_util.tree_leaves(one), jax.tree_util.tree_leaves(eight)):
+        np.testing.assert_allclose(b, 8.0 * a, rtol=1e-6)
+    # PyTorch's default for a linear layer: uniform in ±1/√fan_in, biases included
+    assert float(jnp.abs(one[0]["w"]).max()) <= 1 / 8 and float(jnp.abs(one[0]["b"]).max()) <= 1 / 8
+    with pytest.raises(ValueError, match="alpha"):
+        g.digits_init(jax.random.key(0), cfg, 0.0)
+    with pytest.raises(ValueError, match="cfg"):
+        g.digits_init(jax.random.key(0), "cfg")
+
+
+def test_rescale_to_norm_holds_the_norm_and_zero_factor_is_identity():
+    params = {"a": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(4)}
+    updates = {"a": jnp.full((2, 3), 0.5), "b": -jnp.ones(4)}
+    t = g.rescale_to_norm(2.0, alpha=4.0)
+    state = t.init(params)
+    target = 2.0 * np.sqrt(sum(float(jnp.sum(x**2)) for x in jax.tree_util.tree_leaves(params))) / 4.0
+    new, _ = t.update(updates, state, params)
+    moved = jax.tree_util.tree_map(lambda p, u: p + u, params, new)
+    norm = np.sqrt(sum(float(jnp.sum(x**2)) for x in jax.tree_util.tree_leaves(moved)))
+    assert norm == pytest.approx(target, rel=1e-6)
+    # the direction is that of the unconstrained step
+    free = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
+    np.testing.assert_allclose(moved["a"] / norm, free["a"] / np.linalg.norm(np.concatenate(
+        [np.ravel(free["a"]), np.ravel(free["b"])])), rtol=1e-6)
+    same, _ = g.rescale_to_norm(0.0).update(updates, g.rescale_to_norm(0.0).init(params), params)
+    np.testing.assert_allclose(same["a"], updates["a"])
+    with pytest.raises(ValueError, match="factor"):
+        g.rescale_to_norm(-1.0)
+    with pytest.raises(ValueError, match="alpha"):
+        g.rescale_to_norm(1.0, alpha=0.0)
+    with pytest.raises(ValueError, match="parameters"):
+        t.update(updates, state)
+
+
+def test_digits_run_learns_holds_fixed_norms_and_decays_free_ones():
+    cfg = _tiny_digits(steps=200, control_steps=50, sweep_steps=50, eval_every=50, weight_decay=1.0, lr=3e-3)
+    res = g.digits_run(cfg, [0], hparams={"alpha": [1.0, 4.0, 4.0], "weight_decay": [0.0, 1.0, 0.0],
+                                          "norm": [0.0, 0.0, 0.5]})
+    assert res.train_acc.shape == (1, 3, 5)
+    assert res.train_acc[0, 0, -1] > 0.9 > res.train_acc[0, 0, 0]       # it really learns
+    assert res.weight_norm[0, 1, -1] < res.weight_norm[0, 1, 0]          # weight decay shrinks the norm
+    w0 = res.weight_norm[0, 0, 0]                                        # the standard initialisation's norm
+    np.testing.assert_allclose(res.weight_norm[0, 2, 1:], 0.5 * w0, rtol=1e-4)  # held at half of it
+    np.testing.assert_allclose(res.weight_norm[0, 1, 0], 4.0 * w0, rtol=1e-5)
+    mini = g.digits_run(cfg.replace(batch_size=32), [1], steps=50)
+    assert np.isfinite(mini.train_loss).all() and mini.steps[-1] == 50
+
+
+def test_digits_run_is_deterministic():
+    cfg = _tiny_digits()
+    a = g.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
+    b = g.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
+    for name in ("train_acc", "test_acc", "train_loss", "test_loss", "weight_norm"):
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
+
+
+def test_digits_run_bad_input():
+    cfg = _tiny_digits()
+    with pytest.raises(ValueError, match="cfg"):
+        g.digits_run(g.GrokConfig.fast())
+    with pytest.raises(ValueError, match="hparams"):
+        g.digits_run(cfg, [0], hparams={"lr": [1e-3]})
+    with pytest.raises(ValueError, match="alpha"):
+        g.digits_run(cfg, [0], hparams={"alpha": [0.0]})
+    with pytest.raises(ValueError, match="norm"):
+        g.digits_run(cfg, [0], hparams={"norm": [-1.0]})
+    with pytest.raises(ValueError, match="same length"):
+        g.digits_run(cfg, [0], hparams={"alpha": [1.0], "norm": [0.0, 1.0]})
+    with pytest.raises(ValueError, match="steps"):
+        g.digits_run(cfg, [0], steps=30)
+
+
+def test_u_and_l_ratios():
+    u = np.array([[4.0, 1.0, 0.5, 2.0], [1.0, 2.0, 3.0, 4.0]])
+    np.testing.assert_allclose(g.u_ratio(u), [4.0, 0.0])                 # a U, and a minimum at an end
+    norms = [0.5, 1.0, 2.0]
+    acc = np.array([[0.3, 1.0, 1.0], [0.3, 1.0, 0.9]])
+    loss = np.array([[0.1, 0.001, 0.0], [0.1, 0.001, 0.01]])
+    np.testing.assert_allclose(g.l_ratio(norms, acc, loss), [100.0, 0.0])  # an L; a large norm that does not fit
+    with pytest.raises(ValueError, match="curve"):
+        g.u_ratio([1.0, 2.0])
+    with pytest.raises(ValueError, match="curve"):
+        g.u_ratio([1.0, 0.0, 2.0])
+    with pytest.raises(ValueError, match="norms"):
+        g.l_ratio([2.0, 1.0, 0.5], acc, loss)
+    with pytest.raises(ValueError, match="norms"):
+        g.l_ratio([0.5, 2.0, 3.0], acc, loss)
+    with pytest.raises(ValueError, match="train_acc"):
+        g.l_ratio(norms, acc[:, :2], loss)
+    with pytest.raises(ValueError, match="fit"):
+        g.l_ratio(norms, acc, loss, fit=0.0)
