@@ -9,7 +9,10 @@ program:
 * ``jax.lax.scan`` runs ``eval_every`` steps inside one compiled call (a *chunk*), so Python is
   only re-entered between chunks, where the progress bar moves and metrics are recorded;
 * ``jax.vmap`` maps the chunk over a flat axis of runs, one per (seed, hyper-parameter setting);
-* with more than one device the run axis is sharded across all of them, with no change to the code.
+* with more than one device the run axis is sharded across all of them, with no change to the code;
+* with ``checkpoint=...`` the state and metrics are saved between chunks (atomically, checksummed,
+  through :mod:`dltheory.sweep`), so a run interrupted by a crash or a restarted kernel resumes from
+  its last saved chunk and ends with bit-identical results.
 
 Optimisers come from optax. Hyper-parameters that vary across runs (weight decay, learning rate,
 width masks, ...) are passed as arrays in ``hparams`` and reach ``init``, ``loss``, ``evaluate``
@@ -33,7 +36,7 @@ import optax
 
 from dltheory import validate
 
-__all__ = ["train", "grid", "History", "TrainState"]
+__all__ = ["train", "grid", "History", "TrainState", "checkpoints_enabled"]
 
 Params = Any
 Batch = Any
@@ -123,6 +126,84 @@ def _check_hparams(hparams: Mapping[str, Any] | None) -> tuple[dict[str, np.ndar
     return out, int(length)
 
 
+def checkpoints_enabled() -> bool:
+    """Whether :func:`train` saves checkpoints: ``DLTHEORY_CHECKPOINTS`` if set, else only in full mode."""
+    flag = os.environ.get("DLTHEORY_CHECKPOINTS", "").strip().lower()
+    if flag:
+        return flag not in ("0", "false", "off", "no")
+    from dltheory import runtime
+
+    return runtime.mode() == "full"
+
+
+class _Checkpoint:
+    """The saved state of one :func:`train` call: its leaves, its metrics so far, written atomically."""
+
+    def __init__(self, ident: Any, *, steps: int, eval_every: int, seeds: tuple[int, ...],
+                 hparams: Mapping[str, np.ndarray], n_runs: int, data: Any) -> None:
+        from dltheory import sweep
+
+        data_hash = sweep._checksum({f"{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(data))})
+        config = {"checkpoint": ident, "steps": steps, "eval_every": eval_every, "seeds": list(seeds),
+                  "hparams": {k: v for k, v in hparams.items()}, "n_runs": n_runs, "data": data_hash}
+        try:
+            self.key = sweep.config_key(train, config)
+        except ValueError as err:
+            raise ValueError(f"checkpoint must be built from strings, numbers, dicts and dataclasses: {err}") from None
+        self.path = sweep.cache_dir() / f"train-{self.key}.npz"
+        self.every = float(os.environ.get("DLTHEORY_CHECKPOINT_SECONDS", "60"))
+        self.last = time.monotonic()
+
+    def due(self, *, done: bool) -> bool:
+        return done or time.monotonic() - self.last >= self.every
+
+    def save(self, state: TrainState, records: list[dict[str, np.ndarray]]) -> None:
+        from dltheory import sweep
+
+        arrays = {}
+        for i, leaf in enumerate(jax.tree_util.tree_leaves(jax.device_get(state))):
+            if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
+                leaf = jax.random.key_data(leaf)
+            arrays[f"leaf{i:04d}"] = np.asarray(leaf)
+        for name in records[0]:
+            arrays[f"metric:{name}"] = np.stack([r[name] for r in records])
+        sweep.save(self.path, self.key, arrays)
+        self.last = time.monotonic()
+
+    def load(self, shapes: Any) -> tuple[TrainState, list[dict[str, np.ndarray]]] | None:
+        """The saved state and metrics, or None (nothing saved, or a file that does not fit: then recomputed)."""
+        from dltheory import sweep
+
+        if not self.path.exists():
+            return None
+        try:
+            arrays = sweep.load(self.path, self.key)
+        except sweep.CorruptCacheError as err:
+            print(f"train: checkpoint rejected, starting again: {err}", file=sys.stderr)
+            return None
+        state_shape, metric_shape = shapes
+        leaves, treedef = jax.tree_util.tree_flatten(state_shape)
+        restored = []
+        for i, like in enumerate(leaves):
+            value = arrays.get(f"leaf{i:04d}")
+            if jnp.issubdtype(like.dtype, jax.dtypes.prng_key) and value is not None:
+                value = jax.random.wrap_key_data(jnp.asarray(value))  # the default impl, as jax.random.key above
+                value = value if value.shape == like.shape else None
+            elif value is not None and (value.shape != like.shape or value.dtype != like.dtype):
+                value = None
+            if value is None:
+                print(f"train: checkpoint {self.path.name} does not fit this training, starting again", file=sys.stderr)
+                return None
+            restored.append(jnp.asarray(value) if not isinstance(value, jax.Array) else value)
+        stacked = {name[len("metric:"):]: arr for name, arr in arrays.items() if name.startswith("metric:")}
+        if set(stacked) != set(metric_shape):
+            print(f"train: checkpoint {self.path.name} has other metrics, starting again", file=sys.stderr)
+            return None
+        n_records = len(next(iter(stacked.values())))
+        records = [{name: arr[j] for name, arr in stacked.items()} for j in range(n_records)]
+        return jax.tree_util.tree_unflatten(treedef, restored), records
+
+
 def _progress_enabled(progress: bool | None) -> bool:
     if progress is not None:
         return bool(progress)
@@ -143,6 +224,7 @@ def train(
     hparams: Mapping[str, Any] | None = None,
     progress: bool | None = None,
     desc: str = "training",
+    checkpoint: Any = None,
 ) -> History:
     """Train ``len(seeds) × n_settings`` runs in one compiled program and return their :class:`History`.
 
@@ -172,6 +254,15 @@ def train(
         ``{name: 1-D array}`` of equal lengths, one entry per setting (see :func:`grid`).
     progress
         Show a progress bar between chunks (default: on, unless ``DLTHEORY_PROGRESS=0``).
+    checkpoint
+        What identifies this training, beyond the arguments above, for resuming it: everything that
+        ``init``, ``loss``, ``batch`` and ``evaluate`` depend on (the experiment's name and its config
+        dataclass, say). Its key also hashes ``steps``, ``eval_every``, ``seeds``, ``hparams``, the
+        arrays in ``data`` and the library's source; the code of functions defined outside the library
+        is *not* hashed, so name such a training differently when you change it. Checkpoints are
+        written when :func:`checkpoints_enabled` (full mode, or ``DLTHEORY_CHECKPOINTS=1``), at most
+        every ``DLTHEORY_CHECKPOINT_SECONDS`` (default 60) seconds and at the end, to
+        :func:`dltheory.sweep.cache_dir`. A finished training is then read back instead of recomputed.
     """
     if not callable(init):
         raise ValueError("init must be a function (key, hp) -> params")
@@ -260,19 +351,33 @@ def train(
     chunk_all = jax.jit(jax.vmap(chunk, in_axes=(0, 0, None)), donate_argnums=0)
 
     t0 = time.perf_counter()
-    state, first = start_all(keys, hp_dev, data)
-    records = [jax.device_get(first)]
     n_chunks = steps // eval_every
+    saver = None
+    if checkpoint is not None and checkpoints_enabled():
+        saver = _Checkpoint(checkpoint, steps=steps, eval_every=eval_every, seeds=seeds, hparams=hp_np,
+                            n_runs=len(run_seeds), data=data)
+    resumed = saver.load(jax.eval_shape(start_all, keys, hp_dev, data)) if saver is not None else None
+    if resumed is None:
+        state, first = start_all(keys, hp_dev, data)
+        records = [jax.device_get(first)]
+    else:
+        state, records = resumed
+        if n_dev > 1:
+            state = jax.device_put(state, sharding)
+        print(f"{desc}: resuming from step {(len(records) - 1) * eval_every} of {steps} ({saver.path.name})", file=sys.stderr)
     bar = None
     if _progress_enabled(progress):
         from tqdm import tqdm
 
-        bar = tqdm(total=steps, desc=desc, unit="step", file=sys.stderr, mininterval=0.5, leave=False)
+        bar = tqdm(total=steps, initial=(len(records) - 1) * eval_every, desc=desc, unit="step", file=sys.stderr,
+                   mininterval=0.5, leave=False)
     try:
-        for _ in range(n_chunks):
+        for _ in range(len(records) - 1, n_chunks):
             state, metrics = chunk_all(state, hp_dev, data)
             host = jax.device_get(metrics)
             records.append(host)
+            if saver is not None and saver.due(done=len(records) - 1 == n_chunks):
+                saver.save(state, records)
             if bar is not None:
                 bar.update(eval_every)
                 bar.set_postfix(train_loss=f"{float(np.mean(host['train_loss'])):.4g}", refresh=False)
