@@ -895,6 +895,7 @@ def deep_experiment(cfg: DeepConfig, seeds: Sequence[int]) -> DeepResult:
             evaluate=evaluate,
             hparams=hp,
             desc=f"widths × noise, seed {seed}",
+            checkpoint=("overfitting.deep_experiment", cfg),  # the seed and the data are part of the key
         )
         wall += hist.wall_time
         shape_run = (len(cfg.noises), len(cfg.widths))

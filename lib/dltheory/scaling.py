@@ -868,7 +868,7 @@ def isoflop_experiment(cfg: IsoflopConfig, seeds: Sequence[int], *, progress: bo
     hist = train.train(
         init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.eval_every, seeds=seeds,
         batch=draw, data=jnp.zeros(()), evaluate=evaluate, hparams={"width": list(cfg.widths)},
-        progress=progress, desc="isoFLOP sweep",
+        progress=progress, desc="isoFLOP sweep", checkpoint=("scaling.isoflop_experiment", cfg),
     )
     return IsoflopResult(
         config=cfg, seeds=seeds, N=cfg.params, D=hist.steps[1:].astype(float) * cfg.batch,
@@ -1318,7 +1318,7 @@ def sparse_parity_experiment(cfg: SparseParityConfig, seeds: Sequence[int], *, p
     hist = train.train(
         init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.eval_every, seeds=seeds,
         batch=draw, data=jnp.zeros(()), evaluate=evaluate, hparams={"width": list(cfg.widths)},
-        progress=progress, desc="sparse parity",
+        progress=progress, desc="sparse parity", checkpoint=("scaling.sparse_parity_experiment", cfg),
     )
     return SparseParityResult(
         config=cfg, seeds=seeds, N=cfg.params, steps=hist.steps, p=p,
