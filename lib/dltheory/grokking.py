@@ -381,7 +381,7 @@ def run(
         lambda key, h: init_model(key, cfg), loss, optimizer,
         steps=cfg.steps, eval_every=cfg.eval_every, seeds=list(seeds), data=ranked,
         batch=None if cfg.batch_size is None else draw,
-        evaluate=evaluate, hparams=hp, desc=desc,
+        evaluate=evaluate, hparams=hp, desc=desc, checkpoint=("grokking.run", cfg, snapshots),
     )
     return GrokResult(
         config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],
@@ -1108,6 +1108,7 @@ def digits_run(
         lambda key, h: digits_init(key, cfg, h["alpha"]), loss, optimizer,
         steps=steps, eval_every=cfg.eval_every, seeds=list(seeds), data=data,
         batch=None if cfg.batch_size is None else draw, evaluate=evaluate, hparams=hp, desc=desc,
+        checkpoint=("grokking.digits_run", cfg),
     )
     return DigitsResult(
         config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],

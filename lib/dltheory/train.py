@@ -153,9 +153,11 @@ class _Checkpoint:
         self.path = sweep.cache_dir() / f"train-{self.key}.npz"
         self.every = float(os.environ.get("DLTHEORY_CHECKPOINT_SECONDS", "60"))
         self.last = time.monotonic()
+        self.cost = 0.0  # seconds the last save took
 
     def due(self, *, done: bool) -> bool:
-        return done or time.monotonic() - self.last >= self.every
+        # at most every `every` seconds, and never more than a tenth of the time on saving (large snapshots)
+        return done or time.monotonic() - self.last >= max(self.every, 10 * self.cost)
 
     def save(self, state: TrainState, records: list[dict[str, np.ndarray]]) -> None:
         from dltheory import sweep
@@ -167,8 +169,10 @@ class _Checkpoint:
             arrays[f"leaf{i:04d}"] = np.asarray(leaf)
         for name in records[0]:
             arrays[f"metric:{name}"] = np.stack([r[name] for r in records])
+        started = time.monotonic()
         sweep.save(self.path, self.key, arrays)
         self.last = time.monotonic()
+        self.cost = self.last - started
 
     def load(self, shapes: Any) -> tuple[TrainState, list[dict[str, np.ndarray]]] | None:
         """The saved state and metrics, or None (nothing saved, or a file that does not fit: then recomputed)."""
@@ -261,7 +265,8 @@ def train(
         arrays in ``data`` and the library's source; the code of functions defined outside the library
         is *not* hashed, so name such a training differently when you change it. Checkpoints are
         written when :func:`checkpoints_enabled` (full mode, or ``DLTHEORY_CHECKPOINTS=1``), at most
-        every ``DLTHEORY_CHECKPOINT_SECONDS`` (default 60) seconds and at the end, to
+        every ``DLTHEORY_CHECKPOINT_SECONDS`` (default 60) seconds, never taking more than a tenth of
+        the time (a save of large snapshots spaces the next one out), and at the end, to
         :func:`dltheory.sweep.cache_dir`. A finished training is then read back instead of recomputed.
     """
     if not callable(init):
