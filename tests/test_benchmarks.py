@@ -146,7 +146,7 @@ def test_sweeps_must_agree_with_their_reference():
 # --------------------------------------------------------------------------- the whole book
 
 
-def test_book_benchmark_on_a_one_page_book(tmp_path):
+def _tiny_book(tmp_path):
     book = tmp_path / "tiny-book"
     book.mkdir()
     (book / "_config.yml").write_text("title: tiny\nonly_build_toc_files: true\nexecute:\n  execute_notebooks: cache\n")
@@ -166,9 +166,15 @@ def test_book_benchmark_on_a_one_page_book(tmp_path):
         # A tiny book
 
         ```{code-cell} ipython3
-        print(6 * 7)
+        import jax.numpy as jnp
+        print(int(jnp.arange(4).sum()) * 7)
         ```
         """))
+    return book
+
+
+def test_book_benchmark_on_a_one_page_book(tmp_path):
+    book = _tiny_book(tmp_path)
     out = tmp_path / "report"
     proc = _bench("--book", "--book-source", str(book), tmp_path=out)
     assert proc.returncode == 0, proc.stderr[-2000:]
@@ -193,3 +199,27 @@ def test_bad_book_source_is_a_value_error(tmp_path):
         book.run(tmp_path)
     with pytest.raises(ValueError, match="out"):
         book.page_times(tmp_path, tmp_path)
+
+
+def test_a_run_without_book_keeps_the_book_rows(tmp_path, monkeypatch):
+    from benchmarks import __main__ as cli
+
+    book_row = harness.Row(workload="the whole book, cold build", unit="s", ours=600.0, reference=None,
+                           reference_name="target: ≤ 15 min", ours_spread=0.0, reference_spread=None)
+    pages = [{"page": "book/intro.md", "part": "front matter", "seconds": 1.5}]
+    harness.write_report([], 1e9, harness.machine(), tmp_path, config="standard",
+                         book={"machine": harness.machine(), "rows": [book_row], "pages": pages})
+    monkeypatch.setattr(workloads, "WORKLOADS", [])
+    assert cli.main(["--tiny", "--out", str(tmp_path)]) == 0
+    data = json.loads((tmp_path / "results.json").read_text())
+    assert data["config"] == "tiny" and data["book"]["pages"] == pages
+    assert data["book"]["rows"][0]["ours"] == 600.0 and "## The whole book" in (tmp_path / "results.md").read_text()
+
+
+def test_profile_page_splits_compilation_from_running(tmp_path):
+    from benchmarks import profile_page
+
+    result = profile_page.profile(_tiny_book(tmp_path) / "index.md")
+    assert result["wall_s"] > 0 and result["compile"] > 0 and 0 < result["compile_share"] < 1
+    with pytest.raises(ValueError, match="page"):
+        profile_page.profile(tmp_path / "missing.md")
