@@ -478,3 +478,18 @@ def test_u_and_l_ratios():
         g.l_ratio(norms, acc[:, :2], loss)
     with pytest.raises(ValueError, match="fit"):
         g.l_ratio(norms, acc, loss, fit=0.0)
+
+
+def test_save_and_load_result_round_trip(tmp_path):
+    cfg = g.GrokConfig.fast().replace(p=11, d_hidden=16, steps=20, eval_every=10)
+    res = g.run(cfg, [0], hparams={"weight_decay": [1.0, 0.0]})
+    g.save_result(res, tmp_path / "run.npz", date="2026-11-22", device="test CPU")
+    back, provenance = g.load_result(tmp_path / "run.npz")
+    assert back.config == cfg and back.seeds == res.seeds
+    np.testing.assert_array_equal(back.test_acc, res.test_acc)
+    np.testing.assert_array_equal(back.hparams["weight_decay"], res.hparams["weight_decay"])
+    for a, b in zip(jax.tree_util.tree_leaves(back.final_params), jax.tree_util.tree_leaves(res.final_params)):
+        np.testing.assert_array_equal(a, b)
+    assert "2026-11-22" in provenance and "test CPU" in provenance and "p = 11" in provenance
+    with pytest.raises(ValueError, match="result"):
+        g.save_result({"not": "a result"}, tmp_path / "x.npz", date="d", device="d")

@@ -797,6 +797,73 @@ def explorer_data(result: GrokResult, seed: int = 0, setting: int = 0) -> dict[s
     }
 
 
+FULL_RUN_FILE = "03-grokking-full-run.npz"
+
+
+def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> None:
+    """Write the learning curves and final parameters of ``result`` with their provenance (Section 3.1).
+
+    The saved full-mode run of Nanda et al.'s transformer that the fast-mode pages show comes from here
+    (``dltheory/data/03-grokking-full-run.npz``); snapshots are not saved.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    flat = {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
+            for keypath, leaf in jax.tree_util.tree_flatten_with_path(result.final_params)[0]}
+    provenance = (f"{result.config.describe()}; seeds {list(result.seeds)}; "
+                  f"settings {({k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items()})}; "
+                  f"run {date} on {device}; {result.wall_time / 60:.0f} min")
+    np.savez_compressed(
+        path, provenance=np.array(provenance), config=np.array(repr(dataclasses.asdict(result.config))),
+        steps=result.steps, train_acc=result.train_acc, test_acc=result.test_acc, train_loss=result.train_loss,
+        test_loss=result.test_loss, weight_norm=result.weight_norm, seeds=np.array(result.seeds),
+        wall_time=np.array(result.wall_time), **{f"hparam:{k}": v for k, v in result.hparams.items()}, **flat,
+    )
+
+
+def load_result(path: Any = None) -> tuple[GrokResult, str]:
+    """A result written by :func:`save_result`, and its provenance (Section 3.1).
+
+    ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
+    """
+    import ast
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / FULL_RUN_FILE if path is None else path
+    with resources.as_file(source) if path is None else _nullcontext(path) as file:
+        with np.load(file, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    fields = ast.literal_eval(str(data["config"]))
+    cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    params: dict[str, Any] = {}
+    for name, value in data.items():
+        if name.startswith("param:"):
+            node = params
+            *parents, leaf = name[len("param:"):].split("/")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+    result = GrokResult(
+        config=cfg, steps=data["steps"], train_acc=data["train_acc"], test_acc=data["test_acc"],
+        train_loss=data["train_loss"], test_loss=data["test_loss"], weight_norm=data["weight_norm"],
+        seeds=tuple(int(s) for s in data["seeds"]), final_params=params, snapshots=None,
+        hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
+        wall_time=float(data["wall_time"]),
+    )
+    return result, str(data["provenance"])
+
+
+class _nullcontext:
+    def __init__(self, value: Any) -> None:
+        self.value = value
+
+    def __enter__(self) -> Any:
+        return self.value
+
+    def __exit__(self, *exc: Any) -> None:
+        return None
+
+
 def load_explorer_data() -> dict[str, Any]:
     """The saved run behind the explorer (``dltheory/data/03-grokking-explorer.npz``), with its provenance."""
     from importlib import resources
