@@ -30,8 +30,9 @@ CACHED_TARGET_S = 60
 
 def _build(source: Path, out: Path) -> tuple[float, str]:
     """One ``jupyter-book build`` of ``source`` into ``out``; returns the wall seconds and the log."""
+    # DLTHEORY_CACHE inside `out`: the cold build starts with an empty JAX compilation cache, as on a new machine
     env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false",
-               PYDEVD_DISABLE_FILE_VALIDATION="1")
+               PYDEVD_DISABLE_FILE_VALIDATION="1", DLTHEORY_CACHE=str(out / "dltheory-cache"))
     env.pop("DLTHEORY_SEED", None)
     env.pop("DLTHEORY_MODE", None)
     jb = Path(sys.executable).with_name("jupyter-book")

@@ -108,3 +108,19 @@ def test_show_source_prints_code(capsys):
     assert capsys.readouterr().out.startswith("def base_seed")
     with pytest.raises(ValueError, match="function"):
         runtime.show_source(3)
+
+
+def test_compilation_cache_is_on_in_dltheory_cache_unless_turned_off(tmp_path):
+    import os
+    import subprocess
+    import sys
+
+    code = "import jax, dltheory.runtime; print(jax.config.jax_compilation_cache_dir or '')"
+    base = {k: v for k, v in os.environ.items() if k != "JAX_COMPILATION_CACHE_DIR"}
+    on = subprocess.run([sys.executable, "-c", code], env={**base, "DLTHEORY_CACHE": str(tmp_path)},
+                        capture_output=True, text=True, check=True)
+    assert on.stdout.strip() == str(tmp_path / "jax")
+    off = subprocess.run([sys.executable, "-c", code], env={**base, "DLTHEORY_CACHE": str(tmp_path),
+                                                            "DLTHEORY_COMPILATION_CACHE": "0"},
+                         capture_output=True, text=True, check=True)
+    assert off.stdout.strip() == ""
