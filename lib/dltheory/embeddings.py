@@ -457,9 +457,15 @@ def linear_fit(x: Any, y: Any) -> dict[str, float]:
         raise ValueError(f"x and y must have the same length, got {x.size} and {y.size}")
     if np.ptp(x) == 0:
         raise ValueError("x must not be constant")
-    slope, intercept = np.polyfit(x, y, 1)
-    corr = float(np.corrcoef(x, y)[0, 1]) if np.ptp(y) > 0 else 0.0
-    return {"slope": float(slope), "intercept": float(intercept), "corr": corr}
+    # fit in scaled units, so that values near the float64 limit do not overflow the sums of squares
+    sx, sy = float(np.max(np.abs(x))), float(np.max(np.abs(y))) or 1.0
+    xs, ys = x / sx, y / sy
+    slope, intercept = np.polyfit(xs, ys, 1)
+    corr = float(np.corrcoef(xs, ys)[0, 1]) if np.ptp(ys) > 0 else 0.0
+    out = {"slope": float(slope * sy / sx), "intercept": float(intercept * sy), "corr": corr}
+    if not all(np.isfinite(v) for v in out.values()):
+        raise ValueError("x and y are too large or too ill-conditioned for a finite least-squares line")
+    return out
 
 
 @dataclasses.dataclass(frozen=True)

@@ -468,7 +468,10 @@ def top_share(power: Any, k: int = 5) -> np.ndarray:
         raise ValueError("power must hold at least one non-constant frequency")
     k = validate.integer("k", k, low=1, high=power.shape[-1] - 1)
     rest = np.sort(power[..., 1:], axis=-1)[..., ::-1]
-    return rest[..., :k].sum(-1) / rest.sum(-1)
+    total = rest.sum(-1)
+    if np.any(total == 0):
+        raise ValueError("power must not be zero at every non-constant frequency (the share is undefined)")
+    return rest[..., :k].sum(-1) / total
 
 
 def key_frequencies(power: Any, k: int = 5) -> np.ndarray:
