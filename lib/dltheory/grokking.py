@@ -813,19 +813,20 @@ def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> Non
         raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
     flat = {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
             for keypath, leaf in jax.tree_util.tree_flatten_with_path(result.final_params)[0]}
-    provenance = (f"{result.config.describe()}; seeds {list(result.seeds)}; "
-                  f"settings {({k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items()})}; "
-                  f"run {date} on {device}; {result.wall_time / 60:.0f} min")
+    varied = {k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items() if np.ptp(v) > 0}
+    described = (f"{result.config.describe()}; seeds {list(result.seeds)}; settings {varied}; "
+                 f"{result.wall_time / 60:.0f} min")
     np.savez_compressed(
-        path, provenance=np.array(provenance), config=np.array(repr(dataclasses.asdict(result.config))),
+        path, provenance_config=np.array(described), provenance_date=np.array(str(date)),
+        provenance_device=np.array(str(device)), config=np.array(repr(dataclasses.asdict(result.config))),
         steps=result.steps, train_acc=result.train_acc, test_acc=result.test_acc, train_loss=result.train_loss,
         test_loss=result.test_loss, weight_norm=result.weight_norm, seeds=np.array(result.seeds),
         wall_time=np.array(result.wall_time), **{f"hparam:{k}": v for k, v in result.hparams.items()}, **flat,
     )
 
 
-def load_result(path: Any = None) -> tuple[GrokResult, str]:
-    """A result written by :func:`save_result`, and its provenance (Section 3.1).
+def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
+    """A result written by :func:`save_result`, and its provenance for :func:`dltheory.claims.check` (Section 3.1).
 
     ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
     """
@@ -853,7 +854,8 @@ def load_result(path: Any = None) -> tuple[GrokResult, str]:
         hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
         wall_time=float(data["wall_time"]),
     )
-    return result, str(data["provenance"])
+    provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
+    return result, {**provenance, "mode": "full"}
 
 
 class _nullcontext:
