@@ -58,3 +58,16 @@ def test_prime_and_choice():
     assert validate.choice("k", "a", ("a", "b")) == "a"
     with pytest.raises(ValueError, match="k must be one of"):
         validate.choice("k", "c", ("a", "b"))
+
+
+def test_increasing_integers_and_schedule():
+    import numpy as np
+
+    np.testing.assert_array_equal(validate.increasing_integers("widths", [2, 4, 8]), [2, 4, 8])
+    for bad in ([4, 2], [2, 2], [1.5, 3], [0, 1], []):
+        with pytest.raises(ValueError, match="widths"):
+            validate.increasing_integers("widths", bad)
+    assert validate.schedule(100, 10) == (100, 10)
+    for steps, every, name in ((100, 30, "multiple"), (0, 1, "steps"), (10, 20, "eval_every"), (10, 0, "eval_every")):
+        with pytest.raises(ValueError, match=name):
+            validate.schedule(steps, every)

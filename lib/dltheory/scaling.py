@@ -769,14 +769,9 @@ class IsoflopConfig(runtime.ModeConfig):
         validate.integer("d", self.d, low=1)
         validate.integer("K", self.K, low=1)
         validate.real("teacher_decay", self.teacher_decay, low=0.0)
-        w = validate.array("widths", self.widths, ndim=1, positive=True, min_size=3)
-        if np.any(np.diff(w) <= 0) or not np.all(w == np.round(w)):
-            raise ValueError(f"widths must be increasing integers, got {self.widths}")
+        validate.increasing_integers("widths", self.widths, min_size=3)
         validate.integer("batch", self.batch, low=1)
-        validate.integer("steps", self.steps, low=1)
-        validate.integer("eval_every", self.eval_every, low=1, high=self.steps)
-        if self.steps % self.eval_every:
-            raise ValueError(f"steps ({self.steps}) must be a multiple of eval_every ({self.eval_every})")
+        validate.schedule(self.steps, self.eval_every)
         validate.real("lr", self.lr, low=0.0, low_open=True)
         validate.integer("n_test", self.n_test, low=16)
         validate.integer("n_seeds", self.n_seeds, low=1)
@@ -1133,14 +1128,9 @@ class SparseParityConfig(runtime.ModeConfig):
         if math.comb(self.n, self.k) < self.n_tasks:
             raise ValueError(f"n_tasks must be at most C(n, k) = {math.comb(self.n, self.k)}, got {self.n_tasks}")
         validate.real("zipf", self.zipf, low=0.0)
-        w = validate.array("widths", self.widths, ndim=1, positive=True)
-        if np.any(np.diff(w) <= 0) or not np.all(w == np.round(w)):
-            raise ValueError(f"widths must be increasing integers, got {self.widths}")
+        validate.increasing_integers("widths", self.widths)
         validate.integer("batch", self.batch, low=1)
-        validate.integer("steps", self.steps, low=1)
-        validate.integer("eval_every", self.eval_every, low=1, high=self.steps)
-        if self.steps % self.eval_every:
-            raise ValueError(f"steps ({self.steps}) must be a multiple of eval_every ({self.eval_every})")
+        validate.schedule(self.steps, self.eval_every)
         validate.real("lr", self.lr, low=0.0, low_open=True)
         validate.integer("n_test", self.n_test, low=8)
         validate.real("learned_bits", self.learned_bits, low=0.0, high=1.0, low_open=True)

@@ -153,3 +153,20 @@ def _range(low: int | None, high: int | None) -> str:
     if low is None:
         return f" <= {high}"
     return f" in [{low}, {high}]"
+
+
+def increasing_integers(name: str, values: Any, *, min_size: int = 1) -> np.ndarray:
+    """``values`` as a 1-D array of strictly increasing positive integers (model widths, sample sizes, ...)."""
+    arr = array(name, values, ndim=1, positive=True, min_size=min_size)
+    if np.any(np.diff(arr) <= 0) or not np.all(arr == np.round(arr)):
+        raise ValueError(f"{name} must be increasing integers, got {list(np.asarray(values).tolist())}")
+    return arr.astype(np.int64)
+
+
+def schedule(steps: Any, eval_every: Any) -> tuple[int, int]:
+    """A training length and evaluation interval: ``steps ≥ 1``, ``1 ≤ eval_every ≤ steps``, and a multiple."""
+    steps = integer("steps", steps, low=1)
+    eval_every = integer("eval_every", eval_every, low=1, high=steps)
+    if steps % eval_every:
+        raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
+    return steps, eval_every
