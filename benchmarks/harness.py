@@ -109,12 +109,26 @@ def row_from_json(data: dict[str, Any]) -> Row:
     return Row(**{k: v for k, v in data.items() if k in names})
 
 
-def _row_line(r: Row, peak_flops: float) -> str:
-    ref = f"{r.reference:.4g} {r.unit} ({r.reference_name})" if r.reference is not None else r.reference_name
+# The table holds the short figures, so that it fits the width of a page; each row's workload, reference,
+# spread and note follow it as a numbered list.
+_HEADER = ["| # | ours | reference | ratio | target | of matmul peak |", "|---|---|---|---|---|---|"]
+
+
+def _row_line(i: int, r: Row, peak_flops: float) -> str:
+    ref = f"{r.reference:.4g} {r.unit}" if r.reference is not None else "–"
     ratio = f"{r.ratio:.2f}×" if r.ratio is not None else "–"
-    spread = f"±{100 * r.ours_spread:.0f}% / " + (f"±{100 * r.reference_spread:.0f}%" if r.reference_spread is not None else "–")
     frac = f"{100 * r.useful_flops_per_s / peak_flops:.0f}%" if r.useful_flops_per_s else "–"
-    return f"| {r.workload} | {r.ours:.4g} {r.unit} | {ref} | {ratio} | {r.target} | {spread} | {frac} | {r.note} |"
+    return f"| {i} | {r.ours:.4g} {r.unit} | {ref} | {ratio} | {r.target} | {frac} |"
+
+
+def _row_notes(rows: list[Row], first: int) -> list[str]:
+    out = []
+    for i, r in enumerate(rows, start=first):
+        spread = f"±{100 * r.ours_spread:.0f}% ours, " + (
+            f"±{100 * r.reference_spread:.0f}% reference" if r.reference_spread is not None else "no reference")
+        note = f" {r.note}." if r.note else ""
+        out.append(f"{i}. **{r.workload}**. Reference: {r.reference_name}. Spread: {spread}.{note}")
+    return out
 
 
 def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: Path, *, config: str,
@@ -136,8 +150,6 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
                         "rows": [dataclasses.asdict(r) | {"ratio": r.ratio} for r in book["rows"]]}
     json_path = out / "results.json"
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
-    header = ["| workload | ours | reference | ratio | target | spread (ours / ref.) | fraction of matmul peak | note |",
-              "|---|---|---|---|---|---|---|---|"]
     lines = [
         "# Benchmark results",
         "",
@@ -146,18 +158,21 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         f"{info.get('load_average_1min', float('nan')):.1f} at the start; configuration: {config}.",
         f"Matrix-multiply peak of this machine, measured in the same run: **{peak_flops / 1e9:.1f} GFLOP/s** (float32).",
         "",
-        *header,
+        *_HEADER,
     ]
-    lines += [_row_line(r, peak_flops) for r in rows]
-    lines += ["", "Figures are medians over repetitions; *spread* is half the range over repetitions, relative to the median.", ""]
+    lines += [_row_line(i, r, peak_flops) for i, r in enumerate(rows, start=1)]
+    lines += ["", *_row_notes(rows, 1), "",
+              "Figures are medians over repetitions; *spread* is half the range over repetitions, relative to the median.", ""]
     if book is not None:
         m = book["machine"]
         lines += ["## The whole book", "",
                   f"Built {m['date']} on {m['processor']} ({m['platform']}), JAX {m['jax']} on {', '.join(m['devices'])}, "
                   f"{m.get('cores', '?')} cores, load average {m.get('load_average_1min', float('nan')):.1f} at the start, "
                   "with `python -m benchmarks --book`: a cold build into an empty folder (every page executed in fast "
-                  "mode), then the same build again (every page from the execution cache).", "", *header]
-        lines += [_row_line(r, peak_flops) for r in book["rows"]]
+                  "mode), then the same build again (every page from the execution cache).", "", *_HEADER]
+        first = len(rows) + 1
+        lines += [_row_line(i, r, peak_flops) for i, r in enumerate(book["rows"], start=first)]
+        lines += ["", *_row_notes(book["rows"], first)]
         parts: dict[str, float] = {}
         for p in book["pages"]:
             parts[p["part"]] = parts.get(p["part"], 0.0) + p["seconds"]

@@ -48,7 +48,7 @@ def test_tiny_benchmarks_write_a_report(tmp_path):
     assert data["machine"]["jax"] and data["machine"]["devices"]
     assert data["rows"], "no workload was measured"
     md = (tmp_path / "results.md").read_text()
-    assert "| workload |" in md and "GFLOP/s" in md
+    assert "| # | ours |" in md and "GFLOP/s" in md
     _well_formed(data, md)
     names = " ".join(r["workload"] for r in data["rows"])
     for workload in ("sweep", "grokking transformer", "SGNS", "ridgeless", "random-features"):
