@@ -831,10 +831,11 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
     ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
     """
     import ast
+    import contextlib
     from importlib import resources
 
     source = resources.files("dltheory") / "data" / FULL_RUN_FILE if path is None else path
-    with resources.as_file(source) if path is None else _nullcontext(path) as file:
+    with resources.as_file(source) if path is None else contextlib.nullcontext(path) as file:
         with np.load(file, allow_pickle=False) as f:
             data = {k: f[k] for k in f.files}
     fields = ast.literal_eval(str(data["config"]))
@@ -856,17 +857,6 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
     )
     provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
     return result, {**provenance, "mode": "full"}
-
-
-class _nullcontext:
-    def __init__(self, value: Any) -> None:
-        self.value = value
-
-    def __enter__(self) -> Any:
-        return self.value
-
-    def __exit__(self, *exc: Any) -> None:
-        return None
 
 
 def load_explorer_data() -> dict[str, Any]:
