@@ -282,10 +282,7 @@ def train(
         raise ValueError("batch must be a function (key, data) -> batch, or None")
     if batch is None and data is None:
         raise ValueError("pass data (full-batch training) or a batch function (or both)")
-    steps = validate.integer("steps", steps, low=1)
-    eval_every = validate.integer("eval_every", eval_every, low=1)
-    if steps % eval_every:
-        raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
+    steps, eval_every = validate.schedule(steps, eval_every)
     if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
     seeds = tuple(validate.integer("seeds[i]", s, low=0) for s in seeds)
