@@ -5,9 +5,9 @@ for the benchmark only (PyTorch is a benchmark dependency, never a dependency of
 
 * :class:`FullTransformer` runs the model as the paper's reference code does: every position goes
   through attention (causal), the MLP and the unembedding, and the loss reads the last position's logits.
-* :class:`LastPositionTransformer` does the reduced work of :func:`dltheory.nets.transformer_apply`:
-  keys and values of every position, but the query, attention output, MLP and unembedding of the
-  last position only.
+* :class:`LastPositionTransformer` does the reduced work of :func:`dltheory.nets.transformer_apply`,
+  written the same way: the query, attention output, MLP and unembedding of the last position only,
+  and the keys and values looked up in tables of the vocabulary's keys and values.
 
 Both hold the parameters under the same names and shapes as ours, so one set of weights can be
 copied from JAX into either (:func:`from_jax`) and the losses, gradients and AdamW updates compared
@@ -62,19 +62,40 @@ class FullTransformer(_Transformer):
         return self(tokens)[:, -1]
 
 
+def _head_columns(w: torch.Tensor) -> torch.Tensor:
+    """``(heads, d_model, d_head)`` as one ``(d_model, heads · d_head)`` matrix."""
+    heads, d_model, d_head = w.shape
+    return w.permute(1, 0, 2).reshape(d_model, heads * d_head)
+
+
 class LastPositionTransformer(_Transformer):
-    """The reduced work of ``dltheory.nets.transformer_apply``: logits of the last position, ``(batch, d_out)``."""
+    """The reduced work of ``dltheory.nets.transformer_apply``: logits of the last position, ``(batch, d_out)``.
+
+    The same three reductions: query, attention output, MLP and unembedding of the last position only;
+    keys and values looked up in a table of the vocabulary's when it has fewer rows than the batch has
+    tokens; heads concatenated so that every product is a 2-D matrix product.
+    """
 
     def forward(self, tokens: torch.Tensor) -> torch.Tensor:
         p = self.p
-        x = self.residual(tokens)
-        last = x[:, -1]
-        q = torch.einsum("bd,hde->bhe", last, p["W_Q"])
-        k = torch.einsum("bnd,hde->bhne", x, p["W_K"])
-        v = torch.einsum("bnd,hde->bhne", x, p["W_V"])
-        scores = torch.einsum("bhe,bhne->bhn", q, k) / math.sqrt(q.shape[-1])
-        heads = torch.einsum("bhn,bhne->bhe", torch.softmax(scores, dim=-1), v)
-        last = last + torch.einsum("bhe,hed->bd", heads, p["W_O"])
+        batch, n = tokens.shape
+        heads, d_model, d_head = p["W_Q"].shape
+        embed, pos = p["embed"], p["pos"][:n]
+        w_k, w_v = _head_columns(p["W_K"]), _head_columns(p["W_V"])
+        if embed.shape[0] < batch * n:
+            key_table, value_table = embed @ w_k, embed @ w_v
+            pos_keys, pos_values = pos @ w_k, pos @ w_v
+            keys = [key_table[tokens[:, i]] + pos_keys[i] for i in range(n)]
+            values = [value_table[tokens[:, i]] + pos_values[i] for i in range(n)]
+        else:
+            stream = [embed[tokens[:, i]] + pos[i] for i in range(n)]
+            keys, values = [x @ w_k for x in stream], [x @ w_v for x in stream]
+        last = embed[tokens[:, -1]] + pos[-1]
+        query = (last @ _head_columns(p["W_Q"])).reshape(batch, heads, d_head)
+        scores = torch.stack([(query * k.reshape(batch, heads, d_head)).sum(-1) for k in keys], dim=-1)
+        pattern = torch.softmax(scores / math.sqrt(d_head), dim=-1)
+        mixed = sum(pattern[..., i, None] * v.reshape(batch, heads, d_head) for i, v in enumerate(values))
+        last = last + mixed.reshape(batch, heads * d_head) @ p["W_O"].reshape(heads * d_head, d_model)
         hidden = torch.relu(last @ p["W_in"] + p["b_in"])
         last = last + hidden @ p["W_out"] + p["b_out"]
         return last @ p["unembed"]

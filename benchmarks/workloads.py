@@ -153,19 +153,18 @@ def grok_optimizer(cfg: grokking.GrokConfig) -> optax.GradientTransformation:
 def grok_flops(cfg: grokking.GrokConfig, *, reduced: bool) -> float:
     """Matrix-multiply FLOPs of one full-batch training step (forward + backward ≈ 3 × forward).
 
-    ``reduced``: the work the loss needs (keys and values of the 3 positions; query, attention output,
-    MLP and unembedding of the last one), which is what counts as *useful*.
+    ``reduced``: the work of :func:`dltheory.nets.transformer_apply`, which is what counts as *useful*:
+    the keys and values of the vocabulary (``p + 1`` tokens) and of the 3 positions, once per step;
+    per example, the query, the attention output, the MLP and the unembedding of the last position.
+    Otherwise: the paper's code, which projects every position and runs all of them through the model.
     """
     n, d, m, p = 3, cfg.d_model, cfg.d_hidden, cfg.p
-    kv = 2 * (2 * n * d * d)                 # keys and values of every position
-    q_out = 2 * (2 * d * d)                  # query and attention output W_O
-    attn = 2 * (2 * n * d)                   # scores and weighted values, over all heads
-    mlp_unembed = 2 * d * m * 2 + 2 * d * p  # W_in, W_out, unembedding
+    per_position = 2 * d * d + 2 * d * d + 2 * (2 * n * d) + 2 * d * m * 2 + 2 * d * p  # query, W_O, attention, MLP, unembedding
+    kv_per_token = 2 * (2 * d * d)  # key and value projections of one token
     if reduced:
-        forward = kv + q_out + attn + mlp_unembed
-    else:
-        forward = kv + n * q_out + n * attn + n * mlp_unembed
-    return 3.0 * forward * cfg.n_train
+        once = kv_per_token * (p + 1 + n)  # the tables of the vocabulary and of the positions
+        return 3.0 * (once + cfg.n_train * per_position)
+    return 3.0 * cfg.n_train * n * (kv_per_token + per_position)
 
 
 def grok_train_ours(cfg: grokking.GrokConfig, data: tuple[np.ndarray, np.ndarray], steps: int) -> train.History:

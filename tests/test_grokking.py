@@ -28,6 +28,29 @@ def test_reduced_transformer_equals_all_positions_model_on_last_position():
     assert not np.allclose(full[:, 0], full[:, -1], atol=1e-3)
 
 
+@pytest.mark.parametrize("batch, n", [(64, 3), (2, 3), (40, 2), (3, 1)])
+def test_reduced_transformer_value_and_gradient_match_all_positions_model(batch, n):
+    # Both ways of computing keys and values: looked up in a table of the vocabulary (12 rows < batch · n
+    # tokens) and projected position by position (batch · n <= 12), and sequences shorter than n_ctx.
+    params = _tiny_transformer(2)
+    tokens = jax.random.randint(jax.random.key(3), (batch, n), 0, 12)
+    labels = jax.random.randint(jax.random.key(4), (batch,), 0, 11)
+
+    def loss(apply):
+        def f(p):
+            logits = apply(p, tokens)
+            logits = logits if logits.ndim == 2 else logits[:, -1]
+            return -jnp.mean(jnp.take_along_axis(jax.nn.log_softmax(logits), labels[:, None], axis=1))
+        return f
+
+    reduced_value, reduced_grad = jax.value_and_grad(loss(nets.transformer_apply))(params)
+    full_value, full_grad = jax.value_and_grad(loss(nets.transformer_apply_all))(params)
+    np.testing.assert_allclose(reduced_value, full_value, rtol=1e-5)
+    for name in params:
+        np.testing.assert_allclose(reduced_grad[name], full_grad[name], rtol=1e-4, atol=1e-6, err_msg=name)
+    assert float(jnp.abs(reduced_grad["W_K"]).max()) > 0 or n == 1  # keys matter whenever there is more than one position
+
+
 def test_transformer_last_position_is_causal_in_nothing_but_sees_every_token():
     params = _tiny_transformer()
     tokens = jnp.array([[1, 2, 11], [3, 2, 11]])

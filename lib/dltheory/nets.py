@@ -8,8 +8,8 @@ Introduced in *How to read this book* (``book/how-to-read``); used in every chap
   ``φ(x) = σ(W x + b) / √N`` with N features, the model of Rahimi and Recht (2007) and of the
   random-features analyses of double descent (Mei and Montanari 2022) and scaling (Maloney et al. 2022).
 * ``transformer_init`` / ``transformer_apply``: the one-layer, attention-plus-MLP transformer of
-  Nanda et al. (2023) used for grokking (Chapter 3), computing only the last position's output;
-  ``transformer_apply_all`` is the same model at every position, kept as the reference.
+  Nanda et al. (2023) used for grokking (Chapter 3), computing only what the last position's output
+  needs; ``transformer_apply_all`` is the same model at every position, kept as the reference.
 * ``count_params``: the number of scalars in a parameter pytree.
 
 Parameters are plain dicts and lists of ``jax.Array``, so they vmap, jit and differentiate freely.
@@ -222,27 +222,47 @@ def _check_tokens(params: dict[str, jax.Array], tokens: jax.Array) -> jax.Array:
     return tokens
 
 
+def _head_columns(w: jax.Array) -> jax.Array:
+    """A per-head projection ``(heads, d_model, d_head)`` as one matrix ``(d_model, heads · d_head)``."""
+    heads, d_model, d_head = w.shape
+    return w.transpose(1, 0, 2).reshape(d_model, heads * d_head)
+
+
 def transformer_apply(params: dict[str, jax.Array], tokens: jax.Array) -> jax.Array:
     """Logits at the last position of each sequence, shape ``(batch, d_out)``.
 
-    Chapter 3 (``chapters/03-grokking``), Nanda et al. (2023). In a one-layer model the logits at the
-    last position depend on the other positions only through the keys and values of the attention
-    layer: their queries, attention outputs and MLPs never reach the last position's logits. So this
-    function builds the residual stream of every position (for keys and values) but computes the
-    query, attention output and MLP of the last position only, about ``n_ctx`` times less MLP work
-    than :func:`transformer_apply_all`, with the same result at the last position.
+    Chapter 3 (``chapters/03-grokking``), Nanda et al. (2023). The result equals the last position of
+    :func:`transformer_apply_all` (to float rounding); the work is reduced in three ways, measured in
+    ``benchmarks/`` and explained on the book's Performance page:
+
+    * In a one-layer model the logits at the last position depend on the other positions only through
+      their keys and values: their queries, attention outputs and MLPs never reach the last position's
+      logits, so only the last position gets a query, an attention output and an MLP.
+    * Without LayerNorm, the key of a token at position ``i`` is ``(embed[t] + pos[i]) W_K =
+      (embed W_K)[t] + pos[i] W_K``: when the vocabulary has fewer rows than the batch has tokens, the
+      keys and values of the whole vocabulary are computed once and looked up.
+    * The heads are concatenated into one ``(d_model, heads · d_head)`` matrix per projection and the
+      (few) positions are unrolled, so every product is a plain 2-D matrix product.
     """
     tokens = _check_tokens(params, tokens)
-    n = tokens.shape[1]
-    x = params["embed"][tokens] + params["pos"][:n]  # (batch, n, d_model): residual stream
-    last = x[:, -1]  # (batch, d_model)
-    q = jnp.einsum("bd,hde->bhe", last, params["W_Q"])  # the last position's query, per head
-    k = jnp.einsum("bnd,hde->bhne", x, params["W_K"])  # keys of every position
-    v = jnp.einsum("bnd,hde->bhne", x, params["W_V"])  # values of every position
-    scores = jnp.einsum("bhe,bhne->bhn", q, k) / math.sqrt(q.shape[-1])
-    pattern = jax.nn.softmax(scores, axis=-1)  # the last position attends to all positions
-    heads = jnp.einsum("bhn,bhne->bhe", pattern, v)
-    last = last + jnp.einsum("bhe,hed->bd", heads, params["W_O"])  # attention output
+    batch, n = tokens.shape
+    heads, d_model, d_head = params["W_Q"].shape
+    embed, pos = params["embed"], params["pos"][:n]
+    w_k, w_v = _head_columns(params["W_K"]), _head_columns(params["W_V"])
+    if embed.shape[0] < batch * n:  # project the vocabulary once, then look the keys and values up
+        key_table, value_table = embed @ w_k, embed @ w_v
+        pos_keys, pos_values = pos @ w_k, pos @ w_v
+        keys = [key_table[tokens[:, i]] + pos_keys[i] for i in range(n)]
+        values = [value_table[tokens[:, i]] + pos_values[i] for i in range(n)]
+    else:  # project each position's residual stream
+        stream = [embed[tokens[:, i]] + pos[i] for i in range(n)]
+        keys, values = [x @ w_k for x in stream], [x @ w_v for x in stream]
+    last = embed[tokens[:, -1]] + pos[-1]  # the last position's residual stream, (batch, d_model)
+    query = (last @ _head_columns(params["W_Q"])).reshape(batch, heads, d_head)
+    scores = jnp.stack([jnp.sum(query * k.reshape(batch, heads, d_head), axis=-1) for k in keys], axis=-1)
+    pattern = jax.nn.softmax(scores / math.sqrt(d_head), axis=-1)  # (batch, heads, n): the last position attends to all
+    mixed = sum(pattern[..., i, None] * v.reshape(batch, heads, d_head) for i, v in enumerate(values))
+    last = last + mixed.reshape(batch, heads * d_head) @ params["W_O"].reshape(heads * d_head, d_model)
     hidden = jax.nn.relu(last @ params["W_in"] + params["b_in"])
     last = last + hidden @ params["W_out"] + params["b_out"]  # MLP output
     return last @ params["unembed"]
