@@ -53,8 +53,10 @@ def test_tiny_benchmarks_write_a_report(tmp_path):
     assert "| # | ours |" in md and "GFLOP/s" in md
     _well_formed(data, md)
     names = " ".join(r["workload"] for r in data["rows"])
-    for workload in ("sweep", "grokking transformer", "SGNS", "ridgeless", "random-features"):
+    for workload in ("sweep", "the book's sweep", "grokking transformer", "SGNS", "ridgeless", "random-features"):
         assert workload in names
+    book_sweep = next(r for r in data["rows"] if r["workload"].startswith("the book's sweep"))
+    assert book_sweep["details"]["k"] == 4 and 0 <= book_sweep["details"]["max_final_test_acc_gap"] <= 1
     grok = [r for r in data["rows"] if r["workload"].startswith("grokking")]
     if HAS_TORCH:
         assert len(grok) == 2 and all(r["reference"] > 0 and r["useful_flops_per_s"] > 0 for r in grok)
