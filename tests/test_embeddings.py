@@ -128,6 +128,62 @@ def test_train_sgns_runs_and_learns(small_corpus):
     assert np.all(loss[:, -1] < loss[:, 0] - 0.5)
 
 
+def test_train_sgns_is_deterministic_and_cuts_the_padding(small_corpus):
+    vocab, tokens = small_corpus
+    cfg = E.SGNSConfig(dim=5, steps=20, batch=64, lr=0.05)  # dim 5: tables padded to 8 columns inside
+    a = E.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
+    b = E.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
+    assert a.params["w"].shape == a.params["c"].shape == (1, 1, vocab.size, 5)
+    for name in ("w", "c"):
+        np.testing.assert_array_equal(a.params[name], b.params[name])
+    np.testing.assert_array_equal(a["train_loss"], b["train_loss"])
+
+
+@pytest.mark.parametrize("size", [2, 7, 1759, 3000])
+def test_alias_table_reproduces_the_distribution(size):
+    rng = np.random.default_rng(size)
+    p = rng.pareto(1.0, size) ** 2
+    p[rng.integers(0, size, size // 5)] = 0.0  # words of probability 0 (unseen words) are never drawn
+    p[0] = 1.0
+    thr, ali, shift = E.alias_table(p)
+    n = 1 << (32 - shift)
+    assert n >= size and n < 2 * size
+    q = E.alias_probabilities(thr, ali, shift)
+    target = np.zeros(n)
+    target[:size] = p / p.sum()
+    assert q.sum() == pytest.approx(1.0, abs=1e-12)
+    assert np.max(np.abs(q - target)) <= n / 2.0**33  # the rounding stated in the docstring
+    assert np.all(q[target == 0] == 0)
+
+
+def test_sample_alias_matches_the_table_on_a_large_sample():
+    p = np.arange(1, 40, dtype=float) ** -1.0  # Zipf, 39 words, 64 columns
+    p **= 0.75
+    thr, ali, shift = E.alias_table(p)
+    q = E.alias_probabilities(thr, ali, shift)[: p.size]
+    n_draws = 1 << 21
+    bits = jax.random.bits(jax.random.key(0), (n_draws,), np.uint32)
+    draws = np.asarray(E.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
+    assert draws.min() >= 0 and draws.max() < p.size
+    counts = np.bincount(draws, minlength=p.size)
+    chi2 = np.sum((counts - n_draws * q) ** 2 / (n_draws * q))
+    assert chi2 < 38 + 5 * math.sqrt(2 * 38)  # 38 degrees of freedom, five standard deviations
+    # same bits, same draws
+    again = np.asarray(E.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
+    np.testing.assert_array_equal(draws, again)
+
+
+@pytest.mark.parametrize("n", [1, 2, 10, 51_458, 65_537, 1_000_003, 2**31 - 1])
+def test_below_is_the_exact_multiply_shift(n):
+    bits = jax.random.bits(jax.random.key(n), (50_000,), np.uint32)
+    exact = (np.asarray(bits).astype(np.uint64) * np.uint64(n)) >> np.uint64(32)
+    ours = np.asarray(E._below(bits, n))
+    np.testing.assert_array_equal(ours, exact.astype(np.int64))
+    edge = jax.numpy.asarray(np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint32))
+    np.testing.assert_array_equal(np.asarray(E._below(edge, n)),
+                                  (np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint64) * np.uint64(n)) >> np.uint64(32))
+
+
 # ----------------------------------------------------------------- analogies and geometry
 
 
@@ -257,6 +313,14 @@ def test_toy_model_trains_and_stores_more_features_when_sparse():
         (lambda: E.linear_fit([1, 1, 1], [1, 2, 3]), "x"),
         (lambda: E.train_sgns([0, 1, 2, 3, 4, 5, 6], 3, E.SGNSConfig(), [0]), "tokens"),
         (lambda: E.train_sgns([0, 1, 2, 1, 0, 1, 2], 3, "fast", [0]), "cfg"),
+        (lambda: E.alias_table([]), "probs"),
+        (lambda: E.alias_table([0.5, -0.1]), "probs"),
+        (lambda: E.alias_table([0.0, 0.0]), "probs"),
+        (lambda: E.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 0), "shift"),
+        (lambda: E.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 29), "threshold"),
+        (lambda: E.sample_alias(jax.numpy.zeros(3, jax.numpy.int32), *E.alias_table([1.0, 2.0])), "bits"),
+        (lambda: E.sample_alias(jax.numpy.zeros(3, jax.numpy.uint32), jax.numpy.zeros(4, jax.numpy.uint32),
+                                jax.numpy.zeros(4, jax.numpy.int32), 21), "threshold"),
         (lambda: E.shifted_pmi_fit(np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 3)), 5, min_count=10), "min_count"),
         (lambda: E.svd_embeddings(np.ones((3, 3)), 4), "dim"),
         (lambda: E.procrustes_error(np.ones((3, 2)), np.ones((4, 2))), "rows"),
