@@ -55,6 +55,21 @@ def test_vmapped_hparams_match_separate_runs():
         np.testing.assert_allclose(h["mse"][:, i], single["mse"][:, 0], rtol=1e-5, atol=1e-7)
 
 
+def test_a_single_run_matches_the_same_run_among_several():
+    # One run is not vmapped (train._over_runs); it must give what the same seed gives inside a sweep,
+    # minibatches drawn from its key included.
+    def draw(key, data):
+        idx = jax.random.choice(key, data[0].shape[0], (16,), replace=False)
+        return data[0][idx], data[1][idx]
+
+    together = run(seeds=[3, 4], batch=draw)
+    alone = run(seeds=[4], batch=draw)
+    assert alone["mse"].shape == (1, 1, 4) and jax.tree_util.tree_leaves(alone.params)[0].shape[:2] == (1, 1)
+    np.testing.assert_allclose(alone["mse"][0], together["mse"][1], rtol=1e-5, atol=1e-7)
+    np.testing.assert_allclose(alone["train_loss"][0], together["train_loss"][1], rtol=1e-5, atol=1e-7)
+    assert not np.allclose(alone["mse"][0, 0, 1:], together["mse"][0, 0, 1:])
+
+
 def test_minibatches_come_from_the_step_key():
     def draw(key, data):
         idx = jax.random.choice(key, data[0].shape[0], (16,), replace=False)

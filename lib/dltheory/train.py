@@ -217,6 +217,23 @@ def _progress_enabled(progress: bool | None) -> bool:
     return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
 
 
+def _over_runs(fn: Callable[..., Any], n_runs: int) -> Callable[..., Any]:
+    """``fn(state_or_key, hp, data)`` mapped over the leading run axis of its first two arguments.
+
+    One run is called directly, its run axis taken off and put back: under ``vmap`` over an axis of
+    length 1, XLA on the CPU runs the batched products and lookups markedly slower (the grokking
+    transformer's step: 26 against 39 steps per second; ``book/performance.md``).
+    """
+    if n_runs > 1:
+        return jax.vmap(fn, in_axes=(0, 0, None))
+
+    def single(runs: Any, hp: Any, data: Any) -> Any:
+        out = fn(*jax.tree_util.tree_map(lambda x: x[0], (runs, hp)), data)
+        return jax.tree_util.tree_map(lambda x: x[None], out)
+
+    return single
+
+
 def train(
     init: Callable[[jax.Array, HParams], Params],
     loss: Callable[[Params, Batch, HParams], jax.Array],
@@ -352,8 +369,8 @@ def train(
         state, losses = jax.lax.scan(lambda s, _: one_step(s, hp, data), state, None, length=eval_every)
         return state, measure(state, hp, losses.mean())
 
-    start_all = jax.jit(jax.vmap(start, in_axes=(0, 0, None)))
-    chunk_all = jax.jit(jax.vmap(chunk, in_axes=(0, 0, None)), donate_argnums=0)
+    start_all = jax.jit(_over_runs(start, len(run_seeds)))
+    chunk_all = jax.jit(_over_runs(chunk, len(run_seeds)), donate_argnums=0)
 
     t0 = time.perf_counter()
     n_chunks = steps // eval_every
