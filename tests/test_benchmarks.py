@@ -72,8 +72,6 @@ def test_tiny_benchmarks_write_a_report(tmp_path):
 def _tiny_problem():
     cfg = workloads.grok_config(workloads.Size.tiny())
     tokens, labels = workloads.grok_data(cfg)
-    from dltheory import grokking
-
     params = jax.jit(grokking.init_model, static_argnums=1)(jax.random.key(3), cfg)
     return cfg, tokens, labels, params
 
