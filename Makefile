@@ -67,7 +67,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -m "not book and not notebooks"
 
 sync: $(STAMP)
-	$(BIN)/python -m dltheory.notebooks sync
+	$(BIN)/python -m dltheory.book.notebooks sync
 
 # The benchmarks' own dependencies (PyTorch, CPU build) go into the venv only here.
 BENCH_STAMP := $(VENV)/.bench-installed
@@ -84,12 +84,12 @@ bench-book: $(STAMP)
 	$(BIN)/python -m benchmarks --book
 
 seeds: $(STAMP)
-	$(BIN)/python -m dltheory.notebooks run --seeds $(SEEDS)
+	$(BIN)/python -m dltheory.book.notebooks run --seeds $(SEEDS)
 
-# A course pack of some chapters (see book/instructors.md): python -m dltheory.course.
+# A course pack of some chapters (see book/instructors.md): python -m dltheory.book.course.
 CHAPTERS ?= 00
 course: $(STAMP)
-	DLTHEORY_STATIC=1 $(BIN)/python -m dltheory.course --chapters $(CHAPTERS) --out course --build
+	DLTHEORY_STATIC=1 $(BIN)/python -m dltheory.book.course --chapters $(CHAPTERS) --out course --build
 
 # What tests/test_site.py needs besides the Python packages: Chromium from the OS, MathJax 3 from npm
 # (the pages load MathJax from a CDN; the test serves this copy instead). The test installs MathJax itself if missing.

@@ -47,7 +47,7 @@ def profile(page: Path, *, cache: Path | None = None, timeout: int = 1800) -> di
     import nbformat
     from nbclient import NotebookClient
 
-    from dltheory import notebooks
+    from dltheory.book import notebooks
 
     page = Path(page).resolve()
     if not page.is_file():

@@ -86,7 +86,7 @@ def test_ledger_lists_every_claim_as_reproduced(build):
 
 
 def test_every_notebook_page_was_rendered_with_a_colab_launch(build):
-    from dltheory import notebooks
+    from dltheory.book import notebooks
 
     assert build[0] == 0
     for page in notebooks.notebook_pages(ROOT):

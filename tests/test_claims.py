@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 from dltheory import claims
-from dltheory.sphinxext import verdicts_in_html
+from dltheory.book.sphinxext import verdicts_in_html
 
 
 def write(tmp_path, stem, text):

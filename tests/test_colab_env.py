@@ -39,7 +39,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dltheory import notebooks
+from dltheory.book import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 pytestmark = pytest.mark.notebooks

@@ -1,4 +1,4 @@
-"""Course packs (``python -m dltheory.course``): what they hold, and that they build as they are.
+"""Course packs (``python -m dltheory.book.course``): what they hold, and that they build as they are.
 
 The quick tests write packs and inspect them; the ``book`` tests build the packs they write with
 jupyter-book, warnings as errors: the warm-up alone (``--chapters 00``) and one chapter that exists
@@ -22,7 +22,7 @@ import nbformat
 import pytest
 import yaml
 
-from dltheory import course, notebooks
+from dltheory.book import course, course_pages, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -56,11 +56,11 @@ def _existing_chapter() -> str:
 
 
 def test_parse_chapters():
-    assert course.parse_chapters("03,05") == ["03", "05"]
-    assert course.parse_chapters(" 3, 5,3 ") == ["03", "05"]
+    assert course_pages.parse_chapters("03,05") == ["03", "05"]
+    assert course_pages.parse_chapters(" 3, 5,3 ") == ["03", "05"]
     for bad in ("", "three", "03,x", "100", "-1"):
         with pytest.raises(ValueError, match="chapter"):
-            course.parse_chapters(bad)
+            course_pages.parse_chapters(bad)
 
 
 def test_unknown_chapter_is_refused_with_the_list_of_chapters(tmp_path):
@@ -78,7 +78,7 @@ def test_rewrite_links_keeps_links_inside_and_flattens_links_outside():
         "```{code-cell} ipython3\nx = '{doc}`../chapters/01-scaling-laws/index`'\n```\n"
     )
     docs = {"book/how-to-read", "book/notation", "book/intro"}
-    out, changed = course.rewrite_links(text, "book/intro", docs, {"thm-here"}, {"fig-away": "A figure"})
+    out, changed = course_pages.rewrite_links(text, "book/intro", docs, {"thm-here"}, {"fig-away": "A figure"})
     assert "{doc}`how-to-read`" in out and "{prf:ref}`thm-here`" in out and "[a page](notation.md#symbols)" in out
     assert "Scaling," in out and "the ledger," in out and "A figure," in out and "and gone and" in out
     assert "[the web](https://example.org/a.md)" in out
@@ -89,13 +89,13 @@ def test_rewrite_links_keeps_links_inside_and_flattens_links_outside():
 def test_hide_solutions_keeps_the_solution_code_running_but_hidden():
     page = ROOT / "exercises" / "00-warm-up.md"
     text = page.read_text(encoding="utf-8")
-    hidden = course.hide_solutions(text)
+    hidden = course_pages.hide_solutions(text)
     assert "solution-start" not in hidden and "solution-end" not in hidden
     assert hidden.count("remove-cell") == text.count("{solution-start}") == len(_solution_code(page))
     for code in _solution_code(page):
         assert code in hidden
     with pytest.raises(ValueError, match="not closed"):
-        course.hide_solutions("```{solution-start} ex\n```\n")
+        course_pages.hide_solutions("```{solution-start} ex\n```\n")
 
 
 @pytest.fixture(scope="module")
@@ -116,9 +116,9 @@ def test_pack_has_config_toc_and_only_pages_it_holds(warmup_pack):
     # every cross-reference left in the pack resolves inside it
     labels = set()
     for f in files:
-        labels |= course._labels((out / f"{f}.md").read_text(encoding="utf-8"))
+        labels |= course_pages.labels((out / f"{f}.md").read_text(encoding="utf-8"))
     for f in files:
-        _, changed = course.rewrite_links((out / f"{f}.md").read_text(encoding="utf-8"), f, set(files), labels, {})
+        _, changed = course_pages.rewrite_links((out / f"{f}.md").read_text(encoding="utf-8"), f, set(files), labels, {})
         assert not changed, f"{f} still links outside the pack: {changed}"
     assert any("claims" in line for line in warmup_pack.unlinked)
 
@@ -173,7 +173,7 @@ def test_out_folder_is_never_clobbered(tmp_path):
 
 
 def test_command_line(tmp_path):
-    run = lambda *a: subprocess.run([sys.executable, "-m", "dltheory.course", *a], capture_output=True, text=True, cwd=ROOT)  # noqa: E731
+    run = lambda *a: subprocess.run([sys.executable, "-m", "dltheory.book.course", *a], capture_output=True, text=True, cwd=ROOT)  # noqa: E731
     ok = run("--chapters", "00", "--out", str(tmp_path / "c"))
     assert ok.returncode == 0, ok.stderr
     assert "course-00-student.zip" in ok.stdout
@@ -207,7 +207,7 @@ def _build(chapters: str, out: Path) -> course.CoursePack:
 def test_warm_up_pack_builds_and_hides_the_solutions(tmp_path_factory):
     """Through the command line, as an instructor would: --build writes, builds and zips the site too."""
     out = tmp_path_factory.mktemp("build00") / "course"
-    proc = subprocess.run([sys.executable, "-m", "dltheory.course", "--chapters", "00", "--out", str(out), "--build"],
+    proc = subprocess.run([sys.executable, "-m", "dltheory.book.course", "--chapters", "00", "--out", str(out), "--build"],
                           capture_output=True, text=True, cwd=ROOT, timeout=3000)
     log = proc.stdout + proc.stderr
     warnings = [line for line in log.splitlines() if ("WARNING:" in line or "ERROR:" in line) and "[IPKernelApp]" not in line]

@@ -11,6 +11,7 @@ import importlib
 import inspect
 import json
 import os
+import pkgutil
 import subprocess
 import sys
 from pathlib import Path
@@ -21,14 +22,26 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 import determinism_probe as probe  # noqa: E402
 
-CHAPTER_MODULES = ["warmup", "scaling", "overfitting", "grokking", "embeddings", "embeddings_superposition",
-                   "information", "information_plane", "information_codes"]
+# The science: the warm-up module and every module of the chapter packages (found by walking them).
+CHAPTER_PACKAGES = ["warmup", "scaling", "overfitting", "grokking", "embeddings", "information"]
+
+
+def chapter_modules() -> list[str]:
+    """``warmup``, and every module of the chapter packages as a path below ``dltheory`` (``grokking.fourier_circuit``)."""
+    names = []
+    for name in CHAPTER_PACKAGES:
+        module = importlib.import_module(f"dltheory.{name}")
+        names.append(name)
+        if hasattr(module, "__path__"):
+            names += [info.name.removeprefix("dltheory.")
+                      for info in pkgutil.walk_packages(module.__path__, f"dltheory.{name}.")]
+    return names
 
 
 def experiment_functions() -> set[str]:
     """Public functions of the chapter modules that take a ``seed``, ``seeds`` or ``key`` argument."""
     found = set()
-    for name in CHAPTER_MODULES:
+    for name in chapter_modules():
         module = importlib.import_module(f"dltheory.{name}")
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not fname.startswith("_"):

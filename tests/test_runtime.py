@@ -4,7 +4,7 @@ import jax
 import numpy as np
 import pytest
 
-from dltheory import runtime
+from dltheory import runtime, validate
 
 
 def test_mode_default_and_env(monkeypatch):
@@ -77,7 +77,8 @@ def test_timeit_blocks_and_validates():
 
 @dataclasses.dataclass(frozen=True)
 class _Cfg(runtime.ModeConfig):
-    n: int
+    n: int = validate.field(1, validate.integer, low=1)
+    m: int = validate.field(1, validate.integer, low=1)
 
     @classmethod
     def fast(cls):
@@ -87,9 +88,9 @@ class _Cfg(runtime.ModeConfig):
     def full(cls):
         return cls(n=100)
 
-    def validate(self):
-        if self.n < 1:
-            raise ValueError("n must be >= 1")
+    def check(self):
+        if self.m > self.n:
+            raise ValueError(f"m must be at most n = {self.n}, got {self.m}")
 
 
 def test_mode_config(monkeypatch):
@@ -97,8 +98,10 @@ def test_mode_config(monkeypatch):
     assert _Cfg.from_env().n == 100
     assert _Cfg.from_env("fast").n == 1
     assert _Cfg.fast().replace(n=5).n == 5
-    with pytest.raises(ValueError, match="n must"):
+    with pytest.raises(ValueError, match=r"n must be an integer >= 1, got 0"):
         _Cfg.fast().replace(n=0)
+    with pytest.raises(ValueError, match="m must be at most n = 1"):  # the relation between fields
+        _Cfg.fast().replace(m=2)
     with pytest.raises(dataclasses.FrozenInstanceError):
         _Cfg.fast().n = 3  # type: ignore[misc]
 

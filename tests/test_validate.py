@@ -71,3 +71,41 @@ def test_increasing_integers_and_schedule():
     for steps, every, name in ((100, 30, "multiple"), (0, 1, "steps"), (10, 20, "eval_every"), (10, 0, "eval_every")):
         with pytest.raises(ValueError, match=name):
             validate.schedule(steps, every)
+
+
+# --------------------------------------------------------------------------- declared config fields
+
+
+def test_field_declares_a_range_that_construction_checks():
+    import dataclasses
+
+    @dataclasses.dataclass(frozen=True)
+    class Cfg:
+        n: int = validate.field(3, validate.integer, low=1, high=10)
+        frac: float = validate.field(0.5, validate.real, low=0.0, high=1.0, low_open=True)
+        model: str = validate.field("mlp", validate.choice, options=("mlp", "transformer"))
+        batch: int | None = validate.field(None, validate.integer, low=1, optional=True)
+        widths: tuple[int, ...] = validate.field((1, 2, 4), validate.increasing_integers, min_size=2)
+
+        def __post_init__(self):
+            validate.check_fields(self)
+
+    Cfg()
+    Cfg(batch=8, widths=(3, 5))
+    bad = {"n": 0, "frac": 0.0, "model": "cnn", "batch": 0, "widths": (4, 2)}
+    for name, value in bad.items():
+        with pytest.raises(ValueError, match=name):
+            Cfg(**{name: value})
+    with pytest.raises(ValueError, match="n must be an integer in \\[1, 10\\], got 11"):
+        Cfg(n=11)
+    spec = next(f for f in dataclasses.fields(Cfg) if f.name == "batch").metadata["check"]
+    assert spec.describe() == "integer, low=1, or None"
+
+
+def test_field_rejects_a_default_outside_its_own_range_and_mutable_defaults():
+    with pytest.raises(ValueError, match="default must be an integer >= 1"):
+        validate.field(0, validate.integer, low=1)
+    with pytest.raises(ValueError, match="immutable"):
+        validate.field([1, 2], validate.increasing_integers)
+    with pytest.raises(ValueError, match="check must be a function"):
+        validate.field(1, "integer")

@@ -1,16 +1,22 @@
 """dltheory: the shared library of *Five Puzzles of Deep Learning, from Theory to Code*.
 
-Small and flat, one module per concern, each readable top to bottom:
+A map of the book. The core, small and flat, that every page uses:
 
-``runtime``    mode (fast/full), seeds, environment banner, timing
+``runtime``    mode (fast/full), seeds, environment banner, timing, the base class of configs
 ``claims``     the registry of the book's claims and ``check``
 ``train``      the one training loop (jit + scan over steps, vmap over seeds and hyper-parameters)
-``nets``       MLPs and random features as pure functions over parameter pytrees
+``nets``       MLPs, random features and a one-layer transformer as pure functions over parameter pytrees
 ``plot``       the book's figure style
 ``widgets``    interactive explorers with static fallbacks
 ``selfcheck``  checks that tell a student whether an exercise answer is right, and why not
-``validate``   argument checks (bad input raises ``ValueError``)
+``validate``   argument checks (bad input raises ``ValueError``) and the declared ranges of config fields
 ``sweep``      resumable sweeps: each run cached on disk, keyed by its configuration
+
+One package per chapter, one module per section page (``chapters/03-grokking/02-fourier-circuit.md``
+imports ``dltheory.grokking.fourier_circuit``): ``scaling``, ``overfitting``, ``grokking``, ``embeddings``,
+``information``; ``warmup`` is the module of *How to read this book* and the warm-up exercises.
+``book`` holds what only builds, tests and packages the book (notebook pairing, the ledger's Sphinx
+extension, course packs); no page imports it.
 
 Submodules are imported on first use, so ``import dltheory`` is cheap.
 """
@@ -22,8 +28,8 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "notebooks", "sphinxext", "warmup", "sweep",
-               "scaling", "overfitting", "grokking", "embeddings", "information")
+_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "warmup", "sweep",
+               "scaling", "overfitting", "grokking", "embeddings", "information", "book")
 
 __all__ = ["__version__", *_SUBMODULES]
 

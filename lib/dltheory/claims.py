@@ -25,7 +25,7 @@ A claim may override its criterion per mode with ``[claim.fast]`` or ``[claim.fu
 ``check(claim_id, measured)`` prints a verdict in the page and raises :class:`ClaimFailed` when the
 measurement does not meet the criterion, so a broken reproduction cannot build. The verdict's HTML
 carries the result as a data attribute, from which the book's ledger page (``book/claims.md``) is
-generated at build time (see :mod:`dltheory.sphinxext`).
+generated at build time (see :mod:`dltheory.book.sphinxext`).
 """
 
 from __future__ import annotations

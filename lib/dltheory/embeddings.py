@@ -147,7 +147,7 @@ class CorpusConfig(runtime.ModeConfig):
     def vocab_size(self) -> int:
         return self.n_filler + 4 * self.n_families
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("dim", self.dim, low=2)
         validate.integer("n_filler", self.n_filler, low=0)
         validate.integer("n_families", self.n_families, low=2)
@@ -571,7 +571,7 @@ class SGNSConfig(runtime.ModeConfig):
     def full(cls) -> SGNSConfig:
         return cls(dim=128, steps=20000, batch=16384)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("dim", self.dim, low=1)
         validate.integer("negatives", self.negatives, low=1)
         validate.real("noise_power", self.noise_power, low=0.0, high=1.0)
@@ -1152,7 +1152,7 @@ class QWEMConfig(runtime.ModeConfig):
     def full(cls) -> QWEMConfig:
         return cls(dim=64, init_scale=1e-6, lr=0.0005, steps=8000, eval_every=10)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("dim", self.dim, low=1)
         validate.real("init_scale", self.init_scale, low=0.0, low_open=True)
         validate.real("lr", self.lr, low=0.0, low_open=True)
@@ -1251,7 +1251,7 @@ class AttributeConfig(runtime.ModeConfig):
         """ξ_1 > ξ_2 > … > ξ_K."""
         return np.geomspace(self.strength[0], self.strength[1], self.n_attributes)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_attributes", self.n_attributes, low=2, high=12)
         if not isinstance(self.strength, tuple) or len(self.strength) != 2:
             raise ValueError(f"strength must be a pair (high, low), got {self.strength!r}")

@@ -54,7 +54,7 @@ class SuperpositionConfig(runtime.ModeConfig):
     def full(cls) -> SuperpositionConfig:
         return cls(steps=20000, batch=4096, lr=1e-3)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         n = validate.integer("n_features", self.n_features, low=2)
         validate.integer("n_hidden", self.n_hidden, low=1, high=n)
         validate.real("importance_decay", self.importance_decay, low=0.0, high=1.0, low_open=True)

@@ -107,7 +107,7 @@ class GrokConfig(runtime.ModeConfig):
     n_seeds: int = 3
     split_seed: int = 0
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.prime("p", self.p, low=3, high=1009)
         validate.choice("model", self.model, MODELS)
         validate.integer("d_model", self.d_model, low=1)
@@ -973,7 +973,7 @@ class OmnigrokConfig(runtime.ModeConfig):
     n_seeds: int = 3
     split_seed: int = 0
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_train", self.n_train, low=10, high=DIGITS_SIZE - 100)
         validate.integer("width", self.width, low=1)
         validate.integer("depth", self.depth, low=1)

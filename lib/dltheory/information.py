@@ -147,7 +147,7 @@ class EstimatorConfig(runtime.ModeConfig):
     k: int = 3
     n_seeds: int = 5
 
-    def validate(self) -> None:
+    def check(self) -> None:
         for r in self.rhos:
             validate.real("rhos[i]", r, low=-1.0, high=1.0, low_open=True, high_open=True)
         validate.integer("n", self.n, low=10)
@@ -204,7 +204,7 @@ class InfoNCEConfig(runtime.ModeConfig):
     eval_batches: int = 20
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("dim", self.dim, low=1)
         for r in self.rhos:
             validate.real("rhos[i]", r, low=-1.0, high=1.0, low_open=True, high_open=True)
@@ -401,7 +401,7 @@ class IBConfig(runtime.ModeConfig):
     lr: float = 1e-2
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("dx", self.dx, low=1, high=64)
         validate.integer("dy", self.dy, low=1, high=64)
         for b in self.betas:
@@ -622,7 +622,7 @@ class MCR2Config(runtime.ModeConfig):
     lr: float = 1e-2
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_classes", self.n_classes, low=2)
         validate.integer("sub_dim", self.sub_dim, low=1)
         validate.integer("ambient", self.ambient, low=self.n_classes * self.sub_dim)

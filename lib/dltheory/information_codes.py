@@ -84,7 +84,7 @@ class MDLConfig(runtime.ModeConfig):
     mix_uniform: float = 0.01
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         b = [validate.integer("boundaries[i]", t, low=1, high=1797) for t in self.boundaries]
         if len(b) < 2 or any(u >= v for u, v in zip(b[:-1], b[1:])):
             raise ValueError(f"boundaries must be increasing with at least two entries, got {self.boundaries}")
@@ -294,7 +294,7 @@ class PACBayesConfig(runtime.ModeConfig):
     delta: float = 0.05
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("m", self.m, low=100, high=1700)
         validate.integer("hidden", self.hidden, low=1)
         validate.integer("sgd_steps", self.sgd_steps, low=10)
@@ -447,7 +447,7 @@ class CompressionConfig(runtime.ModeConfig):
     delta: float = 0.05
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("m", self.m, low=100, high=1700)
         validate.integer("hidden", self.hidden, low=1)
         validate.integer("subspace", self.subspace, low=1)

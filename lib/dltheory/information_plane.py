@@ -115,7 +115,7 @@ class PlaneConfig(runtime.ModeConfig):
     n_bins: int = 30
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         for h in self.hidden:
             validate.integer("hidden[i]", h, low=1)
         validate.real("train_fraction", self.train_fraction, low=0.0, high=1.0, low_open=True, high_open=True)

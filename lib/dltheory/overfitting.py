@@ -252,7 +252,7 @@ class RidgelessConfig(runtime.ModeConfig):
         gammas = (0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.75, 0.8, 0.85, 1.15, 1.2, 1.25, 1.3, 1.5, 1.75, 2, 2.5, 3, 4, 5, 7, 10)
         return cls(n=400, gammas=gammas, reps=400, n_seeds=5)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n", self.n, low=10)
         validate.array("gammas", self.gammas, ndim=1, positive=True)
         if any(abs(g - 1) * self.n < 3 for g in self.gammas):
@@ -305,7 +305,7 @@ class SamplewiseConfig(runtime.ModeConfig):
         ns = (40, 80, 120, 150, 170, 185, 195, 205, 215, 230, 260, 300, 400, 600, 800)
         return cls(p=200, ns=ns, reps=200, n_seeds=5)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("p", self.p, low=2)
         validate.array("ns", self.ns, ndim=1, positive=True)
         if any(abs(n - self.p) < 3 for n in self.ns):
@@ -414,7 +414,7 @@ class RFConfig(runtime.ModeConfig):
         grid = tuple(sorted({int(round(10 * 2 ** (k / 12))) for k in range(0, 109)}))  # 10 … 5120
         return cls(ns=(100, 200, 400), noises=(0.0, 0.1, 0.2, 0.4), n_features=grid, n_seeds=10)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.array("ns", self.ns, ndim=1, positive=True)
         if max(self.ns) > 1000:
             raise ValueError("ns must leave at least 797 of the 1797 digits for testing (max 1000)")
@@ -580,7 +580,7 @@ class BenignConfig(runtime.ModeConfig):
     def full(cls) -> BenignConfig:
         return cls(ns=(25, 50, 100, 200, 400, 800), dim_exponent=1.5, reps=40, n_seeds=5)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.array("ns", self.ns, ndim=1, positive=True)
         if min(self.ns) < 10 or list(self.ns) != sorted(self.ns):
             raise ValueError("ns must be increasing and at least 10")
@@ -701,7 +701,7 @@ class KNNConfig(runtime.ModeConfig):
     def full(cls) -> KNNConfig:
         return cls(ns=(250, 500, 1000, 2000, 4000, 8000, 16000), n_test=10000, noise=0.1, a=0.5, n_seeds=10)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.array("ns", self.ns, ndim=1, positive=True)
         validate.integer("n_test", self.n_test, low=10)
         validate.real("noise", self.noise, low=0.0, high=0.5)
@@ -789,7 +789,7 @@ class DeepConfig(runtime.ModeConfig):
         widths = (2, 4, 8, 12, 16, 24, 32, 48, 64, 96, 128, 256)
         return cls(n_train=300, widths=widths, noises=(0.0, 0.2), steps=3000, learning_rate=3e-3, n_seeds=3)
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_train", self.n_train, low=10, high=1000)
         validate.array("widths", self.widths, ndim=1, positive=True)
         if list(self.widths) != sorted(set(self.widths)):

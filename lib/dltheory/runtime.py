@@ -28,6 +28,8 @@ from typing import Any, TypeVar
 import jax
 import numpy as np
 
+from dltheory import validate
+
 MODES = ("fast", "full")
 DEFAULT_SEED = 0
 
@@ -118,6 +120,13 @@ def seeds(n: int, offset: int = 0) -> list[int]:
         raise ValueError(f"offset must be a non-negative integer, got {offset!r}")
     start = base_seed() + int(offset)
     return list(range(start, start + int(n)))
+
+
+def progress_enabled(progress: bool | None = None) -> bool:
+    """Whether to draw progress bars: ``progress`` if given, else on unless ``DLTHEORY_PROGRESS=0``."""
+    if progress is not None:
+        return bool(progress)
+    return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
 
 
 def device_summary() -> str:
@@ -226,15 +235,18 @@ C = TypeVar("C", bound="ModeConfig")
 class ModeConfig:
     """Mixin for the frozen dataclass configs of the book's experiments.
 
-    A subclass defines the classmethods ``fast()`` and ``full()`` and may define ``validate()``,
-    which is called after construction and raises ``ValueError`` for bad fields.
-    ``Config.from_env()`` picks ``fast()`` or ``full()`` from ``DLTHEORY_MODE``.
+    Each field declares its range with :func:`dltheory.validate.field`; after construction every declared
+    check runs, then ``check()``, which a subclass overrides for relations between fields (``steps`` a
+    multiple of ``eval_every``, ``k <= n``, ...). Both raise ``ValueError`` naming the field.
+    A subclass defines the classmethods ``fast()`` and ``full()``; ``Config.from_env()`` picks one of them
+    from ``DLTHEORY_MODE``.
     """
 
     def __post_init__(self) -> None:
-        self.validate()
+        validate.check_fields(self)
+        self.check()
 
-    def validate(self) -> None:  # overridden by subclasses
+    def check(self) -> None:  # overridden by subclasses with relations between fields
         return None
 
     @classmethod

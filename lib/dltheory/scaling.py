@@ -292,7 +292,7 @@ class FittingConfig(runtime.ModeConfig):
     n_seeds: int = 8
     n_boot: int = 200
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_points", self.n_points, low=4)
         validate.real("x_min", self.x_min, low=0.0, low_open=True)
         validate.real("x_max", self.x_max, low=self.x_min, low_open=True)
@@ -589,7 +589,7 @@ class SpectrumConfig(runtime.ModeConfig):
     ns: tuple[int, ...] = (16, 32, 64, 128, 256, 512)
     n_seeds: int = 6
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.real("alpha", self.alpha, low=0.0, low_open=True)
         validate.integer("M", self.M, low=4)
         ns = validate.array("ns", self.ns, ndim=1, positive=True, min_size=3)
@@ -692,7 +692,7 @@ class QuantaConfig(runtime.ModeConfig):
     tau: int = 1
     n_seeds: int = 5
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.array("alphas", self.alphas, ndim=1, positive=True)
         validate.integer("K", self.K, low=16)
         validate.array("Ds", self.Ds, ndim=1, positive=True, min_size=3)
@@ -765,7 +765,7 @@ class IsoflopConfig(runtime.ModeConfig):
     n_test: int = 1024
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("d", self.d, low=1)
         validate.integer("K", self.K, low=1)
         validate.real("teacher_decay", self.teacher_decay, low=0.0)
@@ -1121,7 +1121,7 @@ class SparseParityConfig(runtime.ModeConfig):
     task_seed: int = 0
     n_seeds: int = 3
 
-    def validate(self) -> None:
+    def check(self) -> None:
         validate.integer("n_tasks", self.n_tasks, low=2)
         validate.integer("n", self.n, low=2)
         validate.integer("k", self.k, low=1, high=self.n)

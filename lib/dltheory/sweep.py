@@ -30,6 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from dltheory import runtime
+
 __all__ = ["run", "config_key", "cache_dir", "load", "save", "CorruptCacheError"]
 
 _CHECKSUM = "__checksum__"
@@ -161,9 +163,7 @@ def run(
     folder = Path(directory) if directory is not None else cache_dir()
     results = []
     bar = None
-    from dltheory.train import _progress_enabled
-
-    if _progress_enabled(progress):
+    if runtime.progress_enabled(progress):
         from tqdm import tqdm
 
         bar = tqdm(total=len(configs), desc=desc, unit="run", file=sys.stderr, leave=False)

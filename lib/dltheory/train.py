@@ -34,7 +34,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dltheory import validate
+from dltheory import runtime, sweep, validate
 
 __all__ = ["train", "grid", "History", "TrainState", "checkpoints_enabled"]
 
@@ -131,8 +131,6 @@ def checkpoints_enabled() -> bool:
     flag = os.environ.get("DLTHEORY_CHECKPOINTS", "").strip().lower()
     if flag:
         return flag not in ("0", "false", "off", "no")
-    from dltheory import runtime
-
     return runtime.mode() == "full"
 
 
@@ -141,8 +139,6 @@ class _Checkpoint:
 
     def __init__(self, ident: Any, *, steps: int, eval_every: int, seeds: tuple[int, ...],
                  hparams: Mapping[str, np.ndarray], n_runs: int, data: Any) -> None:
-        from dltheory import sweep
-
         data_hash = sweep._checksum({f"{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(data))})
         config = {"checkpoint": ident, "steps": steps, "eval_every": eval_every, "seeds": list(seeds),
                   "hparams": {k: v for k, v in hparams.items()}, "n_runs": n_runs, "data": data_hash}
@@ -163,8 +159,6 @@ class _Checkpoint:
         return time.monotonic() - self.last >= max(self.every, 10 * self.cost)
 
     def save(self, state: TrainState, records: list[dict[str, np.ndarray]]) -> None:
-        from dltheory import sweep
-
         arrays = {}
         for i, leaf in enumerate(jax.tree_util.tree_leaves(jax.device_get(state))):
             if jnp.issubdtype(leaf.dtype, jax.dtypes.prng_key):
@@ -179,8 +173,6 @@ class _Checkpoint:
 
     def load(self, shapes: Any) -> tuple[TrainState, list[dict[str, np.ndarray]]] | None:
         """The saved state and metrics, or None (nothing saved, or a file that does not fit: then recomputed)."""
-        from dltheory import sweep
-
         if not self.path.exists():
             return None
         try:
@@ -209,12 +201,6 @@ class _Checkpoint:
         n_records = len(next(iter(stacked.values())))
         records = [{name: arr[j] for name, arr in stacked.items()} for j in range(n_records)]
         return jax.tree_util.tree_unflatten(treedef, restored), records
-
-
-def _progress_enabled(progress: bool | None) -> bool:
-    if progress is not None:
-        return bool(progress)
-    return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
 
 
 def _over_runs(fn: Callable[..., Any], n_runs: int) -> Callable[..., Any]:
@@ -388,7 +374,7 @@ def train(
             state = jax.device_put(state, sharding)
         print(f"{desc}: resuming from step {(len(records) - 1) * eval_every} of {steps} ({saver.path.name})", file=sys.stderr)
     bar = None
-    if _progress_enabled(progress):
+    if runtime.progress_enabled(progress):
         from tqdm import tqdm
 
         bar = tqdm(total=steps, initial=(len(records) - 1) * eval_every, desc=desc, unit="step", file=sys.stderr,

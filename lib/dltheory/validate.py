@@ -3,12 +3,24 @@
 Every public function of ``dltheory`` checks its arguments with these helpers, so that bad input
 raises a ``ValueError`` that names the argument and the accepted range, never a silent wrong answer
 or a deep traceback from inside JAX.
+
+Configs declare the range of each field instead of checking it by hand, with :func:`field`::
+
+    @dataclasses.dataclass(frozen=True)
+    class GrokConfig(runtime.ModeConfig):
+        p: int = validate.field(47, validate.prime, low=3, high=1009)
+        train_frac: float = validate.field(0.5, validate.real, low=0.0, high=1.0, low_open=True, high_open=True)
+        batch_size: int | None = validate.field(None, validate.integer, low=1, optional=True)
+
+and :class:`dltheory.runtime.ModeConfig` runs every declared check after construction
+(:func:`check_fields`), then the config's own ``check()`` for relations between fields.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,6 +33,11 @@ __all__ = [
     "array",
     "prime",
     "is_prime",
+    "increasing_integers",
+    "schedule",
+    "field",
+    "check_fields",
+    "FieldCheck",
 ]
 
 
@@ -170,3 +187,50 @@ def schedule(steps: Any, eval_every: Any) -> tuple[int, int]:
     if steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
     return steps, eval_every
+
+
+# --------------------------------------------------------------------------- declared ranges of config fields
+
+
+@dataclasses.dataclass(frozen=True)
+class FieldCheck:
+    """The declared range of one config field: a check of this module and its keyword arguments."""
+
+    check: Callable[..., Any]
+    bounds: tuple[tuple[str, Any], ...]
+    optional: bool = False
+
+    def __call__(self, name: str, value: Any) -> None:
+        if value is None and self.optional:
+            return
+        self.check(name, value, **dict(self.bounds))
+
+    def describe(self) -> str:
+        """The range in words, e.g. ``integer, low=1`` (shown by ``help`` and the docs)."""
+        parts = [self.check.__name__] + [f"{k}={v!r}" for k, v in self.bounds]
+        return ", ".join(parts) + (", or None" if self.optional else "")
+
+
+def field(default: Any, check: Callable[..., Any], *, optional: bool = False, **bounds: Any) -> Any:
+    """A dataclass field whose range is declared: ``check(name, value, **bounds)`` runs after construction.
+
+    ``check`` is one of this module's checks (:func:`integer`, :func:`real`, :func:`probability`,
+    :func:`choice`, :func:`prime`, :func:`array`, :func:`increasing_integers`, ...) or any function with the
+    same signature that raises ``ValueError``. ``optional=True`` also accepts ``None``. The default must
+    itself pass, so a wrong declaration fails when the class is defined.
+    """
+    if not callable(check):
+        raise ValueError(f"check must be a function like validate.integer, got {check!r}")
+    spec = FieldCheck(check, tuple(sorted(bounds.items())), optional)
+    spec("default", default)
+    if isinstance(default, (list, dict, set, np.ndarray)):
+        raise ValueError(f"a config field's default must be immutable (use a tuple), got {type(default).__name__}")
+    return dataclasses.field(default=default, metadata={"check": spec})
+
+
+def check_fields(obj: Any) -> None:
+    """Run the declared check of every field of the dataclass instance ``obj``."""
+    for f in dataclasses.fields(obj):
+        spec = f.metadata.get("check")
+        if spec is not None:
+            spec(f.name, getattr(obj, f.name))

@@ -1,13 +1,13 @@
 """Tools for the book's notebook pages: pairing, execution, student versions.
 
-``python -m dltheory.notebooks sync [PAGE.md ...]``
+``python -m dltheory.book.notebooks sync [PAGE.md ...]``
     Write the paired ``.ipynb`` of every notebook page (or the given ones), with no outputs.
-``python -m dltheory.notebooks check``
+``python -m dltheory.book.notebooks check``
     Exit non-zero if any paired ``.ipynb`` is missing, out of sync with its ``.md`` or has outputs.
-``python -m dltheory.notebooks run PAGE.md [...] [--seeds 0 1 2]``
+``python -m dltheory.book.notebooks run PAGE.md [...] [--seeds 0 1 2]``
     Execute pages as the book build would; report their time and claim verdicts, and with
     ``--seeds`` a table of claim × seed (each page runs once per ``DLTHEORY_SEED``).
-``python -m dltheory.notebooks student EXERCISES.md OUT.ipynb``
+``python -m dltheory.book.notebooks student EXERCISES.md OUT.ipynb``
     Write the student version of an exercise page: solution blocks removed.
 
 A *notebook page* is a ``.md`` file whose front matter declares a jupytext ``kernelspec``.
@@ -190,7 +190,7 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tupl
 
     from nbclient import NotebookClient
 
-    from dltheory.sphinxext import verdicts_in_html
+    from dltheory.book.sphinxext import verdicts_in_html
 
     nb = read_page(page)
     env = dict(os.environ, DLTHEORY_PROGRESS="0")
@@ -242,7 +242,7 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
 
 
 def _main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m dltheory.notebooks", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m dltheory.book.notebooks", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_sync = sub.add_parser("sync", help="write the paired .ipynb of the pages")
     p_sync.add_argument("pages", nargs="*", type=Path)

@@ -1,0 +1,9 @@
+"""What builds, tests and packages the book; no page imports it.
+
+``notebooks``     pairing of MyST pages with their ``.ipynb`` (jupytext), running pages, student versions
+                  (``python -m dltheory.book.notebooks``)
+``sphinxext``     the Sphinx extension that collects every verdict of the executed pages and writes the
+                  claims ledger (named in ``_config.yml``)
+``course``        course packs for instructors (``python -m dltheory.book.course``);
+``course_pages``  its page handling: chapters, titles, links rewritten, solutions hidden
+"""
