@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from dltheory import claims, notebooks
+from dltheory import claims
+from dltheory.book import notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 PAGES = notebooks.notebook_pages(ROOT)
