@@ -31,16 +31,23 @@ from dltheory import (
     information_codes as IC,
     information_plane as IP,
     overfitting as O,
-    scaling as S,
     warmup as W,
 )
+from dltheory.scaling import compute_optimal as SCO
+from dltheory.scaling import exercises as SX
+from dltheory.scaling import fitting as SF
+from dltheory.scaling import mini_chinchilla as SMC
+from dltheory.scaling import quanta as SQ
+from dltheory.scaling import quanta_network as SQN
+from dltheory.scaling import spectrum as SS
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
 # Functions that take a seed but are not experiments: self-checks (they call probed functions and
 # return a verdict) and the widget / file helpers built on probed functions.
 EXEMPT: Mapping[str, str] = {
-    "scaling.check_kaplan_vs_chinchilla": "self-check over scaling.kaplan_chinchilla_data (probed)",
+    "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
+    "scaling.common.seed_tuple": "checks a list of seeds; draws nothing",
     "overfitting.check_benign_spectrum": "self-check over overfitting.min_norm_excess_risk (probed)",
     "overfitting.check_peak_moves": "self-check over overfitting.simulate_ridge (probed)",
     "overfitting.risk_explorer": "widget over overfitting.simulate_ridge (probed)",
@@ -93,18 +100,18 @@ _DIGITS = G.OmnigrokConfig.fast().replace(n_train=50, width=16, steps=40, contro
 
 def _power_law_data() -> tuple[np.ndarray, np.ndarray]:
     x = np.logspace(3, 6, 12)
-    return x, S.sample_power_law(_key(), x, E=1.0, A=30.0, alpha=0.4, noise=0.01)
+    return x, SF.sample_power_law(_key(), x, E=1.0, A=30.0, alpha=0.4, noise=0.01)
 
 
 def _bootstrap() -> Any:
     x, y = _power_law_data()
-    return S.bootstrap_power_law(_key(1), x, y, S.fit_power_law(x, y), n_boot=10)
+    return SF.bootstrap_power_law(_key(1), x, y, SF.fit_power_law(x, y), n_boot=10)
 
 
 @functools.cache
 def _isoflop() -> Any:
-    return S.isoflop_experiment(S.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16),
-                                [0, 1], progress=False)
+    return SMC.isoflop_experiment(
+        SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16), [0, 1], progress=False)
 
 
 def _sgns() -> Any:
@@ -127,22 +134,27 @@ PROBES: dict[str, Callable[[], Any]] = {
     "warmup.sgd_powerlaw": lambda: W.sgd_powerlaw(dim=32, b=1.5, c=2.0, steps=40, batch_size=4, learning_rate=0.1,
                                                   seeds=[0, 1], eval_every=10),
     # chapter 1
-    "scaling.sample_power_law": lambda: _power_law_data()[1],
-    "scaling.bootstrap_power_law": _bootstrap,
-    "scaling.fitting_experiment": lambda: S.fitting_experiment(S.FittingConfig(n_points=12, n_boot=10, n_seeds=2), [0, 1]),
-    "scaling.sample_chinchilla": lambda: S.sample_chinchilla(_key(), np.array([1e8, 1e9]), np.array([1e9, 1e10]),
-                                                             S.CHINCHILLA, noise=0.01),
-    "scaling.projection_risk": lambda: S.projection_risk(_key(), S.power_spectrum(1.0, 128), [4, 8, 16]),
-    "scaling.spectrum_experiment": lambda: S.spectrum_experiment(S.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1]),
-    "scaling.quanta_loss": lambda: S.quanta_loss(_key(), S.zipf(0.5, 2048), [100.0, 1000.0]),
-    "scaling.quanta_experiment": lambda: S.quanta_experiment(S.QuantaConfig(K=2048, Ds=(100.0, 300.0, 1000.0), n_seeds=2), [0, 1]),
-    "scaling.isoflop_experiment": _isoflop,
-    "scaling.isoflop_minima": lambda: S.isoflop_minima(_isoflop(), [1e5, 1e6]),
-    "scaling.sparse_parity_tasks": lambda: S.sparse_parity_tasks(8, 8, 3, seed=0),
-    "scaling.sparse_parity_batch": lambda: S.sparse_parity_batch(_key(), S.sparse_parity_tasks(8, 8, 3), S.subtask_frequencies(1.4, 8), 64),
-    "scaling.sparse_parity_experiment": lambda: S.sparse_parity_experiment(
-        S.SparseParityConfig(n_tasks=8, widths=(4, 8), batch=32, steps=40, eval_every=20, n_test=16, n_seeds=2), [0, 1], progress=False),
-    "scaling.kaplan_chinchilla_data": lambda: S.kaplan_chinchilla_data(0),
+    "scaling.fitting.sample_power_law": lambda: _power_law_data()[1],
+    "scaling.fitting.bootstrap_power_law": _bootstrap,
+    "scaling.fitting.fitting_experiment": lambda: SF.fitting_experiment(
+        SF.FittingConfig(n_points=12, n_boot=10, n_seeds=2), [0, 1]),
+    "scaling.compute_optimal.sample_chinchilla": lambda: SCO.sample_chinchilla(
+        _key(), np.array([1e8, 1e9]), np.array([1e9, 1e10]), SCO.CHINCHILLA, noise=0.01),
+    "scaling.spectrum.projection_risk": lambda: SS.projection_risk(_key(), SS.power_spectrum(1.0, 128), [4, 8, 16]),
+    "scaling.spectrum.spectrum_experiment": lambda: SS.spectrum_experiment(
+        SS.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1]),
+    "scaling.quanta.quanta_loss": lambda: SQ.quanta_loss(_key(), SQ.zipf(0.5, 2048), [100.0, 1000.0]),
+    "scaling.quanta.quanta_experiment": lambda: SQ.quanta_experiment(
+        SQ.QuantaConfig(K=2048, Ds=(100.0, 300.0, 1000.0), n_seeds=2), [0, 1]),
+    "scaling.mini_chinchilla.isoflop_experiment": _isoflop,
+    "scaling.mini_chinchilla.isoflop_minima": lambda: SMC.isoflop_minima(_isoflop(), [1e5, 1e6]),
+    "scaling.quanta_network.sparse_parity_tasks": lambda: SQN.sparse_parity_tasks(8, 8, 3, seed=0),
+    "scaling.quanta_network.sparse_parity_batch": lambda: SQN.sparse_parity_batch(
+        _key(), SQN.sparse_parity_tasks(8, 8, 3), SQN.subtask_frequencies(1.4, 8), 64),
+    "scaling.quanta_network.sparse_parity_experiment": lambda: SQN.sparse_parity_experiment(
+        SQN.SparseParityConfig(n_tasks=8, widths=(4, 8), batch=32, steps=40, eval_every=20, n_test=16, n_seeds=2),
+        [0, 1], progress=False),
+    "scaling.exercises.kaplan_chinchilla_data": lambda: SX.kaplan_chinchilla_data(0),
     # chapter 2
     "overfitting.ridgeless_experiment": lambda: O.ridgeless_experiment(O.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),
     "overfitting.samplewise_experiment": lambda: O.samplewise_experiment(O.SamplewiseConfig(p=20, ns=(10, 30), reps=4, n_seeds=2), [0, 1]),

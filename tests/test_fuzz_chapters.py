@@ -25,7 +25,11 @@ from dltheory import information as I
 from dltheory import information_codes as IC
 from dltheory import information_plane as IP
 from dltheory import overfitting as O
-from dltheory import scaling as S
+from dltheory.scaling import common as SC
+from dltheory.scaling import compute_optimal as SCO
+from dltheory.scaling import fitting as SF
+from dltheory.scaling import quanta as SQ
+from dltheory.scaling import spectrum as SS
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -64,16 +68,18 @@ labels = hnp.arrays(np.int64, st.integers(0, 20), elements=st.integers(-1, 4))
 # name → (function, strategy of its positional arguments)
 SPECS = {
     # chapter 1
-    "scaling.power_law": (S.power_law, st.tuples(arrays(0, 1), real, real, real)),
-    "scaling.fit_power_law": (S.fit_power_law, matched(0, 12)),
-    "scaling.fit_loglinear": (S.fit_loglinear, matched()),
-    "scaling.fit_exponent": (S.fit_exponent, matched()),
-    "scaling.zipf": (S.zipf, st.tuples(real, integer.filter(lambda k: k < 10**5))),
-    "scaling.power_spectrum": (S.power_spectrum, st.tuples(real, integer.filter(lambda k: k < 10**5))),
-    "scaling.eigenlearning_risk": (S.eigenlearning_risk, st.tuples(arrays(1, 1), arrays(1, 1))),
-    "scaling.chinchilla_loss": (lambda n, d: S.chinchilla_loss(n, d, S.CHINCHILLA), st.tuples(arrays(0, 1), arrays(0, 1))),
-    "scaling.compute_optimal": (lambda c: S.compute_optimal(c, S.CHINCHILLA), st.tuples(arrays(0, 1))),
-    "scaling.exponent_a": (lambda a, b: S.exponent_a({**S.CHINCHILLA, "alpha": a, "beta": b}), st.tuples(real, real)),
+    "scaling.fitting.power_law": (SF.power_law, st.tuples(arrays(0, 1), real, real, real)),
+    "scaling.fitting.fit_power_law": (SF.fit_power_law, matched(0, 12)),
+    "scaling.fitting.fit_loglinear": (SF.fit_loglinear, matched()),
+    "scaling.common.fit_exponent": (SC.fit_exponent, matched()),
+    "scaling.quanta.zipf": (SQ.zipf, st.tuples(real, integer.filter(lambda k: k < 10**5))),
+    "scaling.spectrum.power_spectrum": (SS.power_spectrum, st.tuples(real, integer.filter(lambda k: k < 10**5))),
+    "scaling.spectrum.eigenlearning_risk": (SS.eigenlearning_risk, st.tuples(arrays(1, 1), arrays(1, 1))),
+    "scaling.compute_optimal.chinchilla_loss": (lambda n, d: SCO.chinchilla_loss(n, d, SCO.CHINCHILLA),
+                                                st.tuples(arrays(0, 1), arrays(0, 1))),
+    "scaling.compute_optimal.compute_optimal": (lambda c: SCO.compute_optimal(c, SCO.CHINCHILLA), st.tuples(arrays(0, 1))),
+    "scaling.compute_optimal.exponent_a": (lambda a, b: SCO.exponent_a({**SCO.CHINCHILLA, "alpha": a, "beta": b}),
+                                           st.tuples(real, real)),
     # chapter 2
     "overfitting.ridgeless_risk": (O.ridgeless_risk, st.tuples(arrays(0, 1))),
     "overfitting.ridge_risk": (O.ridge_risk, st.tuples(arrays(0, 1), real)),
@@ -162,7 +168,7 @@ def test_chapter_function_returns_no_nan_or_raises_value_error(name):
 
 def test_nan_detector_finds_nans_everywhere():
     assert nans({"a": (1.0, np.array([0.0, np.nan]))})
-    assert nans(S.PowerLawFit(E=math.nan, A=1.0, alpha=1.0, objective=0.0))
+    assert nans(SF.PowerLawFit(E=math.nan, A=1.0, alpha=1.0, objective=0.0))
     assert not nans({"a": (1.0, np.array([0.0, np.inf]))})
 
 

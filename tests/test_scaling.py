@@ -1,5 +1,6 @@
-"""Chapter 1 (dltheory.scaling): fits recover known laws, the derivations match closed forms, bad input
-raises ValueError naming the argument, and every exercise check rejects wrong answers and placeholders."""
+"""Chapter 1 (dltheory.scaling, one module per section): fits recover known laws, the derivations match
+closed forms, bad input raises ValueError naming the argument, and every exercise check rejects wrong answers
+and placeholders."""
 
 import dataclasses
 import math
@@ -8,77 +9,80 @@ import jax
 import numpy as np
 import pytest
 
-from dltheory import scaling as S
 from dltheory import selfcheck
+from dltheory.scaling import common, exercises, fitting, quanta, spectrum
+from dltheory.scaling import compute_optimal as co
+from dltheory.scaling import mini_chinchilla as mc
+from dltheory.scaling import quanta_network as qn
 
 
 def test_fit_power_law_recovers_noise_free_law_and_naive_fit_is_biased():
     x = np.logspace(5, 9, 20)
-    y = S.power_law(x, 1.69, 406.4, 0.34)
-    fit = S.fit_power_law(x, y)
+    y = fitting.power_law(x, 1.69, 406.4, 0.34)
+    fit = fitting.fit_power_law(x, y)
     assert fit.alpha == pytest.approx(0.34, abs=1e-3)
     assert fit.E == pytest.approx(1.69, rel=1e-3)
-    _, naive = S.fit_loglinear(x, y)
+    _, naive = fitting.fit_loglinear(x, y)
     assert naive < 0.25  # the missing offset flattens the line
-    _, exact = S.fit_loglinear(x, 406.4 * x**-0.34)  # ... and without an offset the line is exact
+    _, exact = fitting.fit_loglinear(x, 406.4 * x**-0.34)  # ... and without an offset the line is exact
     assert exact == pytest.approx(0.34, abs=1e-9)
 
 
 def test_bootstrap_shapes_and_spread():
     x = np.logspace(5, 9, 20)
-    y = S.sample_power_law(jax.random.key(0), x, E=1.69, A=406.4, alpha=0.34, noise=0.01)
-    boot = S.bootstrap_power_law(jax.random.key(1), x, y, S.fit_power_law(x, y), n_boot=20)
+    y = fitting.sample_power_law(jax.random.key(0), x, E=1.69, A=406.4, alpha=0.34, noise=0.01)
+    boot = fitting.bootstrap_power_law(jax.random.key(1), x, y, fitting.fit_power_law(x, y), n_boot=20)
     assert boot["alpha"].shape == boot["naive_alpha"].shape == (20,)
     assert 0 < np.std(boot["alpha"]) < 0.05
 
 
 def test_fit_chinchilla_recovers_the_generating_law():
     N, D = (a.ravel() for a in np.meshgrid(np.logspace(7, 10, 6), np.logspace(9, 12, 6)))
-    fit = S.fit_chinchilla(N, D, S.chinchilla_loss(N, D, S.EPOCH))
+    fit = fitting.fit_chinchilla(N, D, co.chinchilla_loss(N, D, co.EPOCH))
     for k in ("E", "alpha", "beta"):
-        assert fit[k] == pytest.approx(S.EPOCH[k], rel=1e-3)
+        assert fit[k] == pytest.approx(co.EPOCH[k], rel=1e-3)
 
 
 def test_allocation_matches_closed_form_and_minimises_the_loss():
-    p = S.CHINCHILLA
+    p = co.CHINCHILLA
     a = p["beta"] / (p["alpha"] + p["beta"])
-    assert S.exponent_a(p) == pytest.approx(a)
+    assert co.exponent_a(p) == pytest.approx(a)
     C = np.array([1e20, 1e24])
-    n_opt, d_opt = S.compute_optimal(C, p)
+    n_opt, d_opt = co.compute_optimal(C, p)
     G = (p["alpha"] * p["A"] / (p["beta"] * p["B"])) ** (1 / (p["alpha"] + p["beta"]))
     np.testing.assert_allclose(n_opt, G * (C / 6) ** a, rtol=1e-10)
     np.testing.assert_allclose(6 * n_opt * d_opt, C, rtol=1e-10)
     for c, n in zip(C, n_opt):  # a brute-force scan along the isoFLOP curve finds the same minimum
         grid = n * np.logspace(-1, 1, 2001)
-        best = grid[np.argmin(S.chinchilla_loss(grid, c / (6 * grid), p))]
+        best = grid[np.argmin(co.chinchilla_loss(grid, c / (6 * grid), p))]
         assert best == pytest.approx(n, rel=5e-3)
 
 
 def test_projection_risk_matches_eigenlearning_theory():
-    lam = S.power_spectrum(1.0, 1024)
+    lam = spectrum.power_spectrum(1.0, 1024)
     ns = np.array([8, 16, 32, 64])
-    risk = np.mean([S.projection_risk(jax.random.key(s), lam, ns) for s in range(8)], axis=0)
-    np.testing.assert_allclose(risk, S.eigenlearning_risk(lam, ns), rtol=0.2)
-    assert S.fit_exponent(ns, risk) == pytest.approx(1.0, abs=0.15)
+    risk = np.mean([spectrum.projection_risk(jax.random.key(s), lam, ns) for s in range(8)], axis=0)
+    np.testing.assert_allclose(risk, spectrum.eigenlearning_risk(lam, ns), rtol=0.2)
+    assert common.fit_exponent(ns, risk) == pytest.approx(1.0, abs=0.15)
 
 
 def test_quanta_loss_is_decreasing_and_follows_expectation():
-    p = S.zipf(0.5, 2**14)
+    p = quanta.zipf(0.5, 2**14)
     Ds = np.array([100.0, 1000.0, 10000.0])
-    loss = np.mean([S.quanta_loss(jax.random.key(s), p, Ds) for s in range(40)], axis=0)
+    loss = np.mean([quanta.quanta_loss(jax.random.key(s), p, Ds) for s in range(40)], axis=0)
     expected = 1 - np.array([np.sum(p * (1 - np.exp(-D * p))) for D in Ds])
     np.testing.assert_allclose(loss, expected, rtol=0.05)
     assert np.all(np.diff(loss) < 0)
 
 
 def test_isoflop_minima_finds_an_interior_valley():
-    cfg = S.IsoflopConfig(widths=(1, 2, 4), steps=10, eval_every=5, n_seeds=1)
+    cfg = mc.IsoflopConfig(widths=(1, 2, 4), steps=10, eval_every=5, n_seeds=1)
     N, D = cfg.params, np.array([2.0, 20.0, 200.0])
     # a synthetic learning-curve tensor drawn from a law with a known valley
-    loss = S.chinchilla_loss(N[:, None], D[None, :], {"E": 0.1, "A": 10.0, "B": 10.0, "alpha": 0.5, "beta": 0.5})[None]
-    result = S.IsoflopResult(cfg, (0,), N, D, loss, 0.0)
+    loss = co.chinchilla_loss(N[:, None], D[None, :], {"E": 0.1, "A": 10.0, "B": 10.0, "alpha": 0.5, "beta": 0.5})[None]
+    result = mc.IsoflopResult(cfg, (0,), N, D, loss, 0.0)
     C = 6 * N[1] ** 2  # with A = B and alpha = beta the optimum is N = D = sqrt(C/6)
-    out = S.isoflop_minima(result, [C])
+    out = mc.isoflop_minima(result, [C])
     assert out["interior"][0]
     assert out["N_opt"][0] == pytest.approx(N[1], rel=0.5)
 
@@ -86,31 +90,33 @@ def test_isoflop_minima_finds_an_interior_valley():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: S.power_law([1.0, -1.0], 1, 1, 1), "x"),
-        (lambda: S.power_law([1.0], 1, 1, -0.5), "alpha"),
-        (lambda: S.fit_power_law([1, 2, 3], [1, 2, 3]), "x must have at least"),
-        (lambda: S.fit_power_law(np.arange(1, 6), np.arange(1, 6), delta=0), "delta"),
-        (lambda: S.fit_chinchilla(np.ones(6), np.ones(6), np.ones(7)), "same shape"),
-        (lambda: S.compute_optimal([1e20], {"E": 1, "A": 1, "B": 1, "alpha": 0.3}), "missing"),
-        (lambda: S.compute_optimal([-1.0], S.CHINCHILLA), "C"),
-        (lambda: S.exponent_a({**S.CHINCHILLA, "beta": 0}), "beta"),
-        (lambda: S.power_spectrum(1.0, 1), "M"),
-        (lambda: S.projection_risk(jax.random.key(0), S.power_spectrum(1, 64), [8, 4]), "ns"),
-        (lambda: S.eigenlearning_risk(S.power_spectrum(1, 64), [64]), "ns"),
-        (lambda: S.zipf(0.0, 10), "alpha"),
-        (lambda: S.quanta_loss(jax.random.key(0), [0.9, 0.9], [1.0]), "p must sum"),
-        (lambda: S.quanta_loss(jax.random.key(0), S.zipf(1, 8), [2.0, 1.0]), "Ds"),
-        (lambda: S.fit_exponent([1, 2], [1, 2]), "x must have at least"),
-        (lambda: S.FittingConfig(noise=2.0), "noise"),
-        (lambda: S.SpectrumConfig(M=100), "ns"),
-        (lambda: S.QuantaConfig(tau=0), "tau"),
-        (lambda: S.IsoflopConfig(widths=(4, 2, 8)), "widths"),
-        (lambda: S.IsoflopConfig(steps=10, eval_every=3), "multiple"),
-        (lambda: S.fitting_experiment(S.FittingConfig(), []), "seeds"),
-        (lambda: S.spectrum_experiment("fast", [0]), "cfg"),
-        (lambda: S.isoflop_minima("result", [1.0]), "result"),
-        (lambda: S.kaplan_chinchilla_data(-1), "seed"),
-        (lambda: S.check_quanta_exponent(0.1, 0.5), "zipf_exponent"),
+        (lambda: fitting.power_law([1.0, -1.0], 1, 1, 1), "x"),
+        (lambda: fitting.power_law([1.0], 1, 1, -0.5), "alpha"),
+        (lambda: fitting.fit_power_law([1, 2, 3], [1, 2, 3]), "x must have at least"),
+        (lambda: fitting.fit_power_law(np.arange(1, 6), np.arange(1, 6), delta=0), "delta"),
+        (lambda: fitting.fit_chinchilla(np.ones(6), np.ones(6), np.ones(7)), "same shape"),
+        (lambda: co.compute_optimal([1e20], {"E": 1, "A": 1, "B": 1, "alpha": 0.3}), "missing"),
+        (lambda: co.compute_optimal([-1.0], co.CHINCHILLA), "C"),
+        (lambda: co.exponent_a({**co.CHINCHILLA, "beta": 0}), "beta"),
+        (lambda: spectrum.power_spectrum(1.0, 1), "M"),
+        (lambda: spectrum.projection_risk(jax.random.key(0), spectrum.power_spectrum(1, 64), [8, 4]), "ns"),
+        (lambda: spectrum.eigenlearning_risk(spectrum.power_spectrum(1, 64), [64]), "ns"),
+        (lambda: quanta.zipf(0.0, 10), "alpha"),
+        (lambda: quanta.quanta_loss(jax.random.key(0), [0.9, 0.9], [1.0]), "p must sum"),
+        (lambda: quanta.quanta_loss(jax.random.key(0), quanta.zipf(1, 8), [2.0, 1.0]), "Ds"),
+        (lambda: common.fit_exponent([1, 2], [1, 2]), "x must have at least"),
+        (lambda: fitting.FittingConfig(noise=2.0), "noise"),
+        (lambda: spectrum.SpectrumConfig(M=100), "ns"),
+        (lambda: spectrum.SpectrumConfig(ns=(16, 8, 32)), "ns"),
+        (lambda: fitting.FittingConfig(x_min=1e6, x_max=1e5), "x_max"),
+        (lambda: quanta.QuantaConfig(tau=0), "tau"),
+        (lambda: mc.IsoflopConfig(widths=(4, 2, 8)), "widths"),
+        (lambda: mc.IsoflopConfig(steps=10, eval_every=3), "multiple"),
+        (lambda: fitting.fitting_experiment(fitting.FittingConfig(), []), "seeds"),
+        (lambda: spectrum.spectrum_experiment("fast", [0]), "cfg"),
+        (lambda: mc.isoflop_minima("result", [1.0]), "result"),
+        (lambda: exercises.kaplan_chinchilla_data(-1), "seed"),
+        (lambda: exercises.check_quanta_exponent(0.1, 0.5), "zipf_exponent"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -119,51 +125,51 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
 
 
 def test_check_exponent_a():
-    right = S.EPOCH["beta"] / (S.EPOCH["alpha"] + S.EPOCH["beta"])
-    S.check_exponent_a(right, S.EPOCH)
+    right = co.EPOCH["beta"] / (co.EPOCH["alpha"] + co.EPOCH["beta"])
+    exercises.check_exponent_a(right, co.EPOCH)
     with pytest.raises(selfcheck.NotAnswered):
-        S.check_exponent_a(..., S.EPOCH)
+        exercises.check_exponent_a(..., co.EPOCH)
     with pytest.raises(selfcheck.WrongAnswer):
-        S.check_exponent_a(S.EPOCH["alpha"] / (S.EPOCH["alpha"] + S.EPOCH["beta"]), S.EPOCH)
+        exercises.check_exponent_a(co.EPOCH["alpha"] / (co.EPOCH["alpha"] + co.EPOCH["beta"]), co.EPOCH)
 
 
 def test_check_kaplan_vs_chinchilla():
-    a_k, a_c = S._kaplan_chinchilla_answers(0)
+    a_k, a_c = exercises._kaplan_chinchilla_answers(0)
     assert abs(a_k - a_c) > 0.05  # the exercise's point: the two fits disagree
-    S.check_kaplan_vs_chinchilla(a_k, a_c)
+    exercises.check_kaplan_vs_chinchilla(a_k, a_c)
     with pytest.raises(selfcheck.NotAnswered):
-        S.check_kaplan_vs_chinchilla(..., a_c)
+        exercises.check_kaplan_vs_chinchilla(..., a_c)
     with pytest.raises(selfcheck.WrongAnswer):
-        S.check_kaplan_vs_chinchilla(a_c, a_k)
+        exercises.check_kaplan_vs_chinchilla(a_c, a_k)
 
 
 def test_check_data_exponent_hypothesis():
-    lam = S.power_spectrum(1.0, 4096)
+    lam = spectrum.power_spectrum(1.0, 4096)
     ns = np.array([16, 32, 64, 128, 256, 512])
-    e = S.fit_exponent(ns, S.eigenlearning_risk(lam, ns, target_power=lam / np.arange(1, 4097)))
-    S.check_data_exponent_hypothesis(False, e)
+    e = common.fit_exponent(ns, spectrum.eigenlearning_risk(lam, ns, target_power=lam / np.arange(1, 4097)))
+    exercises.check_data_exponent_hypothesis(False, e)
     with pytest.raises(selfcheck.NotAnswered):
-        S.check_data_exponent_hypothesis(..., e)
+        exercises.check_data_exponent_hypothesis(..., e)
     with pytest.raises(selfcheck.NotAnswered):
-        S.check_data_exponent_hypothesis(False, ...)
+        exercises.check_data_exponent_hypothesis(False, ...)
     with pytest.raises(selfcheck.WrongAnswer):
-        S.check_data_exponent_hypothesis(True, e)
+        exercises.check_data_exponent_hypothesis(True, e)
     with pytest.raises(selfcheck.WrongAnswer):
-        S.check_data_exponent_hypothesis(False, 1.0)
+        exercises.check_data_exponent_hypothesis(False, 1.0)
 
 
 def test_check_quanta_exponent():
-    S.check_quanta_exponent(0.08 / 1.08, 1.08)
+    exercises.check_quanta_exponent(0.08 / 1.08, 1.08)
     with pytest.raises(selfcheck.NotAnswered):
-        S.check_quanta_exponent(..., 1.08)
+        exercises.check_quanta_exponent(..., 1.08)
     with pytest.raises(selfcheck.WrongAnswer):
-        S.check_quanta_exponent(0.08, 1.08)  # the parameter exponent, not the data exponent
-    assert math.isclose(S.check_quanta_exponent(0.4 / 1.4, 1.4), 0.4 / 1.4)
+        exercises.check_quanta_exponent(0.08, 1.08)  # the parameter exponent, not the data exponent
+    assert math.isclose(exercises.check_quanta_exponent(0.4 / 1.4, 1.4), 0.4 / 1.4)
 
 
 def test_isoflop_experiment_runs_every_width_and_seed():
-    cfg = S.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16)
-    res = S.isoflop_experiment(cfg, [0, 1], progress=False)
+    cfg = mc.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16)
+    res = mc.isoflop_experiment(cfg, [0, 1], progress=False)
     assert res.loss.shape == (2, 3, 2)
     np.testing.assert_array_equal(res.N, [21, 41, 81])
     np.testing.assert_array_equal(res.D, [20 * 32, 40 * 32])
@@ -171,10 +177,10 @@ def test_isoflop_experiment_runs_every_width_and_seed():
 
 
 def test_spectrum_and_fitting_experiments_small():
-    spec = S.spectrum_experiment(S.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1])
+    spec = spectrum.spectrum_experiment(spectrum.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1])
     assert spec.data_risk.shape == spec.feature_risk.shape == (2, 4)
     assert np.all(np.diff(spec.data_risk, axis=1) < 0)
-    fit = S.fitting_experiment(S.FittingConfig(n_points=12, n_boot=20), [3])
+    fit = fitting.fitting_experiment(fitting.FittingConfig(n_points=12, n_boot=20), [3])
     assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
     assert fit.naive_alpha[0] < fit.alpha[0]
 
@@ -183,38 +189,38 @@ def test_spectrum_and_fitting_experiments_small():
 
 
 def test_sparse_parity_tasks_are_distinct_k_subsets_and_fixed_by_the_seed():
-    m = S.sparse_parity_tasks(20, 8, 3, seed=1)
+    m = qn.sparse_parity_tasks(20, 8, 3, seed=1)
     assert m.shape == (20, 8)
     np.testing.assert_array_equal(m.sum(axis=1), 3)
     assert len({tuple(r) for r in m}) == 20
-    np.testing.assert_array_equal(m, S.sparse_parity_tasks(20, 8, 3, seed=1))
-    assert not np.array_equal(m, S.sparse_parity_tasks(20, 8, 3, seed=2))
+    np.testing.assert_array_equal(m, qn.sparse_parity_tasks(20, 8, 3, seed=1))
+    assert not np.array_equal(m, qn.sparse_parity_tasks(20, 8, 3, seed=2))
 
 
 def test_sparse_parity_batch_labels_codes_and_frequencies():
-    masks = S.sparse_parity_tasks(6, 40, 3)  # 40 task bits: two random words per sample
-    p = S.subtask_frequencies(1.4, 6)
+    masks = qn.sparse_parity_tasks(6, 40, 3)  # 40 task bits: two random words per sample
+    p = qn.subtask_frequencies(1.4, 6)
     np.testing.assert_allclose(p.sum(), 1.0)
     np.testing.assert_allclose(p[0] / p[1], 2**1.4)
-    x, y, task = (np.asarray(a) for a in S.sparse_parity_batch(jax.random.key(0), masks, p, 40_000))
+    x, y, task = (np.asarray(a) for a in qn.sparse_parity_batch(jax.random.key(0), masks, p, 40_000))
     assert x.shape == (40_000, 46)
     np.testing.assert_array_equal(x[np.arange(len(task)), task], 1)  # one-hot control bits
     np.testing.assert_array_equal(x[:, :6].sum(axis=1), 1)
     np.testing.assert_array_equal(y, np.sum(x[:, 6:] * masks[task], axis=1) % 2)
     np.testing.assert_allclose(np.bincount(task, minlength=6) / len(task), p, atol=0.01)
     np.testing.assert_allclose(x[:, 6:].mean(axis=0), 0.5, atol=0.02)  # every task bit is a fair coin
-    uniform = np.asarray(S.sparse_parity_batch(jax.random.key(1), masks, S.subtask_frequencies(0.0, 6), 30_000)[2])
+    uniform = np.asarray(qn.sparse_parity_batch(jax.random.key(1), masks, qn.subtask_frequencies(0.0, 6), 30_000)[2])
     np.testing.assert_allclose(np.bincount(uniform, minlength=6) / 30_000, 1 / 6, atol=0.01)
 
 
 def _tiny_sparse_parity():
-    return S.SparseParityConfig(n_tasks=4, n=6, k=2, widths=(4, 8, 16), batch=32, steps=60, eval_every=20,
+    return qn.SparseParityConfig(n_tasks=4, n=6, k=2, widths=(4, 8, 16), batch=32, steps=60, eval_every=20,
                                 n_test=16, n_seeds=2)
 
 
 @pytest.fixture(scope="module")
 def tiny_parity():
-    return S.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
+    return qn.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
 
 
 def test_sparse_parity_experiment_shapes_and_metrics(tiny_parity):
@@ -232,7 +238,7 @@ def test_sparse_parity_experiment_shapes_and_metrics(tiny_parity):
 
 
 def test_sparse_parity_experiment_is_deterministic(tiny_parity):
-    again = S.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
+    again = qn.sparse_parity_experiment(_tiny_sparse_parity(), [0, 1], progress=False)
     np.testing.assert_array_equal(again.subtask_loss, tiny_parity.subtask_loss)
 
 
@@ -243,7 +249,7 @@ def test_sparse_parity_metrics_on_a_known_history(tiny_parity):
     for i in range(4):
         sub[0, 1, i + 1:, i] = 0.0
     res = dataclasses.replace(tiny_parity, seeds=(0,), steps=steps, subtask_loss=sub, N=tiny_parity.N[:2],
-                              p=S.subtask_frequencies(1.0, 4))
+                              p=qn.subtask_frequencies(1.0, 4))
     np.testing.assert_array_equal(res.emergence[0, 1], [20, 40, 60, 80])
     assert np.all(np.isinf(res.emergence[0, 0]))
     assert res.order_correlation()[0] == pytest.approx(1.0)
@@ -255,27 +261,27 @@ def test_sparse_parity_metrics_on_a_known_history(tiny_parity):
 
 
 def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
-    full = S.SparseParityConfig.full()
+    full = qn.SparseParityConfig.full()
     assert (full.n_tasks, full.n, full.k, full.zipf, full.batch, full.steps, full.lr) == (500, 100, 3, 1.4, 20000, 200_000, 1e-3)
     assert min(full.widths) == 9 and max(full.widths) == 500  # the paper's code truncates 2^log2(10) to 9
-    assert S.SparseParityConfig.fast().alpha == pytest.approx(0.4)
+    assert qn.SparseParityConfig.fast().alpha == pytest.approx(0.4)
 
 
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: S.sparse_parity_tasks(30, 4, 3), "n_tasks"),
-        (lambda: S.sparse_parity_tasks(3, 4, 5), "k"),
-        (lambda: S.sparse_parity_tasks(3, 4, 2, seed=-1), "seed"),
-        (lambda: S.subtask_frequencies(-1.0, 4), "zipf_exponent"),
-        (lambda: S.subtask_frequencies(1.4, 0), "n_tasks"),
-        (lambda: S.SparseParityConfig(widths=(8, 4)), "widths"),
-        (lambda: S.SparseParityConfig(steps=100, eval_every=30), "multiple"),
-        (lambda: S.SparseParityConfig(learned_bits=0.0), "learned_bits"),
-        (lambda: S.SparseParityConfig(n_tasks=100, n=6, k=3), "n_tasks"),
-        (lambda: S.SparseParityConfig(zipf=-0.5), "zipf"),
-        (lambda: S.sparse_parity_experiment("fast", [0]), "cfg"),
-        (lambda: S.sparse_parity_experiment(_tiny_sparse_parity(), []), "seeds"),
+        (lambda: qn.sparse_parity_tasks(30, 4, 3), "n_tasks"),
+        (lambda: qn.sparse_parity_tasks(3, 4, 5), "k"),
+        (lambda: qn.sparse_parity_tasks(3, 4, 2, seed=-1), "seed"),
+        (lambda: qn.subtask_frequencies(-1.0, 4), "zipf_exponent"),
+        (lambda: qn.subtask_frequencies(1.4, 0), "n_tasks"),
+        (lambda: qn.SparseParityConfig(widths=(8, 4)), "widths"),
+        (lambda: qn.SparseParityConfig(steps=100, eval_every=30), "multiple"),
+        (lambda: qn.SparseParityConfig(learned_bits=0.0), "learned_bits"),
+        (lambda: qn.SparseParityConfig(n_tasks=100, n=6, k=3), "n_tasks"),
+        (lambda: qn.SparseParityConfig(zipf=-0.5), "zipf"),
+        (lambda: qn.sparse_parity_experiment("fast", [0]), "cfg"),
+        (lambda: qn.sparse_parity_experiment(_tiny_sparse_parity(), []), "seeds"),
     ],
 )
 def test_sparse_parity_bad_input_raises_value_error_naming_the_argument(call, name):

@@ -1,7 +1,7 @@
 """Self-checks for the book's exercises.
 
 Introduced in the warm-up exercises (``exercises/00-warm-up``). Each exercise ends with a call to a
-check from the chapter's module (``dltheory.scaling.check_...``), built from these primitives. A check
+check from the chapter's package (``dltheory.scaling.exercises.check_...``), built from these primitives. A check
 prints a short confirmation when the answer is right and raises :class:`WrongAnswer` with a message
 that says *why* it is wrong when it is not. A student notebook leaves answers as ``...``
 (Python's ``Ellipsis``); checking one raises :class:`NotAnswered` with a hint to fill it in.

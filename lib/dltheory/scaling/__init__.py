@@ -1,0 +1,22 @@
+"""Chapter 1, *Scaling laws*: fitting power laws, compute-optimal allocation, and where the exponents come from.
+
+One module per section page of ``chapters/01-scaling-laws``; a page imports its own module
+(``from dltheory.scaling import spectrum``) and calls ``spectrum.spectrum_experiment(...)``.
+
+``01-fitting``          → ``fitting``: §1 the Approach-3 fit of Hoffmann et al. (2022), Huber loss on log-loss
+                          minimised by L-BFGS, bootstrap intervals, against the naive straight line; also the
+                          two-variable fit ``fit_chinchilla`` that §5 and the exercises use
+``02-compute-optimal``  → ``compute_optimal``: §2 the published fits, ``N_opt ∝ C^{β/(α+β)}`` derived with
+                          sympy, isoFLOP curves
+``03-spectrum``         → ``spectrum``: §3 ridgeless regression on a power-law spectrum and its dual, random
+                          features, against the eigenlearning theory
+``04-quanta``           → ``quanta``: §4 the quantization model of Michaud et al. (2023)
+``05-mini-chinchilla``  → ``mini_chinchilla``: §5 isoFLOP curves of small MLPs on a random teacher
+``06-quanta-network``   → ``quanta_network``: §6 MLPs on multitask sparse parity
+
+Shared by several sections: ``common`` (``fit_exponent``, the least-squares exponent that §3, §4, §6 and the
+exercises read off; ``seed_tuple``, the check of the seeds every experiment takes). The self-checks of
+``exercises/01-scaling-laws`` and the data of its Kaplan-versus-Chinchilla exercise are in ``exercises``.
+
+Nothing is re-exported here: import the section's module.
+"""

@@ -1,0 +1,113 @@
+"""The self-checks of the exercises of Chapter 1 (``exercises/01-scaling-laws``), and the exercise's data.
+
+Each ``check_*`` computes the right answer itself from the section modules it exercises: §2
+(:mod:`dltheory.scaling.compute_optimal`), §1 (:mod:`dltheory.scaling.fitting`), §3
+(:mod:`dltheory.scaling.spectrum`) and §4 (the quantization model of :mod:`dltheory.scaling.quanta`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import jax
+import numpy as np
+
+from dltheory import selfcheck, validate
+from dltheory.scaling import common, fitting, spectrum
+from dltheory.scaling import compute_optimal as co
+
+__all__ = [
+    "kaplan_chinchilla_data",
+    "check_exponent_a",
+    "check_kaplan_vs_chinchilla",
+    "check_data_exponent_hypothesis",
+    "check_quanta_exponent",
+]
+
+
+def check_exponent_a(a: Any, params: Mapping[str, float]) -> float:
+    """Exercise ``ex-01-exponent``: the exponent ``a`` of ``N_opt ∝ C^a`` for the law ``params``."""
+    selfcheck.answered("a", a)
+    expected = co.exponent_a(params)
+    return selfcheck.number(
+        "a", a, expected, rtol=2e-3,
+        hint="substitute D = C/(6N), set ∂L/∂N = 0, and read off the power of C in N_opt; "
+        "it involves only α and β.",
+        explain=f"a = β/(α+β) = {expected:.4f}: the data exponent sets how fast the model should grow.",
+    )
+
+
+def kaplan_chinchilla_data(seed: int = 0) -> dict[str, np.ndarray]:
+    """Two sweeps of a synthetic study drawn from the refit of Besiroglu et al. (exercise ``ex-01-kaplan``).
+
+    ``N_sweep``: sizes ``1e7..1e10`` at ``D = 1e12`` tokens; ``D_sweep``: tokens ``1e9..1e12`` at ``N = 1e11``;
+    1% multiplicative noise. Returns ``N``, ``D``, ``L`` for each sweep (keys ``N_sweep``/``D_sweep`` as
+    ``(N, D, L)`` stacked rows) and their concatenation ``N``, ``D``, ``L``.
+    """
+    seed = validate.integer("seed", seed, low=0)
+    k_n, k_d = jax.random.split(jax.random.key(seed))
+    n = np.logspace(7, 10, 16)
+    d = np.logspace(9, 12, 16)
+    ln = co.sample_chinchilla(k_n, n, np.full_like(n, 1e12), co.EPOCH, noise=0.01)
+    ld = co.sample_chinchilla(k_d, np.full_like(d, 1e11), d, co.EPOCH, noise=0.01)
+    return {
+        "N_sweep": np.stack([n, np.full_like(n, 1e12), ln]),
+        "D_sweep": np.stack([np.full_like(d, 1e11), d, ld]),
+        "N": np.concatenate([n, np.full_like(d, 1e11)]),
+        "D": np.concatenate([np.full_like(n, 1e12), d]),
+        "L": np.concatenate([ln, ld]),
+    }
+
+
+def _kaplan_chinchilla_answers(seed: int) -> tuple[float, float]:
+    data = kaplan_chinchilla_data(seed)
+    _, alpha_n = fitting.fit_loglinear(data["N_sweep"][0], data["N_sweep"][2])
+    _, beta_d = fitting.fit_loglinear(data["D_sweep"][1], data["D_sweep"][2])
+    fit = fitting.fit_chinchilla(data["N"], data["D"], data["L"])
+    return beta_d / (alpha_n + beta_d), co.exponent_a(fit)
+
+
+def check_kaplan_vs_chinchilla(a_kaplan: Any, a_chinchilla: Any, *, seed: int = 0) -> None:
+    """Exercise ``ex-01-kaplan``: ``a`` from straight-line fits of each sweep, and ``a`` from the fit with offset."""
+    selfcheck.answered("a_kaplan", a_kaplan)
+    selfcheck.answered("a_chinchilla", a_chinchilla)
+    want_k, want_c = _kaplan_chinchilla_answers(seed)
+    selfcheck.number("a_kaplan", a_kaplan, want_k, rtol=1e-2,
+                     hint="fit_loglinear on each sweep gives the two naive exponents; a = β/(α+β).")
+    selfcheck.number("a_chinchilla", a_chinchilla, want_c, rtol=2e-2,
+                     hint="fit_chinchilla on all points at once, then exponent_a of the fit.")
+    selfcheck.correct(f"Same data, two conclusions: a = {want_k:.3f} without the offset E, {want_c:.3f} with it "
+                      f"(the law that made the data has a = {co.exponent_a(co.EPOCH):.3f}).")
+
+
+def check_data_exponent_hypothesis(hypothesis_holds: Any, exponent: Any, *, alpha: float = 1.0, M: int = 4096) -> None:
+    """Exercise ``ex-01-hypothesis``: does the data exponent depend only on the spectrum, not on the teacher?
+
+    The test: a teacher with power ``v_k² = λ_k k^-1`` on the spectrum ``λ_k = k^-(1+α)``, risk from
+    :func:`dltheory.scaling.spectrum.eigenlearning_risk` at ``n = 16..512``.
+    """
+    selfcheck.answered("exponent", exponent)
+    lam = spectrum.power_spectrum(alpha, M)
+    ns = np.array([16, 32, 64, 128, 256, 512])
+    measured = common.fit_exponent(ns, spectrum.eigenlearning_risk(lam, ns, target_power=lam / np.arange(1, M + 1)))
+    selfcheck.number("exponent", exponent, measured, rtol=2e-2,
+                     hint="use eigenlearning_risk(lam, ns, target_power=lam / k) and fit_exponent.")
+    selfcheck.boolean(
+        "hypothesis_holds", hypothesis_holds, abs(measured - alpha) < 0.1,
+        why=f"with a faster-decaying teacher the exponent is {measured:.2f}, not α = {alpha:g}: the unlearnt tail "
+        "carries the teacher's power, so both the spectrum and the teacher set the exponent.",
+    )
+
+
+def check_quanta_exponent(alpha_D: Any, zipf_exponent: float) -> float:
+    """Exercise ``ex-01-quanta``: the data exponent of the quantization model for use frequencies
+    ``∝ k^-zipf_exponent``."""
+    zipf_exponent = validate.real("zipf_exponent", zipf_exponent, low=1.0, low_open=True)
+    alpha = zipf_exponent - 1.0
+    return selfcheck.number(
+        "alpha_D", alpha_D, alpha / (alpha + 1.0), rtol=1e-2,
+        hint="the Zipf exponent is α + 1; the data exponent is α/(α+1).",
+        explain=f"α = {alpha:.3g}, so the loss falls as D^-{alpha / (alpha + 1):.3g}.",
+    )
+

@@ -1,0 +1,149 @@
+"""§3 *Exponents from the spectrum* (``chapters/01-scaling-laws/03-spectrum``).
+
+Ridgeless regression on Gaussian data with a power-law covariance (Bordelon, Canatar and Pehlevan 2020;
+Bahri et al. 2021) and its dual, linear random features with unlimited data (Maloney, Roberts and Sully
+2022): :func:`eigenlearning_risk` (the theory), :func:`projection_risk` (one draw) and
+:func:`spectrum_experiment`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from dltheory import runtime, validate
+from dltheory.scaling import common
+
+__all__ = [
+    "power_spectrum",
+    "eigenlearning_risk",
+    "projection_risk",
+    "SpectrumConfig",
+    "SpectrumResult",
+    "spectrum_experiment",
+]
+
+
+def power_spectrum(alpha: float, M: int) -> np.ndarray:
+    """Eigenvalues ``λ_k = k^-(1+α)``, ``k = 1..M`` (§3, ``03-spectrum``)."""
+    alpha = validate.real("alpha", alpha, low=0.0, low_open=True)
+    M = validate.integer("M", M, low=2)
+    return np.arange(1, M + 1, dtype=float) ** -(1.0 + alpha)
+
+
+def eigenlearning_risk(lam: Any, ns: Any, *, target_power: Any | None = None) -> np.ndarray:
+    """Predicted test risk of ridgeless regression from ``n`` samples (§3; Bordelon, Canatar and Pehlevan 2020).
+
+    In the eigenlearning form (Simon et al. 2023): ``κ`` solves ``Σ_i λ_i/(λ_i+κ) = n``, mode ``i`` is
+    learned to the fraction ``ℒ_i = λ_i/(λ_i+κ)``, and the risk is
+    ``n/(n − Σ ℒ_i²) · Σ (1−ℒ_i)² v_i²`` where ``v_i²`` is the target's power in mode ``i``
+    (``target_power``, default ``λ_i``: a teacher with i.i.d. unit weights). Needs ``n < len(lam)``.
+    """
+    lam = validate.array("lam", lam, ndim=1, positive=True, min_size=2)
+    ns = validate.array("ns", ns, ndim=1, positive=True)
+    if np.any(ns >= lam.size):
+        raise ValueError(f"ns must be smaller than the number of modes ({lam.size}), got max {ns.max():g}")
+    v2 = lam if target_power is None else validate.array("target_power", target_power, shape=lam.shape,
+                                                         nonnegative=True)
+    out = []
+    for n in ns:
+        lo, hi = 1e-300, float(lam.sum()) / max(n, 1e-12) + lam.max()
+        for _ in range(200):  # bisection in log κ: Σ λ/(λ+κ) decreases in κ
+            kappa = math.sqrt(lo * hi)
+            if np.sum(lam / (lam + kappa)) > n:
+                lo = kappa
+            else:
+                hi = kappa
+        learn = lam / (lam + kappa)
+        out.append(n / (n - np.sum(learn**2)) * np.sum((1 - learn) ** 2 * v2))
+    return np.asarray(out)
+
+
+def projection_risk(key: jax.Array, lam: Any, ns: Any) -> np.ndarray:
+    """Teacher-averaged risk ``tr(P⊥_n Λ)`` after projecting on the span of ``n`` Gaussian vectors of covariance
+    ``Λ``.
+
+    §3 (``03-spectrum``). Ridgeless (minimum-norm) regression on ``n`` samples ``x_i = Λ^{1/2} z_i`` of a
+    linear teacher with weights ``w ~ N(0, I)`` has expected risk ``E_w (w−ŵ)ᵀΛ(w−ŵ) = tr(P⊥ Λ)``, where
+    ``P`` projects on ``span{x_i}``; a linear random-features model with ``n`` features and unlimited data
+    has the same risk with the same kind of ``P`` (the duality of Maloney, Roberts and Sully 2022).
+    One draw gives the risk at every ``n`` in ``ns`` (nested spans). Float64 linear algebra.
+    """
+    lam = validate.array("lam", lam, ndim=1, positive=True, min_size=2)
+    ns = np.asarray(validate.array("ns", ns, ndim=1, positive=True), dtype=int)
+    if np.any(np.diff(ns) <= 0) or ns[-1] >= lam.size:
+        raise ValueError(f"ns must be increasing integers below the number of modes ({lam.size}), got {ns.tolist()}")
+    z = np.asarray(jax.random.normal(key, (lam.size, int(ns[-1]))), dtype=np.float64)
+    gram = z.T @ (lam[:, None] * z)  # Gᵀ G with G = Λ^{1/2} Z
+    gram2 = z.T @ ((lam**2)[:, None] * z)  # Gᵀ Λ G
+    total = lam.sum()
+    out = []
+    for n in ns:
+        chol = np.linalg.cholesky(gram[:n, :n])
+        half = np.linalg.solve(chol, gram2[:n, :n])
+        out.append(total - np.trace(np.linalg.solve(chol, half.T)))  # tr(Λ) − tr((GᵀG)⁻¹ GᵀΛG)
+    return np.asarray(out)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumConfig(runtime.ModeConfig):
+    """§3: spectrum ``λ_k = k^-(1+α)`` truncated at ``M`` modes; sample sizes / feature counts ``ns``."""
+
+    alpha: float = validate.field(1.0, validate.real, low=0.0, low_open=True)
+    M: int = validate.field(4096, validate.integer, low=4)
+    ns: tuple[int, ...] = validate.field((16, 32, 64, 128, 256, 512), validate.increasing_integers, min_size=3)
+    n_seeds: int = validate.field(6, validate.integer, low=1)
+
+    def check(self) -> None:
+        if self.ns[-1] * 4 > self.M:
+            raise ValueError(f"ns must stay below M/4 = {self.M // 4} (finite-M bias), got {self.ns}")
+
+    @classmethod
+    def fast(cls) -> SpectrumConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> SpectrumConfig:
+        return cls(M=32768, ns=(16, 32, 64, 128, 256, 512, 1024, 2048), n_seeds=16)
+
+
+@dataclasses.dataclass(frozen=True)
+class SpectrumResult:
+    config: SpectrumConfig
+    seeds: tuple[int, ...]
+    ns: np.ndarray
+    data_risk: np.ndarray  # (n_seeds, len(ns)): n samples, unlimited features
+    feature_risk: np.ndarray  # (n_seeds, len(ns)): n features, unlimited samples
+    theory: np.ndarray  # eigenlearning prediction at the same M
+
+    @property
+    def data_exponent(self) -> np.ndarray:
+        return common.fit_exponent(self.ns, self.data_risk)
+
+    @property
+    def feature_exponent(self) -> np.ndarray:
+        return common.fit_exponent(self.ns, self.feature_risk)
+
+
+def spectrum_experiment(cfg: SpectrumConfig, seeds: Sequence[int]) -> SpectrumResult:
+    """§3 (``03-spectrum``): risk versus samples (features unlimited) and versus features (samples unlimited).
+
+    Each seed draws independent Gaussian matrices for the two scans, so their agreement is a test of the
+    data/parameter duality (Maloney, Roberts and Sully 2022), not an identity of the code.
+    """
+    if not isinstance(cfg, SpectrumConfig):
+        raise ValueError(f"cfg must be a SpectrumConfig, got {type(cfg).__name__}")
+    seeds = common.seed_tuple(seeds)
+    lam = power_spectrum(cfg.alpha, cfg.M)
+    ns = np.asarray(cfg.ns)
+    data, feat = [], []
+    for s in seeds:
+        k_data, k_feat = jax.random.split(jax.random.key(s))
+        data.append(projection_risk(k_data, lam, ns))
+        feat.append(projection_risk(k_feat, lam, ns))
+    return SpectrumResult(cfg, seeds, ns, np.asarray(data), np.asarray(feat), eigenlearning_risk(lam, ns))
