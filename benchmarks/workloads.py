@@ -379,7 +379,7 @@ def sgns_vs_gensim(size: Size) -> Row:
 
 
 def _ridge_loop(seed: int, n: int, p: int, lams: list[float], *, sigma: float, r: float, reps: int) -> np.ndarray:
-    """The obvious loop: the same draws as ``overfitting.simulate_ridge``, one fit per sample and penalty
+    """The obvious loop: the same draws as ``overfitting.ridgeless.simulate_ridge``, one fit per sample and penalty
     (``numpy.linalg.pinv`` for λ = 0, scikit-learn's ``Ridge`` with ``alpha = nλ`` otherwise)."""
     from sklearn.linear_model import Ridge
 
@@ -411,16 +411,17 @@ def ridge_sweeps(size: Size) -> list[Row]:
     """Chapter 2's ridgeless, sample-wise and random-features sweeps against one fit per setting."""
     from threadpoolctl import threadpool_limits
 
-    from dltheory import overfitting as of
+    from dltheory.overfitting import common, optimal_ridge, random_features, ridgeless
     from dltheory.runtime import Timing
 
     tiny = size.name == "tiny"
-    rcfg = (of.RidgelessConfig(n=size.ridge_n, gammas=(0.5, 2.0), reps=size.ridge_reps, n_seeds=size.ridge_seeds) if tiny
-            else dataclasses.replace(of.RidgelessConfig.fast(), reps=size.ridge_reps, n_seeds=size.ridge_seeds))
-    scfg = (of.SamplewiseConfig(p=10, ns=(5, 20), reps=size.ridge_reps, n_seeds=size.ridge_seeds) if tiny
-            else dataclasses.replace(of.SamplewiseConfig.fast(), n_seeds=size.ridge_seeds))
+    rcfg = (ridgeless.RidgelessConfig(n=size.ridge_n, gammas=(0.5, 2.0), reps=size.ridge_reps, n_seeds=size.ridge_seeds)
+            if tiny
+            else dataclasses.replace(ridgeless.RidgelessConfig.fast(), reps=size.ridge_reps, n_seeds=size.ridge_seeds))
+    scfg = (optimal_ridge.SamplewiseConfig(p=10, ns=(5, 20), reps=size.ridge_reps, n_seeds=size.ridge_seeds) if tiny
+            else dataclasses.replace(optimal_ridge.SamplewiseConfig.fast(), n_seeds=size.ridge_seeds))
     grid = tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(size.rf_grid)}))
-    fcfg = dataclasses.replace(of.RFConfig.fast(), n_features=grid, n_seeds=size.rf_seeds)
+    fcfg = dataclasses.replace(random_features.RFConfig.fast(), n_features=grid, n_seeds=size.rf_seeds)
     if tiny:
         fcfg = dataclasses.replace(fcfg, ns=(50,), noises=(0.2,))
     rseeds, sseeds, fseeds = (list(range(c.n_seeds)) for c in (rcfg, scfg, fcfg))
@@ -431,14 +432,14 @@ def ridge_sweeps(size: Size) -> list[Row]:
                           for i, p in enumerate(ps)] for s in rseeds])
 
     def samplewise_ref() -> np.ndarray:
-        lam = of.optimal_ridge(scfg.p / np.array(scfg.ns, dtype=float), sigma=scfg.sigma, r=scfg.r)
+        lam = optimal_ridge.optimal_ridge(scfg.p / np.array(scfg.ns, dtype=float), sigma=scfg.sigma, r=scfg.r)
         return np.array([[_ridge_loop(s * 1000 + i, n, scfg.p, [0.0, float(lam[i])], sigma=scfg.sigma, r=scfg.r,
                                       reps=scfg.reps).mean(0) for i, n in enumerate(scfg.ns)] for s in sseeds])
 
     def rf_ref() -> np.ndarray:
         from sklearn.linear_model import LinearRegression
 
-        x, y = of.load_digits()
+        x, y = common.load_digits()
         grid_a = np.array(fcfg.n_features)
         mse = np.zeros((len(fseeds), len(fcfg.ns), len(fcfg.noises), grid_a.size))
         for a, seed in enumerate(fseeds):
@@ -450,7 +451,7 @@ def ridge_sweeps(size: Size) -> list[Row]:
             for b, n in enumerate(fcfg.ns):
                 train_idx = order[:n]
                 for c, noise in enumerate(fcfg.noises):
-                    targets = np.eye(10)[of.noisy_labels(rng, y[train_idx], noise)]
+                    targets = np.eye(10)[random_features.noisy_labels(rng, y[train_idx], noise)]
                     for i, width in enumerate(grid_a):
                         feats = lambda z: np.maximum(z @ w[:, :width], 0.0) / np.sqrt(width)  # noqa: E731
                         model = LinearRegression(fit_intercept=False).fit(feats(x[train_idx]), targets)
@@ -459,15 +460,18 @@ def ridge_sweeps(size: Size) -> list[Row]:
 
     cases = [
         (f"ridgeless risk across γ = p/n (n = {rcfg.n}, {len(rcfg.gammas)} values of γ, {rcfg.reps} samples, "
-         f"{len(rseeds)} seeds): overfitting.ridgeless_experiment",
-         lambda: of.ridgeless_experiment(rcfg, rseeds).risk, ridgeless_ref, "one numpy.linalg.pinv per sample", 1e-6),
+         f"{len(rseeds)} seeds): overfitting.ridgeless.ridgeless_experiment",
+         lambda: ridgeless.ridgeless_experiment(rcfg, rseeds).risk, ridgeless_ref, "one numpy.linalg.pinv per sample",
+         1e-6),
         (f"ridgeless + tuned ridge across n (p = {scfg.p}, {len(scfg.ns)} values of n, {scfg.reps} samples, "
-         f"{len(sseeds)} seeds): overfitting.samplewise_experiment",
-         lambda: np.stack([(r := of.samplewise_experiment(scfg, sseeds)).ridgeless, r.tuned], -1), samplewise_ref,
+         f"{len(sseeds)} seeds): overfitting.optimal_ridge.samplewise_experiment",
+         lambda: np.stack([(r := optimal_ridge.samplewise_experiment(scfg, sseeds)).ridgeless, r.tuned], -1),
+         samplewise_ref,
          "one pinv / scikit-learn Ridge fit per sample and penalty", 1e-6),
         (f"random-features double descent on digits ({len(grid)} widths up to {max(grid)}, n ∈ {fcfg.ns}, "
-         f"noise ∈ {fcfg.noises}, {len(fseeds)} seeds): overfitting.rf_experiment",
-         lambda: of.rf_experiment(fcfg, fseeds).test_mse, rf_ref, "one scikit-learn LinearRegression (min-norm) per width",
+         f"noise ∈ {fcfg.noises}, {len(fseeds)} seeds): overfitting.random_features.rf_experiment",
+         lambda: random_features.rf_experiment(fcfg, fseeds).test_mse, rf_ref,
+         "one scikit-learn LinearRegression (min-norm) per width",
          1e-5),
     ]
     rows = []

@@ -30,7 +30,6 @@ from dltheory import (
     information as I,
     information_codes as IC,
     information_plane as IP,
-    overfitting as O,
     warmup as W,
 )
 from dltheory.scaling import compute_optimal as SCO
@@ -40,6 +39,12 @@ from dltheory.scaling import mini_chinchilla as SMC
 from dltheory.scaling import quanta as SQ
 from dltheory.scaling import quanta_network as SQN
 from dltheory.scaling import spectrum as SS
+from dltheory.overfitting import benign_linear as OBL
+from dltheory.overfitting import deep_double_descent as ODD
+from dltheory.overfitting import nearest_neighbours as ONN
+from dltheory.overfitting import optimal_ridge as OOR
+from dltheory.overfitting import random_features as ORF
+from dltheory.overfitting import ridgeless as ORL
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -48,9 +53,9 @@ _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 EXEMPT: Mapping[str, str] = {
     "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
     "scaling.common.seed_tuple": "checks a list of seeds; draws nothing",
-    "overfitting.check_benign_spectrum": "self-check over overfitting.min_norm_excess_risk (probed)",
-    "overfitting.check_peak_moves": "self-check over overfitting.simulate_ridge (probed)",
-    "overfitting.risk_explorer": "widget over overfitting.simulate_ridge (probed)",
+    "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
+    "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
+    "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "grokking.check_smallest_width": "self-check over grokking.smallest_width (probed)",
     "grokking.save_explorer_data": "writes grokking.explorer_data (probed) to a file",
 }
@@ -156,15 +161,20 @@ PROBES: dict[str, Callable[[], Any]] = {
         [0, 1], progress=False),
     "scaling.exercises.kaplan_chinchilla_data": lambda: SX.kaplan_chinchilla_data(0),
     # chapter 2
-    "overfitting.ridgeless_experiment": lambda: O.ridgeless_experiment(O.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),
-    "overfitting.samplewise_experiment": lambda: O.samplewise_experiment(O.SamplewiseConfig(p=20, ns=(10, 30), reps=4, n_seeds=2), [0, 1]),
-    "overfitting.rf_experiment": lambda: O.rf_experiment(O.RFConfig(ns=(60,), noises=(0.2,), n_features=(20, 60, 120), n_seeds=1), [0]),
-    "overfitting.benign_experiment": lambda: O.benign_experiment(O.BenignConfig(ns=(25, 50), dim_exponent=1.5, reps=2, n_seeds=2), [0, 1]),
-    "overfitting.knn_experiment": lambda: O.knn_experiment(O.KNNConfig(ns=(50, 100), n_test=50, noise=0.1, a=0.5, n_seeds=2), [0, 1]),
-    "overfitting.deep_experiment": lambda: O.deep_experiment(O.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=20,
-                                                                        learning_rate=1e-2, n_seeds=1, eval_every=10), [0]),
-    "overfitting.min_norm_excess_risk": lambda: O.min_norm_excess_risk(0, 1.0 / np.arange(1, 65), 20, reps=4),
-    "overfitting.simulate_ridge": lambda: O.simulate_ridge(0, 20, 10, [0.1, 1.0], reps=4),
+    "overfitting.ridgeless.ridgeless_experiment": lambda: ORL.ridgeless_experiment(
+        ORL.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),
+    "overfitting.optimal_ridge.samplewise_experiment": lambda: OOR.samplewise_experiment(
+        OOR.SamplewiseConfig(p=20, ns=(10, 30), reps=4, n_seeds=2), [0, 1]),
+    "overfitting.random_features.rf_experiment": lambda: ORF.rf_experiment(
+        ORF.RFConfig(ns=(60,), noises=(0.2,), n_features=(20, 60, 120), n_seeds=1), [0]),
+    "overfitting.benign_linear.benign_experiment": lambda: OBL.benign_experiment(
+        OBL.BenignConfig(ns=(25, 50), dim_exponent=1.5, reps=2, n_seeds=2), [0, 1]),
+    "overfitting.nearest_neighbours.knn_experiment": lambda: ONN.knn_experiment(
+        ONN.KNNConfig(ns=(50, 100), n_test=50, noise=0.1, a=0.5, n_seeds=2), [0, 1]),
+    "overfitting.deep_double_descent.deep_experiment": lambda: ODD.deep_experiment(
+        ODD.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=20, learning_rate=1e-2, n_seeds=1, eval_every=10), [0]),
+    "overfitting.benign_linear.min_norm_excess_risk": lambda: OBL.min_norm_excess_risk(0, 1.0 / np.arange(1, 65), 20, reps=4),
+    "overfitting.ridgeless.simulate_ridge": lambda: ORL.simulate_ridge(0, 20, 10, [0.1, 1.0], reps=4),
     # chapter 3
     "grokking.init_model": lambda: G.init_model(_key(), _GROK),
     "grokking.run": _grok_run,

@@ -24,12 +24,18 @@ from dltheory import grokking as G
 from dltheory import information as I
 from dltheory import information_codes as IC
 from dltheory import information_plane as IP
-from dltheory import overfitting as O
 from dltheory.scaling import common as SC
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import fitting as SF
 from dltheory.scaling import quanta as SQ
 from dltheory.scaling import spectrum as SS
+from dltheory.overfitting import benign_linear as OBL
+from dltheory.overfitting import common as OC
+from dltheory.overfitting import deep_double_descent as ODD
+from dltheory.overfitting import nearest_neighbours as ONN
+from dltheory.overfitting import optimal_ridge as OOR
+from dltheory.overfitting import random_features as ORF
+from dltheory.overfitting import ridgeless as ORL
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -81,18 +87,20 @@ SPECS = {
     "scaling.compute_optimal.exponent_a": (lambda a, b: SCO.exponent_a({**SCO.CHINCHILLA, "alpha": a, "beta": b}),
                                            st.tuples(real, real)),
     # chapter 2
-    "overfitting.ridgeless_risk": (O.ridgeless_risk, st.tuples(arrays(0, 1))),
-    "overfitting.ridge_risk": (O.ridge_risk, st.tuples(arrays(0, 1), real)),
-    "overfitting.optimal_ridge": (O.optimal_ridge, st.tuples(arrays(0, 1))),
-    "overfitting.effective_ranks": (O.effective_ranks, st.tuples(arrays(1, 1))),
-    "overfitting.bllt_conditions": (O.bllt_conditions, st.tuples(arrays(1, 1), integer)),
-    "overfitting.min_norm_fit": (O.min_norm_fit, st.tuples(arrays(2, 2), arrays(1, 1))),
-    "overfitting.nearest_neighbour_predict": (O.nearest_neighbour_predict, st.tuples(arrays(2, 2), arrays(1, 1), arrays(2, 2))),
-    "overfitting.peak_index": (O.peak_index, st.tuples(arrays(1, 2))),
-    "overfitting.largest_rise": (O.largest_rise, st.tuples(arrays(1, 2))),
-    "overfitting.max_relative_increase": (O.max_relative_increase, st.tuples(arrays(1, 2))),
-    "overfitting.interpolation_width": (O.interpolation_width, matched()),
-    "overfitting.spectrum": (O.spectrum, st.tuples(st.sampled_from(["isotropic", "spiked", "power", "nope"]), integer)),
+    "overfitting.ridgeless.ridgeless_risk": (ORL.ridgeless_risk, st.tuples(arrays(0, 1))),
+    "overfitting.ridgeless.ridge_risk": (ORL.ridge_risk, st.tuples(arrays(0, 1), real)),
+    "overfitting.optimal_ridge.optimal_ridge": (OOR.optimal_ridge, st.tuples(arrays(0, 1))),
+    "overfitting.benign_linear.effective_ranks": (OBL.effective_ranks, st.tuples(arrays(1, 1))),
+    "overfitting.benign_linear.bllt_conditions": (OBL.bllt_conditions, st.tuples(arrays(1, 1), integer)),
+    "overfitting.random_features.min_norm_fit": (ORF.min_norm_fit, st.tuples(arrays(2, 2), arrays(1, 1))),
+    "overfitting.nearest_neighbours.nearest_neighbour_predict": (ONN.nearest_neighbour_predict,
+                                                                 st.tuples(arrays(2, 2), arrays(1, 1), arrays(2, 2))),
+    "overfitting.deep_double_descent.peak_index": (ODD.peak_index, st.tuples(arrays(1, 2))),
+    "overfitting.deep_double_descent.largest_rise": (ODD.largest_rise, st.tuples(arrays(1, 2))),
+    "overfitting.common.max_relative_increase": (OC.max_relative_increase, st.tuples(arrays(1, 2))),
+    "overfitting.deep_double_descent.interpolation_width": (ODD.interpolation_width, matched()),
+    "overfitting.benign_linear.spectrum": (OBL.spectrum, st.tuples(st.sampled_from(["isotropic", "spiked", "power", "nope"]),
+                                                                   integer)),
     # chapter 3
     "grokking.first_step": (G.first_step, st.tuples(arrays(1, 1), arrays(1, 2), real)),
     "grokking.fourier_basis": (G.fourier_basis, st.tuples(prime)),
@@ -177,14 +185,14 @@ def test_ridge_closed_form_is_accurate_over_its_whole_allowed_range():
     import mpmath
     import sympy as sp
 
-    th = O.ridge_theory()
+    th = ORL.ridge_theory()
     exact = sp.lambdify((th.gamma, th.lam, th.sigma, th.r), th.risk, "mpmath")
     worst = 0.0
     with mpmath.workdps(60):
-        for g in np.geomspace(*O.GAMMA_RANGE, 17):
-            for lam in np.geomspace(*O.LAMBDA_RANGE, 21):
+        for g in np.geomspace(*ORL.GAMMA_RANGE, 17):
+            for lam in np.geomspace(*ORL.LAMBDA_RANGE, 21):
                 ref = float(exact(mpmath.mpf(g), mpmath.mpf(lam), 1, 1))
-                worst = max(worst, abs(float(O.ridge_risk(g, lam)) - ref) / ref)
+                worst = max(worst, abs(float(ORL.ridge_risk(g, lam)) - ref) / ref)
     assert worst < 1e-6
     with pytest.raises(ValueError, match="gamma"):
-        O.ridge_risk(O.GAMMA_RANGE[1] * 10, 1.0)
+        ORL.ridge_risk(ORL.GAMMA_RANGE[1] * 10, 1.0)

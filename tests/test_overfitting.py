@@ -1,4 +1,4 @@
-"""Tests of dltheory.overfitting (Chapter 2 · Benign overfitting)."""
+"""Tests of dltheory.overfitting, one module per section (Chapter 2 · Benign overfitting)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,14 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from dltheory import overfitting as o
 from dltheory import selfcheck
+from dltheory.overfitting import benign_linear as bl
+from dltheory.overfitting import common
+from dltheory.overfitting import deep_double_descent as dd
+from dltheory.overfitting import nearest_neighbours as knn
+from dltheory.overfitting import optimal_ridge as opt
+from dltheory.overfitting import random_features as rf
+from dltheory.overfitting import ridgeless as rl
 
 # --------------------------------------------------------------------------- theory
 
@@ -17,20 +23,20 @@ from dltheory import selfcheck
 def test_ridgeless_formula_matches_hastie_closed_form():
     g = np.array([0.2, 0.5, 0.9, 1.1, 2.0, 10.0])
     expected = np.where(g < 1, 0.49 * g / (1 - g), 1.5**2 * (1 - 1 / g) + 0.49 / (g - 1))
-    np.testing.assert_allclose(o.ridgeless_risk(g, sigma=0.7, r=1.5), expected, rtol=1e-9)
-    assert np.isinf(o.ridgeless_risk(1.0))
+    np.testing.assert_allclose(rl.ridgeless_risk(g, sigma=0.7, r=1.5), expected, rtol=1e-9)
+    assert np.isinf(rl.ridgeless_risk(1.0))
 
 
 def test_ridge_risk_tends_to_ridgeless_and_is_minimised_at_lambda_star():
     for g in (0.4, 2.5):
-        assert o.ridge_risk(g, o.LAMBDA_RANGE[0], sigma=0.8, r=1.2) == pytest.approx(float(o.ridgeless_risk(g, sigma=0.8, r=1.2)), rel=1e-4)
+        assert rl.ridge_risk(g, rl.LAMBDA_RANGE[0], sigma=0.8, r=1.2) == pytest.approx(float(rl.ridgeless_risk(g, sigma=0.8, r=1.2)), rel=1e-4)
         lams = np.geomspace(1e-3, 1e2, 4001)
-        risks = np.array([o.ridge_risk(g, lam, sigma=0.8, r=1.2) for lam in lams])
-        assert lams[np.argmin(risks)] == pytest.approx(float(o.optimal_ridge(g, sigma=0.8, r=1.2)), rel=0.01)
+        risks = np.array([rl.ridge_risk(g, lam, sigma=0.8, r=1.2) for lam in lams])
+        assert lams[np.argmin(risks)] == pytest.approx(float(opt.optimal_ridge(g, sigma=0.8, r=1.2)), rel=0.01)
 
 
 def test_stieltjes_transform_solves_marchenko_pastur_equation():
-    th = o.ridge_theory()
+    th = rl.ridge_theory()
     residual = th.gamma * th.z * th.stieltjes**2 - (1 - th.gamma - th.z) * th.stieltjes + 1
     assert sp.simplify(residual) == 0
     # m(z) -> 1/(1 - z) as gamma -> 0 (all eigenvalues at 1)
@@ -39,28 +45,28 @@ def test_stieltjes_transform_solves_marchenko_pastur_equation():
 
 
 def test_simulated_ridge_agrees_with_theory_and_lambda_zero_interpolates():
-    risk = o.simulate_ridge(0, 100, 300, [0.0, 1.0], sigma=0.5, reps=40).mean(0)
-    assert risk[0] == pytest.approx(float(o.ridgeless_risk(3.0, sigma=0.5)), rel=0.1)
-    assert risk[1] == pytest.approx(float(o.ridge_risk(3.0, 1.0, sigma=0.5)), rel=0.1)
-    noiseless = o.simulate_ridge(1, 50, 20, [0.0], sigma=0.0, reps=3)  # p < n, no noise: exact recovery
+    risk = rl.simulate_ridge(0, 100, 300, [0.0, 1.0], sigma=0.5, reps=40).mean(0)
+    assert risk[0] == pytest.approx(float(rl.ridgeless_risk(3.0, sigma=0.5)), rel=0.1)
+    assert risk[1] == pytest.approx(float(rl.ridge_risk(3.0, 1.0, sigma=0.5)), rel=0.1)
+    noiseless = rl.simulate_ridge(1, 50, 20, [0.0], sigma=0.0, reps=3)  # p < n, no noise: exact recovery
     assert noiseless.max() < 1e-18
 
 
 def test_max_relative_increase_and_rise_helpers():
-    assert o.max_relative_increase([3.0, 2.0, 1.0]).item() == 0.0
-    assert o.max_relative_increase([2.0, 1.0, 3.0, 0.5]).item() == pytest.approx(2.0)
-    assert o.largest_rise([0.5, 0.4, 0.7, 0.3]).item() == pytest.approx(0.3)
-    assert o.peak_index([2.0, 1.0, 3.0, 0.5]).item() == 2
+    assert common.max_relative_increase([3.0, 2.0, 1.0]).item() == 0.0
+    assert common.max_relative_increase([2.0, 1.0, 3.0, 0.5]).item() == pytest.approx(2.0)
+    assert dd.largest_rise([0.5, 0.4, 0.7, 0.3]).item() == pytest.approx(0.3)
+    assert dd.peak_index([2.0, 1.0, 3.0, 0.5]).item() == 2
     w = np.array([2, 4, 8, 16])
-    assert o.interpolation_width(w, [0.5, 0.2, 0.05, 0.0]).item() == 8
-    assert math.isinf(o.interpolation_width(w, [0.5, 0.4, 0.3, 0.2]).item())
+    assert dd.interpolation_width(w, [0.5, 0.2, 0.05, 0.0]).item() == 8
+    assert math.isinf(dd.interpolation_width(w, [0.5, 0.4, 0.3, 0.2]).item())
 
 
 # --------------------------------------------------------------------------- BLLT
 
 
 def test_effective_ranks_by_hand():
-    r, big_r = o.effective_ranks([4.0, 2.0, 1.0, 1.0])
+    r, big_r = bl.effective_ranks([4.0, 2.0, 1.0, 1.0])
     np.testing.assert_allclose(r, [8 / 4, 4 / 2, 2 / 1, 1 / 1])
     np.testing.assert_allclose(big_r, [64 / 22, 16 / 6, 4 / 2, 1])
 
@@ -68,20 +74,20 @@ def test_effective_ranks_by_hand():
 def test_bllt_conditions_classify_the_three_spectra():
     n = 400
     p = int(n**1.5)
-    spiked = o.bllt_conditions(o.spectrum("spiked", p), n)
+    spiked = bl.bllt_conditions(bl.spectrum("spiked", p), n)
     assert spiked["k_star"] == 5 and spiked["r0_over_n"] == pytest.approx(6 / n)
-    iso = o.bllt_conditions(o.spectrum("isotropic", p), n)
+    iso = bl.bllt_conditions(bl.spectrum("isotropic", p), n)
     assert iso["k_star"] == 0 and iso["r0_over_n"] > 1
-    power = o.bllt_conditions(o.spectrum("power", p), n)
+    power = bl.bllt_conditions(bl.spectrum("power", p), n)
     assert 0.5 < power["k_over_n"] < 2
 
 
 def test_min_norm_interpolates_and_spiked_risk_falls():
-    small = o.min_norm_excess_risk(0, o.spectrum("spiked", 200), 30, reps=6).mean()
-    large = o.min_norm_excess_risk(0, o.spectrum("spiked", 3000), 120, reps=6).mean()
+    small = bl.min_norm_excess_risk(0, bl.spectrum("spiked", 200), 30, reps=6).mean()
+    large = bl.min_norm_excess_risk(0, bl.spectrum("spiked", 3000), 120, reps=6).mean()
     assert large < 0.6 * small
     x = np.random.default_rng(0).standard_normal((5, 12))
-    coef = o.min_norm_fit(x, np.arange(5.0))
+    coef = rf.min_norm_fit(x, np.arange(5.0))
     np.testing.assert_allclose(x @ coef, np.arange(5.0), atol=1e-10)
 
 
@@ -92,17 +98,17 @@ def test_singular_kernel_interpolates_and_votes_elsewhere():
     rng = np.random.default_rng(0)
     x = rng.random((200, 2))
     y = (rng.random(200) < 0.5).astype(float)
-    np.testing.assert_array_equal(o.singular_kernel_predict(x, y, x, k=15, a=0.5), y)
-    np.testing.assert_array_equal(o.nearest_neighbour_predict(x, y, x), y)
+    np.testing.assert_array_equal(knn.singular_kernel_predict(x, y, x, k=15, a=0.5), y)
+    np.testing.assert_array_equal(knn.nearest_neighbour_predict(x, y, x), y)
     # far from every point, a rule with a huge window is the majority vote
     x2 = np.concatenate([np.zeros((30, 2)), np.ones((10, 2))]) + 1e-3 * rng.random((40, 2))
     y2 = np.concatenate([np.ones(30), np.zeros(10)])
-    assert o.singular_kernel_predict(x2, y2, np.array([[5.0, 5.0]]), k=40, a=0.5)[0] == 1.0
+    assert knn.singular_kernel_predict(x2, y2, np.array([[5.0, 5.0]]), k=40, a=0.5)[0] == 1.0
 
 
 def test_bayes_problem_has_the_stated_risks():
     x = np.random.default_rng(1).random((20000, 2))
-    eta = o.bayes_risk_problem(x, noise=0.1)
+    eta = knn.bayes_risk_problem(x, noise=0.1)
     assert np.mean(np.minimum(eta, 1 - eta)) == pytest.approx(0.1)
     assert np.mean(2 * eta * (1 - eta)) == pytest.approx(0.18)
 
@@ -111,32 +117,32 @@ def test_bayes_problem_has_the_stated_risks():
 
 
 def test_rf_experiment_peaks_at_interpolation_threshold():
-    cfg = o.RFConfig(ns=(60,), noises=(0.2,), n_features=(20, 40, 55, 60, 66, 80, 120, 400), n_seeds=1)
-    res = o.rf_experiment(cfg, [0])
+    cfg = rf.RFConfig(ns=(60,), noises=(0.2,), n_features=(20, 40, 55, 60, 66, 80, 120, 400), n_seeds=1)
+    res = rf.rf_experiment(cfg, [0])
     assert res.test_mse.shape == (1, 1, 1, 8)
     assert res.peak()[0, 0, 0] in (55, 60, 66)
     assert res.train_mse[0, 0, 0, -1] < 1e-10  # interpolates past the threshold
 
 
 def test_deep_experiment_masks_widths_and_records_metrics():
-    cfg = o.DeepConfig(n_train=40, widths=(2, 16), noises=(0.0, 0.5), steps=20, learning_rate=1e-2, n_seeds=1, eval_every=10)
-    res = o.deep_experiment(cfg, [0])
+    cfg = dd.DeepConfig(n_train=40, widths=(2, 16), noises=(0.0, 0.5), steps=20, learning_rate=1e-2, n_seeds=1, eval_every=10)
+    res = dd.deep_experiment(cfg, [0])
     assert res.test_error.shape == (1, 2, 2)
     assert np.all((res.test_error >= 0) & (res.test_error <= 1))
     np.testing.assert_array_equal(res.n_params, [2 * 65 + 20 + 10, 16 * 65 + 160 + 10])
 
 
 def test_saved_deep_result_round_trips(tmp_path):
-    cfg = o.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=10, learning_rate=1e-2, n_seeds=1, eval_every=10)
-    res = o.DeepResult(np.array([2, 4]), np.array([160, 310]), np.zeros((1, 2, 2)), np.ones((1, 2, 2)), np.zeros((1, 2, 2)), (0,), 1.0, cfg)
-    o.save_deep_result(res, tmp_path / "r.json", date="2026-01-01", device="cpu")
-    back, prov = o.load_deep_result(tmp_path / "r.json")
+    cfg = dd.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=10, learning_rate=1e-2, n_seeds=1, eval_every=10)
+    res = dd.DeepResult(np.array([2, 4]), np.array([160, 310]), np.zeros((1, 2, 2)), np.ones((1, 2, 2)), np.zeros((1, 2, 2)), (0,), 1.0, cfg)
+    dd.save_deep_result(res, tmp_path / "r.json", date="2026-01-01", device="cpu")
+    back, prov = dd.load_deep_result(tmp_path / "r.json")
     assert back.config == cfg and prov["device"] == "cpu"
     np.testing.assert_array_equal(back.train_error, res.train_error)
 
 
 def test_shipped_deep_result_loads():
-    res, prov = o.load_deep_result()
+    res, prov = dd.load_deep_result()
     assert set(prov) >= {"config", "date", "device"}
     assert res.test_error.shape == (len(res.seeds), len(res.config.noises), len(res.widths))
 
@@ -147,37 +153,41 @@ def test_shipped_deep_result_loads():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: o.ridge_risk(-1.0, 0.1), "gamma"),
-        (lambda: o.ridge_risk(1.0, 0.0), "lam"),
-        (lambda: o.ridgeless_risk(0.5, sigma=-1), "sigma"),
-        (lambda: o.optimal_ridge(0.5, r=0.0), "r"),
-        (lambda: o.simulate_ridge(0, 1, 10, [0.0]), "n"),
-        (lambda: o.simulate_ridge(0, 10, 10, [-1.0]), "lams"),
-        (lambda: o.simulate_ridge(-1, 10, 10, [0.0]), "seed"),
-        (lambda: o.RidgelessConfig(n=100, gammas=(0.5, 1.0), reps=4, n_seeds=1), "gammas"),
-        (lambda: o.SamplewiseConfig(p=50, ns=(10, 50), reps=4, n_seeds=1), "ns"),
-        (lambda: o.ridgeless_experiment("fast", [0]), "cfg"),
-        (lambda: o.ridgeless_experiment(o.RidgelessConfig.fast(), []), "seeds"),
-        (lambda: o.noisy_labels(np.random.default_rng(0), [1, 2], 1.5), "noise"),
-        (lambda: o.min_norm_fit(np.ones((3, 2)), np.ones(4)), "targets"),
-        (lambda: o.RFConfig(ns=(2000,), noises=(0.0,), n_features=(10,), n_seeds=1), "ns"),
-        (lambda: o.effective_ranks([1.0, 2.0]), "eigs"),
-        (lambda: o.effective_ranks([1.0, -2.0]), "eigs"),
-        (lambda: o.bllt_conditions([1.0, 0.5], 0), "n"),
-        (lambda: o.spectrum("flat", 10), "kind"),
-        (lambda: o.spectrum("spiked", 10, spikes=10), "spikes"),
-        (lambda: o.min_norm_excess_risk(0, np.ones(10), 10), "n"),
-        (lambda: o.BenignConfig(ns=(50, 25), dim_exponent=1.5, reps=2, n_seeds=1), "ns"),
-        (lambda: o.bayes_risk_problem(np.ones((3, 2)), noise=0.7), "noise"),
-        (lambda: o.nearest_neighbour_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 3))), "x_query"),
-        (lambda: o.singular_kernel_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 2)), k=4, a=0.5), "k"),
-        (lambda: o.singular_kernel_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 2)), k=2, a=0.0), "a"),
-        (lambda: o.KNNConfig(ns=(10,), n_test=100, noise=0.1, a=1.0, n_seeds=1), "a"),
-        (lambda: o.DeepConfig(n_train=100, widths=(4, 2), noises=(0.0,), steps=10, learning_rate=0.1, n_seeds=1, eval_every=10), "widths"),
-        (lambda: o.DeepConfig(n_train=100, widths=(2, 4), noises=(0.0,), steps=15, learning_rate=0.1, n_seeds=1, eval_every=10), "steps"),
-        (lambda: o.max_relative_increase([1.0, 0.0]), "curve"),
-        (lambda: o.interpolation_width([2, 4], [0.1, 0.2, 0.3]), "train_error"),
-        (lambda: o.risk_explorer(n=3), "n"),
+        (lambda: rl.ridge_risk(-1.0, 0.1), "gamma"),
+        (lambda: rl.ridge_risk(1.0, 0.0), "lam"),
+        (lambda: rl.ridgeless_risk(0.5, sigma=-1), "sigma"),
+        (lambda: opt.optimal_ridge(0.5, r=0.0), "r"),
+        (lambda: rl.simulate_ridge(0, 1, 10, [0.0]), "n"),
+        (lambda: rl.simulate_ridge(0, 10, 10, [-1.0]), "lams"),
+        (lambda: rl.simulate_ridge(-1, 10, 10, [0.0]), "seed"),
+        (lambda: rl.RidgelessConfig(n=100, gammas=(0.5, 1.0), reps=4, n_seeds=1), "gammas"),
+        (lambda: opt.SamplewiseConfig(p=50, ns=(10, 50), reps=4, n_seeds=1), "ns"),
+        (lambda: rl.ridgeless_experiment("fast", [0]), "cfg"),
+        (lambda: rl.ridgeless_experiment(rl.RidgelessConfig.fast(), []), "seeds"),
+        (lambda: rf.noisy_labels(np.random.default_rng(0), [1, 2], 1.5), "noise"),
+        (lambda: rf.min_norm_fit(np.ones((3, 2)), np.ones(4)), "targets"),
+        (lambda: rf.RFConfig(ns=(2000,), noises=(0.0,), n_features=(10,), n_seeds=1), "ns"),
+        (lambda: bl.effective_ranks([1.0, 2.0]), "eigs"),
+        (lambda: bl.effective_ranks([1.0, -2.0]), "eigs"),
+        (lambda: bl.bllt_conditions([1.0, 0.5], 0), "n"),
+        (lambda: bl.spectrum("flat", 10), "kind"),
+        (lambda: bl.spectrum("spiked", 10, spikes=10), "spikes"),
+        (lambda: bl.min_norm_excess_risk(0, np.ones(10), 10), "n"),
+        (lambda: bl.BenignConfig(ns=(50, 25), dim_exponent=1.5, reps=2, n_seeds=1), "ns"),
+        (lambda: knn.bayes_risk_problem(np.ones((3, 2)), noise=0.7), "noise"),
+        (lambda: knn.nearest_neighbour_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 3))), "x_query"),
+        (lambda: knn.singular_kernel_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 2)), k=4, a=0.5), "k"),
+        (lambda: knn.singular_kernel_predict(np.ones((3, 2)), np.ones(3), np.ones((2, 2)), k=2, a=0.0), "a"),
+        (lambda: knn.KNNConfig(ns=(10,), n_test=100, noise=0.1, a=1.0, n_seeds=1), "a"),
+        (lambda: dd.DeepConfig(n_train=100, widths=(4, 2), noises=(0.0,), steps=10, learning_rate=0.1, n_seeds=1, eval_every=10), "widths"),
+        (lambda: dd.DeepConfig(n_train=100, widths=(2, 4), noises=(0.0,), steps=15, learning_rate=0.1, n_seeds=1, eval_every=10), "steps"),
+        (lambda: common.max_relative_increase([1.0, 0.0]), "curve"),
+        (lambda: dd.interpolation_width([2, 4], [0.1, 0.2, 0.3]), "train_error"),
+        (lambda: opt.risk_explorer(n=3), "n"),
+        (lambda: bl.BenignConfig(ns=(5, 20)), "ns"),
+        (lambda: rf.RFConfig(noises=(0.0, 1.5)), "noises"),
+        (lambda: knn.KNNConfig(d=1, a=0.5), "a"),
+        (lambda: dd.DeepConfig(steps=10, eval_every=20), "eval_every"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -185,15 +195,29 @@ def test_bad_input_raises_value_error_naming_the_argument(call, name):
         call()
 
 
+def test_increasing_sizes_declares_strictly_increasing_integers_with_a_floor():
+    np.testing.assert_array_equal(common.increasing_sizes("ns", (10, 20), low=10), [10, 20])
+    for bad in ((20, 10), (10, 10), (10.5, 20), (5, 20), ()):
+        with pytest.raises(ValueError, match="ns"):
+            common.increasing_sizes("ns", bad, low=10)
+
+
+def test_load_digits_returns_copies_of_the_shared_arrays():
+    x, y = common.load_digits()
+    assert x.shape == (1797, 64) and 0.0 <= x.min() and x.max() <= 1.0 and set(np.unique(y)) == set(range(10))
+    x[0, 0], y[0] = 99.0, 99
+    assert common.digits()[0][0, 0] != 99.0 and common.digits()[1][0] != 99
+
+
 # --------------------------------------------------------------------------- exercise checks
 
 
 def test_check_ridgeless_risk_accepts_right_and_rejects_wrong():
-    o.check_ridgeless_risk(1.0 * (1 - 1 / 2) + 0.25 / (2 - 1), gamma=2.0, sigma=0.5, r=1.0)
+    rl.check_ridgeless_risk(1.0 * (1 - 1 / 2) + 0.25 / (2 - 1), gamma=2.0, sigma=0.5, r=1.0)
     with pytest.raises(selfcheck.WrongAnswer):
-        o.check_ridgeless_risk(0.25 / (2 - 1), gamma=2.0, sigma=0.5, r=1.0)  # forgot the bias
+        rl.check_ridgeless_risk(0.25 / (2 - 1), gamma=2.0, sigma=0.5, r=1.0)  # forgot the bias
     with pytest.raises(selfcheck.NotAnswered):
-        o.check_ridgeless_risk(..., gamma=2.0, sigma=0.5, r=1.0)
+        rl.check_ridgeless_risk(..., gamma=2.0, sigma=0.5, r=1.0)
 
 
 def test_check_effective_ranks_accepts_right_and_rejects_wrong():
@@ -205,11 +229,11 @@ def test_check_effective_ranks_accepts_right_and_rejects_wrong():
         tail = np.cumsum(eigs[::-1])[::-1]
         return tail / np.concatenate([eigs[:1], eigs[:-1]]), tail**2 / np.cumsum((eigs**2)[::-1])[::-1]
 
-    o.check_effective_ranks(right)
+    bl.check_effective_ranks(right)
     with pytest.raises(selfcheck.WrongAnswer):
-        o.check_effective_ranks(wrong)
+        bl.check_effective_ranks(wrong)
     with pytest.raises(selfcheck.NotAnswered):
-        o.check_effective_ranks(...)
+        bl.check_effective_ranks(...)
 
 
 def test_check_benign_spectrum_accepts_spike_and_tail_and_rejects_isotropic():
@@ -217,37 +241,37 @@ def test_check_benign_spectrum_accepts_spike_and_tail_and_rejects_isotropic():
         p = int(n**1.5)
         return np.concatenate([np.ones(3), np.full(p - 3, 1.0 / (p - 3))])
 
-    o.check_benign_spectrum(benign)
+    bl.check_benign_spectrum(benign)
     with pytest.raises(selfcheck.WrongAnswer, match="r_0/n"):
-        o.check_benign_spectrum(lambda n: np.ones(2 * n))
+        bl.check_benign_spectrum(lambda n: np.ones(2 * n))
     with pytest.raises(selfcheck.WrongAnswer, match="more than n"):
-        o.check_benign_spectrum(lambda n: np.ones(n))
+        bl.check_benign_spectrum(lambda n: np.ones(n))
     with pytest.raises(selfcheck.NotAnswered):
-        o.check_benign_spectrum(...)
+        bl.check_benign_spectrum(...)
 
     def skeleton(n):
         ...
 
     with pytest.raises(selfcheck.NotAnswered):
-        o.check_benign_spectrum(skeleton)
+        bl.check_benign_spectrum(skeleton)
 
 
 def test_check_peak_moves_accepts_right_and_rejects_wrong():
-    moves, p0, p1 = o._peak_moves(0)
-    o.check_peak_moves(moves)
+    moves, p0, p1 = rf._peak_moves(0)
+    rf.check_peak_moves(moves)
     with pytest.raises(selfcheck.WrongAnswer):
-        o.check_peak_moves(not moves)
+        rf.check_peak_moves(not moves)
     with pytest.raises(selfcheck.NotAnswered):
-        o.check_peak_moves(...)
+        rf.check_peak_moves(...)
     with pytest.raises(selfcheck.WrongAnswer):
-        o.check_peak_moves("no")
+        rf.check_peak_moves("no")
 
 
 def test_risk_explorer_static_figure_has_three_panels_with_theory_and_simulation():
     import matplotlib
 
     matplotlib.use("Agg")
-    fig = o.risk_explorer(n=40, reps=2, force_static=True)
+    fig = opt.risk_explorer(n=40, reps=2, force_static=True)
     axes = [ax for ax in fig.axes if ax.lines]
     assert len(axes) == 3
     for ax in axes:
