@@ -42,6 +42,7 @@ class Chapter:
 
 
 def page_title(path: Path) -> str | None:
+    """The first level-1 heading of a Markdown page (outside code blocks), or None."""
     in_code = False
     for line in path.read_text(encoding="utf-8").splitlines():
         if line.startswith("```"):
@@ -96,6 +97,7 @@ _TARGET = re.compile(r"^(.*?)\s*<([^<>]+)>$", re.S)
 
 
 def labels(text: str) -> set[str]:
+    """Every label a page defines: ``(label)=`` lines, ``:label:`` options and labelled equations."""
     found = set()
     for line in text.splitlines():
         for rx in (_LABEL_LINE, _LABEL_OPT, _MATH_LABEL):
