@@ -154,11 +154,11 @@ def _bar_history(raw: Any, spec: dict[str, Any], overrides: Mapping[str, dict[st
             if any(k in old for k in ("lower", "upper", "target", "expect")):
                 base = {k: v for k, v in base.items() if k in ("tol", "rtol") and "target" in old}
             try:
-                old_text = Criterion(**(base | old)).describe() if old else "the same bar"
+                old_text = Criterion(**(base | old)).describe()
             except ValueError as err:
                 bad(f"old is not a valid criterion: {err}")
             if agg is not None:
-                old_text += f" ({'every seed' if agg == 'all' else f'the {agg} over seeds'})"
+                old_text += " on every seed" if agg == "all" else f" on the {agg} over seeds"
         else:
             bad(f"old must be a string or a table of criterion fields, got {old!r}")
         changes.append(BarChange(old_text, reason.strip(), date, commit, mode))
