@@ -10,13 +10,18 @@ Part of :mod:`dltheory.claims` (introduced in *How to read this book*, ``book/ho
   size ``|b|`` of the one bound ``b`` (no relative margin for a one-sided bar at 0 or an exact target);
 * in units of the seeds' spread (their sample standard deviation) when there are at least two seeds.
 
-A value is **near** its bar when ``|margin| < NEAR_RELATIVE · scale`` or ``|margin| < NEAR_SPREADS · spread``.
-Why these numbers: with n ≈ 3–5 seeds the worst seed sits about one spread from their mean, so a worst seed
-within one spread of the bar puts the mean within about two spreads, and a fresh seed then lands past the
-bar with a probability of a few per cent. A sweep over ten base seeds draws some thirty fresh seeds, so such
-a claim is likely to fail somewhere: it is *marginal*. A single value has no spread; 10 % of the bar's scale is
-the resolution at which the book's bars are stated (one or two significant figures), so a value closer than
-that is not clearly on one side of the bar as stated. Both thresholds are floors, not guarantees.
+A value is **near** its bar when ``|margin| < NEAR_SPREADS · spread`` where the seeds have a spread, and
+``|margin| < NEAR_RELATIVE · scale`` where they have none (one value, or seeds that all agree). A verdict is
+**marginal** when any value, or the median/mean that decides it, is near the bar.
+
+Why these numbers. The seeds' spread is the one measured estimate of how far a rerun moves a value: with
+n ≈ 3–5 seeds the worst seed sits about one spread below their mean, so a worst seed within one spread of the
+bar puts the mean within about two spreads of it, and a fresh seed then lands past the bar with a probability
+of a few per cent. A sweep over ten base seeds draws some thirty fresh seeds, so such a claim is likely to
+fail somewhere. A single value has no spread; 10 % of the bar's scale is the resolution at which the book's
+bars are stated (one or two significant figures), so a value closer than that is not clearly on one side of
+the bar as stated. (For a bar near a natural limit, such as an accuracy of at least 0.99, the relative rule
+flags any single value: such a claim needs seeds.) Both thresholds are floors, not guarantees.
 """
 
 from __future__ import annotations
@@ -202,8 +207,9 @@ class Margin:
         spread = spread if spread else None  # all seeds equal: no spread to measure in
 
         def near(m: float) -> bool:
-            return (scale is not None and abs(m) < NEAR_RELATIVE * scale) or (
-                spread is not None and abs(m) < NEAR_SPREADS * spread)
+            if spread is not None:  # the seeds measure how far a value moves: use them
+                return abs(m) < NEAR_SPREADS * spread
+            return scale is not None and abs(m) < NEAR_RELATIVE * scale
 
         deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
         return cls(

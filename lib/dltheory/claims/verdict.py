@@ -150,7 +150,8 @@ class Verdict:
             "values": [_jsonable(v) for v in self.values],
             "summary": self.summary(),
             "criterion": self.criterion.describe(),
-            "interval": list(self.criterion.interval()) if not self.criterion.boolean else None,
+            "interval": None if self.criterion.boolean else [x if math.isfinite(x) else None
+                                                             for x in self.criterion.interval()],
             "seeds": list(self.seeds) if self.seeds is not None else None,
             "mode": self.mode,
             "provenance": self.provenance.describe() if self.provenance else None,
