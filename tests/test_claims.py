@@ -1,12 +1,14 @@
 """The claims machinery: registry parsing, check's verdicts, and the data the ledger reads."""
 
 import json
+import re
 import textwrap
 
 import numpy as np
 import pytest
 
 from dltheory import claims
+from dltheory.book import ledger
 from dltheory.book.sphinxext import verdicts_in_html
 
 
@@ -82,6 +84,34 @@ paper = "x"
 lower = 0.9
 [claim.fast]
 lower = 0.5
+
+[[claim]]
+id = "tc/arithmetic"
+statement = "A published fit gives a published exponent."
+source = "key2020"
+paper = "0.46"
+kind = "derivation"
+target = 0.46
+tol = 0.01
+
+[[claim]]
+id = "tc/revised"
+statement = "A bar changed after its first run."
+source = "key2020"
+paper = "x"
+kind = "reproduction"
+null = "the same measurement with shuffled labels"
+bar_fixed = "after"
+lower = 0.0
+upper = 1.0
+[[claim.bar_history]]
+old = { lower = 0.2, upper = 0.8 }
+date = "2026-11-22"
+commit = "e7f4a61"
+reason = "widened at the first run"
+[[claim.bar_history]]
+old = "six budgets"
+reason = "a seed failed"
 """
 
 
@@ -95,7 +125,7 @@ def reg(tmp_path, monkeypatch):
 
 def test_registry_parses(reg):
     assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
-                        "tc/per-mode", "tc/not-here"}
+                        "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -129,6 +159,112 @@ def test_nan_fails(reg):
         claims.check("tc/exponent", float("nan"))
     with pytest.raises(claims.ClaimFailed):
         claims.check("tc/accuracy", [1.0, np.nan])
+
+
+def test_degenerate_runs_are_reported_not_averaged(reg):
+    # the median of [0.995, 0.999, inf] would pass: the infinite seed must stop it, and be named
+    with pytest.raises(claims.DegenerateRun, match=r"degenerate run \(seeds 7:"):
+        claims.check("tc/median-acc", [0.995, 0.999, np.inf], seeds=[5, 6, 7])
+    with pytest.raises(claims.DegenerateRun, match="seeds 5, 7"):
+        claims.check("tc/median-acc", [np.nan, 0.999, -np.inf], seeds=[5, 6, 7])
+    # a dead network's constant output is finite: the page flags it, and check names the seed
+    with pytest.raises(claims.DegenerateRun, match="seeds 6"):
+        claims.check("tc/median-acc", [0.995, 0.999, 0.998], seeds=[5, 6, 7], degenerate=[False, True, False])
+    v = claims.check("tc/median-acc", [0.995, 0.999, np.inf], seeds=[5, 6, 7], raise_on_fail=False, display=False)
+    assert v.status == "degenerate" and not v.ok and v.degenerate == (7,) and v.record()["degenerate"] == [7]
+    with pytest.raises(claims.DegenerateRun, match="null 1"):
+        claims.check("tc/accuracy", [0.995, 0.999], null=[0.1, np.nan])
+    with pytest.raises(ValueError, match="degenerate must be one yes/no value per measured value"):
+        claims.check("tc/accuracy", [0.995, 0.999], degenerate=[True])
+    assert claims.check("tc/accuracy", [0.995, 0.999], degenerate=[False, False]).passed
+
+
+def test_a_null_that_passes_raises_cannot_fail(reg):
+    with pytest.raises(claims.ClaimCannotFail, match="meets the criterion too"):
+        claims.check("tc/accuracy", [0.995, 0.999], seeds=[0, 1], null=[0.992, 0.993])
+    v = claims.check("tc/accuracy", [0.995, 0.999], seeds=[0, 1], null=[0.992, 0.993], raise_on_fail=False)
+    assert v.status == "cannot fail" and not v.ok and v.null.passed
+    assert "null passes too" in v._repr_html_()
+    assert isinstance(claims.ClaimCannotFail("x"), claims.ClaimFailed)  # pages that catch ClaimFailed catch it too
+    # judged with the same aggregate: a null whose median passes makes a median claim unable to fail
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/median-acc", [0.995, 0.999, 0.98], null=[0.1, 0.995, 0.995])
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/control", [False, False], null=[False, False])  # yes/no claims too
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/theory", 0.70, theory=0.66, null=0.62)  # and against the derived target
+
+
+def test_a_null_that_fails_is_recorded_and_shown(reg):
+    v = claims.check("tc/revised", [0.5, 0.6, 0.7], seeds=[0, 1, 2], null=[1.5, 1.7, 2.0])
+    assert v.passed and v.status == "reproduced" and not v.null.passed
+    assert v.null.value == 1.7 and v.null.values == (1.5, 1.7, 2.0)
+    assert "the same measurement with shuffled labels: 1.7" in str(v) and "misses the bar" in str(v)
+    assert "misses the bar, as it must" in v._repr_html_()
+    record = verdicts_in_html(v._repr_html_())[0]
+    assert record["null"]["passed"] is False and record["null"]["values"] == [1.5, 1.7, 2.0]
+    # a median claim whose null passes on one seed only still fails as a whole: it is judged like the claim
+    assert claims.check("tc/median-acc", [0.995, 0.999, 0.98], null=[0.995, 0.1, 0.2]).ok
+    # without a null the registry's description is shown as not yet measured
+    assert "not measured on this page yet" in str(claims.check("tc/revised", 0.5, display=False))
+
+
+def test_derivations_are_shown_as_computations_and_never_reproduced(reg):
+    v = claims.check("tc/arithmetic", 0.4565)
+    assert v.passed and v.status == "derived" and v.ok and v.status != "reproduced"
+    assert "DERIVED tc/arithmetic" in str(v)
+    html = v._repr_html_()
+    assert "= derived: a worked computation" in html and "<strong>Computed:</strong>" in html and "claim holds" not in html
+    assert not v.few_seeds  # a computation has no seeds
+    with pytest.raises(claims.ClaimFailed):
+        claims.check("tc/arithmetic", 0.50)
+    with pytest.raises(ValueError, match="derivation: it measures nothing"):
+        claims.check("tc/arithmetic", 0.46, null=0.3)
+    record = v.record()
+    c = ledger.counts(list(reg.values()), {"tc/arithmetic": record})
+    assert c["derivations"] == 1 and c["reproduced"] == 0
+    assert ledger.verdict_text(record)[0] == "= derived"
+
+
+def test_margins(reg):
+    # one-sided bar >= 0.99: the worst seed decides; relative to |bar|; in units of the seeds' spread
+    v = claims.check("tc/accuracy", [0.995, 0.999, 1.0], seeds=[0, 1, 2], display=False)
+    m = v.margin
+    assert m.absolute == pytest.approx(0.005) and m.relative == pytest.approx(0.005 / 0.99)
+    assert m.spread == pytest.approx(np.std([0.995, 0.999, 1.0], ddof=1))
+    assert m.spreads == pytest.approx(0.005 / m.spread) and m.per_value == pytest.approx((0.005, 0.009, 0.01))
+    assert not m.marginal  # every seed is more than one spread (0.0026) above the bar
+    # two-sided bar 0.5 ± 0.05: distance to the nearer end, relative to the half-width
+    m = claims.check("tc/exponent", 0.53, display=False).margin
+    assert m.absolute == pytest.approx(0.02) and m.relative == pytest.approx(0.4) and m.spreads is None
+    # a failing value has a negative margin
+    assert claims.check("tc/exponent", 0.58, raise_on_fail=False, display=False).margin.absolute == pytest.approx(-0.03)
+    # median claims: the aggregate decides
+    m = claims.check("tc/median-acc", [0.98, 0.995, 1.0], seeds=[0, 1, 2], display=False).margin
+    assert m.absolute == pytest.approx(0.005)
+    assert claims.check("tc/control", False, display=False).margin is None  # yes/no: no margin
+    json.dumps(v.record())
+
+
+def test_marginal_flags(reg):
+    # a single value: near means within 10% of the bar's scale (here the half-width 0.05)
+    assert claims.check("tc/exponent", 0.546, display=False).margin.marginal
+    assert not claims.check("tc/exponent", 0.54, display=False).margin.marginal
+    # seeds: near means within one seed spread of the bar
+    v = claims.check("tc/revised", [0.05, 0.5, 0.9], seeds=[0, 1, 2], display=False)  # spread 0.43, worst 0.05
+    assert v.margin.marginal and v.margin.near == (0, 2) and v.record()["marginal"] is True
+    assert "marginal" in v.margin.describe() and "(marginal)" in v._repr_html_()
+    v = claims.check("tc/revised", [0.45, 0.5, 0.55], seeds=[0, 1, 2], display=False)  # spread 0.05, worst 0.45
+    assert not v.margin.marginal and v.record()["marginal"] is False
+    # a median claim is marginal when a seed on either side sits near the bar
+    assert claims.check("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2], display=False).margin.marginal
+
+
+def test_few_seeds_are_flagged(reg):
+    assert claims.check("tc/revised", [0.4, 0.5], seeds=[0, 1], display=False).few_seeds
+    assert claims.check("tc/revised", 0.5, display=False).few_seeds
+    v = claims.check("tc/revised", [0.4, 0.5, 0.6], seeds=[0, 1, 2], display=False)
+    assert not v.few_seeds and "fewer than three" not in str(v)
 
 
 def test_boolean_claims(reg):
@@ -181,6 +317,87 @@ def test_registered_non_reproduction_is_reported_and_strict(reg):
     assert verdicts_in_html(v._repr_html_())[0]["status"] == "not reproduced"
     with pytest.raises(claims.ClaimFailed, match="update the registry"):
         claims.check("tc/not-here", [60.0, 70.0])  # it now reproduces: the registry must say so
+
+
+def test_bar_history_is_parsed(reg):
+    c = reg["tc/revised"]
+    assert c.revised and c.bar_fixed == "after" and len(c.bar_history) == 2
+    first, second = c.bar_history
+    assert first.old == "in [0.2, 0.8]" and first.commit == "e7f4a61" and first.date == "2026-11-22"
+    assert first.describe() == "was in [0.2, 0.8] (2026-11-22, commit e7f4a61): widened at the first run"
+    assert second.old == "six budgets" and second.date == ""
+    assert not reg["tc/exponent"].revised and reg["tc/exponent"].bar_history == ()
+    assert "revised after measuring: was in \\[0.2, 0.8\\]" in ledger.revision_text(c)
+
+
+CLAIM = '[[claim]]\nid = "tc/x"\nstatement = "s"\nsource = "k"\npaper = "p"\nlower = 1\n'
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\n', "tc/x: bar_history entry 1: is missing the field 'reason'"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nreason = "r"\n', "tc/x: bar_history entry 1: is missing the field 'old'"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = 0.5\nreason = "r"\n', "old must be a string or a table"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "r"\nwhen = "x"\n', "unknown field"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "r"\ndate = "22/11/2026"\n', "date must look like YYYY-MM-DD"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "r"\ncommit = "main"\n', "commit must be a git hash"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "  "\n', "reason must be a non-empty string"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { tol = 0.5 }\nreason = "r"\n', "old is not a valid criterion"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { aggregate = "max" }\nreason = "r"\n', "old aggregate"),
+        ('bar_fixed = "after"\n[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "r"\nmode = "slow"\n', "mode must be 'fast' or 'full'"),
+        ('[[claim.bar_history]]\nold = { lower = 0.5 }\nreason = "r"\n', 'set bar_fixed = "after"'),
+        ('bar_fixed = "before"\n[[claim.bar_history]]\nold = "x"\nreason = "r"\n', 'set bar_fixed = "after"'),
+        ('bar_fixed = "later"\n', "bar_fixed must be one of"),
+        ('bar_history = "x"\n', "bar_history must be a list"),
+        ('kind = "experiment"\n', "kind must be one of"),
+        ('null = "shuffled"\nnull_reason = "none"\n', "either null"),
+        ('null = ""\n', "null must be a non-empty string"),
+        ('kind = "derivation"\nnull = "shuffled"\n', "a derivation measures nothing"),
+        ('kind = "derivation"\nreproduces = false\n', "a derivation either holds or is an error"),
+        ('paper_value = "0.5"\n', "paper_value must be a finite number"),
+        ('statistical = "yes"\n', "statistical must be true or false"),
+    ],
+)
+def test_registry_rejects_malformed_new_fields(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+    assert "claim tc/x" in str(err.value)  # names the claim
+
+
+def test_ledger_counts_and_cells(reg):
+    def rec(cid, *args, **kw):
+        return claims.check(cid, *args, display=False, raise_on_fail=False, **kw).record()
+
+    records = {
+        "tc/accuracy": rec("tc/accuracy", [0.995, 0.999, 1.0], seeds=[0, 1, 2], null=[0.5, 0.6, 0.7]),
+        "tc/median-acc": rec("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2]),  # marginal
+        "tc/exponent": rec("tc/exponent", [0.5, 0.51], seeds=[0, 1]),  # under three seeds
+        "tc/not-here": rec("tc/not-here", [1.0, 1.2, 1.1], seeds=[0, 1, 2]),
+        "tc/arithmetic": rec("tc/arithmetic", 0.46),
+        "tc/revised": rec("tc/revised", [0.4, 0.5, 0.6], seeds=[0, 1, 2]),
+        "tc/control": rec("tc/control", [False, False], seeds=[0, 1]),  # yes/no: no margin, no seeds flag
+    }
+    c = ledger.counts(list(reg.values()), records)
+    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 8,
+                 "revised": 1, "marginal": 1, "few seeds": 1, "not checked": 3}
+    assert [k for k, _ in ledger.COUNTS] == list(c)
+    assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")
+    assert ledger.null_text(reg["tc/revised"], records["tc/revised"]).startswith("named, not measured yet")
+    assert ledger.null_text(reg["tc/exponent"], None) == "none yet"
+    assert ledger.null_text(reg["tc/arithmetic"], None).startswith("—")
+    assert "marginal" in ledger.margin_text(records["tc/median-acc"])
+    assert "fewer than 3 seeds" in ledger.margin_text(records["tc/exponent"])
+    assert ledger.margin_text(records["tc/control"]) == "— (yes/no)"
+    rows = ledger.figure_rows(list(reg.values()), records)
+    assert [r["id"] for r in rows] == ["tc/exponent", "tc/accuracy", "tc/median-acc", "tc/not-here", "tc/arithmetic",
+                                      "tc/revised"]
+    acc = rows[1]
+    assert acc["lo"] == pytest.approx(0.005 / 0.99) and acc["null"] == pytest.approx((0.6 - 0.99) / 0.99)
+    assert rows[-1]["label"] == "revised †" and rows[-2]["label"] == "arithmetic (=)"
+    svg = ledger.figure_svg(rows, salt="tc")
+    assert svg.startswith("<svg") and "revised †" in svg
+    assert ledger.figure_svg([], salt="tc") == ""
 
 
 def test_reproduces_must_be_boolean(tmp_path):

@@ -6,11 +6,13 @@ How it works, in one pass of ``jupyter-book build``:
    lands in the page as HTML carrying its result in a ``data-claim`` attribute. On
    ``doctree-read`` this extension collects those results per page (so it also sees results that
    come from the execution cache).
-2. The ``{claims-ledger}`` directive writes, from the registry, one table per chapter with each
-   claim, its citation and the paper's value; cells that depend on the build's results hold
-   ``{claim-result}`` placeholders.
+2. The ``{claims-ledger}`` directive writes, from the registry, a summary table of counts per chapter
+   and, per chapter, a figure, a table of reproductions (claim, citation, paper's value, ours, verdict,
+   null, margin, page) and a table of derivations; what depends on the build's results is a
+   placeholder (``{claim-result}`` and ``{claim-count}`` roles, a figure node).
 3. On ``doctree-resolved`` (after all pages are read) the placeholders become our value, the
-   verdict and a link to the page that checked the claim.
+   verdict, the null, the margin, a link to the page that checked the claim, the counts and the
+   figures (inline SVG, drawn by :mod:`dltheory.book.ledger`).
 
 With ``dltheory_ledger_require_all = True`` a registered claim that no page checked is a warning
 (an error under ``-W``).
@@ -29,15 +31,25 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from dltheory import claims as _claims
+from dltheory.book import ledger as _ledger
 
 logger = logging.getLogger(__name__)
 
 _DATA_RE = re.compile(r'class="' + _claims.HTML_CLASS + r'" data-claim="([^"]*)"')
-_FIELDS = ("ours", "verdict", "page")
+_FIELDS = ("ours", "verdict", "page", "null", "margin")
+_COUNT_KEYS = {key.replace(" ", "-"): key for key, _ in _ledger.COUNTS}
 
 
 class claim_result(nodes.Inline, nodes.Element):
     """Placeholder for a cell of the ledger filled in once every page has been read."""
+
+
+class claim_count(nodes.Inline, nodes.Element):
+    """Placeholder for one count of the ledger's summary (a chapter's, or the book's with chapter ``*``)."""
+
+
+class claim_figure(nodes.General, nodes.Element):
+    """Placeholder for a chapter's figure of the ledger."""
 
 
 def _claim_result_role(name, rawtext, text, lineno, inliner, options=None, content=None):  # noqa: ANN001, ANN201
@@ -46,6 +58,14 @@ def _claim_result_role(name, rawtext, text, lineno, inliner, options=None, conte
         msg = inliner.reporter.error(f"claim-result needs '<claim-id> <{'|'.join(_FIELDS)}>', got {text!r}")
         return [inliner.problematic(rawtext, rawtext, msg)], [msg]
     return [claim_result(claim_id=parts[0], field=parts[1])], []
+
+
+def _claim_count_role(name, rawtext, text, lineno, inliner, options=None, content=None):  # noqa: ANN001, ANN201
+    parts = text.split()
+    if len(parts) != 2 or parts[1] not in _COUNT_KEYS:
+        msg = inliner.reporter.error(f"claim-count needs '<chapter or *> <{'|'.join(_COUNT_KEYS)}>', got {text!r}")
+        return [inliner.problematic(rawtext, rawtext, msg)], [msg]
+    return [claim_count(chapter=parts[0], key=_COUNT_KEYS[parts[1]])], []
 
 
 def _cell(text: str) -> str:
@@ -63,27 +83,47 @@ class LedgerDirective(SphinxDirective):
             env.dltheory_ledger_docs = set()
         env.dltheory_ledger_docs.add(env.docname)
         registry = _claims.registry()
-        titles = _claims.chapter_titles()
-        lines: list[str] = []
+        titles = {ch: t for ch, t in _claims.chapter_titles().items() if any(c.chapter == ch for c in registry.values())}
+        heads = [label for _, label in _ledger.COUNTS]
+        keys = list(_COUNT_KEYS)
+        lines = ["| Chapter | " + " | ".join(heads) + " |", "|---" * (len(heads) + 1) + "|"]
+        for chapter, title in [*titles.items(), ("*", "Whole book")]:
+            cells = " | ".join(f"{{claim-count}}`{chapter} {k}`" for k in keys)
+            lines.append(f"| {_cell(title) if chapter != '*' else '**Whole book**'} | {cells} |")
+        container = nodes.container(classes=["dltheory-ledger"])
+        container += self._parse(lines + [""], "dltheory-ledger-summary")
         for chapter, title in titles.items():
             rows = [c for c in registry.values() if c.chapter == chapter]
-            if not rows:
-                continue
-            lines += [f"**{title}**", "", "| Claim | Source | Paper | Ours | Verdict | Checked in |", "|---|---|---|---|---|---|"]
-            for c in rows:
-                cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
-                full = " *(holds at paper scale; full mode)*" if c.mode == "full" else ""
-                if not c.reproduces:
-                    full += " *(registered as not reproduced by our code)*"
-                lines.append(
-                    f"| `{c.id}`<br>{_cell(c.statement)}{full} | {cite} | {_cell(c.paper)} "
-                    f"| {{claim-result}}`{c.id} ours` | {{claim-result}}`{c.id} verdict` "
-                    f"| {{claim-result}}`{c.id} page` |"
-                )
-            lines.append("")
-        container = nodes.container(classes=["dltheory-ledger"])
-        self.state.nested_parse(lines, self.content_offset, container)
+            container += self._parse([f"**{title}**", ""], "dltheory-ledger-chapter")
+            container += claim_figure(chapter=chapter)
+            reproductions = [c for c in rows if not c.derivation]
+            derivations = [c for c in rows if c.derivation]
+            if reproductions:
+                lines = ["| Claim | Source | Paper | Ours | Verdict | Null | Margin | Checked in |", "|---" * 8 + "|"]
+                lines += [self._row(c, ("ours", "verdict", "null", "margin", "page")) for c in reproductions]
+                container += self._parse(lines + [""], "dltheory-ledger-claims")
+            if derivations:
+                lines = [f"*Derivations in {_cell(title)}: numbers computed from published values or a closed form, "
+                         "shown as worked computations and not counted as reproduced.*", "",
+                         "| Derivation | Source | Paper | Computed | Verdict | Checked in |", "|---" * 6 + "|"]
+                lines += [self._row(c, ("ours", "verdict", "page")) for c in derivations]
+                container += self._parse(lines + [""], "dltheory-ledger-derivations")
         return [container]
+
+    def _parse(self, lines: list[str], cls: str) -> nodes.container:
+        box = nodes.container(classes=[cls])
+        self.state.nested_parse(lines, self.content_offset, box)
+        return box
+
+    @staticmethod
+    def _row(c: _claims.Claim, fields: tuple[str, ...]) -> str:
+        cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
+        extra = " *(holds at paper scale; full mode)*" if c.mode == "full" else ""
+        if not c.reproduces:
+            extra += " *(registered as not reproduced by our code)*"
+        extra += _ledger.revision_text(c)
+        cells = " | ".join(f"{{claim-result}}`{c.id} {f}`" for f in fields)
+        return f"| `{c.id}`<br>{_cell(c.statement)}{extra} | {cite} | {_cell(c.paper)} | {cells} |"
 
 
 def verdicts_in_html(text: str) -> list[dict[str, Any]]:
@@ -151,9 +191,14 @@ def _check_consistency(app: Sphinx, env: Any) -> None:
 
 def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     results = _results(app.env)
+    records = {cid: rec for cid, (_, rec) in results.items()}
+    registry = _claims.registry()
     for node in list(doctree.findall(claim_result)):
         cid, field = node["claim_id"], node["field"]
         found = results.get(cid)
+        if field == "null" and cid in registry:
+            node.replace_self(nodes.inline(text=_ledger.null_text(registry[cid], found and found[1])))
+            continue
         if found is None:
             node.replace_self(nodes.emphasis(text="not checked in this build"))
             continue
@@ -166,25 +211,47 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             para += nodes.inline(text=f" ({where}; required {rec['criterion']})", classes=["dltheory-ledger-detail"])
             node.replace_self(para)
         elif field == "verdict":
-            status = rec.get("status", "reproduced" if rec["passed"] else "failed")
-            text, cls = {
-                "reproduced": ("✔ reproduced", "dltheory-pass"),
-                "not reproduced": ("◐ does not reproduce here", "dltheory-partial"),
-                "failed": ("✘ failed", "dltheory-fail"),
-            }[status]
-            node.replace_self(nodes.strong(text=text, classes=[cls]))
+            text, cls = _ledger.verdict_text(rec)
+            strong = nodes.strong(text=text, classes=[cls])
+            if rec.get("marginal"):
+                para = nodes.inline()
+                para += strong
+                para += nodes.emphasis(text=" (marginal)", classes=["dltheory-marginal"])
+                node.replace_self(para)
+            else:
+                node.replace_self(strong)
+        elif field == "margin":
+            node.replace_self(nodes.inline(text=_ledger.margin_text(rec)))
         else:
             uri = app.builder.get_relative_uri(docname, page)
             title = app.env.titles.get(page)
             ref = nodes.reference("", "", internal=True, refuri=uri)
             ref += nodes.Text(title.astext() if title is not None else page)
             node.replace_self(ref)
+    per_chapter: dict[str, dict[str, int]] = {}
+    for node in list(doctree.findall(claim_count)):
+        chapter = node["chapter"]
+        if chapter not in per_chapter:
+            chosen = [c for c in registry.values() if chapter in ("*", c.chapter)]
+            per_chapter[chapter] = _ledger.counts(chosen, records)
+        node.replace_self(nodes.Text(str(per_chapter[chapter][node["key"]])))
+    for node in list(doctree.findall(claim_figure)):
+        chapter = node["chapter"]
+        rows = _ledger.figure_rows([c for c in registry.values() if c.chapter == chapter], records)
+        svg = _ledger.figure_svg(rows, salt=chapter)
+        if svg:
+            node.replace_self(nodes.raw("", f'<div class="dltheory-ledger-figure">{svg}</div>', format="html"))
+        else:
+            node.replace_self([])
 
 
 def setup(app: Sphinx) -> dict[str, Any]:
     app.add_config_value("dltheory_ledger_require_all", False, "env")
     app.add_node(claim_result)
+    app.add_node(claim_count)
+    app.add_node(claim_figure)
     app.add_role("claim-result", _claim_result_role)
+    app.add_role("claim-count", _claim_count_role)
     app.add_directive("claims-ledger", LedgerDirective)
     app.connect("doctree-read", _collect)
     app.connect("env-purge-doc", _purge)
@@ -192,4 +259,4 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.connect("env-get-outdated", _outdated)
     app.connect("env-check-consistency", _check_consistency)
     app.connect("doctree-resolved", _resolve)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 1}
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}

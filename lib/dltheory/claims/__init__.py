@@ -1,0 +1,137 @@
+"""The registry of the book's claims, and ``check``, which holds a measurement (and its null) against one.
+
+Introduced in *How to read this book* (``book/how-to-read``). Every claim the book makes is
+registered in a TOML file under ``dltheory/registry/`` (one file per chapter), with
+
+``id``         a stable identifier, ``"<chapter-slug>/<short-name>"``
+``statement``  the claim in words
+``source``     BibTeX key(s) in ``book/references.bib``
+``paper``      what the paper reports, as printed (a number with its setting, or a sentence)
+``kind``       ``"reproduction"`` (an experiment on the page measures it) or ``"derivation"`` (a number
+               computed from published values or a closed form: shown as a worked computation, listed
+               apart in the ledger and never counted as reproduced)
+``target``, ``tol``, ``rtol``, ``lower``, ``upper``, ``expect``
+               the criterion our measurement must meet (see :class:`Criterion`);
+               ``target = "theory"`` means the page computes the target from the theory it
+               derives and passes it as ``check(..., theory=value)``
+``aggregate``  ``"all"`` (default: every seed must pass), ``"median"`` or ``"mean"``
+``mode``       ``"any"`` (checked in fast and full mode) or ``"full"`` (holds only at paper scale;
+               in fast mode the page shows a saved full-mode result with its provenance)
+``units``      optional, for display
+``reproduces`` ``true`` (default), or ``false`` for a claim of the paper that our code does *not*
+               reproduce at this scale: the page still measures it against the paper's criterion,
+               the verdict and the ledger say "does not reproduce", and the build goes on. Should
+               such a claim start to pass, ``check`` raises, so that the registry is corrected.
+``null``       what the null of a reproduction is: the same measurement where the effect must be absent
+               (shuffled labels, random vectors, the intervention removed, ...). The page measures it with
+               the same code and passes it as ``check(..., null=...)``.
+``null_reason`` why a reproduction has no null (instead of ``null``)
+``paper_value`` optional: the paper's number on the scale of our measurement, drawn in the ledger's figure
+``statistical`` ``true`` (default): the measurement is random, so it needs three seeds or more; ``false``
+               for a deterministic one
+``bar_fixed``  ``"before"`` or ``"after"``: whether the bar was fixed before the first measurement
+               (empty: not recorded). A bar fixed or changed afterwards shows as *revised after measuring*.
+``[[claim.bar_history]]``
+               one table per earlier bar: ``old`` (a table of criterion fields and/or ``aggregate``, or
+               words), ``reason``, and optionally ``date`` (YYYY-MM-DD), ``commit`` and ``mode`` (fast/full)
+
+A claim may override its criterion per mode with ``[claim.fast]`` or ``[claim.full]`` tables.
+
+``check(claim_id, measured)`` prints a verdict in the page and raises :class:`ClaimFailed` when the
+measurement does not meet the criterion, so a broken reproduction cannot build;
+:class:`ClaimCannotFail` when the null meets it too; :class:`DegenerateRun` when a run is degenerate.
+Each verdict records its margin from the bar (:class:`Margin`; the module :mod:`dltheory.claims.criteria`
+defines when a claim is *marginal*). The verdict's HTML carries the result as a data attribute, from which
+the book's ledger page (``book/claims.md``) is generated at build time (see :mod:`dltheory.book.sphinxext`).
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Mapping, Sequence
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dltheory.claims import judge as _judge
+from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Margin
+from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun
+from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, read_toml
+from dltheory.claims.verdict import HTML_CLASS, STATUSES, NullResult, Provenance, Verdict
+
+__all__ = [
+    "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
+    "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
+    "registry", "chapter_titles", "load_registry", "get", "check",
+    "KINDS", "STATUSES", "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS",
+]
+
+
+def _registry_files() -> list[Path]:
+    folder = resources.files("dltheory") / "registry"
+    return sorted(Path(str(p)) for p in folder.iterdir() if p.name.endswith(".toml"))
+
+
+@functools.cache
+def registry() -> Mapping[str, Claim]:
+    """All claims of the book, read once from the TOML files shipped inside the package."""
+    return dict(load_registry(_registry_files()))
+
+
+@functools.cache
+def chapter_titles() -> Mapping[str, str]:
+    """``{chapter slug: title}`` in the order of the registry files."""
+    return {path.stem: read_toml(path)["title"].strip() for path in _registry_files()}
+
+
+def get(claim_id: str) -> Claim:
+    """The registered claim ``claim_id``; an unknown id raises ``ValueError``."""
+    reg = registry()
+    if claim_id not in reg:
+        close = [c for c in reg if str(claim_id).split("/")[-1] in c]
+        hint = f" Did you mean {close[0]!r}?" if close else ""
+        raise ValueError(f"claim_id {claim_id!r} is not registered in dltheory/registry/*.toml.{hint}")
+    return reg[claim_id]
+
+
+def check(
+    claim_id: str,
+    measured: Any,
+    *,
+    seeds: Sequence[int] | None = None,
+    theory: float | None = None,
+    provenance: Provenance | Mapping[str, Any] | None = None,
+    note: str = "",
+    mode: str | None = None,
+    null: Any = None,
+    degenerate: Any = None,
+    display: bool = True,
+    raise_on_fail: bool = True,
+) -> Verdict:
+    """Hold ``measured`` against the registered claim ``claim_id``; show the verdict; raise if it is not ok.
+
+    ``measured`` is a number, a yes/no value, or a 1-D array of them with one entry per seed
+    (then ``seeds`` names the seeds). With ``aggregate = "all"`` every seed must pass; with
+    ``"median"``/``"mean"`` the aggregate must. ``theory`` is the derived target of a claim
+    registered with ``target = "theory"``. For a claim registered with ``reproduces = false`` the
+    roles swap: meeting the criterion raises (the registry is out of date), missing it does not.
+
+    ``null`` is the same measurement on the null (the registry's ``null``), one value or one per seed.
+    It is judged with the same criterion and aggregate, and must fail: if it passes,
+    :class:`ClaimCannotFail` is raised. ``degenerate`` flags runs the page found dead (one yes/no
+    per value, e.g. a network whose output is constant); those, and any non-finite value, raise
+    :class:`DegenerateRun`, which names the seeds.
+
+    A claim registered with ``mode = "full"`` holds only at paper scale: in fast mode it can be
+    checked only against a saved full-mode result, passed with its ``provenance`` (config, date,
+    device), which the verdict shows. With ``raise_on_fail=False`` nothing is raised and the verdict's
+    ``status`` says what happened.
+    """
+    verdict = _judge.judge(get(claim_id), measured, seeds=seeds, theory=theory, provenance=provenance, note=note,
+                           mode=mode, null=null, degenerate=degenerate)
+    _judge.log(verdict)
+    if display:
+        _judge.show(verdict)
+    if raise_on_fail:
+        _judge.raise_for(verdict)
+    return verdict

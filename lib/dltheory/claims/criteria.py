@@ -1,0 +1,243 @@
+"""What a measurement must satisfy (:class:`Criterion`), and how far a value sits from that bar (:class:`Margin`).
+
+Part of :mod:`dltheory.claims` (introduced in *How to read this book*, ``book/how-to-read``).
+
+**Margins.** A numeric criterion accepts an interval ``[lo, hi]`` (the intersection of ``lower``,
+``upper`` and ``target ± (tol + rtol·|target|)``; one end may be open). The *signed margin* of a value
+``v`` is its distance to the nearer end, positive inside: ``min(v − lo, hi − v)``. It is expressed
+
+* relative to the bar's *scale*: the interval's half-width when both ends are finite, otherwise the
+  size ``|b|`` of the one bound ``b`` (no relative margin for a one-sided bar at 0 or an exact target);
+* in units of the seeds' spread (their sample standard deviation) when there are at least two seeds.
+
+A value is **near** its bar when ``|margin| < NEAR_SPREADS · spread`` where the seeds have a spread, and
+``|margin| < NEAR_RELATIVE · scale`` where they have none (one value, or seeds that all agree). A verdict is
+**marginal** when any value, or the median/mean that decides it, is near the bar.
+
+Why these numbers. The seeds' spread is the one measured estimate of how far a rerun moves a value: with
+n ≈ 3–5 seeds the worst seed sits about one spread below their mean, so a worst seed within one spread of the
+bar puts the mean within about two spreads of it, and a fresh seed then lands past the bar with a probability
+of a few per cent. A sweep over ten base seeds draws some thirty fresh seeds, so such a claim is likely to
+fail somewhere. A single value has no spread; 10 % of the bar's scale is the resolution at which the book's
+bars are stated (one or two significant figures), so a value closer than that is not clearly on one side of
+the bar as stated. (For a bar near a natural limit, such as an accuracy of at least 0.99, the relative rule
+flags any single value: such a claim needs seeds.) Both thresholds are floors, not guarantees.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+__all__ = ["Criterion", "Margin", "NEAR_RELATIVE", "NEAR_SPREADS", "fmt"]
+
+#: A value closer to its bar than this fraction of the bar's scale is near it.
+NEAR_RELATIVE = 0.10
+#: A value closer to its bar than this many seed spreads (sample standard deviations) is near it.
+NEAR_SPREADS = 1.0
+
+_NUMERIC = ("target", "tol", "rtol", "lower", "upper")
+
+
+def fmt(x: Any) -> str:
+    """A number as the book prints it (3-4 significant figures; yes/no for booleans)."""
+    if isinstance(x, (bool, np.bool_)):
+        return "yes" if x else "no"
+    x = float(x)
+    if x == 0:
+        return "0"
+    if not math.isfinite(x):
+        return str(x)
+    if abs(x) >= 1e4 or abs(x) < 1e-3:
+        return f"{x:.3g}"
+    return f"{x:.4g}" if abs(x) >= 1 else f"{x:.3g}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Criterion:
+    """What a measured value must satisfy.
+
+    * ``expect`` (bool): the measurement is a yes/no outcome that must equal ``expect``;
+    * otherwise a number ``m`` passes when ``lower <= m <= upper`` (each bound optional) and, if
+      ``target`` is given, ``|m - target| <= tol + rtol * |target|``.
+    """
+
+    target: float | None = None
+    tol: float | None = None
+    rtol: float | None = None
+    lower: float | None = None
+    upper: float | None = None
+    expect: bool | None = None
+
+    def __post_init__(self) -> None:
+        if self.expect is not None:
+            if not isinstance(self.expect, bool):
+                raise ValueError(f"expect must be true or false, got {self.expect!r}")
+            if any(getattr(self, k) is not None for k in _NUMERIC):
+                raise ValueError("a criterion with expect cannot also have target, tol, rtol, lower or upper")
+            return
+        for name in _NUMERIC:
+            value = getattr(self, name)
+            if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
+                raise ValueError(f"{name} must be a number, got {value!r}")
+            if value is not None and not math.isfinite(value):
+                raise ValueError(f"{name} must be finite, got {value!r}")
+        if self.target is None and (self.tol is not None or self.rtol is not None):
+            raise ValueError("tol and rtol need a target")
+        if self.target is not None and self.tol is None and self.rtol is None:
+            raise ValueError("a target needs a tolerance: tol (absolute) and/or rtol (relative)")
+        for name in ("tol", "rtol"):
+            value = getattr(self, name)
+            if value is not None and value < 0:
+                raise ValueError(f"{name} must be non-negative, got {value}")
+        if self.lower is not None and self.upper is not None and self.lower > self.upper:
+            raise ValueError(f"lower ({self.lower}) must not exceed upper ({self.upper})")
+        if self.target is None and self.lower is None and self.upper is None:
+            raise ValueError("a criterion needs expect, a target with a tolerance, or a bound (lower/upper)")
+
+    @property
+    def boolean(self) -> bool:
+        return self.expect is not None
+
+    def interval(self) -> tuple[float, float]:
+        """The accepted values ``[lo, hi]`` of a numeric criterion (``±inf`` for an open end)."""
+        if self.boolean:
+            raise ValueError("a yes/no criterion has no interval")
+        lo = -math.inf if self.lower is None else float(self.lower)
+        hi = math.inf if self.upper is None else float(self.upper)
+        if self.target is not None:
+            allowed = (self.tol or 0.0) + (self.rtol or 0.0) * abs(self.target)
+            lo, hi = max(lo, self.target - allowed), min(hi, self.target + allowed)
+        return lo, hi
+
+    def holds(self, value: float | bool) -> bool:
+        """Whether one measured value meets the criterion."""
+        if self.boolean:
+            return bool(value) == self.expect
+        v = float(value)
+        if not math.isfinite(v):
+            return False
+        if self.lower is not None and v < self.lower:
+            return False
+        if self.upper is not None and v > self.upper:
+            return False
+        if self.target is not None:
+            allowed = (self.tol or 0.0) + (self.rtol or 0.0) * abs(self.target)
+            if abs(v - self.target) > allowed:
+                return False
+        return True
+
+    def signed_margin(self, value: float) -> float | None:
+        """Distance of ``value`` to the nearer end of the accepted interval, positive inside; ``None``
+        for a yes/no criterion or an exact target (an interval of width 0)."""
+        if self.boolean:
+            return None
+        lo, hi = self.interval()
+        if lo == hi:
+            return None
+        v = float(value)
+        return min(v - lo if math.isfinite(lo) else math.inf, hi - v if math.isfinite(hi) else math.inf)
+
+    def scale(self) -> float | None:
+        """The unit of the relative margin: the half-width of a two-sided interval, else ``|bound|``."""
+        if self.boolean:
+            return None
+        lo, hi = self.interval()
+        if math.isfinite(lo) and math.isfinite(hi):
+            return (hi - lo) / 2 if hi > lo else None
+        bound = lo if math.isfinite(lo) else hi
+        return abs(bound) if bound != 0 else None
+
+    def describe(self) -> str:
+        """The criterion in words, e.g. ``0.5 ± 0.05`` or ``≥ 0.99``."""
+        if self.boolean:
+            return "true" if self.expect else "false"
+        parts = []
+        if self.target is not None:
+            tol = []
+            if self.tol:
+                tol.append(f"{fmt(self.tol)}")
+            if self.rtol:
+                tol.append(f"{fmt(100 * self.rtol)}%")
+            parts.append(f"{fmt(self.target)} ± {' + '.join(tol) if tol else '0'}")
+        if self.lower is not None and self.upper is not None:
+            parts.append(f"in [{fmt(self.lower)}, {fmt(self.upper)}]")
+        elif self.lower is not None:
+            parts.append(f"≥ {fmt(self.lower)}")
+        elif self.upper is not None:
+            parts.append(f"≤ {fmt(self.upper)}")
+        return ", ".join(parts)
+
+
+@dataclasses.dataclass(frozen=True)
+class Margin:
+    """How far a verdict sits from its bar (see the module's docstring for the definitions).
+
+    ``absolute``, ``relative`` and ``spreads`` are the margin of the value that decides the verdict (the
+    worst seed when every seed must pass, the median or mean otherwise); ``per_value`` holds every value's
+    signed margin; ``near`` lists the indices of the values near the bar.
+    """
+
+    absolute: float
+    relative: float | None
+    spreads: float | None
+    spread: float | None
+    per_value: tuple[float, ...]
+    near: tuple[int, ...]
+    aggregate_near: bool
+
+    @property
+    def marginal(self) -> bool:
+        """Whether any value (or the deciding aggregate) sits near the bar."""
+        return bool(self.near) or self.aggregate_near
+
+    @classmethod
+    def of(cls, criterion: Criterion, values: Sequence[float], value: float, aggregate: str,
+           per_seed: bool) -> Margin | None:
+        """The margin of finite ``values`` (aggregated to ``value``); ``None`` where none is defined."""
+        scale = criterion.scale()
+        per_value = [criterion.signed_margin(v) for v in values]
+        if any(m is None for m in per_value):
+            return None
+        spread = float(np.std(values, ddof=1)) if per_seed and len(values) >= 2 else None
+        spread = spread if spread else None  # all seeds equal: no spread to measure in
+
+        def near(m: float) -> bool:
+            if spread is not None:  # the seeds measure how far a value moves: use them
+                return abs(m) < NEAR_SPREADS * spread
+            return scale is not None and abs(m) < NEAR_RELATIVE * scale
+
+        deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
+        return cls(
+            absolute=float(deciding),
+            relative=float(deciding / scale) if scale else None,
+            spreads=float(deciding / spread) if spread else None,
+            spread=spread,
+            per_value=tuple(float(m) for m in per_value),
+            near=tuple(i for i, m in enumerate(per_value) if near(m)),
+            aggregate_near=aggregate != "all" and near(deciding),
+        )
+
+    def describe(self) -> str:
+        """E.g. ``+0.04 (+9% of the bar, 0.8 spreads)``."""
+        parts = [f"{self.relative:+.0%} of the bar"] if self.relative is not None else []
+        if self.spreads is not None:
+            parts.append(f"{self.spreads:+.2g} seed spreads")
+        text = f"{self.absolute:+.3g}" + (f" ({', '.join(parts)})" if parts else "")
+        return text + (" — marginal" if self.marginal else "")
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "absolute": self.absolute,
+            "relative": self.relative,
+            "spreads": self.spreads,
+            "spread": self.spread,
+            "per_value": list(self.per_value),
+            "near": list(self.near),
+            "marginal": self.marginal,
+            "text": self.describe(),
+        }

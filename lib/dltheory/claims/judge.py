@@ -1,0 +1,181 @@
+"""Judging a measurement (and its null) against a registered claim: the work behind :func:`dltheory.claims.check`.
+
+Part of :mod:`dltheory.claims`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import math
+import os
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import runtime
+from dltheory.claims.criteria import Criterion, Margin
+from dltheory.claims.schema import Claim
+from dltheory.claims.verdict import NullResult, Provenance, Verdict
+
+__all__ = ["ClaimFailed", "ClaimCannotFail", "DegenerateRun", "judge"]
+
+
+class ClaimFailed(AssertionError):
+    """Raised by :func:`dltheory.claims.check` when a measurement does not meet its claim's criterion."""
+
+
+class ClaimCannotFail(ClaimFailed):
+    """Raised when the null, measured by the same code, meets the criterion too: such a check cannot fail."""
+
+
+class DegenerateRun(ClaimFailed):
+    """Raised when a run is degenerate (a non-finite value, or a run the page flags as dead): it is
+    reported, never averaged in."""
+
+
+def _values(measured: Any, boolean: bool, what: str = "measured") -> tuple[Any, ...]:
+    if isinstance(measured, (bool, np.bool_)):
+        if not boolean:
+            raise ValueError(f"{what} is a yes/no value but this claim's criterion is numeric")
+        return (bool(measured),)
+    try:
+        arr = np.asarray(measured)
+    except Exception:  # noqa: BLE001 - any conversion failure is a bad argument
+        raise ValueError(f"{what} must be a number, a boolean or an array of them, got {type(measured).__name__}") from None
+    if arr.size == 0:
+        raise ValueError(f"{what} is empty")
+    if arr.dtype == bool:
+        if not boolean:
+            raise ValueError(f"{what} holds yes/no values but this claim's criterion is numeric")
+        return tuple(bool(v) for v in arr.ravel())
+    if not np.issubdtype(arr.dtype, np.number):
+        raise ValueError(f"{what} must be numeric, got dtype {arr.dtype}")
+    if boolean:
+        raise ValueError(f"this claim expects a yes/no measurement (true/false), got numbers in {what}")
+    if arr.ndim > 1:
+        raise ValueError(f"{what} must be a scalar or a 1-D array over seeds, got shape {arr.shape}")
+    return tuple(float(v) for v in arr.ravel())
+
+
+def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], per_seed: bool
+                  ) -> tuple[bool, float | bool, Margin | None]:
+    """Whether ``values`` pass, their aggregate, and their margin (finite values only)."""
+    if criterion.boolean:
+        # aggregated in the direction of the expectation: "all true" when true is expected, "any true"
+        # when false is; it passes exactly when it equals `expect`
+        return all(criterion.holds(v) for v in values), (all(values) if criterion.expect else any(values)), None
+    value = float(np.mean(values) if claim.aggregate == "mean" else np.median(values))
+    if claim.aggregate == "all":
+        passed = all(criterion.holds(v) for v in values)
+    else:
+        passed = criterion.holds(value)
+    return passed, value, Margin.of(criterion, values, value, claim.aggregate, per_seed)
+
+
+def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what: str) -> list[Any]:
+    bad = [i for i, v in enumerate(values) if not isinstance(v, bool) and not math.isfinite(v)]
+    if flags is not None:
+        mask = np.asarray(flags)
+        if mask.dtype != bool or mask.shape not in ((), (len(values),)):
+            raise ValueError(f"{what} must be one yes/no value per measured value ({len(values)}), got {flags!r}")
+        bad += [i for i, f in enumerate(np.broadcast_to(mask, (len(values),))) if f and i not in bad]
+    return [labels[i] for i in sorted(bad)]
+
+
+def judge(
+    claim: Claim,
+    measured: Any,
+    *,
+    seeds: Sequence[int] | None = None,
+    theory: float | None = None,
+    provenance: Provenance | Mapping[str, Any] | None = None,
+    note: str = "",
+    mode: str | None = None,
+    null: Any = None,
+    degenerate: Any = None,
+) -> Verdict:
+    """The :class:`Verdict` of ``measured`` (and of its ``null``) against ``claim``; raises nothing but ``ValueError``."""
+    current = runtime.mode(mode)
+    prov = None
+    if provenance is not None:
+        prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
+    if claim.mode == "full" and current == "fast" and prov is None:
+        raise ValueError(
+            f"claim {claim.id!r} holds only at paper scale (mode='full'); in fast mode check the saved "
+            "full-mode result and pass its provenance=..."
+        )
+    if not isinstance(note, str):
+        raise ValueError(f"note must be a string, got {note!r}")
+    effective_mode = prov.mode if prov is not None else current
+    criterion = claim.criterion_for(effective_mode, theory)
+    values = _values(measured, criterion.boolean)
+    if seeds is not None:
+        seeds = tuple(int(s) for s in seeds)
+        if len(seeds) != len(values):
+            raise ValueError(f"seeds has {len(seeds)} entries but measured has {len(values)}")
+    labels = list(seeds) if seeds is not None else list(range(len(values)))
+    dead = _degenerate(values, degenerate, labels, "degenerate")
+    null_result = None
+    if null is not None:
+        if claim.derivation:
+            raise ValueError(f"claim {claim.id!r} is a derivation: it measures nothing, so it takes no null=")
+        null_values = _values(null, criterion.boolean, "null")
+        dead += [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
+        if not dead:
+            n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=len(null_values) > 1)
+            null_result = NullResult(n_value, null_values, bool(n_passed), n_margin)
+    if dead:
+        finite = [v for v in values if isinstance(v, bool) or math.isfinite(v)] or [math.nan]
+        value = any(finite) if criterion.boolean else float(np.median(finite))
+        passed, margin = False, None
+    else:
+        passed, value, margin = _judge_values(claim, criterion, values, per_seed=seeds is not None)
+    return Verdict(
+        claim=claim, passed=bool(passed), value=value, values=values, seeds=seeds, mode=effective_mode,
+        criterion=criterion, provenance=prov, note=note,
+        checked_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        margin=margin, null=null_result, degenerate=tuple(dead),
+    )
+
+
+def raise_for(verdict: Verdict) -> None:
+    """Raise the exception that matches a verdict that is not ok."""
+    if verdict.ok:
+        return
+    if verdict.status == "degenerate":
+        what = "seeds" if verdict.seeds is not None else "values"
+        raise DegenerateRun(
+            f"{verdict.claim.id}: degenerate run ({what} {', '.join(str(s) for s in verdict.degenerate)}: a non-finite "
+            "value or a run the page flagged as dead); it is not averaged in. Fix the run or report it on the page. "
+            + str(verdict))
+    if verdict.status == "cannot fail":
+        raise ClaimCannotFail(
+            f"{verdict.claim.id}: the null ({verdict.claim.null or 'as passed to check'}) meets the criterion too, "
+            f"so this check cannot fail. {verdict}")
+    raise ClaimFailed(str(verdict))
+
+
+def show(verdict: Verdict) -> None:
+    """Display the verdict in a notebook, or print it."""
+    try:
+        from IPython import get_ipython
+        from IPython.display import display as ipy_display
+    except ImportError:  # pragma: no cover - IPython always comes with the book's stack
+        print(verdict)
+        return
+    if get_ipython() is None:
+        print(verdict)
+    else:
+        ipy_display(verdict)
+
+
+def log(verdict: Verdict) -> None:
+    """Append the verdict to ``$DLTHEORY_CLAIMS_LOG`` (JSON lines) when that variable is set."""
+    path = os.environ.get("DLTHEORY_CLAIMS_LOG")
+    if not path:
+        return
+    record = verdict.record() | {"seed_env": runtime.base_seed()}
+    with open(path, "a", encoding="utf-8") as fh:
+        fh.write(json.dumps(record) + "\n")

@@ -1,0 +1,282 @@
+"""The registry's schema: one :class:`Claim` per ``[[claim]]`` table of ``dltheory/registry/*.toml``.
+
+Part of :mod:`dltheory.claims`, whose docstring lists every field. A malformed entry raises a
+``ValueError`` that names the file, the claim and the field.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import re
+import tomllib
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+from dltheory import runtime
+from dltheory.claims.criteria import Criterion
+
+__all__ = ["Claim", "BarChange", "KINDS", "load_registry", "read_toml"]
+
+_ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9._-]*$")
+_DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
+_COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
+_AGGREGATES = ("all", "median", "mean")
+_CLAIM_MODES = ("any", "full")
+KINDS = ("reproduction", "derivation")
+_BAR_FIXED = ("before", "after")
+_CRITERION_KEYS = ("target", "tol", "rtol", "lower", "upper", "expect")
+_TEXT_KEYS = ("null", "null_reason")
+_KNOWN_KEYS = {
+    "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
+    "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_history", *_CRITERION_KEYS,
+}
+_CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
+
+
+@dataclasses.dataclass(frozen=True)
+class BarChange:
+    """One earlier bar of a claim: what it was (``old``, a criterion or words), why it changed, and when."""
+
+    old: str
+    reason: str
+    date: str = ""
+    commit: str = ""
+    mode: str = ""
+
+    def describe(self) -> str:
+        when = ", ".join(x for x in (self.date, self.commit and f"commit {self.commit}") if x)
+        where = f" in {self.mode} mode" if self.mode else ""
+        return f"was {self.old}{where}" + (f" ({when})" if when else "") + f": {self.reason}"
+
+
+@dataclasses.dataclass(frozen=True)
+class Claim:
+    """One registered claim of the book."""
+
+    id: str
+    chapter: str
+    statement: str
+    source: tuple[str, ...]
+    paper: str
+    criterion: Criterion
+    aggregate: str = "all"
+    mode: str = "any"
+    units: str = ""
+    overrides: Mapping[str, Criterion] = dataclasses.field(default_factory=dict)
+    theory_target: bool = False
+    reproduces: bool = True
+    kind: str = "reproduction"
+    null: str = ""
+    null_reason: str = ""
+    paper_value: float | None = None
+    statistical: bool = True
+    bar_fixed: str = ""
+    bar_history: tuple[BarChange, ...] = ()
+
+    @property
+    def derivation(self) -> bool:
+        """A number computed from published values or a closed form: never counted as reproduced."""
+        return self.kind == "derivation"
+
+    @property
+    def revised(self) -> bool:
+        """Whether the bar was fixed, or changed, after a first measurement."""
+        return self.bar_fixed == "after"
+
+    def criterion_for(self, mode_name: str, theory: float | None = None) -> Criterion:
+        """The criterion that applies in ``mode_name`` (``"fast"`` or ``"full"``).
+
+        For a claim registered with ``target = "theory"`` the target is ``theory``, the value the
+        page derives; other claims take no ``theory``.
+        """
+        criterion = self.overrides.get(runtime.mode(mode_name), self.criterion)
+        if self.theory_target:
+            if theory is None:
+                raise ValueError(f"claim {self.id!r} has target = \"theory\": pass the derived value as theory=...")
+            value = float(theory)
+            if not math.isfinite(value):
+                raise ValueError(f"theory must be a finite number, got {theory!r}")
+            return dataclasses.replace(criterion, target=value)
+        if theory is not None:
+            raise ValueError(f"claim {self.id!r} has a fixed criterion; theory= applies only to target = \"theory\"")
+        return criterion
+
+
+def _text(raw: Mapping[str, Any], key: str, fail: Any, default: str = "") -> str:
+    value = raw.get(key, default)
+    if not isinstance(value, str) or (key in raw and not value.strip()):
+        fail(f"{key} must be a non-empty string, got {value!r}")
+    return value.strip()
+
+
+def _bar_history(raw: Any, spec: dict[str, Any], overrides: Mapping[str, dict[str, Any]], fail: Any) -> tuple[BarChange, ...]:
+    if not isinstance(raw, list):
+        fail("bar_history must be a list of [[claim.bar_history]] tables")
+    changes = []
+    for i, entry in enumerate(raw, 1):
+        def bad(msg: str, i: int = i) -> None:
+            fail(f"bar_history entry {i}: {msg}")
+
+        if not isinstance(entry, Mapping):
+            bad("must be a table with old and reason")
+        unknown = set(entry) - _CHANGE_KEYS
+        if unknown:
+            bad(f"unknown field(s) {sorted(unknown)}; allowed: {sorted(_CHANGE_KEYS)}")
+        for req in ("old", "reason"):
+            if req not in entry:
+                bad(f"is missing the field {req!r}")
+        reason = entry["reason"]
+        if not isinstance(reason, str) or not reason.strip():
+            bad(f"reason must be a non-empty string, got {reason!r}")
+        date, commit, mode = (entry.get(k, "") for k in ("date", "commit", "mode"))
+        if not isinstance(date, str) or (date and not _DATE_RE.match(date)):
+            bad(f"date must look like YYYY-MM-DD, got {date!r}")
+        if not isinstance(commit, str) or (commit and not _COMMIT_RE.match(commit)):
+            bad(f"commit must be a git hash (7-40 hex digits), got {commit!r}")
+        if mode not in ("", "fast", "full"):
+            bad(f"mode must be 'fast' or 'full', got {mode!r}")
+        old = entry["old"]
+        if isinstance(old, str):
+            if not old.strip():
+                bad("old must be a non-empty string or a table of criterion fields")
+            old_text = old.strip()
+        elif isinstance(old, Mapping):
+            extra = set(old) - set(_CRITERION_KEYS) - {"aggregate"}
+            if extra or not old:
+                bad(f"old may only set {(*_CRITERION_KEYS, 'aggregate')}, got {sorted(old) or 'nothing'}")
+            old = dict(old)
+            agg = old.pop("aggregate", None)
+            if agg is not None and agg not in _AGGREGATES:
+                bad(f"old aggregate must be one of {_AGGREGATES}, got {agg!r}")
+            base = spec | overrides.get(mode, {})
+            if any(k in old for k in ("lower", "upper", "target", "expect")):
+                base = {k: v for k, v in base.items() if k in ("tol", "rtol") and "target" in old}
+            try:
+                old_text = Criterion(**(base | old)).describe()
+            except ValueError as err:
+                bad(f"old is not a valid criterion: {err}")
+            if agg is not None:
+                old_text += " on every seed" if agg == "all" else f" on the {agg} over seeds"
+        else:
+            bad(f"old must be a string or a table of criterion fields, got {old!r}")
+        changes.append(BarChange(old_text, reason.strip(), date, commit, mode))
+    return tuple(changes)
+
+
+def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
+    """One ``[[claim]]`` table, validated."""
+    unknown = set(raw) - _KNOWN_KEYS
+    if unknown:
+        raise ValueError(f"{where}: unknown field(s) {sorted(unknown)}")
+    for req in ("id", "statement", "source", "paper"):
+        if req not in raw:
+            raise ValueError(f"{where}: claim is missing the field {req!r}")
+    cid = raw["id"]
+    if not isinstance(cid, str) or not _ID_RE.match(cid):
+        raise ValueError(f"{where}: claim id {cid!r} must look like 'chapter-slug/short-name' (lower case)")
+    if not cid.startswith(chapter + "/"):
+        raise ValueError(f"{where}: claim id {cid!r} must start with the file's chapter slug {chapter!r}")
+
+    def fail(msg: str) -> None:
+        raise ValueError(f"{where}: claim {cid}: {msg}")
+
+    source = raw["source"]
+    source = (source,) if isinstance(source, str) else tuple(source)
+    if not source or not all(isinstance(s, str) and s for s in source):
+        fail("source must be one or more BibTeX keys")
+    for text_field in ("statement", "paper"):
+        if not isinstance(raw[text_field], str) or not raw[text_field].strip():
+            fail(f"{text_field} must be a non-empty string")
+    aggregate = raw.get("aggregate", "all")
+    if aggregate not in _AGGREGATES:
+        fail(f"aggregate must be one of {_AGGREGATES}, got {aggregate!r}")
+    for flag in ("reproduces", "statistical"):
+        if not isinstance(raw.get(flag, True), bool):
+            fail(f"{flag} must be true or false, got {raw[flag]!r}")
+    reproduces = raw.get("reproduces", True)
+    claim_mode = raw.get("mode", "any")
+    if claim_mode not in _CLAIM_MODES:
+        fail(f"mode must be one of {_CLAIM_MODES}, got {claim_mode!r}")
+    kind = raw.get("kind", "reproduction")
+    if kind not in KINDS:
+        fail(f"kind must be one of {KINDS}, got {kind!r}")
+    null, null_reason = (_text(raw, k, fail) for k in _TEXT_KEYS)
+    if null and null_reason:
+        fail("give either null (what the null is) or null_reason (why there is none), not both")
+    if kind == "derivation":
+        if null or null_reason:
+            fail("a derivation measures nothing, so it has no null: drop null/null_reason")
+        if not reproduces:
+            fail("a derivation either holds or is an error: reproduces = false applies only to reproductions")
+    paper_value = raw.get("paper_value")
+    if paper_value is not None and (isinstance(paper_value, bool) or not isinstance(paper_value, (int, float))
+                                    or not math.isfinite(paper_value)):
+        fail(f"paper_value must be a finite number, got {paper_value!r}")
+    bar_fixed = raw.get("bar_fixed", "")
+    if bar_fixed not in ("", *_BAR_FIXED):
+        fail(f"bar_fixed must be one of {_BAR_FIXED}, got {bar_fixed!r}")
+    spec = {k: raw[k] for k in _CRITERION_KEYS if k in raw}
+    theory_target = spec.get("target") == "theory"
+    if theory_target:
+        spec["target"] = 0.0  # replaced by the page's derived value at check time
+    mode_specs: dict[str, dict[str, Any]] = {}
+    try:
+        base = Criterion(**spec)
+        overrides = {}
+        for m in ("fast", "full"):
+            if m in raw:
+                extra = dict(raw[m])
+                bad = set(extra) - set(_CRITERION_KEYS)
+                if bad:
+                    raise ValueError(f"[claim.{m}] may only set {_CRITERION_KEYS}, got {sorted(bad)}")
+                if "target" in extra and theory_target:
+                    raise ValueError(f"[claim.{m}] cannot set a target: the claim's target is the theory's")
+                mode_specs[m] = extra
+                overrides[m] = Criterion(**(spec | extra))
+    except ValueError as err:
+        fail(str(err))
+    history = _bar_history(raw.get("bar_history", []), spec, mode_specs, fail)
+    if history and bar_fixed != "after":
+        fail("bar_history records a bar changed after measuring: set bar_fixed = \"after\"")
+    return Claim(
+        id=cid, chapter=chapter, statement=raw["statement"].strip(), source=source, paper=raw["paper"].strip(),
+        criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
+        theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
+        paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
+        bar_fixed=bar_fixed, bar_history=history,
+    )
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    with path.open("rb") as fh:
+        try:
+            return tomllib.load(fh)
+        except tomllib.TOMLDecodeError as err:
+            raise ValueError(f"{path.name}: not valid TOML: {err}") from None
+
+
+def load_registry(paths: Sequence[Path | str]) -> dict[str, Claim]:
+    """Parse registry TOML files into ``{id: Claim}``; the chapter slug is the file's stem.
+
+    Each file holds a top-level ``title`` (the chapter's name in the ledger) and ``[[claim]]`` tables.
+    """
+    claims: dict[str, Claim] = {}
+    for path in paths:
+        path = Path(path)
+        doc = read_toml(path)
+        unknown = set(doc) - {"title", "claim"}
+        if unknown:
+            raise ValueError(f"{path.name}: unknown top-level key(s) {sorted(unknown)}; expected title and [[claim]]")
+        if not isinstance(doc.get("title"), str) or not doc["title"].strip():
+            raise ValueError(f"{path.name}: needs a top-level title = \"...\" (the chapter's name in the ledger)")
+        entries = doc.get("claim", [])
+        if not isinstance(entries, list):
+            raise ValueError(f"{path.name}: claims must be [[claim]] tables")
+        for i, raw in enumerate(entries):
+            claim = parse_claim(raw, path.stem, f"{path.name} claim #{i + 1}")
+            if claim.id in claims:
+                raise ValueError(f"{path.name}: duplicate claim id {claim.id!r}")
+            claims[claim.id] = claim
+    return claims

@@ -1,0 +1,247 @@
+"""The outcome of :func:`dltheory.claims.check`: a :class:`Verdict`, its words, its HTML and its record.
+
+Part of :mod:`dltheory.claims`. The HTML a page shows carries the record (JSON) in a ``data-claim``
+attribute, from which the ledger (``book/claims.md``) is generated at build time.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import runtime
+from dltheory.claims.criteria import Criterion, Margin, fmt
+from dltheory.claims.schema import Claim
+
+__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES"]
+
+HTML_CLASS = "dltheory-claim"
+#: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
+STATUSES = ("reproduced", "not reproduced", "derived", "failed", "cannot fail", "degenerate")
+
+
+@dataclasses.dataclass(frozen=True)
+class Provenance:
+    """Where a saved result comes from: the configuration, date and device of the run that made it."""
+
+    config: str
+    date: str
+    device: str
+    mode: str = "full"
+
+    def __post_init__(self) -> None:
+        for name in ("config", "date", "device"):
+            if not isinstance(getattr(self, name), str) or not getattr(self, name).strip():
+                raise ValueError(f"provenance {name} must be a non-empty string")
+        runtime.mode(self.mode)
+
+    @classmethod
+    def from_mapping(cls, data: Mapping[str, Any]) -> Provenance:
+        """Build from a dict with keys ``config``, ``date``, ``device`` and optionally ``mode``."""
+        if not isinstance(data, Mapping):
+            raise ValueError(f"provenance must be a mapping, got {type(data).__name__}")
+        missing = {"config", "date", "device"} - set(data)
+        if missing:
+            raise ValueError(f"provenance is missing {sorted(missing)}")
+        return cls(str(data["config"]), str(data["date"]), str(data["device"]), str(data.get("mode", "full")))
+
+    def describe(self) -> str:
+        return f"saved {self.mode}-mode run ({self.config}; {self.date}; {self.device})"
+
+
+@dataclasses.dataclass(frozen=True)
+class NullResult:
+    """The null measured by the same code and judged by the same criterion: it must fail."""
+
+    value: float | bool
+    values: tuple[Any, ...]
+    passed: bool
+    margin: Margin | None
+
+    def summary(self, units: str = "") -> str:
+        if len(self.values) == 1:
+            text = fmt(self.value) + _units(units)
+        elif isinstance(self.value, bool):
+            text = f"{sum(bool(v) for v in self.values)} of {len(self.values)} true"
+        else:
+            text = f"{fmt(self.value)}{_units(units)} (range {fmt(min(self.values))}–{fmt(max(self.values))})"
+        return text + (" — passes the bar too" if self.passed else " — misses the bar, as it must")
+
+    def record(self) -> dict[str, Any]:
+        return {
+            "value": _jsonable(self.value),
+            "values": [_jsonable(v) for v in self.values],
+            "passed": self.passed,
+            "margin": self.margin.record() if self.margin else None,
+        }
+
+
+@dataclasses.dataclass(frozen=True)
+class Verdict:
+    """The outcome of :func:`dltheory.claims.check`. Its HTML form is what a page shows."""
+
+    claim: Claim
+    passed: bool
+    value: float | bool
+    values: tuple[Any, ...]
+    seeds: tuple[int, ...] | None
+    mode: str
+    criterion: Criterion
+    provenance: Provenance | None = None
+    note: str = ""
+    checked_at: str = ""
+    margin: Margin | None = None
+    null: NullResult | None = None
+    degenerate: tuple[Any, ...] = ()
+
+    @property
+    def status(self) -> str:
+        """One of :data:`STATUSES`."""
+        if self.degenerate:
+            return "degenerate"
+        if self.null is not None and self.null.passed:
+            return "cannot fail"
+        if self.claim.derivation:
+            return "derived" if self.passed else "failed"
+        if self.claim.reproduces:
+            return "reproduced" if self.passed else "failed"
+        return "not reproduced" if not self.passed else "failed"
+
+    @property
+    def ok(self) -> bool:
+        """Whether the outcome is the registered one (a build may go on)."""
+        return self.status in ("reproduced", "not reproduced", "derived")
+
+    @property
+    def few_seeds(self) -> bool:
+        """A statistical reproduction that rests on fewer than three seeds."""
+        n = len(self.seeds) if self.seeds is not None else 1
+        return not self.claim.derivation and self.claim.statistical and n < 3
+
+    def summary(self) -> str:
+        """Our value in words, e.g. ``0.51 (median of 5 seeds, range 0.49–0.53)``."""
+        if self.criterion.boolean:
+            if len(self.values) == 1:
+                return "yes" if self.value else "no"
+            n_true = sum(bool(v) for v in self.values)
+            return f"{n_true} of {len(self.values)} {'seeds' if self.seeds is not None else 'values'} true"
+        if len(self.values) == 1:
+            return f"{fmt(self.value)}{_units(self.claim.units)}"
+        finite = [v for v in self.values if math.isfinite(v)] or [math.nan]
+        how = "median" if self.claim.aggregate in ("all", "median") else "mean"
+        what = "seeds" if self.seeds is not None else "values"
+        return (f"{fmt(self.value)}{_units(self.claim.units)} ({how} of {len(self.values)} {what}, "
+                f"range {fmt(min(finite))}–{fmt(max(finite))})")
+
+    def record(self) -> dict[str, Any]:
+        """A JSON-ready record of this verdict (what the ledger reads)."""
+        return {
+            "id": self.claim.id,
+            "kind": self.claim.kind,
+            "passed": self.passed,
+            "status": self.status,
+            "value": _jsonable(self.value),
+            "values": [_jsonable(v) for v in self.values],
+            "summary": self.summary(),
+            "criterion": self.criterion.describe(),
+            "interval": None if self.criterion.boolean else [x if math.isfinite(x) else None
+                                                             for x in self.criterion.interval()],
+            "seeds": list(self.seeds) if self.seeds is not None else None,
+            "mode": self.mode,
+            "provenance": self.provenance.describe() if self.provenance else None,
+            "note": self.note,
+            "checked_at": self.checked_at,
+            "margin": self.margin.record() if self.margin else None,
+            "marginal": bool(self.margin and self.margin.marginal),
+            "few_seeds": self.few_seeds,
+            "null": self.null.record() if self.null else None,
+            "degenerate": [_jsonable(s) for s in self.degenerate],
+        }
+
+    def _details(self) -> list[tuple[str, str]]:
+        """The verdict's details beyond ours and the bar, as (label, text) pairs for the text and HTML forms."""
+        lines = []
+        if self.margin is not None:
+            lines.append(("Margin", self.margin.describe()))
+        if self.null is not None:
+            lines.append(("Null", f"{self.claim.null or 'the null'}: {self.null.summary(self.claim.units)}"))
+        elif self.claim.null:
+            lines.append(("Null", f"{self.claim.null} (named in the registry, not measured on this page yet)"))
+        if self.degenerate:
+            lines.append(("Degenerate", f"{'seeds' if self.seeds is not None else 'values'} "
+                                        f"{', '.join(str(s) for s in self.degenerate)}"))
+        if self.few_seeds and not self.criterion.boolean:
+            lines.append(("Seeds", "fewer than three: a statistical claim needs at least three"))
+        return lines
+
+    def __str__(self) -> str:
+        mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL", "derived": "DERIVED",
+                "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN"}[self.status]
+        if self.status == "failed" and not self.claim.reproduces and self.passed:
+            mark = "FAIL (registered as not reproducing, but it now passes: update the registry)"
+        where = f" [{self.provenance.describe()}]" if self.provenance else f" [{self.mode} mode]"
+        text = (f"{mark} {self.claim.id}: ours {self.summary()}; required {self.criterion.describe()}"
+                f"{_units(self.claim.units)}; paper: {self.claim.paper}{where}")
+        extra = [f"{k.lower()}: {v}" for k, v in self._details()]
+        if extra:
+            text += "; " + "; ".join(extra)
+        if self.note:
+            text += f" ({self.note})"
+        return text
+
+    def _repr_html_(self) -> str:
+        colour, bg, mark = {
+            "reproduced": ("#1b5e20", "#e8f5e9", "✔ claim holds"),
+            "not reproduced": ("#8a5a00", "#fff8e1", "◐ does not reproduce at this scale (as registered)"),
+            "derived": ("#1a3f6b", "#e8f0fa", "= derived: a worked computation, not a reproduction"),
+            "failed": ("#b71c1c", "#ffebee", "✘ claim fails"),
+            "cannot fail": ("#b71c1c", "#ffebee", "✘ claim cannot fail: its null passes too"),
+            "degenerate": ("#b71c1c", "#ffebee", "✘ degenerate run"),
+        }[self.status]
+        if self.status == "reproduced" and self.margin is not None and self.margin.marginal:
+            mark += " (marginal)"
+        data = html.escape(json.dumps(self.record()), quote=True)
+        where = html.escape(self.provenance.describe()) if self.provenance else f"{self.mode} mode"
+        seeds = f"; seeds {_seed_text(self.seeds)}" if self.seeds else ""
+        body = "".join(f"<br><strong>{k}:</strong> {html.escape(v)}" for k, v in self._details())
+        ours = "Computed" if self.claim.derivation else "Ours"
+        note = f"<br><em>{html.escape(self.note)}</em>" if self.note else ""
+        return (
+            f'<div class="{HTML_CLASS}" data-claim="{data}" style="border-left:4px solid {colour};'
+            f'background:{bg};padding:0.5em 0.8em;margin:0.5em 0;font-family:sans-serif;font-size:0.9em">'
+            f'<strong style="color:{colour}">{mark}</strong> '
+            f"<code>{html.escape(self.claim.id)}</code><br>"
+            f"{html.escape(self.claim.statement)}<br>"
+            f"<strong>Paper:</strong> {html.escape(self.claim.paper)}<br>"
+            f"<strong>{ours}:</strong> {html.escape(self.summary())} "
+            f"(required: {html.escape(self.criterion.describe())}{html.escape(_units(self.claim.units))}; "
+            f"{where}{seeds}){body}{note}</div>"
+        )
+
+
+def _units(units: str) -> str:
+    return f" {units}" if units else ""
+
+
+def _seed_text(seeds: Sequence[int] | None) -> str:
+    if not seeds:
+        return ""
+    s = list(seeds)
+    if len(s) > 2 and s == list(range(s[0], s[0] + len(s))):
+        return f"{s[0]}–{s[-1]}"
+    return ", ".join(str(x) for x in s)
+
+
+def _jsonable(x: Any) -> Any:
+    if isinstance(x, (bool, np.bool_)):
+        return bool(x)
+    if isinstance(x, (int, np.integer)):
+        return int(x)
+    x = float(x)
+    return x if math.isfinite(x) else str(x)
