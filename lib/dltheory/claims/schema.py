@@ -250,6 +250,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
 
 
 def read_toml(path: Path) -> dict[str, Any]:
+    """A registry file as a dict; a TOML syntax error becomes a ValueError naming the file."""
     with path.open("rb") as fh:
         try:
             return tomllib.load(fh)
