@@ -178,3 +178,49 @@ def test_every_config_field_declares_its_range(cls):
     assert "validate" not in vars(cls), f"{cls.__qualname__}: relations between fields go in check(), ranges in validate.field"
     cls.fast()
     cls.full()
+
+
+# --------------------------------------------------------------------------- the map in CONTRIBUTING.md
+
+MAP_START = "<!-- map: generated from lib/dltheory by tests/test_layout.py::contributing_map; a test checks it is current -->"
+MAP_END = "<!-- end map -->"
+
+
+def _first_line(path: Path) -> str:
+    doc = ast.get_docstring(ast.parse(path.read_text(encoding="utf-8"))) or ""
+    return doc.strip().splitlines()[0].rstrip(".") if doc.strip() else ""
+
+
+def contributing_map() -> str:
+    """The page → module table of CONTRIBUTING.md, and each package's shared modules, from the files."""
+    rows = ["| page | its module |", "|---|---|"]
+    for package, page in section_pages():
+        module = section_module(package, page).replace(".", "/")
+        rows.append(f"| `{page.relative_to(ROOT)}` | `lib/{module}.py` |")
+    shared = ["", "Shared within a chapter (used by several of its sections, or by its exercises):", ""]
+    for package in PACKAGES.values():
+        own = {section_module(package, page) for p, page in section_pages() if p == package}
+        for path in sorted((LIB / package).glob("*.py")):
+            name = module_name(path)
+            if name not in own and path.name != "__init__.py":
+                shared.append(f"* `lib/{name.replace('.', '/')}.py`: {_first_line(path)}")
+    return "\n".join(rows + shared)
+
+
+def test_contributing_shows_the_current_map():
+    text = (ROOT / "CONTRIBUTING.md").read_text(encoding="utf-8")
+    assert MAP_START in text and MAP_END in text, "CONTRIBUTING.md lost the markers of its page -> module map"
+    current = text.split(MAP_START, 1)[1].split(MAP_END, 1)[0].strip()
+    assert current == contributing_map(), "CONTRIBUTING.md's map is stale: run python tests/test_layout.py --write"
+
+
+if __name__ == "__main__":
+    import sys
+
+    if "--write" in sys.argv:
+        path = ROOT / "CONTRIBUTING.md"
+        text = path.read_text(encoding="utf-8")
+        head, rest = text.split(MAP_START, 1)
+        path.write_text(head + MAP_START + "\n" + contributing_map() + "\n" + MAP_END + rest.split(MAP_END, 1)[1],
+                        encoding="utf-8")
+    print(contributing_map())
