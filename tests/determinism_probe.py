@@ -37,6 +37,7 @@ from dltheory.information import digits as DIGITS
 from dltheory.information import estimating_mi as MI
 from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
+from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
@@ -205,6 +206,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "information.information_plane.information_plane": lambda: IP.information_plane(
         IP.PlaneConfig(epochs=20, evals=2, n_seeds=1), [0]),
     "information.digits.load_digits": lambda: DIGITS.load_digits(0),
+    "information.models.mlp_init": lambda: MODELS.mlp_init(jax.random.key(0), [3, 4, 2]),
     "information.description_length.prequential_codelength": lambda: MDL.prequential_codelength(
         MDL.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1), [0]),
     "information.pac_bayes.pac_bayes_digits": lambda: PB.pac_bayes_digits(

@@ -27,6 +27,7 @@ def test_field_checks_accept_good_tuples_and_name_the_field_and_range_otherwise(
     assert fields.multiple("steps", 1500, low=10, of=10) == 1500
     assert fields.reals("rhos", (0.0, 0.5), low=-1.0, high=1.0, low_open=True, high_open=True) == (0.0, 0.5)
     assert fields.integers("boundaries", [1, 5, 9], low=1, high=9, min_size=2, increasing=True) == (1, 5, 9)
+    assert fields.reals("betas", np.array([1.5, 2.0]), low=1.0) == (1.5, 2.0)
     bad = [
         (lambda: fields.multiple("steps", 15, low=10, of=10), "steps must be a multiple of 10"),
         (lambda: fields.multiple("steps", 0, low=10, of=10), r"steps must be an integer >= 10"),

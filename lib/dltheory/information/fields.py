@@ -11,6 +11,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
+
 from dltheory import validate
 
 __all__ = ["multiple", "reals", "integers"]
@@ -25,6 +27,8 @@ def multiple(name: str, value: Any, *, low: int, of: int) -> int:
 
 
 def _items(name: str, values: Any) -> tuple[Any, ...]:
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return tuple(values.tolist())
     if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
         raise ValueError(f"{name} must be a tuple of numbers, got {values!r}")
     return tuple(values)
