@@ -27,9 +27,6 @@ from dltheory import (
     embeddings as E,
     embeddings_superposition as T,
     grokking as G,
-    information as I,
-    information_codes as IC,
-    information_plane as IP,
     warmup as W,
 )
 from dltheory.scaling import compute_optimal as SCO
@@ -45,6 +42,14 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
+from dltheory.information import coding_rate as MCR
+from dltheory.information import description_length as MDL
+from dltheory.information import digits as DIGITS
+from dltheory.information import estimating_mi as MI
+from dltheory.information import gaussian_bottleneck as GIB
+from dltheory.information import information_plane as IP
+from dltheory.information import models as MODELS
+from dltheory.information import pac_bayes as PB
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -58,6 +63,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "grokking.check_smallest_width": "self-check over grokking.smallest_width (probed)",
     "grokking.save_explorer_data": "writes grokking.explorer_data (probed) to a file",
+    "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
+                                        "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
 }
 
 
@@ -130,7 +137,8 @@ def _grok_run() -> Any:
 
 
 def _ib() -> Any:
-    return I.learn_linear_ib(I.gaussian_ib_problem(0, dx=2, dy=2), I.IBConfig(dx=2, dy=2, betas=(3.0,), steps=100, n_seeds=1), [0])
+    cfg = GIB.IBConfig(dx=2, dy=2, betas=(3.0,), steps=100, n_seeds=1)
+    return GIB.learn_linear_ib(GIB.gaussian_ib_problem(0, dx=2, dy=2), cfg, [0])
 
 
 PROBES: dict[str, Callable[[], Any]] = {
@@ -207,19 +215,26 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings_superposition.train_toy_models": lambda: T.train_toy_models(T.SuperpositionConfig(steps=60, batch=64), [0.5],
                                                                             [0, 1], progress=False),
     # chapter 5
-    "information.gaussian_pairs": lambda: I.gaussian_pairs(0, 100, 0.5, dim=2),
-    "information.estimator_sweep": lambda: I.estimator_sweep(I.EstimatorConfig(rhos=(0.0, 0.5), n=200, bins=(8,), n_seeds=1), [0]),
-    "information.infonce_sweep": lambda: I.infonce_sweep(I.InfoNCEConfig(rhos=(0.5,), steps=20, eval_batches=2, n_seeds=1), [0]),
-    "information.gaussian_ib_problem": lambda: I.gaussian_ib_problem(0),
-    "information.learn_linear_ib": _ib,
-    "information.subspace_mixture": lambda: I.subspace_mixture(0, 20, 3, 12, 2),
-    "information.learn_mcr2": lambda: I.learn_mcr2(I.MCR2Config(ambient=12, n_per_class=20, steps=100, n_seeds=1), [0]),
-    "information_plane.information_plane": lambda: IP.information_plane(IP.PlaneConfig(epochs=20, evals=2, n_seeds=1), [0]),
-    "information_codes.load_digits": lambda: IC.load_digits(0),
-    "information_codes.prequential_codelength": lambda: IC.prequential_codelength(IC.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1), [0]),
-    "information_codes.pac_bayes_digits": lambda: IC.pac_bayes_digits(IC.PACBayesConfig(m=200, sgd_steps=20, pb_steps=20,
-                                                                                        prior_grid=5, mc_samples=10, n_seeds=1), [0]),
-    "information_codes.compression_bound_digits": lambda: IC.compression_bound_digits(IC.CompressionConfig(subspace=5, steps=20, n_seeds=1), [0]),
+    "information.estimating_mi.gaussian_pairs": lambda: MI.gaussian_pairs(0, 100, 0.5, dim=2),
+    "information.estimating_mi.estimator_sweep": lambda: MI.estimator_sweep(
+        MI.EstimatorConfig(rhos=(0.0, 0.5), n=200, bins=(8,), n_seeds=1), [0]),
+    "information.estimating_mi.infonce_sweep": lambda: MI.infonce_sweep(
+        MI.InfoNCEConfig(rhos=(0.5,), steps=20, eval_batches=2, n_seeds=1), [0]),
+    "information.gaussian_bottleneck.gaussian_ib_problem": lambda: GIB.gaussian_ib_problem(0),
+    "information.gaussian_bottleneck.learn_linear_ib": _ib,
+    "information.coding_rate.subspace_mixture": lambda: MCR.subspace_mixture(0, 20, 3, 12, 2),
+    "information.coding_rate.learn_mcr2": lambda: MCR.learn_mcr2(
+        MCR.MCR2Config(ambient=12, n_per_class=20, steps=100, n_seeds=1), [0]),
+    "information.information_plane.information_plane": lambda: IP.information_plane(
+        IP.PlaneConfig(epochs=20, evals=2, n_seeds=1), [0]),
+    "information.digits.load_digits": lambda: DIGITS.load_digits(0),
+    "information.models.mlp_init": lambda: MODELS.mlp_init(jax.random.key(0), [3, 4, 2]),
+    "information.description_length.prequential_codelength": lambda: MDL.prequential_codelength(
+        MDL.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1), [0]),
+    "information.pac_bayes.pac_bayes_digits": lambda: PB.pac_bayes_digits(
+        PB.PACBayesConfig(m=200, sgd_steps=20, pb_steps=20, prior_grid=5, mc_samples=10, n_seeds=1), [0]),
+    "information.pac_bayes.compression_bound_digits": lambda: PB.compression_bound_digits(
+        PB.CompressionConfig(subspace=5, steps=20, n_seeds=1), [0]),
 }
 
 

@@ -21,9 +21,6 @@ from hypothesis.extra import numpy as hnp
 
 from dltheory import embeddings as E
 from dltheory import grokking as G
-from dltheory import information as I
-from dltheory import information_codes as IC
-from dltheory import information_plane as IP
 from dltheory.scaling import common as SC
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import fitting as SF
@@ -36,6 +33,11 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
+from dltheory.information import coding_rate as MCR
+from dltheory.information import description_length as MDL
+from dltheory.information import estimating_mi as MI
+from dltheory.information import information_plane as IP
+from dltheory.information import pac_bayes as PB
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -125,21 +127,21 @@ SPECS = {
     "embeddings.similarity_correlation": (E.similarity_correlation, st.tuples(arrays(2, 2), square())),
     "embeddings.qwem_target": (E.qwem_target, st.tuples(st.one_of(counts, square()), integer)),
     # chapter 5
-    "information.binned_mi": (I.binned_mi, st.tuples(arrays(1, 2), arrays(1, 2), integer)),
-    "information.ksg_mi": (I.ksg_mi, st.tuples(arrays(1, 2, side=12), arrays(1, 2, side=12), integer)),
-    "information.coding_rate": (I.coding_rate, st.tuples(arrays(1, 3), real)),
-    "information.rate_reduction": (I.rate_reduction, st.tuples(arrays(2, 2), labels, real, integer)),
-    "information.rate_reduction_max": (I.rate_reduction_max, st.tuples(arrays(1, 1), arrays(1, 1), integer, real)),
-    "information.principal_angles": (I.principal_angles, st.tuples(arrays(2, 2), arrays(2, 2))),
-    "information_codes.kl_bernoulli": (IC.kl_bernoulli, st.tuples(arrays(0, 1), arrays(0, 1))),
-    "information_codes.kl_inverse": (IC.kl_inverse, st.tuples(prob, real)),
-    "information_codes.pac_bayes_bound": (IC.pac_bayes_bound, st.tuples(prob, real, integer)),
-    "information_codes.occam_bound": (IC.occam_bound, st.tuples(prob, real, integer)),
-    "information_codes.laplace_codelength": (IC.laplace_codelength, st.tuples(labels, integer, integer)),
-    "information_codes.entropy_code_bits": (IC.entropy_code_bits, st.tuples(labels, integer)),
-    "information_plane.layer_entropy": (IP.layer_entropy, st.tuples(arrays(1, 3), integer)),
-    "information_plane.compression": (IP.compression, st.tuples(arrays(1, 2))),
-    "information_plane.rank_correlation": (IP.rank_correlation, matched()),
+    "information.estimating_mi.binned_mi": (MI.binned_mi, st.tuples(arrays(1, 2), arrays(1, 2), integer)),
+    "information.estimating_mi.ksg_mi": (MI.ksg_mi, st.tuples(arrays(1, 2, side=12), arrays(1, 2, side=12), integer)),
+    "information.coding_rate.coding_rate": (MCR.coding_rate, st.tuples(arrays(1, 3), real)),
+    "information.coding_rate.rate_reduction": (MCR.rate_reduction, st.tuples(arrays(2, 2), labels, real, integer)),
+    "information.coding_rate.rate_reduction_max": (MCR.rate_reduction_max, st.tuples(arrays(1, 1), arrays(1, 1), integer, real)),
+    "information.coding_rate.principal_angles": (MCR.principal_angles, st.tuples(arrays(2, 2), arrays(2, 2))),
+    "information.pac_bayes.kl_bernoulli": (PB.kl_bernoulli, st.tuples(arrays(0, 1), arrays(0, 1))),
+    "information.pac_bayes.kl_inverse": (PB.kl_inverse, st.tuples(prob, real)),
+    "information.pac_bayes.pac_bayes_bound": (PB.pac_bayes_bound, st.tuples(prob, real, integer)),
+    "information.pac_bayes.occam_bound": (PB.occam_bound, st.tuples(prob, real, integer)),
+    "information.description_length.laplace_codelength": (MDL.laplace_codelength, st.tuples(labels, integer, integer)),
+    "information.pac_bayes.entropy_code_bits": (PB.entropy_code_bits, st.tuples(labels, integer)),
+    "information.information_plane.layer_entropy": (IP.layer_entropy, st.tuples(arrays(1, 3), integer)),
+    "information.information_plane.compression": (IP.compression, st.tuples(arrays(1, 2))),
+    "information.information_plane.rank_correlation": (IP.rank_correlation, matched()),
 }
 
 

@@ -1,4 +1,4 @@
-"""Tests of dltheory.information, information_plane and information_codes (chapter 5)."""
+"""Tests of the package dltheory.information (chapter 5): one section per module."""
 
 from __future__ import annotations
 
@@ -9,55 +9,106 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dltheory import information as info
-from dltheory import information_codes as codes
-from dltheory import information_plane as iplane
 from dltheory import selfcheck
+from dltheory.information import coding_rate as mcr
+from dltheory.information import description_length as mdl
+from dltheory.information import digits
+from dltheory.information import estimating_mi as mi
+from dltheory.information import fields
+from dltheory.information import gaussian_bottleneck as gib
+from dltheory.information import information_plane as iplane
+from dltheory.information import models
+from dltheory.information import pac_bayes as pb
+
+# ---------------------------------------------------------------------------- declared config ranges
+
+
+def test_field_checks_accept_good_tuples_and_name_the_field_and_range_otherwise():
+    assert fields.multiple("steps", 1500, low=10, of=10) == 1500
+    assert fields.reals("rhos", (0.0, 0.5), low=-1.0, high=1.0, low_open=True, high_open=True) == (0.0, 0.5)
+    assert fields.integers("boundaries", [1, 5, 9], low=1, high=9, min_size=2, increasing=True) == (1, 5, 9)
+    assert fields.reals("betas", np.array([1.5, 2.0]), low=1.0) == (1.5, 2.0)
+    bad = [
+        (lambda: fields.multiple("steps", 15, low=10, of=10), "steps must be a multiple of 10"),
+        (lambda: fields.multiple("steps", 0, low=10, of=10), r"steps must be an integer >= 10"),
+        (lambda: fields.reals("rhos", (0.5, 1.0), low=-1.0, high=1.0, low_open=True, high_open=True),
+         r"rhos\[i\] must be in \(-1.0, 1.0\)"),
+        (lambda: fields.reals("rhos", 0.5), "rhos must be a tuple of numbers"),
+        (lambda: fields.reals("rhos", "0.5"), "rhos must be a tuple of numbers"),
+        (lambda: fields.integers("bins", (8, 1), low=2), r"bins\[i\] must be an integer >= 2"),
+        (lambda: fields.integers("boundaries", (5,), min_size=2), "boundaries must have at least 2 entries"),
+        (lambda: fields.integers("boundaries", (50, 20), increasing=True), "boundaries must be increasing"),
+    ]
+    for call, message in bad:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda: mi.EstimatorConfig(rhos=(0.5, -1.0)), r"rhos\[i\] must be in \(-1.0, 1.0\)"),
+        (lambda: mi.EstimatorConfig(n=100, k=100), r"k must be an integer in \[1, 99\]"),
+        (lambda: mi.InfoNCEConfig(steps=15), "steps must be a multiple of 10"),
+        (lambda: gib.IBConfig(steps=150), "steps must be a multiple of 100"),
+        (lambda: gib.IBConfig(betas=(2.0, 0.5)), r"betas\[i\] must be in \[1.0, inf\]"),
+        (lambda: mcr.MCR2Config(ambient=8), r"ambient must be an integer >= 9"),
+        (lambda: iplane.PlaneConfig(hidden=(10, 0)), r"hidden\[i\] must be an integer >= 1"),
+        (lambda: mdl.MDLConfig(boundaries=(16, 2000)), r"boundaries\[i\] must be an integer in \[1, 1797\]"),
+        (lambda: mdl.MDLConfig(boundaries=(50, 20)), "boundaries must be increasing"),
+        (lambda: pb.PACBayesConfig(pb_steps=25), "pb_steps must be a multiple of 10"),
+        (lambda: pb.CompressionConfig(symbol_bits=17), r"symbol_bits must be an integer in \[2, 16\]"),
+    ],
+)
+def test_configs_name_the_field_and_its_range(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
 
 # ---------------------------------------------------------------------------- §5.1 estimators
 
 
 def test_gaussian_pairs_have_the_requested_correlation():
-    x, y = info.gaussian_pairs(0, 20000, 0.6, dim=2)
+    x, y = mi.gaussian_pairs(0, 20000, 0.6, dim=2)
     assert x.shape == y.shape == (20000, 2)
     assert abs(np.corrcoef(x[:, 1], y[:, 1])[0, 1] - 0.6) < 0.02
 
 
 def test_ksg_is_accurate_on_gaussians_and_near_zero_for_independent_data():
-    x, y = info.gaussian_pairs(1, 2000, 0.8)
-    assert abs(info.ksg_mi(x, y) - (-0.5 * math.log(1 - 0.64))) < 0.05
-    x, y = info.gaussian_pairs(2, 2000, 0.0)
-    assert abs(info.ksg_mi(x, y)) < 0.03
+    x, y = mi.gaussian_pairs(1, 2000, 0.8)
+    assert abs(mi.ksg_mi(x, y) - (-0.5 * math.log(1 - 0.64))) < 0.05
+    x, y = mi.gaussian_pairs(2, 2000, 0.0)
+    assert abs(mi.ksg_mi(x, y)) < 0.03
 
 
 def test_binned_mi_bias_grows_with_bins_and_matches_first_order_for_few_bins():
     rng = np.random.default_rng(0)
-    vals = [info.binned_mi(rng.standard_normal(4000), rng.standard_normal(4000), 6, scheme="quantile") for _ in range(30)]
+    vals = [mi.binned_mi(rng.standard_normal(4000), rng.standard_normal(4000), 6, scheme="quantile") for _ in range(30)]
     assert np.mean(vals) == pytest.approx(25 / 8000, rel=0.2)
-    x, y = info.gaussian_pairs(3, 1000, 0.0)
-    assert info.binned_mi(x, y, 50) > info.binned_mi(x, y, 5)
+    x, y = mi.gaussian_pairs(3, 1000, 0.0)
+    assert mi.binned_mi(x, y, 50) > mi.binned_mi(x, y, 5)
 
 
 def test_binned_mi_of_identical_variables_is_entropy_of_the_bins():
     x = np.repeat(np.arange(4.0), 25)
-    assert info.binned_mi(x, x, 4) == pytest.approx(math.log(4))
+    assert mi.binned_mi(x, x, 4) == pytest.approx(math.log(4))
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: info.gaussian_pairs(0, 10, 1.0),
-        lambda: info.gaussian_pairs(-1, 10, 0.5),
-        lambda: info.binned_mi(np.zeros(5), np.zeros(6), 4),
-        lambda: info.binned_mi(np.zeros(5), np.zeros(5), 1),
-        lambda: info.binned_mi(np.zeros(5), np.zeros(5), 4, scheme="log"),
-        lambda: info.ksg_mi(np.zeros(5), np.zeros(5), k=5),
-        lambda: info.ksg_mi(np.zeros((5, 2, 2)), np.zeros(5)),
-        lambda: info.estimator_sweep("fast", [0]),
-        lambda: info.estimator_sweep(info.EstimatorConfig.fast(), []),
-        lambda: info.EstimatorConfig(n=5, k=10),
-        lambda: info.InfoNCEConfig(steps=15),
-        lambda: info.infonce_sweep(info.InfoNCEConfig.fast(), []),
+        lambda: mi.gaussian_pairs(0, 10, 1.0),
+        lambda: mi.gaussian_pairs(-1, 10, 0.5),
+        lambda: mi.binned_mi(np.zeros(5), np.zeros(6), 4),
+        lambda: mi.binned_mi(np.zeros(5), np.zeros(5), 1),
+        lambda: mi.binned_mi(np.zeros(5), np.zeros(5), 4, scheme="log"),
+        lambda: mi.ksg_mi(np.zeros(5), np.zeros(5), k=5),
+        lambda: mi.ksg_mi(np.zeros((5, 2, 2)), np.zeros(5)),
+        lambda: mi.estimator_sweep("fast", [0]),
+        lambda: mi.estimator_sweep(mi.EstimatorConfig.fast(), []),
+        lambda: mi.EstimatorConfig(n=5, k=10),
+        lambda: mi.InfoNCEConfig(steps=15),
+        lambda: mi.infonce_sweep(mi.InfoNCEConfig.fast(), []),
     ],
 )
 def test_estimators_reject_bad_input(call):
@@ -66,18 +117,18 @@ def test_estimators_reject_bad_input(call):
 
 
 def test_infonce_never_exceeds_log_batch():
-    params = {"g": info._mlp_init(jax.random.key(0), [2, 8, 4]), "h": info._mlp_init(jax.random.key(1), [2, 8, 4])}
+    params = {"g": models.mlp_init(jax.random.key(0), [2, 8, 4]), "h": models.mlp_init(jax.random.key(1), [2, 8, 4])}
     x = jax.random.normal(jax.random.key(2), (16, 2))
     params["g"][-1]["w"] = params["g"][-1]["w"] * 100  # a very confident critic
-    assert float(info._infonce(params, x, x)) <= math.log(16) + 1e-5
+    assert float(mi._infonce(params, x, x)) <= math.log(16) + 1e-5
 
 
 def test_check_plugin_bias_accepts_the_formula_and_rejects_others():
-    info.check_plugin_bias(lambda b, n: (b - 1) ** 2 / (2 * n))
+    mi.check_plugin_bias(lambda b, n: (b - 1) ** 2 / (2 * n))
     with pytest.raises(selfcheck.WrongAnswer):
-        info.check_plugin_bias(lambda b, n: (b - 1) / (2 * n))
+        mi.check_plugin_bias(lambda b, n: (b - 1) / (2 * n))
     with pytest.raises(selfcheck.NotAnswered):
-        info.check_plugin_bias(...)
+        mi.check_plugin_bias(...)
 
 
 # ---------------------------------------------------------------------------- §5.3 Gaussian IB
@@ -86,25 +137,25 @@ SNR = staticmethod(lambda beta, lam: (beta * (1 - lam) - 1) / lam)
 
 
 def test_gaussian_ib_problem_eigenvalues_in_unit_interval():
-    p = info.gaussian_ib_problem(0)
+    p = gib.gaussian_ib_problem(0)
     assert np.all((p.lambdas > 0) & (p.lambdas <= 1))
     assert np.all(np.diff(p.critical_betas) >= 0)
 
 
 def test_ib_curve_is_zero_below_the_first_critical_beta_and_below_the_diagonal():
-    p = info.gaussian_ib_problem(1)
+    p = gib.gaussian_ib_problem(1)
     snr = lambda b, l: (b * (1 - l) - 1) / l
-    curve = info.ib_curve(snr, p.lambdas, np.array([0.5 * p.critical_betas[0], 5.0, 50.0]))
+    curve = gib.ib_curve(snr, p.lambdas, np.array([0.5 * p.critical_betas[0], 5.0, 50.0]))
     assert curve["i_x"][0] == 0 and curve["i_y"][0] == 0
     assert np.all(curve["i_y"] <= curve["i_x"] + 1e-12)
     assert np.all(np.diff(curve["i_x"]) > 0)
 
 
 def test_learned_linear_encoder_matches_the_optimum():
-    p = info.gaussian_ib_problem(2, dx=2, dy=2)
-    cfg = info.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
-    out = info.learn_linear_ib(p, cfg, [0])
-    opt = info.ib_curve(lambda b, l: (b * (1 - l) - 1) / l, p.lambdas, np.array(cfg.betas))
+    p = gib.gaussian_ib_problem(2, dx=2, dy=2)
+    cfg = gib.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
+    out = gib.learn_linear_ib(p, cfg, [0])
+    opt = gib.ib_curve(lambda b, l: (b * (1 - l) - 1) / l, p.lambdas, np.array(cfg.betas))
     np.testing.assert_allclose(out["i_x"][0], opt["i_x"], atol=0.02)
     np.testing.assert_allclose(out["i_y"][0], opt["i_y"], atol=0.02)
 
@@ -112,13 +163,13 @@ def test_learned_linear_encoder_matches_the_optimum():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: info.gaussian_ib_problem(0, dx=0),
-        lambda: info.gaussian_ib_problem(0, coupling=0.0),
-        lambda: info.ib_optimal_snr("formula", [0.5], 2.0),
-        lambda: info.ib_optimal_snr(lambda b, l: b, [1.5], 2.0),
-        lambda: info.ib_curve(lambda b, l: b, [0.5], [-1.0]),
-        lambda: info.IBConfig(betas=(0.5,)),
-        lambda: info.learn_linear_ib("problem", info.IBConfig.fast(), [0]),
+        lambda: gib.gaussian_ib_problem(0, dx=0),
+        lambda: gib.gaussian_ib_problem(0, coupling=0.0),
+        lambda: gib.ib_optimal_snr("formula", [0.5], 2.0),
+        lambda: gib.ib_optimal_snr(lambda b, l: b, [1.5], 2.0),
+        lambda: gib.ib_curve(lambda b, l: b, [0.5], [-1.0]),
+        lambda: gib.IBConfig(betas=(0.5,)),
+        lambda: gib.learn_linear_ib("problem", gib.IBConfig.fast(), [0]),
     ],
 )
 def test_ib_functions_reject_bad_input(call):
@@ -127,11 +178,11 @@ def test_ib_functions_reject_bad_input(call):
 
 
 def test_check_ib_snr_accepts_the_derivation_and_rejects_others():
-    info.check_ib_snr(lambda b, l: (b * (1 - l) - 1) / l)
+    gib.check_ib_snr(lambda b, l: (b * (1 - l) - 1) / l)
     with pytest.raises(selfcheck.WrongAnswer):
-        info.check_ib_snr(lambda b, l: (b * (1 - l)) / l)
+        gib.check_ib_snr(lambda b, l: (b * (1 - l)) / l)
     with pytest.raises(selfcheck.NotAnswered):
-        info.check_ib_snr(...)
+        gib.check_ib_snr(...)
 
 
 # ---------------------------------------------------------------------------- §5.6 coding rate
@@ -141,38 +192,38 @@ def test_coding_rate_matches_numpy_and_rate_reduction_max_is_attained_by_orthogo
     rng = np.random.default_rng(0)
     z = rng.standard_normal((40, 5))
     want = 0.5 * np.linalg.slogdet(np.eye(5) + 5 / (40 * 0.5) * z.T @ z)[1]
-    assert float(info.coding_rate(z, 0.5)) == pytest.approx(want, rel=1e-5)
+    assert float(mcr.coding_rate(z, 0.5)) == pytest.approx(want, rel=1e-5)
     # two classes on orthogonal 2-D subspaces of R^4, isotropic: the unit circle sampled evenly
     angles = np.linspace(0, 2 * np.pi, 50, endpoint=False)
     circle = np.c_[np.cos(angles), np.sin(angles)]
     z = np.zeros((100, 4))
     z[:50, :2], z[50:, 2:] = circle, circle
     labels = np.repeat([0, 1], 50)
-    got = float(info.rate_reduction(z, labels, 0.5, 2))
-    assert got == pytest.approx(info.rate_reduction_max([50, 50], [2, 2], 4, 0.5), rel=1e-5)
+    got = float(mcr.rate_reduction(z, labels, 0.5, 2))
+    assert got == pytest.approx(mcr.rate_reduction_max([50, 50], [2, 2], 4, 0.5), rel=1e-5)
     # aligned classes (same subspace) have a smaller rate reduction
     z_aligned = np.r_[np.c_[circle, np.zeros((50, 2))], np.c_[circle, np.zeros((50, 2))]]
-    assert float(info.rate_reduction(z_aligned, labels, 0.5, 2)) < got - 0.5
+    assert float(mcr.rate_reduction(z_aligned, labels, 0.5, 2)) < got - 0.5
 
 
 def test_principal_angles():
     e = np.eye(4)
-    np.testing.assert_allclose(info.principal_angles(e[:, :2], e[:, 2:]), [90, 90])
-    np.testing.assert_allclose(info.principal_angles(e[:, :2], e[:, :2] @ [[1, 1], [1, -1]]), [0, 0], atol=1e-4)
+    np.testing.assert_allclose(mcr.principal_angles(e[:, :2], e[:, 2:]), [90, 90])
+    np.testing.assert_allclose(mcr.principal_angles(e[:, :2], e[:, :2] @ [[1, 1], [1, -1]]), [0, 0], atol=1e-4)
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: info.coding_rate(np.zeros(5), 0.5),
-        lambda: info.coding_rate(np.zeros((5, 2)), 0.0),
-        lambda: info.coding_rate_classes(np.zeros((5, 2)), np.zeros(4, int), 0.5, 2),
-        lambda: info.rate_reduction_max([10, 10], [3, 3], 5, 0.5),
-        lambda: info.rate_reduction_max([10], [3, 3], 9, 0.5),
-        lambda: info.subspace_mixture(0, 10, 3, 5, 6),
-        lambda: info.principal_angles(np.eye(3), np.eye(4)),
-        lambda: info.MCR2Config(feature_dim=4),
-        lambda: info.learn_mcr2(info.MCR2Config.fast(), []),
+        lambda: mcr.coding_rate(np.zeros(5), 0.5),
+        lambda: mcr.coding_rate(np.zeros((5, 2)), 0.0),
+        lambda: mcr.coding_rate_classes(np.zeros((5, 2)), np.zeros(4, int), 0.5, 2),
+        lambda: mcr.rate_reduction_max([10, 10], [3, 3], 5, 0.5),
+        lambda: mcr.rate_reduction_max([10], [3, 3], 9, 0.5),
+        lambda: mcr.subspace_mixture(0, 10, 3, 5, 6),
+        lambda: mcr.principal_angles(np.eye(3), np.eye(4)),
+        lambda: mcr.MCR2Config(feature_dim=4),
+        lambda: mcr.learn_mcr2(mcr.MCR2Config.fast(), []),
     ],
 )
 def test_coding_rate_functions_reject_bad_input(call):
@@ -265,27 +316,27 @@ def test_check_compression_hypothesis():
 
 def test_kl_inverse_inverts_kl():
     for q, c in [(0.0, 0.1), (0.05, 0.02), (0.3, 0.5)]:
-        p = codes.kl_inverse(q, c)
-        assert p >= q and float(codes.kl_bernoulli(q, p)) == pytest.approx(c, abs=1e-8)
-    assert codes.kl_inverse(0.5, 20.0) == 1.0 and codes.kl_inverse(0.5, 10.0) > 0.9999
-    assert codes.kl_inverse(0.1, 0.0) == pytest.approx(0.1)
+        p = pb.kl_inverse(q, c)
+        assert p >= q and float(pb.kl_bernoulli(q, p)) == pytest.approx(c, abs=1e-8)
+    assert pb.kl_inverse(0.5, 20.0) == 1.0 and pb.kl_inverse(0.5, 10.0) > 0.9999
+    assert pb.kl_inverse(0.1, 0.0) == pytest.approx(0.1)
 
 
 def test_bounds_exceed_training_error_and_grow_with_complexity():
-    assert codes.pac_bayes_bound(0.05, 10.0, 1000) > 0.05
-    assert codes.pac_bayes_bound(0.05, 100.0, 1000) > codes.pac_bayes_bound(0.05, 10.0, 1000)
-    assert codes.occam_bound(0.0, 32 * 2000, 1000) == 1.0
+    assert pb.pac_bayes_bound(0.05, 10.0, 1000) > 0.05
+    assert pb.pac_bayes_bound(0.05, 100.0, 1000) > pb.pac_bayes_bound(0.05, 10.0, 1000)
+    assert pb.occam_bound(0.0, 32 * 2000, 1000) == 1.0
 
 
 def test_laplace_codelength_by_hand():
     # labels 0, 0, 1 with K = 2, first block of one label: 1 bit, then (1+1)/(1+2), then (0+1)/(2+2)
     want = 1 - math.log2(2 / 3) - math.log2(1 / 4)
-    assert codes.laplace_codelength([0, 0, 1], 1, 2) == pytest.approx(want)
+    assert mdl.laplace_codelength([0, 0, 1], 1, 2) == pytest.approx(want)
 
 
 def test_prequential_codelength_runs():
-    cfg = codes.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1)
-    out = codes.prequential_codelength(cfg, [0])
+    cfg = mdl.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1)
+    out = mdl.prequential_codelength(cfg, [0])
     assert out["block_bits"].shape == (1, 3) and out["block_bits"][0, 0] == pytest.approx(10 * math.log2(10))
     assert out["total_bits"][0] == pytest.approx(out["block_bits"].sum())
 
@@ -293,17 +344,17 @@ def test_prequential_codelength_runs():
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: codes.load_digits(-1),
-        lambda: codes.kl_inverse(1.5, 0.1),
-        lambda: codes.kl_inverse(0.1, -0.1),
-        lambda: codes.pac_bayes_bound(0.1, 1.0, 4),
-        lambda: codes.pac_bayes_bound(0.1, 1.0, 100, delta=0.0),
-        lambda: codes.occam_bound(0.1, -1.0, 100),
-        lambda: codes.laplace_codelength([0, 3], 1, 2),
-        lambda: codes.MDLConfig(boundaries=(50, 20)),
-        lambda: codes.PACBayesConfig(m=50),
-        lambda: codes.prequential_codelength("fast", [0]),
-        lambda: codes.pac_bayes_digits(codes.PACBayesConfig.fast(), []),
+        lambda: digits.load_digits(-1),
+        lambda: pb.kl_inverse(1.5, 0.1),
+        lambda: pb.kl_inverse(0.1, -0.1),
+        lambda: pb.pac_bayes_bound(0.1, 1.0, 4),
+        lambda: pb.pac_bayes_bound(0.1, 1.0, 100, delta=0.0),
+        lambda: pb.occam_bound(0.1, -1.0, 100),
+        lambda: mdl.laplace_codelength([0, 3], 1, 2),
+        lambda: mdl.MDLConfig(boundaries=(50, 20)),
+        lambda: pb.PACBayesConfig(m=50),
+        lambda: mdl.prequential_codelength("fast", [0]),
+        lambda: pb.pac_bayes_digits(pb.PACBayesConfig.fast(), []),
     ],
 )
 def test_code_functions_reject_bad_input(call):
@@ -313,40 +364,40 @@ def test_code_functions_reject_bad_input(call):
 
 def test_codelength_and_kl_inverse_checks():
     labels = [1, 0, 1, 1, 2, 1]
-    codes.check_codelength(codes.laplace_codelength(labels, 2, 3), labels, 2, 3)
+    mdl.check_codelength(mdl.laplace_codelength(labels, 2, 3), labels, 2, 3)
     with pytest.raises(selfcheck.WrongAnswer):
-        codes.check_codelength(codes.laplace_codelength(labels, 2, 3) * math.log(2), labels, 2, 3)  # nats
+        mdl.check_codelength(mdl.laplace_codelength(labels, 2, 3) * math.log(2), labels, 2, 3)  # nats
     with pytest.raises(selfcheck.NotAnswered):
-        codes.check_codelength(..., labels, 2, 3)
-    codes.check_kl_inverse(codes.kl_inverse)
+        mdl.check_codelength(..., labels, 2, 3)
+    pb.check_kl_inverse(pb.kl_inverse)
     with pytest.raises(selfcheck.WrongAnswer):
-        codes.check_kl_inverse(lambda q, c: q + math.sqrt(c / 2))  # Pinsker is not the inverse
+        pb.check_kl_inverse(lambda q, c: q + math.sqrt(c / 2))  # Pinsker is not the inverse
     with pytest.raises(selfcheck.NotAnswered):
-        codes.check_kl_inverse(...)
+        pb.check_kl_inverse(...)
 
 
 def test_entropy_code_bits_counts_payload_and_codebook():
     # four equally frequent symbols: 2 bits each + 1 rounding bit each, codebook 8 + 4·(8 + ceil(log2 9))
-    bits = codes.entropy_code_bits(np.array([0, 1, 2, 3, 0, 1, 2, 3]), 8)
+    bits = pb.entropy_code_bits(np.array([0, 1, 2, 3, 0, 1, 2, 3]), 8)
     assert bits == pytest.approx(8 * 2 + 8 + 8 + 4 * (8 + 4))
-    assert codes.entropy_code_bits(np.zeros(100, int), 8) < codes.entropy_code_bits(np.arange(100) % 10, 8)
+    assert pb.entropy_code_bits(np.zeros(100, int), 8) < pb.entropy_code_bits(np.arange(100) % 10, 8)
 
 
 def test_compression_bound_runs_and_is_an_occam_bound():
-    cfg = codes.CompressionConfig(subspace=5, steps=20, n_seeds=1)
-    out = codes.compression_bound_digits(cfg, [0])
-    assert out["bound"][0] == pytest.approx(codes.occam_bound(out["train_err"][0], out["bits"][0], cfg.m, cfg.delta))
+    cfg = pb.CompressionConfig(subspace=5, steps=20, n_seeds=1)
+    out = pb.compression_bound_digits(cfg, [0])
+    assert out["bound"][0] == pytest.approx(pb.occam_bound(out["train_err"][0], out["bits"][0], cfg.m, cfg.delta))
     assert out["bound"][0] >= out["train_err"][0]
 
 
 @pytest.mark.parametrize(
     "call",
     [
-        lambda: codes.entropy_code_bits(np.zeros((2, 2)), 8),
-        lambda: codes.entropy_code_bits(np.zeros(3), 0),
-        lambda: codes.CompressionConfig(subspace=0),
-        lambda: codes.compression_bound_digits("fast", [0]),
-        lambda: codes.compression_bound_digits(codes.CompressionConfig.fast(), []),
+        lambda: pb.entropy_code_bits(np.zeros((2, 2)), 8),
+        lambda: pb.entropy_code_bits(np.zeros(3), 0),
+        lambda: pb.CompressionConfig(subspace=0),
+        lambda: pb.compression_bound_digits("fast", [0]),
+        lambda: pb.compression_bound_digits(pb.CompressionConfig.fast(), []),
     ],
 )
 def test_compression_bound_rejects_bad_input(call):

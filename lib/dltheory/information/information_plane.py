@@ -1,6 +1,5 @@
-"""Chapter 5, §5.2: the information plane of Shwartz-Ziv and Tishby (2017) and its critique by Saxe et al. (2018).
-
-Used by ``chapters/05-information-theory/02-information-plane``.
+"""Chapter 5, §5.2 ``02-information-plane``: the information plane of Shwartz-Ziv and Tishby (2017) and its
+critique by Saxe et al. (2018).
 
 * :func:`twelve_bit_task` regenerates the 12-bit task from the paper's description (the authors'
   data file may not be redistributed): the 12 inputs sit on the vertices of an icosahedron (12
@@ -29,6 +28,7 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
+from dltheory.information import fields
 
 __all__ = ["icosahedron", "twelve_bit_task", "binned_entropy", "layer_entropy", "PlaneConfig", "information_plane",
            "compression", "rank_correlation", "check_compression_hypothesis"]
@@ -106,25 +106,14 @@ def layer_entropy(t: Any, n_bins: int = 30) -> float:
 class PlaneConfig(runtime.ModeConfig):
     """Section 5.2: the network, optimiser and estimator of Shwartz-Ziv and Tishby (2017) (Adam as in Saxe et al.)."""
 
-    hidden: tuple[int, ...] = (10, 7, 5, 4, 3)
-    train_fraction: float = 0.8
-    lr: float = 4e-4
-    batch: int = 256
-    epochs: int = 1500
-    evals: int = 75
-    n_bins: int = 30
-    n_seeds: int = 3
-
-    def check(self) -> None:
-        for h in self.hidden:
-            validate.integer("hidden[i]", h, low=1)
-        validate.real("train_fraction", self.train_fraction, low=0.0, high=1.0, low_open=True, high_open=True)
-        validate.real("lr", self.lr, low=0.0, low_open=True)
-        validate.integer("batch", self.batch, low=1)
-        validate.integer("epochs", self.epochs, low=1)
-        validate.integer("evals", self.evals, low=1)
-        validate.integer("n_bins", self.n_bins, low=2)
-        validate.integer("n_seeds", self.n_seeds, low=1)
+    hidden: tuple[int, ...] = validate.field((10, 7, 5, 4, 3), fields.integers, low=1)
+    train_fraction: float = validate.field(0.8, validate.real, low=0.0, high=1.0, low_open=True, high_open=True)
+    lr: float = validate.field(4e-4, validate.real, low=0.0, low_open=True)
+    batch: int = validate.field(256, validate.integer, low=1)
+    epochs: int = validate.field(1500, validate.integer, low=1)
+    evals: int = validate.field(75, validate.integer, low=1)
+    n_bins: int = validate.field(30, validate.integer, low=2)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
 
     @property
     def steps_per_epoch(self) -> int:
@@ -156,7 +145,8 @@ def _forward(params: list[dict[str, jax.Array]], x: jax.Array, mix: jax.Array) -
     return acts
 
 
-def information_plane(cfg: PlaneConfig, seeds: list[int], activations: tuple[str, ...] = ("tanh", "relu")) -> dict[str, Any]:
+def information_plane(cfg: PlaneConfig, seeds: list[int],
+                      activations: tuple[str, ...] = ("tanh", "relu")) -> dict[str, Any]:
     """Section 5.2: train the 12-bit network for each activation and seed; binned I(X;T), I(T;Y) per layer.
 
     Shwartz-Ziv and Tishby (2017); Saxe et al. (2018). Cross-entropy, Adam (``cfg.lr``), minibatches

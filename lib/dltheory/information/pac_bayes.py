@@ -1,16 +1,14 @@
-"""Chapter 5, §5.4-5.5: code lengths and generalisation bounds on scikit-learn's digits.
+"""Chapter 5, §5.5 ``05-pac-bayes``: PAC-Bayes and compression bounds on binary digits.
 
-* :func:`prequential_codelength` (§5.4): the online code of Blier and Ollivier (2018). Every block of
-  labels is sent with a network trained on all earlier blocks; the first block is sent uniformly.
-  All blocks train at once: the size of the training prefix is a hyper-parameter of
-  :func:`dltheory.train.train`, and a mask hides the rest.
-* :func:`kl_inverse`, :func:`pac_bayes_bound` (§5.5): the Langford-Seeger / Maurer kl bound, inverted
+* :func:`kl_inverse`, :func:`pac_bayes_bound`: the Langford-Seeger / Maurer kl bound, inverted
   by bisection in float64.
-* :func:`pac_bayes_digits` (§5.5): Dziugaite and Roy's (2017) recipe in miniature: train a network,
+* :func:`pac_bayes_digits`: Dziugaite and Roy's (2017) recipe in miniature: train a network,
   then optimise a diagonal Gaussian posterior on a PAC-Bayes objective and evaluate the bound.
-* :func:`occam_bound` (§5.5): the bound for a hypothesis coded in a given number of bits.
+* :func:`occam_bound`, :func:`compression_bound_digits`: the bound for a hypothesis coded in a given
+  number of bits, and a network trained in a random subspace, quantised and entropy-coded.
 
-Log-losses are computed from ``log_softmax`` and code lengths are summed in float64.
+The data are :func:`dltheory.information.digits.binary_digits`, the network
+:mod:`dltheory.information.models`. The kl bounds are computed and inverted in float64.
 """
 
 from __future__ import annotations
@@ -25,191 +23,22 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
+from dltheory.information import digits, fields, models
 
 __all__ = [
-    "load_digits",
-    "MDLConfig",
-    "prequential_codelength",
     "kl_bernoulli",
     "kl_inverse",
     "pac_bayes_bound",
     "occam_bound",
+    "check_kl_inverse",
     "PACBayesConfig",
     "pac_bayes_digits",
-    "laplace_codelength",
-    "check_codelength",
-    "check_kl_inverse",
     "CompressionConfig",
     "entropy_code_bits",
     "compression_bound_digits",
 ]
 
 LN2 = math.log(2.0)
-
-
-def load_digits(seed: int, *, random_labels: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    """Scikit-learn's 1,797 handwritten digits (8×8, bundled with the package), shuffled by ``seed``.
-
-    Pixels are scaled to [0, 1]. With ``random_labels=True`` the labels are replaced by uniform
-    random digits (the control of Zhang et al. 2017).
-    """
-    from sklearn.datasets import load_digits as sk_digits
-
-    seed = validate.integer("seed", seed, low=0)
-    data = sk_digits()
-    rng = np.random.default_rng(seed)
-    order = rng.permutation(len(data.target))
-    x = (data.data[order] / 16.0).astype(np.float32)
-    y = data.target[order].astype(np.int32)
-    if random_labels:
-        y = rng.integers(0, 10, size=y.shape).astype(np.int32)
-    return x, y
-
-
-# --------------------------------------------------------------------------------------------
-# §5.4 Prequential code length
-# --------------------------------------------------------------------------------------------
-
-
-@dataclasses.dataclass(frozen=True)
-class MDLConfig(runtime.ModeConfig):
-    """Section 5.4: block boundaries (``t_0 < t_1 < ... < n``), the network and its training budget."""
-
-    boundaries: tuple[int, ...] = (16, 32, 64, 128, 256, 512, 1024, 1797)
-    hidden: int = 128
-    batch: int = 128
-    steps: int = 400
-    lr: float = 3e-3
-    weight_decay: float = 1e-3
-    mix_uniform: float = 0.01
-    n_seeds: int = 3
-
-    def check(self) -> None:
-        b = [validate.integer("boundaries[i]", t, low=1, high=1797) for t in self.boundaries]
-        if len(b) < 2 or any(u >= v for u, v in zip(b[:-1], b[1:])):
-            raise ValueError(f"boundaries must be increasing with at least two entries, got {self.boundaries}")
-        validate.integer("hidden", self.hidden, low=1)
-        validate.integer("batch", self.batch, low=1)
-        validate.integer("steps", self.steps, low=10)
-        if self.steps % 10:
-            raise ValueError(f"steps must be a multiple of 10, got {self.steps}")
-        validate.real("lr", self.lr, low=0.0, low_open=True)
-        validate.real("weight_decay", self.weight_decay, low=0.0)
-        validate.probability("mix_uniform", self.mix_uniform, open_low=True, open_high=True)
-        validate.integer("n_seeds", self.n_seeds, low=1)
-
-    @classmethod
-    def fast(cls) -> MDLConfig:
-        return cls()
-
-    @classmethod
-    def full(cls) -> MDLConfig:
-        return cls(boundaries=(8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1400, 1797), steps=2000, n_seeds=10)
-
-
-def _mlp_init(key: jax.Array, sizes: list[int]) -> list[dict[str, jax.Array]]:
-    keys = jax.random.split(key, len(sizes) - 1)
-    return [{"w": jax.random.normal(k, (a, b)) * jnp.sqrt(2.0 / a), "b": jnp.zeros(b)}
-            for k, a, b in zip(keys, sizes[:-1], sizes[1:])]
-
-
-def _mlp(params: list[dict[str, jax.Array]], x: jax.Array) -> jax.Array:
-    for layer in params[:-1]:
-        x = jax.nn.relu(x @ layer["w"] + layer["b"])
-    return x @ params[-1]["w"] + params[-1]["b"]
-
-
-def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: bool = False) -> dict[str, Any]:
-    """Section 5.4: prequential (online) code length of the digit labels, in bits, per seed.
-
-    Blier and Ollivier (2018), eq. (7). The first ``t_0`` labels cost ``log2 10`` bits each. For each
-    later block ``[t_s, t_{s+1})`` a fresh MLP is trained (AdamW, ``cfg.steps`` steps on minibatches of
-    ``cfg.batch`` drawn from the first ``t_s`` examples only; all seeds and blocks in one compiled program), and the block costs ``Σ -log2 q(y_i | x_i)`` with
-    ``q = (1 - ε) p_model + ε/10`` (``ε = cfg.mix_uniform``, fixed in advance, so that a confident
-    mistake costs at most ``log2(10/ε)`` bits). Decoding repeats the same deterministic training, so
-    this is a valid code. Returns per-seed totals, per-block costs and the uniform code length.
-    """
-    if not isinstance(cfg, MDLConfig):
-        raise ValueError(f"cfg must be an MDLConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
-    bounds = np.array(cfg.boundaries)
-    n = int(bounds[-1])
-    starts, ends = bounds[:-1], bounds[1:]
-    eps = cfg.mix_uniform
-    data = [load_digits(s, random_labels=random_labels) for s in seeds]
-    xs = jnp.asarray(np.stack([d[0][:n] for d in data]))  # (n_seeds, n, 64)
-    ys = jnp.asarray(np.stack([d[1][:n] for d in data]))  # (n_seeds, n)
-    idx = jnp.arange(n)
-
-    # One compiled program trains every (seed, block): hyper-parameters name the seed's data ("run"),
-    # its initialisation ("seed") and the block (its training prefix "start" and its end "end").
-    def init(key: jax.Array, hp: dict[str, jax.Array]) -> Any:
-        return _mlp_init(jax.random.fold_in(jax.random.key(hp["seed"].astype(jnp.uint32)), hp["start"].astype(jnp.int32)),
-                         [64, cfg.hidden, 10])
-
-    def loss(params: Any, key: jax.Array, hp: dict[str, jax.Array]) -> jax.Array:
-        run = hp["run"].astype(jnp.int32)
-        rows = jax.random.randint(jax.random.fold_in(key, hp["seed"].astype(jnp.uint32)), (cfg.batch,), 0,
-                                  hp["start"].astype(jnp.int32))
-        logp = jax.nn.log_softmax(_mlp(params, xs[run, rows]))
-        return -jnp.mean(jnp.take_along_axis(logp, ys[run, rows][:, None], axis=1))
-
-    def evaluate(params: Any, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
-        run = hp["run"].astype(jnp.int32)
-        probs = jax.nn.softmax(_mlp(params, xs[run]))
-        q = (1 - eps) * jnp.take_along_axis(probs, ys[run][:, None], axis=1)[:, 0] + eps / 10
-        in_block = (idx >= hp["start"]) & (idx < hp["end"])
-        return {"bits": jnp.sum(jnp.where(in_block, -jnp.log2(q), 0.0))}
-
-    hp = train.grid(run=np.arange(len(seeds), dtype=float), start=starts.astype(float))
-    hp["end"] = np.tile(ends.astype(float), len(seeds))
-    hp["seed"] = np.repeat(np.array(seeds, float), len(starts))
-    hist = train.train(init, loss, optax.adamw(cfg.lr, weight_decay=cfg.weight_decay), steps=cfg.steps,
-                       eval_every=cfg.steps // 10, seeds=[0], data=jnp.zeros(()), batch=lambda k, d: k,
-                       evaluate=evaluate, hparams=hp, desc="prequential blocks")
-    per_block = np.asarray(hist.final("bits")[0], dtype=np.float64).reshape(len(seeds), len(starts))
-    first = bounds[0] * math.log2(10)
-    blocks = np.concatenate([np.full((len(seeds), 1), first), per_block], axis=1)
-    totals = blocks.sum(axis=1)
-    return {"total_bits": totals, "block_bits": blocks, "uniform_bits": n * math.log2(10),
-            "boundaries": bounds, "seeds": tuple(seeds), "random_labels": random_labels, "config": cfg}
-
-
-def laplace_codelength(labels: Any, first_block: int, n_classes: int) -> float:
-    """Section 5.4: prequential code length (bits) of ``labels`` under the Laplace (add-one) rule.
-
-    The first ``first_block`` labels cost ``log2 K`` bits each; label ``i`` after them costs
-    ``-log2 q_i(y_i)`` with ``q_i(k) = (count of k among labels 0..i-1 + 1) / (i + K)``: the online code of
-    the smallest possible "model", one that ignores the inputs and learns the class frequencies.
-    """
-    labels = validate.array("labels", labels, ndim=1, dtype=np.int64)
-    n_classes = validate.integer("n_classes", n_classes, low=2)
-    first_block = validate.integer("first_block", first_block, low=0, high=labels.size)
-    if labels.min() < 0 or labels.max() >= n_classes:
-        raise ValueError(f"labels must lie in [0, {n_classes})")
-    counts = np.zeros(n_classes)
-    bits = first_block * math.log2(n_classes)
-    for i, label in enumerate(labels):
-        if i >= first_block:
-            bits -= math.log2((counts[label] + 1) / (i + n_classes))
-        counts[label] += 1
-    return float(bits)
-
-
-def check_codelength(bits: Any, labels: Any, first_block: int, n_classes: int) -> None:
-    """Exercise check (§5.4): the Laplace-rule prequential code length of ``labels``, computed by hand."""
-    selfcheck.answered("bits", bits)
-    expected = laplace_codelength(labels, first_block, n_classes)
-    selfcheck.number("bits", bits, expected, rtol=1e-3,
-                     hint="the first block costs log2(K) bits per label; label i then costs -log2((n_k + 1)/(i + K)) "
-                          "bits, with n_k the count of its class among the labels already sent (bits, not nats).")
-
-
-# --------------------------------------------------------------------------------------------
-# §5.5 PAC-Bayes and Occam bounds
-# --------------------------------------------------------------------------------------------
 
 
 def kl_bernoulli(q: Any, p: Any) -> np.ndarray:
@@ -283,31 +112,16 @@ def check_kl_inverse(fn: Any) -> None:
 class PACBayesConfig(runtime.ModeConfig):
     """Section 5.5: binary digits (0-4 against 5-9), the network, and the two optimisation stages."""
 
-    m: int = 1200
-    hidden: int = 16
-    sgd_steps: int = 300
-    sgd_lr: float = 0.02
-    pb_steps: int = 1000
-    pb_lr: float = 2e-2
-    prior_grid: int = 100
-    mc_samples: int = 200
-    delta: float = 0.05
-    n_seeds: int = 3
-
-    def check(self) -> None:
-        validate.integer("m", self.m, low=100, high=1700)
-        validate.integer("hidden", self.hidden, low=1)
-        validate.integer("sgd_steps", self.sgd_steps, low=10)
-        validate.real("sgd_lr", self.sgd_lr, low=0.0, low_open=True)
-        validate.integer("pb_steps", self.pb_steps, low=10)
-        validate.real("pb_lr", self.pb_lr, low=0.0, low_open=True)
-        validate.integer("prior_grid", self.prior_grid, low=1)
-        validate.integer("mc_samples", self.mc_samples, low=10)
-        validate.probability("delta", self.delta, open_low=True, open_high=True)
-        validate.integer("n_seeds", self.n_seeds, low=1)
-        for name in ("sgd_steps", "pb_steps"):
-            if getattr(self, name) % 10:
-                raise ValueError(f"{name} must be a multiple of 10, got {getattr(self, name)}")
+    m: int = validate.field(1200, validate.integer, low=100, high=1700)
+    hidden: int = validate.field(16, validate.integer, low=1)
+    sgd_steps: int = validate.field(300, fields.multiple, low=10, of=10)
+    sgd_lr: float = validate.field(0.02, validate.real, low=0.0, low_open=True)
+    pb_steps: int = validate.field(1000, fields.multiple, low=10, of=10)
+    pb_lr: float = validate.field(2e-2, validate.real, low=0.0, low_open=True)
+    prior_grid: int = validate.field(100, validate.integer, low=1)
+    mc_samples: int = validate.field(200, validate.integer, low=10)
+    delta: float = validate.field(0.05, validate.probability, open_low=True, open_high=True)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
 
     @classmethod
     def fast(cls) -> PACBayesConfig:
@@ -316,24 +130,6 @@ class PACBayesConfig(runtime.ModeConfig):
     @classmethod
     def full(cls) -> PACBayesConfig:
         return cls(hidden=64, pb_steps=10000, mc_samples=2000, n_seeds=10)
-
-
-def _binary_digits(m: int, hidden: int, seeds: list[int], *, random_labels: bool = False) -> tuple[Any, ...]:
-    """Stacked binary digits (0-4 → 0, 5-9 → 1) and initial flat weights of a ``64-hidden-1`` MLP, per seed."""
-    from jax.flatten_util import ravel_pytree
-
-    xs, ys, w0s = [], [], []
-    unravel = None
-    for s in seeds:
-        x, y = load_digits(s)
-        yb = (y >= 5).astype(np.float32)
-        if random_labels:
-            yb = np.random.default_rng(s + 1).integers(0, 2, size=yb.shape).astype(np.float32)
-        w0, unravel = ravel_pytree(_mlp_init(jax.random.key(s), [64, hidden, 1]))
-        xs.append(x)
-        ys.append(yb)
-        w0s.append(w0)
-    return jnp.asarray(np.stack(xs)), jnp.asarray(np.stack(ys)), jnp.stack(w0s), unravel
 
 
 def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Array) -> jax.Array:
@@ -365,13 +161,13 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
     m = cfg.m
     log_lam_grid = np.linspace(math.log(1e-4), math.log(1.0), cfg.prior_grid)
     delta_half = cfg.delta / 2
-    xs, ys, w0s, unravel = _binary_digits(cfg.m, cfg.hidden, seeds, random_labels=random_labels)
+    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds, random_labels=random_labels)
     xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
     n_params = int(w0s.shape[1])
     runs = {"run": np.arange(len(seeds), dtype=float), "seed": np.array(seeds, float)}
 
     def logits(w: jax.Array, x: jax.Array) -> jax.Array:
-        return _mlp(unravel(w), x)[:, 0]
+        return models.mlp(unravel(w), x)[:, 0]
 
     def error(w: jax.Array, x: jax.Array, y: jax.Array) -> jax.Array:
         return jnp.mean((logits(w, x) > 0) != (y > 0.5))
@@ -438,26 +234,14 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
 class CompressionConfig(runtime.ModeConfig):
     """Section 5.5: the random subspace, training budget and quantisation of the compression bound."""
 
-    m: int = 1200
-    hidden: int = 16
-    subspace: int = 40
-    steps: int = 1000
-    lr: float = 3e-2
-    symbol_bits: int = 8
-    delta: float = 0.05
-    n_seeds: int = 3
-
-    def check(self) -> None:
-        validate.integer("m", self.m, low=100, high=1700)
-        validate.integer("hidden", self.hidden, low=1)
-        validate.integer("subspace", self.subspace, low=1)
-        validate.integer("steps", self.steps, low=10)
-        if self.steps % 10:
-            raise ValueError(f"steps must be a multiple of 10, got {self.steps}")
-        validate.real("lr", self.lr, low=0.0, low_open=True)
-        validate.integer("symbol_bits", self.symbol_bits, low=2, high=16)
-        validate.probability("delta", self.delta, open_low=True, open_high=True)
-        validate.integer("n_seeds", self.n_seeds, low=1)
+    m: int = validate.field(1200, validate.integer, low=100, high=1700)
+    hidden: int = validate.field(16, validate.integer, low=1)
+    subspace: int = validate.field(40, validate.integer, low=1)
+    steps: int = validate.field(1000, fields.multiple, low=10, of=10)
+    lr: float = validate.field(3e-2, validate.real, low=0.0, low_open=True)
+    symbol_bits: int = validate.field(8, validate.integer, low=2, high=16)
+    delta: float = validate.field(0.05, validate.probability, open_low=True, open_high=True)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
 
     @classmethod
     def fast(cls) -> CompressionConfig:
@@ -501,13 +285,13 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
     if not seeds:
         raise ValueError("seeds must be a non-empty list of integers")
     m = cfg.m
-    xs, ys, w0s, unravel = _binary_digits(cfg.m, cfg.hidden, seeds)
+    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds)
     xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
     projs = jnp.stack([jax.random.normal(jax.random.key(s + 7 * 10**5), (w0s.shape[1], cfg.subspace))
                        for s in seeds]) / math.sqrt(cfg.subspace)
 
     def logits(theta: jax.Array, r: Any, x: jax.Array) -> jax.Array:
-        return _mlp(unravel(w0s[r] + projs[r] @ theta), x)[:, 0]
+        return models.mlp(unravel(w0s[r] + projs[r] @ theta), x)[:, 0]
 
     def loss(theta: jax.Array, data: Any, hp: dict[str, jax.Array]) -> jax.Array:
         r = hp["run"].astype(jnp.int32)
