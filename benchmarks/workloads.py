@@ -303,19 +303,18 @@ def grokking_transformer(size: Size) -> list[Row]:
 
 def sgns_config(size: Size):  # noqa: ANN201
     """The settings of § 4.6 (chapters/04-embedding-geometry/06-real-text.md), with the benchmark's step count."""
-    from dltheory import embeddings
+    from dltheory.embeddings import sgns
 
-    return embeddings.SGNSConfig(dim=50, negatives=5, noise_power=0.75, window=5, batch=4096, steps=size.sgns_steps,
-                                 lr=0.01)
+    return sgns.SGNSConfig(dim=50, negatives=5, noise_power=0.75, window=5, batch=4096, steps=size.sgns_steps, lr=0.01)
 
 
 def sgns_vs_gensim(size: Size) -> Row:
     """Words per second and accuracy of our SGNS (all seeds in one vmapped program) against gensim's Word2Vec."""
     from gensim.models import Word2Vec
 
-    from dltheory import embeddings
+    from dltheory.embeddings import real_text, sgns
 
-    vocab, tokens, sentences = embeddings.real_corpus(min_count=5)
+    vocab, tokens, sentences = real_text.real_corpus(min_count=5)
     cfg = sgns_config(size)
     seeds = list(range(60, 60 + size.sgns_seeds))
     n_threads = threads()
@@ -326,9 +325,9 @@ def sgns_vs_gensim(size: Size) -> Row:
     their_words = len(seeds) * size.sgns_epochs * tokens.size
     hists = []
     ours_t, compile_s = run_minus_compile(
-        lambda: hists.append(embeddings.train_sgns(tokens, len(vocab), cfg, seeds, progress=False)) or hists[-1].params,
+        lambda: hists.append(sgns.train_sgns(tokens, len(vocab), cfg, seeds, progress=False)) or hists[-1].params,
         repeats)
-    ours_acc = [embeddings.evaluate_real(hists[-1].params["w"][i, 0], vocab) for i in range(len(seeds))]
+    ours_acc = [real_text.evaluate_real(hists[-1].params["w"][i, 0], vocab) for i in range(len(seeds))]
 
     def gensim_runs(workers: int, evaluate: bool) -> tuple[list[float], list[dict[str, float]]]:
         times, models = [], []
@@ -339,7 +338,7 @@ def sgns_vs_gensim(size: Size) -> Row:
                                        min_count=1, sample=0, ns_exponent=cfg.noise_power, epochs=size.sgns_epochs,
                                        workers=workers, seed=s))
             times.append(time.perf_counter() - t0)
-        acc = [embeddings.evaluate_real(m.wv.vectors, m.wv.index_to_key) for m in models] if evaluate else []
+        acc = [real_text.evaluate_real(m.wv.vectors, m.wv.index_to_key) for m in models] if evaluate else []
         return times, acc
 
     theirs_t, theirs_acc = gensim_runs(n_threads, True)

@@ -24,8 +24,6 @@ import jax
 import numpy as np
 
 from dltheory import (
-    embeddings as E,
-    embeddings_superposition as T,
     grokking as G,
     warmup as W,
 )
@@ -50,6 +48,13 @@ from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
+from dltheory.embeddings import analogies as EA
+from dltheory.embeddings import corpus as EC
+from dltheory.embeddings import rand_walk as ER
+from dltheory.embeddings import real_text as ET
+from dltheory.embeddings import sgns as EN
+from dltheory.embeddings import solvable_word2vec as EW
+from dltheory.embeddings import superposition as T
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -105,7 +110,7 @@ def _key(i: int = 0) -> jax.Array:
     return jax.random.key(i)
 
 
-_CORPUS = E.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
+_CORPUS = EC.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
 _GROK = G.GrokConfig.fast().replace(p=11, d_hidden=16, steps=40, eval_every=20)
 _DIGITS = G.OmnigrokConfig.fast().replace(n_train=50, width=16, steps=40, control_steps=40, sweep_steps=40, eval_every=20)
 
@@ -127,8 +132,8 @@ def _isoflop() -> Any:
 
 
 def _sgns() -> Any:
-    vocab, tokens = E.planted_corpus(_key(), _CORPUS)
-    return E.train_sgns(tokens, vocab.size, E.SGNSConfig(dim=8, steps=50, batch=256, lr=0.05), [0, 1], progress=False)
+    vocab, tokens = EC.planted_corpus(_key(), _CORPUS)
+    return EN.train_sgns(tokens, vocab.size, EN.SGNSConfig(dim=8, steps=50, batch=256, lr=0.05), [0, 1], progress=False)
 
 
 @functools.cache
@@ -194,26 +199,32 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.digits_init": lambda: G.digits_init(_key(), _DIGITS, alpha=8.0),
     "grokking.digits_run": lambda: G.digits_run(_DIGITS, [0, 1]),
     # chapter 4
-    "embeddings.isotropic_vectors": lambda: E.isotropic_vectors(_key(), 20, 8),
-    "embeddings.planted_vocabulary": lambda: E.planted_vocabulary(_key(), _CORPUS),
-    "embeddings.planted_corpus": lambda: E.planted_corpus(_key(), _CORPUS),
-    "embeddings.sample_corpus": lambda: E.sample_corpus(_key(), E.isotropic_vectors(_key(1), 20, 8), 5000, 0.9),
-    "embeddings.shuffle_corpus": lambda: E.shuffle_corpus(_key(), np.arange(100)),
-    "embeddings.population_pmi": lambda: E.population_pmi(_key(), E.isotropic_vectors(_key(1), 20, 8), 0.9, n_samples=4096),
-    "embeddings.population_slopes": lambda: E.population_slopes(_key(), [16, 32], 8, 0.9, n_samples=4096),
-    "embeddings.run_randwalk": lambda: E.run_randwalk(_key(), _CORPUS),
-    "embeddings.run_analogies": lambda: E.run_analogies([0], _CORPUS),
-    "embeddings.train_sgns": _sgns,
-    "embeddings.train_qwem": lambda: E.train_qwem(np.diag([3.0, 2.0, 1.0, 0.5]), E.QWEMConfig(dim=2, init_scale=1e-3, lr=0.01,
-                                                                                             steps=50, eval_every=5), [0], progress=False),
-    "embeddings.sample_pair_counts": lambda: E.sample_pair_counts(_key(), np.outer(np.arange(1.0, 9.0), np.arange(1.0, 9.0)), 10_000),
-    "embeddings.attribute_analogies": lambda: E.attribute_analogies(_key(), 3, 4),
-    "embeddings.train_qwem_dims": lambda: E.train_qwem_dims(np.diag([3.0, 2.0, 1.0, 0.5]), E.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50,
-                                                                                                        eval_every=5), [1, 2], [0], progress=False),
-    "embeddings.train_gensim": lambda: E.train_gensim([["king", "queen", "man", "woman"] * 5, ["paris", "berlin", "man"] * 4],
-                                                      E.SGNSConfig(dim=8, window=2), epochs=2, seed=0).wv.vectors,
-    "embeddings_superposition.train_toy_models": lambda: T.train_toy_models(T.SuperpositionConfig(steps=60, batch=64), [0.5],
-                                                                            [0, 1], progress=False),
+    "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
+    "embeddings.corpus.planted_vocabulary": lambda: EC.planted_vocabulary(_key(), _CORPUS),
+    "embeddings.corpus.planted_corpus": lambda: EC.planted_corpus(_key(), _CORPUS),
+    "embeddings.corpus.sample_corpus": lambda: EC.sample_corpus(_key(), ER.isotropic_vectors(_key(1), 20, 8), 5000,
+                                                                0.9),
+    "embeddings.corpus.shuffle_corpus": lambda: EC.shuffle_corpus(_key(), np.arange(100)),
+    "embeddings.rand_walk.population_pmi": lambda: ER.population_pmi(_key(), ER.isotropic_vectors(_key(1), 20, 8), 0.9,
+                                                                    n_samples=4096),
+    "embeddings.rand_walk.population_slopes": lambda: ER.population_slopes(_key(), [16, 32], 8, 0.9, n_samples=4096),
+    "embeddings.rand_walk.run_randwalk": lambda: ER.run_randwalk(_key(), _CORPUS),
+    "embeddings.analogies.run_analogies": lambda: EA.run_analogies([0], _CORPUS),
+    "embeddings.sgns.train_sgns": _sgns,
+    "embeddings.solvable_word2vec.train_qwem": lambda: EW.train_qwem(
+        np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(dim=2, init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [0],
+        progress=False),
+    "embeddings.solvable_word2vec.sample_pair_counts": lambda: EW.sample_pair_counts(
+        _key(), np.outer(np.arange(1.0, 9.0), np.arange(1.0, 9.0)), 10_000),
+    "embeddings.solvable_word2vec.attribute_analogies": lambda: EW.attribute_analogies(_key(), 3, 4),
+    "embeddings.solvable_word2vec.train_qwem_dims": lambda: EW.train_qwem_dims(
+        np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [1, 2], [0],
+        progress=False),
+    "embeddings.real_text.train_gensim": lambda: ET.train_gensim(
+        [["king", "queen", "man", "woman"] * 5, ["paris", "berlin", "man"] * 4], EN.SGNSConfig(dim=8, window=2),
+        epochs=2, seed=0).wv.vectors,
+    "embeddings.superposition.train_toy_models": lambda: T.train_toy_models(
+        T.SuperpositionConfig(steps=60, batch=64), [0.5], [0, 1], progress=False),
     # chapter 5
     "information.estimating_mi.gaussian_pairs": lambda: MI.gaussian_pairs(0, 100, 0.5, dim=2),
     "information.estimating_mi.estimator_sweep": lambda: MI.estimator_sweep(

@@ -1,4 +1,4 @@
-"""Tests of dltheory.embeddings and dltheory.embeddings_superposition (Chapter 4)."""
+"""Tests of the package dltheory.embeddings (Chapter 4): its section modules and the shared corpus, sgns, geometry."""
 
 from __future__ import annotations
 
@@ -9,26 +9,36 @@ import numpy as np
 import pytest
 import sympy as sp
 
-from dltheory import embeddings as E
-from dltheory import embeddings_superposition as T
+from dltheory.embeddings import (
+    analogies,
+    corpus,
+    exercises,
+    geometry,
+    rand_walk,
+    real_text,
+    sgns,
+    sgns_factorises_pmi,
+    solvable_word2vec,
+    superposition,
+)
 
-SMALL = E.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
+SMALL = corpus.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
 
 
 @pytest.fixture(scope="module")
 def small_corpus():
-    return E.planted_corpus(jax.random.key(0), SMALL)
+    return corpus.planted_corpus(jax.random.key(0), SMALL)
 
 
 # ----------------------------------------------------------------- the planted corpus
 
 
 def test_planted_vocabulary_exact_relations_are_parallelograms():
-    vocab = E.planted_vocabulary(jax.random.key(1), SMALL)
+    vocab = corpus.planted_vocabulary(jax.random.key(1), SMALL)
     assert vocab.size == SMALL.vocab_size == len(set(vocab.words))
     q, V = vocab.questions, vocab.vectors
     gap = np.linalg.norm(V[q[:, 1]] - V[q[:, 0]] - V[q[:, 3]] + V[q[:, 2]], axis=1)
-    exact = E.exact_relation_mask(vocab, SMALL)
+    exact = corpus.exact_relation_mask(vocab, SMALL)
     assert exact.any() and (~exact).any()
     np.testing.assert_allclose(gap[exact], 0.0, atol=1e-9)
     same_family = q[:, 0] // 4 == q[:, 2] // 4  # two edges of one family share its offset
@@ -41,55 +51,55 @@ def test_planted_vocabulary_exact_relations_are_parallelograms():
 def test_sample_corpus_follows_the_emission_law():
     # One word with a huge logit in every direction it is the only likely word.
     vectors = np.zeros((3, 4))
-    tokens = E.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
+    tokens = corpus.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
     assert tokens.dtype == np.int32 and tokens.shape == (30_000,)
     freq = np.bincount(tokens, minlength=3) / tokens.size
     np.testing.assert_allclose(freq, 1 / 3, atol=0.02)  # equal logits: uniform emission
-    again = E.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
+    again = corpus.sample_corpus(jax.random.key(0), vectors, 30_000, 0.9)
     np.testing.assert_array_equal(tokens, again)  # explicit keys: reproducible
 
 
 def test_cooccurrence_counts_by_hand():
     tokens = np.array([0, 1, 2, 1])
-    c = E.cooccurrence(tokens, 3, 1)
+    c = corpus.cooccurrence(tokens, 3, 1)
     expected = np.array([[0, 1, 0], [1, 0, 2], [0, 2, 0]])
     np.testing.assert_array_equal(c, expected)
-    c2 = E.cooccurrence(tokens, 3, 2)
+    c2 = corpus.cooccurrence(tokens, 3, 2)
     assert c2.sum() == 2 * (3 + 2)
     np.testing.assert_array_equal(c2, c2.T)
 
 
 def test_pmi_by_hand_and_edge_cases():
     counts = np.array([[2.0, 0.0], [0.0, 2.0]])
-    p = E.pmi(counts)
+    p = corpus.pmi(counts)
     assert p[0, 0] == pytest.approx(math.log(2.0))
     assert np.isneginf(p[0, 1])
-    np.testing.assert_allclose(E.pmi(counts, positive=True, shift=math.log(2.0)), [[0.0, 0.0], [0.0, 0.0]], atol=1e-12)
+    np.testing.assert_allclose(corpus.pmi(counts, positive=True, shift=math.log(2.0)), [[0.0, 0.0], [0.0, 0.0]], atol=1e-12)
     independent = np.outer([1.0, 2.0, 3.0], [1.0, 2.0, 3.0]) * 1e6
-    np.testing.assert_allclose(E.pmi(independent), 0.0, atol=1e-12)
+    np.testing.assert_allclose(corpus.pmi(independent), 0.0, atol=1e-12)
     huge = np.full((2, 2), 1e300)  # no overflow: logs, not products
-    assert np.all(np.isfinite(E.pmi(huge)))
+    assert np.all(np.isfinite(corpus.pmi(huge)))
 
 
 def test_randwalk_derivation_matches_theorem_and_library():
-    out = E.derive_randwalk_pmi()
+    out = rand_walk.derive_randwalk_pmi()
     s = out["symbols"]
     assert sp.simplify(out["pmi"] - s["rho"] ** s["Delta"] * s["g"] / s["d"]) == 0
     assert sp.simplify(out["log_p_w"] - (s["a"] / (2 * s["d"]) - s["log_Z"])) == 0
     kappa = sp.lambdify((s["rho"], s["L"]), out["kappa"])
     for rho, L in [(0.9, 1), (0.98, 2), (0.5, 5)]:
-        assert kappa(rho, L) == pytest.approx(E.randwalk_pmi_factor(rho, L))
+        assert kappa(rho, L) == pytest.approx(corpus.randwalk_pmi_factor(rho, L))
 
 
 def test_run_randwalk_recovers_structure(small_corpus):
     cfg = SMALL.replace(n_tokens=60_000, n_filler=40, dim=6)
-    res = E.run_randwalk(jax.random.key(3), cfg, min_expected=20)
+    res = rand_walk.run_randwalk(jax.random.key(3), cfg, min_expected=20)
     assert res.fit["corr"] > 0.5 > abs(res.shuffled_fit["corr"])
     assert res.recovery_error < res.random_recovery_error
 
 
 def test_population_pmi_slope_is_below_one_and_rises():
-    slopes = E.population_slopes(jax.random.key(0), [16, 256], 8, 0.9, n_samples=8192)
+    slopes = rand_walk.population_slopes(jax.random.key(0), [16, 256], 8, 0.9, n_samples=8192)
     assert slopes.shape == (2,)
     assert 0 < slopes[0] < slopes[1] < 1.05
 
@@ -98,7 +108,7 @@ def test_population_pmi_slope_is_below_one_and_rises():
 
 
 def test_sgns_optimum_derivation():
-    out = E.derive_sgns_optimum()
+    out = sgns_factorises_pmi.derive_sgns_optimum()
     s = out["symbols"]
     expected = sp.log(s["n_wc"] * s["D"] / (s["n_w"] * s["n_c"] * s["k"]))
     assert sp.simplify(sp.expand_log(out["x_star"] - expected, force=True)) == 0
@@ -108,21 +118,21 @@ def test_shifted_pmi_fit_on_an_exact_factorisation():
     rng = np.random.default_rng(0)
     counts = rng.integers(100, 1000, size=(12, 12))
     counts = counts + counts.T
-    target = E.pmi(counts) - math.log(5)
+    target = corpus.pmi(counts) - math.log(5)
     U, S, Vt = np.linalg.svd(target)
     w, c = U * np.sqrt(S), Vt.T * np.sqrt(S)
-    fit = E.shifted_pmi_fit(w, c, counts, 5, min_count=1)
+    fit = sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=1)
     assert fit["slope"] == pytest.approx(1.0, abs=1e-9)
     assert fit["intercept"] == pytest.approx(-math.log(5), abs=1e-9)
     # a model that ignores PMI fails it
-    bad = E.shifted_pmi_fit(rng.normal(size=w.shape), rng.normal(size=c.shape), counts, 5, min_count=1)
+    bad = sgns_factorises_pmi.shifted_pmi_fit(rng.normal(size=w.shape), rng.normal(size=c.shape), counts, 5, min_count=1)
     assert abs(bad["slope"] - 1) > 0.2
 
 
 def test_train_sgns_runs_and_learns(small_corpus):
     vocab, tokens = small_corpus
-    cfg = E.SGNSConfig(dim=8, steps=200, batch=256, lr=0.05)
-    h = E.train_sgns(tokens, vocab.size, cfg, [0, 1], progress=False)
+    cfg = sgns.SGNSConfig(dim=8, steps=200, batch=256, lr=0.05)
+    h = sgns.train_sgns(tokens, vocab.size, cfg, [0, 1], progress=False)
     assert h.params["w"].shape == (2, 1, vocab.size, 8)
     loss = h["train_loss"][:, 0]
     assert np.all(loss[:, -1] < loss[:, 0] - 0.5)
@@ -130,9 +140,9 @@ def test_train_sgns_runs_and_learns(small_corpus):
 
 def test_train_sgns_is_deterministic_and_cuts_the_padding(small_corpus):
     vocab, tokens = small_corpus
-    cfg = E.SGNSConfig(dim=5, steps=20, batch=64, lr=0.05)  # dim 5: tables padded to 8 columns inside
-    a = E.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
-    b = E.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
+    cfg = sgns.SGNSConfig(dim=5, steps=20, batch=64, lr=0.05)  # dim 5: tables padded to 8 columns inside
+    a = sgns.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
+    b = sgns.train_sgns(tokens, vocab.size, cfg, [3], progress=False)
     assert a.params["w"].shape == a.params["c"].shape == (1, 1, vocab.size, 5)
     for name in ("w", "c"):
         np.testing.assert_array_equal(a.params[name], b.params[name])
@@ -145,10 +155,10 @@ def test_alias_table_reproduces_the_distribution(size):
     p = rng.pareto(1.0, size) ** 2
     p[rng.integers(0, size, size // 5)] = 0.0  # words of probability 0 (unseen words) are never drawn
     p[0] = 1.0
-    thr, ali, shift = E.alias_table(p)
+    thr, ali, shift = sgns.alias_table(p)
     n = 1 << (32 - shift)
     assert n >= size and n < 2 * size
-    q = E.alias_probabilities(thr, ali, shift)
+    q = sgns.alias_probabilities(thr, ali, shift)
     target = np.zeros(n)
     target[:size] = p / p.sum()
     assert q.sum() == pytest.approx(1.0, abs=1e-12)
@@ -159,17 +169,17 @@ def test_alias_table_reproduces_the_distribution(size):
 def test_sample_alias_matches_the_table_on_a_large_sample():
     p = np.arange(1, 40, dtype=float) ** -1.0  # Zipf, 39 words, 64 columns
     p **= 0.75
-    thr, ali, shift = E.alias_table(p)
-    q = E.alias_probabilities(thr, ali, shift)[: p.size]
+    thr, ali, shift = sgns.alias_table(p)
+    q = sgns.alias_probabilities(thr, ali, shift)[: p.size]
     n_draws = 1 << 21
     bits = jax.random.bits(jax.random.key(0), (n_draws,), np.uint32)
-    draws = np.asarray(E.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
+    draws = np.asarray(sgns.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
     assert draws.min() >= 0 and draws.max() < p.size
     counts = np.bincount(draws, minlength=p.size)
     chi2 = np.sum((counts - n_draws * q) ** 2 / (n_draws * q))
     assert chi2 < 38 + 5 * math.sqrt(2 * 38)  # 38 degrees of freedom, five standard deviations
     # same bits, same draws
-    again = np.asarray(E.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
+    again = np.asarray(sgns.sample_alias(bits, jax.numpy.asarray(thr), jax.numpy.asarray(ali), shift))
     np.testing.assert_array_equal(draws, again)
 
 
@@ -177,10 +187,10 @@ def test_sample_alias_matches_the_table_on_a_large_sample():
 def test_below_is_the_exact_multiply_shift(n):
     bits = jax.random.bits(jax.random.key(n), (50_000,), np.uint32)
     exact = (np.asarray(bits).astype(np.uint64) * np.uint64(n)) >> np.uint64(32)
-    ours = np.asarray(E._below(bits, n))
+    ours = np.asarray(sgns._below(bits, n))
     np.testing.assert_array_equal(ours, exact.astype(np.int64))
     edge = jax.numpy.asarray(np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint32))
-    np.testing.assert_array_equal(np.asarray(E._below(edge, n)),
+    np.testing.assert_array_equal(np.asarray(sgns._below(edge, n)),
                                   (np.array([0, 1, 2**31, 2**32 - 1], dtype=np.uint64) * np.uint64(n)) >> np.uint64(32))
 
 
@@ -201,64 +211,64 @@ def test_analogies_on_exact_parallelograms(method, at_least):
     # 3CosAdd uses the offsets of unit vectors, so an exact parallelogram of unequal norms is not always
     # answered; 3CosMul scores cosines multiplicatively and is further from the offset rule.
     emb, q = _parallelogram_embeddings()
-    assert E.analogy_accuracy(emb, q, method=method) >= at_least
-    pred = E.analogy_predictions(emb, q, method=method)
+    assert geometry.analogy_accuracy(emb, q, method=method) >= at_least
+    pred = geometry.analogy_predictions(emb, q, method=method)
     assert not np.any(pred[:, None] == q[:, :3])  # a, b, c are never answers
     shuffled = np.random.default_rng(1).permutation(emb)
-    assert E.analogy_accuracy(shuffled, q, method=method) < 0.2
+    assert geometry.analogy_accuracy(shuffled, q, method=method) < 0.2
 
 
 def test_paraphrase_error_zero_for_linear_pmi_and_positive_otherwise():
     emb, q = _parallelogram_embeddings()
     pmi_matrix = emb @ emb.T / 6
-    np.testing.assert_allclose(E.paraphrase_error(pmi_matrix, q), 0.0, atol=1e-9)
+    np.testing.assert_allclose(analogies.paraphrase_error(pmi_matrix, q), 0.0, atol=1e-9)
     noisy = pmi_matrix + np.random.default_rng(0).normal(size=pmi_matrix.shape)
-    assert np.all(E.paraphrase_error(noisy, q) > 0.01)
+    assert np.all(analogies.paraphrase_error(noisy, q) > 0.01)
 
 
 def test_paraphrase_derivation():
-    out = E.derive_paraphrase_error()
+    out = analogies.derive_paraphrase_error()
     f = sp.lambdify(out["symbols"]["eta"], out["relative_error"])
     assert f(0.0) == 0 and f(1.0) == pytest.approx(1.0)
 
 
 def test_auc():
-    assert E.auc([3, 2, 1, 0], [1, 1, 0, 0]) == 1.0
-    assert E.auc([0, 1, 2, 3], [1, 1, 0, 0]) == 0.0
-    assert E.auc([1, 1, 1, 1], [1, 0, 1, 0]) == 0.5
+    assert analogies.auc([3, 2, 1, 0], [1, 1, 0, 0]) == 1.0
+    assert analogies.auc([0, 1, 2, 3], [1, 1, 0, 0]) == 0.0
+    assert analogies.auc([1, 1, 1, 1], [1, 0, 1, 0]) == 0.5
 
 
 def test_procrustes_and_svd():
     rng = np.random.default_rng(0)
     x = rng.normal(size=(30, 4))
     R, _ = np.linalg.qr(rng.normal(size=(4, 4)))
-    assert E.procrustes_error(x @ R, x) == pytest.approx(0.0, abs=1e-10)
-    assert E.procrustes_error(rng.normal(size=(30, 4)), x) > 0.5
+    assert rand_walk.procrustes_error(x @ R, x) == pytest.approx(0.0, abs=1e-10)
+    assert rand_walk.procrustes_error(rng.normal(size=(30, 4)), x) > 0.5
     G = x @ x.T
-    emb = E.svd_embeddings(G, 4, symmetric=True)
+    emb = geometry.svd_embeddings(G, 4, symmetric=True)
     np.testing.assert_allclose(emb @ emb.T, G, atol=1e-8)
-    emb2 = E.svd_embeddings(G, 4)
+    emb2 = geometry.svd_embeddings(G, 4)
     np.testing.assert_allclose(emb2 @ emb2.T, G, atol=1e-8)
 
 
 def test_isotropy_measures():
     iso = np.concatenate([np.eye(5), -np.eye(5)])
-    assert E.isotropy(iso) == pytest.approx(1.0)
-    assert E.mean_cosine(iso) == pytest.approx(-1 / 9)
+    assert sgns_factorises_pmi.isotropy(iso) == pytest.approx(1.0)
+    assert sgns_factorises_pmi.mean_cosine(iso) == pytest.approx(-1 / 9)
     shifted = iso + 3.0
-    assert E.mean_cosine(shifted) > 0.5
-    assert E.isotropy(shifted) < 0.01
-    fixed = E.all_but_the_top(shifted, 0)
+    assert sgns_factorises_pmi.mean_cosine(shifted) > 0.5
+    assert sgns_factorises_pmi.isotropy(shifted) < 0.01
+    fixed = sgns_factorises_pmi.all_but_the_top(shifted, 0)
     np.testing.assert_allclose(fixed.mean(0), 0.0, atol=1e-12)
-    assert E.isotropy(fixed) == pytest.approx(1.0)
-    assert E.similarity_correlation(iso, iso) == pytest.approx(1.0)
-    top1 = E.all_but_the_top(np.random.default_rng(0).normal(size=(20, 5)), 1)
+    assert sgns_factorises_pmi.isotropy(fixed) == pytest.approx(1.0)
+    assert sgns_factorises_pmi.similarity_correlation(iso, iso) == pytest.approx(1.0)
+    top1 = sgns_factorises_pmi.all_but_the_top(np.random.default_rng(0).normal(size=(20, 5)), 1)
     assert np.linalg.matrix_rank(top1) == 4
 
 
 def test_parallelogram_2d():
     emb, q = _parallelogram_embeddings()
-    P = E.parallelogram_2d(emb, q[0])
+    P = analogies.parallelogram_2d(emb, q[0])
     assert P.shape == (4, 2)
     np.testing.assert_allclose(P[1] - P[0], P[3] - P[2], atol=1e-9)
 
@@ -269,21 +279,21 @@ def test_parallelogram_2d():
 def test_feature_dimensionality_of_known_configurations():
     angles = 2 * np.pi * np.arange(5) / 5
     pentagon = np.stack([np.cos(angles), np.sin(angles)])
-    np.testing.assert_allclose(T.feature_dimensionality(pentagon), 0.4)
-    np.testing.assert_allclose(T.polygon_gaps(pentagon), 72.0)
+    np.testing.assert_allclose(superposition.feature_dimensionality(pentagon), 0.4)
+    np.testing.assert_allclose(superposition.polygon_gaps(pentagon), 72.0)
     antipodal = np.array([[1.0, -1.0, 0.0]])
-    np.testing.assert_allclose(T.feature_dimensionality(antipodal), [0.5, 0.5, 0.0])
-    np.testing.assert_allclose(T.feature_dimensionality(np.eye(3)), 1.0)
-    assert T.dimensions_per_feature(np.eye(3)) == pytest.approx(1.0)
-    assert [T.derive_polygon_dimensionality(k) for k in (2, 3, 5)] == [sp.Rational(1, 2), sp.Rational(2, 3), sp.Rational(2, 5)]
+    np.testing.assert_allclose(superposition.feature_dimensionality(antipodal), [0.5, 0.5, 0.0])
+    np.testing.assert_allclose(superposition.feature_dimensionality(np.eye(3)), 1.0)
+    assert superposition.dimensions_per_feature(np.eye(3)) == pytest.approx(1.0)
+    assert [superposition.derive_polygon_dimensionality(k) for k in (2, 3, 5)] == [sp.Rational(1, 2), sp.Rational(2, 3), sp.Rational(2, 5)]
 
 
 def test_toy_model_trains_and_stores_more_features_when_sparse():
-    cfg = T.SuperpositionConfig(steps=1500, batch=256, lr=5e-3)
-    h = T.train_toy_models(cfg, [0.0, 0.97], [0], progress=False)
+    cfg = superposition.SuperpositionConfig(steps=1500, batch=256, lr=5e-3)
+    h = superposition.train_toy_models(cfg, [0.0, 0.97], [0], progress=False)
     w = h.params["w"][0]
-    assert (T.feature_norms(w[0]) > 0.5).sum() <= 3
-    assert (T.feature_norms(w[1]) > 0.5).sum() == 5
+    assert (superposition.feature_norms(w[0]) > 0.5).sum() <= 3
+    assert (superposition.feature_norms(w[1]) > 0.5).sum() == 5
 
 
 # ----------------------------------------------------------------- bad input
@@ -292,53 +302,53 @@ def test_toy_model_trains_and_stores_more_features_when_sparse():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: E.CorpusConfig(dim=1), "dim"),
-        (lambda: E.CorpusConfig(persistence=1.0), "persistence"),
-        (lambda: E.CorpusConfig(relation_noise=(0.0,)), "relation_noise"),
-        (lambda: E.CorpusConfig(scale=(2.0, 1.0)), "scale"),
-        (lambda: E.SGNSConfig(negatives=0), "negatives"),
-        (lambda: E.SGNSConfig(noise_power=2.0), "noise_power"),
-        (lambda: E.planted_vocabulary(jax.random.key(0), "fast"), "cfg"),
-        (lambda: E.sample_corpus(jax.random.key(0), np.zeros(3), 10, 0.5), "vectors"),
-        (lambda: E.sample_corpus(jax.random.key(0), np.zeros((3, 2)), 0, 0.5), "n_tokens"),
-        (lambda: E.shuffle_corpus(jax.random.key(0), [[1, 2]]), "tokens"),
-        (lambda: E.cooccurrence([0, 5, 1], 3, 1), "tokens"),
-        (lambda: E.cooccurrence([0, 1, 1], 3, 0), "window"),
-        (lambda: E.pmi(np.ones((2, 3))), "counts"),
-        (lambda: E.pmi(-np.ones((2, 2))), "counts"),
-        (lambda: E.randwalk_pmi_factor(1.5, 2), "persistence"),
-        (lambda: E.isotropic_vectors(jax.random.key(0), 0, 3), "n_words"),
-        (lambda: E.population_pmi(jax.random.key(0), np.zeros((3, 2)), 0.5, n_samples=10), "n_samples"),
-        (lambda: E.population_slopes(jax.random.key(0), [], 3, 0.5), "sizes"),
-        (lambda: E.linear_fit([1, 1, 1], [1, 2, 3]), "x"),
-        (lambda: E.train_sgns([0, 1, 2, 3, 4, 5, 6], 3, E.SGNSConfig(), [0]), "tokens"),
-        (lambda: E.train_sgns([0, 1, 2, 1, 0, 1, 2], 3, "fast", [0]), "cfg"),
-        (lambda: E.alias_table([]), "probs"),
-        (lambda: E.alias_table([0.5, -0.1]), "probs"),
-        (lambda: E.alias_table([0.0, 0.0]), "probs"),
-        (lambda: E.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 0), "shift"),
-        (lambda: E.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 29), "threshold"),
-        (lambda: E.sample_alias(jax.numpy.zeros(3, jax.numpy.int32), *E.alias_table([1.0, 2.0])), "bits"),
-        (lambda: E.sample_alias(jax.numpy.zeros(3, jax.numpy.uint32), jax.numpy.zeros(4, jax.numpy.uint32),
+        (lambda: corpus.CorpusConfig(dim=1), "dim"),
+        (lambda: corpus.CorpusConfig(persistence=1.0), "persistence"),
+        (lambda: corpus.CorpusConfig(relation_noise=(0.0,)), "relation_noise"),
+        (lambda: corpus.CorpusConfig(scale=(2.0, 1.0)), "scale"),
+        (lambda: sgns.SGNSConfig(negatives=0), "negatives"),
+        (lambda: sgns.SGNSConfig(noise_power=2.0), "noise_power"),
+        (lambda: corpus.planted_vocabulary(jax.random.key(0), "fast"), "cfg"),
+        (lambda: corpus.sample_corpus(jax.random.key(0), np.zeros(3), 10, 0.5), "vectors"),
+        (lambda: corpus.sample_corpus(jax.random.key(0), np.zeros((3, 2)), 0, 0.5), "n_tokens"),
+        (lambda: corpus.shuffle_corpus(jax.random.key(0), [[1, 2]]), "tokens"),
+        (lambda: corpus.cooccurrence([0, 5, 1], 3, 1), "tokens"),
+        (lambda: corpus.cooccurrence([0, 1, 1], 3, 0), "window"),
+        (lambda: corpus.pmi(np.ones((2, 3))), "counts"),
+        (lambda: corpus.pmi(-np.ones((2, 2))), "counts"),
+        (lambda: corpus.randwalk_pmi_factor(1.5, 2), "persistence"),
+        (lambda: rand_walk.isotropic_vectors(jax.random.key(0), 0, 3), "n_words"),
+        (lambda: rand_walk.population_pmi(jax.random.key(0), np.zeros((3, 2)), 0.5, n_samples=10), "n_samples"),
+        (lambda: rand_walk.population_slopes(jax.random.key(0), [], 3, 0.5), "sizes"),
+        (lambda: geometry.linear_fit([1, 1, 1], [1, 2, 3]), "x"),
+        (lambda: sgns.train_sgns([0, 1, 2, 3, 4, 5, 6], 3, sgns.SGNSConfig(), [0]), "tokens"),
+        (lambda: sgns.train_sgns([0, 1, 2, 1, 0, 1, 2], 3, "fast", [0]), "cfg"),
+        (lambda: sgns.alias_table([]), "probs"),
+        (lambda: sgns.alias_table([0.5, -0.1]), "probs"),
+        (lambda: sgns.alias_table([0.0, 0.0]), "probs"),
+        (lambda: sgns.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 0), "shift"),
+        (lambda: sgns.alias_probabilities(np.zeros(4, np.uint32), np.zeros(4, np.int32), 29), "threshold"),
+        (lambda: sgns.sample_alias(jax.numpy.zeros(3, jax.numpy.int32), *sgns.alias_table([1.0, 2.0])), "bits"),
+        (lambda: sgns.sample_alias(jax.numpy.zeros(3, jax.numpy.uint32), jax.numpy.zeros(4, jax.numpy.uint32),
                                 jax.numpy.zeros(4, jax.numpy.int32), 21), "threshold"),
-        (lambda: E.shifted_pmi_fit(np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 3)), 5, min_count=10), "min_count"),
-        (lambda: E.svd_embeddings(np.ones((3, 3)), 4), "dim"),
-        (lambda: E.procrustes_error(np.ones((3, 2)), np.ones((4, 2))), "rows"),
-        (lambda: E.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 9]]), "questions"),
-        (lambda: E.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 3]], method="sub"), "method"),
-        (lambda: E.analogy_accuracy(np.ones((5, 2)), [[0, 1, 2]]), "questions"),
-        (lambda: E.paraphrase_error(np.ones((5, 5)), [[0, 1, 2]]), "questions"),
-        (lambda: E.auc([1, 2], [1, 1]), "labels"),
-        (lambda: E.all_but_the_top(np.ones((4, 3)), 3), "n_components"),
-        (lambda: E.similarity_correlation(np.ones((4, 3)), np.ones((5, 3))), "rows"),
-        (lambda: E.parallelogram_2d(np.ones((4, 3)), [0, 1, 2]), "question"),
-        (lambda: E.run_analogies([], SMALL), "seeds"),
-        (lambda: E.run_randwalk(jax.random.key(0), SMALL, min_expected=0), "min_expected"),
-        (lambda: T.SuperpositionConfig(n_hidden=6), "n_hidden"),
-        (lambda: T.train_toy_models(T.SuperpositionConfig(), [1.0], [0]), "sparsities"),
-        (lambda: T.polygon_gaps(np.ones((3, 4))), "bottleneck"),
-        (lambda: T.feature_norms(np.ones(3)), "w"),
-        (lambda: T.derive_polygon_dimensionality(1), "k"),
+        (lambda: sgns_factorises_pmi.shifted_pmi_fit(np.ones((3, 2)), np.ones((3, 2)), np.ones((3, 3)), 5, min_count=10), "min_count"),
+        (lambda: geometry.svd_embeddings(np.ones((3, 3)), 4), "dim"),
+        (lambda: rand_walk.procrustes_error(np.ones((3, 2)), np.ones((4, 2))), "rows"),
+        (lambda: geometry.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 9]]), "questions"),
+        (lambda: geometry.analogy_predictions(np.ones((5, 2)), [[0, 1, 2, 3]], method="sub"), "method"),
+        (lambda: geometry.analogy_accuracy(np.ones((5, 2)), [[0, 1, 2]]), "questions"),
+        (lambda: analogies.paraphrase_error(np.ones((5, 5)), [[0, 1, 2]]), "questions"),
+        (lambda: analogies.auc([1, 2], [1, 1]), "labels"),
+        (lambda: sgns_factorises_pmi.all_but_the_top(np.ones((4, 3)), 3), "n_components"),
+        (lambda: sgns_factorises_pmi.similarity_correlation(np.ones((4, 3)), np.ones((5, 3))), "rows"),
+        (lambda: analogies.parallelogram_2d(np.ones((4, 3)), [0, 1, 2]), "question"),
+        (lambda: analogies.run_analogies([], SMALL), "seeds"),
+        (lambda: rand_walk.run_randwalk(jax.random.key(0), SMALL, min_expected=0), "min_expected"),
+        (lambda: superposition.SuperpositionConfig(n_hidden=6), "n_hidden"),
+        (lambda: superposition.train_toy_models(superposition.SuperpositionConfig(), [1.0], [0]), "sparsities"),
+        (lambda: superposition.polygon_gaps(np.ones((3, 4))), "bottleneck"),
+        (lambda: superposition.feature_norms(np.ones(3)), "w"),
+        (lambda: superposition.derive_polygon_dimensionality(1), "k"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -353,64 +363,64 @@ from dltheory import selfcheck  # noqa: E402
 
 def test_check_sgns_optimum():
     right = math.log(30 * 1e6 / (600 * 900)) - math.log(5)
-    E.check_sgns_optimum(right, n_wc=30, n_w=600, n_c=900, total=1e6, negatives=5)
+    exercises.check_sgns_optimum(right, n_wc=30, n_w=600, n_c=900, total=1e6, negatives=5)
     kw = dict(n_wc=30, n_w=600, n_c=900, total=1e6, negatives=5)
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_sgns_optimum(..., **kw)
+        exercises.check_sgns_optimum(..., **kw)
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_sgns_optimum(right + math.log(5), **kw)  # forgot the shift
+        exercises.check_sgns_optimum(right + math.log(5), **kw)  # forgot the shift
 
 
 def test_check_pmi_function():
-    E.check_pmi_function(lambda c: E.pmi(c))
+    exercises.check_pmi_function(lambda c: corpus.pmi(c))
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_pmi_function(...)
+        exercises.check_pmi_function(...)
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_pmi_function(lambda c: np.log(c))  # no normalisation by the marginals
+        exercises.check_pmi_function(lambda c: np.log(c))  # no normalisation by the marginals
 
 
 def test_check_planted_relation(small_corpus):
     cfg = SMALL.replace(relation_noise=(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0), n_tokens=50_000)
-    vocab, tokens = E.planted_corpus(jax.random.key(5), cfg)
-    counts = E.cooccurrence(tokens, vocab.size, cfg.window)
-    acc = E.analogy_accuracy(E.svd_embeddings(E.pmi(counts, positive=True), cfg.dim),
+    vocab, tokens = corpus.planted_corpus(jax.random.key(5), cfg)
+    counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
+    acc = geometry.analogy_accuracy(geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim),
                              vocab.questions[vocab.question_relation == 6])
     truth = bool(acc >= 0.5)
-    E.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
+    exercises.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_planted_relation(not truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
+        exercises.check_planted_relation(not truth, vocab=vocab, counts=counts, cfg=cfg, relation=6)
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_planted_relation(..., vocab=vocab, counts=counts, cfg=cfg, relation=6)
+        exercises.check_planted_relation(..., vocab=vocab, counts=counts, cfg=cfg, relation=6)
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_planted_relation(True, vocab=..., counts=..., cfg=..., relation=6)
+        exercises.check_planted_relation(True, vocab=..., counts=..., cfg=..., relation=6)
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=SMALL, relation=6)  # six relations
+        exercises.check_planted_relation(truth, vocab=vocab, counts=counts, cfg=SMALL, relation=6)  # six relations
 
 
 def test_check_negatives_hypothesis():
     good_ic = [0.0, -math.log(15)]
-    E.check_negatives_hypothesis(False, [1.0, 0.98], good_ic, negatives=[1, 15])
+    exercises.check_negatives_hypothesis(False, [1.0, 0.98], good_ic, negatives=[1, 15])
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_negatives_hypothesis(True, [1.0, 0.98], good_ic, negatives=[1, 15])
+        exercises.check_negatives_hypothesis(True, [1.0, 0.98], good_ic, negatives=[1, 15])
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_negatives_hypothesis(False, [1.0, 0.98], [0.0, 0.0], negatives=[1, 15])  # fits not real
+        exercises.check_negatives_hypothesis(False, [1.0, 0.98], [0.0, 0.0], negatives=[1, 15])  # fits not real
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_negatives_hypothesis(..., ..., ..., negatives=[1, 15])
+        exercises.check_negatives_hypothesis(..., ..., ..., negatives=[1, 15])
 
 
 def test_check_polygon_dimensionality():
-    E.check_polygon_dimensionality(1 / 3, k=6)
+    exercises.check_polygon_dimensionality(1 / 3, k=6)
     with pytest.raises(selfcheck.WrongAnswer):
-        E.check_polygon_dimensionality(1 / 6, k=6)
+        exercises.check_polygon_dimensionality(1 / 6, k=6)
     with pytest.raises(selfcheck.NotAnswered):
-        E.check_polygon_dimensionality(..., k=6)
+        exercises.check_polygon_dimensionality(..., k=6)
 
 
 # ----------------------------------------------------------------- solvable word2vec
 
 
 def test_qwem_derivation():
-    q = E.derive_qwem()
+    q = solvable_word2vec.derive_qwem()
     s = q["symbols"]
     assert sp.simplify(q["target"] - 2 * (s["P_plus"] - s["P_minus"]) / (s["P_plus"] + s["P_minus"])) == 0
     assert sp.simplify(q["weight"] - (s["P_plus"] + s["P_minus"]) / 8) == 0
@@ -422,15 +432,15 @@ def test_qwem_derivation():
 
 def test_qwem_target_by_hand():
     counts = np.array([[2.0, 0.0], [0.0, 2.0]])  # P = diag(1/2), p = (1/2, 1/2)
-    M = E.qwem_target(counts, 1)
+    M = solvable_word2vec.qwem_target(counts, 1)
     np.testing.assert_allclose(M, [[2 * (0.5 - 0.25) / 0.75, -2.0], [-2.0, 2 * (0.5 - 0.25) / 0.75]])
 
 
 def test_crossing_times():
     t = np.linspace(0, 1, 11)
     curves = np.stack([t, 2 * t], axis=1)
-    np.testing.assert_allclose(E.crossing_times(t, curves, [0.55, 0.5]), [0.55, 0.25])
-    assert np.isnan(E.crossing_times(t, curves, [5.0, 5.0])).all()
+    np.testing.assert_allclose(solvable_word2vec.crossing_times(t, curves, [0.55, 0.5]), [0.55, 0.25])
+    assert np.isnan(solvable_word2vec.crossing_times(t, curves, [5.0, 5.0])).all()
 
 
 def test_train_qwem_learns_top_modes_in_order():
@@ -438,11 +448,11 @@ def test_train_qwem_learns_top_modes_in_order():
     U, _ = np.linalg.qr(rng.normal(size=(10, 10)))
     lam = np.array([8.0, 4.0, 2.0] + [0.0] * 7)
     M = (U * lam) @ U.T
-    cfg = E.QWEMConfig(dim=3, init_scale=1e-3, lr=0.01, steps=600, eval_every=5)
-    h = E.train_qwem(M, cfg, [0])
+    cfg = solvable_word2vec.QWEMConfig(dim=3, init_scale=1e-3, lr=0.01, steps=600, eval_every=5)
+    h = solvable_word2vec.train_qwem(M, cfg, [0])
     eig = h["eig"][0, 0]
     np.testing.assert_allclose(eig[-1], lam[:3], rtol=1e-3)
-    times = E.crossing_times(h.steps * cfg.lr, eig, lam[:3] / 2)
+    times = solvable_word2vec.crossing_times(h.steps * cfg.lr, eig, lam[:3] / 2)
     assert np.all(np.diff(times) > 0)
     t_half = np.log(lam[:3] / (cfg.init_scale**2 * cfg.dim) - 1) / (2 * lam[:3])
     np.testing.assert_allclose(times, t_half, rtol=0.2)
@@ -451,14 +461,14 @@ def test_train_qwem_learns_top_modes_in_order():
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: E.qwem_target(np.ones((2, 3)), 5), "counts"),
-        (lambda: E.qwem_target(np.ones((2, 2)), 0), "negatives"),
-        (lambda: E.QWEMConfig(steps=10, eval_every=3), "eval_every"),
-        (lambda: E.QWEMConfig(init_scale=0.0), "init_scale"),
-        (lambda: E.train_qwem(np.ones((2, 3)), E.QWEMConfig(), [0]), "target"),
-        (lambda: E.train_qwem(np.ones((2, 2)), "fast", [0]), "cfg"),
-        (lambda: E.crossing_times([0, 1], np.ones((3, 1)), [1.0]), "curves"),
-        (lambda: E.relation_paraphrase_error(np.ones((2, 2)), "vocab", 0), "vocab"),
+        (lambda: solvable_word2vec.qwem_target(np.ones((2, 3)), 5), "counts"),
+        (lambda: solvable_word2vec.qwem_target(np.ones((2, 2)), 0), "negatives"),
+        (lambda: solvable_word2vec.QWEMConfig(steps=10, eval_every=3), "eval_every"),
+        (lambda: solvable_word2vec.QWEMConfig(init_scale=0.0), "init_scale"),
+        (lambda: solvable_word2vec.train_qwem(np.ones((2, 3)), solvable_word2vec.QWEMConfig(), [0]), "target"),
+        (lambda: solvable_word2vec.train_qwem(np.ones((2, 2)), "fast", [0]), "cfg"),
+        (lambda: solvable_word2vec.crossing_times([0, 1], np.ones((3, 1)), [1.0]), "curves"),
+        (lambda: exercises.relation_paraphrase_error(np.ones((2, 2)), "vocab", 0), "vocab"),
     ],
 )
 def test_qwem_bad_input(call, name):
@@ -471,10 +481,10 @@ def test_qwem_bad_input(call, name):
 
 
 def test_attribute_words_and_cooccurrence():
-    A = E.attribute_words(3)
+    A = solvable_word2vec.attribute_words(3)
     assert A.shape == (8, 3) and set(np.unique(A)) == {-1.0, 1.0}
     np.testing.assert_array_equal(A[5], [1, -1, 1])                # bits of 5 = 101
-    P = E.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
+    P = solvable_word2vec.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
     np.testing.assert_allclose(P.sum(), 1.0)
     np.testing.assert_allclose(P.sum(1), 1 / 8)                    # all words equally frequent
     M = P / np.outer(P.sum(1), P.sum(0))
@@ -486,9 +496,9 @@ def test_attribute_words_and_cooccurrence():
 
 def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
     K = 4
-    A = E.attribute_words(K)
-    target = E.qwem_target(E.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
-    lam = E.walsh_spectrum(target[0])
+    A = solvable_word2vec.attribute_words(K)
+    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
+    lam = solvable_word2vec.walsh_spectrum(target[0])
     np.testing.assert_allclose(np.sort(lam), np.linalg.eigvalsh(target), atol=1e-10)
     for k in range(K):                                             # χ_{k} is attribute k, with eigenvalue λ_{2^k}
         np.testing.assert_allclose(target @ A[:, k], lam[1 << k] * A[:, k], atol=1e-10)
@@ -496,8 +506,8 @@ def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
 
 
 def test_attribute_analogies_are_parallelograms():
-    q, rel = E.attribute_analogies(jax.random.key(0), 5, 40)
-    A = E.attribute_words(5)
+    q, rel = solvable_word2vec.attribute_analogies(jax.random.key(0), 5, 40)
+    A = solvable_word2vec.attribute_words(5)
     assert q.shape == (200, 4) and np.bincount(rel).tolist() == [40] * 5
     np.testing.assert_array_equal(A[q[:, 1]] - A[q[:, 0]], A[q[:, 3]] - A[q[:, 2]])
     assert np.all(q[:, 0] != q[:, 2])
@@ -508,9 +518,9 @@ def test_attribute_analogies_are_parallelograms():
 
 
 def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
-    P = E.attribute_cooccurrence(E.attribute_words(3), [0.5, 0.3, 0.1])
-    c1 = E.sample_pair_counts(jax.random.key(3), P, 10**6)
-    c2 = E.sample_pair_counts(jax.random.key(3), P, 10**6)
+    P = solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(3), [0.5, 0.3, 0.1])
+    c1 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
+    c2 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(c1, c1.T)
     np.testing.assert_allclose(c1 / c1.sum(), P, rtol=0.05)
@@ -518,55 +528,55 @@ def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
 
 def test_relation_fraction_and_analogies_saturate_at_k():
     K = 4
-    A = E.attribute_words(K)
-    target = E.qwem_target(E.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
-    q, _ = E.attribute_analogies(jax.random.key(1), K, 10)
-    frac = E.relation_fraction(target, q[:, :2], [1, K, 2**K])
+    A = solvable_word2vec.attribute_words(K)
+    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
+    q, _ = solvable_word2vec.attribute_analogies(jax.random.key(1), K, 10)
+    frac = solvable_word2vec.relation_fraction(target, q[:, :2], [1, K, 2**K])
     assert np.all(frac[1] > 0.9) and np.allclose(frac[2], 1.0)
     assert np.all(np.diff(frac, axis=0) >= -1e-12)
-    cfg = E.QWEMConfig(init_scale=1e-3, lr=0.01, steps=400, eval_every=20)
+    cfg = solvable_word2vec.QWEMConfig(init_scale=1e-3, lr=0.01, steps=400, eval_every=20)
     dims = [1, 2, 3, 4, 6]
-    h = E.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     acc = h["analogy"][0, :, -1]
     assert acc[dims.index(K)] == 1.0 and acc[-1] == 1.0 and acc[0] < 0.5
     vals, vecs = np.linalg.eigh(target)                           # the converged embedding, in closed form
     top = np.argsort(vals)[::-1]
-    closed = [E.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
-    assert E.saturation_dimension(dims, closed, 0.95) == K
+    closed = [geometry.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
+    assert solvable_word2vec.saturation_dimension(dims, closed, 0.95) == K
     eig = h["eig"][0, dims.index(2), -1]
     assert np.count_nonzero(eig > 1e-12) == 2                     # masked columns stay at zero
-    h2 = E.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h2 = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     np.testing.assert_array_equal(h["analogy"], h2["analogy"])
     np.testing.assert_array_equal(h.params["w"], h2.params["w"])
 
 
 def test_saturation_dimension():
-    assert E.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
-    assert E.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
-    assert E.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
+    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
+    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
+    assert solvable_word2vec.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
 
 
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: E.AttributeConfig(n_attributes=1), "n_attributes"),
-        (lambda: E.AttributeConfig(strength=(0.1, 0.4)), "strength"),
-        (lambda: E.AttributeConfig(strength=(1.0, 0.4)), "strength"),
-        (lambda: E.attribute_words(0), "n_attributes"),
-        (lambda: E.attribute_cooccurrence(E.attribute_words(2), [0.5]), "strengths"),
-        (lambda: E.attribute_cooccurrence(E.attribute_words(2), [0.5, 1.0]), "strengths"),
-        (lambda: E.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
-        (lambda: E.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
-        (lambda: E.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
-        (lambda: E.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
-        (lambda: E.walsh_spectrum(np.ones(6)), "kernel"),
-        (lambda: E.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
-        (lambda: E.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
-        (lambda: E.train_qwem_dims(np.eye(4), E.QWEMConfig(), [], [0]), "dims"),
-        (lambda: E.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
-        (lambda: E.train_qwem_dims(np.eye(4), E.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
-        (lambda: E.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
-        (lambda: E.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
+        (lambda: solvable_word2vec.AttributeConfig(n_attributes=1), "n_attributes"),
+        (lambda: solvable_word2vec.AttributeConfig(strength=(0.1, 0.4)), "strength"),
+        (lambda: solvable_word2vec.AttributeConfig(strength=(1.0, 0.4)), "strength"),
+        (lambda: solvable_word2vec.attribute_words(0), "n_attributes"),
+        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5]), "strengths"),
+        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5, 1.0]), "strengths"),
+        (lambda: solvable_word2vec.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
+        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
+        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
+        (lambda: solvable_word2vec.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
+        (lambda: solvable_word2vec.walsh_spectrum(np.ones(6)), "kernel"),
+        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
+        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
+        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [], [0]), "dims"),
+        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
+        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
+        (lambda: solvable_word2vec.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
+        (lambda: solvable_word2vec.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
     ],
 )
 def test_attribute_bad_input(call, name):
@@ -577,30 +587,30 @@ def test_attribute_bad_input(call, name):
 
 
 def test_real_corpus_and_evaluation():
-    vocab, tokens, sentences = E.real_corpus(min_count=20)
+    vocab, tokens, sentences = real_text.real_corpus(min_count=20)
     assert len(vocab) == len(set(vocab)) > 50
     assert tokens.max() < len(vocab) and tokens.size == sum(len(s) for s in sentences)
-    rare = E.real_corpus(min_count=5)[0]
+    rare = real_text.real_corpus(min_count=5)[0]
     assert len(rare) > len(vocab)  # a lower threshold keeps more words
     rng = np.random.default_rng(0)
-    scores = E.evaluate_real(rng.normal(size=(len(vocab), 8)), vocab)
+    scores = real_text.evaluate_real(rng.normal(size=(len(vocab), 8)), vocab)
     assert abs(scores["wordsim353"]) < 0.5 and 0.0 <= scores["analogy_accuracy"] <= 1.0
 
 
 def test_train_gensim_runs():
-    _, _, sentences = E.real_corpus(min_count=20)
-    model = E.train_gensim(sentences[:50], E.SGNSConfig(dim=8, window=2), epochs=1, seed=0)
+    _, _, sentences = real_text.real_corpus(min_count=20)
+    model = real_text.train_gensim(sentences[:50], sgns.SGNSConfig(dim=8, window=2), epochs=1, seed=0)
     assert model.wv.vectors.shape[1] == 8
 
 
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: E.real_corpus(min_count=0), "min_count"),
-        (lambda: E.train_gensim([], E.SGNSConfig(), epochs=1, seed=0), "sentences"),
-        (lambda: E.train_gensim([["a"]], E.SGNSConfig(), epochs=0, seed=0), "epochs"),
-        (lambda: E.train_gensim([["a"]], "fast", epochs=1, seed=0), "cfg"),
-        (lambda: E.evaluate_real(np.ones((3, 2)), ["a", "b"]), "vocab"),
+        (lambda: real_text.real_corpus(min_count=0), "min_count"),
+        (lambda: real_text.train_gensim([], sgns.SGNSConfig(), epochs=1, seed=0), "sentences"),
+        (lambda: real_text.train_gensim([["a"]], sgns.SGNSConfig(), epochs=0, seed=0), "epochs"),
+        (lambda: real_text.train_gensim([["a"]], "fast", epochs=1, seed=0), "cfg"),
+        (lambda: real_text.evaluate_real(np.ones((3, 2)), ["a", "b"]), "vocab"),
     ],
 )
 def test_real_text_bad_input(call, name):

@@ -19,7 +19,12 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from dltheory import embeddings as E
+from dltheory.embeddings import analogies as EA
+from dltheory.embeddings import corpus as EC
+from dltheory.embeddings import geometry as EG
+from dltheory.embeddings import rand_walk as ER
+from dltheory.embeddings import sgns_factorises_pmi as ES
+from dltheory.embeddings import solvable_word2vec as EW
 from dltheory import grokking as G
 from dltheory.scaling import common as SC
 from dltheory.scaling import compute_optimal as SCO
@@ -114,18 +119,18 @@ SPECS = {
     "grokking.filter_gain": (lambda w, a, l: G.filter_gain(w, a, l, steps=50), st.tuples(arrays(0, 1), prob, real)),
     "grokking.modular_addition": (G.modular_addition, st.tuples(prime)),
     # chapter 4
-    "embeddings.pmi": (E.pmi, st.tuples(st.one_of(counts, square()))),
-    "embeddings.analogy_predictions": (E.analogy_predictions, st.tuples(arrays(2, 2, side=8), questions)),
-    "embeddings.paraphrase_error": (E.paraphrase_error, st.tuples(square(8), questions)),
-    "embeddings.isotropy": (E.isotropy, st.tuples(arrays(2, 2))),
-    "embeddings.mean_cosine": (E.mean_cosine, st.tuples(arrays(2, 2))),
-    "embeddings.all_but_the_top": (E.all_but_the_top, st.tuples(arrays(2, 2), integer)),
-    "embeddings.procrustes_error": (E.procrustes_error, st.tuples(arrays(2, 2), arrays(2, 2))),
-    "embeddings.svd_embeddings": (E.svd_embeddings, st.tuples(square(), integer)),
-    "embeddings.auc": (E.auc, matched()),
-    "embeddings.linear_fit": (E.linear_fit, matched()),
-    "embeddings.similarity_correlation": (E.similarity_correlation, st.tuples(arrays(2, 2), square())),
-    "embeddings.qwem_target": (E.qwem_target, st.tuples(st.one_of(counts, square()), integer)),
+    "embeddings.corpus.pmi": (EC.pmi, st.tuples(st.one_of(counts, square()))),
+    "embeddings.geometry.analogy_predictions": (EG.analogy_predictions, st.tuples(arrays(2, 2, side=8), questions)),
+    "embeddings.analogies.paraphrase_error": (EA.paraphrase_error, st.tuples(square(8), questions)),
+    "embeddings.sgns_factorises_pmi.isotropy": (ES.isotropy, st.tuples(arrays(2, 2))),
+    "embeddings.sgns_factorises_pmi.mean_cosine": (ES.mean_cosine, st.tuples(arrays(2, 2))),
+    "embeddings.sgns_factorises_pmi.all_but_the_top": (ES.all_but_the_top, st.tuples(arrays(2, 2), integer)),
+    "embeddings.rand_walk.procrustes_error": (ER.procrustes_error, st.tuples(arrays(2, 2), arrays(2, 2))),
+    "embeddings.geometry.svd_embeddings": (EG.svd_embeddings, st.tuples(square(), integer)),
+    "embeddings.analogies.auc": (EA.auc, matched()),
+    "embeddings.geometry.linear_fit": (EG.linear_fit, matched()),
+    "embeddings.sgns_factorises_pmi.similarity_correlation": (ES.similarity_correlation, st.tuples(arrays(2, 2), square())),
+    "embeddings.solvable_word2vec.qwem_target": (EW.qwem_target, st.tuples(st.one_of(counts, square()), integer)),
     # chapter 5
     "information.estimating_mi.binned_mi": (MI.binned_mi, st.tuples(arrays(1, 2), arrays(1, 2), integer)),
     "information.estimating_mi.ksg_mi": (MI.ksg_mi, st.tuples(arrays(1, 2, side=12), arrays(1, 2, side=12), integer)),

@@ -13,12 +13,12 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dltheory import embeddings as E
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
 from dltheory.information import estimating_mi as MI
 from dltheory.information import information_plane as IP
 from dltheory.information import pac_bayes as PB
+from dltheory.embeddings import corpus
 
 RNG = np.random.default_rng(0)
 
@@ -35,28 +35,28 @@ def test_pmi_is_scale_free_even_where_products_overflow(scale):
     base = _counts()
     # #(w,c)·D at 1e30 is 1e62 > float32 max: the log-space computation never forms that product
     scaled = (base * scale).astype(np.float32) if scale < 1e38 else base * scale
-    np.testing.assert_allclose(E.pmi(scaled), E.pmi(base), atol=1e-5)
-    assert np.all(np.isfinite(E.pmi(scaled)))
+    np.testing.assert_allclose(corpus.pmi(scaled), corpus.pmi(base), atol=1e-5)
+    assert np.all(np.isfinite(corpus.pmi(scaled)))
 
 
 def test_pmi_of_int64_counts_beyond_float32_precision():
     base = _counts().astype(np.int64)
     big = base * (2**40)
-    np.testing.assert_allclose(E.pmi(big), E.pmi(base), atol=1e-9)
+    np.testing.assert_allclose(corpus.pmi(big), corpus.pmi(base), atol=1e-9)
 
 
 def test_pmi_marks_unseen_pairs_minus_inf_and_ppmi_zero():
     c = _counts()
     c[0, 1] = c[1, 0] = 0.0
-    out = E.pmi(c)
+    out = corpus.pmi(c)
     assert out[0, 1] == -np.inf and np.all(np.isfinite(np.delete(out.ravel(), [1, 6])))
-    assert E.pmi(c, positive=True)[0, 1] == 0.0
+    assert corpus.pmi(c, positive=True)[0, 1] == 0.0
 
 
 @pytest.mark.parametrize("bad", [np.full((3, 3), np.nan), -np.ones((3, 3)), np.zeros((3, 3)), np.ones((3, 4))])
 def test_pmi_rejects_counts_it_cannot_use(bad):
     with pytest.raises(ValueError, match="counts"):
-        E.pmi(bad)
+        corpus.pmi(bad)
 
 
 # ---------------------------------------------------------------- coding rates (chapter 5)

@@ -1,4 +1,6 @@
-"""Chapter 4, § 4.4: the toy model of superposition (Elhage et al. 2022).
+"""Chapter 4, § 4.4 (``chapters/04-embedding-geometry/04-superposition.md``): the toy model of superposition.
+
+The model of Elhage et al. (2022).
 
 n sparse features x_i (zero with probability S, else uniform on [0, 1]) pass through a bottleneck of
 m < n dimensions and back: x' = ReLU(Wᵀ W x + b). With dense features the model keeps the m most
@@ -39,12 +41,12 @@ class SuperpositionConfig(runtime.ModeConfig):
     ``lr`` set the Adam training of each run.
     """
 
-    n_features: int = 5
-    n_hidden: int = 2
-    importance_decay: float = 1.0
-    steps: int = 3000
-    batch: int = 512
-    lr: float = 3e-3
+    n_features: int = validate.field(5, validate.integer, low=2)
+    n_hidden: int = validate.field(2, validate.integer, low=1)
+    importance_decay: float = validate.field(1.0, validate.real, low=0.0, high=1.0, low_open=True)
+    steps: int = validate.field(3000, validate.integer, low=10)
+    batch: int = validate.field(512, validate.integer, low=1)
+    lr: float = validate.field(3e-3, validate.real, low=0.0, low_open=True)
 
     @classmethod
     def fast(cls) -> SuperpositionConfig:
@@ -55,12 +57,7 @@ class SuperpositionConfig(runtime.ModeConfig):
         return cls(steps=20000, batch=4096, lr=1e-3)
 
     def check(self) -> None:
-        n = validate.integer("n_features", self.n_features, low=2)
-        validate.integer("n_hidden", self.n_hidden, low=1, high=n)
-        validate.real("importance_decay", self.importance_decay, low=0.0, high=1.0, low_open=True)
-        validate.integer("steps", self.steps, low=10)
-        validate.integer("batch", self.batch, low=1)
-        validate.real("lr", self.lr, low=0.0, low_open=True)
+        validate.integer("n_hidden", self.n_hidden, low=1, high=self.n_features)
 
 
 def train_toy_models(cfg: SuperpositionConfig, sparsities: Sequence[float], seeds: Sequence[int], *,

@@ -1,0 +1,118 @@
+"""Chapter 4, the exercises (``exercises/04-embedding-geometry.md``): self-checks and one helper."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import selfcheck, validate
+from dltheory.embeddings import analogies, corpus, geometry, superposition
+
+__all__ = [
+    "relation_paraphrase_error",
+    "check_sgns_optimum",
+    "check_pmi_function",
+    "check_planted_relation",
+    "check_negatives_hypothesis",
+    "check_polygon_dimensionality",
+]
+
+
+def relation_paraphrase_error(pmi_matrix: Any, vocab: corpus.Vocabulary, relation: int) -> float:
+    """Root-mean-square paraphrase error (:func:`dltheory.embeddings.analogies.paraphrase_error`) over the
+    questions of one relation."""
+    if not isinstance(vocab, corpus.Vocabulary):
+        raise ValueError(f"vocab must be a Vocabulary, got {type(vocab).__name__}")
+    relation = validate.integer("relation", relation, low=0, high=len(vocab.relation_names) - 1)
+    q = vocab.questions[vocab.question_relation == relation]
+    return float(np.sqrt(np.mean(analogies.paraphrase_error(pmi_matrix, q) ** 2)))
+
+
+def check_sgns_optimum(value: Any, *, n_wc: float, n_w: float, n_c: float, total: float, negatives: int) -> float:
+    """Exercise: the optimal SGNS dot product of one pair (Levy and Goldberg 2014, § 4.2)."""
+    expected = math.log(n_wc * total / (n_w * n_c)) - math.log(negatives)
+    return selfcheck.number(
+        "x_star", value, expected, rtol=1e-3, atol=1e-3,
+        hint="x* = PMI(w, c) − log k, with PMI = log(#(w,c)·D / (#(w)·#(c))); natural logarithms.",
+        explain=f"x* = PMI − log k = {expected:.4f}.",
+    )
+
+
+def check_pmi_function(fn: Any) -> None:
+    """Exercise: a function computing PMI from a co-occurrence matrix with positive entries."""
+    rng = np.random.default_rng(0)
+    cases = [(np.array([[4.0, 1.0], [1.0, 4.0]]),), (rng.integers(1, 50, size=(5, 5)).astype(float),),
+             (np.outer([1.0, 2.0, 3.0], [3.0, 1.0, 2.0]),)]
+    selfcheck.function("pmi_of", fn, corpus.pmi, cases, rtol=1e-6, atol=1e-9,
+                       hint="PMI(w, c) = log #(w,c) + log D − log #(w) − log #(c), "
+                            "with row sums, column sums and the total.")
+
+
+def check_planted_relation(predicted_works: Any, *, vocab: Any, counts: Any, cfg: Any, relation: int) -> bool:
+    """Exercise: the prediction, from PMI alone, of whether 3CosAdd analogies work along a planted relation.
+
+    The check measures the truth itself: the accuracy of a rank-d SVD of PPMI on the relation's questions;
+    analogies "work" when at least half are answered.
+    """
+    for name, value in (("cfg", cfg), ("vocab", vocab), ("counts", counts), ("predicted_works", predicted_works)):
+        selfcheck.answered(name, value)
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise selfcheck.WrongAnswer(f"cfg should be a corpus.CorpusConfig, got {type(cfg).__name__}.")
+    if cfg.n_relations != 7:
+        raise selfcheck.WrongAnswer(f"cfg.relation_noise should have seven entries, got {cfg.relation_noise}.")
+    if not isinstance(vocab, corpus.Vocabulary):
+        raise selfcheck.WrongAnswer(
+            f"vocab should be the Vocabulary returned by planted_corpus, got {type(vocab).__name__}.")
+    if np.shape(counts) != (vocab.size, vocab.size):
+        raise selfcheck.WrongAnswer(
+            f"counts should be the ({vocab.size}, {vocab.size}) co-occurrence matrix, got shape {np.shape(counts)}.")
+    relation = validate.integer("relation", relation, low=0, high=len(vocab.relation_names) - 1)
+    emb = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
+    q = vocab.questions[vocab.question_relation == relation]
+    accuracy = geometry.analogy_accuracy(emb, q)
+    works = accuracy >= 0.5
+    return selfcheck.boolean(
+        "predicted_works", predicted_works, works,
+        why=f"along this relation 3CosAdd answers {accuracy:.0%} of the questions, so analogies "
+            f"{'work' if works else 'do not work'} (the bar is 50%).",
+    )
+
+
+def check_negatives_hypothesis(changes_slope: Any, slopes: Any, intercepts: Any, *, negatives: Sequence[int]) -> bool:
+    """Exercise: does the number of negatives k change the slope of w·c on PMI, or only the intercept?
+
+    ``slopes`` and ``intercepts`` are the student's fits, one per entry of ``negatives``; the check first
+    makes sure the intercepts track −log k (so the fits are real), then judges the yes/no answer.
+    """
+    for name, value in (("slopes", slopes), ("intercepts", intercepts), ("changes_slope", changes_slope)):
+        selfcheck.answered(name, value)
+    ks = [validate.integer("negatives[i]", k, low=1) for k in negatives]
+    try:
+        sl = np.asarray(slopes, dtype=float)
+        ic = np.asarray(intercepts, dtype=float)
+    except (TypeError, ValueError):
+        raise selfcheck.WrongAnswer("slopes and intercepts should be lists of numbers, one per k.") from None
+    if sl.shape != (len(ks),) or ic.shape != (len(ks),):
+        raise selfcheck.WrongAnswer(f"slopes and intercepts should each hold {len(ks)} numbers, one per k in {ks}.")
+    expected_ic = -np.log(ks)
+    if np.any(np.abs(ic - expected_ic) > 0.3):
+        raise selfcheck.WrongAnswer(
+            f"your intercepts {np.round(ic, 2).tolist()} are far from −log k = {np.round(expected_ic, 2).tolist()}: "
+            "fit w·c against PMI with shifted_pmi_fit on frequent pairs, after training long enough.")
+    moved = bool(np.ptp(sl) > 0.1)
+    return selfcheck.boolean(
+        "changes_slope", changes_slope, moved,
+        why="the theory says w·c = PMI − log k: k moves the intercept, not the slope"
+            + (", and your slopes agree within 0.1." if not moved else ", yet your slopes differ by more than 0.1."),
+    )
+
+
+def check_polygon_dimensionality(value: Any, *, k: int) -> float:
+    """Exercise: the feature dimensionality of k features evenly spread on a circle (§ 4.4)."""
+    expected = float(superposition.derive_polygon_dimensionality(k))
+    return selfcheck.number("D", value, expected, rtol=1e-6, atol=1e-6,
+                            hint="D = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² with unit vectors at angles 2πj/k; "
+                                 "use cos²θ = (1 + cos 2θ)/2.")

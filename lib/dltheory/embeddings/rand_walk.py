@@ -1,0 +1,192 @@
+"""Chapter 4, § 4.1 (``chapters/04-embedding-geometry/01-rand-walk.md``): the RAND-WALK model of Arora et al. (2016).
+
+PMI of a planted corpus against the law PMI(w, w') ≈ κ⟨v_w, v_w'⟩/d, with the shuffled corpus as the
+negative control; the same law in the population (no corpus) as the vocabulary grows; recovery of the
+planted vectors from PMI up to rotation; and the derivation of the law with sympy. The corpus itself is in
+:mod:`dltheory.embeddings.corpus`.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dltheory import validate
+from dltheory.embeddings import corpus, geometry
+
+__all__ = [
+    "isotropic_vectors",
+    "population_pmi",
+    "population_slopes",
+    "derive_randwalk_pmi",
+    "procrustes_error",
+    "RandWalkResult",
+    "run_randwalk",
+]
+
+
+def isotropic_vectors(key: jax.Array, n_words: int, dim: int, scale: tuple[float, float] = (1.0, 1.6)) -> np.ndarray:
+    """Word vectors v = s·g with g ~ N(0, I_d) and s ~ U(scale): the isotropic prior of RAND-WALK (§ 4.1)."""
+    n_words = validate.integer("n_words", n_words, low=1)
+    dim = validate.integer("dim", dim, low=1)
+    lo, hi = corpus.scale_pair("scale", scale)
+    kg, ks = jax.random.split(key)
+    g = np.asarray(jax.random.normal(kg, (n_words, dim)), dtype=np.float64)
+    return g * np.asarray(jax.random.uniform(ks, (n_words, 1), minval=lo, maxval=hi), dtype=np.float64)
+
+
+@jax.jit
+def _population_joint(key: jax.Array, vectors: jax.Array, rho: jax.Array) -> jax.Array:
+    k1, k2 = jax.random.split(key)
+    u1 = jax.random.normal(k1, (4096, vectors.shape[1]))
+    u2 = rho * u1 + jnp.sqrt(1.0 - rho**2) * jax.random.normal(k2, u1.shape)
+    p1, p2 = (jax.nn.softmax((u / jnp.linalg.norm(u, axis=1, keepdims=True)) @ vectors.T, axis=-1) for u in (u1, u2))
+    return p1.T @ p2
+
+
+def population_pmi(key: jax.Array, vectors: Any, persistence: float, *, n_samples: int = 40_960) -> np.ndarray:
+    """PMI of words one step apart under RAND-WALK, with no corpus: a Monte-Carlo average over c (§ 4.1).
+
+    P(w, w') = E[p(w | c_t) p(w' | c_(t+1))] is averaged over ``n_samples`` pairs of consecutive discourse
+    vectors (in blocks of 4096), so the result isolates the model's own deviation from the theorem
+    (a partition function that does not concentrate) from the sampling noise of a finite corpus.
+    """
+    vectors = validate.array("vectors", vectors, ndim=2)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    n_samples = validate.integer("n_samples", n_samples, low=4096)
+    V = jnp.asarray(vectors, dtype=jnp.float32)
+    joint = np.zeros((vectors.shape[0],) * 2)
+    blocks = n_samples // 4096
+    for i in range(blocks):
+        joint += np.asarray(_population_joint(jax.random.fold_in(key, i), V, jnp.float32(rho)), dtype=np.float64)
+    joint = (joint + joint.T) / (2 * blocks * 4096)
+    marginal = joint.sum(1)
+    return np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]
+
+
+def population_slopes(key: jax.Array, sizes: Sequence[int], dim: int, persistence: float, *,
+                      scale: tuple[float, float] = (1.0, 1.6), n_samples: int = 40_960) -> np.ndarray:
+    """For each vocabulary size V, the slope of population PMI on ρ⟨v, v'⟩/d over off-diagonal pairs (§ 4.1).
+
+    Arora et al. (2016) predict slope 1 when the partition function Z_c concentrates; its relative
+    fluctuation falls like 1/√V, so the slope should rise towards 1 with V.
+    """
+    if isinstance(sizes, (int, str)) or len(sizes) == 0:
+        raise ValueError(f"sizes must be a non-empty sequence of vocabulary sizes, got {sizes!r}")
+    sizes = [validate.integer(f"sizes[{i}]", n, low=2) for i, n in enumerate(sizes)]
+    dim = validate.integer("dim", dim, low=1)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    slopes = []
+    for i, n in enumerate(sizes):
+        kv, kp = jax.random.split(jax.random.fold_in(key, i))
+        v = isotropic_vectors(kv, n, dim, scale)
+        m = population_pmi(kp, v, rho, n_samples=n_samples)
+        off = ~np.eye(n, dtype=bool)
+        slopes.append(geometry.linear_fit(rho * (v @ v.T)[off] / dim, m[off])["slope"])
+    return np.array(slopes)
+
+
+def derive_randwalk_pmi() -> dict[str, Any]:
+    """Derive, with sympy, the PMI of two words Δ steps apart under RAND-WALK (§ 4.1; Arora et al. 2016).
+
+    In high dimension a uniform unit vector c is close to N(0, I/d), so x = ⟨v, c_t⟩ and
+    y = ⟨v', c_(t+Δ)⟩ are jointly Gaussian with variances ‖v‖²/d, ‖v'‖²/d and covariance ρ^Δ⟨v, v'⟩/d.
+    With a constant partition function Z, p(w) = E[e^x]/Z and p(w, w') = E[e^(x+y)]/Z²; sympy computes
+    the Gaussian expectations and simplifies the PMI. Returns the expressions and their symbols.
+    """
+    import sympy as sp
+
+    a, b, d, rho = sp.symbols("a b d rho", positive=True)  # a = ‖v‖², b = ‖v'‖²
+    g = sp.Symbol("g", real=True)  # ⟨v, v'⟩
+    delta = sp.Symbol("Delta", positive=True, integer=True)
+    log_Z = sp.Symbol("log_Z", real=True)
+    z, var = sp.Symbol("z", real=True), sp.Symbol("sigma2", positive=True)
+    # log E[e^z] for z ~ N(0, σ²), by integrating against the Gaussian density.
+    log_mgf = sp.log(sp.integrate(sp.exp(z - z**2 / (2 * var)) / sp.sqrt(2 * sp.pi * var), (z, -sp.oo, sp.oo)))
+    log_mgf = sp.simplify(sp.expand_log(log_mgf.rewrite(sp.erf), force=True))
+    cov = rho**delta * g / d
+    log_p_w = log_mgf.subs(var, a / d) - log_Z
+    log_p_w2 = log_mgf.subs(var, b / d) - log_Z
+    log_p_joint = log_mgf.subs(var, a / d + b / d + 2 * cov) - 2 * log_Z
+    pmi_expr = sp.simplify(log_p_joint - log_p_w - log_p_w2)
+    L, j = sp.symbols("L j", positive=True, integer=True)
+    total = sp.summation(rho**j, (j, 1, L))
+    if isinstance(total, sp.Piecewise):  # the branch ρ ≠ 1
+        total = total.args[-1][0]
+    kappa = sp.simplify(total / L)
+    return {"log_p_w": log_p_w, "pmi": pmi_expr, "kappa": kappa,
+            "symbols": {"a": a, "b": b, "d": d, "rho": rho, "g": g, "Delta": delta, "L": L, "log_Z": log_Z}}
+
+
+def procrustes_error(x: Any, y: Any) -> float:
+    """min over orthogonal R of ‖x R − y‖_F / ‖y‖_F: how well x recovers y up to a rotation (§ 4.1)."""
+    x = validate.array("x", x, ndim=2)
+    y = validate.array("y", y, ndim=2)
+    if x.shape[0] != y.shape[0]:
+        raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    if x.shape[1] < y.shape[1]:
+        x = np.pad(x, ((0, 0), (0, y.shape[1] - x.shape[1])))
+    U, _, Vt = np.linalg.svd(x.T @ y, full_matrices=False)
+    R = U @ Vt
+    return float(np.linalg.norm(x @ R - y) / np.linalg.norm(y))
+
+
+@dataclasses.dataclass(frozen=True)
+class RandWalkResult:
+    """What :func:`run_randwalk` measures on one sampled corpus (§ 4.1)."""
+
+    cfg: corpus.CorpusConfig
+    vocab: corpus.Vocabulary
+    tokens: np.ndarray
+    counts: np.ndarray
+    pmi: np.ndarray
+    predicted: np.ndarray  # κ ⟨v, v'⟩ / d
+    mask: np.ndarray       # pairs with expected count ≥ min_expected
+    fit: dict[str, float]
+    shuffled_pmi: np.ndarray
+    shuffled_fit: dict[str, float]
+    recovery_error: float
+    random_recovery_error: float
+    frequency_fit: dict[str, float]
+
+
+def run_randwalk(key: jax.Array, cfg: corpus.CorpusConfig, *, min_expected: float = 50.0) -> RandWalkResult:
+    """Sample a planted RAND-WALK corpus and test the PMI law of Arora et al. (2016) on it (§ 4.1).
+
+    Compares the empirical PMI with κ⟨v, v'⟩/d on pairs whose *expected* count #(w)#(w')/D is at least
+    ``min_expected`` (selecting on the observed count would bias the slope); repeats the fit on the
+    shuffled corpus (negative control); measures how well the rank-d factors of PMI recover the planted
+    vectors up to rotation, against random vectors of the same shape; and fits log-frequency on ‖v‖²/(2d).
+    """
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    min_expected = validate.real("min_expected", min_expected, low=0.0, low_open=True)
+    k_corpus, k_shuffle, k_random = jax.random.split(key, 3)
+    vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
+    counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
+    pmi_matrix = corpus.pmi(counts)
+    kappa = corpus.randwalk_pmi_factor(cfg.persistence, cfg.window)
+    predicted = kappa * vocab.vectors @ vocab.vectors.T / cfg.dim
+    expected = np.outer(counts.sum(1), counts.sum(0)) / counts.sum()
+    mask = (expected >= min_expected) & np.isfinite(pmi_matrix)
+    shuffled = corpus.pmi(corpus.cooccurrence(corpus.shuffle_corpus(k_shuffle, tokens), vocab.size, cfg.window))
+    mask_s = mask & np.isfinite(shuffled)
+    factors = geometry.svd_embeddings(np.where(np.isfinite(pmi_matrix), pmi_matrix, 0.0), cfg.dim, symmetric=True)
+    target = vocab.vectors * math.sqrt(kappa / cfg.dim)
+    random_target = np.asarray(jax.random.normal(k_random, target.shape)) * np.std(target)
+    freq = np.bincount(tokens, minlength=vocab.size)
+    return RandWalkResult(
+        cfg=cfg, vocab=vocab, tokens=tokens, counts=counts, pmi=pmi_matrix, predicted=predicted, mask=mask,
+        fit=geometry.linear_fit(predicted[mask], pmi_matrix[mask]),
+        shuffled_pmi=shuffled,
+        shuffled_fit=geometry.linear_fit(predicted[mask_s], shuffled[mask_s]),
+        recovery_error=procrustes_error(factors, target),
+        random_recovery_error=procrustes_error(factors, random_target),
+        frequency_fit=geometry.linear_fit((vocab.vectors**2).sum(1) / (2 * cfg.dim), np.log(np.maximum(freq, 1))),
+    )
