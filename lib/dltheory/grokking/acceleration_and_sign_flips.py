@@ -51,7 +51,7 @@ def filter_gain(omega: Any, alpha: float = 0.98, lamb: float = 2.0, steps: int =
 
 
 def sign_flips(snapshots: Any) -> np.ndarray:
-    """Fraction of parameters whose sign changes between consecutive snapshots (Section 3.5).
+    """Fraction of parameters whose sign changes between consecutive snapshots (Section 3.4).
 
     ``snapshots`` has shape ``(..., n_evals, n_params)`` (as in
     :attr:`dltheory.grokking.training.GrokResult.snapshots`); the result has shape ``(..., n_evals - 1)``.

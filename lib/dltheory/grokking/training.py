@@ -29,7 +29,7 @@ __all__ = ["GrokResult", "run", "grokfast_ema", "first_step", "delays", "save_re
 def grokfast_ema(alpha: float | jax.Array, lamb: float | jax.Array) -> optax.GradientTransformation:
     """Grokfast-EMA (Lee et al. 2024): add ``λ`` times an exponential moving average of the gradients.
 
-    Section 3.5. ``μ_t = α μ_{t-1} + (1-α) g_t`` and the gradient passed on is ``g_t + λ μ_t``; chain
+    Section 3.4. ``μ_t = α μ_{t-1} + (1-α) g_t`` and the gradient passed on is ``g_t + λ μ_t``; chain
     it before the optimiser. ``λ = 0`` is the plain optimiser. ``alpha`` and ``lamb`` may be traced.
     """
     if not isinstance(alpha, jax.Array):
