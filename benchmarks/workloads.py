@@ -14,7 +14,10 @@ import numpy as np
 import optax
 
 from benchmarks.harness import CompileTimer, Row, measure, relative_spread
-from dltheory import grokking, nets, train
+from dltheory import nets, train
+from dltheory.grokking import data as gd
+from dltheory.grokking import models as gm
+from dltheory.grokking import training as gt
 
 
 @dataclasses.dataclass(frozen=True)
@@ -114,10 +117,11 @@ def sweep_vmap_vs_loop(size: Size) -> Row:
 
 
 def sweep_book(size: Size) -> Row:
-    """The sweep of § 3.1 as the page runs it: seeds × two weight decays in one :func:`grokking.run`,
-    against one call per seed and weight decay. Both sides include what a reader waits for (each call
-    traces and compiles, or reads the program back from the persistent cache)."""
-    cfg = grokking.GrokConfig.fast()
+    """The sweep of § 3.1 as the page runs it: seeds × two weight decays in one
+    :func:`dltheory.grokking.training.run`, against one call per seed and weight decay. Both sides include
+    what a reader waits for (each call traces and compiles, or reads the program back from the persistent
+    cache)."""
+    cfg = gm.GrokConfig.fast()
     if size.grok_sweep_steps is not None:
         cfg = dataclasses.replace(cfg, steps=size.grok_sweep_steps, eval_every=size.grok_sweep_steps // 2)
     seeds = list(range(size.grok_sweep_seeds))
@@ -127,11 +131,11 @@ def sweep_book(size: Size) -> Row:
     results: dict[str, Any] = {}
 
     def together() -> Any:
-        results["together"] = grokking.run(cfg, seeds, hparams={"weight_decay": decays}, desc="sweep")
+        results["together"] = gt.run(cfg, seeds, hparams={"weight_decay": decays}, desc="sweep")
         return results["together"].final_params
 
     def separate() -> Any:
-        results["separate"] = {(s, wd): grokking.run(cfg, [s], hparams={"weight_decay": [wd]}, desc="one run")
+        results["separate"] = {(s, wd): gt.run(cfg, [s], hparams={"weight_decay": [wd]}, desc="one run")
                                for s in seeds for wd in decays}
         return [r.final_params for r in results["separate"].values()]
 
@@ -142,11 +146,11 @@ def sweep_book(size: Size) -> Row:
               for i, s in enumerate(seeds) for j, wd in enumerate(decays))
     return Row(
         workload=(f"the book's sweep (§ 3.1, fast mode: MLP on p = {cfg.p}, {cfg.steps} full-batch AdamW steps): "
-                  f"{len(seeds)} seeds × weight decay {decays} in one grokking.run vs {k} separate calls"),
+                  f"{len(seeds)} seeds × weight decay {decays} in one grokking.training.run vs {k} separate calls"),
         unit="runs/s",
         ours=k / joint.median,
         reference=k / alone.median,
-        reference_name="one grokking.run call per seed and weight decay",
+        reference_name="one grokking.training.run call per seed and weight decay",
         ours_spread=relative_spread(joint),
         reference_spread=relative_spread(alone),
         target="cost ≤ 0.5·K× one run",
@@ -173,16 +177,16 @@ def torch_available() -> tuple[bool, str]:
     return True, ""
 
 
-def grok_config(size: Size) -> grokking.GrokConfig:
+def grok_config(size: Size) -> gm.GrokConfig:
     """The configuration of Nanda et al. (2023) at the benchmark's size: 30% of the pairs, full batch, AdamW."""
-    return grokking.GrokConfig(p=size.grok_p, model="transformer", d_model=size.grok_d_model, n_heads=size.grok_heads,
+    return gm.GrokConfig(p=size.grok_p, model="transformer", d_model=size.grok_d_model, n_heads=size.grok_heads,
                                d_hidden=size.grok_d_mlp, train_frac=0.3, lr=1e-3, weight_decay=1.0, beta1=0.9,
                                beta2=0.98, warmup=0, batch_size=None, steps=size.grok_chunk, eval_every=size.grok_chunk)
 
 
-def grok_data(cfg: grokking.GrokConfig, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def grok_data(cfg: gm.GrokConfig, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """The training pairs as tokens ``(a, b, =)`` of shape ``(n_train, 3)`` and their labels ``(a + b) mod p``."""
-    table = grokking.modular_addition(cfg.p)
+    table = gd.modular_addition(cfg.p)
     idx = np.random.default_rng(seed).permutation(cfg.n_pairs)[: cfg.n_train]
     tokens = np.stack([table["a"][idx], table["b"][idx], np.full(idx.size, cfg.p, np.int32)], axis=1)
     return tokens.astype(np.int32), table["c"][idx].astype(np.int32)
@@ -194,11 +198,11 @@ def grok_loss(params, data, hp=None):  # noqa: ANN001, ANN201 - the signature of
     return optax.softmax_cross_entropy_with_integer_labels(nets.transformer_apply(params, tokens), labels).mean()
 
 
-def grok_optimizer(cfg: grokking.GrokConfig) -> optax.GradientTransformation:
+def grok_optimizer(cfg: gm.GrokConfig) -> optax.GradientTransformation:
     return optax.adamw(cfg.lr, b1=cfg.beta1, b2=cfg.beta2, weight_decay=cfg.weight_decay)
 
 
-def grok_flops(cfg: grokking.GrokConfig, *, reduced: bool) -> float:
+def grok_flops(cfg: gm.GrokConfig, *, reduced: bool) -> float:
     """Matrix-multiply FLOPs of one full-batch training step (forward + backward ≈ 3 × forward).
 
     ``reduced``: the work of :func:`dltheory.nets.transformer_apply`, which is what counts as *useful*:
@@ -215,9 +219,9 @@ def grok_flops(cfg: grokking.GrokConfig, *, reduced: bool) -> float:
     return 3.0 * cfg.n_train * n * (kv_per_token + per_position)
 
 
-def grok_train_ours(cfg: grokking.GrokConfig, data: tuple[np.ndarray, np.ndarray], steps: int) -> train.History:
+def grok_train_ours(cfg: gm.GrokConfig, data: tuple[np.ndarray, np.ndarray], steps: int) -> train.History:
     """``steps`` full-batch AdamW steps of our transformer through :func:`dltheory.train.train` (one seed)."""
-    return train.train(lambda key, hp: grokking.init_model(key, cfg), grok_loss, grok_optimizer(cfg), steps=steps,
+    return train.train(lambda key, hp: gm.init_model(key, cfg), grok_loss, grok_optimizer(cfg), steps=steps,
                        eval_every=cfg.eval_every, seeds=[0], data=(jnp.asarray(data[0]), jnp.asarray(data[1])),
                        progress=False)
 
@@ -262,7 +266,7 @@ def grokking_transformer(size: Size) -> list[Row]:
 
     from benchmarks import grokking_torch
 
-    params = jax.device_get(jax.jit(grokking.init_model, static_argnums=1)(jax.random.key(0), cfg))
+    params = jax.device_get(jax.jit(gm.init_model, static_argnums=1)(jax.random.key(0), cfg))
     rows = []
     for kind, label, target in (("full", "(a) PyTorch eager, every position (the paper's code)", "≥ 10×"),
                                 ("last", "(b) PyTorch eager, last position only (our reduced work)", "≥ 2×")):

@@ -24,7 +24,6 @@ import jax
 import numpy as np
 
 from dltheory import (
-    grokking as G,
     warmup as W,
 )
 from dltheory.scaling import compute_optimal as SCO
@@ -55,6 +54,19 @@ from dltheory.embeddings import real_text as ET
 from dltheory.embeddings import sgns as EN
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
+    embeddings as E,
+    embeddings_superposition as T,
+    information as I,
+    information_codes as IC,
+    information_plane as IP,
+    overfitting as O,
+    scaling as S,
+from dltheory.grokking import analytic_solution as G3
+from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import memorise_then_generalise as G1
+from dltheory.grokking import models as GM
+from dltheory.grokking import omnigrok_digits as G5
+from dltheory.grokking import training as GT
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -66,10 +78,14 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
-    "grokking.check_smallest_width": "self-check over grokking.smallest_width (probed)",
-    "grokking.save_explorer_data": "writes grokking.explorer_data (probed) to a file",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
+    "scaling.check_kaplan_vs_chinchilla": "self-check over scaling.kaplan_chinchilla_data (probed)",
+    "overfitting.check_benign_spectrum": "self-check over overfitting.min_norm_excess_risk (probed)",
+    "overfitting.check_peak_moves": "self-check over overfitting.simulate_ridge (probed)",
+    "overfitting.risk_explorer": "widget over overfitting.simulate_ridge (probed)",
+    "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
+    "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
 }
 
 
@@ -111,8 +127,8 @@ def _key(i: int = 0) -> jax.Array:
 
 
 _CORPUS = EC.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
-_GROK = G.GrokConfig.fast().replace(p=11, d_hidden=16, steps=40, eval_every=20)
-_DIGITS = G.OmnigrokConfig.fast().replace(n_train=50, width=16, steps=40, control_steps=40, sweep_steps=40, eval_every=20)
+_GROK = GM.GrokConfig.fast().replace(p=11, d_hidden=16, steps=40, eval_every=20)
+_DIGITS = G5.OmnigrokConfig.fast().replace(n_train=50, width=16, steps=40, control_steps=40, sweep_steps=40, eval_every=20)
 
 
 def _power_law_data() -> tuple[np.ndarray, np.ndarray]:
@@ -138,7 +154,7 @@ def _sgns() -> Any:
 
 @functools.cache
 def _grok_run() -> Any:
-    return G.run(_GROK, [0, 1], snapshots=True)
+    return GT.run(_GROK, [0, 1], snapshots=True)
 
 
 def _ib() -> Any:
@@ -189,15 +205,15 @@ PROBES: dict[str, Callable[[], Any]] = {
     "overfitting.benign_linear.min_norm_excess_risk": lambda: OBL.min_norm_excess_risk(0, 1.0 / np.arange(1, 65), 20, reps=4),
     "overfitting.ridgeless.simulate_ridge": lambda: ORL.simulate_ridge(0, 20, 10, [0.1, 1.0], reps=4),
     # chapter 3
-    "grokking.init_model": lambda: G.init_model(_key(), _GROK),
-    "grokking.run": _grok_run,
-    "grokking.phase_grid": lambda: G.phase_grid(_GROK, [0.4, 0.6], [0.0, 1.0], [0]),
-    "grokking.gromov_weights": lambda: G.gromov_weights(_key(), 7, 20),
-    "grokking.smallest_width": lambda: G.smallest_width(7, [8, 16, 32, 64], 0),
-    "grokking.progress_curve": lambda: G.progress_curve(_grok_run()),
-    "grokking.explorer_data": lambda: G.explorer_data(_grok_run()),
-    "grokking.digits_init": lambda: G.digits_init(_key(), _DIGITS, alpha=8.0),
-    "grokking.digits_run": lambda: G.digits_run(_DIGITS, [0, 1]),
+    "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
+    "grokking.training.run": _grok_run,
+    "grokking.memorise_then_generalise.phase_grid": lambda: G1.phase_grid(_GROK, [0.4, 0.6], [0.0, 1.0], [0]),
+    "grokking.analytic_solution.gromov_weights": lambda: G3.gromov_weights(_key(), 7, 20),
+    "grokking.analytic_solution.smallest_width": lambda: G3.smallest_width(7, [8, 16, 32, 64], 0),
+    "grokking.fourier_circuit.progress_curve": lambda: G2.progress_curve(_grok_run()),
+    "grokking.fourier_circuit.explorer_data": lambda: G2.explorer_data(_grok_run()),
+    "grokking.omnigrok_digits.digits_init": lambda: G5.digits_init(_key(), _DIGITS, alpha=8.0),
+    "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     # chapter 4
     "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
     "embeddings.corpus.planted_vocabulary": lambda: EC.planted_vocabulary(_key(), _CORPUS),

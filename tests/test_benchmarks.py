@@ -18,7 +18,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import harness, workloads  # noqa: E402
-from dltheory import grokking, nets  # noqa: E402
+from dltheory import nets  # noqa: E402
+from dltheory.grokking import models as gm  # noqa: E402
 
 HAS_TORCH, WHY_NO_TORCH = workloads.torch_available()
 needs_torch = pytest.mark.skipif(not HAS_TORCH, reason=f"the PyTorch rows are skipped: {WHY_NO_TORCH}")
@@ -72,7 +73,7 @@ def test_tiny_benchmarks_write_a_report(tmp_path):
 def _tiny_problem():
     cfg = workloads.grok_config(workloads.Size.tiny())
     tokens, labels = workloads.grok_data(cfg)
-    params = jax.jit(grokking.init_model, static_argnums=1)(jax.random.key(3), cfg)
+    params = jax.jit(gm.init_model, static_argnums=1)(jax.random.key(3), cfg)
     return cfg, tokens, labels, params
 
 
@@ -140,7 +141,7 @@ def test_flop_counts_agree_with_xla_cost_analysis():
     # for the paper's every-position model.
     cfg = workloads.grok_config(workloads.Size.standard())
     tokens, labels = (jnp.asarray(a) for a in workloads.grok_data(cfg))
-    params = grokking.init_model(jax.random.key(0), cfg)
+    params = gm.init_model(jax.random.key(0), cfg)
     ours = _xla_flops(lambda p: workloads.grok_loss(p, (tokens, labels)), params)
     paper = _xla_flops(lambda p: optax.softmax_cross_entropy_with_integer_labels(
         nets.transformer_apply_all(p, tokens)[:, -1], labels).mean(), params)

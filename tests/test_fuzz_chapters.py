@@ -25,7 +25,6 @@ from dltheory.embeddings import geometry as EG
 from dltheory.embeddings import rand_walk as ER
 from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
-from dltheory import grokking as G
 from dltheory.scaling import common as SC
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import fitting as SF
@@ -43,6 +42,11 @@ from dltheory.information import description_length as MDL
 from dltheory.information import estimating_mi as MI
 from dltheory.information import information_plane as IP
 from dltheory.information import pac_bayes as PB
+from dltheory.grokking import acceleration_and_sign_flips as G4
+from dltheory.grokking import data as GD
+from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import memorise_then_generalise as G1
+from dltheory.grokking import training as GT
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -109,15 +113,15 @@ SPECS = {
     "overfitting.benign_linear.spectrum": (OBL.spectrum, st.tuples(st.sampled_from(["isotropic", "spiked", "power", "nope"]),
                                                                    integer)),
     # chapter 3
-    "grokking.first_step": (G.first_step, st.tuples(arrays(1, 1), arrays(1, 2), real)),
-    "grokking.fourier_basis": (G.fourier_basis, st.tuples(prime)),
-    "grokking.fourier_power": (G.fourier_power, st.tuples(arrays(2, 2), prime)),
-    "grokking.top_share": (G.top_share, st.tuples(arrays(1, 2), integer)),
-    "grokking.key_frequencies": (G.key_frequencies, st.tuples(arrays(1, 1), integer)),
-    "grokking.rank_correlation": (G.rank_correlation, matched()),
-    "grokking.sign_flips": (G.sign_flips, st.tuples(arrays(1, 3))),
-    "grokking.filter_gain": (lambda w, a, l: G.filter_gain(w, a, l, steps=50), st.tuples(arrays(0, 1), prob, real)),
-    "grokking.modular_addition": (G.modular_addition, st.tuples(prime)),
+    "grokking.training.first_step": (GT.first_step, st.tuples(arrays(1, 1), arrays(1, 2), real)),
+    "grokking.fourier_circuit.fourier_basis": (G2.fourier_basis, st.tuples(prime)),
+    "grokking.fourier_circuit.fourier_power": (G2.fourier_power, st.tuples(arrays(2, 2), prime)),
+    "grokking.fourier_circuit.top_share": (G2.top_share, st.tuples(arrays(1, 2), integer)),
+    "grokking.fourier_circuit.key_frequencies": (G2.key_frequencies, st.tuples(arrays(1, 1), integer)),
+    "grokking.memorise_then_generalise.rank_correlation": (G1.rank_correlation, matched()),
+    "grokking.acceleration_and_sign_flips.sign_flips": (G4.sign_flips, st.tuples(arrays(1, 3))),
+    "grokking.acceleration_and_sign_flips.filter_gain": (lambda w, a, l: G4.filter_gain(w, a, l, steps=50), st.tuples(arrays(0, 1), prob, real)),
+    "grokking.data.modular_addition": (GD.modular_addition, st.tuples(prime)),
     # chapter 4
     "embeddings.corpus.pmi": (EC.pmi, st.tuples(st.one_of(counts, square()))),
     "embeddings.geometry.analogy_predictions": (EG.analogy_predictions, st.tuples(arrays(2, 2, side=8), questions)),

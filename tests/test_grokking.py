@@ -7,8 +7,15 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dltheory import grokking as g
 from dltheory import nets, selfcheck
+from dltheory.grokking import acceleration_and_sign_flips as sf
+from dltheory.grokking import analytic_solution as an
+from dltheory.grokking import data as gd
+from dltheory.grokking import fourier_circuit as fc
+from dltheory.grokking import memorise_then_generalise as mg
+from dltheory.grokking import models as gm
+from dltheory.grokking import omnigrok_digits as om
+from dltheory.grokking import training as gt
 
 # --------------------------------------------------------------------------- the transformer
 
@@ -98,7 +105,7 @@ def test_transformer_apply_bad_tokens():
 
 
 def test_modular_addition_table():
-    t = g.modular_addition(7)
+    t = gd.modular_addition(7)
     assert t["a"].shape == (49,)
     np.testing.assert_array_equal(t["c"], (t["a"] + t["b"]) % 7)
     assert set(zip(t["a"].tolist(), t["b"].tolist())) == {(a, b) for a in range(7) for b in range(7)}
@@ -107,7 +114,7 @@ def test_modular_addition_table():
 @pytest.mark.parametrize("bad", [4, 1, "7", 7.0])
 def test_modular_addition_bad_p(bad):
     with pytest.raises(ValueError, match="p"):
-        g.modular_addition(bad)
+        gd.modular_addition(bad)
 
 
 @pytest.mark.parametrize(
@@ -117,24 +124,24 @@ def test_modular_addition_bad_p(bad):
 )
 def test_config_bad_fields(field, value):
     with pytest.raises(ValueError, match=field if field != "eval_every" else "steps"):
-        g.GrokConfig.fast().replace(**{field: value})
+        gm.GrokConfig.fast().replace(**{field: value})
 
 
 def test_train_mask_is_nested_and_sized():
-    cfg = g.GrokConfig.fast().replace(p=11)
-    small, large = g.train_mask(cfg, 0.3), g.train_mask(cfg, 0.6)
+    cfg = gm.GrokConfig.fast().replace(p=11)
+    small, large = gd.train_mask(cfg, 0.3), gd.train_mask(cfg, 0.6)
     assert small.sum() == round(0.3 * 121) and large.sum() == round(0.6 * 121)
     assert np.all(large[small])  # nested: the smaller training set is inside the larger one
 
 
 def _tiny(**changes):
     base = dict(p=11, d_model=8, d_hidden=16, steps=40, eval_every=20, n_seeds=1)
-    return g.GrokConfig.fast().replace(**(base | changes))
+    return gm.GrokConfig.fast().replace(**(base | changes))
 
 
 def test_run_shapes_and_that_training_fits_the_training_set():
     cfg = _tiny(steps=300, eval_every=100, lr=1e-2, train_frac=0.5)
-    res = g.run(cfg, [0], hparams={"weight_decay": [0.0, 1.0]}, snapshots=True)
+    res = gt.run(cfg, [0], hparams={"weight_decay": [0.0, 1.0]}, snapshots=True)
     assert res.train_acc.shape == (1, 2, 4)
     assert res.snapshots.shape[:3] == (1, 2, 4)
     assert res.train_acc[0, 0, 0] < 0.5 and res.train_acc[0, 0, -1] == 1.0  # it really learns
@@ -147,44 +154,44 @@ def test_run_shapes_and_that_training_fits_the_training_set():
 
 def test_run_minibatch_and_transformer_and_quadratic_models_train():
     for model in ("transformer", "quadratic"):
-        res = g.run(_tiny(model=model, d_model=8, n_heads=2, batch_size=16), [3])
+        res = gt.run(_tiny(model=model, d_model=8, n_heads=2, batch_size=16), [3])
         assert np.isfinite(res.train_loss).all()
         assert res.train_loss[0, 0, -1] < res.train_loss[0, 0, 0]
 
 
 def test_run_bad_input():
     with pytest.raises(ValueError, match="cfg"):
-        g.run("fast")
+        gt.run("fast")
     with pytest.raises(ValueError, match="hparams"):
-        g.run(_tiny(), [0], hparams={"momentum": [0.9]})
+        gt.run(_tiny(), [0], hparams={"momentum": [0.9]})
     with pytest.raises(ValueError, match="train_frac"):
-        g.run(_tiny(), [0], hparams={"train_frac": [1.5]})
+        gt.run(_tiny(), [0], hparams={"train_frac": [1.5]})
     with pytest.raises(ValueError, match="same length"):
-        g.run(_tiny(), [0], hparams={"train_frac": [0.5], "weight_decay": [0.0, 1.0]})
+        gt.run(_tiny(), [0], hparams={"train_frac": [0.5], "weight_decay": [0.0, 1.0]})
 
 
 def test_first_step_and_delays():
     steps = np.array([0, 10, 20, 30])
     curve = np.array([[0.0, 0.5, 1.0, 1.0], [0.0, 0.1, 0.2, 0.3]])
-    np.testing.assert_array_equal(g.first_step(steps, curve, 0.99), [20.0, np.inf])
+    np.testing.assert_array_equal(gt.first_step(steps, curve, 0.99), [20.0, np.inf])
     with pytest.raises(ValueError, match="curve"):
-        g.first_step(steps, curve[:, :3], 0.5)
+        gt.first_step(steps, curve[:, :3], 0.5)
     with pytest.raises(ValueError, match="result"):
-        g.delays(curve)
+        gt.delays(curve)
 
 
 def test_rank_correlation():
-    assert g.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
-    assert g.rank_correlation([1, 2, 3], [10, 20, np.inf]) == pytest.approx(1.0)
+    assert mg.rank_correlation([1, 2, 3], [30, 20, 10]) == pytest.approx(-1.0)
+    assert mg.rank_correlation([1, 2, 3], [10, 20, np.inf]) == pytest.approx(1.0)
     with pytest.raises(ValueError, match="same length"):
-        g.rank_correlation([1, 2, 3], [1, 2])
+        mg.rank_correlation([1, 2, 3], [1, 2])
 
 
 # --------------------------------------------------------------------------- Fourier analysis
 
 
 def test_fourier_basis_is_orthonormal():
-    basis = g.fourier_basis(13)
+    basis = fc.fourier_basis(13)
     np.testing.assert_allclose(basis @ basis.T, np.eye(13), atol=1e-12)
 
 
@@ -192,41 +199,41 @@ def test_fourier_power_finds_a_planted_frequency():
     p = 31
     x = np.arange(p)
     embed = np.stack([np.cos(2 * np.pi * 5 * x / p + 0.3), np.sin(2 * np.pi * 5 * x / p)], axis=1)
-    power = g.fourier_power(embed, p)
+    power = fc.fourier_power(embed, p)
     assert power.shape == ((p + 1) // 2,)
     assert np.argmax(power) == 5
-    assert g.top_share(power, 1) == pytest.approx(1.0)
-    np.testing.assert_array_equal(g.key_frequencies(power, 1), [5])
+    assert fc.top_share(power, 1) == pytest.approx(1.0)
+    np.testing.assert_array_equal(fc.key_frequencies(power, 1), [5])
     noise = np.random.default_rng(0).normal(size=(p, 16))
-    assert g.top_share(g.fourier_power(noise, p), 1) < 0.3
+    assert fc.top_share(fc.fourier_power(noise, p), 1) < 0.3
     with pytest.raises(ValueError, match="embed"):
-        g.fourier_power(np.ones((5, 3)), p)
+        fc.fourier_power(np.ones((5, 3)), p)
     with pytest.raises(ValueError, match="k"):
-        g.top_share(power, 0)
+        fc.top_share(power, 0)
 
 
 def test_progress_measures_on_the_exact_fourier_logits():
     # Logits that are exactly sum_k cos(w_k(a + b - c)) for two key frequencies: all of their variance is in
     # the key directions, and removing those directions leaves logits that carry no information.
-    cfg = g.GrokConfig.fast().replace(p=11, model="quadratic", d_hidden=500)
-    params = g.gromov_weights(jax.random.key(0), 11, 500)
-    mask = g.train_mask(cfg)
+    cfg = gm.GrokConfig.fast().replace(p=11, model="quadratic", d_hidden=500)
+    params = an.gromov_weights(jax.random.key(0), 11, 500)
+    mask = gd.train_mask(cfg)
     all_freqs = np.arange(1, 6)
-    m = g.progress_measures(cfg, params, all_freqs, mask)
+    m = fc.progress_measures(cfg, params, all_freqs, mask)
     assert m["explained"] > 0.95
     assert m["restricted_loss"] < m["excluded_loss"]
     assert m["excluded_loss"] == pytest.approx(np.log(11), rel=0.05)  # only chance is left
     with pytest.raises(ValueError, match="freqs"):
-        g.progress_measures(cfg, params, [0], mask)
+        fc.progress_measures(cfg, params, [0], mask)
     with pytest.raises(ValueError, match="train_mask"):
-        g.progress_measures(cfg, params, [1], mask[:5])
+        fc.progress_measures(cfg, params, [1], mask[:5])
 
 
 def test_sign_flips_counts_changes_and_ignores_zeros():
     snaps = np.array([[1.0, -1.0, 0.0, 2.0], [-1.0, -2.0, 1.0, 3.0], [-1.0, 2.0, 1.0, 3.0]])
-    np.testing.assert_allclose(g.sign_flips(snaps), [1 / 3, 1 / 4])
+    np.testing.assert_allclose(sf.sign_flips(snaps), [1 / 3, 1 / 4])
     with pytest.raises(ValueError, match="snapshots"):
-        g.sign_flips(np.ones(3))
+        sf.sign_flips(np.ones(3))
 
 
 # --------------------------------------------------------------------------- Gromov's solution
@@ -234,50 +241,50 @@ def test_sign_flips_counts_changes_and_ignores_zeros():
 
 def test_gromov_weights_solve_modular_addition_without_training():
     p = 23
-    t = g.modular_addition(p)
-    out = g.quadratic_mlp(g.gromov_weights(jax.random.key(1), p, 400), t["a"], t["b"])
+    t = gd.modular_addition(p)
+    out = gm.quadratic_mlp(an.gromov_weights(jax.random.key(1), p, 400), t["a"], t["b"])
     assert np.mean(np.argmax(out, -1) == t["c"]) == 1.0
     # a network with the same weights but scrambled phases does not
-    w = g.gromov_weights(jax.random.key(1), p, 400)
+    w = an.gromov_weights(jax.random.key(1), p, 400)
     w["W"] = jax.random.permutation(jax.random.key(2), w["W"], axis=0)
-    out = g.quadratic_mlp(w, t["a"], t["b"])
+    out = gm.quadratic_mlp(w, t["a"], t["b"])
     assert np.mean(np.argmax(out, -1) == t["c"]) < 0.3
     with pytest.raises(ValueError, match="n"):
-        g.gromov_weights(jax.random.key(0), p, 0)
+        an.gromov_weights(jax.random.key(0), p, 0)
 
 
 # --------------------------------------------------------------------------- exercise checks
 
 
 def test_check_spectrum_accepts_the_reference_and_rejects_wrong_answers():
-    g.check_spectrum(g.fourier_power)
+    fc.check_spectrum(fc.fourier_power)
     with pytest.raises(selfcheck.NotAnswered):
-        g.check_spectrum(...)
+        fc.check_spectrum(...)
     with pytest.raises(selfcheck.WrongAnswer):  # forgets to merge cosine and sine
-        g.check_spectrum(lambda E, p: (g.fourier_basis(p) @ np.asarray(E)[:p]) ** 2)
+        fc.check_spectrum(lambda E, p: (fc.fourier_basis(p) @ np.asarray(E)[:p]) ** 2)
     with pytest.raises(selfcheck.WrongAnswer):  # plain FFT magnitudes, wrong normalisation
-        g.check_spectrum(lambda E, p: np.abs(np.fft.rfft(np.asarray(E), axis=0)).sum(1)[: (p + 1) // 2])
+        fc.check_spectrum(lambda E, p: np.abs(np.fft.rfft(np.asarray(E), axis=0)).sum(1)[: (p + 1) // 2])
 
 
 def test_check_one_frequency():
-    g.check_one_frequency(True)
+    fc.check_one_frequency(True)
     with pytest.raises(selfcheck.WrongAnswer):
-        g.check_one_frequency(False)
+        fc.check_one_frequency(False)
     with pytest.raises(selfcheck.NotAnswered):
-        g.check_one_frequency(...)
+        fc.check_one_frequency(...)
 
 
 def test_check_smallest_width():
     widths = [4, 8, 11, 16, 22, 33, 44, 66, 88]
-    right = g.smallest_width(23, widths, 0)
-    g.check_smallest_width(right, p=23, widths=widths, seed=0)
+    right = an.smallest_width(23, widths, 0)
+    an.check_smallest_width(right, p=23, widths=widths, seed=0)
     wrong = widths[widths.index(right) - 1]
     with pytest.raises(selfcheck.WrongAnswer):
-        g.check_smallest_width(wrong, p=23, widths=widths, seed=0)
+        an.check_smallest_width(wrong, p=23, widths=widths, seed=0)
     with pytest.raises(selfcheck.NotAnswered):
-        g.check_smallest_width(..., p=23, widths=widths, seed=0)
+        an.check_smallest_width(..., p=23, widths=widths, seed=0)
     with pytest.raises(ValueError, match="widths"):
-        g.smallest_width(23, [1, 2], 0)
+        an.smallest_width(23, [1, 2], 0)
 
 
 def _fake_result(t_grok_pairs, weight_decay=(1.0, 2.0)):
@@ -286,26 +293,26 @@ def _fake_result(t_grok_pairs, weight_decay=(1.0, 2.0)):
     for s, pair in enumerate(t_grok_pairs):
         for j, t in enumerate(pair):
             test[s, j, steps >= t] = 1.0
-    cfg = g.GrokConfig.fast()
-    return g.GrokResult(cfg, steps, np.ones_like(test), test, test, test, test, tuple(range(len(t_grok_pairs))),
+    cfg = gm.GrokConfig.fast()
+    return gt.GrokResult(cfg, steps, np.ones_like(test), test, test, test, test, tuple(range(len(t_grok_pairs))),
                         {"weight_decay": np.array(weight_decay)}, None, None, 0.0)
 
 
 def test_check_decay_hypothesis():
     res = _fake_result([(800, 400), (900, 500)])  # ratios 2.0 and 1.8: median 1.9, inside [1.5, 2.5]
-    g.check_decay_hypothesis(res, 1.9, True)
+    mg.check_decay_hypothesis(res, 1.9, True)
     with pytest.raises(selfcheck.WrongAnswer):
-        g.check_decay_hypothesis(res, 1.9, False)
+        mg.check_decay_hypothesis(res, 1.9, False)
     with pytest.raises(selfcheck.WrongAnswer):
-        g.check_decay_hypothesis(res, 2.0, True)  # not the median
+        mg.check_decay_hypothesis(res, 2.0, True)  # not the median
     with pytest.raises(selfcheck.NotAnswered):
-        g.check_decay_hypothesis(res, ..., ...)
+        mg.check_decay_hypothesis(res, ..., ...)
     with pytest.raises(selfcheck.NotAnswered):
-        g.check_decay_hypothesis(..., 1.9, True)
+        mg.check_decay_hypothesis(..., 1.9, True)
     slow = _fake_result([(800, 700), (900, 800)])  # ratio ≈ 1.14: the hypothesis fails
-    g.check_decay_hypothesis(slow, float(np.median([800 / 700, 900 / 800])), False)
+    mg.check_decay_hypothesis(slow, float(np.median([800 / 700, 900 / 800])), False)
     with pytest.raises(selfcheck.WrongAnswer, match="weight_decay"):
-        g.check_decay_hypothesis(_fake_result([(800, 400)], weight_decay=(1.0, 3.0)), 2.0, True)
+        mg.check_decay_hypothesis(_fake_result([(800, 400)], weight_decay=(1.0, 3.0)), 2.0, True)
 
 
 # --------------------------------------------------------------------------- filters, forms, explorer
@@ -315,25 +322,25 @@ def test_filter_gain_matches_the_transfer_function():
     omega = np.array([0.0, 0.02, 1.0, np.pi])
     alpha, lamb = 0.9, 3.0
     expected = np.abs(1 + lamb * (1 - alpha) / (1 - alpha * np.exp(-1j * omega)))
-    np.testing.assert_allclose(g.filter_gain(omega, alpha, lamb, steps=800), expected, rtol=1e-3)
-    np.testing.assert_allclose(g.filter_gain(omega, alpha, 0.0, steps=800), 1.0, rtol=1e-4)  # λ = 0: no filter
+    np.testing.assert_allclose(sf.filter_gain(omega, alpha, lamb, steps=800), expected, rtol=1e-3)
+    np.testing.assert_allclose(sf.filter_gain(omega, alpha, 0.0, steps=800), 1.0, rtol=1e-4)  # λ = 0: no filter
     with pytest.raises(ValueError, match="omega"):
-        g.filter_gain([-1.0])
+        sf.filter_gain([-1.0])
     with pytest.raises(ValueError, match="alpha"):
-        g.grokfast_ema(1.0, 2.0)
+        gt.grokfast_ema(1.0, 2.0)
 
 
 def test_neuron_form_of_analytic_and_random_weights():
-    form = g.neuron_form(g.gromov_weights(jax.random.key(0), 23, 60))
+    form = an.neuron_form(an.gromov_weights(jax.random.key(0), 23, 60))
     assert np.all(form["share"] > 0.99) and np.all(form["same_freq"]) and np.all(form["phase"] > 0.99)
     rng = np.random.default_rng(0)
     noise = {"U": rng.normal(size=(23, 60)), "V": rng.normal(size=(23, 60)), "W": rng.normal(size=(60, 23))}
-    form = g.neuron_form(noise)
+    form = an.neuron_form(noise)
     assert np.median(form["share"]) < 0.4 and abs(np.median(form["phase"])) < 0.5
     with pytest.raises(ValueError, match="params"):
-        g.neuron_form({"U": np.ones((5, 3))})
+        an.neuron_form({"U": np.ones((5, 3))})
     with pytest.raises(ValueError, match="params"):
-        g.neuron_form({"U": np.ones((5, 3)), "V": np.ones((5, 3)), "W": np.ones((5, 3))})
+        an.neuron_form({"U": np.ones((5, 3)), "V": np.ones((5, 3)), "W": np.ones((5, 3))})
 
 
 def test_explorer_data_file_and_drawing():
@@ -342,28 +349,28 @@ def test_explorer_data_file_and_drawing():
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    data = g.load_explorer_data()
+    data = fc.load_explorer_data()
     n = data["steps"].size
     assert data["train_acc"].shape == data["test_acc"].shape == data["weight_norm"].shape == (n,)
     np.testing.assert_allclose(data["spectrum"].sum(1), 1.0, rtol=1e-5)
     assert "seed" in data["provenance"] and data["test_acc"][-1] > 0.99
     fig, ax = plt.subplots()
-    g.draw_training(ax, data, float(data["steps"][n // 2]))
+    fc.draw_training(ax, data, float(data["steps"][n // 2]))
     with pytest.raises(ValueError, match="step"):
-        g.draw_training(ax, data, -5.0)
+        fc.draw_training(ax, data, -5.0)
     plt.close(fig)
 
 
 def test_analysis_functions_reject_results_without_snapshots():
     res = _fake_result([(800, 400)])
     with pytest.raises(ValueError, match="snapshots"):
-        g.progress_curve(res)
+        fc.progress_curve(res)
     with pytest.raises(ValueError, match="snapshots"):
-        g.explorer_data(res)
+        fc.explorer_data(res)
     with pytest.raises(ValueError, match="snapshots"):
         res.params_at(0, 0, 0)
     with pytest.raises(ValueError, match="fractions"):
-        g.phase_grid(_tiny(), [0.5, 1.2], [1.0])
+        mg.phase_grid(_tiny(), [0.5, 1.2], [1.0])
 
 
 # --------------------------------------------------------------------------- the weight norm on the digits (Omnigrok)
@@ -371,11 +378,11 @@ def test_analysis_functions_reject_results_without_snapshots():
 
 def _tiny_digits(**changes):
     base = dict(n_train=100, width=16, steps=60, control_steps=40, sweep_steps=20, eval_every=20, n_seeds=1)
-    return g.OmnigrokConfig.fast().replace(**(base | changes))
+    return om.OmnigrokConfig.fast().replace(**(base | changes))
 
 
 def test_omnigrok_configs_are_the_papers_recipe_in_full_mode():
-    full, fast = g.OmnigrokConfig.full(), g.OmnigrokConfig.fast()
+    full, fast = om.OmnigrokConfig.full(), om.OmnigrokConfig.fast()
     assert (full.n_train, full.width, full.depth, full.lr, full.weight_decay, full.alpha) == (1000, 200, 3, 1e-3, 0.01, 8.0)
     assert (full.batch_size, full.steps, full.sweep_steps) == (200, 100_000, 10_000)
     assert (fast.width, fast.depth, fast.alpha) == (full.width, full.depth, full.alpha)
@@ -396,34 +403,34 @@ def test_omnigrok_config_bad_fields(field, value):
 
 def test_digits_split_sizes_and_disjointness():
     cfg = _tiny_digits()
-    d = g.digits_split(cfg)
+    d = om.digits_split(cfg)
     assert d["x_train"].shape == (100, 64) and d["x_test"].shape == (1697, 64)
     assert d["x_train"].min() >= 0 and d["x_train"].max() <= 1
     # train and test are disjoint rows of the dataset: no training image appears among the test images
     train_rows = {r.tobytes() for r in d["x_train"]}
     assert sum(r.tobytes() in train_rows for r in d["x_test"]) <= 5  # the digits hold a few exact duplicates
     with pytest.raises(ValueError, match="cfg"):
-        g.digits_split("fast")
+        om.digits_split("fast")
 
 
 def test_digits_init_scales_every_parameter_by_alpha():
     cfg = _tiny_digits()
-    one, eight = g.digits_init(jax.random.key(0), cfg), g.digits_init(jax.random.key(0), cfg, 8.0)
+    one, eight = om.digits_init(jax.random.key(0), cfg), om.digits_init(jax.random.key(0), cfg, 8.0)
     assert [layer["w"].shape for layer in one] == [(64, 16), (16, 16), (16, 10)]
     for a, b in zip(jax.tree_util.tree_leaves(one), jax.tree_util.tree_leaves(eight)):
         np.testing.assert_allclose(b, 8.0 * a, rtol=1e-6)
     # PyTorch's default for a linear layer: uniform in ±1/√fan_in, biases included
     assert float(jnp.abs(one[0]["w"]).max()) <= 1 / 8 and float(jnp.abs(one[0]["b"]).max()) <= 1 / 8
     with pytest.raises(ValueError, match="alpha"):
-        g.digits_init(jax.random.key(0), cfg, 0.0)
+        om.digits_init(jax.random.key(0), cfg, 0.0)
     with pytest.raises(ValueError, match="cfg"):
-        g.digits_init(jax.random.key(0), "cfg")
+        om.digits_init(jax.random.key(0), "cfg")
 
 
 def test_rescale_to_norm_holds_the_norm_and_zero_factor_is_identity():
     params = {"a": jnp.arange(6.0).reshape(2, 3), "b": jnp.ones(4)}
     updates = {"a": jnp.full((2, 3), 0.5), "b": -jnp.ones(4)}
-    t = g.rescale_to_norm(2.0, alpha=4.0)
+    t = om.rescale_to_norm(2.0, alpha=4.0)
     state = t.init(params)
     target = 2.0 * np.sqrt(sum(float(jnp.sum(x**2)) for x in jax.tree_util.tree_leaves(params))) / 4.0
     new, _ = t.update(updates, state, params)
@@ -434,19 +441,19 @@ def test_rescale_to_norm_holds_the_norm_and_zero_factor_is_identity():
     free = jax.tree_util.tree_map(lambda p, u: p + u, params, updates)
     np.testing.assert_allclose(moved["a"] / norm, free["a"] / np.linalg.norm(np.concatenate(
         [np.ravel(free["a"]), np.ravel(free["b"])])), rtol=1e-6)
-    same, _ = g.rescale_to_norm(0.0).update(updates, g.rescale_to_norm(0.0).init(params), params)
+    same, _ = om.rescale_to_norm(0.0).update(updates, om.rescale_to_norm(0.0).init(params), params)
     np.testing.assert_allclose(same["a"], updates["a"])
     with pytest.raises(ValueError, match="factor"):
-        g.rescale_to_norm(-1.0)
+        om.rescale_to_norm(-1.0)
     with pytest.raises(ValueError, match="alpha"):
-        g.rescale_to_norm(1.0, alpha=0.0)
+        om.rescale_to_norm(1.0, alpha=0.0)
     with pytest.raises(ValueError, match="parameters"):
         t.update(updates, state)
 
 
 def test_digits_run_learns_holds_fixed_norms_and_decays_free_ones():
     cfg = _tiny_digits(steps=200, control_steps=50, sweep_steps=50, eval_every=50, weight_decay=1.0, lr=3e-3)
-    res = g.digits_run(cfg, [0], hparams={"alpha": [1.0, 4.0, 4.0], "weight_decay": [0.0, 1.0, 0.0],
+    res = om.digits_run(cfg, [0], hparams={"alpha": [1.0, 4.0, 4.0], "weight_decay": [0.0, 1.0, 0.0],
                                           "norm": [0.0, 0.0, 0.5]})
     assert res.train_acc.shape == (1, 3, 5)
     assert res.train_acc[0, 0, -1] > 0.9 > res.train_acc[0, 0, 0]       # it really learns
@@ -454,14 +461,14 @@ def test_digits_run_learns_holds_fixed_norms_and_decays_free_ones():
     w0 = res.weight_norm[0, 0, 0]                                        # the standard initialisation's norm
     np.testing.assert_allclose(res.weight_norm[0, 2, 1:], 0.5 * w0, rtol=1e-4)  # held at half of it
     np.testing.assert_allclose(res.weight_norm[0, 1, 0], 4.0 * w0, rtol=1e-5)
-    mini = g.digits_run(cfg.replace(batch_size=32), [1], steps=50)
+    mini = om.digits_run(cfg.replace(batch_size=32), [1], steps=50)
     assert np.isfinite(mini.train_loss).all() and mini.steps[-1] == 50
 
 
 def test_digits_run_is_deterministic():
     cfg = _tiny_digits()
-    a = g.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
-    b = g.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
+    a = om.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
+    b = om.digits_run(cfg, [5], hparams={"alpha": [2.0], "norm": [1.0]})
     for name in ("train_acc", "test_acc", "train_loss", "test_loss", "weight_norm"):
         np.testing.assert_array_equal(getattr(a, name), getattr(b, name))
 
@@ -469,45 +476,45 @@ def test_digits_run_is_deterministic():
 def test_digits_run_bad_input():
     cfg = _tiny_digits()
     with pytest.raises(ValueError, match="cfg"):
-        g.digits_run(g.GrokConfig.fast())
+        om.digits_run(gm.GrokConfig.fast())
     with pytest.raises(ValueError, match="hparams"):
-        g.digits_run(cfg, [0], hparams={"lr": [1e-3]})
+        om.digits_run(cfg, [0], hparams={"lr": [1e-3]})
     with pytest.raises(ValueError, match="alpha"):
-        g.digits_run(cfg, [0], hparams={"alpha": [0.0]})
+        om.digits_run(cfg, [0], hparams={"alpha": [0.0]})
     with pytest.raises(ValueError, match="norm"):
-        g.digits_run(cfg, [0], hparams={"norm": [-1.0]})
+        om.digits_run(cfg, [0], hparams={"norm": [-1.0]})
     with pytest.raises(ValueError, match="same length"):
-        g.digits_run(cfg, [0], hparams={"alpha": [1.0], "norm": [0.0, 1.0]})
+        om.digits_run(cfg, [0], hparams={"alpha": [1.0], "norm": [0.0, 1.0]})
     with pytest.raises(ValueError, match="steps"):
-        g.digits_run(cfg, [0], steps=30)
+        om.digits_run(cfg, [0], steps=30)
 
 
 def test_u_and_l_ratios():
     u = np.array([[4.0, 1.0, 0.5, 2.0], [1.0, 2.0, 3.0, 4.0]])
-    np.testing.assert_allclose(g.u_ratio(u), [4.0, 0.0])                 # a U, and a minimum at an end
+    np.testing.assert_allclose(om.u_ratio(u), [4.0, 0.0])                 # a U, and a minimum at an end
     norms = [0.5, 1.0, 2.0]
     acc = np.array([[0.3, 1.0, 1.0], [0.3, 1.0, 0.9]])
     loss = np.array([[0.1, 0.001, 0.0], [0.1, 0.001, 0.01]])
-    np.testing.assert_allclose(g.l_ratio(norms, acc, loss), [100.0, 0.0])  # an L; a large norm that does not fit
+    np.testing.assert_allclose(om.l_ratio(norms, acc, loss), [100.0, 0.0])  # an L; a large norm that does not fit
     with pytest.raises(ValueError, match="curve"):
-        g.u_ratio([1.0, 2.0])
+        om.u_ratio([1.0, 2.0])
     with pytest.raises(ValueError, match="curve"):
-        g.u_ratio([1.0, 0.0, 2.0])
+        om.u_ratio([1.0, 0.0, 2.0])
     with pytest.raises(ValueError, match="norms"):
-        g.l_ratio([2.0, 1.0, 0.5], acc, loss)
+        om.l_ratio([2.0, 1.0, 0.5], acc, loss)
     with pytest.raises(ValueError, match="norms"):
-        g.l_ratio([0.5, 2.0, 3.0], acc, loss)
+        om.l_ratio([0.5, 2.0, 3.0], acc, loss)
     with pytest.raises(ValueError, match="train_acc"):
-        g.l_ratio(norms, acc[:, :2], loss)
+        om.l_ratio(norms, acc[:, :2], loss)
     with pytest.raises(ValueError, match="fit"):
-        g.l_ratio(norms, acc, loss, fit=0.0)
+        om.l_ratio(norms, acc, loss, fit=0.0)
 
 
 def test_save_and_load_result_round_trip(tmp_path):
-    cfg = g.GrokConfig.fast().replace(p=11, d_hidden=16, steps=20, eval_every=10)
-    res = g.run(cfg, [0], hparams={"weight_decay": [1.0, 0.0]})
-    g.save_result(res, tmp_path / "run.npz", date="2026-11-22", device="test CPU")
-    back, provenance = g.load_result(tmp_path / "run.npz")
+    cfg = gm.GrokConfig.fast().replace(p=11, d_hidden=16, steps=20, eval_every=10)
+    res = gt.run(cfg, [0], hparams={"weight_decay": [1.0, 0.0]})
+    gt.save_result(res, tmp_path / "run.npz", date="2026-11-22", device="test CPU")
+    back, provenance = gt.load_result(tmp_path / "run.npz")
     assert back.config == cfg and back.seeds == res.seeds
     np.testing.assert_array_equal(back.test_acc, res.test_acc)
     np.testing.assert_array_equal(back.hparams["weight_decay"], res.hparams["weight_decay"])
@@ -516,4 +523,4 @@ def test_save_and_load_result_round_trip(tmp_path):
     assert provenance["date"] == "2026-11-22" and provenance["device"] == "test CPU" and "p = 11" in provenance["config"]
     assert "weight_decay" in provenance["config"]  # the hyper-parameter that varies across settings
     with pytest.raises(ValueError, match="result"):
-        g.save_result({"not": "a result"}, tmp_path / "x.npz", date="d", device="d")
+        gt.save_result({"not": "a result"}, tmp_path / "x.npz", date="d", device="d")

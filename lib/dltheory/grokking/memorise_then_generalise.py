@@ -1,0 +1,89 @@
+"""Section 3.1, memorise then generalise (page ``chapters/03-grokking/01-memorise-then-generalise``).
+
+The page trains with :func:`dltheory.grokking.training.run` and reads the three times of grokking with
+:func:`dltheory.grokking.training.delays` (Power et al. 2022; Nanda et al. 2023); this module adds the
+phase diagram over training fraction × weight decay (:func:`phase_grid`, :func:`rank_correlation`) and the
+exercise check on the weight-decay hypothesis (:func:`check_decay_hypothesis`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import runtime, selfcheck, train, validate
+from dltheory.grokking.models import GrokConfig
+from dltheory.grokking.training import GrokResult, delays, run
+
+__all__ = ["phase_grid", "rank_correlation", "check_decay_hypothesis"]
+
+
+# --------------------------------------------------------------------------- phase diagram
+
+
+def phase_grid(
+    cfg: GrokConfig, fractions: Sequence[float], weight_decays: Sequence[float], seeds: Sequence[int] | None = None
+) -> tuple[GrokResult, np.ndarray]:
+    """Train on every (training fraction, weight decay) pair in one vmapped program (Section 3.1).
+
+    Returns the :class:`dltheory.grokking.training.GrokResult` and the steps to 99% test accuracy, shape
+    ``(n_seeds, len(fractions), len(weight_decays))`` (``inf`` where the budget ran out first).
+    ``seeds`` defaults to one seed, ``runtime.seeds(1)``.
+    """
+    fractions = validate.array("fractions", fractions, ndim=1)
+    weight_decays = validate.array("weight_decays", weight_decays, ndim=1, nonnegative=True)
+    if np.any((fractions <= 0) | (fractions >= 1)):
+        raise ValueError(f"fractions must lie in (0, 1), got {fractions}")
+    hp = train.grid(train_frac=fractions, weight_decay=weight_decays)
+    result = run(cfg, runtime.seeds(1) if seeds is None else seeds, hparams=hp, desc="phase grid")
+    t_grok = delays(result)["t_grok"].reshape(len(result.seeds), fractions.size, weight_decays.size)
+    return result, t_grok
+
+
+def rank_correlation(x: Any, y: Any) -> float:
+    """Spearman's rank correlation of ``x`` and ``y``; ``inf`` (never reached) ranks above every number.
+
+    Section 3.1: how monotone the steps to generalise are in the training fraction or weight decay.
+    """
+    from scipy.stats import spearmanr
+
+    x = validate.array("x", x, ndim=1, finite=False)
+    y = validate.array("y", y, ndim=1, finite=False)
+    if x.size != y.size or x.size < 3:
+        raise ValueError(f"x and y must have the same length, at least 3; got {x.size} and {y.size}")
+    if np.any(np.isnan(x)) or np.any(np.isnan(y)):
+        raise ValueError("x and y must not contain NaN")
+    if np.unique(x).size < 2 or np.unique(y).size < 2:
+        return 0.0
+    return float(spearmanr(x, y).statistic)
+
+
+# --------------------------------------------------------------------------- exercise check
+
+
+def check_decay_hypothesis(result: Any, ratio: Any, halves: Any) -> None:
+    """Exercise check: does doubling the weight decay halve the steps to grok?
+
+    ``result`` must come from :func:`dltheory.grokking.training.run` with
+    ``hparams={"weight_decay": [λ, 2λ]}``; ``ratio`` is t_grok(λ) / t_grok(2λ) (median over seeds);
+    ``halves`` is the verdict on the hypothesis "the ratio lies
+    in [1.5, 2.5]". Both are recomputed from ``result``.
+    """
+    selfcheck.answered("result", result)
+    if not isinstance(result, GrokResult):
+        raise selfcheck.WrongAnswer(f"result should be what training.run returns, got {type(result).__name__}.")
+    wd = result.hparams.get("weight_decay")
+    if wd is None or wd.size != 2 or not np.isclose(wd[1], 2 * wd[0]) or wd[0] <= 0:
+        raise selfcheck.WrongAnswer("run with hparams={'weight_decay': [lam, 2 * lam]} for some lam > 0.")
+    t = delays(result)["t_grok"]
+    if not np.all(np.isfinite(t)):
+        raise selfcheck.WrongAnswer("some run never reached 99% test accuracy: give it more steps.")
+    expected = float(np.median(t[:, 0] / t[:, 1]))
+    selfcheck.number("ratio", ratio, expected, rtol=1e-3, hint="t_grok with λ divided by t_grok with 2λ, per seed, "
+                     "then the median (use training.delays).")
+    verdict = 1.5 <= expected <= 2.5
+    selfcheck.boolean("halves", halves, verdict,
+                      why=f"the measured ratio is {expected:.2f}, which is "
+                          f"{'inside' if verdict else 'outside'} [1.5, 2.5].")

@@ -1,0 +1,284 @@
+"""Chapter 3, shared: training on ``a + b mod p``, the phases read off the curves, and saved runs.
+
+:func:`run` (AdamW, full batch or minibatches, optional Grokfast filter :func:`grokfast_ema` and momentum
+switch) trains one model per seed and setting in one vmapped program and returns a :class:`GrokResult`;
+:func:`first_step` and :func:`delays` read the phases off it (Section 3.1). :func:`save_result` and
+:func:`load_result` write and read a run with its provenance: the saved full-mode run that the fast-mode
+pages show is ``dltheory/data/03-grokking-full-run.npz``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+from jax.flatten_util import ravel_pytree
+
+from dltheory import runtime, train, validate
+from dltheory.grokking.data import modular_addition, split_rank
+from dltheory.grokking.models import GrokConfig, apply_model, init_model
+
+__all__ = ["GrokResult", "run", "grokfast_ema", "first_step", "delays", "save_result", "load_result"]
+
+
+def grokfast_ema(alpha: float | jax.Array, lamb: float | jax.Array) -> optax.GradientTransformation:
+    """Grokfast-EMA (Lee et al. 2024): add ``λ`` times an exponential moving average of the gradients.
+
+    Section 3.4. ``μ_t = α μ_{t-1} + (1-α) g_t`` and the gradient passed on is ``g_t + λ μ_t``; chain
+    it before the optimiser. ``λ = 0`` is the plain optimiser. ``alpha`` and ``lamb`` may be traced.
+    """
+    if not isinstance(alpha, jax.Array):
+        validate.real("alpha", alpha, low=0.0, high=1.0, high_open=True)
+    if not isinstance(lamb, jax.Array):
+        validate.real("lamb", lamb, low=0.0)
+
+    def init(params: Any) -> Any:
+        return jax.tree_util.tree_map(jnp.zeros_like, params)
+
+    def update(grads: Any, mu: Any, params: Any = None) -> tuple[Any, Any]:
+        mu = jax.tree_util.tree_map(lambda m, g: alpha * m + (1 - alpha) * g, mu, grads)
+        return jax.tree_util.tree_map(lambda g, m: g + lamb * m, grads, mu), mu
+
+    return optax.GradientTransformation(init, update)
+
+
+@dataclasses.dataclass(frozen=True)
+class GrokResult:
+    """Learning curves of a batch of runs; arrays have shape ``(n_seeds, n_settings, n_evals)``.
+
+    ``snapshots`` (when requested) holds the flattened parameters at every evaluation, shape
+    ``(n_seeds, n_settings, n_evals, n_params)``; :meth:`params_at` turns one back into a pytree.
+    """
+
+    config: GrokConfig
+    steps: np.ndarray
+    train_acc: np.ndarray
+    test_acc: np.ndarray
+    train_loss: np.ndarray
+    test_loss: np.ndarray
+    weight_norm: np.ndarray
+    seeds: tuple[int, ...]
+    hparams: dict[str, np.ndarray]
+    final_params: Any
+    snapshots: np.ndarray | None
+    wall_time: float
+
+    def params_at(self, seed: int, setting: int, index: int) -> dict[str, jax.Array]:
+        """The parameters of run ``(seed, setting)`` at evaluation ``index`` (needs snapshots)."""
+        if self.snapshots is None:
+            raise ValueError("this result has no snapshots: run with snapshots=True")
+        template = jax.tree_util.tree_map(lambda x: x[0, 0], self.final_params)
+        _, unravel = ravel_pytree(template)
+        return unravel(jnp.asarray(self.snapshots[seed, setting, index]))
+
+    def final(self, seed: int = 0, setting: int = 0) -> dict[str, jax.Array]:
+        """The final parameters of run ``(seed, setting)``."""
+        return jax.tree_util.tree_map(lambda x: jnp.asarray(x[seed, setting]), self.final_params)
+
+
+def run(
+    cfg: GrokConfig,
+    seeds: Sequence[int] | None = None,
+    *,
+    hparams: Mapping[str, Sequence[float]] | None = None,
+    snapshots: bool = False,
+    desc: str = "grokking",
+) -> GrokResult:
+    """Train ``cfg.model`` on ``a + b mod p`` with AdamW; one run per seed and setting.
+
+    Sections 3.1–3.5 (Power et al. 2022; Nanda et al. 2023; Lee et al. 2024). ``hparams`` may vary,
+    across vmapped runs, ``train_frac``, ``weight_decay``, ``beta1`` (momentum; 0 turns it off),
+    ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off) and ``lr``; anything not
+    given comes from ``cfg``. The learning rate warms up linearly over ``cfg.warmup`` steps, as in
+    Nanda et al. With ``cfg.batch_size`` each step draws that many training pairs with replacement
+    (Power et al. use minibatches of 512); with ``None`` it is full batch (Nanda et al.). Test metrics
+    are on the pairs outside the training mask. ``seeds`` defaults to
+    ``runtime.seeds(cfg.n_seeds)``.
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
+    allowed = ("train_frac", "weight_decay", "beta1", "grokfast", "lr")
+    hp_in = dict(hparams or {})
+    unknown = set(hp_in) - set(allowed)
+    if unknown:
+        raise ValueError(f"hparams may only set {allowed}, got {sorted(unknown)}")
+    lengths = {len(np.atleast_1d(v)) for v in hp_in.values()}
+    if len(lengths) > 1:
+        raise ValueError(f"all hparams must have the same length, got lengths {sorted(lengths)}")
+    n_set = lengths.pop() if lengths else 1
+    defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "beta1": cfg.beta1,
+                "grokfast": 0.0, "lr": cfg.lr}
+    hp = {k: np.asarray(hp_in.get(k, np.full(n_set, defaults[k])), dtype=np.float32).reshape(-1) for k in allowed}
+    if np.any((hp["train_frac"] <= 0) | (hp["train_frac"] >= 1)):
+        raise ValueError("hparams['train_frac'] must lie in (0, 1)")
+    if np.any(hp["weight_decay"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
+        raise ValueError("hparams weight_decay and grokfast must be >= 0, lr > 0")
+    if np.any((hp["beta1"] < 0) | (hp["beta1"] >= 1)):
+        raise ValueError("hparams['beta1'] must lie in [0, 1)")
+
+    n = cfg.n_pairs
+    table = modular_addition(cfg.p) | {"rank": split_rank(cfg)}
+    # The loss only ever needs the pairs inside the largest training mask, sorted by rank: entry j of
+    # ``ranked`` is the pair of rank j, so a training set of size m is its first m entries.
+    order = np.argsort(table["rank"])[: int(np.round(hp["train_frac"].max() * n))]
+    ranked = {k: jnp.asarray(v[order]) for k, v in table.items()}
+    table = {k: jnp.asarray(v) for k, v in table.items()}
+
+    def per_pair(params: Any, pairs: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        logits = apply_model(cfg, params, pairs["a"], pairs["b"])
+        if cfg.model == "quadratic":  # Gromov (2023): squared error against one-hot targets
+            err = jnp.sum((logits - jax.nn.one_hot(pairs["c"], cfg.p)) ** 2, axis=-1)
+        else:
+            err = optax.softmax_cross_entropy_with_integer_labels(logits, pairs["c"])
+        return err, (logits.argmax(-1) == pairs["c"]).astype(jnp.float32)
+
+    def train_mask(pairs: Mapping[str, jax.Array], h: Mapping[str, jax.Array]) -> jax.Array:
+        return (pairs["rank"] < jnp.round(h["train_frac"] * n)).astype(jnp.float32)
+
+    def loss(params: Any, batch: Any, h: Mapping[str, jax.Array]) -> jax.Array:
+        if cfg.batch_size is None:  # full batch: every training pair, through the mask
+            ce, _ = per_pair(params, ranked)
+            mask = train_mask(ranked, h)
+            return jnp.sum(ce * mask) / jnp.sum(mask)
+        # minibatch: ``batch`` holds uniform numbers u; pair floor(u · m) of the m training pairs
+        m = jnp.round(h["train_frac"] * n)
+        idx = jnp.floor(batch * m).astype(jnp.int32)
+        ce, _ = per_pair(params, {k: v[idx] for k, v in ranked.items()})
+        return jnp.mean(ce)
+
+    def draw(key: jax.Array, data: Any) -> jax.Array:
+        return jax.random.uniform(key, (cfg.batch_size,))
+
+    def evaluate(params: Any, h: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
+        ce, correct = per_pair(params, table)
+        mask = train_mask(table, h)
+        test = 1.0 - mask
+        flat, _ = ravel_pytree(params)
+        out = {
+            "train_acc": jnp.sum(correct * mask) / jnp.sum(mask),
+            "test_acc": jnp.sum(correct * test) / jnp.sum(test),
+            "loss": jnp.sum(ce * mask) / jnp.sum(mask),
+            "test_loss": jnp.sum(ce * test) / jnp.sum(test),
+            "weight_norm": jnp.sqrt(jnp.sum(flat**2)),
+        }
+        if snapshots:
+            out["snapshot"] = flat
+        return out
+
+    def optimizer(h: Mapping[str, jax.Array]) -> optax.GradientTransformation:
+        schedule = optax.linear_schedule(0.0, h["lr"], max(cfg.warmup, 1)) if cfg.warmup else h["lr"]
+        adamw = optax.adamw(schedule, b1=h["beta1"], b2=cfg.beta2, weight_decay=h["weight_decay"])
+        return optax.chain(grokfast_ema(0.98, h["grokfast"]), adamw)
+
+    hist = train.train(
+        lambda key, h: init_model(key, cfg), loss, optimizer,
+        steps=cfg.steps, eval_every=cfg.eval_every, seeds=list(seeds), data=ranked,
+        batch=None if cfg.batch_size is None else draw,
+        evaluate=evaluate, hparams=hp, desc=desc, checkpoint=("grokking.run", cfg, snapshots),
+    )
+    return GrokResult(
+        config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],
+        train_loss=hist["loss"], test_loss=hist["test_loss"], weight_norm=hist["weight_norm"],
+        seeds=hist.seeds, hparams=hist.hparams, final_params=hist.params,
+        snapshots=hist["snapshot"] if snapshots else None, wall_time=hist.wall_time,
+    )
+
+
+def first_step(steps: Any, curve: Any, threshold: float) -> np.ndarray:
+    """The first step at which ``curve`` (last axis = evaluations) reaches ``threshold``; ``inf`` if never.
+
+    Section 3.1. ``steps`` has one entry per evaluation.
+    """
+    steps = validate.array("steps", steps, ndim=1)
+    curve = validate.array("curve", curve, finite=False)
+    if curve.shape[-1] != steps.size:
+        raise ValueError(f"curve's last axis ({curve.shape[-1]}) must match steps ({steps.size})")
+    threshold = validate.real("threshold", threshold)
+    hit = curve >= threshold
+    out = steps[np.argmax(hit, axis=-1)].astype(float)
+    return np.where(hit.any(axis=-1), out, np.inf)
+
+
+def delays(result: GrokResult, *, fit: float = 0.99, leave: float = 0.1, grok: float = 0.99) -> dict[str, np.ndarray]:
+    """The three times of grokking, shape ``(n_seeds, n_settings)`` each (Section 3.1).
+
+    ``t_fit``: train accuracy first ≥ ``fit``; ``t_leave``: test accuracy first ≥ ``leave`` (off chance,
+    which is ``1/p``); ``t_grok``: test accuracy first ≥ ``grok``. ``inf`` where never reached.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    for name, v in (("fit", fit), ("leave", leave), ("grok", grok)):
+        validate.probability(name, v, open_low=True)
+    return {
+        "t_fit": first_step(result.steps, result.train_acc, fit),
+        "t_leave": first_step(result.steps, result.test_acc, leave),
+        "t_grok": first_step(result.steps, result.test_acc, grok),
+    }
+
+
+# --------------------------------------------------------------------------- saved runs
+
+
+FULL_RUN_FILE = "03-grokking-full-run.npz"
+
+
+def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> None:
+    """Write the learning curves and final parameters of ``result`` with their provenance (Section 3.1).
+
+    The saved full-mode run of Nanda et al.'s transformer that the fast-mode pages show comes from here
+    (``dltheory/data/03-grokking-full-run.npz``); snapshots are not saved.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    flat = {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
+            for keypath, leaf in jax.tree_util.tree_flatten_with_path(result.final_params)[0]}
+    varied = {k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items() if np.ptp(v) > 0}
+    described = (f"{result.config.describe()}; seeds {list(result.seeds)}; settings {varied}; "
+                 f"{result.wall_time / 60:.0f} min")
+    np.savez_compressed(
+        path, provenance_config=np.array(described), provenance_date=np.array(str(date)),
+        provenance_device=np.array(str(device)), config=np.array(repr(dataclasses.asdict(result.config))),
+        steps=result.steps, train_acc=result.train_acc, test_acc=result.test_acc, train_loss=result.train_loss,
+        test_loss=result.test_loss, weight_norm=result.weight_norm, seeds=np.array(result.seeds),
+        wall_time=np.array(result.wall_time), **{f"hparam:{k}": v for k, v in result.hparams.items()}, **flat,
+    )
+
+
+def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
+    """A result written by :func:`save_result`, and its provenance for :func:`dltheory.claims.check` (Section 3.1).
+
+    ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
+    """
+    import ast
+    import contextlib
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / FULL_RUN_FILE if path is None else path
+    with resources.as_file(source) if path is None else contextlib.nullcontext(path) as file:
+        with np.load(file, allow_pickle=False) as f:
+            data = {k: f[k] for k in f.files}
+    fields = ast.literal_eval(str(data["config"]))
+    cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+    params: dict[str, Any] = {}
+    for name, value in data.items():
+        if name.startswith("param:"):
+            node = params
+            *parents, leaf = name[len("param:"):].split("/")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+    result = GrokResult(
+        config=cfg, steps=data["steps"], train_acc=data["train_acc"], test_acc=data["test_acc"],
+        train_loss=data["train_loss"], test_loss=data["test_loss"], weight_norm=data["weight_norm"],
+        seeds=tuple(int(s) for s in data["seeds"]), final_params=params, snapshots=None,
+        hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
+        wall_time=float(data["wall_time"]),
+    )
+    provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
+    return result, {**provenance, "mode": "full"}
