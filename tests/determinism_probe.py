@@ -23,9 +23,7 @@ from typing import Any
 import jax
 import numpy as np
 
-from dltheory import (
-    warmup as W,
-)
+from dltheory import warmup as W
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import exercises as SX
 from dltheory.scaling import fitting as SF
@@ -39,6 +37,19 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
+from dltheory.grokking import analytic_solution as G3
+from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import memorise_then_generalise as G1
+from dltheory.grokking import models as GM
+from dltheory.grokking import omnigrok_digits as G5
+from dltheory.grokking import training as GT
+from dltheory.embeddings import analogies as EA
+from dltheory.embeddings import corpus as EC
+from dltheory.embeddings import rand_walk as ER
+from dltheory.embeddings import real_text as ET
+from dltheory.embeddings import sgns as EN
+from dltheory.embeddings import solvable_word2vec as EW
+from dltheory.embeddings import superposition as T
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
 from dltheory.information import digits as DIGITS
@@ -47,26 +58,6 @@ from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
-from dltheory.embeddings import analogies as EA
-from dltheory.embeddings import corpus as EC
-from dltheory.embeddings import rand_walk as ER
-from dltheory.embeddings import real_text as ET
-from dltheory.embeddings import sgns as EN
-from dltheory.embeddings import solvable_word2vec as EW
-from dltheory.embeddings import superposition as T
-    embeddings as E,
-    embeddings_superposition as T,
-    information as I,
-    information_codes as IC,
-    information_plane as IP,
-    overfitting as O,
-    scaling as S,
-from dltheory.grokking import analytic_solution as G3
-from dltheory.grokking import fourier_circuit as G2
-from dltheory.grokking import memorise_then_generalise as G1
-from dltheory.grokking import models as GM
-from dltheory.grokking import omnigrok_digits as G5
-from dltheory.grokking import training as GT
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -80,10 +71,6 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
-    "scaling.check_kaplan_vs_chinchilla": "self-check over scaling.kaplan_chinchilla_data (probed)",
-    "overfitting.check_benign_spectrum": "self-check over overfitting.min_norm_excess_risk (probed)",
-    "overfitting.check_peak_moves": "self-check over overfitting.simulate_ridge (probed)",
-    "overfitting.risk_explorer": "widget over overfitting.simulate_ridge (probed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
 }
