@@ -14,7 +14,6 @@ from dltheory.information import coding_rate as mcr
 from dltheory.information import description_length as mdl
 from dltheory.information import digits
 from dltheory.information import estimating_mi as mi
-from dltheory.information import fields
 from dltheory.information import gaussian_bottleneck as gib
 from dltheory.information import information_plane as iplane
 from dltheory.information import models
@@ -23,38 +22,17 @@ from dltheory.information import pac_bayes as pb
 # ---------------------------------------------------------------------------- declared config ranges
 
 
-def test_field_checks_accept_good_tuples_and_name_the_field_and_range_otherwise():
-    assert fields.multiple("steps", 1500, low=10, of=10) == 1500
-    assert fields.reals("rhos", (0.0, 0.5), low=-1.0, high=1.0, low_open=True, high_open=True) == (0.0, 0.5)
-    assert fields.integers("boundaries", [1, 5, 9], low=1, high=9, min_size=2, increasing=True) == (1, 5, 9)
-    assert fields.reals("betas", np.array([1.5, 2.0]), low=1.0) == (1.5, 2.0)
-    bad = [
-        (lambda: fields.multiple("steps", 15, low=10, of=10), "steps must be a multiple of 10"),
-        (lambda: fields.multiple("steps", 0, low=10, of=10), r"steps must be an integer >= 10"),
-        (lambda: fields.reals("rhos", (0.5, 1.0), low=-1.0, high=1.0, low_open=True, high_open=True),
-         r"rhos\[i\] must be in \(-1.0, 1.0\)"),
-        (lambda: fields.reals("rhos", 0.5), "rhos must be a tuple of numbers"),
-        (lambda: fields.reals("rhos", "0.5"), "rhos must be a tuple of numbers"),
-        (lambda: fields.integers("bins", (8, 1), low=2), r"bins\[i\] must be an integer >= 2"),
-        (lambda: fields.integers("boundaries", (5,), min_size=2), "boundaries must have at least 2 entries"),
-        (lambda: fields.integers("boundaries", (50, 20), increasing=True), "boundaries must be increasing"),
-    ]
-    for call, message in bad:
-        with pytest.raises(ValueError, match=message):
-            call()
-
-
 @pytest.mark.parametrize(
     ("make", "message"),
     [
-        (lambda: mi.EstimatorConfig(rhos=(0.5, -1.0)), r"rhos\[i\] must be in \(-1.0, 1.0\)"),
+        (lambda: mi.EstimatorConfig(rhos=(0.5, -1.0)), r"rhos\[1\] must be in \(-1.0, 1.0\)"),
         (lambda: mi.EstimatorConfig(n=100, k=100), r"k must be an integer in \[1, 99\]"),
         (lambda: mi.InfoNCEConfig(steps=15), "steps must be a multiple of 10"),
         (lambda: gib.IBConfig(steps=150), "steps must be a multiple of 100"),
-        (lambda: gib.IBConfig(betas=(2.0, 0.5)), r"betas\[i\] must be in \[1.0, inf\]"),
+        (lambda: gib.IBConfig(betas=(2.0, 0.5)), r"betas\[1\] must be in \[1.0, inf\]"),
         (lambda: mcr.MCR2Config(ambient=8), r"ambient must be an integer >= 9"),
-        (lambda: iplane.PlaneConfig(hidden=(10, 0)), r"hidden\[i\] must be an integer >= 1"),
-        (lambda: mdl.MDLConfig(boundaries=(16, 2000)), r"boundaries\[i\] must be an integer in \[1, 1797\]"),
+        (lambda: iplane.PlaneConfig(hidden=(10, 0)), r"hidden\[1\] must be an integer >= 1"),
+        (lambda: mdl.MDLConfig(boundaries=(16, 2000)), r"boundaries\[1\] must be an integer in \[1, 1797\]"),
         (lambda: mdl.MDLConfig(boundaries=(50, 20)), "boundaries must be increasing"),
         (lambda: pb.PACBayesConfig(pb_steps=25), "pb_steps must be a multiple of 10"),
         (lambda: pb.CompressionConfig(symbol_bits=17), r"symbol_bits must be an integer in \[2, 16\]"),

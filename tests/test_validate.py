@@ -109,3 +109,38 @@ def test_field_rejects_a_default_outside_its_own_range_and_mutable_defaults():
         validate.field([1, 2], validate.increasing_integers)
     with pytest.raises(ValueError, match="check must be a function"):
         validate.field(1, "integer")
+
+
+def test_tuple_and_multiple_checks_name_the_field_the_entry_and_the_range():
+    assert validate.multiple("steps", 1500, low=10, of=10) == 1500
+    assert validate.reals("rhos", (0.0, 0.5), low=-1.0, high=1.0, low_open=True, high_open=True) == (0.0, 0.5)
+    assert validate.integers("boundaries", [1, 5, 9], low=1, high=9, min_size=2, increasing=True) == (1, 5, 9)
+    assert validate.reals("betas", np.array([1.5, 2.0]), low=1.0) == (1.5, 2.0)
+    bad = [
+        (lambda: validate.multiple("steps", 15, low=10, of=10), "steps must be a multiple of 10"),
+        (lambda: validate.multiple("steps", 0, low=10, of=10), r"steps must be an integer >= 10"),
+        (lambda: validate.reals("rhos", (0.5, 1.0), low=-1.0, high=1.0, low_open=True, high_open=True),
+         r"rhos\[1\] must be in \(-1.0, 1.0\)"),
+        (lambda: validate.reals("rhos", 0.5), "rhos must be a sequence of numbers"),
+        (lambda: validate.reals("rhos", "0.5"), "rhos must be a sequence of numbers"),
+        (lambda: validate.reals("rhos", ()), "rhos must have at least 1 entries"),
+        (lambda: validate.reals("eta", (1.0, 2.0, 3.0), max_size=2), "eta must have 1 to 2 entries"),
+        (lambda: validate.integers("bins", (8, 1), low=2), r"bins\[1\] must be an integer >= 2"),
+        (lambda: validate.integers("boundaries", (5,), min_size=2), "boundaries must have at least 2 entries"),
+        (lambda: validate.integers("boundaries", (50, 20), increasing=True), "boundaries must be increasing"),
+    ]
+    for call, message in bad:
+        with pytest.raises(ValueError, match=message):
+            call()
+
+
+def test_seeds_refuses_a_bare_integer_an_empty_list_negatives_and_repeats_when_asked():
+    assert validate.seeds([0, 1, 2]) == (0, 1, 2)
+    assert validate.seeds(np.arange(3)) == (0, 1, 2)
+    assert validate.seeds([3, 3]) == (3, 3)
+    for bad, message in [(3, "non-empty sequence"), ([], "non-empty sequence"), ("01", "non-empty sequence"),
+                         ([0, -1], r"seeds\[1\] must be an integer >= 0"), ([0, 1.5], r"seeds\[1\]")]:
+        with pytest.raises(ValueError, match=message):
+            validate.seeds(bad)
+    with pytest.raises(ValueError, match="seeds must be distinct"):
+        validate.seeds([3, 3], distinct=True)

@@ -286,11 +286,7 @@ def train(
     if batch is None and data is None:
         raise ValueError("pass data (full-batch training) or a batch function (or both)")
     steps, eval_every = validate.schedule(steps, eval_every)
-    if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    seeds = tuple(validate.integer("seeds[i]", s, low=0) for s in seeds)
-    if len(set(seeds)) != len(seeds):
-        raise ValueError(f"seeds must be distinct, got {seeds}")
+    seeds = validate.seeds(seeds, distinct=True)
     if isinstance(optimizer, optax.GradientTransformation):
         fixed_opt = optimizer
 

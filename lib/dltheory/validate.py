@@ -35,6 +35,10 @@ __all__ = [
     "is_prime",
     "increasing_integers",
     "schedule",
+    "seeds",
+    "multiple",
+    "reals",
+    "integers",
     "field",
     "check_fields",
     "FieldCheck",
@@ -187,6 +191,62 @@ def schedule(steps: Any, eval_every: Any) -> tuple[int, int]:
     if steps % eval_every:
         raise ValueError(f"steps ({steps}) must be a multiple of eval_every ({eval_every})")
     return steps, eval_every
+
+
+def seeds(values: Any, *, distinct: bool = False) -> tuple[int, ...]:
+    """``values`` as a non-empty tuple of seeds (integers >= 0); a bare integer is refused, not iterated.
+
+    ``distinct=True`` also refuses a repeated seed (two runs of a sweep would be the same run).
+    """
+    if isinstance(values, (str, bytes, int, np.integer)) or not isinstance(values, (Sequence, np.ndarray)) \
+            or len(values) == 0:
+        raise ValueError(f"seeds must be a non-empty sequence of integers, got {values!r}")
+    out = tuple(integer(f"seeds[{i}]", s, low=0) for i, s in enumerate(values))
+    if distinct and len(set(out)) != len(out):
+        raise ValueError(f"seeds must be distinct, got {out}")
+    return out
+
+
+def multiple(name: str, value: Any, *, of: int, low: int | None = None) -> int:
+    """``value`` as an ``int >= low`` that is a multiple of ``of`` (training steps split into evaluations)."""
+    value = integer(name, value, low=low)
+    if value % of:
+        raise ValueError(f"{name} must be a multiple of {of}, got {value}")
+    return value
+
+
+def _items(name: str, values: Any) -> tuple[Any, ...]:
+    if isinstance(values, np.ndarray) and values.ndim == 1:
+        return tuple(values.tolist())
+    if isinstance(values, (str, bytes)) or not isinstance(values, Sequence):
+        raise ValueError(f"{name} must be a sequence of numbers, got {values!r}")
+    return tuple(values)
+
+
+def _size(name: str, items: tuple[Any, ...], min_size: int, max_size: int | None, values: Any) -> None:
+    if len(items) < min_size or (max_size is not None and len(items) > max_size):
+        want = f"at least {min_size}" if max_size is None else f"{min_size} to {max_size}"
+        raise ValueError(f"{name} must have {want} entries, got {values!r}")
+
+
+def reals(name: str, values: Any, *, min_size: int = 1, max_size: int | None = None, increasing: bool = False,
+          **bounds: Any) -> tuple[float, ...]:
+    """A tuple of real numbers, each in the interval that ``bounds`` give :func:`real` (``low``, ``high``, ...)."""
+    items = tuple(real(f"{name}[{i}]", v, **bounds) for i, v in enumerate(_items(name, values)))
+    _size(name, items, min_size, max_size, values)
+    if increasing and any(u >= v for u, v in zip(items[:-1], items[1:])):
+        raise ValueError(f"{name} must be increasing, got {values!r}")
+    return items
+
+
+def integers(name: str, values: Any, *, low: int | None = None, high: int | None = None, min_size: int = 1,
+             max_size: int | None = None, increasing: bool = False) -> tuple[int, ...]:
+    """A tuple of integers in ``[low, high]``, at least ``min_size`` of them; ``increasing=True``: strictly."""
+    items = tuple(integer(f"{name}[{i}]", v, low=low, high=high) for i, v in enumerate(_items(name, values)))
+    _size(name, items, min_size, max_size, values)
+    if increasing and any(u >= v for u, v in zip(items[:-1], items[1:])):
+        raise ValueError(f"{name} must be increasing, got {values!r}")
+    return items
 
 
 # --------------------------------------------------------------------------- declared ranges of config fields

@@ -92,9 +92,7 @@ def run_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, dim: int | 
     """
     if not isinstance(cfg, corpus.CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
-    if isinstance(seeds, (int, np.integer)) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    seeds = [validate.integer(f"seeds[{i}]", s, low=0) for i, s in enumerate(seeds)]
+    seeds = list(validate.seeds(seeds))
     dim = cfg.dim if dim is None else validate.integer("dim", dim, low=1, high=cfg.vocab_size)
     out: dict[str, list[Any]] = {k: [] for k in ("vec", "emb", "add", "mul", "para", "rel", "exact", "shuf")}
     first_vocab = None

@@ -14,8 +14,7 @@ One module per section page of ``chapters/05-information-theory``; a page import
 ``06-coding-rate``          → ``coding_rate``: §5.6 maximal coding rate reduction (Yu et al. 2020)
 
 Shared by several sections: ``digits`` (scikit-learn's digits, §5.4 and §5.5), ``models`` (the small ReLU
-network of §5.1, §5.4 and §5.5) and ``fields`` (declared ranges of config fields: tuples of numbers,
-multiples). The self-checks of ``exercises/05-information-theory`` live in the module of the section they
+network of §5.1, §5.4 and §5.5). The self-checks of ``exercises/05-information-theory`` live in the module of the section they
 check.
 
 Probabilities that multiply are handled in log space and in float64 (numpy); log-determinants use

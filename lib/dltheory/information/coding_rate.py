@@ -17,7 +17,6 @@ import numpy as np
 import optax
 
 from dltheory import runtime, train, validate
-from dltheory.information import fields
 
 __all__ = [
     "coding_rate",
@@ -163,7 +162,7 @@ class MCR2Config(runtime.ModeConfig):
     n_per_class: int = validate.field(200, validate.integer, low=1)
     overlap: float = validate.field(0.5, validate.real, low=0.0, high=1.0, high_open=True)
     eps2: float = validate.field(0.5, validate.real, low=0.0, low_open=True)
-    steps: int = validate.field(200, fields.multiple, low=100, of=100)
+    steps: int = validate.field(200, validate.multiple, low=100, of=100)
     lr: float = validate.field(1e-2, validate.real, low=0.0, low_open=True)
     n_seeds: int = validate.field(3, validate.integer, low=1)
 
@@ -195,9 +194,7 @@ def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
     """
     if not isinstance(cfg, MCR2Config):
         raise ValueError(f"cfg must be an MCR2Config, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     k = cfg.n_classes
     mixtures = [subspace_mixture(s, cfg.n_per_class, k, cfg.ambient, cfg.sub_dim, cfg.overlap) for s in seeds]
     labels = mixtures[0][1]  # the same class layout for every seed

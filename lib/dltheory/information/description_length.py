@@ -21,7 +21,7 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.information import digits, fields, models
+from dltheory.information import digits, models
 
 __all__ = ["MDLConfig", "prequential_codelength", "laplace_codelength", "check_codelength"]
 
@@ -30,11 +30,11 @@ __all__ = ["MDLConfig", "prequential_codelength", "laplace_codelength", "check_c
 class MDLConfig(runtime.ModeConfig):
     """Section 5.4: block boundaries (``t_0 < t_1 < ... < n``), the network and its training budget."""
 
-    boundaries: tuple[int, ...] = validate.field((16, 32, 64, 128, 256, 512, 1024, 1797), fields.integers, low=1,
+    boundaries: tuple[int, ...] = validate.field((16, 32, 64, 128, 256, 512, 1024, 1797), validate.integers, low=1,
                                                  high=1797, min_size=2, increasing=True)
     hidden: int = validate.field(128, validate.integer, low=1)
     batch: int = validate.field(128, validate.integer, low=1)
-    steps: int = validate.field(400, fields.multiple, low=10, of=10)
+    steps: int = validate.field(400, validate.multiple, low=10, of=10)
     lr: float = validate.field(3e-3, validate.real, low=0.0, low_open=True)
     weight_decay: float = validate.field(1e-3, validate.real, low=0.0)
     mix_uniform: float = validate.field(0.01, validate.probability, open_low=True, open_high=True)
@@ -62,9 +62,7 @@ def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: b
     """
     if not isinstance(cfg, MDLConfig):
         raise ValueError(f"cfg must be an MDLConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     bounds = np.array(cfg.boundaries)
     n = int(bounds[-1])
     starts, ends = bounds[:-1], bounds[1:]

@@ -22,7 +22,7 @@ from scipy import special
 from scipy.spatial import cKDTree
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.information import fields, models
+from dltheory.information import models
 
 __all__ = [
     "gaussian_pairs",
@@ -112,10 +112,10 @@ def ksg_mi(x: Any, y: Any, k: int = 3) -> float:
 class EstimatorConfig(runtime.ModeConfig):
     """Section 5.1: correlations, sample size, bin counts and KSG's ``k`` for the estimator sweep."""
 
-    rhos: tuple[float, ...] = validate.field((0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), fields.reals, low=-1.0, high=1.0,
+    rhos: tuple[float, ...] = validate.field((0.0, 0.3, 0.5, 0.7, 0.8, 0.9, 0.95), validate.reals, low=-1.0, high=1.0,
                                              low_open=True, high_open=True)
     n: int = validate.field(2000, validate.integer, low=10)
-    bins: tuple[int, ...] = validate.field((8, 30, 100), fields.integers, low=2)
+    bins: tuple[int, ...] = validate.field((8, 30, 100), validate.integers, low=2)
     k: int = validate.field(3, validate.integer, low=1)
     n_seeds: int = validate.field(5, validate.integer, low=1)
 
@@ -139,9 +139,7 @@ def estimator_sweep(cfg: EstimatorConfig, seeds: list[int]) -> dict[str, Any]:
     """
     if not isinstance(cfg, EstimatorConfig):
         raise ValueError(f"cfg must be an EstimatorConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     width = np.zeros((len(seeds), len(cfg.bins), len(cfg.rhos)))
     quant = np.zeros_like(width)
     ksg = np.zeros((len(seeds), len(cfg.rhos)))
@@ -161,12 +159,12 @@ class InfoNCEConfig(runtime.ModeConfig):
     """Section 5.1: the InfoNCE critic (separable MLPs), its batch size and training budget."""
 
     dim: int = validate.field(5, validate.integer, low=1)
-    rhos: tuple[float, ...] = validate.field((0.2, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99), fields.reals, low=-1.0, high=1.0,
+    rhos: tuple[float, ...] = validate.field((0.2, 0.5, 0.7, 0.8, 0.9, 0.95, 0.99), validate.reals, low=-1.0, high=1.0,
                                              low_open=True, high_open=True)
     batch: int = validate.field(64, validate.integer, low=2)
     width: int = validate.field(64, validate.integer, low=1)
     embed: int = validate.field(16, validate.integer, low=1)
-    steps: int = validate.field(1500, fields.multiple, low=10, of=10)
+    steps: int = validate.field(1500, validate.multiple, low=10, of=10)
     lr: float = validate.field(2e-3, validate.real, low=0.0, low_open=True)
     eval_batches: int = validate.field(20, validate.integer, low=1)
     n_seeds: int = validate.field(3, validate.integer, low=1)
@@ -197,9 +195,7 @@ def infonce_sweep(cfg: InfoNCEConfig, seeds: list[int]) -> dict[str, Any]:
     """
     if not isinstance(cfg, InfoNCEConfig):
         raise ValueError(f"cfg must be an InfoNCEConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     sizes = [cfg.dim, cfg.width, cfg.width, cfg.embed]
 
     def sample(key: jax.Array, rho: jax.Array, n: int) -> tuple[jax.Array, jax.Array]:

@@ -17,7 +17,6 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.information import fields
 
 __all__ = [
     "GaussianIBProblem",
@@ -104,8 +103,8 @@ class IBConfig(runtime.ModeConfig):
 
     dx: int = validate.field(4, validate.integer, low=1, high=64)
     dy: int = validate.field(4, validate.integer, low=1, high=64)
-    betas: tuple[float, ...] = validate.field((1.5, 2.0, 3.0, 5.0, 8.0, 15.0, 30.0), fields.reals, low=1.0)
-    steps: int = validate.field(4000, fields.multiple, low=100, of=100)
+    betas: tuple[float, ...] = validate.field((1.5, 2.0, 3.0, 5.0, 8.0, 15.0, 30.0), validate.reals, low=1.0)
+    steps: int = validate.field(4000, validate.multiple, low=100, of=100)
     lr: float = validate.field(1e-2, validate.real, low=0.0, low_open=True)
     n_seeds: int = validate.field(3, validate.integer, low=1)
 
@@ -138,9 +137,7 @@ def learn_linear_ib(problem: GaussianIBProblem, cfg: IBConfig, seeds: list[int])
         raise ValueError(f"problem must be a GaussianIBProblem, got {type(problem).__name__}")
     if not isinstance(cfg, IBConfig):
         raise ValueError(f"cfg must be an IBConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     d = problem.cov_x.shape[0]
     data = (jnp.asarray(problem.cov_x, jnp.float32), jnp.asarray(problem.cov_x_given_y, jnp.float32))
 

@@ -28,7 +28,6 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.information import fields
 
 __all__ = ["icosahedron", "twelve_bit_task", "binned_entropy", "layer_entropy", "PlaneConfig", "information_plane",
            "compression", "rank_correlation", "check_compression_hypothesis"]
@@ -106,7 +105,7 @@ def layer_entropy(t: Any, n_bins: int = 30) -> float:
 class PlaneConfig(runtime.ModeConfig):
     """Section 5.2: the network, optimiser and estimator of Shwartz-Ziv and Tishby (2017) (Adam as in Saxe et al.)."""
 
-    hidden: tuple[int, ...] = validate.field((10, 7, 5, 4, 3), fields.integers, low=1)
+    hidden: tuple[int, ...] = validate.field((10, 7, 5, 4, 3), validate.integers, low=1)
     train_fraction: float = validate.field(0.8, validate.real, low=0.0, high=1.0, low_open=True, high_open=True)
     lr: float = validate.field(4e-4, validate.real, low=0.0, low_open=True)
     batch: int = validate.field(256, validate.integer, low=1)
@@ -157,9 +156,7 @@ def information_plane(cfg: PlaneConfig, seeds: list[int],
     """
     if not isinstance(cfg, PlaneConfig):
         raise ValueError(f"cfg must be a PlaneConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     if not activations:
         raise ValueError("activations must name at least one of ('tanh', 'relu')")
     for a in activations:

@@ -23,7 +23,7 @@ import numpy as np
 import optax
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.information import digits, fields, models
+from dltheory.information import digits, models
 
 __all__ = [
     "kl_bernoulli",
@@ -114,9 +114,9 @@ class PACBayesConfig(runtime.ModeConfig):
 
     m: int = validate.field(1200, validate.integer, low=100, high=1700)
     hidden: int = validate.field(16, validate.integer, low=1)
-    sgd_steps: int = validate.field(300, fields.multiple, low=10, of=10)
+    sgd_steps: int = validate.field(300, validate.multiple, low=10, of=10)
     sgd_lr: float = validate.field(0.02, validate.real, low=0.0, low_open=True)
-    pb_steps: int = validate.field(1000, fields.multiple, low=10, of=10)
+    pb_steps: int = validate.field(1000, validate.multiple, low=10, of=10)
     pb_lr: float = validate.field(2e-2, validate.real, low=0.0, low_open=True)
     prior_grid: int = validate.field(100, validate.integer, low=1)
     mc_samples: int = validate.field(200, validate.integer, low=10)
@@ -155,9 +155,7 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
     """
     if not isinstance(cfg, PACBayesConfig):
         raise ValueError(f"cfg must be a PACBayesConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     m = cfg.m
     log_lam_grid = np.linspace(math.log(1e-4), math.log(1.0), cfg.prior_grid)
     delta_half = cfg.delta / 2
@@ -237,7 +235,7 @@ class CompressionConfig(runtime.ModeConfig):
     m: int = validate.field(1200, validate.integer, low=100, high=1700)
     hidden: int = validate.field(16, validate.integer, low=1)
     subspace: int = validate.field(40, validate.integer, low=1)
-    steps: int = validate.field(1000, fields.multiple, low=10, of=10)
+    steps: int = validate.field(1000, validate.multiple, low=10, of=10)
     lr: float = validate.field(3e-2, validate.real, low=0.0, low_open=True)
     symbol_bits: int = validate.field(8, validate.integer, low=2, high=16)
     delta: float = validate.field(0.05, validate.probability, open_low=True, open_high=True)
@@ -281,9 +279,7 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
     """
     if not isinstance(cfg, CompressionConfig):
         raise ValueError(f"cfg must be a CompressionConfig, got {type(cfg).__name__}")
-    seeds = [validate.integer("seeds[i]", s, low=0) for s in seeds]
-    if not seeds:
-        raise ValueError("seeds must be a non-empty list of integers")
+    seeds = list(validate.seeds(seeds))
     m = cfg.m
     xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds)
     xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
