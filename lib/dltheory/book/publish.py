@@ -48,15 +48,14 @@ def _text(value: Any) -> str:
 def output_problems(nb: Any) -> list[str]:
     """What a reader must not see in the outputs of executed notebook ``nb`` (a dict or NotebookNode).
 
-    One line per offending cell: ``cell N (its first line of code): what``, where *what* is one or more
+    One line per offending cell: ``code cell N (its first line): what``, where *what* is one or more
     of an ``error`` output (what a failing cell leaves, or a failure after the cell finished, as in the
     inline backend's drawing of a figure), text printed to stderr (warnings, logging, progress bars),
     and a Python traceback printed in any other output.
     """
     problems = []
-    for number, cell in enumerate(nb.get("cells", []), start=1):
-        if cell.get("cell_type") != "code":
-            continue
+    code_cells = [c for c in nb.get("cells", []) if c.get("cell_type") == "code"]
+    for number, cell in enumerate(code_cells, start=1):
         found: list[str] = []
         for out in cell.get("outputs", []):
             kind = out.get("output_type")
@@ -77,7 +76,7 @@ def output_problems(nb: Any) -> list[str]:
             head = source[0][:60] if source else ""
             unique = list(dict.fromkeys(found))
             more = f" (and {len(found) - len(unique)} more like them)" if len(found) > len(unique) else ""
-            problems.append(f"cell {number} ({head}): " + "; ".join(unique) + more)
+            problems.append(f"code cell {number} ({head}): " + "; ".join(unique) + more)
     return problems
 
 
