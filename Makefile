@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser
+.PHONY: all venv book book-fresh pdf test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser mathjax tex
 
 # Seeds for `make seeds`: every claim must hold for each of them.
 SEEDS ?= 0 1 2
@@ -23,12 +23,14 @@ all: book
 
 help:
 	@echo "make book        build the book into _build/html (fast mode; DLTHEORY_MODE=full for paper scale)"
+	@echo "make pdf         build the PDF of the book into _build/latex/book.pdf (installs TeX from Debian when missing)"
 	@echo "make test        run the whole test suite (library, notebooks, book build)"
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
 	@echo "make seeds       run every page under each of SEEDS (default: 0 1 2); print a claim x seed table"
 	@echo "make course CHAPTERS=03,05   write and build a course pack into course/ (student + instructor notebooks, LMS zip)"
 	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
+	@echo "make tex         install what make pdf needs: xelatex, latexmk and fonts (Debian packages, as root)"
 	@echo "make linkcheck   check the external links of the book (optional; needs internet)"
 	@echo "make bench       run the benchmarks; writes benchmarks/results.md and results.json"
 	@echo "make bench-book  time a cold build of the whole book and a cached rebuild; adds them to the same report (long)"
@@ -43,8 +45,41 @@ $(STAMP): requirements.txt pyproject.toml
 venv: $(STAMP)
 
 # The website. Widgets draw their static figures (DLTHEORY_STATIC=1); warnings are errors.
-book: $(STAMP)
+# The pages load MathJax 3 from the site itself (_static/mathjax), a copy from npm in _build/mathjax.
+book: $(STAMP) mathjax
 	DLTHEORY_STATIC=1 $(BIN)/jupyter-book build . --warningiserror --nitpick --keep-going
+
+# MathJax 3 from the npm registry into _build/mathjax, where the build (dltheory.book.publish) and the
+# browser test find it; npm itself from apt when missing and possible (root, as on CI). Without it the
+# build installs MathJax itself, or warns that the pages fall back to the CDN.
+MATHJAX := _build/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js
+mathjax:
+	@test -f $(MATHJAX) || { \
+	  command -v npm >/dev/null 2>&1 || { \
+	    if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	      (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq npm >/dev/null) \
+	        || echo "could not install npm: the pages will load MathJax from the CDN" >&2; \
+	    else echo "npm is missing (apt-get install npm): the pages will load MathJax from the CDN" >&2; fi; }; \
+	  command -v npm >/dev/null 2>&1 && npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3 || true; }
+
+# The PDF of the whole book: Jupyter Book's LaTeX builder with xelatex, from the same executed pages as
+# the website (the execution cache in _build), exercises without their solutions. TeX from Debian.
+TEX_PACKAGES := texlive-xetex texlive-latex-recommended texlive-latex-extra texlive-fonts-recommended \
+                latexmk fonts-freefont-otf poppler-utils
+tex:
+	@if command -v dpkg >/dev/null 2>&1 && dpkg -s $(TEX_PACKAGES) >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "installing TeX for the PDF (Debian packages, about 3 minutes): $(TEX_PACKAGES)"; \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $(TEX_PACKAGES) >/dev/null) \
+	    || { echo "could not install TeX: make pdf and tests/test_pdf.py will fail" >&2; exit 1; }; \
+	elif command -v xelatex >/dev/null 2>&1 && command -v latexmk >/dev/null 2>&1; then :; \
+	else echo "TeX is missing: as root, apt-get install --no-install-recommends $(TEX_PACKAGES)" >&2; exit 1; fi
+
+pdf: $(STAMP) tex
+	rm -rf _build/latex
+	DLTHEORY_STATIC=1 LATEXOPTS="-interaction=nonstopmode -halt-on-error" \
+	  $(BIN)/jupyter-book build . --builder pdflatex --warningiserror --nitpick --keep-going < /dev/null
+	@echo "The PDF: _build/latex/book.pdf"
 
 # Same, ignoring the execution cache.
 book-fresh: $(STAMP)
@@ -60,7 +95,9 @@ browser:
 	      || echo "could not install chromium: tests/test_site.py will fail" >&2; \
 	  else echo "Chromium is missing (apt-get install chromium): tests/test_site.py will fail" >&2; fi; }
 
-test: $(STAMP) browser
+# TeX is installed for tests/test_pdf.py; without it (not root, no apt) that test fails and says why.
+test: $(STAMP) browser mathjax
+	-@$(MAKE) --no-print-directory tex
 	$(BIN)/python -m pytest
 
 test-fast: $(STAMP)
@@ -92,10 +129,8 @@ course: $(STAMP)
 	DLTHEORY_STATIC=1 $(BIN)/python -m dltheory.book.course --chapters $(CHAPTERS) --out course --build
 
 # What tests/test_site.py needs besides the Python packages: Chromium from the OS, MathJax 3 from npm
-# (the pages load MathJax from a CDN; the test serves this copy instead). The test installs MathJax itself if missing.
-site-deps:
-	@test -x /usr/bin/chromium || (apt-get update -qq && apt-get install -y -qq chromium)
-	@test -f _build/mathjax/node_modules/mathjax/es5/tex-mml-chtml.js || npm install --silent --no-audit --no-fund --prefix _build/mathjax mathjax@3
+# (the copy the site serves; the build installs it itself if missing).
+site-deps: browser mathjax
 
 # External links (optional: needs internet, and the sites linked to must be up).
 linkcheck: $(STAMP)

@@ -101,3 +101,19 @@ def test_every_notebook_page_was_rendered_with_a_colab_launch(build):
         assert target == f"{rel}.ipynb" and (ROOT / target).exists(), f"Colab opens {target}, which is not in the repository"
         download = re.findall(r'href="([^"]+\.ipynb)"[^>]*\n?\s*class="btn btn-sm btn-download-notebook-button', source)
         assert download and (html.parent / download[0]).resolve().exists(), f"{rel} offers no .ipynb download"
+
+
+def test_no_published_page_shows_an_error_or_stderr(build):
+    """Every executed page, as its outputs are kept in the execution cache: no error or traceback (not even
+    one raised after the cell finished, which the -W build does not stop on) and nothing printed to stderr."""
+    from dltheory.book import notebooks, publish
+
+    pages = {}
+    for page in notebooks.notebook_pages(ROOT):
+        rel = page.relative_to(ROOT).with_suffix("")
+        if (HTML / rel.with_suffix(".html")).exists():
+            pages[rel.as_posix()] = page
+    assert pages, "no notebook page was built"
+    problems = publish.executed_problems(ROOT / "_build" / ".jupyter_cache", pages)
+    assert not problems, f"{len(problems)} of {len(pages)} pages show a reader what they must not:\n" + "\n".join(
+        f"{page}:\n  " + "\n  ".join(lines) for page, lines in problems.items())

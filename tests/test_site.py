@@ -14,10 +14,10 @@ What it needs, and how it gets it:
 * Chromium: ``/usr/bin/chromium`` from Debian (``apt-get install -y chromium``; ``.ci/run`` does it);
   another binary can be named with ``DLTHEORY_CHROMIUM``. Playwright's own browser download is never
   used (``playwright install`` is not needed and would fail offline);
-* MathJax 3: the pages load it from cdn.jsdelivr.net. The test serves a local copy instead,
-  installed with ``npm install mathjax@3`` into ``_build/mathjax`` the first time (``make site-deps``
-  does the same), so the check works offline and tests the MathJax version the pages ask for.
-  Every other request that leaves 127.0.0.1 is blocked and listed, never silently ignored.
+* MathJax 3: the site serves its own copy (``_static/mathjax``, from npm, see ``dltheory.book.publish``).
+  The network is blocked: every request that leaves 127.0.0.1 is refused and listed, so a page that
+  still loaded MathJax from a CDN shows raw TeX here, as it would offline, and fails. Only the planted
+  page of ``test_checks_catch_broken_pages`` gets MathJax from ``_build/mathjax`` in place of the CDN.
 
 ``DLTHEORY_SITE_ROOT`` points the test at another book's source folder (a course pack, say): its
 ``_build/html`` is tested, and its notebooks are what Colab buttons must find.
@@ -30,7 +30,6 @@ import html as html_lib
 import json
 import os
 import re
-import shutil
 import subprocess
 import sys
 import threading
@@ -91,15 +90,11 @@ def site() -> Path:
 
 
 def mathjax_dir() -> Path:
-    """A local MathJax 3 (es5 bundle), installed from npm into _build/mathjax on first use."""
-    es5 = MATHJAX_HOME / "node_modules" / "mathjax" / "es5"
-    if not (es5 / "tex-mml-chtml.js").exists():
-        npm = shutil.which("npm")
-        assert npm, "npm is needed once to install MathJax 3 for the browser test (apt-get install -y npm)"
-        MATHJAX_HOME.mkdir(parents=True, exist_ok=True)
-        proc = subprocess.run([npm, "install", "--silent", "--no-audit", "--no-fund", "--prefix", str(MATHJAX_HOME), "mathjax@3"],
-                              capture_output=True, text=True, timeout=600)
-        assert proc.returncode == 0 and (es5 / "tex-mml-chtml.js").exists(), f"npm install mathjax@3 failed:\n{proc.stderr[-2000:]}"
+    """A local MathJax 3 (es5 bundle), installed from npm into _build/mathjax on first use (as the build does)."""
+    from dltheory.book import publish
+
+    es5 = publish.mathjax_dir(MATHJAX_HOME)
+    assert es5 is not None, f"no MathJax 3 in {MATHJAX_HOME} and npm could not install it (apt-get install -y npm)"
     return es5
 
 
@@ -138,24 +133,26 @@ class Visit:
         self.blocked: list[str] = []
 
 
-@pytest.fixture(scope="module")
-def open_page(browser, server):
-    es5 = mathjax_dir()
-    context = browser.new_context(viewport={"width": 1280, "height": 900})
-    current: dict[str, Visit] = {}
+def offline(server: str, current: dict):
+    """A route handler for a browser context with no network: only ``server`` (and data: URLs) answer;
+    every other request is refused and listed in ``current["visit"].blocked``."""
 
     def route(r):  # noqa: ANN001
         url = r.request.url
-        m = CDN_MATHJAX.match(url)
-        if m and (es5 / m.group(1)).is_file():
-            return r.fulfill(path=str(es5 / m.group(1)))
         if url.startswith(server) or url.startswith("data:"):
             return r.continue_()
         if "visit" in current:
             current["visit"].blocked.append(url)
         return r.abort()
 
-    context.route("**/*", route)
+    return route
+
+
+@pytest.fixture(scope="module")
+def open_page(browser, server):
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    current: dict[str, Visit] = {}
+    context.route("**/*", offline(server, current))
 
     def visit(path: str) -> Visit:
         page = context.new_page()
@@ -220,6 +217,15 @@ _PAGE_FACTS = """() => {
     raw: (text.match(/\\\\\\(|\\\\\\[|\\$\\$/g) || []).length,
     raw_sample: (text.match(/.{0,40}(\\\\\\(|\\\\\\[|\\$\\$).{0,40}/) || [''])[0],
     broken_images: Array.from(document.images).filter(i => !i.complete || i.naturalWidth === 0).map(i => i.getAttribute('src')),
+    // a figure is an image that loaded: a <figure> without one, a cell whose output is a traceback, or a
+    // figure's text stand-in (what matplotlib shows when drawing it failed) is a figure the reader lost
+    empty_figures: Array.from(document.querySelectorAll('figure')).filter(f =>
+      !Array.from(f.querySelectorAll('img')).some(i => i.complete && i.naturalWidth > 0)).map(f => (f.id || f.textContent.trim()).slice(0, 60)),
+    tracebacks: Array.from(document.querySelectorAll('.cell_output .traceback, .cell_output .output.error')).map(e =>
+      (e.textContent.match(/^\\w*(Error|Exception)\\b.*$/m) || [e.textContent.trim().split('\\n')[0]])[0].slice(0, 120)),
+    figure_stand_ins: Array.from(document.querySelectorAll('.cell_output')).filter(o =>
+      /<Figure size [\\d.]+x[\\d.]+ with \\d+ Axes>/.test(o.textContent)).length,
+    mathjax_scripts: Array.from(document.querySelectorAll('script[src*="mathjax" i], script[src*="tex-mml" i]')).map(e => e.src),
     images: document.images.length,
     links: Array.from(document.querySelectorAll('a[href]')).map(a => a.href),
     colab: Array.from(document.querySelectorAll('a[href*="colab.research.google.com"]')).map(a => a.href),
@@ -230,8 +236,9 @@ _PAGE_FACTS = """() => {
 }"""
 
 
-def page_problems(facts: dict, *, has_math: bool) -> list[str]:
-    """What is wrong with a rendered page, from the facts ``_PAGE_FACTS`` gathered in the browser."""
+def page_problems(facts: dict, *, has_math: bool, origin: str | None = None) -> list[str]:
+    """What is wrong with a rendered page, from the facts ``_PAGE_FACTS`` gathered in the browser
+    (``origin``: the site's address, where MathJax must come from)."""
     problems = []
     if has_math:
         if not facts["mathjax"]:
@@ -248,6 +255,15 @@ def page_problems(facts: dict, *, has_math: bool) -> list[str]:
         problems.append(f"raw TeX delimiters left in the text ({facts['raw']}×), e.g. {facts['raw_sample']!r}")
     if facts["broken_images"]:
         problems.append(f"images that did not load: {facts['broken_images']}")
+    if facts.get("empty_figures"):
+        problems.append(f"figures without an image that loaded: {facts['empty_figures']}")
+    if facts.get("tracebacks"):
+        problems.append(f"Python tracebacks in cell outputs: {facts['tracebacks']}")
+    if facts.get("figure_stand_ins"):
+        problems.append(f"figures shown as text, not as images: {facts['figure_stand_ins']} cell outputs")
+    outside = [src for src in facts.get("mathjax_scripts", []) if not src.startswith(origin)] if origin else []
+    if outside:
+        problems.append(f"MathJax loaded from outside the site (the page shows raw TeX offline): {outside}")
     if facts.get("wide_tables"):
         problems.append(f"tables wider than the text, their last columns hidden behind a scroll bar: {facts['wide_tables']}")
     if facts["overflow"] > 2:
@@ -329,7 +345,7 @@ def test_every_page_renders_in_the_browser(site, server, open_page):
         try:
             facts = visit.page.evaluate(_PAGE_FACTS)
             problems = _known(visit.errors)
-            problems += page_problems(facts, has_math=_has_math(site / path))
+            problems += page_problems(facts, has_math=_has_math(site / path), origin=server)
             problems += link_problems(facts["links"], server, site)
             problems += colab_problems(facts["colab"], SOURCE)
         finally:
@@ -446,7 +462,15 @@ def test_checks_catch_broken_pages(tmp_path, browser):
         <span class="math">\\(x^^2\\)</span></p><img src="missing.png"><a href="ok.html#here">fine</a><a href="ok.html#gone">dead anchor</a>
         <a href="nowhere.html">dead</a>
         <a href="https://colab.research.google.com/github/o/r/blob/main/chapters/none.ipynb">colab</a>
+        <figure id="fig-lost"><figcaption>A figure whose image is gone</figcaption></figure>
+        <div class="cell_output"><div class="output traceback"><pre>ValueError   Traceback (most recent call last)
+ValueError: \\frac14</pre></div></div>
+        <div class="cell_output"><pre>&lt;Figure size 640x480 with 1 Axes&gt;</pre></div>
         <script>undefined_function();</script></body></html>""", encoding="utf-8")
+    # a page that loads MathJax from the CDN, as the site did before it served its own copy
+    (tmp_path / "cdn.html").write_text(
+        """<html><head><script defer src="https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"></script></head>
+        <body><p><span class="math notranslate">\\(x^2\\)</span></p></body></html>""", encoding="utf-8")
     httpd = ThreadingHTTPServer(("127.0.0.1", 0), functools.partial(_QuietHandler, directory=str(tmp_path)))
     threading.Thread(target=httpd.serve_forever, daemon=True).start()
     server = f"http://127.0.0.1:{httpd.server_address[1]}"
@@ -460,14 +484,28 @@ def test_checks_catch_broken_pages(tmp_path, browser):
         page.goto(f"{server}/bad.html", wait_until="load")
         page.evaluate(_WAIT_FOR_MATHJAX)
         facts = page.evaluate(_PAGE_FACTS)
+        # with the network blocked, as every page of the site is opened
+        offline_context = browser.new_context()
+        current = {"visit": Visit(None, f"{server}/cdn.html")}
+        offline_context.route("**/*", offline(server, current))
+        cdn = offline_context.new_page()
+        cdn.goto(f"{server}/cdn.html", wait_until="load")
+        cdn.evaluate(_WAIT_FOR_MATHJAX)
+        cdn_facts = cdn.evaluate(_PAGE_FACTS)
+        offline_context.close()
     finally:
         context.close()
         httpd.shutdown()
         httpd.server_close()
-    problems = "\n".join(page_problems(facts, has_math=True))
+    problems = "\n".join(page_problems(facts, has_math=True, origin=server))
     assert errors and "undefined_function" in errors[0]
-    for expected in ("MathJax errors", "undefined TeX macros", "raw TeX", "images that did not load"):
+    for expected in ("MathJax errors", "undefined TeX macros", "raw TeX", "images that did not load",
+                     "figures without an image that loaded: ['fig-lost']", "Python tracebacks in cell outputs: ['ValueError",
+                     "figures shown as text, not as images: 1"):
         assert expected in problems, f"{expected!r} not reported:\n{problems}\n{json.dumps(facts)[:2000]}"
+    offline_problems = "\n".join(page_problems(cdn_facts, has_math=True, origin=server))
+    assert "MathJax did not load" in offline_problems and "MathJax loaded from outside the site" in offline_problems, offline_problems
+    assert current["visit"].blocked == ["https://cdn.jsdelivr.net/npm/mathjax@3/es5/tex-mml-chtml.js"]
     dead = "\n".join(link_problems(facts["links"], server, tmp_path))
     assert "nowhere.html: no such file" in dead and "no anchor #gone" in dead and "#here" not in dead
     assert "chapters/none.ipynb is not in the repository" in colab_problems(facts["colab"], tmp_path)[0]

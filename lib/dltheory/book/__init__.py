@@ -6,4 +6,7 @@
                   claims ledger (named in ``_config.yml``)
 ``course``        course packs for instructors (``python -m dltheory.book.course``);
 ``course_pages``  its page handling: chapters, titles, links rewritten, solutions hidden
+``publish``       the Sphinx extension for publishing (named in ``_config.yml``): MathJax served with the site,
+                  no traceback or stderr on a page (and the check of a build's executed pages), the PDF's macros
+                  and its exercises without solutions
 """

@@ -323,12 +323,14 @@ def _zip(folder: Path, target: Path, *, prefix: str, extra: Path | None = None, 
 
 
 def build_pack(out: Path, *, strict: bool = True, timeout: float | None = None,
-               cache_from: Path | None = None) -> subprocess.CompletedProcess:
-    """Build the pack's website into ``out/_build/html`` (static explorers; with ``strict``, ``-W --nitpick``).
+               cache_from: Path | None = None, builder: str = "html") -> subprocess.CompletedProcess:
+    """Build the pack's website into ``out/_build/html`` (static explorers; with ``strict``, ``-W --nitpick``),
+    or with ``builder="pdflatex"`` its PDF into ``out/_build/latex/book.pdf`` (needs TeX: ``make tex``).
 
     ``cache_from``: an execution cache (the book's ``_build/.jupyter_cache``) to start from when the pack
     has none yet. jupyter-cache matches notebooks by the hash of their code, so pages that the book has
-    already executed are not executed again.
+    already executed are not executed again. The book's copy of MathJax (``_build/mathjax`` beside that
+    cache) serves the pack's website too, when it is there.
     """
     out = Path(out)
     cache = out / "_build" / ".jupyter_cache"
@@ -336,11 +338,18 @@ def build_pack(out: Path, *, strict: bool = True, timeout: float | None = None,
         cache.parent.mkdir(parents=True, exist_ok=True)
         shutil.copytree(cache_from, cache)
     env = dict(os.environ, DLTHEORY_STATIC="1", DLTHEORY_PROGRESS="0", XLA_PYTHON_CLIENT_PREALLOCATE="false")
+    if cache_from is not None and (Path(cache_from).parent / "mathjax").is_dir():
+        env.setdefault("DLTHEORY_MATHJAX", str(Path(cache_from).parent / "mathjax"))
     jb = Path(sys.executable).with_name("jupyter-book")
-    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(out)]
+    cmd = [str(jb) if jb.exists() else "jupyter-book", "build", str(out), "--builder", builder]
+    if builder == "pdflatex":
+        # TeX must never wait for an answer on a terminal; a stale LaTeX folder is rebuilt from scratch
+        env.setdefault("LATEXOPTS", "-interaction=nonstopmode -halt-on-error")
+        shutil.rmtree(out / "_build" / "latex", ignore_errors=True)
     if strict:
         cmd += ["--warningiserror", "--nitpick", "--keep-going"]
-    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out, timeout=timeout)
+    return subprocess.run(cmd, env=env, capture_output=True, text=True, cwd=out, timeout=timeout,
+                          stdin=subprocess.DEVNULL)
 
 
 def notebooks_root() -> Path:
