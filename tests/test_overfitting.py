@@ -276,3 +276,14 @@ def test_risk_explorer_static_figure_has_three_panels_with_theory_and_simulation
     assert len(axes) == 3
     for ax in axes:
         assert len(ax.lines) >= 3  # theory, simulation, marker of γ
+
+
+def test_knn_experiment_interpolating_rules_fit_every_noisy_label():
+    """Formerly the claim ``knn-interpolates`` (true by construction, so a test of the code, not a claim):
+    1-NN and the singular-kernel rule have training error exactly 0 on noisy labels; the majority vote
+    over the same window does not."""
+    cfg = knn.KNNConfig(ns=(200, 400), n_test=200, noise=0.2, n_seeds=2)
+    res = knn.knn_experiment(cfg, [0, 1])
+    assert np.all(res.train_error["1-NN"] == 0)
+    assert np.all(res.train_error["singular"] == 0)
+    assert np.all(res.train_error["k-NN"] > 0.05)  # the vote overrules the noisy labels it outvotes
