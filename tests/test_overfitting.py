@@ -52,6 +52,22 @@ def test_simulated_ridge_agrees_with_theory_and_lambda_zero_interpolates():
     assert noiseless.max() < 1e-18
 
 
+def test_relative_bump_needs_a_rise_and_a_fall():
+    # rise 2 → 3 (50%), fall 3 → 1.5 (100%): the bump is the smaller side, 0.5
+    assert common.relative_bump([2.0, 3.0, 1.5]).item() == pytest.approx(0.5)
+    # a curve that only rises, or only falls, has no bump (max_relative_increase sees the first)
+    assert common.relative_bump([1.0, 2.0, 3.0]).item() == 0.0
+    assert common.max_relative_increase([1.0, 2.0, 3.0]).item() == pytest.approx(2.0)
+    assert common.relative_bump([3.0, 2.0, 1.0]).item() == 0.0
+    # a small fall after the peak limits the bump: rise 30%, fall 1.3/1.2 − 1
+    assert common.relative_bump([2.0, 1.0, 1.3, 1.2]).item() == pytest.approx(1.3 / 1.2 - 1)
+    # rows are independent; 3-D arrays (seeds, noise levels, widths) work along the last axis
+    curves = np.array([[[1.0, 1.5, 1.2, 0.5], [2.0, 1.0, 1.3, 1.2]]])
+    np.testing.assert_allclose(common.relative_bump(curves), [[0.5, 1.3 / 1.2 - 1]])
+    with pytest.raises(ValueError, match="curve"):
+        common.relative_bump([1.0, 0.0, 2.0])
+
+
 def test_max_relative_increase_and_rise_helpers():
     assert common.max_relative_increase([3.0, 2.0, 1.0]).item() == 0.0
     assert common.max_relative_increase([2.0, 1.0, 3.0, 0.5]).item() == pytest.approx(2.0)
@@ -276,3 +292,14 @@ def test_risk_explorer_static_figure_has_three_panels_with_theory_and_simulation
     assert len(axes) == 3
     for ax in axes:
         assert len(ax.lines) >= 3  # theory, simulation, marker of γ
+
+
+def test_knn_experiment_interpolating_rules_fit_every_noisy_label():
+    """Formerly the claim ``knn-interpolates`` (true by construction, so a test of the code, not a claim):
+    1-NN and the singular-kernel rule have training error exactly 0 on noisy labels; the majority vote
+    over the same window does not."""
+    cfg = knn.KNNConfig(ns=(200, 400), n_test=200, noise=0.2, n_seeds=2)
+    res = knn.knn_experiment(cfg, [0, 1])
+    assert np.all(res.train_error["1-NN"] == 0)
+    assert np.all(res.train_error["singular"] == 0)
+    assert np.all(res.train_error["k-NN"] > 0.05)  # the vote overrules the noisy labels it outvotes

@@ -5,7 +5,8 @@
 * :func:`increasing_sizes`: the declared range of config fields that list sample sizes or widths;
 * :func:`load_digits` (and the cached :func:`digits`): scikit-learn's digits, used by ``03-random-features``
   and ``06-deep-double-descent``;
-* :func:`max_relative_increase`: is a risk curve monotone? (``02-optimal-ridge``, ``06-deep-double-descent``).
+* :func:`max_relative_increase`: is a risk curve monotone? (``02-optimal-ridge``, ``06-deep-double-descent``);
+* :func:`relative_bump`: does a curve rise *and then fall*? (``06-deep-double-descent``).
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ import numpy as np
 from dltheory import validate
 
 __all__ = ["single_threaded_blas", "valid_seed", "valid_seeds", "increasing_sizes", "digits", "load_digits",
-           "max_relative_increase"]
+           "max_relative_increase", "relative_bump"]
 
 
 def single_threaded_blas(fn: Callable[..., Any]) -> Callable[..., Any]:
@@ -78,3 +79,21 @@ def max_relative_increase(curve: Any) -> np.ndarray:
     c = validate.array("curve", curve, ndim=(1, 2), positive=True)
     running_min = np.minimum.accumulate(c, axis=-1)
     return np.max(c / running_min - 1.0, axis=-1)
+
+
+def relative_bump(curve: Any) -> np.ndarray:
+    """The height of a curve's bump relative to both of its sides, along the last axis.
+
+    Section ``06-deep-double-descent``: a double-descent curve rises to a peak and then falls. The peak is the
+    top of the largest relative rise (the point ``j`` that maximises ``c_j / min_{i≤j} c_i``); the bump is
+    ``min(c_j / min_{i≤j} c_i, c_j / min_{k≥j} c_k) − 1``, the smaller of the relative rise before the peak and
+    the relative fall after it. A monotone curve, or one that rises to its last point, gives 0.
+    """
+    c = validate.array("curve", curve, ndim=(1, 2, 3), positive=True)
+    before = np.minimum.accumulate(c, axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(c, axis=-1), axis=-1), axis=-1)
+    peak = np.argmax(c / before, axis=-1)[..., None]
+    top = np.take_along_axis(c, peak, axis=-1)
+    rise = top / np.take_along_axis(before, peak, axis=-1)
+    fall = top / np.take_along_axis(after, peak, axis=-1)
+    return (np.minimum(rise, fall) - 1.0)[..., 0]

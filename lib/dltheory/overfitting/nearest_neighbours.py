@@ -1,7 +1,7 @@
 """Chapter 2 · § 5, ``chapters/02-benign-overfitting/05-nearest-neighbours.md``: consistent interpolating rules.
 
-1-NN (Cover and Hart 1967) against an interpolating singular-kernel rule (Devroye, Györfi and Krzyżak 1998;
-Belkin, Rakhlin and Tsybakov 2019) on a problem of known Bayes risk: :func:`bayes_risk_problem`,
+1-NN (Cover and Hart 1967) against an interpolating singular-kernel rule (the weighted interpolated nearest
+neighbours of Belkin, Hsu and Mitra 2018; Devroye, Györfi and Krzyżak 1998; Belkin, Rakhlin and Tsybakov 2019) on a problem of known Bayes risk: :func:`bayes_risk_problem`,
 :func:`nearest_neighbour_predict`, :func:`singular_kernel_predict`, :func:`knn_experiment`.
 """
 
@@ -55,7 +55,8 @@ def nearest_neighbour_predict(x_train: Any, y_train: Any, x_query: Any) -> np.nd
 def singular_kernel_predict(x_train: Any, y_train: Any, x_query: Any, *, k: int, a: float) -> np.ndarray:
     """Interpolating Nadaraya–Watson vote with the singular kernel ``‖u‖^{-a}`` on the ``k`` nearest neighbours.
 
-    Section ``05-nearest-neighbours``; Devroye, Györfi and Krzyżak (1998) and Belkin, Rakhlin and Tsybakov (2019).
+    Section ``05-nearest-neighbours``; the weighted interpolated nearest-neighbour rule of Belkin, Hsu and Mitra
+    (2018); Devroye, Györfi and Krzyżak (1998) and Belkin, Rakhlin and Tsybakov (2019) for singular kernels.
     The weight of a training point is infinite at distance 0, so the rule returns the training label
     at every training point (it interpolates) and a local weighted average elsewhere.
     Labels are 0/1; the prediction is the weighted vote thresholded at 1/2.
