@@ -68,3 +68,10 @@ def test_strip_solutions_rejects_unclosed_gate():
     nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_markdown_cell("```{solution-start} ex\n```")])
     with pytest.raises(ValueError, match="not closed"):
         notebooks.strip_solutions(nb)
+
+
+def test_run_prints_a_mark_for_every_verdict_status():
+    from dltheory import claims
+
+    assert set(notebooks.MARKS) == set(claims.STATUSES)
+    assert len(set(notebooks.MARKS.values())) == len(notebooks.MARKS)

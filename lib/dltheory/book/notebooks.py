@@ -212,6 +212,11 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tupl
     return elapsed, records
 
 
+#: how ``run`` prints each verdict status of :data:`dltheory.claims.STATUSES`
+MARKS = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "derived": "DERIVED", "failed": "FAIL",
+         "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE"}
+
+
 def _run(pages: list[Path], seeds: list[int] | None) -> int:
     from nbclient.exceptions import CellExecutionError
 
@@ -230,9 +235,11 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
             print(f"{label}: {elapsed:.1f} s")
             for r in records:
                 status = r.get("status", "reproduced" if r["passed"] else "failed")
-                mark = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "failed": "FAIL"}[status]
+                mark = MARKS[status]
                 print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
-                table.setdefault(r["id"], {})[seed] = f"{mark} {r['value'] if isinstance(r['value'], bool) else round(r['value'], 4)}"
+                value = r["value"]
+                shown = round(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+                table.setdefault(r["id"], {})[seed] = f"{mark} {shown}"
     if seeds:
         width = max(len(k) for k in table) if table else 10
         print("\n" + "claim".ljust(width) + "".join(f" | seed {s:<10}" for s in seeds))
