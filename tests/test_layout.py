@@ -149,7 +149,7 @@ def test_science_never_imports_the_books_machinery_and_the_core_imports_no_chapt
         if not name.startswith("dltheory.book"):
             bad = sorted(t for t in targets if t.startswith("dltheory.book"))
             assert not bad, f"{name} imports the book's machinery {bad}"
-        if name.partition(".")[2].split(".")[0] in CORE:
+        if name.partition(".")[2].split(".")[0] in CORE + ("warmup",):
             chapters = sorted(t for t in targets if t.split(".")[1] in PACKAGES.values())
             assert not chapters, f"the core module {name} imports chapter code {chapters}"
 
@@ -224,3 +224,35 @@ if __name__ == "__main__":
         path.write_text(head + MAP_START + "\n" + contributing_map() + "\n" + MAP_END + rest.split(MAP_END, 1)[1],
                         encoding="utf-8")
     print(contributing_map())
+
+
+class _Unusable:
+    """A value no config field accepts."""
+
+    def __repr__(self) -> str:
+        return "<unusable>"
+
+
+def _integer_annotation(annotation: str) -> str | None:
+    """``"scalar"`` for ``int`` / ``int | None`` fields, ``"tuple"`` for ``tuple[int, ...]``, else None."""
+    text = annotation.replace(" ", "")
+    if text in ("int", "int|None"):
+        return "scalar"
+    if text in ("tuple[int,...]", "tuple[int,...]|None"):
+        return "tuple"
+    return None
+
+
+@pytest.mark.parametrize("cls", config_classes(), ids=lambda c: f"{c.__module__}.{c.__qualname__}")
+def test_every_config_field_refuses_a_bad_value_with_a_message_naming_it(cls):
+    base = cls.fast()
+    for f in dataclasses.fields(cls):
+        with pytest.raises(ValueError, match=re.escape(f.name)):
+            base.replace(**{f.name: _Unusable()})
+        kind = _integer_annotation(str(f.type))
+        if kind == "scalar":
+            with pytest.raises(ValueError, match=re.escape(f.name)):
+                base.replace(**{f.name: 2.5})
+        elif kind == "tuple":
+            with pytest.raises(ValueError, match=re.escape(f.name)):
+                base.replace(**{f.name: (2.5, 3.5, 4.5, 5.5)})

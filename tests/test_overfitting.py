@@ -54,18 +54,18 @@ def test_simulated_ridge_agrees_with_theory_and_lambda_zero_interpolates():
 
 def test_relative_bump_needs_a_rise_and_a_fall():
     # rise 2 → 3 (50%), fall 3 → 1.5 (100%): the bump is the smaller side, 0.5
-    assert common.relative_bump([2.0, 3.0, 1.5]).item() == pytest.approx(0.5)
+    assert dd.relative_bump([2.0, 3.0, 1.5]).item() == pytest.approx(0.5)
     # a curve that only rises, or only falls, has no bump (max_relative_increase sees the first)
-    assert common.relative_bump([1.0, 2.0, 3.0]).item() == 0.0
+    assert dd.relative_bump([1.0, 2.0, 3.0]).item() == 0.0
     assert common.max_relative_increase([1.0, 2.0, 3.0]).item() == pytest.approx(2.0)
-    assert common.relative_bump([3.0, 2.0, 1.0]).item() == 0.0
+    assert dd.relative_bump([3.0, 2.0, 1.0]).item() == 0.0
     # a small fall after the peak limits the bump: rise 30%, fall 1.3/1.2 − 1
-    assert common.relative_bump([2.0, 1.0, 1.3, 1.2]).item() == pytest.approx(1.3 / 1.2 - 1)
+    assert dd.relative_bump([2.0, 1.0, 1.3, 1.2]).item() == pytest.approx(1.3 / 1.2 - 1)
     # rows are independent; 3-D arrays (seeds, noise levels, widths) work along the last axis
     curves = np.array([[[1.0, 1.5, 1.2, 0.5], [2.0, 1.0, 1.3, 1.2]]])
-    np.testing.assert_allclose(common.relative_bump(curves), [[0.5, 1.3 / 1.2 - 1]])
+    np.testing.assert_allclose(dd.relative_bump(curves), [[0.5, 1.3 / 1.2 - 1]])
     with pytest.raises(ValueError, match="curve"):
-        common.relative_bump([1.0, 0.0, 2.0])
+        dd.relative_bump([1.0, 0.0, 2.0])
 
 
 def test_max_relative_increase_and_rise_helpers():
@@ -209,13 +209,6 @@ def test_shipped_deep_result_loads():
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
-
-
-def test_increasing_sizes_declares_strictly_increasing_integers_with_a_floor():
-    np.testing.assert_array_equal(common.increasing_sizes("ns", (10, 20), low=10), [10, 20])
-    for bad in ((20, 10), (10, 10), (10.5, 20), (5, 20), ()):
-        with pytest.raises(ValueError, match="ns"):
-            common.increasing_sizes("ns", bad, low=10)
 
 
 def test_load_digits_returns_copies_of_the_shared_arrays():

@@ -139,8 +139,12 @@ def test_seeds_refuses_a_bare_integer_an_empty_list_negatives_and_repeats_when_a
     assert validate.seeds(np.arange(3)) == (0, 1, 2)
     assert validate.seeds([3, 3]) == (3, 3)
     for bad, message in [(3, "non-empty sequence"), ([], "non-empty sequence"), ("01", "non-empty sequence"),
-                         ([0, -1], r"seeds\[1\] must be an integer >= 0"), ([0, 1.5], r"seeds\[1\]")]:
+                         ([0, -1], r"seeds\[1\] must be an integer in \[0, 2147483647\]"),
+                         ([2**31], r"seeds\[0\] must be an integer in \[0, 2147483647\]"), ([0, 1.5], r"seeds\[1\]")]:
         with pytest.raises(ValueError, match=message):
             validate.seeds(bad)
     with pytest.raises(ValueError, match="seeds must be distinct"):
         validate.seeds([3, 3], distinct=True)
+    assert validate.seed("seed", validate.SEED_MAX) == 2**31 - 1
+    with pytest.raises(ValueError, match="seed must be an integer"):
+        validate.seed("seed", 1.0)

@@ -32,7 +32,7 @@ import numpy as np
 
 from dltheory import runtime
 
-__all__ = ["run", "config_key", "cache_dir", "load", "save", "CorruptCacheError"]
+__all__ = ["run", "config_key", "cache_dir", "load", "save", "checksum", "CorruptCacheError"]
 
 _CHECKSUM = "__checksum__"
 _KEY = "__key__"
@@ -84,7 +84,8 @@ def config_key(fn: Callable[..., Any], config: Any) -> str:
     return hashlib.sha256(payload.encode()).hexdigest()[:32]
 
 
-def _checksum(arrays: Mapping[str, np.ndarray]) -> str:
+def checksum(arrays: Mapping[str, np.ndarray]) -> str:
+    """SHA-256 of named arrays (names, dtypes, shapes and bytes, in name order): the seal of a cache file."""
     digest = hashlib.sha256()
     for name in sorted(arrays):
         a = np.ascontiguousarray(arrays[name])
@@ -108,7 +109,7 @@ def save(path: Path, key: str, result: Mapping[str, Any]) -> None:
             raise ValueError(f"result[{name!r}] is not an array of numbers (dtype object)")
         arrays[name] = arr
     buffer = io.BytesIO()
-    np.savez(buffer, **arrays, **{_KEY: np.array(key), _CHECKSUM: np.array(_checksum(arrays))})
+    np.savez(buffer, **arrays, **{_KEY: np.array(key), _CHECKSUM: np.array(checksum(arrays))})
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=".partial-", suffix=".npz")
     try:
@@ -135,7 +136,7 @@ def load(path: Path, key: str) -> dict[str, np.ndarray]:
         raise CorruptCacheError(f"{path.name}: no key or checksum (not written by dltheory.sweep)")
     if str(stored_key) != key:
         raise CorruptCacheError(f"{path.name}: written for another configuration")
-    if str(stored_sum) != _checksum(arrays):
+    if str(stored_sum) != checksum(arrays):
         raise CorruptCacheError(f"{path.name}: checksum mismatch (partial or corrupted file)")
     return arrays
 

@@ -139,7 +139,7 @@ class _Checkpoint:
 
     def __init__(self, ident: Any, *, steps: int, eval_every: int, seeds: tuple[int, ...],
                  hparams: Mapping[str, np.ndarray], n_runs: int, data: Any) -> None:
-        data_hash = sweep._checksum({f"{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(data))})
+        data_hash = sweep.checksum({f"{i}": np.asarray(leaf) for i, leaf in enumerate(jax.tree_util.tree_leaves(data))})
         config = {"checkpoint": ident, "steps": steps, "eval_every": eval_every, "seeds": list(seeds),
                   "hparams": {k: v for k, v in hparams.items()}, "n_runs": n_runs, "data": data_hash}
         try:

@@ -35,6 +35,8 @@ __all__ = [
     "is_prime",
     "increasing_integers",
     "schedule",
+    "SEED_MAX",
+    "seed",
     "seeds",
     "multiple",
     "reals",
@@ -193,15 +195,24 @@ def schedule(steps: Any, eval_every: Any) -> tuple[int, int]:
     return steps, eval_every
 
 
+#: the largest seed the book accepts (NumPy's legacy seeding and 32-bit JAX keys take no more)
+SEED_MAX = 2**31 - 1
+
+
+def seed(name: str, value: Any) -> int:
+    """``value`` as one seed: an integer in ``[0, SEED_MAX]``."""
+    return integer(name, value, low=0, high=SEED_MAX)
+
+
 def seeds(values: Any, *, distinct: bool = False) -> tuple[int, ...]:
-    """``values`` as a non-empty tuple of seeds (integers >= 0); a bare integer is refused, not iterated.
+    """``values`` as a non-empty tuple of seeds (see :func:`seed`); a bare integer is refused, not iterated.
 
     ``distinct=True`` also refuses a repeated seed (two runs of a sweep would be the same run).
     """
     if isinstance(values, (str, bytes, int, np.integer)) or not isinstance(values, (Sequence, np.ndarray)) \
             or len(values) == 0:
         raise ValueError(f"seeds must be a non-empty sequence of integers, got {values!r}")
-    out = tuple(integer(f"seeds[{i}]", s, low=0) for i, s in enumerate(values))
+    out = tuple(seed(f"seeds[{i}]", s) for i, s in enumerate(values))
     if distinct and len(set(out)) != len(out):
         raise ValueError(f"seeds must be distinct, got {out}")
     return out

@@ -279,7 +279,7 @@ def write_pack(
         if not show_solutions and d in exercise_docs:
             page.write_text(hide_solutions(page.read_text(encoding="utf-8")), encoding="utf-8")
         student = notebooks.strip_solutions(full)
-        instructor = notebooks._clean(full)  # outputs stripped, stable cell ids, solutions kept
+        instructor = notebooks.clean(full)  # outputs stripped, stable cell ids, solutions kept
         for nb, kind, bucket in ((student, "student", pack.student), (instructor, "instructor", pack.instructor)):
             target = out / kind / f"{d}.ipynb"
             target.parent.mkdir(parents=True, exist_ok=True)

@@ -30,6 +30,7 @@ __all__ = [
     "is_notebook_page",
     "read_page",
     "paired_notebook",
+    "clean",
     "sync",
     "out_of_sync",
     "strip_solutions",
@@ -83,7 +84,7 @@ def read_page(page: Path) -> Any:
     return jupytext.read(page, fmt="md:myst")
 
 
-def _clean(nb: Any) -> Any:
+def clean(nb: Any) -> Any:
     """A copy without outputs or execution metadata, with stable cell ids (jupytext draws random ones)."""
     nb = copy.deepcopy(nb)
     for i, cell in enumerate(nb.cells):
@@ -99,7 +100,7 @@ def _notebook_text(page: Path) -> str:
     import jupytext
     import nbformat
 
-    nb = _clean(read_page(page))
+    nb = clean(read_page(page))
     nb.metadata.setdefault("jupytext", {})["formats"] = "ipynb,md:myst"
     nb.metadata["colab"] = {"provenance": []}
     text = nbformat.writes(nb, version=4)
@@ -145,7 +146,7 @@ def strip_solutions(nb: Any) -> Any:
     A gated block runs from the markdown cell that opens ``{solution-start}`` to the one that
     closes ``{solution-end}``; the markdown before the start and after the end is kept.
     """
-    nb = _clean(nb)
+    nb = clean(nb)
     cells = []
     inside = False
     for cell in nb.cells:

@@ -21,7 +21,6 @@ once in ``mathjax3_config`` for the website, become LaTeX macros, and exercise s
 
 from __future__ import annotations
 
-import json
 import os
 import re
 import shutil

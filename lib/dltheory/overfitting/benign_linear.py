@@ -100,7 +100,7 @@ def min_norm_excess_risk(seed: int, eigs: Any, n: int, *, sigma: float = 1.0, re
     Section ``04-benign-linear``. ``x ~ N(0, diag(eigs))``, ``θ* = e_1`` (the top direction), noise ``N(0, σ²)``.
     Needs ``p > n`` so that the fit interpolates.
     """
-    seed = common.valid_seed("seed", seed)
+    seed = validate.seed("seed", seed)
     lam = validate.array("eigs", eigs, ndim=1, positive=True)
     n = validate.integer("n", n, low=1, high=lam.size - 1)
     sigma = validate.real("sigma", sigma, low=0.0)
@@ -124,7 +124,7 @@ class BenignConfig(runtime.ModeConfig):
     The defaults are the fast mode.
     """
 
-    ns: tuple[int, ...] = validate.field((25, 50, 100, 200), common.increasing_sizes, low=10)
+    ns: tuple[int, ...] = validate.field((25, 50, 100, 200), validate.integers, low=10, increasing=True)
     dim_exponent: float = validate.field(1.5, validate.real, low=1.2, high=2.0)  # p = ceil(n ** dim_exponent)
     reps: int = validate.field(12, validate.integer, low=2)
     n_seeds: int = validate.field(3, validate.integer, low=1)
@@ -165,7 +165,7 @@ def benign_experiment(cfg: BenignConfig, seeds: Sequence[int]) -> BenignResult:
     """Min-norm excess risk and Bartlett et al.'s conditions for the three spectra (section ``04-benign-linear``)."""
     if not isinstance(cfg, BenignConfig):
         raise ValueError(f"cfg must be a BenignConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     risk, conditions = {}, {}
     for j, kind in enumerate(SPECTRA):
         eigs = [spectrum(kind, cfg.dim(n)) for n in cfg.ns]

@@ -19,6 +19,7 @@ from dltheory import runtime, validate
 from dltheory.overfitting import common
 
 __all__ = [
+    "relative_bump",
     "DeepConfig",
     "DeepResult",
     "deep_experiment",
@@ -88,7 +89,7 @@ def deep_experiment(cfg: DeepConfig, seeds: Sequence[int]) -> DeepResult:
 
     if not isinstance(cfg, DeepConfig):
         raise ValueError(f"cfg must be a DeepConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     x, y = common.digits()
     h_max, d = max(cfg.widths), x.shape[1]
     hp = train.grid(noise=list(cfg.noises), width=list(cfg.widths))
@@ -231,3 +232,21 @@ def largest_rise(curve: Any) -> np.ndarray:
     """
     c = validate.array("curve", curve, ndim=(1, 2, 3))
     return np.max(c - np.minimum.accumulate(c, axis=-1), axis=-1)
+
+
+def relative_bump(curve: Any) -> np.ndarray:
+    """The height of a curve's bump relative to both of its sides, along the last axis.
+
+    A double-descent curve rises to a peak and then falls. The peak is the
+    top of the largest relative rise (the point ``j`` that maximises ``c_j / min_{i≤j} c_i``); the bump is
+    ``min(c_j / min_{i≤j} c_i, c_j / min_{k≥j} c_k) − 1``, the smaller of the relative rise before the peak and
+    the relative fall after it. A monotone curve, or one that rises to its last point, gives 0.
+    """
+    c = validate.array("curve", curve, ndim=(1, 2, 3), positive=True)
+    before = np.minimum.accumulate(c, axis=-1)
+    after = np.flip(np.minimum.accumulate(np.flip(c, axis=-1), axis=-1), axis=-1)
+    peak = np.argmax(c / before, axis=-1)[..., None]
+    top = np.take_along_axis(c, peak, axis=-1)
+    rise = top / np.take_along_axis(before, peak, axis=-1)
+    fall = top / np.take_along_axis(after, peak, axis=-1)
+    return (np.minimum(rise, fall) - 1.0)[..., 0]

@@ -87,7 +87,7 @@ class KNNConfig(runtime.ModeConfig):
     The defaults are the fast mode.
     """
 
-    ns: tuple[int, ...] = validate.field((250, 500, 1000, 2000, 4000), validate.array, ndim=1, positive=True)
+    ns: tuple[int, ...] = validate.field((250, 500, 1000, 2000, 4000), validate.integers, low=1, increasing=True)
     n_test: int = validate.field(2000, validate.integer, low=10)
     noise: float = validate.field(0.1, validate.real, low=0.0, high=0.5)
     # kernel exponent, a < d/2 (Belkin, Rakhlin and Tsybakov 2019): the bound d/2 is checked in check()
@@ -131,7 +131,7 @@ def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
     """
     if not isinstance(cfg, KNNConfig):
         raise ValueError(f"cfg must be a KNNConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     rules = ("1-NN", "k-NN", "singular")
     risk = {r: np.zeros((len(seeds), len(cfg.ns))) for r in rules}
     train_error = {r: np.zeros((len(seeds), len(cfg.ns))) for r in rules}

@@ -16,7 +16,6 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, validate
-from dltheory.overfitting import common
 from dltheory.overfitting.ridgeless import ridge_risk, ridgeless_risk, simulate_ridge
 
 __all__ = ["optimal_ridge", "SamplewiseConfig", "samplewise_experiment", "risk_explorer"]
@@ -81,7 +80,7 @@ def samplewise_experiment(cfg: SamplewiseConfig, seeds: Sequence[int]) -> Sample
     """
     if not isinstance(cfg, SamplewiseConfig):
         raise ValueError(f"cfg must be a SamplewiseConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     gammas = cfg.p / np.array(cfg.ns, dtype=float)
     lam_star = optimal_ridge(gammas, sigma=cfg.sigma, r=cfg.r)
     both = np.array(
@@ -111,7 +110,7 @@ def risk_explorer(*, n: int = 100, reps: int = 8, seed: int = 0, force_static: b
 
     n = validate.integer("n", n, low=10)
     reps = validate.integer("reps", reps, low=1)
-    seed = common.valid_seed("seed", seed)
+    seed = validate.seed("seed", seed)
     grid = np.linspace(0.1, 4.0, 400)
     sim_gammas = np.array([0.25, 0.5, 0.75, 0.9, 1.1, 1.5, 2.0, 3.0, 4.0])
 

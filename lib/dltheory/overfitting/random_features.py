@@ -49,11 +49,11 @@ class RFConfig(runtime.ModeConfig):
     """Random-features double descent on digits (section ``03-random-features``). The defaults are the fast mode."""
 
     # training-set sizes: at most 1000 leaves at least 797 of the 1797 digits for testing
-    ns: tuple[int, ...] = validate.field((100, 200), validate.array, ndim=1, low=1, high=1000)
+    ns: tuple[int, ...] = validate.field((100, 200), validate.integers, low=1, high=1000, increasing=True)
     # label-noise fractions
     noises: tuple[float, ...] = validate.field((0.0, 0.2), validate.array, ndim=1, low=0.0, high=1.0)
     n_features: tuple[int, ...] = validate.field(  # the grid of feature counts N: 10 … 2560
-        tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(0, 49)})), validate.array, ndim=1, positive=True
+        tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(0, 49)})), validate.integers, low=1, increasing=True
     )
     n_seeds: int = validate.field(3, validate.integer, low=1)
 
@@ -93,7 +93,7 @@ def rf_experiment(cfg: RFConfig, seeds: Sequence[int]) -> RFResult:
     """
     if not isinstance(cfg, RFConfig):
         raise ValueError(f"cfg must be a RFConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     x, y = common.digits()
     d, grid = x.shape[1], np.array(cfg.n_features)
     shape = (len(seeds), len(cfg.ns), len(cfg.noises), grid.size)
@@ -138,7 +138,7 @@ def check_peak_moves(answer: Any, *, seed: int = 0) -> bool:
     The check reruns the experiment (n = 100, noise 0 and 0.4) and compares the two peak locations.
     """
     selfcheck.answered("peak_moves", answer)
-    moves, p0, p1 = _peak_moves(common.valid_seed("seed", seed))
+    moves, p0, p1 = _peak_moves(validate.seed("seed", seed))
     why = (
         f"the peak sits at N = {p0:g} without noise and N = {p1:g} with 40% noise. "
         + ("It moved." if moves else "Noise scales the variance term, whose blow-up is set by the smallest singular "

@@ -128,7 +128,7 @@ def simulate_ridge(
     of the smaller Gram matrix (``XᵀX`` or ``XXᵀ``) per sample serves every ``λ``; ``β`` is uniform on the
     sphere of radius ``r``.
     """
-    seed = common.valid_seed("seed", seed)
+    seed = validate.seed("seed", seed)
     n = validate.integer("n", n, low=2)
     p = validate.integer("p", p, low=1)
     lams = validate.array("lams", lams, ndim=1, nonnegative=True)
@@ -194,7 +194,7 @@ def ridgeless_experiment(cfg: RidgelessConfig, seeds: Sequence[int]) -> Ridgeles
     """Simulated min-norm risk against Hastie et al.'s formula across γ (section ``01-ridgeless``)."""
     if not isinstance(cfg, RidgelessConfig):
         raise ValueError(f"cfg must be a RidgelessConfig, got {type(cfg).__name__}")
-    seeds = common.valid_seeds(seeds)
+    seeds = list(validate.seeds(seeds))
     ps = [max(1, round(g * cfg.n)) for g in cfg.gammas]
     risk = np.array(
         [[simulate_ridge(s * 1000 + i, cfg.n, p, [0.0], sigma=cfg.sigma, r=cfg.r, reps=cfg.reps).mean()
