@@ -66,6 +66,53 @@ def test_projection_risk_matches_eigenlearning_theory():
     assert common.fit_exponent(ns, risk) == pytest.approx(1.0, abs=0.15)
 
 
+def _draw(key, lam, n):
+    """The Gaussian vectors x_i = Λ^{1/2} z_i that projection_risk draws from ``key`` (as columns)."""
+    z = np.asarray(jax.random.normal(key, (lam.size, n)), dtype=np.float64)
+    return np.sqrt(lam)[:, None] * z
+
+
+def test_projection_risk_is_the_teacher_averaged_risk_of_minimum_norm_regression():
+    # §3's data-limited risk, moved here from the registry (it was the claim "duality", with
+    # "feature-exponent"): an explicit minimum-norm interpolant of n samples, its risk averaged over the
+    # teacher exactly (E ww^T = I, so the average is the sum over the basis teachers w = e_i)
+    lam, ns, key = spectrum.power_spectrum(1.0, 96), np.array([4, 9, 20]), jax.random.key(3)
+    x = _draw(key, lam, ns[-1])
+    explicit = []
+    for n in ns:
+        X = x[:, :n].T  # samples as rows
+        w_hat = np.linalg.pinv(X) @ X  # the interpolant of teacher e_i is column i
+        err = np.eye(lam.size) - w_hat
+        explicit.append(np.einsum("ij,i,ij->", err, lam, err))
+    np.testing.assert_allclose(spectrum.projection_risk(key, lam, ns), explicit, rtol=1e-8)
+
+
+def test_projection_risk_is_the_risk_of_random_features_fitted_on_the_population():
+    # the dual: N random features f_j ~ N(0, I), their best combination on the whole distribution
+    # (least squares on the population loss) for each basis teacher; the same draw gives the same risk
+    lam, ns, key = spectrum.power_spectrum(1.0, 96), np.array([4, 9, 20]), jax.random.key(4)
+    f = np.asarray(jax.random.normal(key, (lam.size, ns[-1])), dtype=np.float64)
+    root = np.sqrt(lam)
+    explicit = []
+    for n in ns:
+        G = root[:, None] * f[:, :n]  # features seen through the data: Λ^{1/2} F
+        U = np.diag(root)  # the targets Λ^{1/2} w for the basis teachers w = e_i
+        beta = np.linalg.lstsq(G, U, rcond=None)[0]
+        explicit.append(np.sum((U - G @ beta) ** 2))
+    np.testing.assert_allclose(spectrum.projection_risk(key, lam, ns), explicit, rtol=1e-8)
+    # and a wrong operator would be caught: the unprojected risk tr(Λ) is larger at every N
+    assert np.all(np.array(explicit) < lam.sum() - 1e-3)
+
+
+def test_frequency_order_loss_is_the_tail_sum_and_falls_with_the_parameter_exponent():
+    # §4's null: quanta learned in order of frequency, one per c samples, loss = Σ_{k > D/c} p_k ∝ D^-α
+    p = quanta.zipf(0.5, 2**16)
+    Ds = np.logspace(3, 5, 5)
+    loss = quanta.frequency_order_loss(p, Ds, samples_per_quantum=10.0)
+    np.testing.assert_allclose(loss[0], 1.0 - p[:100].sum())
+    assert common.fit_exponent(Ds, loss) == pytest.approx(0.5, abs=0.02)  # α, not α/(α+1) = 1/3
+
+
 def test_quanta_loss_is_decreasing_and_follows_expectation():
     p = quanta.zipf(0.5, 2**14)
     Ds = np.array([100.0, 1000.0, 10000.0])
@@ -104,6 +151,9 @@ def test_isoflop_minima_finds_an_interior_valley():
         (lambda: quanta.zipf(0.0, 10), "alpha"),
         (lambda: quanta.quanta_loss(jax.random.key(0), [0.9, 0.9], [1.0]), "p must sum"),
         (lambda: quanta.quanta_loss(jax.random.key(0), quanta.zipf(1, 8), [2.0, 1.0]), "Ds"),
+        (lambda: quanta.frequency_order_loss(quanta.zipf(1, 8), [10.0, 100.0], samples_per_quantum=10), "must stay below"),
+        (lambda: quanta.frequency_order_loss(quanta.zipf(1, 8), [1.0], samples_per_quantum=0), "samples_per_quantum"),
+        (lambda: spectrum.SpectrumConfig(null_alpha=1.0), "null_alpha"),
         (lambda: common.fit_exponent([1, 2], [1, 2]), "x must have at least"),
         (lambda: fitting.FittingConfig(noise=2.0), "noise"),
         (lambda: spectrum.SpectrumConfig(M=100), "ns"),
@@ -178,8 +228,9 @@ def test_isoflop_experiment_runs_every_width_and_seed():
 
 def test_spectrum_and_fitting_experiments_small():
     spec = spectrum.spectrum_experiment(spectrum.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1])
-    assert spec.data_risk.shape == spec.feature_risk.shape == (2, 4)
+    assert spec.data_risk.shape == spec.null_risk.shape == (2, 4)
     assert np.all(np.diff(spec.data_risk, axis=1) < 0)
+    assert np.all(spec.null_exponent < spec.data_exponent)  # the null spectrum (α = 0.5) decays more slowly
     fit = fitting.fitting_experiment(fitting.FittingConfig(n_points=12, n_boot=20), [3])
     assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
     assert fit.naive_alpha[0] < fit.alpha[0]
