@@ -311,6 +311,27 @@ def test_sparse_parity_metrics_on_a_known_history(tiny_parity):
         res.drop_decades(high=0.5, low=0.6)
 
 
+def test_order_correlation_learned_only_and_its_null(tiny_parity):
+    # 12 subtasks: the 8 most frequent learned in order at steps 10..80, the 4 rarest never. Over all 12
+    # the unlearned tie at the last rank; the tie alone keeps the shuffled (null) correlation high
+    n = 12
+    steps = np.arange(0, 100, 10)
+    sub = np.ones((1, 1, steps.size, n))
+    for i in range(8):
+        sub[0, 0, i + 1:, i] = 0.0
+    res = dataclasses.replace(tiny_parity, seeds=(0,), steps=steps, subtask_loss=sub, N=tiny_parity.N[:1],
+                              p=qn.subtask_frequencies(1.4, n))
+    assert res.order_correlation()[0] == pytest.approx(1.0, abs=0.05)
+    assert res.order_correlation(learned_only=True)[0] == pytest.approx(1.0)
+    tied = [res.order_correlation(shuffle=k)[0] for k in range(40)]
+    free = [res.order_correlation(learned_only=True, shuffle=k)[0] for k in range(40)]
+    assert np.mean(tied) > 0.5 > abs(np.mean(free))  # the tie, not the order, makes the first one high
+    assert res.order_correlation(learned_only=True, shuffle=3) == pytest.approx(
+        res.order_correlation(learned_only=True, shuffle=3))  # a fixed null for a fixed seed
+    with pytest.raises(ValueError, match="shuffle"):
+        res.order_correlation(shuffle=-1)
+
+
 def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
     full = qn.SparseParityConfig.full()
     assert (full.n_tasks, full.n, full.k, full.zipf, full.batch, full.steps, full.lr) == (500, 100, 3, 1.4, 20000, 200_000, 1e-3)
