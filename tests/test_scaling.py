@@ -217,6 +217,39 @@ def test_check_quanta_exponent():
     assert math.isclose(exercises.check_quanta_exponent(0.4 / 1.4, 1.4), 0.4 / 1.4)
 
 
+def test_isoflop_exponent_recovers_a_known_slope():
+    budgets = np.logspace(7, 9, 5)
+    assert mc.isoflop_exponent(budgets, 3.0 * budgets**0.42) == pytest.approx(0.42)
+    with pytest.raises(ValueError, match="n_opt"):
+        mc.isoflop_exponent(budgets, np.r_[budgets[:4], np.nan])
+
+
+def test_seed_sweep_is_the_page_analysis_per_base_seed_and_round_trips(tmp_path):
+    cfg = mc.IsoflopConfig(widths=(32, 64, 128, 256), steps=1200, eval_every=40, n_test=64, n_seeds=2, K=16)
+    sweep = mc.seed_sweep(cfg, [0, 1])  # trains the runs 0, 1, 2 once
+    res = mc.isoflop_experiment(cfg, [1, 2])
+    iso = mc.isoflop_minima(res, cfg.budgets)
+    assert np.isfinite(iso["N_opt"]).sum() >= 2  # the tiny sweep reaches some budgets
+    np.testing.assert_array_equal(sweep["interior"][1], iso["interior"])  # base seed 1 = runs 1 and 2
+    np.testing.assert_allclose(sweep["N_opt"][1], iso["N_opt"], rtol=1e-4)
+    finite = np.isfinite(iso["N_opt"])
+    if finite.all():
+        assert sweep["a"][1] == pytest.approx(mc.isoflop_exponent(cfg.budgets, iso["N_opt"]), rel=1e-4)
+    path = tmp_path / "sweep.json"
+    mc.save_seed_sweep(sweep, path, date="2026-12-04", device="test")
+    back, prov = mc.load_seed_sweep(path)
+    assert prov["mode"] == "fast" and back["interior"].shape == (2, len(cfg.budgets))
+    np.testing.assert_allclose(back["a"], sweep["a"])
+    with pytest.raises(ValueError, match="missing"):
+        mc.save_seed_sweep({"a": []}, path, date="x", device="y")
+
+
+def test_the_shipped_seed_sweep_is_ten_base_seeds_of_the_fast_config():
+    sweep, prov = mc.load_seed_sweep()
+    assert sweep["base_seeds"] == list(range(10)) and sweep["interior"].shape == (10, 6)
+    assert sweep["config"] == repr(mc.IsoflopConfig.fast()) and prov["mode"] == "fast"
+
+
 def test_isoflop_experiment_runs_every_width_and_seed():
     cfg = mc.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16)
     res = mc.isoflop_experiment(cfg, [0, 1], progress=False)
