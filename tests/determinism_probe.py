@@ -169,6 +169,10 @@ PROBES: dict[str, Callable[[], Any]] = {
         SQ.QuantaConfig(K=2048, Ds=(100.0, 300.0, 1000.0), n_seeds=2), [0, 1]),
     "scaling.mini_chinchilla.isoflop_experiment": _isoflop,
     "scaling.mini_chinchilla.isoflop_minima": lambda: SMC.isoflop_minima(_isoflop(), [1e5, 1e6]),
+    "scaling.mini_chinchilla.seed_sweep": lambda: SMC.seed_sweep(
+        SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16), [0, 1]),
+    "scaling.quanta.frequency_order_loss": lambda: SQ.frequency_order_loss(
+        SQ.zipf(0.5, 2048), [100.0, 1000.0], samples_per_quantum=10.0),
     "scaling.quanta_network.sparse_parity_tasks": lambda: SQN.sparse_parity_tasks(8, 8, 3, seed=0),
     "scaling.quanta_network.sparse_parity_batch": lambda: SQN.sparse_parity_batch(
         _key(), SQN.sparse_parity_tasks(8, 8, 3), SQN.subtask_frequencies(1.4, 8), 64),

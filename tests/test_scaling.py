@@ -66,6 +66,53 @@ def test_projection_risk_matches_eigenlearning_theory():
     assert common.fit_exponent(ns, risk) == pytest.approx(1.0, abs=0.15)
 
 
+def _draw(key, lam, n):
+    """The Gaussian vectors x_i = Λ^{1/2} z_i that projection_risk draws from ``key`` (as columns)."""
+    z = np.asarray(jax.random.normal(key, (lam.size, n)), dtype=np.float64)
+    return np.sqrt(lam)[:, None] * z
+
+
+def test_projection_risk_is_the_teacher_averaged_risk_of_minimum_norm_regression():
+    # §3's data-limited risk, moved here from the registry (it was the claim "duality", with
+    # "feature-exponent"): an explicit minimum-norm interpolant of n samples, its risk averaged over the
+    # teacher exactly (E ww^T = I, so the average is the sum over the basis teachers w = e_i)
+    lam, ns, key = spectrum.power_spectrum(1.0, 96), np.array([4, 9, 20]), jax.random.key(3)
+    x = _draw(key, lam, ns[-1])
+    explicit = []
+    for n in ns:
+        X = x[:, :n].T  # samples as rows
+        w_hat = np.linalg.pinv(X) @ X  # the interpolant of teacher e_i is column i
+        err = np.eye(lam.size) - w_hat
+        explicit.append(np.einsum("ij,i,ij->", err, lam, err))
+    np.testing.assert_allclose(spectrum.projection_risk(key, lam, ns), explicit, rtol=1e-8)
+
+
+def test_projection_risk_is_the_risk_of_random_features_fitted_on_the_population():
+    # the dual: N random features f_j ~ N(0, I), their best combination on the whole distribution
+    # (least squares on the population loss) for each basis teacher; the same draw gives the same risk
+    lam, ns, key = spectrum.power_spectrum(1.0, 96), np.array([4, 9, 20]), jax.random.key(4)
+    f = np.asarray(jax.random.normal(key, (lam.size, ns[-1])), dtype=np.float64)
+    root = np.sqrt(lam)
+    explicit = []
+    for n in ns:
+        G = root[:, None] * f[:, :n]  # features seen through the data: Λ^{1/2} F
+        U = np.diag(root)  # the targets Λ^{1/2} w for the basis teachers w = e_i
+        beta = np.linalg.lstsq(G, U, rcond=None)[0]
+        explicit.append(np.sum((U - G @ beta) ** 2))
+    np.testing.assert_allclose(spectrum.projection_risk(key, lam, ns), explicit, rtol=1e-8)
+    # and a wrong operator would be caught: the unprojected risk tr(Λ) is larger at every N
+    assert np.all(np.array(explicit) < lam.sum() - 1e-3)
+
+
+def test_frequency_order_loss_is_the_tail_sum_and_falls_with_the_parameter_exponent():
+    # §4's null: quanta learned in order of frequency, one per c samples, loss = Σ_{k > D/c} p_k ∝ D^-α
+    p = quanta.zipf(0.5, 2**16)
+    Ds = np.logspace(3, 5, 5)
+    loss = quanta.frequency_order_loss(p, Ds, samples_per_quantum=10.0)
+    np.testing.assert_allclose(loss[0], 1.0 - p[:100].sum())
+    assert common.fit_exponent(Ds, loss) == pytest.approx(0.5, abs=0.02)  # α, not α/(α+1) = 1/3
+
+
 def test_quanta_loss_is_decreasing_and_follows_expectation():
     p = quanta.zipf(0.5, 2**14)
     Ds = np.array([100.0, 1000.0, 10000.0])
@@ -104,6 +151,9 @@ def test_isoflop_minima_finds_an_interior_valley():
         (lambda: quanta.zipf(0.0, 10), "alpha"),
         (lambda: quanta.quanta_loss(jax.random.key(0), [0.9, 0.9], [1.0]), "p must sum"),
         (lambda: quanta.quanta_loss(jax.random.key(0), quanta.zipf(1, 8), [2.0, 1.0]), "Ds"),
+        (lambda: quanta.frequency_order_loss(quanta.zipf(1, 8), [10.0, 100.0], samples_per_quantum=10), "must stay below"),
+        (lambda: quanta.frequency_order_loss(quanta.zipf(1, 8), [1.0], samples_per_quantum=0), "samples_per_quantum"),
+        (lambda: spectrum.SpectrumConfig(null_alpha=1.0), "null_alpha"),
         (lambda: common.fit_exponent([1, 2], [1, 2]), "x must have at least"),
         (lambda: fitting.FittingConfig(noise=2.0), "noise"),
         (lambda: spectrum.SpectrumConfig(M=100), "ns"),
@@ -167,6 +217,39 @@ def test_check_quanta_exponent():
     assert math.isclose(exercises.check_quanta_exponent(0.4 / 1.4, 1.4), 0.4 / 1.4)
 
 
+def test_isoflop_exponent_recovers_a_known_slope():
+    budgets = np.logspace(7, 9, 5)
+    assert mc.isoflop_exponent(budgets, 3.0 * budgets**0.42) == pytest.approx(0.42)
+    with pytest.raises(ValueError, match="n_opt"):
+        mc.isoflop_exponent(budgets, np.r_[budgets[:4], np.nan])
+
+
+def test_seed_sweep_is_the_page_analysis_per_base_seed_and_round_trips(tmp_path):
+    cfg = mc.IsoflopConfig(widths=(32, 64, 128, 256), steps=1200, eval_every=40, n_test=64, n_seeds=2, K=16)
+    sweep = mc.seed_sweep(cfg, [0, 1])  # trains the runs 0, 1, 2 once
+    res = mc.isoflop_experiment(cfg, [1, 2])
+    iso = mc.isoflop_minima(res, cfg.budgets)
+    assert np.isfinite(iso["N_opt"]).sum() >= 2  # the tiny sweep reaches some budgets
+    np.testing.assert_array_equal(sweep["interior"][1], iso["interior"])  # base seed 1 = runs 1 and 2
+    np.testing.assert_allclose(sweep["N_opt"][1], iso["N_opt"], rtol=1e-4)
+    finite = np.isfinite(iso["N_opt"])
+    if finite.all():
+        assert sweep["a"][1] == pytest.approx(mc.isoflop_exponent(cfg.budgets, iso["N_opt"]), rel=1e-4)
+    path = tmp_path / "sweep.json"
+    mc.save_seed_sweep(sweep, path, date="2026-12-04", device="test")
+    back, prov = mc.load_seed_sweep(path)
+    assert prov["mode"] == "fast" and back["interior"].shape == (2, len(cfg.budgets))
+    np.testing.assert_allclose(back["a"], sweep["a"])
+    with pytest.raises(ValueError, match="missing"):
+        mc.save_seed_sweep({"a": []}, path, date="x", device="y")
+
+
+def test_the_shipped_seed_sweep_is_ten_base_seeds_of_the_fast_config():
+    sweep, prov = mc.load_seed_sweep()
+    assert sweep["base_seeds"] == list(range(10)) and sweep["interior"].shape == (10, 6)
+    assert sweep["config"] == repr(mc.IsoflopConfig.fast()) and prov["mode"] == "fast"
+
+
 def test_isoflop_experiment_runs_every_width_and_seed():
     cfg = mc.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16)
     res = mc.isoflop_experiment(cfg, [0, 1], progress=False)
@@ -178,8 +261,9 @@ def test_isoflop_experiment_runs_every_width_and_seed():
 
 def test_spectrum_and_fitting_experiments_small():
     spec = spectrum.spectrum_experiment(spectrum.SpectrumConfig(M=256, ns=(4, 8, 16, 32), n_seeds=2), [0, 1])
-    assert spec.data_risk.shape == spec.feature_risk.shape == (2, 4)
+    assert spec.data_risk.shape == spec.null_risk.shape == (2, 4)
     assert np.all(np.diff(spec.data_risk, axis=1) < 0)
+    assert np.all(spec.null_exponent < spec.data_exponent)  # the null spectrum (α = 0.5) decays more slowly
     fit = fitting.fitting_experiment(fitting.FittingConfig(n_points=12, n_boot=20), [3])
     assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
     assert fit.naive_alpha[0] < fit.alpha[0]
@@ -258,6 +342,27 @@ def test_sparse_parity_metrics_on_a_known_history(tiny_parity):
         res.param_exponent
     with pytest.raises(ValueError, match="low"):
         res.drop_decades(high=0.5, low=0.6)
+
+
+def test_order_correlation_learned_only_and_its_null(tiny_parity):
+    # 12 subtasks: the 8 most frequent learned in order at steps 10..80, the 4 rarest never. Over all 12
+    # the unlearned tie at the last rank; the tie alone keeps the shuffled (null) correlation high
+    n = 12
+    steps = np.arange(0, 100, 10)
+    sub = np.ones((1, 1, steps.size, n))
+    for i in range(8):
+        sub[0, 0, i + 1:, i] = 0.0
+    res = dataclasses.replace(tiny_parity, seeds=(0,), steps=steps, subtask_loss=sub, N=tiny_parity.N[:1],
+                              p=qn.subtask_frequencies(1.4, n))
+    assert res.order_correlation()[0] == pytest.approx(1.0, abs=0.05)
+    assert res.order_correlation(learned_only=True)[0] == pytest.approx(1.0)
+    tied = [res.order_correlation(shuffle=k)[0] for k in range(40)]
+    free = [res.order_correlation(learned_only=True, shuffle=k)[0] for k in range(40)]
+    assert np.mean(tied) > 0.5 > abs(np.mean(free))  # the tie, not the order, makes the first one high
+    assert res.order_correlation(learned_only=True, shuffle=3) == pytest.approx(
+        res.order_correlation(learned_only=True, shuffle=3))  # a fixed null for a fixed seed
+    with pytest.raises(ValueError, match="shuffle"):
+        res.order_correlation(shuffle=-1)
 
 
 def test_sparse_parity_configs_are_valid_and_full_is_the_papers():

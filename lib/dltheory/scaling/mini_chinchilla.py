@@ -20,7 +20,11 @@ import optax
 from dltheory import runtime, train, validate
 from dltheory.scaling import common
 
-__all__ = ["IsoflopConfig", "IsoflopResult", "isoflop_experiment", "isoflop_minima"]
+__all__ = ["IsoflopConfig", "IsoflopResult", "isoflop_experiment", "isoflop_minima", "isoflop_exponent",
+           "seed_sweep", "save_seed_sweep", "load_seed_sweep", "SEED_SWEEP_FILE"]
+
+#: the saved seed sweep shipped with the library, in ``dltheory/data/``
+SEED_SWEEP_FILE = "01-scaling-laws-isoflop-seeds.json"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -183,3 +187,62 @@ def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) ->
         else:
             n_opt[i] = result.N[j]
     return {"curves": curves, "N_opt": n_opt, "interior": interior}
+
+
+def isoflop_exponent(budgets: Any, n_opt: Any) -> float:
+    """The exponent ``a`` of ``N_opt ∝ C^a``: the least-squares slope of ``log N_opt`` against ``log C`` (§5)."""
+    budgets = validate.array("budgets", budgets, ndim=1, positive=True, min_size=2)
+    n_opt = validate.array("n_opt", n_opt, shape=budgets.shape, positive=True)
+    return float(np.polyfit(np.log(budgets), np.log(n_opt), 1)[0])
+
+
+def seed_sweep(cfg: IsoflopConfig, base_seeds: Sequence[int]) -> dict[str, Any]:
+    """The page's isoFLOP analysis for each base seed ``b`` (``DLTHEORY_SEED = b``: runs ``b … b + n_seeds − 1``).
+
+    §5 (``05-mini-chinchilla``). Every run needed is trained once, in one call of
+    :func:`isoflop_experiment`. Returns ``base_seeds``, ``interior`` (base seeds × budgets), ``a`` (one per
+    base seed), ``N_opt`` (base seeds × budgets), ``budgets`` and ``config`` (its ``repr``).
+    """
+    if not isinstance(cfg, IsoflopConfig):
+        raise ValueError(f"cfg must be an IsoflopConfig, got {type(cfg).__name__}")
+    base = common.seed_tuple(base_seeds)
+    pool = sorted({b + i for b in base for i in range(cfg.n_seeds)})
+    res = isoflop_experiment(cfg, pool)
+    interior, a, n_opt = [], [], []
+    for b in base:
+        iso = isoflop_minima(res, cfg.budgets, seeds=[pool.index(b + i) for i in range(cfg.n_seeds)])
+        interior.append(iso["interior"].tolist())
+        n_opt.append(iso["N_opt"].tolist())
+        ok = np.all(np.isfinite(iso["N_opt"]))  # nan when a budget has no evaluable size
+        a.append(isoflop_exponent(cfg.budgets, iso["N_opt"]) if ok else math.nan)
+    return {"base_seeds": list(base), "interior": interior, "a": a, "N_opt": n_opt, "budgets": cfg.budgets.tolist(),
+            "config": repr(cfg)}
+
+
+def save_seed_sweep(sweep: Mapping[str, Any], path: Any, *, date: str, device: str) -> None:
+    """Write a :func:`seed_sweep` result as JSON with its provenance (``date``, ``device``)."""
+    import json
+
+    missing = {"base_seeds", "interior", "a", "N_opt", "budgets", "config"} - set(sweep)
+    if missing:
+        raise ValueError(f"sweep is missing {sorted(missing)}: pass what seed_sweep returns")
+    record = dict(sweep, provenance={"config": f"fast mode, DLTHEORY_SEED = {sweep['base_seeds']}",
+                                     "date": str(date), "device": str(device), "mode": "fast"})
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(record, fh, indent=1)
+
+
+def load_seed_sweep(path: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """A sweep written by :func:`save_seed_sweep` (default: the one shipped, :data:`SEED_SWEEP_FILE`), and its
+    provenance for :func:`dltheory.claims.check`. ``interior``, ``a`` and ``N_opt`` come back as arrays."""
+    import json
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / SEED_SWEEP_FILE if path is None else path
+    text = source.read_text(encoding="utf-8") if path is None else open(path, encoding="utf-8").read()
+    record = json.loads(text)
+    provenance = record.pop("provenance")
+    record["interior"] = np.asarray(record["interior"], dtype=bool)
+    record["a"] = np.asarray(record["a"], dtype=float)
+    record["N_opt"] = np.asarray(record["N_opt"], dtype=float)
+    return record, provenance

@@ -2,7 +2,8 @@
 
 The quantization model of Michaud et al. (2023): quanta used with Zipfian frequencies (:func:`zipf`),
 each learned once seen often enough (:func:`quanta_loss`), and the data scaling that follows
-(:func:`quanta_experiment`).
+(:func:`quanta_experiment`). Its null, :func:`frequency_order_loss`, is a learner that takes the quanta in
+order of frequency at a fixed number of samples each: the parameter-limited law, with exponent ``α``.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 from dltheory import runtime, validate
 from dltheory.scaling import common
 
-__all__ = ["zipf", "quanta_loss", "QuantaConfig", "QuantaResult", "quanta_experiment"]
+__all__ = ["zipf", "quanta_loss", "frequency_order_loss", "QuantaConfig", "QuantaResult", "quanta_experiment"]
 
 
 def zipf(alpha: float, K: int) -> np.ndarray:
@@ -56,6 +57,26 @@ def quanta_loss(key: jax.Array, p: Any, Ds: Any, *, tau: int = 1) -> np.ndarray:
     return np.array([1.0 - p[arrival <= D].sum() for D in Ds])
 
 
+def frequency_order_loss(p: Any, Ds: Any, *, samples_per_quantum: float) -> np.ndarray:
+    """Loss of a learner that holds the ``⌊D / samples_per_quantum⌋`` most frequent quanta after ``D`` samples.
+
+    The null of §4 (``04-quanta``): quanta learned strictly in order of frequency, at a fixed cost in
+    samples, which is the parameter-limited model of Michaud et al. (2023) with ``n ∝ D``; its loss
+    ``1 − Σ_{k ≤ n} p_k`` falls as ``D^-α``, not ``D^-α/(α+1)``. Quanta beyond ``len(p)`` count as
+    unlearned, so ``D / samples_per_quantum`` must stay below ``len(p)``.
+    """
+    p = validate.array("p", p, ndim=1, positive=True, min_size=2)
+    if p.sum() > 1 + 1e-9:
+        raise ValueError(f"p must sum to at most 1 (the rest is unsimulated rare quanta), got {p.sum():.6g}")
+    Ds = validate.array("Ds", Ds, ndim=1, positive=True)
+    c = validate.real("samples_per_quantum", samples_per_quantum, low=0.0, low_open=True)
+    n = np.floor(Ds / c).astype(int)
+    if n.max() >= p.size:
+        raise ValueError(f"Ds / samples_per_quantum must stay below len(p) = {p.size}, got up to {n.max()}")
+    learned = np.concatenate([[0.0], np.cumsum(p)])
+    return 1.0 - learned[n]
+
+
 @dataclasses.dataclass(frozen=True)
 class QuantaConfig(runtime.ModeConfig):
     """§4: Zipf exponents ``alphas`` (``p_k ∝ k^-(α+1)``), ``K`` quanta, sample sizes ``Ds``, threshold ``tau``."""
@@ -66,6 +87,7 @@ class QuantaConfig(runtime.ModeConfig):
                                            min_size=3)
     tau: int = validate.field(1, validate.integer, low=1)
     n_seeds: int = validate.field(5, validate.integer, low=1)
+    null_samples_per_quantum: float = validate.field(100.0, validate.real, low=0.0, low_open=True)
 
     @classmethod
     def fast(cls) -> QuantaConfig:
@@ -82,11 +104,17 @@ class QuantaResult:
     seeds: tuple[int, ...]
     Ds: np.ndarray
     loss: np.ndarray  # (n_alphas, n_seeds, len(Ds))
+    null_loss: np.ndarray  # (n_alphas, len(Ds)): frequency_order_loss, the null (deterministic)
 
     @property
     def data_exponent(self) -> np.ndarray:
         """Fitted exponent of loss versus ``D``, shape ``(n_alphas, n_seeds)``."""
         return np.stack([common.fit_exponent(self.Ds, row) for row in self.loss])
+
+    @property
+    def null_exponent(self) -> np.ndarray:
+        """Fitted exponent of the null's loss versus ``D``, one per Zipf exponent (the same fit)."""
+        return common.fit_exponent(self.Ds, self.null_loss)
 
     @property
     def predicted(self) -> np.ndarray:
@@ -107,4 +135,6 @@ def quanta_experiment(cfg: QuantaConfig, seeds: Sequence[int]) -> QuantaResult:
             for i, a in enumerate(cfg.alphas)
         ]
     )
-    return QuantaResult(cfg, seeds, Ds, loss)
+    null = np.stack([frequency_order_loss(zipf(a, cfg.K), Ds, samples_per_quantum=cfg.null_samples_per_quantum)
+                     for a in cfg.alphas])
+    return QuantaResult(cfg, seeds, Ds, loss, null)

@@ -204,17 +204,35 @@ class SparseParityResult:
                 out[s] = common.fit_exponent(self.steps[window[s]], self.loss[s, width, window[s]])
         return out
 
-    def order_correlation(self, width: int = -1) -> np.ndarray:
+    def order_correlation(self, width: int = -1, *, learned_only: bool = False,
+                          shuffle: int | None = None) -> np.ndarray:
         """Spearman correlation, per seed, between a subtask's frequency rank and the step at which it emerges.
 
-        ``1`` means subtasks are learned exactly in order of decreasing frequency; subtasks never learned
-        share the last rank. ``nan`` for a seed on which every subtask emerges at the same step (or none does).
+        ``1`` means subtasks are learned exactly in order of decreasing frequency. Subtasks never learned
+        share the last rank, and that tie alone makes the correlation high when many are unlearned;
+        ``learned_only=True`` correlates over the subtasks learned by the end of the run only (``nan``
+        for a seed with fewer than three). ``shuffle`` (a seed) permutes the learning steps at random
+        among the learned subtasks first, keeping the unlearned ones tied: the null of the ordering
+        claims (:meth:`emergence` in a random order). ``nan`` for a seed on which every counted subtask
+        emerges at the same step (or none does).
         """
         from scipy.stats import spearmanr
 
-        rank = np.arange(self.config.n_tasks)
-        return np.array([np.nan if np.all(em == em[0]) else spearmanr(rank, em).statistic
-                         for em in self.emergence[:, width]])
+        if shuffle is not None:
+            shuffle = validate.integer("shuffle", shuffle, low=0)
+        emergence = self.emergence[:, width]
+        rank = np.arange(emergence.shape[-1])  # subtasks are numbered by decreasing frequency
+        out = np.full(len(self.seeds), np.nan)
+        for s, em in enumerate(emergence):
+            em = em.copy()
+            learned = np.isfinite(em)
+            if shuffle is not None:
+                rng = np.random.default_rng([shuffle, s])
+                em[learned] = rng.permutation(em[learned])
+            keep = learned if learned_only else np.ones_like(learned)
+            if keep.sum() >= 3 and not np.all(em[keep] == em[keep][0]):
+                out[s] = spearmanr(rank[keep], em[keep]).statistic
+        return out
 
     def drop_decades(self, width: int = -1, *, high: float = 0.9, low: float = 0.1) -> np.ndarray:
         """Per seed, ``log10(S_low / S_high)``: how many decades of steps the mean loss takes to fall from
