@@ -65,7 +65,6 @@ _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 # return a verdict) and the widget / file helpers built on probed functions.
 EXEMPT: Mapping[str, str] = {
     "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
-    "scaling.common.seed_tuple": "checks a list of seeds; draws nothing",
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
@@ -171,8 +170,6 @@ PROBES: dict[str, Callable[[], Any]] = {
     "scaling.mini_chinchilla.isoflop_minima": lambda: SMC.isoflop_minima(_isoflop(), [1e5, 1e6]),
     "scaling.mini_chinchilla.seed_sweep": lambda: SMC.seed_sweep(
         SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16), [0, 1]),
-    "scaling.quanta.frequency_order_loss": lambda: SQ.frequency_order_loss(
-        SQ.zipf(0.5, 2048), [100.0, 1000.0], samples_per_quantum=10.0),
     "scaling.quanta_network.sparse_parity_tasks": lambda: SQN.sparse_parity_tasks(8, 8, 3, seed=0),
     "scaling.quanta_network.sparse_parity_batch": lambda: SQN.sparse_parity_batch(
         _key(), SQN.sparse_parity_tasks(8, 8, 3), SQN.subtask_frequencies(1.4, 8), 64),

@@ -38,14 +38,18 @@ def chapter_modules() -> list[str]:
     return names
 
 
+def _seeded(parameter: str) -> bool:
+    return parameter in ("seed", "seeds", "key") or parameter.endswith(("_seed", "_seeds"))
+
+
 def experiment_functions() -> set[str]:
-    """Public functions of the chapter modules that take a ``seed``, ``seeds`` or ``key`` argument."""
+    """Public functions of the chapter modules that take a ``seed``, ``seeds`` or ``key`` argument (or ``*_seeds``)."""
     found = set()
     for name in chapter_modules():
         module = importlib.import_module(f"dltheory.{name}")
         for fname, fn in inspect.getmembers(module, inspect.isfunction):
             if fn.__module__ == module.__name__ and not fname.startswith("_"):
-                if {"seed", "seeds", "key"} & set(inspect.signature(fn).parameters):
+                if any(_seeded(p) for p in inspect.signature(fn).parameters):
                     found.add(f"{name}.{fname}")
     return found
 

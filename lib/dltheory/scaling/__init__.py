@@ -15,7 +15,7 @@ One module per section page of ``chapters/01-scaling-laws``; a page imports its 
 ``06-quanta-network``   → ``quanta_network``: §6 MLPs on multitask sparse parity
 
 Shared by several sections: ``common`` (``fit_exponent``, the least-squares exponent that §3, §4, §6 and the
-exercises read off; ``seed_tuple``, the check of the seeds every experiment takes). The self-checks of
+exercises read off). The self-checks of
 ``exercises/01-scaling-laws`` and the data of its Kaplan-versus-Chinchilla exercise are in ``exercises``.
 
 Nothing is re-exported here: import the section's module.

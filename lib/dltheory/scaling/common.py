@@ -1,25 +1,24 @@
-"""What the sections of Chapter 1 share: reading an exponent off a log-log line, and checking seeds.
+"""What the sections of Chapter 1 share: reading an exponent off a log-log line.
 
 :func:`fit_exponent` reads off the measured exponents of §3 (``03-spectrum``), §4 (``04-quanta``), §6
-(``06-quanta-network``) and of the exercises; :func:`seed_tuple` checks the seeds every experiment takes.
+(``06-quanta-network``) and of the exercises.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
 
 from dltheory import validate
 
-__all__ = ["fit_exponent", "seed_tuple"]
+__all__ = ["fit_exponent"]
 
 
 def fit_exponent(x: Any, y: Any) -> float:
     """The exponent ``p`` of ``y ∝ x^(-p)``: minus the least-squares slope in log-log axes.
 
-    Used to read off measured exponents in §3–§5; ``y`` may be 2-D (one row per seed), then one
+    Used to read off measured exponents in §3, §4 and §6; ``y`` may be 2-D (one row per seed), then one
     exponent per row is returned as an array.
     """
     x = validate.array("x", x, ndim=1, positive=True, min_size=3)
@@ -30,10 +29,3 @@ def fit_exponent(x: Any, y: Any) -> float:
     ly = np.log(y)
     slopes = (ly - ly.mean(axis=-1, keepdims=True)) @ lx / np.sum(lx**2)
     return -slopes if y.ndim == 2 else float(-slopes)
-
-
-def seed_tuple(seeds: Sequence[int]) -> tuple[int, ...]:
-    """``seeds`` as a tuple of non-negative integers; a bare integer or an empty sequence raises ``ValueError``."""
-    if isinstance(seeds, (int, np.integer)) or not isinstance(seeds, Sequence) or len(seeds) == 0:
-        raise ValueError(f"seeds must be a non-empty sequence of integers, got {seeds!r}")
-    return tuple(validate.integer("seeds[i]", s, low=0) for s in seeds)

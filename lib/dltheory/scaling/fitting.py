@@ -22,7 +22,6 @@ import optax
 from jax.scipy.optimize import minimize as jax_minimize
 
 from dltheory import runtime, validate
-from dltheory.scaling import common
 
 __all__ = [
     "power_law",
@@ -314,7 +313,7 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
     """
     if not isinstance(cfg, FittingConfig):
         raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
-    seeds = common.seed_tuple(seeds)
+    seeds = validate.seeds(seeds)
     x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
     rows: dict[str, list[Any]] = {k: [] for k in ("y", "E", "A", "alpha", "ci", "nA", "na", "nci")}
     for s in seeds:

@@ -18,7 +18,6 @@ import numpy as np
 import optax
 
 from dltheory import runtime, train, validate
-from dltheory.scaling import common
 
 __all__ = ["IsoflopConfig", "IsoflopResult", "isoflop_experiment", "isoflop_minima", "isoflop_exponent",
            "seed_sweep", "save_seed_sweep", "load_seed_sweep", "SEED_SWEEP_FILE"]
@@ -97,7 +96,7 @@ def isoflop_experiment(cfg: IsoflopConfig, seeds: Sequence[int], *, progress: bo
     """
     if not isinstance(cfg, IsoflopConfig):
         raise ValueError(f"cfg must be an IsoflopConfig, got {type(cfg).__name__}")
-    seeds = common.seed_tuple(seeds)
+    seeds = validate.seeds(seeds)
     omega, phase, amp = _teacher(cfg)
     wmax = max(cfg.widths)
 
@@ -205,7 +204,7 @@ def seed_sweep(cfg: IsoflopConfig, base_seeds: Sequence[int]) -> dict[str, Any]:
     """
     if not isinstance(cfg, IsoflopConfig):
         raise ValueError(f"cfg must be an IsoflopConfig, got {type(cfg).__name__}")
-    base = common.seed_tuple(base_seeds)
+    base = validate.seeds(base_seeds)
     pool = sorted({b + i for b in base for i in range(cfg.n_seeds)})
     res = isoflop_experiment(cfg, pool)
     interior, a, n_opt = [], [], []

@@ -126,7 +126,7 @@ def quanta_experiment(cfg: QuantaConfig, seeds: Sequence[int]) -> QuantaResult:
     """§4 (``04-quanta``): data scaling of the quantization model for several Zipf exponents (Michaud et al. 2023)."""
     if not isinstance(cfg, QuantaConfig):
         raise ValueError(f"cfg must be a QuantaConfig, got {type(cfg).__name__}")
-    seeds = common.seed_tuple(seeds)
+    seeds = validate.seeds(seeds)
     Ds = np.asarray(cfg.Ds, dtype=float)
     loss = np.stack(
         [

@@ -264,7 +264,7 @@ def sparse_parity_experiment(
     """
     if not isinstance(cfg, SparseParityConfig):
         raise ValueError(f"cfg must be a SparseParityConfig, got {type(cfg).__name__}")
-    seeds = common.seed_tuple(seeds)
+    seeds = validate.seeds(seeds)
     masks = jnp.asarray(sparse_parity_tasks(cfg.n_tasks, cfg.n, cfg.k, seed=cfg.task_seed))
     p = subtask_frequencies(cfg.zipf, cfg.n_tasks)
     d_in, wmax = cfg.n_tasks + cfg.n, max(cfg.widths)

@@ -148,7 +148,7 @@ def spectrum_experiment(cfg: SpectrumConfig, seeds: Sequence[int]) -> SpectrumRe
     """
     if not isinstance(cfg, SpectrumConfig):
         raise ValueError(f"cfg must be a SpectrumConfig, got {type(cfg).__name__}")
-    seeds = common.seed_tuple(seeds)
+    seeds = validate.seeds(seeds)
     lam = power_spectrum(cfg.alpha, cfg.M)
     ns = np.asarray(cfg.ns)
     lam_null = power_spectrum(cfg.null_alpha, cfg.M)
