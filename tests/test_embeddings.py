@@ -349,6 +349,12 @@ def test_toy_model_trains_and_stores_more_features_when_sparse():
         (lambda: superposition.polygon_gaps(np.ones((3, 4))), "bottleneck"),
         (lambda: superposition.feature_norms(np.ones(3)), "w"),
         (lambda: superposition.derive_polygon_dimensionality(1), "k"),
+        (lambda: superposition.polygon_deviation(np.ones((2, 5)), 0.5, 6), "n_stored"),
+        (lambda: superposition.polygon_deviation(np.ones((2, 5)), 1.5, 4), "value"),
+        (lambda: real_text.similarity_agreement(np.ones((10, 3)), np.ones((9, 3))), "same words"),
+        (lambda: real_text.similarity_agreement(np.ones((10, 3)), np.ones((10, 3)), n_words=20), "n_words"),
+        (lambda: real_text.random_vectors(0, 3, 0), "n_words"),
+        (lambda: sgns_factorises_pmi.untrained_vectors(5, 3, 0.0, 0), "init_scale"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -616,3 +622,34 @@ def test_train_gensim_runs():
 def test_real_text_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+# ----------------------------------------------------------------- nulls of the claims (issue 16)
+
+
+def test_polygon_deviation_is_finite_and_separates_the_configurations():
+    angles = np.pi * np.array([0.0, 1.0, 0.5, 1.5])                     # two antipodal pairs
+    pairs = np.concatenate([np.stack([np.cos(angles), np.sin(angles)]), np.zeros((2, 1))], axis=1)
+    pent = np.stack([np.cos(2 * np.pi * np.arange(5) / 5), np.sin(2 * np.pi * np.arange(5) / 5)])
+    metastable = np.array([[1.0, 0.0, 0.0, 0.3, 0.0], [0.0, 1.0, -1.0, 0.0, 0.05]])
+    assert superposition.polygon_deviation(pairs, 0.5, 4) < 1e-9
+    assert superposition.polygon_deviation(pent, 0.4, 5) < 1e-9
+    assert superposition.polygon_deviation(pent, 0.5, 4) == pytest.approx(0.1)
+    dev = superposition.polygon_deviation(metastable, 0.5, 4)         # a dedicated feature: D = 1
+    assert math.isfinite(dev) and dev > 0.3
+
+
+def test_similarity_agreement_one_for_a_rotation_near_zero_for_random_vectors():
+    a = real_text.random_vectors(300, 20, 0)
+    q, _ = np.linalg.qr(np.random.default_rng(1).normal(size=(20, 20)))
+    assert real_text.similarity_agreement(a, a @ q, n_words=200) == pytest.approx(1.0)
+    assert abs(real_text.similarity_agreement(a, real_text.random_vectors(300, 20, 2), n_words=200)) < 0.05
+
+
+def test_untrained_vectors_give_the_null_of_the_shifted_pmi_fit(small_corpus):
+    vocab, tokens = small_corpus
+    counts = corpus.cooccurrence(tokens, vocab.size, SMALL.window)
+    w, c = sgns_factorises_pmi.untrained_vectors(vocab.size, 8, 0.1, 0)
+    assert w.shape == c.shape == (vocab.size, 8)
+    fit = sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=5)
+    assert abs(fit["slope"]) < 0.1 and abs(fit["intercept"]) < 0.1 and abs(fit["corr"]) < 0.5

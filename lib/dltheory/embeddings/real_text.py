@@ -18,6 +18,8 @@ __all__ = [
     "real_corpus",
     "train_gensim",
     "evaluate_real",
+    "random_vectors",
+    "similarity_agreement",
 ]
 
 
@@ -78,3 +80,33 @@ def evaluate_real(vectors: Any, vocab: Sequence[str]) -> dict[str, float]:
     total = next(s for s in sections if s["section"] == "Total accuracy")
     return {"wordsim353": float(ws[1][0]), "wordsim353_oov_percent": float(ws[2]), "simlex999": float(sl[1][0]),
             "analogy_accuracy": float(acc), "analogy_questions": len(total["correct"]) + len(total["incorrect"])}
+
+
+def random_vectors(n_words: int, dim: int, seed: int) -> np.ndarray:
+    """Gaussian vectors of the shape of an embedding: the random-vector null of § 4.6's claims."""
+    n_words = validate.integer("n_words", n_words, low=1)
+    dim = validate.integer("dim", dim, low=1)
+    seed = validate.integer("seed", seed, low=0)
+    return np.random.default_rng(seed).standard_normal((n_words, dim))
+
+
+def similarity_agreement(a: Any, b: Any, *, n_words: int = 500) -> float:
+    """Spearman correlation between the cosine similarities of two embeddings of the same vocabulary,
+    over all pairs of its first ``n_words`` words (the most frequent, for § 4.6's vocabulary).
+
+    Rows of ``a`` and ``b`` must be the same words in the same order. Two embeddings that learned the same
+    geometry agree near 1; an embedding and random vectors near 0.
+    """
+    from scipy.stats import spearmanr
+
+    a = validate.array("a", a, ndim=2)
+    b = validate.array("b", b, ndim=2)
+    if a.shape[0] != b.shape[0]:
+        raise ValueError(f"a and b must embed the same words: {a.shape[0]} rows against {b.shape[0]}")
+    n_words = validate.integer("n_words", n_words, low=3, high=a.shape[0])
+
+    def cosines(x: np.ndarray) -> np.ndarray:
+        x = x[:n_words] / np.linalg.norm(x[:n_words], axis=1, keepdims=True)
+        return (x @ x.T)[np.triu_indices(n_words, 1)]
+
+    return float(spearmanr(cosines(a), cosines(b))[0])

@@ -23,6 +23,7 @@ __all__ = [
     "isotropy",
     "all_but_the_top",
     "similarity_correlation",
+    "untrained_vectors",
 ]
 
 
@@ -121,3 +122,15 @@ def similarity_correlation(embeddings: Any, reference: Any) -> float:
     if sim_e.size < 2 or np.ptp(sim_e) == 0 or np.ptp(sim_r) == 0:
         raise ValueError("the correlation is undefined: need at least three words and cosines that are not all equal")
     return float(spearmanr(sim_e, sim_r).statistic)
+
+
+def untrained_vectors(vocab_size: int, dim: int, init_scale: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    """Word and context vectors as SGNS draws them before training, N(0, init_scale²/dim) entries: the
+    untrained model, the null of § 4.2's claims. Returns ``(w, c)``, each ``(vocab_size, dim)``."""
+    vocab_size = validate.integer("vocab_size", vocab_size, low=1)
+    dim = validate.integer("dim", dim, low=1)
+    init_scale = validate.real("init_scale", init_scale, low=0.0, low_open=True)
+    seed = validate.integer("seed", seed, low=0)
+    rng = np.random.default_rng(seed)
+    s = init_scale / math.sqrt(dim)
+    return s * rng.standard_normal((vocab_size, dim)), s * rng.standard_normal((vocab_size, dim))

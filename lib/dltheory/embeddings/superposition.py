@@ -28,6 +28,7 @@ __all__ = [
     "feature_norms",
     "feature_dimensionality",
     "dimensions_per_feature",
+    "polygon_deviation",
     "polygon_gaps",
     "derive_polygon_dimensionality",
 ]
@@ -117,6 +118,20 @@ def dimensions_per_feature(w: Any) -> float:
     """m / ‖W‖_F²: hidden dimensions per represented feature, the quantity of the paper's sticky curve."""
     w = _w(w)
     return float(w.shape[0] / np.sum(w**2))
+
+
+def polygon_deviation(w: Any, value: float, n_stored: int) -> float:
+    """max |D_i − value| over the ``n_stored`` features of largest norm: how far a model is from storing
+    ``n_stored`` features at dimensionality ``value`` (1/2 for antipodal pairs, 2/5 for a pentagon).
+
+    Always finite: a model that stores fewer features shows it as a large deviation (a dedicated feature has
+    D = 1, a dropped one D near 0), not as an infinite one.
+    """
+    w = _w(w)
+    value = validate.real("value", value, low=0.0, high=1.0)
+    n_stored = validate.integer("n_stored", n_stored, low=1, high=w.shape[1])
+    top = np.argsort(feature_norms(w))[::-1][:n_stored]
+    return float(np.max(np.abs(feature_dimensionality(w)[top] - value)))
 
 
 def polygon_gaps(w: Any, *, min_norm: float = 0.5) -> np.ndarray:
