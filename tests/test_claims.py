@@ -161,7 +161,8 @@ def test_nan_fails(reg):
         claims.check("tc/accuracy", [1.0, np.nan])
 
 
-def test_degenerate_runs_are_reported_not_averaged(reg):
+def test_degenerate_runs_are_reported_not_averaged(reg, tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTHEORY_CLAIMS_LOG", str(tmp_path / "claims.jsonl"))  # a degenerate null is logged too
     # the median of [0.995, 0.999, inf] would pass: the infinite seed must stop it, and be named
     with pytest.raises(claims.DegenerateRun, match=r"degenerate run \(seeds 7:"):
         claims.check("tc/median-acc", [0.995, 0.999, np.inf], seeds=[5, 6, 7])
@@ -174,6 +175,7 @@ def test_degenerate_runs_are_reported_not_averaged(reg):
     assert v.status == "degenerate" and not v.ok and v.degenerate == (7,) and v.record()["degenerate"] == [7]
     with pytest.raises(claims.DegenerateRun, match="null 1"):
         claims.check("tc/accuracy", [0.995, 0.999], null=[0.1, np.nan])
+    assert '"null 1"' in (tmp_path / "claims.jsonl").read_text(encoding="utf-8")
     with pytest.raises(ValueError, match="degenerate must be one yes/no value per measured value"):
         claims.check("tc/accuracy", [0.995, 0.999], degenerate=[True])
     assert claims.check("tc/accuracy", [0.995, 0.999], degenerate=[False, False]).passed

@@ -239,6 +239,8 @@ def _seed_text(seeds: Sequence[int] | None) -> str:
 
 
 def _jsonable(x: Any) -> Any:
+    if isinstance(x, str):  # a label, e.g. "null 1" among the degenerate runs
+        return x
     if isinstance(x, (bool, np.bool_)):
         return bool(x)
     if isinstance(x, (int, np.integer)):
