@@ -136,6 +136,9 @@ def test_learned_linear_encoder_matches_the_optimum():
     opt = gib.ib_curve(lambda b, l: (b * (1 - l) - 1) / l, p.lambdas, np.array(cfg.betas))
     np.testing.assert_allclose(out["i_x"][0], opt["i_x"], atol=0.02)
     np.testing.assert_allclose(out["i_y"][0], opt["i_y"], atol=0.02)
+    # the null: the untrained encoders (step 0) are far from the curve, with every direction active
+    assert np.abs(out["init"]["i_x"][0] - opt["i_x"]).max() > 0.1
+    assert np.all(out["init"]["snr"][0] > 1e-2)
 
 
 @pytest.mark.parametrize(
@@ -416,5 +419,29 @@ def test_compression_bound_null_is_the_untrained_network():
     ],
 )
 def test_pac_bayes_runs_reject_bad_conditions(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_estimate_errors_are_the_sweep_minus_the_truth_and_shrink_with_n():
+    cfg = mi.EstimatorConfig(rhos=(0.0, 0.9), n=500, n_seeds=2)
+    sweep = mi.estimator_sweep(cfg, [0, 1])
+    truth = -0.5 * np.log1p(-np.array(cfg.rhos) ** 2)
+    np.testing.assert_allclose(mi.estimate_errors(cfg, [0, 1]), sweep["ksg"] - truth)
+    np.testing.assert_allclose(mi.estimate_errors(cfg, [0, 1], bins=8), sweep["binned_width"][:, 0] - truth)
+    small, large = (np.abs(mi.estimate_errors(cfg, range(10), n=n)).mean() for n in (200, 5000))
+    assert large < small / 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: mi.estimate_errors("cfg", [0]),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), [0], n=5),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), [0], bins=1),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), []),
+    ],
+)
+def test_estimate_errors_reject_bad_input(call):
     with pytest.raises(ValueError):
         call()
