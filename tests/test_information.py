@@ -136,6 +136,9 @@ def test_learned_linear_encoder_matches_the_optimum():
     opt = gib.ib_curve(lambda b, l: (b * (1 - l) - 1) / l, p.lambdas, np.array(cfg.betas))
     np.testing.assert_allclose(out["i_x"][0], opt["i_x"], atol=0.02)
     np.testing.assert_allclose(out["i_y"][0], opt["i_y"], atol=0.02)
+    # the null: the untrained encoders (step 0) are far from the curve, with every direction active
+    assert np.abs(out["init"]["i_x"][0] - opt["i_x"]).max() > 0.1
+    assert np.all(out["init"]["snr"][0] > 1e-2)
 
 
 @pytest.mark.parametrize(
@@ -379,5 +382,66 @@ def test_compression_bound_runs_and_is_an_occam_bound():
     ],
 )
 def test_compression_bound_rejects_bad_input(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_pac_bayes_runs_bound_the_test_error_with_true_and_random_labels():
+    # moved here from the registry (pac-bayes-factor's lower side): the bound holds, so it is at least the
+    # posterior's error on held-out data (up to the Monte Carlo error of 20 weight samples on 500 examples)
+    cfg = pb.PACBayesConfig(m=1200, sgd_steps=50, pb_steps=50, mc_samples=20, n_seeds=2)
+    true, rand = pb.pac_bayes_runs(cfg, [0, 1], (False, True))
+    assert true["seeds"] == rand["seeds"] == (0, 1) and rand["random_labels"] and not true["random_labels"]
+    for res in (true, rand):
+        assert np.all(res["bound"] >= res["test_err_q"] - 0.03)
+        assert np.all((res["bound"] > 0) & (res["bound"] < 1))
+    assert np.all(rand["test_err_q"] > 0.4)          # nothing to learn from random labels
+    assert np.all(rand["bound"] >= 0.5)              # and the bound does not claim otherwise
+    assert np.all(true["test_err_sgd"] < rand["test_err_sgd"])
+    assert true["n_params"] == rand["n_params"] == 64 * 16 + 16 + 16 + 1
+
+
+def test_compression_bound_null_is_the_untrained_network():
+    cfg = pb.CompressionConfig(subspace=5, steps=20, n_seeds=1)
+    out = pb.compression_bound_digits(cfg, [0])
+    bits0 = pb.entropy_code_bits(np.zeros(5, np.int64), cfg.symbol_bits) + 5
+    assert out["null_bound"][0] == pytest.approx(pb.occam_bound(out["null_train_err"][0], bits0, cfg.m, cfg.delta))
+    assert out["null_train_err"][0] > 0.3
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: pb.pac_bayes_runs(pb.PACBayesConfig.fast(), [0], ()),
+        lambda: pb.pac_bayes_runs(pb.PACBayesConfig.fast(), [0], (0, 1)),
+        lambda: pb.pac_bayes_digits(pb.PACBayesConfig.fast(), [0], random_labels="yes"),
+        lambda: digits.binary_digits(100, 4, [0, 1], random_labels=[1, 0]),
+    ],
+)
+def test_pac_bayes_runs_reject_bad_conditions(call):
+    with pytest.raises(ValueError):
+        call()
+
+
+def test_estimate_errors_are_the_sweep_minus_the_truth_and_shrink_with_n():
+    cfg = mi.EstimatorConfig(rhos=(0.0, 0.9), n=500, n_seeds=2)
+    sweep = mi.estimator_sweep(cfg, [0, 1])
+    truth = -0.5 * np.log1p(-np.array(cfg.rhos) ** 2)
+    np.testing.assert_allclose(mi.estimate_errors(cfg, [0, 1]), sweep["ksg"] - truth)
+    np.testing.assert_allclose(mi.estimate_errors(cfg, [0, 1], bins=8), sweep["binned_width"][:, 0] - truth)
+    small, large = (np.abs(mi.estimate_errors(cfg, range(10), n=n)).mean() for n in (200, 5000))
+    assert large < small / 2
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda: mi.estimate_errors("cfg", [0]),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), [0], n=5),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), [0], bins=1),
+        lambda: mi.estimate_errors(mi.EstimatorConfig.fast(), []),
+    ],
+)
+def test_estimate_errors_reject_bad_input(call):
     with pytest.raises(ValueError):
         call()

@@ -40,16 +40,22 @@ def load_digits(seed: int, *, random_labels: bool = False) -> tuple[np.ndarray, 
     return x, y
 
 
-def binary_digits(m: int, hidden: int, seeds: list[int], *, random_labels: bool = False) -> tuple[Any, ...]:
-    """Stacked binary digits (0-4 → 0, 5-9 → 1) and initial flat weights of a ``64-hidden-1`` MLP, per seed."""
+def binary_digits(m: int, hidden: int, seeds: list[int], *, random_labels: Any = False) -> tuple[Any, ...]:
+    """Stacked binary digits (0-4 → 0, 5-9 → 1) and initial flat weights of a ``64-hidden-1`` MLP, per seed.
+
+    ``random_labels`` is one yes/no value for every seed, or one per seed (random labels for those runs).
+    """
     from jax.flatten_util import ravel_pytree
 
+    flags = np.broadcast_to(np.asarray(random_labels), (len(seeds),))
+    if flags.dtype != bool:
+        raise ValueError(f"random_labels must be a yes/no value or one per seed, got {random_labels!r}")
     xs, ys, w0s = [], [], []
     unravel = None
-    for s in seeds:
+    for s, random in zip(seeds, flags):
         x, y = load_digits(s)
         yb = (y >= 5).astype(np.float32)
-        if random_labels:
+        if random:
             yb = np.random.default_rng(s + 1).integers(0, 2, size=yb.shape).astype(np.float32)
         w0, unravel = ravel_pytree(models.mlp_init(jax.random.key(s), [64, hidden, 1]))
         xs.append(x)

@@ -131,7 +131,8 @@ def learn_linear_ib(problem: GaussianIBProblem, cfg: IBConfig, seeds: list[int])
     Chechik et al. (2005). One compiled program trains every (seed, β) with Adam from a random
     ``A``; returns the learned ``i_x``, ``i_y`` and Lagrangian, each of shape ``(n_seeds, n_betas)``, and
     ``snr`` ``(n_seeds, n_betas, d)``: the eigenvalues of ``A Σ_x Aᵀ`` in decreasing order, which are the
-    signal-to-noise ratios of the encoder's directions (invariant to rotations of T).
+    signal-to-noise ratios of the encoder's directions (invariant to rotations of T). ``init`` holds the
+    same ``i_x``, ``i_y`` and ``snr`` for the untrained random encoders (step 0), the claims' null.
     """
     if not isinstance(problem, GaussianIBProblem):
         raise ValueError(f"problem must be a GaussianIBProblem, got {type(problem).__name__}")
@@ -150,7 +151,8 @@ def learn_linear_ib(problem: GaussianIBProblem, cfg: IBConfig, seeds: list[int])
 
     def evaluate(a: jax.Array, hp: dict[str, jax.Array]) -> dict[str, jax.Array]:
         i_x, i_xy = _gauss_info(a, *data)
-        return {"i_x": i_x, "i_y": i_x - i_xy}
+        snr = jnp.linalg.eigvalsh(a @ data[0] @ a.T)[::-1]
+        return {"i_x": i_x, "i_y": i_x - i_xy, "snr": snr}
 
     hist = train.train(init, lagrangian, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.steps // 20,
                        seeds=seeds, data=data, evaluate=evaluate, hparams={"beta": np.array(cfg.betas)},
@@ -158,8 +160,9 @@ def learn_linear_ib(problem: GaussianIBProblem, cfg: IBConfig, seeds: list[int])
     i_x, i_y = hist.final("i_x"), hist.final("i_y")
     enc = np.asarray(hist.params, dtype=np.float64)  # (n_seeds, n_betas, d, d)
     snr = np.linalg.eigvalsh(enc @ problem.cov_x @ np.swapaxes(enc, -1, -2))[..., ::-1]
+    init = {k: hist[k][:, :, 0] for k in ("i_x", "i_y", "snr")}  # the untrained encoders (step 0): the null
     return {"beta": np.array(cfg.betas), "i_x": i_x, "i_y": i_y, "lagrangian": i_x - np.array(cfg.betas) * i_y,
-            "snr": snr, "encoders": enc, "history": hist, "config": cfg}
+            "snr": snr, "encoders": enc, "init": init, "history": hist, "config": cfg}
 
 
 def check_ib_snr(snr_formula: Any) -> None:

@@ -33,6 +33,7 @@ __all__ = [
     "check_kl_inverse",
     "PACBayesConfig",
     "pac_bayes_digits",
+    "pac_bayes_runs",
     "CompressionConfig",
     "entropy_code_bits",
     "compression_bound_digits",
@@ -139,6 +140,13 @@ def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Ar
 
 
 def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bool = False) -> dict[str, Any]:
+    """Section 5.5: :func:`pac_bayes_runs` for one label condition (true labels, or random ones)."""
+    if not isinstance(random_labels, bool):
+        raise ValueError(f"random_labels must be True or False, got {random_labels!r}")
+    return pac_bayes_runs(cfg, seeds, (random_labels,))[0]
+
+
+def pac_bayes_runs(cfg: PACBayesConfig, seeds: list[int], conditions: Any = (False, True)) -> list[dict[str, Any]]:
     """Section 5.5: a non-vacuous PAC-Bayes bound for a small network on binary digits (0-4 against 5-9).
 
     Dziugaite and Roy (2017) in miniature. (1) Train a ``64-hidden-1`` ReLU network by SGD on the
@@ -149,20 +157,27 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
     (3) Round ``λ`` to the nearest of ``J = cfg.prior_grid`` values fixed in advance (a union bound pays
     ``ln J``), estimate the training error of ``Q`` with ``cfg.mc_samples`` weight samples and bound it
     by a sample-convergence kl bound (``δ/2``), and invert Maurer's kl bound (``δ/2``).
-    Returns per seed: the bound, the MC train and test error of ``Q``, the train/test error of the SGD
-    network, ``KL``, the prior variance, and the posterior itself (``w``, ``s2``, ``w0``, ``lam``), plus the
-    number of parameters.
+    ``conditions`` lists label conditions (``False``: true labels, ``True``: random labels, the null);
+    every (condition, seed) pair is one run of the same compiled program, so the null costs no extra
+    compilation. Returns one dict per condition, each with per seed: the bound, the MC train and test error
+    of ``Q``, the train/test error of the SGD network, ``KL``, the prior variance, and the posterior itself
+    (``w``, ``s2``, ``w0``, ``lam``), plus the number of parameters.
     """
     if not isinstance(cfg, PACBayesConfig):
         raise ValueError(f"cfg must be a PACBayesConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds))
+    conditions = tuple(conditions)
+    if not conditions or not all(isinstance(c, bool) for c in conditions):
+        raise ValueError(f"conditions must be a non-empty sequence of True/False, got {conditions!r}")
+    n_seeds, run_seeds = len(seeds), [s for _ in conditions for s in seeds]
+    flags = [c for c in conditions for _ in seeds]
     m = cfg.m
     log_lam_grid = np.linspace(math.log(1e-4), math.log(1.0), cfg.prior_grid)
     delta_half = cfg.delta / 2
-    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds, random_labels=random_labels)
+    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, run_seeds, random_labels=flags)
     xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
     n_params = int(w0s.shape[1])
-    runs = {"run": np.arange(len(seeds), dtype=float), "seed": np.array(seeds, float)}
+    runs = {"run": np.arange(len(run_seeds), dtype=float), "seed": np.array(run_seeds, float)}
 
     def logits(w: jax.Array, x: jax.Array) -> jax.Array:
         return models.mlp(unravel(w), x)[:, 0]
@@ -203,7 +218,7 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
     out: dict[str, list[float]] = {k: [] for k in ("bound", "train_err_q", "test_err_q", "train_err_sgd",
                                                   "test_err_sgd", "kl", "lam")}
     posteriors: list[dict[str, Any]] = []
-    for r, s in enumerate(seeds):
+    for r, s in enumerate(run_seeds):
         q = jax.tree_util.tree_map(lambda a: jnp.asarray(a[0, r]), hist.params)
         log_lam = float(log_lam_grid[np.argmin(np.abs(log_lam_grid - float(q["log_lam"])))])
         kl = float(_gaussian_kl(q["w"], q["log_s2"], w0s[r], jnp.asarray(log_lam)))
@@ -222,10 +237,14 @@ def pac_bayes_digits(cfg: PACBayesConfig, seeds: list[int], *, random_labels: bo
         out["lam"].append(math.exp(log_lam))
         posteriors.append({"w": np.asarray(q["w"], np.float64), "s2": np.exp(np.asarray(q["log_s2"], np.float64)),
                            "w0": np.asarray(w0s[r], np.float64), "lam": math.exp(log_lam)})
-    result = {k: np.array(v) for k, v in out.items()}
-    result.update(n_params=n_params, m=m, posteriors=posteriors, seeds=tuple(seeds), random_labels=random_labels,
-                  config=cfg)
-    return result
+    results = []
+    for i, random in enumerate(conditions):
+        part = slice(i * n_seeds, (i + 1) * n_seeds)
+        result = {k: np.array(v[part]) for k, v in out.items()}
+        result.update(n_params=n_params, m=m, posteriors=posteriors[part], seeds=tuple(seeds), random_labels=random,
+                      config=cfg)
+        results.append(result)
+    return results
 
 
 @dataclasses.dataclass(frozen=True)
@@ -275,7 +294,8 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
     trained (Adam, logistic loss). ``θ`` is then rounded to a grid of step ``Δ = 2^-j`` (``j`` among
     ``2^5`` choices, paid with 5 bits) and entropy-coded (:func:`entropy_code_bits`). The bound is
     :func:`occam_bound` with the training error of the quantised network. Returns per seed the bound, the
-    code length in bits, train/test errors and the chosen step.
+    code length in bits, train/test errors and the chosen step, and the null: the bound (``null_bound``)
+    and training error of the untrained network ``θ = 0``, coded by the same code.
     """
     if not isinstance(cfg, CompressionConfig):
         raise ValueError(f"cfg must be a CompressionConfig, got {type(cfg).__name__}")
@@ -296,7 +316,8 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
     hist = train.train(lambda k, hp: jnp.zeros(cfg.subspace), loss, optax.adam(cfg.lr), steps=cfg.steps,
                        eval_every=cfg.steps // 10, seeds=[0], data=jnp.zeros(()),
                        hparams={"run": np.arange(len(seeds), dtype=float)}, desc="subspace training")
-    out: dict[str, list[float]] = {k: [] for k in ("bound", "bits", "train_err", "test_err", "step")}
+    out: dict[str, list[float]] = {k: [] for k in ("bound", "bits", "train_err", "test_err", "step", "null_bound",
+                                                  "null_train_err")}
     for r in range(len(seeds)):
         theta = np.asarray(hist.params[0, r], dtype=np.float64)
         best = None
@@ -316,6 +337,11 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
             raise ValueError("no quantisation step fits symbol_bits; increase symbol_bits")
         for k, v in zip(("bound", "bits", "train_err", "test_err", "step"), best):
             out[k].append(v)
+        # the null: the untrained network theta = 0 (step 0), coded and bounded by the same code
+        zero = np.zeros(cfg.subspace, np.int64)
+        train_err0 = float(jnp.mean((logits(jnp.zeros(cfg.subspace), r, xtr[r]) > 0) != (ytr[r] > 0.5)))
+        out["null_bound"].append(occam_bound(train_err0, entropy_code_bits(zero, cfg.symbol_bits) + 5, m, cfg.delta))
+        out["null_train_err"].append(train_err0)
     result = {k: np.array(v) for k, v in out.items()}
     result.update(m=m, seeds=tuple(seeds), config=cfg)
     return result
