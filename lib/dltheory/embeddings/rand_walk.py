@@ -229,7 +229,8 @@ def save_corpus_sweep(sweep: dict[str, Any], path: Any, *, date: str, device: st
     missing = {"seeds", "config", *_SWEEP_VALUES} - set(sweep)
     if missing:
         raise ValueError(f"sweep is missing {sorted(missing)}: pass what corpus_sweep returns")
-    record = dict(sweep, provenance={"config": f"fast mode, {sweep['config']}, corpora {sweep['seeds']}",
+    # Provenance keeps config, date, device and mode; the commit is also named in its config line.
+    record = dict(sweep, provenance={"config": f"fast mode, corpora {sweep['seeds']}, code at commit {commit}",
                                      "date": str(date), "device": str(device), "commit": str(commit),
                                      "mode": "fast"})
     with open(path, "w", encoding="utf-8") as fh:
