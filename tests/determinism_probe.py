@@ -213,6 +213,7 @@ PROBES: dict[str, Callable[[], Any]] = {
                                                                     n_samples=4096),
     "embeddings.rand_walk.population_slopes": lambda: ER.population_slopes(_key(), [16, 32], 8, 0.9, n_samples=4096),
     "embeddings.rand_walk.run_randwalk": lambda: ER.run_randwalk(_key(), _CORPUS),
+    "embeddings.rand_walk.corpus_sweep": lambda: ER.corpus_sweep(_CORPUS, [0, 1]),
     "embeddings.analogies.run_analogies": lambda: EA.run_analogies([0], _CORPUS),
     "embeddings.sgns.train_sgns": _sgns,
     "embeddings.solvable_word2vec.train_qwem": lambda: EW.train_qwem(

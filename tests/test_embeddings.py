@@ -98,6 +98,49 @@ def test_run_randwalk_recovers_structure(small_corpus):
     assert res.recovery_error < res.random_recovery_error
 
 
+def test_corpus_sweep_is_the_page_measurement_per_corpus_and_round_trips(tmp_path):
+    cfg = SMALL.replace(n_tokens=60_000, n_filler=40, dim=6)
+    sweep = rand_walk.corpus_sweep(cfg, [3, 4], min_expected=20)
+    res = rand_walk.run_randwalk(jax.random.key(4), cfg, min_expected=20)  # corpus 4 = the sweep's second
+    assert sweep["seeds"] == [3, 4] and sweep["config"] == repr(cfg)
+    assert sweep["corr"][1] == pytest.approx(res.fit["corr"], rel=1e-6)
+    assert sweep["corr_shuffled"][1] == pytest.approx(res.shuffled_fit["corr"], rel=1e-6, abs=1e-9)
+    assert sweep["recovery_error"][1] == pytest.approx(res.recovery_error, rel=1e-6)
+    assert sweep["random_recovery_error"][1] == pytest.approx(res.random_recovery_error, rel=1e-6)
+    path = tmp_path / "sweep.json"
+    rand_walk.save_corpus_sweep(sweep, path, date="2026-12-04", device="test", commit="abc123")
+    back, prov = rand_walk.load_corpus_sweep(path)
+    assert prov["commit"] == "abc123" and prov["device"] == "test" and prov["mode"] == "fast"
+    assert back["seeds"] == [3, 4]
+    for k in ("corr", "corr_shuffled", "recovery_error", "random_recovery_error"):
+        np.testing.assert_allclose(back[k], sweep[k])
+    with pytest.raises(ValueError, match="missing"):
+        rand_walk.save_corpus_sweep({"corr": []}, path, date="x", device="y", commit="z")
+    with pytest.raises(ValueError, match="distinct"):
+        rand_walk.corpus_sweep(cfg, [1, 1])
+
+
+def test_load_corpus_sweep_refuses_a_bad_file(tmp_path):
+    bad = tmp_path / "bad.json"
+    bad.write_text("not json", encoding="utf-8")
+    with pytest.raises(ValueError, match="not JSON"):
+        rand_walk.load_corpus_sweep(bad)
+    bad.write_text('{"seeds": [0, 1], "corr": [0.9]}', encoding="utf-8")
+    with pytest.raises(ValueError, match="missing"):
+        rand_walk.load_corpus_sweep(bad)
+    bad.write_text('{"seeds": [0, 1], "config": "c", "provenance": {}, "corr": [0.9], "corr_shuffled": [0, 0],'
+                   ' "recovery_error": [0.3, 0.3], "random_recovery_error": [1, 1]}', encoding="utf-8")
+    with pytest.raises(ValueError, match="shape"):
+        rand_walk.load_corpus_sweep(bad)
+
+
+def test_the_shipped_corpus_sweep_is_corpora_0_to_9_of_the_fast_config():
+    sweep, prov = rand_walk.load_corpus_sweep()
+    assert sweep["seeds"] == list(range(10)) and sweep["corr"].shape == (10,)
+    assert sweep["config"] == repr(corpus.CorpusConfig.fast()) and prov["mode"] == "fast"
+    assert {"config", "date", "device", "commit"} <= set(prov)
+
+
 def test_population_pmi_slope_is_below_one_and_rises():
     slopes = rand_walk.population_slopes(jax.random.key(0), [16, 256], 8, 0.9, n_samples=8192)
     assert slopes.shape == (2,)

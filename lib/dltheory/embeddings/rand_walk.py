@@ -28,7 +28,15 @@ __all__ = [
     "procrustes_error",
     "RandWalkResult",
     "run_randwalk",
+    "corpus_sweep",
+    "save_corpus_sweep",
+    "load_corpus_sweep",
+    "CORPUS_SWEEP_FILE",
 ]
+
+#: the saved sweep over corpora 0–9 shipped with the library, in ``dltheory/data/``
+CORPUS_SWEEP_FILE = "04-embedding-geometry-randwalk-corpora.json"
+_SWEEP_VALUES = ("corr", "corr_shuffled", "recovery_error", "random_recovery_error")
 
 
 def isotropic_vectors(key: jax.Array, n_words: int, dim: int, scale: tuple[float, float] = (1.0, 1.6)) -> np.ndarray:
@@ -190,3 +198,72 @@ def run_randwalk(key: jax.Array, cfg: corpus.CorpusConfig, *, min_expected: floa
         random_recovery_error=procrustes_error(factors, random_target),
         frequency_fit=geometry.linear_fit((vocab.vectors**2).sum(1) / (2 * cfg.dim), np.log(np.maximum(freq, 1))),
     )
+
+
+def corpus_sweep(cfg: corpus.CorpusConfig, seeds: Sequence[int], *, min_expected: float = 50.0) -> dict[str, Any]:
+    """The page's measurement on the corpus of each seed ``s`` (key ``jax.random.key(s)``), as in § 4.1.
+
+    For each seed, :func:`run_randwalk` is run exactly as the page runs it, and four numbers are kept:
+    the PMI correlation ``corr`` and its null on the shuffled corpus ``corr_shuffled``, and the
+    Procrustes error ``recovery_error`` and its null against random vectors ``random_recovery_error``.
+    Returns those lists, ``seeds`` and ``config`` (the ``repr`` of ``cfg``).
+    """
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds, distinct=True)
+    out: dict[str, Any] = {"seeds": list(seeds), **{k: [] for k in _SWEEP_VALUES}, "config": repr(cfg)}
+    for s in seeds:
+        r = run_randwalk(jax.random.key(s), cfg, min_expected=min_expected)
+        for k, v in zip(_SWEEP_VALUES, (r.fit["corr"], r.shuffled_fit["corr"], r.recovery_error,
+                                        r.random_recovery_error)):
+            out[k].append(float(v))
+    return out
+
+
+def save_corpus_sweep(sweep: dict[str, Any], path: Any, *, date: str, device: str, commit: str) -> None:
+    """Write a :func:`corpus_sweep` result as JSON with its provenance (``date``, ``device``, ``commit``)."""
+    import json
+
+    if not isinstance(sweep, dict):
+        raise ValueError(f"sweep must be the dict corpus_sweep returns, got {type(sweep).__name__}")
+    missing = {"seeds", "config", *_SWEEP_VALUES} - set(sweep)
+    if missing:
+        raise ValueError(f"sweep is missing {sorted(missing)}: pass what corpus_sweep returns")
+    # Provenance keeps config, date, device and mode; the commit is also named in its config line.
+    record = dict(sweep, provenance={"config": f"fast mode, corpora {sweep['seeds']}, code at commit {commit}",
+                                     "date": str(date), "device": str(device), "commit": str(commit),
+                                     "mode": "fast"})
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(record, fh, indent=1)
+
+
+def load_corpus_sweep(path: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """A sweep written by :func:`save_corpus_sweep` (default: the one shipped, :data:`CORPUS_SWEEP_FILE`),
+    and its provenance for :func:`dltheory.claims.check`. The four measurements come back as arrays.
+
+    Raises ``ValueError`` if the file is not such a sweep (missing keys, or lists of different lengths).
+    """
+    import json
+    from importlib import resources
+
+    if path is None:
+        text = (resources.files("dltheory") / "data" / CORPUS_SWEEP_FILE).read_text(encoding="utf-8")
+    else:
+        with open(path, encoding="utf-8") as fh:
+            text = fh.read()
+    try:
+        record = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{path or CORPUS_SWEEP_FILE} is not JSON: {exc}") from None
+    if not isinstance(record, dict):
+        raise ValueError(f"{path or CORPUS_SWEEP_FILE} is not a corpus sweep (not a JSON object)")
+    missing = {"seeds", "config", "provenance", *_SWEEP_VALUES} - set(record)
+    if missing:
+        raise ValueError(f"{path or CORPUS_SWEEP_FILE} is not a corpus sweep: missing {sorted(missing)}")
+    provenance = record.pop("provenance")
+    n = len(record["seeds"])
+    for k in _SWEEP_VALUES:
+        record[k] = np.asarray(record[k], dtype=float)
+        if record[k].shape != (n,):
+            raise ValueError(f"{path or CORPUS_SWEEP_FILE}: {k!r} has shape {record[k].shape}, expected ({n},)")
+    return record, provenance
