@@ -48,6 +48,7 @@ from dltheory.embeddings import corpus as EC
 from dltheory.embeddings import rand_walk as ER
 from dltheory.embeddings import real_text as ET
 from dltheory.embeddings import sgns as EN
+from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
 from dltheory.information import coding_rate as MCR
@@ -204,6 +205,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     # chapter 4
     "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
+    "embeddings.real_text.random_vectors": lambda: ET.random_vectors(30, 8, seed=3),
+    "embeddings.sgns_factorises_pmi.untrained_vectors": lambda: ES.untrained_vectors(30, 8, 0.1, seed=3),
     "embeddings.corpus.planted_vocabulary": lambda: EC.planted_vocabulary(_key(), _CORPUS),
     "embeddings.corpus.planted_corpus": lambda: EC.planted_corpus(_key(), _CORPUS),
     "embeddings.corpus.sample_corpus": lambda: EC.sample_corpus(_key(), ER.isotropic_vectors(_key(1), 20, 8), 5000,
@@ -234,6 +237,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "information.estimating_mi.gaussian_pairs": lambda: MI.gaussian_pairs(0, 100, 0.5, dim=2),
     "information.estimating_mi.estimator_sweep": lambda: MI.estimator_sweep(
         MI.EstimatorConfig(rhos=(0.0, 0.5), n=200, bins=(8,), n_seeds=1), [0]),
+    "information.estimating_mi.estimate_errors": lambda: MI.estimate_errors(
+        MI.EstimatorConfig(rhos=(0.0, 0.5), n=200, bins=(8,), n_seeds=1), [0, 1]),
     "information.estimating_mi.infonce_sweep": lambda: MI.infonce_sweep(
         MI.InfoNCEConfig(rhos=(0.5,), steps=20, eval_batches=2, n_seeds=1), [0]),
     "information.gaussian_bottleneck.gaussian_ib_problem": lambda: GIB.gaussian_ib_problem(0),
@@ -248,6 +253,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "information.description_length.prequential_codelength": lambda: MDL.prequential_codelength(
         MDL.MDLConfig(boundaries=(10, 40, 80), steps=20, n_seeds=1), [0]),
     "information.pac_bayes.pac_bayes_digits": lambda: PB.pac_bayes_digits(
+        PB.PACBayesConfig(m=200, sgd_steps=20, pb_steps=20, prior_grid=5, mc_samples=10, n_seeds=1), [0]),
+    "information.pac_bayes.pac_bayes_runs": lambda: PB.pac_bayes_runs(
         PB.PACBayesConfig(m=200, sgd_steps=20, pb_steps=20, prior_grid=5, mc_samples=10, n_seeds=1), [0]),
     "information.pac_bayes.compression_bound_digits": lambda: PB.compression_bound_digits(
         PB.CompressionConfig(subspace=5, steps=20, n_seeds=1), [0]),
