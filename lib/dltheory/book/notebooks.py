@@ -238,6 +238,10 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
                 status = r.get("status", "reproduced" if r["passed"] else "failed")
                 mark = MARKS[status]
                 print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
+                null = r.get("null")
+                if null:
+                    verdict = "passes too" if null.get("passed") else "fails, as it must"
+                    print(f"      null: {null.get('value')} ({verdict})")
                 value = r["value"]
                 shown = round(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
                 table.setdefault(r["id"], {})[seed] = f"{mark} {shown}"
