@@ -106,6 +106,16 @@ def test_mode_config(monkeypatch):
         _Cfg.fast().n = 3  # type: ignore[misc]
 
 
+def test_a_config_with_the_old_validate_hook_is_refused_when_defined():
+    with pytest.raises(TypeError, match="validate.field"):
+        @dataclasses.dataclass(frozen=True)
+        class Old(runtime.ModeConfig):
+            n: int = 1
+
+            def validate(self):
+                raise ValueError("never called")
+
+
 def test_show_source_prints_code(capsys):
     assert runtime.show_source(runtime.base_seed) is None
     assert capsys.readouterr().out.startswith("def base_seed")

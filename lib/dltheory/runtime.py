@@ -242,6 +242,12 @@ class ModeConfig:
     from ``DLTHEORY_MODE``.
     """
 
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "validate" in vars(cls):  # the old hook: it would never run, so a bad config would pass silently
+            raise TypeError(f"{cls.__name__}: declare field ranges with validate.field and put relations "
+                            "between fields in check(); a validate() method is not called")
+
     def __post_init__(self) -> None:
         validate.check_fields(self)
         self.check()
