@@ -3,7 +3,8 @@
 Nanda et al. (2023): after grokking the embedding of ``Z_p`` lives on a few Fourier frequencies
 (:func:`fourier_basis`, :func:`fourier_power`, :func:`top_share`, :func:`key_frequencies`), and the
 progress measures (:func:`progress_measures`, :func:`progress_curve`: restricted and excluded loss) track
-the circuit's growth long before the test accuracy moves. Also the chapter's explorer (:func:`explorer_data`,
+the circuit's growth long before the test accuracy moves; :func:`compressed_accuracy` keeps only the key
+frequencies of the embedding (compression without degradation). Also the chapter's explorer (:func:`explorer_data`,
 :func:`load_explorer_data`, :func:`draw_training`, :func:`save_explorer_data`) and the exercise checks on
 the spectrum.
 """
@@ -21,7 +22,7 @@ from jax.flatten_util import ravel_pytree
 from dltheory import runtime, selfcheck, validate
 from dltheory.grokking.data import modular_addition, train_mask
 from dltheory.grokking.models import GrokConfig, apply_model
-from dltheory.grokking.training import GrokResult, run
+from dltheory.grokking.training import GrokResult, first_step, run
 
 __all__ = [
     "fourier_basis",
@@ -30,6 +31,9 @@ __all__ = [
     "key_frequencies",
     "progress_measures",
     "progress_curve",
+    "final_top_share",
+    "restricted_lead",
+    "compressed_accuracy",
     "check_spectrum",
     "check_one_frequency",
     "explorer_data",
@@ -161,20 +165,26 @@ def _snapshot_run(result: GrokResult, seed: int, setting: int) -> tuple[int, int
     return seed, setting
 
 
-def progress_curve(result: GrokResult, seed: int = 0, setting: int = 0, k: int = 5) -> dict[str, np.ndarray]:
+def progress_curve(
+    result: GrokResult, seed: int = 0, setting: int = 0, k: int = 5, *, weakest: bool = False
+) -> dict[str, np.ndarray]:
     """Nanda et al.'s progress measures at every snapshot of one run (Section 3.2).
 
     The key frequencies are the ``k`` strongest frequencies of the run's *final* embedding, as in Nanda
-    et al., who read them off the trained model. Returns ``freqs`` and, per evaluation, ``top_share``
-    (of the embedding), ``restricted_loss``, ``excluded_loss`` and ``explained`` (see
-    :func:`progress_measures`). Needs a result run with ``snapshots=True``.
+    et al., who read them off the trained model; with ``weakest=True`` they are its ``k`` weakest
+    non-constant frequencies instead (the null: the same measures on frequencies the circuit does not
+    use). Returns ``freqs`` and, per evaluation, ``top_share`` (of the embedding), ``restricted_loss``,
+    ``excluded_loss`` and ``explained`` (see :func:`progress_measures`). Needs a result run with
+    ``snapshots=True``.
     """
     seed, setting = _snapshot_run(result, seed, setting)
     cfg = result.config
     frac = float(result.hparams["train_frac"][setting]) if "train_frac" in result.hparams else cfg.train_frac
     mask = train_mask(cfg, frac)
     final = result.final(seed, setting)
-    freqs = key_frequencies(fourier_power(_embedding(cfg, final), cfg.p), k)
+    power = fourier_power(_embedding(cfg, final), cfg.p)
+    k = validate.integer("k", k, low=1, high=power.size - 1)
+    freqs = key_frequencies(power, k) if not weakest else key_frequencies(power, power.size - 1)[::-1][:k]
     table = modular_addition(cfg.p)
     a, b = jnp.asarray(table["a"]), jnp.asarray(table["b"])
     _, unravel = ravel_pytree(final)
@@ -186,6 +196,78 @@ def progress_curve(result: GrokResult, seed: int = 0, setting: int = 0, k: int =
         m["top_share"] = float(top_share(fourier_power(_embedding(cfg, unravel(jnp.asarray(flat))), cfg.p), k))
         rows.append(m)
     return {"freqs": freqs} | {name: np.array([r[name] for r in rows]) for name in rows[0]}
+
+
+def restricted_lead(result: GrokResult, curves: Sequence[Mapping[str, Any]], setting: int = 0) -> np.ndarray:
+    """Steps by which the restricted loss falls below ``ln(p)/2`` before the test loss does, per seed (Section 3.2).
+
+    ``curves`` holds one :func:`progress_curve` per seed of run ``setting``. A loss that never falls below
+    ``ln(p)/2`` within the budget counts as falling one evaluation after it, so a restricted loss that never
+    gets there gives a negative lead, and every value is finite.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    if len(curves) != len(result.seeds):
+        raise ValueError(f"curves must hold one progress curve per seed ({len(result.seeds)}), got {len(curves)}")
+    setting = validate.integer("setting", setting, low=0, high=result.train_acc.shape[1] - 1)
+    half = 0.5 * np.log(result.config.p)
+    after = result.steps[-1] + (result.steps[-1] - result.steps[-2])
+
+    def crossing(curve: Any) -> np.ndarray:
+        t = np.asarray(first_step(result.steps, -np.asarray(curve), -half), dtype=float)
+        return np.where(np.isfinite(t), t, after)
+
+    restricted = crossing(np.stack([c["restricted_loss"] for c in curves]))
+    return crossing(result.test_loss[:, setting]) - restricted
+
+
+def final_top_share(result: GrokResult, setting: int = 0, k: int = 5) -> np.ndarray:
+    """Top-``k`` share (:func:`top_share`) of every seed's final embedding in run ``setting``, shape ``(n_seeds,)``.
+
+    Section 3.2. Works on results without snapshots, such as the saved full-mode transformers
+    (:func:`dltheory.grokking.training.load_result`).
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    setting = validate.integer("setting", setting, low=0, high=result.train_acc.shape[1] - 1)
+    cfg = result.config
+    return np.array([float(top_share(fourier_power(_embedding(cfg, result.final(s, setting)), cfg.p), k))
+                     for s in range(len(result.seeds))])
+
+
+def compressed_accuracy(
+    cfg: GrokConfig, params: Mapping[str, Any], mask: Any, k: int = 5
+) -> dict[str, Any]:
+    """Train and test accuracy after projecting the embedding onto its ``k`` strongest frequencies (Section 3.2).
+
+    For the MLP and the transformer (the models with one embedding). The rows of the residues' embedding are replaced by their component
+    on the constant and the cosine and sine of the ``k`` key frequencies of :func:`key_frequencies`:
+    ``2k + 1`` of the ``p`` dimensions of functions on ``Z_p`` (the transformer's "=" row is kept). The
+    rest of the network is unchanged. ``mask`` marks the training pairs (:func:`dltheory.grokking.data.train_mask`).
+    Returns ``freqs``, ``train_acc`` and ``test_acc``.
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    mask = validate.array("mask", mask, shape=(cfg.n_pairs,), dtype=bool)
+    if mask.all() or not mask.any():
+        raise ValueError("mask must mark some pairs, but not all, as training pairs")
+    if cfg.model == "quadratic":
+        raise ValueError("compressed_accuracy needs a model with one embedding (mlp or transformer), got 'quadratic'")
+    name = "embed"
+    if not isinstance(params, Mapping) or name not in params:
+        raise ValueError(f"params must be the parameters of a {cfg.model!r} model, with the key {name!r}")
+    embed = np.asarray(params[name], dtype=np.float64)
+    p = cfg.p
+    freqs = key_frequencies(fourier_power(embed, p), k)
+    basis = fourier_basis(p)
+    keep = basis[np.concatenate([[0], 2 * freqs - 1, 2 * freqs])]           # (2k + 1, p), orthonormal rows
+    projected = embed.copy()
+    projected[:p] = keep.T @ (keep @ embed[:p])
+    table = modular_addition(p)
+    logits = apply_model(cfg, dict(params) | {name: jnp.asarray(projected, dtype=jnp.float32)},
+                         jnp.asarray(table["a"]), jnp.asarray(table["b"]))
+    right = np.asarray(logits).argmax(1) == table["c"]
+    return {"freqs": freqs, "train_acc": float(right[mask].mean()), "test_acc": float(right[~mask].mean())}
 
 
 def _embedding(cfg: GrokConfig, params: Mapping[str, Any]) -> np.ndarray:

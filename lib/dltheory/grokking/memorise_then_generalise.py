@@ -2,8 +2,8 @@
 
 The page trains with :func:`dltheory.grokking.training.run` and reads the three times of grokking with
 :func:`dltheory.grokking.training.delays` (Power et al. 2022; Nanda et al. 2023); this module adds the
-phase diagram over training fraction × weight decay (:func:`phase_grid`, :func:`rank_correlation`) and the
-exercise check on the weight-decay hypothesis (:func:`check_decay_hypothesis`).
+phase diagram over training fraction × weight decay (:func:`phase_grid`, :func:`rank_correlation`,
+:func:`order_share`) and the exercise check on the weight-decay hypothesis (:func:`check_decay_hypothesis`).
 """
 
 from __future__ import annotations
@@ -17,7 +17,18 @@ from dltheory import runtime, selfcheck, train, validate
 from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.training import GrokResult, delays, run
 
-__all__ = ["phase_grid", "rank_correlation", "check_decay_hypothesis"]
+__all__ = ["phase_grid", "rank_correlation", "order_share", "H200_FRACTION", "check_decay_hypothesis"]
+
+#: The run on which the claim ``03-grokking/fraction`` failed (``../shared/gpu/results-2026-12-04.md``): the
+#: largest, over weight decays 0.5, 1, 2, of the rank correlations between training fraction (0.5, 0.6, 0.7)
+#: and steps to 99% test accuracy, one seed (base seed 0, grid offset 10). Section 3.1 judges the claim on it.
+H200_FRACTION: dict[str, Any] = {
+    "value": -0.5,
+    "provenance": {"config": "fast configuration, phase grid 3 fractions x 3 weight decays, base seed 0",
+                   "date": "2026-12-04", "device": "one NVIDIA H200, JAX 0.11.2 CUDA, commit 750cb1e",
+                   "mode": "fast"},
+    "note": "one swapped pair among three points, on one seed",
+}
 
 
 # --------------------------------------------------------------------------- phase diagram
@@ -58,6 +69,30 @@ def rank_correlation(x: Any, y: Any) -> float:
     if np.unique(x).size < 2 or np.unique(y).size < 2:
         return 0.0
     return float(spearmanr(x, y).statistic)
+
+
+def order_share(x: Any, times: Any) -> np.ndarray:
+    """Per seed, the share of pairs ``x_i < x_j`` in which ``times`` is smaller at ``x_j`` (Section 3.1).
+
+    ``times`` has shape ``(n_seeds, len(x))``: the steps to generalise at each training fraction ``x``,
+    ``inf`` where the budget ran out first (such a run ranks after every finite one). A pair scores 1 when
+    the larger ``x`` generalises first, ½ on a tie (two runs that never generalise tie), 0 otherwise; the
+    result is the mean score over the ``len(x)·(len(x)−1)/2`` pairs of each seed. Perfectly ordered seeds
+    give 1; times that do not depend on ``x`` give ½ on average. Unlike a rank correlation over three
+    points, one swapped pair moves a seed's share by a third, not from the bar to its far side.
+    """
+    x = validate.array("x", x, ndim=1)
+    if x.size < 2 or np.any(np.diff(x) <= 0):
+        raise ValueError(f"x must be increasing with at least 2 entries, got {x}")
+    t = validate.array("times", times, ndim=2, finite=False)
+    if t.shape[1] != x.size:
+        raise ValueError(f"times must have shape (n_seeds, {x.size}), got {t.shape}")
+    if np.any(np.isnan(t)):
+        raise ValueError("times must not contain NaN (use inf for a run that never generalised)")
+    i, j = np.triu_indices(x.size, k=1)
+    later, earlier = t[:, i], t[:, j]                       # earlier: the larger fraction
+    score = np.where(earlier < later, 1.0, np.where(earlier == later, 0.5, 0.0))
+    return score.mean(axis=1)
 
 
 # --------------------------------------------------------------------------- exercise check

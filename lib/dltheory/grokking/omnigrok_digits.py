@@ -26,6 +26,7 @@ __all__ = [
     "digits_init",
     "rescale_to_norm",
     "digits_run",
+    "dead_runs",
     "u_ratio",
     "l_ratio",
 ]
@@ -273,6 +274,26 @@ def u_ratio(curve: Any) -> np.ndarray:
     at = curve.argmin(axis=-1)
     ratio = np.minimum(curve[..., 0], curve[..., -1]) / low
     return np.where((at == 0) | (at == curve.shape[-1] - 1), 0.0, ratio)
+
+
+def dead_runs(norms: Any, train_acc: Any, train_loss: Any, *, chance: float = 0.1) -> np.ndarray:
+    """Per seed, whether a fixed-norm run at a norm ≥ 1 learned nothing (Section 3.5, page 05-omnigrok-digits).
+
+    ``norms`` label the last axis of ``train_acc`` and ``train_loss`` (final values, shape ``(n_seeds, n_norms)``).
+    A run is dead when its final training accuracy is at most twice ``chance`` or its loss is not finite: at the
+    standard norm and above every healthy run fits its training set, so such a run is a failed optimisation
+    (degenerate), not a point of the L or the U; the page reports it instead of folding it into a ratio.
+    """
+    norms = validate.array("norms", norms, ndim=1, positive=True)
+    train_acc = validate.array("train_acc", train_acc, ndim=2, finite=False)
+    train_loss = validate.array("train_loss", train_loss, ndim=2, finite=False)
+    if train_acc.shape != train_loss.shape or train_acc.shape[-1] != norms.size:
+        raise ValueError(f"train_acc and train_loss must have the same shape (n_seeds, {norms.size}); "
+                         f"got {train_acc.shape} and {train_loss.shape}")
+    chance = validate.probability("chance", chance, open_low=True)
+    upper = norms >= 1.0 - 1e-9
+    dead = (train_acc[:, upper] <= 2 * chance) | ~np.isfinite(train_loss[:, upper]) | ~np.isfinite(train_acc[:, upper])
+    return dead.any(axis=-1)
 
 
 def l_ratio(norms: Any, train_acc: Any, train_loss: Any, *, fit: float = 0.99) -> np.ndarray:
