@@ -82,6 +82,9 @@ def test_ledger_lists_every_claim_as_reproduced(build):
     assert text.count("✔ reproduced") == sum(c.reproduces and not c.derivation for c in registry.values())
     assert text.count("◐ does not reproduce here") == sum(not c.reproduces for c in registry.values())
     assert text.count("= derived") == sum(c.derivation for c in registry.values())  # never counted as reproduced
+    # every null a reproduction names is measured on its page, and no reproduction lacks both null and reason
+    assert "named, not measured yet" not in text
+    assert "none yet" not in text
     for cid in claims.registry():
         assert cid in text
 

@@ -67,11 +67,6 @@ def reproductions_without_a_null() -> list[str]:
     return sorted(c.id for c in claims.registry().values() if not c.derivation and not c.null and not c.null_reason)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=f"issue 16: {len(reproductions_without_a_null())} reproductions still have neither null nor null_reason; "
-           "the chapter issues supply them (strict: this turns red once they are all done, then drop the mark)",
-)
 def test_every_reproduction_has_a_null_or_a_reason():
     missing = reproductions_without_a_null()
     assert not missing, f"{len(missing)} reproductions have neither null nor null_reason: {missing}"
