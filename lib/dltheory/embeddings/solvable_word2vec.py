@@ -99,8 +99,7 @@ class QWEMConfig(runtime.ModeConfig):
         return cls(dim=64, init_scale=1e-6, lr=0.0005, steps=8000, eval_every=10)
 
     def check(self) -> None:
-        if self.steps % self.eval_every:
-            raise ValueError(f"steps ({self.steps}) must be a multiple of eval_every ({self.eval_every})")
+        validate.schedule(self.steps, self.eval_every)
 
 
 def train_qwem(target: Any, cfg: QWEMConfig, seeds: Sequence[int], *, progress: bool | None = None) -> train.History:
