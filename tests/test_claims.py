@@ -112,6 +112,31 @@ reason = "widened at the first run"
 [[claim.bar_history]]
 old = "six budgets"
 reason = "a seed failed"
+
+[[claim]]
+id = "tc/most-seeds"
+statement = "A statistical effect that holds on at least four of five seeds."
+source = "key2020"
+paper = "x"
+kind = "reproduction"
+null = "random labels"
+lower = 0.5
+min_pass = "4/5"
+bar_fixed = "before"
+
+[[claim]]
+id = "tc/most-seeds-yes"
+statement = "A yes/no outcome on most seeds."
+source = "key2020"
+paper = "x"
+kind = "reproduction"
+null = "the intervention removed"
+expect = true
+min_pass = "3/4"
+bar_fixed = "after"
+[[claim.bar_history]]
+old = { aggregate = "all" }
+reason = "one seed in four flips"
 """
 
 
@@ -125,7 +150,8 @@ def reg(tmp_path, monkeypatch):
 
 def test_registry_parses(reg):
     assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
-                        "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised"}
+                        "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised", "tc/most-seeds",
+                        "tc/most-seeds-yes"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -317,8 +343,88 @@ def test_registered_non_reproduction_is_reported_and_strict(reg):
     assert not v.passed and v.ok and v.status == "not reproduced"
     assert "NOT REPRODUCED" in str(v) and "does not reproduce" in v._repr_html_()
     assert verdicts_in_html(v._repr_html_())[0]["status"] == "not reproduced"
+    # a saved result is the registered evidence itself: if it passes, the registry contradicts it
+    prov = {"config": "c", "date": "2026-12-04", "device": "H200", "mode": "fast"}
     with pytest.raises(claims.ClaimFailed, match="update the registry"):
-        claims.check("tc/not-here", [60.0, 70.0])  # it now reproduces: the registry must say so
+        claims.check("tc/not-here", [60.0, 70.0], provenance=prov)
+
+
+def test_registered_non_reproduction_that_passes_a_live_run_is_shown_not_raised(reg):
+    # one live draw of the seeds passing does not overturn the registered result, and must not stop the page
+    v = claims.check("tc/not-here", [60.0, 70.0, 55.0], seeds=[3, 4, 5])
+    assert v.passed and v.ok and v.status == claims.PASSED_THIS_RUN == "not reproduced (passed this run)"
+    assert str(v).startswith("NOT REPRODUCED (registered), BUT PASSED THIS RUN tc/not-here")
+    assert "this run passes the bar" in v._repr_html_() and "claim holds" not in v._repr_html_()
+    record = verdicts_in_html(v._repr_html_())[0]
+    assert record["status"] == claims.PASSED_THIS_RUN and record["passed"] is True
+    # the ledger counts it as registered (not reproduced), and its cell says it passed this time
+    counts = ledger.counts([reg["tc/not-here"]], {"tc/not-here": record})
+    assert counts["not reproduced"] == 1 and counts["reproduced"] == 0
+    assert "passed in this build" in ledger.verdict_text(record)[0]
+    # a null that passes still stops it: such a check cannot fail whatever was registered
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/not-here", [60.0, 70.0, 55.0], null=[51.0, 52.0, 53.0])
+
+
+def test_min_pass_holds_on_most_seeds_and_reports_k_of_n(reg):
+    v = claims.check("tc/most-seeds", [0.9, 0.8, 0.3, 0.7, 0.95], seeds=[0, 1, 2, 3, 4], null=[0.1] * 5)
+    assert v.passed and v.status == "reproduced" and v.passing == (4, 5)
+    assert v.seed_rule() == "4 of 5 seeds pass (at least 4 of 5 required; seed 2 misses)"
+    assert "seeds passing: 4 of 5 seeds pass" in str(v) and "claim holds on 4 of 5 seeds" in v._repr_html_()
+    record = v.record()
+    assert record["passing"] == [4, 5] and record["min_pass"] == "4/5"
+    assert ledger.verdict_text(record)[0] == "✔ reproduced on 4 of 5 seeds (at least 4/5 required)"
+    # two misses are one too many
+    with pytest.raises(claims.ClaimFailed, match="3 of 5 seeds pass"):
+        claims.check("tc/most-seeds", [0.9, 0.4, 0.3, 0.7, 0.95], seeds=[0, 1, 2, 3, 4])
+    # the number of seeds is part of the registered rule: no adding seeds until the share is met
+    with pytest.raises(ValueError, match="judged on exactly 5 seeds, got 6"):
+        claims.check("tc/most-seeds", [0.9] * 6)
+    # the null is judged by the same rule: 4 of its 5 values passing means the check cannot fail
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/most-seeds", [0.9] * 5, null=[0.6, 0.6, 0.6, 0.6, 0.1])
+    assert claims.check("tc/most-seeds", [0.9] * 5, null=[0.6, 0.6, 0.6, 0.1, 0.1]).ok
+    # a null of another size needs the same share (ceil(4/5 * 2) = 2 of 2)
+    assert claims.check("tc/most-seeds", [0.9] * 5, null=[0.6, 0.1]).ok
+    # yes/no outcomes too
+    v = claims.check("tc/most-seeds-yes", [True, False, True, True], seeds=[0, 1, 2, 3])
+    assert v.passed and v.value is True and v.passing == (3, 4)
+    with pytest.raises(claims.ClaimFailed):
+        claims.check("tc/most-seeds-yes", [True, False, False, True])
+    # the bar history records the rule it replaced
+    assert reg["tc/most-seeds-yes"].bar_history[0].old == "true on every seed"
+
+
+def test_min_pass_margin_is_that_of_the_kth_best_seed(reg):
+    # the rule needs 4 of 5: the 4th best seed decides, and a seed failing beyond that does not make it marginal
+    v = claims.check("tc/most-seeds", [0.9, 0.92, 0.45, 0.88, 0.95], seeds=[0, 1, 2, 3, 4], display=False)
+    assert v.margin.absolute == pytest.approx(0.38) and v.margin.spreads > 1.5
+    assert v.margin.near == (2,) and not v.margin.marginal  # seed 2 misses near the bar, beyond what the rule needs
+    # the 4th best seed near the bar (within one spread) makes it marginal
+    v = claims.check("tc/most-seeds", [0.9, 0.8, 0.1, 0.52, 0.95], seeds=[0, 1, 2, 3, 4], display=False)
+    assert v.margin.absolute == pytest.approx(0.02) and v.margin.marginal
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('min_pass = 0.8\nbar_fixed = "before"\n', 'min_pass must be a string "k/n"'),
+        ('min_pass = "4 of 5"\nbar_fixed = "before"\n', 'min_pass must be a string "k/n"'),
+        ('min_pass = "1/2"\nbar_fixed = "before"\n', "at least 3 seeds"),
+        ('min_pass = "2/4"\nbar_fixed = "before"\n', "k must be a majority"),
+        ('min_pass = "5/5"\nbar_fixed = "before"\n', "k must be a majority of n and below n"),
+        ('min_pass = "4/5"\naggregate = "median"\nbar_fixed = "before"\n', 'needs aggregate = "all"'),
+        ('min_pass = "4/5"\nstatistical = false\nbar_fixed = "before"\n', "statistical reproduction"),
+        ('min_pass = "4/5"\n', "min_pass must say when it was fixed"),
+        ('min_pass = "4/5"\nbar_fixed = "after"\n', "needs a [[claim.bar_history]] entry"),
+        ('min_pass = "4/5"\nbar_fixed = "after"\n[[claim.bar_history]]\nold = { min_pass = "9/5" }\nreason = "r"\n',
+         "old min_pass"),
+    ],
+)
+def test_registry_rejects_malformed_min_pass(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+    assert "claim tc/x" in str(err.value)
 
 
 def test_bar_history_is_parsed(reg):
@@ -381,8 +487,8 @@ def test_ledger_counts_and_cells(reg):
         "tc/control": rec("tc/control", [False, False], seeds=[0, 1]),  # yes/no: no margin, no seeds flag
     }
     c = ledger.counts(list(reg.values()), records)
-    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 8,
-                 "revised": 1, "marginal": 1, "few seeds": 1, "not checked": 3}
+    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 10,
+                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 5}
     assert [k for k, _ in ledger.COUNTS] == list(c)
     assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")
     assert ledger.null_text(reg["tc/revised"], records["tc/revised"]).startswith("named, not measured yet")

@@ -38,6 +38,8 @@ COUNTS = (
 VERDICTS = {
     "reproduced": ("✔ reproduced", "dltheory-pass"),
     "not reproduced": ("◐ does not reproduce here", "dltheory-partial"),
+    _claims.PASSED_THIS_RUN: ("◐ does not reproduce here (registered); passed in this build's run",
+                              "dltheory-partial"),
     "derived": ("= derived", "dltheory-derived"),
     "failed": ("✘ failed", "dltheory-fail"),
     "cannot fail": ("✘ cannot fail: its null passes too", "dltheory-fail"),
@@ -67,14 +69,20 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
         status = _status(rec)
         if status in ("reproduced", "not reproduced"):
             out[status] += 1
+        elif status == _claims.PASSED_THIS_RUN:  # counted as registered; its cell says it passed this time
+            out["not reproduced"] += 1
         out["marginal"] += bool(rec.get("marginal"))
         out["few seeds"] += bool(rec.get("few_seeds")) and rec.get("interval") is not None
     return out
 
 
 def verdict_text(rec: Mapping[str, Any]) -> tuple[str, str]:
-    """The verdict cell's text and CSS class."""
-    return VERDICTS[_status(rec)]
+    """The verdict cell's text and CSS class; a ``min_pass`` claim says on how many seeds it held."""
+    text, cls = VERDICTS[_status(rec)]
+    if rec.get("min_pass") and rec.get("passing") and _status(rec) == "reproduced":
+        k, n = rec["passing"]
+        text += f" on {k} of {n} seeds (at least {rec['min_pass']} required)"
+    return text, cls
 
 
 def null_text(claim: _claims.Claim, rec: Mapping[str, Any] | None) -> str:
@@ -152,7 +160,8 @@ def figure_rows(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, M
     return rows
 
 
-_COLOURS = {"reproduced": plot.COLORS[0], "not reproduced": plot.COLORS[4], "derived": "#777777"}
+_COLOURS = {"reproduced": plot.COLORS[0], "not reproduced": plot.COLORS[4], _claims.PASSED_THIS_RUN: plot.COLORS[4],
+            "derived": "#777777"}
 
 
 def draw_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:

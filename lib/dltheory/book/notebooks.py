@@ -214,8 +214,8 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tupl
 
 
 #: how ``run`` prints each verdict status of :data:`dltheory.claims.STATUSES`
-MARKS = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "derived": "DERIVED", "failed": "FAIL",
-         "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE"}
+MARKS = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "not reproduced (passed this run)": "NR-BUT-PASSED",
+         "derived": "DERIVED", "failed": "FAIL", "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE"}
 
 
 def _run(pages: list[Path], seeds: list[int] | None) -> int:

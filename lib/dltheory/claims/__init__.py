@@ -15,13 +15,19 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                ``target = "theory"`` means the page computes the target from the theory it
                derives and passes it as ``check(..., theory=value)``
 ``aggregate``  ``"all"`` (default: every seed must pass), ``"median"`` or ``"mean"``
+``min_pass``   optional, ``"k/n"`` with ``aggregate = "all"``: the claim holds on at least ``k`` of exactly ``n``
+               seeds (``n >= 3``, ``n/2 < k < n``). Part of the bar, so it needs ``bar_fixed``; fixed after
+               measuring, it records the rule it replaced in ``bar_history``. The null is judged by the same
+               share; the verdict reports ``k of n`` and names the seeds that missed
 ``mode``       ``"any"`` (checked in fast and full mode) or ``"full"`` (holds only at paper scale;
                in fast mode the page shows a saved full-mode result with its provenance)
 ``units``      optional, for display
 ``reproduces`` ``true`` (default), or ``false`` for a claim of the paper that our code does *not*
                reproduce at this scale: the page still measures it against the paper's criterion,
-               the verdict and the ledger say "does not reproduce", and the build goes on. Should
-               such a claim start to pass, ``check`` raises, so that the registry is corrected.
+               the verdict and the ledger say "does not reproduce", and the build goes on. If a live
+               run passes, the status is ``"not reproduced (passed this run)"`` (shown, not raised: one
+               draw of the seeds does not overturn the registered result); if a saved result passed as
+               ``provenance`` passes, ``check`` raises, since the registry then contradicts its evidence.
 ``null``       what the null of a reproduction is: the same measurement where the effect must be absent
                (shuffled labels, random vectors, the intervention removed, ...). The page measures it with
                the same code and passes it as ``check(..., null=...)``.
@@ -57,13 +63,13 @@ from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Margin
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun
 from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, read_toml
-from dltheory.claims.verdict import HTML_CLASS, STATUSES, NullResult, Provenance, Verdict
+from dltheory.claims.verdict import HTML_CLASS, PASSED_THIS_RUN, STATUSES, NullResult, Provenance, Verdict
 
 __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
     "registry", "chapter_titles", "load_registry", "get", "check",
-    "KINDS", "STATUSES", "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS",
+    "KINDS", "STATUSES", "PASSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS",
 ]
 
 
@@ -113,8 +119,10 @@ def check(
     ``measured`` is a number, a yes/no value, or a 1-D array of them with one entry per seed
     (then ``seeds`` names the seeds). With ``aggregate = "all"`` every seed must pass; with
     ``"median"``/``"mean"`` the aggregate must. ``theory`` is the derived target of a claim
-    registered with ``target = "theory"``. For a claim registered with ``reproduces = false`` the
-    roles swap: meeting the criterion raises (the registry is out of date), missing it does not.
+    registered with ``target = "theory"``. For a claim registered with ``reproduces = false`` missing the
+    criterion is the registered outcome; meeting it on a live run gives the status ``"not reproduced (passed
+    this run)"``, shown and not raised, and meeting it on a saved result (``provenance``) raises (the registry
+    is out of date). A claim registered with ``min_pass = "k/n"`` passes when at least ``k`` of its ``n`` seeds do.
 
     ``null`` is the same measurement on the null (the registry's ``null``), one value or one per seed.
     It is judged with the same criterion and aggregate, and must fail: if it passes,

@@ -178,8 +178,9 @@ class Margin:
     """How far a verdict sits from its bar (see the module's docstring for the definitions).
 
     ``absolute``, ``relative`` and ``spreads`` are the margin of the value that decides the verdict (the
-    worst seed when every seed must pass, the median or mean otherwise); ``per_value`` holds every value's
-    signed margin; ``near`` lists the indices of the values near the bar.
+    worst seed when every seed must pass, the k-th best of a ``min_pass = "k/n"`` claim, the median or mean
+    otherwise); ``per_value`` holds every value's signed margin; ``near`` lists the indices of the values near
+    the bar; ``marginal`` says whether the verdict is (see :meth:`of`).
     """
 
     absolute: float
@@ -188,17 +189,18 @@ class Margin:
     spread: float | None
     per_value: tuple[float, ...]
     near: tuple[int, ...]
-    aggregate_near: bool
-
-    @property
-    def marginal(self) -> bool:
-        """Whether any value (or the deciding aggregate) sits near the bar."""
-        return bool(self.near) or self.aggregate_near
+    marginal: bool
 
     @classmethod
     def of(cls, criterion: Criterion, values: Sequence[float], value: float, aggregate: str,
-           per_seed: bool) -> Margin | None:
-        """The margin of finite ``values`` (aggregated to ``value``); ``None`` where none is defined."""
+           per_seed: bool, need: int | None = None) -> Margin | None:
+        """The margin of finite ``values`` (aggregated to ``value``); ``None`` where none is defined.
+
+        The verdict is *marginal* when a value near the bar could turn it: with every seed required, any value
+        near the bar; with ``need`` of them required (``min_pass``), the ``need``-th best value (so a near or
+        failing seed beyond the ones the rule needs does not make it marginal); for a median or mean, any value
+        or the aggregate.
+        """
         scale = criterion.scale()
         per_value = [criterion.signed_margin(v) for v in values]
         if any(m is None for m in per_value):
@@ -211,15 +213,23 @@ class Margin:
                 return abs(m) < NEAR_SPREADS * spread
             return scale is not None and abs(m) < NEAR_RELATIVE * scale
 
-        deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
+        if need is not None:
+            deciding = sorted(per_value, reverse=True)[need - 1]
+        else:
+            deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
+        close = tuple(i for i, m in enumerate(per_value) if near(m))
+        if need is not None:
+            marginal = near(deciding)
+        else:
+            marginal = bool(close) or (aggregate != "all" and near(deciding))
         return cls(
             absolute=float(deciding),
             relative=float(deciding / scale) if scale else None,
             spreads=float(deciding / spread) if spread else None,
             spread=spread,
             per_value=tuple(float(m) for m in per_value),
-            near=tuple(i for i, m in enumerate(per_value) if near(m)),
-            aggregate_near=aggregate != "all" and near(deciding),
+            near=close,
+            marginal=marginal,
         )
 
     def describe(self) -> str:

@@ -59,19 +59,39 @@ def _values(measured: Any, boolean: bool, what: str = "measured") -> tuple[Any, 
     return tuple(float(v) for v in arr.ravel())
 
 
-def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], per_seed: bool
+def _needed(claim: Claim, n_values: int, what: str) -> int:
+    """How many of ``n_values`` values must pass: all of them, or the registered ``min_pass`` share.
+
+    The measured values of a ``min_pass = "k/n"`` claim must number exactly ``n``; its null may have another
+    number ``m`` of values, and then needs the same share, ``ceil(k·m/n)``, to pass.
+    """
+    if claim.min_pass is None:
+        return n_values
+    k, n = claim.min_pass
+    if what == "measured" and n_values != n:
+        raise ValueError(f"claim {claim.id!r} is registered with min_pass = \"{k}/{n}\": it is judged on exactly {n} "
+                         f"seeds, got {n_values} values")
+    return max(1, math.ceil(k * n_values / n))
+
+
+def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], per_seed: bool, what: str = "measured"
                   ) -> tuple[bool, float | bool, Margin | None]:
     """Whether ``values`` pass, their aggregate, and their margin (finite values only)."""
+    need = _needed(claim, len(values), what)
+    n_pass = sum(criterion.holds(v) for v in values)
     if criterion.boolean:
         # aggregated in the direction of the expectation: "all true" when true is expected, "any true"
-        # when false is; it passes exactly when it equals `expect`
-        return all(criterion.holds(v) for v in values), (all(values) if criterion.expect else any(values)), None
+        # when false is; it passes exactly when it equals `expect` (with min_pass: when enough values do)
+        if claim.min_pass is not None:
+            return n_pass >= need, (n_pass >= need) == criterion.expect, None
+        return n_pass == len(values), (all(values) if criterion.expect else any(values)), None
     value = float(np.mean(values) if claim.aggregate == "mean" else np.median(values))
     if claim.aggregate == "all":
-        passed = all(criterion.holds(v) for v in values)
+        passed = n_pass >= need
     else:
         passed = criterion.holds(value)
-    return passed, value, Margin.of(criterion, values, value, claim.aggregate, per_seed)
+    return passed, value, Margin.of(criterion, values, value, claim.aggregate, per_seed,
+                                    need=need if claim.min_pass is not None else None)
 
 
 def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what: str) -> list[Any]:
@@ -111,6 +131,7 @@ def judge(
     effective_mode = prov.mode if prov is not None else current
     criterion = claim.criterion_for(effective_mode, theory)
     values = _values(measured, criterion.boolean)
+    _needed(claim, len(values), "measured")
     if seeds is not None:
         seeds = tuple(int(s) for s in seeds)
         if len(seeds) != len(values):
@@ -124,7 +145,8 @@ def judge(
         null_values = _values(null, criterion.boolean, "null")
         dead += [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
         if not dead:
-            n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=len(null_values) > 1)
+            n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=len(null_values) > 1,
+                                                        what="null")
             null_result = NullResult(n_value, null_values, bool(n_passed), n_margin)
     if dead:
         finite = [v for v in values if isinstance(v, bool) or math.isfinite(v)] or [math.nan]

@@ -22,6 +22,7 @@ __all__ = ["Claim", "BarChange", "KINDS", "load_registry", "read_toml"]
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9._-]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
+_MIN_PASS_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _AGGREGATES = ("all", "median", "mean")
 _CLAIM_MODES = ("any", "full")
 KINDS = ("reproduction", "derivation")
@@ -30,9 +31,11 @@ _CRITERION_KEYS = ("target", "tol", "rtol", "lower", "upper", "expect")
 _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
-    "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_history", *_CRITERION_KEYS,
+    "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_history", "min_pass",
+    *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
+_OLD_RULE_KEYS = ("aggregate", "min_pass")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -74,11 +77,17 @@ class Claim:
     statistical: bool = True
     bar_fixed: str = ""
     bar_history: tuple[BarChange, ...] = ()
+    min_pass: tuple[int, int] | None = None
 
     @property
     def derivation(self) -> bool:
         """A number computed from published values or a closed form: never counted as reproduced."""
         return self.kind == "derivation"
+
+    @property
+    def min_pass_text(self) -> str:
+        """``"4/5"`` for a claim that must hold on at least 4 of its 5 seeds; empty when every seed must."""
+        return f"{self.min_pass[0]}/{self.min_pass[1]}" if self.min_pass else ""
 
     @property
     def revised(self) -> bool:
@@ -143,13 +152,16 @@ def _bar_history(raw: Any, spec: dict[str, Any], overrides: Mapping[str, dict[st
                 bad("old must be a non-empty string or a table of criterion fields")
             old_text = old.strip()
         elif isinstance(old, Mapping):
-            extra = set(old) - set(_CRITERION_KEYS) - {"aggregate"}
+            extra = set(old) - set(_CRITERION_KEYS) - set(_OLD_RULE_KEYS)
             if extra or not old:
-                bad(f"old may only set {(*_CRITERION_KEYS, 'aggregate')}, got {sorted(old) or 'nothing'}")
+                bad(f"old may only set {(*_CRITERION_KEYS, *_OLD_RULE_KEYS)}, got {sorted(old) or 'nothing'}")
             old = dict(old)
             agg = old.pop("aggregate", None)
             if agg is not None and agg not in _AGGREGATES:
                 bad(f"old aggregate must be one of {_AGGREGATES}, got {agg!r}")
+            old_min_pass = old.pop("min_pass", None)
+            if old_min_pass is not None:
+                old_min_pass = parse_min_pass(old_min_pass, lambda msg: bad(f"old {msg}"))
             base = spec | overrides.get(mode, {})
             if any(k in old for k in ("lower", "upper", "target", "expect")):
                 base = {k: v for k, v in base.items() if k in ("tol", "rtol") and "target" in old}
@@ -159,10 +171,30 @@ def _bar_history(raw: Any, spec: dict[str, Any], overrides: Mapping[str, dict[st
                 bad(f"old is not a valid criterion: {err}")
             if agg is not None:
                 old_text += " on every seed" if agg == "all" else f" on the {agg} over seeds"
+            if old_min_pass is not None:
+                old_text += f" on at least {old_min_pass[0]} of {old_min_pass[1]} seeds"
         else:
             bad(f"old must be a string or a table of criterion fields, got {old!r}")
         changes.append(BarChange(old_text, reason.strip(), date, commit, mode))
     return tuple(changes)
+
+
+def parse_min_pass(raw: Any, fail: Any) -> tuple[int, int]:
+    """``min_pass = "k/n"``: at least ``k`` of the claim's ``n`` seeds must pass (``n >= 3``, ``n/2 < k < n``).
+
+    The number of seeds is part of the rule, so that seeds cannot be added after a look at the data until the
+    share is met; ``k`` must be a majority ("holds on most seeds"), and ``k = n`` is ``aggregate = "all"``.
+    """
+    match = _MIN_PASS_RE.match(raw) if isinstance(raw, str) else None
+    if match is None:
+        fail(f"min_pass must be a string \"k/n\" (at least k of n seeds pass), got {raw!r}")
+    k, n = int(match.group(1)), int(match.group(2))
+    if n < 3:
+        fail(f"min_pass {raw!r}: a claim judged seed by seed rests on at least 3 seeds, got n = {n}")
+    if not n / 2 < k < n:
+        fail(f"min_pass {raw!r}: k must be a majority of n and below n (n/2 < k < n); "
+             "every seed passing is aggregate = \"all\" without min_pass")
+    return k, n
 
 
 def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
@@ -240,12 +272,25 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     history = _bar_history(raw.get("bar_history", []), spec, mode_specs, fail)
     if history and bar_fixed != "after":
         fail("bar_history records a bar changed after measuring: set bar_fixed = \"after\"")
+    min_pass = None
+    if "min_pass" in raw:
+        min_pass = parse_min_pass(raw["min_pass"], fail)
+        if aggregate != "all":
+            fail(f"min_pass judges each seed on its own: it needs aggregate = \"all\", got {aggregate!r}")
+        if not raw.get("statistical", True) or kind == "derivation":
+            fail("min_pass applies to a statistical reproduction (one measured value per seed)")
+        if not bar_fixed:
+            fail("min_pass must say when it was fixed: bar_fixed = \"before\" (committed before the first "
+                 "measurement) or \"after\" with a [[claim.bar_history]] entry for the rule it replaced")
+        if bar_fixed == "after" and not history:
+            fail("min_pass fixed after measuring needs a [[claim.bar_history]] entry recording the rule it replaced "
+                 "(e.g. old = { aggregate = \"all\" })")
     return Claim(
         id=cid, chapter=chapter, statement=raw["statement"].strip(), source=source, paper=raw["paper"].strip(),
         criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
-        bar_fixed=bar_fixed, bar_history=history,
+        bar_fixed=bar_fixed, bar_history=history, min_pass=min_pass,
     )
 
 

@@ -19,11 +19,13 @@ from dltheory import runtime
 from dltheory.claims.criteria import Criterion, Margin, fmt
 from dltheory.claims.schema import Claim
 
-__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES"]
+__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN"]
 
 HTML_CLASS = "dltheory-claim"
+#: the status of a claim registered as not reproduced whose live run passes: shown, never hidden or raised
+PASSED_THIS_RUN = "not reproduced (passed this run)"
 #: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
-STATUSES = ("reproduced", "not reproduced", "derived", "failed", "cannot fail", "degenerate")
+STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, "derived", "failed", "cannot fail", "degenerate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -111,12 +113,41 @@ class Verdict:
             return "derived" if self.passed else "failed"
         if self.claim.reproduces:
             return "reproduced" if self.passed else "failed"
-        return "not reproduced" if not self.passed else "failed"
+        if not self.passed:
+            return "not reproduced"
+        # registered as not reproduced, yet it passes. A saved result is the registered evidence itself: if it
+        # passes, the registry contradicts it. A live run is one draw of the seeds: it is shown as such, and
+        # the build goes on with the rest of the page (``make seeds`` says whether it passes on every seed).
+        return "failed" if self.provenance is not None else PASSED_THIS_RUN
 
     @property
     def ok(self) -> bool:
-        """Whether the outcome is the registered one (a build may go on)."""
-        return self.status in ("reproduced", "not reproduced", "derived")
+        """Whether the build may go on: the registered outcome, or a registered non-reproduction that passed live."""
+        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, "derived")
+
+    @property
+    def passing(self) -> tuple[int, int]:
+        """``(k, n)``: how many of the ``n`` measured values meet the bar on their own (degenerate ones do not)."""
+        dead = set(self.degenerate)
+        labels = list(self.seeds) if self.seeds is not None else list(range(len(self.values)))
+        k = sum(self.criterion.holds(v) and label not in dead for v, label in zip(self.values, labels))
+        return k, len(self.values)
+
+    def missing(self) -> list[Any]:
+        """The seeds (or value indices) whose value misses the bar."""
+        labels = list(self.seeds) if self.seeds is not None else list(range(len(self.values)))
+        return [label for v, label in zip(self.values, labels) if not self.criterion.holds(v)]
+
+    def seed_rule(self) -> str:
+        """For a ``min_pass`` claim, e.g. ``4 of 5 seeds pass (at least 4 of 5 required; seed 3 misses)``."""
+        if self.claim.min_pass is None:
+            return ""
+        k, n = self.passing
+        what = "seeds" if self.seeds is not None else "values"
+        missing = self.missing()
+        misses = f"; {what[:-1]} {', '.join(str(m) for m in missing)} miss{'es' if len(missing) == 1 else ''}"
+        need, of = self.claim.min_pass
+        return f"{k} of {n} {what} pass (at least {need} of {of} required{misses if missing else ''})"
 
     @property
     def few_seeds(self) -> bool:
@@ -162,11 +193,15 @@ class Verdict:
             "few_seeds": self.few_seeds,
             "null": self.null.record() if self.null else None,
             "degenerate": [_jsonable(s) for s in self.degenerate],
+            "passing": list(self.passing),
+            "min_pass": self.claim.min_pass_text or None,
         }
 
     def _details(self) -> list[tuple[str, str]]:
         """The verdict's details beyond ours and the bar, as (label, text) pairs for the text and HTML forms."""
         lines = []
+        if self.claim.min_pass is not None:
+            lines.append(("Seeds passing", self.seed_rule()))
         if self.margin is not None:
             lines.append(("Margin", self.margin.describe()))
         if self.null is not None:
@@ -182,9 +217,10 @@ class Verdict:
 
     def __str__(self) -> str:
         mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL", "derived": "DERIVED",
+                PASSED_THIS_RUN: "NOT REPRODUCED (registered), BUT PASSED THIS RUN",
                 "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN"}[self.status]
         if self.status == "failed" and not self.claim.reproduces and self.passed:
-            mark = "FAIL (registered as not reproducing, but it now passes: update the registry)"
+            mark = "FAIL (registered as not reproducing, but the saved result it rests on passes: update the registry)"
         where = f" [{self.provenance.describe()}]" if self.provenance else f" [{self.mode} mode]"
         text = (f"{mark} {self.claim.id}: ours {self.summary()}; required {self.criterion.describe()}"
                 f"{_units(self.claim.units)}; paper: {self.claim.paper}{where}")
@@ -199,11 +235,15 @@ class Verdict:
         colour, bg, mark = {
             "reproduced": ("#1b5e20", "#e8f5e9", "✔ claim holds"),
             "not reproduced": ("#8a5a00", "#fff8e1", "◐ does not reproduce at this scale (as registered)"),
+            PASSED_THIS_RUN: ("#8a5a00", "#fff8e1", "◐ registered as not reproduced; this run passes the bar "
+                                                    "(one draw of the seeds does not overturn the registered result)"),
             "derived": ("#1a3f6b", "#e8f0fa", "= derived: a worked computation, not a reproduction"),
             "failed": ("#b71c1c", "#ffebee", "✘ claim fails"),
             "cannot fail": ("#b71c1c", "#ffebee", "✘ claim cannot fail: its null passes too"),
             "degenerate": ("#b71c1c", "#ffebee", "✘ degenerate run"),
         }[self.status]
+        if self.status == "reproduced" and self.claim.min_pass is not None:
+            mark += " on {} of {} seeds".format(*self.passing)
         if self.status == "reproduced" and self.margin is not None and self.margin.marginal:
             mark += " (marginal)"
         data = html.escape(json.dumps(self.record()), quote=True)
