@@ -137,6 +137,24 @@ bar_fixed = "after"
 [[claim.bar_history]]
 old = { aggregate = "all" }
 reason = "one seed in four flips"
+
+[[claim]]
+id = "tc/fast-only"
+statement = "Holds in the fast configuration (n = 120)."
+source = "key2020"
+paper = "x"
+lower = 0.2
+mode = "fast"
+
+[[claim]]
+id = "tc/fast-not-full"
+statement = "Reproduces in fast mode, not at paper scale."
+source = "key2020"
+paper = "x"
+lower = 0.5
+[claim.full]
+reproduces = false
+lower = 0.6
 """
 
 
@@ -151,7 +169,7 @@ def reg(tmp_path, monkeypatch):
 def test_registry_parses(reg):
     assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
                         "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised", "tc/most-seeds",
-                        "tc/most-seeds-yes"}
+                        "tc/most-seeds-yes", "tc/fast-only", "tc/fast-not-full"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -331,6 +349,62 @@ def test_full_mode_claim_needs_provenance_in_fast_mode(reg, monkeypatch):
         claims.check("tc/paper-scale", 0.995, provenance={"config": "x"})
 
 
+def test_a_claim_is_checked_only_in_its_own_mode(reg, monkeypatch):
+    # a fast-mode claim's bar belongs to the fast configuration: a full-mode measurement cannot be held against it
+    assert claims.check("tc/fast-only", 0.3).passed
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    with pytest.raises(ValueError, match=r"only in the fast configuration \(mode = 'fast'\) and this is full mode"):
+        claims.check("tc/fast-only", 0.3)
+    # ... unless it is the saved fast-mode result, shown with its provenance
+    prov = {"config": "n=120", "date": "2026-12-04", "device": "CPU", "mode": "fast"}
+    assert claims.check("tc/fast-only", 0.3, provenance=prov).mode == "fast"
+    # and a saved result of the wrong mode is refused either way
+    with pytest.raises(ValueError, match="comes from a full-mode run"):
+        claims.check("tc/fast-only", 0.3, provenance=prov | {"mode": "full"})
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    with pytest.raises(ValueError, match="comes from a fast-mode run"):
+        claims.check("tc/paper-scale", 0.995, provenance=prov)
+    # a claim registered for any mode takes either
+    assert claims.check("tc/accuracy", [0.995, 0.999, 1.0], provenance=prov | {"mode": "full"}).passed
+
+
+def test_reproduces_per_mode(reg, monkeypatch):
+    c = reg["tc/fast-not-full"]
+    assert c.reproduces and c.reproduces_in("fast") and not c.reproduces_in("full")
+    assert claims.check("tc/fast-not-full", [0.55, 0.58, 0.52]).status == "reproduced"
+    with pytest.raises(claims.ClaimFailed):
+        claims.check("tc/fast-not-full", [0.45, 0.58, 0.52])
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    v = claims.check("tc/fast-not-full", [0.55, 0.58, 0.52])  # misses the full-mode bar 0.6: as registered
+    assert v.status == "not reproduced" and v.ok
+    assert claims.check("tc/fast-not-full", [0.65, 0.68, 0.62]).status == claims.PASSED_THIS_RUN
+    # a saved full-mode result checked in fast mode is judged as registered for full mode
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    prov = {"config": "paper", "date": "2026-12-04", "device": "H200", "mode": "full"}
+    assert claims.check("tc/fast-not-full", [0.55, 0.58, 0.52], provenance=prov).status == "not reproduced"
+    # the ledger's claim cell says in which mode it is not reproduced
+    from dltheory.book.sphinxext import LedgerDirective
+    assert "not reproduced by our code in full mode" in LedgerDirective._row(c, ("ours",))
+    assert "fast-mode configuration only" in LedgerDirective._row(reg["tc/fast-only"], ("ours",))
+    assert "not reproduced by our code)*" in LedgerDirective._row(reg["tc/not-here"], ("ours",))
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('mode = "fast"\n[claim.full]\nlower = 2\n', "[claim.full] applies in full mode, but the claim is registered"),
+        ('mode = "full"\n[claim.fast]\nreproduces = false\n', "registered for full mode only"),
+        ('[claim.full]\nreproduces = "no"\n', "[claim.full] reproduces must be true or false"),
+        ('[claim.full]\nupper = 3\nnull = "x"\n', "[claim.full] may only set"),
+        ('kind = "derivation"\n[claim.fast]\nreproduces = false\n', "a derivation either holds or is an error"),
+        ('mode = "both"\n', "mode must be one of ('any', 'fast', 'full')"),
+    ],
+)
+def test_registry_rejects_malformed_modes(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)):
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+
+
 def test_per_mode_criterion(reg, monkeypatch):
     assert claims.check("tc/per-mode", 0.6).passed
     monkeypatch.setenv("DLTHEORY_MODE", "full")
@@ -487,8 +561,8 @@ def test_ledger_counts_and_cells(reg):
         "tc/control": rec("tc/control", [False, False], seeds=[0, 1]),  # yes/no: no margin, no seeds flag
     }
     c = ledger.counts(list(reg.values()), records)
-    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 10,
-                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 5}
+    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 12,
+                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 7}
     assert [k for k, _ in ledger.COUNTS] == list(c)
     assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")
     assert ledger.null_text(reg["tc/revised"], records["tc/revised"]).startswith("named, not measured yet")

@@ -118,9 +118,13 @@ class LedgerDirective(SphinxDirective):
     @staticmethod
     def _row(c: _claims.Claim, fields: tuple[str, ...]) -> str:
         cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
-        extra = " *(holds at paper scale; full mode)*" if c.mode == "full" else ""
-        if not c.reproduces:
+        scales = {"full": " *(holds at paper scale; full mode)*", "fast": " *(fast-mode configuration only)*"}
+        extra = scales.get(c.mode, "")
+        not_here = [m for m in ("fast", "full") if c.checkable_in(m) and not c.reproduces_in(m)]
+        if len(not_here) == 2 or (not_here and c.mode != "any"):
             extra += " *(registered as not reproduced by our code)*"
+        elif not_here:
+            extra += f" *(registered as not reproduced by our code in {not_here[0]} mode)*"
         extra += _ledger.revision_text(c)
         cells = " | ".join(f"{{claim-result}}`{c.id} {f}`" for f in fields)
         return f"| `{c.id}`<br>{_cell(c.statement)}{extra} | {cite} | {_cell(c.paper)} | {cells} |"

@@ -19,8 +19,10 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                seeds (``n >= 3``, ``n/2 < k < n``). Part of the bar, so it needs ``bar_fixed``; fixed after
                measuring, it records the rule it replaced in ``bar_history``. The null is judged by the same
                share; the verdict reports ``k of n`` and names the seeds that missed
-``mode``       ``"any"`` (checked in fast and full mode) or ``"full"`` (holds only at paper scale;
-               in fast mode the page shows a saved full-mode result with its provenance)
+``mode``       ``"any"`` (checked in fast and full mode), ``"full"`` (holds only at paper scale; in fast mode
+               the page shows a saved full-mode result with its provenance) or ``"fast"`` (the bar belongs to
+               the fast configuration; in full mode only a saved fast-mode result may be checked). ``check``
+               raises ``ValueError`` for a live measurement, or a saved one, made in the other mode
 ``units``      optional, for display
 ``reproduces`` ``true`` (default), or ``false`` for a claim of the paper that our code does *not*
                reproduce at this scale: the page still measures it against the paper's criterion,
@@ -41,7 +43,9 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                one table per earlier bar: ``old`` (a table of criterion fields and/or ``aggregate``, or
                words), ``reason``, and optionally ``date`` (YYYY-MM-DD), ``commit`` and ``mode`` (fast/full)
 
-A claim may override its criterion per mode with ``[claim.fast]`` or ``[claim.full]`` tables.
+A claim of ``mode = "any"`` may override its criterion per mode with ``[claim.fast]`` or ``[claim.full]`` tables,
+and its ``reproduces`` too (``[claim.full]`` / ``reproduces = false``: it reproduces in fast mode, not at paper
+scale). The mode of a verdict is the mode of its measurement: the current one, or the saved result's.
 
 ``check(claim_id, measured)`` prints a verdict in the page and raises :class:`ClaimFailed` when the
 measurement does not meet the criterion, so a broken reproduction cannot build;

@@ -104,6 +104,27 @@ def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what
     return [labels[i] for i in sorted(bad)]
 
 
+def _check_mode(claim: Claim, current: str, prov: Provenance | None) -> None:
+    """Refuse a measurement made in a mode the claim is not registered for (its bar belongs to the other scale).
+
+    A claim registered with ``mode = "full"`` (paper scale) or ``"fast"`` (the fast configuration) is checked live
+    only in its own mode; in the other mode only a saved result of its own mode, passed as ``provenance``.
+    """
+    if claim.mode == "any":
+        return
+    other = "fast" if claim.mode == "full" else "full"
+    scale = "at paper scale" if claim.mode == "full" else "in the fast configuration"
+    if prov is not None and prov.mode != claim.mode:
+        raise ValueError(f"claim {claim.id!r} holds only {scale} (mode = {claim.mode!r}), but the saved result "
+                         f"passed as provenance comes from a {prov.mode}-mode run")
+    if prov is None and current != claim.mode:
+        raise ValueError(
+            f"claim {claim.id!r} holds only {scale} (mode = {claim.mode!r}) and this is {other} mode "
+            f"(DLTHEORY_MODE): a {other}-mode measurement cannot be held against its bar. Check the claim "
+            f"registered for {other} mode instead, or pass the saved {claim.mode}-mode result with provenance=..."
+        )
+
+
 def judge(
     claim: Claim,
     measured: Any,
@@ -121,11 +142,7 @@ def judge(
     prov = None
     if provenance is not None:
         prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
-    if claim.mode == "full" and current == "fast" and prov is None:
-        raise ValueError(
-            f"claim {claim.id!r} holds only at paper scale (mode='full'); in fast mode check the saved "
-            "full-mode result and pass its provenance=..."
-        )
+    _check_mode(claim, current, prov)
     if not isinstance(note, str):
         raise ValueError(f"note must be a string, got {note!r}")
     effective_mode = prov.mode if prov is not None else current

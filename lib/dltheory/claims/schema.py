@@ -24,7 +24,7 @@ _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMMIT_RE = re.compile(r"^[0-9a-f]{7,40}$")
 _MIN_PASS_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _AGGREGATES = ("all", "median", "mean")
-_CLAIM_MODES = ("any", "full")
+_CLAIM_MODES = ("any", "fast", "full")
 KINDS = ("reproduction", "derivation")
 _BAR_FIXED = ("before", "after")
 _CRITERION_KEYS = ("target", "tol", "rtol", "lower", "upper", "expect")
@@ -78,6 +78,7 @@ class Claim:
     bar_fixed: str = ""
     bar_history: tuple[BarChange, ...] = ()
     min_pass: tuple[int, int] | None = None
+    reproduces_by_mode: Mapping[str, bool] = dataclasses.field(default_factory=dict)
 
     @property
     def derivation(self) -> bool:
@@ -88,6 +89,15 @@ class Claim:
     def min_pass_text(self) -> str:
         """``"4/5"`` for a claim that must hold on at least 4 of its 5 seeds; empty when every seed must."""
         return f"{self.min_pass[0]}/{self.min_pass[1]}" if self.min_pass else ""
+
+    def reproduces_in(self, mode_name: str) -> bool:
+        """Whether the claim is registered as reproduced in ``mode_name`` (``reproduces`` in ``[claim.fast]`` or
+        ``[claim.full]`` overrides the claim's own)."""
+        return self.reproduces_by_mode.get(runtime.mode(mode_name), self.reproduces)
+
+    def checkable_in(self, mode_name: str) -> bool:
+        """Whether a measurement made in ``mode_name`` may be held against this claim (``mode`` is "any" or it)."""
+        return self.mode in ("any", runtime.mode(mode_name))
 
     @property
     def revised(self) -> bool:
@@ -254,21 +264,33 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     if theory_target:
         spec["target"] = 0.0  # replaced by the page's derived value at check time
     mode_specs: dict[str, dict[str, Any]] = {}
+    reproduces_by_mode: dict[str, bool] = {}
     try:
         base = Criterion(**spec)
         overrides = {}
         for m in ("fast", "full"):
             if m in raw:
                 extra = dict(raw[m])
+                if "reproduces" in extra:
+                    reproduces_by_mode[m] = extra.pop("reproduces")
                 bad = set(extra) - set(_CRITERION_KEYS)
                 if bad:
-                    raise ValueError(f"[claim.{m}] may only set {_CRITERION_KEYS}, got {sorted(bad)}")
+                    raise ValueError(f"[claim.{m}] may only set {(*_CRITERION_KEYS, 'reproduces')}, got {sorted(bad)}")
                 if "target" in extra and theory_target:
                     raise ValueError(f"[claim.{m}] cannot set a target: the claim's target is the theory's")
-                mode_specs[m] = extra
-                overrides[m] = Criterion(**(spec | extra))
+                if claim_mode not in ("any", m):
+                    raise ValueError(f"[claim.{m}] applies in {m} mode, but the claim is registered for {claim_mode} "
+                                     f"mode only (mode = {claim_mode!r})")
+                if extra:
+                    mode_specs[m] = extra
+                    overrides[m] = Criterion(**(spec | extra))
     except ValueError as err:
         fail(str(err))
+    for m, flag in reproduces_by_mode.items():
+        if not isinstance(flag, bool):
+            fail(f"[claim.{m}] reproduces must be true or false, got {flag!r}")
+        if kind == "derivation" and not flag:
+            fail("a derivation either holds or is an error: reproduces = false applies only to reproductions")
     history = _bar_history(raw.get("bar_history", []), spec, mode_specs, fail)
     if history and bar_fixed != "after":
         fail("bar_history records a bar changed after measuring: set bar_fixed = \"after\"")
@@ -290,7 +312,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
-        bar_fixed=bar_fixed, bar_history=history, min_pass=min_pass,
+        bar_fixed=bar_fixed, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
     )
 
 

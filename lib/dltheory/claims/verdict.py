@@ -111,7 +111,7 @@ class Verdict:
             return "cannot fail"
         if self.claim.derivation:
             return "derived" if self.passed else "failed"
-        if self.claim.reproduces:
+        if self.claim.reproduces_in(self.mode):
             return "reproduced" if self.passed else "failed"
         if not self.passed:
             return "not reproduced"
@@ -219,7 +219,7 @@ class Verdict:
         mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL", "derived": "DERIVED",
                 PASSED_THIS_RUN: "NOT REPRODUCED (registered), BUT PASSED THIS RUN",
                 "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN"}[self.status]
-        if self.status == "failed" and not self.claim.reproduces and self.passed:
+        if self.status == "failed" and not self.claim.reproduces_in(self.mode) and self.passed:
             mark = "FAIL (registered as not reproducing, but the saved result it rests on passes: update the registry)"
         where = f" [{self.provenance.describe()}]" if self.provenance else f" [{self.mode} mode]"
         text = (f"{mark} {self.claim.id}: ours {self.summary()}; required {self.criterion.describe()}"
