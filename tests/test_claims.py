@@ -155,6 +155,22 @@ lower = 0.5
 [claim.full]
 reproduces = false
 lower = 0.6
+
+[[claim]]
+id = "tc/ceiling"
+statement = "Accuracy at least 99% on every seed (an accuracy cannot exceed 1)."
+source = "key2020"
+paper = "100%"
+lower = 0.99
+limit = 1.0
+
+[[claim]]
+id = "tc/ratio"
+statement = "A loss ratio of at least 10 on every seed."
+source = "key2020"
+paper = "L-shaped"
+lower = 10.0
+scale = "log"
 """
 
 
@@ -169,7 +185,7 @@ def reg(tmp_path, monkeypatch):
 def test_registry_parses(reg):
     assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
                         "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised", "tc/most-seeds",
-                        "tc/most-seeds-yes", "tc/fast-only", "tc/fast-not-full"}
+                        "tc/most-seeds-yes", "tc/fast-only", "tc/fast-not-full", "tc/ceiling", "tc/ratio"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -304,6 +320,73 @@ def test_marginal_flags(reg):
     assert not v.margin.marginal and v.record()["marginal"] is False
     # a median claim is marginal when a seed on either side sits near the bar
     assert claims.check("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2], display=False).margin.marginal
+
+
+def test_margin_of_an_accuracy_at_its_ceiling(reg):
+    # without a limit, 1.0 against >= 0.99 is 1% of |bar| away: marginal, though no value could be further
+    one = claims.check("tc/accuracy", 1.0, display=False).margin
+    assert one.relative == pytest.approx(0.01 / 0.99) and one.marginal
+    # with limit = 1 the scale is the room between bar and ceiling: 1.0 is +100% of it
+    m = claims.check("tc/ceiling", 1.0, display=False).margin
+    assert m.relative == pytest.approx(1.0) and not m.marginal
+    assert claims.check("tc/ceiling", [1.0, 1.0, 1.0], seeds=[0, 1, 2], display=False).margin.marginal is False
+    # a value 5% of the room above the bar is near it, as it should be
+    m = claims.check("tc/ceiling", 0.9905, display=False).margin
+    assert m.relative == pytest.approx(0.05) and m.marginal
+    # where the seeds have a spread, it decides as before
+    v = claims.check("tc/ceiling", [1.0, 1.0, 0.991], seeds=[0, 1, 2], display=False)
+    assert v.margin.marginal and v.margin.near == (2,)
+    assert v.record()["limit"] == 1.0 and v.record()["scale"] == "linear"
+
+
+def test_margin_of_a_ratio_in_log_space(reg):
+    values = [500.0, 2000.0, 1e4]
+    # linear: the seeds span decades, so the worst seed (50 times the bar) sits a tenth of a spread from it
+    linear = claims.Margin.of(claims.Criterion(lower=10.0), values, 2000.0, "all", per_seed=True)
+    assert linear.spreads < 0.1 and linear.marginal
+    # in log space it is a factor 50 inside the bar, 2.6 spreads of the log values
+    v = claims.check("tc/ratio", values, seeds=[0, 1, 2], display=False)
+    m = v.margin
+    assert m.absolute == pytest.approx(np.log(50)) and m.spread == pytest.approx(np.std(np.log(values), ddof=1))
+    assert m.relative == pytest.approx(np.log(50) / np.log(10)) and m.spreads > 2 and not m.marginal
+    assert m.describe().startswith("a factor 50 inside the bar (+170% of the bar, +2.6 seed spreads of the log")
+    # a single ratio: near within 10% of the bar's log scale, ln 10 (a factor 10^0.1 = 1.26)
+    assert claims.check("tc/ratio", 12.0, display=False).margin.marginal
+    assert not claims.check("tc/ratio", 13.0, display=False).margin.marginal
+    # the ledger's figure measures it the same way
+    rows = ledger.figure_rows([reg["tc/ratio"]], {"tc/ratio": v.record()})
+    assert rows[0]["lo"] == pytest.approx(np.log(50) / np.log(10)) and rows[0]["hi"] == pytest.approx(3.0)
+    # a ratio of 0 (a run that fits nothing) is infinitely far below the bar, and the record stays plain JSON
+    v = claims.check("tc/ratio", [0.0, 2000.0, 1e4], seeds=[0, 1, 2], display=False, raise_on_fail=False)
+    assert v.status == "failed" and v.margin.absolute == -np.inf and "outside the bar" in v.margin.describe()
+    record = json.loads(json.dumps(v.record(), allow_nan=False))
+    assert record["margin"]["absolute"] == "-inf" and record["margin"]["scale"] == "log"
+    row = ledger.figure_rows([reg["tc/ratio"]], {"tc/ratio": record})[0]
+    assert row["lo"] == pytest.approx(np.log(200) / np.log(10))  # the ratio 0 is left out of the figure
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('scale = "logarithmic"\n', "scale must be one of ('linear', 'log')"),
+        ('upper = 3\nlimit = 2\n', "limit applies to a one-sided bar"),
+        ('limit = 0.5\n', "limit (0.5) must lie on the passing side of the bar, above 1"),
+        ('limit = "one"\n', "limit must be a number"),
+        ('scale = "log"\nlimit = -1\n', "limit must be positive on a log scale"),
+        ('scale = "log"\nupper = 2\nlower = -1\n', "must lie above 0"),
+    ],
+)
+def test_registry_rejects_malformed_margin_scales(tmp_path, extra, message):
+    text = 'title = "T"\n' + CLAIM + extra
+    if "lower = -1" in extra:
+        text = text.replace("lower = 1\n", "", 1)
+    with pytest.raises(ValueError, match=re.escape(message)):
+        claims.load_registry([write(tmp_path, "tc", text)])
+    with pytest.raises(ValueError, match="yes/no criterion has no margin"):
+        claims.Criterion(expect=True, limit=1.0)
+    theory = 'title = "T"\n[[claim]]\nid = "tc/x"\nstatement = "s"\nsource = "k"\npaper = "p"\ntarget = "theory"\n'
+    with pytest.raises(ValueError, match="register the ratio measured/theory"):
+        claims.load_registry([write(tmp_path, "tc", theory + 'tol = 0.1\nscale = "log"\n')])
 
 
 def test_few_seeds_are_flagged(reg):
@@ -561,8 +644,8 @@ def test_ledger_counts_and_cells(reg):
         "tc/control": rec("tc/control", [False, False], seeds=[0, 1]),  # yes/no: no margin, no seeds flag
     }
     c = ledger.counts(list(reg.values()), records)
-    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 12,
-                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 7}
+    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 14,
+                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 9}
     assert [k for k, _ in ledger.COUNTS] == list(c)
     assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")
     assert ledger.null_text(reg["tc/revised"], records["tc/revised"]).startswith("named, not measured yet")

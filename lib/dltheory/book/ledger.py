@@ -127,11 +127,12 @@ def revision_text(claim: _claims.Claim) -> str:
     return "".join(f" *(revised after measuring: {_md(h.describe())})*" for h in claim.bar_history)
 
 
-def _relative(interval: Sequence[float | None], value: float) -> float | None:
-    lo, hi = interval
-    crit = _claims.Criterion(lower=lo, upper=hi)
+def _relative(rec: Mapping[str, Any], value: float) -> float | None:
+    """``value``'s signed margin over the bar's scale, measured as the verdict measured it (log, limit)."""
+    lo, hi = rec["interval"]
+    crit = _claims.Criterion(lower=lo, upper=hi, log_scale=rec.get("scale") == "log", limit=rec.get("limit"))
     margin, scale = crit.signed_margin(value), crit.scale()
-    if margin is None or scale is None or not math.isfinite(value):
+    if margin is None or scale is None or not math.isfinite(value) or not math.isfinite(margin):
         return None
     return margin / scale
 
@@ -146,15 +147,15 @@ def figure_rows(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, M
         if rec is None or rec.get("interval") is None:
             continue
         values = [v for v in rec["values"] if isinstance(v, (int, float))]
-        rel = [r for r in (_relative(rec["interval"], v) for v in values) if r is not None]
+        rel = [r for r in (_relative(rec, v) for v in values) if r is not None]
         if not rel:
             continue
         null = rec.get("null")
-        paper = _relative(rec["interval"], c.paper_value) if c.paper_value is not None else None
+        paper = _relative(rec, c.paper_value) if c.paper_value is not None else None
         rows.append({
             "id": c.id, "label": c.id.split("/", 1)[1] + (" †" if c.revised else "") + (" (=)" if c.derivation else ""),
-            "lo": min(rel), "hi": max(rel), "value": _relative(rec["interval"], float(rec["value"])),
-            "null": _relative(rec["interval"], float(null["value"])) if null and not isinstance(null["value"], bool) else None,
+            "lo": min(rel), "hi": max(rel), "value": _relative(rec, float(rec["value"])),
+            "null": _relative(rec, float(null["value"])) if null and not isinstance(null["value"], bool) else None,
             "paper": paper, "status": _status(rec), "marginal": bool(rec.get("marginal")),
         })
     return rows

@@ -24,6 +24,10 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                the fast configuration; in full mode only a saved fast-mode result may be checked). ``check``
                raises ``ValueError`` for a live measurement, or a saved one, made in the other mode
 ``units``      optional, for display
+``scale``      ``"linear"`` (default) or ``"log"``: margins (and seed spreads) of a ratio are measured on ``ln v``
+``limit``      optional, for a one-sided bar: the natural limit of the quantity on the passing side (1 for an
+               accuracy against ``lower = 0.99``); the relative margin is then in units of the room between
+               bar and limit, so a value at its ceiling is not flagged *marginal* (see :mod:`.criteria`)
 ``reproduces`` ``true`` (default), or ``false`` for a claim of the paper that our code does *not*
                reproduce at this scale: the page still measures it against the paper's criterion,
                the verdict and the ledger say "does not reproduce", and the build goes on. If a live

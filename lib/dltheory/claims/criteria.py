@@ -6,13 +6,25 @@ Part of :mod:`dltheory.claims` (introduced in *How to read this book*, ``book/ho
 ``upper`` and ``target ± (tol + rtol·|target|)``; one end may be open). The *signed margin* of a value
 ``v`` is its distance to the nearer end, positive inside: ``min(v − lo, hi − v)``. It is expressed
 
-* relative to the bar's *scale*: the interval's half-width when both ends are finite, otherwise the
-  size ``|b|`` of the one bound ``b`` (no relative margin for a one-sided bar at 0 or an exact target);
+* relative to the bar's *scale*: the interval's half-width when both ends are finite; for a one-sided bar
+  ``b``, the distance ``|b − limit|`` from the bar to the natural limit of the quantity on the passing side
+  (the registry's ``limit``; by default 0, so the scale is ``|b|``). No relative margin for a one-sided bar
+  at its limit or an exact target;
 * in units of the seeds' spread (their sample standard deviation) when there are at least two seeds.
+
+Two kinds of quantity need their own geometry, declared in the registry:
+
+* **At a ceiling** (``limit``): an accuracy against ``≥ 0.99`` lives in ``[0, 1]``; 1.0 is as far from the bar
+  as a value can be, yet it is 1% of ``|b|``. With ``limit = 1`` the scale is the room between bar and ceiling
+  (0.01), and 1.0 sits at +100% of it; 0.9905 sits at +5%, near the bar, as it should.
+* **Ratios** (``scale = "log"``): a ratio against ``≥ 10`` whose seeds span 30 to 10⁵ is judged in log space:
+  every margin, scale and spread is computed on ``ln v`` (the bar ``≥ 10`` becomes ``ln v ≥ ln 10``; the default
+  limit is the ratio 1, so the scale of a one-sided bar is ``|ln b|``). The absolute margin is then a factor
+  (``ln 3`` is "a factor 3 inside the bar"), and a spread of decades no longer makes every seed look near.
 
 A value is **near** its bar when ``|margin| < NEAR_SPREADS · spread`` where the seeds have a spread, and
 ``|margin| < NEAR_RELATIVE · scale`` where they have none (one value, or seeds that all agree). A verdict is
-**marginal** when any value, or the median/mean that decides it, is near the bar.
+**marginal** when a value near the bar could turn it (see :meth:`Margin.of`).
 
 Why these numbers. The seeds' spread is the one measured estimate of how far a rerun moves a value: with
 n ≈ 3–5 seeds the worst seed sits about one spread below their mean, so a worst seed within one spread of the
@@ -20,8 +32,11 @@ bar puts the mean within about two spreads of it, and a fresh seed then lands pa
 of a few per cent. A sweep over ten base seeds draws some thirty fresh seeds, so such a claim is likely to
 fail somewhere. A single value has no spread; 10 % of the bar's scale is the resolution at which the book's
 bars are stated (one or two significant figures), so a value closer than that is not clearly on one side of
-the bar as stated. (For a bar near a natural limit, such as an accuracy of at least 0.99, the relative rule
-flags any single value: such a claim needs seeds.) Both thresholds are floors, not guarantees.
+the bar as stated. Both thresholds are floors, not guarantees.
+
+Why not in units of the distance between the bar and the null? That distance is the effect's size, what the
+null's own margin records; whether a rerun could turn the verdict depends on how far values move between runs
+(the spread) and, without seeds, on the resolution of the bar, which the room to the quantity's limit sets.
 """
 
 from __future__ import annotations
@@ -33,7 +48,7 @@ from typing import Any
 
 import numpy as np
 
-__all__ = ["Criterion", "Margin", "NEAR_RELATIVE", "NEAR_SPREADS", "fmt"]
+__all__ = ["Criterion", "Margin", "NEAR_RELATIVE", "NEAR_SPREADS", "fmt", "SCALES"]
 
 #: A value closer to its bar than this fraction of the bar's scale is near it.
 NEAR_RELATIVE = 0.10
@@ -41,6 +56,8 @@ NEAR_RELATIVE = 0.10
 NEAR_SPREADS = 1.0
 
 _NUMERIC = ("target", "tol", "rtol", "lower", "upper")
+#: how margins are measured: on the value, or on its logarithm (ratios)
+SCALES = ("linear", "log")
 
 
 def fmt(x: Any) -> str:
@@ -64,6 +81,9 @@ class Criterion:
     * ``expect`` (bool): the measurement is a yes/no outcome that must equal ``expect``;
     * otherwise a number ``m`` passes when ``lower <= m <= upper`` (each bound optional) and, if
       ``target`` is given, ``|m - target| <= tol + rtol * |target|``.
+
+    ``log_scale`` and ``limit`` do not change what passes, only how the margin is measured (see the module's
+    docstring): in log space for a ratio, relative to the room between a one-sided bar and the quantity's limit.
     """
 
     target: float | None = None
@@ -72,15 +92,21 @@ class Criterion:
     lower: float | None = None
     upper: float | None = None
     expect: bool | None = None
+    log_scale: bool = False
+    limit: float | None = None
 
     def __post_init__(self) -> None:
+        if not isinstance(self.log_scale, bool):
+            raise ValueError(f"log_scale must be true or false, got {self.log_scale!r}")
         if self.expect is not None:
             if not isinstance(self.expect, bool):
                 raise ValueError(f"expect must be true or false, got {self.expect!r}")
             if any(getattr(self, k) is not None for k in _NUMERIC):
                 raise ValueError("a criterion with expect cannot also have target, tol, rtol, lower or upper")
+            if self.log_scale or self.limit is not None:
+                raise ValueError("a yes/no criterion has no margin: scale and limit apply to numbers")
             return
-        for name in _NUMERIC:
+        for name in (*_NUMERIC, "limit"):
             value = getattr(self, name)
             if value is not None and (isinstance(value, bool) or not isinstance(value, (int, float))):
                 raise ValueError(f"{name} must be a number, got {value!r}")
@@ -98,6 +124,31 @@ class Criterion:
             raise ValueError(f"lower ({self.lower}) must not exceed upper ({self.upper})")
         if self.target is None and self.lower is None and self.upper is None:
             raise ValueError("a criterion needs expect, a target with a tolerance, or a bound (lower/upper)")
+        self._check_margin_scale()
+
+    def _check_margin_scale(self) -> None:
+        lo, hi = self.interval()
+        if self.log_scale and any(math.isfinite(end) and end <= 0 for end in (lo, hi)):
+            raise ValueError(f"scale = \"log\" is for positive quantities (ratios): the accepted interval "
+                             f"[{fmt(lo)}, {fmt(hi)}] must lie above 0")
+        if self.limit is None:
+            return
+        if math.isfinite(lo) and math.isfinite(hi):
+            raise ValueError("limit applies to a one-sided bar (lower or upper alone); a two-sided bar's scale "
+                             "is its half-width")
+        if self.log_scale and self.limit <= 0:
+            raise ValueError(f"limit must be positive on a log scale, got {self.limit}")
+        if math.isfinite(lo) and not self.limit > lo:
+            raise ValueError(f"limit ({fmt(self.limit)}) must lie on the passing side of the bar, above {fmt(lo)}")
+        if math.isfinite(hi) and not self.limit < hi:
+            raise ValueError(f"limit ({fmt(self.limit)}) must lie on the passing side of the bar, below {fmt(hi)}")
+
+    def transform(self, value: float) -> float:
+        """The value on the margin's scale: itself, or ``ln value`` (``-inf`` for a non-positive one) on a log scale."""
+        v = float(value)
+        if not self.log_scale:
+            return v
+        return math.log(v) if v > 0 else -math.inf
 
     @property
     def boolean(self) -> bool:
@@ -132,25 +183,30 @@ class Criterion:
         return True
 
     def signed_margin(self, value: float) -> float | None:
-        """Distance of ``value`` to the nearer end of the accepted interval, positive inside; ``None``
-        for a yes/no criterion or an exact target (an interval of width 0)."""
+        """Distance of ``value`` to the nearer end of the accepted interval, positive inside (in log space on a
+        log scale); ``None`` for a yes/no criterion or an exact target (an interval of width 0)."""
         if self.boolean:
             return None
         lo, hi = self.interval()
         if lo == hi:
             return None
-        v = float(value)
-        return min(v - lo if math.isfinite(lo) else math.inf, hi - v if math.isfinite(hi) else math.inf)
+        v = self.transform(value)
+        below = v - self.transform(lo) if math.isfinite(lo) else math.inf
+        above = self.transform(hi) - v if math.isfinite(hi) else math.inf
+        return min(below, above)
 
     def scale(self) -> float | None:
-        """The unit of the relative margin: the half-width of a two-sided interval, else ``|bound|``."""
+        """The unit of the relative margin: the half-width of a two-sided interval, else the distance from the
+        one bound to the quantity's limit (default 0, or the ratio 1 on a log scale); on the margin's scale."""
         if self.boolean:
             return None
         lo, hi = self.interval()
         if math.isfinite(lo) and math.isfinite(hi):
-            return (hi - lo) / 2 if hi > lo else None
+            return (self.transform(hi) - self.transform(lo)) / 2 if hi > lo else None
         bound = lo if math.isfinite(lo) else hi
-        return abs(bound) if bound != 0 else None
+        limit = self.limit if self.limit is not None else (1.0 if self.log_scale else 0.0)
+        size = abs(self.transform(bound) - self.transform(limit))
+        return size if size > 0 else None
 
     def describe(self) -> str:
         """The criterion in words, e.g. ``0.5 ± 0.05`` or ``≥ 0.99``."""
@@ -190,6 +246,7 @@ class Margin:
     per_value: tuple[float, ...]
     near: tuple[int, ...]
     marginal: bool
+    log: bool = False
 
     @classmethod
     def of(cls, criterion: Criterion, values: Sequence[float], value: float, aggregate: str,
@@ -205,7 +262,9 @@ class Margin:
         per_value = [criterion.signed_margin(v) for v in values]
         if any(m is None for m in per_value):
             return None
-        spread = float(np.std(values, ddof=1)) if per_seed and len(values) >= 2 else None
+        moved = [criterion.transform(v) for v in values]
+        finite = [m for m in moved if math.isfinite(m)]
+        spread = float(np.std(finite, ddof=1)) if per_seed and len(finite) >= 2 else None
         spread = spread if spread else None  # all seeds equal: no spread to measure in
 
         def near(m: float) -> bool:
@@ -230,24 +289,37 @@ class Margin:
             per_value=tuple(float(m) for m in per_value),
             near=close,
             marginal=marginal,
+            log=criterion.log_scale,
         )
 
     def describe(self) -> str:
-        """E.g. ``+0.04 (+9% of the bar, 0.8 spreads)``."""
+        """E.g. ``+0.04 (+9% of the bar, 0.8 seed spreads)``, or on a log scale ``a factor 3 inside the bar (...)``."""
         parts = [f"{self.relative:+.0%} of the bar"] if self.relative is not None else []
         if self.spreads is not None:
-            parts.append(f"{self.spreads:+.2g} seed spreads")
-        text = f"{self.absolute:+.3g}" + (f" ({', '.join(parts)})" if parts else "")
+            parts.append(f"{self.spreads:+.2g} seed spreads" + (" of the log" if self.log else ""))
+        if self.log:
+            side = "inside" if self.absolute >= 0 else "outside"
+            factor = math.exp(abs(self.absolute)) if math.isfinite(self.absolute) else math.inf
+            text = f"a factor {fmt(factor)} {side} the bar"
+        else:
+            text = f"{self.absolute:+.3g}"
+        text += f" ({', '.join(parts)})" if parts else ""
         return text + (" — marginal" if self.marginal else "")
 
     def record(self) -> dict[str, Any]:
         return {
-            "absolute": self.absolute,
-            "relative": self.relative,
-            "spreads": self.spreads,
+            "absolute": _finite_or_text(self.absolute),
+            "relative": _finite_or_text(self.relative),
+            "spreads": _finite_or_text(self.spreads),
             "spread": self.spread,
-            "per_value": list(self.per_value),
+            "per_value": [_finite_or_text(m) for m in self.per_value],
             "near": list(self.near),
             "marginal": self.marginal,
+            "scale": "log" if self.log else "linear",
             "text": self.describe(),
         }
+
+
+def _finite_or_text(x: float | None) -> float | str | None:
+    """A number for JSON: ``inf`` (a non-positive ratio on a log scale) becomes the string ``"inf"``/``"-inf"``."""
+    return x if x is None or math.isfinite(x) else str(x)

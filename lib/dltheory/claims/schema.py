@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from dltheory import runtime
-from dltheory.claims.criteria import Criterion
+from dltheory.claims.criteria import SCALES, Criterion
 
 __all__ = ["Claim", "BarChange", "KINDS", "load_registry", "read_toml"]
 
@@ -32,7 +32,7 @@ _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
     "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_history", "min_pass",
-    *_CRITERION_KEYS,
+    "scale", "limit", *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
 _OLD_RULE_KEYS = ("aggregate", "min_pass")
@@ -265,8 +265,14 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         spec["target"] = 0.0  # replaced by the page's derived value at check time
     mode_specs: dict[str, dict[str, Any]] = {}
     reproduces_by_mode: dict[str, bool] = {}
+    margin_scale = raw.get("scale", "linear")
+    if margin_scale not in SCALES:
+        fail(f"scale must be one of {SCALES}, got {margin_scale!r}")
+    if margin_scale == "log" and theory_target:
+        fail("scale = \"log\" with target = \"theory\" is not supported: register the ratio measured/theory instead")
+    how = {"log_scale": margin_scale == "log", "limit": raw.get("limit")}
     try:
-        base = Criterion(**spec)
+        base = Criterion(**spec, **how)
         overrides = {}
         for m in ("fast", "full"):
             if m in raw:
@@ -283,7 +289,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
                                      f"mode only (mode = {claim_mode!r})")
                 if extra:
                     mode_specs[m] = extra
-                    overrides[m] = Criterion(**(spec | extra))
+                    overrides[m] = Criterion(**(spec | extra), **how)
     except ValueError as err:
         fail(str(err))
     for m, flag in reproduces_by_mode.items():

@@ -183,6 +183,8 @@ class Verdict:
             "criterion": self.criterion.describe(),
             "interval": None if self.criterion.boolean else [x if math.isfinite(x) else None
                                                              for x in self.criterion.interval()],
+            "scale": "log" if self.criterion.log_scale else "linear",
+            "limit": self.criterion.limit,
             "seeds": list(self.seeds) if self.seeds is not None else None,
             "mode": self.mode,
             "provenance": self.provenance.describe() if self.provenance else None,
