@@ -737,3 +737,38 @@ def test_the_book_registry_loads():
     assert "how-to-read/sgd-time-exponent" in reg
     titles = claims.chapter_titles()
     assert set(c.chapter for c in reg.values()) <= set(titles)
+
+
+def test_keep_going_shows_a_failed_claim_without_raising(reg, monkeypatch):
+    # seed sweeps (notebooks run --keep-going, make seeds) must reach every claim of a page
+    monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "1")
+    v = claims.check("tc/exponent", 0.9, display=False)
+    assert v.status == "failed" and not v.ok
+    with pytest.raises(ValueError, match="not registered"):  # bad input still stops the page
+        claims.check("tc/nope", 0.5)
+    monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "0")
+    with pytest.raises(claims.ClaimFailed):
+        claims.check("tc/exponent", 0.9, display=False)
+    monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "maybe")
+    with pytest.raises(ValueError, match="DLTHEORY_CLAIMS_KEEP_GOING must be 0 or 1"):
+        claims.keep_going()
+
+
+def test_seed_table_counts_where_the_registered_outcome_held():
+    from dltheory.book import notebooks
+
+    seeds = [0, 1, 2]
+    statuses = {
+        "c/holds": dict.fromkeys(seeds, "reproduced"),
+        "c/flips": {0: "reproduced", 1: "failed", 2: "reproduced"},
+        "c/stale": dict.fromkeys(seeds, claims.PASSED_THIS_RUN),
+        "c/chance": {0: "not reproduced", 1: claims.PASSED_THIS_RUN, 2: "not reproduced"},
+    }
+    table = {cid: {s: notebooks.MARKS[st] + " 0.5" for s, st in row.items()} for cid, row in statuses.items()}
+    table["page.md (page)"] = {1: "error"}
+    text = notebooks.seed_table(table, statuses, seeds)
+    rows = {line.split(" | ")[0].strip(): line.split(" | ")[-1] for line in text.splitlines() if " | " in line}
+    assert rows == {"claim": "held", "c/holds": "3/3", "c/flips": "2/3", "c/stale": "3/3", "c/chance": "3/3",
+                    "page.md (page)": "0/3"}
+    assert "failed (or never reached) on some base seed: c/flips (2/3), page.md (page) (0/3)" in text
+    assert text.endswith("yet passed on every base seed (register it again?): c/stale")

@@ -4,9 +4,11 @@
     Write the paired ``.ipynb`` of every notebook page (or the given ones), with no outputs.
 ``python -m dltheory.book.notebooks check``
     Exit non-zero if any paired ``.ipynb`` is missing, out of sync with its ``.md`` or has outputs.
-``python -m dltheory.book.notebooks run PAGE.md [...] [--seeds 0 1 2]``
+``python -m dltheory.book.notebooks run PAGE.md [...] [--seeds 0 1 2] [--keep-going]``
     Execute pages as the book build would; report their time and claim verdicts, and with
-    ``--seeds`` a table of claim × seed (each page runs once per ``DLTHEORY_SEED``).
+    ``--seeds`` a table of claim × seed (each page runs once per ``DLTHEORY_SEED``). With ``--keep-going``
+    a claim that fails is shown and the page goes on (``DLTHEORY_CLAIMS_KEEP_GOING=1`` in its kernel), so the
+    table reaches every claim; the exit status is still non-zero. ``make seeds`` runs this.
 ``python -m dltheory.book.notebooks student EXERCISES.md OUT.ipynb``
     Write the student version of an exercise page: solution blocks removed.
 
@@ -35,6 +37,7 @@ __all__ = [
     "out_of_sync",
     "strip_solutions",
     "run_page",
+    "seed_table",
 ]
 
 _SKIP_DIRS = {"_build", ".venv", "node_modules", ".git", ".ipynb_checkpoints", "course"}
@@ -181,11 +184,12 @@ def strip_solutions(nb: Any) -> Any:
     return nb
 
 
-def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tuple[float, list[dict[str, Any]]]:
+def run_page(page: Path, *, timeout: int = 900, seed: int | None = None,
+             keep_going: bool = False) -> tuple[float, list[dict[str, Any]]]:
     """Execute ``page`` in a fresh kernel in its own folder (with ``DLTHEORY_SEED=seed`` if given).
 
     Returns the wall time in seconds and the records of the claim verdicts the page printed. A cell
-    that fails (a failed claim included) raises ``nbclient``'s ``CellExecutionError``.
+    that fails (a failed claim included, unless ``keep_going``) raises ``nbclient``'s ``CellExecutionError``.
     """
     import os
 
@@ -197,6 +201,7 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None) -> tupl
     env = dict(os.environ, DLTHEORY_PROGRESS="0")
     if seed is not None:
         env["DLTHEORY_SEED"] = str(int(seed))
+    env["DLTHEORY_CLAIMS_KEEP_GOING"] = "1" if keep_going else "0"
     t0 = time.perf_counter()
     client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
     client.km = client.create_kernel_manager()
@@ -218,16 +223,21 @@ MARKS = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "not reproduc
          "derived": "DERIVED", "failed": "FAIL", "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE"}
 
 
-def _run(pages: list[Path], seeds: list[int] | None) -> int:
+#: statuses after which a page may go on (the others stop it, or are reported by ``--keep-going``)
+_OK = ("reproduced", "not reproduced", "not reproduced (passed this run)", "derived")
+
+
+def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False) -> int:
     from nbclient.exceptions import CellExecutionError
 
     table: dict[str, dict[int | None, str]] = {}
+    statuses: dict[str, dict[int | None, str]] = {}
     failed = False
     for seed in seeds or [None]:
         for page in pages:
             label = f"{page} (seed {seed})" if seed is not None else str(page)
             try:
-                elapsed, records = run_page(page.resolve(), seed=seed)
+                elapsed, records = run_page(page.resolve(), seed=seed, keep_going=keep_going)
             except CellExecutionError as err:
                 failed = True
                 print(f"{label}: FAILED: {err.ename}: {str(err.evalue)[:300]}")
@@ -236,6 +246,7 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
             print(f"{label}: {elapsed:.1f} s")
             for r in records:
                 status = r.get("status", "reproduced" if r["passed"] else "failed")
+                failed |= status not in _OK
                 mark = MARKS[status]
                 print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
                 null = r.get("null")
@@ -244,13 +255,38 @@ def _run(pages: list[Path], seeds: list[int] | None) -> int:
                     print(f"      null: {null.get('value')} ({verdict})")
                 value = r["value"]
                 shown = round(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-                table.setdefault(r["id"], {})[seed] = f"{mark} {shown}"
+                passing = r.get("passing")
+                share = f" {passing[0]}/{passing[1]}" if r.get("min_pass") and passing else ""
+                table.setdefault(r["id"], {})[seed] = f"{mark} {shown}{share}"
+                statuses.setdefault(r["id"], {})[seed] = status
     if seeds:
-        width = max(len(k) for k in table) if table else 10
-        print("\n" + "claim".ljust(width) + "".join(f" | seed {s:<10}" for s in seeds))
-        for cid, row in table.items():
-            print(cid.ljust(width) + "".join(f" | {row.get(s, '-'):<15}" for s in seeds))
+        print("\n" + seed_table(table, statuses, seeds))
     return 1 if failed else 0
+
+
+def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int]) -> str:
+    """The claim × base-seed table of ``run --seeds``, with a last column: on how many base seeds the registered
+    outcome held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed).
+    """
+    cols = [f"seed {s}" for s in seeds]
+    widths = [max([len(c)] + [len(row.get(s, "-")) for row in table.values()]) for c, s in zip(cols, seeds)]
+    width = max([len("claim")] + [len(k) for k in table])
+    lines = [" | ".join(["claim".ljust(width), *(c.ljust(w) for c, w in zip(cols, widths)), "held"])]
+    broken, stale = [], []
+    for cid, row in table.items():
+        held = sum(statuses.get(cid, {}).get(s) in _OK for s in seeds)
+        lines.append(" | ".join([cid.ljust(width), *(row.get(s, "-").ljust(w) for s, w in zip(seeds, widths)),
+                                 f"{held}/{len(seeds)}"]))
+        if held < len(seeds):
+            broken.append(f"{cid} ({held}/{len(seeds)})")
+        if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in seeds):
+            stale.append(cid)
+    if broken:
+        lines.append("\nfailed (or never reached) on some base seed: " + ", ".join(broken))
+    if stale:
+        lines.append("registered as not reproduced, yet passed on every base seed (register it again?): "
+                     + ", ".join(stale))
+    return "\n".join(lines)
 
 
 def _main(argv: list[str] | None = None) -> int:
@@ -263,6 +299,8 @@ def _main(argv: list[str] | None = None) -> int:
     p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page of the book")
     p_run.add_argument("--seeds", nargs="+", type=int, default=None,
                        help="run every page once per DLTHEORY_SEED and print a claim x seed table")
+    p_run.add_argument("--keep-going", action="store_true",
+                       help="show a failed claim and go on with the page (the exit status still says it failed)")
     p_student = sub.add_parser("student", help="write the student version of an exercise page")
     p_student.add_argument("page", type=Path)
     p_student.add_argument("out", type=Path)
@@ -277,7 +315,7 @@ def _main(argv: list[str] | None = None) -> int:
         print("\n".join(problems) if problems else "all paired notebooks are in sync")
         return 1 if problems else 0
     if args.command == "run":
-        return _run(args.pages or notebook_pages(), args.seeds)
+        return _run(args.pages or notebook_pages(), args.seeds, args.keep_going)
     import nbformat
 
     nbformat.write(strip_solutions(read_page(args.page)), args.out)

@@ -182,6 +182,8 @@ def _results(env: Any) -> dict[str, tuple[str, dict[str, Any]]]:
 
 
 def _check_consistency(app: Sphinx, env: Any) -> None:
+    if _claims.keep_going():  # set only by seed sweeps: in a build a failed claim must stop it
+        logger.warning("DLTHEORY_CLAIMS_KEEP_GOING is set: failed claims would not stop this build; unset it")
     results = _results(env)
     registry = _claims.registry()
     for cid in results:

@@ -19,7 +19,7 @@ from dltheory.claims.criteria import Criterion, Margin
 from dltheory.claims.schema import Claim
 from dltheory.claims.verdict import NullResult, Provenance, Verdict
 
-__all__ = ["ClaimFailed", "ClaimCannotFail", "DegenerateRun", "judge"]
+__all__ = ["ClaimFailed", "ClaimCannotFail", "DegenerateRun", "judge", "keep_going"]
 
 
 class ClaimFailed(AssertionError):
@@ -177,6 +177,14 @@ def judge(
         checked_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         margin=margin, null=null_result, degenerate=tuple(dead),
     )
+
+
+def keep_going() -> bool:
+    """Whether ``$DLTHEORY_CLAIMS_KEEP_GOING`` asks ``check`` to show a failed verdict without raising (seed sweeps)."""
+    raw = os.environ.get("DLTHEORY_CLAIMS_KEEP_GOING", "").strip().lower()
+    if raw not in ("", "0", "1", "false", "true", "no", "yes"):
+        raise ValueError(f"DLTHEORY_CLAIMS_KEEP_GOING must be 0 or 1, got {raw!r}")
+    return raw in ("1", "true", "yes")
 
 
 def raise_for(verdict: Verdict) -> None:
