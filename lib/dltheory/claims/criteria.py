@@ -29,10 +29,10 @@ A value is **near** its bar when ``|margin| < NEAR_SPREADS · spread`` where the
 Why these numbers. The seeds' spread is the one measured estimate of how far a rerun moves a value: with
 n ≈ 3–5 seeds the worst seed sits about one spread below their mean, so a worst seed within one spread of the
 bar puts the mean within about two spreads of it, and a fresh seed then lands past the bar with a probability
-of a few per cent. A sweep over ten base seeds draws some thirty fresh seeds, so such a claim is likely to
-fail somewhere. A single value has no spread; 10 % of the bar's scale is the resolution at which the book's
-bars are stated (one or two significant figures), so a value closer than that is not clearly on one side of
-the bar as stated. Both thresholds are floors, not guarantees.
+of a few per cent. A sweep over ten base seeds spaced apart (0, 100, ..., 900: a page's seeds are consecutive
+from its base) draws some thirty fresh seeds, so such a claim is likely to fail somewhere. A single value has
+no spread; 10 % of the bar's scale is the resolution at which the book's bars are stated (one or two
+significant figures), so a value closer than that is not clearly on one side of the bar as stated. Both thresholds are floors, not guarantees.
 
 Why not in units of the distance between the bar and the null? That distance is the effect's size, what the
 null's own margin records; whether a rerun could turn the verdict depends on how far values move between runs
