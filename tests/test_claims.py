@@ -562,6 +562,17 @@ def test_min_pass_margin_is_that_of_the_kth_best_seed(reg):
     assert v.margin.absolute == pytest.approx(0.02) and v.margin.marginal
 
 
+def test_min_pass_chance_helps_choose_a_rule_before_measuring():
+    assert claims.min_pass_chance("4/5", 0.93) == pytest.approx(5 * 0.93**4 * 0.07 + 0.93**5)
+    assert claims.min_pass_chance("5/7", 0.93) > 0.99 > claims.min_pass_chance("4/5", 0.93) > 0.93**3
+    assert claims.min_pass_chance("4/5", 0.3) < 0.05  # a null passing a seed in three rarely meets the rule
+    assert claims.min_pass_chance("2/3", 1.0) == 1.0 and claims.min_pass_chance("2/3", 0.0) == 0.0
+    with pytest.raises(ValueError, match="rate must be a probability"):
+        claims.min_pass_chance("4/5", 1.5)
+    with pytest.raises(ValueError, match="k must be a majority"):
+        claims.min_pass_chance("2/5", 0.9)
+
+
 @pytest.mark.parametrize(
     "extra, message",
     [

@@ -70,13 +70,13 @@ from typing import Any
 from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Margin
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
-from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, read_toml
+from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, min_pass_chance, read_toml
 from dltheory.claims.verdict import HTML_CLASS, PASSED_THIS_RUN, STATUSES, NullResult, Provenance, Verdict
 
 __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
-    "registry", "chapter_titles", "load_registry", "get", "check", "keep_going",
+    "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
     "KINDS", "STATUSES", "PASSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS",
 ]
 
