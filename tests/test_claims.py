@@ -783,3 +783,22 @@ def test_seed_table_counts_where_the_registered_outcome_held():
                     "page.md (page)": "0/3"}
     assert "failed (or never reached) on some base seed: c/flips (2/3), page.md (page) (0/3)" in text
     assert text.endswith("yet passed on every base seed (register it again?): c/stale")
+
+
+def test_the_sign_of_a_margin_agrees_with_the_verdict_on_every_scale():
+    rng = np.random.default_rng(0)
+    for _ in range(400):
+        lower, upper = sorted(rng.uniform(0.1, 20, size=2))
+        kind = rng.integers(3)
+        bounds = {"lower": lower} if kind == 0 else {"upper": upper} if kind == 1 else {"lower": lower, "upper": upper}
+        log = bool(rng.integers(2))
+        limit = None
+        if kind == 0 and rng.integers(2):
+            limit = lower + rng.uniform(0.01, 5)
+        elif kind == 1 and rng.integers(2):
+            limit = upper * rng.uniform(0.01, 0.99)
+        crit = claims.Criterion(**bounds, log_scale=log, limit=limit)
+        for v in rng.uniform(-1, 25, size=20):
+            m = crit.signed_margin(v)
+            assert (m >= 0) == crit.holds(v), (bounds, log, limit, v, m)
+        assert crit.scale() > 0
