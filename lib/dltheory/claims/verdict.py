@@ -145,7 +145,8 @@ class Verdict:
         k, n = self.passing
         what = "seeds" if self.seeds is not None else "values"
         missing = self.missing()
-        misses = f"; {what[:-1]} {', '.join(str(m) for m in missing)} miss{'es' if len(missing) == 1 else ''}"
+        one = len(missing) == 1
+        misses = f"; {what[:-1] if one else what} {', '.join(str(m) for m in missing)} miss{'es' if one else ''}"
         need, of = self.claim.min_pass
         return f"{k} of {n} {what} pass (at least {need} of {of} required{misses if missing else ''})"
 
