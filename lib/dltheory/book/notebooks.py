@@ -254,7 +254,7 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False) -
                     verdict = "passes too" if null.get("passed") else "fails, as it must"
                     print(f"      null: {null.get('value')} ({verdict})")
                 value = r["value"]
-                shown = round(value, 4) if isinstance(value, (int, float)) and not isinstance(value, bool) else value
+                shown = f"{value:.3g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
                 passing = r.get("passing")
                 share = f" {passing[0]}/{passing[1]}" if r.get("min_pass") and passing else ""
                 table.setdefault(r["id"], {})[seed] = f"{mark} {shown}{share}"
