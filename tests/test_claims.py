@@ -115,7 +115,7 @@ reason = "a seed failed"
 
 [[claim]]
 id = "tc/most-seeds"
-statement = "A statistical effect that holds on at least four of five seeds."
+statement = "A statistical effect that holds on at least 4 of 5 seeds."
 source = "key2020"
 paper = "x"
 kind = "reproduction"
@@ -126,7 +126,7 @@ bar_fixed = "before"
 
 [[claim]]
 id = "tc/most-seeds-yes"
-statement = "A yes/no outcome on most seeds."
+statement = "A yes/no outcome on at least 3 out of 4 seeds."
 source = "key2020"
 paper = "x"
 kind = "reproduction"
@@ -584,14 +584,16 @@ def test_min_pass_chance_helps_choose_a_rule_before_measuring():
         ('min_pass = "4/5"\naggregate = "median"\nbar_fixed = "before"\n', 'needs aggregate = "all"'),
         ('min_pass = "4/5"\nstatistical = false\nbar_fixed = "before"\n', "statistical reproduction"),
         ('min_pass = "4/5"\n', "min_pass must say when it was fixed"),
+        ('min_pass = "4/6"\nbar_fixed = "before"\n', 'its statement must name the rule ("on at least 4 of 6 seeds")'),
         ('min_pass = "4/5"\nbar_fixed = "after"\n', "needs a [[claim.bar_history]] entry"),
         ('min_pass = "4/5"\nbar_fixed = "after"\n[[claim.bar_history]]\nold = { min_pass = "9/5" }\nreason = "r"\n',
          "old min_pass"),
     ],
 )
 def test_registry_rejects_malformed_min_pass(tmp_path, extra, message):
+    claim = CLAIM if "4/6" in extra else CLAIM.replace('statement = "s"', 'statement = "on at least 4 of 5 seeds"')
     with pytest.raises(ValueError, match=re.escape(message)) as err:
-        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + claim + extra)])
     assert "claim tc/x" in str(err.value)
 
 

@@ -323,6 +323,10 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         min_pass = parse_min_pass(raw["min_pass"], fail)
         if aggregate != "all":
             fail(f"min_pass judges each seed on its own: it needs aggregate = \"all\", got {aggregate!r}")
+        k, n = min_pass
+        if not re.search(rf"\b{k}\s*(of|/|out of)\s*{n}\b", raw["statement"]):
+            fail(f"a claim that holds on most seeds says so: its statement must name the rule "
+                 f"(\"on at least {k} of {n} seeds\")")
         if not raw.get("statistical", True) or kind == "derivation":
             fail("min_pass applies to a statistical reproduction (one measured value per seed)")
         if not bar_fixed:
