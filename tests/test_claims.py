@@ -552,6 +552,26 @@ def test_min_pass_holds_on_most_seeds_and_reports_k_of_n(reg):
     assert reg["tc/most-seeds-yes"].bar_history[0].old == "true on every seed"
 
 
+def test_min_pass_counts_a_degenerate_seed_as_a_miss_and_names_it(reg):
+    # a dead run (flagged, or non-finite) is not averaged in: under "4 of 5" it is one of the seeds that miss
+    v = claims.check("tc/most-seeds", [0.9, 0.8, 0.85, 0.7, 0.95], seeds=[0, 1, 2, 3, 4],
+                     degenerate=[False, False, True, False, False], null=[0.1] * 5)
+    assert v.status == "reproduced" and v.ok and v.degenerate == (2,) and v.passing == (4, 5)
+    assert v.seed_rule() == "4 of 5 seeds pass (at least 4 of 5 required; seed 2 misses)"
+    assert "Degenerate:</strong> seeds 2" in v._repr_html_() and v.null is not None and not v.null.passed
+    assert v.value == pytest.approx(0.85) and v.margin.absolute == pytest.approx(0.2)  # the live seeds only
+    # two dead seeds (one of them non-finite) leave three live ones: too few, and the verdict says why
+    with pytest.raises(claims.DegenerateRun, match="seeds 1, 2"):
+        claims.check("tc/most-seeds", [0.9, np.inf, 0.85, 0.7, 0.95], seeds=[0, 1, 2, 3, 4],
+                     degenerate=[False, False, True, False, False])
+    # a dead null still stops the check, and other claims still stop on any dead seed
+    with pytest.raises(claims.DegenerateRun, match="null 0"):
+        claims.check("tc/most-seeds", [0.9] * 5, degenerate=[False, False, True, False, False],
+                     null=[np.nan, 0.1, 0.1, 0.1, 0.1])
+    with pytest.raises(claims.DegenerateRun):
+        claims.check("tc/accuracy", [0.995, 0.999, 1.0], degenerate=[False, True, False])
+
+
 def test_min_pass_margin_is_that_of_the_kth_best_seed(reg):
     # the rule needs 4 of 5: the 4th best seed decides, and a seed failing beyond that does not make it marginal
     v = claims.check("tc/most-seeds", [0.9, 0.92, 0.45, 0.88, 0.95], seeds=[0, 1, 2, 3, 4], display=False)

@@ -74,11 +74,14 @@ def _needed(claim: Claim, n_values: int, what: str) -> int:
     return max(1, math.ceil(k * n_values / n))
 
 
-def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], per_seed: bool, what: str = "measured"
-                  ) -> tuple[bool, float | bool, Margin | None]:
-    """Whether ``values`` pass, their aggregate, and their margin (finite values only)."""
-    need = _needed(claim, len(values), what)
+def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], per_seed: bool, what: str = "measured",
+                  need: int | None = None) -> tuple[bool, float | bool, Margin | None]:
+    """Whether ``values`` pass, their aggregate, and their margin (finite values only). ``need`` overrides how
+    many must pass (the live seeds of a ``min_pass`` claim, some of whose seeds were degenerate)."""
+    need = _needed(claim, len(values), what) if need is None else need
     n_pass = sum(criterion.holds(v) for v in values)
+    if need > len(values):  # too few live seeds left to meet the rule
+        return False, (not criterion.expect) if criterion.boolean else float(np.median(values)), None
     if criterion.boolean:
         # aggregated in the direction of the expectation: "all true" when true is expected, "any true"
         # when false is; it passes exactly when it equals `expect` (with min_pass: when enough values do)
@@ -155,22 +158,28 @@ def judge(
             raise ValueError(f"seeds has {len(seeds)} entries but measured has {len(values)}")
     labels = list(seeds) if seeds is not None else list(range(len(values)))
     dead = _degenerate(values, degenerate, labels, "degenerate")
-    null_result = None
+    # a claim on most seeds counts a degenerate seed as one that misses (named in the verdict); any other
+    # claim, and any degenerate null, stops: a dead run is never averaged in
+    tolerated = claim.min_pass is not None
+    null_result, dead_null = None, []
     if null is not None:
         if claim.derivation:
             raise ValueError(f"claim {claim.id!r} is a derivation: it measures nothing, so it takes no null=")
         null_values = _values(null, criterion.boolean, "null")
-        dead += [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
-        if not dead:
+        dead_null = [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
+        if not dead_null and (not dead or tolerated):
             n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=len(null_values) > 1,
                                                         what="null")
             null_result = NullResult(n_value, null_values, bool(n_passed), n_margin)
-    if dead:
+    live = tuple(v for v, label in zip(values, labels) if label not in dead)
+    if dead_null or (dead and not (tolerated and live)):
         finite = [v for v in values if isinstance(v, bool) or math.isfinite(v)] or [math.nan]
         value = any(finite) if criterion.boolean else float(np.median(finite))
         passed, margin = False, None
     else:
-        passed, value, margin = _judge_values(claim, criterion, values, per_seed=seeds is not None)
+        passed, value, margin = _judge_values(claim, criterion, live, per_seed=seeds is not None,
+                                              need=claim.min_pass[0] if dead else None)
+    dead += dead_null
     return Verdict(
         claim=claim, passed=bool(passed), value=value, values=values, seeds=seeds, mode=effective_mode,
         criterion=criterion, provenance=prov, note=note,

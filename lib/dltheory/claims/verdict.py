@@ -105,8 +105,8 @@ class Verdict:
     @property
     def status(self) -> str:
         """One of :data:`STATUSES`."""
-        if self.degenerate:
-            return "degenerate"
+        if self.degenerate and not (self.claim.min_pass is not None and self.passed):
+            return "degenerate"  # a min_pass claim that holds on enough live seeds names its dead ones instead
         if self.null is not None and self.null.passed:
             return "cannot fail"
         if self.claim.derivation:
@@ -134,9 +134,10 @@ class Verdict:
         return k, len(self.values)
 
     def missing(self) -> list[Any]:
-        """The seeds (or value indices) whose value misses the bar."""
+        """The seeds (or value indices) whose value misses the bar, or whose run was degenerate."""
         labels = list(self.seeds) if self.seeds is not None else list(range(len(self.values)))
-        return [label for v, label in zip(self.values, labels) if not self.criterion.holds(v)]
+        dead = set(self.degenerate)
+        return [label for v, label in zip(self.values, labels) if not self.criterion.holds(v) or label in dead]
 
     def seed_rule(self) -> str:
         """For a ``min_pass`` claim, e.g. ``4 of 5 seeds pass (at least 4 of 5 required; seed 3 misses)``."""
