@@ -16,11 +16,11 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                derives and passes it as ``check(..., theory=value)``
 ``aggregate``  ``"all"`` (default: every seed must pass), ``"median"`` or ``"mean"``
 ``min_pass``   optional, ``"k/n"`` with ``aggregate = "all"``: the claim holds on at least ``k`` of exactly ``n``
-               seeds (``n >= 3``, ``n/2 < k < n``), which the statement names ("on at least 4 of 5
-               seeds"). Part of the bar, so it needs ``bar_fixed``; fixed after
-               measuring, it records the rule it replaced in ``bar_history``. The null is judged by the same
-               share; the verdict reports ``k of n`` and names the seeds that missed. A degenerate seed (see
-               ``check``) counts as one that misses, named, instead of stopping the page
+               seeds (``n >= 3``, ``n/2 < k < n``), which the statement names ("on at least 4 of 5 seeds").
+               Part of the bar, so it needs ``bar_fixed``; fixed after measuring, it records the rule it
+               replaced in ``bar_history``. The null is judged by the same share; the verdict reports ``k of n``
+               and names the seeds that missed. A degenerate seed (see ``check``) counts as one that misses,
+               named, instead of stopping the page
 ``mode``       ``"any"`` (checked in fast and full mode), ``"full"`` (holds only at paper scale; in fast mode
                the page shows a saved full-mode result with its provenance) or ``"fast"`` (the bar belongs to
                the fast configuration; in full mode only a saved fast-mode result may be checked). ``check``
