@@ -824,3 +824,20 @@ def test_the_sign_of_a_margin_agrees_with_the_verdict_on_every_scale():
             m = crit.signed_margin(v)
             assert (m >= 0) == crit.holds(v), (bounds, log, limit, v, m)
         assert crit.scale() > 0
+
+
+def test_a_book_build_with_keep_going_set_warns(monkeypatch):
+    from types import SimpleNamespace
+
+    from dltheory.book import sphinxext
+
+    seen = []
+    monkeypatch.setattr(sphinxext.logger, "warning", lambda msg, *a, **k: seen.append(msg))
+    app = SimpleNamespace(config=SimpleNamespace(dltheory_ledger_require_all=False))
+    env = SimpleNamespace(dltheory_claims={})
+    monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "0")
+    sphinxext._check_consistency(app, env)
+    assert seen == []
+    monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "1")
+    sphinxext._check_consistency(app, env)
+    assert seen and "failed claims would not stop this build" in seen[0]
