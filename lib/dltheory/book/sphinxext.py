@@ -23,7 +23,6 @@ With ``dltheory_ledger_require_all = True`` a registered claim that no page chec
 
 from __future__ import annotations
 
-import html
 import json
 import re
 from pathlib import Path
@@ -37,11 +36,11 @@ from sphinx.util.docutils import SphinxDirective
 from dltheory import claims as _claims
 from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
+from dltheory.book.ledger import verdicts_in_html
 from dltheory.book.notebooks import is_notebook_page
 
 logger = logging.getLogger(__name__)
 
-_DATA_RE = re.compile(r'class="' + _claims.HTML_CLASS + r'" data-claim="([^"]*)"')
 _FIELDS = ("ours", "verdict", "page", "null", "margin")
 _COUNT_KEYS = {key.replace(" ", "-"): key for key, _ in _ledger.COUNTS}
 
@@ -138,11 +137,6 @@ class LedgerDirective(SphinxDirective):
         if gpu is not None:
             cells += f" | {_cell(gpu)}"
         return f"| `{c.id}`<br>{_cell(c.statement)}{extra} | {cite} | {_cell(c.paper)} | {cells} |"
-
-
-def verdicts_in_html(text: str) -> list[dict[str, Any]]:
-    """The claim records carried by the verdicts in a piece of HTML (see :func:`dltheory.claims.check`)."""
-    return [json.loads(html.unescape(m.group(1))) for m in _DATA_RE.finditer(text)]
 
 
 def _collect(app: Sphinx, doctree: nodes.document) -> None:
