@@ -68,9 +68,16 @@ def test_run_pages_reports_each_outcome_and_keeps_verdicts(book, tmp_path):
 
 
 def test_no_page_starts_after_the_deadline(book, tmp_path):
-    pages = [_page(book, "01-a.md", "import time\ntime.sleep(3)"), _page(book, "02-b.md", "x = 1")]
-    records = fullrun.run_pages(pages, tmp_path / "w", mode="fast", parallel=1, limit=30, deadline=1)
-    assert [r["status"] for r in records] == ["passed", "not started"]
+    pages = [_page(book, "01-a.md", "import time\ntime.sleep(8)"), _page(book, "02-b.md", "x = 1"),
+             _page(book, "03-c.md", "x = 1")]
+    # page 1 has the whole deadline; page 2 would start with under MIN_START seconds left; page 3 with none
+    records = fullrun.run_pages(pages, tmp_path / "w", mode="fast", parallel=1, limit=60,
+                                deadline=fullrun.MIN_START + 5)
+    assert [r["status"] for r in records] == ["passed", "not started", "not started"]
+    records = fullrun.run_pages(pages[:1], tmp_path / "v", mode="fast", parallel=1, limit=60, deadline=3)
+    assert records[0]["status"] == "not started"  # not even the first page starts with 3 s
+    records = fullrun.run_pages(pages[:1], tmp_path / "u", mode="fast", parallel=1, limit=2, deadline=60)
+    assert records[0]["status"] == "timeout"  # stopped at its limit
 
 
 def test_bad_settings_are_refused(book, tmp_path):

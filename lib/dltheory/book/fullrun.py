@@ -2,7 +2,8 @@
 
 ``python -m dltheory.book.fullrun [PAGE.md ...] [--parallel N] [--limit S] [--deadline S] [--out DIR]``
     Run every notebook page (or the given ones) in full mode, ``--parallel`` at a time, each under ``--limit``
-    seconds, none started after ``--deadline`` seconds; write the bundle into ``DIR/<date>-<commit>/`` (default
+    seconds, and all of them stopped ``--deadline`` seconds after the start (no page starts with less than
+    ``MIN_START`` seconds left); write the bundle into ``DIR/<date>-<commit>/`` (default
     ``results/full-gpu``) and print a table of pages last. Exit status 1 if a page did not pass.
 
 Each page runs as a plain Python script made from its code cells (no Jupyter, IPython or jupytext needed on the
@@ -43,6 +44,8 @@ __all__ = ["page_script", "environment", "run_pages", "write_bundle", "table", "
 #: never started (the deadline had passed)
 STATUSES = ("passed", "claim failed", "error", "timeout", "not started")
 MAX_ARRAY_BYTES = 2_000_000
+#: a page starts only with at least this many seconds left before the deadline
+MIN_START = 20.0
 
 _PRELUDE = '''# Made by dltheory.book.fullrun from {page}: its code cells, run as a plain Python script.
 import matplotlib
@@ -86,8 +89,11 @@ def environment(root: Path) -> dict[str, Any]:
     devices = jax.devices()
     kinds = sorted({getattr(d, "device_kind", d.platform) for d in devices})
     smi = _command(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"])
-    commit = _command(["git", "-C", str(root), "rev-parse", "HEAD"])
-    dirty = bool(_command(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"]))
+    # a GPU machine may get the working tree without .git: the session names the commit in DLTHEORY_COMMIT
+    commit = os.environ.get("DLTHEORY_COMMIT") or _command(["git", "-C", str(root), "rev-parse", "HEAD"])
+    has_git = (root / ".git").exists()
+    dirty = bool(_command(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"])) if has_git \
+        else None
     return {
         "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC"),
         "commit": commit or "unknown", "dirty": dirty,
@@ -111,7 +117,8 @@ def _tail(text: str, lines: int = 25) -> str:
 
 def run_pages(pages: Sequence[Path], work: Path, *, mode: str = "full", parallel: int = 1, limit: float = 600,
               deadline: float = 3600, env: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Run ``pages`` as scripts, ``parallel`` at a time, each under ``limit`` s; start none after ``deadline`` s.
+    """Run ``pages`` as scripts, ``parallel`` at a time, each under ``limit`` s, every one stopped ``deadline`` s
+    after the start; a page with less than ``MIN_START`` s left (or ``limit``, if smaller) is not started.
 
     Returns one record per page (page, status, seconds, rc, log tail); verdicts land in ``work/claims/``.
     """
@@ -128,7 +135,7 @@ def run_pages(pages: Sequence[Path], work: Path, *, mode: str = "full", parallel
     for sub in ("scripts", "logs", "claims", "arrays"):
         (work / sub).mkdir(parents=True, exist_ok=True)
     queue = [Path(p).resolve() for p in pages]
-    running: dict[str, tuple[subprocess.Popen[bytes], float, Path, Any]] = {}
+    running: dict[str, tuple[subprocess.Popen[bytes], float, float, Path, Any]] = {}
     records: dict[str, dict[str, Any]] = {}
     t0 = time.monotonic()
     while queue or running:
@@ -136,7 +143,8 @@ def run_pages(pages: Sequence[Path], work: Path, *, mode: str = "full", parallel
             page = queue.pop(0)
             rel = str(page.relative_to(root))
             slug = rel.removesuffix(".md").replace("/", "__")
-            if time.monotonic() - t0 > deadline:
+            allowed = min(limit, deadline - (time.monotonic() - t0))
+            if allowed < min(MIN_START, limit):
                 records[rel] = {"page": rel, "status": "not started", "seconds": 0.0, "rc": None}
                 continue
             script = work / "scripts" / f"{slug}.py"
@@ -146,11 +154,11 @@ def run_pages(pages: Sequence[Path], work: Path, *, mode: str = "full", parallel
             log = open(work / "logs" / f"{slug}.log", "wb")  # noqa: SIM115 - closed when the page ends
             proc = subprocess.Popen([sys.executable, str(script)], cwd=page.parent, env=env_page, stdout=log,
                                     stderr=subprocess.STDOUT, start_new_session=True)
-            running[rel] = (proc, time.monotonic(), work / "logs" / f"{slug}.log", log)
+            running[rel] = (proc, time.monotonic(), allowed, work / "logs" / f"{slug}.log", log)
         time.sleep(0.2)
-        for rel, (proc, started, log_path, log) in list(running.items()):
+        for rel, (proc, started, allowed, log_path, log) in list(running.items()):
             elapsed = time.monotonic() - started
-            timed_out = proc.poll() is None and elapsed > limit
+            timed_out = proc.poll() is None and elapsed > allowed
             if timed_out:
                 os.killpg(proc.pid, signal.SIGKILL)  # the page and anything it started
                 proc.wait()
@@ -226,7 +234,8 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="full", help="full (default) or fast, for a smoke test")
     parser.add_argument("--parallel", type=int, default=budget.PARALLEL_PAGES, help="pages at a time")
     parser.add_argument("--limit", type=float, default=600, help="seconds a page may run")
-    parser.add_argument("--deadline", type=float, default=1500, help="no page starts after this many seconds")
+    parser.add_argument("--deadline", type=float, default=1800, help="every page is stopped this many seconds after "
+                        "the start")
     parser.add_argument("--out", type=Path, default=None, help="default: results/full-gpu in the repository")
     args = parser.parse_args(argv)
     root = repo_root()
