@@ -1,5 +1,5 @@
 #!/bin/bash
-# The GPU session of issue 22, in one call of at most GPU_RUN_SECONDS (default 560 s, under a 10-minute limit):
+# The GPU session of issue 22, in one call of at most GPU_RUN_SECONDS (default 500 s, under a 10-minute limit):
 #   1. install the wheels the GPU machine lacks from .device/whl/ (no package registry there; scripts/gpu-wheels.sh
 #      fetches them beforehand on a machine that has one), and record the machine (nvidia-smi);
 #   2. measure GPU performance while the GPU is idle (python -m benchmarks.gpu): matmul peak, the grokking
@@ -14,7 +14,7 @@
 set -u
 cd "$(dirname "$0")/.."
 DEST=${1:?usage: bash scripts/gpu-run.sh DEST_DIR}
-TOTAL=${GPU_RUN_SECONDS:-560}
+TOTAL=${GPU_RUN_SECONDS:-500}
 PERF_SECONDS=${GPU_RUN_PERF_SECONDS:-150}
 PY=${PYTHON:-python3}
 T0=$SECONDS

@@ -111,3 +111,15 @@ def test_code_cells_are_read_without_jupytext():
     assert budget.code_cells(text) == ["x = 1", "y = 2"]
     with pytest.raises(ValueError, match="not closed"):
         budget.code_cells("```{code-cell} ipython3\nx = 1\n")
+
+
+def test_page_configs_resolve_every_name(tmp_path):
+    page = tmp_path / "p.md"
+    cells = ("from dltheory.grokking import models as gm\nfrom dltheory.grokking.models import GrokConfig\n"
+             "a = gm.GrokConfig.from_env()\nb = GrokConfig.fast()\nclass Config(object):\n    pass\nc = Config.full()")
+    page.write_text(f"```{{code-cell}} ipython3\n{cells}\n```\n", encoding="utf-8")
+    assert budget.page_configs(page) == [("dltheory.grokking.models", "GrokConfig", "full"),
+                                         ("dltheory.grokking.models", "GrokConfig", "fast")]
+    page.write_text("```{code-cell} ipython3\nd = MysteryConfig.full()\n```\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="neither imports"):
+        budget.page_configs(page)  # nothing a page runs escapes the budget silently

@@ -78,7 +78,7 @@ myst_enable_extensions = ["dollarmath"]
 exclude_patterns = ["_build", "results"]
 suppress_warnings = ["myst.header"]
 """
-INDEX = "# Book\n\n```{toctree}\nclaims\nchapters/09-test/01-page\nplain\nbib\n```\n"
+INDEX = "# Book\n\n```{toctree}\nclaims\nchapters/09-test/01-page\nplain\nbib\nbook/performance\n```\n"
 NOTEBOOK = "---\njupytext:\n  formats: ipynb,md:myst\nkernelspec:\n  name: python3\n---\n# A page\n\nText.\n"
 
 
@@ -88,6 +88,8 @@ def _build(src: Path) -> tuple[str, str, str]:
     (src / "claims.md").write_text("# Ledger\n\n```{claims-ledger}\n```\n", encoding="utf-8")
     (src / "plain.md").write_text("# Plain prose\n\nNo code here.\n", encoding="utf-8")
     (src / "bib.md").write_text("# References\n\n```{bibliography}\n```\n", encoding="utf-8")
+    (src / "book").mkdir(exist_ok=True)
+    (src / "book" / "performance.md").write_text("# Performance\n\nThe CPU report.\n", encoding="utf-8")
     page = src / PAGE
     page.parent.mkdir(parents=True, exist_ok=True)
     page.write_text(NOTEBOOK, encoding="utf-8")
@@ -96,6 +98,7 @@ def _build(src: Path) -> tuple[str, str, str]:
                           capture_output=True, text=True, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     read = lambda name: (out / name).read_text(encoding="utf-8")  # noqa: E731
+    assert "dltheory-gpu-performance" in read("book/performance.html")  # the GPU measurements, or a note
     return read("claims.html"), read("chapters/09-test/01-page.html"), read("plain.html")
 
 
@@ -114,3 +117,16 @@ def test_the_built_site_shows_the_gpu_run(tmp_path, with_bundle):
     else:
         assert "✔ holds on the GPU" not in ledger and "no full-mode run on a GPU" in ledger
         assert "Full mode on a GPU: no run yet" in page
+
+
+def test_performance_page_shows_the_gpu_measurements(tmp_path):
+    folder = _bundle(tmp_path)
+    bundle = gpu_results.Bundle.read(folder)
+    assert "no performance measurements" in gpu_results.performance_html(bundle)
+    perf = {"matmul_peak_flops_per_s": 128.6e12, "torch": "skipped: no torch",
+            "rows": [{"what": "ours, 1 seed", "steps_per_s": 2589.0, "useful_flops_per_s": 10.7e12,
+                      "share_of_peak": 0.083, "note": ""},
+                     {"what": "PyTorch eager", "steps_per_s": None, "note": "failed: x"}]}
+    (folder / "performance.json").write_text(json.dumps(perf), encoding="utf-8")
+    html = gpu_results.performance_html(bundle)
+    assert "128.6 TFLOP/s" in html and "2,589" in html and "8.3%" in html and "skipped: no torch" in html

@@ -74,6 +74,7 @@ OVER_BUDGET: dict[str, Reduction] = {
 PARALLEL_PAGES = 8
 
 _CONFIG_RE = re.compile(r"\b([A-Za-z_]\w*)\.([A-Z]\w*Config)\.(from_env|full|fast)\(")
+_BARE_RE = re.compile(r"(?<![\w.])([A-Z]\w*Config)\.(from_env|full|fast)\(")
 _FROM_RE = re.compile(r"^\s*from dltheory\.?([\w.]*) import (.+)$", re.M)
 _CHAPTER_RE = re.compile(r"^(\d\d)-")
 
@@ -126,18 +127,25 @@ def _aliases(text: str) -> dict[str, str]:
 
 
 def page_configs(page: Path) -> list[tuple[str, str, str]]:
-    """The experiment configs a page names: ``(module, class, "full" | "fast")``, each once.
+    """The experiment configs a page's code cells name: ``(module, class, "full" | "fast")``, each once.
 
     ``from_env()`` counts as ``full`` (the mode the budget is about); a page that names ``fast()`` runs it in
     full mode too. A name the page does not import from ``dltheory`` raises ``ValueError``.
     """
-    text = Path(page).read_text(encoding="utf-8")
+    text = "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))  # code only: prose may name configs
     aliases = _aliases(text)
     found: dict[tuple[str, str, str], None] = {}
     for alias, cls, how in _CONFIG_RE.findall(text):
         if alias not in aliases:
             raise ValueError(f"{page}: {alias}.{cls} names a module the page does not import from dltheory")
         found[(aliases[alias], cls, "fast" if how == "fast" else "full")] = None
+    defined_here = set(re.findall(r"^class (\w+)\(", text, re.M))
+    for cls, how in _BARE_RE.findall(text):
+        if cls in defined_here:
+            continue  # the worked page's own config: see _warmup_cost
+        if cls not in aliases:
+            raise ValueError(f"{page}: {cls}.{how}() names a config the page neither imports from dltheory nor defines")
+        found[(aliases[cls].rsplit(".", 1)[0], cls, "fast" if how == "fast" else "full")] = None
     return list(found)
 
 

@@ -238,6 +238,7 @@ def _main(argv: list[str] | None = None) -> int:
                         "the start")
     parser.add_argument("--out", type=Path, default=None, help="default: results/full-gpu in the repository")
     args = parser.parse_args(argv)
+    os.environ.setdefault("XLA_PYTHON_CLIENT_PREALLOCATE", "false")  # this process shares the GPU with the pages
     root = repo_root()
     if args.mode != "full" and args.out is None:
         raise ValueError(f"a {args.mode}-mode run must not land among the GPU results: give --out DIR")

@@ -17,7 +17,8 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS", "Bundle", "latest_bundle", "ledger_note", "ledger_cell", "page_section_html"]
+__all__ = ["RESULTS", "Bundle", "latest_bundle", "ledger_note", "ledger_cell", "page_section_html",
+           "performance_html"]
 
 #: where bundles live, relative to the repository's root
 RESULTS = Path("results") / "full-gpu"
@@ -144,3 +145,28 @@ def page_section_html(page: str, bundle: Bundle | None) -> str:
             "<p><em>Full mode runs this page's experiments at GPU scale (<code>DLTHEORY_MODE=full</code>); the results are "
             "written by <code>make full-gpu</code> into <code>results/full-gpu/</code> and shown here as they were "
             "committed.</em></p></details>")
+
+
+def performance_html(bundle: Bundle | None) -> str:
+    """For the performance page: the GPU measurements of the newest bundle (``performance.json``, written by
+    ``python -m benchmarks.gpu`` in ``scripts/gpu-run.sh``) as a table with their provenance, or a note."""
+    esc = html.escape
+    path = bundle.folder / "performance.json" if bundle else None
+    if path is None or not path.is_file():
+        return ('<div class="dltheory-gpu-performance"><p><strong>On a GPU:</strong> no performance measurements from '
+                "a GPU run have been committed yet (<code>scripts/gpu-run.sh</code> makes them).</p></div>")
+    data = json.loads(path.read_text(encoding="utf-8"))
+    rows = []
+    for r in data.get("rows", []):
+        rate = r.get("steps_per_s")
+        cells = ([f"{rate:,.0f}", f"{r['useful_flops_per_s'] / 1e12:.3g}", f"{100 * r['share_of_peak']:.1f}%"]
+                 if rate is not None else ["–", "–", "–"])
+        rows.append("<tr>" + "".join(f"<td>{esc(str(c))}</td>" for c in [r.get("what", ""), *cells, r.get("note", "")])
+                    + "</tr>")
+    torch_note = f"<p>{esc(data['torch'])}</p>" if str(data.get("torch", "")).startswith("skipped") else ""
+    return (f'<div class="dltheory-gpu-performance"><p><strong>On a GPU</strong> ({esc(bundle.provenance())}), '
+            f"measured in one run before the book's pages: the float32 matrix-multiply peak through JAX is "
+            f"{data['matmul_peak_flops_per_s'] / 1e12:.1f} TFLOP/s; the grokking transformer in Nanda et al.'s "
+            "configuration (full batch, AdamW):</p><table><thead><tr><th>what</th><th>steps/s</th><th>useful TFLOP/s"
+            f"</th><th>share of the peak</th><th>note</th></tr></thead><tbody>{''.join(rows)}</tbody></table>"
+            f"{torch_note}</div>")

@@ -164,11 +164,16 @@ def _append_gpu_results(app: Sphinx, doctree: nodes.document) -> None:
     """At the end of every notebook page: its full-mode GPU results from the newest bundle, folded, or a note."""
     env = app.env
     source = Path(env.doc2path(env.docname))
-    if not is_notebook_page(source):
+    performance = env.docname == "book/performance"
+    if not performance and not is_notebook_page(source):
         return
     bundle = _gpu.latest_bundle(Path(app.srcdir))
-    for path in bundle.files if bundle else []:
-        env.note_dependency(str(path))
+    for path in bundle.files + [bundle.folder / "performance.json"] if bundle else []:
+        if path.is_file():
+            env.note_dependency(str(path))
+    if performance:  # the GPU measurements of the newest run, after the CPU report
+        doctree += nodes.raw("", _gpu.performance_html(bundle), format="html")
+        return
     page = source.resolve().relative_to(Path(app.srcdir).resolve()).as_posix()
     doctree += nodes.raw("", _gpu.page_section_html(page, bundle), format="html")
 
@@ -193,7 +198,7 @@ def _outdated(app: Sphinx, env: Any, added: set[str], changed: set[str], removed
     signature = _gpu_signature(app)
     if signature != getattr(env, "dltheory_gpu_signature", None):
         env.dltheory_gpu_signature = signature
-        pages = [d for d in env.found_docs if is_notebook_page(Path(env.doc2path(d)))]
+        pages = [d for d in env.found_docs if d == "book/performance" or is_notebook_page(Path(env.doc2path(d)))]
         return sorted(set(pages) | getattr(env, "dltheory_ledger_docs", set()))
     if added or changed or removed:
         return sorted(getattr(env, "dltheory_ledger_docs", set()))
