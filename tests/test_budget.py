@@ -123,3 +123,13 @@ def test_page_configs_resolve_every_name(tmp_path):
     page.write_text("```{code-cell} ipython3\nd = MysteryConfig.full()\n```\n", encoding="utf-8")
     with pytest.raises(ValueError, match="neither imports"):
         budget.page_configs(page)  # nothing a page runs escapes the budget silently
+
+
+def test_code_cells_agree_with_jupytext_on_every_page():
+    """The runner reads pages without jupytext (the GPU machine lacks it); it must read what jupytext reads."""
+    from dltheory.book.notebooks import read_page
+
+    for page in PAGES:
+        ours = budget.code_cells(page.read_text(encoding="utf-8"))
+        theirs = [c.source for c in read_page(page).cells if c.cell_type == "code"]
+        assert [c.strip() for c in ours] == [c.strip() for c in theirs], page

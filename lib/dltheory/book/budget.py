@@ -81,28 +81,27 @@ _CHAPTER_RE = re.compile(r"^(\d\d)-")
 
 def code_cells(text: str) -> list[str]:
     """The code cells of a MyST notebook page, read without jupytext (the GPU machine may lack it): the body of
-    every ```` ```{code-cell} ```` block, its options (``:tags: ...`` lines or a ``---`` block) left out."""
-    cells, current, fence = [], None, ""
-    for line in text.splitlines():
-        if current is None:
-            match = re.match(r"^(`{3,})\{code-cell\}", line)
-            if match:
-                current, fence, options = [], match.group(1), None
+    every ```` ```{code-cell} ```` block, without its options (``:key: value`` lines, or a ``---`` block, at the top)."""
+    cells = []
+    lines = iter(text.splitlines())
+    for line in lines:
+        opening = re.match(r"^(`{3,})\{code-cell\}", line)
+        if not opening:
             continue
-        if line.strip() == fence:
-            cells.append("\n".join(current).strip("\n"))
-            current = None
-        elif not current and options is None and line.strip() == "---":
-            options = True  # a YAML block of options
-        elif options is True:
-            options = None if line.strip() == "---" else True
-            options = False if options is None else options
-        elif not current and re.match(r"^:\w[\w-]*:", line):
-            continue
+        body: list[str] = []
+        in_options = False
+        for inner in lines:
+            if inner.strip() == opening.group(1):
+                break
+            if not body and not in_options and inner.strip() == "---":
+                in_options = True  # a YAML block of options, closed by the next "---"
+            elif in_options:
+                in_options = inner.strip() != "---"
+            elif body or not re.match(r"^:\w[\w-]*:", inner):
+                body.append(inner)
         else:
-            current.append(line)
-    if current is not None:
-        raise ValueError("a {code-cell} block is not closed")
+            raise ValueError("a {code-cell} block is not closed")
+        cells.append("\n".join(body).strip("\n"))
     return cells
 
 
