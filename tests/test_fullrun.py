@@ -88,3 +88,17 @@ def test_bad_settings_are_refused(book, tmp_path):
         fullrun.run_pages([page], tmp_path, mode="gpu")
     with pytest.raises(ValueError, match="--out"):
         fullrun._main(["--mode", "fast", str(page)])
+
+
+def test_keep_arrays_writes_only_under_the_runner(tmp_path, monkeypatch):
+    import numpy as np
+
+    from dltheory import runtime
+
+    monkeypatch.delenv("DLTHEORY_RESULTS_DIR", raising=False)
+    assert runtime.keep_arrays("curve", y=[1, 2]) is None
+    monkeypatch.setenv("DLTHEORY_RESULTS_DIR", str(tmp_path / "page"))
+    path = runtime.keep_arrays("test-loss", steps=np.arange(3), loss=[0.5, 0.25, 0.125])
+    assert np.load(path)["loss"].tolist() == [0.5, 0.25, 0.125]
+    with pytest.raises(ValueError, match="name"):
+        runtime.keep_arrays("../escape", y=[1])

@@ -50,6 +50,7 @@ __all__ = [
     "Cost",
     "DeviceRates",
     "device_rates",
+    "keep_arrays",
     "show_source",
     "enable_compilation_cache",
 ]
@@ -131,6 +132,24 @@ def progress_enabled(progress: bool | None = None) -> bool:
     if progress is not None:
         return bool(progress)
     return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def keep_arrays(name: str, **arrays: Any) -> str | None:
+    """Keep the arrays a page plots in the results bundle of a full-mode run (``dltheory.book.fullrun``).
+
+    Writes ``$DLTHEORY_RESULTS_DIR/<name>.npz`` when the runner set that variable (it does for every page) and
+    returns the path; elsewhere (a reader's notebook, the book build) does nothing and returns ``None``. The bundle
+    keeps at most 2 MB a page: keep the curves of a figure, not the runs behind them.
+    """
+    if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
+        raise ValueError(f"name must be a word of letters, digits, '_' or '-', got {name!r}")
+    folder = os.environ.get("DLTHEORY_RESULTS_DIR")
+    if not folder:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.npz")
+    np.savez_compressed(path, **{k: np.asarray(v) for k, v in arrays.items()})
+    return path
 
 
 def device_summary() -> str:

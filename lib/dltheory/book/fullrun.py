@@ -9,7 +9,8 @@
 Each page runs as a plain Python script made from its code cells (no Jupyter, IPython or jupytext needed on the
 GPU machine: ``display`` falls back to ``print``, ``%pip`` lines become ``pass``), in its own folder, with
 ``DLTHEORY_MODE``, ``DLTHEORY_STATIC=1`` and ``DLTHEORY_CLAIMS_LOG`` set, so every verdict the page checks is kept.
-A page may keep the few arrays it plots in ``$DLTHEORY_RESULTS_DIR`` (``.npz`` or ``.json``, at most 2 MB a page).
+A page may keep the few arrays it plots with :func:`dltheory.runtime.keep_arrays` (into ``$DLTHEORY_RESULTS_DIR``,
+``.npz`` or ``.json``, at most 2 MB a page).
 
 The bundle (small, committed): ``run.json`` (date, commit, device, driver, JAX and jaxlib versions, every page's
 status, seconds and estimated seconds, the tail of the log of a page that did not pass), ``claims.jsonl`` (every
