@@ -5,7 +5,10 @@
     configuration (full batch, AdamW) trained by ``dltheory.train`` for one seed and for ``K`` seeds vmapped in one
     program (steps/s, and useful FLOPs as a share of the peak); the PyTorch reference on the same device, eager
     (every position, as the paper's code, and last position only) and ``torch.compile``d, when PyTorch imports
-    (skipped with a message otherwise). Writes ``DIR/performance.json`` and ``DIR/performance.md``.
+    (skipped with a message otherwise); and our one-seed step with float32 matrix products at the highest precision
+    and at bfloat16 (``jax.default_matmul_precision``), to see what reduced precision would buy. Writes
+    ``DIR/performance.json`` and ``DIR/performance.md`` after every measurement, so a run stopped by its time limit
+    keeps what it measured.
 
 ``--tiny`` runs every measurement at the tests' sizes (seconds on a CPU): it checks the logic, not the speed.
 """
@@ -94,12 +97,14 @@ def torch_steps_per_s(kind: str, params: Any, data: tuple[np.ndarray, np.ndarray
     return steps / (time.perf_counter() - t0), f"torch {torch.__version__} on {device}"
 
 
-def measure_all(size: workloads.Size, k: int) -> dict[str, Any]:
-    """Every measurement of the GPU run, as one JSON-ready dict."""
+def measure_all(size: workloads.Size, k: int, save: Any = None) -> dict[str, Any]:
+    """Every measurement of the GPU run, as one JSON-ready dict; ``save(result)`` is called after each one."""
+    save = save or (lambda result: None)
     out: dict[str, Any] = {"device": ", ".join(sorted({d.device_kind for d in jax.devices()})),
                            "platform": jax.default_backend(), "jax": jax.__version__, "size": size.name, "rows": []}
     peak = workloads.matmul_peak(size)
     out["matmul_peak_flops_per_s"] = peak
+    save(out)
     cfg = workloads.grok_config(size)
     data = workloads.grok_data(cfg)
     useful = workloads.grok_flops(cfg, reduced=True)
@@ -111,6 +116,7 @@ def measure_all(size: workloads.Size, k: int) -> dict[str, Any]:
     def row(what: str, steps_per_s: float, flops_per_step: float, note: str = "") -> None:
         out["rows"].append({"what": what, "steps_per_s": steps_per_s, "useful_flops_per_s": flops_per_step * steps_per_s,
                             "share_of_peak": flops_per_step * steps_per_s / peak, "note": note})
+        save(out)
 
     row("ours, 1 seed (dltheory.train, float32)", 1 / one["seconds_per_step"], useful,
         f"compilation {one['compile_s']:.1f} s, not timed")
@@ -122,7 +128,18 @@ def measure_all(size: workloads.Size, k: int) -> dict[str, Any]:
         import torch  # noqa: F401
     except ImportError as err:
         out["torch"] = f"skipped: PyTorch does not import here ({err})"
-        return out
+    else:
+        _torch_rows(out, row, cfg, data, size)
+    for precision in ("highest", "bfloat16"):  # the default is what XLA picks for float32 on this device
+        with jax.default_matmul_precision(precision):
+            timing = grok_seeds(cfg, data, steps, 1, 1)
+        row(f"ours, 1 seed, matmul precision {precision}", 1 / timing["seconds_per_step"], useful,
+            "reduced precision is a speed figure only: no claim is checked at it")
+    return out
+
+
+def _torch_rows(out: dict[str, Any], row: Any, cfg: Any, data: tuple[np.ndarray, np.ndarray],
+                size: workloads.Size) -> None:
     params = jax.device_get(jax.jit(workloads.gm.init_model, static_argnums=1)(jax.random.key(0), cfg))
     for kind, compiled, label in (("full", False, "PyTorch eager, every position (the paper's code)"),
                                   ("last", False, "PyTorch eager, last position only"),
@@ -132,9 +149,8 @@ def measure_all(size: workloads.Size, k: int) -> dict[str, Any]:
         except Exception as err:  # noqa: BLE001 - a reference that fails is reported, never fatal
             out["rows"].append({"what": label, "steps_per_s": None, "note": f"failed: {type(err).__name__}: {err}"})
             continue
-        row(label, rate, useful, where)
+        row(label, rate, workloads.grok_flops(cfg, reduced=True), where)
     out["torch"] = "measured"
-    return out
 
 
 def report(result: dict[str, Any]) -> str:
@@ -161,12 +177,15 @@ def _main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.seeds < 2:
         raise ValueError(f"--seeds must be at least 2, got {args.seeds}")
-    result = measure_all(gpu_size(args.tiny), args.seeds)
     args.out.mkdir(parents=True, exist_ok=True)
-    (args.out / "performance.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
-    text = report(result)
-    (args.out / "performance.md").write_text(text, encoding="utf-8")
-    print(text)
+
+    def save(result: dict[str, Any]) -> None:
+        (args.out / "performance.json").write_text(json.dumps(result, indent=1) + "\n", encoding="utf-8")
+        (args.out / "performance.md").write_text(report(result), encoding="utf-8")
+
+    result = measure_all(gpu_size(args.tiny), args.seeds, save)
+    save(result)
+    print(report(result))
     return 0
 
 

@@ -2,8 +2,9 @@
 # The GPU session of issue 22, in one call of at most GPU_RUN_SECONDS (default 500 s, under a 10-minute limit):
 #   1. install the wheels the GPU machine lacks from .device/whl/ (no package registry there; scripts/gpu-wheels.sh
 #      fetches them beforehand on a machine that has one), and record the machine (nvidia-smi);
-#   2. measure GPU performance while the GPU is idle (python -m benchmarks.gpu): matmul peak, the grokking
-#      transformer for one seed and GPU_RUN_SEEDS (16) vmapped seeds, PyTorch eager and torch.compile if it imports;
+#   2. measure GPU performance while the GPU is idle (python -m benchmarks.gpu, at most 170 s): matmul peak, the
+#      grokking transformer for one seed and GPU_RUN_SEEDS (16) vmapped seeds, PyTorch eager and torch.compile if it
+#      imports, our step at the highest and at bfloat16 matmul precision (each written as soon as it is measured);
 #   3. run every page of the book in full mode (python -m dltheory.book.fullrun), GPU_RUN_PARALLEL (8) at a time,
 #      all stopped at the end of the time left, and write the results bundle with the performance files in it.
 #
@@ -15,7 +16,7 @@ set -u
 cd "$(dirname "$0")/.."
 DEST=${1:?usage: bash scripts/gpu-run.sh DEST_DIR}
 TOTAL=${GPU_RUN_SECONDS:-500}
-PERF_SECONDS=${GPU_RUN_PERF_SECONDS:-150}
+PERF_SECONDS=${GPU_RUN_PERF_SECONDS:-170}
 PY=${PYTHON:-python3}
 T0=$SECONDS
 mkdir -p "$DEST"

@@ -36,6 +36,8 @@ def test_gpu_run_script_on_a_cpu(tmp_path):
     perf = json.loads((folder / "performance.json").read_text())
     assert perf["size"] == "tiny" and perf["k_seeds"] == 2 and perf["matmul_peak_flops_per_s"] > 0
     assert [r["what"].split(",")[0] for r in perf["rows"][:2]] == ["ours", "ours"]
+    assert [r["what"] for r in perf["rows"][-2:]] == ["ours, 1 seed, matmul precision highest",
+                                                      "ours, 1 seed, matmul precision bfloat16"]
     assert "| what | steps/s |" in (folder / "performance.md").read_text()
     assert (tmp_path / "nvidia-smi.txt").is_file()
 
