@@ -134,7 +134,7 @@ def measure_all(size: workloads.Size, k: int, save: Any = None) -> dict[str, Any
         with jax.default_matmul_precision(precision):
             timing = grok_seeds(cfg, data, steps, 1, 1)
         row(f"ours, 1 seed, matmul precision {precision}", 1 / timing["seconds_per_step"], useful,
-            "reduced precision is a speed figure only: no claim is checked at it")
+            "another matmul precision: a speed figure only, no claim is checked at it")
     return out
 
 
