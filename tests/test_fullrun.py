@@ -49,7 +49,7 @@ def test_run_pages_reports_each_outcome_and_keeps_verdicts(book, tmp_path):
         _page(book, "04-slow.md", "import time\ntime.sleep(60)"),
     ]
     work = tmp_path / "work"
-    records = fullrun.run_pages(pages, work, mode="fast", parallel=2, limit=20, deadline=600)
+    records = fullrun.run_pages(pages, work, mode="fast", parallel=2, limit=12, deadline=600)
     status = {Path(r["page"]).name: r["status"] for r in records}
     assert status == {"01-pass.md": "passed", "02-claim.md": "claim failed", "03-error.md": "error",
                       "04-slow.md": "timeout"}
