@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh pdf test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser mathjax tex
+.PHONY: all venv book book-fresh pdf test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser mathjax tex full-gpu budget
 
 # Seeds for `make seeds`: every claim must hold for each of them (issue 16 asks for ten or more).
 SEEDS ?= 0 1 2
@@ -35,6 +35,8 @@ help:
 	@echo "make tex         install what make pdf needs: xelatex, latexmk and fonts (Debian packages, as root)"
 	@echo "make linkcheck   check the external links of the book (optional; needs internet)"
 	@echo "make bench       run the benchmarks; writes benchmarks/results.md and results.json"
+	@echo "make full-gpu    on a GPU machine: every page in full mode, results bundle into results/full-gpu/ (no venv needed)"
+	@echo "make budget      estimate every page's full-mode time on one H200 against the budget (10 min a chapter, 30 the book)"
 	@echo "make bench-book  time a cold build of the whole book and a cached rebuild; adds them to the same report (long)"
 	@echo "make clean       remove _build (keeps .venv)"
 
@@ -124,6 +126,16 @@ bench-book: $(STAMP)
 
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.book.notebooks run $(PAGES) --seeds $(SEEDS) --keep-going
+
+# Full mode on a GPU machine (issue 22): every page in full mode, FULLRUN_ARGS passed on (e.g. --parallel 4, or pages),
+# the results bundle into results/full-gpu/<date>-<commit>/. It creates no venv and needs no package registry: the
+# machine's Python with JAX (CUDA), or .venv if there is one. scripts/gpu-run.sh is the whole GPU session.
+FULL_PYTHON := $(if $(wildcard $(BIN)/python),$(BIN)/python,$(PYTHON))
+full-gpu:
+	PYTHONPATH=$(CURDIR)/lib$${PYTHONPATH:+:$$PYTHONPATH} $(FULL_PYTHON) -m dltheory.book.fullrun $(FULLRUN_ARGS)
+
+budget: $(STAMP)
+	$(BIN)/python -m dltheory.book.budget
 
 # A course pack of some chapters (see book/instructors.md): python -m dltheory.book.course.
 CHAPTERS ?= 00

@@ -85,6 +85,7 @@ def test_ledger_lists_every_claim_as_reproduced(build):
     # every null a reproduction names is measured on its page, and no reproduction lacks both null and reason
     assert "named, not measured yet" not in text
     assert "none yet" not in text
+    assert "Full mode (GPU)" in text  # the newest committed GPU run, or "no GPU verdict yet" (issue 22)
     for cid in claims.registry():
         assert cid in text
 

@@ -18,6 +18,7 @@ disk the next time instead of compiled again (``DLTHEORY_COMPILATION_CACHE=0`` t
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import platform
 import statistics
@@ -46,6 +47,10 @@ __all__ = [
     "timeit",
     "Timing",
     "ModeConfig",
+    "Cost",
+    "DeviceRates",
+    "device_rates",
+    "keep_arrays",
     "show_source",
     "enable_compilation_cache",
 ]
@@ -127,6 +132,24 @@ def progress_enabled(progress: bool | None = None) -> bool:
     if progress is not None:
         return bool(progress)
     return os.environ.get("DLTHEORY_PROGRESS", "1").strip().lower() not in ("0", "false", "off", "no")
+
+
+def keep_arrays(name: str, **arrays: Any) -> str | None:
+    """Keep the arrays a page plots in the results bundle of a full-mode run (``dltheory.book.fullrun``).
+
+    Writes ``$DLTHEORY_RESULTS_DIR/<name>.npz`` when the runner set that variable (it does for every page) and
+    returns the path; elsewhere (a reader's notebook, the book build) does nothing and returns ``None``. The bundle
+    keeps at most 2 MB a page: keep the curves of a figure, not the runs behind them.
+    """
+    if not isinstance(name, str) or not name.replace("-", "_").isidentifier():
+        raise ValueError(f"name must be a word of letters, digits, '_' or '-', got {name!r}")
+    folder = os.environ.get("DLTHEORY_RESULTS_DIR")
+    if not folder:
+        return None
+    os.makedirs(folder, exist_ok=True)
+    path = os.path.join(folder, f"{name}.npz")
+    np.savez_compressed(path, **{k: np.asarray(v) for k, v in arrays.items()})
+    return path
 
 
 def device_summary() -> str:
@@ -271,6 +294,108 @@ class ModeConfig:
     def replace(self: C, **changes: Any) -> C:
         """A copy with some fields changed (validated again)."""
         return dataclasses.replace(self, **changes)  # type: ignore[arg-type]
+
+    def cost(self) -> Cost:
+        """The estimated :class:`Cost` of what a page runs with this config (FLOPs, memory, steps).
+
+        Each experiment config implements it from its own fields; ``tests/test_budget.py`` holds every
+        full configuration to the GPU budget with it.
+        """
+        raise NotImplementedError(f"{type(self).__name__} does not define cost()")
+
+
+@dataclasses.dataclass(frozen=True)
+class Cost:
+    """What one experiment costs, estimated from its config (``ModeConfig.cost()``), not measured.
+
+    ``flops``       arithmetic done in JAX on the device (forward + backward ≈ 3 × forward for training)
+    ``host_flops``  arithmetic done in NumPy on the host CPU
+    ``bytes``       the largest set of arrays held at once on the device (or the host, for NumPy work)
+    ``steps``       sequential steps, each at least one launch of a compiled program (a training step)
+
+    Costs add: FLOPs and steps sum, memory is the larger of the two (the runs follow one another).
+    :meth:`seconds` turns a cost into wall seconds with the rates of :func:`device_rates`.
+    """
+
+    flops: float = 0.0
+    host_flops: float = 0.0
+    bytes: float = 0.0
+    steps: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("flops", "host_flops", "bytes", "steps"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.integer, np.floating)) \
+                    or not math.isfinite(value) or value < 0:
+                raise ValueError(f"Cost.{name} must be a finite non-negative number, got {value!r}")
+
+    def __add__(self, other: Cost) -> Cost:
+        if not isinstance(other, Cost):
+            return NotImplemented
+        return Cost(self.flops + other.flops, self.host_flops + other.host_flops, max(self.bytes, other.bytes),
+                    self.steps + other.steps)
+
+    def __mul__(self, times: int) -> Cost:
+        """The same work done ``times`` times, one after the other (memory unchanged)."""
+        if isinstance(times, bool) or not isinstance(times, (int, np.integer)) or times < 0:
+            return NotImplemented
+        return Cost(self.flops * times, self.host_flops * times, self.bytes, self.steps * int(times))
+
+    __rmul__ = __mul__
+
+    @classmethod
+    def training(cls, *, params: float, batch: int, steps: int, runs: int = 1, activations: float = 0.0) -> Cost:
+        """``runs`` networks (seeds × grid points, vmapped in one program) of ``params`` parameters, ``steps``
+        steps on ``batch`` examples each: ``6·params·batch`` FLOPs a step (forward + backward), float32 memory
+        for the parameters, their gradient and two optimiser moments, and ``activations`` numbers per example."""
+        if min(params, batch, steps, runs, activations) < 0:
+            raise ValueError("Cost.training needs non-negative params, batch, steps, runs and activations")
+        return cls(flops=6.0 * params * batch * steps * runs, bytes=4.0 * runs * (4 * params + batch * activations),
+                   steps=int(steps))
+
+    def seconds(self, rates: DeviceRates | None = None) -> float:
+        """Estimated wall seconds on the device of ``rates`` (default: :func:`device_rates`), page start excluded."""
+        r = rates or device_rates()
+        return self.flops / r.device_flops + self.host_flops / r.host_flops + self.steps * r.step_seconds
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceRates:
+    """Conservative effective rates of one device, to turn a :class:`Cost` into seconds (see ``data/device-rates.toml``)."""
+
+    device: str
+    device_flops: float
+    host_flops: float
+    step_seconds: float
+    page_seconds: float
+    memory_bytes: float
+    provenance: str
+
+    def __post_init__(self) -> None:
+        for name in ("device_flops", "host_flops", "memory_bytes"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"DeviceRates.{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("step_seconds", "page_seconds"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"DeviceRates.{name} must be non-negative, got {getattr(self, name)!r}")
+
+
+def device_rates(path: str | os.PathLike[str] | None = None) -> DeviceRates:
+    """The rates of ``lib/dltheory/data/device-rates.toml`` (one H200, measured 2026-12-04), or of ``path``."""
+    import tomllib
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / "device-rates.toml" if path is None else path
+    with open(str(source), "rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        eff = data["effective"]
+        return DeviceRates(device=str(data["device"]["name"]), device_flops=float(eff["device_flops_per_s"]),
+                           host_flops=float(eff["host_flops_per_s"]), step_seconds=float(eff["step_seconds"]),
+                           page_seconds=float(eff["page_seconds"]), memory_bytes=float(data["device"]["memory_bytes"]),
+                           provenance=str(data["device"]["provenance"]).strip())
+    except KeyError as err:
+        raise ValueError(f"{source}: missing {err} (see the layout of data/device-rates.toml)") from None
 
 
 enable_compilation_cache()

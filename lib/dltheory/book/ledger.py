@@ -6,7 +6,9 @@ is the JSON a verdict carries (:meth:`dltheory.claims.Verdict.record`); ``None``
 
 from __future__ import annotations
 
+import html
 import io
+import json
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -20,7 +22,7 @@ from matplotlib.patches import Patch
 from dltheory import claims as _claims
 from dltheory import plot
 
-__all__ = ["COUNTS", "counts", "verdict_text", "null_text", "margin_text", "revision_text", "figure_rows", "draw_figure", "figure_svg"]
+__all__ = ["verdicts_in_html", "COUNTS", "counts", "verdict_text", "null_text", "margin_text", "revision_text", "figure_rows", "draw_figure", "figure_svg"]
 
 #: the ledger's counts per chapter, in the order of its summary table: (key, column heading)
 COUNTS = (
@@ -34,6 +36,14 @@ COUNTS = (
     ("few seeds", "Under 3 seeds"),
     ("not checked", "Not checked"),
 )
+
+_DATA_RE = re.compile(r'class="' + _claims.HTML_CLASS + r'" data-claim="([^"]*)"')
+
+
+def verdicts_in_html(text: str) -> list[dict[str, Any]]:
+    """The claim records carried by the verdicts in a piece of HTML (see :func:`dltheory.claims.check`)."""
+    return [json.loads(html.unescape(m.group(1))) for m in _DATA_RE.finditer(text)]
+
 
 VERDICTS = {
     "reproduced": ("✔ reproduced", "dltheory-pass"),

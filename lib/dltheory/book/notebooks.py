@@ -195,7 +195,7 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None,
 
     from nbclient import NotebookClient
 
-    from dltheory.book.sphinxext import verdicts_in_html
+    from dltheory.book.ledger import verdicts_in_html
 
     nb = read_page(page)
     env = dict(os.environ, DLTHEORY_PROGRESS="0")

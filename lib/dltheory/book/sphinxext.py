@@ -14,15 +14,18 @@ How it works, in one pass of ``jupyter-book build``:
    verdict, the null, the margin, a link to the page that checked the claim, the counts and the
    figures (inline SVG, drawn by :mod:`dltheory.book.ledger`).
 
+4. The ledger's *Full mode (GPU)* column and a folded section at the end of every notebook page show the newest
+   committed full-mode GPU run (``results/full-gpu/``, :mod:`dltheory.book.gpu_results`), or say there is none yet.
+
 With ``dltheory_ledger_require_all = True`` a registered claim that no page checked is a warning
 (an error under ``-W``).
 """
 
 from __future__ import annotations
 
-import html
 import json
 import re
+from pathlib import Path
 from typing import Any
 
 from docutils import nodes
@@ -31,11 +34,13 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from dltheory import claims as _claims
+from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
+from dltheory.book.ledger import verdicts_in_html
+from dltheory.book.notebooks import is_notebook_page
 
 logger = logging.getLogger(__name__)
 
-_DATA_RE = re.compile(r'class="' + _claims.HTML_CLASS + r'" data-claim="([^"]*)"')
 _FIELDS = ("ours", "verdict", "page", "null", "margin")
 _COUNT_KEYS = {key.replace(" ", "-"): key for key, _ in _ledger.COUNTS}
 
@@ -90,8 +95,12 @@ class LedgerDirective(SphinxDirective):
         for chapter, title in [*titles.items(), ("*", "Whole book")]:
             cells = " | ".join(f"{{claim-count}}`{chapter} {k}`" for k in keys)
             lines.append(f"| {_cell(title) if chapter != '*' else '**Whole book**'} | {cells} |")
+        bundle = _gpu.latest_bundle(Path(env.srcdir))
+        for path in bundle.files if bundle else []:
+            env.note_dependency(str(path))
         container = nodes.container(classes=["dltheory-ledger"])
         container += self._parse(lines + [""], "dltheory-ledger-summary")
+        container += self._parse([_gpu.ledger_note(bundle), ""], "dltheory-ledger-gpu-note")
         for chapter, title in titles.items():
             rows = [c for c in registry.values() if c.chapter == chapter]
             container += self._parse([f"**{title}**", ""], "dltheory-ledger-chapter")
@@ -99,8 +108,10 @@ class LedgerDirective(SphinxDirective):
             reproductions = [c for c in rows if not c.derivation]
             derivations = [c for c in rows if c.derivation]
             if reproductions:
-                lines = ["| Claim | Source | Paper | Ours | Verdict | Null | Margin | Checked in |", "|---" * 8 + "|"]
-                lines += [self._row(c, ("ours", "verdict", "null", "margin", "page")) for c in reproductions]
+                lines = ["| Claim | Source | Paper | Ours | Verdict | Null | Margin | Checked in | Full mode (GPU) |",
+                         "|---" * 9 + "|"]
+                lines += [self._row(c, ("ours", "verdict", "null", "margin", "page"), _gpu.ledger_cell(c, bundle))
+                          for c in reproductions]
                 container += self._parse(lines + [""], "dltheory-ledger-claims")
             if derivations:
                 lines = [f"*Derivations in {_cell(title)}: numbers computed from published values or a closed form, "
@@ -116,7 +127,7 @@ class LedgerDirective(SphinxDirective):
         return box
 
     @staticmethod
-    def _row(c: _claims.Claim, fields: tuple[str, ...]) -> str:
+    def _row(c: _claims.Claim, fields: tuple[str, ...], gpu: str | None = None) -> str:
         cite = "; ".join(f"{{cite:t}}`{key}`" for key in c.source)
         scales = {"full": " *(holds at paper scale; full mode)*", "fast": " *(fast-mode configuration only)*"}
         extra = scales.get(c.mode, "")
@@ -127,12 +138,9 @@ class LedgerDirective(SphinxDirective):
             extra += f" *(registered as not reproduced by our code in {not_here[0]} mode)*"
         extra += _ledger.revision_text(c)
         cells = " | ".join(f"{{claim-result}}`{c.id} {f}`" for f in fields)
+        if gpu is not None:
+            cells += f" | {_cell(gpu)}"
         return f"| `{c.id}`<br>{_cell(c.statement)}{extra} | {cite} | {_cell(c.paper)} | {cells} |"
-
-
-def verdicts_in_html(text: str) -> list[dict[str, Any]]:
-    """The claim records carried by the verdicts in a piece of HTML (see :func:`dltheory.claims.check`)."""
-    return [json.loads(html.unescape(m.group(1))) for m in _DATA_RE.finditer(text)]
 
 
 def _collect(app: Sphinx, doctree: nodes.document) -> None:
@@ -151,6 +159,29 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
         env.dltheory_claims.pop(env.docname, None)
 
 
+def _gpu_signature(app: Sphinx) -> str:
+    bundle = _gpu.latest_bundle(Path(app.srcdir))
+    return "" if bundle is None else f"{bundle.folder.name} {[p.stat().st_mtime_ns for p in bundle.files]}"
+
+
+def _append_gpu_results(app: Sphinx, doctree: nodes.document) -> None:
+    """At the end of every notebook page: its full-mode GPU results from the newest bundle, folded, or a note."""
+    env = app.env
+    source = Path(env.doc2path(env.docname))
+    performance = env.docname == "book/performance"
+    if not performance and not is_notebook_page(source):
+        return
+    bundle = _gpu.latest_bundle(Path(app.srcdir))
+    for path in bundle.files + [bundle.folder / "performance.json"] if bundle else []:
+        if path.is_file():
+            env.note_dependency(str(path))
+    if performance:  # the GPU measurements of the newest run, after the CPU report
+        doctree += nodes.raw("", _gpu.performance_html(bundle), format="html")
+        return
+    page = source.resolve().relative_to(Path(app.srcdir).resolve()).as_posix()
+    doctree += nodes.raw("", _gpu.page_section_html(page, bundle), format="html")
+
+
 def _purge(app: Sphinx, env: Any, docname: str) -> None:
     getattr(env, "dltheory_claims", {}).pop(docname, None)
     getattr(env, "dltheory_ledger_docs", set()).discard(docname)
@@ -166,7 +197,13 @@ def _merge(app: Sphinx, env: Any, docnames: set[str], other: Any) -> None:
 
 
 def _outdated(app: Sphinx, env: Any, added: set[str], changed: set[str], removed: set[str]) -> list[str]:
-    # the ledger depends on every page: rebuild it whenever any page is read again
+    # the ledger depends on every page: rebuild it whenever any page is read again; a new GPU bundle changes every
+    # notebook page (its folded GPU section) and the ledger
+    signature = _gpu_signature(app)
+    if signature != getattr(env, "dltheory_gpu_signature", None):
+        env.dltheory_gpu_signature = signature
+        pages = [d for d in env.found_docs if d == "book/performance" or is_notebook_page(Path(env.doc2path(d)))]
+        return sorted(set(pages) | getattr(env, "dltheory_ledger_docs", set()))
     if added or changed or removed:
         return sorted(getattr(env, "dltheory_ledger_docs", set()))
     return []
@@ -260,9 +297,10 @@ def setup(app: Sphinx) -> dict[str, Any]:
     app.add_role("claim-count", _claim_count_role)
     app.add_directive("claims-ledger", LedgerDirective)
     app.connect("doctree-read", _collect)
+    app.connect("doctree-read", _append_gpu_results)  # after _collect: its HTML carries no verdict record
     app.connect("env-purge-doc", _purge)
     app.connect("env-merge-info", _merge)
     app.connect("env-get-outdated", _outdated)
     app.connect("env-check-consistency", _check_consistency)
     app.connect("doctree-resolved", _resolve)
-    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 2}
+    return {"version": "1", "parallel_read_safe": True, "parallel_write_safe": True, "env_version": 3}

@@ -101,6 +101,15 @@ class CorpusConfig(runtime.ModeConfig):
     def vocab_size(self) -> int:
         return self.n_filler + 4 * self.n_families
 
+    def cost(self) -> runtime.Cost:
+        """Three corpora (the pages of §4.1 and §4.3 sample three): the emission of each token on the device
+        (``2·V·d`` for the logits, ``5·V`` for the inverse CDF), the walk and the co-occurrence counts on the host
+        (``2·window`` passes of ``bincount``), the PMI, its shuffled control and a rank-``d`` SVD of ``V × V``."""
+        V, n = self.vocab_size, self.n_tokens
+        device = n * (2.0 * V * self.dim + 5.0 * V)
+        host = n * (10.0 * self.dim + 2 * 2 * self.window * 20.0) + 30.0 * V**3 + 50.0 * V * V
+        return runtime.Cost(flops=3 * device, host_flops=3 * host, bytes=8.0 * (4 * V * V + 2 * n) + 4.0 * 65536 * V * 2)
+
 
 @dataclasses.dataclass(frozen=True)
 class Vocabulary:

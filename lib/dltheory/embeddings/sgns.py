@@ -53,6 +53,13 @@ class SGNSConfig(runtime.ModeConfig):
     def full(cls) -> SGNSConfig:
         return cls(dim=128, steps=20000, batch=16384)
 
+    def cost(self) -> runtime.Cost:
+        """Three seeds in one program (the pages train three): ``batch`` positive pairs and ``negatives`` noise
+        words a step, a ``dim``-long dot product each, forward and backward (6 FLOPs per multiply-add pair)."""
+        step = 6.0 * self.batch * (1 + self.negatives) * self.dim * 2
+        return runtime.Cost(flops=3 * step * self.steps, bytes=4.0 * 3 * self.batch * (2 + self.negatives) * self.dim * 3,
+                            steps=self.steps)
+
 
 def alias_table(probs: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """Walker's alias table of a discrete distribution, drawn from with one 32-bit random word (§ 4.2).

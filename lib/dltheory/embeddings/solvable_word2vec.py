@@ -101,6 +101,14 @@ class QWEMConfig(runtime.ModeConfig):
     def check(self) -> None:
         validate.schedule(self.steps, self.eval_every)
 
+    def cost(self) -> runtime.Cost:
+        """Gradient flow on a ``V × V`` target (``V`` at most 2,048, the full corpus has 1,984 words): ``6·V²·dim``
+        FLOPs a step for three seeds, and the sweep over four smaller dimensions as long again."""
+        V = 2048
+        step = 6.0 * V * V * self.dim * 3
+        return runtime.Cost(flops=2 * step * self.steps, bytes=4.0 * 3 * (V * V * 3 + 4 * V * self.dim),
+                            steps=2 * self.steps)
+
 
 def train_qwem(target: Any, cfg: QWEMConfig, seeds: Sequence[int], *, progress: bool | None = None) -> train.History:
     """Full-batch gradient descent on the unweighted QWEM loss ¼‖M* − WWᵀ‖²_F, one run per seed (§ 4.5).
@@ -194,6 +202,13 @@ class AttributeConfig(runtime.ModeConfig):
     def strengths(self) -> np.ndarray:
         """ξ_1 > ξ_2 > … > ξ_K."""
         return np.geomspace(self.strength[0], self.strength[1], self.n_attributes)
+
+    def cost(self) -> runtime.Cost:
+        """Host work: three seeds, each ``n_pairs`` pairs drawn into ``V × V`` counts (``V = 2^K``), the
+        PMI and its SVD (about ``30·V³``), and the analogy questions."""
+        V = self.vocab_size
+        per_seed = 20.0 * self.n_pairs + 30.0 * V**3 + 2.0 * self.n_questions * self.n_attributes * V * 64
+        return runtime.Cost(host_flops=3 * per_seed, bytes=8.0 * 4 * V * V)
 
 
 def attribute_words(n_attributes: int) -> np.ndarray:

@@ -60,6 +60,13 @@ class SuperpositionConfig(runtime.ModeConfig):
     def check(self) -> None:
         validate.integer("n_hidden", self.n_hidden, low=1, high=self.n_features)
 
+    def cost(self) -> runtime.Cost:
+        """Nine sparsities × three seeds (the page's grid) in one program: ``2·n_features·n_hidden``
+        parameters, ``batch`` examples a step."""
+        params = 2.0 * self.n_features * self.n_hidden + self.n_features
+        return runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=27,
+                                     activations=float(2 * self.n_features + self.n_hidden))
+
 
 def train_toy_models(cfg: SuperpositionConfig, sparsities: Sequence[float], seeds: Sequence[int], *,
                      progress: bool | None = None) -> train.History:

@@ -85,6 +85,25 @@ class GrokConfig(runtime.ModeConfig):
                 f"wd {self.weight_decay:g}, betas ({self.beta1:g}, {self.beta2:g}), {self.steps} steps of "
                 + ("full batch" if self.batch_size is None else f"batch {self.batch_size}"))
 
+    def cost(self) -> runtime.Cost:
+        """Every seed trained with weight decay and without (the control) in one program, on ``n_train`` pairs
+        a step (full batch) or ``batch_size``. The transformer's step is the useful work counted by
+        ``benchmarks.workloads.grok_flops`` (4.1 GFLOP at Nanda et al.'s configuration); the MLPs', 6 FLOPs per
+        parameter that an example touches."""
+        d, m, p = self.d_model, self.d_hidden, self.p
+        batch = self.n_train if self.batch_size is None else self.batch_size
+        if self.model == "transformer":
+            per_example = 3.0 * (4 * d * d + 12 * d + 4 * d * m + 2 * d * p)
+            step = per_example * batch + 3.0 * 4 * d * d * (p + 4)
+            acts = 3 * d + m + p
+        else:
+            per_example = 6.0 * (2 * d * m + m * p)
+            step, acts = per_example * batch, 2 * d + m + p
+        runs = 2 * self.n_seeds
+        params = (p + 3) * d + 4 * d * d + 2 * d * m + d * p
+        memory = 4.0 * runs * (4 * params + batch * acts * 3)
+        return runtime.Cost(flops=step * self.steps * runs, bytes=memory, steps=self.steps)
+
 
 # --------------------------------------------------------------------------- models
 

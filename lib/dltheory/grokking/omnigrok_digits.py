@@ -87,6 +87,17 @@ class OmnigrokConfig(runtime.ModeConfig):
         return (f"digits, {self.n_train} training points, MLP depth {self.depth} width {self.width}, squared error, "
                 f"AdamW lr {self.lr:g} wd {self.weight_decay:g}, init ×{self.alpha:g}, {self.steps} steps of {batch}")
 
+    def cost(self) -> runtime.Cost:
+        """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation and the
+        controls (``n_seeds`` each), then the norm sweep, counted as ten fixed norms × seeds of
+        ``sweep_steps``, each set trained in one program."""
+        params = 64.0 * self.width + (self.depth - 2) * self.width**2 + 10.0 * self.width
+        batch = self.n_train if self.batch_size is None else self.batch_size
+        one = runtime.Cost.training(params=params, batch=batch, steps=1, runs=self.n_seeds,
+                                    activations=float(self.depth * self.width))
+        return (one * self.steps + one * self.control_steps
+                + runtime.Cost.training(params=params, batch=batch, steps=self.sweep_steps, runs=10 * self.n_seeds))
+
 
 def digits_split(cfg: OmnigrokConfig) -> dict[str, np.ndarray]:
     """The digits, pixels scaled to [0, 1], split into ``cfg.n_train`` training points and the rest as test set.

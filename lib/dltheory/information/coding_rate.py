@@ -179,6 +179,15 @@ class MCR2Config(runtime.ModeConfig):
     def full(cls) -> MCR2Config:
         return cls(n_classes=4, sub_dim=5, ambient=100, feature_dim=20, n_per_class=1000, steps=10000, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Every seed in one program: a linear map of ``n = n_classes · n_per_class`` points from ``ambient`` to
+        ``feature_dim`` dimensions, the ``feature_dim²`` covariances of all points and of each class and their
+        log-determinants, forward and backward."""
+        n, a, f = self.n_classes * self.n_per_class, self.ambient, self.feature_dim
+        step = 3.0 * (2 * n * a * f + 4 * n * f * f + 10 * (self.n_classes + 1) * f**3)
+        return runtime.Cost(flops=step * self.steps * self.n_seeds, bytes=4.0 * self.n_seeds * n * (a + 3 * f),
+                            steps=self.steps)
+
 
 def _normalise(z: jax.Array) -> jax.Array:
     return z / jnp.linalg.norm(z, axis=-1, keepdims=True)

@@ -48,6 +48,14 @@ class MDLConfig(runtime.ModeConfig):
     def full(cls) -> MDLConfig:
         return cls(boundaries=(8, 16, 32, 64, 128, 256, 384, 512, 768, 1024, 1400, 1797), steps=2000, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Prequential code: one MLP (64 → ``hidden`` → 10) per block boundary, seed and labelling (true and
+        random labels), ``steps`` steps of ``batch`` each, all in one program."""
+        params = 64.0 * self.hidden + self.hidden * 10 + self.hidden + 10
+        runs = 2 * len(self.boundaries) * self.n_seeds
+        return runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=runs,
+                                     activations=float(self.hidden + 74))
+
 
 def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: bool = False) -> dict[str, Any]:
     """Section 5.4: prequential (online) code length of the digit labels, in bits, per seed.

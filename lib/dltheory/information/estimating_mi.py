@@ -131,6 +131,13 @@ class EstimatorConfig(runtime.ModeConfig):
     def full(cls) -> EstimatorConfig:
         return cls(n=20000, n_seeds=20)
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, SciPy's k-d trees): per seed and correlation, the KSG estimate (three tree
+        queries, about ``200·k·n·log₂n``) and two binned estimates per number of bins."""
+        log_n = math.log2(self.n)
+        per_pair = 200.0 * self.k * self.n * log_n + len(self.bins) * 2 * (20.0 * self.n * log_n + 10.0 * max(self.bins) ** 2)
+        return runtime.Cost(host_flops=self.n_seeds * len(self.rhos) * per_pair, bytes=8.0 * 20 * self.n)
+
 
 def estimator_sweep(cfg: EstimatorConfig, seeds: list[int]) -> dict[str, Any]:
     """Section 5.1: binned (equal-width and equal-count) and KSG estimates over ``cfg.rhos`` for each seed.
@@ -200,6 +207,16 @@ class InfoNCEConfig(runtime.ModeConfig):
     @classmethod
     def full(cls) -> InfoNCEConfig:
         return cls(steps=10000, n_seeds=5, eval_batches=100)
+
+    def cost(self) -> runtime.Cost:
+        """Every correlation and seed trained in one program: two critic MLPs (``dim → width → embed``) and the
+        ``batch × batch`` score matrix a step, then ``eval_batches`` evaluation batches."""
+        params = 2.0 * (self.dim * self.width + self.width * self.embed)
+        runs = len(self.rhos) * self.n_seeds
+        step = 6.0 * (params * self.batch + self.batch**2 * self.embed)
+        steps = self.steps + self.eval_batches
+        return runtime.Cost(flops=step * steps * runs, bytes=4.0 * runs * (4 * params + self.batch * self.batch),
+                            steps=steps)
 
 
 def _infonce(params: dict[str, Any], x: jax.Array, y: jax.Array) -> jax.Array:

@@ -116,6 +116,14 @@ class IBConfig(runtime.ModeConfig):
     def full(cls) -> IBConfig:
         return cls(dx=8, dy=5, steps=20000, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Every β and seed optimised in one program, each step a few ``(dx + dy)``-sized matrix products,
+        inverses and log-determinants (about ``50·(dx + dy)³``)."""
+        step = 50.0 * (self.dx + self.dy) ** 3
+        runs = len(self.betas) * self.n_seeds
+        return runtime.Cost(flops=step * self.steps * runs, bytes=4.0 * runs * 20 * (self.dx + self.dy) ** 2,
+                            steps=self.steps)
+
 
 def _gauss_info(a: jax.Array, cov_x: jax.Array, cov_xy: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``I(T;X)`` and ``I(T;X|Y)`` of ``T = A X + ξ``, ``ξ ~ N(0, I)``, via ``slogdet`` (nats)."""

@@ -131,6 +131,17 @@ class PlaneConfig(runtime.ModeConfig):
     def full(cls) -> PlaneConfig:
         return cls(epochs=8000, evals=200, n_seeds=20)
 
+    def cost(self) -> runtime.Cost:
+        """Every seed trained in one program (12 inputs, ``hidden`` tanh layers, 2 outputs, minibatches of
+        ``batch``), and at each of ``evals`` evaluations the binned mutual information of every layer on the
+        4,096 inputs, on the host."""
+        sizes = (12, *self.hidden, 2)
+        params = float(sum(a * b + b for a, b in zip(sizes[:-1], sizes[1:])))
+        train = runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=self.n_seeds,
+                                      activations=float(sum(self.hidden)))
+        binning = self.evals * self.n_seeds * 4096.0 * sum(self.hidden) * 50
+        return train + runtime.Cost(host_flops=binning)
+
 
 def _forward(params: list[dict[str, jax.Array]], x: jax.Array, mix: jax.Array) -> list[jax.Array]:
     """Activities of every layer; ``mix = 1`` gives tanh, ``mix = 0`` ReLU. The last entry is the softmax."""

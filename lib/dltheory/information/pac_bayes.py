@@ -132,6 +132,15 @@ class PACBayesConfig(runtime.ModeConfig):
     def full(cls) -> PACBayesConfig:
         return cls(hidden=64, pb_steps=10000, mc_samples=2000, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Per seed and labelling (true and random): SGD on the ``m`` digits (full batch), the PAC-Bayes
+        optimisation of the posterior (one sample a step), and ``mc_samples`` draws to evaluate it."""
+        params = 64.0 * self.hidden + self.hidden * 10 + self.hidden + 10
+        runs = 2 * self.n_seeds
+        train = runtime.Cost.training(params=params, batch=self.m, steps=self.sgd_steps + self.pb_steps, runs=runs,
+                                      activations=float(self.hidden + 74))
+        return train + runtime.Cost(flops=2.0 * params * self.m * self.mc_samples * runs * (1 + self.prior_grid / 100))
+
 
 def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Array) -> jax.Array:
     """``KL(N(w, diag e^{log_s2}) ‖ N(w0, e^{log_lam} I))`` in nats."""
@@ -267,6 +276,15 @@ class CompressionConfig(runtime.ModeConfig):
     @classmethod
     def full(cls) -> CompressionConfig:
         return cls(hidden=64, subspace=100, steps=5000, n_seeds=10)
+
+    def cost(self) -> runtime.Cost:
+        """Per seed and labelling: training in a random ``subspace`` of the MLP's parameters (the projection
+        ``params × subspace`` each step, forward and backward) on the ``m`` digits, full batch."""
+        params = 64.0 * self.hidden + self.hidden * 10 + self.hidden + 10
+        runs = 2 * self.n_seeds
+        train = runtime.Cost.training(params=params, batch=self.m, steps=self.steps, runs=runs,
+                                      activations=float(self.hidden + 74))
+        return train + runtime.Cost(flops=6.0 * params * self.subspace * self.steps * runs)
 
 
 def entropy_code_bits(symbols: Any, symbol_bits: int) -> float:

@@ -141,6 +141,13 @@ class BenignConfig(runtime.ModeConfig):
     def dim(self, n: int) -> int:
         return int(math.ceil(n**self.dim_exponent))
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, float64): for each of the three spectra, seed and ``n``, ``reps`` min-norm fits on
+        ``n × p`` data (``p = ⌈n^dim_exponent⌉``): the ``n × n`` Gram matrix ``2·n²·p`` and its solve."""
+        per_seed = sum(self.reps * (2.0 * n * n * self.dim(n) + 3.0 * n**3 + 30.0 * n * self.dim(n)) for n in self.ns)
+        n = self.ns[-1]
+        return runtime.Cost(host_flops=3 * self.n_seeds * per_seed, bytes=3 * 8.0 * n * self.dim(n))
+
 
 @dataclasses.dataclass(frozen=True)
 class BenignResult:

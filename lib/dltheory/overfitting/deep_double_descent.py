@@ -59,6 +59,13 @@ class DeepConfig(runtime.ModeConfig):
     def check(self) -> None:
         validate.schedule(self.steps, self.eval_every)
 
+    def cost(self) -> runtime.Cost:
+        """Every width, noise level and seed trained full batch in one program: two-layer ReLU nets on the
+        64-pixel digits, ``75·w`` parameters at width ``w``."""
+        params = 75.0 * sum(self.widths)
+        return runtime.Cost.training(params=params, batch=self.n_train, steps=self.steps,
+                                     runs=len(self.noises) * self.n_seeds, activations=float(sum(self.widths)))
+
 
 @dataclasses.dataclass(frozen=True)
 class DeepResult:

@@ -110,6 +110,13 @@ class KNNConfig(runtime.ModeConfig):
         """Window size of the kernel rule: ``⌈√n⌉`` neighbours (k → ∞, k/n → 0)."""
         return int(math.ceil(math.sqrt(n)))
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy): per seed, ``n`` and rule (three), the distances from every test point (and up to
+        1,000 training points) to the ``n`` training points and a partial sort of each row, counted as 100
+        FLOP-equivalents per distance."""
+        per_seed = sum(3.0 * (self.n_test + min(n, 1000)) * n * (3 * self.d + 100) for n in self.ns)
+        return runtime.Cost(host_flops=self.n_seeds * per_seed, bytes=3 * 8.0 * self.n_test * self.ns[-1])
+
 
 @dataclasses.dataclass(frozen=True)
 class KNNResult:

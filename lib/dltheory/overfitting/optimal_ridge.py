@@ -61,6 +61,16 @@ class SamplewiseConfig(runtime.ModeConfig):
         if any(abs(n - self.p) < 3 for n in self.ns):
             raise ValueError("ns must stay at least 3 away from p (the min-norm risk is infinite at n = p)")
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, float64): per seed and ``n``, ``reps`` ridge fits on ``n × p`` data (the smaller
+        Gram matrix and its eigendecomposition), as :func:`dltheory.overfitting.ridgeless.simulate_ridge`."""
+        total, largest = 0.0, 0.0
+        for n in self.ns:
+            m = min(n, self.p)
+            total += self.reps * (2.0 * n * self.p * m + 10.0 * m**3 + 30.0 * n * self.p)
+            largest = max(largest, 8.0 * self.reps * (n * self.p + m * m))
+        return runtime.Cost(host_flops=self.n_seeds * total, bytes=largest)
+
 
 @dataclasses.dataclass(frozen=True)
 class SamplewiseResult:

@@ -66,6 +66,18 @@ class RFConfig(runtime.ModeConfig):
         grid = tuple(sorted({int(round(10 * 2 ** (k / 12))) for k in range(0, 109)}))  # 10 … 5120
         return cls(ns=(100, 200, 400), noises=(0.0, 0.1, 0.2, 0.4), n_features=grid, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, float64): per seed the features of every image at the largest ``N``, and per
+        ``n``, noise and ``N`` one least-squares fit of ``n × N`` (an SVD, ``4·m²·max(n, N) + 8·m³`` with
+        ``m = min(n, N)``) and its predictions on the 797 test images."""
+        n_max, n_test = self.n_features[-1], 797
+        total = 2.0 * (n_test + self.ns[-1]) * 64 * n_max
+        for n in self.ns:
+            for width in self.n_features:
+                m = min(n, width)
+                total += len(self.noises) * (4.0 * m * m * max(n, width) + 8.0 * m**3 + 40.0 * (n_test + n) * width)
+        return runtime.Cost(host_flops=self.n_seeds * total, bytes=8.0 * (n_test + self.ns[-1]) * n_max * 3)
+
 
 @dataclasses.dataclass(frozen=True)
 class RFResult:

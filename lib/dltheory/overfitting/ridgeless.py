@@ -180,6 +180,17 @@ class RidgelessConfig(runtime.ModeConfig):
         if any(abs(g - 1) * self.n < 3 for g in self.gammas):
             raise ValueError("gammas must stay at least 3/n away from 1 (the finite-n risk is infinite near γ = 1)")
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, float64): per seed and ``γ``, ``reps`` draws of ``X`` (``n × p``, ``p = γn``), the
+        smaller Gram matrix ``2·n·p·m`` (``m = min(n, p)``) and its eigendecomposition (about ``10·m³``)."""
+        total, largest = 0.0, 0.0
+        for g in self.gammas:
+            p = max(1, round(g * self.n))
+            m = min(self.n, p)
+            total += self.reps * (2.0 * self.n * p * m + 10.0 * m**3 + 30.0 * self.n * p)
+            largest = max(largest, 8.0 * self.reps * (self.n * p + m * m))
+        return runtime.Cost(host_flops=self.n_seeds * total, bytes=largest)
+
 
 @dataclasses.dataclass(frozen=True)
 class RidgelessResult:

@@ -277,6 +277,11 @@ class FittingConfig(runtime.ModeConfig):
     def full(cls) -> FittingConfig:
         return cls(n_seeds=32, n_boot=1000)
 
+    def cost(self) -> runtime.Cost:
+        """Host work: per seed, one fit and ``n_boot`` bootstrap refits (SciPy, about 5 ms each, counted as
+        5·10⁷ FLOP-equivalents)."""
+        return runtime.Cost(host_flops=5e7 * self.n_seeds * (self.n_boot + 1), bytes=8.0 * self.n_boot * self.n_points)
+
 
 @dataclasses.dataclass(frozen=True)
 class FittingResult:

@@ -67,6 +67,15 @@ class IsoflopConfig(runtime.ModeConfig):
     def full(cls) -> IsoflopConfig:
         return cls(widths=(4, 8, 16, 32, 64, 128, 256, 512), steps=64000, eval_every=400, n_test=4096, n_seeds=8)
 
+    def cost(self) -> runtime.Cost:
+        """Every width and seed trained in one program: ``6·N·batch`` FLOPs a step for a model of ``N``
+        parameters, plus the test loss on ``n_test`` points at each evaluation."""
+        params = float(self.params.sum())
+        evals = 2.0 * params * self.n_test * (self.steps // self.eval_every)
+        train = runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=self.n_seeds,
+                                      activations=float(sum(self.widths)))
+        return train + runtime.Cost(flops=evals * self.n_seeds)
+
 
 @dataclasses.dataclass(frozen=True)
 class IsoflopResult:

@@ -97,6 +97,12 @@ class QuantaConfig(runtime.ModeConfig):
     def full(cls) -> QuantaConfig:
         return cls(K=2**22, Ds=tuple(float(d) for d in np.logspace(3, 8, 11)), n_seeds=20)
 
+    def cost(self) -> runtime.Cost:
+        """Host work: per Zipf exponent and seed, ``K`` arrival times and a masked sum per ``D``; the null once
+        per exponent."""
+        per_draw = self.K * (3.0 * len(self.Ds) + 20.0)
+        return runtime.Cost(host_flops=len(self.alphas) * (self.n_seeds + 1) * per_draw, bytes=4 * 8.0 * self.K)
+
 
 @dataclasses.dataclass(frozen=True)
 class QuantaResult:

@@ -143,6 +143,17 @@ class SparseParityConfig(runtime.ModeConfig):
         return cls(n_tasks=500, n=100, k=3, zipf=1.4, widths=widths, batch=20000, steps=200_000,
                    eval_every=1000, lr=1e-3, n_test=1000, n_seeds=3)
 
+    def cost(self) -> runtime.Cost:
+        """Every width and seed trained in one program, each width as a network of the largest width with
+        masked hidden units (``(n_tasks + n + 3)·max(widths)`` parameters each), on fresh batches; the test
+        loss of every subtask (``n_test`` samples each) at every evaluation."""
+        params = (self.n_tasks + self.n + 3) * float(self.widths[-1]) + 2
+        runs = len(self.widths) * self.n_seeds
+        evals = 2.0 * params * self.n_test * self.n_tasks * (self.steps // self.eval_every) * runs
+        train = runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=runs,
+                                      activations=float(self.widths[-1] + self.n_tasks + self.n))
+        return train + runtime.Cost(flops=evals)
+
 
 @dataclasses.dataclass(frozen=True)
 class SparseParityResult:

@@ -119,6 +119,13 @@ class SpectrumConfig(runtime.ModeConfig):
     def full(cls) -> SpectrumConfig:
         return cls(M=32768, ns=(16, 32, 64, 128, 256, 512, 1024, 2048), n_seeds=16)
 
+    def cost(self) -> runtime.Cost:
+        """Host work (NumPy, float64): per seed two draws (the spectrum and the null), each two Gram products
+        ``2·M·n²`` at the largest ``n`` and a Cholesky solve at every ``n``."""
+        n = self.ns[-1]
+        draw = 4.0 * self.M * n**2 + sum(2.5 * k**3 for k in self.ns) + 20.0 * self.M * n
+        return runtime.Cost(host_flops=2 * self.n_seeds * draw, bytes=3 * 8.0 * self.M * n)
+
 
 @dataclasses.dataclass(frozen=True)
 class SpectrumResult:

@@ -1,0 +1,265 @@
+"""What the book's full mode costs on one GPU, estimated from the experiments' configs (issue 22).
+
+``python -m dltheory.book.budget [--mode full|fast]``
+    Print every page's estimated seconds on the device of ``data/device-rates.toml`` (one H200), per chapter
+    and for the whole book, against the budgets, with the configs known to be over budget and the reduction
+    proposed for each.
+
+A page's estimate is the start of a page (imports, first compilations) plus the :meth:`~dltheory.runtime.Cost`
+of every experiment config the page names (``SomeConfig.from_env()``, ``.full()``, ``.fast()``), each config
+estimating itself from its own fields (``ModeConfig.cost()``). The worked page defines its config in the page
+itself; its cost is the SGD of :func:`dltheory.warmup.sgd_powerlaw`, computed here from that config's ``full()``.
+``tests/test_budget.py`` holds every chapter and the book to the budget with these estimates.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import dataclasses
+import importlib
+import re
+import sys
+import tomllib
+from collections.abc import Mapping
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from dltheory import runtime
+from dltheory.book.notebooks import notebook_pages, repo_root
+
+__all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
+           "chapter_seconds", "book_seconds", "over_budget", "PARALLEL_PAGES"]
+
+
+@dataclasses.dataclass(frozen=True)
+class Reduction:
+    """A full configuration known to be over budget, and the smaller one proposed for it (not applied)."""
+
+    changes: Mapping[str, Any]
+    fraction: str  # what fraction of the paper's (or the current full) configuration the proposal is, and why
+
+
+#: Full configurations over the budget, ``"module.Class"`` -> the reduction proposed (issue 22). The chapters'
+#: owners decide; until then the budget test counts the proposal, and fails if an entry is no longer over budget.
+OVER_BUDGET: dict[str, Reduction] = {
+    "scaling.quanta_network.SparseParityConfig": Reduction(
+        {"widths": (10, 16, 25, 40, 63, 100, 158, 251, 398, 500), "steps": 20_000, "batch": 2_000},
+        "10 of the paper's 30 widths (every third, 10 to 500), 2·10^4 of its 2·10^5 steps, batch 2,000 of 20,000 "
+        "(1% of the samples seen), 500 subtasks and 3 seeds kept: 1/300 of the paper's training FLOPs. Masked "
+        "widths pay for the largest width each: training each at its own size would give back a factor of 3"),
+    "scaling.spectrum.SpectrumConfig": Reduction(
+        {"M": 16384, "ns": (16, 32, 64, 128, 256, 512, 1024), "n_seeds": 6},
+        "host NumPy in float64: M 16,384 of 32,768 modes, n up to 1,024 of 2,048, 6 of 16 seeds (as fast mode): "
+        "about 1/20 of the full FLOPs; a JAX port on the device would keep the full configuration"),
+    "scaling.fitting.FittingConfig": Reduction(
+        {"n_boot": 500},
+        "host SciPy: 500 of 1,000 bootstrap refits per study, 32 studies kept: 1/2 of the full work"),
+    "overfitting.ridgeless.RidgelessConfig": Reduction(
+        {"n": 200, "reps": 100, "n_seeds": 3},
+        "host NumPy: n 200 of 400, 100 of 400 repetitions, 3 of 5 seeds, all 23 aspect ratios kept: about 1/50 "
+        "of the full FLOPs; a batched JAX port (eigh over repetitions) on the device would keep all of it"),
+    "overfitting.benign_linear.BenignConfig": Reduction(
+        {"ns": (25, 50, 100, 200, 400), "reps": 20},
+        "host NumPy: n up to 400 of 800 (p = n^1.5 up to 8,000 of 22,628), 20 of 40 repetitions, 5 seeds kept: "
+        "1/20 of the full FLOPs; a JAX port would keep all of it"),
+    "overfitting.random_features.RFConfig": Reduction(
+        {"n_features": tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(0, 55)})), "n_seeds": 3},
+        "host NumPy: the fast grid of feature counts (6 a doubling, 10 to 5,120: half the full grid's 12), 3 of 10 "
+        "seeds, 3 sizes and 4 noise levels kept: about 1/7 of the full FLOPs"),
+}
+
+#: pages run side by side by ``dltheory.book.fullrun`` on the GPU machine (16 cores), as the book's estimate assumes
+PARALLEL_PAGES = 8
+
+_CONFIG_RE = re.compile(r"\b([A-Za-z_]\w*)\.([A-Z]\w*Config)\.(from_env|full|fast)\(")
+_BARE_RE = re.compile(r"(?<![\w.])([A-Z]\w*Config)\.(from_env|full|fast)\(")
+_FROM_RE = re.compile(r"^\s*from dltheory\.?([\w.]*) import (.+)$", re.M)
+_CHAPTER_RE = re.compile(r"^(\d\d)-")
+
+
+def code_cells(text: str) -> list[str]:
+    """The code cells of a MyST notebook page, read without jupytext (the GPU machine may lack it): the body of
+    every ```` ```{code-cell} ```` block, without its options (``:key: value`` lines, or a ``---`` block, at the top)."""
+    cells = []
+    lines = iter(text.splitlines())
+    for line in lines:
+        opening = re.match(r"^(`{3,})\{code-cell\}", line)
+        if not opening:
+            continue
+        body: list[str] = []
+        in_options = False
+        for inner in lines:
+            if inner.strip() == opening.group(1):
+                break
+            if not body and not in_options and inner.strip() == "---":
+                in_options = True  # a YAML block of options, closed by the next "---"
+            elif in_options:
+                in_options = inner.strip() != "---"
+            elif body or not re.match(r"^:\w[\w-]*:", inner):
+                body.append(inner)
+        else:
+            raise ValueError("a {code-cell} block is not closed")
+        cells.append("\n".join(body).strip("\n"))
+    return cells
+
+
+def budgets(path: str | Path | None = None) -> dict[str, float]:
+    """``{"chapter_seconds": ..., "book_seconds": ...}`` from ``data/device-rates.toml`` (or ``path``)."""
+    source = resources.files("dltheory") / "data" / "device-rates.toml" if path is None else path
+    with open(str(source), "rb") as fh:
+        data = tomllib.load(fh)["budget"]
+    return {"chapter_seconds": float(data["chapter_seconds"]), "book_seconds": float(data["book_seconds"])}
+
+
+def _aliases(text: str) -> dict[str, str]:
+    """``{name used on the page: module}`` for ``from dltheory[.pkg] import a, b as c`` lines."""
+    out = {}
+    for package, names in _FROM_RE.findall(text):
+        for item in names.replace("(", "").replace(")", "").split(","):
+            parts = item.split(" as ")
+            name = parts[0].strip()
+            if name:
+                out[(parts[1] if len(parts) > 1 else name).strip()] = f"dltheory.{package}.{name}".replace("..", ".")
+    return out
+
+
+def page_configs(page: Path) -> list[tuple[str, str, str]]:
+    """The experiment configs a page's code cells name: ``(module, class, "full" | "fast")``, each once.
+
+    ``from_env()`` counts as ``full`` (the mode the budget is about); a page that names ``fast()`` runs it in
+    full mode too. A name the page does not import from ``dltheory`` raises ``ValueError``.
+    """
+    text = "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))  # code only: prose may name configs
+    aliases = _aliases(text)
+    found: dict[tuple[str, str, str], None] = {}
+    for alias, cls, how in _CONFIG_RE.findall(text):
+        if alias not in aliases:
+            raise ValueError(f"{page}: {alias}.{cls} names a module the page does not import from dltheory")
+        found[(aliases[alias], cls, "fast" if how == "fast" else "full")] = None
+    defined_here = set(re.findall(r"^class (\w+)\(", text, re.M))
+    for cls, how in _BARE_RE.findall(text):
+        if cls in defined_here:
+            continue  # the worked page's own config: see _warmup_cost
+        if cls not in aliases:
+            raise ValueError(f"{page}: {cls}.{how}() names a config the page neither imports from dltheory nor defines")
+        found[(aliases[cls].rsplit(".", 1)[0], cls, "fast" if how == "fast" else "full")] = None
+    return list(found)
+
+
+def _warmup_cost(text: str, mode: str) -> runtime.Cost:
+    """The worked page's config, read from its ``fast``/``full`` in the page: SGD on ``dim`` features, ``batch_size``
+    examples a step, ``n_seeds`` seeds in one program, run twice (the measurement and its null)."""
+    code = "\n".join(code_cells(text))
+    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    defaults: dict[str, Any] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ClassDef) and node.name == "Config":
+            for item in node.body:
+                if isinstance(item, ast.AnnAssign) and isinstance(item.value, ast.Call) and item.value.args:
+                    defaults[item.target.id] = ast.literal_eval(item.value.args[0])
+            for item in node.body:
+                if isinstance(item, ast.FunctionDef) and item.name == mode:
+                    call = item.body[-1].value
+                    defaults |= {kw.arg: ast.literal_eval(kw.value) for kw in call.keywords}
+    missing = {"dim", "steps", "batch_size", "n_seeds"} - set(defaults)
+    if missing:
+        raise ValueError(f"the worked page's Config lacks {sorted(missing)}")
+    one = runtime.Cost(flops=6.0 * defaults["dim"] * defaults["batch_size"] * defaults["steps"] * defaults["n_seeds"],
+                       bytes=4.0 * defaults["n_seeds"] * defaults["dim"] * (defaults["batch_size"] + 4),
+                       steps=defaults["steps"])
+    return one * 2
+
+
+def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
+    config_class = getattr(importlib.import_module(module), cls)
+    cfg = getattr(config_class, how)()
+    key = f"{module.removeprefix('dltheory.')}.{cls}"
+    if reduce and how == "full" and key in OVER_BUDGET:
+        cfg = cfg.replace(**OVER_BUDGET[key].changes)
+    return cfg.cost()
+
+
+def page_cost(page: Path, *, mode: str = "full", reduce: bool = True) -> runtime.Cost:
+    """The estimated cost of running ``page`` in ``mode`` (page start excluded); with ``reduce`` the configs of
+    :data:`OVER_BUDGET` count with their proposed reduction."""
+    mode = runtime.mode(mode)
+    text = Path(page).read_text(encoding="utf-8")
+    total = runtime.Cost()
+    for module, cls, how in page_configs(page):
+        total = total + _config_cost(module, cls, "fast" if mode == "fast" else how, reduce)
+    if re.search(r"^class Config\(runtime\.ModeConfig\)", text, re.M):
+        total = total + _warmup_cost(text, mode)
+    return total
+
+
+def chapter_of(page: Path, root: Path | None = None) -> str:
+    """``"01"`` … for a chapter's sections and exercises; ``"00"`` for the front matter and the warm-up."""
+    rel = Path(page).resolve().relative_to((root or repo_root()).resolve())
+    name = rel.parts[1] if rel.parts[0] == "chapters" else rel.name
+    match = _CHAPTER_RE.match(name) if rel.parts[0] in ("chapters", "exercises") else None
+    return match.group(1) if match else "00"
+
+
+def estimate(pages: list[Path] | None = None, *, mode: str = "full", reduce: bool = True,
+             rates: runtime.DeviceRates | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+    """``{chapter: {page: (device seconds, host seconds)}}``; the host's share includes the page start."""
+    rates = rates or runtime.device_rates()
+    root = repo_root()
+    out: dict[str, dict[str, tuple[float, float]]] = {}
+    for page in pages or notebook_pages(root):
+        cost = page_cost(page, mode=mode, reduce=reduce)
+        device = cost.flops / rates.device_flops + cost.steps * rates.step_seconds
+        host = rates.page_seconds + cost.host_flops / rates.host_flops
+        out.setdefault(chapter_of(page, root), {})[str(Path(page).resolve().relative_to(root))] = (device, host)
+    return out
+
+
+def chapter_seconds(pages: Mapping[str, tuple[float, float]]) -> float:
+    """A chapter run alone, one page after another: every page's device and host seconds add up."""
+    return sum(d + h for d, h in pages.values())
+
+
+def book_seconds(table: Mapping[str, Mapping[str, tuple[float, float]]], parallel: int = PARALLEL_PAGES) -> float:
+    """The whole book with ``parallel`` pages at a time on one GPU: the device's seconds add up (one device),
+    the hosts' seconds (page starts, NumPy) are shared among the pages that run side by side."""
+    pairs = [dp for pages in table.values() for dp in pages.values()]
+    return sum(d for d, _ in pairs) + sum(h for _, h in pairs) / parallel
+
+
+def over_budget(table: Mapping[str, Mapping[str, tuple[float, float]]],
+                limits: Mapping[str, float] | None = None) -> list[str]:
+    """What exceeds the budget in an :func:`estimate` table: one line per chapter over, and the book if over."""
+    limits = limits or budgets()
+    lines = [f"chapter {ch}: {chapter_seconds(pages):.0f} s > {limits['chapter_seconds']:.0f} s"
+             for ch, pages in sorted(table.items()) if chapter_seconds(pages) > limits["chapter_seconds"]]
+    book = book_seconds(table)
+    if book > limits["book_seconds"]:
+        lines.append(f"the book: {book:.0f} s > {limits['book_seconds']:.0f} s")
+    return lines
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dltheory.book.budget", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", default="full", choices=runtime.MODES)
+    parser.add_argument("--as-is", action="store_true", help="count the over-budget configs unreduced")
+    args = parser.parse_args(argv)
+    rates = runtime.device_rates()
+    table = estimate(mode=args.mode, reduce=not args.as_is, rates=rates)
+    for chapter, pages in sorted(table.items()):
+        print(f"chapter {chapter}: {chapter_seconds(pages):7.0f} s (run alone)")
+        for page, (device, host) in pages.items():
+            print(f"    {device + host:7.0f} s  ({device:5.0f} s device, {host:5.0f} s host)  {page}")
+    print(f"the book: {book_seconds(table):.0f} s on one {rates.device}, {PARALLEL_PAGES} pages at a time (estimated)")
+    if not args.as_is:
+        print("known over budget, counted with the reduction proposed:")
+        for key, red in OVER_BUDGET.items():
+            print(f"  {key}: {dict(red.changes)}\n      {red.fraction}")
+    problems = over_budget(table)
+    print("\n".join(problems) if problems else "within budget")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

@@ -1,0 +1,135 @@
+"""Full mode fits the GPU budget (issue 22): every experiment config estimates its own cost, and every chapter's
+full mode, estimated from those costs and the measured rates of one H200 (``data/device-rates.toml``), stays within
+10 minutes run alone, the whole book within 30. No timing here: the estimates are arithmetic on the configs.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+
+import pytest
+
+from dltheory import runtime
+from dltheory.book import budget
+from dltheory.book.notebooks import notebook_pages
+
+ROOT = Path(__file__).resolve().parents[1]
+PAGES = notebook_pages(ROOT)
+
+
+def _config_class(module: str, cls: str) -> type:
+    return getattr(importlib.import_module(module), cls)
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_config_a_page_runs_estimates_its_cost(page):
+    for module, cls, how in budget.page_configs(page):
+        cost = getattr(_config_class(module, cls), how)().cost()
+        assert isinstance(cost, runtime.Cost), f"{cls}.cost() must return a runtime.Cost"
+        assert cost.flops + cost.host_flops > 0, f"{cls}.cost() counts no work"
+        assert cost.bytes < runtime.device_rates().memory_bytes, f"{cls} does not fit in the device's memory"
+
+
+def test_the_worked_page_and_the_chapters_name_their_configs():
+    found = {cls for page in PAGES for _, cls, _ in budget.page_configs(page)}
+    assert {"GrokConfig", "SparseParityConfig", "CorpusConfig", "PlaneConfig"} <= found
+    assert budget.page_cost(ROOT / "book" / "how-to-read.md").flops > 0  # its config is defined in the page
+
+
+def test_every_chapter_and_the_book_fit_the_budget():
+    table = budget.estimate(PAGES)
+    assert set(table) == {"00", "01", "02", "03", "04", "05"}
+    assert budget.over_budget(table) == [], "full mode is over the GPU budget (python -m dltheory.book.budget)"
+
+
+def test_the_list_of_configs_over_budget_is_current():
+    """Each listed config is still over: counted as it is, its chapter (the others reduced) exceeds the budget."""
+    limits = budget.budgets()
+    pages_of: dict[str, list[Path]] = {}
+    for page in PAGES:
+        for module, cls, how in budget.page_configs(page):
+            if how == "full":
+                pages_of.setdefault(f"{module.removeprefix('dltheory.')}.{cls}", []).append(page)
+    rates = runtime.device_rates()
+    for key, reduction in budget.OVER_BUDGET.items():
+        assert key in pages_of, f"OVER_BUDGET names {key}, which no page runs in full mode"
+        module, cls = key.rsplit(".", 1)
+        full = _config_class(f"dltheory.{module}", cls).full()
+        reduced = full.replace(**reduction.changes)  # the proposal is a valid config
+        assert reduced.cost().seconds(rates) < full.cost().seconds(rates), f"{key}: the reduction saves nothing"
+        chapter = budget.chapter_of(pages_of[key][0], ROOT)
+        table = budget.estimate([p for p in PAGES if budget.chapter_of(p, ROOT) == chapter])
+        extra = len(pages_of[key]) * (full.cost().seconds(rates) - reduced.cost().seconds(rates))
+        assert budget.chapter_seconds(table[chapter]) + extra > limits["chapter_seconds"], (
+            f"{key} is no longer over budget as it is: remove it from budget.OVER_BUDGET")
+        assert reduction.fraction.strip(), f"{key}: say what fraction of the paper's configuration the proposal is"
+
+
+def test_a_config_over_budget_fails_the_check(monkeypatch):
+    """The check can fail: a planted grokking config with 100 times the steps puts chapter 3 over."""
+    from dltheory.grokking import models
+
+    planted = models.GrokConfig.full().replace(steps=2_000_000, eval_every=1000)
+    monkeypatch.setattr(models.GrokConfig, "full", classmethod(lambda cls: planted))
+    problems = budget.over_budget(budget.estimate(PAGES))
+    assert any(line.startswith("chapter 03") for line in problems), problems
+    assert any(line.startswith("the book") for line in problems), problems
+
+
+def test_cost_arithmetic_and_bad_input():
+    a = runtime.Cost(flops=1e12, bytes=10.0, steps=5)
+    b = runtime.Cost(host_flops=1e9, bytes=20.0, steps=1)
+    total = a + b
+    assert (total.flops, total.host_flops, total.bytes, total.steps) == (1e12, 1e9, 20.0, 6)
+    assert (a * 3).steps == 15 and (a * 3).bytes == 10.0
+    rates = runtime.device_rates()
+    assert a.seconds(rates) == pytest.approx(1e12 / rates.device_flops + 5 * rates.step_seconds)
+    assert runtime.Cost.training(params=10, batch=4, steps=2).flops == 6 * 10 * 4 * 2
+    for bad in ({"flops": -1.0}, {"bytes": float("nan")}, {"steps": True}, {"host_flops": "1"}):
+        with pytest.raises(ValueError):
+            runtime.Cost(**bad)
+    with pytest.raises(NotImplementedError):
+        runtime.ModeConfig.cost(object())  # a config without its own cost() says so
+    with pytest.raises(ValueError, match="mode"):
+        budget.page_cost(ROOT / "book" / "how-to-read.md", mode="gpu")
+
+
+def test_rates_file_records_its_provenance(tmp_path):
+    rates = runtime.device_rates()
+    assert rates.device == "NVIDIA H200" and "128.6" in rates.provenance and "10.7" in rates.provenance
+    assert rates.device_flops < 128.6e12 / 4  # a conservative effective rate, never the peak
+    broken = tmp_path / "rates.toml"
+    broken.write_text('[device]\nname = "x"\n', encoding="utf-8")
+    with pytest.raises(ValueError, match="missing"):
+        runtime.device_rates(broken)
+
+
+def test_code_cells_are_read_without_jupytext():
+    text = "---\nkernelspec: x\n---\n# t\n```{code-cell} ipython3\n:tags: [hide-input]\n\nx = 1\n```\n" \
+           "```{code-cell} ipython3\n---\ntags: [a]\n---\ny = 2\n```\n"
+    assert budget.code_cells(text) == ["x = 1", "y = 2"]
+    with pytest.raises(ValueError, match="not closed"):
+        budget.code_cells("```{code-cell} ipython3\nx = 1\n")
+
+
+def test_page_configs_resolve_every_name(tmp_path):
+    page = tmp_path / "p.md"
+    cells = ("from dltheory.grokking import models as gm\nfrom dltheory.grokking.models import GrokConfig\n"
+             "a = gm.GrokConfig.from_env()\nb = GrokConfig.fast()\nclass Config(object):\n    pass\nc = Config.full()")
+    page.write_text(f"```{{code-cell}} ipython3\n{cells}\n```\n", encoding="utf-8")
+    assert budget.page_configs(page) == [("dltheory.grokking.models", "GrokConfig", "full"),
+                                         ("dltheory.grokking.models", "GrokConfig", "fast")]
+    page.write_text("```{code-cell} ipython3\nd = MysteryConfig.full()\n```\n", encoding="utf-8")
+    with pytest.raises(ValueError, match="neither imports"):
+        budget.page_configs(page)  # nothing a page runs escapes the budget silently
+
+
+def test_code_cells_agree_with_jupytext_on_every_page():
+    """The runner reads pages without jupytext (the GPU machine lacks it); it must read what jupytext reads."""
+    from dltheory.book.notebooks import read_page
+
+    for page in PAGES:
+        ours = budget.code_cells(page.read_text(encoding="utf-8"))
+        theirs = [c.source for c in read_page(page).cells if c.cell_type == "code"]
+        assert [c.strip() for c in ours] == [c.strip() for c in theirs], page
