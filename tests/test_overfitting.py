@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 import sympy as sp
@@ -17,6 +18,7 @@ from dltheory.overfitting import optimal_ridge as opt
 from dltheory.overfitting import random_features as rf
 from dltheory.overfitting import ridgeless as rl
 from dltheory.overfitting import tempered as tp
+from dltheory.overfitting import trained_networks as tn
 
 # --------------------------------------------------------------------------- theory
 
@@ -95,6 +97,32 @@ def test_tempered_experiment_shapes():
     assert res.multiple.shape == res.ridge_multiple.shape == (1, 1, 2)
     assert res.theory.shape == (1, 2) and res.spiked.shape == (1, 2) and res.interp.shape == (1, 2)
     assert np.all(res.ridge_multiple < res.multiple)
+
+
+def test_mixture_flips_exactly_the_stated_fraction_and_centres_the_clusters():
+    x, y, noisy = tn.mixture(0, 400, 5, mu_norm=3.0, flip=0.1)
+    assert x.shape == (400, 5) and np.sum(noisy != y) == 40
+    assert np.mean(x[:, 0] * y) == pytest.approx(3.0, abs=0.2)
+    assert np.abs(x[:, 1:].mean()) < 0.1
+
+
+def test_gradient_descent_interpolates_in_high_dimension_and_1nn_copies_labels():
+    x, y, noisy = tn.mixture(1, 40, 400, mu_norm=3.0, flip=0.1)
+    keys = jax.random.split(jax.random.PRNGKey(0), 1)
+    w = tn.train_classifier(keys, x[None], noisy[None], width=16, steps=300, learning_rate=1.0, optimiser="gd")
+    out = np.sign(np.asarray(tn._network(w[0], x, 0.1)))
+    assert np.all(out == noisy)  # zero training error on the flipped labels
+    assert tn.nearest_neighbour_error(x, noisy, x, noisy) == 0.0  # 1-NN interpolates
+    assert tn.nearest_neighbour_error(x, noisy, x, y) == pytest.approx(0.1)
+
+
+def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_noise():
+    eigs = bl.spectrum("spiked", 400)
+    lams = [0.0, 0.3, 1e5]
+    path = tn.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
+    # the same draws as section 04's min-norm interpolator: λ = 0 is that estimator
+    assert path[0] == pytest.approx(bl.min_norm_excess_risk(0, eigs, 50, reps=8).mean(), rel=1e-9)
+    assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
 
 
 def test_relative_bump_needs_a_rise_and_a_fall():
@@ -268,6 +296,14 @@ def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
         (lambda: tp.TemperedConfig(alphas=(1.0,)), "alphas"),
         (lambda: tp.TemperedConfig(ns=(50, 20)), "ns"),
         (lambda: tp.tempered_experiment("fast", [0]), "cfg"),
+        (lambda: tn.mixture(0, 10, 2, mu_norm=1.0, flip=0.7), "flip"),
+        (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 4)),
+                                     width=4, steps=1, learning_rate=0.1), "y"),
+        (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 3)),
+                                     width=4, steps=1, learning_rate=0.1, optimiser="sgd"), "optimiser"),
+        (lambda: tn.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
+        (lambda: tn.TrainedConfig(dims=(10, 2)), "dims"),
+        (lambda: tn.trained_experiment(tn.TrainedConfig.fast(), [0], optimisers=("sgd",)), "optimisers"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
