@@ -396,3 +396,22 @@ def test_knn_experiment_interpolating_rules_fit_every_noisy_label():
     assert np.all(res.train_error["1-NN"] == 0)
     assert np.all(res.train_error["singular"] == 0)
     assert np.all(res.train_error["k-NN"] > 0.05)  # the vote overrules the noisy labels it outvotes
+
+
+def test_check_power_law_multiple_accepts_right_and_rejects_the_limit_and_e0():
+    eigs = np.arange(1, 50 * 1000 + 1, dtype=float) ** -4.0
+    right = tp.eigenlearning(eigs, 1000)[1] - 1
+    tp.check_power_law_multiple(right)
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(right + 1)  # E0 instead of E0 - 1
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(3.0)  # the limit α − 1, not the value at n = 1000
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(...)
+
+
+def test_check_benign_at_accepts_right_and_rejects_wrong():
+    expected, _, _ = tn._below_noise(10, 0)
+    assert tn.check_benign_at(expected, d=10) == expected
+    with pytest.raises(selfcheck.WrongAnswer):
+        tn.check_benign_at(not expected, d=10)

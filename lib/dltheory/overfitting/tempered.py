@@ -22,7 +22,7 @@ from typing import Any
 import numpy as np
 import sympy as sp
 
-from dltheory import runtime, validate
+from dltheory import runtime, selfcheck, validate
 from dltheory.overfitting import benign_linear, common
 
 __all__ = [
@@ -34,6 +34,7 @@ __all__ = [
     "TemperedConfig",
     "TemperedResult",
     "tempered_experiment",
+    "check_power_law_multiple",
 ]
 
 
@@ -215,3 +216,21 @@ def tempered_experiment(cfg: TemperedConfig, seeds: Sequence[int]) -> TemperedRe
     for s, seed in enumerate(seeds):
         interp[s] = interpolation_excess(seed, cfg.interp_n, sigma=cfg.interp_sigma, reps=cfg.interp_reps).mean(0)
     return TemperedResult(np.array(cfg.ns), multiple, ridge_multiple, theory, spiked, interp, tuple(seeds), cfg)
+
+
+# ============================================================================ exercise self-check
+
+
+def check_power_law_multiple(answer: Any, *, alpha: float = 4.0, n: int = 1000, width_ratio: int = 50) -> float:
+    """Exercise ``ex-02-tempered``: the eigenlearning noise multiple ``E₀ − 1`` for ``λ_i = i^−α``, ``p = ratio·n``.
+
+    The expected value is recomputed with :func:`eigenlearning` at this ``n`` and ``p``.
+    """
+    alpha = validate.real("alpha", alpha, low=1.01)
+    n = validate.integer("n", n, low=1)
+    width_ratio = validate.integer("width_ratio", width_ratio, low=2)
+    eigs = np.arange(1, width_ratio * n + 1, dtype=float) ** -alpha
+    expected = eigenlearning(eigs, n)[1] - 1.0
+    hint = (f"solve Σ λ_i/(λ_i + κ) = n for κ, set E₀ = n/(n − Σ L_i²) and subtract 1 (E₀ itself is the test MSE "
+            f"over σ²); near the limit α − 1 = {alpha - 1:g}, but not equal to it at finite n")
+    return selfcheck.number("multiple", answer, expected, rtol=1e-4, hint=hint)

@@ -11,6 +11,7 @@ with a tuned penalty against the min-norm interpolator on the benign spectrum of
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -20,7 +21,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dltheory import runtime, validate
+from dltheory import runtime, selfcheck, validate
 from dltheory.overfitting import benign_linear, common
 
 __all__ = [
@@ -32,6 +33,7 @@ __all__ = [
     "TrainedConfig",
     "TrainedResult",
     "trained_experiment",
+    "check_benign_at",
 ]
 
 
@@ -222,6 +224,30 @@ def trained_experiment(
     eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
     ridge = np.empty((0, 2, lams.size))
     if ridge_path:
-        ridge = np.array([[ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig, reps=cfg.ridge_reps).mean(0)
+        ridge = np.array([[ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig,
+                                             reps=cfg.ridge_reps).mean(0)
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
     return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, lams, ridge, tuple(seeds), cfg)
+
+
+# ============================================================================ exercise self-check
+
+
+@functools.cache
+def _below_noise(d: int, seed: int) -> tuple[bool, float, float]:
+    cfg = TrainedConfig(dims=(d,), n_seeds=1)
+    res = trained_experiment(cfg, [seed], optimisers=("gd",), ridge_path=False)
+    error, fitted = float(res.test_error[0, 0, 0]), float(res.train_error[0, 0, 0])
+    return bool(fitted == 0 and error < cfg.flip), error, fitted
+
+
+def check_benign_at(answer: Any, *, d: int = 100, seed: int = 0) -> bool:
+    """Exercise ``ex-02-trained``: in dimension ``d``, does gradient descent interpolate the flipped labels and
+    stay below the flip rate on clean test points? The check reruns the page's configuration at ``d``.
+    """
+    selfcheck.answered("benign_at_d", answer)
+    d = validate.integer("d", d, low=1)
+    ok, error, fitted = _below_noise(d, validate.seed("seed", seed))
+    why = (f"in d = {d} gradient descent reaches training error {fitted:.2f} on the flipped labels and clean test "
+           f"error {error:.3f}, against a flip rate of 0.1.")
+    return selfcheck.boolean("benign_at_d", answer, ok, why=why)
