@@ -37,6 +37,8 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
+from dltheory.overfitting import tempered as OTP
+from dltheory.overfitting import trained_networks as OTN
 from dltheory.grokking import analytic_solution as G3
 from dltheory.grokking import fourier_circuit as G2
 from dltheory.grokking import memorise_then_generalise as G1
@@ -193,6 +195,14 @@ PROBES: dict[str, Callable[[], Any]] = {
         ODD.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=20, learning_rate=1e-2, n_seeds=1, eval_every=10), [0]),
     "overfitting.benign_linear.min_norm_excess_risk": lambda: OBL.min_norm_excess_risk(0, 1.0 / np.arange(1, 65), 20, reps=4),
     "overfitting.ridgeless.simulate_ridge": lambda: ORL.simulate_ridge(0, 20, 10, [0.1, 1.0], reps=4),
+    "overfitting.tempered.noise_multiple": lambda: OTP.noise_multiple(0, 1.0 / np.arange(1, 41) ** 2, 10, reps=2),
+    "overfitting.tempered.interpolation_excess": lambda: OTP.interpolation_excess(0, 50, n_test=100, reps=2),
+    "overfitting.trained_networks.mixture": lambda: OTN.mixture(0, 20, 3, mu_norm=2.0, flip=0.1),
+    "overfitting.trained_networks.ridge_path_excess": lambda: OTN.ridge_path_excess(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
+    "overfitting.trained_networks.trained_experiment": lambda: OTN.trained_experiment(
+        OTN.TrainedConfig(dims=(2, 20), n=20, width=8, steps=20, n_test=50, n_seeds=2, ridge_n=20, ridge_reps=1), [0, 1]),
+    "overfitting.tempered.tempered_experiment": lambda: OTP.tempered_experiment(
+        OTP.TemperedConfig(alphas=(2.0,), ns=(20, 40), width_ratio=4, reps=1, n_seeds=1, interp_n=50, interp_reps=1), [0]),
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
     "grokking.training.run": _grok_run,

@@ -37,6 +37,7 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
+from dltheory.overfitting import tempered as OTP
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
 from dltheory.information import estimating_mi as MI
@@ -100,6 +101,8 @@ SPECS = {
     # chapter 2
     "overfitting.ridgeless.ridgeless_risk": (ORL.ridgeless_risk, st.tuples(arrays(0, 1))),
     "overfitting.ridgeless.ridge_risk": (ORL.ridge_risk, st.tuples(arrays(0, 1), real)),
+    "overfitting.ridgeless.finite_ridgeless_risk": (ORL.finite_ridgeless_risk, st.tuples(integer, integer)),
+    "overfitting.tempered.eigenlearning": (OTP.eigenlearning, st.tuples(arrays(1, 1), integer)),
     "overfitting.optimal_ridge.optimal_ridge": (OOR.optimal_ridge, st.tuples(arrays(0, 1))),
     "overfitting.benign_linear.effective_ranks": (OBL.effective_ranks, st.tuples(arrays(1, 1))),
     "overfitting.benign_linear.bllt_conditions": (OBL.bllt_conditions, st.tuples(arrays(1, 1), integer)),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 
+import jax
 import numpy as np
 import pytest
 import sympy as sp
@@ -16,6 +17,8 @@ from dltheory.overfitting import nearest_neighbours as knn
 from dltheory.overfitting import optimal_ridge as opt
 from dltheory.overfitting import random_features as rf
 from dltheory.overfitting import ridgeless as rl
+from dltheory.overfitting import tempered as tp
+from dltheory.overfitting import trained_networks as tn
 
 # --------------------------------------------------------------------------- theory
 
@@ -50,6 +53,76 @@ def test_simulated_ridge_agrees_with_theory_and_lambda_zero_interpolates():
     assert risk[1] == pytest.approx(float(rl.ridge_risk(3.0, 1.0, sigma=0.5)), rel=0.1)
     noiseless = rl.simulate_ridge(1, 50, 20, [0.0], sigma=0.0, reps=3)  # p < n, no noise: exact recovery
     assert noiseless.max() < 1e-18
+
+
+def test_finite_ridgeless_risk_is_the_inverse_wishart_mean_and_tends_to_the_limit():
+    assert rl.finite_ridgeless_risk(200, 170, sigma=0.5) == pytest.approx(0.25 * 170 / 29)
+    assert rl.finite_ridgeless_risk(200, 230, r=2.0) == pytest.approx(4 * (1 - 200 / 230) + 200 / 29)
+    assert math.isinf(rl.finite_ridgeless_risk(200, 201))
+    for p in (100, 400):  # n, p → ∞ at γ = p/n: the finite-n mean tends to Hastie et al.'s limit
+        assert rl.finite_ridgeless_risk(10**5, p * 10**5 // 200) == pytest.approx(
+            float(rl.ridgeless_risk(p / 200)), rel=1e-3)
+    # and the simulation agrees with it at finite n (a wrong formula, the limit, is 9% off here)
+    sim = rl.simulate_ridge(3, 60, 48, [0.0], reps=400).mean()
+    assert sim == pytest.approx(rl.finite_ridgeless_risk(60, 48), rel=0.06)
+
+
+def test_eigenlearning_limit_and_finite_n_prediction():
+    alpha, e0 = tp.power_law_limit()
+    assert sp.simplify(e0 - alpha) == 0
+    assert tp.interpolation_limit() == sp.Rational(2, 3)
+    # isotropic spectrum, p > n: E₀ = p/(p − n), the min-norm variance σ² n/(p − n) plus the noise
+    kappa, e0_iso = tp.eigenlearning(np.ones(300), 100)
+    assert e0_iso == pytest.approx(300 / 200, rel=1e-6) and kappa == pytest.approx(2.0, rel=1e-6)
+    # a ridge lowers E₀; a large n on a power law approaches α
+    eigs = np.arange(1, 200_001, dtype=float) ** -3.0
+    assert tp.eigenlearning(eigs, 2000)[1] == pytest.approx(3.0, rel=0.01)
+    assert tp.eigenlearning(eigs, 2000, ridge=1.0)[1] < 1.1
+    with pytest.raises(ValueError, match="eigenvalues"):
+        tp.eigenlearning(np.ones(10), 10)
+
+
+def test_noise_multiple_matches_isotropic_closed_form_and_interpolation_rules():
+    # isotropic, p > n: the min-norm variance is σ² n/(p − n − 1) exactly in expectation
+    m = tp.noise_multiple(0, np.ones(120), 40, ridges=(0.0, 5.0), reps=200).mean(0)
+    assert m[0] == pytest.approx(40 / 79, rel=0.03)
+    assert m[1] < m[0]
+    lin, nn = tp.interpolation_excess(0, 2000, reps=4).mean(0)
+    assert lin == pytest.approx(2 / 3, abs=0.04) and nn == pytest.approx(1.0, abs=0.06)
+
+
+def test_tempered_experiment_shapes():
+    cfg = tp.TemperedConfig(alphas=(2.0,), ns=(20, 40), width_ratio=5, reps=1, n_seeds=1, interp_n=50, interp_reps=1)
+    res = tp.tempered_experiment(cfg, [0])
+    assert res.multiple.shape == res.ridge_multiple.shape == (1, 1, 2)
+    assert res.theory.shape == (1, 2) and res.spiked.shape == (1, 2) and res.interp.shape == (1, 2)
+    assert np.all(res.ridge_multiple < res.multiple)
+
+
+def test_mixture_flips_exactly_the_stated_fraction_and_centres_the_clusters():
+    x, y, noisy = tn.mixture(0, 400, 5, mu_norm=3.0, flip=0.1)
+    assert x.shape == (400, 5) and np.sum(noisy != y) == 40
+    assert np.mean(x[:, 0] * y) == pytest.approx(3.0, abs=0.2)
+    assert np.abs(x[:, 1:].mean()) < 0.1
+
+
+def test_gradient_descent_interpolates_in_high_dimension_and_1nn_copies_labels():
+    x, y, noisy = tn.mixture(1, 40, 400, mu_norm=3.0, flip=0.1)
+    keys = jax.random.split(jax.random.PRNGKey(0), 1)
+    w = tn.train_classifier(keys, x[None], noisy[None], width=16, steps=300, learning_rate=1.0, optimiser="gd")
+    out = np.sign(np.asarray(tn._network(w[0], x, 0.1)))
+    assert np.all(out == noisy)  # zero training error on the flipped labels
+    assert tn.nearest_neighbour_error(x, noisy, x, noisy) == 0.0  # 1-NN interpolates
+    assert tn.nearest_neighbour_error(x, noisy, x, y) == pytest.approx(0.1)
+
+
+def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_noise():
+    eigs = bl.spectrum("spiked", 400)
+    lams = [0.0, 0.3, 1e5]
+    path = tn.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
+    # the same draws as section 04's min-norm interpolator: λ = 0 is that estimator
+    assert path[0] == pytest.approx(bl.min_norm_excess_risk(0, eigs, 50, reps=8).mean(), rel=1e-9)
+    assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
 
 
 def test_relative_bump_needs_a_rise_and_a_fall():
@@ -163,6 +236,15 @@ def test_shipped_deep_result_loads():
     assert res.test_error.shape == (len(res.seeds), len(res.config.noises), len(res.widths))
 
 
+def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
+    res, prov = dd.load_deep_seeds()
+    assert prov["mode"] == "fast" and res.seeds == tuple(range(7))
+    assert res.config == dd.DeepConfig.fast()
+    clean, noisy = res.config.noises.index(0.0), res.config.noises.index(0.2)
+    ratio = common.max_relative_increase(res.test_mse[:, noisy]) / common.max_relative_increase(res.test_mse[:, clean])
+    assert ratio.min() < 2.0 < np.median(ratio)  # deep-noise-amplifies: registered as not reproduced
+
+
 # --------------------------------------------------------------------------- bad input
 
 
@@ -204,6 +286,24 @@ def test_shipped_deep_result_loads():
         (lambda: rf.RFConfig(noises=(0.0, 1.5)), "noises"),
         (lambda: knn.KNNConfig(d=1, a=0.5), "a"),
         (lambda: dd.DeepConfig(steps=10, eval_every=20), "eval_every"),
+        (lambda: rl.finite_ridgeless_risk(0, 10), "n"),
+        (lambda: tp.eigenlearning([1.0, -1.0], 1), "eigs"),
+        (lambda: tp.eigenlearning(np.ones(5), 2, ridge=-1.0), "ridge"),
+        (lambda: tp.noise_multiple(0, np.ones(5), 5), "n"),
+        (lambda: tp.noise_multiple(0, np.ones(5), 2, ridges=(-1.0,)), "ridges"),
+        (lambda: tp.interpolation_excess(0, 1), "n"),
+        (lambda: tp.interpolation_excess(0, 10, sigma=0.0), "sigma"),
+        (lambda: tp.TemperedConfig(alphas=(1.0,)), "alphas"),
+        (lambda: tp.TemperedConfig(ns=(50, 20)), "ns"),
+        (lambda: tp.tempered_experiment("fast", [0]), "cfg"),
+        (lambda: tn.mixture(0, 10, 2, mu_norm=1.0, flip=0.7), "flip"),
+        (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 4)),
+                                     width=4, steps=1, learning_rate=0.1), "y"),
+        (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 3)),
+                                     width=4, steps=1, learning_rate=0.1, optimiser="sgd"), "optimiser"),
+        (lambda: tn.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
+        (lambda: tn.TrainedConfig(dims=(10, 2)), "dims"),
+        (lambda: tn.trained_experiment(tn.TrainedConfig.fast(), [0], optimisers=("sgd",)), "optimisers"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -296,3 +396,22 @@ def test_knn_experiment_interpolating_rules_fit_every_noisy_label():
     assert np.all(res.train_error["1-NN"] == 0)
     assert np.all(res.train_error["singular"] == 0)
     assert np.all(res.train_error["k-NN"] > 0.05)  # the vote overrules the noisy labels it outvotes
+
+
+def test_check_power_law_multiple_accepts_right_and_rejects_the_limit_and_e0():
+    eigs = np.arange(1, 50 * 1000 + 1, dtype=float) ** -4.0
+    right = tp.eigenlearning(eigs, 1000)[1] - 1
+    tp.check_power_law_multiple(right)
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(right + 1)  # E0 instead of E0 - 1
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(3.0)  # the limit α − 1, not the value at n = 1000
+    with pytest.raises(selfcheck.WrongAnswer):
+        tp.check_power_law_multiple(...)
+
+
+def test_check_benign_at_accepts_right_and_rejects_wrong():
+    expected, _, _ = tn._below_noise(10, 0)
+    assert tn.check_benign_at(expected, d=10) == expected
+    with pytest.raises(selfcheck.WrongAnswer):
+        tn.check_benign_at(not expected, d=10)

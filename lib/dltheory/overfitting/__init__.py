@@ -16,6 +16,12 @@ page                                module
                                     1967) against an interpolating singular-kernel rule
 ``06-deep-double-descent.md``       :mod:`~dltheory.overfitting.deep_double_descent`: width-wise double
                                     descent of a two-layer network (Nakkiran et al. 2020)
+``07-tempered.md``                  :mod:`~dltheory.overfitting.tempered`: the noise multiple of
+                                    interpolators, eigenlearning for power laws (Mallinar et al. 2022;
+                                    Simon et al. 2023) and 1-D piecewise-linear interpolation
+``08-trained-networks.md``          :mod:`~dltheory.overfitting.trained_networks`: two-layer networks
+                                    trained on flipped labels across dimensions (Frei, Chatterji and
+                                    Bartlett 2022), and tuned ridge against the interpolator
 ==================================  ===================================================================
 
 Shared by several sections: :mod:`~dltheory.overfitting.common` (seed checks, one BLAS thread, the digits,

@@ -25,6 +25,7 @@ __all__ = [
     "ridge_theory",
     "ridge_risk",
     "ridgeless_risk",
+    "finite_ridgeless_risk",
     "simulate_ridge",
     "RidgelessConfig",
     "ridgeless_experiment",
@@ -116,6 +117,25 @@ def ridgeless_risk(gamma: Any, *, sigma: float = 1.0, r: float = 1.0) -> np.ndar
         out = np.where(gamma < 1, under(np.minimum(gamma, 0.999999), sigma, r),
                        over(np.maximum(gamma, 1.000001), sigma, r))
     return np.where(gamma == 1, np.inf, out).astype(float)
+
+
+def finite_ridgeless_risk(n: int, p: int, *, sigma: float = 1.0, r: float = 1.0) -> float:
+    """The exact mean excess risk of the min-norm fit at finite ``n`` and ``p`` (section ``01-ridgeless``).
+
+    Isotropic Gaussian design, ``β`` uniform on the sphere of radius ``r``. Below the threshold the fit is
+    unbiased and ``E‖β̂ − β‖² = σ² tr E[(XᵀX)⁻¹] = σ² p/(n − p − 1)`` (the mean of an inverse Wishart matrix).
+    Above it the bias is ``r²(1 − n/p)`` (the part of ``β`` outside the row space of ``X``) and the variance
+    ``σ² tr E[(XXᵀ)⁻¹] = σ² n/(p − n − 1)``. Infinite within one of the threshold, where the mean does not exist.
+    """
+    n = validate.integer("n", n, low=1)
+    p = validate.integer("p", p, low=1)
+    sigma = validate.real("sigma", sigma, low=0.0)
+    r = validate.real("r", r, low=0.0)
+    if abs(n - p) <= 1:
+        return float("inf")
+    if p < n:
+        return sigma**2 * p / (n - p - 1)
+    return r**2 * (1 - n / p) + sigma**2 * n / (p - n - 1)
 
 
 @common.single_threaded_blas

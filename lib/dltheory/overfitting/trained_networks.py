@@ -1,0 +1,253 @@
+"""Chapter 2 · § 8, ``chapters/02-benign-overfitting/08-trained-networks.md``: benign overfitting in trained networks.
+
+A two-layer leaky-ReLU network trained to zero training error on a two-cluster mixture with flipped labels is
+benign when the dimension is large (Frei, Chatterji and Bartlett 2022) and tempered when it is small (Kornowski,
+Yehudai and Shamir 2023): :func:`mixture`, :func:`train_classifier` (JAX, vmapped over seeds),
+:func:`nearest_neighbour_error` (the 1-NN null) and :func:`trained_experiment`. And benign is not optimal: ridge
+with a tuned penalty against the min-norm interpolator on the benign spectrum of section ``04-benign-linear``
+(:func:`ridge_path_excess`).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import math
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import runtime, selfcheck, validate
+from dltheory.overfitting import benign_linear, common
+
+__all__ = [
+    "mixture",
+    "OPTIMISERS",
+    "train_classifier",
+    "nearest_neighbour_error",
+    "ridge_path_excess",
+    "TrainedConfig",
+    "TrainedResult",
+    "trained_experiment",
+    "check_benign_at",
+]
+
+
+def mixture(seed: int, n: int, d: int, *, mu_norm: float, flip: float) -> tuple[np.ndarray, ...]:
+    """``n`` points ``x = yμ + z`` (``y = ±1``, ``μ = mu_norm · e₁``, ``z ~ N(0, I)``): ``(x, y, y_noisy)``.
+
+    Section ``08-trained-networks``, the data model of Frei et al. (2022). Exactly ``round(flip · n)`` labels,
+    chosen at random, are flipped in ``y_noisy``; ``y`` is the clean label.
+    """
+    seed = validate.seed("seed", seed)
+    n = validate.integer("n", n, low=2)
+    d = validate.integer("d", d, low=1)
+    mu_norm = validate.real("mu_norm", mu_norm, low=0.0)
+    flip = validate.real("flip", flip, low=0.0, high=0.5)
+    rng = np.random.default_rng(seed)
+    y = rng.choice([-1.0, 1.0], size=n)
+    x = rng.standard_normal((n, d))
+    x[:, 0] += mu_norm * y
+    noisy = y.copy()
+    noisy[rng.choice(n, size=int(round(flip * n)), replace=False)] *= -1
+    return x, y, noisy
+
+
+def _network(w: jax.Array, x: jax.Array, leak: float) -> jax.Array:
+    """``f(x) = Σ_j a_j φ(w_jᵀx)`` with ``a_j = ±1/√m`` (half each) and ``φ`` leaky ReLU (Frei et al. 2022)."""
+    m = w.shape[0]
+    a = jnp.concatenate([jnp.ones(m // 2), -jnp.ones(m - m // 2)]) / math.sqrt(m)
+    h = x @ w.T
+    return jnp.where(h > 0, h, leak * h) @ a
+
+
+OPTIMISERS = ("adam", "gd")
+
+
+def train_classifier(
+    keys: jax.Array, x: Any, y: Any, *, width: int, steps: int, learning_rate: float, leak: float = 0.1,
+    optimiser: str = "adam",
+) -> jax.Array:
+    """First-layer weights after ``steps`` of full-batch training on the logistic loss, one run per key (vmapped).
+
+    Section ``08-trained-networks``. ``x`` has shape ``(runs, n, d)``, ``y`` ``(runs, n)`` with entries ±1, ``keys``
+    one PRNG key per run. The initialisation is small, ``w ~ N(0, 10⁻⁶/d)``, as in Frei et al. (2022); the
+    output weights are fixed. ``optimiser`` is ``"adam"`` (step ``learning_rate``) or ``"gd"``, plain gradient
+    descent, the algorithm of Frei et al., with step ``learning_rate · n/mean‖x_i‖²`` (so that one step moves
+    each training output by about ``learning_rate`` times its loss gradient). Returns ``w``, ``(runs, width, d)``.
+    """
+    optimiser = validate.choice("optimiser", optimiser, OPTIMISERS)
+    x = jnp.asarray(validate.array("x", x, ndim=3))
+    y = jnp.asarray(validate.array("y", y, ndim=2))
+    if y.shape != x.shape[:2]:
+        raise ValueError(f"y must have shape {x.shape[:2]} like x's first two axes, got {y.shape}")
+    width = validate.integer("width", width, low=2)
+    steps = validate.integer("steps", steps, low=1)
+    learning_rate = validate.real("learning_rate", learning_rate, low=0.0, low_open=True)
+    leak = validate.real("leak", leak, low=0.0, high=1.0)
+    d = x.shape[-1]
+    if optimiser == "gd":
+        opt = optax.sgd(learning_rate * x.shape[1] / float(jnp.mean(jnp.sum(x**2, axis=-1))))
+    else:
+        opt = optax.adam(learning_rate)
+
+    def one(key: jax.Array, xs: jax.Array, ys: jax.Array) -> jax.Array:
+        def loss(w: jax.Array) -> jax.Array:
+            return jnp.mean(jax.nn.softplus(-ys * _network(w, xs, leak)))
+
+        def step(carry: Any, _: Any) -> tuple[Any, None]:
+            w, state = carry
+            updates, state = opt.update(jax.grad(loss)(w), state)
+            return (optax.apply_updates(w, updates), state), None
+
+        w0 = 1e-3 * jax.random.normal(key, (width, d)) / math.sqrt(d)
+        (w, _), _ = jax.lax.scan(step, (w0, opt.init(w0)), None, length=steps)
+        return w
+
+    return jax.jit(jax.vmap(one))(keys, x, y)
+
+
+def nearest_neighbour_error(x: Any, labels: Any, x_test: Any, y_test: Any) -> float:
+    """Test error of 1-NN (Euclidean) trained on ``(x, labels)``: the interpolating null of section 08."""
+    x = validate.array("x", x, ndim=2)
+    labels = validate.array("labels", labels, ndim=1)
+    x_test = validate.array("x_test", x_test, ndim=2)
+    y_test = validate.array("y_test", y_test, ndim=1)
+    dist = (x_test**2).sum(1)[:, None] - 2 * x_test @ x.T + (x**2).sum(1)[None, :]
+    return float(np.mean(labels[np.argmin(dist, axis=1)] != y_test))
+
+
+@common.single_threaded_blas
+def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
+    """Excess risk ``(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*)`` of ridge ``θ̂_λ = Xᵀ(XXᵀ + λI)⁻¹y``: ``(reps, len(lams))``.
+
+    Section ``08-trained-networks`` (benign is not optimal). ``x ~ N(0, diag(eigs))``, ``θ* = e₁``, noise
+    ``N(0, σ²)``; ``λ = 0`` is the min-norm interpolator. All penalties share each draw of the data.
+    """
+    seed = validate.seed("seed", seed)
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    n = validate.integer("n", n, low=1, high=lam.size - 1)
+    lams = validate.array("lams", lams, ndim=1, low=0.0)
+    sigma = validate.real("sigma", sigma, low=0.0)
+    reps = validate.integer("reps", reps, low=1)
+    rng = np.random.default_rng(seed)
+    out = np.empty((reps, lams.size))
+    for i in range(reps):
+        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
+        y = x[:, 0] + sigma * rng.standard_normal(n)
+        d, u = np.linalg.eigh(x @ x.T)
+        uy, xu = u.T @ y, x.T @ u
+        for j, pen in enumerate(lams):
+            theta = xu @ (uy / (d + pen))
+            theta[0] -= 1.0
+            out[i, j] = np.sum(lam * theta**2)
+    return out
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedConfig(runtime.ModeConfig):
+    """Trained networks on flipped labels across dimensions, and tuned ridge (section ``08-trained-networks``)."""
+
+    dims: tuple[int, ...] = validate.field((2, 10, 100, 1000), validate.integers, low=1, increasing=True)
+    n: int = validate.field(100, validate.integer, low=10)
+    mu_norm: float = validate.field(3.5, validate.real, low=0.0, low_open=True)
+    flip: float = validate.field(0.1, validate.real, low=0.0, high=0.5)
+    width: int = validate.field(128, validate.integer, low=2)
+    steps: int = validate.field(1500, validate.integer, low=1)
+    learning_rate: float = validate.field(1e-2, validate.real, low=0.0, low_open=True)  # Adam
+    gd_rate: float = validate.field(1.0, validate.real, low=0.0, low_open=True)  # GD, in units of n/mean‖x‖²
+    n_test: int = validate.field(2000, validate.integer, low=10)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
+    ridge_n: int = validate.field(200, validate.integer, low=10)
+    ridge_reps: int = validate.field(8, validate.integer, low=1)
+
+    @classmethod
+    def fast(cls) -> TrainedConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> TrainedConfig:
+        return cls(dims=(1, 2, 5, 10, 30, 100, 300, 1000, 3000), steps=4000, n_seeds=10, ridge_reps=40)
+
+
+@dataclasses.dataclass(frozen=True)
+class TrainedResult:
+    dims: np.ndarray  # (n_dims,)
+    test_error: np.ndarray  # (n_seeds, 2, n_dims): clean test error of the trained network (Adam, GD)
+    train_error: np.ndarray  # (n_seeds, 2, n_dims): training error on the flipped labels
+    nn_error: np.ndarray  # (n_seeds, n_dims): clean test error of 1-NN on the same data
+    lams: np.ndarray  # (n_lams,), lams[0] = 0
+    ridge: np.ndarray  # (n_seeds, 2, n_lams): excess risk along the penalty path, σ = 1 and σ = 0
+    seeds: tuple[int, ...]
+    config: TrainedConfig
+
+    def ridge_gain(self) -> np.ndarray:
+        """Best excess risk on the penalty grid over that of the interpolator, shape ``(n_seeds, 2)`` (σ = 1, 0)."""
+        return self.ridge.min(-1) / self.ridge[..., 0]
+
+
+def trained_experiment(
+    cfg: TrainedConfig, seeds: Sequence[int], *, optimisers: Sequence[str] = OPTIMISERS, ridge_path: bool = True
+) -> TrainedResult:
+    """All measurements of section ``08-trained-networks``.
+
+    ``optimisers`` are trained in this order (``test_error[:, k]`` belongs to ``optimisers[k]``); without
+    ``ridge_path`` the ridge arrays are empty.
+    """
+    if not isinstance(cfg, TrainedConfig):
+        raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
+    seeds = list(validate.seeds(seeds))
+    optimisers = [validate.choice("optimisers", o, OPTIMISERS) for o in optimisers]
+    shape = (len(seeds), len(optimisers), len(cfg.dims))
+    f = jax.jit(_network, static_argnums=2)
+    test_error, train_error, nn_error = np.empty(shape), np.empty(shape), np.empty((len(seeds), len(cfg.dims)))
+    for b, d in enumerate(cfg.dims):
+        data = [mixture(s * 100 + b, cfg.n_test, d, mu_norm=cfg.mu_norm, flip=0.0) for s in seeds]
+        train = [mixture(s * 100 + 50 + b, cfg.n, d, mu_norm=cfg.mu_norm, flip=cfg.flip) for s in seeds]
+        x = np.stack([t[0] for t in train])
+        noisy = np.stack([t[2] for t in train])
+        keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(s), d) for s in seeds])  # one stream per seed
+        for c, opt in enumerate(optimisers):
+            w = train_classifier(keys, x, noisy, width=cfg.width, steps=cfg.steps, optimiser=opt,
+                                 learning_rate=cfg.learning_rate if opt == "adam" else cfg.gd_rate)
+            for a in range(len(seeds)):
+                x_test, y_test = data[a][0], data[a][1]
+                train_error[a, c, b] = float(np.mean(np.sign(f(w[a], x[a], 0.1)) != noisy[a]))
+                test_error[a, c, b] = float(np.mean(np.sign(f(w[a], x_test, 0.1)) != y_test))
+        for a in range(len(seeds)):
+            nn_error[a, b] = nearest_neighbour_error(x[a], noisy[a], data[a][0], data[a][1])
+    lams = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 31)])
+    eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
+    ridge = np.empty((0, 2, lams.size))
+    if ridge_path:
+        ridge = np.array([[ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig,
+                                             reps=cfg.ridge_reps).mean(0)
+                           for k, sig in enumerate((1.0, 0.0))] for s in seeds])
+    return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, lams, ridge, tuple(seeds), cfg)
+
+
+# ============================================================================ exercise self-check
+
+
+@functools.cache
+def _below_noise(d: int, seed: int) -> tuple[bool, float, float]:
+    cfg = TrainedConfig(dims=(d,), n_seeds=1)
+    res = trained_experiment(cfg, [seed], optimisers=("gd",), ridge_path=False)
+    error, fitted = float(res.test_error[0, 0, 0]), float(res.train_error[0, 0, 0])
+    return bool(fitted == 0 and error < cfg.flip), error, fitted
+
+
+def check_benign_at(answer: Any, *, d: int = 100, seed: int = 0) -> bool:
+    """Exercise ``ex-02-trained``: in dimension ``d``, does gradient descent interpolate the flipped labels and
+    stay below the flip rate on clean test points? The check reruns the page's configuration at ``d``.
+    """
+    selfcheck.answered("benign_at_d", answer)
+    d = validate.integer("d", d, low=1)
+    ok, error, fitted = _below_noise(d, validate.seed("seed", seed))
+    why = (f"in d = {d} gradient descent reaches training error {fitted:.2f} on the flipped labels and clean test "
+           f"error {error:.3f}, against a flip rate of 0.1.")
+    return selfcheck.boolean("benign_at_d", answer, ok, why=why)
