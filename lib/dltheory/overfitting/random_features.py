@@ -63,8 +63,8 @@ class RFConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> RFConfig:
-        grid = tuple(sorted({int(round(10 * 2 ** (k / 12))) for k in range(0, 109)}))  # 10 … 5120
-        return cls(ns=(100, 200, 400), noises=(0.0, 0.1, 0.2, 0.4), n_features=grid, n_seeds=10)
+        grid = tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(0, 55)}))  # 10 … 5120, 6 a doubling
+        return cls(ns=(100, 200, 400), noises=(0.0, 0.1, 0.2, 0.4), n_features=grid, n_seeds=3)  # GPU budget (issue 22)
 
     def cost(self) -> runtime.Cost:
         """Host work (NumPy, float64): per seed the features of every image at the largest ``N``, and per

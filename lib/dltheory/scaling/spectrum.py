@@ -117,7 +117,7 @@ class SpectrumConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> SpectrumConfig:
-        return cls(M=32768, ns=(16, 32, 64, 128, 256, 512, 1024, 2048), n_seeds=16)
+        return cls(M=16384, ns=(16, 32, 64, 128, 256, 512, 1024), n_seeds=6)  # within the GPU budget (issue 22)
 
     def cost(self) -> runtime.Cost:
         """Host work (NumPy, float64): per seed two draws (the spectrum and the null), each two Gram products
