@@ -155,3 +155,26 @@ def test_code_cells_agree_with_jupytext_on_every_page():
         ours = budget.code_cells(page.read_text(encoding="utf-8"))
         theirs = [c.source for c in read_page(page).cells if c.cell_type == "code"]
         assert [c.strip() for c in ours] == [c.strip() for c in theirs], page
+
+
+def test_every_config_a_page_runs_says_what_fraction_of_the_paper_it_is():
+    """Issue 22: each page states what fraction of the paper's configuration its full mode is, and why."""
+    assert budget.missing_paper_scale(PAGES) == []
+    for page in PAGES:
+        for cls, text in budget.page_scales(page):
+            assert cls and len(text) <= 400, f"{page}: {cls}.paper_scale() should be one short sentence"
+    scales = dict(budget.page_scales(ROOT / "chapters" / "01-scaling-laws" / "06-quanta-network.md"))
+    assert "of the paper's 30 widths" in scales["SparseParityConfig"]
+    assert "dimension" in dict(budget.page_scales(ROOT / "book" / "how-to-read.md"))["Config"]  # the worked page's own
+
+
+def test_a_config_without_its_paper_scale_is_found(monkeypatch):
+    """The check can fail: the grokking config without its own paper_scale(), then with one that says nothing."""
+    from dltheory.grokking import models
+
+    monkeypatch.delattr(models.GrokConfig, "paper_scale")
+    with pytest.raises(NotImplementedError):
+        models.GrokConfig.full().paper_scale()  # the base class says it is missing
+    assert any("GrokConfig: no paper_scale()" in line for line in budget.missing_paper_scale(PAGES))
+    monkeypatch.setattr(models.GrokConfig, "paper_scale", lambda self: " ", raising=False)
+    assert any("GrokConfig: paper_scale() says nothing" in line for line in budget.missing_paper_scale(PAGES))

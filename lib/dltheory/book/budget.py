@@ -30,7 +30,8 @@ from dltheory import runtime
 from dltheory.book.notebooks import notebook_pages, repo_root
 
 __all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
-           "chapter_seconds", "book_seconds", "over_budget", "PARALLEL_PAGES"]
+           "chapter_seconds", "book_seconds", "over_budget", "PARALLEL_PAGES", "page_scales", "missing_paper_scale",
+           "WORKED_PAGE_SCALE"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -123,9 +124,8 @@ def page_configs(page: Path) -> list[tuple[str, str, str]]:
     return list(found)
 
 
-def _warmup_cost(text: str, mode: str) -> runtime.Cost:
-    """The worked page's config, read from its ``fast``/``full`` in the page: SGD on ``dim`` features, ``batch_size``
-    examples a step, ``n_seeds`` seeds in one program, run twice (the measurement and its null)."""
+def _warmup_config(text: str, mode: str) -> dict[str, Any]:
+    """The worked page's config, read from its ``fast``/``full`` in the page: its fields' values in ``mode``."""
     code = "\n".join(code_cells(text))
     tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
     defaults: dict[str, Any] = {}
@@ -141,10 +141,52 @@ def _warmup_cost(text: str, mode: str) -> runtime.Cost:
     missing = {"dim", "steps", "batch_size", "n_seeds"} - set(defaults)
     if missing:
         raise ValueError(f"the worked page's Config lacks {sorted(missing)}")
+    return defaults
+
+
+def _warmup_cost(text: str, mode: str) -> runtime.Cost:
+    """SGD on ``dim`` features, ``batch_size`` examples a step, ``n_seeds`` seeds in one program, run twice (the
+    measurement and its null)."""
+    defaults = _warmup_config(text, mode)
     one = runtime.Cost(flops=6.0 * defaults["dim"] * defaults["batch_size"] * defaults["steps"] * defaults["n_seeds"],
                        bytes=4.0 * defaults["n_seeds"] * defaults["dim"] * (defaults["batch_size"] + 4),
                        steps=defaults["steps"])
     return one * 2
+
+
+#: the worked page defines its own config (SGD on a synthetic power law) in the page; it has no paper to scale against
+WORKED_PAGE_SCALE = ("the worked example's own problem (SGD on synthetic data with a power-law spectrum), no paper's run "
+                     "to scale against: dimension {dim:,}, {steps:,} steps of batch {batch_size}, {n_seeds} seeds")
+
+
+def page_scales(page: Path, *, mode: str = "full") -> list[tuple[str, str]]:
+    """``[(class, what fraction of the paper's configuration it is), ...]`` for every config ``page`` runs in
+    ``mode`` (each config's ``paper_scale()``), shown on the page's full-mode section and by ``make budget``."""
+    mode = runtime.mode(mode)
+    out = []
+    for module, cls, how in page_configs(page):
+        config = getattr(getattr(importlib.import_module(module), cls), "fast" if mode == "fast" else how)()
+        out.append((cls, config.paper_scale()))
+    text = Path(page).read_text(encoding="utf-8")
+    if re.search(r"^class Config\(runtime\.ModeConfig\)", text, re.M):
+        out.append(("Config", WORKED_PAGE_SCALE.format(**_warmup_config(text, mode))))
+    return out
+
+
+def missing_paper_scale(pages: list[Path]) -> list[str]:
+    """The configs that ``pages`` run without saying what fraction of the paper's configuration they are:
+    ``paper_scale()`` not defined by the class itself, or returning no text."""
+    missing: dict[str, None] = {}
+    for page in pages:
+        for module, cls, how in page_configs(page):
+            config_class = getattr(importlib.import_module(module), cls)
+            if "paper_scale" not in config_class.__dict__:
+                missing[f"{module}.{cls}: no paper_scale()"] = None
+                continue
+            text = getattr(config_class, how)().paper_scale()
+            if not isinstance(text, str) or not text.strip():
+                missing[f"{module}.{cls}: paper_scale() says nothing"] = None
+    return list(missing)
 
 
 def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
@@ -226,6 +268,8 @@ def _main(argv: list[str] | None = None) -> int:
         print(f"chapter {chapter}: {chapter_seconds(pages):7.0f} s (run alone)")
         for page, (device, host) in pages.items():
             print(f"    {device + host:7.0f} s  ({device:5.0f} s device, {host:5.0f} s host)  {page}")
+            for cls, scale in page_scales(repo_root() / page, mode=args.mode):
+                print(f"             {cls}: {scale}")
     print(f"the book: {book_seconds(table):.0f} s on one {rates.device}, {PARALLEL_PAGES} pages at a time (estimated)")
     if not args.as_is:
         print("known over budget, counted with the reduction proposed:")

@@ -191,6 +191,12 @@ class RidgelessConfig(runtime.ModeConfig):
             largest = max(largest, 8.0 * self.reps * (self.n * p + m * m))
         return runtime.Cost(host_flops=self.n_seeds * total, bytes=largest)
 
+    def paper_scale(self) -> str:
+        """The theory is a limit: the finite-n simulation's size."""
+        return (f"the theory is the limit n, p → ∞ (Hastie et al. 2022), so no paper's size to match: n = {self.n}, "
+                f"{len(self.gammas)} values of γ = p/n from {min(self.gammas):g} to {max(self.gammas):g}, "
+                f"{self.reps} repetitions × {self.n_seeds} seeds each (NumPy on the host, within the budget)")
+
 
 @dataclasses.dataclass(frozen=True)
 class RidgelessResult:

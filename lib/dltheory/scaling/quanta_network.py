@@ -156,6 +156,17 @@ class SparseParityConfig(runtime.ModeConfig):
                                       activations=float(self.widths[-1] + self.n_tasks + self.n))
         return train + runtime.Cost(flops=evals)
 
+    def paper_scale(self) -> str:
+        """Against the paper's 30 widths, 2·10⁵ steps, batch 20,000."""
+        paper_widths = sorted({int(w) for w in np.power(2, np.linspace(np.log2(10), np.log2(500), 30))})
+        paper = sum(603.0 * w + 2 for w in paper_widths) * 20_000 * 200_000
+        ours = float(self.params.sum()) * self.batch * self.steps
+        return (f"{len(self.widths)} of the paper's 30 widths ({self.widths[0]}–{self.widths[-1]}), "
+                f"{self.steps:,} of its 200,000 steps, batch {self.batch:,} of 20,000, {self.n_tasks} subtasks on "
+                f"n = {self.n} bits (the paper's 500 and 100), {self.n_seeds} seeds: 1/{paper / ours:,.0f} of its "
+                "training FLOPs, to fit the GPU budget; whether the exponents hold this far from the paper's "
+                "length is what the run shows")
+
 
 @dataclasses.dataclass(frozen=True)
 class SparseParityResult:
