@@ -178,3 +178,29 @@ def test_a_config_without_its_paper_scale_is_found(monkeypatch):
     assert any("GrokConfig: no paper_scale()" in line for line in budget.missing_paper_scale(PAGES))
     monkeypatch.setattr(models.GrokConfig, "paper_scale", lambda self: " ", raising=False)
     assert any("GrokConfig: paper_scale() says nothing" in line for line in budget.missing_paper_scale(PAGES))
+
+
+def test_a_chapter_is_counted_as_the_runner_runs_it():
+    """Pages side by side share the hosts' seconds; the device's add up; never quicker than the longest page."""
+    pages = {"a": (10.0, 100.0), "b": (0.0, 100.0)}
+    assert budget.chapter_seconds(pages) == pytest.approx(10 + 200 / 2)
+    assert budget.chapter_seconds(pages, parallel=1) == pytest.approx(210) == budget.sequential_seconds(pages)
+    assert budget.chapter_seconds({"a": (0.0, 500.0), "b": (0.0, 100.0), "c": (0.0, 100.0)}) == 500  # the longest
+    assert budget.chapter_seconds({}) == 0
+    table = {"01": pages, "02": {"c": (5.0, 100.0)}}
+    assert budget.book_seconds(table) == pytest.approx(15 + 300 / 3)
+
+
+def test_the_page_start_is_held_to_the_measured_gpu_run(tmp_path):
+    """The rates' page start covers at least 75% of the full-mode pages of the first GPU run beyond their estimated
+    work (data/device-rates.toml, [calibration]); the check fails on the first rates' 20 s, which covered 0 of 14."""
+    assert budget.calibration_problems() == []
+    source = (ROOT / "lib" / "dltheory" / "data" / "device-rates.toml").read_text(encoding="utf-8")
+    assert "page_seconds = 100\n" in source
+    planted = tmp_path / "rates.toml"
+    planted.write_text(source.replace("page_seconds = 100\n", "page_seconds = 20\n"), encoding="utf-8")
+    problems = budget.calibration_problems(planted)
+    assert len(problems) == 1 and "covers 0% of the measured pages" in problems[0], problems
+    assert runtime.device_rates(planted).page_seconds == 20
+    planted.write_text(source.split("\n[calibration]\n")[0], encoding="utf-8")
+    assert "no [calibration] pages" in budget.calibration_problems(planted)[0]
