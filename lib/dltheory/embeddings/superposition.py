@@ -69,9 +69,9 @@ class SuperpositionConfig(runtime.ModeConfig):
 
     def paper_scale(self) -> str:
         """Elhage et al.'s toy model at its own size."""
-        return (f"Elhage et al.'s toy model at their size ({self.n_features} features into {self.n_hidden} "
-                f"dimensions), {self.steps:,} Adam steps of batch {self.batch:,}, nine sparsities × three seeds: "
-                "the paper's own model")
+        return (f"Elhage et al.'s toy model at the size of their first figures ({self.n_features} features into "
+                f"{self.n_hidden} dimensions), {self.steps:,} Adam steps of batch {self.batch:,}, nine sparsities × "
+                "three seeds: the paper's own model")
 
 
 def train_toy_models(cfg: SuperpositionConfig, sparsities: Sequence[float], seeds: Sequence[int], *,
