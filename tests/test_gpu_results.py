@@ -68,6 +68,9 @@ def test_page_section_says_what_ran_where(tmp_path):
     assert claims.HTML_CLASS not in html  # never collected as a fast-mode verdict by the ledger
     assert "did not include this page" in gpu_results.page_section_html("chapters/09-test/03-none.md", bundle)
     assert "no run yet" in gpu_results.page_section_html(PAGE, None)
+    scaled = gpu_results.page_section_html(PAGE, None, [("GrokConfig", "20,000 of the paper's 40,000 steps")])
+    assert "GrokConfig" in scaled and "40,000 steps" in scaled and "against the paper" in scaled
+    assert "against the paper" not in gpu_results.page_section_html(PAGE, None)
 
 
 CONF = f"""

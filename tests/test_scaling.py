@@ -367,7 +367,8 @@ def test_order_correlation_learned_only_and_its_null(tiny_parity):
 
 def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
     full = qn.SparseParityConfig.full()
-    assert (full.n_tasks, full.n, full.k, full.zipf, full.batch, full.steps, full.lr) == (500, 100, 3, 1.4, 20000, 200_000, 1e-3)
+    assert (full.n_tasks, full.n, full.k, full.zipf, full.lr) == (500, 100, 3, 1.4, 1e-3)  # the paper's task
+    assert (full.batch, full.steps, len(full.widths)) == (2000, 20_000, 10)  # 1/10, 1/10, 1/3 (GPU budget, issue 22)
     assert min(full.widths) == 9 and max(full.widths) == 500  # the paper's code truncates 2^log2(10) to 9
     assert qn.SparseParityConfig.fast().alpha == pytest.approx(0.4)
 

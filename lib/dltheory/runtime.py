@@ -303,6 +303,12 @@ class ModeConfig:
         """
         raise NotImplementedError(f"{type(self).__name__} does not define cost()")
 
+    def paper_scale(self) -> str:
+        """What fraction of the paper's configuration this config is (steps, widths, data, seeds) and why, in one
+        short sentence; where no paper has a configuration to scale against, what it is instead. Each config a page
+        runs implements it beside :meth:`cost`; the page's full-mode section and ``make budget`` show it."""
+        raise NotImplementedError(f"{type(self).__name__} does not define paper_scale()")
+
 
 @dataclasses.dataclass(frozen=True)
 class Cost:

@@ -5,11 +5,14 @@
     and for the whole book, against the budgets, with the configs known to be over budget and the reduction
     proposed for each.
 
-A page's estimate is the start of a page (imports, first compilations) plus the :meth:`~dltheory.runtime.Cost`
+A page's estimate is the start of a page (imports, first compilations; fitted to the first GPU run, see
+``data/device-rates.toml`` and :func:`calibration_problems`) plus the :meth:`~dltheory.runtime.Cost`
 of every experiment config the page names (``SomeConfig.from_env()``, ``.full()``, ``.fast()``), each config
 estimating itself from its own fields (``ModeConfig.cost()``). The worked page defines its config in the page
 itself; its cost is the SGD of :func:`dltheory.warmup.sgd_powerlaw`, computed here from that config's ``full()``.
-``tests/test_budget.py`` holds every chapter and the book to the budget with these estimates.
+A chapter and the book are counted as :mod:`dltheory.book.fullrun` runs them (:func:`chapter_seconds`).
+``tests/test_budget.py`` holds every chapter and the book to the budget with these estimates, and every config to
+saying what fraction of the paper's configuration it is (``paper_scale()``, :func:`page_scales`).
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ import argparse
 import ast
 import dataclasses
 import importlib
+import math
 import re
 import sys
 import tomllib
@@ -30,7 +34,8 @@ from dltheory import runtime
 from dltheory.book.notebooks import notebook_pages, repo_root
 
 __all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
-           "chapter_seconds", "book_seconds", "over_budget", "PARALLEL_PAGES"]
+           "chapter_seconds", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
+           "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,32 +48,7 @@ class Reduction:
 
 #: Full configurations over the budget, ``"module.Class"`` -> the reduction proposed (issue 22). The chapters'
 #: owners decide; until then the budget test counts the proposal, and fails if an entry is no longer over budget.
-OVER_BUDGET: dict[str, Reduction] = {
-    "scaling.quanta_network.SparseParityConfig": Reduction(
-        {"widths": (10, 16, 25, 40, 63, 100, 158, 251, 398, 500), "steps": 20_000, "batch": 2_000},
-        "10 of the paper's 30 widths (every third, 10 to 500), 2·10^4 of its 2·10^5 steps, batch 2,000 of 20,000 "
-        "(1% of the samples seen), 500 subtasks and 3 seeds kept: 1/300 of the paper's training FLOPs. Masked "
-        "widths pay for the largest width each: training each at its own size would give back a factor of 3"),
-    "scaling.spectrum.SpectrumConfig": Reduction(
-        {"M": 16384, "ns": (16, 32, 64, 128, 256, 512, 1024), "n_seeds": 6},
-        "host NumPy in float64: M 16,384 of 32,768 modes, n up to 1,024 of 2,048, 6 of 16 seeds (as fast mode): "
-        "about 1/20 of the full FLOPs; a JAX port on the device would keep the full configuration"),
-    "scaling.fitting.FittingConfig": Reduction(
-        {"n_boot": 500},
-        "host SciPy: 500 of 1,000 bootstrap refits per study, 32 studies kept: 1/2 of the full work"),
-    "overfitting.ridgeless.RidgelessConfig": Reduction(
-        {"n": 200, "reps": 100, "n_seeds": 3},
-        "host NumPy: n 200 of 400, 100 of 400 repetitions, 3 of 5 seeds, all 23 aspect ratios kept: about 1/50 "
-        "of the full FLOPs; a batched JAX port (eigh over repetitions) on the device would keep all of it"),
-    "overfitting.benign_linear.BenignConfig": Reduction(
-        {"ns": (25, 50, 100, 200, 400), "reps": 20},
-        "host NumPy: n up to 400 of 800 (p = n^1.5 up to 8,000 of 22,628), 20 of 40 repetitions, 5 seeds kept: "
-        "1/20 of the full FLOPs; a JAX port would keep all of it"),
-    "overfitting.random_features.RFConfig": Reduction(
-        {"n_features": tuple(sorted({int(round(10 * 2 ** (k / 6))) for k in range(0, 55)})), "n_seeds": 3},
-        "host NumPy: the fast grid of feature counts (6 a doubling, 10 to 5,120: half the full grid's 12), 3 of 10 "
-        "seeds, 3 sizes and 4 noise levels kept: about 1/7 of the full FLOPs"),
-}
+OVER_BUDGET: dict[str, Reduction] = {}  # empty since every full config was reduced to fit (issue 22)
 
 #: pages run side by side by ``dltheory.book.fullrun`` on the GPU machine (16 cores), as the book's estimate assumes
 PARALLEL_PAGES = 8
@@ -81,7 +61,8 @@ _CHAPTER_RE = re.compile(r"^(\d\d)-")
 
 def code_cells(text: str) -> list[str]:
     """The code cells of a MyST notebook page, read without jupytext (the GPU machine may lack it): the body of
-    every ```` ```{code-cell} ```` block, without its options (``:key: value`` lines, or a ``---`` block, at the top)."""
+    every ```` ```{code-cell} ```` block, without its options (``:key: value`` lines, or a ``---`` block, at the
+    top)."""
     cells = []
     lines = iter(text.splitlines())
     for line in lines:
@@ -103,6 +84,26 @@ def code_cells(text: str) -> list[str]:
             raise ValueError("a {code-cell} block is not closed")
         cells.append("\n".join(body).strip("\n"))
     return cells
+
+
+def calibration_problems(path: str | Path | None = None) -> list[str]:
+    """What is wrong with the page start of ``data/device-rates.toml`` (or ``path``) against the measured run it
+    records in ``[calibration]``: a page start below the given quantile of (measured − estimated work) over the
+    pages that ran to the end, so that more than that share of them would have run longer than estimated."""
+    source = resources.files("dltheory") / "data" / "device-rates.toml" if path is None else path
+    with open(str(source), "rb") as fh:
+        data = tomllib.load(fh)
+    page_seconds, calibration = float(data["effective"]["page_seconds"]), data.get("calibration")
+    if not calibration or not calibration.get("pages"):
+        return ["no [calibration] pages: the page start has no measured run to be held to"]
+    residuals = sorted(float(measured) - float(work) for _, measured, work in calibration["pages"])
+    q = float(calibration["quantile"])
+    needed = residuals[min(len(residuals) - 1, max(0, math.ceil(q * len(residuals)) - 1))]
+    covered = sum(r <= page_seconds for r in residuals) / len(residuals)
+    if covered < q:
+        return [f"page_seconds = {page_seconds:g} s covers {covered:.0%} of the measured pages, fewer than {q:.0%}: "
+                f"it should be at least {needed:.0f} s ({calibration.get('measured_at', 'the measured run')})"]
+    return []
 
 
 def budgets(path: str | Path | None = None) -> dict[str, float]:
@@ -148,9 +149,8 @@ def page_configs(page: Path) -> list[tuple[str, str, str]]:
     return list(found)
 
 
-def _warmup_cost(text: str, mode: str) -> runtime.Cost:
-    """The worked page's config, read from its ``fast``/``full`` in the page: SGD on ``dim`` features, ``batch_size``
-    examples a step, ``n_seeds`` seeds in one program, run twice (the measurement and its null)."""
+def _warmup_config(text: str, mode: str) -> dict[str, Any]:
+    """The worked page's config, read from its ``fast``/``full`` in the page: its fields' values in ``mode``."""
     code = "\n".join(code_cells(text))
     tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
     defaults: dict[str, Any] = {}
@@ -166,10 +166,52 @@ def _warmup_cost(text: str, mode: str) -> runtime.Cost:
     missing = {"dim", "steps", "batch_size", "n_seeds"} - set(defaults)
     if missing:
         raise ValueError(f"the worked page's Config lacks {sorted(missing)}")
+    return defaults
+
+
+def _warmup_cost(text: str, mode: str) -> runtime.Cost:
+    """SGD on ``dim`` features, ``batch_size`` examples a step, ``n_seeds`` seeds in one program, run twice (the
+    measurement and its null)."""
+    defaults = _warmup_config(text, mode)
     one = runtime.Cost(flops=6.0 * defaults["dim"] * defaults["batch_size"] * defaults["steps"] * defaults["n_seeds"],
                        bytes=4.0 * defaults["n_seeds"] * defaults["dim"] * (defaults["batch_size"] + 4),
                        steps=defaults["steps"])
     return one * 2
+
+
+#: the worked page defines its own config (SGD on a synthetic power law) in the page; it has no paper to scale against
+WORKED_PAGE_SCALE = ("the worked example's own problem (SGD on synthetic data with a power-law spectrum), no paper's "
+                     "run to scale against: dimension {dim:,}, {steps:,} steps of batch {batch_size}, {n_seeds} seeds")
+
+
+def page_scales(page: Path, *, mode: str = "full") -> list[tuple[str, str]]:
+    """``[(class, what fraction of the paper's configuration it is), ...]`` for every config ``page`` runs in
+    ``mode`` (each config's ``paper_scale()``), shown on the page's full-mode section and by ``make budget``."""
+    mode = runtime.mode(mode)
+    out = []
+    for module, cls, how in page_configs(page):
+        config = getattr(getattr(importlib.import_module(module), cls), "fast" if mode == "fast" else how)()
+        out.append((cls, config.paper_scale()))
+    text = Path(page).read_text(encoding="utf-8")
+    if re.search(r"^class Config\(runtime\.ModeConfig\)", text, re.M):
+        out.append(("Config", WORKED_PAGE_SCALE.format(**_warmup_config(text, mode))))
+    return out
+
+
+def missing_paper_scale(pages: list[Path]) -> list[str]:
+    """The configs that ``pages`` run without saying what fraction of the paper's configuration they are:
+    ``paper_scale()`` not defined by the class itself, or returning no text."""
+    missing: dict[str, None] = {}
+    for page in pages:
+        for module, cls, how in page_configs(page):
+            config_class = getattr(importlib.import_module(module), cls)
+            if "paper_scale" not in config_class.__dict__:
+                missing[f"{module}.{cls}: no paper_scale()"] = None
+                continue
+            text = getattr(config_class, how)().paper_scale()
+            if not isinstance(text, str) or not text.strip():
+                missing[f"{module}.{cls}: paper_scale() says nothing"] = None
+    return list(missing)
 
 
 def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
@@ -216,16 +258,29 @@ def estimate(pages: list[Path] | None = None, *, mode: str = "full", reduce: boo
     return out
 
 
-def chapter_seconds(pages: Mapping[str, tuple[float, float]]) -> float:
-    """A chapter run alone, one page after another: every page's device and host seconds add up."""
+def chapter_seconds(pages: Mapping[str, tuple[float, float]], parallel: int = PARALLEL_PAGES) -> float:
+    """A chapter run alone as :mod:`dltheory.book.fullrun` runs it, ``parallel`` pages at a time on one GPU: the
+    device's seconds add up (one device, no overlap assumed), the hosts' seconds (page starts, NumPy) are shared
+    among the pages that run side by side, and the chapter takes at least as long as its longest page. The page
+    start in the rates was measured with 30 pages sharing the machine, more than a chapter's; see
+    ``data/device-rates.toml``."""
+    pairs = list(pages.values())
+    if not pairs:
+        return 0.0
+    shared = sum(d for d, _ in pairs) + sum(h for _, h in pairs) / min(parallel, len(pairs))
+    return max(shared, max(d + h for d, h in pairs))
+
+
+def sequential_seconds(pages: Mapping[str, tuple[float, float]]) -> float:
+    """The same pages one after another (shown by ``make budget``, not held to the budget: the page start in the
+    rates was measured with many pages side by side, so a sum of them overstates a sequential run)."""
     return sum(d + h for d, h in pages.values())
 
 
 def book_seconds(table: Mapping[str, Mapping[str, tuple[float, float]]], parallel: int = PARALLEL_PAGES) -> float:
-    """The whole book with ``parallel`` pages at a time on one GPU: the device's seconds add up (one device),
-    the hosts' seconds (page starts, NumPy) are shared among the pages that run side by side."""
-    pairs = [dp for pages in table.values() for dp in pages.values()]
-    return sum(d for d, _ in pairs) + sum(h for _, h in pairs) / parallel
+    """The whole book with ``parallel`` pages at a time on one GPU, counted as :func:`chapter_seconds` counts a
+    chapter."""
+    return chapter_seconds({f"{ch}/{page}": dh for ch, pages in table.items() for page, dh in pages.items()}, parallel)
 
 
 def over_budget(table: Mapping[str, Mapping[str, tuple[float, float]]],
@@ -248,12 +303,16 @@ def _main(argv: list[str] | None = None) -> int:
     rates = runtime.device_rates()
     table = estimate(mode=args.mode, reduce=not args.as_is, rates=rates)
     for chapter, pages in sorted(table.items()):
-        print(f"chapter {chapter}: {chapter_seconds(pages):7.0f} s (run alone)")
+        seconds, limit = chapter_seconds(pages), budgets()["chapter_seconds"]
+        print(f"chapter {chapter}: {seconds:7.0f} s run alone, {PARALLEL_PAGES} pages at a time "
+              f"({seconds / limit:.0%} of the budget; {sequential_seconds(pages):.0f} s one page after another)")
         for page, (device, host) in pages.items():
             print(f"    {device + host:7.0f} s  ({device:5.0f} s device, {host:5.0f} s host)  {page}")
+            for cls, scale in page_scales(repo_root() / page, mode=args.mode):
+                print(f"             {cls}: {scale}")
     print(f"the book: {book_seconds(table):.0f} s on one {rates.device}, {PARALLEL_PAGES} pages at a time (estimated)")
     if not args.as_is:
-        print("known over budget, counted with the reduction proposed:")
+        print("known over budget, counted with the reduction proposed:" + ("" if OVER_BUDGET else " none"))
         for key, red in OVER_BUDGET.items():
             print(f"  {key}: {dict(red.changes)}\n      {red.fraction}")
     problems = over_budget(table)

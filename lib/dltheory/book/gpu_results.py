@@ -13,7 +13,7 @@ import dataclasses
 import html
 import json
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -116,9 +116,11 @@ def ledger_cell(claim: Any, bundle: Bundle | None) -> str:
     return f"**{mark}**: {summary}"
 
 
-def page_section_html(page: str, bundle: Bundle | None) -> str:
+def page_section_html(page: str, bundle: Bundle | None, scales: Sequence[tuple[str, str]] = ()) -> str:
     """A folded section for the end of a notebook page: its full-mode GPU results with their provenance,
-    or a note that there are none yet. Plain HTML; it carries no verdict record, so the ledger never counts it."""
+    or a note that there are none yet, and what fraction of the paper's configuration each config the page runs
+    is in full mode (``scales``: ``(class, text)`` pairs, from :func:`dltheory.book.budget.page_scales`).
+    Plain HTML; it carries no verdict record, so the ledger never counts it."""
     esc = html.escape
     if bundle is None:
         body, title = ("<p>No full-mode run on a GPU has been committed yet: this page's claims have been checked in "
@@ -141,6 +143,9 @@ def page_section_html(page: str, bundle: Bundle | None) -> str:
                 f"{float(record.get('seconds') or 0):.0f} s (estimated {record.get('estimate_seconds') or '–'} s"
                 f"{beside}), {n} verdict{'s' if n != 1 else ''}.</p>" + table)
         title = f"Full mode on a GPU: {status}, {float(record.get('seconds') or 0):.0f} s"
+    if scales:
+        items = "".join(f"<li><code>{esc(cls)}</code>: {esc(text)}</li>" for cls, text in scales)
+        body += f"<p>What full mode runs here, against the paper's configuration:</p><ul>{items}</ul>"
     return (f'<details class="dltheory-gpu-results"><summary>{esc(title)}</summary>{body}'
             "<p><em>Full mode runs this page's experiments at GPU scale (<code>DLTHEORY_MODE=full</code>); the results are "
             "written by <code>make full-gpu</code> into <code>results/full-gpu/</code> and shown here as they were "

@@ -110,6 +110,14 @@ class CorpusConfig(runtime.ModeConfig):
         host = n * (10.0 * self.dim + 2 * 2 * self.window * 20.0) + 30.0 * V**3 + 50.0 * V * V
         return runtime.Cost(flops=3 * device, host_flops=3 * host, bytes=8.0 * (4 * V * V + 2 * n) + 4.0 * 65536 * V * 2)
 
+    def paper_scale(self) -> str:
+        """A synthetic corpus in place of Arora et al.'s Wikipedia."""
+        words = self.n_filler + 4 * self.n_families
+        return (f"a synthetic RAND-WALK corpus in place of the Wikipedia of Arora et al.: {words:,} words in "
+                f"d = {self.dim}, {self.n_tokens:,} tokens, the model's assumptions "
+                "holding by construction; the size of the simulation suggested for the model (V ≈ 2,000, "
+                "10⁶–10⁷ tokens)")
+
 
 @dataclasses.dataclass(frozen=True)
 class Vocabulary:

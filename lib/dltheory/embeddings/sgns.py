@@ -60,6 +60,12 @@ class SGNSConfig(runtime.ModeConfig):
         return runtime.Cost(flops=3 * step * self.steps, bytes=4.0 * 3 * self.batch * (2 + self.negatives) * self.dim * 3,
                             steps=self.steps)
 
+    def paper_scale(self) -> str:
+        """Against Mikolov et al.'s 300-d skip-gram on 783M words."""
+        return (f"skip-gram with {self.negatives} negatives as in Mikolov et al., {self.dim} dimensions (their 300), "
+                f"{self.steps:,} steps of {self.batch:,} positive pairs on the synthetic corpus instead of 783M words "
+                "of news: the Levy–Goldberg identity is about the optimum, not the corpus")
+
 
 def alias_table(probs: Any) -> tuple[np.ndarray, np.ndarray, int]:
     """Walker's alias table of a discrete distribution, drawn from with one 32-bit random word (§ 4.2).

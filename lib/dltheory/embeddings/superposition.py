@@ -67,6 +67,12 @@ class SuperpositionConfig(runtime.ModeConfig):
         return runtime.Cost.training(params=params, batch=self.batch, steps=self.steps, runs=27,
                                      activations=float(2 * self.n_features + self.n_hidden))
 
+    def paper_scale(self) -> str:
+        """Elhage et al.'s toy model at its own size."""
+        return (f"Elhage et al.'s toy model at the size of their first figures ({self.n_features} features into "
+                f"{self.n_hidden} dimensions), {self.steps:,} Adam steps of batch {self.batch:,}, nine sparsities × "
+                "three seeds: the paper's own model")
+
 
 def train_toy_models(cfg: SuperpositionConfig, sparsities: Sequence[float], seeds: Sequence[int], *,
                      progress: bool | None = None) -> train.History:

@@ -98,6 +98,13 @@ class OmnigrokConfig(runtime.ModeConfig):
         return (one * self.steps + one * self.control_steps
                 + runtime.Cost.training(params=params, batch=batch, steps=self.sweep_steps, runs=10 * self.n_seeds))
 
+    def paper_scale(self) -> str:
+        """Against Liu et al.'s MNIST recipe."""
+        batch = "full batch" if self.batch_size is None else f"batch {self.batch_size}"
+        return (f"Liu et al.'s MNIST recipe (1,000 images, depth 3, width 200, batch 200, 10⁵ steps) on the 8×8 "
+                f"digits: {self.n_train:,} points, depth {self.depth}, width {self.width}, {batch}, {self.steps:,} "
+                f"steps, {self.n_seeds} seeds; 64 pixels instead of 784 (MNIST cannot be shipped)")
+
 
 def digits_split(cfg: OmnigrokConfig) -> dict[str, np.ndarray]:
     """The digits, pixels scaled to [0, 1], split into ``cfg.n_train`` training points and the rest as test set.

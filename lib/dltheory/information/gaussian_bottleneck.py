@@ -124,6 +124,12 @@ class IBConfig(runtime.ModeConfig):
         return runtime.Cost(flops=step * self.steps * runs, bytes=4.0 * runs * 20 * (self.dx + self.dy) ** 2,
                             steps=self.steps)
 
+    def paper_scale(self) -> str:
+        """A closed-form problem: its size."""
+        return (f"a Gaussian problem with a closed-form IB curve (Chechik et al. 2005), no paper's size to match: "
+                f"dx = {self.dx}, dy = {self.dy}, {len(self.betas)} values of β, {self.steps:,} steps, "
+                f"{self.n_seeds} seeds")
+
 
 def _gauss_info(a: jax.Array, cov_x: jax.Array, cov_xy: jax.Array) -> tuple[jax.Array, jax.Array]:
     """``I(T;X)`` and ``I(T;X|Y)`` of ``T = A X + ξ``, ``ξ ~ N(0, I)``, via ``slogdet`` (nats)."""

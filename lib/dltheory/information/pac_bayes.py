@@ -141,6 +141,12 @@ class PACBayesConfig(runtime.ModeConfig):
                                       activations=float(self.hidden + 74))
         return train + runtime.Cost(flops=2.0 * params * self.m * self.mc_samples * runs * (1 + self.prior_grid / 100))
 
+    def paper_scale(self) -> str:
+        """Against Dziugaite & Roy's binary MNIST and T-600."""
+        return (f"Dziugaite & Roy's binary task (0–4 against 5–9) on {self.m:,} digits instead of MNIST, one hidden "
+                f"layer of {self.hidden} units (their 600), {self.pb_steps:,} PAC-Bayes steps, {self.mc_samples:,} "
+                f"Monte Carlo draws, {self.n_seeds} seeds")
+
 
 def _gaussian_kl(w: jax.Array, log_s2: jax.Array, w0: jax.Array, log_lam: jax.Array) -> jax.Array:
     """``KL(N(w, diag e^{log_s2}) ‖ N(w0, e^{log_lam} I))`` in nats."""
@@ -285,6 +291,11 @@ class CompressionConfig(runtime.ModeConfig):
         train = runtime.Cost.training(params=params, batch=self.m, steps=self.steps, runs=runs,
                                       activations=float(self.hidden + 74))
         return train + runtime.Cost(flops=6.0 * params * self.subspace * self.steps * runs)
+
+    def paper_scale(self) -> str:
+        """A compression bound at a toy size."""
+        return (f"a random subspace of {self.subspace} dimensions (the literature trains in 10²–10⁴) for an MLP of "
+                f"{self.hidden} hidden units on {self.m:,} digits, {self.steps:,} steps, {self.n_seeds} seeds")
 
 
 def entropy_code_bits(symbols: Any, symbol_bits: int) -> float:

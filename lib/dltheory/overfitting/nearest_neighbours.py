@@ -117,6 +117,11 @@ class KNNConfig(runtime.ModeConfig):
         per_seed = sum(3.0 * (self.n_test + min(n, 1000)) * n * (3 * self.d + 100) for n in self.ns)
         return runtime.Cost(host_flops=self.n_seeds * per_seed, bytes=3 * 8.0 * self.n_test * self.ns[-1])
 
+    def paper_scale(self) -> str:
+        """A rate's simulation: its size."""
+        return (f"a simulation of the interpolating rules' rates, no paper's size to match: n up to "
+                f"{self.ns[-1]:,} in d = {self.d}, {self.n_test:,} test points, {self.n_seeds} seeds")
+
 
 @dataclasses.dataclass(frozen=True)
 class KNNResult:

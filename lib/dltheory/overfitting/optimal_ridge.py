@@ -71,6 +71,12 @@ class SamplewiseConfig(runtime.ModeConfig):
             largest = max(largest, 8.0 * self.reps * (n * self.p + m * m))
         return runtime.Cost(host_flops=self.n_seeds * total, bytes=largest)
 
+    def paper_scale(self) -> str:
+        """The theory is a limit: the simulation's size."""
+        return (f"an isotropic linear model as in Nakkiran et al. 2020, whose theory is a proportional limit: "
+                f"p = {self.p}, {len(self.ns)} sample sizes from {self.ns[0]} to {self.ns[-1]}, {self.reps} "
+                f"repetitions × {self.n_seeds} seeds (NumPy on the host)")
+
 
 @dataclasses.dataclass(frozen=True)
 class SamplewiseResult:

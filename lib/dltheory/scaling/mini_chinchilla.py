@@ -76,6 +76,14 @@ class IsoflopConfig(runtime.ModeConfig):
                                       activations=float(sum(self.widths)))
         return train + runtime.Cost(flops=evals * self.n_seeds)
 
+    def paper_scale(self) -> str:
+        """A toy analogue of Hoffmann et al.'s IsoFLOP study."""
+        sizes = [(self.d + 2) * w + 1 for w in (self.widths[0], self.widths[-1])]
+        return (f"a toy analogue of Hoffmann et al.'s IsoFLOP study (over 400 transformers of 7·10⁷ to 1.6·10¹⁰ "
+                f"parameters): MLPs of {sizes[0]:,} to {sizes[-1]:,} parameters on a synthetic teacher, "
+                f"{self.steps:,} steps of batch {self.batch} ({self.steps * self.batch:,} samples), {self.n_seeds} "
+                "seeds; the compute-optimal law's form carries over, not its constants")
+
 
 @dataclasses.dataclass(frozen=True)
 class IsoflopResult:

@@ -103,6 +103,12 @@ class QuantaConfig(runtime.ModeConfig):
         per_draw = self.K * (3.0 * len(self.Ds) + 20.0)
         return runtime.Cost(host_flops=len(self.alphas) * (self.n_seeds + 1) * per_draw, bytes=4 * 8.0 * self.K)
 
+    def paper_scale(self) -> str:
+        """A simulation of the quanta model: no network, no paper's size."""
+        return (f"a simulation of Michaud et al.'s quanta model itself (no network, so no paper's run to scale "
+                f"against): K = {self.K:,} quanta, D from {self.Ds[0]:,.0f} to {self.Ds[-1]:,.0f} samples, "
+                f"{len(self.alphas)} Zipf exponents, {self.n_seeds} seeds; K must exceed what the largest D reveals")
+
 
 @dataclasses.dataclass(frozen=True)
 class QuantaResult:
