@@ -14,6 +14,7 @@ from dltheory.scaling import common, exercises, fitting, quanta, spectrum
 from dltheory.scaling import compute_optimal as co
 from dltheory.scaling import mini_chinchilla as mc
 from dltheory.scaling import quanta_network as qn
+from dltheory.scaling import kaplan_chinchilla as kc
 
 
 def test_fit_power_law_recovers_noise_free_law_and_naive_fit_is_biased():
@@ -167,6 +168,12 @@ def test_isoflop_minima_finds_an_interior_valley():
         (lambda: mc.isoflop_minima("result", [1.0]), "result"),
         (lambda: exercises.kaplan_chinchilla_data(-1), "seed"),
         (lambda: exercises.check_quanta_exponent(0.1, 0.5), "zipf_exponent"),
+        (lambda: kc.frontier_expression("embedding"), "compute"),
+        (lambda: kc.optimal_size([1e15], co.EPOCH, compute="all"), "compute"),
+        (lambda: kc.optimal_size([1e60], co.EPOCH), "C must lie"),
+        (lambda: kc.local_exponent((1e18, 1e15), co.EPOCH), "increasing"),
+        (lambda: kc.local_exponent((1e15, 1e18), co.EPOCH, report="some"), "report"),
+        (lambda: kc.total_params([-1.0]), "n_ne"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -392,3 +399,40 @@ def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
 def test_sparse_parity_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("compute", kc.COUNTS)
+def test_reconcile_frontier_is_the_minimum_of_the_loss_at_fixed_budget(compute):
+    # brute force: at each budget, the loss over a fine grid of models is lowest at optimal_size's answer
+    law = co.EPOCH
+    n = np.logspace(2, 13, 200_001)
+    n_t = kc.total_params(n)
+    for C in (1e14, 1e18, 1e22):
+        d = C / (6 * (n_t if compute == "total" else n))
+        best = n[np.argmin(law["A"] * n_t ** -law["alpha"] + law["B"] * d ** -law["beta"])]
+        n_ne, _ = kc.optimal_size([C], law, compute=compute)
+        assert n_ne[0] == pytest.approx(best, rel=2e-3)
+
+
+def test_reconcile_reduces_to_the_power_law_without_embeddings_and_with_total_counts():
+    a = co.exponent_a(co.EPOCH)
+    assert kc.local_exponent((1e13, 1e20), co.EPOCH, compute="non_embedding", report="non_embedding",
+                                    gamma=0.0) == pytest.approx(a, abs=1e-3)
+    assert kc.local_exponent((1e13, 1e20), co.EPOCH) == pytest.approx(a, abs=1e-3)
+    # Kaplan's counting at Kaplan's scale is biased upwards, and the bias fades at large compute
+    small = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                     report="non_embedding")
+    large = kc.local_exponent((1e24, 1e27), co.EPOCH, compute="non_embedding", report="non_embedding")
+    assert small > a + 0.2 and abs(large - a) < 0.005
+
+
+def test_check_recount_hypothesis():
+    a0 = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                  report="non_embedding", gamma=0.0)
+    exercises.check_recount_hypothesis(a0, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_recount_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_recount_hypothesis(0.775, True)  # the exponent with the embeddings
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_recount_hypothesis(a0, True)

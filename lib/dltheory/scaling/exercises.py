@@ -23,6 +23,7 @@ __all__ = [
     "check_kaplan_vs_chinchilla",
     "check_data_exponent_hypothesis",
     "check_quanta_exponent",
+    "check_recount_hypothesis",
 ]
 
 
@@ -68,16 +69,16 @@ def _kaplan_chinchilla_answers(seed: int) -> tuple[float, float]:
     return beta_d / (alpha_n + beta_d), co.exponent_a(fit)
 
 
-def check_kaplan_vs_chinchilla(a_kaplan: Any, a_chinchilla: Any, *, seed: int = 0) -> None:
+def check_kaplan_vs_chinchilla(a_naive: Any, a_chinchilla: Any, *, seed: int = 0) -> None:
     """Exercise ``ex-01-kaplan``: ``a`` from straight-line fits of each sweep, and ``a`` from the fit with offset."""
-    selfcheck.answered("a_kaplan", a_kaplan)
+    selfcheck.answered("a_naive", a_naive)
     selfcheck.answered("a_chinchilla", a_chinchilla)
     want_k, want_c = _kaplan_chinchilla_answers(seed)
-    selfcheck.number("a_kaplan", a_kaplan, want_k, rtol=1e-2,
+    selfcheck.number("a_naive", a_naive, want_k, rtol=1e-2,
                      hint="fit_loglinear on each sweep gives the two naive exponents; a = β/(α+β).")
     selfcheck.number("a_chinchilla", a_chinchilla, want_c, rtol=2e-2,
                      hint="fit_chinchilla on all points at once, then exponent_a of the fit.")
-    selfcheck.correct(f"Same data, two conclusions: a = {want_k:.3f} without the offset E, {want_c:.3f} with it "
+    selfcheck.correct(f"The offset trap: a = {want_k:.3f} without the offset E, {want_c:.3f} with it "
                       f"(the law that made the data has a = {co.exponent_a(co.EPOCH):.3f}).")
 
 
@@ -111,3 +112,25 @@ def check_quanta_exponent(alpha_D: Any, zipf_exponent: float) -> float:
         explain=f"α = {alpha:.3g}, so the loss falls as D^-{alpha / (alpha + 1):.3g}.",
     )
 
+
+
+def check_recount_hypothesis(a_no_embedding: Any, range_alone_explains: Any) -> None:
+    """Exercise ``ex-01-recount``: is Kaplan's 0.73 a small-range effect that needs no embedding count?
+
+    The test: Kaplan's counting on the Besiroglu et al. law over Kaplan's compute range, with ``γ = 0``
+    (no embedding parameters), by :func:`dltheory.scaling.kc.local_exponent`.
+    """
+    from dltheory.scaling import kaplan_chinchilla as kc
+
+    selfcheck.answered("a_no_embedding", a_no_embedding)
+    want = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                    report="non_embedding", gamma=0.0)
+    selfcheck.number("a_no_embedding", a_no_embedding, want, rtol=1e-3,
+                     hint="local_exponent(KAPLAN_COMPUTE, co.EPOCH, compute='non_embedding', "
+                     "report='non_embedding', gamma=0.0).")
+    selfcheck.boolean(
+        "range_alone_explains", range_alone_explains, abs(want - co.exponent_a(co.EPOCH)) > 0.05,
+        why=f"without embeddings the exponent over Kaplan's range is {want:.3f}, the law's own β/(α+β): "
+        "a pure power law has the same slope at every scale, so the small range matters only through the "
+        "embedding term, whose share of the parameters shrinks as models grow.",
+    )
