@@ -436,3 +436,35 @@ def test_check_recount_hypothesis():
         exercises.check_recount_hypothesis(0.775, True)  # the exponent with the embeddings
     with pytest.raises(selfcheck.WrongAnswer):
         exercises.check_recount_hypothesis(a0, True)
+
+
+def test_split_patterns_is_a_disjoint_cover_and_batches_stay_on_the_training_rows():
+    train, test = qn.split_patterns(6, 0.25, seed=3)
+    assert train.shape == (48, 6) and test.shape == (16, 6)
+    rows = {tuple(r) for r in train} | {tuple(r) for r in test}
+    assert len(rows) == 64  # every pattern once, in one of the two sets
+    masks = qn.sparse_parity_tasks(4, 6, 2)
+    x, y, task = (np.asarray(a) for a in qn.sparse_parity_batch(jax.random.key(0), masks, qn.subtask_frequencies(
+        1.4, 4), 5000, train))
+    assert {tuple(r) for r in x[:, 4:]} <= {tuple(r) for r in train}
+    assert not {tuple(r) for r in x[:, 4:]} & {tuple(r) for r in test}
+    np.testing.assert_array_equal(y, np.sum(x[:, 4:] * masks[task], axis=1) % 2)
+
+
+def test_heldout_view_reads_the_heldout_losses(tiny_parity):
+    held = tiny_parity.on_heldout()
+    assert held.subtask_loss.shape == tiny_parity.subtask_loss.shape
+    assert not np.array_equal(held.subtask_loss, tiny_parity.subtask_loss)  # another test set
+    with pytest.raises(ValueError, match="held-out"):
+        held.on_heldout()
+
+
+def test_finite_k_step_exponent_tends_to_the_asymptotic_law_and_is_steeper_at_small_k():
+    asymptotic = 0.4 / 1.4
+    far = qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 100_000), learned_fraction=0.001)
+    assert far == pytest.approx(asymptotic, abs=0.02)
+    assert qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 32)) > asymptotic + 0.25
+    with pytest.raises(ValueError, match="decreasing"):
+        qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 8)[::-1])
+    with pytest.raises(ValueError, match="holdout"):
+        qn.split_patterns(4, 1.0)

@@ -147,8 +147,10 @@ class SparseParityConfig(runtime.ModeConfig):
     samples for ``steps`` steps (the single-epoch regime, so steps and samples seen are proportional).
     Every ``eval_every`` steps the cross-entropy of each subtask is measured on ``n_test`` fixed samples
     of it; the mean test loss weights the subtasks by their frequencies. With ``n ≤ 20`` task bits a
-    fraction ``holdout`` of the ``2^n`` task-bit patterns is never trained on and the test samples use only
-    those (:func:`split_patterns`); with more bits, fresh random patterns are new with overwhelming probability. The paper's configuration
+    fraction ``holdout`` of the ``2^n`` task-bit patterns is never trained on (:func:`split_patterns`), and
+    the loss is measured twice: on patterns seen in training and on the held-out ones
+    (:meth:`SparseParityResult.on_heldout`). With more bits, fresh random patterns are new with
+    overwhelming probability and the two test sets coincide. The paper's configuration
     (``full``): 500 subtasks, n = 100, k = 3, zipf = 1.4, 30 log-spaced widths from 9 to 500 (as the paper's
     code computes them), batch 20,000, 2×10^5 steps, Adam at learning rate 10^-3.
     """
@@ -202,8 +204,15 @@ class SparseParityResult:
     N: np.ndarray  # (n_widths,) parameters
     steps: np.ndarray  # (n_evals,) step of each evaluation, starting at 0
     p: np.ndarray  # (n_tasks,) subtask frequencies
-    subtask_loss: np.ndarray  # (n_seeds, n_widths, n_evals, n_tasks) test cross-entropy in bits
+    subtask_loss: np.ndarray  # (n_seeds, n_widths, n_evals, n_tasks) cross-entropy in bits, patterns seen in training
     wall_time: float
+    heldout_loss: np.ndarray | None = None  # the same on held-out task-bit patterns (None once swapped in)
+
+    def on_heldout(self) -> SparseParityResult:
+        """The same runs measured on the held-out task-bit patterns: every metric then reads held-out loss."""
+        if self.heldout_loss is None:
+            raise ValueError("this result has no held-out losses (it is already the held-out view)")
+        return dataclasses.replace(self, subtask_loss=self.heldout_loss, heldout_loss=None)
 
     @property
     def loss(self) -> np.ndarray:
@@ -322,16 +331,21 @@ def sparse_parity_experiment(
     # a fixed test set: n_test samples of every subtask, the same for every run
     eye = np.repeat(np.arange(cfg.n_tasks), cfg.n_test)
     k_test = jax.random.key(10_002 + cfg.task_seed)
-    if cfg.n <= 20:  # held-out task-bit patterns: no test input is ever a training input
-        train_patterns, test_patterns = split_patterns(cfg.n, cfg.holdout, seed=cfg.task_seed)
-        pick = jax.random.randint(k_test, (eye.size,), 0, test_patterns.shape[0])
-        bits = jnp.asarray(test_patterns)[pick]
-        train_patterns = jnp.asarray(train_patterns)
-    else:
+    if cfg.n <= 20:  # two test sets: task-bit patterns seen in training, and held-out ones never seen
+        train_patterns, test_patterns = (jnp.asarray(a) for a in split_patterns(cfg.n, cfg.holdout, seed=cfg.task_seed))
+        k_seen, k_held = jax.random.split(k_test)
+        bits = train_patterns[jax.random.randint(k_seen, (eye.size,), 0, train_patterns.shape[0])]
+        bits_held = test_patterns[jax.random.randint(k_held, (eye.size,), 0, test_patterns.shape[0])]
+    else:  # fresh random patterns are new with overwhelming probability
         bits = jax.random.bernoulli(k_test, 0.5, (eye.size, cfg.n)).astype(jnp.float32)
-        train_patterns = None
-    y_test = (jnp.sum(bits * masks[eye], axis=1) % 2).astype(jnp.int32)
-    x_test = jnp.concatenate([jax.nn.one_hot(eye, cfg.n_tasks, dtype=jnp.float32), bits], axis=1)
+        bits_held, train_patterns = bits, None
+
+    def test_set(b: jax.Array) -> tuple[jax.Array, jax.Array]:
+        y = (jnp.sum(b * masks[eye], axis=1) % 2).astype(jnp.int32)
+        x = jnp.concatenate([jax.nn.one_hot(eye, cfg.n_tasks, dtype=jnp.float32), b], axis=1)
+        return x.reshape(cfg.n_tasks, cfg.n_test, d_in), y.reshape(cfg.n_tasks, cfg.n_test)
+
+    sets = {"subtask": test_set(bits), "heldout": test_set(bits_held)}
     p_dev = jnp.asarray(p, jnp.float32)
 
     def mask(hp: Mapping[str, jax.Array]) -> jax.Array:
@@ -360,15 +374,12 @@ def sparse_parity_experiment(
         x, y, _task = sparse_parity_batch(key, masks, p_dev, cfg.batch, train_patterns)
         return x, y
 
-    x_by_task = x_test.reshape(cfg.n_tasks, cfg.n_test, d_in)
-    y_by_task = y_test.reshape(cfg.n_tasks, cfg.n_test)
-
     def evaluate(prm: dict[str, jax.Array], hp: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
         # one subtask at a time (lax.map), so that memory stays bounded at the paper's 500 subtasks
         def one(xy: tuple[jax.Array, jax.Array]) -> jax.Array:
             return optax.softmax_cross_entropy_with_integer_labels(logits(prm, xy[0], hp), xy[1]).mean()
 
-        return {"subtask": jax.lax.map(one, (x_by_task, y_by_task)) / math.log(2.0)}
+        return {name: jax.lax.map(one, xy) / math.log(2.0) for name, xy in sets.items()}
 
     hist = train.train(
         init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.eval_every, seeds=seeds,
@@ -378,4 +389,5 @@ def sparse_parity_experiment(
     return SparseParityResult(
         config=cfg, seeds=seeds, N=cfg.params, steps=hist.steps, p=p,
         subtask_loss=np.asarray(hist["subtask"], dtype=float), wall_time=hist.wall_time,
+        heldout_loss=np.asarray(hist["heldout"], dtype=float),
     )
