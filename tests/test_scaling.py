@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -15,6 +16,7 @@ from dltheory.scaling import compute_optimal as co
 from dltheory.scaling import mini_chinchilla as mc
 from dltheory.scaling import quanta_network as qn
 from dltheory.scaling import kaplan_chinchilla as kc
+from dltheory.scaling import manifold
 
 
 def test_fit_power_law_recovers_noise_free_law_and_naive_fit_is_biased():
@@ -174,6 +176,10 @@ def test_isoflop_minima_finds_an_interior_valley():
         (lambda: kc.local_exponent((1e18, 1e15), co.EPOCH), "increasing"),
         (lambda: kc.local_exponent((1e15, 1e18), co.EPOCH, report="some"), "report"),
         (lambda: kc.total_params([-1.0]), "n_ne"),
+        (lambda: manifold.ManifoldConfig(n_min=1000, n_max=500), "n_max"),
+        (lambda: manifold.grid_sizes(4, 100, 120, 5), "fewer than 3"),
+        (lambda: manifold.manifold_experiment("fast", [0]), "cfg"),
+        (lambda: manifold.smooth_target(jax.random.key(0), 0), "d"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -468,3 +474,35 @@ def test_finite_k_step_exponent_tends_to_the_asymptotic_law_and_is_steeper_at_sm
         qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 8)[::-1])
     with pytest.raises(ValueError, match="holdout"):
         qn.split_patterns(4, 1.0)
+
+
+def test_simplex_interpolate_is_exact_on_linear_targets_and_the_knots():
+    z = jax.random.uniform(jax.random.key(0), (500, 3))
+    linear = {"kind": jnp.zeros(()), "omega": jnp.zeros((1, 3)), "phase": jnp.zeros(1), "amp": jnp.ones(1)}
+    # cos(0) = 1 everywhere: a constant is reproduced exactly; so is a half-space jump at the knots
+    np.testing.assert_allclose(np.asarray(manifold.simplex_interpolate(linear, z, jnp.float32(4))), 1.0, atol=1e-6)
+    smooth = manifold.smooth_target(jax.random.key(1), 3)
+    knots = jnp.asarray(np.stack(np.meshgrid(*[np.arange(5) / 4] * 3), -1).reshape(-1, 3), jnp.float32)
+    np.testing.assert_allclose(np.asarray(manifold.simplex_interpolate(smooth, knots, jnp.float32(4))),
+                               np.asarray(manifold._evaluate(smooth, knots)), atol=1e-5)
+
+
+def test_manifold_exponents_follow_smoothness_and_dimension():
+    cfg = manifold.ManifoldConfig(dims=(2, 3), n_min=1000, n_max=40_000, n_sizes=4, n_test=4000, n_seeds=2)
+    res = manifold.manifold_experiment(cfg, [0, 1])
+    np.testing.assert_allclose(res.exponents(), [[2.0, 4 / 3]] * 2, atol=0.15)
+    np.testing.assert_allclose(res.exponents(null=True), [[0.5, 1 / 3]] * 2, atol=0.15)
+    assert res.worst_deviation([2.0, 4 / 3], null=True).max() < -0.5
+    with pytest.raises(ValueError, match="n_from"):
+        res.exponents(n_from=1e9)
+
+
+def test_check_kink_hypothesis():
+    e = exercises._kink_exponent()
+    exercises.check_kink_hypothesis(e, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_kink_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_kink_hypothesis(2.0, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_kink_hypothesis(e, True)

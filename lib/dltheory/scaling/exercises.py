@@ -24,6 +24,7 @@ __all__ = [
     "check_data_exponent_hypothesis",
     "check_quanta_exponent",
     "check_recount_hypothesis",
+    "check_kink_hypothesis",
 ]
 
 
@@ -133,4 +134,30 @@ def check_recount_hypothesis(a_no_embedding: Any, range_alone_explains: Any) -> 
         why=f"without embeddings the exponent over Kaplan's range is {want:.3f}, the law's own β/(α+β): "
         "a pure power law has the same slope at every scale, so the small range matters only through the "
         "embedding term, whose share of the parameters shrinks as models grow.",
+    )
+
+
+def _kink_exponent() -> float:
+    from dltheory.scaling import manifold
+
+    cells = np.array([8, 16, 32, 64, 128])
+    z = jax.random.uniform(jax.random.key(1), (20_000, 2))
+    mse = manifold.interpolation_mse(manifold.kink_target(jax.random.key(0), 2), z, cells)
+    return float(common.fit_exponent((cells + 1.0) ** 2, mse))
+
+
+def check_kink_hypothesis(exponent: Any, continuous_is_enough: Any) -> None:
+    """Exercise ``ex-01-kink``: is continuity of the target enough for the exponent ``4/d``?
+
+    The test: the crease ``|w·(z − ½)|`` in ``d = 2`` (:func:`dltheory.scaling.manifold.kink_target`, key 0),
+    grids of 8 to 128 cells per side, 20,000 test points drawn with key 1.
+    """
+    selfcheck.answered("exponent", exponent)
+    want = _kink_exponent()
+    selfcheck.number("exponent", exponent, want, rtol=1e-2,
+                     hint="interpolation_mse(kink_target(key(0), 2), z, cells), then fit_exponent against (cells + 1)**2.")
+    selfcheck.boolean(
+        "continuous_is_enough", continuous_is_enough, abs(want - 2.0) < 0.15,
+        why=f"the crease gives {want:.2f}, about 3/d = 1.5, not 4/d = 2: on the cells it crosses, the error is of "
+        "order h (a slope jump times the cell width), its square h², on a fraction h of the cells: h³ in all.",
     )
