@@ -506,3 +506,66 @@ def test_check_kink_hypothesis():
         exercises.check_kink_hypothesis(2.0, False)
     with pytest.raises(selfcheck.WrongAnswer):
         exercises.check_kink_hypothesis(e, True)
+
+
+def test_sgd_risk_recursion_matches_monte_carlo_sgd():
+    # the closed recursion for E‖v_N − v*‖²_H against single-sample SGD run 3,000 times (teacher redrawn each run)
+    from dltheory.scaling import sgd
+
+    a, K, M, n = 2.0, 64, 8, 300
+    h, p0, approx = sgd.sketch(jax.random.key(0), a, K, M)
+    lam = np.arange(1, K + 1) ** -a
+    S = np.asarray(jax.random.normal(jax.random.key(0), (M, K)), np.float64) / np.sqrt(M)
+    H = (S * lam) @ S.T
+    lr = 0.5 / np.trace(H)
+
+    def run(key):
+        k_w, k_x = jax.random.split(key)
+        w = jax.random.normal(k_w, (K,))
+        v_star = jnp.linalg.solve(H, S @ (lam * w))
+
+        def step(v, t_key):
+            t, k = t_key
+            x = jnp.sqrt(lam) * jax.random.normal(k, (K,))
+            f = S @ x
+            g = sgd._schedule(jnp.float32(n), t, lr)
+            return v - g * (f @ v - w @ x) * f, None
+
+        v, _ = jax.lax.scan(step, jnp.zeros(M), (jnp.arange(n, dtype=jnp.float32), jax.random.split(k_x, n)))
+        e = v - v_star
+        return e @ H @ e
+
+    mc = np.asarray(jax.jit(jax.vmap(run))(jax.random.split(jax.random.key(1), 3000))).mean()
+    exact = float(sgd.sgd_risk(jnp.asarray(h), jnp.asarray(p0), jnp.asarray(approx), (n,))[0])
+    assert mc == pytest.approx(exact, rel=0.08)
+    assert exact < float(np.sum(h * p0)) / 3  # SGD did learn something: the initial excess is Σ h p0
+
+
+def test_check_sgd_hypothesis():
+    e = exercises._sgd_data_exponent()
+    assert 0.35 < e < 0.65  # near (a−1)/a = 0.5, far from the ERM exponent 1
+    exercises.check_sgd_hypothesis(e, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_sgd_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_sgd_hypothesis(1.0, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_sgd_hypothesis(e, True)
+
+
+def test_sgd_bad_input_and_shapes():
+    from dltheory.scaling import sgd
+
+    with pytest.raises(ValueError, match="Ms"):
+        sgd.SGDConfig(K=256)
+    with pytest.raises(ValueError, match="null_a"):
+        sgd.SGDConfig(null_a=2.0)
+    with pytest.raises(ValueError, match="cfg"):
+        sgd.sgd_experiment("fast", [0])
+    with pytest.raises(ValueError, match="a"):
+        sgd.sketch(jax.random.key(0), 1.0, 64, 8)
+    cfg = sgd.SGDConfig(K=512, Ms=(8, 16, 32), ns=(10, 30, 100), n_seeds=2)
+    res = sgd.sgd_experiment(cfg, [0, 1])
+    assert res.risk.shape == (2, 2, 3, 3) and np.all(res.excess > 0)
+    assert np.all(np.diff(res.approx[0], axis=-1) < 0)  # more features, smaller model-limited error
+    assert sgd.compute_optimal(res, [300.0, 1000.0]).shape == (2, 2)

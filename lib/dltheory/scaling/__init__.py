@@ -17,6 +17,8 @@ One module per section page of ``chapters/01-scaling-laws``; a page imports its 
                           fits (non-embedding parameters and compute, Pearce and Song 2024)
 ``08-manifold``         → ``manifold``: §8 the resolution-limited exponent 4/d of a piecewise-linear model on a
                           d-dimensional manifold (Sharma and Kaplan 2022)
+``09-sgd``              → ``sgd``: §9 one-pass SGD on sketched features of a power-law spectrum (Lin et al. 2024):
+                          model, data and compute-optimal exponents
 
 Shared by several sections: ``common`` (``fit_exponent``, the least-squares exponent that §3, §4, §6 and the
 exercises read off). The self-checks of

@@ -25,6 +25,7 @@ __all__ = [
     "check_quanta_exponent",
     "check_recount_hypothesis",
     "check_kink_hypothesis",
+    "check_sgd_hypothesis",
 ]
 
 
@@ -155,9 +156,39 @@ def check_kink_hypothesis(exponent: Any, continuous_is_enough: Any) -> None:
     selfcheck.answered("exponent", exponent)
     want = _kink_exponent()
     selfcheck.number("exponent", exponent, want, rtol=1e-2,
-                     hint="interpolation_mse(kink_target(key(0), 2), z, cells), then fit_exponent against (cells + 1)**2.")
+                     hint="interpolation_mse(kink_target(key(0), 2), z, cells), "
+                     "then fit_exponent against (cells + 1)**2.")
     selfcheck.boolean(
         "continuous_is_enough", continuous_is_enough, abs(want - 2.0) < 0.15,
         why=f"the crease gives {want:.2f}, about 3/d = 1.5, not 4/d = 2: on the cells it crosses, the error is of "
         "order h (a slope jump times the cell width), its square h², on a fraction h of the cells: h³ in all.",
+    )
+
+
+def _sgd_data_exponent() -> float:
+    from dltheory.scaling import sgd
+
+    ns = (100, 300, 1000, 3000, 10_000)
+    h, p0, approx = sgd.sketch(jax.random.key(0), 2.0, 2048, 256)
+    excess = np.asarray(sgd.sgd_risk(jax.numpy.asarray(h), jax.numpy.asarray(p0), jax.numpy.asarray(approx), ns))
+    return float(common.fit_exponent(np.asarray(ns, float), excess))
+
+
+def check_sgd_hypothesis(exponent: Any, same_as_erm: Any) -> None:
+    """Exercise ``ex-01-sgd``: does one-pass SGD have the data exponent ``a − 1`` of ridgeless regression (§3)?
+
+    The test: :func:`dltheory.scaling.sgd.sketch` with key 0, ``a = 2``, ``K = 2048``, ``M = 256``; the excess
+    risk of :func:`dltheory.scaling.sgd.sgd_risk` at ``N = 100, 300, 1000, 3000, 10000``.
+    """
+    selfcheck.answered("exponent", exponent)
+    want = _sgd_data_exponent()
+    selfcheck.number("exponent", exponent, want, rtol=1e-2,
+                     hint="h, p0, approx = sgd.sketch(jax.random.key(0), 2.0, 2048, 256); sgd_risk(h, p0, approx, ns); "
+                     "then fit_exponent(ns, excess).")
+    selfcheck.boolean(
+        "same_as_erm", same_as_erm, abs(want - 1.0) < 0.1,
+        why=f"one pass of SGD gives {want:.2f}, near (a−1)/a = 0.5, not a − 1 = 1: after N steps it has learned "
+        "only "
+        "the modes with eigenvalue above about 1/N, N^(1/a) of them, where a least-squares fit on N samples "
+        "resolves N modes.",
     )

@@ -193,7 +193,8 @@ def manifold_experiment(cfg: ManifoldConfig, seeds: Sequence[int]) -> ManifoldRe
             k_smooth, k_jump, k_test = jax.random.split(key, 3)
             z = jax.random.uniform(k_test, (cfg.n_test, d))
             out = []
-            for target in (smooth_target(k_smooth, d, n_waves=cfg.n_waves), jump_target(k_jump, d, n_waves=cfg.n_waves)):
+            targets = (smooth_target(k_smooth, d, n_waves=cfg.n_waves), jump_target(k_jump, d, n_waves=cfg.n_waves))
+            for target in targets:
                 truth = _evaluate(target, z)
                 err = jax.lax.map(lambda m: jnp.mean((simplex_interpolate(target, z, m) - truth) ** 2),
                                   jnp.asarray(m_all, jnp.float32))
