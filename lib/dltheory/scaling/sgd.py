@@ -64,7 +64,8 @@ def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *
     features of covariance ``diag(h)`` with labels whose part outside the features has variance ``noise``, at
     step size ``lr_scale / Σh`` with the geometric decay of Lin et al. (2024), each ``N`` with its own schedule.
     For Gaussian data the diagonal ``p`` of the error's second moment obeys
-    ``p ← p − 2γ h p + γ²(2h²p + h Σh p) + γ² noise h`` exactly, and the excess risk is ``Σ h p``. Zero entries of ``h`` (padding) do not move. Returns ``(len(ns),)``.
+    ``p ← p − 2γ h p + γ²(2h²p + h Σh p) + γ² noise h`` exactly, and the excess risk is ``Σ h p``.
+    Zero entries of ``h`` (padding) do not move. Returns ``(len(ns),)``.
     """
     lr = lr_scale / jnp.sum(h)
     n_max = int(max(ns))
