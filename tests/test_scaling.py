@@ -569,3 +569,16 @@ def test_sgd_bad_input_and_shapes():
     assert res.risk.shape == (2, 2, 3, 3) and np.all(res.excess > 0)
     assert np.all(np.diff(res.approx[0], axis=-1) < 0)  # more features, smaller model-limited error
     assert sgd.compute_optimal(res, [300.0, 1000.0]).shape == (2, 2)
+
+
+def test_isoflop_positive_control_without_noise_and_its_null():
+    cfg = mc.IsoflopConfig.fast()
+    exact = mc.synthetic_result(cfg, mc.CONTROL_LAW, [0, 1, 2], noise=0.0)
+    assert np.all(np.diff(exact.loss[0], axis=1) < 0)  # more data, less loss
+    a_true = mc.CONTROL_LAW["beta"] / (mc.CONTROL_LAW["alpha"] + mc.CONTROL_LAW["beta"])
+    iso = mc.isoflop_minima(exact, cfg.budgets)
+    assert iso["interior"].all()
+    assert mc.isoflop_exponent(cfg.budgets, iso["N_opt"]) == pytest.approx(a_true, abs=0.02)
+    assert np.all(mc.positive_control(cfg, dict(mc.CONTROL_LAW, B=0.0), draws=2) < -0.2)
+    with pytest.raises(ValueError, match="missing"):
+        mc.synthetic_result(cfg, {"E": 1.0}, [0])
