@@ -27,9 +27,11 @@ from dltheory import warmup as W
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import exercises as SX
 from dltheory.scaling import fitting as SF
+from dltheory.scaling import manifold as SMF
 from dltheory.scaling import mini_chinchilla as SMC
 from dltheory.scaling import quanta as SQ
 from dltheory.scaling import quanta_network as SQN
+from dltheory.scaling import sgd as SGD
 from dltheory.scaling import spectrum as SS
 from dltheory.overfitting import benign_linear as OBL
 from dltheory.overfitting import deep_double_descent as ODD
@@ -68,6 +70,7 @@ _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 # return a verdict) and the widget / file helpers built on probed functions.
 EXEMPT: Mapping[str, str] = {
     "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
+    "scaling.mini_chinchilla.positive_control": "the §5 control over scaling.mini_chinchilla.synthetic_result (probed)",
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
@@ -180,6 +183,17 @@ PROBES: dict[str, Callable[[], Any]] = {
         SQN.SparseParityConfig(n_tasks=8, widths=(4, 8), batch=32, steps=40, eval_every=20, n_test=16, n_seeds=2),
         [0, 1], progress=False),
     "scaling.exercises.kaplan_chinchilla_data": lambda: SX.kaplan_chinchilla_data(0),
+    "scaling.quanta_network.split_patterns": lambda: SQN.split_patterns(6, 0.25, seed=1),
+    "scaling.mini_chinchilla.synthetic_result": lambda: SMC.synthetic_result(
+        SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20), SMC.CONTROL_LAW, [0, 1]),
+    "scaling.manifold.smooth_target": lambda: SMF.smooth_target(_key(), 3),
+    "scaling.manifold.jump_target": lambda: SMF.jump_target(_key(), 3),
+    "scaling.manifold.kink_target": lambda: SMF.kink_target(_key(), 3),
+    "scaling.manifold.manifold_experiment": lambda: SMF.manifold_experiment(
+        SMF.ManifoldConfig(dims=(2,), n_min=16, n_max=400, n_sizes=3, n_test=200, n_seeds=2), [0, 1]),
+    "scaling.sgd.sketch": lambda: SGD.sketch(_key(), 2.0, 64, 8),
+    "scaling.sgd.sgd_experiment": lambda: SGD.sgd_experiment(
+        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2), [0, 1]),
     # chapter 2
     "overfitting.ridgeless.ridgeless_experiment": lambda: ORL.ridgeless_experiment(
         ORL.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),

@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
@@ -14,6 +15,8 @@ from dltheory.scaling import common, exercises, fitting, quanta, spectrum
 from dltheory.scaling import compute_optimal as co
 from dltheory.scaling import mini_chinchilla as mc
 from dltheory.scaling import quanta_network as qn
+from dltheory.scaling import kaplan_chinchilla as kc
+from dltheory.scaling import manifold
 
 
 def test_fit_power_law_recovers_noise_free_law_and_naive_fit_is_biased():
@@ -167,6 +170,16 @@ def test_isoflop_minima_finds_an_interior_valley():
         (lambda: mc.isoflop_minima("result", [1.0]), "result"),
         (lambda: exercises.kaplan_chinchilla_data(-1), "seed"),
         (lambda: exercises.check_quanta_exponent(0.1, 0.5), "zipf_exponent"),
+        (lambda: kc.frontier_expression("embedding"), "compute"),
+        (lambda: kc.optimal_size([1e15], co.EPOCH, compute="all"), "compute"),
+        (lambda: kc.optimal_size([1e60], co.EPOCH), "C must lie"),
+        (lambda: kc.local_exponent((1e18, 1e15), co.EPOCH), "increasing"),
+        (lambda: kc.local_exponent((1e15, 1e18), co.EPOCH, report="some"), "report"),
+        (lambda: kc.total_params([-1.0]), "n_ne"),
+        (lambda: manifold.ManifoldConfig(n_min=1000, n_max=500), "n_max"),
+        (lambda: manifold.grid_sizes(4, 100, 120, 5), "fewer than 3"),
+        (lambda: manifold.manifold_experiment("fast", [0]), "cfg"),
+        (lambda: manifold.smooth_target(jax.random.key(0), 0), "d"),
     ],
 )
 def test_bad_input_raises_value_error_naming_the_argument(call, name):
@@ -393,3 +406,180 @@ def test_sparse_parity_configs_are_valid_and_full_is_the_papers():
 def test_sparse_parity_bad_input_raises_value_error_naming_the_argument(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+@pytest.mark.parametrize("compute", kc.COUNTS)
+def test_reconcile_frontier_is_the_minimum_of_the_loss_at_fixed_budget(compute):
+    # brute force: at each budget, the loss over a fine grid of models is lowest at optimal_size's answer
+    law = co.EPOCH
+    n = np.logspace(2, 13, 200_001)
+    n_t = kc.total_params(n)
+    for C in (1e14, 1e18, 1e22):
+        d = C / (6 * (n_t if compute == "total" else n))
+        best = n[np.argmin(law["A"] * n_t ** -law["alpha"] + law["B"] * d ** -law["beta"])]
+        n_ne, _ = kc.optimal_size([C], law, compute=compute)
+        assert n_ne[0] == pytest.approx(best, rel=2e-3)
+
+
+def test_reconcile_reduces_to_the_power_law_without_embeddings_and_with_total_counts():
+    a = co.exponent_a(co.EPOCH)
+    assert kc.local_exponent((1e13, 1e20), co.EPOCH, compute="non_embedding", report="non_embedding",
+                                    gamma=0.0) == pytest.approx(a, abs=1e-3)
+    assert kc.local_exponent((1e13, 1e20), co.EPOCH) == pytest.approx(a, abs=1e-3)
+    # Kaplan's counting at Kaplan's scale is biased upwards, and the bias fades at large compute
+    small = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                     report="non_embedding")
+    large = kc.local_exponent((1e24, 1e27), co.EPOCH, compute="non_embedding", report="non_embedding")
+    assert small > a + 0.2 and abs(large - a) < 0.005
+
+
+def test_check_recount_hypothesis():
+    a0 = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                  report="non_embedding", gamma=0.0)
+    exercises.check_recount_hypothesis(a0, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_recount_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_recount_hypothesis(0.775, True)  # the exponent with the embeddings
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_recount_hypothesis(a0, True)
+
+
+def test_split_patterns_is_a_disjoint_cover_and_batches_stay_on_the_training_rows():
+    train, test = qn.split_patterns(6, 0.25, seed=3)
+    assert train.shape == (48, 6) and test.shape == (16, 6)
+    rows = {tuple(r) for r in train} | {tuple(r) for r in test}
+    assert len(rows) == 64  # every pattern once, in one of the two sets
+    masks = qn.sparse_parity_tasks(4, 6, 2)
+    x, y, task = (np.asarray(a) for a in qn.sparse_parity_batch(jax.random.key(0), masks, qn.subtask_frequencies(
+        1.4, 4), 5000, train))
+    assert {tuple(r) for r in x[:, 4:]} <= {tuple(r) for r in train}
+    assert not {tuple(r) for r in x[:, 4:]} & {tuple(r) for r in test}
+    np.testing.assert_array_equal(y, np.sum(x[:, 4:] * masks[task], axis=1) % 2)
+
+
+def test_heldout_view_reads_the_heldout_losses(tiny_parity):
+    held = tiny_parity.on_heldout()
+    assert held.subtask_loss.shape == tiny_parity.subtask_loss.shape
+    assert not np.array_equal(held.subtask_loss, tiny_parity.subtask_loss)  # another test set
+    with pytest.raises(ValueError, match="held-out"):
+        held.on_heldout()
+
+
+def test_finite_k_step_exponent_tends_to_the_asymptotic_law_and_is_steeper_at_small_k():
+    asymptotic = 0.4 / 1.4
+    far = qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 100_000), learned_fraction=0.001)
+    assert far == pytest.approx(asymptotic, abs=0.02)
+    assert qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 32)) > asymptotic + 0.25
+    with pytest.raises(ValueError, match="decreasing"):
+        qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 8)[::-1])
+    with pytest.raises(ValueError, match="holdout"):
+        qn.split_patterns(4, 1.0)
+
+
+def test_simplex_interpolate_is_exact_on_linear_targets_and_the_knots():
+    z = jax.random.uniform(jax.random.key(0), (500, 3))
+    linear = {"kind": jnp.zeros(()), "omega": jnp.zeros((1, 3)), "phase": jnp.zeros(1), "amp": jnp.ones(1)}
+    # cos(0) = 1 everywhere: a constant is reproduced exactly; so is a half-space jump at the knots
+    np.testing.assert_allclose(np.asarray(manifold.simplex_interpolate(linear, z, jnp.float32(4))), 1.0, atol=1e-6)
+    smooth = manifold.smooth_target(jax.random.key(1), 3)
+    knots = jnp.asarray(np.stack(np.meshgrid(*[np.arange(5) / 4] * 3), -1).reshape(-1, 3), jnp.float32)
+    np.testing.assert_allclose(np.asarray(manifold.simplex_interpolate(smooth, knots, jnp.float32(4))),
+                               np.asarray(manifold._evaluate(smooth, knots)), atol=1e-5)
+
+
+def test_manifold_exponents_follow_smoothness_and_dimension():
+    cfg = manifold.ManifoldConfig(dims=(2, 3), n_min=1000, n_max=40_000, n_sizes=4, n_test=4000, n_seeds=2)
+    res = manifold.manifold_experiment(cfg, [0, 1])
+    np.testing.assert_allclose(res.exponents(), [[2.0, 4 / 3]] * 2, atol=0.15)
+    np.testing.assert_allclose(res.exponents(null=True), [[0.5, 1 / 3]] * 2, atol=0.15)
+    assert res.worst_deviation([2.0, 4 / 3], null=True).max() < -0.5
+    with pytest.raises(ValueError, match="n_from"):
+        res.exponents(n_from=1e9)
+
+
+def test_check_kink_hypothesis():
+    e = exercises._kink_exponent()
+    exercises.check_kink_hypothesis(e, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_kink_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_kink_hypothesis(2.0, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_kink_hypothesis(e, True)
+
+
+def test_sgd_risk_recursion_matches_monte_carlo_sgd():
+    # the closed recursion for E‖v_N − v*‖²_H against single-sample SGD run 3,000 times (teacher redrawn each run)
+    from dltheory.scaling import sgd
+
+    a, K, M, n = 2.0, 64, 8, 300
+    h, p0, approx = sgd.sketch(jax.random.key(0), a, K, M)
+    lam = np.arange(1, K + 1) ** -a
+    S = np.asarray(jax.random.normal(jax.random.key(0), (M, K)), np.float64) / np.sqrt(M)
+    H = (S * lam) @ S.T
+    lr = 0.5 / np.trace(H)
+
+    def run(key):
+        k_w, k_x = jax.random.split(key)
+        w = jax.random.normal(k_w, (K,))
+        v_star = jnp.linalg.solve(H, S @ (lam * w))
+
+        def step(v, t_key):
+            t, k = t_key
+            x = jnp.sqrt(lam) * jax.random.normal(k, (K,))
+            f = S @ x
+            g = sgd._schedule(jnp.float32(n), t, lr)
+            return v - g * (f @ v - w @ x) * f, None
+
+        v, _ = jax.lax.scan(step, jnp.zeros(M), (jnp.arange(n, dtype=jnp.float32), jax.random.split(k_x, n)))
+        e = v - v_star
+        return e @ H @ e
+
+    mc = np.asarray(jax.jit(jax.vmap(run))(jax.random.split(jax.random.key(1), 3000))).mean()
+    exact = float(sgd.sgd_risk(jnp.asarray(h), jnp.asarray(p0), jnp.asarray(approx), (n,))[0])
+    assert mc == pytest.approx(exact, rel=0.08)
+    assert exact < float(np.sum(h * p0)) / 3  # SGD did learn something: the initial excess is Σ h p0
+
+
+def test_check_sgd_hypothesis():
+    e = exercises._sgd_data_exponent()
+    assert 0.35 < e < 0.65  # near (a−1)/a = 0.5, far from the ERM exponent 1
+    exercises.check_sgd_hypothesis(e, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_sgd_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_sgd_hypothesis(1.0, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_sgd_hypothesis(e, True)
+
+
+def test_sgd_bad_input_and_shapes():
+    from dltheory.scaling import sgd
+
+    with pytest.raises(ValueError, match="Ms"):
+        sgd.SGDConfig(K=256)
+    with pytest.raises(ValueError, match="null_a"):
+        sgd.SGDConfig(null_a=2.0)
+    with pytest.raises(ValueError, match="cfg"):
+        sgd.sgd_experiment("fast", [0])
+    with pytest.raises(ValueError, match="a"):
+        sgd.sketch(jax.random.key(0), 1.0, 64, 8)
+    cfg = sgd.SGDConfig(K=512, Ms=(8, 16, 32), ns=(10, 30, 100), n_seeds=2)
+    res = sgd.sgd_experiment(cfg, [0, 1])
+    assert res.risk.shape == (2, 2, 3, 3) and np.all(res.excess > 0)
+    assert np.all(np.diff(res.approx[0], axis=-1) < 0)  # more features, smaller model-limited error
+    assert sgd.compute_optimal(res, [300.0, 1000.0]).shape == (2, 2)
+
+
+def test_isoflop_positive_control_without_noise_and_its_null():
+    cfg = mc.IsoflopConfig.fast()
+    exact = mc.synthetic_result(cfg, mc.CONTROL_LAW, [0, 1, 2], noise=0.0)
+    assert np.all(np.diff(exact.loss[0], axis=1) < 0)  # more data, less loss
+    a_true = mc.CONTROL_LAW["beta"] / (mc.CONTROL_LAW["alpha"] + mc.CONTROL_LAW["beta"])
+    iso = mc.isoflop_minima(exact, cfg.budgets)
+    assert iso["interior"].all()
+    assert mc.isoflop_exponent(cfg.budgets, iso["N_opt"]) == pytest.approx(a_true, abs=0.02)
+    assert np.all(mc.positive_control(cfg, dict(mc.CONTROL_LAW, B=0.0), draws=2) < -0.2)
+    with pytest.raises(ValueError, match="missing"):
+        mc.synthetic_result(cfg, {"E": 1.0}, [0])

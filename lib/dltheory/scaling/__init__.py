@@ -13,6 +13,12 @@ One module per section page of ``chapters/01-scaling-laws``; a page imports its 
 ``04-quanta``           → ``quanta``: §4 the quantization model of Michaud et al. (2023)
 ``05-mini-chinchilla``  → ``mini_chinchilla``: §5 isoFLOP curves of small MLPs on a random teacher
 ``06-quanta-network``   → ``quanta_network``: §6 MLPs on multitask sparse parity
+``07-kaplan-chinchilla`` → ``kaplan_chinchilla``: §7 Kaplan's and Hoffmann's exponents recounted on the published
+                          fits (non-embedding parameters and compute, Pearce and Song 2024)
+``08-manifold``         → ``manifold``: §8 the resolution-limited exponent 4/d of a piecewise-linear model on a
+                          d-dimensional manifold (Sharma and Kaplan 2022)
+``09-sgd``              → ``sgd``: §9 one-pass SGD on sketched features of a power-law spectrum (Lin et al. 2024):
+                          model, data and compute-optimal exponents
 
 Shared by several sections: ``common`` (``fit_exponent``, the least-squares exponent that §3, §4, §6 and the
 exercises read off). The self-checks of

@@ -23,6 +23,9 @@ __all__ = [
     "check_kaplan_vs_chinchilla",
     "check_data_exponent_hypothesis",
     "check_quanta_exponent",
+    "check_recount_hypothesis",
+    "check_kink_hypothesis",
+    "check_sgd_hypothesis",
 ]
 
 
@@ -68,16 +71,16 @@ def _kaplan_chinchilla_answers(seed: int) -> tuple[float, float]:
     return beta_d / (alpha_n + beta_d), co.exponent_a(fit)
 
 
-def check_kaplan_vs_chinchilla(a_kaplan: Any, a_chinchilla: Any, *, seed: int = 0) -> None:
+def check_kaplan_vs_chinchilla(a_naive: Any, a_chinchilla: Any, *, seed: int = 0) -> None:
     """Exercise ``ex-01-kaplan``: ``a`` from straight-line fits of each sweep, and ``a`` from the fit with offset."""
-    selfcheck.answered("a_kaplan", a_kaplan)
+    selfcheck.answered("a_naive", a_naive)
     selfcheck.answered("a_chinchilla", a_chinchilla)
     want_k, want_c = _kaplan_chinchilla_answers(seed)
-    selfcheck.number("a_kaplan", a_kaplan, want_k, rtol=1e-2,
+    selfcheck.number("a_naive", a_naive, want_k, rtol=1e-2,
                      hint="fit_loglinear on each sweep gives the two naive exponents; a = β/(α+β).")
     selfcheck.number("a_chinchilla", a_chinchilla, want_c, rtol=2e-2,
                      hint="fit_chinchilla on all points at once, then exponent_a of the fit.")
-    selfcheck.correct(f"Same data, two conclusions: a = {want_k:.3f} without the offset E, {want_c:.3f} with it "
+    selfcheck.correct(f"The offset trap: a = {want_k:.3f} without the offset E, {want_c:.3f} with it "
                       f"(the law that made the data has a = {co.exponent_a(co.EPOCH):.3f}).")
 
 
@@ -111,3 +114,81 @@ def check_quanta_exponent(alpha_D: Any, zipf_exponent: float) -> float:
         explain=f"α = {alpha:.3g}, so the loss falls as D^-{alpha / (alpha + 1):.3g}.",
     )
 
+
+
+def check_recount_hypothesis(a_no_embedding: Any, range_alone_explains: Any) -> None:
+    """Exercise ``ex-01-recount``: is Kaplan's 0.73 a small-range effect that needs no embedding count?
+
+    The test: Kaplan's counting on the Besiroglu et al. law over Kaplan's compute range, with ``γ = 0``
+    (no embedding parameters), by :func:`dltheory.scaling.kc.local_exponent`.
+    """
+    from dltheory.scaling import kaplan_chinchilla as kc
+
+    selfcheck.answered("a_no_embedding", a_no_embedding)
+    want = kc.local_exponent(kc.KAPLAN_COMPUTE, co.EPOCH, compute="non_embedding",
+                                    report="non_embedding", gamma=0.0)
+    selfcheck.number("a_no_embedding", a_no_embedding, want, rtol=1e-3,
+                     hint="local_exponent(KAPLAN_COMPUTE, co.EPOCH, compute='non_embedding', "
+                     "report='non_embedding', gamma=0.0).")
+    selfcheck.boolean(
+        "range_alone_explains", range_alone_explains, abs(want - co.exponent_a(co.EPOCH)) > 0.05,
+        why=f"without embeddings the exponent over Kaplan's range is {want:.3f}, the law's own β/(α+β): "
+        "a pure power law has the same slope at every scale, so the small range matters only through the "
+        "embedding term, whose share of the parameters shrinks as models grow.",
+    )
+
+
+def _kink_exponent() -> float:
+    from dltheory.scaling import manifold
+
+    cells = np.array([8, 16, 32, 64, 128])
+    z = jax.random.uniform(jax.random.key(1), (20_000, 2))
+    mse = manifold.interpolation_mse(manifold.kink_target(jax.random.key(0), 2), z, cells)
+    return float(common.fit_exponent((cells + 1.0) ** 2, mse))
+
+
+def check_kink_hypothesis(exponent: Any, continuous_is_enough: Any) -> None:
+    """Exercise ``ex-01-kink``: is continuity of the target enough for the exponent ``4/d``?
+
+    The test: the crease ``|w·(z − ½)|`` in ``d = 2`` (:func:`dltheory.scaling.manifold.kink_target`, key 0),
+    grids of 8 to 128 cells per side, 20,000 test points drawn with key 1.
+    """
+    selfcheck.answered("exponent", exponent)
+    want = _kink_exponent()
+    selfcheck.number("exponent", exponent, want, rtol=1e-2,
+                     hint="interpolation_mse(kink_target(key(0), 2), z, cells), "
+                     "then fit_exponent against (cells + 1)**2.")
+    selfcheck.boolean(
+        "continuous_is_enough", continuous_is_enough, abs(want - 2.0) < 0.15,
+        why=f"the crease gives {want:.2f}, about 3/d = 1.5, not 4/d = 2: on the cells it crosses, the error is of "
+        "order h (a slope jump times the cell width), its square h², on a fraction h of the cells: h³ in all.",
+    )
+
+
+def _sgd_data_exponent() -> float:
+    from dltheory.scaling import sgd
+
+    ns = (100, 300, 1000, 3000, 10_000)
+    h, p0, approx = sgd.sketch(jax.random.key(0), 2.0, 2048, 256)
+    excess = np.asarray(sgd.sgd_risk(jax.numpy.asarray(h), jax.numpy.asarray(p0), jax.numpy.asarray(approx), ns))
+    return float(common.fit_exponent(np.asarray(ns, float), excess))
+
+
+def check_sgd_hypothesis(exponent: Any, same_as_erm: Any) -> None:
+    """Exercise ``ex-01-sgd``: does one-pass SGD have the data exponent ``a − 1`` of ridgeless regression (§3)?
+
+    The test: :func:`dltheory.scaling.sgd.sketch` with key 0, ``a = 2``, ``K = 2048``, ``M = 256``; the excess
+    risk of :func:`dltheory.scaling.sgd.sgd_risk` at ``N = 100, 300, 1000, 3000, 10000``.
+    """
+    selfcheck.answered("exponent", exponent)
+    want = _sgd_data_exponent()
+    selfcheck.number("exponent", exponent, want, rtol=1e-2,
+                     hint="h, p0, approx = sgd.sketch(jax.random.key(0), 2.0, 2048, 256); sgd_risk(h, p0, approx, ns); "
+                     "then fit_exponent(ns, excess).")
+    selfcheck.boolean(
+        "same_as_erm", same_as_erm, abs(want - 1.0) < 0.1,
+        why=f"one pass of SGD gives {want:.2f}, near (a−1)/a = 0.5, not a − 1 = 1: after N steps it has learned "
+        "only "
+        "the modes with eigenvalue above about 1/N, N^(1/a) of them, where a least-squares fit on N samples "
+        "resolves N modes.",
+    )

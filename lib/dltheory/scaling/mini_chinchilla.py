@@ -20,6 +20,7 @@ import optax
 from dltheory import runtime, train, validate
 
 __all__ = ["IsoflopConfig", "IsoflopResult", "isoflop_experiment", "isoflop_minima", "isoflop_exponent",
+           "CONTROL_LAW", "synthetic_result", "positive_control",
            "seed_sweep", "save_seed_sweep", "load_seed_sweep", "SEED_SWEEP_FILE"]
 
 #: the saved seed sweep shipped with the library, in ``dltheory/data/``
@@ -160,6 +161,48 @@ def isoflop_experiment(cfg: IsoflopConfig, seeds: Sequence[int], *, progress: bo
         config=cfg, seeds=seeds, N=cfg.params, D=hist.steps[1:].astype(float) * cfg.batch,
         loss=np.asarray(hist["test"][:, :, 1:], dtype=float), wall_time=hist.wall_time,
     )
+
+
+#: The positive control's law ``L = E + A/N^α + B/D^β``: known ``a = β/(α+β) = 0.514``, with the compute-optimal
+#: sizes of the fast budgets inside the fast size grid.
+CONTROL_LAW: Mapping[str, float] = {"E": 0.05, "A": 1.29, "B": 10.0, "alpha": 0.35, "beta": 0.37}
+
+
+def synthetic_result(cfg: IsoflopConfig, law: Mapping[str, float], seeds: Sequence[int], *,
+                     noise: float = 0.01) -> IsoflopResult:
+    """A stand-in for :func:`isoflop_experiment` whose learning curves follow a known law (§5's positive control).
+
+    The loss of each size ``N`` of ``cfg`` at each recorded ``D`` is ``E + A/N^α + B/D^β`` times
+    ``exp(noise·ε)``, ``ε ~ N(0, 1)`` independent per seed, size and evaluation: what :func:`isoflop_minima`
+    must turn into ``a = β/(α+β)``. ``B = 0`` gives a law without valleys (the null).
+    """
+    if not isinstance(cfg, IsoflopConfig):
+        raise ValueError(f"cfg must be an IsoflopConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds)
+    noise = validate.real("noise", noise, low=0.0)
+    missing = {"E", "A", "B", "alpha", "beta"} - set(law)
+    if missing:
+        raise ValueError(f"law is missing {sorted(missing)}")
+    N = cfg.params
+    D = np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch
+    clean = law["E"] + law["A"] * N[:, None] ** -law["alpha"] + law["B"] * D[None, :] ** -law["beta"]
+    eps = np.stack([np.asarray(jax.random.normal(jax.random.key(s), clean.shape)) for s in seeds])
+    return IsoflopResult(cfg, seeds, N, D.astype(float), clean[None] * np.exp(noise * eps), 0.0)
+
+
+def positive_control(cfg: IsoflopConfig, law: Mapping[str, float] = CONTROL_LAW, *, draws: int = 5,
+                     first_seed: int = 100) -> np.ndarray:
+    """``â − a`` of the isoFLOP pipeline on ``draws`` noisy copies of ``law`` (3 seeds each), §5's positive control.
+
+    Draw ``r`` uses noise seeds ``first_seed + 3r + (0, 1, 2)``; ``a = β/(α+β)`` is the law's own exponent.
+    """
+    draws = validate.integer("draws", draws, low=1)
+    a = law["beta"] / (law["alpha"] + law["beta"])
+    out = []
+    for r in range(draws):
+        res = synthetic_result(cfg, law, [first_seed + 3 * r + i for i in range(3)])
+        out.append(isoflop_exponent(cfg.budgets, isoflop_minima(res, cfg.budgets)["N_opt"]) - a)
+    return np.asarray(out)
 
 
 def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) -> dict[str, np.ndarray]:

@@ -24,6 +24,8 @@ __all__ = [
     "sparse_parity_tasks",
     "subtask_frequencies",
     "sparse_parity_batch",
+    "split_patterns",
+    "finite_k_step_exponent",
     "SparseParityConfig",
     "SparseParityResult",
     "sparse_parity_experiment",
@@ -66,13 +68,16 @@ def subtask_frequencies(zipf_exponent: float, n_tasks: int) -> np.ndarray:
     return p / p.sum()
 
 
-def sparse_parity_batch(key: jax.Array, masks: Any, p: Any, size: int) -> tuple[jax.Array, jax.Array, jax.Array]:
+def sparse_parity_batch(key: jax.Array, masks: Any, p: Any, size: int,
+                        patterns: Any | None = None) -> tuple[jax.Array, jax.Array, jax.Array]:
     """Draw ``size`` samples of multitask sparse parity (§6; Michaud et al. 2023).
 
     Each sample picks subtask ``i`` with probability ``p_i``; its input is the one-hot code of ``i``
     (``n_tasks`` control bits) followed by ``n`` uniform random task bits, and its label is the parity of
-    the task bits that ``masks[i]`` marks. Returns ``(x, y, task)``: inputs ``(size, n_tasks + n)`` in
-    {0, 1}, labels ``(size,)`` in {0, 1} and subtask indices ``(size,)``. Pure and jit-compatible.
+    the task bits that ``masks[i]`` marks. ``patterns`` (an ``(P, n)`` 0/1 array), if given, restricts the
+    task bits to its rows, drawn uniformly: the training patterns of :func:`split_patterns`. Returns
+    ``(x, y, task)``: inputs ``(size, n_tasks + n)`` in {0, 1}, labels ``(size,)`` in {0, 1} and subtask
+    indices ``(size,)``. Pure and jit-compatible.
     """
     masks = jnp.asarray(masks, jnp.float32)
     n = masks.shape[1]
@@ -82,11 +87,54 @@ def sparse_parity_batch(key: jax.Array, masks: Any, p: Any, size: int) -> tuple[
     words = jax.random.bits(key, (1 + -(-n // 32), size), jnp.uint32)
     u = (words[0] >> 8).astype(jnp.float32) * (cdf[-1] / 2.0**24)
     task = jnp.minimum(jnp.searchsorted(cdf, u, side="right"), masks.shape[0] - 1)
-    j = jnp.arange(n, dtype=jnp.uint32)
-    bits = ((words[1 + j // 32].T >> (j % 32)) & 1).astype(jnp.float32)
+    if patterns is None:
+        j = jnp.arange(n, dtype=jnp.uint32)
+        bits = ((words[1 + j // 32].T >> (j % 32)) & 1).astype(jnp.float32)
+    else:
+        patterns = jnp.asarray(patterns, jnp.float32)
+        bits = patterns[words[1] % jnp.uint32(patterns.shape[0])]
     y = (jnp.sum(bits * masks[task], axis=1) % 2).astype(jnp.int32)
     x = jnp.concatenate([jax.nn.one_hot(task, masks.shape[0], dtype=jnp.float32), bits], axis=1)
     return x, y, task
+
+
+def split_patterns(n: int, holdout: float, *, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """All ``2^n`` task-bit patterns, split at random into training and held-out rows (§6).
+
+    Returns ``(train, test)``, ``(P_train, n)`` and ``(P_test, n)`` 0/1 arrays with ``P_test = round(holdout·2^n)``.
+    With few task bits every pattern would otherwise appear in training, so a test set drawn from all
+    patterns would measure memorisation; the held-out rows never do. Needs ``n ≤ 20``.
+    """
+    n = validate.integer("n", n, low=1, high=20)
+    holdout = validate.real("holdout", holdout, low=0.0, high=1.0, low_open=True, high_open=True)
+    codes = np.random.default_rng(seed).permutation(2**n)
+    bits = ((codes[:, None] >> np.arange(n)) & 1).astype(np.float32)
+    n_test = max(1, round(holdout * 2**n))
+    if n_test >= 2**n:
+        raise ValueError(f"holdout leaves no training pattern for n = {n}, got {holdout}")
+    return bits[n_test:], bits[:n_test]
+
+
+def finite_k_step_exponent(p: Any, *, learned_fraction: float = 0.5, points: int = 2000) -> float:
+    """The step exponent that the quantization model itself predicts for ``K = len(p)`` subtasks (§6).
+
+    Subtask ``i`` is learned at step ``S_i ∝ 1/p_i`` (Michaud et al. 2023) and the loss is the mass of the
+    subtasks not yet learned, one bit each. Fitted like :meth:`SparseParityResult.step_exponent`: a
+    straight line in log-log axes through ``points`` evenly spaced steps from the first subtask's
+    learning step until a ``learned_fraction`` of the subtasks are learned. As ``K → ∞`` it tends to
+    ``α/(α+1)``; at finite ``K`` the shrinking tail makes it steeper. Scale-free, so ``S_1`` is set to 1.
+    """
+    p = validate.array("p", p, ndim=1, positive=True, min_size=4)
+    if np.any(np.diff(p) > 0):
+        raise ValueError("p must be sorted by decreasing frequency")
+    learned_fraction = validate.real("learned_fraction", learned_fraction, low=0.0, high=1.0, low_open=True)
+    points = validate.integer("points", points, low=3)
+    p = p / p.sum()
+    s_learn = p[0] / p
+    stop = s_learn[max(2, int(learned_fraction * p.size)) - 1]
+    steps = np.linspace(1.0, stop, points)
+    loss = np.array([p[s_learn > s].sum() for s in steps])
+    return float(common.fit_exponent(steps, loss))
 
 
 @dataclasses.dataclass(frozen=True)
@@ -98,7 +146,11 @@ class SparseParityConfig(runtime.ModeConfig):
     (masked hidden units, as in §5) with Adam at learning rate ``lr`` on fresh batches of ``batch``
     samples for ``steps`` steps (the single-epoch regime, so steps and samples seen are proportional).
     Every ``eval_every`` steps the cross-entropy of each subtask is measured on ``n_test`` fixed samples
-    of it; the mean test loss weights the subtasks by their frequencies. The paper's configuration
+    of it; the mean test loss weights the subtasks by their frequencies. With ``n ≤ 20`` task bits a
+    fraction ``holdout`` of the ``2^n`` task-bit patterns is never trained on (:func:`split_patterns`), and
+    the loss is measured twice: on patterns seen in training and on the held-out ones
+    (:meth:`SparseParityResult.on_heldout`). With more bits, fresh random patterns are new with
+    overwhelming probability and the two test sets coincide. The paper's configuration
     (``full``): 500 subtasks, n = 100, k = 3, zipf = 1.4, 30 log-spaced widths from 9 to 500 (as the paper's
     code computes them), batch 20,000, 2×10^5 steps, Adam at learning rate 10^-3.
     """
@@ -113,6 +165,7 @@ class SparseParityConfig(runtime.ModeConfig):
     eval_every: int = validate.field(50, validate.integer, low=1)
     lr: float = validate.field(1e-2, validate.real, low=0.0, low_open=True)
     n_test: int = validate.field(128, validate.integer, low=8)
+    holdout: float = validate.field(0.25, validate.real, low=0.0, high=0.9, low_open=True)
     learned_bits: float = validate.field(0.1, validate.real, low=0.0, high=1.0, low_open=True)
     task_seed: int = validate.field(0, validate.integer, low=0)
     n_seeds: int = validate.field(3, validate.integer, low=1)
@@ -175,8 +228,15 @@ class SparseParityResult:
     N: np.ndarray  # (n_widths,) parameters
     steps: np.ndarray  # (n_evals,) step of each evaluation, starting at 0
     p: np.ndarray  # (n_tasks,) subtask frequencies
-    subtask_loss: np.ndarray  # (n_seeds, n_widths, n_evals, n_tasks) test cross-entropy in bits
+    subtask_loss: np.ndarray  # (n_seeds, n_widths, n_evals, n_tasks) cross-entropy in bits, patterns seen in training
     wall_time: float
+    heldout_loss: np.ndarray | None = None  # the same on held-out task-bit patterns (None once swapped in)
+
+    def on_heldout(self) -> SparseParityResult:
+        """The same runs measured on the held-out task-bit patterns: every metric then reads held-out loss."""
+        if self.heldout_loss is None:
+            raise ValueError("this result has no held-out losses (it is already the held-out view)")
+        return dataclasses.replace(self, subtask_loss=self.heldout_loss, heldout_loss=None)
 
     @property
     def loss(self) -> np.ndarray:
@@ -294,9 +354,22 @@ def sparse_parity_experiment(
     d_in, wmax = cfg.n_tasks + cfg.n, max(cfg.widths)
     # a fixed test set: n_test samples of every subtask, the same for every run
     eye = np.repeat(np.arange(cfg.n_tasks), cfg.n_test)
-    bits = jax.random.bernoulli(jax.random.key(10_002 + cfg.task_seed), 0.5, (eye.size, cfg.n)).astype(jnp.float32)
-    y_test = (jnp.sum(bits * masks[eye], axis=1) % 2).astype(jnp.int32)
-    x_test = jnp.concatenate([jax.nn.one_hot(eye, cfg.n_tasks, dtype=jnp.float32), bits], axis=1)
+    k_test = jax.random.key(10_002 + cfg.task_seed)
+    if cfg.n <= 20:  # two test sets: task-bit patterns seen in training, and held-out ones never seen
+        train_patterns, test_patterns = (jnp.asarray(a) for a in split_patterns(cfg.n, cfg.holdout, seed=cfg.task_seed))
+        k_seen, k_held = jax.random.split(k_test)
+        bits = train_patterns[jax.random.randint(k_seen, (eye.size,), 0, train_patterns.shape[0])]
+        bits_held = test_patterns[jax.random.randint(k_held, (eye.size,), 0, test_patterns.shape[0])]
+    else:  # fresh random patterns are new with overwhelming probability
+        bits = jax.random.bernoulli(k_test, 0.5, (eye.size, cfg.n)).astype(jnp.float32)
+        bits_held, train_patterns = bits, None
+
+    def test_set(b: jax.Array) -> tuple[jax.Array, jax.Array]:
+        y = (jnp.sum(b * masks[eye], axis=1) % 2).astype(jnp.int32)
+        x = jnp.concatenate([jax.nn.one_hot(eye, cfg.n_tasks, dtype=jnp.float32), b], axis=1)
+        return x.reshape(cfg.n_tasks, cfg.n_test, d_in), y.reshape(cfg.n_tasks, cfg.n_test)
+
+    sets = {"subtask": test_set(bits), "heldout": test_set(bits_held)}
     p_dev = jnp.asarray(p, jnp.float32)
 
     def mask(hp: Mapping[str, jax.Array]) -> jax.Array:
@@ -322,18 +395,15 @@ def sparse_parity_experiment(
         return jnp.mean(optax.softmax_cross_entropy_with_integer_labels(logits(prm, x, hp), y))
 
     def draw(key: jax.Array, _: Any) -> tuple[jax.Array, jax.Array]:
-        x, y, _task = sparse_parity_batch(key, masks, p_dev, cfg.batch)
+        x, y, _task = sparse_parity_batch(key, masks, p_dev, cfg.batch, train_patterns)
         return x, y
-
-    x_by_task = x_test.reshape(cfg.n_tasks, cfg.n_test, d_in)
-    y_by_task = y_test.reshape(cfg.n_tasks, cfg.n_test)
 
     def evaluate(prm: dict[str, jax.Array], hp: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
         # one subtask at a time (lax.map), so that memory stays bounded at the paper's 500 subtasks
         def one(xy: tuple[jax.Array, jax.Array]) -> jax.Array:
             return optax.softmax_cross_entropy_with_integer_labels(logits(prm, xy[0], hp), xy[1]).mean()
 
-        return {"subtask": jax.lax.map(one, (x_by_task, y_by_task)) / math.log(2.0)}
+        return {name: jax.lax.map(one, xy) / math.log(2.0) for name, xy in sets.items()}
 
     hist = train.train(
         init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.eval_every, seeds=seeds,
@@ -343,4 +413,5 @@ def sparse_parity_experiment(
     return SparseParityResult(
         config=cfg, seeds=seeds, N=cfg.params, steps=hist.steps, p=p,
         subtask_loss=np.asarray(hist["subtask"], dtype=float), wall_time=hist.wall_time,
+        heldout_loss=np.asarray(hist["heldout"], dtype=float),
     )

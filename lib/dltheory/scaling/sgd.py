@@ -1,0 +1,178 @@
+"""§9 *The SGD theory of compute-optimal scaling* (``chapters/01-scaling-laws/09-sgd``).
+
+One-pass SGD on a linear model of ``M`` sketched features of data with spectrum ``λ_k = k^-a`` (Lin, Wu,
+Kakade, Bartlett and Lee 2024; Paquette, Paquette, Xiao and Pennington 2024; Bordelon, Atanasov and Pehlevan
+2024). :func:`sketch` draws the features and a teacher, :func:`sgd_risk` computes the *expected* risk of SGD
+after each number of samples exactly (Gaussian data: a closed recursion for the error's second moment in the
+eigenbasis of the feature covariance), :func:`sgd_experiment` scans ``M`` and ``N`` and :func:`compute_optimal`
+reads the best ``M`` at each compute ``C = M N`` off the scan.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Sequence
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from dltheory import runtime, validate
+from dltheory.scaling import common
+
+__all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "compute_optimal"]
+
+
+def sketch(key: jax.Array, a: float, K: int, M: int) -> tuple[np.ndarray, np.ndarray, float]:
+    """Data of spectrum ``λ_k = k^-a`` seen through ``M`` Gaussian features; teacher ``w ~ N(0, I_K)`` averaged (§9).
+
+    Features ``S x`` with ``S_ij ~ N(0, 1/M)`` (Lin et al. 2024). Returns ``(h, p0, approx)``: the eigenvalues
+    ``h`` of the feature covariance ``H = S Λ Sᵀ``; ``p0``, the teacher average of the squared coordinates of
+    ``v*`` (the best linear fit in the features, SGD's initial error from ``v = 0``) in the eigenbasis of ``H``;
+    and the teacher average of the best fit's risk, ``approx = tr Λ − tr(H⁻¹ S Λ² Sᵀ)`` (the model-limited
+    error, the feature-limited risk of §3). The SGD recursion is linear in ``p0`` and ``approx``, so feeding it
+    the averages gives the teacher-averaged risk exactly. Float64.
+    """
+    a = validate.real("a", a, low=1.0, low_open=True)
+    K = validate.integer("K", K, low=2)
+    M = validate.integer("M", M, low=1, high=K)
+    lam = np.arange(1, K + 1, dtype=float) ** -a
+    S = np.asarray(jax.random.normal(key, (M, K)), dtype=np.float64) / math.sqrt(M)
+    H = (S * lam) @ S.T
+    h, U = np.linalg.eigh(H)
+    B = U.T @ (S * lam)  # rows: E[x̃ x] in the eigenbasis; v* = H⁻¹ S Λ w
+    keep = h > 1e-12 * h.max()
+    v = np.where(keep[:, None], B / np.where(keep, h, 1.0)[:, None], 0.0)
+    p0 = np.sum(v**2, axis=1)  # E_w[(Uᵀ v*)_i²] with w ~ N(0, I)
+    approx = float(lam.sum() - np.sum(h * p0))
+    return np.where(keep, h, 0.0), p0, approx
+
+
+def _schedule(n: jax.Array, t: jax.Array, lr: float) -> jax.Array:
+    """Lin et al.'s geometric decay: ``lr`` halved ``log2 n`` times, in phases of equal length; 0 after ``n``."""
+    phases = jnp.maximum(jnp.floor(jnp.log2(n)), 1.0)
+    phase = jnp.floor(t * phases / n)
+    return jnp.where(t < n, lr * 0.5**phase, 0.0)
+
+
+def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *,
+             lr_scale: float = 0.5) -> jax.Array:
+    """Expected excess risk ``E‖v_N − v*‖²_H`` of one-pass SGD after each number of samples ``N`` in ``ns`` (§9).
+
+    ``p0``: the initial second moment of the error (diagonal, in the eigenbasis). Single-sample SGD on Gaussian
+    features of covariance ``diag(h)`` with labels whose part outside the features has variance ``noise``, at
+    step size ``lr_scale / Σh`` with the geometric decay of Lin et al. (2024), each ``N`` with its own schedule.
+    For Gaussian data the diagonal ``p`` of the error's second moment obeys
+    ``p ← p − 2γ h p + γ²(2h²p + h Σh p) + γ² noise h`` exactly, and the excess risk is ``Σ h p``.
+    Zero entries of ``h`` (padding) do not move. Returns ``(len(ns),)``.
+    """
+    lr = lr_scale / jnp.sum(h)
+    n_max = int(max(ns))
+    ns = jnp.asarray(ns, h.dtype)
+
+    def step(p: jax.Array, t: jax.Array) -> tuple[jax.Array, None]:
+        g = _schedule(ns, t, lr)[:, None]
+        p = p - 2 * g * h * p + g**2 * (2 * h**2 * p + h * (p @ h)[:, None] + noise * h)
+        return p, None
+
+    p0 = jnp.broadcast_to(p0, (ns.shape[0], h.shape[0]))
+    p, _ = jax.lax.scan(step, p0, jnp.arange(n_max, dtype=h.dtype))
+    return p @ h
+
+
+@dataclasses.dataclass(frozen=True)
+class SGDConfig(runtime.ModeConfig):
+    """§9: spectrum ``k^-a`` over ``K`` latent modes; feature counts ``Ms``; sample counts ``ns``.
+
+    ``null_a`` is the exponent of the null spectrum, whose exponents must differ.
+    """
+
+    a: float = validate.field(2.0, validate.real, low=1.0, low_open=True)
+    null_a: float = validate.field(3.0, validate.real, low=1.0, low_open=True)
+    K: int = validate.field(4096, validate.integer, low=16)
+    Ms: tuple[int, ...] = validate.field((16, 32, 64, 128, 256, 512), validate.increasing_integers, min_size=3)
+    ns: tuple[int, ...] = validate.field((100, 300, 1000, 3000, 10_000, 30_000), validate.increasing_integers,
+                                         min_size=3)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
+
+    def check(self) -> None:
+        if self.Ms[-1] * 4 > self.K:
+            raise ValueError(f"Ms must stay below K/4 = {self.K // 4} (truncation), got {self.Ms}")
+        if self.null_a == self.a:
+            raise ValueError(f"null_a must differ from a = {self.a}, got {self.null_a}")
+
+    @classmethod
+    def fast(cls) -> SGDConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> SGDConfig:
+        return cls(K=65536, Ms=(16, 32, 64, 128, 256, 512, 1024, 2048, 4096),
+                   ns=(100, 300, 1000, 3000, 10_000, 30_000, 100_000, 300_000, 1_000_000), n_seeds=8)
+
+
+@dataclasses.dataclass(frozen=True)
+class SGDResult:
+    config: SGDConfig
+    seeds: tuple[int, ...]
+    approx: np.ndarray  # (2, n_seeds, n_Ms): best-fit risk in the features; [0] spectrum a, [1] null_a
+    excess: np.ndarray  # (2, n_seeds, n_Ms, n_ns): SGD's excess risk over it
+
+    @property
+    def risk(self) -> np.ndarray:
+        """``approx + excess``: the expected risk of SGD with ``M`` features after ``N`` samples."""
+        return self.approx[..., None] + self.excess
+
+    def model_exponent(self, null: bool = False) -> np.ndarray:
+        """Per seed, minus the log-log slope of the best-fit risk against ``M`` (the model term)."""
+        return common.fit_exponent(np.asarray(self.config.Ms), self.approx[int(null)])
+
+    def data_exponent(self, null: bool = False) -> np.ndarray:
+        """Per seed, minus the log-log slope of SGD's excess risk against ``N`` at the largest ``M`` (the data term)."""
+        return common.fit_exponent(np.asarray(self.config.ns), self.excess[int(null), :, -1])
+
+
+def sgd_experiment(cfg: SGDConfig, seeds: Sequence[int]) -> SGDResult:
+    """§9 (``09-sgd``): the expected SGD risk at every ``(M, N)`` of the scan, on the spectrum ``k^-a`` and on the
+    null spectrum ``k^-null_a``; one sketch per seed (the teacher averaged out exactly).
+    """
+    if not isinstance(cfg, SGDConfig):
+        raise ValueError(f"cfg must be a SGDConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds)
+    m_max, ns = max(cfg.Ms), tuple(cfg.ns)
+    approx, hs, e0s, noise = [], [], [], []
+    for a in (cfg.a, cfg.null_a):
+        for s in seeds:
+            for M in cfg.Ms:
+                h, p0, ap = sketch(jax.random.key(s), a, cfg.K, M)
+                hs.append(np.pad(h / h.sum(), (0, m_max - M)))  # rescaled: the step size is lr_scale / Σh anyway
+                e0s.append(np.pad(p0 * h.sum(), (0, m_max - M)))
+                noise.append(ap)
+                approx.append(ap)
+    h, e0, noise = (jnp.asarray(np.asarray(v), jnp.float32) for v in (hs, e0s, noise))
+    excess = jax.jit(jax.vmap(lambda h, e, z: sgd_risk(h, e, z, ns)))(h, e0, noise)
+    shape = (2, len(seeds), len(cfg.Ms))
+    return SGDResult(cfg, seeds, np.asarray(approx).reshape(shape), np.asarray(excess, dtype=float).reshape(*shape, -1))
+
+
+def compute_optimal(result: SGDResult, budgets: Sequence[float], null: bool = False) -> np.ndarray:
+    """Per seed, the compute-optimal ``M`` at each budget ``C = M N`` (§9): ``(n_seeds, len(budgets))``.
+
+    For each ``M`` the risk is interpolated in ``log N`` at ``N = C/M`` (``nan`` outside the scan), the best
+    ``M`` is found on the grid, and refined by a parabola through it and its neighbours in ``log M``.
+    """
+    budgets = validate.array("budgets", budgets, ndim=1, positive=True)
+    Ms, ns = np.log(np.asarray(result.config.Ms, float)), np.log(np.asarray(result.config.ns, float))
+    risk = np.log(result.risk[int(null)])
+    out = np.full((risk.shape[0], budgets.size), np.nan)
+    for s in range(risk.shape[0]):
+        for j, C in enumerate(np.log(budgets)):
+            n = C - Ms
+            ok = (n >= ns[0]) & (n <= ns[-1])
+            curve = np.where(ok, [np.interp(n[i], ns, risk[s, i]) for i in range(Ms.size)], np.inf)
+            i = int(np.argmin(curve))
+            if 0 < i < Ms.size - 1 and np.all(np.isfinite(curve[i - 1:i + 2])):
+                c2, c1, _ = np.polyfit(Ms[i - 1:i + 2], curve[i - 1:i + 2], 2)
+                out[s, j] = math.exp(-c1 / (2 * c2)) if c2 > 0 else math.exp(Ms[i])
+    return out
