@@ -173,6 +173,24 @@ class TrainedConfig(runtime.ModeConfig):
     def full(cls) -> TrainedConfig:
         return cls(dims=(1, 2, 5, 10, 30, 100, 300, 1000, 3000), steps=4000, n_seeds=10, ridge_reps=40)
 
+    def cost(self) -> runtime.Cost:
+        """Per dimension and optimiser, one program trains every seed's network full batch (``width·d`` weights,
+        ``n`` examples) for ``steps`` steps; the ridge path is host work, ``4·n²·p + 14·n³`` per repetition and
+        penalty-grid sweep (``p = n^1.5``), twice (σ = 1 and 0)."""
+        training = sum((runtime.Cost.training(params=self.width * d, batch=self.n, steps=self.steps,
+                                              runs=self.n_seeds, activations=float(self.width)) for d in self.dims),
+                       runtime.Cost()) * len(OPTIMISERS)
+        p = math.ceil(self.ridge_n**1.5)
+        ridge = 2 * self.n_seeds * self.ridge_reps * (4.0 * self.ridge_n**2 * p + 14.0 * self.ridge_n**3)
+        return training + runtime.Cost(host_flops=ridge, bytes=8.0 * self.ridge_n * p)
+
+    def paper_scale(self) -> str:
+        """Against Frei et al.'s and Kornowski et al.'s settings, which are theorems for d ≫ n."""
+        return (f"Frei et al. and Kornowski et al. prove theorems (d ≫ n for benign fits); here n = {self.n}, "
+                f"d = {self.dims[0]}–{self.dims[-1]:,}, width {self.width}, {self.steps:,} full-batch steps of Adam "
+                f"and of gradient descent, {self.n_seeds} seeds, and the ridge path at n = {self.ridge_n} "
+                f"({self.ridge_reps} repetitions)")
+
 
 @dataclasses.dataclass(frozen=True)
 class TrainedResult:
