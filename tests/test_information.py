@@ -369,6 +369,9 @@ def test_compression_bound_runs_and_is_an_occam_bound():
     out = pb.compression_bound_digits(cfg, [0])
     assert out["bound"][0] == pytest.approx(pb.occam_bound(out["train_err"][0], out["bits"][0], cfg.m, cfg.delta))
     assert out["bound"][0] >= out["train_err"][0]
+    rnd = pb.compression_bound_digits(cfg, [0], random_labels=True)
+    assert rnd["random_labels"] and not out["random_labels"]
+    assert rnd["train_err"][0] != out["train_err"][0]      # other labels, other network
 
 
 @pytest.mark.parametrize(
@@ -379,6 +382,7 @@ def test_compression_bound_runs_and_is_an_occam_bound():
         lambda: pb.CompressionConfig(subspace=0),
         lambda: pb.compression_bound_digits("fast", [0]),
         lambda: pb.compression_bound_digits(pb.CompressionConfig.fast(), []),
+        lambda: pb.compression_bound_digits(pb.CompressionConfig.fast(), [0], random_labels="yes"),
     ],
 )
 def test_compression_bound_rejects_bad_input(call):
