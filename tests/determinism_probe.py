@@ -61,6 +61,7 @@ from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
+from dltheory.information import compression_measured as TPC
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -266,6 +267,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         LIM.LimitsConfig(rhos=(0.5,), steps=20, eval_batches=2, n_seeds=1), [0], "nwj"),
     "information.cmi_bounds.fcmi_digits": lambda: CMI.fcmi_digits(
         CMI.FCMIConfig(n=20, noise=(0.0,), draws=2, steps=5, n_seeds=1), [0]),
+    "information.compression_measured.two_part_codes": lambda: TPC.two_part_codes(
+        TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
 }
 
 

@@ -20,6 +20,7 @@ from dltheory.information import gaussian_bottleneck as gib
 from dltheory.information import information_plane as iplane
 from dltheory.information import models
 from dltheory.information import pac_bayes as pb
+from dltheory.information import compression_measured as tpc
 
 # ---------------------------------------------------------------------------- declared config ranges
 
@@ -32,6 +33,7 @@ from dltheory.information import pac_bayes as pb
         (lambda: mi.InfoNCEConfig(steps=15), "steps must be a multiple of 10"),
         (lambda: cmi.FCMIConfig(draws=15), "draws must be a multiple of 2"),
         (lambda: cmi.FCMIConfig(noise=(0.0, 1.5)), r"noise\[1\] must be in \[0.0, 1.0\]"),
+        (lambda: tpc.TwoPartConfig(dims=(5, 0)), r"dims\[1\] must be an integer >= 1"),
         (lambda: lim.LimitsConfig(n=50, k=50), r"k must be an integer in \[1, 49\]"),
         (lambda: lim.LimitsConfig(rhos=(0.5, 1.0)), r"rhos\[1\] must be in \(-1.0, 1.0\)"),
         (lambda: gib.IBConfig(steps=150), "steps must be a multiple of 100"),
@@ -552,3 +554,36 @@ def test_check_partial_memoriser_rejects_the_square_root_of_the_average():
         cmi.check_partial_memoriser(lambda q: math.sqrt(q * math.log(2)))
     with pytest.raises(selfcheck.NotAnswered):
         cmi.check_partial_memoriser(...)
+
+
+# ---------------------------------------------------------------------------- §5.9 two-part codes
+
+
+def test_compressors_find_repetition_and_use_their_context():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    plain, random_ = tpc.compressed_bits(bytes(2000)), tpc.compressed_bits(noise)
+    assert all(plain[k] < 0.1 * random_[k] for k in plain)
+    assert all(v >= 8 * 2000 for v in random_.values())          # random bytes do not compress
+    cond = tpc.conditional_compressed_bits(noise, noise)
+    assert all(cond[k] < 0.2 * random_[k] for k in cond)          # a copy of the context is cheap
+    with pytest.raises(ValueError, match="bytes"):
+        tpc.compressed_bits("text")
+
+
+def test_two_part_codes_small_run_adds_up():
+    cfg = tpc.TwoPartConfig(dims=(3, 6), steps=20, n_seeds=1)
+    out = tpc.two_part_codes(cfg, [0])
+    assert out["total"] == pytest.approx(out["model_bits"] + out["label_bits"])
+    assert out["total"].shape == (1, 2) and set(out["compressors"]) == {"gzip", "bz2", "lzma"}
+    assert out["uniform"] == pytest.approx(1200 * math.log2(10))
+    with pytest.raises(ValueError, match="random_labels"):
+        tpc.two_part_codes(cfg, [0], random_labels=1)
+
+
+def test_check_break_even_rejects_a_code_without_its_network():
+    tpc.check_break_even(lambda m, k, bits, f: (f * m * math.log2(k) - bits) / m)
+    with pytest.raises(selfcheck.WrongAnswer):
+        tpc.check_break_even(lambda m, k, bits, f: f * math.log2(k))
+    with pytest.raises(selfcheck.NotAnswered):
+        tpc.check_break_even(...)
