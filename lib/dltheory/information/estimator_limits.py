@@ -63,8 +63,8 @@ def ksg_cap(n: int, k: int) -> float:
     """Section 5.7: the largest value KSG (algorithm 1) can return from ``n`` samples, ``ψ(n) - ψ(k)`` nats.
 
     Every marginal ball around sample ``i`` contains the ``k - 1`` joint neighbours closer than the ``k``-th,
-    so ``n_x, n_y ≥ k - 1`` and ``ψ(k) + ψ(n) - ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩ ≤ ψ(n) - ψ(k)``: the k-NN limit of
-    Gao et al. (2015), about ``log n`` whatever the true MI.
+    so ``n_x, n_y ≥ k - 1`` and ``ψ(k) + ψ(n) - ⟨ψ(n_x + 1) + ψ(n_y + 1)⟩ ≤ ψ(n) - ψ(k)``: the k-NN
+    limit of Gao et al. (2015), about ``log n`` whatever the true MI.
     """
     n = validate.integer("n", n, low=2)
     k = validate.integer("k", k, low=1, high=n - 1)
