@@ -1,6 +1,6 @@
 """Chapter 5, §5.8 ``08-cmi-bounds``: information-theoretic generalisation bounds, computed.
 
-The sample-wise functional-CMI bound of Harutyunyan et al. (2021, Theorem 2.2), in the supersample setting of
+The sample-wise functional-CMI bound of Harutyunyan et al. (2021), in the supersample setting of
 Steinke and Zakynthinou (2020): ``2n`` examples are drawn as ``n`` pairs, a hidden selector ``S ∈ {0,1}^n`` picks
 one member of each pair for training, and the expected generalisation gap of a learner with a loss in [0, 1]
 obeys ``|E gap| ≤ (1/n) Σ_i E sqrt(2 I(F_i; S_i | Z̃))``, where ``F_i`` are the learner's predictions on the two
