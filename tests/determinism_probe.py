@@ -55,14 +55,17 @@ from dltheory.embeddings import sgns as EN
 from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
+from dltheory.information import cmi_bounds as CMI
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
 from dltheory.information import digits as DIGITS
 from dltheory.information import estimating_mi as MI
+from dltheory.information import estimator_limits as LIM
 from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
+from dltheory.information import compression_measured as TPC
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -282,6 +285,14 @@ PROBES: dict[str, Callable[[], Any]] = {
         PB.PACBayesConfig(m=200, sgd_steps=20, pb_steps=20, prior_grid=5, mc_samples=10, n_seeds=1), [0]),
     "information.pac_bayes.compression_bound_digits": lambda: PB.compression_bound_digits(
         PB.CompressionConfig(subspace=5, steps=20, n_seeds=1), [0]),
+    "information.estimator_limits.ksg_sweep": lambda: LIM.ksg_sweep(
+        LIM.LimitsConfig(rhos=(0.5,), n=100, n_seeds=1), [0]),
+    "information.estimator_limits.critic_sweep": lambda: LIM.critic_sweep(
+        LIM.LimitsConfig(rhos=(0.5,), steps=20, eval_batches=2, n_seeds=1), [0], "nwj"),
+    "information.cmi_bounds.fcmi_digits": lambda: CMI.fcmi_digits(
+        CMI.FCMIConfig(n=20, noise=(0.0,), draws=2, steps=5, n_seeds=1), [0]),
+    "information.compression_measured.two_part_codes": lambda: TPC.two_part_codes(
+        TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
 }
 
 

@@ -38,6 +38,7 @@ from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import ridgeless as ORL
 from dltheory.overfitting import tempered as OTP
+from dltheory.information import cmi_bounds as CMI
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
 from dltheory.information import estimating_mi as MI
@@ -141,6 +142,7 @@ SPECS = {
     # chapter 5
     "information.estimating_mi.binned_mi": (MI.binned_mi, st.tuples(arrays(1, 2), arrays(1, 2), integer)),
     "information.estimating_mi.ksg_mi": (MI.ksg_mi, st.tuples(arrays(1, 2, side=12), arrays(1, 2, side=12), integer)),
+    "information.cmi_bounds.plugin_mi": (CMI.plugin_mi, matched()),
     "information.coding_rate.coding_rate": (MCR.coding_rate, st.tuples(arrays(1, 3), real)),
     "information.coding_rate.rate_reduction": (MCR.rate_reduction, st.tuples(arrays(2, 2), labels, real, integer)),
     "information.coding_rate.rate_reduction_max": (MCR.rate_reduction_max, st.tuples(arrays(1, 1), arrays(1, 1), integer, real)),

@@ -10,14 +10,17 @@ import numpy as np
 import pytest
 
 from dltheory import selfcheck
+from dltheory.information import cmi_bounds as cmi
 from dltheory.information import coding_rate as mcr
 from dltheory.information import description_length as mdl
 from dltheory.information import digits
 from dltheory.information import estimating_mi as mi
+from dltheory.information import estimator_limits as lim
 from dltheory.information import gaussian_bottleneck as gib
 from dltheory.information import information_plane as iplane
 from dltheory.information import models
 from dltheory.information import pac_bayes as pb
+from dltheory.information import compression_measured as tpc
 
 # ---------------------------------------------------------------------------- declared config ranges
 
@@ -28,6 +31,11 @@ from dltheory.information import pac_bayes as pb
         (lambda: mi.EstimatorConfig(rhos=(0.5, -1.0)), r"rhos\[1\] must be in \(-1.0, 1.0\)"),
         (lambda: mi.EstimatorConfig(n=100, k=100), r"k must be an integer in \[1, 99\]"),
         (lambda: mi.InfoNCEConfig(steps=15), "steps must be a multiple of 10"),
+        (lambda: cmi.FCMIConfig(draws=15), "draws must be a multiple of 2"),
+        (lambda: cmi.FCMIConfig(noise=(0.0, 1.5)), r"noise\[1\] must be in \[0.0, 1.0\]"),
+        (lambda: tpc.TwoPartConfig(dims=(5, 0)), r"dims\[1\] must be an integer >= 1"),
+        (lambda: lim.LimitsConfig(n=50, k=50), r"k must be an integer in \[1, 49\]"),
+        (lambda: lim.LimitsConfig(rhos=(0.5, 1.0)), r"rhos\[1\] must be in \(-1.0, 1.0\)"),
         (lambda: gib.IBConfig(steps=150), "steps must be a multiple of 100"),
         (lambda: gib.IBConfig(betas=(2.0, 0.5)), r"betas\[1\] must be in \[1.0, inf\]"),
         (lambda: mcr.MCR2Config(ambient=8), r"ambient must be an integer >= 9"),
@@ -369,6 +377,9 @@ def test_compression_bound_runs_and_is_an_occam_bound():
     out = pb.compression_bound_digits(cfg, [0])
     assert out["bound"][0] == pytest.approx(pb.occam_bound(out["train_err"][0], out["bits"][0], cfg.m, cfg.delta))
     assert out["bound"][0] >= out["train_err"][0]
+    rnd = pb.compression_bound_digits(cfg, [0], random_labels=True)
+    assert rnd["random_labels"] and not out["random_labels"]
+    assert rnd["train_err"][0] != out["train_err"][0]      # other labels, other network
 
 
 @pytest.mark.parametrize(
@@ -379,6 +390,7 @@ def test_compression_bound_runs_and_is_an_occam_bound():
         lambda: pb.CompressionConfig(subspace=0),
         lambda: pb.compression_bound_digits("fast", [0]),
         lambda: pb.compression_bound_digits(pb.CompressionConfig.fast(), []),
+        lambda: pb.compression_bound_digits(pb.CompressionConfig.fast(), [0], random_labels="yes"),
     ],
 )
 def test_compression_bound_rejects_bad_input(call):
@@ -445,3 +457,133 @@ def test_estimate_errors_are_the_sweep_minus_the_truth_and_shrink_with_n():
 def test_estimate_errors_reject_bad_input(call):
     with pytest.raises(ValueError):
         call()
+
+
+# ---------------------------------------------------------------------------- §5.7 estimator limits
+
+
+def test_ksg_never_exceeds_its_cap():
+    # rho = 0.999 in 3-D is 10.4 nats, far above psi(n) - psi(k) = 5.3 nats at n = 300, k = 3
+    x, y = mi.gaussian_pairs(0, 300, 0.999, dim=3)
+    cap = lim.ksg_cap(300, 3)
+    assert cap == pytest.approx(math.log(300) - 0.9228, abs=0.01)
+    assert mi.ksg_mi(x, y, 3) <= cap + 1e-9
+
+
+def test_nwj_with_the_best_critic_is_unbiased_and_infonce_is_capped():
+    rho, dim, b = 0.7, 2, 128
+    truth = -0.5 * dim * math.log(1 - rho**2)
+
+    def best(x, y):  # 1 + log r(x_i, y_j) for every pair
+        q = (rho**2 * x[:, None] ** 2 - 2 * rho * x[:, None] * y[None] + rho**2 * y[None] ** 2) / (2 * (1 - rho**2))
+        return 1.0 + truth - q.sum(-1)
+
+    vals, nce = [], []
+    for s in range(200):
+        x, y = mi.gaussian_pairs(s, b, rho, dim)
+        scores = jnp.asarray(best(x, y))
+        vals.append(float(lim.nwj_batch(scores)))
+        nce.append(float(lim.infonce_batch(scores)))
+    assert np.mean(vals) == pytest.approx(truth, abs=0.05)
+    assert max(nce) <= math.log(b) + 1e-6
+    scores = jnp.full((4, 4), 100.0).at[jnp.diag_indices(4)].set(1e6)
+    assert float(lim.infonce_batch(scores)) == pytest.approx(math.log(4), abs=1e-4)
+
+
+def test_critic_sweep_shapes_and_bad_input():
+    cfg = lim.LimitsConfig(rhos=(0.5, 0.9), steps=20, eval_batches=4, n_seeds=1)
+    out = lim.critic_sweep(cfg, [0], "infonce")
+    assert out["mean"].shape == (1, 2) and out["var"].shape == (1, 2)
+    assert np.all(out["mean"] <= math.log(cfg.batch) + 1e-6)
+    with pytest.raises(ValueError, match="objective"):
+        lim.critic_sweep(cfg, [0], "mine")
+    with pytest.raises(ValueError, match="LimitsConfig"):
+        lim.ksg_sweep("fast", [0])
+    with pytest.raises(ValueError):
+        lim.ksg_cap(10, 10)
+
+
+# ---------------------------------------------------------------------------- §5.8 f-CMI bounds
+
+
+def test_plugin_mi_of_copies_and_of_independent_sequences():
+    a = np.array([0, 1, 2, 3] * 4)
+    assert cmi.plugin_mi(a, a) == pytest.approx(math.log(4))
+    assert cmi.plugin_mi(a, np.zeros(16, int)) == pytest.approx(0.0)
+    assert cmi.plugin_mi(np.array([0, 0, 1, 1]), np.array([0, 1, 0, 1])) == pytest.approx(0.0)
+    with pytest.raises(ValueError, match="same length"):
+        cmi.plugin_mi(a, a[:3])
+
+
+def test_fcmi_bound_of_a_memoriser_and_of_a_constant_learner():
+    # every coin and guess once: the memoriser leaks ln(2)/2 per pair, so the bound is sqrt(ln 2)
+    s = np.array([0, 0, 1, 1])[:, None].repeat(3, 1)
+    g = np.array([0, 1, 0, 1])[:, None].repeat(3, 1)
+    y0, y1 = 0, 1
+    preds = np.stack([np.where(s == 0, y0, g), np.where(s == 1, y1, g)], -1)
+    bound, mi_ = cmi.fcmi_bound(preds, s)
+    assert mi_ == pytest.approx(np.full(3, math.log(2) / 2))
+    assert bound == pytest.approx(math.sqrt(math.log(2)))
+    assert cmi.fcmi_bound(np.zeros((4, 3, 2)), s)[0] == 0.0
+    with pytest.raises(ValueError, match="shape"):
+        cmi.fcmi_bound(np.zeros((4, 3, 3)), s)
+
+
+def test_fcmi_digits_small_run():
+    cfg = cmi.FCMIConfig(n=40, noise=(0.0, 1.0), draws=4, steps=30, n_seeds=1)
+    out = cmi.fcmi_digits(cfg, [0])
+    assert out["bound"].shape == (1, 2) and out["mi"].shape == (1, 2, 40)
+    assert np.all(out["mi"] >= -1e-12) and np.all(out["mi"] <= math.log(2) + 1e-9)
+    assert out["gap"] == pytest.approx(out["test_err"] - out["train_err"])
+    with pytest.raises(ValueError, match="FCMIConfig"):
+        cmi.fcmi_digits("fast", [0])
+
+
+def test_check_ksg_cap_accepts_the_cap_and_rejects_log_n():
+    from scipy import special
+    lim.check_ksg_cap(lambda n, k: special.digamma(n) - special.digamma(k))
+    with pytest.raises(selfcheck.WrongAnswer):
+        lim.check_ksg_cap(lambda n, k: math.log(n) - special.digamma(k))
+    with pytest.raises(selfcheck.NotAnswered):
+        lim.check_ksg_cap(...)
+
+
+def test_check_partial_memoriser_rejects_the_square_root_of_the_average():
+    cmi.check_partial_memoriser(lambda q: q * math.sqrt(math.log(2)))
+    with pytest.raises(selfcheck.WrongAnswer):
+        cmi.check_partial_memoriser(lambda q: math.sqrt(q * math.log(2)))
+    with pytest.raises(selfcheck.NotAnswered):
+        cmi.check_partial_memoriser(...)
+
+
+# ---------------------------------------------------------------------------- §5.9 two-part codes
+
+
+def test_compressors_find_repetition_and_use_their_context():
+    rng = np.random.default_rng(0)
+    noise = rng.integers(0, 256, 2000, dtype=np.uint8).tobytes()
+    plain, random_ = tpc.compressed_bits(bytes(2000)), tpc.compressed_bits(noise)
+    assert all(plain[k] < 0.1 * random_[k] for k in plain)
+    assert all(v >= 8 * 2000 for v in random_.values())          # random bytes do not compress
+    cond = tpc.conditional_compressed_bits(noise, noise)
+    assert all(cond[k] < 0.2 * random_[k] for k in cond)          # a copy of the context is cheap
+    with pytest.raises(ValueError, match="bytes"):
+        tpc.compressed_bits("text")
+
+
+def test_two_part_codes_small_run_adds_up():
+    cfg = tpc.TwoPartConfig(dims=(3, 6), steps=20, n_seeds=1)
+    out = tpc.two_part_codes(cfg, [0])
+    assert out["total"] == pytest.approx(out["model_bits"] + out["label_bits"])
+    assert out["total"].shape == (1, 2) and set(out["compressors"]) == {"gzip", "bz2", "lzma"}
+    assert out["uniform"] == pytest.approx(1200 * math.log2(10))
+    with pytest.raises(ValueError, match="random_labels"):
+        tpc.two_part_codes(cfg, [0], random_labels=1)
+
+
+def test_check_break_even_rejects_a_code_without_its_network():
+    tpc.check_break_even(lambda m, k, bits, f: (f * m * math.log2(k) - bits) / m)
+    with pytest.raises(selfcheck.WrongAnswer):
+        tpc.check_break_even(lambda m, k, bits, f: f * math.log2(k))
+    with pytest.raises(selfcheck.NotAnswered):
+        tpc.check_break_even(...)

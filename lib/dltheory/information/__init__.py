@@ -12,6 +12,13 @@ One module per section page of ``chapters/05-information-theory``; a page import
 ``04-description-length``   → ``description_length``: §5.4 prequential code lengths (Blier and Ollivier 2018)
 ``05-pac-bayes``            → ``pac_bayes``: §5.5 PAC-Bayes and compression bounds (Dziugaite and Roy 2017)
 ``06-coding-rate``          → ``coding_rate``: §5.6 maximal coding rate reduction (Yu et al. 2020)
+``07-estimator-limits``     → ``estimator_limits``: §5.7 KSG, InfoNCE and NWJ on the same problems: the k-NN cap and
+                              the variance of NWJ (Gao et al. 2015; Song and Ermon 2020)
+``08-cmi-bounds``           → ``cmi_bounds``: §5.8 the sample-wise functional-CMI bound against the measured gap
+                              (Steinke and Zakynthinou 2020; Harutyunyan et al. 2021)
+``09-compression-measured`` → ``compression_measured``: §5.9 two-part codes of digit labels by subspace
+                              networks, true and random labels, against gzip/bz2/lzma (Blier and Ollivier 2018;
+                              Delétang et al. 2024)
 
 Shared by several sections: ``digits`` (scikit-learn's digits, §5.4 and §5.5), ``models`` (the small ReLU
 network of §5.1, §5.4 and §5.5). The self-checks of ``exercises/05-information-theory`` live in the module of the section they

@@ -315,7 +315,8 @@ def entropy_code_bits(symbols: Any, symbol_bits: int) -> float:
     return payload + codebook
 
 
-def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[str, Any]:
+def compression_bound_digits(cfg: CompressionConfig, seeds: list[int], *,
+                             random_labels: bool = False) -> dict[str, Any]:
     """Section 5.5: an Occam bound for a quantised network trained in a random subspace (binary digits).
 
     In the spirit of Lotfi et al. (2022): the weights are ``w0 + P θ`` with ``w0`` and the projection
@@ -324,13 +325,16 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
     ``2^5`` choices, paid with 5 bits) and entropy-coded (:func:`entropy_code_bits`). The bound is
     :func:`occam_bound` with the training error of the quantised network. Returns per seed the bound, the
     code length in bits, train/test errors and the chosen step, and the null: the bound (``null_bound``)
-    and training error of the untrained network ``θ = 0``, coded by the same code.
+    and training error of the untrained network ``θ = 0``, coded by the same code. With
+    ``random_labels=True`` the labels are drawn independently of the images (the random-label null).
     """
     if not isinstance(cfg, CompressionConfig):
         raise ValueError(f"cfg must be a CompressionConfig, got {type(cfg).__name__}")
+    if not isinstance(random_labels, bool):
+        raise ValueError(f"random_labels must be True or False, got {random_labels!r}")
     seeds = list(validate.seeds(seeds))
     m = cfg.m
-    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds)
+    xs, ys, w0s, unravel = digits.binary_digits(cfg.m, cfg.hidden, seeds, random_labels=random_labels)
     xtr, ytr, xte, yte = xs[:, :m], ys[:, :m], xs[:, m:], ys[:, m:]
     projs = jnp.stack([jax.random.normal(jax.random.key(s + 7 * 10**5), (w0s.shape[1], cfg.subspace))
                        for s in seeds]) / math.sqrt(cfg.subspace)
@@ -372,5 +376,5 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int]) -> dict[s
         out["null_bound"].append(occam_bound(train_err0, entropy_code_bits(zero, cfg.symbol_bits) + 5, m, cfg.delta))
         out["null_train_err"].append(train_err0)
     result = {k: np.array(v) for k, v in out.items()}
-    result.update(m=m, seeds=tuple(seeds), config=cfg)
+    result.update(m=m, seeds=tuple(seeds), config=cfg, random_labels=random_labels)
     return result
