@@ -58,6 +58,26 @@ class LimitsConfig(runtime.ModeConfig):
     def full(cls) -> LimitsConfig:
         return cls(n=20000, steps=10000, eval_batches=1000, n_seeds=10)
 
+    def cost(self) -> runtime.Cost:
+        """Host work: KSG per seed and correlation (three k-d tree queries in ``2·dim`` dimensions, about
+        ``200·k·n·log₂n`` FLOPs times the dimension). Device work: two critic sweeps (InfoNCE and NWJ), each
+        training every correlation and seed in one program (two MLPs ``dim → width → embed`` and the
+        ``batch × batch`` score matrix a step), then ``eval_batches`` evaluation batches."""
+        pairs = self.n_seeds * len(self.rhos)
+        ksg = pairs * 200.0 * self.k * self.n * math.log2(self.n) * 2 * self.dim
+        params = 2.0 * (self.dim * self.width + self.width * self.embed)
+        step = 6.0 * (params * self.batch + self.batch**2 * self.embed)
+        steps = self.steps + self.eval_batches
+        critics = runtime.Cost(flops=step * steps * pairs, bytes=4.0 * pairs * (4 * params + self.batch**2),
+                               steps=steps)
+        return 2 * critics + runtime.Cost(host_flops=ksg, bytes=8.0 * 2 * self.dim * self.n)
+
+    def paper_scale(self) -> str:
+        """A benchmark with a closed-form answer, at the sizes of the estimator papers' Gaussian experiments."""
+        return (f"correlated Gaussians in {self.dim} dimensions with a closed-form mutual information, no paper's "
+                f"run to match: KSG on n = {self.n:,} samples, critics trained {self.steps:,} steps at batch "
+                f"{self.batch} (InfoNCE's cap is log {self.batch}), {len(self.rhos)} correlations, {self.n_seeds} seeds")
+
 
 def ksg_cap(n: int, k: int) -> float:
     """Section 5.7: the largest value KSG (algorithm 1) can return from ``n`` samples, ``ψ(n) - ψ(k)`` nats.
