@@ -471,6 +471,8 @@ def test_finite_k_step_exponent_tends_to_the_asymptotic_law_and_is_steeper_at_sm
     far = qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 100_000), learned_fraction=0.001)
     assert far == pytest.approx(asymptotic, abs=0.02)
     assert qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 32)) > asymptotic + 0.25
+    # at the page's window (half the subtasks learned) the gap is the window's, not K's: it stays at large K
+    assert qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 50_000)) > asymptotic + 0.25
     with pytest.raises(ValueError, match="decreasing"):
         qn.finite_k_step_exponent(qn.subtask_frequencies(1.4, 8)[::-1])
     with pytest.raises(ValueError, match="holdout"):
