@@ -121,8 +121,11 @@ def finite_k_step_exponent(p: Any, *, learned_fraction: float = 0.5, points: int
     Subtask ``i`` is learned at step ``S_i ∝ 1/p_i`` (Michaud et al. 2023) and the loss is the mass of the
     subtasks not yet learned, one bit each. Fitted like :meth:`SparseParityResult.step_exponent`: a
     straight line in log-log axes through ``points`` evenly spaced steps from the first subtask's
-    learning step until a ``learned_fraction`` of the subtasks are learned. As ``K → ∞`` it tends to
-    ``α/(α+1)``; at finite ``K`` the shrinking tail makes it steeper. Scale-free, so ``S_1`` is set to 1.
+    learning step until a ``learned_fraction`` of the subtasks are learned. A prediction for this window, not
+    ``α/(α+1)``, and the window sets most of the gap: at ``learned_fraction = 0.5``, ``α + 1 = 1.4`` it is
+    0.614, 0.574, 0.565, 0.557 for ``K`` = 32, 500, 5,000, 50,000 (evenly spaced steps weight the window's
+    end, where the cut-off steepens the curve). It nears ``α/(α+1)`` only as ``learned_fraction → 0`` at
+    large ``K`` (within 0.02 at 0.001, ``K = 10^5``). Scale-free, so ``S_1`` is set to 1.
     """
     p = validate.array("p", p, ndim=1, positive=True, min_size=4)
     if np.any(np.diff(p) > 0):
