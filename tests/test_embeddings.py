@@ -147,6 +147,59 @@ def test_population_pmi_slope_is_below_one_and_rises():
     assert 0 < slopes[0] < slopes[1] < 1.05
 
 
+def test_unit_sphere_slope_derivation_matches_exact_moments_and_monte_carlo():
+    out = rand_walk.derive_unit_sphere_slope()
+    S = out["symbols"]
+    d, r = S["d"], S["r"]
+    # the fourth moment of <a, c> for a uniform unit c in d = 3 is 3r²/15 = r²/5 (E cos⁴ = 1/5 on the sphere)
+    assert sp.simplify(out["moment4"].subs(d, 3) - r**2 / 5) == 0
+    assert sp.simplify(out["kappa4"] + 6 * r**2 / (d**2 * (d + 2))) == 0
+    slope = sp.lambdify((S["d"], S["E_s2"]), out["slope"])
+    assert slope(32, 1.72) == pytest.approx(1 - 3.44 / 34)
+    assert sp.simplify(out["mean_s2"].subs({S["s0"]: 1, S["s1"]: 1}) - 1) == 0
+    # Monte Carlo: log E exp<a, c> for |a|² = r on the sphere of R^d
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal((400_000, 8))
+    c = u / np.linalg.norm(u, axis=1, keepdims=True)
+    a = np.full(8, np.sqrt(10.0 / 8))
+    mc = np.log(np.mean(np.exp(c @ a)))
+    series = float(out["log_mgf"].subs({r: 10.0, d: 8}))
+    assert abs(mc - series) < abs(mc - 10.0 / 16) / 5   # the Gaussian value r/(2d) misses by far more
+
+
+def test_population_slope_block_follows_the_finite_d_slope():
+    s = rand_walk.population_slope_block(jax.random.key(1), 512, 8, 0.98, n_keep=128, scale=(1.0, 1.0),
+                                         n_samples=8192)
+    assert s < 0.9                             # 1 − 2/10 = 0.8, far from the theorem's 1
+    with pytest.raises(ValueError, match="n_keep"):
+        rand_walk.population_slope_block(jax.random.key(1), 16, 8, 0.9, n_keep=32)
+
+
+def test_paraphrase_sweep_is_shipped_for_corpora_10_to_19():
+    sweep, prov = analogies.load_paraphrase_sweep()
+    assert sweep["seeds"] == list(range(10, 20)) and sweep["auc_ppmi"].shape == (10,)
+    assert sweep["config"] == repr(corpus.CorpusConfig.fast()) and prov["mode"] == "fast"
+    assert np.all(np.abs(sweep["auc_null"] - 0.5) < 0.1)
+
+
+def test_run_analogies_measures_the_paraphrase_error_on_ppmi():
+    res = analogies.run_analogies([0], SMALL)
+    assert res.paraphrase_ppmi.shape == res.paraphrase.shape
+    assert not np.allclose(res.paraphrase_ppmi, res.paraphrase)
+
+
+def test_projection_deviation_separates_a_projection_from_a_pentagon():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((5, 2)))
+    assert superposition.projection_deviation(q.T) == pytest.approx(0.0, abs=1e-9)
+    angles = 2 * np.pi * np.arange(5) / 5
+    pentagon = 1.15 * np.stack([np.cos(angles), np.sin(angles)])
+    assert superposition.projection_deviation(pentagon) == pytest.approx(2.5 * 1.15**2 - 1, rel=1e-6)
+    stretched = np.sqrt(np.diag([1.5, 0.5])) @ q.T      # trace 2 like a projection, but not one
+    assert superposition.dimensions_per_feature(stretched) == pytest.approx(1.0)
+    assert superposition.projection_deviation(stretched) == pytest.approx(0.5)
+
+
 # ----------------------------------------------------------------- SGNS
 
 
