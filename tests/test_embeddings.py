@@ -17,6 +17,7 @@ from dltheory.embeddings import (
     rand_walk,
     real_text,
     sgns,
+    linear_analogies,
     sgns_factorises_pmi,
     solvable_word2vec,
     superposition,
@@ -516,6 +517,44 @@ def test_check_polygon_dimensionality():
         exercises.check_polygon_dimensionality(1 / 6, k=6)
     with pytest.raises(selfcheck.NotAnswered):
         exercises.check_polygon_dimensionality(..., k=6)
+
+
+def test_check_pmi_distance_rejects_the_cspmi_answer():
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P = corpus.pmi(counts)
+    exercises.check_pmi_distance(P[0, 0] + P[1, 1] - 2 * P[0, 1], counts=counts, x=0, y=1)
+    log_p = np.log(counts.sum(1) / counts.sum())
+    with pytest.raises(selfcheck.WrongAnswer, match="csPMI"):
+        exercises.check_pmi_distance(-(2 * P[0, 1] + log_p[0] + log_p[1]), counts=counts, x=0, y=1)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_pmi_distance(..., counts=counts, x=0, y=1)
+
+
+def test_pmi_distance_identity_and_pair_statistics_by_hand():
+    out = linear_analogies.derive_pmi_distance()
+    assert out["identity"] == 0
+    assert out["symbols"]["s"] not in out["distance"].free_symbols     # the SGNS shift cancels
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    st = linear_analogies.pair_statistics(counts, min_expected=1.0)
+    P = corpus.pmi(counts)
+    k = list(zip(st["i"], st["j"])).index((0, 1))
+    assert st["pmi_distance"][k] == pytest.approx(P[0, 0] + P[1, 1] - 2 * P[0, 1])
+    log_p = np.log(counts.sum(1) / counts.sum())
+    assert st["neg_cspmi"][k] == pytest.approx(-(P[0, 1] + np.log(30 / counts.sum())))
+    assert st["neg_cspmi"][k] == pytest.approx(-(2 * P[0, 1] + log_p[0] + log_p[1]))
+    with pytest.raises(ValueError, match="fewer than 3 pairs"):
+        linear_analogies.pair_statistics(counts, min_expected=1e6)
+
+
+def test_analogies_without_exclusion_can_answer_a_question_word():
+    # an exact parallelogram a : b :: c : d (b − a = d − c = u) in which, without exclusion, c itself wins
+    a, u, c = np.array([0.0, 3.0, -2.0]), np.array([-1.0, 2.0, 0.0]), np.array([2.0, 1.0, -3.0])
+    E = np.stack([a, a + u, c, c + u])
+    q = np.array([[0, 1, 2, 3]])
+    assert geometry.analogy_predictions(E, q)[0] == 3
+    assert geometry.analogy_predictions(E, q, exclude=False)[0] == 2
+    with pytest.raises(ValueError, match="exclude"):
+        geometry.analogy_predictions(E, q, exclude=1)
 
 
 # ----------------------------------------------------------------- solvable word2vec

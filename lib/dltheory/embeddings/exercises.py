@@ -18,6 +18,7 @@ __all__ = [
     "check_planted_relation",
     "check_negatives_hypothesis",
     "check_polygon_dimensionality",
+    "check_pmi_distance",
 ]
 
 
@@ -116,3 +117,23 @@ def check_polygon_dimensionality(value: Any, *, k: int) -> float:
     return selfcheck.number("D", value, expected, rtol=1e-6, atol=1e-6,
                             hint="D = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² with unit vectors at angles 2πj/k; "
                                  "use cos²θ = (1 + cos 2θ)/2.")
+
+
+def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
+    """Exercise: the squared distance of two words under an exact factorisation of PMI (§ 4.7), the PMI distance
+    D(x, y) = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) (Ethayarajh et al. 2019, in the form of the page)."""
+    P = corpus.pmi(validate.array("counts", counts, ndim=2, nonnegative=True))
+    expected = float(P[x, x] + P[y, y] - 2 * P[x, y])
+    log_p = np.log(np.asarray(counts, dtype=float).sum(1) / np.sum(counts))
+    neg_cspmi = float(-(2 * P[x, y] + log_p[x] + log_p[y]))
+    selfcheck.answered("distance", value)
+    try:
+        looks_like_cspmi = bool(np.isclose(float(value), neg_cspmi, rtol=1e-6, atol=1e-6))
+    except (TypeError, ValueError):
+        looks_like_cspmi = False
+    return selfcheck.number(
+        "distance", value, expected, rtol=1e-6, atol=1e-6,
+        hint=(f"That is −csPMI ({neg_cspmi:.4f}), which leaves out log p(x|x) + log p(y|y)." if looks_like_cspmi
+              else "‖w_x − w_y‖² = ⟨w_x, w_x⟩ + ⟨w_y, w_y⟩ − 2⟨w_x, w_y⟩; each inner product is an entry of PMI."),
+        explain=f"D = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) = {expected:.4f}.",
+    )
