@@ -21,6 +21,7 @@ from dltheory.embeddings import (
     sgns_factorises_pmi,
     solvable_word2vec,
     superposition,
+    word_senses,
 )
 
 SMALL = corpus.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
@@ -555,6 +556,55 @@ def test_analogies_without_exclusion_can_answer_a_question_word():
     assert geometry.analogy_predictions(E, q, exclude=False)[0] == 2
     with pytest.raises(ValueError, match="exclude"):
         geometry.analogy_predictions(E, q, exclude=1)
+
+
+def test_merge_words_equals_recounting_the_merged_corpus():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 6, 2000)
+    counts = corpus.cooccurrence(tokens, 6, 2)
+    merged_tokens = np.where(tokens == 4, 1, tokens)
+    merged_tokens = np.where(merged_tokens > 4, merged_tokens - 1, merged_tokens)
+    np.testing.assert_allclose(word_senses.merge_words(counts, 1, 4), corpus.cooccurrence(merged_tokens, 5, 2))
+    with pytest.raises(ValueError, match="different"):
+        word_senses.merge_words(counts, 2, 2)
+
+
+def test_merged_pmi_derivation_and_exact_row():
+    out = word_senses.derive_merged_pmi()
+    S = out["symbols"]
+    p1, p2, phi = S["P_1"], S["P_2"], S["phi"]
+    assert sp.simplify(out["first_order"] - (phi * p1 + (1 - phi) * p2)) == 0
+    assert sp.simplify(out["second_order"] - phi * (1 - phi) * (p1 - p2) ** 2 / 2) == 0
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P, Pm = corpus.pmi(counts), corpus.pmi(word_senses.merge_words(counts, 0, 1))
+    share = counts[0].sum() / (counts[0].sum() + counts[1].sum())
+    assert Pm[0, 1] == pytest.approx(np.log(share * np.exp(P[0, 2]) + (1 - share) * np.exp(P[1, 2])))
+
+
+def test_sense_regression_and_sparse_dictionary_recover_planted_structure():
+    rng = np.random.default_rng(1)
+    v1, v2 = rng.standard_normal(8), rng.standard_normal(8)
+    a, b, r2 = word_senses.sense_regression(0.7 * v1 + 0.3 * v2, v1, v2)
+    assert (a, b, r2) == (pytest.approx(0.7), pytest.approx(0.3), pytest.approx(1.0))
+    atoms = np.linalg.qr(rng.standard_normal((16, 16)))[0][:12]          # 12 orthonormal atoms in R^16
+    codes = np.zeros((400, 12))
+    for row in codes:
+        row[rng.choice(12, 2, replace=False)] = rng.uniform(0.5, 1.5, 2)
+    learned = word_senses.sparse_dictionary(codes @ atoms, 12, 2, key=jax.random.key(0))
+    assert np.median(word_senses.best_cosines(learned, atoms)) > 0.95
+    random = word_senses.sparse_dictionary(rng.standard_normal((400, 16)), 12, 2, key=jax.random.key(0))
+    assert np.median(word_senses.best_cosines(random, atoms)) < 0.9
+
+
+def test_check_merged_pmi_rejects_the_first_order_answer():
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P = corpus.pmi(counts)
+    share = counts[0].sum() / (counts[0].sum() + counts[1].sum())
+    exercises.check_merged_pmi(np.log(share * np.exp(P[0, 2]) + (1 - share) * np.exp(P[1, 2])), counts=counts)
+    with pytest.raises(selfcheck.WrongAnswer, match="first order"):
+        exercises.check_merged_pmi(share * P[0, 2] + (1 - share) * P[1, 2], counts=counts)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_merged_pmi(..., counts=counts)
 
 
 # ----------------------------------------------------------------- solvable word2vec

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import selfcheck, validate
-from dltheory.embeddings import analogies, corpus, geometry, superposition
+from dltheory.embeddings import analogies, corpus, geometry, superposition, word_senses
 
 __all__ = [
     "relation_paraphrase_error",
@@ -19,6 +19,7 @@ __all__ = [
     "check_negatives_hypothesis",
     "check_polygon_dimensionality",
     "check_pmi_distance",
+    "check_merged_pmi",
 ]
 
 
@@ -136,4 +137,25 @@ def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
         hint=(f"That is −csPMI ({neg_cspmi:.4f}), which leaves out log p(x|x) + log p(y|y)." if looks_like_cspmi
               else "‖w_x − w_y‖² = ⟨w_x, w_x⟩ + ⟨w_y, w_y⟩ − 2⟨w_x, w_y⟩; each inner product is an entry of PMI."),
         explain=f"D = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) = {expected:.4f}.",
+    )
+
+
+def check_merged_pmi(value: Any, *, counts: Any) -> float:
+    """Exercise: PMI(w, 2) after merging words 0 and 1 of ``counts`` into w (§ 4.8, prop-ch4-merged-pmi)."""
+    C = validate.array("counts", counts, ndim=2, nonnegative=True)
+    expected = float(corpus.pmi(word_senses.merge_words(C, 0, 1))[0, 1])
+    P = corpus.pmi(C)
+    share = C[0].sum() / (C[0].sum() + C[1].sum())
+    first = float(share * P[0, 2] + (1 - share) * P[1, 2])
+    selfcheck.answered("pmi_merged", value)
+    try:
+        is_first = bool(np.isclose(float(value), first, rtol=1e-6, atol=1e-6))
+    except (TypeError, ValueError):
+        is_first = False
+    return selfcheck.number(
+        "pmi_merged", value, expected, rtol=1e-6, atol=1e-6,
+        hint=("That is the first order, φ·PMI(0, 2) + (1 − φ)·PMI(1, 2); the exact row is a log of a weighted sum "
+              "of exponentials." if is_first else
+              "Add row 1 to row 0 and column 1 to column 0, drop row and column 1, and take the PMI of the result."),
+        explain=f"PMI(w, 2) = log(φ e^PMI(0,2) + (1 − φ) e^PMI(1,2)) = {expected:.4f}, with φ = {share:.3f}.",
     )
