@@ -52,6 +52,7 @@ from dltheory.embeddings import sgns as EN
 from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
+from dltheory.embeddings import superposition_phase as EP
 from dltheory.embeddings import word_senses as EWS
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
@@ -226,6 +227,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.linear_analogies.run_linear_analogies": lambda: EL.run_linear_analogies([0], _CORPUS,
                                                                                         min_expected=1.0),
     "embeddings.word_senses.run_senses": lambda: EWS.run_senses([0], _CORPUS, n_pairs=2, n_atoms=8, n_nonzero=2),
+    "embeddings.superposition_phase.train_phase_grid": lambda: EP.train_phase_grid(
+        T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
     "embeddings.word_senses.sparse_dictionary": lambda: EWS.sparse_dictionary(
         ER.isotropic_vectors(_key(1), 30, 8), 6, 2, key=_key(), n_iter=3),
     "embeddings.sgns.train_sgns": _sgns,

@@ -21,6 +21,7 @@ from dltheory.embeddings import (
     sgns_factorises_pmi,
     solvable_word2vec,
     superposition,
+    superposition_phase,
     word_senses,
 )
 
@@ -605,6 +606,34 @@ def test_check_merged_pmi_rejects_the_first_order_answer():
         exercises.check_merged_pmi(share * P[0, 2] + (1 - share) * P[1, 2], counts=counts)
     with pytest.raises(selfcheck.NotAnswered):
         exercises.check_merged_pmi(..., counts=counts)
+
+
+def test_phase_losses_match_monte_carlo_and_the_boundary():
+    out = superposition_phase.derive_phase_losses()
+    q, r = out["symbols"]["q"], out["symbols"]["r"]
+    assert out["E_min2"] == sp.Rational(1, 6)
+    assert sp.simplify(out["boundary"] - 4 * r / (2 + 5 * r)) == 0
+    rng = np.random.default_rng(0)
+    qq, rr = 0.4, 0.5
+    x = rng.uniform(size=(400_000, 2)) * (rng.uniform(size=(400_000, 2)) < qq)
+    a = (rr * (x[:, 1] - x[:, 1].mean()) ** 2).mean()
+    xc = np.maximum(x @ np.array([[1.0, -1.0], [-1.0, 1.0]]), 0.0)
+    c = ((x[:, 0] - xc[:, 0]) ** 2 + rr * (x[:, 1] - xc[:, 1]) ** 2).mean()
+    assert a == pytest.approx(float(out["L_A"].subs({q: qq, r: rr})), rel=0.02)
+    assert c == pytest.approx(float(out["L_C"].subs({q: qq, r: rr})), rel=0.02)
+    assert superposition_phase.predicted_superposed(0.9, 0.5) and not superposition_phase.predicted_superposed(0.1, 0.5)
+    assert superposition_phase.is_superposed(np.array([[0.9, -1.1]]))
+    assert not superposition_phase.is_superposed(np.array([[1.0, 0.1]]))
+    with pytest.raises(ValueError, match="n_features=2"):
+        superposition_phase.train_phase_grid(superposition.SuperpositionConfig(), [0.5], [0.5], [0])
+
+
+def test_check_phase_boundary():
+    exercises.check_phase_boundary(0.8 / 3.0, r=0.2)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_phase_boundary(1 - 0.8 / 3.0, r=0.2)       # the sparsity, not q
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_phase_boundary(..., r=0.2)
 
 
 # ----------------------------------------------------------------- solvable word2vec

@@ -20,6 +20,7 @@ __all__ = [
     "check_polygon_dimensionality",
     "check_pmi_distance",
     "check_merged_pmi",
+    "check_phase_boundary",
 ]
 
 
@@ -158,4 +159,15 @@ def check_merged_pmi(value: Any, *, counts: Any) -> float:
               "of exponentials." if is_first else
               "Add row 1 to row 0 and column 1 to column 0, drop row and column 1, and take the PMI of the result."),
         explain=f"PMI(w, 2) = log(φ e^PMI(0,2) + (1 − φ) e^PMI(1,2)) = {expected:.4f}, with φ = {share:.3f}.",
+    )
+
+
+def check_phase_boundary(value: Any, *, r: float) -> float:
+    """Exercise: the largest q = 1 − S at which the antipodal pair beats feature 1 alone (§ 4.9, prop-ch4-phase)."""
+    r = validate.real("r", r, low=0.0, high=1.0, low_open=True)
+    expected = 4 * r / (2 + 5 * r)
+    return selfcheck.number(
+        "q_star", value, expected, rtol=1e-3, atol=1e-4,
+        hint="Set r·q(4 − 3q)/12 equal to q²(1 + r)/6 and solve for q (not for S = 1 − q).",
+        explain=f"q* = 4r/(2 + 5r) = {expected:.4f}: superposition needs S > {1 - expected:.3f}.",
     )
