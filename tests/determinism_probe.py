@@ -49,12 +49,15 @@ from dltheory.grokking import omnigrok_digits as G5
 from dltheory.grokking import training as GT
 from dltheory.embeddings import analogies as EA
 from dltheory.embeddings import corpus as EC
+from dltheory.embeddings import linear_analogies as EL
 from dltheory.embeddings import rand_walk as ER
 from dltheory.embeddings import real_text as ET
 from dltheory.embeddings import sgns as EN
 from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
+from dltheory.embeddings import superposition_phase as EP
+from dltheory.embeddings import word_senses as EWS
 from dltheory.information import cmi_bounds as CMI
 from dltheory.information import coding_rate as MCR
 from dltheory.information import description_length as MDL
@@ -245,6 +248,16 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.rand_walk.run_randwalk": lambda: ER.run_randwalk(_key(), _CORPUS),
     "embeddings.rand_walk.corpus_sweep": lambda: ER.corpus_sweep(_CORPUS, [0, 1]),
     "embeddings.analogies.run_analogies": lambda: EA.run_analogies([0], _CORPUS),
+    "embeddings.analogies.paraphrase_sweep": lambda: EA.paraphrase_sweep(_CORPUS, [0, 1]),
+    "embeddings.rand_walk.population_slope_block": lambda: ER.population_slope_block(_key(), 64, 8, 0.9, n_keep=16,
+                                                                                    n_samples=4096),
+    "embeddings.linear_analogies.run_linear_analogies": lambda: EL.run_linear_analogies([0], _CORPUS,
+                                                                                        min_expected=1.0),
+    "embeddings.word_senses.run_senses": lambda: EWS.run_senses([0], _CORPUS, n_pairs=2, n_atoms=8, n_nonzero=2),
+    "embeddings.superposition_phase.train_phase_grid": lambda: EP.train_phase_grid(
+        T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
+    "embeddings.word_senses.sparse_dictionary": lambda: EWS.sparse_dictionary(
+        ER.isotropic_vectors(_key(1), 30, 8), 6, 2, key=_key(), n_iter=3),
     "embeddings.sgns.train_sgns": _sgns,
     "embeddings.solvable_word2vec.train_qwem": lambda: EW.train_qwem(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(dim=2, init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [0],

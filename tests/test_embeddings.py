@@ -17,9 +17,12 @@ from dltheory.embeddings import (
     rand_walk,
     real_text,
     sgns,
+    linear_analogies,
     sgns_factorises_pmi,
     solvable_word2vec,
     superposition,
+    superposition_phase,
+    word_senses,
 )
 
 SMALL = corpus.CorpusConfig(dim=8, n_filler=20, n_families=6, n_tokens=20_000, relation_noise=(0.0, 0.0, 1.0))
@@ -145,6 +148,59 @@ def test_population_pmi_slope_is_below_one_and_rises():
     slopes = rand_walk.population_slopes(jax.random.key(0), [16, 256], 8, 0.9, n_samples=8192)
     assert slopes.shape == (2,)
     assert 0 < slopes[0] < slopes[1] < 1.05
+
+
+def test_unit_sphere_slope_derivation_matches_exact_moments_and_monte_carlo():
+    out = rand_walk.derive_unit_sphere_slope()
+    S = out["symbols"]
+    d, r = S["d"], S["r"]
+    # the fourth moment of <a, c> for a uniform unit c in d = 3 is 3r²/15 = r²/5 (E cos⁴ = 1/5 on the sphere)
+    assert sp.simplify(out["moment4"].subs(d, 3) - r**2 / 5) == 0
+    assert sp.simplify(out["kappa4"] + 6 * r**2 / (d**2 * (d + 2))) == 0
+    slope = sp.lambdify((S["d"], S["E_s2"]), out["slope"])
+    assert slope(32, 1.72) == pytest.approx(1 - 3.44 / 34)
+    assert sp.simplify(out["mean_s2"].subs({S["s0"]: 1, S["s1"]: 1}) - 1) == 0
+    # Monte Carlo: log E exp<a, c> for |a|² = r on the sphere of R^d
+    rng = np.random.default_rng(0)
+    u = rng.standard_normal((400_000, 8))
+    c = u / np.linalg.norm(u, axis=1, keepdims=True)
+    a = np.full(8, np.sqrt(10.0 / 8))
+    mc = np.log(np.mean(np.exp(c @ a)))
+    series = float(out["log_mgf"].subs({r: 10.0, d: 8}))
+    assert abs(mc - series) < abs(mc - 10.0 / 16) / 5   # the Gaussian value r/(2d) misses by far more
+
+
+def test_population_slope_block_follows_the_finite_d_slope():
+    s = rand_walk.population_slope_block(jax.random.key(1), 512, 8, 0.98, n_keep=128, scale=(1.0, 1.0),
+                                         n_samples=8192)
+    assert s < 0.9                             # 1 − 2/10 = 0.8, far from the theorem's 1
+    with pytest.raises(ValueError, match="n_keep"):
+        rand_walk.population_slope_block(jax.random.key(1), 16, 8, 0.9, n_keep=32)
+
+
+def test_paraphrase_sweep_is_shipped_for_corpora_10_to_19():
+    sweep, prov = analogies.load_paraphrase_sweep()
+    assert sweep["seeds"] == list(range(10, 20)) and sweep["auc_ppmi"].shape == (10,)
+    assert sweep["config"] == repr(corpus.CorpusConfig.fast()) and prov["mode"] == "fast"
+    assert np.all(np.abs(sweep["auc_null"] - 0.5) < 0.1)
+
+
+def test_run_analogies_measures_the_paraphrase_error_on_ppmi():
+    res = analogies.run_analogies([0], SMALL)
+    assert res.paraphrase_ppmi.shape == res.paraphrase.shape
+    assert not np.allclose(res.paraphrase_ppmi, res.paraphrase)
+
+
+def test_projection_deviation_separates_a_projection_from_a_pentagon():
+    rng = np.random.default_rng(0)
+    q, _ = np.linalg.qr(rng.standard_normal((5, 2)))
+    assert superposition.projection_deviation(q.T) == pytest.approx(0.0, abs=1e-9)
+    angles = 2 * np.pi * np.arange(5) / 5
+    pentagon = 1.15 * np.stack([np.cos(angles), np.sin(angles)])
+    assert superposition.projection_deviation(pentagon) == pytest.approx(2.5 * 1.15**2 - 1, rel=1e-6)
+    stretched = np.sqrt(np.diag([1.5, 0.5])) @ q.T      # trace 2 like a projection, but not one
+    assert superposition.dimensions_per_feature(stretched) == pytest.approx(1.0)
+    assert superposition.projection_deviation(stretched) == pytest.approx(0.5)
 
 
 # ----------------------------------------------------------------- SGNS
@@ -463,6 +519,121 @@ def test_check_polygon_dimensionality():
         exercises.check_polygon_dimensionality(1 / 6, k=6)
     with pytest.raises(selfcheck.NotAnswered):
         exercises.check_polygon_dimensionality(..., k=6)
+
+
+def test_check_pmi_distance_rejects_the_cspmi_answer():
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P = corpus.pmi(counts)
+    exercises.check_pmi_distance(P[0, 0] + P[1, 1] - 2 * P[0, 1], counts=counts, x=0, y=1)
+    log_p = np.log(counts.sum(1) / counts.sum())
+    with pytest.raises(selfcheck.WrongAnswer, match="csPMI"):
+        exercises.check_pmi_distance(-(2 * P[0, 1] + log_p[0] + log_p[1]), counts=counts, x=0, y=1)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_pmi_distance(..., counts=counts, x=0, y=1)
+
+
+def test_pmi_distance_identity_and_pair_statistics_by_hand():
+    out = linear_analogies.derive_pmi_distance()
+    assert out["identity"] == 0
+    assert out["symbols"]["s"] not in out["distance"].free_symbols     # the SGNS shift cancels
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    st = linear_analogies.pair_statistics(counts, min_expected=1.0)
+    P = corpus.pmi(counts)
+    k = list(zip(st["i"], st["j"])).index((0, 1))
+    assert st["pmi_distance"][k] == pytest.approx(P[0, 0] + P[1, 1] - 2 * P[0, 1])
+    log_p = np.log(counts.sum(1) / counts.sum())
+    assert st["neg_cspmi"][k] == pytest.approx(-(P[0, 1] + np.log(30 / counts.sum())))
+    assert st["neg_cspmi"][k] == pytest.approx(-(2 * P[0, 1] + log_p[0] + log_p[1]))
+    with pytest.raises(ValueError, match="fewer than 3 pairs"):
+        linear_analogies.pair_statistics(counts, min_expected=1e6)
+
+
+def test_analogies_without_exclusion_can_answer_a_question_word():
+    # an exact parallelogram a : b :: c : d (b − a = d − c = u) in which, without exclusion, c itself wins
+    a, u, c = np.array([0.0, 3.0, -2.0]), np.array([-1.0, 2.0, 0.0]), np.array([2.0, 1.0, -3.0])
+    E = np.stack([a, a + u, c, c + u])
+    q = np.array([[0, 1, 2, 3]])
+    assert geometry.analogy_predictions(E, q)[0] == 3
+    assert geometry.analogy_predictions(E, q, exclude=False)[0] == 2
+    with pytest.raises(ValueError, match="exclude"):
+        geometry.analogy_predictions(E, q, exclude=1)
+
+
+def test_merge_words_equals_recounting_the_merged_corpus():
+    rng = np.random.default_rng(0)
+    tokens = rng.integers(0, 6, 2000)
+    counts = corpus.cooccurrence(tokens, 6, 2)
+    merged_tokens = np.where(tokens == 4, 1, tokens)
+    merged_tokens = np.where(merged_tokens > 4, merged_tokens - 1, merged_tokens)
+    np.testing.assert_allclose(word_senses.merge_words(counts, 1, 4), corpus.cooccurrence(merged_tokens, 5, 2))
+    with pytest.raises(ValueError, match="different"):
+        word_senses.merge_words(counts, 2, 2)
+
+
+def test_merged_pmi_derivation_and_exact_row():
+    out = word_senses.derive_merged_pmi()
+    S = out["symbols"]
+    p1, p2, phi = S["P_1"], S["P_2"], S["phi"]
+    assert sp.simplify(out["first_order"] - (phi * p1 + (1 - phi) * p2)) == 0
+    assert sp.simplify(out["second_order"] - phi * (1 - phi) * (p1 - p2) ** 2 / 2) == 0
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P, Pm = corpus.pmi(counts), corpus.pmi(word_senses.merge_words(counts, 0, 1))
+    share = counts[0].sum() / (counts[0].sum() + counts[1].sum())
+    assert Pm[0, 1] == pytest.approx(np.log(share * np.exp(P[0, 2]) + (1 - share) * np.exp(P[1, 2])))
+
+
+def test_sense_regression_and_sparse_dictionary_recover_planted_structure():
+    rng = np.random.default_rng(1)
+    v1, v2 = rng.standard_normal(8), rng.standard_normal(8)
+    a, b, r2 = word_senses.sense_regression(0.7 * v1 + 0.3 * v2, v1, v2)
+    assert (a, b, r2) == (pytest.approx(0.7), pytest.approx(0.3), pytest.approx(1.0))
+    atoms = np.linalg.qr(rng.standard_normal((16, 16)))[0][:12]          # 12 orthonormal atoms in R^16
+    codes = np.zeros((400, 12))
+    for row in codes:
+        row[rng.choice(12, 2, replace=False)] = rng.uniform(0.5, 1.5, 2)
+    learned = word_senses.sparse_dictionary(codes @ atoms, 12, 2, key=jax.random.key(0))
+    assert np.median(word_senses.best_cosines(learned, atoms)) > 0.95
+    random = word_senses.sparse_dictionary(rng.standard_normal((400, 16)), 12, 2, key=jax.random.key(0))
+    assert np.median(word_senses.best_cosines(random, atoms)) < 0.9
+
+
+def test_check_merged_pmi_rejects_the_first_order_answer():
+    counts = np.array([[40.0, 30.0, 10.0], [30.0, 90.0, 20.0], [10.0, 20.0, 60.0]])
+    P = corpus.pmi(counts)
+    share = counts[0].sum() / (counts[0].sum() + counts[1].sum())
+    exercises.check_merged_pmi(np.log(share * np.exp(P[0, 2]) + (1 - share) * np.exp(P[1, 2])), counts=counts)
+    with pytest.raises(selfcheck.WrongAnswer, match="first order"):
+        exercises.check_merged_pmi(share * P[0, 2] + (1 - share) * P[1, 2], counts=counts)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_merged_pmi(..., counts=counts)
+
+
+def test_phase_losses_match_monte_carlo_and_the_boundary():
+    out = superposition_phase.derive_phase_losses()
+    q, r = out["symbols"]["q"], out["symbols"]["r"]
+    assert out["E_min2"] == sp.Rational(1, 6)
+    assert sp.simplify(out["boundary"] - 4 * r / (2 + 5 * r)) == 0
+    rng = np.random.default_rng(0)
+    qq, rr = 0.4, 0.5
+    x = rng.uniform(size=(400_000, 2)) * (rng.uniform(size=(400_000, 2)) < qq)
+    a = (rr * (x[:, 1] - x[:, 1].mean()) ** 2).mean()
+    xc = np.maximum(x @ np.array([[1.0, -1.0], [-1.0, 1.0]]), 0.0)
+    c = ((x[:, 0] - xc[:, 0]) ** 2 + rr * (x[:, 1] - xc[:, 1]) ** 2).mean()
+    assert a == pytest.approx(float(out["L_A"].subs({q: qq, r: rr})), rel=0.02)
+    assert c == pytest.approx(float(out["L_C"].subs({q: qq, r: rr})), rel=0.02)
+    assert superposition_phase.predicted_superposed(0.9, 0.5) and not superposition_phase.predicted_superposed(0.1, 0.5)
+    assert superposition_phase.is_superposed(np.array([[0.9, -1.1]]))
+    assert not superposition_phase.is_superposed(np.array([[1.0, 0.1]]))
+    with pytest.raises(ValueError, match="n_features=2"):
+        superposition_phase.train_phase_grid(superposition.SuperpositionConfig(), [0.5], [0.5], [0])
+
+
+def test_check_phase_boundary():
+    exercises.check_phase_boundary(0.8 / 3.0, r=0.2)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_phase_boundary(1 - 0.8 / 3.0, r=0.2)       # the sparsity, not q
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_phase_boundary(..., r=0.2)
 
 
 # ----------------------------------------------------------------- solvable word2vec

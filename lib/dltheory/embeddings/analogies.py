@@ -25,7 +25,14 @@ __all__ = [
     "run_analogies",
     "parallelogram_2d",
     "auc",
+    "paraphrase_sweep",
+    "load_paraphrase_sweep",
+    "PARAPHRASE_SWEEP_FILE",
 ]
+
+#: the saved sweep of the paraphrase AUCs over seeds 10–14 shipped with the library, in ``dltheory/data/``
+PARAPHRASE_SWEEP_FILE = "04-embedding-geometry-paraphrase-seeds.json"
+_PARA_VALUES = ("auc_raw", "auc_ppmi", "auc_null")
 
 
 def paraphrase_error(pmi_matrix: Any, questions: Any) -> np.ndarray:
@@ -78,7 +85,8 @@ class AnalogyResult:
     embeddings: np.ndarray            # (n_seeds, V, dim) rank-dim SVD of PPMI
     correct_add: np.ndarray           # (n_seeds, n_q) 3CosAdd answered correctly
     correct_mul: np.ndarray           # (n_seeds, n_q) 3CosMul answered correctly
-    paraphrase: np.ndarray            # (n_seeds, n_q) relative paraphrase error from PMI
+    paraphrase: np.ndarray            # (n_seeds, n_q) relative paraphrase error from raw PMI (unseen cells 0)
+    paraphrase_ppmi: np.ndarray       # (n_seeds, n_q) the same error on the positive PMI that is embedded
     question_relation: np.ndarray     # (n_seeds, n_q)
     exact: np.ndarray                 # (n_seeds, n_q) question follows a noiseless relation
     shuffled_accuracy: np.ndarray     # (n_seeds,) 3CosAdd accuracy after shuffling the corpus
@@ -87,27 +95,31 @@ class AnalogyResult:
 
 def run_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, dim: int | None = None) -> AnalogyResult:
     """For each seed: sample a planted corpus, embed words by a rank-``dim`` SVD of PPMI, answer every planted
-    analogy with 3CosAdd and 3CosMul, measure each question's paraphrase error from PMI, and repeat the
+    analogy with 3CosAdd and 3CosMul, measure each question's paraphrase error from raw PMI and from the
+    PPMI that is embedded (the matrix whose residual :prf:ref:`thm-ch4-analogy` bounds), and repeat the
     pipeline on the shuffled corpus (§ 4.3; Allen and Hospedales 2019; Levy and Goldberg 2014).
     """
     if not isinstance(cfg, corpus.CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds))
     dim = cfg.dim if dim is None else validate.integer("dim", dim, low=1, high=cfg.vocab_size)
-    out: dict[str, list[Any]] = {k: [] for k in ("vec", "emb", "add", "mul", "para", "rel", "exact", "shuf")}
+    keys = ("vec", "emb", "add", "mul", "para", "ppmi", "rel", "exact", "shuf")
+    out: dict[str, list[Any]] = {k: [] for k in keys}
     first_vocab = None
     for seed in seeds:
         k_corpus, k_shuffle = jax.random.split(jax.random.key(seed))
         vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
         first_vocab = first_vocab or vocab
         counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
-        emb = geometry.svd_embeddings(corpus.pmi(counts, positive=True), dim)
+        ppmi = corpus.pmi(counts, positive=True)
+        emb = geometry.svd_embeddings(ppmi, dim)
         q = vocab.questions
         out["vec"].append(vocab.vectors)
         out["emb"].append(emb)
         out["add"].append(geometry.analogy_predictions(emb, q, method="add") == q[:, 3])
         out["mul"].append(geometry.analogy_predictions(emb, q, method="mul") == q[:, 3])
         out["para"].append(paraphrase_error(corpus.pmi(counts), q))
+        out["ppmi"].append(paraphrase_error(ppmi, q))
         out["rel"].append(vocab.question_relation)
         out["exact"].append(corpus.exact_relation_mask(vocab, cfg))
         shuffled = corpus.cooccurrence(corpus.shuffle_corpus(k_shuffle, tokens), vocab.size, cfg.window)
@@ -116,7 +128,8 @@ def run_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, dim: int | 
     return AnalogyResult(
         cfg=cfg, vocab=first_vocab, planted_vectors=np.stack(out["vec"]), embeddings=np.stack(out["emb"]),
         correct_add=np.stack(out["add"]),
-        correct_mul=np.stack(out["mul"]), paraphrase=np.stack(out["para"]), question_relation=np.stack(out["rel"]),
+        correct_mul=np.stack(out["mul"]), paraphrase=np.stack(out["para"]), paraphrase_ppmi=np.stack(out["ppmi"]),
+        question_relation=np.stack(out["rel"]),
         exact=np.stack(out["exact"]), shuffled_accuracy=np.array(out["shuf"]), chance=1.0 / (cfg.vocab_size - 3),
     )
 
@@ -145,3 +158,36 @@ def auc(scores: Any, labels: Any) -> float:
     greater = (pos[:, None] > neg[None, :]).mean()
     ties = (pos[:, None] == neg[None, :]).mean()
     return float(greater + 0.5 * ties)
+
+
+def paraphrase_sweep(cfg: corpus.CorpusConfig, seeds: Sequence[int]) -> dict[str, Any]:
+    """The page's paraphrase measurement (§ 4.3) on the corpus of each seed: the AUC of −ε against 3CosAdd
+    success, with ε from raw PMI (``auc_raw``) and from PPMI (``auc_ppmi``), and the null ``auc_null``: the
+    PPMI errors permuted across questions (``numpy.random.default_rng(seed)``). Returns lists and ``seeds``.
+    """
+    seeds = list(validate.seeds(seeds, distinct=True))
+    res = run_analogies(seeds, cfg)
+    out: dict[str, Any] = {"seeds": seeds, "config": repr(cfg), **{k: [] for k in _PARA_VALUES}}
+    for i, s in enumerate(seeds):
+        ok = res.correct_add[i]
+        out["auc_raw"].append(auc(-res.paraphrase[i], ok))
+        out["auc_ppmi"].append(auc(-res.paraphrase_ppmi[i], ok))
+        out["auc_null"].append(auc(-np.random.default_rng(s).permutation(res.paraphrase_ppmi[i]), ok))
+    return out
+
+
+def load_paraphrase_sweep() -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved :func:`paraphrase_sweep` (:data:`PARAPHRASE_SWEEP_FILE`) as arrays, and its provenance."""
+    import json
+    from importlib import resources
+
+    record = json.loads((resources.files("dltheory") / "data" / PARAPHRASE_SWEEP_FILE).read_text(encoding="utf-8"))
+    missing = {"seeds", "provenance", *_PARA_VALUES} - set(record)
+    if missing:
+        raise ValueError(f"{PARAPHRASE_SWEEP_FILE} is not a paraphrase sweep: missing {sorted(missing)}")
+    provenance = record.pop("provenance")
+    for k in _PARA_VALUES:
+        record[k] = np.asarray(record[k], dtype=float)
+        if record[k].shape != (len(record["seeds"]),):
+            raise ValueError(f"{PARAPHRASE_SWEEP_FILE}: {k!r} has shape {record[k].shape}")
+    return record, provenance

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import selfcheck, validate
-from dltheory.embeddings import analogies, corpus, geometry, superposition
+from dltheory.embeddings import analogies, corpus, geometry, superposition, word_senses
 
 __all__ = [
     "relation_paraphrase_error",
@@ -18,6 +18,9 @@ __all__ = [
     "check_planted_relation",
     "check_negatives_hypothesis",
     "check_polygon_dimensionality",
+    "check_pmi_distance",
+    "check_merged_pmi",
+    "check_phase_boundary",
 ]
 
 
@@ -116,3 +119,55 @@ def check_polygon_dimensionality(value: Any, *, k: int) -> float:
     return selfcheck.number("D", value, expected, rtol=1e-6, atol=1e-6,
                             hint="D = ‖W_i‖² / Σ_j (Ŵ_i·W_j)² with unit vectors at angles 2πj/k; "
                                  "use cos²θ = (1 + cos 2θ)/2.")
+
+
+def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
+    """Exercise: the squared distance of two words under an exact factorisation of PMI (§ 4.7), the PMI distance
+    D(x, y) = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) (Ethayarajh et al. 2019, in the form of the page)."""
+    P = corpus.pmi(validate.array("counts", counts, ndim=2, nonnegative=True))
+    expected = float(P[x, x] + P[y, y] - 2 * P[x, y])
+    log_p = np.log(np.asarray(counts, dtype=float).sum(1) / np.sum(counts))
+    neg_cspmi = float(-(2 * P[x, y] + log_p[x] + log_p[y]))
+    selfcheck.answered("distance", value)
+    try:
+        looks_like_cspmi = bool(np.isclose(float(value), neg_cspmi, rtol=1e-6, atol=1e-6))
+    except (TypeError, ValueError):
+        looks_like_cspmi = False
+    return selfcheck.number(
+        "distance", value, expected, rtol=1e-6, atol=1e-6,
+        hint=(f"That is −csPMI ({neg_cspmi:.4f}), which leaves out log p(x|x) + log p(y|y)." if looks_like_cspmi
+              else "‖w_x − w_y‖² = ⟨w_x, w_x⟩ + ⟨w_y, w_y⟩ − 2⟨w_x, w_y⟩; each inner product is an entry of PMI."),
+        explain=f"D = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) = {expected:.4f}.",
+    )
+
+
+def check_merged_pmi(value: Any, *, counts: Any) -> float:
+    """Exercise: PMI(w, 2) after merging words 0 and 1 of ``counts`` into w (§ 4.8, prop-ch4-merged-pmi)."""
+    C = validate.array("counts", counts, ndim=2, nonnegative=True)
+    expected = float(corpus.pmi(word_senses.merge_words(C, 0, 1))[0, 1])
+    P = corpus.pmi(C)
+    share = C[0].sum() / (C[0].sum() + C[1].sum())
+    first = float(share * P[0, 2] + (1 - share) * P[1, 2])
+    selfcheck.answered("pmi_merged", value)
+    try:
+        is_first = bool(np.isclose(float(value), first, rtol=1e-6, atol=1e-6))
+    except (TypeError, ValueError):
+        is_first = False
+    return selfcheck.number(
+        "pmi_merged", value, expected, rtol=1e-6, atol=1e-6,
+        hint=("That is the first order, φ·PMI(0, 2) + (1 − φ)·PMI(1, 2); the exact row is a log of a weighted sum "
+              "of exponentials." if is_first else
+              "Add row 1 to row 0 and column 1 to column 0, drop row and column 1, and take the PMI of the result."),
+        explain=f"PMI(w, 2) = log(φ e^PMI(0,2) + (1 − φ) e^PMI(1,2)) = {expected:.4f}, with φ = {share:.3f}.",
+    )
+
+
+def check_phase_boundary(value: Any, *, r: float) -> float:
+    """Exercise: the largest q = 1 − S at which the antipodal pair beats feature 1 alone (§ 4.9, prop-ch4-phase)."""
+    r = validate.real("r", r, low=0.0, high=1.0, low_open=True)
+    expected = 4 * r / (2 + 5 * r)
+    return selfcheck.number(
+        "q_star", value, expected, rtol=1e-3, atol=1e-4,
+        hint="Set r·q(4 − 3q)/12 equal to q²(1 + r)/6 and solve for q (not for S = 1 − q).",
+        explain=f"q* = 4r/(2 + 5r) = {expected:.4f}: superposition needs S > {1 - expected:.3f}.",
+    )

@@ -60,12 +60,14 @@ def linear_fit(x: Any, y: Any) -> dict[str, float]:
     return out
 
 
-def analogy_predictions(embeddings: Any, questions: Any, *, method: str = "add", eps: float = 1e-3) -> np.ndarray:
+def analogy_predictions(embeddings: Any, questions: Any, *, method: str = "add", eps: float = 1e-3,
+                        exclude: bool = True) -> np.ndarray:
     """Answer a : b :: c : ? for each row (a, b, c[, d]) of ``questions`` (§ 4.3).
 
     ``method="add"`` is 3CosAdd, argmax_x cos(x, b − a + c) (Mikolov et al. 2013); ``"mul"`` is
     3CosMul, argmax_x cos'(x, b)·cos'(x, c)/(cos'(x, a) + ε) with cos' = (1 + cos)/2 (Levy and
-    Goldberg 2014). The words a, b, c are excluded from the answers, as in the standard test.
+    Goldberg 2014). The words a, b, c are excluded from the answers, as in the standard test; with
+    ``exclude=False`` they compete like any other word (Linzen 2016).
     """
     E = validate.array("embeddings", embeddings, ndim=2)
     q = validate.array("questions", questions, ndim=2, dtype=np.int64, nonnegative=True)
@@ -83,8 +85,10 @@ def analogy_predictions(embeddings: Any, questions: Any, *, method: str = "add",
     else:
         s = (1.0 + cos) / 2.0
         scores = s[:, 1] * s[:, 2] / (s[:, 0] + eps)
-    rows = np.arange(len(q))[:, None]
-    scores[rows, q[:, :3]] = -np.inf
+    if not isinstance(exclude, bool):
+        raise ValueError(f"exclude must be True or False, got {exclude!r}")
+    if exclude:
+        scores[np.arange(len(q))[:, None], q[:, :3]] = -np.inf
     return np.argmax(scores, axis=1)
 
 

@@ -24,7 +24,9 @@ __all__ = [
     "isotropic_vectors",
     "population_pmi",
     "population_slopes",
+    "population_slope_block",
     "derive_randwalk_pmi",
+    "derive_unit_sphere_slope",
     "procrustes_error",
     "RandWalkResult",
     "run_randwalk",
@@ -76,6 +78,46 @@ def population_pmi(key: jax.Array, vectors: Any, persistence: float, *, n_sample
     joint = (joint + joint.T) / (2 * blocks * 4096)
     marginal = joint.sum(1)
     return np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]
+
+
+@jax.jit
+def _population_block(key: jax.Array, vectors: jax.Array, rho: jax.Array, keep: jax.Array) -> tuple[jax.Array, ...]:
+    k1, k2 = jax.random.split(key)
+    u1 = jax.random.normal(k1, (4096, vectors.shape[1]))
+    u2 = rho * u1 + jnp.sqrt(1.0 - rho**2) * jax.random.normal(k2, u1.shape)
+    p1, p2 = (jax.nn.softmax((u / jnp.linalg.norm(u, axis=1, keepdims=True)) @ vectors.T, axis=-1) for u in (u1, u2))
+    return (p1 * keep).T @ (p2 * keep), p1.sum(0) + p2.sum(0)
+
+
+def population_slope_block(key: jax.Array, n_words: int, dim: int, persistence: float, *, n_keep: int = 256,
+                           scale: tuple[float, float] = (1.0, 1.6), n_samples: int = 40_960) -> float:
+    """Population slope of PMI on ρ⟨v, v'⟩/d for an isotropic vocabulary of ``n_words`` words (§ 4.1).
+
+    As :func:`population_slopes`, but the joint probabilities are averaged only among the first ``n_keep``
+    words (the marginals use the whole vocabulary), so that large vocabularies stay cheap: the slope is
+    fitted on the off-diagonal pairs of that block.
+    """
+    n_words = validate.integer("n_words", n_words, low=2)
+    dim = validate.integer("dim", dim, low=1)
+    n_keep = validate.integer("n_keep", n_keep, low=2, high=n_words)
+    rho = validate.real("persistence", persistence, low=0.0, high=1.0, high_open=True)
+    n_samples = validate.integer("n_samples", n_samples, low=4096)
+    kv, kp = jax.random.split(key)
+    v = isotropic_vectors(kv, n_words, dim, scale)
+    mask = jnp.asarray(np.arange(n_words) < n_keep, dtype=jnp.float32)
+    V = jnp.asarray(v, dtype=jnp.float32)
+    joint, marginal = np.zeros((n_words, n_words)), np.zeros(n_words)
+    blocks = n_samples // 4096
+    for i in range(blocks):
+        j, m = _population_block(jax.random.fold_in(kp, i), V, jnp.float32(rho), mask)
+        joint += np.asarray(j, dtype=np.float64)
+        marginal += np.asarray(m, dtype=np.float64)
+    joint = joint[:n_keep, :n_keep]
+    joint = (joint + joint.T) / (2 * blocks * 4096)
+    marginal = marginal[:n_keep] / (2 * blocks * 4096)
+    pmi_block = np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]
+    off = ~np.eye(n_keep, dtype=bool)
+    return geometry.linear_fit(rho * (v[:n_keep] @ v[:n_keep].T)[off] / dim, pmi_block[off])["slope"]
 
 
 def population_slopes(key: jax.Array, sizes: Sequence[int], dim: int, persistence: float, *,
@@ -130,6 +172,41 @@ def derive_randwalk_pmi() -> dict[str, Any]:
     kappa = sp.simplify(total / L)
     return {"log_p_w": log_p_w, "pmi": pmi_expr, "kappa": kappa,
             "symbols": {"a": a, "b": b, "d": d, "rho": rho, "g": g, "Delta": delta, "L": L, "log_Z": log_Z}}
+
+
+def derive_unit_sphere_slope() -> dict[str, Any]:
+    """Derive, with sympy, the finite-d slope of PMI when the discourse vector is a *unit* vector (§ 4.1).
+
+    The proof of :func:`derive_randwalk_pmi` replaces the uniform unit vector c by a Gaussian N(0, I/d), for
+    which log E e^⟨v,c⟩ = ‖v‖²/(2d) exactly. For c uniform on the sphere, write u = ‖u‖ c with u ~ N(0, I_d)
+    and ‖u‖ independent of c: E⟨a, c⟩^k = E⟨a, u⟩^k / E‖u‖^k, where ‖u‖² is χ²_d. The fourth cumulant of
+    ⟨a, c⟩ is then negative, and log E e^⟨a,c⟩ = r/(2d) − r²/(4d²(d+2)) + O(r³/d⁵) with r = ‖a‖². For two words
+    under the same discourse vector (the limit ρ → 1), PMI = F(‖v + v'‖²) − F(‖v‖²) − F(‖v'‖²); its slope on
+    ⟨v, v'⟩/d is 1 − (‖v‖² + ‖v'‖²)/(d(d + 2)). With v = s·g, g ~ N(0, I_d) and s ~ U(s₀, s₁), the mean of
+    ‖v‖² is d·E[s²], and the slope of the regression over pairs is 1 − 2E[s²]/(d + 2).
+    Returns the log-MGF expansion, the pairwise slope, E[s²] and the regression slope, with their symbols.
+    """
+    import sympy as sp
+
+    r, d, q = sp.symbols("r d q", positive=True)     # r = ‖a‖², q = ‖u‖² ~ χ²_d
+    a_, b_ = sp.symbols("a b", positive=True)            # ‖v‖², ‖v'‖²
+    g = sp.Symbol("g", real=True)                        # ⟨v, v'⟩
+    s, s0, s1 = sp.symbols("s s_0 s_1", positive=True)
+    chi2 = q ** (d / 2 - 1) * sp.exp(-q / 2) / (2 ** (d / 2) * sp.gamma(d / 2))
+    e_q2 = sp.gammasimp(sp.integrate(q**2 * chi2, (q, 0, sp.oo), conds="none"))  # E‖u‖⁴ = d(d + 2)
+    m2 = r / d                                                                     # E⟨a,c⟩² = E⟨a,u⟩²/E‖u‖²
+    m4 = sp.simplify(3 * r**2 / e_q2)                                              # E⟨a,u⟩⁴ = 3r²
+    kappa4 = sp.simplify(m4 - 3 * m2**2)
+    log_mgf = sp.simplify(m2 / 2) + sp.factor(kappa4 / 24)   # cumulant series, up to the fourth order
+    F = sp.Lambda(r, log_mgf)
+    pmi = sp.expand(F(a_ + b_ + 2 * g) - F(a_) - F(b_))
+    pair_slope = sp.factor(sp.diff(pmi, g).subs(g, 0) * d)  # slope on ⟨v, v'⟩/d at g = 0
+    mean_s2 = sp.simplify(sp.integrate(s**2, (s, s0, s1)) / (s1 - s0))
+    es2 = sp.Symbol("E_s2", positive=True)
+    slope = sp.simplify(pair_slope.subs({a_: d * es2, b_: d * es2}))
+    return {"moment4": m4, "kappa4": kappa4, "log_mgf": log_mgf, "pmi": pmi, "pair_slope": pair_slope,
+            "mean_s2": mean_s2, "slope": slope,
+            "symbols": {"r": r, "d": d, "a": a_, "b": b_, "g": g, "s0": s0, "s1": s1, "E_s2": es2}}
 
 
 def procrustes_error(x: Any, y: Any) -> float:

@@ -3,8 +3,9 @@
 The model of Elhage et al. (2022).
 
 n sparse features x_i (zero with probability S, else uniform on [0, 1]) pass through a bottleneck of
-m < n dimensions and back: x' = ReLU(Wᵀ W x + b). With dense features the model keeps the m most
-important ones and drops the rest; with sparse features it stores more features than dimensions, in
+m < n dimensions and back: x' = ReLU(Wᵀ W x + b). With dense features WᵀW is an orthogonal projection
+(with equal importances onto an arbitrary m-dimensional subspace, shared by all features with unequal
+norms; with decaying importances onto the m most important ones); with sparse features it stores more features than dimensions, in
 superposition, arranged as antipodal pairs, triangles, pentagons... Every sparsity level is a separate
 run, and all of them train together: ``dltheory.train`` vmaps over the sparsity hyper-parameter.
 """
@@ -28,6 +29,7 @@ __all__ = [
     "feature_norms",
     "feature_dimensionality",
     "dimensions_per_feature",
+    "projection_deviation",
     "polygon_deviation",
     "polygon_gaps",
     "derive_polygon_dimensionality",
@@ -131,6 +133,18 @@ def dimensions_per_feature(w: Any) -> float:
     """m / ‖W‖_F²: hidden dimensions per represented feature, the quantity of the paper's sticky curve."""
     w = _w(w)
     return float(w.shape[0] / np.sum(w**2))
+
+
+def projection_deviation(w: Any) -> float:
+    """max |λ − 1| over the m non-zero eigenvalues λ of WᵀW (the squared singular values of W, m × n).
+
+    0 exactly when WᵀW is an orthogonal projection onto an m-dimensional subspace: the dense regime of
+    Elhage et al. (2022), with no superposition, whichever subspace it is. A pentagon of five features of norm
+    ‖W_i‖ in two dimensions has both eigenvalues (5/2)‖W_i‖².
+    """
+    w = _w(w)
+    sv = np.linalg.svd(w, compute_uv=False)
+    return float(np.max(np.abs(sv**2 - 1.0)))
 
 
 def polygon_deviation(w: Any, value: float, n_stored: int) -> float:

@@ -1,0 +1,127 @@
+"""Chapter 4, § 4.7 (``chapters/04-embedding-geometry/07-linear-analogies.md``): when exactly is an analogy linear?
+
+Ethayarajh, Duvenaud and Hirst (2019): for an embedding that factorises PMI exactly, distances and
+parallelograms are functions of co-occurrence statistics. We derive the exact identity with sympy,
+‖w_x − w_y‖² = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) = −csPMI(x, y) + log p(x | x) + log p(y | y), and test it on
+planted RAND-WALK corpora (:mod:`dltheory.embeddings.corpus`), where the per-word terms log p(w | w) are not
+constant; and we measure how much of 3CosAdd's accuracy comes from excluding a, b and c from the
+answers (Linzen 2016).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import numpy as np
+
+from dltheory import validate
+from dltheory.embeddings import corpus, geometry
+
+__all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run_linear_analogies"]
+
+
+def derive_pmi_distance() -> dict[str, Any]:
+    """Derive, with sympy, the squared distance of two words under an exact factorisation of PMI (§ 4.7).
+
+    If PMI − s = W Wᵀ for a constant shift s (s = log k for SGNS), then ‖w_x − w_y‖² = M_xx + M_yy − 2 M_xy
+    with M = PMI − s, and the shift cancels. Writing PMI with log-probabilities, this equals
+    −csPMI(x, y) + log p(x | x) + log p(y | y), with csPMI(x, y) = PMI(x, y) + log p(x, y) (Ethayarajh et al.
+    2019). In RAND-WALK (:prf:ref:`thm-ch4-pmi`), PMI(w, w) = κ‖v_w‖²/d and log p(w) = ‖v_w‖²/(2d) − log Z, so
+    the per-word term log p(w | w) = (κ + 1/2)‖v_w‖²/d − log Z grows with ‖v_w‖², that is with frequency.
+    Returns the expressions (``distance``, ``identity``, ``self_term_randwalk``) and their symbols.
+    """
+    import sympy as sp
+
+    lx, ly, lxy, lxx, lyy, shift = sp.symbols("log_px log_py log_pxy log_pxx log_pyy s", real=True)
+    pmi = {("x", "y"): lxy - lx - ly, ("x", "x"): lxx - 2 * lx, ("y", "y"): lyy - 2 * ly}
+    M = {k: v - shift for k, v in pmi.items()}
+    distance = sp.expand(M[("x", "x")] + M[("y", "y")] - 2 * M[("x", "y")])
+    cspmi = pmi[("x", "y")] + lxy
+    self_x, self_y = lxx - lx, lyy - ly  # log p(x | x), log p(y | y)
+    identity = sp.simplify(distance - (-cspmi + self_x + self_y))  # 0: the identity holds exactly
+    a, d, kappa, log_Z = sp.symbols("a d kappa log_Z", positive=True)  # a = ‖v_w‖²
+    self_rw = sp.simplify(kappa * a / d + (a / (2 * d) - log_Z))  # PMI(w, w) + log p(w) in RAND-WALK
+    return {"distance": distance, "cspmi": cspmi, "identity": identity, "self_term_randwalk": self_rw,
+            "symbols": {"a": a, "d": d, "kappa": kappa, "log_Z": log_Z, "s": shift}}
+
+
+def pair_statistics(counts: Any, *, min_expected: float = 50.0) -> dict[str, np.ndarray]:
+    """From a co-occurrence matrix: the pairs x < y whose expected counts #(x)#(y)/D, #(x)²/D and #(y)²/D are
+    all at least ``min_expected`` (rows ``i``, ``j``), with their PMI distance D(x, y) and −csPMI(x, y) (§ 4.7)."""
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
+    min_expected = validate.real("min_expected", min_expected, low=0.0, low_open=True)
+    P = corpus.pmi(counts)
+    rows, total = counts.sum(1), counts.sum()
+    expected = np.outer(rows, counts.sum(0)) / total
+    diag_ok = np.diag(expected) >= min_expected
+    ok = (expected >= min_expected) & diag_ok[:, None] & diag_ok[None, :] & np.isfinite(P)
+    ok &= np.isfinite(np.diag(P))[:, None] & np.isfinite(np.diag(P))[None, :]
+    i, j = np.nonzero(np.triu(ok, k=1))
+    if i.size < 3:
+        raise ValueError(f"counts has fewer than 3 pairs with expected counts ≥ {min_expected}")
+    log_p = np.log(rows / total)
+    cspmi = 2 * P[i, j] + log_p[i] + log_p[j]  # PMI + log p(x, y) = 2 PMI + log p(x) + log p(y)
+    return {"i": i, "j": j, "pmi_distance": P[i, i] + P[j, j] - 2 * P[i, j], "neg_cspmi": -cspmi}
+
+
+@dataclasses.dataclass(frozen=True)
+class LinearAnalogyResult:
+    """What :func:`run_linear_analogies` measures on each corpus (§ 4.7); lists have one entry per seed."""
+
+    seeds: list[int]
+    corr_distance: np.ndarray        # corr(‖w_x − w_y‖², D(x, y))
+    corr_cspmi: np.ndarray           # corr(‖w_x − w_y‖², −csPMI(x, y))
+    corr_random: np.ndarray          # corr(‖r_x − r_y‖², D(x, y)) for random vectors r
+    self_slope: np.ndarray           # slope of log p(w | w) on log p(w) over the words of the pairs
+    pairs: list[dict[str, np.ndarray]]   # pair_statistics of each corpus, with "distance" added
+    accuracy_excluded: np.ndarray    # (n_seeds, n_relations) 3CosAdd with a, b, c excluded
+    accuracy_included: np.ndarray    # (n_seeds, n_relations) 3CosAdd with a, b, c allowed as answers
+    premise_answers: np.ndarray      # (n_seeds, n_relations) fraction of answers that are a, b or c (included)
+    relation_noise: tuple[float, ...]
+
+
+def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
+                         min_expected: float = 50.0) -> LinearAnalogyResult:
+    """For each seed, sample the planted corpus of ``jax.random.key(seed)`` and measure (§ 4.7): the
+    correlation of squared distances in the rank-d factors of PMI with the PMI distance and with −csPMI
+    (and with random vectors as the null); and 3CosAdd on the rank-d SVD of PPMI, per relation, with and
+    without the exclusion of a, b, c (Linzen 2016)."""
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    seeds = list(validate.seeds(seeds, distinct=True))
+    out: dict[str, list[Any]] = {k: [] for k in ("cd", "cc", "cr", "self", "pairs", "exc", "inc", "prem")}
+    for seed in seeds:
+        k_corpus, k_random = jax.random.split(jax.random.key(seed))
+        vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
+        counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
+        P = corpus.pmi(counts)
+        W = geometry.svd_embeddings(np.where(np.isfinite(P), P, 0.0), cfg.dim, symmetric=True)
+        R = np.asarray(jax.random.normal(k_random, W.shape)) * W.std()
+        st = pair_statistics(counts, min_expected=min_expected)
+        dist = ((W[st["i"]] - W[st["j"]]) ** 2).sum(1)
+        dist_r = ((R[st["i"]] - R[st["j"]]) ** 2).sum(1)
+        out["cd"].append(np.corrcoef(dist, st["pmi_distance"])[0, 1])
+        out["cc"].append(np.corrcoef(dist, st["neg_cspmi"])[0, 1])
+        out["cr"].append(np.corrcoef(dist_r, st["pmi_distance"])[0, 1])
+        out["pairs"].append(dict(st, distance=dist))
+        words = np.unique(np.concatenate([st["i"], st["j"]]))
+        log_p = np.log(counts.sum(1) / counts.sum())
+        out["self"].append(geometry.linear_fit(log_p[words], (np.diag(P) + log_p)[words])["slope"])
+        E = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
+        q, rel = vocab.questions, vocab.question_relation
+        pred_exc = geometry.analogy_predictions(E, q)
+        pred_inc = geometry.analogy_predictions(E, q, exclude=False)
+        premise = (pred_inc[:, None] == q[:, :3]).any(1)
+        rels = range(cfg.n_relations)
+        out["exc"].append([np.mean(pred_exc[rel == r] == q[rel == r, 3]) for r in rels])
+        out["inc"].append([np.mean(pred_inc[rel == r] == q[rel == r, 3]) for r in rels])
+        out["prem"].append([np.mean(premise[rel == r]) for r in rels])
+    return LinearAnalogyResult(
+        seeds=seeds, corr_distance=np.array(out["cd"]), corr_cspmi=np.array(out["cc"]),
+        corr_random=np.array(out["cr"]), self_slope=np.array(out["self"]), pairs=out["pairs"], accuracy_excluded=np.array(out["exc"]),
+        accuracy_included=np.array(out["inc"]), premise_answers=np.array(out["prem"]),
+        relation_noise=tuple(cfg.relation_noise),
+    )

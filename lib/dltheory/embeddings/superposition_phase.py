@@ -1,0 +1,96 @@
+"""Chapter 4, § 4.9 (``chapters/04-embedding-geometry/09-superposition-phase.md``): superposition with a theory target.
+
+The smallest phase diagram of Elhage et al. (2022): two features x₁, x₂ (importances 1 and r ≤ 1, each zero
+with probability S, else uniform on [0, 1]) through one hidden dimension, x' = ReLU(wᵀw x + b). Two candidate
+solutions compete: store feature 1 alone and replace feature 2 by its mean (loss L_A), or store both as an
+antipodal pair w = (1, −1) (loss L_C); sympy computes both in closed form, and the trained models are compared
+with the predicted phase on a grid of (S, r).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import train, validate
+from dltheory.embeddings.superposition import SuperpositionConfig
+
+__all__ = ["derive_phase_losses", "predicted_superposed", "train_phase_grid", "is_superposed"]
+
+
+def derive_phase_losses() -> dict[str, Any]:
+    """Derive, with sympy, the expected losses of the two candidate solutions of the n = 2, m = 1 model (§ 4.9).
+
+    With q = 1 − S and x_i = u_i·[feature on], u_i ~ U[0, 1]: storing feature 1 alone (w = (1, 0), b = (0, E x₂))
+    reconstructs x₁ exactly and costs r·Var x₂ = r(q/3 − q²/4). The antipodal pair w = (1, −1), b = 0, is exact when
+    at most one feature is on; when both are (probability q²), the larger one comes out as the difference and the
+    smaller as 0, so each coordinate errs by min(u₁, u₂) and the cost is q²(1 + r)E[min(u₁, u₂)²] = q²(1 + r)/6.
+    Superposition wins when L_C < L_A, that is when q < 4r/(2 + 5r). Returns ``L_A``, ``L_C``, ``boundary``.
+    """
+    import sympy as sp
+
+    q, r = sp.symbols("q r", positive=True)
+    u, v = sp.symbols("u v", positive=True)
+    e_x = q * sp.integrate(u, (u, 0, 1))
+    e_x2 = q * sp.integrate(u**2, (u, 0, 1))
+    loss_a = sp.simplify(r * (e_x2 - e_x**2))
+    e_min2 = 2 * sp.integrate(sp.integrate(v**2, (v, 0, u)), (u, 0, 1))  # E[min(u, v)²], v < u and the mirror
+    loss_c = sp.simplify(q**2 * (1 + r) * e_min2)
+    boundary = sp.solve(sp.Eq(loss_a, loss_c), q)
+    return {"L_A": loss_a, "L_C": loss_c, "E_min2": e_min2,
+            "boundary": [b for b in boundary if b != 0][0], "symbols": {"q": q, "r": r}}
+
+
+def predicted_superposed(sparsity: Any, ratio: Any) -> np.ndarray:
+    """The closed-form phase of :func:`derive_phase_losses`: True where the antipodal pair has the lower loss."""
+    s = validate.array("sparsity", sparsity)
+    r = validate.array("ratio", ratio)
+    q = 1.0 - s
+    return q < 4 * r / (2 + 5 * r)
+
+
+def is_superposed(w: Any) -> bool:
+    """A trained 1 × 2 map stores both features in superposition: both columns of norm above 1/2, opposite signs."""
+    w = validate.array("w", w, shape=(1, 2))
+    return bool(abs(w[0, 0]) > 0.5 and abs(w[0, 1]) > 0.5 and w[0, 0] * w[0, 1] < 0)
+
+
+def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
+                     seeds: Sequence[int]) -> np.ndarray:
+    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.9).
+
+    Returns ``w`` of shape (n_seeds, n_sparsities, n_ratios, 1, 2). The loss is (x₁ − x'₁)² + r(x₂ − x'₂)².
+    ``cfg`` supplies steps, batch and learning rate (its n_features and n_hidden must be 2 and 1).
+    """
+    if not isinstance(cfg, SuperpositionConfig) or (cfg.n_features, cfg.n_hidden) != (2, 1):
+        raise ValueError("cfg must be a SuperpositionConfig with n_features=2 and n_hidden=1")
+    s = validate.array("sparsities", sparsities, ndim=1)
+    r = validate.array("ratios", ratios, ndim=1)
+    if np.any(s < 0) or np.any(s >= 1) or np.any(r <= 0) or np.any(r > 1):
+        raise ValueError("sparsities must lie in [0, 1) and ratios in (0, 1]")
+    S, R = (g.ravel() for g in np.meshgrid(s, r, indexing="ij"))
+
+    def init(key: jax.Array, hp: Any) -> dict[str, jax.Array]:
+        return {"w": jax.random.normal(key, (1, 2)) * jnp.sqrt(2.0 / 3.0), "b": jnp.zeros((2,))}
+
+    def batch(key: jax.Array, data: Any) -> tuple[jax.Array, jax.Array]:
+        k_val, k_on = jax.random.split(key)
+        return jax.random.uniform(k_val, (cfg.batch, 2)), jax.random.uniform(k_on, (cfg.batch, 2))
+
+    def loss(params: dict[str, jax.Array], b: tuple[jax.Array, jax.Array], hp: Any) -> jax.Array:
+        values, on = b
+        x = values * (on >= hp["sparsity"])
+        x_hat = jax.nn.relu(x @ params["w"].T @ params["w"] + params["b"])
+        importance = jnp.stack([1.0, hp["ratio"]])
+        return jnp.mean(jnp.sum(importance * (x - x_hat) ** 2, axis=-1))
+
+    history = train.train(init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.steps, seeds=seeds,
+                          data=jnp.zeros(()), batch=batch, hparams={"sparsity": S, "ratio": R},
+                          progress=False, desc="phase grid")
+    w = np.asarray(history.params["w"])
+    return w.reshape(len(list(seeds)), len(s), len(r), 1, 2)
