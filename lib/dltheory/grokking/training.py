@@ -92,7 +92,9 @@ def run(
     """Train ``cfg.model`` on ``a + b mod p`` with AdamW; one run per seed and setting.
 
     Sections 3.1–3.5 (Power et al. 2022; Nanda et al. 2023; Lee et al. 2024). ``hparams`` may vary,
-    across vmapped runs, ``train_frac``, ``weight_decay``, ``beta1`` (momentum; 0 turns it off),
+    across vmapped runs, ``train_frac``, ``weight_decay`` (AdamW's decoupled decay), ``l2`` (a penalty
+    ``l2·θ`` added to the gradient before Adam's moments, torch's ``Adam(weight_decay=...)``, which Lee et
+    al.'s Grokfast runs use), ``beta1`` (momentum; 0 turns it off),
     ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off) and ``lr``; anything not
     given comes from ``cfg``. The learning rate warms up linearly over ``cfg.warmup`` steps, as in
     Nanda et al. With ``cfg.batch_size`` each step draws that many training pairs with replacement
@@ -103,7 +105,7 @@ def run(
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
-    allowed = ("train_frac", "weight_decay", "beta1", "grokfast", "lr")
+    allowed = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr")
     hp_in = dict(hparams or {})
     unknown = set(hp_in) - set(allowed)
     if unknown:
@@ -112,13 +114,13 @@ def run(
     if len(lengths) > 1:
         raise ValueError(f"all hparams must have the same length, got lengths {sorted(lengths)}")
     n_set = lengths.pop() if lengths else 1
-    defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "beta1": cfg.beta1,
+    defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "l2": 0.0, "beta1": cfg.beta1,
                 "grokfast": 0.0, "lr": cfg.lr}
     hp = {k: np.asarray(hp_in.get(k, np.full(n_set, defaults[k])), dtype=np.float32).reshape(-1) for k in allowed}
     if np.any((hp["train_frac"] <= 0) | (hp["train_frac"] >= 1)):
         raise ValueError("hparams['train_frac'] must lie in (0, 1)")
-    if np.any(hp["weight_decay"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
-        raise ValueError("hparams weight_decay and grokfast must be >= 0, lr > 0")
+    if np.any(hp["weight_decay"] < 0) or np.any(hp["l2"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
+        raise ValueError("hparams weight_decay, l2 and grokfast must be >= 0, lr > 0")
     if np.any((hp["beta1"] < 0) | (hp["beta1"] >= 1)):
         raise ValueError("hparams['beta1'] must lie in [0, 1)")
 
@@ -173,8 +175,13 @@ def run(
 
     def optimizer(h: Mapping[str, jax.Array]) -> optax.GradientTransformation:
         schedule = optax.linear_schedule(0.0, h["lr"], max(cfg.warmup, 1)) if cfg.warmup else h["lr"]
-        adamw = optax.adamw(schedule, b1=h["beta1"], b2=cfg.beta2, weight_decay=h["weight_decay"])
-        return optax.chain(grokfast_ema(0.98, h["grokfast"]), adamw)
+        # torch's Adam(weight_decay=l2) adds l2·θ to the (filtered) gradient before the moments, as in
+        # Lee et al.'s code; AdamW's decoupled decay is applied after them. With l2 = 0 this is optax.adamw.
+        return optax.chain(
+            grokfast_ema(0.98, h["grokfast"]), optax.add_decayed_weights(h["l2"]),
+            optax.scale_by_adam(b1=h["beta1"], b2=cfg.beta2), optax.add_decayed_weights(h["weight_decay"]),
+            optax.scale_by_learning_rate(schedule),
+        )
 
     hist = train.train(
         lambda key, h: init_model(key, cfg), loss, optimizer,
