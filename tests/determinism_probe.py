@@ -43,6 +43,7 @@ from dltheory.overfitting import tempered as OTP
 from dltheory.overfitting import trained_networks as OTN
 from dltheory.grokking import analytic_solution as G3
 from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import lazy_to_rich as G8
 from dltheory.grokking import memorise_then_generalise as G1
 from dltheory.grokking import models as GM
 from dltheory.grokking import omnigrok_digits as G5
@@ -233,6 +234,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.fourier_circuit.explorer_data": lambda: G2.explorer_data(_grok_run()),
     "grokking.omnigrok_digits.digits_init": lambda: G5.digits_init(_key(), _DIGITS, alpha=8.0),
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
+    "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),
     # chapter 4
     "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
     "embeddings.real_text.random_vectors": lambda: ET.random_vectors(30, 8, seed=3),

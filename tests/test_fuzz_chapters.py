@@ -47,6 +47,8 @@ from dltheory.information import pac_bayes as PB
 from dltheory.grokking import acceleration_and_sign_flips as G4
 from dltheory.grokking import data as GD
 from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import lazy_to_rich as G8
+from dltheory.grokking import softmax_collapse as G6
 from dltheory.grokking import memorise_then_generalise as G1
 from dltheory.grokking import training as GT
 
@@ -126,6 +128,8 @@ SPECS = {
     "grokking.acceleration_and_sign_flips.sign_flips": (G4.sign_flips, st.tuples(arrays(1, 3))),
     "grokking.acceleration_and_sign_flips.filter_gain": (lambda w, a, l: G4.filter_gain(w, a, l, steps=50), st.tuples(arrays(0, 1), prob, real)),
     "grokking.data.modular_addition": (GD.modular_addition, st.tuples(prime)),
+    "grokking.softmax_collapse.collapse_margin": (G6.collapse_margin, st.tuples(integer, integer)),
+    "grokking.lazy_to_rich.log_slope": (G8.log_slope, st.tuples(arrays(1, 1), arrays(1, 2))),
     # chapter 4
     "embeddings.corpus.pmi": (EC.pmi, st.tuples(st.one_of(counts, square()))),
     "embeddings.geometry.analogy_predictions": (EG.analogy_predictions, st.tuples(arrays(2, 2, side=8), questions)),

@@ -642,3 +642,216 @@ def test_progress_curve_on_the_weakest_frequencies():
     assert set(strong["freqs"]).isdisjoint(weak["freqs"])
     power = fc.fourier_power(np.asarray(res.final(0)["embed"]), 11)
     assert power[weak["freqs"]].max() <= power[strong["freqs"]].min()
+
+
+# --------------------------------------------------------------------------- §3.1 norm phases and below chance
+
+
+def test_copied_share_counts_labels_seen_in_the_row_or_column():
+    # A constant network (all weights 0) predicts label 0 everywhere; count by brute force which test pairs
+    # have a 0 among the training labels of their row or column.
+    cfg = _tiny(steps=20, eval_every=20)
+    res = gt.run(cfg, [0], hparams={"weight_decay": [0.0]})
+    p = cfg.p
+    mask = gd.train_mask(cfg).reshape(p, p)
+    labels = gd.modular_addition(p)["c"].reshape(p, p)
+    zeros = jax.tree_util.tree_map(lambda x: jnp.zeros_like(x), res.final_params)
+    out = mg.copied_share(dataclasses.replace(res, final_params=zeros))
+    a, b = np.nonzero(~mask)
+    seen = np.array([0 in labels[ai][mask[ai]] or 0 in labels[:, bi][mask[:, bi]] for ai, bi in zip(a, b)])
+    assert 0 < out["copied"] < 1
+    assert out["copied"] == pytest.approx(seen.mean())
+    # Every copied prediction is wrong (a row's or column's other labels are never the pair's own).
+    assert out["accuracy"] <= 1 - out["copied"] + 1e-12
+
+
+def test_norm_at_phases_reads_the_curve_and_rejects_other_input():
+    cfg = _tiny(steps=300, eval_every=100, lr=1e-2, train_frac=0.5)
+    res = gt.run(cfg, [0], hparams={"weight_decay": [1.0]})
+    out = mg.norm_at_phases(res)
+    assert out["final"][0] == pytest.approx(res.weight_norm[0, 0, -1])
+    t = gt.delays(res)
+    if np.isfinite(t["t_fit"][0, 0]):
+        assert out["fit"][0] == pytest.approx(res.weight_norm[0, 0, res.steps == t["t_fit"][0, 0]][0])
+    else:
+        assert np.isnan(out["fit"][0])
+    with pytest.raises(ValueError):
+        mg.norm_at_phases("not a result")
+
+
+# --------------------------------------------------------------------------- §3.4 coupled L2 (Grokfast's baseline)
+
+
+def test_l2_is_coupled_and_zero_l2_is_plain_adamw():
+    cfg = _tiny()
+    res = gt.run(cfg, [0], hparams={"l2": [0.0, 0.5], "weight_decay": [0.0, 0.0]})
+    assert not np.allclose(res.weight_norm[0, 0], res.weight_norm[0, 1])
+    assert res.weight_norm[0, 1, -1] < res.weight_norm[0, 0, -1]
+    with pytest.raises(ValueError, match="l2"):
+        gt.run(cfg, [0], hparams={"l2": [-1.0]})
+
+
+# --------------------------------------------------------------------------- §3.6 softmax collapse
+
+from dltheory.grokking import softmax_collapse as sc  # noqa: E402
+
+
+def test_stablemax_is_a_distribution_and_grows_linearly():
+    x = jnp.array([[0.0, 0.0, 0.0], [3.0, -1.0, 0.0], [1e4, -1e4, -1e4]])
+    probs = sc.stablemax(x)
+    np.testing.assert_allclose(probs.sum(-1), 1.0, rtol=1e-6)
+    np.testing.assert_allclose(probs[0], 1 / 3, rtol=1e-6)
+    np.testing.assert_allclose(probs[1], np.array([4.0, 0.5, 1.0]) / 5.5, rtol=1e-6)
+    # Where the softmax's loss is exactly 0 in float32, StableMax's is not.
+    loss = sc.stablemax_cross_entropy(jnp.array([[40.0, 0.0, 0.0]]), jnp.array([0]))
+    soft = -jax.nn.log_softmax(jnp.array([[40.0, 0.0, 0.0]]))[0, 0]
+    assert float(soft) == 0.0 and float(loss[0]) > 0.0
+
+
+def test_orthogonal_grad_removes_the_radial_component_and_keeps_the_norm():
+    w = {"a": jnp.array([1.0, 2.0, -1.0]), "b": jnp.array([[0.5, -0.5], [1.0, 0.0]])}
+    g = {"a": jnp.array([2.0, 1.0, 0.0]), "b": jnp.array([[1.0, 1.0], [0.0, 3.0]])}
+    on = sc.orthogonal_grad(1.0)
+    out, _ = on.update(g, on.init(w), w)
+    for k in w:
+        assert abs(float(jnp.vdot(out[k], w[k]))) < 1e-5
+        assert float(jnp.linalg.norm(out[k])) == pytest.approx(float(jnp.linalg.norm(g[k])), rel=1e-5)
+    off = sc.orthogonal_grad(0.0)
+    same, _ = off.update(g, off.init(w), w)
+    np.testing.assert_array_equal(same["a"], g["a"])
+    with pytest.raises(ValueError, match="parameters"):
+        on.update(g, on.init(w))
+
+
+def test_collapse_margin_matches_float32_rounding():
+    m_star = sc.collapse_margin(47)
+    assert m_star == pytest.approx(np.log(46) + 24 * np.log(2))
+    # All 46 rivals at the margin: just beyond m* float32's loss is 0, well inside it is not.
+    def loss(m):
+        logits = jnp.concatenate([jnp.array([m]), jnp.zeros(46)]).astype(jnp.float32)
+        return float(-jax.nn.log_softmax(logits)[0])
+    assert loss(m_star + 0.5) == 0.0 and loss(m_star - 2.0) > 0.0
+    with pytest.raises(ValueError):
+        sc.collapse_margin(1)
+
+
+def test_zero_loss_share_and_margins_and_run_switches():
+    cfg = _tiny(steps=100, eval_every=50, lr=1e-2)
+    res = gt.run(cfg, [0], hparams={"weight_decay": [0.0, 0.0, 0.0], "orthograd": [0, 1, 0], "stablemax": [0, 0, 1]})
+    assert not np.allclose(res.weight_norm[0, 0], res.weight_norm[0, 1])
+    assert not np.allclose(res.train_loss[0, 0], res.train_loss[0, 2])
+    params = res.final(0, 0)
+    margin, ce = sc.margins(cfg, params)
+    assert margin.shape == ce.shape == (cfg.n_train,)
+    share = sc.zero_loss_share(cfg, params)
+    assert share == pytest.approx(np.mean(ce == 0))
+    big = jax.tree_util.tree_map(lambda x: 30.0 * x, params)   # scaled logits: the softmax collapses
+    assert sc.zero_loss_share(cfg, big) > share
+    assert sc.zero_loss_share(cfg, big, stable=True) == 0.0
+    with pytest.raises(ValueError, match="orthograd"):
+        gt.run(cfg, [0], hparams={"orthograd": [0.5]})
+    with pytest.raises(ValueError):
+        sc.zero_loss_share("cfg", params)
+
+
+def test_check_collapse_margin_accepts_the_closed_form_and_rejects_slips():
+    sc.check_collapse_margin(lambda p, t: np.log(p - 1) + t * np.log(2))
+    with pytest.raises(selfcheck.WrongAnswer):  # one rival only: forgets the p - 1
+        sc.check_collapse_margin(lambda p, t: t * np.log(2))
+    with pytest.raises(selfcheck.WrongAnswer):  # log base 2 instead of natural log
+        sc.check_collapse_margin(lambda p, t: np.log2(p - 1) + t)
+    with pytest.raises(selfcheck.NotAnswered):
+        sc.check_collapse_margin(...)
+
+
+# --------------------------------------------------------------------------- §3.7 ungrokking
+
+from dltheory.grokking import ungrokking as ug  # noqa: E402
+
+
+def test_run_from_init_params_starts_where_the_earlier_run_ended():
+    cfg = _tiny(steps=100, eval_every=50, lr=1e-2)
+    first = gt.run(cfg, [0])
+    again = gt.run(cfg, [0], init_params=first.final(0, 0))
+    # evaluation 0 of the continuation is the earlier run's last state
+    assert again.train_acc[0, 0, 0] == pytest.approx(first.train_acc[0, 0, -1], abs=1e-6)
+    assert again.weight_norm[0, 0, 0] == pytest.approx(first.weight_norm[0, 0, -1], rel=1e-5)
+    fresh = gt.run(cfg, [0])
+    assert fresh.weight_norm[0, 0, 0] != pytest.approx(first.weight_norm[0, 0, -1], rel=1e-3)
+    with pytest.raises(ValueError, match="init_params"):
+        gt.run(cfg, [0], init_params={"embed": np.zeros((3, 3))})
+
+
+def test_ungrok_continues_every_seed_on_nested_fractions_and_validates():
+    cfg = _tiny(steps=60, eval_every=20, lr=1e-2)
+    grokked = gt.run(cfg, [0, 1])
+    ucfg = ug.UngrokConfig(small_frac=0.1, large_frac=0.3, steps=40, eval_every=20)
+    out = ug.ungrok(grokked, ucfg)
+    assert len(out) == 2
+    for i, r in enumerate(out):
+        np.testing.assert_allclose(r.hparams["train_frac"], [0.1, 0.3, 0.5])
+        assert r.weight_norm[0, 2, 0] == pytest.approx(grokked.weight_norm[i, 0, -1], rel=1e-5)
+    with pytest.raises(ValueError, match="large_frac"):
+        ug.ungrok(grokked, ucfg.replace(large_frac=0.6, small_frac=0.1))
+    with pytest.raises(ValueError):
+        ug.UngrokConfig(small_frac=0.4, large_frac=0.3)
+    with pytest.raises(ValueError):
+        ug.ungrok("not a result", ucfg)
+
+
+# --------------------------------------------------------------------------- §3.8 lazy to rich
+
+from dltheory.grokking import lazy_to_rich as l2r  # noqa: E402
+
+
+def test_log_slope_recovers_a_logarithmic_law_and_rejects_bad_input():
+    alphas = np.array([2.0, 4.0, 8.0, 16.0])
+    times = np.stack([100 + 5000 * np.log(alphas), 300 + 0 * alphas])
+    np.testing.assert_allclose(l2r.log_slope(alphas, times), [5000.0, 0.0], atol=1e-6)
+    # a linear law in alpha is not logarithmic: its fitted slope changes with the range
+    lin = 1000 * alphas[None, :]
+    assert l2r.log_slope(alphas[:2], lin[:, :2])[0] != pytest.approx(l2r.log_slope(alphas[2:], lin[:, 2:])[0])
+    with pytest.raises(ValueError):
+        l2r.log_slope([1.0], [[1.0]])
+    with pytest.raises(ValueError):
+        l2r.log_slope(alphas, times[:, :3])
+    with pytest.raises(ValueError):
+        l2r.log_slope([2.0, -1.0], [[1.0, 2.0]])
+
+
+def test_scale_sweep_validates_its_scales():
+    cfg = om.OmnigrokConfig.fast()
+    with pytest.raises(ValueError):
+        l2r.scale_sweep(cfg, [8.0, 4.0], [0])
+    with pytest.raises(ValueError):
+        l2r.scale_sweep("cfg", [4.0, 8.0], [0])
+
+
+def test_scale_sweep_shapes_and_budget_cap():
+    cfg = om.OmnigrokConfig.fast().replace(steps=100, control_steps=50, sweep_steps=50, eval_every=50, width=16,
+                                           n_train=50)
+    out = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99)
+    assert out["t_free"].shape == out["t_fixed"].shape == (1, 2)
+    assert np.all(out["t_free"] <= 100) and np.all(out["t_fixed"] <= 50)   # never reached: the budget's end
+    np.testing.assert_allclose(out["fixed"].hparams["norm"], [1.0, 1.0])
+
+
+def test_check_critical_size_accepts_the_crossing_and_rejects_slips():
+    ug.check_critical_size(lambda n, c, g: (n / c) ** (1 / g))
+    with pytest.raises(selfcheck.WrongAnswer):  # exponent gamma instead of 1 / gamma
+        ug.check_critical_size(lambda n, c, g: (n / c) ** g)
+    with pytest.raises(selfcheck.WrongAnswer):  # ratio upside down
+        ug.check_critical_size(lambda n, c, g: (c / n) ** (1 / g))
+    with pytest.raises(ValueError):
+        ug.critical_size(-1.0, 1.0, 1.0)
+
+
+def test_check_slide_steps_wants_the_exact_time():
+    l2r.check_slide_steps(lambda a, e, w: -np.log(a) / np.log1p(-e * w))
+    with pytest.raises(selfcheck.WrongAnswer):  # the small-step approximation is off at eta * lambda = 0.1
+        l2r.check_slide_steps(lambda a, e, w: np.log(a) / (e * w))
+    with pytest.raises(selfcheck.WrongAnswer):  # log base 2
+        l2r.check_slide_steps(lambda a, e, w: -np.log2(a) / np.log1p(-e * w))
+    assert l2r.slide_steps(8.0, 2e-3, 0.1) == pytest.approx(np.log(8) / 2e-4, rel=2e-4)
+    with pytest.raises(ValueError):
+        l2r.slide_steps(8.0, 2.0, 1.0)

@@ -11,7 +11,12 @@ One module per section page; a page imports its own, ``from dltheory.grokking im
 * ``04-acceleration-and-sign-flips`` (3.4): ``acceleration_and_sign_flips``, the Grokfast filter's gain
   and the sign flips;
 * ``05-omnigrok-digits`` (3.5): ``omnigrok_digits``, Omnigrok on the digits (its config, data, constrained
-  weight norm, runs, and the U and L shapes).
+  weight norm, runs, and the U and L shapes);
+* ``06-softmax-collapse`` (3.6): ``softmax_collapse``, StableMax, ⊥Grad (both switched on in ``training.run``),
+  the float32 collapse margin and the share of exactly zero losses;
+* ``07-ungrokking`` (3.7): ``ungrokking``, grokked networks trained on with less data (Varma et al. 2023);
+* ``08-lazy-to-rich`` (3.8): ``lazy_to_rich``, the delay against the initial scale on the digits (Lyu et al.
+  2024; Kumar et al. 2024).
 
 Shared by Sections 3.1–3.4, all on addition modulo a prime ``p`` (Power et al. 2022; Nanda et al. 2023):
 
@@ -19,7 +24,8 @@ Shared by Sections 3.1–3.4, all on addition modulo a prime ``p`` (Power et al.
   ``apply_model`` (an MLP on learned embeddings, the one-layer transformer of :mod:`dltheory.nets`, or
   Gromov's quadratic network ``quadratic_mlp``);
 * ``data``: the table ``modular_addition`` and its train/test split (``split_rank``, ``train_mask``);
-* ``training``: ``run`` (AdamW, full batch, optional Grokfast filter ``grokfast_ema`` and momentum switch),
+* ``training``: ``run`` (AdamW, full batch, optional Grokfast filter ``grokfast_ema``, coupled L2, ⊥Grad,
+  StableMax and momentum switch),
   its ``GrokResult``, the phases ``first_step`` and ``delays``, and ``save_result`` / ``load_result`` for the
   saved full-mode run (``dltheory/data/03-grokking-full-run.npz``).
 

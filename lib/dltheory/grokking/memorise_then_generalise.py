@@ -3,7 +3,9 @@
 The page trains with :func:`dltheory.grokking.training.run` and reads the three times of grokking with
 :func:`dltheory.grokking.training.delays` (Power et al. 2022; Nanda et al. 2023); this module adds the
 phase diagram over training fraction × weight decay (:func:`phase_grid`, :func:`rank_correlation`,
-:func:`order_share`) and the exercise check on the weight-decay hypothesis (:func:`check_decay_hypothesis`).
+:func:`order_share`), the weight norm read at the phases (:func:`norm_at_phases`), why the memorising networks
+sit below chance (:func:`copied_share`), and the exercise check on the weight-decay hypothesis
+(:func:`check_decay_hypothesis`).
 """
 
 from __future__ import annotations
@@ -14,10 +16,12 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, selfcheck, train, validate
-from dltheory.grokking.models import GrokConfig
+from dltheory.grokking.data import modular_addition, train_mask
+from dltheory.grokking.models import GrokConfig, apply_model
 from dltheory.grokking.training import GrokResult, delays, run
 
-__all__ = ["phase_grid", "rank_correlation", "order_share", "H200_FRACTION", "check_decay_hypothesis"]
+__all__ = ["phase_grid", "rank_correlation", "order_share", "H200_FRACTION", "norm_at_phases", "copied_share",
+           "check_decay_hypothesis"]
 
 #: The run on which the claim ``03-grokking/fraction`` failed (``../shared/gpu/results-2026-12-04.md``): the
 #: largest, over weight decays 0.5, 1, 2, of the rank correlations between training fraction (0.5, 0.6, 0.7)
@@ -93,6 +97,64 @@ def order_share(x: Any, times: Any) -> np.ndarray:
     later, earlier = t[:, i], t[:, j]                       # earlier: the larger fraction
     score = np.where(earlier < later, 1.0, np.where(earlier == later, 0.5, 0.0))
     return score.mean(axis=1)
+
+
+# --------------------------------------------------------------------------- weight norm and memorisation
+
+
+def norm_at_phases(result: GrokResult, setting: int = 0) -> dict[str, np.ndarray]:
+    """The weight norm ``‖θ‖₂`` of each seed at the phases of grokking (Section 3.1), one value per seed.
+
+    ``fit``: at the step train accuracy reaches 99%; ``peak``: the largest norm between then and the step
+    test accuracy reaches 99%, and ``peak_step`` where it is; ``grok``: at that step; ``final``: at the
+    end. A seed that never fits or never groks gets ``nan`` for what it lacks.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    t = delays(result)
+    norms = result.weight_norm[:, setting]
+    out = {k: np.full(norms.shape[0], np.nan) for k in ("fit", "peak", "peak_step", "grok", "final")}
+    out["final"] = norms[:, -1].astype(float)
+    for s in range(norms.shape[0]):
+        t_fit, t_grok = t["t_fit"][s, setting], t["t_grok"][s, setting]
+        if np.isfinite(t_fit):
+            out["fit"][s] = norms[s, result.steps == t_fit][0]
+        if np.isfinite(t_fit) and np.isfinite(t_grok):
+            window = (result.steps >= t_fit) & (result.steps <= t_grok)
+            k = np.argmax(np.where(window, norms[s], -np.inf))
+            out["peak"][s], out["peak_step"][s] = norms[s, k], result.steps[k]
+            out["grok"][s] = norms[s, result.steps == t_grok][0]
+    return out
+
+
+def copied_share(result: GrokResult, index: int = 0, setting: int = 0) -> dict[str, float]:
+    """Why a memorising network sits *below* chance on the test pairs (Section 3.1).
+
+    For each test pair ``(a, b)`` the labels of the training pairs in its row, ``(a, b')``, and its column,
+    ``(a', b)``, are ``a + b' ≠ a + b`` and ``a' + b ≠ a + b``: never its own label. Returns ``copied``, the
+    share of the final network's test predictions that are one of those labels, ``covered``, the mean share
+    of the ``p`` labels that they cover, and ``accuracy``, the test accuracy. A network that copies labels
+    from the row and column is wrong on every copied prediction, so its accuracy is at most ``1 − copied``
+    and can fall below chance, ``1/p``. ``index`` and ``setting`` pick the run (seed position and setting).
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    cfg, p = result.config, result.config.p
+    frac = float(result.hparams["train_frac"][setting]) if "train_frac" in result.hparams else cfg.train_frac
+    table = modular_addition(p)
+    train = train_mask(cfg, frac).reshape(p, p)
+    labels = table["c"].reshape(p, p)
+    pred = np.asarray(apply_model(cfg, result.final(index, setting), table["a"], table["b"]).argmax(-1)).reshape(p, p)
+    seen_row = np.zeros((p, p), bool)                       # seen_row[a, c]: label c occurs in row a's training pairs
+    seen_col = np.zeros((p, p), bool)
+    rows, cols = np.nonzero(train)
+    seen_row[rows, labels[rows, cols]] = True
+    seen_col[cols, labels[rows, cols]] = True
+    a, b = np.nonzero(~train)
+    copied = seen_row[a, pred[a, b]] | seen_col[b, pred[a, b]]
+    covered = (seen_row[a] | seen_col[b]).mean(axis=1)
+    return {"copied": float(copied.mean()), "covered": float(covered.mean()),
+            "accuracy": float((pred[a, b] == labels[a, b]).mean())}
 
 
 # --------------------------------------------------------------------------- exercise check

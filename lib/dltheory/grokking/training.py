@@ -10,6 +10,7 @@ pages show is ``dltheory/data/03-grokking-full-run.npz``.
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from jax.flatten_util import ravel_pytree
 from dltheory import runtime, train, validate
 from dltheory.grokking.data import modular_addition, split_rank
 from dltheory.grokking.models import GrokConfig, apply_model, init_model
+from dltheory.grokking.softmax_collapse import orthogonal_grad, stablemax_cross_entropy
 
 __all__ = ["GrokResult", "run", "grokfast_ema", "first_step", "delays", "save_result", "load_result"]
 
@@ -87,23 +89,28 @@ def run(
     *,
     hparams: Mapping[str, Sequence[float]] | None = None,
     snapshots: bool = False,
+    init_params: Mapping[str, Any] | None = None,
     desc: str = "grokking",
 ) -> GrokResult:
     """Train ``cfg.model`` on ``a + b mod p`` with AdamW; one run per seed and setting.
 
     Sections 3.1–3.5 (Power et al. 2022; Nanda et al. 2023; Lee et al. 2024). ``hparams`` may vary,
-    across vmapped runs, ``train_frac``, ``weight_decay``, ``beta1`` (momentum; 0 turns it off),
+    across vmapped runs, ``train_frac``, ``weight_decay`` (AdamW's decoupled decay), ``l2`` (a penalty
+    ``l2·θ`` added to the gradient before Adam's moments, torch's ``Adam(weight_decay=...)``, which Lee et
+    al.'s Grokfast runs use), ``orthograd`` and ``stablemax`` (1 switches on ⊥Grad and StableMax, Prieto et al.
+    2025, Section 3.6), ``beta1`` (momentum; 0 turns it off),
     ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off) and ``lr``; anything not
     given comes from ``cfg``. The learning rate warms up linearly over ``cfg.warmup`` steps, as in
     Nanda et al. With ``cfg.batch_size`` each step draws that many training pairs with replacement
     (Power et al. use minibatches of 512); with ``None`` it is full batch (Nanda et al.). Test metrics
     are on the pairs outside the training mask. ``seeds`` defaults to
-    ``runtime.seeds(cfg.n_seeds)``.
+    ``runtime.seeds(cfg.n_seeds)``. ``init_params`` (one model's parameters, e.g. ``result.final(i)`` of an
+    earlier run) starts every run from those weights instead of a fresh initialisation (Section 3.7).
     """
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
-    allowed = ("train_frac", "weight_decay", "beta1", "grokfast", "lr")
+    allowed = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr", "orthograd", "stablemax")
     hp_in = dict(hparams or {})
     unknown = set(hp_in) - set(allowed)
     if unknown:
@@ -112,15 +119,28 @@ def run(
     if len(lengths) > 1:
         raise ValueError(f"all hparams must have the same length, got lengths {sorted(lengths)}")
     n_set = lengths.pop() if lengths else 1
-    defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "beta1": cfg.beta1,
-                "grokfast": 0.0, "lr": cfg.lr}
+    defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "l2": 0.0, "beta1": cfg.beta1,
+                "grokfast": 0.0, "lr": cfg.lr, "orthograd": 0.0, "stablemax": 0.0}
     hp = {k: np.asarray(hp_in.get(k, np.full(n_set, defaults[k])), dtype=np.float32).reshape(-1) for k in allowed}
     if np.any((hp["train_frac"] <= 0) | (hp["train_frac"] >= 1)):
         raise ValueError("hparams['train_frac'] must lie in (0, 1)")
-    if np.any(hp["weight_decay"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
-        raise ValueError("hparams weight_decay and grokfast must be >= 0, lr > 0")
+    if np.any(hp["weight_decay"] < 0) or np.any(hp["l2"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
+        raise ValueError("hparams weight_decay, l2 and grokfast must be >= 0, lr > 0")
+    if not np.all(np.isin(hp["orthograd"], (0, 1)) & np.isin(hp["stablemax"], (0, 1))):
+        raise ValueError("hparams orthograd and stablemax must be 0 (off) or 1 (on)")
     if np.any((hp["beta1"] < 0) | (hp["beta1"] >= 1)):
         raise ValueError("hparams['beta1'] must lie in [0, 1)")
+
+    start = None
+    if init_params is not None:
+        reference = init_model(jax.random.key(0), cfg)
+        if jax.tree_util.tree_structure(dict(init_params)) != jax.tree_util.tree_structure(reference) or any(
+            np.shape(a) != np.shape(b) for a, b in zip(jax.tree_util.tree_leaves(dict(init_params)),
+                                                      jax.tree_util.tree_leaves(reference))):
+            raise ValueError(f"init_params must be the parameters of one {cfg.model!r} model of this config")
+        start = jax.tree_util.tree_map(lambda x: jnp.asarray(x, jnp.float32), dict(init_params))
+    digest = None if start is None else hashlib.sha256(
+        b"".join(np.asarray(x).tobytes() for x in jax.tree_util.tree_leaves(start))).hexdigest()
 
     n = cfg.n_pairs
     table = modular_addition(cfg.p) | {"rank": split_rank(cfg)}
@@ -130,12 +150,13 @@ def run(
     ranked = {k: jnp.asarray(v[order]) for k, v in table.items()}
     table = {k: jnp.asarray(v) for k, v in table.items()}
 
-    def per_pair(params: Any, pairs: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+    def per_pair(params: Any, pairs: Mapping[str, jax.Array], stable: Any = 0.0) -> tuple[jax.Array, jax.Array]:
         logits = apply_model(cfg, params, pairs["a"], pairs["b"])
         if cfg.model == "quadratic":  # Gromov (2023): squared error against one-hot targets
             err = jnp.sum((logits - jax.nn.one_hot(pairs["c"], cfg.p)) ** 2, axis=-1)
-        else:
-            err = optax.softmax_cross_entropy_with_integer_labels(logits, pairs["c"])
+        else:  # the softmax's cross-entropy, or StableMax's (Prieto et al. 2025) where switched on
+            err = jnp.where(stable > 0, stablemax_cross_entropy(logits, pairs["c"]),
+                            optax.softmax_cross_entropy_with_integer_labels(logits, pairs["c"]))
         return err, (logits.argmax(-1) == pairs["c"]).astype(jnp.float32)
 
     def train_mask(pairs: Mapping[str, jax.Array], h: Mapping[str, jax.Array]) -> jax.Array:
@@ -143,20 +164,20 @@ def run(
 
     def loss(params: Any, batch: Any, h: Mapping[str, jax.Array]) -> jax.Array:
         if cfg.batch_size is None:  # full batch: every training pair, through the mask
-            ce, _ = per_pair(params, ranked)
+            ce, _ = per_pair(params, ranked, h["stablemax"])
             mask = train_mask(ranked, h)
             return jnp.sum(ce * mask) / jnp.sum(mask)
         # minibatch: ``batch`` holds uniform numbers u; pair floor(u · m) of the m training pairs
         m = jnp.round(h["train_frac"] * n)
         idx = jnp.floor(batch * m).astype(jnp.int32)
-        ce, _ = per_pair(params, {k: v[idx] for k, v in ranked.items()})
+        ce, _ = per_pair(params, {k: v[idx] for k, v in ranked.items()}, h["stablemax"])
         return jnp.mean(ce)
 
     def draw(key: jax.Array, data: Any) -> jax.Array:
         return jax.random.uniform(key, (cfg.batch_size,))
 
     def evaluate(params: Any, h: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-        ce, correct = per_pair(params, table)
+        ce, correct = per_pair(params, table, h["stablemax"])
         mask = train_mask(table, h)
         test = 1.0 - mask
         flat, _ = ravel_pytree(params)
@@ -173,14 +194,21 @@ def run(
 
     def optimizer(h: Mapping[str, jax.Array]) -> optax.GradientTransformation:
         schedule = optax.linear_schedule(0.0, h["lr"], max(cfg.warmup, 1)) if cfg.warmup else h["lr"]
-        adamw = optax.adamw(schedule, b1=h["beta1"], b2=cfg.beta2, weight_decay=h["weight_decay"])
-        return optax.chain(grokfast_ema(0.98, h["grokfast"]), adamw)
+        # torch's Adam(weight_decay=l2) adds l2·θ to the (filtered) gradient before the moments, as in
+        # Lee et al.'s code; AdamW's decoupled decay is applied after them. With l2 = 0 this is optax.adamw.
+        return optax.chain(
+            orthogonal_grad(h["orthograd"]), grokfast_ema(0.98, h["grokfast"]), optax.add_decayed_weights(h["l2"]),
+            optax.scale_by_adam(b1=h["beta1"], b2=cfg.beta2), optax.add_decayed_weights(h["weight_decay"]),
+            optax.scale_by_learning_rate(schedule),
+        )
 
     hist = train.train(
-        lambda key, h: init_model(key, cfg), loss, optimizer,
+        (lambda key, h: init_model(key, cfg)) if start is None
+        else (lambda key, h: jax.lax.optimization_barrier(start)),  # no constant folding of the whole run
+        loss, optimizer,
         steps=cfg.steps, eval_every=cfg.eval_every, seeds=list(seeds), data=ranked,
         batch=None if cfg.batch_size is None else draw,
-        evaluate=evaluate, hparams=hp, desc=desc, checkpoint=("grokking.run", cfg, snapshots),
+        evaluate=evaluate, hparams=hp, desc=desc, checkpoint=("grokking.run", cfg, snapshots) + (() if digest is None else (digest,)),
     )
     return GrokResult(
         config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],

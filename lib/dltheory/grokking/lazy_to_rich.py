@@ -1,0 +1,93 @@
+"""Section 3.8, from lazy to rich (page ``chapters/03-grokking/08-lazy-to-rich``).
+
+Lyu et al. (2024) prove that a homogeneous network started at scale ``α`` and trained with a small weight decay
+``λ`` stays near the kernel (lazy) predictor of its initialisation until its weights have shrunk by about the
+factor ``α``, a time of order ``ln(α)/(ηλ)``, and then moves sharply to a min-norm / max-margin (rich) predictor;
+Kumar et al. (2024) describe the same transition as the end of lazy training. :func:`scale_sweep` measures the
+delay on the digits of Section 3.5 at several initial scales, with the weight norm free (weight decay) and, as
+the null, held at the standard initialisation's norm; :func:`log_slope` fits the steps to generalise against
+``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`slide_steps` is the theory's time itself
+(:func:`check_slide_steps`, its exercise).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import selfcheck, validate
+from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
+from dltheory.grokking.training import first_step
+
+__all__ = ["scale_sweep", "log_slope", "slide_steps", "check_slide_steps"]
+
+
+def scale_sweep(
+    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8
+) -> dict[str, Any]:
+    """Train the digits MLP at each initial scale in ``alphas``, free and at fixed norm (Section 3.8).
+
+    The free runs use ``cfg``'s weight decay for ``cfg.steps`` steps; the null runs start at the same scales
+    but are rescaled after every step to the standard initialisation's norm, without weight decay, for
+    ``cfg.control_steps`` steps (Liu et al.'s constrained runs). Returns the two
+    :class:`dltheory.grokking.omnigrok_digits.DigitsResult` (``free``, ``fixed``) and the steps to
+    ``generalise`` test accuracy of each, ``t_free`` and ``t_fixed``, shape ``(n_seeds, len(alphas))``; a run
+    that never gets there counts as getting there at the end of its budget.
+    """
+    if not isinstance(cfg, OmnigrokConfig):
+        raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
+    alphas = validate.array("alphas", alphas, ndim=1)
+    if alphas.size < 2 or np.any(alphas <= 0) or np.any(np.diff(alphas) <= 0):
+        raise ValueError(f"alphas must be at least two increasing positive scales, got {alphas}")
+    validate.probability("generalise", generalise, open_low=True)
+    k = alphas.size
+    free = digits_run(cfg, seeds, hparams={"alpha": alphas}, desc="scale sweep")
+    fixed = digits_run(cfg, seeds, hparams={"alpha": alphas, "norm": np.ones(k), "weight_decay": np.zeros(k)},
+                       steps=cfg.control_steps, desc="scale sweep, fixed norm")
+    return {
+        "free": free, "fixed": fixed,
+        "t_free": _capped(free, generalise), "t_fixed": _capped(fixed, generalise),
+    }
+
+
+def _capped(result: DigitsResult, level: float) -> np.ndarray:
+    t = first_step(result.steps, result.test_acc, level)
+    return np.minimum(t, result.steps[-1])
+
+
+def log_slope(alphas: Any, times: Any) -> np.ndarray:
+    """Per seed, the least-squares slope of ``times`` against ``ln α`` (Section 3.8), in steps per e-fold of ``α``.
+
+    ``times`` has shape ``(n_seeds, len(alphas))``. Lyu et al.'s time scale ``ln(α)/(ηλ)`` predicts ``1/(ηλ)``.
+    """
+    alphas = validate.array("alphas", alphas, ndim=1)
+    if alphas.size < 2 or np.any(alphas <= 0) or np.unique(alphas).size != alphas.size:
+        raise ValueError(f"alphas must be at least two distinct positive scales, got {alphas}")
+    t = validate.array("times", times, ndim=2)
+    if t.shape[1] != alphas.size:
+        raise ValueError(f"times must have shape (n_seeds, {alphas.size}), got {t.shape}")
+    x = np.log(alphas) - np.log(alphas).mean()
+    return (t - t.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def slide_steps(alpha: float, lr: float, weight_decay: float) -> float:
+    """Steps for decoupled weight decay to shrink weights by the factor ``alpha`` (Section 3.8).
+
+    Solves ``α (1 − ηλ)^t = 1``: ``t = −ln α / ln(1 − ηλ) ≈ ln(α)/(ηλ)`` (Lyu et al. 2024's time scale).
+    """
+    alpha = validate.real("alpha", alpha, low=0.0, low_open=True)
+    lr = validate.real("lr", lr, low=0.0, low_open=True)
+    weight_decay = validate.real("weight_decay", weight_decay, low=0.0, low_open=True)
+    if lr * weight_decay >= 1:
+        raise ValueError(f"lr * weight_decay must be below 1, got {lr * weight_decay}")
+    return float(-np.log(alpha) / np.log1p(-lr * weight_decay))
+
+
+def check_slide_steps(fn: Any) -> None:
+    """Exercise check: ``fn(alpha, lr, weight_decay)`` is :func:`slide_steps` (exact, not the small-ηλ form)."""
+    cases = [(8.0, 2e-3, 0.1), (2.0, 1e-3, 1.0), (100.0, 0.05, 2.0), (1.0, 1e-3, 0.01)]
+    selfcheck.function("slide_steps", fn, slide_steps, cases, rtol=1e-6,
+                       hint="solve alpha * (1 - lr * weight_decay) ** t = 1 for t exactly; ln(alpha) / (lr * "
+                            "weight_decay) is only its small-step approximation.")

@@ -1,0 +1,131 @@
+"""Section 3.6, softmax collapse (page ``chapters/03-grokking/06-softmax-collapse``).
+
+Prieto et al. (2025, "Grokking at the edge of numerical stability") explain why the cross-entropy runs of
+Section 3.1 do not generalise without weight decay: the loss keeps falling as the logits are scaled up, until
+the softmax rounds the right label's probability to exactly 1 in floating point and the gradient of that pair is
+exactly 0 (*softmax collapse*). Their two remedies are here: :func:`stablemax_cross_entropy` (a softmax that
+grows only linearly, their Eq. 6) and :func:`orthogonal_grad` (⊥Grad, their Eq. 9: the gradient with its
+component along the weights removed). :func:`dltheory.grokking.training.run` switches both on per setting
+(hparams ``stablemax`` and ``orthograd``). :func:`margins` and :func:`zero_loss_share` read collapse off a
+trained network, and :func:`collapse_margin` is the margin beyond which float32 rounds the loss to 0
+(:func:`check_collapse_margin` is its exercise check).
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import optax
+
+from dltheory import selfcheck, validate
+from dltheory.grokking.data import modular_addition, train_mask
+from dltheory.grokking.models import GrokConfig, apply_model
+
+__all__ = ["stablemax", "stablemax_cross_entropy", "orthogonal_grad", "collapse_margin", "margins",
+           "zero_loss_share", "check_collapse_margin"]
+
+
+def stablemax(logits: jax.Array) -> jax.Array:
+    """StableMax (Prieto et al. 2025, Eq. 6): ``s(x_i) / Σ_j s(x_j)`` with ``s(x) = x + 1`` for ``x ≥ 0`` and
+    ``1 / (1 − x)`` below, along the last axis.
+
+    ``s`` is positive, increasing and equal to ``exp`` to first order at 0, but grows linearly, so no finite
+    logit makes a probability round to exactly 1 the way the softmax does.
+    """
+    s = jnp.where(logits >= 0, logits + 1.0, 1.0 / (1.0 - jnp.minimum(logits, 0.0)))
+    return s / jnp.sum(s, axis=-1, keepdims=True)
+
+
+def stablemax_cross_entropy(logits: jax.Array, labels: jax.Array) -> jax.Array:
+    """The cross-entropy ``−log StableMax(x)_c`` of each row of ``logits`` against integer ``labels`` (Section 3.6)."""
+    probs = stablemax(logits)
+    return -jnp.log(jnp.take_along_axis(probs, labels[..., None], axis=-1)[..., 0])
+
+
+def orthogonal_grad(enabled: float | jax.Array = 1.0) -> optax.GradientTransformation:
+    """⊥Grad (Prieto et al. 2025, Eq. 9): per weight tensor ``w``, ``g − (⟨w, g⟩ / ⟨w, w⟩) w``, rescaled to ``‖g‖``.
+
+    Section 3.6. The removed component is the one that only scales the weights along themselves, which for a
+    network whose logits grow with its weights is *naive loss minimisation*: the loss falls, the predictions do
+    not change. The rescaling to the original norm follows the authors' code. ``enabled`` (0 or 1, may be
+    traced) switches the projection off and on; chain it before the optimiser.
+    """
+    if not isinstance(enabled, jax.Array):
+        validate.real("enabled", enabled, low=0.0, high=1.0)
+
+    def project(g: jax.Array, w: jax.Array) -> jax.Array:
+        ortho = g - jnp.vdot(w, g) / (jnp.vdot(w, w) + 1e-30) * w
+        ortho = ortho * jnp.linalg.norm(g) / (jnp.linalg.norm(ortho) + 1e-30)
+        return jnp.where(enabled > 0, ortho, g)
+
+    def init(params: Any) -> optax.EmptyState:
+        return optax.EmptyState()
+
+    def update(grads: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
+        if params is None:
+            raise ValueError("orthogonal_grad needs the parameters: call update(grads, state, params)")
+        return jax.tree_util.tree_map(project, grads, params), state
+
+    return optax.GradientTransformation(init, update)
+
+
+def collapse_margin(p: int, mantissa_bits: int = 24) -> float:
+    """The logit margin beyond which the float cross-entropy of a pair is exactly 0 (Section 3.6).
+
+    With the right logit ahead of all ``p − 1`` others by ``m``, the softmax's normaliser is ``1 + (p − 1)e^{−m}``,
+    which rounds to 1 once ``(p − 1)e^{−m}`` is below half a unit in the last place, ``2^{−mantissa_bits}``:
+    ``m* = ln(p − 1) + mantissa_bits · ln 2`` (20.5 at p = 47 in float32). A single rival logit needs only
+    ``mantissa_bits · ln 2`` (16.6); every pair beyond ``m*`` has an exactly zero loss and gradient.
+    """
+    p = validate.integer("p", p, low=2)
+    bits = validate.integer("mantissa_bits", mantissa_bits, low=1)
+    return float(np.log(p - 1) + bits * np.log(2.0))
+
+
+def _training_logits(cfg: GrokConfig, params: Any, train_frac: float) -> tuple[jax.Array, np.ndarray]:
+    table = modular_addition(cfg.p)
+    mask = train_mask(cfg, train_frac)
+    logits = apply_model(cfg, params, jnp.asarray(table["a"][mask]), jnp.asarray(table["b"][mask]))
+    return logits.astype(jnp.float32), table["c"][mask]
+
+
+def margins(cfg: GrokConfig, params: Any, train_frac: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Per training pair: the margin (right logit minus the largest other) and the float32 cross-entropy.
+
+    Section 3.6; the cross-entropy is computed as :func:`dltheory.grokking.training.run` computes it
+    (``optax.softmax_cross_entropy_with_integer_labels``, float32).
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    logits, labels = _training_logits(cfg, params, cfg.train_frac if train_frac is None else train_frac)
+    ce = optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels))
+    right = jnp.take_along_axis(logits, jnp.asarray(labels)[:, None], axis=1)[:, 0]
+    others = jnp.where(jax.nn.one_hot(labels, cfg.p) > 0, -jnp.inf, logits).max(axis=1)
+    return np.asarray(right - others), np.asarray(ce)
+
+
+def zero_loss_share(cfg: GrokConfig, params: Any, *, stable: bool = False, train_frac: float | None = None) -> float:
+    """The share of training pairs whose float32 loss is exactly 0: softmax collapse (Section 3.6).
+
+    ``stable=True`` measures the StableMax cross-entropy instead of the softmax's.
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    logits, labels = _training_logits(cfg, params, cfg.train_frac if train_frac is None else train_frac)
+    loss = (stablemax_cross_entropy(logits, jnp.asarray(labels)) if stable
+            else optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels)))
+    return float(jnp.mean(loss == 0.0))
+
+
+def check_collapse_margin(fn: Any) -> None:
+    """Exercise check: ``fn(p, t)`` is the margin beyond which a ``t``-bit mantissa rounds the loss to 0.
+
+    Compared with :func:`collapse_margin` for float16 (``t = 11``), float32 (24) and float64 (53) at several ``p``.
+    """
+    cases = [(p, t) for p in (2, 47, 113, 1009) for t in (11, 24, 53)]
+    selfcheck.function("collapse_margin", fn, collapse_margin, cases, rtol=1e-6,
+                       hint="the normaliser is 1 + (p - 1) e^(-m) when all p - 1 rivals sit m below; solve "
+                            "(p - 1) e^(-m) = 2^(-t) for m.")
