@@ -80,9 +80,9 @@ def test_the_list_of_configs_over_budget_is_current():
 
 
 def test_a_stale_entry_of_the_list_fails(monkeypatch):
-    """The staleness check can fail: a planted entry for the grokking config, which fits as it is."""
-    planted = budget.Reduction({"steps": 1000, "eval_every": 100}, "a tenth of the steps")
-    monkeypatch.setattr(budget, "OVER_BUDGET", {"grokking.models.GrokConfig": planted})
+    """The staleness check can fail: a planted entry for the coding-rate config, which fits as it is."""
+    planted = budget.Reduction({"steps": 1000}, "a tenth of the steps")
+    monkeypatch.setattr(budget, "OVER_BUDGET", {"information.coding_rate.MCR2Config": planted})
     assert any("no longer over budget" in line for line in _stale_entries())
     monkeypatch.setattr(budget, "OVER_BUDGET", {"grokking.models.NoSuchConfig": planted})
     assert any("no page runs" in line for line in _stale_entries())
@@ -94,6 +94,7 @@ def test_a_config_over_budget_fails_the_check(monkeypatch):
 
     planted = models.GrokConfig.full().replace(steps=2_000_000, eval_every=1000)
     monkeypatch.setattr(models.GrokConfig, "full", classmethod(lambda cls: planted))
+    monkeypatch.setattr(budget, "OVER_BUDGET", {})  # a listed reduction would replace the planted steps
     problems = budget.over_budget(budget.estimate(PAGES))
     assert any(line.startswith("chapter 03") for line in problems), problems
     assert any(line.startswith("the book") for line in problems), problems

@@ -48,7 +48,14 @@ class Reduction:
 
 #: Full configurations over the budget, ``"module.Class"`` -> the reduction proposed (issue 22). The chapters'
 #: owners decide; until then the budget test counts the proposal, and fails if an entry is no longer over budget.
-OVER_BUDGET: dict[str, Reduction] = {}  # empty since every full config was reduced to fit (issue 22)
+OVER_BUDGET: dict[str, Reduction] = {
+    "grokking.models.GrokConfig": Reduction(
+        {"steps": 16_000},
+        "16,000 of Nanda et al.'s 40,000 full-batch steps (now 20,000): their test accuracy is about 100% by step "
+        "10⁴, so the transition is covered; chapter 3 trains this transformer on five pages (01, 02, 04, 06, 07), "
+        "and with the pages of the second edition it is over its 600 s. Better than cutting steps: train it once "
+        "and share the run between pages (the full-mode claims on the saved H200 runs are unaffected)"),
+}
 
 #: pages run side by side by ``dltheory.book.fullrun`` on the GPU machine (16 cores), as the book's estimate assumes
 PARALLEL_PAGES = 8

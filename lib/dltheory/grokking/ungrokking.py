@@ -44,7 +44,7 @@ class UngrokConfig(runtime.ModeConfig):
     The continuation keeps the grokked run's optimiser and weight decay (a fresh AdamW state) and trains on
     ``fractions`` of the table, each a subset of the grokked run's own training pairs, for ``steps`` steps.
     ``fast()``: 2,000 steps (six times the weight-decay time 1/(ηλ) of the fast configuration); ``full()``:
-    10,000 steps at the transformer's learning rate.
+    4,000 steps, four times that time at the transformer's learning rate (what the GPU budget allows).
     """
 
     small_frac: float = validate.field(0.1, validate.real, low=0.0, high=1.0, low_open=True, high_open=True)
@@ -63,7 +63,21 @@ class UngrokConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> UngrokConfig:
-        return cls(steps=10000, eval_every=100)
+        return cls(steps=4000, eval_every=100)
+
+    def cost(self) -> runtime.Cost:
+        """The continuation of the grokked run of the same mode (``GrokConfig.fast()`` or ``full()``): per seed one
+        program training three networks (the two fractions and the run's own) for ``steps`` steps, at most the
+        grokked run's batch each; the seeds one after another."""
+        base = GrokConfig.full() if self.steps >= UngrokConfig.full().steps else GrokConfig.fast()
+        grokked = base.replace(steps=self.steps).cost()  # two networks per seed, every seed in one program
+        return runtime.Cost(flops=1.5 * grokked.flops, bytes=grokked.bytes, steps=self.steps * base.n_seeds)
+
+    def paper_scale(self) -> str:
+        """Against Varma et al.'s continuation runs."""
+        return (f"Varma et al. retrain grokked transformers on smaller slices of modular addition; here each grokked "
+                f"seed of this mode's run continues {self.steps:,} steps on {self.small_frac:.0%} and "
+                f"{self.large_frac:.0%} of the table and on its own fraction")
 
 
 def ungrok(grokked: GrokResult, ucfg: UngrokConfig, setting: int = 0) -> tuple[GrokResult, ...]:
