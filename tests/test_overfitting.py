@@ -116,6 +116,16 @@ def test_gradient_descent_interpolates_in_high_dimension_and_1nn_copies_labels()
     assert tn.nearest_neighbour_error(x, noisy, x, y) == pytest.approx(0.1)
 
 
+def test_threshold_pooling_averages_fresh_chunks_at_the_near_points_only():
+    cfg = rl.RidgelessConfig(gammas=(0.5, 0.85, 2.0), threshold_reps=150)
+    gammas, risk = rl.threshold_pooled_risk(cfg, [1])
+    assert gammas.tolist() == [0.85] and risk.shape == (1, 1)
+    chunks = [rl.simulate_ridge(150_000 + c, 200, 170, [0.0], reps=k) for c, k in ((0, 100), (1, 50))]
+    assert risk[0, 0] == pytest.approx(np.concatenate(chunks).mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="gammas"):
+        rl.threshold_pooled_risk(rl.RidgelessConfig(gammas=(0.5, 2.0)), [0])
+
+
 def test_mean_difference_ignores_a_few_flips_and_follows_the_labels():
     x, y, noisy = tn.mixture(2, 200, 5, mu_norm=3.0, flip=0.1)
     x_test, y_test, _ = tn.mixture(3, 2000, 5, mu_norm=3.0, flip=0.0)
