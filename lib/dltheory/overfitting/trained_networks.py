@@ -202,7 +202,9 @@ class TrainedConfig(runtime.ModeConfig):
 
     def paper_scale(self) -> str:
         """Against Frei et al.'s and Kornowski et al.'s settings, which are theorems for d ≫ n."""
-        return (f"Frei et al. and Kornowski et al. prove theorems (d ≫ n for benign fits); here n = {self.n}, "
+        need = self.n**2 * math.log(self.n)
+        return (f"Frei et al. and Kornowski et al. prove theorems; Frei et al.'s theorem needs d ≳ n² log n ≈ {need:,.0f} at "
+                f"n = {self.n}, {need / self.dims[-1]:.0f}× the largest d here; here n = {self.n}, "
                 f"d = {self.dims[0]}–{self.dims[-1]:,}, width {self.width}, {self.steps:,} full-batch steps of Adam "
                 f"and of gradient descent, {self.n_seeds} seeds, and the ridge path at n = {self.ridge_n} "
                 f"({self.ridge_reps} repetitions)")
