@@ -116,6 +116,24 @@ def test_gradient_descent_interpolates_in_high_dimension_and_1nn_copies_labels()
     assert tn.nearest_neighbour_error(x, noisy, x, y) == pytest.approx(0.1)
 
 
+def test_threshold_pooling_averages_fresh_chunks_at_the_near_points_only():
+    cfg = rl.RidgelessConfig(gammas=(0.5, 0.85, 2.0), threshold_reps=150)
+    gammas, risk = rl.threshold_pooled_risk(cfg, [1])
+    assert gammas.tolist() == [0.85] and risk.shape == (1, 1)
+    chunks = [rl.simulate_ridge(150_000 + c, 200, 170, [0.0], reps=k) for c, k in ((0, 100), (1, 50))]
+    assert risk[0, 0] == pytest.approx(np.concatenate(chunks).mean(), rel=1e-12)
+    with pytest.raises(ValueError, match="gammas"):
+        rl.threshold_pooled_risk(rl.RidgelessConfig(gammas=(0.5, 2.0)), [0])
+
+
+def test_mean_difference_ignores_a_few_flips_and_follows_the_labels():
+    x, y, noisy = tn.mixture(2, 200, 5, mu_norm=3.0, flip=0.1)
+    x_test, y_test, _ = tn.mixture(3, 2000, 5, mu_norm=3.0, flip=0.0)
+    assert tn.mean_difference_error(x, noisy, x_test, y_test) < 0.01  # Bayes error Φ(−3) ≈ 0.0013
+    assert tn.mean_difference_error(x, -noisy, x_test, y_test) > 0.99  # it does use the labels
+    assert tn.mean_difference_error(x, noisy, x, noisy) > 0.05  # and does not interpolate them
+
+
 def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_noise():
     eigs = bl.spectrum("spiked", 400)
     lams = [0.0, 0.3, 1e5]
@@ -303,6 +321,7 @@ def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
                                      width=4, steps=1, learning_rate=0.1, optimiser="sgd"), "optimiser"),
         (lambda: tn.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
         (lambda: tn.TrainedConfig(dims=(10, 2)), "dims"),
+        (lambda: tn.mean_difference_error(np.ones((3, 2)), np.ones(4), np.ones((5, 2)), np.ones(5)), "labels"),
         (lambda: tn.trained_experiment(tn.TrainedConfig.fast(), [0], optimisers=("sgd",)), "optimisers"),
     ],
 )
@@ -411,7 +430,7 @@ def test_check_power_law_multiple_accepts_right_and_rejects_the_limit_and_e0():
 
 
 def test_check_benign_at_accepts_right_and_rejects_wrong():
-    expected, _, _ = tn._below_noise(10, 0)
+    expected, _, _ = tn._below_noise(10)
     assert tn.check_benign_at(expected, d=10) == expected
     with pytest.raises(selfcheck.WrongAnswer):
         tn.check_benign_at(not expected, d=10)

@@ -29,6 +29,7 @@ __all__ = [
     "OPTIMISERS",
     "train_classifier",
     "nearest_neighbour_error",
+    "mean_difference_error",
     "ridge_path_excess",
     "TrainedConfig",
     "TrainedResult",
@@ -121,6 +122,21 @@ def nearest_neighbour_error(x: Any, labels: Any, x_test: Any, y_test: Any) -> fl
     return float(np.mean(labels[np.argmin(dist, axis=1)] != y_test))
 
 
+def mean_difference_error(x: Any, labels: Any, x_test: Any, y_test: Any) -> float:
+    """Test error of the mean-difference rule ``sign(xᵀ Σ_i labels_i x_i)``: a linear fit that does not interpolate.
+
+    Section ``08-trained-networks``: the reference for what the data allow at this ``n`` without fitting the noise.
+    """
+    x = validate.array("x", x, ndim=2)
+    labels = validate.array("labels", labels, ndim=1)
+    x_test = validate.array("x_test", x_test, ndim=2)
+    y_test = validate.array("y_test", y_test, ndim=1)
+    if labels.shape[0] != x.shape[0] or x_test.shape[1] != x.shape[1]:
+        raise ValueError(f"labels need one entry per row of x {x.shape}, x_test the same columns; "
+                         f"got {labels.shape} and {x_test.shape}")
+    return float(np.mean(np.sign(x_test @ (labels @ x)) != y_test))
+
+
 @common.single_threaded_blas
 def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
     """Excess risk ``(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*)`` of ridge ``θ̂_λ = Xᵀ(XXᵀ + λI)⁻¹y``: ``(reps, len(lams))``.
@@ -186,7 +202,9 @@ class TrainedConfig(runtime.ModeConfig):
 
     def paper_scale(self) -> str:
         """Against Frei et al.'s and Kornowski et al.'s settings, which are theorems for d ≫ n."""
-        return (f"Frei et al. and Kornowski et al. prove theorems (d ≫ n for benign fits); here n = {self.n}, "
+        need = self.n**2 * math.log(self.n)
+        return (f"Frei et al. and Kornowski et al. prove theorems; Frei et al.'s theorem needs d ≳ n² log n ≈ {need:,.0f} at "
+                f"n = {self.n}, {need / self.dims[-1]:.0f}× the largest d here; here n = {self.n}, "
                 f"d = {self.dims[0]}–{self.dims[-1]:,}, width {self.width}, {self.steps:,} full-batch steps of Adam "
                 f"and of gradient descent, {self.n_seeds} seeds, and the ridge path at n = {self.ridge_n} "
                 f"({self.ridge_reps} repetitions)")
@@ -198,6 +216,7 @@ class TrainedResult:
     test_error: np.ndarray  # (n_seeds, 2, n_dims): clean test error of the trained network (Adam, GD)
     train_error: np.ndarray  # (n_seeds, 2, n_dims): training error on the flipped labels
     nn_error: np.ndarray  # (n_seeds, n_dims): clean test error of 1-NN on the same data
+    md_error: np.ndarray  # (n_seeds, n_dims): clean test error of the mean-difference rule on the same data
     lams: np.ndarray  # (n_lams,), lams[0] = 0
     ridge: np.ndarray  # (n_seeds, 2, n_lams): excess risk along the penalty path, σ = 1 and σ = 0
     seeds: tuple[int, ...]
@@ -222,7 +241,8 @@ def trained_experiment(
     optimisers = [validate.choice("optimisers", o, OPTIMISERS) for o in optimisers]
     shape = (len(seeds), len(optimisers), len(cfg.dims))
     f = jax.jit(_network, static_argnums=2)
-    test_error, train_error, nn_error = np.empty(shape), np.empty(shape), np.empty((len(seeds), len(cfg.dims)))
+    test_error, train_error = np.empty(shape), np.empty(shape)
+    nn_error, md_error = np.empty((len(seeds), len(cfg.dims))), np.empty((len(seeds), len(cfg.dims)))
     for b, d in enumerate(cfg.dims):
         data = [mixture(s * 100 + b, cfg.n_test, d, mu_norm=cfg.mu_norm, flip=0.0) for s in seeds]
         train = [mixture(s * 100 + 50 + b, cfg.n, d, mu_norm=cfg.mu_norm, flip=cfg.flip) for s in seeds]
@@ -238,6 +258,7 @@ def trained_experiment(
                 test_error[a, c, b] = float(np.mean(np.sign(f(w[a], x_test, 0.1)) != y_test))
         for a in range(len(seeds)):
             nn_error[a, b] = nearest_neighbour_error(x[a], noisy[a], data[a][0], data[a][1])
+            md_error[a, b] = mean_difference_error(x[a], noisy[a], data[a][0], data[a][1])
     lams = np.concatenate([[0.0], np.geomspace(1e-3, 1e3, 31)])
     eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
     ridge = np.empty((0, 2, lams.size))
@@ -245,27 +266,37 @@ def trained_experiment(
         ridge = np.array([[ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig,
                                              reps=cfg.ridge_reps).mean(0)
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
-    return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, lams, ridge, tuple(seeds), cfg)
+    return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, md_error, lams, ridge, tuple(seeds),
+                         cfg)
 
 
 # ============================================================================ exercise self-check
 
 
+#: seeds the exercise's hypothesis test runs on, and how many must agree for a "yes"
+EXERCISE_SEEDS, EXERCISE_MAJORITY = (0, 1, 2, 3, 4), 3
+
+
 @functools.cache
-def _below_noise(d: int, seed: int) -> tuple[bool, float, float]:
-    cfg = TrainedConfig(dims=(d,), n_seeds=1)
-    res = trained_experiment(cfg, [seed], optimisers=("gd",), ridge_path=False)
-    error, fitted = float(res.test_error[0, 0, 0]), float(res.train_error[0, 0, 0])
-    return bool(fitted == 0 and error < cfg.flip), error, fitted
+def _below_noise(d: int) -> tuple[bool, tuple[float, ...], tuple[float, ...]]:
+    """Per seed of ``EXERCISE_SEEDS``: clean test error and training error of gradient descent in dimension ``d``;
+    the answer is ``True`` when on at least ``EXERCISE_MAJORITY`` seeds it interpolates with error below η/2."""
+    cfg = TrainedConfig(dims=(d,), n_seeds=len(EXERCISE_SEEDS))
+    res = trained_experiment(cfg, EXERCISE_SEEDS, optimisers=("gd",), ridge_path=False)
+    errors, fitted = res.test_error[:, 0, 0], res.train_error[:, 0, 0]
+    wins = int(np.sum((fitted == 0) & (errors < cfg.flip / 2)))
+    return wins >= EXERCISE_MAJORITY, tuple(map(float, errors)), tuple(map(float, fitted))
 
 
-def check_benign_at(answer: Any, *, d: int = 100, seed: int = 0) -> bool:
-    """Exercise ``ex-02-trained``: in dimension ``d``, does gradient descent interpolate the flipped labels and
-    stay below the flip rate on clean test points? The check reruns the page's configuration at ``d``.
+def check_benign_at(answer: Any, *, d: int = 100) -> bool:
+    """Exercise ``ex-02-trained``: in dimension ``d``, does gradient descent interpolate the flipped labels and keep
+    the clean test error below half the flip rate, on a majority of seeds 0–4? The check reruns the page's
+    configuration at ``d``.
     """
     selfcheck.answered("benign_at_d", answer)
     d = validate.integer("d", d, low=1)
-    ok, error, fitted = _below_noise(d, validate.seed("seed", seed))
-    why = (f"in d = {d} gradient descent reaches training error {fitted:.2f} on the flipped labels and clean test "
-           f"error {error:.3f}, against a flip rate of 0.1.")
+    ok, errors, fitted = _below_noise(d)
+    why = (f"in d = {d}, on seeds 0–4, gradient descent reaches training errors {', '.join(f'{f:.2f}' for f in fitted)}"
+           f" on the flipped labels and clean test errors {', '.join(f'{e:.3f}' for e in errors)}, against half the"
+           f" flip rate, 0.05 (a yes needs {EXERCISE_MAJORITY} of 5 seeds).")
     return selfcheck.boolean("benign_at_d", answer, ok, why=why)
