@@ -529,6 +529,40 @@ def test_fcmi_bound_of_a_memoriser_and_of_a_constant_learner():
         cmi.fcmi_bound(np.zeros((4, 3, 3)), s)
 
 
+def test_fcmi_bound_holds_by_construction_for_any_predictions_with_balanced_selectors():
+    """Why ``bound >= |gap|`` is an identity of the estimate, not a measurement (page 08, "What the bound is held
+    against").
+
+    With draws that are half random selectors and half their complements, each ``S_i`` is exactly balanced over
+    the draws. Let ``g(F, S)`` be the error on the unseen member minus the error on the seen one, in ``[-1, 1]``;
+    ``g(F, 1 - S) = -g(F, S)``, so under the product of the empirical marginals (F's marginal times the fair
+    ``S``) ``E[g] = 0``. Donsker-Varadhan gives ``λ E_P[g] ≤ Î + log E_Q[e^{λg}]`` and Hoeffding
+    ``log E_Q[e^{λg}] ≤ λ²/2``; optimising λ, ``|gap_i| ≤ sqrt(2 Î_i)`` pair by pair, for ANY predictions. So
+    the plug-in bound cannot fall below the supersample gap it is computed with; only a gap on fresh draws
+    tests it. Unbalanced selectors break the identity, which the last assertion shows.
+    """
+    rng = np.random.default_rng(0)
+    draws, n = 16, 30
+    for _ in range(200):
+        half = rng.integers(0, 2, (draws // 2, n))
+        s = np.concatenate([half, 1 - half])
+        preds = rng.integers(0, 2, (draws, n, 2))
+        if rng.random() < 0.5:                     # adversarial: predictions that depend on S
+            preds[..., 0] = np.where(s == 0, 0, rng.integers(0, 2, (draws, n)))
+        y = rng.integers(0, 2, (n, 2))
+        err = (preds != y[None]).astype(float)
+        gap_i = (np.where(s > 0, err[..., 0], err[..., 1]) - np.where(s > 0, err[..., 1], err[..., 0])).mean(0)
+        bound, mi_ = cmi.fcmi_bound(preds, s)
+        assert np.all(np.abs(gap_i) <= np.sqrt(2 * mi_) + 1e-12)
+        assert abs(gap_i.mean()) <= bound + 1e-12
+    # unbalanced selectors (always the first member): no information, yet a gap
+    s = np.zeros((draws, n), int)
+    preds = np.stack([np.zeros((draws, n), int), np.ones((draws, n), int)], -1)   # right on seen, wrong on unseen
+    bound, _ = cmi.fcmi_bound(preds, s)
+    gap = (preds[..., 1] != 0).mean() - (preds[..., 0] != 0).mean()   # labels 0: unseen wrong, seen right
+    assert bound == 0.0 and gap == 1.0
+
+
 def test_fcmi_digits_small_run():
     cfg = cmi.FCMIConfig(n=40, noise=(0.0, 1.0), draws=4, steps=30, n_seeds=1)
     out = cmi.fcmi_digits(cfg, [0])
