@@ -3,8 +3,8 @@
 The sample-wise functional-CMI bound of Harutyunyan et al. (2021), in the supersample setting of
 Steinke and Zakynthinou (2020): ``2n`` examples are drawn as ``n`` pairs, a hidden selector ``S ∈ {0,1}^n`` picks
 one member of each pair for training, and the expected generalisation gap of a learner with a loss in [0, 1]
-obeys ``|E gap| ≤ (1/n) Σ_i E sqrt(2 I(F_i; S_i | Z̃))``, where ``F_i`` are the learner's predictions on the two
-members of pair ``i``. The mutual information is estimated by the plug-in formula from ``draws`` trainings on the
+obeys ``|E gap| ≤ (1/n) Σ_i E_Z̃ sqrt(2 I^Z̃(F_i; S_i))``, where ``F_i`` are the learner's predictions on the two
+members of pair ``i`` and ``I^Z̃`` is the disintegrated mutual information for a fixed supersample ``Z̃``. The mutual information is estimated by the plug-in formula from ``draws`` trainings on the
 same supersample with different selectors (half of them the complements of the others, so each ``S_i`` is
 balanced). The learner is the ``64-hidden-1`` MLP of :mod:`dltheory.information.models` on binary digits
 (0-4 against 5-9), trained by full-batch Adam, with a fraction of the labels replaced by coin flips.
