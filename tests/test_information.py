@@ -588,6 +588,8 @@ def test_fcmi_digits_small_run():
     assert out["bound"].shape == (1, 2) and out["mi"].shape == (1, 2, 40)
     assert np.all(out["mi"] >= -1e-12) and np.all(out["mi"] <= math.log(2) + 1e-9)
     assert out["gap"] == pytest.approx(out["test_err"] - out["train_err"])
+    assert out["gap_fresh"].shape == (1, 2) and np.all(np.abs(out["gap_fresh"]) <= 1)
+    assert out["bound_unlinked"].shape == (1, 2) and np.all(out["bound_unlinked"] >= 0)
     with pytest.raises(ValueError, match="FCMIConfig"):
         cmi.fcmi_digits("fast", [0])
 
