@@ -490,6 +490,25 @@ def test_nwj_with_the_best_critic_is_unbiased_and_infonce_is_capped():
     assert float(lim.infonce_batch(scores)) == pytest.approx(math.log(4), abs=1e-4)
 
 
+def test_best_nwj_variance_includes_the_four_cycle_covariance():
+    """Page 07's variance of NWJ with the best critic, d rho^2/B + [(e^{2I} - 1) + ((1 - rho^4)^{-d} - 1)]/(B(B-1)),
+    against Monte Carlo; dropping the (i, j)/(j, i) covariance (the first edition's formula) is 6% too low here."""
+    rho, dim, b, reps = 0.5, 1, 4, 60_000
+    truth = -0.5 * dim * math.log(1 - rho**2)
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((reps, b, dim))
+    y = rho * x + math.sqrt(1 - rho**2) * rng.standard_normal((reps, b, dim))
+    q = (rho**2 * x[:, :, None] ** 2 - 2 * rho * x[:, :, None] * y[:, None] + rho**2 * y[:, None] ** 2)
+    log_r = truth - (q / (2 * (1 - rho**2))).sum(-1)                      # (reps, b, b)
+    off = ~np.eye(b, dtype=bool)
+    est = np.einsum("rii->r", log_r) / b + 1 - np.exp(log_r[:, off]).mean(-1)
+    with_cycle = dim * rho**2 / b + (math.exp(2 * truth) - 1 + (1 - rho**4) ** -dim - 1) / (b * (b - 1))
+    without = dim * rho**2 / b + (math.exp(2 * truth) - 1) / (b * (b - 1))
+    assert est.mean() == pytest.approx(truth, abs=0.01)
+    assert est.var() == pytest.approx(with_cycle, rel=0.025)
+    assert est.var() != pytest.approx(without, rel=0.025)
+
+
 def test_critic_sweep_shapes_and_bad_input():
     cfg = lim.LimitsConfig(rhos=(0.5, 0.9), steps=20, eval_batches=4, n_seeds=1)
     out = lim.critic_sweep(cfg, [0], "infonce")
@@ -529,12 +548,48 @@ def test_fcmi_bound_of_a_memoriser_and_of_a_constant_learner():
         cmi.fcmi_bound(np.zeros((4, 3, 3)), s)
 
 
+def test_fcmi_bound_holds_by_construction_for_any_predictions_with_balanced_selectors():
+    """Why ``bound >= |gap|`` is an identity of the estimate, not a measurement (page 08, "What the bound is held
+    against").
+
+    With draws that are half random selectors and half their complements, each ``S_i`` is exactly balanced over
+    the draws. Let ``g(F, S)`` be the error on the unseen member minus the error on the seen one, in ``[-1, 1]``;
+    ``g(F, 1 - S) = -g(F, S)``, so under the product of the empirical marginals (F's marginal times the fair
+    ``S``) ``E[g] = 0``. Donsker-Varadhan gives ``λ E_P[g] ≤ Î + log E_Q[e^{λg}]`` and Hoeffding
+    ``log E_Q[e^{λg}] ≤ λ²/2``; optimising λ, ``|gap_i| ≤ sqrt(2 Î_i)`` pair by pair, for ANY predictions. So
+    the plug-in bound cannot fall below the supersample gap it is computed with; only a gap on fresh draws
+    tests it. Unbalanced selectors break the identity, which the last assertion shows.
+    """
+    rng = np.random.default_rng(0)
+    draws, n = 16, 30
+    for _ in range(200):
+        half = rng.integers(0, 2, (draws // 2, n))
+        s = np.concatenate([half, 1 - half])
+        preds = rng.integers(0, 2, (draws, n, 2))
+        if rng.random() < 0.5:                     # adversarial: predictions that depend on S
+            preds[..., 0] = np.where(s == 0, 0, rng.integers(0, 2, (draws, n)))
+        y = rng.integers(0, 2, (n, 2))
+        err = (preds != y[None]).astype(float)
+        gap_i = (np.where(s > 0, err[..., 0], err[..., 1]) - np.where(s > 0, err[..., 1], err[..., 0])).mean(0)
+        bound, mi_ = cmi.fcmi_bound(preds, s)
+        assert np.all(np.abs(gap_i) <= np.sqrt(2 * mi_) + 1e-12)
+        assert abs(gap_i.mean()) <= bound + 1e-12
+    # unbalanced selectors (always the first member): no information, yet a gap
+    s = np.zeros((draws, n), int)
+    preds = np.stack([np.zeros((draws, n), int), np.ones((draws, n), int)], -1)   # right on seen, wrong on unseen
+    bound, _ = cmi.fcmi_bound(preds, s)
+    gap = (preds[..., 1] != 0).mean() - (preds[..., 0] != 0).mean()   # labels 0: unseen wrong, seen right
+    assert bound == 0.0 and gap == 1.0
+
+
 def test_fcmi_digits_small_run():
     cfg = cmi.FCMIConfig(n=40, noise=(0.0, 1.0), draws=4, steps=30, n_seeds=1)
     out = cmi.fcmi_digits(cfg, [0])
     assert out["bound"].shape == (1, 2) and out["mi"].shape == (1, 2, 40)
     assert np.all(out["mi"] >= -1e-12) and np.all(out["mi"] <= math.log(2) + 1e-9)
     assert out["gap"] == pytest.approx(out["test_err"] - out["train_err"])
+    assert out["gap_fresh"].shape == (1, 2) and np.all(np.abs(out["gap_fresh"]) <= 1)
+    assert out["bound_unlinked"].shape == (1, 2) and np.all(out["bound_unlinked"] >= 0)
     with pytest.raises(ValueError, match="FCMIConfig"):
         cmi.fcmi_digits("fast", [0])
 

@@ -3,8 +3,8 @@
 The sample-wise functional-CMI bound of Harutyunyan et al. (2021), in the supersample setting of
 Steinke and Zakynthinou (2020): ``2n`` examples are drawn as ``n`` pairs, a hidden selector ``S ∈ {0,1}^n`` picks
 one member of each pair for training, and the expected generalisation gap of a learner with a loss in [0, 1]
-obeys ``|E gap| ≤ (1/n) Σ_i E sqrt(2 I(F_i; S_i | Z̃))``, where ``F_i`` are the learner's predictions on the two
-members of pair ``i``. The mutual information is estimated by the plug-in formula from ``draws`` trainings on the
+obeys ``|E gap| ≤ (1/n) Σ_i E_Z̃ sqrt(2 I^Z̃(F_i; S_i))``, where ``F_i`` are the learner's predictions on the two
+members of pair ``i`` and ``I^Z̃`` is the disintegrated mutual information for a fixed supersample ``Z̃``. The mutual information is estimated by the plug-in formula from ``draws`` trainings on the
 same supersample with different selectors (half of them the complements of the others, so each ``S_i`` is
 balanced). The learner is the ``64-hidden-1`` MLP of :mod:`dltheory.information.models` on binary digits
 (0-4 against 5-9), trained by full-batch Adam, with a fraction of the labels replaced by coin flips.
@@ -49,17 +49,18 @@ class FCMIConfig(runtime.ModeConfig):
         return cls(n=800, hidden=64, draws=40, steps=4000, n_seeds=10)
 
     def cost(self) -> runtime.Cost:
-        """Every seed, noise level and selector draw trains one MLP ``64 → hidden → 1`` full batch on its ``n``
-        selected digits, all in one program (``train.grid``)."""
+        """Every seed, noise level and selector draw (``draws`` for the bound and as many fresh ones for the gap)
+        trains one MLP ``64 → hidden → 1`` full batch on its ``n`` selected digits, all in one program
+        (``train.grid``)."""
         return runtime.Cost.training(params=65.0 * self.hidden + self.hidden + 1, batch=self.n, steps=self.steps,
-                                     runs=self.n_seeds * len(self.noise) * self.draws,
+                                     runs=self.n_seeds * len(self.noise) * 2 * self.draws,
                                      activations=float(self.hidden))
 
     def paper_scale(self) -> str:
         """Against Harutyunyan et al.'s experiments (networks on MNIST and CIFAR-10)."""
         return (f"Harutyunyan et al. bound networks trained on MNIST and CIFAR-10; here a one-hidden-layer "
                 f"MLP of {self.hidden} units on n = {self.n} of the 1,797 digits (0–4 against 5–9), "
-                f"{self.draws} selector draws, {self.steps:,} steps, {len(self.noise)} noise levels, "
+                f"{self.draws} selector draws (and as many fresh ones), {self.steps:,} steps, {len(self.noise)} noise levels, "
                 f"{self.n_seeds} supersamples")
 
 
@@ -102,9 +103,12 @@ def fcmi_digits(cfg: FCMIConfig, seeds: list[int]) -> dict[str, Any]:
 
     For each seed the supersample is ``2n`` shuffled digits (pairs ``(i, n + i)``); a fraction ``noise`` of their
     binary labels is replaced by coin flips. ``cfg.draws`` selectors (``draws/2`` random ones and their
-    complements) each train one network, all in one compiled program. Returns ``(n_seeds, n_noise)`` arrays:
-    ``bound``, ``gap`` (error on the unselected members minus error on the selected, averaged over draws),
-    ``train_err``, ``test_err``, and ``mi`` ``(n_seeds, n_noise, n)``.
+    complements) each train one network, and as many fresh, independent selectors train as many more, all in one
+    compiled program. Returns ``(n_seeds, n_noise)`` arrays: ``bound``, ``gap`` (error on the unselected members
+    minus error on the selected, averaged over the bound's draws, which the bound cannot fall below: see
+    ``tests/test_information.py``), ``train_err``, ``test_err``, ``gap_fresh`` (the gap on the fresh draws) and
+    ``bound_unlinked`` (the bound from the fresh draws' predictions paired with the first draws' selectors:
+    no information link, plug-in bias only), and ``mi`` ``(n_seeds, n_noise, n)``.
     """
     if not isinstance(cfg, FCMIConfig):
         raise ValueError(f"cfg must be an FCMIConfig, got {type(cfg).__name__}")
@@ -119,9 +123,10 @@ def fcmi_digits(cfg: FCMIConfig, seeds: list[int]) -> dict[str, Any]:
         ys.append(np.where(flips, rng.integers(0, 2, flips.shape), y[None]).astype(np.float32))
         xs.append(x[: 2 * n])
         half = rng.integers(0, 2, (k // 2, n))
-        sel.append(np.concatenate([half, 1 - half]))
+        fresh = rng.integers(0, 2, (k, n))
+        sel.append(np.concatenate([half, 1 - half, fresh]))
     xs, ys, sel = jnp.asarray(np.stack(xs)), jnp.asarray(np.stack(ys)), np.stack(sel)
-    grid = train.grid(run=np.arange(len(seeds)), noise=np.arange(len(cfg.noise)), draw=np.arange(k))
+    grid = train.grid(run=np.arange(len(seeds)), noise=np.arange(len(cfg.noise)), draw=np.arange(2 * k))
 
     def split(hp: dict[str, jax.Array]) -> tuple[jax.Array, ...]:
         r, j, d = (hp[name].astype(jnp.int32) for name in ("run", "noise", "draw"))
@@ -145,19 +150,24 @@ def fcmi_digits(cfg: FCMIConfig, seeds: list[int]) -> dict[str, Any]:
     hist = train.train(init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.steps, seeds=[0],
                        data=jnp.zeros(()), batch=lambda key, data: key, evaluate=evaluate, hparams=grid,
                        desc="f-CMI supersample")
-    shape = (len(seeds), len(cfg.noise), k, n)
+    shape = (len(seeds), len(cfg.noise), 2 * k, n)
     p0, p1 = hist.final("p0")[0].reshape(shape), hist.final("p1")[0].reshape(shape)
-    out = {name: np.zeros(shape[:2]) for name in ("bound", "gap", "train_err", "test_err")}
+    out = {name: np.zeros(shape[:2]) for name in ("bound", "gap", "train_err", "test_err", "gap_fresh",
+                                                   "bound_unlinked")}
     out["mi"] = np.zeros((*shape[:2], n))
     y_all = np.asarray(ys)
     for r in range(len(seeds)):
         for j in range(len(cfg.noise)):
             y0, y1 = y_all[r, j, :n], y_all[r, j, n:]
-            err0, err1 = p0[r, j] != y0, p1[r, j] != y1               # (draws, n)
-            s = sel[r]
-            train_err = np.where(s > 0, err1, err0).mean()
-            test_err = np.where(s > 0, err0, err1).mean()
-            out["bound"][r, j], out["mi"][r, j] = fcmi_bound(np.stack([p0[r, j], p1[r, j]], -1), s)
+            err0, err1 = p0[r, j] != y0, p1[r, j] != y1               # (2 draws, n)
+            s, s_fresh = sel[r, :k], sel[r, k:]
+            train_err = np.where(s > 0, err1[:k], err0[:k]).mean()
+            test_err = np.where(s > 0, err0[:k], err1[:k]).mean()
+            out["gap_fresh"][r, j] = (np.where(s_fresh > 0, err0[k:], err1[k:]).mean()
+                                      - np.where(s_fresh > 0, err1[k:], err0[k:]).mean())
+            preds = np.stack([p0[r, j], p1[r, j]], -1)
+            out["bound"][r, j], out["mi"][r, j] = fcmi_bound(preds[:k], s)
+            out["bound_unlinked"][r, j] = fcmi_bound(preds[k:], s)[0]
             out["train_err"][r, j], out["test_err"][r, j] = train_err, test_err
             out["gap"][r, j] = test_err - train_err
     out.update(noise=np.array(cfg.noise), seeds=tuple(seeds), config=cfg)
