@@ -258,6 +258,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.word_senses.run_senses": lambda: EWS.run_senses([0], _CORPUS, n_pairs=2, n_atoms=8, n_nonzero=2),
     "embeddings.superposition_phase.train_phase_grid": lambda: EP.train_phase_grid(
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
+    "embeddings.superposition_phase.train_phase_cells": lambda: EP.train_phase_cells(
+        T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
+    "embeddings.superposition_phase.phase_loss": lambda: EP.phase_loss(np.array([[1.0, -1.0]]), np.zeros(2), 0.5,
+                                                                       0.5, n=1000, seed=3),
     "embeddings.word_senses.sparse_dictionary": lambda: EWS.sparse_dictionary(
         ER.isotropic_vectors(_key(1), 30, 8), 6, 2, key=_key(), n_iter=3),
     "embeddings.sgns.train_sgns": _sgns,

@@ -628,6 +628,24 @@ def test_phase_losses_match_monte_carlo_and_the_boundary():
         superposition_phase.train_phase_grid(superposition.SuperpositionConfig(), [0.5], [0.5], [0])
 
 
+def test_phase_cells_have_their_own_keys_and_losses_match_the_closed_forms():
+    cfg = superposition.SuperpositionConfig(n_features=2, n_hidden=1, steps=10, batch=8)
+    shared = superposition_phase.train_phase_grid(cfg, [0.1, 0.1], [0.5], [0])
+    cells = superposition_phase.train_phase_cells(cfg, [0.1, 0.1], [0.5], [0])
+    assert cells["w"].shape == (1, 2, 1, 1, 2) and cells["b"].shape == (1, 2, 1, 2)
+    # two cells with the same (S, r): one key per seed trains them identically, one key per cell does not
+    np.testing.assert_array_equal(shared[0, 0], shared[0, 1])
+    assert np.abs(cells["w"][0, 0] - cells["w"][0, 1]).max() > 1e-3
+    out = superposition_phase.derive_phase_losses()
+    q, r = out["symbols"]["q"], out["symbols"]["r"]
+    la = superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.array([0.0, 0.25]), 0.5, 0.4, n=200_000)
+    lc = superposition_phase.phase_loss(np.array([[1.0, -1.0]]), np.zeros(2), 0.5, 0.4, n=200_000)
+    assert la == pytest.approx(float(out["L_A"].subs({q: 0.5, r: 0.4})), rel=0.03)
+    assert lc == pytest.approx(float(out["L_C"].subs({q: 0.5, r: 0.4})), rel=0.03)
+    with pytest.raises(ValueError):
+        superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.zeros(2), 1.0, 0.4)
+
+
 def test_check_phase_boundary():
     exercises.check_phase_boundary(0.8 / 3.0, r=0.2)
     with pytest.raises(selfcheck.WrongAnswer):

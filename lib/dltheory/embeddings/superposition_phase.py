@@ -20,7 +20,8 @@ import optax
 from dltheory import train, validate
 from dltheory.embeddings.superposition import SuperpositionConfig
 
-__all__ = ["derive_phase_losses", "predicted_superposed", "train_phase_grid", "is_superposed"]
+__all__ = ["derive_phase_losses", "predicted_superposed", "train_phase_grid", "train_phase_cells", "phase_loss",
+           "is_superposed"]
 
 
 def derive_phase_losses() -> dict[str, Any]:
@@ -60,19 +61,82 @@ def is_superposed(w: Any) -> bool:
     return bool(abs(w[0, 0]) > 0.5 and abs(w[0, 1]) > 0.5 and w[0, 0] * w[0, 1] < 0)
 
 
-def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
-                     seeds: Sequence[int]) -> np.ndarray:
-    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.9).
-
-    Returns ``w`` of shape (n_seeds, n_sparsities, n_ratios, 1, 2). The loss is (x₁ − x'₁)² + r(x₂ − x'₂)².
-    ``cfg`` supplies steps, batch and learning rate (its n_features and n_hidden must be 2 and 1).
-    """
+def _check_grid(cfg: SuperpositionConfig, sparsities: Sequence[float],
+                ratios: Sequence[float]) -> tuple[np.ndarray, np.ndarray]:
     if not isinstance(cfg, SuperpositionConfig) or (cfg.n_features, cfg.n_hidden) != (2, 1):
         raise ValueError("cfg must be a SuperpositionConfig with n_features=2 and n_hidden=1")
     s = validate.array("sparsities", sparsities, ndim=1)
     r = validate.array("ratios", ratios, ndim=1)
     if np.any(s < 0) or np.any(s >= 1) or np.any(r <= 0) or np.any(r > 1):
         raise ValueError("sparsities must lie in [0, 1) and ratios in (0, 1]")
+    return s, r
+
+
+def _sample(key: jax.Array, n: int, sparsity: Any) -> jax.Array:
+    """n inputs of the toy model: each feature zero with probability ``sparsity``, else uniform on [0, 1]."""
+    k_val, k_on = jax.random.split(key)
+    return jax.random.uniform(k_val, (n, 2)) * (jax.random.uniform(k_on, (n, 2)) >= sparsity)
+
+
+def _loss(params: dict[str, jax.Array], x: jax.Array, ratio: Any) -> jax.Array:
+    """The weighted reconstruction loss (x₁ − x'₁)² + r(x₂ − x'₂)², x' = ReLU(wᵀw x + b), averaged over x."""
+    x_hat = jax.nn.relu(x @ params["w"].T @ params["w"] + params["b"])
+    return jnp.mean(jnp.sum(jnp.stack([1.0, ratio]) * (x - x_hat) ** 2, axis=-1))
+
+
+def phase_loss(w: Any, b: Any, sparsity: float, ratio: float, *, n: int = 200_000, seed: int = 0) -> float:
+    """Monte Carlo estimate, on ``n`` fresh inputs, of the loss of one trained model (w, b) at (S, r) (§ 4.9).
+
+    Comparable with the closed forms L_A and L_C of :func:`derive_phase_losses` (its standard error is ~1e-4).
+    """
+    w = validate.array("w", w, shape=(1, 2))
+    b = validate.array("b", b, shape=(2,))
+    if not (0 <= sparsity < 1 and 0 < ratio <= 1) or n < 1:
+        raise ValueError("need 0 <= sparsity < 1, 0 < ratio <= 1 and n >= 1")
+    x = _sample(jax.random.key(seed), n, sparsity)
+    return float(_loss({"w": jnp.asarray(w), "b": jnp.asarray(b)}, x, ratio))
+
+
+def train_phase_cells(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
+                      seeds: Sequence[int]) -> dict[str, np.ndarray]:
+    """Train the n = 2, m = 1 toy model at every (S, r) cell and seed, each cell with its own key (§ 4.9).
+
+    Unlike :func:`train_phase_grid`, where all cells of a seed share one initialisation and one batch stream,
+    cell k of a seed initialises and draws its batches from ``jax.random.fold_in`` of that seed's keys on k, so
+    the cells of a seed are independent runs. Returns ``w`` (n_seeds, n_sparsities, n_ratios, 1, 2) and ``b``
+    (n_seeds, n_sparsities, n_ratios, 2).
+    """
+    s, r = _check_grid(cfg, sparsities, ratios)
+    S, R = (g.ravel() for g in np.meshgrid(s, r, indexing="ij"))
+
+    def init(key: jax.Array, hp: Any) -> dict[str, jax.Array]:
+        w = jax.random.normal(jax.random.fold_in(key, hp["cell"]), (1, 2)) * jnp.sqrt(2.0 / 3.0)
+        return {"w": w, "b": jnp.zeros((2,))}
+
+    def batch(key: jax.Array, data: Any) -> jax.Array:
+        return key  # the loss draws the batch from this step's key folded with its cell index
+
+    def loss(params: dict[str, jax.Array], key: jax.Array, hp: Any) -> jax.Array:
+        return _loss(params, _sample(jax.random.fold_in(key, hp["cell"]), cfg.batch, hp["sparsity"]), hp["ratio"])
+
+    history = train.train(init, loss, optax.adam(cfg.lr), steps=cfg.steps, eval_every=cfg.steps, seeds=seeds,
+                          data=jnp.zeros(()), batch=batch,
+                          hparams={"sparsity": S, "ratio": R, "cell": np.arange(len(S))},
+                          progress=False, desc="phase cells")
+    n = len(list(seeds))
+    return {"w": np.asarray(history.params["w"]).reshape(n, len(s), len(r), 1, 2),
+            "b": np.asarray(history.params["b"]).reshape(n, len(s), len(r), 2)}
+
+
+def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
+                     seeds: Sequence[int]) -> np.ndarray:
+    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.9).
+
+    Returns ``w`` of shape (n_seeds, n_sparsities, n_ratios, 1, 2). The loss is (x₁ − x'₁)² + r(x₂ − x'₂)².
+    ``cfg`` supplies steps, batch and learning rate (its n_features and n_hidden must be 2 and 1). All cells of one
+    seed share its initialisation and batch stream (the first measurement of § 4.9; see :func:`train_phase_cells`).
+    """
+    s, r = _check_grid(cfg, sparsities, ratios)
     S, R = (g.ravel() for g in np.meshgrid(s, r, indexing="ij"))
 
     def init(key: jax.Array, hp: Any) -> dict[str, jax.Array]:
