@@ -216,6 +216,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         ODD.DeepConfig(n_train=40, widths=(2, 4), noises=(0.0, 0.2), steps=20, learning_rate=1e-2, n_seeds=1, eval_every=10), [0]),
     "overfitting.benign_linear.min_norm_excess_risk": lambda: OBL.min_norm_excess_risk(0, 1.0 / np.arange(1, 65), 20, reps=4),
     "overfitting.ridgeless.simulate_ridge": lambda: ORL.simulate_ridge(0, 20, 10, [0.1, 1.0], reps=4),
+    "overfitting.ridgeless.threshold_pooled_risk": lambda: ORL.threshold_pooled_risk(
+        ORL.RidgelessConfig(n=40, gammas=(0.85, 1.15), reps=4, n_seeds=2, threshold_reps=100), [0, 1]),
     "overfitting.tempered.noise_multiple": lambda: OTP.noise_multiple(0, 1.0 / np.arange(1, 41) ** 2, 10, reps=2),
     "overfitting.tempered.interpolation_excess": lambda: OTP.interpolation_excess(0, 50, n_test=100, reps=2),
     "overfitting.trained_networks.mixture": lambda: OTN.mixture(0, 20, 3, mu_norm=2.0, flip=0.1),
