@@ -846,6 +846,16 @@ def test_check_critical_size_accepts_the_crossing_and_rejects_slips():
         ug.critical_size(-1.0, 1.0, 1.0)
 
 
+def test_fitted_kappa_recovers_the_shrink_factor():
+    alphas = np.array([4.0, 8.0])
+    rate = -np.log1p(-2e-4)
+    times = np.log(alphas / 2.0)[None, :] / rate          # features move at kappa = 2
+    np.testing.assert_allclose(l2r.fitted_kappa(alphas, times, 2e-3, 0.1), [2.0], rtol=1e-9)
+    assert l2r.fitted_kappa(alphas, times + 5000.0, 2e-3, 0.1)[0] < 1.0
+    with pytest.raises(ValueError):
+        l2r.fitted_kappa(alphas, times[:, :1], 2e-3, 0.1)
+
+
 def test_check_slide_steps_wants_the_exact_time():
     l2r.check_slide_steps(lambda a, e, w: -np.log(a) / np.log1p(-e * w))
     with pytest.raises(selfcheck.WrongAnswer):  # the small-step approximation is off at eta * lambda = 0.1
