@@ -834,6 +834,9 @@ def test_scale_sweep_shapes_and_budget_cap():
     assert out["t_free"].shape == out["t_fixed"].shape == (1, 2)
     assert np.all(out["t_free"] <= 100) and np.all(out["t_fixed"] <= 50)   # never reached: the budget's end
     np.testing.assert_allclose(out["fixed"].hparams["norm"], [1.0, 1.0])
+    free_only = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99, null=False)
+    assert free_only["fixed"] is None and free_only["t_fixed"] is None
+    np.testing.assert_array_equal(free_only["t_free"], out["t_free"])
 
 
 def test_check_critical_size_accepts_the_crossing_and_rejects_slips():

@@ -27,7 +27,8 @@ __all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_sli
 
 
 def scale_sweep(
-    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8
+    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8,
+    null: bool = True,
 ) -> dict[str, Any]:
     """Train the digits MLP at each initial scale in ``alphas``, free and at fixed norm (Section 3.8).
 
@@ -36,7 +37,8 @@ def scale_sweep(
     ``cfg.control_steps`` steps (Liu et al.'s constrained runs). Returns the two
     :class:`dltheory.grokking.omnigrok_digits.DigitsResult` (``free``, ``fixed``) and the steps to
     ``generalise`` test accuracy of each, ``t_free`` and ``t_fixed``, shape ``(n_seeds, len(alphas))``; a run
-    that never gets there counts as getting there at the end of its budget.
+    that never gets there counts as getting there at the end of its budget. With ``null=False`` only the free
+    runs are trained (``fixed`` and ``t_fixed`` are ``None``): the null does not depend on the weight decay.
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
@@ -46,6 +48,8 @@ def scale_sweep(
     validate.probability("generalise", generalise, open_low=True)
     k = alphas.size
     free = digits_run(cfg, seeds, hparams={"alpha": alphas}, desc="scale sweep")
+    if not null:
+        return {"free": free, "fixed": None, "t_free": _capped(free, generalise), "t_fixed": None}
     fixed = digits_run(cfg, seeds, hparams={"alpha": alphas, "norm": np.ones(k), "weight_decay": np.zeros(k)},
                        steps=cfg.control_steps, desc="scale sweep, fixed norm")
     return {
