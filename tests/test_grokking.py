@@ -834,6 +834,9 @@ def test_scale_sweep_shapes_and_budget_cap():
     assert out["t_free"].shape == out["t_fixed"].shape == (1, 2)
     assert np.all(out["t_free"] <= 100) and np.all(out["t_fixed"] <= 50)   # never reached: the budget's end
     np.testing.assert_allclose(out["fixed"].hparams["norm"], [1.0, 1.0])
+    free_only = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99, null=False)
+    assert free_only["fixed"] is None and free_only["t_fixed"] is None
+    np.testing.assert_array_equal(free_only["t_free"], out["t_free"])
 
 
 def test_check_critical_size_accepts_the_crossing_and_rejects_slips():
@@ -844,6 +847,16 @@ def test_check_critical_size_accepts_the_crossing_and_rejects_slips():
         ug.check_critical_size(lambda n, c, g: (c / n) ** (1 / g))
     with pytest.raises(ValueError):
         ug.critical_size(-1.0, 1.0, 1.0)
+
+
+def test_fitted_kappa_recovers_the_shrink_factor():
+    alphas = np.array([4.0, 8.0])
+    rate = -np.log1p(-2e-4)
+    times = np.log(alphas / 2.0)[None, :] / rate          # features move at kappa = 2
+    np.testing.assert_allclose(l2r.fitted_kappa(alphas, times, 2e-3, 0.1), [2.0], rtol=1e-9)
+    assert l2r.fitted_kappa(alphas, times + 5000.0, 2e-3, 0.1)[0] < 1.0
+    with pytest.raises(ValueError):
+        l2r.fitted_kappa(alphas, times[:, :1], 2e-3, 0.1)
 
 
 def test_check_slide_steps_wants_the_exact_time():

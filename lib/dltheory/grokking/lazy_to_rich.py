@@ -3,10 +3,12 @@
 Lyu et al. (2024) prove that a homogeneous network started at scale ``α`` and trained with a small weight decay
 ``λ`` stays near the kernel (lazy) predictor of its initialisation until its weights have shrunk by about the
 factor ``α``, a time of order ``ln(α)/(ηλ)``, and then moves sharply to a min-norm / max-margin (rich) predictor;
-Kumar et al. (2024) describe the same transition as the end of lazy training. :func:`scale_sweep` measures the
+Kumar et al. (2024) describe grokking as the same lazy-to-rich transition, but need no weight decay (their
+``α`` is an output multiplier and the norm grows). :func:`scale_sweep` measures the
 delay on the digits of Section 3.5 at several initial scales, with the weight norm free (weight decay) and, as
 the null, held at the standard initialisation's norm; :func:`log_slope` fits the steps to generalise against
-``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`slide_steps` is the theory's time itself
+``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`fitted_kappa` the norm ratio ``κ`` at which the
+features move, in the model ``t ≈ ln(α/κ)/(ηλ)``; :func:`slide_steps` is the theory's time itself
 (:func:`check_slide_steps`, its exercise).
 """
 
@@ -21,11 +23,12 @@ from dltheory import selfcheck, validate
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
 from dltheory.grokking.training import first_step
 
-__all__ = ["scale_sweep", "log_slope", "slide_steps", "check_slide_steps"]
+__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps"]
 
 
 def scale_sweep(
-    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8
+    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8,
+    null: bool = True,
 ) -> dict[str, Any]:
     """Train the digits MLP at each initial scale in ``alphas``, free and at fixed norm (Section 3.8).
 
@@ -34,7 +37,8 @@ def scale_sweep(
     ``cfg.control_steps`` steps (Liu et al.'s constrained runs). Returns the two
     :class:`dltheory.grokking.omnigrok_digits.DigitsResult` (``free``, ``fixed``) and the steps to
     ``generalise`` test accuracy of each, ``t_free`` and ``t_fixed``, shape ``(n_seeds, len(alphas))``; a run
-    that never gets there counts as getting there at the end of its budget.
+    that never gets there counts as getting there at the end of its budget. With ``null=False`` only the free
+    runs are trained (``fixed`` and ``t_fixed`` are ``None``): the null does not depend on the weight decay.
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
@@ -44,6 +48,8 @@ def scale_sweep(
     validate.probability("generalise", generalise, open_low=True)
     k = alphas.size
     free = digits_run(cfg, seeds, hparams={"alpha": alphas}, desc="scale sweep")
+    if not null:
+        return {"free": free, "fixed": None, "t_free": _capped(free, generalise), "t_fixed": None}
     fixed = digits_run(cfg, seeds, hparams={"alpha": alphas, "norm": np.ones(k), "weight_decay": np.zeros(k)},
                        steps=cfg.control_steps, desc="scale sweep, fixed norm")
     return {
@@ -70,6 +76,24 @@ def log_slope(alphas: Any, times: Any) -> np.ndarray:
         raise ValueError(f"times must have shape (n_seeds, {alphas.size}), got {t.shape}")
     x = np.log(alphas) - np.log(alphas).mean()
     return (t - t.mean(axis=1, keepdims=True)) @ x / (x @ x)
+
+
+def fitted_kappa(alphas: Any, times: Any, lr: float, weight_decay: float) -> np.ndarray:
+    """Per seed, the shrink factor ``κ`` of the model ``t ≈ ln(α/κ)/(ηλ)`` fitted at the theory's slope (Section 3.8).
+
+    The weights need only shrink from ``α`` to ``κ`` times their standard size before the features move, so
+    ``ln κ = mean over α of (ln α − ηλ t)``, with ``ηλ`` replaced by ``−ln(1 − ηλ)`` (the exact per-step decay).
+    ``κ = 1`` is "undo the whole initial scale"; ``κ > 1`` means the network generalises while still larger
+    than the standard initialisation. ``times`` has shape ``(n_seeds, len(alphas))``.
+    """
+    alphas = validate.array("alphas", alphas, ndim=1)
+    if alphas.size < 1 or np.any(alphas <= 0):
+        raise ValueError(f"alphas must be positive scales, got {alphas}")
+    t = validate.array("times", times, ndim=2)
+    if t.shape[1] != alphas.size:
+        raise ValueError(f"times must have shape (n_seeds, {alphas.size}), got {t.shape}")
+    rate = float(np.log(2.0) / slide_steps(2.0, lr, weight_decay))   # −ln(1 − ηλ), checked by slide_steps
+    return np.exp(np.mean(np.log(alphas)[None, :] - rate * t, axis=1))
 
 
 def slide_steps(alpha: float, lr: float, weight_decay: float) -> float:

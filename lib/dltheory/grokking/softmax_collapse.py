@@ -2,8 +2,10 @@
 
 Prieto et al. (2025, "Grokking at the edge of numerical stability") explain why the cross-entropy runs of
 Section 3.1 do not generalise without weight decay: the loss keeps falling as the logits are scaled up, until
-the softmax rounds the right label's probability to exactly 1 in floating point and the gradient of that pair is
-exactly 0 (*softmax collapse*). Their two remedies are here: :func:`stablemax_cross_entropy` (a softmax that
+the softmax rounds the right label's probability to exactly 1 in floating point and that pair's loss is exactly 0
+(*softmax collapse*). Its gradient is then exactly 0 on the right label's logit but only of order ``e^{−m}`` on
+the others (margin ``m``; exactly 0 once ``exp`` underflows, ``m ≳ 88`` in float32); learning stops because
+Adam's ``ε = 1e-8`` swamps gradients that small (Prieto et al.'s code uses ``ε = 1e-30`` as the control). Their two remedies are here: :func:`stablemax_cross_entropy` (a softmax that
 grows only linearly, their Eq. 6) and :func:`orthogonal_grad` (⊥Grad, their Eq. 9: the gradient with its
 component along the weights removed). :func:`dltheory.grokking.training.run` switches both on per setting
 (hparams ``stablemax`` and ``orthograd``). :func:`margins` and :func:`zero_loss_share` read collapse off a
@@ -78,7 +80,9 @@ def collapse_margin(p: int, mantissa_bits: int = 24) -> float:
     With the right logit ahead of all ``p − 1`` others by ``m``, the softmax's normaliser is ``1 + (p − 1)e^{−m}``,
     which rounds to 1 once ``(p − 1)e^{−m}`` is below half a unit in the last place, ``2^{−mantissa_bits}``:
     ``m* = ln(p − 1) + mantissa_bits · ln 2`` (20.5 at p = 47 in float32). A single rival logit needs only
-    ``mantissa_bits · ln 2`` (16.6); every pair beyond ``m*`` has an exactly zero loss and gradient.
+    ``mantissa_bits · ln 2`` (16.6), and below ``m*`` the order of the float sum decides (each rival's term is
+absorbed one at a time). Every pair beyond ``m*`` has an exactly zero loss; its gradient is exactly 0 on the
+right label only, ``≈ e^{−m}`` on each rival.
     """
     p = validate.integer("p", p, low=2)
     bits = validate.integer("mantissa_bits", mantissa_bits, low=1)

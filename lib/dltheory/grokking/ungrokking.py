@@ -26,7 +26,8 @@ __all__ = ["UngrokConfig", "ungrok", "critical_size", "check_critical_size", "BA
 
 #: The run on which the claim ``03-grokking/ungrokking`` is judged (fast mode, base seed 0, seeds 0–2): accuracy
 #: outside 10% of the table after 2,000 further steps (``value``) and outside the network's own 50% (``null``).
-#: On other base seeds the live value straddles the bar, so Section 3.7 judges the claim on this run.
+#: On other base seeds the live value straddles the bar; the registered verdict (not reproduced) rests on this run,
+#: and Section 3.7 checks the claim live beside it.
 BASE_SEED_0: dict[str, Any] = {
     "value": [0.116, 0.029, 0.067],
     "null": [1.0, 1.0, 1.0],
