@@ -121,6 +121,14 @@ def check_polygon_dimensionality(value: Any, *, k: int) -> float:
                                  "use cos²θ = (1 + cos 2θ)/2.")
 
 
+def _equals(value: Any, wrong: float) -> bool:
+    """Whether an answer is (numerically) a known wrong answer, to say which mistake it is; never raises."""
+    try:
+        return bool(np.isclose(float(value), wrong, rtol=1e-6, atol=1e-6))
+    except (TypeError, ValueError):
+        return False
+
+
 def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
     """Exercise: the squared distance of two words under an exact factorisation of PMI (§ 4.7), the PMI distance
     D(x, y) = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) (Ethayarajh et al. 2019, in the form of the page)."""
@@ -129,10 +137,7 @@ def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
     log_p = np.log(np.asarray(counts, dtype=float).sum(1) / np.sum(counts))
     neg_cspmi = float(-(2 * P[x, y] + log_p[x] + log_p[y]))
     selfcheck.answered("distance", value)
-    try:
-        looks_like_cspmi = bool(np.isclose(float(value), neg_cspmi, rtol=1e-6, atol=1e-6))
-    except (TypeError, ValueError):
-        looks_like_cspmi = False
+    looks_like_cspmi = _equals(value, neg_cspmi)
     return selfcheck.number(
         "distance", value, expected, rtol=1e-6, atol=1e-6,
         hint=(f"That is −csPMI ({neg_cspmi:.4f}), which leaves out log p(x|x) + log p(y|y)." if looks_like_cspmi
@@ -149,10 +154,7 @@ def check_merged_pmi(value: Any, *, counts: Any) -> float:
     share = C[0].sum() / (C[0].sum() + C[1].sum())
     first = float(share * P[0, 2] + (1 - share) * P[1, 2])
     selfcheck.answered("pmi_merged", value)
-    try:
-        is_first = bool(np.isclose(float(value), first, rtol=1e-6, atol=1e-6))
-    except (TypeError, ValueError):
-        is_first = False
+    is_first = _equals(value, first)
     return selfcheck.number(
         "pmi_merged", value, expected, rtol=1e-6, atol=1e-6,
         hint=("That is the first order, φ·PMI(0, 2) + (1 − φ)·PMI(1, 2); the exact row is a log of a weighted sum "
