@@ -8,11 +8,13 @@ Conventions: theory is a dashed dark line, measurements are markers with a band 
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 from typing import Any
 
 import matplotlib as mpl
 import matplotlib.pyplot as plt
+
 import numpy as np
 
 from dltheory import validate
@@ -91,10 +93,12 @@ def band(
         ys = ys[None, :]
     if ys.shape[1] != x.size:
         raise ValueError(f"ys must have shape (n_seeds, {x.size}) to match x, got {ys.shape}")
-    med = np.nanmedian(ys, axis=0)
+    with warnings.catch_warnings():  # a column with no finite value is drawn as a gap, not warned about
+        warnings.simplefilter("ignore", RuntimeWarning)
+        med, low, high = np.nanmedian(ys, axis=0), np.nanmin(ys, axis=0), np.nanmax(ys, axis=0)
     (line,) = ax.plot(x, med, marker=marker, label=label, color=color)
     if ys.shape[0] > 1:
-        ax.fill_between(x, np.nanmin(ys, axis=0), np.nanmax(ys, axis=0), color=line.get_color(), alpha=alpha, lw=0)
+        ax.fill_between(x, low, high, color=line.get_color(), alpha=alpha, lw=0)
 
 
 def theory(ax: plt.Axes, x: Any, y: Any, *, label: str | None = "theory", color: str = THEORY_COLOR, **kw: Any) -> None:
