@@ -215,6 +215,8 @@ def procrustes_error(x: Any, y: Any) -> float:
     y = validate.array("y", y, ndim=2)
     if x.shape[0] != y.shape[0]:
         raise ValueError(f"x and y must have the same number of rows, got {x.shape[0]} and {y.shape[0]}")
+    if not np.linalg.norm(y) > 0:
+        raise ValueError("y must not be all zeros: the error is relative to its norm")
     if x.shape[1] < y.shape[1]:
         x = np.pad(x, ((0, 0), (0, y.shape[1] - x.shape[1])))
     U, _, Vt = np.linalg.svd(x.T @ y, full_matrices=False)

@@ -26,6 +26,8 @@ def fit_exponent(x: Any, y: Any) -> float:
     if y.shape[-1] != x.size:
         raise ValueError(f"y must have {x.size} entries along its last axis to match x, got shape {y.shape}")
     lx = np.log(x) - np.log(x).mean()
+    if not np.any(np.abs(lx) > 1e-12):
+        raise ValueError("x must take at least two different values to fit a slope")
     ly = np.log(y)
     slopes = (ly - ly.mean(axis=-1, keepdims=True)) @ lx / np.sum(lx**2)
     return -slopes if y.ndim == 2 else float(-slopes)
