@@ -28,7 +28,6 @@ import jax.numpy as jnp
 import numpy as np
 
 from benchmarks import workloads
-from benchmarks.harness import CompileTimer
 from dltheory import train
 
 __all__ = ["gpu_size", "grok_seeds", "torch_steps_per_s", "measure_all", "report"]
@@ -53,14 +52,7 @@ def grok_seeds(cfg: Any, data: tuple[np.ndarray, np.ndarray], steps: int, k: int
                            workloads.grok_optimizer(cfg), steps=steps, eval_every=cfg.eval_every,
                            seeds=list(range(k)), data=(x, y), progress=False).params
 
-    runs, compiles = [], []
-    for _ in range(repeats):
-        with CompileTimer() as ct:
-            t0 = time.perf_counter()
-            jax.block_until_ready(run())
-            wall = time.perf_counter() - t0
-        runs.append(max(wall - ct.seconds, 1e-9))
-        compiles.append(ct.seconds)
+    runs, compiles = workloads.run_minus_compile(run, repeats)
     return {"seconds_per_step": min(runs) / steps, "compile_s": float(np.median(compiles))}
 
 
