@@ -34,6 +34,7 @@ PACKAGES = {
     "03-grokking": "grokking",
     "04-embedding-geometry": "embeddings",
     "05-information-theory": "information",
+    "06-compression": "compression",
 }
 CORE = ("runtime", "train", "nets", "claims", "plot", "widgets", "validate", "sweep", "selfcheck")
 
