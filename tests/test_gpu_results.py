@@ -61,6 +61,36 @@ def test_ledger_cell_shows_the_gpu_verdict_or_none_yet(tmp_path):
     assert "1 of 2 pages ran to the end" in gpu_results.ledger_note(bundle)
 
 
+def test_runs_of_some_chapters_each_merge_newest_first(tmp_path):
+    # the book takes longer than one GPU session: an older run covered PAGE, a newer one only another page
+    _bundle(tmp_path, "2026-12-04-abcdef0")
+    newer = _bundle(tmp_path, "2026-12-06-7654321", date="2026-12-06 10:00 UTC", commit="7654321aaa",
+                    pages=[{"page": "chapters/09-test/02-other.md", "status": "passed", "seconds": 80.0}])
+    other = [c for c in claims.registry().values() if c.mode == "full"][0]
+    verdict = {"id": other.id, "status": "not reproduced", "summary": "0.2 (median of 4 seeds)", "criterion": "≥ 1",
+               "page": "chapters/09-test/02-other.md", "provenance": None}
+    (newer / "claims.jsonl").write_text(json.dumps(verdict) + "\n", encoding="utf-8")
+    results = gpu_results.collect(tmp_path)
+    assert [b.folder.name for b in results.bundles] == ["2026-12-06-7654321", "2026-12-04-abcdef0"]
+    # each claim from the newest run that checked it, dated because there are several runs
+    assert gpu_results.ledger_cell(claims.get(CLAIM), results) == \
+        "**✔ holds on the GPU**: 0.751 (median of 16 seeds, range 0.74–0.76) (run of 2026-12-04)"
+    assert gpu_results.ledger_cell(other, results).startswith("**◐ not reproduced on the GPU (as registered)**: 0.2")
+    assert "(run of 2026-12-06)" in gpu_results.ledger_cell(other, results)
+    # the page that timed out in the older run passed in the newer one: it is not named as stopped
+    assert results.page_statuses()["chapters/09-test/02-other.md"] == "passed"
+    note = gpu_results.ledger_note(results)
+    assert "newest of the 2 committed full-mode runs" in note and "commit 7654321" in note and "commit abcdef0" in note
+    # each page from the newest run that included it, with that run's provenance
+    html = gpu_results.page_section_html(PAGE, results)
+    assert "commit abcdef0" in html and "passed" in html and CLAIM in html
+    assert "commit 7654321" in gpu_results.page_section_html("chapters/09-test/02-other.md", results)
+    none = gpu_results.page_section_html("chapters/09-test/03-none.md", results)
+    assert "None of the 2 committed full-mode GPU runs" in none and "commit 7654321" in none
+    with pytest.raises(ValueError, match="at least one bundle"):
+        gpu_results.Results(())
+
+
 def test_page_section_says_what_ran_where(tmp_path):
     bundle = gpu_results.Bundle.read(_bundle(tmp_path))
     html = gpu_results.page_section_html(PAGE, bundle)

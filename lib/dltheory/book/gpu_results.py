@@ -1,10 +1,14 @@
-"""The newest committed full-mode GPU run (``results/full-gpu/<date>-<commit>/``), as the website shows it (issue 22).
+"""The committed full-mode GPU runs (``results/full-gpu/<date>-<commit>/``), as the website shows them (issue 22).
 
-The book is built in fast mode on a CPU; the results of a real full-mode run on a GPU (written by
+The book is built in fast mode on a CPU; the results of real full-mode runs on a GPU (written by
 :mod:`dltheory.book.fullrun` and committed) are shown beside the fast ones: a *Full mode (GPU)* column in the ledger
 (:func:`ledger_cell`, :func:`ledger_note`) and, at the end of every notebook page, a folded section with the page's
 full-mode status, time and verdicts and where they come from (:func:`page_section_html`). Both come from
 :mod:`dltheory.book.sphinxext`. A claim without a GPU verdict says *no GPU verdict yet*.
+
+The whole book in full mode takes longer than one GPU session, so a run may cover some chapters only
+(``GPU_RUN_PAGES``). :class:`Results` merges every committed run: each claim shows its verdict from the newest run
+that checked it, and each page its record from the newest run that included it, each with that run's provenance.
 """
 
 from __future__ import annotations
@@ -17,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-__all__ = ["RESULTS", "Bundle", "latest_bundle", "ledger_note", "ledger_cell", "page_section_html",
+__all__ = ["RESULTS", "Bundle", "Results", "latest_bundle", "collect", "ledger_note", "ledger_cell", "page_section_html",
            "performance_html"]
 
 #: where bundles live, relative to the repository's root
@@ -75,60 +79,136 @@ class Bundle:
         return [v for v in self.verdicts if v.get("page") == page]
 
 
-def latest_bundle(root: Path) -> Bundle | None:
-    """The newest full-mode bundle under ``root/results/full-gpu`` (by the date in its ``run.json``), or ``None``."""
+def _date(bundle: Bundle) -> tuple[str, str]:
+    return str(bundle.run.get("date", "")), bundle.folder.name
+
+
+def _bundles(root: Path) -> list[Bundle]:
     folder = Path(root) / RESULTS
-    bundles = []
+    found = []
     for sub in sorted(folder.glob("*/run.json")) if folder.is_dir() else []:
         try:
-            bundles.append(Bundle.read(sub.parent))
+            found.append(Bundle.read(sub.parent))
         except ValueError:
             continue
-    return max(bundles, key=lambda b: (str(b.run.get("date", "")), b.folder.name)) if bundles else None
+    return sorted(found, key=_date, reverse=True)
 
 
-def ledger_note(bundle: Bundle | None) -> str:
-    """The sentence above the ledger's tables that says where the *Full mode (GPU)* column comes from."""
-    if bundle is None:
-        return ("*Full mode (GPU)*: no full-mode run on a GPU has been committed yet (`results/full-gpu/` is empty), "
-                "so every claim says *no GPU verdict yet*.")
+def latest_bundle(root: Path) -> Bundle | None:
+    """The newest full-mode bundle under ``root/results/full-gpu`` (by the date in its ``run.json``), or ``None``."""
+    found = _bundles(root)
+    return found[0] if found else None
+
+
+@dataclasses.dataclass(frozen=True)
+class Results:
+    """Every committed full-mode run, newest first, merged: per claim and per page, the newest run that has it."""
+
+    bundles: tuple[Bundle, ...]
+
+    def __post_init__(self) -> None:
+        if not self.bundles:
+            raise ValueError("Results needs at least one bundle; use collect(), which returns None when there is none")
+        object.__setattr__(self, "bundles", tuple(sorted(self.bundles, key=_date, reverse=True)))
+
+    @property
+    def newest(self) -> Bundle:
+        return self.bundles[0]
+
+    @property
+    def files(self) -> list[Path]:
+        return [path for bundle in self.bundles for path in bundle.files]
+
+    def verdict(self, claim_id: str) -> tuple[Mapping[str, Any], Bundle] | None:
+        """The verdict of ``claim_id`` in the newest run that checked it in full mode, with that run."""
+        for bundle in self.bundles:
+            if (verdict := bundle.verdict(claim_id)) is not None:
+                return verdict, bundle
+        return None
+
+    def page(self, page: str) -> tuple[Mapping[str, Any], Bundle] | None:
+        """The record of ``page`` in the newest run that included it, with that run."""
+        for bundle in self.bundles:
+            if (record := bundle.page(page)) is not None:
+                return record, bundle
+        return None
+
+    def page_statuses(self) -> dict[str, str]:
+        """Every page any run included: its status in the newest run that included it."""
+        statuses: dict[str, str] = {}
+        for bundle in reversed(self.bundles):  # oldest first, so that newer runs overwrite
+            statuses.update({str(p.get("page")): str(p.get("status")) for p in bundle.run["pages"]})
+        return statuses
+
+
+def collect(root: Path) -> Results | None:
+    """Every full-mode bundle under ``root/results/full-gpu``, merged (:class:`Results`), or ``None``."""
+    found = _bundles(root)
+    return Results(tuple(found)) if found else None
+
+
+def _results(given: Results | Bundle | None) -> Results | None:
+    return Results((given,)) if isinstance(given, Bundle) else given
+
+
+def _run_line(bundle: Bundle) -> str:
     pages = bundle.run["pages"]
     passed = sum(p.get("status") == "passed" for p in pages)
-    return (f"*Full mode (GPU)*: the verdicts of the newest committed full-mode run, on {bundle.provenance()} "
-            f"({passed} of {len(pages)} pages ran to the end). A claim with no verdict in it says *no GPU verdict yet*.")
+    return f"{bundle.provenance()} ({passed} of {len(pages)} pages ran to the end)"
 
 
-def ledger_cell(claim: Any, bundle: Bundle | None) -> str:
+def ledger_note(results: Results | Bundle | None) -> str:
+    """The sentence above the ledger's tables that says where the *Full mode (GPU)* column comes from."""
+    results = _results(results)
+    if results is None:
+        return ("*Full mode (GPU)*: no full-mode run on a GPU has been committed yet (`results/full-gpu/` is empty), "
+                "so every claim says *no GPU verdict yet*.")
+    if len(results.bundles) == 1:
+        return (f"*Full mode (GPU)*: the verdicts of the newest committed full-mode run, on "
+                f"{_run_line(results.newest)}. A claim with no verdict in it says *no GPU verdict yet*.")
+    runs = "; ".join(_run_line(b) for b in results.bundles)
+    return (f"*Full mode (GPU)*: each claim's verdict in the newest of the {len(results.bundles)} committed full-mode "
+            f"runs that checked it, dated in its cell: {runs}. A claim that no run checked says *no GPU verdict yet*.")
+
+
+def ledger_cell(claim: Any, results: Results | Bundle | None) -> str:
     """The *Full mode (GPU)* cell of one claim: its GPU verdict and value, or *no GPU verdict yet* and why."""
-    verdict = bundle.verdict(claim.id) if bundle else None
-    if verdict is None:
+    results = _results(results)
+    found = results.verdict(claim.id) if results else None
+    if found is None:
         why = ""
-        if bundle is not None:
-            pages = {p.get("page"): p.get("status") for p in bundle.run["pages"]}
-            stopped = sorted(page for page, status in pages.items() if status != "passed")
+        if results is not None:
+            stopped = sorted(page for page, status in results.page_statuses().items() if status != "passed")
             if stopped and claim.mode == "full":
                 why = " (the run had pages that stopped: " + ", ".join(Path(p).stem for p in stopped[:3]) + \
                       (", …" if len(stopped) > 3 else "") + ")"
         registered = "; registered for full mode" if claim.mode == "full" else ""
         return f"*no GPU verdict yet{registered}*{why}"
+    verdict, bundle = found
     mark = _MARKS.get(str(verdict.get("status")), str(verdict.get("status")))
     summary = re.sub(r"([\\`*_\[\]<>|])", r"\\\1", str(verdict.get("summary", verdict.get("value"))))
-    return f"**{mark}**: {summary}"
+    when = f" (run of {str(bundle.run.get('date', '?'))[:10]})" if len(results.bundles) > 1 else ""
+    return f"**{mark}**: {summary}{when}"
 
 
-def page_section_html(page: str, bundle: Bundle | None, scales: Sequence[tuple[str, str]] = ()) -> str:
+def page_section_html(page: str, results: Results | Bundle | None, scales: Sequence[tuple[str, str]] = ()) -> str:
     """A folded section for the end of a notebook page: its full-mode GPU results with their provenance,
     or a note that there are none yet, and what fraction of the paper's configuration each config the page runs
     is in full mode (``scales``: ``(class, text)`` pairs, from :func:`dltheory.book.budget.page_scales`).
     Plain HTML; it carries no verdict record, so the ledger never counts it."""
     esc = html.escape
-    if bundle is None:
+    results = _results(results)
+    found = results.page(page) if results else None
+    if results is None:
         body, title = ("<p>No full-mode run on a GPU has been committed yet: this page's claims have been checked in "
                        "fast mode only (above).</p>"), "Full mode on a GPU: no run yet"
-    elif (record := bundle.page(page)) is None:
-        body, title = (f"<p>The newest full-mode GPU run ({esc(bundle.provenance())}) did not include this page."
-                       "</p>"), "Full mode on a GPU: this page has not run yet"
+    elif found is None:
+        newest = esc(results.newest.provenance())
+        which = (f"The newest full-mode GPU run ({newest}) did" if len(results.bundles) == 1 else
+                 f"None of the {len(results.bundles)} committed full-mode GPU runs (the newest: {newest}) did")
+        body, title = f"<p>{which} not include this page.</p>", "Full mode on a GPU: this page has not run yet"
     else:
+        record, bundle = found
         rows = "".join(
             f"<tr><td><code>{esc(str(v.get('id')))}</code></td><td>{esc(_MARKS.get(str(v.get('status')), ''))}</td>"
             f"<td>{esc(str(v.get('summary', '')))}</td><td>{esc(str(v.get('criterion', '')))}</td></tr>"
@@ -152,10 +232,13 @@ def page_section_html(page: str, bundle: Bundle | None, scales: Sequence[tuple[s
             "committed.</em></p></details>")
 
 
-def performance_html(bundle: Bundle | None) -> str:
-    """For the performance page: the GPU measurements of the newest bundle (``performance.json``, written by
-    ``python -m benchmarks.gpu`` in ``scripts/gpu-run.sh``) as a table with their provenance, or a note."""
+def performance_html(results: Results | Bundle | None) -> str:
+    """For the performance page: the GPU measurements of the newest bundle that has them (``performance.json``,
+    written by ``python -m benchmarks.gpu`` in ``scripts/gpu-run.sh``) as a table with their provenance, or a note."""
     esc = html.escape
+    results = _results(results)
+    with_file = [b for b in results.bundles if (b.folder / "performance.json").is_file()] if results else []
+    bundle = with_file[0] if with_file else None
     path = bundle.folder / "performance.json" if bundle else None
     if path is None or not path.is_file():
         return ('<div class="dltheory-gpu-performance"><p><strong>On a GPU:</strong> no performance measurements from '

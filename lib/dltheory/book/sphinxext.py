@@ -96,12 +96,12 @@ class LedgerDirective(SphinxDirective):
         for chapter, title in [*titles.items(), ("*", "Whole book")]:
             cells = " | ".join(f"{{claim-count}}`{chapter} {k}`" for k in keys)
             lines.append(f"| {_cell(title) if chapter != '*' else '**Whole book**'} | {cells} |")
-        bundle = _gpu.latest_bundle(Path(env.srcdir))
-        for path in bundle.files if bundle else []:
+        gpu = _gpu.collect(Path(env.srcdir))
+        for path in gpu.files if gpu else []:
             env.note_dependency(str(path))
         container = nodes.container(classes=["dltheory-ledger"])
         container += self._parse(lines + [""], "dltheory-ledger-summary")
-        container += self._parse([_gpu.ledger_note(bundle), ""], "dltheory-ledger-gpu-note")
+        container += self._parse([_gpu.ledger_note(gpu), ""], "dltheory-ledger-gpu-note")
         for chapter, title in titles.items():
             rows = [c for c in registry.values() if c.chapter == chapter]
             container += self._parse([f"**{title}**", ""], "dltheory-ledger-chapter")
@@ -111,7 +111,7 @@ class LedgerDirective(SphinxDirective):
             if reproductions:
                 lines = ["| Claim | Source | Paper | Ours | Verdict | Null | Margin | Checked in | Full mode (GPU) |",
                          "|---" * 9 + "|"]
-                lines += [self._row(c, ("ours", "verdict", "null", "margin", "page"), _gpu.ledger_cell(c, bundle))
+                lines += [self._row(c, ("ours", "verdict", "null", "margin", "page"), _gpu.ledger_cell(c, gpu))
                           for c in reproductions]
                 container += self._parse(lines + [""], "dltheory-ledger-claims")
             if derivations:
@@ -161,23 +161,24 @@ def _collect(app: Sphinx, doctree: nodes.document) -> None:
 
 
 def _gpu_signature(app: Sphinx) -> str:
-    bundle = _gpu.latest_bundle(Path(app.srcdir))
-    return "" if bundle is None else f"{bundle.folder.name} {[p.stat().st_mtime_ns for p in bundle.files]}"
+    gpu = _gpu.collect(Path(app.srcdir))
+    return "" if gpu is None else str([(p.as_posix(), p.stat().st_mtime_ns) for p in gpu.files])
 
 
 def _append_gpu_results(app: Sphinx, doctree: nodes.document) -> None:
-    """At the end of every notebook page: its full-mode GPU results from the newest bundle, folded, or a note."""
+    """At the end of every notebook page: its full-mode GPU results from the newest run that included it, folded,
+    or a note."""
     env = app.env
     source = Path(env.doc2path(env.docname))
     performance = env.docname == "book/performance"
     if not performance and not is_notebook_page(source):
         return
-    bundle = _gpu.latest_bundle(Path(app.srcdir))
-    for path in bundle.files + [bundle.folder / "performance.json"] if bundle else []:
+    gpu = _gpu.collect(Path(app.srcdir))
+    for path in gpu.files + [b.folder / "performance.json" for b in gpu.bundles] if gpu else []:
         if path.is_file():
             env.note_dependency(str(path))
-    if performance:  # the GPU measurements of the newest run, after the CPU report
-        doctree += nodes.raw("", _gpu.performance_html(bundle), format="html")
+    if performance:  # the GPU measurements of the newest run that made them, after the CPU report
+        doctree += nodes.raw("", _gpu.performance_html(gpu), format="html")
         return
     page = source.resolve().relative_to(Path(app.srcdir).resolve()).as_posix()
     from dltheory.book import budget  # imported here: budget imports the chapters' packages
@@ -186,7 +187,7 @@ def _append_gpu_results(app: Sphinx, doctree: nodes.document) -> None:
         scales = budget.page_scales(source)
     except (ValueError, NotImplementedError) as err:  # tests/test_budget.py keeps this from happening
         scales = [("?", f"not stated: {err}")]
-    doctree += nodes.raw("", _gpu.page_section_html(page, bundle, scales), format="html")
+    doctree += nodes.raw("", _gpu.page_section_html(page, gpu, scales), format="html")
 
 
 def _purge(app: Sphinx, env: Any, docname: str) -> None:
