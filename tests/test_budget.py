@@ -205,3 +205,24 @@ def test_the_page_start_is_held_to_the_measured_gpu_run(tmp_path):
     assert runtime.device_rates(planted).page_seconds == 20
     planted.write_text(source.split("\n[calibration]\n")[0], encoding="utf-8")
     assert "no [calibration] pages" in budget.calibration_problems(planted)[0]
+
+
+def test_a_page_that_runs_a_config_longer_says_so(monkeypatch):
+    # page 3.2 trains the chapter's transformer 1.5 times as long: its section module's page_runs counts that
+    from dltheory.grokking import fourier_circuit as fc
+    from dltheory.grokking.models import GrokConfig
+
+    page = ROOT / "chapters" / "03-grokking" / "02-fourier-circuit.md"
+    assert budget.section_module(page) is fc
+    assert budget.section_module(ROOT / "book" / "how-to-read.md") is None
+    full = GrokConfig.full().replace(**budget.OVER_BUDGET["grokking.models.GrokConfig"].changes)
+    longer = full.replace(steps=int(fc.STEPS_FACTOR * full.steps)).cost()
+    assert budget.page_cost(page) == longer
+    assert budget.page_cost(page, reduce=False).flops > longer.flops
+    # a hook that counts less than the configs the page names, or that returns no Cost, is refused
+    monkeypatch.setattr(fc, "page_runs", lambda config: runtime.Cost(flops=1.0, steps=1))
+    with pytest.raises(ValueError, match="counts less than the configs the page names"):
+        budget.page_cost(page)
+    monkeypatch.setattr(fc, "page_runs", lambda config: 1e12)
+    with pytest.raises(ValueError, match="must return a runtime.Cost"):
+        budget.page_cost(page)

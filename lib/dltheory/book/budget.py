@@ -34,7 +34,7 @@ from dltheory import runtime
 from dltheory.book.notebooks import notebook_pages, repo_root
 
 __all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
-           "chapter_seconds", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
+           "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
            "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE"]
 
 
@@ -221,18 +221,38 @@ def missing_paper_scale(pages: list[Path]) -> list[str]:
     return list(missing)
 
 
-def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
-    config_class = getattr(importlib.import_module(module), cls)
+def _counted_config(config_class: Any, how: str, reduce: bool) -> Any:
+    """The config the budget counts: ``config_class.fast()`` or ``.full()``, reduced as :data:`OVER_BUDGET` proposes."""
     cfg = getattr(config_class, how)()
-    key = f"{module.removeprefix('dltheory.')}.{cls}"
+    key = f"{config_class.__module__.removeprefix('dltheory.')}.{config_class.__name__}"
     if reduce and how == "full" and key in OVER_BUDGET:
         cfg = cfg.replace(**OVER_BUDGET[key].changes)
-    return cfg.cost()
+    return cfg
+
+
+def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
+    return _counted_config(getattr(importlib.import_module(module), cls), how, reduce).cost()
+
+
+def section_module(page: Path) -> Any:
+    """The module of a section page (``chapters/03-grokking/08-lazy-to-rich.md`` → ``dltheory.grokking.lazy_to_rich``),
+    found among the page's imports, or ``None`` (front matter, exercises, the worked page)."""
+    name = Path(page).stem[3:].replace("-", "_")
+    text = "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))
+    for module in _aliases(text).values():
+        if module.rsplit(".", 1)[-1] == name:
+            return importlib.import_module(module)
+    return None
 
 
 def page_cost(page: Path, *, mode: str = "full", reduce: bool = True) -> runtime.Cost:
     """The estimated cost of running ``page`` in ``mode`` (page start excluded); with ``reduce`` the configs of
-    :data:`OVER_BUDGET` count with their proposed reduction."""
+    :data:`OVER_BUDGET` count with their proposed reduction.
+
+    Each config the page names counts once. A page that runs a config several times, or a variant of it (a longer
+    run, a sweep over variants, a null on its own run), says so in its section module with ``page_runs(config)``:
+    given ``config(ConfigClass)``, the config the budget counts in this mode, it returns the
+    :class:`~dltheory.runtime.Cost` of everything the page runs, which replaces the count and must not be below it."""
     mode = runtime.mode(mode)
     text = Path(page).read_text(encoding="utf-8")
     total = runtime.Cost()
@@ -240,6 +260,16 @@ def page_cost(page: Path, *, mode: str = "full", reduce: bool = True) -> runtime
         total = total + _config_cost(module, cls, "fast" if mode == "fast" else how, reduce)
     if re.search(r"^class Config\(runtime\.ModeConfig\)", text, re.M):
         total = total + _warmup_cost(text, mode)
+    hook = getattr(section_module(page), "page_runs", None)
+    if hook is not None:
+        how = "fast" if mode == "fast" else "full"
+        counted = hook(lambda config_class: _counted_config(config_class, how, reduce))
+        if not isinstance(counted, runtime.Cost):
+            raise ValueError(f"{page}: page_runs() must return a runtime.Cost, got {type(counted).__name__}")
+        if counted.flops < total.flops or counted.steps < total.steps:
+            raise ValueError(f"{page}: page_runs() counts less than the configs the page names "
+                             f"({counted.flops:.3g} < {total.flops:.3g} FLOPs or {counted.steps} < {total.steps} steps)")
+        total = counted
     return total
 
 

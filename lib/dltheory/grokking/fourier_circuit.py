@@ -11,7 +11,7 @@ the spectrum.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -34,6 +34,8 @@ __all__ = [
     "final_top_share",
     "restricted_lead",
     "compressed_accuracy",
+    "STEPS_FACTOR",
+    "page_runs",
     "check_spectrum",
     "check_one_frequency",
     "explorer_data",
@@ -233,6 +235,17 @@ def final_top_share(result: GrokResult, setting: int = 0, k: int = 5) -> np.ndar
     cfg = result.config
     return np.array([float(top_share(fourier_power(_embedding(cfg, result.final(s, setting)), cfg.p), k))
                      for s in range(len(result.seeds))])
+
+
+#: page 3.2 trains the chapter's transformer this many times its steps, to see the circuit well after the transition
+STEPS_FACTOR = 1.5
+
+
+def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
+    """What page 3.2 runs, for :func:`dltheory.book.budget.page_cost`: the chapter's ``GrokConfig`` (``config``
+    gives the one the budget counts) trained :data:`STEPS_FACTOR` times as long, weight decay and control."""
+    cfg = config(GrokConfig)
+    return cfg.replace(steps=int(STEPS_FACTOR * cfg.steps)).cost()
 
 
 def compressed_accuracy(
