@@ -663,6 +663,35 @@ def test_registry_rejects_malformed_new_fields(tmp_path, extra, message):
     assert "claim tc/x" in str(err.value)  # names the claim
 
 
+def test_bar_fixed_with_code_names_its_commit_and_is_not_revised(tmp_path):
+    # a bar committed together with the code that measures it: neither "before" (unproven) nor revised
+    extra = 'bar_fixed = "with-code"\nbar_commit = "ea607b8"\n'
+    c = claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])["tc/x"]
+    assert c.bar_fixed == "with-code" and c.bar_commit == "ea607b8"
+    assert not c.revised and c.bar_history == ()
+    text = ledger.revision_text(c)
+    assert "commit ea607b8" in text and "not shown to be fixed before the first measurement" in text
+    assert "revised" not in text
+    assert ledger.counts([c], {})["revised"] == 0
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('bar_fixed = "with-code"\n', 'bar_commit = "<hash>"'),
+        ('bar_fixed = "before"\nbar_commit = "ea607b8"\n', 'bar_commit applies only to bar_fixed = "with-code"'),
+        ('bar_commit = "ea607b8"\n', 'bar_commit applies only to bar_fixed = "with-code"'),
+        ('bar_fixed = "with-code"\nbar_commit = "main"\n', "bar_commit must be a git hash"),
+        ('bar_fixed = "with-code"\nbar_commit = "ea607b8"\n[[claim.bar_history]]\nold = "x"\nreason = "r"\n',
+         'set bar_fixed = "after"'),
+    ],
+)
+def test_bar_fixed_with_code_rejects_malformed(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+    assert "claim tc/x" in str(err.value)
+
+
 def test_ledger_counts_and_cells(reg):
     def rec(cid, *args, **kw):
         return claims.check(cid, *args, display=False, raise_on_fail=False, **kw).record()

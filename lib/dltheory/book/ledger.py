@@ -129,7 +129,11 @@ def _md(text: str) -> str:
 
 
 def revision_text(claim: _claims.Claim) -> str:
-    """Markdown for the claim cell: the bar's history, if it was fixed or changed after measuring."""
+    """Markdown for the claim cell: the bar's history, if it was fixed or changed after measuring, or that it
+    was committed with its code (``bar_fixed = "with-code"``), so not shown to precede the first measurement."""
+    if claim.bar_fixed == "with-code":
+        return (f" *(bar unchanged since it was committed with the code that measures it, commit {claim.bar_commit}: "
+                "not shown to be fixed before the first measurement)*")
     if not claim.revised:
         return ""
     if not claim.bar_history:

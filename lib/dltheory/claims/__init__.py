@@ -45,6 +45,9 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                for a deterministic one
 ``bar_fixed``  ``"before"`` or ``"after"``: whether the bar was fixed before the first measurement
                (empty: not recorded). A bar fixed or changed afterwards shows as *revised after measuring*.
+               ``"with-code"``: the bar has not changed since the commit that registered it together with
+               (or before) the code that measures it, so the history cannot show whether it preceded the
+               first measurement; that commit is ``bar_commit``, and the ledger says so
 ``[[claim.bar_history]]``
                one table per earlier bar: ``old`` (a table of criterion fields and/or ``aggregate``, or
                words), ``reason``, and optionally ``date`` (YYYY-MM-DD), ``commit`` and ``mode`` (fast/full)

@@ -26,12 +26,12 @@ _MIN_PASS_RE = re.compile(r"^\s*(\d+)\s*/\s*(\d+)\s*$")
 _AGGREGATES = ("all", "median", "mean")
 _CLAIM_MODES = ("any", "fast", "full")
 KINDS = ("reproduction", "derivation")
-_BAR_FIXED = ("before", "after")
+_BAR_FIXED = ("before", "with-code", "after")
 _CRITERION_KEYS = ("target", "tol", "rtol", "lower", "upper", "expect")
 _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
-    "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_history", "min_pass",
+    "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_commit", "bar_history", "min_pass",
     "scale", "limit", *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
@@ -76,6 +76,7 @@ class Claim:
     paper_value: float | None = None
     statistical: bool = True
     bar_fixed: str = ""
+    bar_commit: str = ""
     bar_history: tuple[BarChange, ...] = ()
     min_pass: tuple[int, int] | None = None
     reproduces_by_mode: Mapping[str, bool] = dataclasses.field(default_factory=dict)
@@ -277,6 +278,13 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     bar_fixed = raw.get("bar_fixed", "")
     if bar_fixed not in ("", *_BAR_FIXED):
         fail(f"bar_fixed must be one of {_BAR_FIXED}, got {bar_fixed!r}")
+    bar_commit = raw.get("bar_commit", "")
+    if bar_fixed == "with-code" and not bar_commit:
+        fail("bar_fixed = \"with-code\" names the commit that registered the bar with its code: bar_commit = \"<hash>\"")
+    if bar_commit and bar_fixed != "with-code":
+        fail("bar_commit applies only to bar_fixed = \"with-code\" (a bar committed with the code that measures it)")
+    if bar_commit and (not isinstance(bar_commit, str) or not _COMMIT_RE.match(bar_commit)):
+        fail(f"bar_commit must be a git hash (7-40 hex digits), got {bar_commit!r}")
     spec = {k: raw[k] for k in _CRITERION_KEYS if k in raw}
     theory_target = spec.get("target") == "theory"
     if theory_target:
@@ -340,7 +348,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
-        bar_fixed=bar_fixed, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
+        bar_fixed=bar_fixed, bar_commit=bar_commit, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
     )
 
 
