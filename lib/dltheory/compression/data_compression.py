@@ -36,7 +36,7 @@ from dltheory import runtime, sweep, validate
 from dltheory.information import compression_measured
 
 __all__ = ["SEQUENCES", "DataCodeConfig", "documentation_text", "markov_source", "markov_entropy",
-           "sample_markov", "sequences", "prequential_codes", "run", "structure_share", "synthesis_point"]
+           "sample_markov", "sequences", "prequential_codes", "context_model_bits", "run", "structure_share", "synthesis_point"]
 
 SEQUENCES = ("text", "shuffled", "markov", "iid")
 ALPHABET_BITS = 256.0   # one bit per byte value: which bytes the sequence uses
@@ -55,6 +55,7 @@ class DataCodeConfig(runtime.ModeConfig):
     alphabet: int = validate.field(16, validate.integer, low=2, high=64)
     order: int = validate.field(2, validate.integer, low=1, high=4)
     concentration: float = validate.field(0.2, validate.real, low=0.0, low_open=True)
+    orders: tuple[int, ...] = validate.field((0, 1, 2, 3), validate.integers, low=0, high=6, increasing=True)
     segments: int = validate.field(16, validate.integer, low=4)
     n_seeds: int = validate.field(3, validate.integer, low=1)
 
@@ -246,9 +247,39 @@ def prequential_codes(cfg: DataCodeConfig, data: list[bytes], seeds: list[int]) 
             "alphabet": sizes}
 
 
+def _previous(keys: np.ndarray) -> np.ndarray:
+    """For each position ``t``, how many earlier positions hold the same key."""
+    order = np.argsort(keys, kind="stable")
+    sorted_keys = keys[order]
+    starts = np.r_[0, np.flatnonzero(np.diff(sorted_keys)) + 1]
+    group_start = np.repeat(starts, np.diff(np.r_[starts, len(keys)]))
+    out = np.empty(len(keys), dtype=np.int64)
+    out[order] = np.arange(len(keys)) - group_start
+    return out
+
+
+def context_model_bits(data: bytes, order: int) -> np.ndarray:
+    """Bits of each symbol under the online Krichevsky–Trofimov code with contexts of ``order`` symbols:
+    ``p(y | s) = (n(s, y) + 1/2) / (n(s) + K/2)`` from the counts of the earlier symbols (``K`` the alphabet).
+
+    The Bayes mixture over all order-``order`` Markov sources: its regret is ``(d/2) log2 n + O(1)`` bits with
+    ``d = K^order (K - 1)`` free parameters (Krichevsky and Trofimov 1981; Rissanen 1984)."""
+    if not isinstance(data, (bytes, bytearray)) or len(data) < 1:
+        raise ValueError("data must be non-empty bytes")
+    order = validate.integer("order", order, low=0, high=6)
+    _, idx = np.unique(np.frombuffer(bytes(data), dtype=np.uint8), return_inverse=True)
+    K = int(idx.max()) + 1
+    ctx = np.zeros(len(idx), dtype=np.int64)
+    for lag in range(1, order + 1):          # earlier symbols, K (= "before the start") for the first ones
+        ctx = ctx * (K + 1) + np.r_[np.full(lag, K), idx[:-lag]][:len(idx)]
+    n_s = _previous(ctx)
+    n_sy = _previous(ctx * K + idx)
+    return -np.log2((n_sy + 0.5) / (n_s + K / 2.0))
+
+
 def _experiment(cfg: DataCodeConfig) -> dict[str, np.ndarray]:
     seeds = runtime.seeds(cfg.n_seeds)
-    data, run_seeds, entropy, comp = [], [], [], []
+    data, run_seeds, entropy, comp, kt = [], [], [], [], []
     for seed in seeds:
         seqs = sequences(cfg, seed)
         P = markov_source(seed, cfg.alphabet, cfg.order, cfg.concentration)
@@ -259,6 +290,7 @@ def _experiment(cfg: DataCodeConfig) -> dict[str, np.ndarray]:
             run_seeds.append(seed)
             c = compression_measured.compressed_bits(seqs[name])
             comp.append([c["gzip"], c["bz2"], c["lzma"]])
+            kt.append([context_model_bits(seqs[name], k).reshape(cfg.segments, -1).sum(1) for k in cfg.orders])
     out = prequential_codes(cfg, data, run_seeds)
     S, N = len(seeds), len(SEQUENCES)
     text = np.frombuffer(data[0], dtype=np.uint8)
@@ -267,6 +299,7 @@ def _experiment(cfg: DataCodeConfig) -> dict[str, np.ndarray]:
     return {"seeds": np.array(seeds), "bits": out["bits"].reshape(S, N, len(cfg.widths), -1),
             "untrained": out["untrained"].reshape(S, N), "alphabet": out["alphabet"].reshape(S, N),
             "compressors": np.array(comp).reshape(S, N, 3), "entropy": np.array(entropy),
+            "kt": np.array(kt).reshape(S, N, len(cfg.orders), -1),
             "text_letters": np.array(float(-(freq * np.log2(freq)).sum()))}
 
 
@@ -278,6 +311,8 @@ def run(cfg: DataCodeConfig) -> dict[str, Any]:
     ``segment_rate``  (seed, sequence, width, segment): the code of each of ``cfg.segments`` equal pieces
     ``compressors``   (seed, sequence, 3): gzip, bz2, lzma, bits per symbol
     ``untrained``     (seed, sequence): the untrained network's code per symbol
+    ``kt_rate``, ``kt_segment_rate``  the same as ``rate`` and ``segment_rate`` for the context models of
+                      :func:`context_model_bits`, one per order in ``cfg.orders`` instead of per width
     ``entropy``       (seed, 2): the Markov source's entropy rate and letter entropy, bits per symbol
     """
     if not isinstance(cfg, DataCodeConfig):
@@ -289,6 +324,9 @@ def run(cfg: DataCodeConfig) -> dict[str, Any]:
     res["segment_rate"] = bits.reshape(*bits.shape[:-1], cfg.segments, -1).sum(-1) / (n / cfg.segments)
     res["compressors"] = res["compressors"] / n
     res["untrained"] = (res["untrained"] + ALPHABET_BITS) / n
+    kt = res.pop("kt")
+    res["kt_rate"] = (kt.sum(-1) + ALPHABET_BITS) / n
+    res["kt_segment_rate"] = kt / (n / cfg.segments)
     res["symbols_seen"] = (np.arange(cfg.segments) + 0.5) * n / cfg.segments
     res["cfg"] = cfg
     return res
