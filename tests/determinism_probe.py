@@ -69,6 +69,7 @@ from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
+from dltheory.compression import data_compression as CDC
 from dltheory.information import compression_measured as TPC
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
@@ -314,6 +315,12 @@ PROBES: dict[str, Callable[[], Any]] = {
         CMI.FCMIConfig(n=20, noise=(0.0,), draws=2, steps=5, n_seeds=1), [0]),
     "information.compression_measured.two_part_codes": lambda: TPC.two_part_codes(
         TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
+    "compression.data_compression.markov_source": lambda: CDC.markov_source(0, 4, 2, 0.5),
+    "compression.data_compression.sample_markov": lambda: CDC.sample_markov(0, CDC.markov_source(0, 4, 2, 0.5), 50),
+    "compression.data_compression.sequences": lambda: CDC.sequences(
+        CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4,)), 0),
+    "compression.data_compression.prequential_codes": lambda: CDC.prequential_codes(
+        CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
 }
 
 

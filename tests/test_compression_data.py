@@ -1,0 +1,122 @@
+"""Tests of the epilogue's sections 3 (data) and 4 (representations): ``dltheory.compression``."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from dltheory.compression import data_compression as dc
+
+TINY = dict(n_symbols=1024, batch=16, segments=4, widths=(4, 8))
+
+
+# ---------------------------------------------------------------------------- §3 data: configs and bad input
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(n_symbols=2000, batch=32), "multiple of batch"),
+        (dict(context=1, order=2), "at least the Markov order"),
+        (dict(alphabet=64, order=3), "at most 4096 states"),
+        (dict(widths=(32, 8)), "increasing"),
+        (dict(lr=0.0), "lr"),
+    ],
+)
+def test_data_config_rejects_bad_values(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        dc.DataCodeConfig(**changes)
+
+
+def test_data_fast_and_full_costs() -> None:
+    for cfg in (dc.DataCodeConfig.fast(), dc.DataCodeConfig.full()):
+        assert cfg.cost().flops > 0 and cfg.paper_scale()
+    assert dc.DataCodeConfig.full().cost().flops > dc.DataCodeConfig.fast().cost().flops
+
+
+def test_bad_inputs_raise() -> None:
+    with pytest.raises(ValueError, match="n_bytes"):
+        dc.documentation_text(10**9)
+    with pytest.raises(ValueError, match="last axis sums to 1"):
+        dc.markov_entropy(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="non-empty bytes"):
+        dc.context_model_bits(b"", 1)
+    with pytest.raises(ValueError, match="letter_entropy must exceed"):
+        dc.structure_share(1.0, 2.0, 2.0)
+    with pytest.raises(ValueError, match="equal length"):
+        dc.prequential_codes(dc.DataCodeConfig(**TINY), [b"a" * 1024], [0, 1])
+    with pytest.raises(ValueError, match="DataCodeConfig"):
+        dc.run({"n_symbols": 1024})
+
+
+# ---------------------------------------------------------------------------- §3 data: the science
+
+
+def test_markov_entropy_of_known_sources() -> None:
+    # an i.i.d. source written as order 1: rate = letter entropy
+    p = np.array([0.5, 0.25, 0.25])
+    h = dc.markov_entropy(np.tile(p, (3, 1)))
+    assert h["rate"] == pytest.approx(1.5) and h["letters"] == pytest.approx(1.5)
+    # a deterministic cycle a -> b -> c -> a: rate 0, letters uniform
+    cycle = np.roll(np.eye(3), 1, axis=1) * (1 - 3e-12) + 1e-12
+    h = dc.markov_entropy(cycle)
+    assert h["rate"] < 1e-9 and h["letters"] == pytest.approx(math.log2(3))
+
+
+def test_sampled_letters_match_the_stationary_frequencies() -> None:
+    P = dc.markov_source(3, 4, 2, 0.5)
+    x = dc.sample_markov(3, P, 40_000)
+    pi = dc._stationary(P) @ P.reshape(-1, 4)
+    assert np.abs(np.bincount(x, minlength=4) / x.size - pi).max() < 0.02
+
+
+def test_context_model_is_a_code_and_never_beats_the_entropy() -> None:
+    # the KT probabilities of every possible next symbol sum to 1 (a proper code), checked on a short sequence
+    data = b"abacabad"
+    for order in (0, 1, 2):
+        bits = dc.context_model_bits(data, order)
+        total = 0.0
+        for y in b"abcd":
+            total += 2.0 ** -dc.context_model_bits(data + bytes([y]), order)[-1]
+        assert total == pytest.approx(1.0)
+        assert bits.shape == (len(data),)
+    # on i.i.d. letters no online code beats the entropy (up to the sampling noise of 20,000 letters)
+    rng = np.random.default_rng(0)
+    p = np.array([0.6, 0.2, 0.1, 0.1])
+    x = bytes((rng.choice(4, 20_000, p=p) + 97).astype(np.uint8).tolist())
+    h = -(p * np.log2(p)).sum()
+    for order in (0, 2):
+        assert dc.context_model_bits(x, order).mean() > h - 0.02
+
+
+def test_context_model_reaches_the_entropy_rate_of_its_class() -> None:
+    P = dc.markov_source(1, 4, 1, 0.3)
+    x = bytes((dc.sample_markov(1, P, 20_000) + 97).astype(np.uint8).tolist())
+    rate = dc.markov_entropy(P)["rate"]
+    late = dc.context_model_bits(x, 1)[10_000:].mean()
+    assert rate - 0.03 < late < rate + 0.05
+
+
+def test_structure_share_rejects_the_null() -> None:
+    assert dc.structure_share(2.0, 2.0, 4.0) == pytest.approx(1.0)
+    assert dc.structure_share(4.0, 2.0, 4.0) == pytest.approx(0.0)
+
+
+def test_prequential_codes_learn_a_repeated_pattern() -> None:
+    cfg = dc.DataCodeConfig(**TINY, lr=1e-2)
+    out = dc.prequential_codes(cfg, [b"abcab" * 204 + b"abcd"], [0])
+    bits = out["bits"][0]
+    assert bits.shape == (2, cfg.n_symbols // cfg.batch)
+    # the first batch costs about log2(4) bits a symbol (untrained), the last of the pattern almost nothing
+    # (the very last batch holds the unseen letter d)
+    assert bits[:, 0].mean() / cfg.batch > 1.0 and bits[:, -2].mean() / cfg.batch < 0.5
+    assert out["untrained"][0] / cfg.n_symbols > 1.0 and out["alphabet"][0] == 4
+
+
+def test_synthesis_point_reads_the_run() -> None:
+    rate = np.full((3, 4, 2), 4.0)
+    rate[:, 0, -1] = 2.0
+    point = dc.synthesis_point({"rate": rate})
+    assert point == {"section": "data", "ratio": 4.0, "kept": 1.0, "null_ratio": 2.0, "null_kept": 1.0}
