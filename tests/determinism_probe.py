@@ -70,6 +70,7 @@ from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
 from dltheory.compression import data_compression as CDC
+from dltheory.compression import representations as CRP
 from dltheory.information import compression_measured as TPC
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
@@ -321,6 +322,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4,)), 0),
     "compression.data_compression.prequential_codes": lambda: CDC.prequential_codes(
         CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
+    "compression.representations.rank_sweep": lambda: CRP.rank_sweep(
+        CRP.RankConfig(n_tokens=10_000, ranks=(2, 32, 256)), 0),
 }
 
 

@@ -120,3 +120,53 @@ def test_synthesis_point_reads_the_run() -> None:
     rate[:, 0, -1] = 2.0
     point = dc.synthesis_point({"rate": rate})
     assert point == {"section": "data", "ratio": 4.0, "kept": 1.0, "null_ratio": 2.0, "null_kept": 1.0}
+
+
+# ---------------------------------------------------------------------------- §4 representations
+
+from dltheory.compression import representations as rp  # noqa: E402
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        (dict(ranks=(1, 2, 128)), "must end at the vocabulary size"),
+        (dict(ranks=(1, 16, 256)), "planted dimension"),
+        (dict(ranks=(4, 2, 256)), "increasing"),
+        (dict(n_tokens=10), "n_tokens"),
+    ],
+)
+def test_rank_config_rejects_bad_values(changes: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        rp.RankConfig(**changes)
+
+
+def test_rank_costs_and_scale() -> None:
+    for cfg in (rp.RankConfig.fast(), rp.RankConfig.full()):
+        assert cfg.cost().host_flops > 0 and cfg.paper_scale()
+
+
+def test_compression_ratio_counts_the_factors() -> None:
+    assert rp.compression_ratio(256, 32) == pytest.approx(256**2 / (2 * 256 * 32 + 32))
+    assert rp.compression_ratio(10, 10) < 1          # full-rank factors are larger than the matrix
+    with pytest.raises(ValueError, match="at most vocab_size"):
+        rp.compression_ratio(10, 11)
+    with pytest.raises(ValueError, match="rank"):
+        rp.compression_ratio(10, 0)
+
+
+def test_kept_share() -> None:
+    np.testing.assert_allclose(rp.kept_share([[0.5, 1.0], [0.2, 0.4]], [1.0, 0.4]), [[0.5, 1.0], [0.5, 1.0]])
+    with pytest.raises(ValueError, match="full must be positive"):
+        rp.kept_share([0.5], [0.0])
+    with pytest.raises(ValueError, match="RankConfig"):
+        rp.rank_sweep({"dim": 32}, 0)
+
+
+def test_synthesis_point_of_representations() -> None:
+    cfg = rp.RankConfig(ranks=(4, 32, 256))
+    res = {"cfg": cfg, "ratio": rp.compression_ratio(256, np.array(cfg.ranks)),
+           "accuracy": np.array([[0.1, 0.9, 0.9]] * 3), "null_accuracy": np.array([[0.0, 0.009, 0.0]] * 3)}
+    point = rp.synthesis_point(res)
+    assert point["kept"] == pytest.approx(1.0) and point["null_kept"] == pytest.approx(0.01)
+    assert point["ratio"] == point["null_ratio"] == pytest.approx(rp.compression_ratio(256, 32))
