@@ -170,3 +170,48 @@ def test_synthesis_point_of_representations() -> None:
     point = rp.synthesis_point(res)
     assert point["kept"] == pytest.approx(1.0) and point["null_kept"] == pytest.approx(0.01)
     assert point["ratio"] == point["null_ratio"] == pytest.approx(rp.compression_ratio(256, 32))
+
+
+# ---------------------------------------------------------------------------- exercises: the checks reject wrong answers
+
+from dltheory import selfcheck  # noqa: E402
+
+
+def _entropy_rate(P: np.ndarray) -> float:
+    w, vecs = np.linalg.eig(np.asarray(P).T)
+    pi = np.real(vecs[:, np.argmin(np.abs(w - 1))])
+    pi = pi / pi.sum()
+    return float(pi @ -(P * np.log2(P)).sum(1))
+
+
+def test_check_entropy_rate_accepts_the_solution_and_rejects_uniform_weights() -> None:
+    dc.check_entropy_rate(_entropy_rate)
+    with pytest.raises(selfcheck.WrongAnswer):   # rows weighted uniformly instead of by the stationary law
+        dc.check_entropy_rate(lambda P: float(np.mean(-(P * np.log2(P)).sum(1))))
+    with pytest.raises(selfcheck.WrongAnswer):   # nats instead of bits
+        dc.check_entropy_rate(lambda P: _entropy_rate(P) * np.log(2))
+    with pytest.raises(selfcheck.NotAnswered):
+        dc.check_entropy_rate(...)
+
+
+def test_check_context_hypothesis_knows_the_answer() -> None:
+    text = dc.documentation_text(32768)
+    holds = bool(dc.context_model_bits(text, 3).sum() < dc.context_model_bits(text, 2).sum())
+    dc.check_context_hypothesis(holds)
+    with pytest.raises(selfcheck.WrongAnswer):
+        dc.check_context_hypothesis(not holds)
+    with pytest.raises(selfcheck.WrongAnswer):
+        dc.check_context_hypothesis("no")
+
+
+def test_check_relative_error_accepts_eckart_young_and_rejects_others() -> None:
+    def right(M: np.ndarray, k: int) -> float:
+        s = np.linalg.svd(M, compute_uv=False)
+        return float(np.sqrt((s[k:] ** 2).sum() / (s**2).sum()))
+
+    rp.check_relative_error(right)
+    with pytest.raises(selfcheck.WrongAnswer):   # singular values not squared
+        rp.check_relative_error(lambda M, k: float(np.linalg.svd(M, compute_uv=False)[k:].sum()
+                                                   / np.linalg.svd(M, compute_uv=False).sum()))
+    with pytest.raises(selfcheck.WrongAnswer):   # off by one in the kept singular values
+        rp.check_relative_error(lambda M, k: right(M, k + 1))

@@ -32,11 +32,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dltheory import runtime, sweep, validate
+from dltheory import runtime, selfcheck, sweep, validate
 from dltheory.information import compression_measured
 
 __all__ = ["SEQUENCES", "DataCodeConfig", "documentation_text", "markov_source", "markov_entropy",
-           "sample_markov", "sequences", "prequential_codes", "context_model_bits", "run", "structure_share", "synthesis_point"]
+           "sample_markov", "sequences", "prequential_codes", "context_model_bits", "run", "structure_share", "synthesis_point",
+           "check_entropy_rate", "check_context_hypothesis"]
 
 SEQUENCES = ("text", "shuffled", "markov", "iid")
 ALPHABET_BITS = 256.0   # one bit per byte value: which bytes the sequence uses
@@ -349,3 +350,25 @@ def synthesis_point(res: dict[str, Any]) -> dict[str, Any]:
     i, j = SEQUENCES.index("text"), SEQUENCES.index("shuffled")
     return {"section": "data", "ratio": float(8.0 / np.median(res["rate"][:, i, -1])), "kept": 1.0,
             "null_ratio": float(8.0 / np.median(res["rate"][:, j, -1])), "null_kept": 1.0}
+
+
+def check_entropy_rate(entropy_rate: Any) -> None:
+    """Exercise check (section 3): ``entropy_rate(P)``, in bits per letter, of the order-1 Markov source with
+    transition matrix ``P`` (rows sum to 1), against :func:`markov_entropy` on three sources."""
+    selfcheck.answered("entropy_rate", entropy_rate)
+    cases = [(markov_source(s, a, 1, c).reshape(a, a),) for s, a, c in ((0, 3, 1.0), (1, 5, 0.3), (2, 8, 3.0))]
+    selfcheck.function("entropy_rate", entropy_rate, lambda P: markov_entropy(P)["rate"], cases, rtol=1e-6,
+                       hint="weight the entropy of each row of P by the stationary probability of its state, "
+                            "the left eigenvector of P for eigenvalue 1 (not the uniform distribution).")
+
+
+def check_context_hypothesis(answer: Any, n_bytes: int = 32768) -> None:
+    """Exercise check (section 3): is the hypothesis "on the first ``n_bytes`` of the documentation, the online
+    context model of order 3 codes the text in fewer bits than that of order 2" true? The check computes both."""
+    selfcheck.answered("answer", answer)
+    text = documentation_text(n_bytes)
+    two, three = (float(context_model_bits(text, k).sum()) for k in (2, 3))
+    selfcheck.boolean("answer", answer, three < two,
+                      why=f"order 2 spends {two / n_bytes:.3f} bits per byte and order 3 {three / n_bytes:.3f}: "
+                          "a longer context has K times more counts to learn, and at this length the extra "
+                          "regret (d/2) log2 n outweighs what the context predicts.")

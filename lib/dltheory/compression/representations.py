@@ -16,10 +16,10 @@ from typing import Any
 import jax
 import numpy as np
 
-from dltheory import runtime, sweep, validate
+from dltheory import runtime, selfcheck, sweep, validate
 from dltheory.embeddings import corpus, geometry
 
-__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point"]
+__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point", "check_relative_error"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -135,3 +135,20 @@ def synthesis_point(res: dict[str, Any]) -> dict[str, Any]:
             "kept": float(np.median(kept_share(res["accuracy"][:, j], full))),
             "null_ratio": float(res["ratio"][j]),
             "null_kept": float(np.median(kept_share(res["null_accuracy"][:, j], full)))}
+
+
+def check_relative_error(relative_error: Any) -> None:
+    """Exercise check (section 4): ``relative_error(M, k)``, the Frobenius error of the best rank-``k`` approximation
+    of ``M`` over the norm of ``M``, against the error of the truncated SVD computed directly."""
+    selfcheck.answered("relative_error", relative_error)
+
+    def truncated(M: np.ndarray, k: int) -> float:
+        U, S, Vt = np.linalg.svd(M, full_matrices=False)
+        return float(np.linalg.norm(M - (U[:, :k] * S[:k]) @ Vt[:k]) / np.linalg.norm(M))
+
+    rng = np.random.default_rng(0)
+    cases = [(rng.standard_normal((12, 12)), 3), (rng.standard_normal((20, 8)) @ rng.standard_normal((8, 15)), 8),
+             (rng.standard_normal((10, 30)), 1)]
+    selfcheck.function("relative_error", relative_error, truncated, cases, rtol=1e-6,
+                       hint="by Eckart-Young the error is the square root of the sum of the squared singular values "
+                            "beyond the k-th, divided by the square root of the sum of all of them.")
