@@ -278,8 +278,8 @@ def context_model_bits(data: bytes, order: int) -> np.ndarray:
     return -np.log2((n_sy + 0.5) / (n_s + K / 2.0))
 
 
-def _experiment(cfg: DataCodeConfig) -> dict[str, np.ndarray]:
-    seeds = runtime.seeds(cfg.n_seeds)
+def _experiment(spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    cfg, seeds = spec["cfg"], list(spec["seeds"])
     data, run_seeds, entropy, comp, kt = [], [], [], [], []
     for seed in seeds:
         seqs = sequences(cfg, seed)
@@ -318,7 +318,8 @@ def run(cfg: DataCodeConfig) -> dict[str, Any]:
     """
     if not isinstance(cfg, DataCodeConfig):
         raise ValueError(f"cfg must be a DataCodeConfig, got {type(cfg).__name__}")
-    res = dict(sweep.run(_experiment, [cfg], desc="online codes")[0])
+    # the seeds are part of the key: the same config under another DLTHEORY_SEED is another run
+    res = dict(sweep.run(_experiment, [{"cfg": cfg, "seeds": runtime.seeds(cfg.n_seeds)}], desc="online codes")[0])
     n = cfg.n_symbols
     bits = res.pop("bits")
     res["rate"] = (bits.sum(-1) + ALPHABET_BITS) / n

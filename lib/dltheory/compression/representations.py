@@ -104,8 +104,8 @@ def rank_sweep(cfg: RankConfig, seed: int) -> dict[str, np.ndarray]:
             "singular": np.linalg.svd(ppmi, compute_uv=False), "n_questions": np.array(len(q))}
 
 
-def _experiment(cfg: RankConfig) -> dict[str, np.ndarray]:
-    seeds = runtime.seeds(cfg.n_seeds)
+def _experiment(spec: dict[str, Any]) -> dict[str, np.ndarray]:
+    cfg, seeds = spec["cfg"], list(spec["seeds"])
     runs = [rank_sweep(cfg, s) for s in seeds]
     out = {k: np.stack([r[k] for r in runs]) for k in runs[0]}
     out["seeds"] = np.array(seeds)
@@ -117,7 +117,8 @@ def run(cfg: RankConfig) -> dict[str, Any]:
     (seed, rank), ``singular`` (seed, V), ``ratio`` (rank,) the compression ratio of each rank."""
     if not isinstance(cfg, RankConfig):
         raise ValueError(f"cfg must be a RankConfig, got {type(cfg).__name__}")
-    res = dict(sweep.run(_experiment, [cfg], desc="ranks")[0])
+    # the seeds are part of the key: the same config under another DLTHEORY_SEED is another run
+    res = dict(sweep.run(_experiment, [{"cfg": cfg, "seeds": runtime.seeds(cfg.n_seeds)}], desc="ranks")[0])
     res["ratio"] = compression_ratio(cfg.corpus_config().vocab_size, np.array(cfg.ranks))
     res["ranks"] = np.array(cfg.ranks)
     res["cfg"] = cfg
