@@ -85,6 +85,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
+    "compression.data_compression.draw_context_code": "widget over compression.data_compression.markov_source and "
+                                                      "sample_markov (probed) and context_model_bits (no seed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
 }

@@ -37,7 +37,7 @@ from dltheory.information import compression_measured
 
 __all__ = ["SEQUENCES", "DataCodeConfig", "documentation_text", "markov_source", "markov_entropy",
            "sample_markov", "sequences", "prequential_codes", "context_model_bits", "run", "structure_share", "synthesis_point",
-           "check_entropy_rate", "check_context_hypothesis"]
+           "check_entropy_rate", "check_context_hypothesis", "draw_context_code"]
 
 SEQUENCES = ("text", "shuffled", "markov", "iid")
 ALPHABET_BITS = 256.0   # one bit per byte value: which bytes the sequence uses
@@ -351,6 +351,25 @@ def synthesis_point(res: dict[str, Any]) -> dict[str, Any]:
     i, j = SEQUENCES.index("text"), SEQUENCES.index("shuffled")
     return {"section": "data", "ratio": float(8.0 / np.median(res["rate"][:, i, -1])), "kept": 1.0,
             "null_ratio": float(8.0 / np.median(res["rate"][:, j, -1])), "null_kept": 1.0}
+
+
+def draw_context_code(ax: Any, order: int, concentration: float, *, alphabet: int = 16, n: int = 16384,
+                      seed: int = 0) -> None:
+    """The explorer of section 3: on ``ax``, the online code of the context model of ``order`` on ``n`` letters of an
+    order-2 Markov source with Dirichlet(``concentration``) rows, per eighth of the sequence, against the source's
+    entropy rate and letter entropy and the best of gzip, bz2 and lzma."""
+    P = markov_source(seed, alphabet, 2, concentration)
+    letters = sample_markov(seed, P, n)
+    data = bytes((letters + ord("a")).astype(np.uint8).tolist())
+    h = markov_entropy(P)
+    seen = (np.arange(8) + 0.5) * n / 8
+    ax.plot(seen, context_model_bits(data, int(order)).reshape(8, -1).mean(1), "o-", label=f"context model, order {order}")
+    ax.axhline(h["rate"], color="#222222", ls="--", lw=1, label="entropy rate H")
+    ax.axhline(h["letters"], color="#222222", ls=":", lw=1, label="letter entropy H1")
+    ax.axhline(min(compression_measured.compressed_bits(data).values()) / n, color="0.5", ls="-.", lw=1,
+               label="best of gzip/bz2/lzma")
+    ax.set(xscale="log", ylim=(0.0, math.log2(alphabet) + 1.5), xlabel="letters seen", ylabel="bits per letter")
+    ax.legend(fontsize=6)
 
 
 def check_entropy_rate(entropy_rate: Any) -> None:
