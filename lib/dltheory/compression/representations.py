@@ -125,10 +125,11 @@ def run(cfg: RankConfig) -> dict[str, Any]:
     return res
 
 
-def synthesis_point(res: dict[str, Any]) -> dict[str, Any]:
-    """The section's point of the synthesis figure, from :func:`run`'s result: at the planted rank ``d``, the
-    compression ratio and the median share of full-rank analogy accuracy kept, for the factorisation and for
-    random vectors of the same rank (the same ratio)."""
+def synthesis_point(res: dict[str, Any] | None = None) -> dict[str, Any]:
+    """The section's point of the synthesis figure, from :func:`run`'s result (by default the cached run of the
+    configuration of ``DLTHEORY_MODE``): at the planted rank ``d``, the compression ratio and the median share of
+    full-rank analogy accuracy kept, for the factorisation and for random vectors of the same rank (the same ratio)."""
+    res = run(RankConfig.from_env()) if res is None else res
     cfg = res["cfg"]
     j = list(cfg.ranks).index(cfg.dim)
     full = res["accuracy"][:, -1]
