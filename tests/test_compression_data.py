@@ -215,3 +215,35 @@ def test_check_relative_error_accepts_eckart_young_and_rejects_others() -> None:
                                                    / np.linalg.svd(M, compute_uv=False).sum()))
     with pytest.raises(selfcheck.WrongAnswer):   # off by one in the kept singular values
         rp.check_relative_error(lambda M, k: right(M, k + 1))
+
+
+# ---------------------------------------------------------------------------- fuzzing: a result without NaN, or ValueError
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+from hypothesis.extra import numpy as hnp  # noqa: E402
+
+_values = st.one_of(st.floats(allow_nan=True, allow_infinity=True, width=64), st.integers(-3, 300))
+_arrays = st.one_of(_values, hnp.arrays(np.float64, hnp.array_shapes(min_dims=1, max_dims=2, max_side=4),
+                                        elements=st.floats(allow_nan=True, allow_infinity=True, width=64)))
+
+
+def _no_nan_or_value_error(fn, *args) -> None:
+    try:
+        out = fn(*args)
+    except ValueError:
+        return
+    assert not np.any(np.isnan(np.asarray(out, dtype=float))), f"{fn.__name__}{args} returned NaN"
+
+
+@settings(max_examples=150, deadline=None)
+@given(_arrays, _arrays, _arrays)
+def test_fuzz_structure_share_and_kept_share(a, b, c) -> None:
+    _no_nan_or_value_error(dc.structure_share, a, b, c)
+    _no_nan_or_value_error(rp.kept_share, a, b)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_values, _arrays)
+def test_fuzz_compression_ratio(v, k) -> None:
+    _no_nan_or_value_error(rp.compression_ratio, v, k)

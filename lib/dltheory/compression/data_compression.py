@@ -337,8 +337,11 @@ def run(cfg: DataCodeConfig) -> dict[str, Any]:
 def structure_share(rate: Any, entropy_rate: Any, letter_entropy: Any) -> np.ndarray:
     """``(H1 − R) / (H1 − H)``: the share of what the source's structure allows below its letter entropy ``H1``
     that a code of ``R`` bits per symbol saves (1: it reaches the entropy rate ``H``; 0: letter frequencies only)."""
-    R = np.asarray(rate, dtype=np.float64)
-    H, H1 = np.asarray(entropy_rate, dtype=np.float64), np.asarray(letter_entropy, dtype=np.float64)
+    R = validate.array("rate", rate, ndim=(0, 1, 2), nonnegative=True)
+    H = validate.array("entropy_rate", entropy_rate, ndim=(0, 1), nonnegative=True)
+    H1 = validate.array("letter_entropy", letter_entropy, ndim=(0, 1), nonnegative=True)
+    if H.shape != H1.shape or (R.ndim and H.ndim and R.shape[0] != H.shape[0]):
+        raise ValueError(f"rate {R.shape}, entropy_rate {H.shape} and letter_entropy {H1.shape} must match per seed")
     if np.any(H1 - H <= 0):
         raise ValueError("letter_entropy must exceed entropy_rate (a source with structure beyond its letters)")
     return (H1 - R) / (H1 - H)

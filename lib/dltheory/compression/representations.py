@@ -78,8 +78,10 @@ def compression_ratio(vocab_size: int, rank: Any) -> np.ndarray:
 
 def kept_share(accuracy: Any, full: Any) -> np.ndarray:
     """Accuracy at a rank over the full-rank accuracy (per seed): the share of the analogies kept."""
-    acc = np.asarray(accuracy, dtype=np.float64)
-    ref = np.asarray(full, dtype=np.float64)
+    acc = validate.array("accuracy", accuracy, ndim=(0, 1, 2), low=0.0, high=1.0)
+    ref = validate.array("full", full, ndim=(0, 1), low=0.0, high=1.0)
+    if acc.ndim > ref.ndim and acc.shape[0] != ref.size:
+        raise ValueError(f"accuracy {acc.shape} must have one row per entry of full {ref.shape}")
     if np.any(ref <= 0):
         raise ValueError("full must be positive: the full-rank factorisation answers no analogy")
     return acc / (ref[..., None] if acc.ndim > ref.ndim else ref)
