@@ -69,6 +69,8 @@ from dltheory.information import gaussian_bottleneck as GIB
 from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
+from dltheory.compression import data_compression as CDC
+from dltheory.compression import representations as CRP
 from dltheory.information import compression_measured as TPC
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
@@ -83,6 +85,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
+    "compression.data_compression.draw_context_code": "widget over compression.data_compression.markov_source and "
+                                                      "sample_markov (probed) and context_model_bits (no seed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
 }
@@ -314,6 +318,14 @@ PROBES: dict[str, Callable[[], Any]] = {
         CMI.FCMIConfig(n=20, noise=(0.0,), draws=2, steps=5, n_seeds=1), [0]),
     "information.compression_measured.two_part_codes": lambda: TPC.two_part_codes(
         TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
+    "compression.data_compression.markov_source": lambda: CDC.markov_source(0, 4, 2, 0.5),
+    "compression.data_compression.sample_markov": lambda: CDC.sample_markov(0, CDC.markov_source(0, 4, 2, 0.5), 50),
+    "compression.data_compression.sequences": lambda: CDC.sequences(
+        CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4,)), 0),
+    "compression.data_compression.prequential_codes": lambda: CDC.prequential_codes(
+        CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
+    "compression.representations.rank_sweep": lambda: CRP.rank_sweep(
+        CRP.RankConfig(n_tokens=10_000, ranks=(2, 32, 256)), 0),
 }
 
 
