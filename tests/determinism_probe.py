@@ -200,7 +200,10 @@ PROBES: dict[str, Callable[[], Any]] = {
         SMF.ManifoldConfig(dims=(2,), n_min=16, n_max=400, n_sizes=3, n_test=200, n_seeds=2), [0, 1]),
     "scaling.sgd.sketch": lambda: SGD.sketch(_key(), 2.0, 64, 8),
     "scaling.sgd.sgd_experiment": lambda: SGD.sgd_experiment(
-        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2), [0, 1]),
+        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16)), [0, 1]),
+    "scaling.sgd.null_allocation": lambda: SGD.null_allocation(
+        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16), null_ns=(10, 20, 40)),
+        [0, 1]),
     # chapter 2
     "overfitting.ridgeless.ridgeless_experiment": lambda: ORL.ridgeless_experiment(
         ORL.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),
