@@ -627,3 +627,34 @@ def test_isoflop_positive_control_without_noise_and_its_null():
     assert np.all(mc.positive_control(cfg, dict(mc.CONTROL_LAW, B=0.0), draws=2) < -0.2)
     with pytest.raises(ValueError, match="missing"):
         mc.synthetic_result(cfg, {"E": 1.0}, [0])
+
+
+def test_manifold_net_shapes_params_and_bad_input():
+    from dltheory.scaling import manifold_net as mn
+
+    assert mn.param_count(8, 2) == 33 and mn.param_count(128, 3) == 641
+    with pytest.raises(ValueError, match="width"):
+        mn.param_count(0, 2)
+    with pytest.raises(ValueError, match="cfg"):
+        mn.net_experiment("fast", [0])
+    with pytest.raises(ValueError, match="widths"):
+        mn.NetConfig(widths=(8, 8, 16))
+    cfg = mn.NetConfig(dims=(1, 2), widths=(4, 8, 16), steps=200, batch=64, n_test=256, n_seeds=2)
+    res = mn.net_experiment(cfg, [0, 1])
+    assert res.smooth_mse[2].shape == (2, 3) and res.jump_mse[1].shape == (2, 3)
+    assert np.all(np.isfinite(res.smooth_mse[1])) and np.all(res.smooth_mse[2] > 0)
+    np.testing.assert_allclose(res.params[2], [17, 33, 65])
+    assert res.exponents().shape == (2, 2) and res.worst_shortfall(null=True).shape == (2,)
+    # the worst shortfall is the smaller of alpha_d - 4/d over the two dimensions
+    np.testing.assert_allclose(res.worst_shortfall(), np.min(res.exponents() - [4.0, 2.0], axis=1))
+
+
+def test_manifold_net_masked_units_stay_dead():
+    # a network of width w inside the masked width-w_max program: its extra units never move off zero output
+    from dltheory.scaling import manifold, manifold_net as mn
+
+    cfg = mn.NetConfig(dims=(2,), widths=(4, 8, 16), steps=50, batch=32, n_test=128, n_seeds=1)
+    target = mn._pad_target(manifold.smooth_target(jax.random.key(0), 2), 3)
+    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(4), 3, 16)
+    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(16), 3, 16)
+    assert np.isfinite(float(narrow)) and float(narrow) != float(wider)

@@ -1,5 +1,7 @@
-"""§8, trained networks (``chapters/01-scaling-laws/08-manifold``): Sharma and Kaplan's 4/d law measured on a
-trained ReLU network instead of an interpolant.
+"""§8, trained networks: Sharma and Kaplan's 4/d law on a trained ReLU network (``08-manifold``).
+
+The second half of ``chapters/01-scaling-laws/08-manifold``: the law measured on a trained network instead of
+an interpolant.
 
 A network with one hidden layer of ``w`` ReLU units, ``N = w(d + 2) + 1`` parameters, is trained by Adam on fresh
 uniform samples of a target on the cube ``[0, 1]^d`` (the data-plentiful regime of Sharma and Kaplan 2022, where
