@@ -31,6 +31,7 @@ from dltheory.scaling import manifold as SMF
 from dltheory.scaling import mini_chinchilla as SMC
 from dltheory.scaling import quanta as SQ
 from dltheory.scaling import quanta_network as SQN
+from dltheory.scaling import manifold_net as SMN
 from dltheory.scaling import sgd as SGD
 from dltheory.scaling import spectrum as SS
 from dltheory.overfitting import benign_linear as OBL
@@ -204,7 +205,12 @@ PROBES: dict[str, Callable[[], Any]] = {
         SMF.ManifoldConfig(dims=(2,), n_min=16, n_max=400, n_sizes=3, n_test=200, n_seeds=2), [0, 1]),
     "scaling.sgd.sketch": lambda: SGD.sketch(_key(), 2.0, 64, 8),
     "scaling.sgd.sgd_experiment": lambda: SGD.sgd_experiment(
-        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2), [0, 1]),
+        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16)), [0, 1]),
+    "scaling.manifold_net.net_experiment": lambda: SMN.net_experiment(
+        SMN.NetConfig(dims=(1, 2), widths=(4, 8, 16), steps=20, batch=16, n_test=128, n_seeds=1), [0]),
+    "scaling.sgd.null_allocation": lambda: SGD.null_allocation(
+        SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16), null_ns=(10, 20, 40)),
+        [0, 1]),
     # chapter 2
     "overfitting.ridgeless.ridgeless_experiment": lambda: ORL.ridgeless_experiment(
         ORL.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),

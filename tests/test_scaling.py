@@ -575,6 +575,45 @@ def test_sgd_bad_input_and_shapes():
     assert res.risk.shape == (2, 2, 3, 3) and np.all(res.excess > 0)
     assert np.all(np.diff(res.approx[0], axis=-1) < 0)  # more features, smaller model-limited error
     assert sgd.compute_optimal(res, [300.0, 1000.0]).shape == (2, 2)
+    with pytest.raises(ValueError, match="null_Ms"):
+        sgd.SGDConfig(K=256, Ms=(8, 16, 32), null_Ms=(4, 8, 128))
+    null = sgd.null_allocation(dataclasses.replace(cfg, null_Ms=(4, 8, 16), null_ns=(10, 30, 100, 300)), [0, 1])
+    assert null.config.a == 3.0 and null.config.Ms == (4, 8, 16) and null.excess.shape == (1, 2, 3, 4)
+    with pytest.raises(ValueError, match="result"):
+        sgd.data_exponent_steps(cfg)
+    with pytest.raises(ValueError, match="m_opt"):
+        sgd.allocation_slope([1.0, 2.0, 3.0], np.ones((2, 2)))
+
+
+def test_allocation_slope_recovers_a_power_and_skips_edges():
+    from dltheory.scaling import sgd
+
+    budgets = np.logspace(3, 6, 6)
+    m = np.stack([budgets**0.25, budgets**0.4])
+    m[1, 0] = np.nan  # an optimum on the grid's edge is left out, not fitted
+    np.testing.assert_allclose(sgd.allocation_slope(budgets, m), [0.25, 0.4])
+    m[0, :4] = np.nan  # two budgets left: no slope
+    assert np.isnan(sgd.allocation_slope(budgets, m)[0])
+
+
+def test_gd_risk_is_the_recursion_without_gradient_noise_and_explains_the_neff_target():
+    # §9's decomposition: population GD on the whole spectrum k^-2 has the slope of N_eff^-(a-1)/a over the page's
+    # N (0.430); cutting it to the first 512 modes steepens it (the excess tail ends at mode M)
+    from dltheory.scaling import sgd
+
+    h, p0, _ = sgd.sketch(jax.random.key(0), 2.0, 512, 64)
+    ns = (10, 100, 1000)
+    exact = np.asarray(sgd.sgd_risk(jnp.asarray(h), jnp.asarray(p0), 0.0, ns, gradient_noise=False))
+    np.testing.assert_allclose(sgd.gd_risk(h, p0, ns), exact, rtol=1e-4)
+    noisy = np.asarray(sgd.sgd_risk(jnp.asarray(h), jnp.asarray(p0), 0.0, ns))
+    assert np.all(noisy > exact)  # one sample per step adds variance
+    ns = (100, 300, 1000, 3000, 10_000, 30_000)
+    lam = np.arange(1, 4097, dtype=float) ** -2.0
+    neff = np.asarray(ns, float) / np.log(ns)
+    target = common.fit_exponent(ns, neff**-0.5)
+    assert target == pytest.approx(0.430, abs=0.002)
+    assert common.fit_exponent(ns, sgd.gd_risk(lam, np.ones_like(lam), ns)) == pytest.approx(target, abs=0.01)
+    assert common.fit_exponent(ns, sgd.gd_risk(lam[:512], np.ones(512), ns)) > target + 0.01
 
 
 def test_isoflop_positive_control_without_noise_and_its_null():
@@ -588,3 +627,34 @@ def test_isoflop_positive_control_without_noise_and_its_null():
     assert np.all(mc.positive_control(cfg, dict(mc.CONTROL_LAW, B=0.0), draws=2) < -0.2)
     with pytest.raises(ValueError, match="missing"):
         mc.synthetic_result(cfg, {"E": 1.0}, [0])
+
+
+def test_manifold_net_shapes_params_and_bad_input():
+    from dltheory.scaling import manifold_net as mn
+
+    assert mn.param_count(8, 2) == 33 and mn.param_count(128, 3) == 641
+    with pytest.raises(ValueError, match="width"):
+        mn.param_count(0, 2)
+    with pytest.raises(ValueError, match="cfg"):
+        mn.net_experiment("fast", [0])
+    with pytest.raises(ValueError, match="widths"):
+        mn.NetConfig(widths=(8, 8, 16))
+    cfg = mn.NetConfig(dims=(1, 2), widths=(4, 8, 16), steps=200, batch=64, n_test=256, n_seeds=2)
+    res = mn.net_experiment(cfg, [0, 1])
+    assert res.smooth_mse[2].shape == (2, 3) and res.jump_mse[1].shape == (2, 3)
+    assert np.all(np.isfinite(res.smooth_mse[1])) and np.all(res.smooth_mse[2] > 0)
+    np.testing.assert_allclose(res.params[2], [17, 33, 65])
+    assert res.exponents().shape == (2, 2) and res.worst_shortfall(null=True).shape == (2,)
+    # the worst shortfall is the smaller of alpha_d - 4/d over the two dimensions
+    np.testing.assert_allclose(res.worst_shortfall(), np.min(res.exponents() - [4.0, 2.0], axis=1))
+
+
+def test_manifold_net_masked_units_stay_dead():
+    # a network of width w inside the masked width-w_max program: its extra units never move off zero output
+    from dltheory.scaling import manifold, manifold_net as mn
+
+    cfg = mn.NetConfig(dims=(2,), widths=(4, 8, 16), steps=50, batch=32, n_test=128, n_seeds=1)
+    target = mn._pad_target(manifold.smooth_target(jax.random.key(0), 2), 3)
+    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(4), 3, 16)
+    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(16), 3, 16)
+    assert np.isfinite(float(narrow)) and float(narrow) != float(wider)

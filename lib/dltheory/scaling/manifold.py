@@ -25,6 +25,7 @@ __all__ = [
     "smooth_target",
     "jump_target",
     "kink_target",
+    "evaluate",
     "interpolation_mse",
     "simplex_interpolate",
     "grid_sizes",
@@ -76,6 +77,11 @@ def _evaluate(target: Target, z: jax.Array) -> jax.Array:
     jump = (arg[..., 0] > 0).astype(z.dtype)
     kink = jnp.abs(arg[..., 0])
     return jnp.where(target["kind"] > 1.5, kink, jnp.where(target["kind"] > 0.5, jump, smooth))
+
+
+def evaluate(target: Target, z: jax.Array) -> jax.Array:
+    """The value of a target of :func:`smooth_target`, :func:`jump_target` or :func:`kink_target` at ``z``."""
+    return _evaluate(target, z)
 
 
 def interpolation_mse(target: Target, z: jax.Array, cells: Sequence[int]) -> np.ndarray:

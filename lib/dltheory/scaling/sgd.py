@@ -21,7 +21,9 @@ import numpy as np
 from dltheory import runtime, validate
 from dltheory.scaling import common
 
-__all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "compute_optimal"]
+__all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
+           "gd_risk", "data_exponent_steps",
+           "allocation_slope"]
 
 
 def sketch(key: jax.Array, a: float, K: int, M: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -57,7 +59,7 @@ def _schedule(n: jax.Array, t: jax.Array, lr: float) -> jax.Array:
 
 
 def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *,
-             lr_scale: float = 0.5) -> jax.Array:
+             lr_scale: float = 0.5, gradient_noise: bool = True) -> jax.Array:
     """Expected excess risk ``E‖v_N − v*‖²_H`` of one-pass SGD after each number of samples ``N`` in ``ns`` (§9).
 
     ``p0``: the initial second moment of the error (diagonal, in the eigenbasis). Single-sample SGD on Gaussian
@@ -65,7 +67,9 @@ def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *
     step size ``lr_scale / Σh`` with the geometric decay of Lin et al. (2024), each ``N`` with its own schedule.
     For Gaussian data the diagonal ``p`` of the error's second moment obeys
     ``p ← p − 2γ h p + γ²(2h²p + h Σh p) + γ² noise h`` exactly, and the excess risk is ``Σ h p``.
-    Zero entries of ``h`` (padding) do not move. Returns ``(len(ns),)``.
+    Zero entries of ``h`` (padding) do not move. ``gradient_noise=False`` drops the ``γ²`` terms that come from
+    drawing one sample per step, leaving ``p ← (1 − γh)² p``: gradient descent on the population risk with the
+    same schedule, SGD's bias alone (``noise`` is then unused). Returns ``(len(ns),)``.
     """
     lr = lr_scale / jnp.sum(h)
     n_max = int(max(ns))
@@ -73,6 +77,8 @@ def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *
 
     def step(p: jax.Array, t: jax.Array) -> tuple[jax.Array, None]:
         g = _schedule(ns, t, lr)[:, None]
+        if not gradient_noise:
+            return (1 - g * h) ** 2 * p, None
         p = p - 2 * g * h * p + g**2 * (2 * h**2 * p + h * (p @ h)[:, None] + noise * h)
         return p, None
 
@@ -85,7 +91,9 @@ def sgd_risk(h: jax.Array, p0: jax.Array, noise: jax.Array, ns: Sequence[int], *
 class SGDConfig(runtime.ModeConfig):
     """§9: spectrum ``k^-a`` over ``K`` latent modes; feature counts ``Ms``; sample counts ``ns``.
 
-    ``null_a`` is the exponent of the null spectrum, whose exponents must differ.
+    ``null_a`` is the exponent of the null spectrum, whose exponents must differ. ``null_Ms`` and ``null_ns`` are
+    the null spectrum's own grid for the compute-optimal null (:func:`null_allocation`): its optimum needs
+    fewer features and more samples than the claim's grid holds.
     """
 
     a: float = validate.field(2.0, validate.real, low=1.0, low_open=True)
@@ -95,10 +103,15 @@ class SGDConfig(runtime.ModeConfig):
     ns: tuple[int, ...] = validate.field((100, 300, 1000, 3000, 10_000, 30_000), validate.increasing_integers,
                                          min_size=3)
     n_seeds: int = validate.field(3, validate.integer, low=1)
+    null_Ms: tuple[int, ...] = validate.field((4, 6, 8, 12, 16, 24, 32, 48, 64, 96), validate.increasing_integers,
+                                              min_size=3)
+    null_ns: tuple[int, ...] = validate.field((30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000),
+                                              validate.increasing_integers, min_size=3)
 
     def check(self) -> None:
-        if self.Ms[-1] * 4 > self.K:
-            raise ValueError(f"Ms must stay below K/4 = {self.K // 4} (truncation), got {self.Ms}")
+        for name, Ms in (("Ms", self.Ms), ("null_Ms", self.null_Ms)):
+            if Ms[-1] * 4 > self.K:
+                raise ValueError(f"{name} must stay below K/4 = {self.K // 4} (truncation), got {Ms}")
         if self.null_a == self.a:
             raise ValueError(f"null_a must differ from a = {self.a}, got {self.null_a}")
 
@@ -117,10 +130,12 @@ class SGDConfig(runtime.ModeConfig):
         every run and every ``N``, a vector of ``max(Ms)`` second moments (about 12 FLOPs an entry)."""
         runs = 2 * self.n_seeds
         host = runs * sum(4.0 * M * M * self.K + 14.0 * M**3 for M in self.Ms)
+        host += self.n_seeds * sum(4.0 * M * M * self.K + 14.0 * M**3 for M in self.null_Ms)
         n_max, m_max = max(self.ns), max(self.Ms)
         device = 12.0 * runs * len(self.Ms) * len(self.ns) * m_max * n_max
+        device += 12.0 * self.n_seeds * len(self.null_Ms) * len(self.null_ns) * max(self.null_Ms) * max(self.null_ns)
         memory = 4.0 * runs * len(self.Ms) * len(self.ns) * m_max + 8.0 * m_max * self.K * 2
-        return runtime.Cost(flops=device, host_flops=host, bytes=memory, steps=n_max)
+        return runtime.Cost(flops=device, host_flops=host, bytes=memory, steps=n_max + max(self.null_ns))
 
     def paper_scale(self) -> str:
         """Lin et al. and Paquette et al. state scaling laws, with no simulation size to match."""
@@ -150,6 +165,24 @@ class SGDResult:
         return common.fit_exponent(np.asarray(self.config.ns), self.excess[int(null), :, -1])
 
 
+def _scan(spectra: Sequence[float], K: int, Ms: Sequence[int], ns: Sequence[int],
+          seeds: Sequence[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Best-fit risk ``(len(spectra), n_seeds, len(Ms))`` and SGD's excess risk (``..., len(ns)``) on a grid."""
+    m_max, ns = max(Ms), tuple(ns)
+    approx, hs, e0s = [], [], []
+    for a in spectra:
+        for s in seeds:
+            for M in Ms:
+                h, p0, ap = sketch(jax.random.key(s), a, K, M)
+                hs.append(np.pad(h / h.sum(), (0, m_max - M)))  # rescaled: the step size is lr_scale / Σh anyway
+                e0s.append(np.pad(p0 * h.sum(), (0, m_max - M)))
+                approx.append(ap)
+    h, e0, noise = (jnp.asarray(np.asarray(v), jnp.float32) for v in (hs, e0s, approx))
+    excess = jax.jit(jax.vmap(lambda h, e, z: sgd_risk(h, e, z, ns)))(h, e0, noise)
+    shape = (len(spectra), len(seeds), len(Ms))
+    return np.asarray(approx).reshape(shape), np.asarray(excess, dtype=float).reshape(*shape, -1)
+
+
 def sgd_experiment(cfg: SGDConfig, seeds: Sequence[int]) -> SGDResult:
     """§9 (``09-sgd``): the expected SGD risk at every ``(M, N)`` of the scan, on the spectrum ``k^-a`` and on the
     null spectrum ``k^-null_a``; one sketch per seed (the teacher averaged out exactly).
@@ -157,20 +190,23 @@ def sgd_experiment(cfg: SGDConfig, seeds: Sequence[int]) -> SGDResult:
     if not isinstance(cfg, SGDConfig):
         raise ValueError(f"cfg must be a SGDConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
-    m_max, ns = max(cfg.Ms), tuple(cfg.ns)
-    approx, hs, e0s, noise = [], [], [], []
-    for a in (cfg.a, cfg.null_a):
-        for s in seeds:
-            for M in cfg.Ms:
-                h, p0, ap = sketch(jax.random.key(s), a, cfg.K, M)
-                hs.append(np.pad(h / h.sum(), (0, m_max - M)))  # rescaled: the step size is lr_scale / Σh anyway
-                e0s.append(np.pad(p0 * h.sum(), (0, m_max - M)))
-                noise.append(ap)
-                approx.append(ap)
-    h, e0, noise = (jnp.asarray(np.asarray(v), jnp.float32) for v in (hs, e0s, noise))
-    excess = jax.jit(jax.vmap(lambda h, e, z: sgd_risk(h, e, z, ns)))(h, e0, noise)
-    shape = (2, len(seeds), len(cfg.Ms))
-    return SGDResult(cfg, seeds, np.asarray(approx).reshape(shape), np.asarray(excess, dtype=float).reshape(*shape, -1))
+    approx, excess = _scan((cfg.a, cfg.null_a), cfg.K, cfg.Ms, cfg.ns, seeds)
+    return SGDResult(cfg, seeds, approx, excess)
+
+
+def null_allocation(cfg: SGDConfig, seeds: Sequence[int]) -> SGDResult:
+    """The null of §9's compute-optimal claim: the scan on the null spectrum ``k^-null_a`` alone, on its own grid
+    ``null_Ms`` × ``null_ns``, where its optimum (theory ``M_opt ∝ C^{1/(null_a+1)}``) lies inside the grid.
+
+    Returned as an :class:`SGDResult` whose configuration has ``a = null_a`` and the null grid (its arrays hold
+    that one spectrum, so only ``null=False`` applies): feed it to :func:`compute_optimal`.
+    """
+    if not isinstance(cfg, SGDConfig):
+        raise ValueError(f"cfg must be a SGDConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds)
+    approx, excess = _scan((cfg.null_a,), cfg.K, cfg.null_Ms, cfg.null_ns, seeds)
+    own = dataclasses.replace(cfg, a=cfg.null_a, null_a=cfg.a, Ms=cfg.null_Ms, ns=cfg.null_ns)
+    return SGDResult(own, seeds, approx, excess)
 
 
 def compute_optimal(result: SGDResult, budgets: Sequence[float], null: bool = False) -> np.ndarray:
@@ -192,4 +228,61 @@ def compute_optimal(result: SGDResult, budgets: Sequence[float], null: bool = Fa
             if 0 < i < Ms.size - 1 and np.all(np.isfinite(curve[i - 1:i + 2])):
                 c2, c1, _ = np.polyfit(Ms[i - 1:i + 2], curve[i - 1:i + 2], 2)
                 out[s, j] = math.exp(-c1 / (2 * c2)) if c2 > 0 else math.exp(Ms[i])
+    return out
+
+
+def gd_risk(h: np.ndarray, p0: np.ndarray, ns: Sequence[int], *, lr_scale: float = 0.5) -> np.ndarray:
+    """:func:`sgd_risk` with ``gradient_noise=False`` in closed form: ``Σ_i h_i p0_i Π_t (1 − γ_t h_i)²`` (§9).
+
+    Gradient descent on the population risk with the same schedule; each phase of constant step contributes
+    one power, so no loop over steps is needed. Float64, ``(len(ns),)``.
+    """
+    h, p0 = np.asarray(h, dtype=float), np.asarray(p0, dtype=float)
+    lr = lr_scale / h.sum()
+    out = []
+    for n in validate.increasing_integers("ns", ns, min_size=1):
+        phases = max(math.floor(math.log2(n)), 1)
+        lengths = np.bincount(np.floor(np.arange(n) * phases / n).astype(int), minlength=phases)
+        gammas = lr * 0.5 ** np.arange(lengths.size)
+        log_decay = 2 * lengths @ np.log(np.abs(1 - np.outer(gammas, h)))
+        out.append(np.sum(h * p0 * np.exp(log_decay)))
+    return np.asarray(out)
+
+
+def data_exponent_steps(result: SGDResult, seed_index: int = 0) -> dict[str, float]:
+    """§9: the data exponent over the scan's ``ns`` (spectrum ``k^-a``, ``M = max(Ms)``), from Lin et al.'s bound
+    to the measurement, one ingredient added at a time. Returns ``{step: fitted exponent}``, in order:
+
+    ``all K modes``: gradient descent on the population risk (:func:`gd_risk`, no sampling noise) on the whole
+    spectrum ``λ_k = k^-a``, teacher ``w ~ N(0, I)`` (``p0 = 1``); ``first M modes``: the same on the ``M``
+    largest modes only, so the excess over the best fit in ``M`` features ends at mode ``M``; ``M sketched
+    features``: the same on the sketch of ``result.seeds[seed_index]``; ``one-pass SGD``: the measured excess
+    risk of that sketch in ``result`` (the full recursion).
+    """
+    if not isinstance(result, SGDResult):
+        raise ValueError(f"result must be a SGDResult, got {type(result).__name__}")
+    cfg = result.config
+    seed_index = validate.integer("seed_index", seed_index, low=0, high=len(result.seeds) - 1)
+    M, ns = max(cfg.Ms), np.asarray(cfg.ns, dtype=float)
+    lam = np.arange(1, cfg.K + 1, dtype=float) ** -cfg.a
+    h, p0, _ = sketch(jax.random.key(result.seeds[seed_index]), cfg.a, cfg.K, M)
+    curves = {"all K modes": gd_risk(lam, np.ones_like(lam), cfg.ns),
+              "first M modes": gd_risk(lam[:M], np.ones(M), cfg.ns),
+              "M sketched features": gd_risk(h, p0, cfg.ns),
+              "one-pass SGD": result.excess[0, seed_index, -1]}
+    return {k: float(common.fit_exponent(ns, v)) for k, v in curves.items()}
+
+
+def allocation_slope(budgets: Sequence[float], m_opt: np.ndarray) -> np.ndarray:
+    """Per seed, the log-log slope of the compute-optimal ``M`` against ``C`` over the budgets where it is finite
+    (:func:`compute_optimal` gives ``nan`` where the optimum is on the grid's edge); ``nan`` below three budgets."""
+    budgets = validate.array("budgets", budgets, ndim=1, positive=True)
+    m_opt = np.atleast_2d(np.asarray(m_opt, dtype=float))
+    if m_opt.shape[-1] != budgets.size:
+        raise ValueError(f"m_opt must have {budgets.size} columns to match budgets, got shape {m_opt.shape}")
+    out = np.full(m_opt.shape[0], np.nan)
+    for s, m in enumerate(m_opt):
+        ok = np.isfinite(m)
+        if ok.sum() >= 3:
+            out[s] = np.polyfit(np.log(budgets[ok]), np.log(m[ok]), 1)[0]
     return out
