@@ -143,18 +143,20 @@ def relu_risk(psi1: Any, psi2: Any, lam: Any, *, tau_sq: float = 0.0, centred: b
 
 
 @functools.cache
-def _simulator(d: int, n: int, n_max: int, n_test: int) -> Any:
+def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
     import jax
     import jax.numpy as jnp
     from jax.scipy.linalg import cho_factor, cho_solve
 
     shift = 1.0 / math.sqrt(2.0 * math.pi)
+    n_max = max(widths)
+    edges = sorted(set(widths))
 
     def sphere(key: jax.Array, m: int) -> jax.Array:
         g = jax.random.normal(key, (m, d))
         return g * (math.sqrt(d) / jnp.linalg.norm(g, axis=1, keepdims=True))
 
-    def one_draw(key: jax.Array, widths: jax.Array, lams: jax.Array, taus: jax.Array) -> jax.Array:
+    def one_draw(key: jax.Array, lams: jax.Array, taus: jax.Array) -> jax.Array:
         kx, kt, ks, kb, ke = jax.random.split(key, 5)
         x, theta, x_test = sphere(kx, n), sphere(kt, n_max), sphere(ks, n_test)
         beta = jax.random.normal(kb, (d,))
@@ -163,23 +165,21 @@ def _simulator(d: int, n: int, n_max: int, n_test: int) -> Any:
         z = jax.nn.relu(x @ theta.T / math.sqrt(d)) - shift
         z_test = jax.nn.relu(x_test @ theta.T / math.sqrt(d)) - shift
         f_test = x_test @ beta
+        gram, start, risks = jnp.zeros((n, n)), 0, {}
+        for width in edges:  # the Gram matrix of the first N features, one block of columns at a time
+            block = z[:, start:width]
+            gram, start = gram + block @ block.T, width
 
-        def at_width(width: jax.Array) -> jax.Array:
-            mask = (jnp.arange(n_max) < width).astype(z.dtype)
-            zm = z * mask
-            gram = zm @ zm.T
-
-            def at_ridge(lam: jax.Array) -> jax.Array:
+            def at_ridge(lam: jax.Array, gram: jax.Array = gram, width: int = width) -> jax.Array:
                 factor = cho_factor(gram + (n * width * lam / d) * jnp.eye(n), lower=True)
-                pred = (z_test * mask) @ (zm.T @ cho_solve(factor, targets))  # (n_test, 2)
+                pred = z_test[:, :width] @ (z[:, :width].T @ cho_solve(factor, targets))  # (n_test, 2)
                 resid = f_test[:, None] - pred[:, :1] - taus[None, :] * pred[:, 1:]
                 return jnp.mean(resid**2, axis=0)  # (n_taus,)
 
-            return jax.lax.map(at_ridge, lams)
+            risks[width] = jax.lax.map(at_ridge, lams)
+        return jnp.stack([risks[w] for w in widths])  # (n_widths, n_lams, n_taus)
 
-        return jax.lax.map(at_width, widths)  # (n_widths, n_lams, n_taus)
-
-    return jax.jit(lambda keys, widths, lams, taus: jax.lax.map(lambda k: one_draw(k, widths, lams, taus), keys))
+    return jax.jit(lambda keys, lams, taus: jax.lax.map(lambda k: one_draw(k, lams, taus), keys))
 
 
 def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequence[float], taus: Sequence[float],
@@ -204,8 +204,8 @@ def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequen
     import jax.numpy as jnp
 
     keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(seed), r) for r in range(reps)])
-    run = _simulator(d, n, max(widths), n_test)
-    out = run(keys, jnp.asarray(widths), jnp.asarray(lams, jnp.float32), jnp.asarray(taus, jnp.float32))
+    run = _simulator(d, n, widths, n_test)
+    out = run(keys, jnp.asarray(lams, jnp.float32), jnp.asarray(taus, jnp.float32))
     return np.asarray(out, dtype=float)
 
 
@@ -244,12 +244,12 @@ class ExactRFConfig(runtime.ModeConfig):
         return tuple(int(round(p * self.d)) for p in self.psi1s)
 
     def cost(self) -> runtime.Cost:
-        """JAX on the device, per draw: the features of ``n + N_max + n_test`` points (``2·d·N_max`` each), and per
-        width ``N`` a Gram matrix over all ``N_max`` masked columns (``2·n²·N_max``) and per ridge a Cholesky
-        factorisation (``n³/3``) and the coefficients and test predictions (``4·(n + n_test)·N_max``)."""
+        """JAX on the device, per draw: the features of ``n + N_max + n_test`` points (``2·d·N_max`` each), the Gram
+        matrices of every width built one block of columns at a time (``2·n²·N_max`` in all), and per width ``N`` and
+        ridge a Cholesky factorisation (``n³/3``), the coefficients and the test predictions (``4·(n + n_test)·N``)."""
         n, n_max = self.n, max(self.widths)
-        per_width = 2.0 * n * n * n_max + 2 * (n**3 / 3 + 4.0 * (n + self.n_test) * n_max)
-        per_draw = 2.0 * self.d * n_max * (n + n_max + self.n_test) + len(self.psi1s) * per_width
+        per_ridge = sum(n**3 / 3 + 4.0 * (n + self.n_test) * w for w in self.widths)
+        per_draw = 2.0 * self.d * n_max * (n + n_max + self.n_test) + 2.0 * n * n * n_max + 2 * per_ridge
         return runtime.Cost(flops=self.n_seeds * self.reps * per_draw,
                             bytes=4.0 * (n_max * (n + self.n_test + self.d) + 2 * n * n))
 
@@ -276,8 +276,13 @@ class ExactRFResult:
 
     def peak_ratio(self, ridge: int = 0) -> np.ndarray:
         """Per seed, clean labels: the risk at ``N = n`` over the larger of those at ``N = 2n/3`` and ``N = 3n/2``."""
+        if 0.0 not in self.config.tau_sqs:
+            raise ValueError(f"peak_ratio needs clean labels: tau_sqs must contain 0.0, got {self.config.tau_sqs}")
         r = self.risk[:, :, ridge, list(self.config.tau_sqs).index(0.0)]
-        at = [int(np.argmin(np.abs(self.psi1 / self.config.psi2 - q))) for q in (1.0, 2 / 3, 1.5)]
+        ratio = self.psi1 / self.config.psi2
+        at = [int(np.argmin(np.abs(np.log(ratio / q)))) for q in (1.0, 2 / 3, 1.5)]
+        if any(abs(math.log(ratio[i] / q)) > 0.02 for i, q in zip(at, (1.0, 2 / 3, 1.5))):
+            raise ValueError(f"peak_ratio needs N/n = 1, 2/3 and 3/2 on the grid, got N/n = {np.round(ratio, 3)}")
         return r[:, at[0]] / np.maximum(r[:, at[1]], r[:, at[2]])
 
 
