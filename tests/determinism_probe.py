@@ -227,7 +227,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         OTN.TrainedConfig(dims=(2, 20), n=20, width=8, steps=20, n_test=50, n_seeds=2, ridge_n=20, ridge_reps=1), [0, 1]),
     "overfitting.tempered.tempered_experiment": lambda: OTP.tempered_experiment(
         OTP.TemperedConfig(alphas=(2.0,), ns=(20, 40), width_ratio=4, reps=1, n_seeds=1, interp_n=50, interp_reps=1), [0]),
-    "overfitting.exact_random_features.simulate_risk": lambda: ORX.simulate_risk(0, 10, 20, [10, 30], [1e-3, 0.1], [0.0, 0.5], reps=2, n_test=50),
+    "overfitting.exact_random_features.simulate_risk": lambda: ORX.simulate_risk(
+        0, 10, 20, [10, 30], [1e-3, 0.1], [0.0, 0.5], reps=2, n_test=50),
     "overfitting.exact_random_features.exact_rf_experiment": lambda: ORX.exact_rf_experiment(
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     # chapter 3
