@@ -254,7 +254,7 @@ class ExactRFConfig(runtime.ModeConfig):
                             bytes=4.0 * (n_max * (n + self.n_test + self.d) + 2 * n * n))
 
     def paper_scale(self) -> str:
-        """Against Mei and Montanari's d → ∞ (their figures simulate d = 100)."""
+        """Against Mei and Montanari's limit d → ∞ at fixed N/d and n/d."""
         return (f"Mei and Montanari's theorem is a d → ∞ limit at fixed ψ₁ = N/d and ψ₂ = n/d; here d = {self.d}, "
                 f"n = {self.n} (ψ₂ = {self.psi2:g}), N = {min(self.widths)}–{max(self.widths):,} over "
                 f"{len(self.psi1s)} ratios, {self.reps} draws × {self.n_seeds} seeds per point")
