@@ -39,6 +39,7 @@ from dltheory.overfitting import deep_double_descent as ODD
 from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
+from dltheory.overfitting import exact_random_features as ORX
 from dltheory.overfitting import ridgeless as ORL
 from dltheory.overfitting import tempered as OTP
 from dltheory.overfitting import trained_networks as OTN
@@ -236,6 +237,10 @@ PROBES: dict[str, Callable[[], Any]] = {
         OTN.TrainedConfig(dims=(2, 20), n=20, width=8, steps=20, n_test=50, n_seeds=2, ridge_n=20, ridge_reps=1), [0, 1]),
     "overfitting.tempered.tempered_experiment": lambda: OTP.tempered_experiment(
         OTP.TemperedConfig(alphas=(2.0,), ns=(20, 40), width_ratio=4, reps=1, n_seeds=1, interp_n=50, interp_reps=1), [0]),
+    "overfitting.exact_random_features.simulate_risk": lambda: ORX.simulate_risk(
+        0, 10, 20, [10, 30], [1e-3, 0.1], [0.0, 0.5], reps=2, n_test=50),
+    "overfitting.exact_random_features.exact_rf_experiment": lambda: ORX.exact_rf_experiment(
+        ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
     "grokking.training.run": _grok_run,

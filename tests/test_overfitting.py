@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -16,6 +17,7 @@ from dltheory.overfitting import deep_double_descent as dd
 from dltheory.overfitting import nearest_neighbours as knn
 from dltheory.overfitting import optimal_ridge as opt
 from dltheory.overfitting import random_features as rf
+from dltheory.overfitting import exact_random_features as rx
 from dltheory.overfitting import ridgeless as rl
 from dltheory.overfitting import tempered as tp
 from dltheory.overfitting import trained_networks as tn
@@ -97,6 +99,49 @@ def test_tempered_experiment_shapes():
     assert res.multiple.shape == res.ridge_multiple.shape == (1, 1, 2)
     assert res.theory.shape == (1, 2) and res.spiked.shape == (1, 2) and res.interp.shape == (1, 2)
     assert np.all(res.ridge_multiple < res.multiple)
+
+
+def test_relu_coefficients_match_monte_carlo_and_centring_only_moves_mu0():
+    g = np.random.default_rng(0).standard_normal(2_000_000)
+    s = np.maximum(g, 0) - 1 / math.sqrt(2 * math.pi)
+    mu0, mu1, mu_star2 = (float(c) for c in rx.relu_coefficients())
+    assert mu0 == 0.0 and mu1 == 0.5 and mu_star2 == pytest.approx(0.25 - 1 / (2 * math.pi), rel=1e-12)
+    assert np.mean(s) == pytest.approx(mu0, abs=2e-3) and np.mean(g * s) == pytest.approx(mu1, abs=2e-3)
+    assert np.var(s) - mu1**2 == pytest.approx(mu_star2, rel=0.02)
+    raw = rx.relu_coefficients(centred=False)
+    assert float(raw[0]) == pytest.approx(1 / math.sqrt(2 * math.pi)) and raw[1:] == rx.relu_coefficients()[1:]
+
+
+@pytest.mark.parametrize("psi2, lam, tau_sq", [(0.5, 1e-4, 0.25), (3.0, 1e-4, 0.0), (3.0, 0.1, 0.25)])
+def test_mei_montanari_with_infinitely_many_features_is_linear_ridge(psi2, lam, tau_sq):
+    # N → ∞: ZZᵀ/N → μ₁²XXᵀ/d + μ_⋆²I, i.e. ridge on x with penalty (μ_⋆² + ψ₂λ)/(ψ₂μ₁²) (Hastie et al.)
+    mu_star2 = 0.25 - 1 / (2 * math.pi)
+    expected = rl.ridge_risk(1 / psi2, (mu_star2 + psi2 * lam) / (psi2 * 0.25), sigma=math.sqrt(tau_sq))
+    assert rx.relu_risk(np.array([1e5]), psi2, lam, tau_sq=tau_sq)[0] == pytest.approx(float(expected), rel=1e-3)
+
+
+def test_mei_montanari_peaks_at_n_features_without_noise_and_tends_to_the_signal_for_a_huge_ridge():
+    risk = rx.relu_risk(np.array([2.0, 3.0, 4.5]), 3.0, 1e-5)
+    assert risk[1] > 3 * max(risk[0], risk[2])  # the clean-label divergence at ψ₁ = ψ₂
+    np.testing.assert_allclose(rx.relu_risk(np.array([0.5, 5.0]), 3.0, 1e5, tau_sq=1.0), 1.0, atol=1e-3)
+    assert np.all(rx.fixed_point([1.0, 3.0], 3.0, 1e-2, 1.66) < 0)  # χ = ν₁ν₂ with ν imaginary
+
+
+def test_simulated_risk_has_its_shape_and_a_huge_ridge_predicts_zero():
+    out = rx.simulate_risk(0, 20, 40, [10, 40, 80], [1e-3, 1e6], [0.0, 1.0], reps=2, n_test=4000)
+    assert out.shape == (2, 3, 2, 2)
+    np.testing.assert_allclose(out[:, :, 1], 1.0, atol=0.1)  # f̂ ≈ 0: the risk is E⟨β, x⟩² = 1
+    assert np.all(out[:, :, 0, 1] > out[:, :, 0, 0])  # label noise costs
+
+
+def test_exact_rf_experiment_peak_ratio_needs_the_three_ratios():
+    cfg = rx.ExactRFConfig(d=30, psi2=2.0, psi1s=(4 / 3, 2.0, 3.0), reps=2, n_test=200, n_seeds=1)
+    res = rx.exact_rf_experiment(cfg, [0])
+    assert res.risk.shape == (1, 3, 2, 2) and res.theory.shape == (3, 2, 2) and res.theory_null.shape == (3, 2)
+    assert res.peak_ratio().shape == (1,)
+    bad = dataclasses.replace(res, psi1=np.array([1.0, 2.0, 3.0]))  # N/n = 0.5, 1, 1.5: no 2/3
+    with pytest.raises(ValueError, match="N/n"):
+        bad.peak_ratio()
 
 
 def test_mixture_flips_exactly_the_stated_fraction_and_centres_the_clusters():
@@ -314,6 +359,12 @@ def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
         (lambda: tp.TemperedConfig(alphas=(1.0,)), "alphas"),
         (lambda: tp.TemperedConfig(ns=(50, 20)), "ns"),
         (lambda: tp.tempered_experiment("fast", [0]), "cfg"),
+        (lambda: rx.fixed_point(-1.0, 2.0, 0.1, 1.0), "psi1"),
+        (lambda: rx.fixed_point(1.0, 2.0, 0.1, 0.0), "zeta"),
+        (lambda: rx.simulate_risk(0, 10, 20, [10], [-0.1], [0.0]), "lams"),
+        (lambda: rx.simulate_risk(0, 10, 20, [0], [0.1], [0.0]), "widths"),
+        (lambda: rx.ExactRFConfig(psi1s=(2.0, 1.0)), "psi1s"),
+        (lambda: rx.exact_rf_experiment("fast", [0]), "cfg"),
         (lambda: tn.mixture(0, 10, 2, mu_norm=1.0, flip=0.7), "flip"),
         (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 4)),
                                      width=4, steps=1, learning_rate=0.1), "y"),
@@ -382,6 +433,18 @@ def test_check_benign_spectrum_accepts_spike_and_tail_and_rejects_isotropic():
 
     with pytest.raises(selfcheck.NotAnswered):
         bl.check_benign_spectrum(skeleton)
+
+
+def test_check_peak_ratio_accepts_the_formula_and_rejects_no_peak_and_the_wrong_coefficients():
+    top, right = rx.relu_risk(np.array([2.0, 4.0]), 2.0, 1e-4)
+    rx.check_peak_ratio(top / right)
+    with pytest.raises(selfcheck.WrongAnswer):
+        rx.check_peak_ratio(1.0)  # "no peak without label noise"
+    wrong_top, wrong_right = rx.relu_risk(np.array([2.0, 4.0]), 2.0, 1e-4, centred=False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        rx.check_peak_ratio(wrong_top / wrong_right)  # μ₀² left in μ_⋆²
+    with pytest.raises(selfcheck.NotAnswered):
+        rx.check_peak_ratio(...)
 
 
 def test_check_peak_moves_accepts_right_and_rejects_wrong():
