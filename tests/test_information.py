@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dltheory import selfcheck
+from dltheory import claims, selfcheck
 from dltheory.information import cmi_bounds as cmi
 from dltheory.information import coding_rate as mcr
 from dltheory.information import description_length as mdl
 from dltheory.information import digits
 from dltheory.information import estimating_mi as mi
 from dltheory.information import estimator_limits as lim
+from dltheory.information import full_runs as fr
 from dltheory.information import gaussian_bottleneck as gib
 from dltheory.information import information_plane as iplane
 from dltheory.information import models
@@ -642,3 +644,62 @@ def test_check_break_even_rejects_a_code_without_its_network():
         tpc.check_break_even(lambda m, k, bits, f: f * math.log2(k))
     with pytest.raises(selfcheck.NotAnswered):
         tpc.check_break_even(...)
+
+
+# ---------------------------------------------------------------------------- §5.1-5.3 saved full-mode runs
+
+SAVED = ("binning-bins-full",)  # the saved full-mode runs a fast build checks
+
+
+@pytest.mark.parametrize("claim", SAVED)
+def test_saved_full_run_is_what_the_file_holds_with_its_provenance(claim):
+    import json
+    from importlib import resources
+
+    raw = json.loads((resources.files("dltheory") / "data" / fr.SAVED).read_text(encoding="utf-8"))[claim]
+    saved = fr.load_full_run(claim)
+    assert saved.claim_id == f"05-information-theory/{claim}" and saved.claim_id in claims.registry()
+    assert list(saved.seeds) == raw["seeds"] and np.array_equal(saved.measured, raw["measured"])
+    assert len(saved.seeds) >= 3 and np.all(np.isfinite(saved.measured))
+    cfg_class = {"binning-bins-full": "EstimatorConfig", "tanh-compression-full": "PlaneConfig",
+                 "ib-on-curve-full": "IBConfig"}[claim]
+    prov = saved.provenance
+    assert prov["config"].startswith(cfg_class + "(") and "commit" in prov["config"] and prov["mode"] == "full"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prov["date"]) and "x1" in prov["device"]
+    # the run is the full-mode configuration on the page's seeds
+    full = {"binning-bins-full": mi.EstimatorConfig, "tanh-compression-full": iplane.PlaneConfig,
+            "ib-on-curve-full": gib.IBConfig}[claim].full()
+    assert prov["config"].startswith(repr(full)) and len(saved.seeds) == full.n_seeds
+
+
+def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
+    fake = gib.IBConfig(steps=100, n_seeds=3)
+    monkeypatch.setattr(fr, "measure", lambda claim, seeds: (fake, np.array([0.5, 0.25, 0.125]),
+                                                             {"init": np.ones(3)}))
+    monkeypatch.setattr(fr, "_N_SEEDS", {**fr._N_SEEDS, "ib-on-curve-full": 3})
+    path = tmp_path / "runs.json"
+    fr.make_full_runs(("ib-on-curve-full",), path)
+    back = fr.load_full_run("ib-on-curve-full", path)
+    assert back.seeds == (0, 1, 2) and np.array_equal(back.measured, [0.5, 0.25, 0.125])
+    assert back.provenance["config"].startswith(repr(fake)) and back.provenance["mode"] == "full"
+    with pytest.raises(ValueError, match="no saved run"):
+        fr.load_full_run("tanh-compression-full", path)
+    with pytest.raises(ValueError, match="claim must be one of"):
+        fr.load_full_run("tanh-compression", path)
+
+
+@pytest.mark.parametrize("claim", SAVED)
+def test_saved_full_run_is_judged_and_a_tampered_one_is_caught(claim):
+    saved = fr.load_full_run(claim)
+    verdict = claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance,
+                           display=False)
+    assert verdict.status == "not reproduced" and verdict.mode == "full"
+    assert "saved full-mode run" in verdict.provenance.describe()
+    # a record that met the bar on every seed would contradict the registry: the page must stop
+    crit = claims.get(saved.claim_id).criterion
+    passing = np.full(saved.measured.shape, (crit.lower * 2) if crit.lower is not None else crit.upper / 2)
+    with pytest.raises(claims.ClaimFailed):
+        claims.check(saved.claim_id, passing, seeds=saved.seeds, provenance=saved.provenance, display=False)
+    # and a live fast-mode value cannot stand in for the saved full-mode run
+    with pytest.raises(ValueError, match="full"):
+        claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, mode="fast", display=False)
