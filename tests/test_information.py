@@ -648,7 +648,7 @@ def test_check_break_even_rejects_a_code_without_its_network():
 
 # ---------------------------------------------------------------------------- §5.1-5.3 saved full-mode runs
 
-SAVED = ("binning-bins-full",)  # the saved full-mode runs a fast build checks
+SAVED = ("binning-bins-full", "ib-on-curve-full")  # the saved full-mode runs a fast build checks
 
 
 @pytest.mark.parametrize("claim", SAVED)
@@ -691,15 +691,20 @@ def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
 @pytest.mark.parametrize("claim", SAVED)
 def test_saved_full_run_is_judged_and_a_tampered_one_is_caught(claim):
     saved = fr.load_full_run(claim)
+    registered = claims.get(saved.claim_id)
+    null = saved.extra["init"] if registered.null else None
     verdict = claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance,
-                           display=False)
-    assert verdict.status == "not reproduced" and verdict.mode == "full"
+                           null=null, display=False)
+    assert verdict.status == ("reproduced" if registered.reproduces else "not reproduced") and verdict.mode == "full"
     assert "saved full-mode run" in verdict.provenance.describe()
-    # a record that met the bar on every seed would contradict the registry: the page must stop
-    crit = claims.get(saved.claim_id).criterion
-    passing = np.full(saved.measured.shape, (crit.lower * 2) if crit.lower is not None else crit.upper / 2)
+    # a record on the other side of the bar contradicts the registry: the page must stop
+    crit = registered.criterion
+    bar = crit.lower if crit.lower is not None else crit.upper
+    above = crit.lower is not None
+    other = np.full(saved.measured.shape, bar * (2.0 if above != registered.reproduces else 0.5))
+    assert crit.holds(other[0]) != registered.reproduces
     with pytest.raises(claims.ClaimFailed):
-        claims.check(saved.claim_id, passing, seeds=saved.seeds, provenance=saved.provenance, display=False)
+        claims.check(saved.claim_id, other, seeds=saved.seeds, provenance=saved.provenance, null=null, display=False)
     # and a live fast-mode value cannot stand in for the saved full-mode run
     with pytest.raises(ValueError, match="full"):
         claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, mode="fast", display=False)

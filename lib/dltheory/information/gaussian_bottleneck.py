@@ -132,10 +132,19 @@ class IBConfig(runtime.ModeConfig):
 
 
 def _gauss_info(a: jax.Array, cov_x: jax.Array, cov_xy: jax.Array) -> tuple[jax.Array, jax.Array]:
-    """``I(T;X)`` and ``I(T;X|Y)`` of ``T = A X + ξ``, ``ξ ~ N(0, I)``, via ``slogdet`` (nats)."""
+    """``I(T;X)`` and ``I(T;X|Y)`` of ``T = A X + ξ``, ``ξ ~ N(0, I)``, via ``slogdet`` (nats).
+
+    The products are full float32 (``Precision.HIGHEST``): a GPU's default TensorFloat-32 products (10-bit
+    mantissas) leave Adam about 0.01 nats short of the optimum in 8 dimensions (emulated on a CPU, seeds 0-9).
+    """
     eye = jnp.eye(a.shape[0])
-    i_x = 0.5 * jnp.linalg.slogdet(eye + a @ cov_x @ a.T)[1]
-    i_x_given_y = 0.5 * jnp.linalg.slogdet(eye + a @ cov_xy @ a.T)[1]
+
+    def sandwich(cov: jax.Array) -> jax.Array:
+        hi = jax.lax.Precision.HIGHEST
+        return jnp.matmul(jnp.matmul(a, cov, precision=hi), a.T, precision=hi)
+
+    i_x = 0.5 * jnp.linalg.slogdet(eye + sandwich(cov_x))[1]
+    i_x_given_y = 0.5 * jnp.linalg.slogdet(eye + sandwich(cov_xy))[1]
     return i_x, i_x_given_y
 
 
