@@ -648,7 +648,7 @@ def test_check_break_even_rejects_a_code_without_its_network():
 
 # ---------------------------------------------------------------------------- §5.1-5.3 saved full-mode runs
 
-SAVED = ("binning-bins-full", "ib-on-curve-full")  # the saved full-mode runs a fast build checks
+SAVED = fr.CLAIMS  # the saved full-mode runs a fast build checks
 
 
 @pytest.mark.parametrize("claim", SAVED)

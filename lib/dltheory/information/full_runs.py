@@ -136,13 +136,13 @@ def make_full_runs(claims: tuple[str, ...] = CLAIMS, path: Any = None) -> dict[s
     target = Path(str(resources.files("dltheory") / "data" / SAVED)) if path is None else Path(path)
     record = json.loads(target.read_text(encoding="utf-8")) if target.exists() else {}
     for claim in claims:
-        start = time.perf_counter()
+        start, commit = time.perf_counter(), _commit()        # the code as it was when the run started
         seeds = runtime.seeds(_N_SEEDS[claim])
         cfg, measured, extra = measure(claim, seeds)
         wall = time.perf_counter() - start
         record[claim] = {
             "provenance": {
-                "config": f"{cfg!r}; seeds {seeds[0]}-{seeds[-1]}; commit {_commit()}",
+                "config": f"{cfg!r}; seeds {seeds[0]}-{seeds[-1]}; commit {commit}",
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
                 "device": f"{runtime.device_summary()} ({os.cpu_count()}-core host), {wall:.0f} s wall",
                 "mode": "full",
