@@ -628,12 +628,33 @@ def test_compressors_find_repetition_and_use_their_context():
         tpc.compressed_bits("text")
 
 
+def test_prequential_baselines_use_the_images_or_not():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 600)
+    x = np.eye(10)[y] + 0.01 * rng.standard_normal((600, 10))        # each image names its label
+    uniform = 600 * math.log2(10)
+    nn = tpc.nn_prequential_bits(x, y, 10)
+    assert nn < 0.1 * uniform        # after the first of each class, a right guess costs a fraction of a bit
+    noise = rng.standard_normal((600, 10))                           # images unrelated to the labels
+    assert tpc.nn_prequential_bits(noise, y, 10) > 0.98 * uniform
+    freq = tpc.label_frequency_bits(y, 10)
+    assert uniform < freq < uniform + 10 * math.log2(600)            # the price of learning the frequencies
+    assert tpc.label_frequency_bits(np.zeros(600, int), 10) < 4.5 * math.log2(600) + 5  # one class: KT regret only
+    # the first label costs log2 K whatever follows; one label alone is exactly that
+    assert tpc.nn_prequential_bits(x[:1], y[:1], 10) == pytest.approx(math.log2(10))
+    with pytest.raises(ValueError, match="labels must lie"):
+        tpc.nn_prequential_bits(x, y + 1, 10)
+    with pytest.raises(ValueError, match="rows"):
+        tpc.nn_prequential_bits(x[:5], y, 10)
+
+
 def test_two_part_codes_small_run_adds_up():
     cfg = tpc.TwoPartConfig(dims=(3, 6), steps=20, n_seeds=1)
     out = tpc.two_part_codes(cfg, [0])
     assert out["total"] == pytest.approx(out["model_bits"] + out["label_bits"])
     assert out["total"].shape == (1, 2) and set(out["compressors"]) == {"gzip", "bz2", "lzma"}
     assert out["uniform"] == pytest.approx(1200 * math.log2(10))
+    assert set(out["baselines"]) == {"nearest_neighbour", "label_frequency"}
     with pytest.raises(ValueError, match="random_labels"):
         tpc.two_part_codes(cfg, [0], random_labels=1)
 
