@@ -729,3 +729,15 @@ def test_saved_full_run_is_judged_and_a_tampered_one_is_caught(claim):
     # and a live fast-mode value cannot stand in for the saved full-mode run
     with pytest.raises(ValueError, match="full"):
         claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, mode="fast", display=False)
+
+
+def test_relu_compression_is_registered_as_not_reproduced_at_paper_scale():
+    saved = fr.load_full_run("tanh-compression-full")
+    live = saved.extra["relu_final_i_xt"] > 1e-6
+    ratio = saved.extra["relu"][live] / saved.measured[live]
+    seeds = [s for s, a in zip(saved.seeds, live) if a]
+    full = claims.check("05-information-theory/relu-compression", ratio, seeds=seeds, mode="full", display=False)
+    assert full.status == "not reproduced" and (ratio > 0.5).sum() == 6
+    fast = claims.check("05-information-theory/relu-compression", np.full(3, 0.1), seeds=[0, 1, 2], mode="fast",
+                        display=False)
+    assert fast.status == "reproduced"
