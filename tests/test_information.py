@@ -741,3 +741,15 @@ def test_relu_compression_is_registered_as_not_reproduced_at_paper_scale():
     fast = claims.check("05-information-theory/relu-compression", np.full(3, 0.1), seeds=[0, 1, 2], mode="fast",
                         display=False)
     assert fast.status == "reproduced"
+
+
+def test_rounded_products_move_the_learned_encoder_and_23_bits_do_not():
+    problem = gib.gaussian_ib_problem(0, 4, 4)
+    cfg = gib.IBConfig(steps=200, n_seeds=1)
+    exact = gib.learn_linear_ib(problem, cfg, [0])
+    same = gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=23)       # float32 has 23: nothing is rounded
+    rounded = gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=10)    # TensorFloat-32
+    assert np.array_equal(exact["i_x"], same["i_x"])
+    assert not np.allclose(exact["i_x"], rounded["i_x"], rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="mantissa_bits"):
+        gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=0)

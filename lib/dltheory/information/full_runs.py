@@ -32,7 +32,7 @@ import numpy as np
 from dltheory import runtime, validate
 from dltheory.information import estimating_mi, gaussian_bottleneck, information_plane
 
-__all__ = ["SAVED", "CLAIMS", "SavedRun", "measure", "make_full_runs", "load_full_run"]
+__all__ = ["SAVED", "CLAIMS", "SavedRun", "measure", "make_full_runs", "load_full_run", "ib_gap_rounded"]
 
 SAVED = "05-information-theory-full-runs.json"
 CLAIMS = ("binning-bins-full", "tanh-compression-full", "ib-on-curve-full")
@@ -92,6 +92,20 @@ def _ib_gap(seeds: list[int]) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
         return np.maximum(np.abs(enc["i_x"] - optimum["i_x"]), np.abs(enc["i_y"] - optimum["i_y"])).max(axis=1)
 
     return cfg, gap(learned), {"init": gap(learned["init"])}
+
+
+def ib_gap_rounded(mantissa_bits: int = 10, seeds: list[int] | None = None) -> np.ndarray:
+    """§5.3's full-mode measurement with the log-determinants' products rounded to ``mantissa_bits`` (10: a GPU's
+    TensorFloat-32), in training and measurement alike: the check behind ``ib-on-curve-full``'s bar history.
+
+    On a CPU, seeds 0-9: 0.0027-0.0156 nats (median 0.011) with 10 bits, against 0.0002-0.0014 in float32.
+    """
+    cfg = gaussian_bottleneck.IBConfig.full()
+    seeds = runtime.seeds(cfg.n_seeds) if seeds is None else list(validate.seeds(seeds))
+    problem = gaussian_bottleneck.gaussian_ib_problem(runtime.base_seed(), cfg.dx, cfg.dy)
+    learned = gaussian_bottleneck.learn_linear_ib(problem, cfg, seeds, mantissa_bits=mantissa_bits)
+    optimum = gaussian_bottleneck.ib_curve(_snr_formula, problem.lambdas, np.array(cfg.betas))
+    return np.maximum(np.abs(learned["i_x"] - optimum["i_x"]), np.abs(learned["i_y"] - optimum["i_y"])).max(axis=1)
 
 
 _MEASURE = {"binning-bins-full": _binning, "tanh-compression-full": _compression, "ib-on-curve-full": _ib_gap}
