@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import math
+import re
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from dltheory import selfcheck
+from dltheory import claims, selfcheck
 from dltheory.information import cmi_bounds as cmi
 from dltheory.information import coding_rate as mcr
 from dltheory.information import description_length as mdl
 from dltheory.information import digits
 from dltheory.information import estimating_mi as mi
 from dltheory.information import estimator_limits as lim
+from dltheory.information import full_runs as fr
 from dltheory.information import gaussian_bottleneck as gib
 from dltheory.information import information_plane as iplane
 from dltheory.information import models
@@ -626,12 +628,33 @@ def test_compressors_find_repetition_and_use_their_context():
         tpc.compressed_bits("text")
 
 
+def test_prequential_baselines_use_the_images_or_not():
+    rng = np.random.default_rng(0)
+    y = rng.integers(0, 10, 600)
+    x = np.eye(10)[y] + 0.01 * rng.standard_normal((600, 10))        # each image names its label
+    uniform = 600 * math.log2(10)
+    nn = tpc.nn_prequential_bits(x, y, 10)
+    assert nn < 0.1 * uniform        # after the first of each class, a right guess costs a fraction of a bit
+    noise = rng.standard_normal((600, 10))                           # images unrelated to the labels
+    assert tpc.nn_prequential_bits(noise, y, 10) > 0.98 * uniform
+    freq = tpc.label_frequency_bits(y, 10)
+    assert uniform < freq < uniform + 10 * math.log2(600)            # the price of learning the frequencies
+    assert tpc.label_frequency_bits(np.zeros(600, int), 10) < 4.5 * math.log2(600) + 5  # one class: KT regret only
+    # the first label costs log2 K whatever follows; one label alone is exactly that
+    assert tpc.nn_prequential_bits(x[:1], y[:1], 10) == pytest.approx(math.log2(10))
+    with pytest.raises(ValueError, match="labels must lie"):
+        tpc.nn_prequential_bits(x, y + 1, 10)
+    with pytest.raises(ValueError, match="rows"):
+        tpc.nn_prequential_bits(x[:5], y, 10)
+
+
 def test_two_part_codes_small_run_adds_up():
     cfg = tpc.TwoPartConfig(dims=(3, 6), steps=20, n_seeds=1)
     out = tpc.two_part_codes(cfg, [0])
     assert out["total"] == pytest.approx(out["model_bits"] + out["label_bits"])
     assert out["total"].shape == (1, 2) and set(out["compressors"]) == {"gzip", "bz2", "lzma"}
     assert out["uniform"] == pytest.approx(1200 * math.log2(10))
+    assert set(out["baselines"]) == {"nearest_neighbour", "label_frequency"}
     with pytest.raises(ValueError, match="random_labels"):
         tpc.two_part_codes(cfg, [0], random_labels=1)
 
@@ -642,3 +665,91 @@ def test_check_break_even_rejects_a_code_without_its_network():
         tpc.check_break_even(lambda m, k, bits, f: f * math.log2(k))
     with pytest.raises(selfcheck.NotAnswered):
         tpc.check_break_even(...)
+
+
+# ---------------------------------------------------------------------------- §5.1-5.3 saved full-mode runs
+
+SAVED = fr.CLAIMS  # the saved full-mode runs a fast build checks
+
+
+@pytest.mark.parametrize("claim", SAVED)
+def test_saved_full_run_is_what_the_file_holds_with_its_provenance(claim):
+    import json
+    from importlib import resources
+
+    raw = json.loads((resources.files("dltheory") / "data" / fr.SAVED).read_text(encoding="utf-8"))[claim]
+    saved = fr.load_full_run(claim)
+    assert saved.claim_id == f"05-information-theory/{claim}" and saved.claim_id in claims.registry()
+    assert list(saved.seeds) == raw["seeds"] and np.array_equal(saved.measured, raw["measured"])
+    assert len(saved.seeds) >= 3 and np.all(np.isfinite(saved.measured))
+    cfg_class = {"binning-bins-full": "EstimatorConfig", "tanh-compression-full": "PlaneConfig",
+                 "ib-on-curve-full": "IBConfig"}[claim]
+    prov = saved.provenance
+    assert prov["config"].startswith(cfg_class + "(") and "commit" in prov["config"] and prov["mode"] == "full"
+    assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prov["date"]) and "x1" in prov["device"]
+    # the run is the full-mode configuration on the page's seeds
+    full = {"binning-bins-full": mi.EstimatorConfig, "tanh-compression-full": iplane.PlaneConfig,
+            "ib-on-curve-full": gib.IBConfig}[claim].full()
+    assert prov["config"].startswith(repr(full)) and len(saved.seeds) == full.n_seeds
+
+
+def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
+    fake = gib.IBConfig(steps=100, n_seeds=3)
+    monkeypatch.setattr(fr, "measure", lambda claim, seeds: (fake, np.array([0.5, 0.25, 0.125]),
+                                                             {"init": np.ones(3)}))
+    monkeypatch.setattr(fr, "_N_SEEDS", {**fr._N_SEEDS, "ib-on-curve-full": 3})
+    path = tmp_path / "runs.json"
+    fr.make_full_runs(("ib-on-curve-full",), path)
+    back = fr.load_full_run("ib-on-curve-full", path)
+    assert back.seeds == (0, 1, 2) and np.array_equal(back.measured, [0.5, 0.25, 0.125])
+    assert back.provenance["config"].startswith(repr(fake)) and back.provenance["mode"] == "full"
+    with pytest.raises(ValueError, match="no saved run"):
+        fr.load_full_run("tanh-compression-full", path)
+    with pytest.raises(ValueError, match="claim must be one of"):
+        fr.load_full_run("tanh-compression", path)
+
+
+@pytest.mark.parametrize("claim", SAVED)
+def test_saved_full_run_is_judged_and_a_tampered_one_is_caught(claim):
+    saved = fr.load_full_run(claim)
+    registered = claims.get(saved.claim_id)
+    null = saved.extra["init"] if registered.null else None
+    verdict = claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance,
+                           null=null, display=False)
+    assert verdict.status == ("reproduced" if registered.reproduces else "not reproduced") and verdict.mode == "full"
+    assert "saved full-mode run" in verdict.provenance.describe()
+    # a record on the other side of the bar contradicts the registry: the page must stop
+    crit = registered.criterion
+    bar = crit.lower if crit.lower is not None else crit.upper
+    above = crit.lower is not None
+    other = np.full(saved.measured.shape, bar * (2.0 if above != registered.reproduces else 0.5))
+    assert crit.holds(other[0]) != registered.reproduces
+    with pytest.raises(claims.ClaimFailed):
+        claims.check(saved.claim_id, other, seeds=saved.seeds, provenance=saved.provenance, null=null, display=False)
+    # and a live fast-mode value cannot stand in for the saved full-mode run
+    with pytest.raises(ValueError, match="full"):
+        claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, mode="fast", display=False)
+
+
+def test_relu_compression_is_registered_as_not_reproduced_at_paper_scale():
+    saved = fr.load_full_run("tanh-compression-full")
+    live = saved.extra["relu_final_i_xt"] > 1e-6
+    ratio = saved.extra["relu"][live] / saved.measured[live]
+    seeds = [s for s, a in zip(saved.seeds, live) if a]
+    full = claims.check("05-information-theory/relu-compression", ratio, seeds=seeds, mode="full", display=False)
+    assert full.status == "not reproduced" and (ratio > 0.5).sum() == 6
+    fast = claims.check("05-information-theory/relu-compression", np.full(3, 0.1), seeds=[0, 1, 2], mode="fast",
+                        display=False)
+    assert fast.status == "reproduced"
+
+
+def test_rounded_products_move_the_learned_encoder_and_23_bits_do_not():
+    problem = gib.gaussian_ib_problem(0, 4, 4)
+    cfg = gib.IBConfig(steps=200, n_seeds=1)
+    exact = gib.learn_linear_ib(problem, cfg, [0])
+    same = gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=23)       # float32 has 23: nothing is rounded
+    rounded = gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=10)    # TensorFloat-32
+    assert np.array_equal(exact["i_x"], same["i_x"])
+    assert not np.allclose(exact["i_x"], rounded["i_x"], rtol=0, atol=1e-6)
+    with pytest.raises(ValueError, match="mantissa_bits"):
+        gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=0)

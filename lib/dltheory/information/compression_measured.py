@@ -29,7 +29,8 @@ from dltheory import runtime, selfcheck, train, validate
 from dltheory.information import digits, models
 from dltheory.information.pac_bayes import entropy_code_bits
 
-__all__ = ["TwoPartConfig", "compressed_bits", "conditional_compressed_bits", "two_part_codes", "check_break_even"]
+__all__ = ["TwoPartConfig", "compressed_bits", "conditional_compressed_bits", "label_frequency_bits",
+           "nn_prequential_bits", "two_part_codes", "check_break_even"]
 
 _COMPRESSORS = {"gzip": gzip.compress, "bz2": bz2.compress, "lzma": lzma.compress}
 
@@ -88,6 +89,53 @@ def conditional_compressed_bits(context: bytes, data: bytes) -> dict[str, float]
     return {name: both[name] - alone[name] for name in both}
 
 
+def _kt_bits(hits: np.ndarray, seen: np.ndarray, outcomes: int) -> np.ndarray:
+    """Krichevsky–Trofimov: bits of each outcome that occurred ``hits`` times in ``seen`` earlier ones."""
+    return -np.log2((hits + 0.5) / (seen + outcomes / 2))
+
+
+def label_frequency_bits(labels: Any, n_classes: int) -> float:
+    """Section 5.9: the labels coded in order by their running class frequencies alone (Krichevsky–Trofimov).
+
+    The code that ignores the images: about ``m·H(labels) + (K - 1)/2 · log2 m`` bits, the uniform code
+    ``m log2 K`` for balanced classes. A code given the images must beat it to have used them.
+    """
+    n_classes = validate.integer("n_classes", n_classes, low=2)
+    y = validate.array("labels", labels, ndim=1, min_size=1).astype(np.int64)
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"labels must lie in [0, {n_classes - 1}]")
+    onehot = np.eye(n_classes, dtype=np.int64)[y]
+    before = (np.cumsum(onehot, axis=0) - onehot)[np.arange(y.size), y]
+    return float(_kt_bits(before, np.arange(y.size), n_classes).sum())
+
+
+def nn_prequential_bits(images: Any, labels: Any, n_classes: int) -> float:
+    """Section 5.9: the labels coded in order, each predicted by its nearest earlier image (a prequential code).
+
+    Label ``i`` is predicted by the label of the nearest of images ``0..i-1`` (Euclidean). Whether the
+    prediction is right is coded by the Krichevsky–Trofimov estimate from the earlier predictions; a wrong
+    label costs ``log2(K - 1)`` more bits; the first label costs ``log2 K``. No parameter is chosen, and no
+    model is sent: the decoder repeats the predictions (the prequential code of Blier and Ollivier 2018, with a 1-NN
+    learner). A conditional baseline for the two-part code: it uses the images, as the network does.
+    """
+    n_classes = validate.integer("n_classes", n_classes, low=2)
+    x = validate.array("images", images, ndim=2, min_size=1).astype(np.float64)
+    y = validate.array("labels", labels, ndim=1).astype(np.int64)
+    if y.size != x.shape[0]:
+        raise ValueError(f"images has {x.shape[0]} rows but labels has {y.size} entries")
+    if y.min() < 0 or y.max() >= n_classes:
+        raise ValueError(f"labels must lie in [0, {n_classes - 1}]")
+    sq = (x * x).sum(1)
+    dist = sq[:, None] + sq[None, :] - 2 * x @ x.T
+    dist[np.triu_indices(y.size)] = np.inf                      # only earlier images
+    right = y[1:] == y[np.argmin(dist[1:], axis=1)]
+    hits_before = np.concatenate([[0], np.cumsum(right)[:-1]])
+    seen = np.arange(right.size)
+    p_right = (hits_before + 0.5) / (seen + 1.0)
+    bits = np.where(right, -np.log2(p_right), -np.log2(1 - p_right) + math.log2(n_classes - 1))
+    return float(math.log2(n_classes) + bits.sum())
+
+
 def _label_bits(logits: jax.Array, y: jax.Array, mix: float) -> jax.Array:
     """Bits to code labels ``y`` with the predictions mixed with the uniform distribution (weight ``mix``)."""
     p = (1 - mix) * jax.nn.softmax(logits) + mix / logits.shape[-1]
@@ -104,7 +152,9 @@ def two_part_codes(cfg: TwoPartConfig, seeds: list[int], *, random_labels: bool 
     quantised network's predictions mixed with the uniform distribution. Returns ``(n_seeds, n_dims)`` arrays
     ``total``, ``model_bits``, ``label_bits``, ``test_err``, the untrained network's ``null_total`` and
     ``null_test_err`` (``θ = 0``, same code), the ``uniform`` code length, and the standard-library compressors'
-    conditional code lengths of the same labels given the images (``compressors``, one array per compressor).
+    conditional code lengths of the same labels given the images (``compressors``, one array per compressor),
+    and two baselines per seed (``baselines``): the prequential nearest-neighbour code given the images and the
+    running label-frequency code without them.
     """
     if not isinstance(cfg, TwoPartConfig):
         raise ValueError(f"cfg must be a TwoPartConfig, got {type(cfg).__name__}")
@@ -162,13 +212,16 @@ def two_part_codes(cfg: TwoPartConfig, seeds: list[int], *, random_labels: bool 
                                        + float(_label_bits(logits(zero, r, d, x_tr), y_tr, cfg.mix_uniform)))
             out["null_test_err"][r, i] = float(jnp.mean(jnp.argmax(logits(zero, r, d, x_te), -1) != y_te))
     compressors = {name: np.zeros(len(seeds)) for name in _COMPRESSORS}
+    baselines = {"nearest_neighbour": np.zeros(len(seeds)), "label_frequency": np.zeros(len(seeds))}
     for r, (x, y) in enumerate(data):
         images = np.round(x[:m] * 16).astype(np.uint8).tobytes()     # the 17 grey levels of the original data
         cond = conditional_compressed_bits(images, (y[:m].astype(np.uint8) + ord("0")).tobytes())
         for name, bits in cond.items():
             compressors[name][r] = bits
-    out.update(uniform=m * math.log2(10), compressors=compressors, dims=np.array(cfg.dims), seeds=tuple(seeds),
-               random_labels=random_labels, config=cfg)
+        baselines["nearest_neighbour"][r] = nn_prequential_bits(x[:m], y[:m], 10)
+        baselines["label_frequency"][r] = label_frequency_bits(y[:m], 10)
+    out.update(uniform=m * math.log2(10), compressors=compressors, baselines=baselines, dims=np.array(cfg.dims),
+               seeds=tuple(seeds), random_labels=random_labels, config=cfg)
     return out
 
 
