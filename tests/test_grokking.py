@@ -868,3 +868,31 @@ def test_check_slide_steps_wants_the_exact_time():
     assert l2r.slide_steps(8.0, 2e-3, 0.1) == pytest.approx(np.log(8) / 2e-4, rel=2e-4)
     with pytest.raises(ValueError):
         l2r.slide_steps(8.0, 2.0, 1.0)
+
+
+def test_later_share_scores_pairs_in_the_direction_of_the_scale():
+    scales = [0.25, 2.0, 16.0]
+    inf = np.inf
+    share = l2r.later_share(scales, [[100, 200, 300], [300, 200, 100], [inf, inf, inf], [100, inf, 200]])
+    np.testing.assert_allclose(share, [1.0, 0.0, 0.5, 2 / 3])
+    with pytest.raises(ValueError):
+        l2r.later_share([2.0, 1.0], [[1.0, 2.0]])
+    with pytest.raises(ValueError):
+        l2r.later_share(scales, [[1.0, 2.0]])
+
+
+def test_output_scale_multiplies_the_logits_and_leaves_the_argmax():
+    cfg = gm.GrokConfig.fast().replace(steps=20, eval_every=20, warmup=0, lr=1e-12, n_seeds=1)
+    res, times = l2r.output_scale_sweep(cfg, [1.0, 4.0], [0])
+    assert times["t_grok"].shape == times["t_fit"].shape == (1, 2, 2)
+    np.testing.assert_allclose(res.hparams["output_scale"], [1.0, 4.0, 1.0, 4.0])
+    np.testing.assert_allclose(res.hparams["weight_decay"], [cfg.weight_decay] * 2 + [0.0] * 2)
+    # lr ~ 0: the same weights; accuracy is blind to the scale, the cross-entropy is not
+    np.testing.assert_allclose(res.train_acc[0, 0], res.train_acc[0, 1])
+    assert not np.allclose(res.train_loss[0, 0, 0], res.train_loss[0, 1, 0])
+    with pytest.raises(ValueError):
+        gt.run(cfg, [0], hparams={"output_scale": [0.0]})
+    with pytest.raises(ValueError):
+        l2r.output_scale_sweep(cfg, [4.0, 1.0], [0])
+    with pytest.raises(ValueError):
+        l2r.output_scale_sweep(cfg.replace(weight_decay=0.0), [1.0, 4.0], [0])
