@@ -896,3 +896,22 @@ def test_output_scale_multiplies_the_logits_and_leaves_the_argmax():
         l2r.output_scale_sweep(cfg, [4.0, 1.0], [0])
     with pytest.raises(ValueError):
         l2r.output_scale_sweep(cfg.replace(weight_decay=0.0), [1.0, 4.0], [0])
+
+
+def test_zero_loss_share_in_float64_needs_a_wider_margin():
+    cfg = gm.GrokConfig.fast()
+    d, h, p = cfg.d_model, cfg.d_hidden, cfg.p
+
+    def params(margin):  # every pair's logits: `margin` on label 0, 0 elsewhere (hidden layer all ones)
+        unembed = np.zeros((h, p), np.float32)
+        unembed[:, 0] = margin / h
+        return {"embed": jnp.zeros((p, d)), "W_in": jnp.zeros((2 * d, h)), "b_in": jnp.ones((h,)),
+                "unembed": jnp.asarray(unembed)}
+
+    share_label_0 = sc.zero_loss_share(cfg, params(60.0))          # label-0 pairs: zero in both precisions
+    assert 0 < share_label_0 < 0.1
+    assert sc.zero_loss_share(cfg, params(60.0), float64=True) == pytest.approx(share_label_0)
+    assert sc.zero_loss_share(cfg, params(25.0)) == pytest.approx(share_label_0)   # float32 rounds at m ~ 17
+    assert sc.zero_loss_share(cfg, params(25.0), float64=True) == 0.0              # float64 needs m ~ 37
+    with pytest.raises(ValueError):
+        sc.zero_loss_share(cfg, params(25.0), stable=True, float64=True)
