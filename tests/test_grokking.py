@@ -868,3 +868,50 @@ def test_check_slide_steps_wants_the_exact_time():
     assert l2r.slide_steps(8.0, 2e-3, 0.1) == pytest.approx(np.log(8) / 2e-4, rel=2e-4)
     with pytest.raises(ValueError):
         l2r.slide_steps(8.0, 2.0, 1.0)
+
+
+def test_later_share_scores_pairs_in_the_direction_of_the_scale():
+    scales = [0.25, 2.0, 16.0]
+    inf = np.inf
+    share = l2r.later_share(scales, [[100, 200, 300], [300, 200, 100], [inf, inf, inf], [100, inf, 200]])
+    np.testing.assert_allclose(share, [1.0, 0.0, 0.5, 2 / 3])
+    with pytest.raises(ValueError):
+        l2r.later_share([2.0, 1.0], [[1.0, 2.0]])
+    with pytest.raises(ValueError):
+        l2r.later_share(scales, [[1.0, 2.0]])
+
+
+def test_output_scale_multiplies_the_logits_and_leaves_the_argmax():
+    cfg = gm.GrokConfig.fast().replace(steps=20, eval_every=20, warmup=0, lr=1e-12, n_seeds=1)
+    res, times = l2r.output_scale_sweep(cfg, [1.0, 4.0], [0])
+    assert times["t_grok"].shape == times["t_fit"].shape == (1, 2, 2)
+    np.testing.assert_allclose(res.hparams["output_scale"], [1.0, 4.0, 1.0, 4.0])
+    np.testing.assert_allclose(res.hparams["weight_decay"], [cfg.weight_decay] * 2 + [0.0] * 2)
+    # lr ~ 0: the same weights; accuracy is blind to the scale, the cross-entropy is not
+    np.testing.assert_allclose(res.train_acc[0, 0], res.train_acc[0, 1])
+    assert not np.allclose(res.train_loss[0, 0, 0], res.train_loss[0, 1, 0])
+    with pytest.raises(ValueError):
+        gt.run(cfg, [0], hparams={"output_scale": [0.0]})
+    with pytest.raises(ValueError):
+        l2r.output_scale_sweep(cfg, [4.0, 1.0], [0])
+    with pytest.raises(ValueError):
+        l2r.output_scale_sweep(cfg.replace(weight_decay=0.0), [1.0, 4.0], [0])
+
+
+def test_zero_loss_share_in_float64_needs_a_wider_margin():
+    cfg = gm.GrokConfig.fast()
+    d, h, p = cfg.d_model, cfg.d_hidden, cfg.p
+
+    def params(margin):  # every pair's logits: `margin` on label 0, 0 elsewhere (hidden layer all ones)
+        unembed = np.zeros((h, p), np.float32)
+        unembed[:, 0] = margin / h
+        return {"embed": jnp.zeros((p, d)), "W_in": jnp.zeros((2 * d, h)), "b_in": jnp.ones((h,)),
+                "unembed": jnp.asarray(unembed)}
+
+    share_label_0 = sc.zero_loss_share(cfg, params(60.0))          # label-0 pairs: zero in both precisions
+    assert 0 < share_label_0 < 0.1
+    assert sc.zero_loss_share(cfg, params(60.0), float64=True) == pytest.approx(share_label_0)
+    assert sc.zero_loss_share(cfg, params(25.0)) == pytest.approx(share_label_0)   # float32 rounds at m ~ 17
+    assert sc.zero_loss_share(cfg, params(25.0), float64=True) == 0.0              # float64 needs m ~ 37
+    with pytest.raises(ValueError):
+        sc.zero_loss_share(cfg, params(25.0), stable=True, float64=True)

@@ -9,7 +9,9 @@ delay on the digits of Section 3.5 at several initial scales, with the weight no
 the null, held at the standard initialisation's norm; :func:`log_slope` fits the steps to generalise against
 ``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`fitted_kappa` the norm ratio ``κ`` at which the
 features move, in the model ``t ≈ ln(α/κ)/(ηλ)``; :func:`slide_steps` is the theory's time itself
-(:func:`check_slide_steps`, its exercise).
+(:func:`check_slide_steps`, its exercise). On modular addition, :func:`output_scale_sweep` multiplies the logits of
+the network of Section 3.1 by a fixed ``α`` (Kumar et al.'s control), with and without weight decay, and reads the
+steps to generalise at each scale.
 """
 
 from __future__ import annotations
@@ -19,11 +21,17 @@ from typing import Any
 
 import numpy as np
 
-from dltheory import selfcheck, validate
+from dltheory import selfcheck, train, validate
+from dltheory.grokking.memorise_then_generalise import order_share
+from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
-from dltheory.grokking.training import first_step
+from dltheory.grokking.training import GrokResult, delays, first_step, run
 
-__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps"]
+__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps", "OUTPUT_SCALES",
+           "output_scale_sweep", "later_share"]
+
+#: The output multipliers of Section 3.8's modular-addition sweep (a factor 8 between neighbours, 64 in all).
+OUTPUT_SCALES: tuple[float, ...] = (0.25, 2.0, 16.0)
 
 
 def scale_sweep(
@@ -61,6 +69,47 @@ def scale_sweep(
 def _capped(result: DigitsResult, level: float) -> np.ndarray:
     t = first_step(result.steps, result.test_acc, level)
     return np.minimum(t, result.steps[-1])
+
+
+def output_scale_sweep(
+    cfg: GrokConfig, scales: Sequence[float] = OUTPUT_SCALES, seeds: Sequence[int] | None = None,
+) -> tuple[GrokResult, dict[str, np.ndarray]]:
+    """Train ``a + b mod p`` with the logits multiplied by each of ``scales``, with and without weight decay.
+
+    Section 3.8 (Kumar et al. 2024's output multiplier α; Lyu et al. 2024's time ``ln(α)/(ηλ)``). One vmapped
+    :func:`dltheory.grokking.training.run` over the grid ``weight_decay ∈ {cfg.weight_decay, 0}`` × ``scales``;
+    returns the result (settings in that order, the scale varying fastest) and the steps to 99% train and test
+    accuracy, ``t_fit`` and ``t_grok``, each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis:
+    weight decay 0, the null), ``inf`` where the budget ran out first.
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    if cfg.weight_decay <= 0:
+        raise ValueError(f"cfg.weight_decay must be > 0 (weight decay 0 is the null arm), got {cfg.weight_decay}")
+    scales = validate.array("scales", scales, ndim=1)
+    if scales.size < 2 or np.any(scales <= 0) or np.any(np.diff(scales) <= 0):
+        raise ValueError(f"scales must be at least two increasing positive multipliers, got {scales}")
+    hp = train.grid(weight_decay=[cfg.weight_decay, 0.0], output_scale=scales)
+    result = run(cfg, seeds, hparams=hp, desc="output-scale sweep")
+    t = delays(result)
+    shape = (len(result.seeds), 2, scales.size)
+    return result, {"t_fit": t["t_fit"].reshape(shape), "t_grok": t["t_grok"].reshape(shape)}
+
+
+def later_share(scales: Any, times: Any) -> np.ndarray:
+    """Per seed, the share of pairs of scales in which the *smaller* scale generalises first (Section 3.8).
+
+    ``times`` has shape ``(n_seeds, len(scales))``, ``inf`` where a run never generalised (it ranks last; two
+    such runs tie, ½). :func:`dltheory.grokking.memorise_then_generalise.order_share` with the axis reversed:
+    1 when the delay grows with the scale on every pair, ½ on average when it does not depend on it.
+    """
+    scales = validate.array("scales", scales, ndim=1)
+    if scales.size < 2 or np.any(scales <= 0) or np.any(np.diff(scales) <= 0):
+        raise ValueError(f"scales must be at least two increasing positive multipliers, got {scales}")
+    t = validate.array("times", times, ndim=2, finite=False)
+    if t.shape[1] != scales.size:
+        raise ValueError(f"times must have shape (n_seeds, {scales.size}), got {t.shape}")
+    return order_share(1.0 / scales[::-1], t[:, ::-1])
 
 
 def log_slope(alphas: Any, times: Any) -> np.ndarray:

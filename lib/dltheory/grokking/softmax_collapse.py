@@ -111,14 +111,26 @@ def margins(cfg: GrokConfig, params: Any, train_frac: float | None = None) -> tu
     return np.asarray(right - others), np.asarray(ce)
 
 
-def zero_loss_share(cfg: GrokConfig, params: Any, *, stable: bool = False, train_frac: float | None = None) -> float:
+def zero_loss_share(cfg: GrokConfig, params: Any, *, stable: bool = False, train_frac: float | None = None,
+                    float64: bool = False) -> float:
     """The share of training pairs whose float32 loss is exactly 0: softmax collapse (Section 3.6).
 
-    ``stable=True`` measures the StableMax cross-entropy instead of the softmax's.
+    ``stable=True`` measures the StableMax cross-entropy instead of the softmax's. ``float64=True`` casts the same
+    float32 logits to float64 and computes the softmax cross-entropy there, ``logsumexp(x) − x_c`` as optax does
+    (Prieto et al.'s precision control): it rounds to 0 only once ``e^{−m}`` falls below ``|x_c| 2^{−53}``, a margin
+    of about ``53 ln 2 − ln|x_c|`` (``24 ln 2 − ln|x_c|`` in float32).
     """
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    if stable and float64:
+        raise ValueError("float64 applies to the softmax cross-entropy only: set stable or float64, not both")
     logits, labels = _training_logits(cfg, params, cfg.train_frac if train_frac is None else train_frac)
+    if float64:
+        from scipy.special import logsumexp
+
+        x = np.asarray(logits, dtype=np.float64)
+        loss64 = logsumexp(x, axis=-1) - np.take_along_axis(x, np.asarray(labels)[:, None], axis=-1)[:, 0]
+        return float(np.mean(loss64 == 0.0))
     loss = (stablemax_cross_entropy(logits, jnp.asarray(labels)) if stable
             else optax.softmax_cross_entropy_with_integer_labels(logits, jnp.asarray(labels)))
     return float(jnp.mean(loss == 0.0))

@@ -99,7 +99,8 @@ def run(
     ``l2·θ`` added to the gradient before Adam's moments, torch's ``Adam(weight_decay=...)``, which Lee et
     al.'s Grokfast runs use), ``orthograd`` and ``stablemax`` (1 switches on ⊥Grad and StableMax, Prieto et al.
     2025, Section 3.6), ``beta1`` (momentum; 0 turns it off),
-    ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off) and ``lr``; anything not
+    ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off), ``lr`` and ``output_scale`` (a
+    fixed multiplier on the logits, Kumar et al. 2024's laziness control, Section 3.8; default 1); anything not
     given comes from ``cfg``. The learning rate warms up linearly over ``cfg.warmup`` steps, as in
     Nanda et al. With ``cfg.batch_size`` each step draws that many training pairs with replacement
     (Power et al. use minibatches of 512); with ``None`` it is full batch (Nanda et al.). Test metrics
@@ -110,7 +111,8 @@ def run(
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
-    allowed = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr", "orthograd", "stablemax")
+    allowed = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr", "orthograd", "stablemax",
+               "output_scale")
     hp_in = dict(hparams or {})
     unknown = set(hp_in) - set(allowed)
     if unknown:
@@ -120,12 +122,14 @@ def run(
         raise ValueError(f"all hparams must have the same length, got lengths {sorted(lengths)}")
     n_set = lengths.pop() if lengths else 1
     defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "l2": 0.0, "beta1": cfg.beta1,
-                "grokfast": 0.0, "lr": cfg.lr, "orthograd": 0.0, "stablemax": 0.0}
+                "grokfast": 0.0, "lr": cfg.lr, "orthograd": 0.0, "stablemax": 0.0, "output_scale": 1.0}
     hp = {k: np.asarray(hp_in.get(k, np.full(n_set, defaults[k])), dtype=np.float32).reshape(-1) for k in allowed}
     if np.any((hp["train_frac"] <= 0) | (hp["train_frac"] >= 1)):
         raise ValueError("hparams['train_frac'] must lie in (0, 1)")
     if np.any(hp["weight_decay"] < 0) or np.any(hp["l2"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
         raise ValueError("hparams weight_decay, l2 and grokfast must be >= 0, lr > 0")
+    if np.any(hp["output_scale"] <= 0):
+        raise ValueError(f"hparams['output_scale'] must be > 0, got {hp['output_scale']}")
     if not np.all(np.isin(hp["orthograd"], (0, 1)) & np.isin(hp["stablemax"], (0, 1))):
         raise ValueError("hparams orthograd and stablemax must be 0 (off) or 1 (on)")
     if np.any((hp["beta1"] < 0) | (hp["beta1"] >= 1)):
@@ -150,8 +154,9 @@ def run(
     ranked = {k: jnp.asarray(v[order]) for k, v in table.items()}
     table = {k: jnp.asarray(v) for k, v in table.items()}
 
-    def per_pair(params: Any, pairs: Mapping[str, jax.Array], stable: Any = 0.0) -> tuple[jax.Array, jax.Array]:
-        logits = apply_model(cfg, params, pairs["a"], pairs["b"])
+    def per_pair(params: Any, pairs: Mapping[str, jax.Array], h: Mapping[str, jax.Array]) -> tuple[jax.Array, jax.Array]:
+        logits = h["output_scale"] * apply_model(cfg, params, pairs["a"], pairs["b"])
+        stable = h["stablemax"]
         if cfg.model == "quadratic":  # Gromov (2023): squared error against one-hot targets
             err = jnp.sum((logits - jax.nn.one_hot(pairs["c"], cfg.p)) ** 2, axis=-1)
         else:  # the softmax's cross-entropy, or StableMax's (Prieto et al. 2025) where switched on
@@ -164,20 +169,20 @@ def run(
 
     def loss(params: Any, batch: Any, h: Mapping[str, jax.Array]) -> jax.Array:
         if cfg.batch_size is None:  # full batch: every training pair, through the mask
-            ce, _ = per_pair(params, ranked, h["stablemax"])
+            ce, _ = per_pair(params, ranked, h)
             mask = train_mask(ranked, h)
             return jnp.sum(ce * mask) / jnp.sum(mask)
         # minibatch: ``batch`` holds uniform numbers u; pair floor(u · m) of the m training pairs
         m = jnp.round(h["train_frac"] * n)
         idx = jnp.floor(batch * m).astype(jnp.int32)
-        ce, _ = per_pair(params, {k: v[idx] for k, v in ranked.items()}, h["stablemax"])
+        ce, _ = per_pair(params, {k: v[idx] for k, v in ranked.items()}, h)
         return jnp.mean(ce)
 
     def draw(key: jax.Array, data: Any) -> jax.Array:
         return jax.random.uniform(key, (cfg.batch_size,))
 
     def evaluate(params: Any, h: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-        ce, correct = per_pair(params, table, h["stablemax"])
+        ce, correct = per_pair(params, table, h)
         mask = train_mask(table, h)
         test = 1.0 - mask
         flat, _ = ravel_pytree(params)
