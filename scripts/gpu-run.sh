@@ -5,7 +5,7 @@
 #   2. measure GPU performance while the GPU is idle (python -m benchmarks.gpu, at most 170 s): matmul peak, the
 #      grokking transformer for one seed and GPU_RUN_SEEDS (16) vmapped seeds, PyTorch eager and torch.compile if it
 #      imports, our step at the highest and at bfloat16 matmul precision (each written as soon as it is measured);
-#   3. run every page of the book in full mode (python -m dltheory.book.fullrun), GPU_RUN_PARALLEL (8) at a time,
+#   3. run every page of the book in full mode (python -m dltheory.book.fullrun), GPU_RUN_PARALLEL (16) at a time,
 #      all stopped at the end of the time left, and write the results bundle with the performance files in it.
 #
 # usage, from the repository's root on the GPU machine (OUT: the folder whose files come back):
@@ -40,7 +40,7 @@ tail -n 20 "$DEST/performance.log"
 LEFT=$(( TOTAL - (SECONDS - T0) - 15 ))   # 15 s to write the bundle
 echo "== the book in $MODE mode, $LEFT s left"
 # shellcheck disable=SC2086  # GPU_RUN_PAGES is a list of pages
-"$PY" -m dltheory.book.fullrun --mode "$MODE" --out "$DEST/full-gpu" --parallel "${GPU_RUN_PARALLEL:-8}" \
+"$PY" -m dltheory.book.fullrun --mode "$MODE" --out "$DEST/full-gpu" --parallel "${GPU_RUN_PARALLEL:-16}" \
   --limit "$LEFT" --deadline "$LEFT" ${GPU_RUN_PAGES:-}
 STATUS=$?
 BUNDLE=$(ls -d "$DEST"/full-gpu/*/ 2>/dev/null | tail -n 1)

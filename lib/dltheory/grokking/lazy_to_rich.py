@@ -16,19 +16,22 @@ steps to generalise at each scale.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
 
-from dltheory import selfcheck, train, validate
+from dltheory import runtime, selfcheck, train, validate
 from dltheory.grokking.memorise_then_generalise import order_share
 from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
 from dltheory.grokking.training import GrokResult, delays, first_step, run
 
-__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps", "OUTPUT_SCALES",
-           "output_scale_sweep", "later_share"]
+__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps", "INIT_SCALES",
+           "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs"]
+
+#: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
+INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
 
 #: The output multipliers of Section 3.8's modular-addition sweep (a factor 8 between neighbours, 64 in all).
 OUTPUT_SCALES: tuple[float, ...] = (0.25, 2.0, 16.0)
@@ -164,3 +167,14 @@ def check_slide_steps(fn: Any) -> None:
     selfcheck.function("slide_steps", fn, slide_steps, cases, rtol=1e-6,
                        hint="solve alpha * (1 - lr * weight_decay) ** t = 1 for t exactly; ln(alpha) / (lr * "
                             "weight_decay) is only its small-step approximation.")
+
+
+def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
+    """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
+    the digits MLP at the :data:`INIT_SCALES`, free at weight decay λ and 2λ for ``steps`` and at fixed norm for
+    ``control_steps``, each set in one program; and the output-scale sweep of :func:`output_scale_sweep` on
+    Section 3.1's MLP (``GrokConfig.fast()`` in both modes), six settings where ``GrokConfig.cost()`` counts two."""
+    omni = config(OmnigrokConfig)
+    runs = len(INIT_SCALES) * omni.n_seeds
+    digits = omni.training_cost(omni.steps, runs) * 2 + omni.training_cost(omni.control_steps, runs)
+    return digits + GrokConfig.fast().cost() * len(OUTPUT_SCALES)

@@ -91,12 +91,15 @@ class OmnigrokConfig(runtime.ModeConfig):
         """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation and the
         controls (``n_seeds`` each), then the norm sweep, counted as ten fixed norms × seeds of
         ``sweep_steps``, each set trained in one program."""
+        return (self.training_cost(self.steps, self.n_seeds) + self.training_cost(self.control_steps, self.n_seeds)
+                + self.training_cost(self.sweep_steps, 10 * self.n_seeds))
+
+    def training_cost(self, steps: int, runs: int) -> runtime.Cost:
+        """``runs`` of these MLPs trained ``steps`` steps in one program (for :meth:`cost` and the pages' budgets)."""
         params = 64.0 * self.width + (self.depth - 2) * self.width**2 + 10.0 * self.width
         batch = self.n_train if self.batch_size is None else self.batch_size
-        one = runtime.Cost.training(params=params, batch=batch, steps=1, runs=self.n_seeds,
-                                    activations=float(self.depth * self.width))
-        return (one * self.steps + one * self.control_steps
-                + runtime.Cost.training(params=params, batch=batch, steps=self.sweep_steps, runs=10 * self.n_seeds))
+        return runtime.Cost.training(params=params, batch=batch, steps=steps, runs=runs,
+                                     activations=float(self.depth * self.width))
 
     def paper_scale(self) -> str:
         """Against Liu et al.'s MNIST recipe."""
