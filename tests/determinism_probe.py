@@ -70,6 +70,8 @@ from dltheory.information import information_plane as IP
 from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
 from dltheory.information import compression_measured as TPC
+from dltheory.compression import grokking as CG
+from dltheory.compression import weights as CW
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -314,6 +316,11 @@ PROBES: dict[str, Callable[[], Any]] = {
         CMI.FCMIConfig(n=20, noise=(0.0,), draws=2, steps=5, n_seeds=1), [0]),
     "information.compression_measured.two_part_codes": lambda: TPC.two_part_codes(
         TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
+    # epilogue
+    "compression.grokking.compression_curves": lambda: CG.compression_curves(
+        CG.GrokCompressionConfig(length=0.03, n_seeds=1), [0], cache=False),
+    "compression.weights.quantised_accuracy": lambda: CW.quantised_accuracy(
+        CW.WeightsConfig(hidden=4, steps=100, bits=(1, 8), n_seeds=1), [0], cache=False),
 }
 
 

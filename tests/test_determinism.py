@@ -23,7 +23,7 @@ sys.path.insert(0, str(HERE))
 import determinism_probe as probe  # noqa: E402
 
 # The science: the warm-up module and every module of the chapter packages (found by walking them).
-CHAPTER_PACKAGES = ["warmup", "scaling", "overfitting", "grokking", "embeddings", "information"]
+CHAPTER_PACKAGES = ["warmup", "scaling", "overfitting", "grokking", "embeddings", "information", "compression"]
 
 
 def chapter_modules() -> list[str]:

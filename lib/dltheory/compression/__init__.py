@@ -9,5 +9,10 @@ One module per section page of ``chapters/06-compression``; a page imports its o
 The sections reuse the chapters' code (``dltheory.grokking``, ``dltheory.information``,
 ``dltheory.embeddings``, ``dltheory.scaling``) rather than copying it.
 
+* ``grokking`` (§1, ``01-grokking``): Chapter 3's grokked network cut to its key Fourier frequencies, against
+  the memorising one, along training.
+* ``weights`` (§2, ``02-weights``): bits per weight that a digits MLP needs, true against random labels, and the
+  two-part code of Hinton & van Camp.
+
 Nothing is re-exported here: import the section's module.
 """
