@@ -87,6 +87,8 @@ EXEMPT: Mapping[str, str] = {
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
+    "compression.synthesis.collect": "gathers compression.grokking.compression_curves and "
+                                     "compression.weights.quantised_accuracy (both probed), through their caches",
 }
 
 

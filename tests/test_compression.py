@@ -144,3 +144,53 @@ def test_check_levels_bits_rejects_wrong_answers():
     for wrong in (4810 * 4, 4810 * 16, 4810 * 4 + 32):
         with pytest.raises(selfcheck.WrongAnswer):
             cw.check_levels_bits(wrong, 4810, 4, 4)
+
+
+def test_one_frequency_hypothesis_check_measures_and_rejects_the_wrong_answer():
+    kept_one = cg.saved_kept(1)
+    truth = bool(np.all(kept_one >= 0.95))
+    cg.check_one_frequency_hypothesis(truth)
+    with pytest.raises(selfcheck.WrongAnswer):
+        cg.check_one_frequency_hypothesis(not truth)
+    with pytest.raises(selfcheck.NotAnswered):
+        cg.check_one_frequency_hypothesis(...)
+    assert np.all(cg.saved_kept(5) >= kept_one - 1e-9)      # more frequencies never keep less here
+
+
+# ---------------------------------------------------------------------------- §5 synthesis
+
+
+def test_synthesis_collects_every_listed_section_and_checks_its_keys(monkeypatch):
+    from dltheory.compression import synthesis as cs
+
+    good = {"section": "x", "ratio": 4.0, "kept": 1.0, "null_ratio": 4.0, "null_kept": 0.2}
+    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda seeds: good, "b": lambda seeds: good | {"kept": 0.9}})
+    points = cs.collect(cs.SynthesisConfig(), [0, 1, 2])
+    assert [p["kept"] for p in points] == [1.0, 0.9]
+    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda seeds: {"section": "x", "ratio": 2.0}})
+    with pytest.raises(ValueError, match="synthesis_point must return the keys"):
+        cs.collect(cs.SynthesisConfig(), [0])
+    with pytest.raises(ValueError, match="SynthesisConfig"):
+        cs.collect(cw.WeightsConfig(), [0])
+    with pytest.raises(ValueError, match="at least one"):
+        cs.draw(None, [])
+
+
+def test_synthesis_lists_the_sections_of_this_branch():
+    from dltheory.compression import synthesis as cs
+
+    assert list(cs.SECTIONS)[:2] == ["grokking", "weights"]
+    assert cs.SynthesisConfig.fast().cost().flops > cg.GrokCompressionConfig.fast().cost().flops
+
+
+def test_check_point_rejects_the_first_passage_answer():
+    from dltheory.compression import synthesis as cs
+
+    bits = (1, 2, 3, 4, 5, 6, 7, 8)
+    acc = np.array([0.41, 0.95, 0.88, 0.955, 0.962, 0.96, 0.961, 0.961, 0.962])
+    cs.check_point((8.0, 0.955 / 0.962), acc, bits, 0.02)
+    with pytest.raises(selfcheck.NotAnswered):
+        cs.check_point(..., acc, bits, 0.02)
+    for wrong in ((16.0, 0.95 / 0.962), (8.0, 0.955), (4.0, 0.955 / 0.962)):
+        with pytest.raises(selfcheck.WrongAnswer):
+            cs.check_point(wrong, acc, bits, 0.02)

@@ -13,6 +13,8 @@ The sections reuse the chapters' code (``dltheory.grokking``, ``dltheory.informa
   the memorising one, along training.
 * ``weights`` (§2, ``02-weights``): bits per weight that a digits MLP needs, true against random labels, and the
   two-part code of Hinton & van Camp.
+* ``synthesis`` (§5, ``05-synthesis``): every section's compression ratio against the performance kept, the
+  understood network and its null side by side, from the sections' cached runs.
 
 Nothing is re-exported here: import the section's module.
 """

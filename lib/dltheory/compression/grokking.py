@@ -30,7 +30,8 @@ from dltheory.grokking import data, training
 from dltheory.grokking.fourier_circuit import fourier_basis
 from dltheory.grokking.models import GrokConfig, apply_model
 
-__all__ = ["GrokCompressionConfig", "compression_curves", "kept", "lag", "synthesis_point", "check_ratio"]
+__all__ = ["GrokCompressionConfig", "compression_curves", "kept", "lag", "synthesis_point", "check_ratio",
+           "saved_kept", "check_one_frequency_hypothesis"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -191,3 +192,27 @@ def check_ratio(answer: Any, p: int, k: int) -> None:
     selfcheck.number("ratio", answer, p / (2 * k + 1), rtol=1e-6,
                      hint="a function on Z_p has p coordinates; the constant and the cosine and sine of k "
                           "frequencies are 2k + 1 of them.")
+
+
+def saved_kept(k: int) -> np.ndarray:
+    """Test accuracy of Chapter 3's saved grokked transformers (``p = 113``) cut to their ``k`` strongest
+    frequencies, one value per seed (§1's exercise; :func:`dltheory.grokking.fourier_circuit.compressed_accuracy`)."""
+    from dltheory.grokking.fourier_circuit import compressed_accuracy
+
+    k = validate.integer("k", k, low=1, high=56)
+    result, _ = training.load_result()
+    mask = data.train_mask(result.config)
+    return np.array([compressed_accuracy(result.config, result.final(s, 0), mask, k)["test_acc"]
+                     for s in range(len(result.seeds))])
+
+
+def check_one_frequency_hypothesis(answer: Any) -> bool:
+    """Exercise check (§1): does the saved grokked transformer, cut to its one strongest frequency, keep at least
+    95% test accuracy on every seed? The right answer is measured here, not typed in."""
+    kept_one = saved_kept(1)
+    return selfcheck.boolean(
+        "one_frequency_keeps", answer, bool(np.all(kept_one >= 0.95)),
+        why=f"cut to one frequency the saved transformers keep {np.round(kept_one, 3).tolist()} of their test pairs. "
+            "Ideal logits need only one frequency, but the trained network spreads its circuit over several and "
+            "relies on their sum for its margin; one of them alone is far from the ideal logits.",
+    )

@@ -84,6 +84,8 @@ def quantise(w: Any, bits: Any) -> jax.Array:
     """
     if not isinstance(bits, jax.Array):
         validate.integer("bits", bits, low=1, high=24)
+    if not isinstance(w, jax.Array):  # traced weights inside training are checked by the caller's shapes
+        w = validate.array("w", w, ndim=None, low=-1e30, high=1e30)
     w = jnp.asarray(w)
     s = jnp.max(jnp.abs(w))
     step = jnp.where(s > 0, 2 * s / (2.0 ** bits - 1), 1.0)
@@ -159,7 +161,7 @@ def bits_needed(acc: Any, bits: Sequence[int], tolerance: float) -> np.ndarray:
     bits = validate.increasing_integers("bits", bits)
     tolerance = validate.real("tolerance", tolerance, low=0.0)
     acc = validate.array("acc", acc, ndim=None)
-    if acc.shape[-1] != bits.size + 1:
+    if acc.ndim < 1 or acc.shape[-1] != bits.size + 1:
         raise ValueError(f"acc must end with len(bits) + 1 = {bits.size + 1} entries, got shape {acc.shape}")
     ok = acc[..., :-1] >= acc[..., -1:] - tolerance
     from_here = np.flip(np.cumprod(np.flip(ok, -1), -1), -1).astype(bool)    # ok at b and at every larger b
@@ -183,18 +185,22 @@ def two_part_code(result: dict[str, Any]) -> dict[str, Any]:
 def synthesis_point(result: dict[str, Any]) -> dict[str, Any]:
     """This section's point of §5's figure: ``32 / b*`` against the share of accuracy kept at ``b*`` bits.
 
-    For the true labels ``b*`` keeps the test accuracy (:func:`bits_needed`); for the null, the random labels,
-    the training accuracy. The share kept is the accuracy at ``b*`` over the float one, averaged over seeds
-    (1 where ``b*`` is 32: nothing was compressed).
+    ``b*`` is the fewest bits that keep the true-label network's test accuracy (:func:`bits_needed`), per seed. The
+    null, the random-label network, is rounded to the same ``b*`` bits (the same compression) and its training
+    accuracy is compared with its float one. Shares kept are averaged over seeds (1 where ``b*`` is 32).
     """
     cfg: WeightsConfig = result["config"]
-    points = []
-    for label, acc in ((0, np.asarray(result["test_acc"])[:, 0]), (1, np.asarray(result["train_acc"])[:, 1])):
-        need = bits_needed(acc, cfg.bits, cfg.tolerance)
-        share = [acc[s, list(cfg.bits).index(b)] / acc[s, -1] if b < 32 else 1.0 for s, b in enumerate(need)]
-        points.append((float(np.mean(32.0 / need)), float(np.mean(share))))
-    return {"section": "2 weights: bits per weight", "ratio": points[0][0], "kept": points[0][1],
-            "null_ratio": points[1][0], "null_kept": points[1][1]}
+    true_test = np.asarray(result["test_acc"])[:, 0]
+    random_train = np.asarray(result["train_acc"])[:, 1]
+    need = bits_needed(true_test, cfg.bits, cfg.tolerance)
+    column = [list(cfg.bits).index(b) if b < 32 else -1 for b in need]
+
+    def share(acc: np.ndarray) -> float:
+        return float(np.mean([acc[s, c] / acc[s, -1] for s, c in enumerate(column)]))
+
+    ratio = float(np.mean(32.0 / need))
+    return {"section": "2 weights: bits per weight", "ratio": ratio, "kept": share(true_test),
+            "null_ratio": ratio, "null_kept": share(random_train)}
 
 
 def check_levels_bits(answer: Any, n_params: int, bits: int, n_tensors: int) -> None:
