@@ -41,9 +41,11 @@ _KEYS = {"section": str, "ratio": float, "kept": float, "null_ratio": float, "nu
 
 @dataclasses.dataclass(frozen=True)
 class SynthesisConfig(runtime.ModeConfig):
-    """§5: the seeds of every section's run (the same as the sections' own pages, so their cached runs are read)."""
+    """§5: the seeds of every section's run (the same as the sections' own pages, so their cached runs are read), and
+    the scale (``"fast"`` or ``"full"``) of the sections' configurations it reads."""
 
     n_seeds: int = validate.field(3, validate.integer, low=1)
+    scale: str = validate.field("fast", validate.choice, options=("fast", "full"))
 
     @classmethod
     def fast(cls) -> SynthesisConfig:
@@ -51,13 +53,13 @@ class SynthesisConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> SynthesisConfig:
-        return cls()
+        return cls(scale="full")
 
     def cost(self) -> runtime.Cost:
         """Nothing when the sections' runs are cached; at worst (a cold cache) every section's run again."""
         total = runtime.Cost(flops=1.0, bytes=0.0, steps=0)
-        for cfg in (grokking.GrokCompressionConfig.from_env(), weights.WeightsConfig.from_env()):
-            total = total + cfg.cost()
+        for config in (grokking.GrokCompressionConfig, weights.WeightsConfig):
+            total = total + getattr(config, self.scale)().cost()
         return total
 
     def paper_scale(self) -> str:
