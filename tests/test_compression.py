@@ -194,3 +194,17 @@ def test_check_point_rejects_the_first_passage_answer():
     for wrong in ((16.0, 0.95 / 0.962), (8.0, 0.955), (4.0, 0.955 / 0.962)):
         with pytest.raises(selfcheck.WrongAnswer):
             cs.check_point(wrong, acc, bits, 0.02)
+
+
+def test_bits_gap_subtracts_the_grokked_networks_bits_from_the_memorisers():
+    cfg = cg.GrokCompressionConfig(bits=(1, 2, 3, 4))
+    train = np.array([[[0.2, 0.5, 0.99, 1.0, 1.0],     # grokked: 3 bits
+                       [0.1, 0.2, 0.5, 0.99, 1.0]]])   # memorised: 4 bits
+    test = np.array([[[0.1, 0.4, 0.97, 0.99, 0.99],    # grokked, test pairs: 3 bits
+                      [0.0, 0.0, 0.0, 0.0, 0.0]]])
+    gap, null = cg.bits_gap({"config": cfg, "bits_train": train, "bits_test": test})
+    assert gap.tolist() == [1] and null.tolist() == [0]
+    two = {"config": cfg, "bits_test": test, "bits_train": np.concatenate([train, train[:, ::-1] * 0 + train[:, :1]])}
+    two["bits_train"][1, 0] = [0.1, 0.2, 0.5, 0.99, 1.0]                      # second seed's grokked network: 4 bits
+    gap, null = cg.bits_gap(two)
+    assert null.tolist() == [1, -1] and null.sum() == 0

@@ -26,11 +26,12 @@ import numpy as np
 from jax.flatten_util import ravel_pytree
 
 from dltheory import runtime, selfcheck, sweep, validate
+from dltheory.compression.weights import bits_needed, quantise
 from dltheory.grokking import data, training
 from dltheory.grokking.fourier_circuit import fourier_basis
 from dltheory.grokking.models import GrokConfig, apply_model
 
-__all__ = ["GrokCompressionConfig", "compression_curves", "kept", "lag", "synthesis_point", "check_ratio",
+__all__ = ["GrokCompressionConfig", "compression_curves", "kept", "lag", "bits_gap", "synthesis_point", "check_ratio",
            "saved_kept", "check_one_frequency_hypothesis"]
 
 
@@ -47,6 +48,9 @@ class GrokCompressionConfig(runtime.ModeConfig):
     length: float = validate.field(1.5, validate.real, low=0.01, high=10.0)
     k: int = validate.field(5, validate.integer, low=1, high=56)
     accuracy: float = validate.field(0.9, validate.probability, open_low=True)
+    bits: tuple[int, ...] = validate.field((1, 2, 3, 4, 5, 6, 7, 8), validate.integers, low=1, high=16,
+                                           increasing=True)
+    tolerance: float = validate.field(0.02, validate.probability, open_low=True)
     n_seeds: int = validate.field(3, validate.integer, low=1)
 
     def check(self) -> None:
@@ -124,7 +128,20 @@ def _curves(job: dict[str, Any]) -> dict[str, np.ndarray]:
             else:
                 out["kept_train"].append(rows[:, :, np.asarray(mask)].mean(-1))
                 out["kept_test"].append(rows[:, :, ~np.asarray(mask)].mean(-1))
+    table = data.modular_addition(grok.p)
+    a, b = jnp.asarray(table["a"]), jnp.asarray(table["b"])
+    levels = jnp.asarray(list(cfg.bits) + [0])                               # 0: the float32 network
+
+    def rounded(params: Any, bits: jax.Array) -> jax.Array:
+        qp = jax.tree_util.tree_map(lambda w: jnp.where(bits > 0, quantise(w, jnp.maximum(bits, 1)), w), params)
+        right = jnp.argmax(apply_model(grok, qp, a, b), 1) == jnp.asarray(table["c"])
+        return jnp.stack([jnp.sum(right & mask) / jnp.sum(mask), jnp.sum(right & ~mask) / jnp.sum(~mask)])
+
+    over_bits = jax.jit(jax.vmap(rounded, in_axes=(None, 0)))
+    quantised = np.array([[np.asarray(over_bits(result.final(s, j), levels)) for j in (0, 1)]
+                          for s in range(len(job["seeds"]))])                 # (n_seeds, 2, n_bits + 1, 2)
     return {"steps": result.steps, "train_acc": result.train_acc, "test_acc": result.test_acc,
+            "bits_train": quantised[..., 0], "bits_test": quantised[..., 1],
             **{name: np.stack(v) for name, v in out.items()}}
 
 
@@ -136,7 +153,10 @@ def compression_curves(cfg: GrokCompressionConfig, seeds: Sequence[int], *, cach
     residues is projected onto the constant and the cosine and sine of its ``k`` strongest frequencies *at that
     moment* (no hindsight), or of its ``k`` weakest (the null). Arrays of shape ``(n_seeds, 2, n_evals)``:
     ``train_acc``, ``test_acc`` (uncompressed), ``kept_train``, ``kept_test`` (compressed, strongest
-    frequencies), ``weak_test`` (weakest). Cached on disk (:func:`dltheory.sweep.run`) unless ``cache=False``.
+    frequencies), ``weak_test`` (weakest). Also the final networks rounded to each of ``cfg.bits`` bits per weight
+    (:func:`dltheory.compression.weights.quantise`, every tensor), shape ``(n_seeds, 2, len(bits) + 1)``, the last
+    column the float32 network: ``bits_train``, ``bits_test``. Cached on disk (:func:`dltheory.sweep.run`) unless
+    ``cache=False``.
     """
     if not isinstance(cfg, GrokCompressionConfig):
         raise ValueError(f"cfg must be a GrokCompressionConfig, got {type(cfg).__name__}")
@@ -168,6 +188,17 @@ def lag(curves: dict[str, Any], *, weakest: bool = False) -> np.ndarray:
 
     compressed = np.asarray(curves["weak_test" if weakest else "kept_test"])[:, 0]
     return first(compressed) - first(np.asarray(curves["test_acc"])[:, 0])
+
+
+def bits_gap(curves: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
+    """Bits per weight the memorising network needs for its training fit minus those the grokked one needs, per
+    seed (§1; :func:`dltheory.compression.weights.bits_needed`), and the null: the same gap between two grokked
+    networks, each seed's against the next seed's (in a cycle), where no memorisation separates them."""
+    cfg = curves["config"]
+    train = np.asarray(curves["bits_train"])
+    grokked = bits_needed(train[:, 0], cfg.bits, cfg.tolerance)
+    memorised = bits_needed(train[:, 1], cfg.bits, cfg.tolerance)
+    return memorised - grokked, np.roll(grokked, -1) - grokked
 
 
 def synthesis_point(curves: dict[str, Any]) -> dict[str, Any]:
