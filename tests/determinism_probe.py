@@ -74,6 +74,8 @@ from dltheory.information import pac_bayes as PB
 from dltheory.compression import data_compression as CDC
 from dltheory.compression import representations as CRP
 from dltheory.information import compression_measured as TPC
+from dltheory.compression import grokking as CG
+from dltheory.compression import weights as CW
 
 _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 
@@ -91,6 +93,8 @@ EXEMPT: Mapping[str, str] = {
                                                       "sample_markov (probed) and context_model_bits (no seed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
+    "compression.synthesis.collect": "gathers compression.grokking.compression_curves and "
+                                     "compression.weights.quantised_accuracy (both probed), through their caches",
 }
 
 
@@ -337,6 +341,11 @@ PROBES: dict[str, Callable[[], Any]] = {
         CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
     "compression.representations.rank_sweep": lambda: CRP.rank_sweep(
         CRP.RankConfig(n_tokens=10_000, ranks=(2, 32, 256)), 0),
+    # epilogue
+    "compression.grokking.compression_curves": lambda: CG.compression_curves(
+        CG.GrokCompressionConfig(length=0.03, n_seeds=1), [0], cache=False),
+    "compression.weights.quantised_accuracy": lambda: CW.quantised_accuracy(
+        CW.WeightsConfig(hidden=4, steps=100, bits=(1, 8), n_seeds=1), [0], cache=False),
 }
 
 

@@ -51,6 +51,7 @@ from dltheory.grokking import lazy_to_rich as G8
 from dltheory.grokking import softmax_collapse as G6
 from dltheory.grokking import memorise_then_generalise as G1
 from dltheory.grokking import training as GT
+from dltheory.compression import weights as CW
 
 SETTINGS = settings(max_examples=40, deadline=None, derandomize=True,
                     suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -160,6 +161,9 @@ SPECS = {
     "information.information_plane.layer_entropy": (IP.layer_entropy, st.tuples(arrays(1, 3), integer)),
     "information.information_plane.compression": (IP.compression, st.tuples(arrays(1, 2))),
     "information.information_plane.rank_correlation": (IP.rank_correlation, matched()),
+    # epilogue
+    "compression.weights.quantise": (CW.quantise, st.tuples(arrays(0, 2), integer)),
+    "compression.weights.bits_needed": (CW.bits_needed, st.tuples(arrays(0, 2, side=4), st.just((1, 2, 3)), real)),
 }
 
 

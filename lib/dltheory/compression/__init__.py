@@ -9,5 +9,16 @@ One module per section page of ``chapters/06-compression``; a page imports its o
 The sections reuse the chapters' code (``dltheory.grokking``, ``dltheory.information``,
 ``dltheory.embeddings``, ``dltheory.scaling``) rather than copying it.
 
+* ``grokking`` (§1, ``01-grokking``): Chapter 3's grokked network cut to its key Fourier frequencies, against
+  the memorising one, along training.
+* ``weights`` (§2, ``02-weights``): bits per weight that a digits MLP needs, true against random labels, and the
+  two-part code of Hinton & van Camp.
+* ``data_compression`` (§3, ``03-data-compression``): online (prequential) codes of networks and of context
+  models against gzip, bz2 and lzma, on documentation text and on a Markov source of known entropy, with their nulls.
+* ``representations`` (§4, ``04-representations``): analogy accuracy of rank-k PPMI factorisations against the
+  compression ratio, with random vectors of the same rank as the null.
+* ``synthesis`` (§5, ``05-synthesis``): every section's compression ratio against the performance kept, the
+  understood network and its null side by side, from the sections' cached runs.
+
 Nothing is re-exported here: import the section's module.
 """
