@@ -58,6 +58,7 @@ from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
 from dltheory.embeddings import superposition_phase as EP
+from dltheory.embeddings import wikipedia as EWK
 from dltheory.embeddings import word_senses as EWS
 from dltheory.information import cmi_bounds as CMI
 from dltheory.information import coding_rate as MCR
@@ -276,6 +277,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.solvable_word2vec.train_qwem_dims": lambda: EW.train_qwem_dims(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [1, 2], [0],
         progress=False),
+    "embeddings.wikipedia.ppmi_svd": lambda: EWK.ppmi_svd(np.arange(400).reshape(20, 20) % 7 + 1, 3, seed=1),
+    "embeddings.wikipedia.run_wikipedia": lambda: {k: v for k, v in vars(EWK.run_wikipedia(
+        EWK.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1), [0, 1])).items()
+        if k != "seconds"},
     "embeddings.real_text.train_gensim": lambda: ET.train_gensim(
         [["king", "queen", "man", "woman"] * 5, ["paris", "berlin", "man"] * 4], EN.SGNSConfig(dim=8, window=2),
         epochs=2, seed=0).wv.vectors,
