@@ -670,6 +670,22 @@ def test_check_frequent_pmi_band_rejects_the_share_over_all_pairs():
         exercises.check_frequent_pmi_band(0.5, counts=np.ones((3, 3)))
 
 
+def test_saved_shared_key_phases_are_the_registered_first_run():
+    saved, provenance = superposition_phase.load_shared_keys()
+    assert saved["seeds"] == [60, 61, 62] and saved["superposed"].shape == (3, 20, 20)
+    assert provenance["mode"] == "fast"
+    qs, ratios = np.geomspace(1.0, 0.05, 20), np.geomspace(0.1, 1.0, 20)
+    predicted = superposition_phase.predicted_superposed((1.0 - qs)[:, None], ratios[None, :])
+    match = (saved["superposed"] == predicted[None]).mean(axis=(1, 2))
+    np.testing.assert_allclose(match, [0.7375, 0.9575, 0.3725])     # the registry's 74%, 96% and 37%
+
+
+def test_save_shared_keys_refuses_mismatched_seeds(tmp_path):
+    with pytest.raises(ValueError, match="seeds"):
+        superposition_phase.save_shared_keys(np.zeros((2, 3, 3), bool), [0], tmp_path / "x.json",
+                                             date="d", device="cpu", commit="c")
+
+
 # ----------------------------------------------------------------- solvable word2vec
 
 
