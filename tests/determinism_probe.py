@@ -82,6 +82,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
+    "embeddings.superposition_phase.save_shared_keys": "writes superposition_phase.train_phase_grid's phases (probed) "
+                                                        "to a file",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
