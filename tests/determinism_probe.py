@@ -60,6 +60,7 @@ from dltheory.embeddings import sgns_factorises_pmi as ES
 from dltheory.embeddings import solvable_word2vec as EW
 from dltheory.embeddings import superposition as T
 from dltheory.embeddings import superposition_phase as EP
+from dltheory.embeddings import wikipedia as EWK
 from dltheory.embeddings import word_senses as EWS
 from dltheory.information import cmi_bounds as CMI
 from dltheory.information import coding_rate as MCR
@@ -87,6 +88,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
+    "embeddings.superposition_phase.save_shared_keys": "writes superposition_phase.train_phase_grid's phases (probed) "
+                                                        "to a file",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
                                         "information.pac_bayes.pac_bayes_digits and compression_bound_digits (probed)",
     "compression.data_compression.draw_context_code": "widget over compression.data_compression.markov_source and "
@@ -295,6 +298,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.solvable_word2vec.train_qwem_dims": lambda: EW.train_qwem_dims(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [1, 2], [0],
         progress=False),
+    "embeddings.wikipedia.ppmi_svd": lambda: EWK.ppmi_svd(np.arange(400).reshape(20, 20) % 7 + 1, 3, seed=1),
+    "embeddings.wikipedia.run_wikipedia": lambda: {k: v for k, v in vars(EWK.run_wikipedia(
+        EWK.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1), [0, 1])).items()
+        if k != "seconds"},
     "embeddings.real_text.train_gensim": lambda: ET.train_gensim(
         [["king", "queen", "man", "woman"] * 5, ["paris", "berlin", "man"] * 4], EN.SGNSConfig(dim=8, window=2),
         epochs=2, seed=0).wv.vectors,

@@ -22,6 +22,7 @@ from dltheory.embeddings import (
     solvable_word2vec,
     superposition,
     superposition_phase,
+    wikipedia,
     word_senses,
 )
 
@@ -654,6 +655,37 @@ def test_check_phase_boundary():
         exercises.check_phase_boundary(..., r=0.2)
 
 
+def test_check_frequent_pmi_band_rejects_the_share_over_all_pairs():
+    counts = np.array([[300.0, 120.0, 2.0], [120.0, 400.0, 1.0], [2.0, 1.0, 5.0]])
+    P = corpus.pmi(counts)
+    right = float(np.mean(np.abs(P[counts >= 100]) < 1))
+    over_all = float(np.mean(np.abs(P[counts >= 1]) < 1))
+    assert right != pytest.approx(over_all)
+    exercises.check_frequent_pmi_band(right, counts=counts)
+    with pytest.raises(selfcheck.WrongAnswer, match="every pair"):
+        exercises.check_frequent_pmi_band(over_all, counts=counts)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_frequent_pmi_band(..., counts=counts)
+    with pytest.raises(ValueError, match="no pair"):
+        exercises.check_frequent_pmi_band(0.5, counts=np.ones((3, 3)))
+
+
+def test_saved_shared_key_phases_are_the_registered_first_run():
+    saved, provenance = superposition_phase.load_shared_keys()
+    assert saved["seeds"] == [60, 61, 62] and saved["superposed"].shape == (3, 20, 20)
+    assert provenance["mode"] == "fast"
+    qs, ratios = np.geomspace(1.0, 0.05, 20), np.geomspace(0.1, 1.0, 20)
+    predicted = superposition_phase.predicted_superposed((1.0 - qs)[:, None], ratios[None, :])
+    match = (saved["superposed"] == predicted[None]).mean(axis=(1, 2))
+    np.testing.assert_allclose(match, [0.7375, 0.9575, 0.3725])     # the registry's 74%, 96% and 37%
+
+
+def test_save_shared_keys_refuses_mismatched_seeds(tmp_path):
+    with pytest.raises(ValueError, match="seeds"):
+        superposition_phase.save_shared_keys(np.zeros((2, 3, 3), bool), [0], tmp_path / "x.json",
+                                             date="d", device="cpu", commit="c")
+
+
 # ----------------------------------------------------------------- solvable word2vec
 
 
@@ -852,6 +884,58 @@ def test_train_gensim_runs():
     ],
 )
 def test_real_text_bad_input(call, name):
+    with pytest.raises(ValueError, match=name):
+        call()
+
+
+# ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.10)
+
+
+def test_wiki_corpus_is_the_larger_text():
+    text = wikipedia.wiki_corpus(vocab_size=300)
+    vocab, tokens = text["vocab"], text["tokens"]
+    assert len(vocab) == len(set(vocab)) == 300 and vocab[0] == "the"
+    assert tokens.max() < 300 and tokens.size == sum(len(s) for s in text["sentences"])
+    assert text["n_articles"] > 100
+    lee_tokens = real_text.real_corpus(min_count=1)[1].size
+    assert text["n_words"] > 5 * lee_tokens  # the page's reason for this text: several times the Lee corpus
+
+
+def test_ppmi_svd_is_the_truncated_svd():
+    rng = np.random.default_rng(0)
+    counts = rng.poisson(3.0, size=(12, 12))
+    counts = counts + counts.T
+    E = wikipedia.ppmi_svd(counts, 2)                       # dim + 10 = V columns: the range is exact
+    U, S, _ = np.linalg.svd(corpus.pmi(counts, positive=True))
+    expected = U[:, :2] * np.sqrt(S[:2])
+    np.testing.assert_allclose(E @ E.T, expected @ expected.T, atol=1e-8)
+    assert not np.allclose(E @ E.T, U[:, 1:3] * S[1:3] @ U[:, 1:3].T, atol=1e-3)   # the wrong pair is told apart
+
+
+def test_nearest_words_and_the_chance_bar():
+    vectors = np.array([[1.0, 0.0], [0.9, 0.1], [0.0, 1.0], [-1.0, 0.0]])
+    assert wikipedia.nearest_words(vectors, ["a", "b", "c", "d"], "a", 2) == ["b", "c"]
+    assert wikipedia.standard_error_bar(166) == pytest.approx(2 / math.sqrt(165))
+    assert wikipedia.in_vocabulary_pairs(["tiger", "cat"]) >= 1
+    assert wikipedia.in_vocabulary_pairs(["zzzz"]) == 0
+
+
+@pytest.mark.parametrize(
+    "call, name",
+    [
+        (lambda: wikipedia.wiki_corpus(vocab_size=1), "vocab_size"),
+        (lambda: wikipedia.wiki_corpus(vocab_size=10**7), "vocab_size"),
+        (lambda: wikipedia.ppmi_svd(np.ones((12, 12)), 3), "dim"),
+        (lambda: wikipedia.ppmi_svd(-np.ones((20, 20)), 3), "counts"),
+        (lambda: wikipedia.nearest_words(np.ones((3, 2)), ["a", "b", "c"], "z", 1), "vocabulary"),
+        (lambda: wikipedia.nearest_words(np.ones((3, 2)), ["a", "b"], "a"), "vocab"),
+        (lambda: wikipedia.standard_error_bar(2), "n_pairs"),
+        (lambda: wikipedia.run_wikipedia("fast", [0]), "cfg"),
+        (lambda: wikipedia.run_wikipedia(wikipedia.WikiConfig(), []), "seeds"),
+        (lambda: wikipedia.WikiConfig(vocab_size=10), "vocab_size"),
+    ],
+)
+def test_wikipedia_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
 

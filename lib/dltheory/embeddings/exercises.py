@@ -21,6 +21,7 @@ __all__ = [
     "check_pmi_distance",
     "check_merged_pmi",
     "check_phase_boundary",
+    "check_frequent_pmi_band",
 ]
 
 
@@ -172,4 +173,26 @@ def check_phase_boundary(value: Any, *, r: float) -> float:
         "q_star", value, expected, rtol=1e-3, atol=1e-4,
         hint="Set r·q(4 − 3q)/12 equal to q²(1 + r)/6 and solve for q (not for S = 1 − q).",
         explain=f"q* = 4r/(2 + 5r) = {expected:.4f}: superposition needs S > {1 - expected:.3f}.",
+    )
+
+
+def check_frequent_pmi_band(value: Any, *, counts: Any, min_count: int = 100, band: float = 1.0) -> float:
+    """Exercise: the share of the pairs seen at least ``min_count`` times whose |PMI| is below ``band`` (§ 4.10),
+    the pairs on which the Wikipedia page tests the shifted-PMI identity."""
+    C = validate.array("counts", counts, ndim=2, nonnegative=True)
+    min_count = validate.integer("min_count", min_count, low=1)
+    band = validate.real("band", band, low=0.0, low_open=True)
+    P = corpus.pmi(C)
+    frequent = C >= min_count
+    if not frequent.any():
+        raise ValueError(f"no pair is seen {min_count} times or more")
+    expected = float(np.mean(np.abs(P[frequent]) < band))
+    over_all = float(np.mean(np.abs(P[C >= 1]) < band))
+    selfcheck.answered("share", value)
+    return selfcheck.number(
+        "share", value, expected, rtol=1e-6, atol=1e-6,
+        hint=(f"That is the share over every pair seen at least once ({over_all:.4f}); keep only the frequent ones."
+              if _equals(value, over_all) else
+              "Select the cells with counts >= min_count, take their PMI and count those with |PMI| < band."),
+        explain=f"{expected:.1%} of the frequent pairs have |PMI| < {band:g}, against {over_all:.1%} of all seen pairs.",
     )

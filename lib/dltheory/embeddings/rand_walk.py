@@ -9,6 +9,7 @@ planted vectors from PMI up to rotation; and the derivation of the law with symp
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
 from typing import Any
@@ -80,13 +81,15 @@ def population_pmi(key: jax.Array, vectors: Any, persistence: float, *, n_sample
     return np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]
 
 
-@jax.jit
-def _population_block(key: jax.Array, vectors: jax.Array, rho: jax.Array, keep: jax.Array) -> tuple[jax.Array, ...]:
+@functools.partial(jax.jit, static_argnames="n_keep")
+def _population_block(key: jax.Array, vectors: jax.Array, rho: jax.Array, n_keep: int) -> tuple[jax.Array, ...]:
+    """One block of 4096 discourse-vector pairs: the joint of the first ``n_keep`` words (only that block is
+    multiplied out, (n_keep × 4096)·(4096 × n_keep)) and the marginals of all words."""
     k1, k2 = jax.random.split(key)
     u1 = jax.random.normal(k1, (4096, vectors.shape[1]))
     u2 = rho * u1 + jnp.sqrt(1.0 - rho**2) * jax.random.normal(k2, u1.shape)
     p1, p2 = (jax.nn.softmax((u / jnp.linalg.norm(u, axis=1, keepdims=True)) @ vectors.T, axis=-1) for u in (u1, u2))
-    return (p1 * keep).T @ (p2 * keep), p1.sum(0) + p2.sum(0)
+    return p1[:, :n_keep].T @ p2[:, :n_keep], p1.sum(0) + p2.sum(0)
 
 
 def population_slope_block(key: jax.Array, n_words: int, dim: int, persistence: float, *, n_keep: int = 256,
@@ -104,15 +107,13 @@ def population_slope_block(key: jax.Array, n_words: int, dim: int, persistence: 
     n_samples = validate.integer("n_samples", n_samples, low=4096)
     kv, kp = jax.random.split(key)
     v = isotropic_vectors(kv, n_words, dim, scale)
-    mask = jnp.asarray(np.arange(n_words) < n_keep, dtype=jnp.float32)
     V = jnp.asarray(v, dtype=jnp.float32)
-    joint, marginal = np.zeros((n_words, n_words)), np.zeros(n_words)
+    joint, marginal = np.zeros((n_keep, n_keep)), np.zeros(n_words)
     blocks = n_samples // 4096
     for i in range(blocks):
-        j, m = _population_block(jax.random.fold_in(kp, i), V, jnp.float32(rho), mask)
+        j, m = _population_block(jax.random.fold_in(kp, i), V, jnp.float32(rho), n_keep)
         joint += np.asarray(j, dtype=np.float64)
         marginal += np.asarray(m, dtype=np.float64)
-    joint = joint[:n_keep, :n_keep]
     joint = (joint + joint.T) / (2 * blocks * 4096)
     marginal = marginal[:n_keep] / (2 * blocks * 4096)
     pmi_block = np.log(joint) - np.log(marginal)[:, None] - np.log(marginal)[None, :]

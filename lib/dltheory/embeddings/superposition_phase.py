@@ -21,7 +21,9 @@ from dltheory import train, validate
 from dltheory.embeddings.superposition import SuperpositionConfig
 
 __all__ = ["derive_phase_losses", "predicted_superposed", "train_phase_grid", "train_phase_cells", "phase_loss",
-           "is_superposed"]
+           "is_superposed", "SHARED_KEYS_FILE", "save_shared_keys", "load_shared_keys"]
+
+SHARED_KEYS_FILE = "04-embedding-geometry-phase-shared-keys.json"
 
 
 def derive_phase_losses() -> dict[str, Any]:
@@ -158,3 +160,37 @@ def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], rati
                           progress=False, desc="phase grid")
     w = np.asarray(history.params["w"])
     return w.reshape(len(list(seeds)), len(s), len(r), 1, 2)
+
+
+def save_shared_keys(superposed: Any, seeds: Sequence[int], path: Any, *, date: str, device: str, commit: str) -> None:
+    """Write the trained phases of :func:`train_phase_grid` (True where superposed, shape (n_seeds, n_q, n_r)) as
+    JSON with its provenance, so that § 4.9 can judge its first, shared-key claim without retraining it."""
+    import json
+
+    sup = validate.array("superposed", superposed, ndim=3, dtype=bool)
+    seeds = [validate.integer("seed", x, low=0) for x in seeds]
+    if len(seeds) != sup.shape[0]:
+        raise ValueError(f"superposed has {sup.shape[0]} seeds but seeds lists {len(seeds)}")
+    record = {"seeds": seeds, "superposed": sup.astype(int).tolist(),
+              "provenance": {"config": f"fast mode, train_phase_grid on the page's 20 x 20 grid, seeds {seeds}, "
+                                       f"code at commit {commit}",
+                             "date": str(date), "device": str(device), "commit": str(commit), "mode": "fast"}}
+    with open(path, "w", encoding="utf-8") as fh:
+        json.dump(record, fh)
+
+
+def load_shared_keys() -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved shared-key phases (:data:`SHARED_KEYS_FILE`): ``seeds`` and ``superposed`` (bool array), and the
+    provenance for :func:`dltheory.claims.check`."""
+    import json
+    from importlib import resources
+
+    record = json.loads((resources.files("dltheory") / "data" / SHARED_KEYS_FILE).read_text(encoding="utf-8"))
+    missing = {"seeds", "superposed", "provenance"} - set(record)
+    if missing:
+        raise ValueError(f"{SHARED_KEYS_FILE} is not a saved phase grid: missing {sorted(missing)}")
+    provenance = record.pop("provenance")
+    record["superposed"] = np.asarray(record["superposed"], dtype=bool)
+    if record["superposed"].ndim != 3 or record["superposed"].shape[0] != len(record["seeds"]):
+        raise ValueError(f"{SHARED_KEYS_FILE}: superposed has shape {record['superposed'].shape}")
+    return record, provenance

@@ -1,0 +1,226 @@
+"""Chapter 4, § 4.10 (``chapters/04-embedding-geometry/10-wikipedia.md``): a larger real text.
+
+The largest natural-language text inside the book's installed packages is the shortened English Wikipedia
+dump in gensim's test data (the first 106 articles of a 2017 dump, about 4.7·10⁵ words; no download).
+On it: the corpus PMI, an SVD of its positive part (Levy and Goldberg 2014), our SGNS
+(:mod:`dltheory.embeddings.sgns`) and gensim's Word2Vec (Řehůřek and Sojka 2010) with the same settings.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import runtime, validate
+from dltheory.embeddings import corpus, real_text, sgns
+from dltheory.embeddings import sgns_factorises_pmi as spmi
+
+__all__ = [
+    "WIKI_DUMP",
+    "WikiConfig",
+    "wiki_corpus",
+    "ppmi_svd",
+    "nearest_words",
+    "WikiResult",
+    "run_wikipedia",
+    "in_vocabulary_pairs",
+    "standard_error_bar",
+]
+
+WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
+
+
+@dataclasses.dataclass(frozen=True)
+class WikiConfig(runtime.ModeConfig):
+    """§ 4.10's run: the ``vocab_size`` most frequent words of the Wikipedia text, SGNS with ``negatives``
+    k and the exact Levy–Goldberg noise exponent 1, ``steps`` Adam steps of ``batch`` pairs, gensim for
+    ``gensim_epochs`` epochs with the same settings, and the PMI fit on pairs seen ``min_pair_count`` times."""
+
+    vocab_size: int = validate.field(5000, validate.integer, low=100)
+    dim: int = validate.field(50, validate.integer, low=2)
+    window: int = validate.field(5, validate.integer, low=1, high=20)
+    negatives: int = validate.field(5, validate.integer, low=1)
+    batch: int = validate.field(4096, validate.integer, low=1)
+    steps: int = validate.field(800, validate.integer, low=10)
+    lr: float = validate.field(0.02, validate.real, low=0.0, low_open=True)
+    gensim_epochs: int = validate.field(3, validate.integer, low=1)
+    min_pair_count: int = validate.field(100, validate.integer, low=1)
+
+    @classmethod
+    def fast(cls) -> WikiConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> WikiConfig:
+        return cls(vocab_size=8000, steps=20000, gensim_epochs=20)
+
+    def sgns_config(self) -> sgns.SGNSConfig:
+        """The :class:`~dltheory.embeddings.sgns.SGNSConfig` of this run (noise exponent 1)."""
+        return sgns.SGNSConfig(dim=self.dim, negatives=self.negatives, noise_power=1.0, batch=self.batch,
+                               steps=self.steps, lr=self.lr, window=self.window)
+
+    def cost(self) -> runtime.Cost:
+        """The SGNS run dominates: three seeds of ``steps`` steps (see :meth:`SGNSConfig.cost`)."""
+        return self.sgns_config().cost()
+
+    def paper_scale(self) -> str:
+        return (f"{self.vocab_size:,} words of vocabulary from 4.7·10⁵ words of Wikipedia, {self.dim} dimensions; "
+                "Mikolov et al. trained 300 dimensions on 783M words")
+
+
+def wiki_corpus(*, vocab_size: int = 5000) -> dict[str, Any]:
+    """The Wikipedia text of gensim's test data as token ids (§ 4.10; no download).
+
+    Each article's wiki markup is stripped with gensim's ``filter_wiki``; redirect pages are dropped; the
+    text is lower-cased and split on letters. Only the ``vocab_size`` most frequent words are kept, and the
+    others are deleted from the token stream, as word2vec's ``min_count`` does. Returns a dict with
+    ``vocab`` (most frequent first), ``tokens`` (int64 ids), ``sentences`` (the paragraphs as lists of
+    kept words, for gensim), ``n_words`` (words before the cut) and ``n_articles``.
+    """
+    import bz2
+    import re
+    from collections import Counter
+
+    from gensim.corpora.wikicorpus import extract_pages, filter_wiki
+    from gensim.test.utils import datapath
+
+    vocab_size = validate.integer("vocab_size", vocab_size, low=2)
+    paragraphs: list[list[str]] = []
+    n_articles = 0
+    with bz2.open(datapath(WIKI_DUMP), "rb") as fh:
+        for _title, text, _pageid in extract_pages(fh):
+            if text.lstrip().lower().startswith("#redirect"):
+                continue
+            n_articles += 1
+            paragraphs += [words for line in filter_wiki(text).split("\n")
+                           if (words := re.findall(r"[a-z]+", line.lower()))]
+    counts = Counter(w for p in paragraphs for w in p)
+    if vocab_size > len(counts):
+        raise ValueError(f"vocab_size={vocab_size} exceeds the {len(counts)} distinct words of the text")
+    vocab = [w for w, _ in counts.most_common(vocab_size)]
+    index = {w: i for i, w in enumerate(vocab)}
+    sentences = [kept for p in paragraphs if (kept := [w for w in p if w in index])]
+    tokens = np.array([index[w] for s in sentences for w in s], dtype=np.int64)
+    return {"vocab": vocab, "tokens": tokens, "sentences": sentences, "n_words": sum(counts.values()),
+            "n_articles": n_articles}
+
+
+def ppmi_svd(counts: Any, dim: int, *, seed: int = 0, n_iter: int = 4) -> np.ndarray:
+    """Word vectors U_d Σ_d^{1/2} from the top ``dim`` singular pairs of the positive PMI matrix (§ 4.10).
+
+    Levy and Goldberg (2014): the SVD counterpart of SGNS (shift log k with k = 1). The truncated SVD is
+    computed by a randomized range finder with ``n_iter`` power iterations (Halko, Martinsson and Tropp
+    2011): a few (V × V)·(V × (dim + 10)) products instead of a full V × V decomposition.
+    """
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True)
+    dim = validate.integer("dim", dim, low=1, high=counts.shape[0] - 10)
+    seed = validate.integer("seed", seed, low=0)
+    n_iter = validate.integer("n_iter", n_iter, low=0)
+    M = corpus.pmi(counts, positive=True)
+    Q = np.random.default_rng(seed).standard_normal((M.shape[1], dim + 10))
+    Q, _ = np.linalg.qr(M @ Q)
+    for _ in range(n_iter):
+        Q, _ = np.linalg.qr(M.T @ Q)
+        Q, _ = np.linalg.qr(M @ Q)
+    U, S, _ = np.linalg.svd(Q.T @ M, full_matrices=False)
+    return (Q @ U[:, :dim]) * np.sqrt(S[:dim])
+
+
+def nearest_words(vectors: Any, vocab: Sequence[str], word: str, n: int = 5) -> list[str]:
+    """The ``n`` words of highest cosine with ``word`` (itself excluded), most similar first (§ 4.10)."""
+    E = validate.array("vectors", vectors, ndim=2)
+    if len(vocab) != E.shape[0]:
+        raise ValueError(f"vocab has {len(vocab)} words but vectors has {E.shape[0]} rows")
+    n = validate.integer("n", n, low=1, high=E.shape[0] - 1)
+    if word not in vocab:
+        raise ValueError(f"{word!r} is not in the vocabulary")
+    i = list(vocab).index(word)
+    U = E / np.maximum(np.linalg.norm(E, axis=1, keepdims=True), 1e-12)
+    cos = U @ U[i]
+    cos[i] = -np.inf
+    return [vocab[j] for j in np.argsort(-cos)[:n]]
+
+
+@dataclasses.dataclass(frozen=True)
+class WikiResult:
+    """What § 4.10 measures: the corpus, the embeddings and their scores.
+
+    ``w``, ``c`` SGNS word and context vectors per seed, ``(n_seeds, V, d)``; ``svd`` the PPMI-SVD vectors;
+    ``gensim`` gensim's word vectors in our word order (its first seed); ``fits`` and ``fits_null`` the
+    shifted-PMI fits of the trained and the untrained vectors; ``scores`` per method a list of
+    :func:`~dltheory.embeddings.real_text.evaluate_real` dicts; ``seconds`` wall times; ``words`` words processed.
+    """
+
+    vocab: list[str]
+    counts: np.ndarray
+    n_words: int
+    n_articles: int
+    w: np.ndarray
+    c: np.ndarray
+    svd: np.ndarray
+    gensim: np.ndarray
+    fits: list[dict[str, float]]
+    fits_null: list[dict[str, float]]
+    scores: dict[str, list[dict[str, float]]]
+    seconds: dict[str, float]
+    words: dict[str, float]
+
+
+def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
+    """§ 4.10's experiment: corpus, PMI, PPMI-SVD, SGNS on all ``seeds`` at once, gensim on the first seed,
+    the untrained and random-vector nulls, and the benchmark scores of each."""
+    if not isinstance(cfg, WikiConfig):
+        raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
+    seeds = [validate.integer("seed", s, low=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    text = wiki_corpus(vocab_size=cfg.vocab_size)
+    vocab, tokens = text["vocab"], text["tokens"]
+    V, scfg = len(vocab), cfg.sgns_config()
+    counts = corpus.cooccurrence(tokens, V, cfg.window)
+    t0 = time.perf_counter()
+    svd = ppmi_svd(counts, cfg.dim)
+    seconds = {"svd": time.perf_counter() - t0}
+    history = sgns.train_sgns(tokens, V, scfg, seeds)
+    w, c = history.params["w"][:, 0], history.params["c"][:, 0]
+    seconds["sgns"] = history.wall_time
+    t0 = time.perf_counter()
+    model = real_text.train_gensim(text["sentences"], scfg, epochs=cfg.gensim_epochs, seed=seeds[0])
+    seconds["gensim"] = time.perf_counter() - t0
+    gensim_vectors = model.wv[vocab]
+    fits = [spmi.shifted_pmi_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count)
+            for i in range(len(seeds))]
+    untrained = [spmi.untrained_vectors(V, cfg.dim, scfg.init_scale, s) for s in seeds]
+    fits_null = [spmi.shifted_pmi_fit(w0, c0, counts, cfg.negatives, min_count=cfg.min_pair_count)
+                 for w0, c0 in untrained]
+    scores = {"sgns": [real_text.evaluate_real(w[i], vocab) for i in range(len(seeds))],
+              "svd": [real_text.evaluate_real(svd, vocab)],
+              "gensim": [real_text.evaluate_real(gensim_vectors, vocab)],
+              "random": [real_text.evaluate_real(real_text.random_vectors(V, cfg.dim, s), vocab) for s in seeds]}
+    # words processed: ours draws batch pairs a step, 2L pairs per word; gensim's dynamic window L + 1
+    words = {"sgns": len(seeds) * cfg.steps * cfg.batch / (2 * cfg.window),
+             "gensim": cfg.gensim_epochs * tokens.size}
+    return WikiResult(vocab=vocab, counts=counts, n_words=text["n_words"], n_articles=text["n_articles"],
+                      w=np.asarray(w), c=np.asarray(c), svd=svd, gensim=gensim_vectors, fits=fits,
+                      fits_null=fits_null, scores=scores, seconds=seconds, words=words)
+
+
+def in_vocabulary_pairs(vocab: Sequence[str]) -> int:
+    """How many WordSim-353 pairs have both words in ``vocab`` (case-insensitive; § 4.10's bar uses it)."""
+    from gensim.test.utils import datapath
+
+    words = {w.lower() for w in vocab}
+    with open(datapath("wordsim353.tsv"), encoding="utf-8") as fh:
+        rows = [line.split("\t") for line in fh if line.strip() and not line.startswith("#")]
+    return sum(1 for a, b, *_ in rows if a.lower() in words and b.lower() in words)
+
+
+def standard_error_bar(n_pairs: int) -> float:
+    """Two standard errors of a Spearman correlation near 0 over ``n_pairs`` pairs, 2/√(n − 1) (§ 4.10)."""
+    n_pairs = validate.integer("n_pairs", n_pairs, low=3)
+    return 2.0 / math.sqrt(n_pairs - 1)
