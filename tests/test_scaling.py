@@ -596,6 +596,23 @@ def test_allocation_slope_recovers_a_power_and_skips_edges():
     assert np.isnan(sgd.allocation_slope(budgets, m)[0])
 
 
+def test_neff_targets_correct_the_allocation_and_reduce_to_the_asymptotic_exponents():
+    # §9: β/(α + β) is 1/(a + 1) at Lin et al.'s asymptotic β = (a − 1)/a, and the N_eff correction lowers it
+    from dltheory.scaling import sgd
+
+    e, (alpha, beta) = sgd.allocation_expression()
+    for a in (1.5, 2.0, 3.0):
+        assert float(e.subs({alpha: a - 1, beta: (a - 1) / a})) == pytest.approx(1 / (a + 1))
+    data, alloc = sgd.neff_targets(2.0, (100, 300, 1000, 3000, 10_000, 30_000))
+    assert data == pytest.approx(0.430, abs=1e-3) and alloc == pytest.approx(0.301, abs=1e-3)
+    _, alloc_null = sgd.neff_targets(3.0, (30, 100, 300, 1000, 3000, 10_000, 30_000, 100_000))
+    assert alloc_null == pytest.approx(0.222, abs=1e-3)
+    _, alloc_far = sgd.neff_targets(2.0, (10**10, 10**11, 10**12))  # far out, the logarithm hardly bends it
+    assert 0.3 < alloc < alloc_far < 1 / 3
+    with pytest.raises(ValueError, match="start at 3"):
+        sgd.neff_targets(2.0, (1, 10, 100))
+
+
 def test_gd_risk_is_the_recursion_without_gradient_noise_and_explains_the_neff_target():
     # §9's decomposition: population GD on the whole spectrum k^-2 has the slope of N_eff^-(a-1)/a over the page's
     # N (0.430); cutting it to the first 512 modes steepens it (the excess tail ends at mode M)

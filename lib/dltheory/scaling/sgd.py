@@ -11,19 +11,22 @@ reads the best ``M`` at each compute ``C = M N`` off the scan.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import math
 from collections.abc import Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
 import numpy as np
+import sympy as sp
 
 from dltheory import runtime, validate
 from dltheory.scaling import common
 
 __all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
            "gd_risk", "data_exponent_steps",
-           "allocation_slope"]
+           "allocation_slope", "allocation_expression", "neff_targets"]
 
 
 def sketch(key: jax.Array, a: float, K: int, M: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -286,3 +289,38 @@ def allocation_slope(budgets: Sequence[float], m_opt: np.ndarray) -> np.ndarray:
         if ok.sum() >= 3:
             out[s] = np.polyfit(np.log(budgets[ok]), np.log(m[ok]), 1)[0]
     return out
+
+
+def allocation_expression() -> tuple[sp.Expr, tuple[sp.Symbol, sp.Symbol]]:
+    """§9: the exponent of ``M_opt ∝ C^e`` when a model term ``M^-α`` balances a data term ``N^-β`` at ``C = M N``.
+
+    SymPy solves ``M^-α = (C/M)^-β`` for ``M`` and takes ``d log M / d log C``: ``e = β/(α + β)``. With Lin et al.'s
+    exponents ``α = a − 1``, ``β = (a − 1)/a`` it is ``1/(a + 1)``. Returns ``(e, (α, β))``.
+    """
+    M, C, alpha, beta = sp.symbols("M C alpha beta", positive=True)
+    solutions = sp.solve(sp.Eq(M**-alpha, (C / M) ** -beta), M)
+    if len(solutions) != 1:  # pragma: no cover - one positive root
+        raise RuntimeError(f"expected one balance point, sympy found {solutions}")
+    return sp.simplify(C * sp.diff(sp.log(solutions[0]), C)), (alpha, beta)
+
+
+@functools.cache
+def _allocation_function() -> Any:
+    e, args = allocation_expression()
+    return sp.lambdify(args, e, "numpy")
+
+
+def neff_targets(a: float, ns: Sequence[int]) -> tuple[float, float]:
+    """§9: the data and allocation exponents of Lin et al.'s bound in ``N_eff = N / log N``, over the samples ``ns``.
+
+    The data exponent ``β`` is minus the log-log slope of ``N_eff^-(a-1)/a`` fitted over ``ns`` (the logarithm
+    bends the curve over a finite range: 0.430 instead of 0.5 for ``a = 2`` over ``N = 100…30,000``). The
+    allocation exponent balances the model term ``M^-(a-1)`` against ``N^-β`` (:func:`allocation_expression`):
+    ``β/(a − 1 + β)``, the finite-range version of ``1/(a + 1)``. Returns ``(β, allocation exponent)``.
+    """
+    a = validate.real("a", a, low=1.0, low_open=True)
+    ns = np.asarray(validate.increasing_integers("ns", ns, min_size=2), dtype=float)
+    if ns[0] < 3:
+        raise ValueError(f"ns must start at 3 or more (log N > 1 for N_eff = N / log N), got {ns[0]:g}")
+    beta = -float(np.polyfit(np.log(ns), -(a - 1) / a * (np.log(ns) - np.log(np.log(ns))), 1)[0])
+    return beta, float(_allocation_function()(a - 1, beta))
