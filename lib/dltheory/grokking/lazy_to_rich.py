@@ -10,8 +10,11 @@ the null, held at the standard initialisation's norm; :func:`log_slope` fits the
 ``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`fitted_kappa` the norm ratio ``κ`` at which the
 features move, in the model ``t ≈ ln(α/κ)/(ηλ)``; :func:`slide_steps` is the theory's time itself
 (:func:`check_slide_steps`, its exercise). On modular addition, :func:`output_scale_sweep` multiplies the logits of
-the network of Section 3.1 by a fixed ``α`` (Kumar et al.'s control), with and without weight decay, and reads the
-steps to generalise at each scale.
+the network of Section 3.1 by a fixed ``α``, with and without weight decay, and reads the steps to generalise at
+each scale. This is an output multiplier in the spirit of Kumar et al.'s ``α``, not their laziness control: the
+logits are not centred at initialisation (``α(f − f₀)``), the loss is not rescaled by ``1/α²`` (Chizat et al.
+2019), and the optimiser is AdamW with cross-entropy, not gradient descent with squared error. AdamW's step does not
+scale with the gradient, so here ``α`` acts largely as a temperature on the logits.
 """
 
 from __future__ import annotations
@@ -79,7 +82,7 @@ def output_scale_sweep(
 ) -> tuple[GrokResult, dict[str, np.ndarray]]:
     """Train ``a + b mod p`` with the logits multiplied by each of ``scales``, with and without weight decay.
 
-    Section 3.8 (Kumar et al. 2024's output multiplier α; Lyu et al. 2024's time ``ln(α)/(ηλ)``). One vmapped
+    Section 3.8 (an uncentred output multiplier α, after Kumar et al. 2024; Lyu et al.'s ``ln(α)/(ηλ)``). One vmapped
     :func:`dltheory.grokking.training.run` over the grid ``weight_decay ∈ {cfg.weight_decay, 0}`` × ``scales``;
     returns the result (settings in that order, the scale varying fastest) and the steps to 99% train and test
     accuracy, ``t_fit`` and ``t_grok``, each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis:
