@@ -127,6 +127,13 @@ def test_mei_montanari_peaks_at_n_features_without_noise_and_tends_to_the_signal
     assert np.all(rx.fixed_point([1.0, 3.0], 3.0, 1e-2, 1.66) < 0)  # χ = ν₁ν₂ with ν imaginary
 
 
+def test_fixed_point_converges_at_many_samples_and_a_tiny_ridge_or_says_what_failed():
+    chi = rx.fixed_point([0.5, 2.0], 1e4, 1e-6 / (0.25 - 1 / (2 * math.pi)), 1.659)
+    assert np.all(np.isfinite(chi)) and np.all(chi < 0)
+    with pytest.raises(ValueError, match="did not converge in 3 iterations.*psi2 = 10000"):
+        rx.fixed_point([0.5, 2.0], 1e4, 1e-6, 1.659, max_iter=3)
+
+
 def test_simulated_risk_has_its_shape_and_a_huge_ridge_predicts_zero():
     out = rx.simulate_risk(0, 20, 40, [10, 40, 80], [1e-3, 1e6], [0.0, 1.0], reps=2, n_test=4000)
     assert out.shape == (2, 3, 2, 2)

@@ -87,15 +87,15 @@ def fixed_point(psi1: Any, psi2: Any, lam_bar: Any, zeta: float, *, tol: float =
 
     ``ν₁ = ψ₁ (−ξ − ν₂ − ζ²ν₂/(1 − ζ²ν₁ν₂))⁻¹``, ``ν₂ = ψ₂ (−ξ − ν₁ − ζ²ν₁/(1 − ζ²ν₁ν₂))⁻¹``
 
-    (Mei and Montanari 2022, Definition 1). Solved by damped iteration from ``ν = i``; arrays broadcast. On the
-    imaginary axis ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
+    (Mei and Montanari 2022, Definition 1). Solved by damped iteration from ``ν_j = iψ_j/√(ψ₁ψ₂λ̄)``, the solution
+    for a large ridge, where ``ν_j ≈ −ψ_j/ξ``; from ``ν = i`` the iteration stalls at large ``ψ₂`` and small ``λ̄``.
+    Arrays broadcast. On the imaginary axis ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
     psi1, psi2, lam_bar = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (psi1, psi2, lam_bar)))
     if np.any(psi1 <= 0) or np.any(psi2 <= 0) or np.any(lam_bar <= 0):
         raise ValueError("psi1, psi2 and lam_bar must be positive (λ̄ > 0: take a small ridge for the ridgeless limit)")
     zeta = validate.real("zeta", zeta, low=0.0, low_open=True)
     xi = 1j * np.sqrt(psi1 * psi2 * lam_bar)
-    nu1 = np.full(psi1.shape, 1j)
-    nu2 = np.full(psi1.shape, 1j)
+    nu1, nu2 = -psi1 / xi, -psi2 / xi  # = iψ_j/√(ψ₁ψ₂λ̄)
     z2 = zeta**2
     for _ in range(max_iter):
         den = 1 - z2 * nu1 * nu2
@@ -106,7 +106,10 @@ def fixed_point(psi1: Any, psi2: Any, lam_bar: Any, zeta: float, *, tol: float =
         if step < tol:
             break
     else:
-        raise ValueError(f"the fixed point did not converge in {max_iter} iterations (λ̄ too small?)")
+        worst = np.unravel_index(np.argmax(np.abs(new1 - nu1) + np.abs(new2 - nu2)), psi1.shape)
+        raise ValueError(f"the damped fixed-point iteration did not converge in {max_iter} iterations (last step "
+                         f"{step:.2g} > tol = {tol:g}), worst at psi1 = {psi1[worst]:g}, psi2 = {psi2[worst]:g}, "
+                         f"lam_bar = {lam_bar[worst]:g}")
     if np.any(nu1.imag <= 0) or np.any(nu2.imag <= 0):
         raise ValueError("the fixed point left the upper half-plane")
     return (nu1 * nu2).real
