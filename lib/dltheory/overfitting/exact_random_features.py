@@ -7,7 +7,8 @@ features ``σ(⟨θ_a, x⟩/√d)`` of ``n`` samples on the sphere of radius ``�
 * Theory: the activation's Gaussian coefficients ``μ₀, μ₁, μ_⋆`` (:func:`relu_coefficients`, SymPy), the
   rational functions ``B`` and ``V`` of their Definition 1 (:func:`mm_terms`, SymPy) at ``χ = ν₁ν₂``, where
   ``ν₁, ν₂`` solve their fixed-point equations (:func:`fixed_point`), and the risk
-  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their Theorem 1 with ``F_⋆ = 0``).
+  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their main theorem with ``F_⋆ = 0``; its number is unconfirmed:
+  the paper's text was not at hand, and two public reimplementations call it Theorem 1 and Theorem 2).
 * Measurement: finite-``d`` ridge regression on centred ReLU features in JAX (:func:`simulate_risk`), along a grid of
   ``N`` at fixed ``n``, several draws per seed (:func:`exact_rf_experiment`).
 """
@@ -119,7 +120,7 @@ def asymptotic_risk(psi1: Any, psi2: Any, lam: Any, *, mu1: float, mu_star2: flo
                     tau_sq: float = 0.0) -> np.ndarray:
     """The limiting test risk ``F₁² B(ζ, ψ₁, ψ₂, λ̄) + τ² V(ζ, ψ₁, ψ₂, λ̄)`` with ``ζ = μ₁/μ_⋆``, ``λ̄ = λ/μ_⋆²``.
 
-    Mei and Montanari (2022), Theorem 1, for a linear target (``F_⋆ = 0``) and the ridge penalty
+    Mei and Montanari (2022), main theorem, for a linear target (``F_⋆ = 0``) and the ridge penalty
     ``(Nλ/d)‖a‖²`` on the mean squared training error. Arrays broadcast."""
     mu1 = validate.real("mu1", mu1, low=0.0, low_open=True)
     mu_star2 = validate.real("mu_star2", mu_star2, low=0.0, low_open=True)
