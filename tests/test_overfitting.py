@@ -166,6 +166,16 @@ def test_simulated_risk_has_its_shape_and_a_huge_ridge_predicts_zero():
     assert np.all(out[:, :, 0, 1] > out[:, :, 0, 0])  # label noise costs
 
 
+def test_near_linear_features_are_linear_at_eps_zero_limit_and_reject_bad_eps():
+    # ε → 0: the features are ⟨θ, x⟩/√d; with N ≥ d and a tiny ridge the fit recovers β on n ≫ d points
+    out = rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], reps=2, n_test=500, near_linear=1e-4)
+    assert np.all(out < 1e-3)
+    relu = rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], reps=2, n_test=500)
+    assert np.all(relu > 10 * out)  # the ReLU's nonlinear part costs
+    with pytest.raises(ValueError, match="near_linear"):
+        rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], near_linear=-0.1)
+
+
 def test_exact_rf_experiment_peak_ratio_needs_the_three_ratios():
     cfg = rx.ExactRFConfig(d=30, psi2=2.0, psi1s=(4 / 3, 2.0, 3.0), reps=2, n_test=200, n_seeds=1)
     res = rx.exact_rf_experiment(cfg, [0])

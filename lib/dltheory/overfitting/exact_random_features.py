@@ -35,6 +35,7 @@ __all__ = [
     "ExactRFConfig",
     "ExactRFResult",
     "exact_rf_experiment",
+    "near_linear_peak_ratio",
     "check_peak_ratio",
 ]
 
@@ -147,7 +148,7 @@ def relu_risk(psi1: Any, psi2: Any, lam: Any, *, tau_sq: float = 0.0, centred: b
 
 
 @functools.cache
-def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
+def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int, eps: float | None = None) -> Any:
     import jax
     import jax.numpy as jnp
     from jax.scipy.linalg import cho_factor, cho_solve
@@ -155,6 +156,9 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
     shift = 1.0 / math.sqrt(2.0 * math.pi)
     n_max = max(widths)
     edges = sorted(set(widths))
+
+    def activation(u: jax.Array) -> jax.Array:  # centred ReLU, or u + ε He₂(u)/√2 (μ₁ = 1, μ_⋆² = ε²)
+        return jax.nn.relu(u) - shift if eps is None else u + eps * (u**2 - 1) / math.sqrt(2.0)
 
     def sphere(key: jax.Array, m: int) -> jax.Array:
         g = jax.random.normal(key, (m, d))
@@ -166,8 +170,7 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
         beta = jax.random.normal(kb, (d,))
         beta = beta / jnp.linalg.norm(beta)
         targets = jnp.stack([x @ beta, jax.random.normal(ke, (n,))], axis=1)  # signal and unit noise
-        z = jax.nn.relu(x @ theta.T / math.sqrt(d)) - shift
-        z_test = jax.nn.relu(x_test @ theta.T / math.sqrt(d)) - shift
+        z, z_test = activation(x @ theta.T / math.sqrt(d)), activation(x_test @ theta.T / math.sqrt(d))
         f_test = x_test @ beta
         gram, start, risks = jnp.zeros((n, n)), 0, {}
         for width in edges:  # the Gram matrix of the first N features, one block of columns at a time
@@ -187,14 +190,15 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
 
 
 def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequence[float], taus: Sequence[float],
-                  *, reps: int = 4, n_test: int = 2000) -> np.ndarray:
+                  *, reps: int = 4, n_test: int = 2000, near_linear: float | None = None) -> np.ndarray:
     """Test risk ``E_x (⟨β, x⟩ − f̂(x))²`` of random-features ridge regression: shape ``(reps, widths, lams, taus)``.
 
     Section ``09-exact-random-features``; the setting of Mei and Montanari (2022): ``x``, ``θ_a`` uniform on the
     sphere of radius ``√d``, features ``σ(⟨θ_a, x⟩/√d)`` with the centred ReLU ``σ(u) = max(u, 0) − 1/√(2π)``,
     ``y = ⟨β, x⟩ + τε`` with ``‖β‖ = 1``, and ``â = argmin (1/n)‖y − Za‖² + (Nλ/d)‖a‖²``. Each draw samples
     ``max(widths)`` features and fits the first ``N``; the fit is linear in ``y``, so every ``τ`` uses the same
-    noise draw. The risk is measured on ``n_test`` fresh points (no test noise).
+    noise draw. The risk is measured on ``n_test`` fresh points (no test noise). ``near_linear = ε`` replaces the
+    ReLU by the near-linear ``σ(u) = u + ε(u² − 1)/√2`` (``μ₀ = 0``, ``μ₁ = 1``, ``μ_⋆² = ε²``), with the same draws.
     """
     seed = validate.seed("seed", seed)
     d = validate.integer("d", d, low=2)
@@ -204,11 +208,13 @@ def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequen
     taus = validate.array("taus", taus, ndim=1, nonnegative=True)
     reps = validate.integer("reps", reps, low=1)
     n_test = validate.integer("n_test", n_test, low=1)
+    if near_linear is not None:
+        near_linear = validate.real("near_linear", near_linear, low=0.0, low_open=True)
     import jax
     import jax.numpy as jnp
 
     keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(seed), r) for r in range(reps)])
-    run = _simulator(d, n, widths, n_test)
+    run = _simulator(d, n, widths, n_test, near_linear)
     out = run(keys, jnp.asarray(lams, jnp.float32), jnp.asarray(taus, jnp.float32))
     return np.asarray(out, dtype=float)
 
@@ -303,6 +309,18 @@ def exact_rf_experiment(cfg: ExactRFConfig, seeds: Sequence[int]) -> ExactRFResu
     theory = np.stack([np.stack([relu_risk(psi1, psi2, lam, tau_sq=t) for t in cfg.tau_sqs], -1) for lam in lams], 1)
     null = np.stack([relu_risk(psi1, psi2, cfg.lam, tau_sq=t, centred=False) for t in cfg.tau_sqs], -1)
     return ExactRFResult(psi1, draws.mean(1), draws.std(1), theory, null, tuple(seeds), cfg)
+
+
+def near_linear_peak_ratio(cfg: ExactRFConfig, seeds: Sequence[int], eps_sq: float = 0.01) -> np.ndarray:
+    """Per seed, the clean-label peak ratio of :meth:`ExactRFResult.peak_ratio` (ridge ``cfg.lam``) with the near-linear
+    features ``u + ε(u² − 1)/√2``, ``ε² = eps_sq``: the mechanism null of claim ``rf-exact-peak-nonlinearity``. The
+    formula is :func:`asymptotic_risk` with ``μ₁ = 1``, ``μ_⋆² = ε²``."""
+    seeds = validate.seeds(seeds)
+    eps_sq = validate.real("eps_sq", eps_sq, low=0.0, low_open=True)
+    widths = [int(round(q * cfg.n)) for q in (1.0, 2 / 3, 1.5)]
+    risk = np.stack([simulate_risk(s, cfg.d, cfg.n, widths, [cfg.lam], [0.0], reps=cfg.reps, n_test=cfg.n_test,
+                                   near_linear=math.sqrt(eps_sq)).mean(0)[:, 0, 0] for s in seeds])
+    return risk[:, 0] / np.maximum(risk[:, 1], risk[:, 2])
 
 
 # ============================================================================ exercise self-check
