@@ -127,11 +127,53 @@ def test_mei_montanari_peaks_at_n_features_without_noise_and_tends_to_the_signal
     assert np.all(rx.fixed_point([1.0, 3.0], 3.0, 1e-2, 1.66) < 0)  # χ = ν₁ν₂ with ν imaginary
 
 
+def _approximation_error(psi1: float, kappa: float) -> float:
+    """κ·m at z = −κ, m the Marchenko–Pastur Stieltjes transform of W = ΘᵀΘ/d: κm² + (κ + ψ₁ − 1)m − 1 = 0."""
+    b = kappa + psi1 - 1
+    return kappa * (-b + math.sqrt(b * b + 4 * kappa)) / (2 * kappa)
+
+
+def test_mei_montanari_with_infinitely_many_samples_is_the_approximation_error_of_n_features():
+    # ψ₂ → ∞, λ → 0: the best fit by N features of a linear target, in the linear-plus-noise picture of the features,
+    # leaves βᵀκ(W + κ)⁻¹β with W = ΘᵀΘ/d and κ = μ_⋆²/μ₁². Tests the ψ₂-terms and ζ = μ₁/μ_⋆ (not μ₁²/μ_⋆²).
+    mu_star2 = 0.25 - 1 / (2 * math.pi)
+    kappa = mu_star2 / 0.25
+    psi1s = np.array([0.5, 2.0])
+    formula = rx.relu_risk(psi1s, 1e4, 1e-6)
+    np.testing.assert_allclose(formula, [_approximation_error(p, kappa) for p in psi1s], rtol=2e-3)
+    d = 300
+    rng = np.random.default_rng(0)
+    for p, f in zip(psi1s, formula):
+        theta = rng.standard_normal((int(p * d), d))
+        theta *= math.sqrt(d) / np.linalg.norm(theta, axis=1, keepdims=True)
+        w = np.linalg.eigvalsh(theta.T @ theta / d)
+        assert kappa * np.mean(1 / (w + kappa)) == pytest.approx(f, rel=0.03)
+    wrong_zeta = rx.asymptotic_risk(psi1s, 1e4, 1e-6, mu1=0.25 / math.sqrt(mu_star2), mu_star2=mu_star2)
+    assert np.all(np.abs(wrong_zeta / formula - 1) > 0.1)  # the intro's ζ = μ₁²/μ_⋆²: 12% and 53% off
+
+
+def test_fixed_point_converges_at_many_samples_and_a_tiny_ridge_or_says_what_failed():
+    chi = rx.fixed_point([0.5, 2.0], 1e4, 1e-6 / (0.25 - 1 / (2 * math.pi)), 1.659)
+    assert np.all(np.isfinite(chi)) and np.all(chi < 0)
+    with pytest.raises(ValueError, match="did not converge in 3 iterations.*psi2 = 10000"):
+        rx.fixed_point([0.5, 2.0], 1e4, 1e-6, 1.659, max_iter=3)
+
+
 def test_simulated_risk_has_its_shape_and_a_huge_ridge_predicts_zero():
     out = rx.simulate_risk(0, 20, 40, [10, 40, 80], [1e-3, 1e6], [0.0, 1.0], reps=2, n_test=4000)
     assert out.shape == (2, 3, 2, 2)
     np.testing.assert_allclose(out[:, :, 1], 1.0, atol=0.1)  # f̂ ≈ 0: the risk is E⟨β, x⟩² = 1
     assert np.all(out[:, :, 0, 1] > out[:, :, 0, 0])  # label noise costs
+
+
+def test_near_linear_features_are_linear_at_eps_zero_limit_and_reject_bad_eps():
+    # ε → 0: the features are ⟨θ, x⟩/√d; with N ≥ d and a tiny ridge the fit recovers β on n ≫ d points
+    out = rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], reps=2, n_test=500, near_linear=1e-4)
+    assert np.all(out < 1e-3)
+    relu = rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], reps=2, n_test=500)
+    assert np.all(relu > 10 * out)  # the ReLU's nonlinear part costs
+    with pytest.raises(ValueError, match="near_linear"):
+        rx.simulate_risk(0, 10, 60, [40], [1e-6], [0.0], near_linear=-0.1)
 
 
 def test_exact_rf_experiment_peak_ratio_needs_the_three_ratios():

@@ -7,7 +7,8 @@ features ``σ(⟨θ_a, x⟩/√d)`` of ``n`` samples on the sphere of radius ``�
 * Theory: the activation's Gaussian coefficients ``μ₀, μ₁, μ_⋆`` (:func:`relu_coefficients`, SymPy), the
   rational functions ``B`` and ``V`` of their Definition 1 (:func:`mm_terms`, SymPy) at ``χ = ν₁ν₂``, where
   ``ν₁, ν₂`` solve their fixed-point equations (:func:`fixed_point`), and the risk
-  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their Theorem 1 with ``F_⋆ = 0``).
+  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their main theorem with ``F_⋆ = 0``; its number is unconfirmed:
+  the paper's text was not at hand, and two public reimplementations call it Theorem 1 and Theorem 2).
 * Measurement: finite-``d`` ridge regression on centred ReLU features in JAX (:func:`simulate_risk`), along a grid of
   ``N`` at fixed ``n``, several draws per seed (:func:`exact_rf_experiment`).
 """
@@ -34,6 +35,7 @@ __all__ = [
     "ExactRFConfig",
     "ExactRFResult",
     "exact_rf_experiment",
+    "near_linear_peak_ratio",
     "check_peak_ratio",
 ]
 
@@ -87,15 +89,15 @@ def fixed_point(psi1: Any, psi2: Any, lam_bar: Any, zeta: float, *, tol: float =
 
     ``ν₁ = ψ₁ (−ξ − ν₂ − ζ²ν₂/(1 − ζ²ν₁ν₂))⁻¹``, ``ν₂ = ψ₂ (−ξ − ν₁ − ζ²ν₁/(1 − ζ²ν₁ν₂))⁻¹``
 
-    (Mei and Montanari 2022, Definition 1). Solved by damped iteration from ``ν = i``; arrays broadcast. On the
-    imaginary axis ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
+    (Mei and Montanari 2022, Definition 1). Solved by damped iteration from ``ν_j = iψ_j/√(ψ₁ψ₂λ̄)``, the solution
+    for a large ridge, where ``ν_j ≈ −ψ_j/ξ``; from ``ν = i`` the iteration stalls at large ``ψ₂`` and small ``λ̄``.
+    Arrays broadcast. On the imaginary axis ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
     psi1, psi2, lam_bar = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (psi1, psi2, lam_bar)))
     if np.any(psi1 <= 0) or np.any(psi2 <= 0) or np.any(lam_bar <= 0):
         raise ValueError("psi1, psi2 and lam_bar must be positive (λ̄ > 0: take a small ridge for the ridgeless limit)")
     zeta = validate.real("zeta", zeta, low=0.0, low_open=True)
     xi = 1j * np.sqrt(psi1 * psi2 * lam_bar)
-    nu1 = np.full(psi1.shape, 1j)
-    nu2 = np.full(psi1.shape, 1j)
+    nu1, nu2 = -psi1 / xi, -psi2 / xi  # = iψ_j/√(ψ₁ψ₂λ̄)
     z2 = zeta**2
     for _ in range(max_iter):
         den = 1 - z2 * nu1 * nu2
@@ -106,7 +108,10 @@ def fixed_point(psi1: Any, psi2: Any, lam_bar: Any, zeta: float, *, tol: float =
         if step < tol:
             break
     else:
-        raise ValueError(f"the fixed point did not converge in {max_iter} iterations (λ̄ too small?)")
+        worst = np.unravel_index(np.argmax(np.abs(new1 - nu1) + np.abs(new2 - nu2)), psi1.shape)
+        raise ValueError(f"the damped fixed-point iteration did not converge in {max_iter} iterations (last step "
+                         f"{step:.2g} > tol = {tol:g}), worst at psi1 = {psi1[worst]:g}, psi2 = {psi2[worst]:g}, "
+                         f"lam_bar = {lam_bar[worst]:g}")
     if np.any(nu1.imag <= 0) or np.any(nu2.imag <= 0):
         raise ValueError("the fixed point left the upper half-plane")
     return (nu1 * nu2).real
@@ -116,7 +121,7 @@ def asymptotic_risk(psi1: Any, psi2: Any, lam: Any, *, mu1: float, mu_star2: flo
                     tau_sq: float = 0.0) -> np.ndarray:
     """The limiting test risk ``F₁² B(ζ, ψ₁, ψ₂, λ̄) + τ² V(ζ, ψ₁, ψ₂, λ̄)`` with ``ζ = μ₁/μ_⋆``, ``λ̄ = λ/μ_⋆²``.
 
-    Mei and Montanari (2022), Theorem 1, for a linear target (``F_⋆ = 0``) and the ridge penalty
+    Mei and Montanari (2022), main theorem, for a linear target (``F_⋆ = 0``) and the ridge penalty
     ``(Nλ/d)‖a‖²`` on the mean squared training error. Arrays broadcast."""
     mu1 = validate.real("mu1", mu1, low=0.0, low_open=True)
     mu_star2 = validate.real("mu_star2", mu_star2, low=0.0, low_open=True)
@@ -143,7 +148,7 @@ def relu_risk(psi1: Any, psi2: Any, lam: Any, *, tau_sq: float = 0.0, centred: b
 
 
 @functools.cache
-def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
+def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int, eps: float | None = None) -> Any:
     import jax
     import jax.numpy as jnp
     from jax.scipy.linalg import cho_factor, cho_solve
@@ -151,6 +156,9 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
     shift = 1.0 / math.sqrt(2.0 * math.pi)
     n_max = max(widths)
     edges = sorted(set(widths))
+
+    def activation(u: jax.Array) -> jax.Array:  # centred ReLU, or u + ε He₂(u)/√2 (μ₁ = 1, μ_⋆² = ε²)
+        return jax.nn.relu(u) - shift if eps is None else u + eps * (u**2 - 1) / math.sqrt(2.0)
 
     def sphere(key: jax.Array, m: int) -> jax.Array:
         g = jax.random.normal(key, (m, d))
@@ -162,8 +170,7 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
         beta = jax.random.normal(kb, (d,))
         beta = beta / jnp.linalg.norm(beta)
         targets = jnp.stack([x @ beta, jax.random.normal(ke, (n,))], axis=1)  # signal and unit noise
-        z = jax.nn.relu(x @ theta.T / math.sqrt(d)) - shift
-        z_test = jax.nn.relu(x_test @ theta.T / math.sqrt(d)) - shift
+        z, z_test = activation(x @ theta.T / math.sqrt(d)), activation(x_test @ theta.T / math.sqrt(d))
         f_test = x_test @ beta
         gram, start, risks = jnp.zeros((n, n)), 0, {}
         for width in edges:  # the Gram matrix of the first N features, one block of columns at a time
@@ -183,14 +190,15 @@ def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int) -> Any:
 
 
 def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequence[float], taus: Sequence[float],
-                  *, reps: int = 4, n_test: int = 2000) -> np.ndarray:
+                  *, reps: int = 4, n_test: int = 2000, near_linear: float | None = None) -> np.ndarray:
     """Test risk ``E_x (⟨β, x⟩ − f̂(x))²`` of random-features ridge regression: shape ``(reps, widths, lams, taus)``.
 
     Section ``09-exact-random-features``; the setting of Mei and Montanari (2022): ``x``, ``θ_a`` uniform on the
     sphere of radius ``√d``, features ``σ(⟨θ_a, x⟩/√d)`` with the centred ReLU ``σ(u) = max(u, 0) − 1/√(2π)``,
     ``y = ⟨β, x⟩ + τε`` with ``‖β‖ = 1``, and ``â = argmin (1/n)‖y − Za‖² + (Nλ/d)‖a‖²``. Each draw samples
     ``max(widths)`` features and fits the first ``N``; the fit is linear in ``y``, so every ``τ`` uses the same
-    noise draw. The risk is measured on ``n_test`` fresh points (no test noise).
+    noise draw. The risk is measured on ``n_test`` fresh points (no test noise). ``near_linear = ε`` replaces the
+    ReLU by the near-linear ``σ(u) = u + ε(u² − 1)/√2`` (``μ₀ = 0``, ``μ₁ = 1``, ``μ_⋆² = ε²``), with the same draws.
     """
     seed = validate.seed("seed", seed)
     d = validate.integer("d", d, low=2)
@@ -200,11 +208,13 @@ def simulate_risk(seed: int, d: int, n: int, widths: Sequence[int], lams: Sequen
     taus = validate.array("taus", taus, ndim=1, nonnegative=True)
     reps = validate.integer("reps", reps, low=1)
     n_test = validate.integer("n_test", n_test, low=1)
+    if near_linear is not None:
+        near_linear = validate.real("near_linear", near_linear, low=0.0, low_open=True)
     import jax
     import jax.numpy as jnp
 
     keys = jnp.stack([jax.random.fold_in(jax.random.PRNGKey(seed), r) for r in range(reps)])
-    run = _simulator(d, n, widths, n_test)
+    run = _simulator(d, n, widths, n_test, near_linear)
     out = run(keys, jnp.asarray(lams, jnp.float32), jnp.asarray(taus, jnp.float32))
     return np.asarray(out, dtype=float)
 
@@ -299,6 +309,18 @@ def exact_rf_experiment(cfg: ExactRFConfig, seeds: Sequence[int]) -> ExactRFResu
     theory = np.stack([np.stack([relu_risk(psi1, psi2, lam, tau_sq=t) for t in cfg.tau_sqs], -1) for lam in lams], 1)
     null = np.stack([relu_risk(psi1, psi2, cfg.lam, tau_sq=t, centred=False) for t in cfg.tau_sqs], -1)
     return ExactRFResult(psi1, draws.mean(1), draws.std(1), theory, null, tuple(seeds), cfg)
+
+
+def near_linear_peak_ratio(cfg: ExactRFConfig, seeds: Sequence[int], eps_sq: float = 0.01) -> np.ndarray:
+    """Per seed, the clean-label peak ratio of :meth:`ExactRFResult.peak_ratio` (ridge ``cfg.lam``) with the near-linear
+    features ``u + ε(u² − 1)/√2``, ``ε² = eps_sq``: the mechanism null of claim ``rf-exact-peak-nonlinearity``. The
+    formula is :func:`asymptotic_risk` with ``μ₁ = 1``, ``μ_⋆² = ε²``."""
+    seeds = validate.seeds(seeds)
+    eps_sq = validate.real("eps_sq", eps_sq, low=0.0, low_open=True)
+    widths = [int(round(q * cfg.n)) for q in (1.0, 2 / 3, 1.5)]
+    risk = np.stack([simulate_risk(s, cfg.d, cfg.n, widths, [cfg.lam], [0.0], reps=cfg.reps, n_test=cfg.n_test,
+                                   near_linear=math.sqrt(eps_sq)).mean(0)[:, 0, 0] for s in seeds])
+    return risk[:, 0] / np.maximum(risk[:, 1], risk[:, 2])
 
 
 # ============================================================================ exercise self-check
