@@ -139,6 +139,23 @@ def test_ib_curve_is_zero_below_the_first_critical_beta_and_below_the_diagonal()
     assert np.all(np.diff(curve["i_x"]) > 0)
 
 
+def test_distance_below_curve_is_zero_on_the_curve_and_positive_below_it():
+    p = gib.gaussian_ib_problem(1, dx=4, dy=3)
+    snr = lambda b, l: (b * (1 - l) - 1) / l
+    on = gib.ib_curve(snr, p.lambdas, np.array([1.5, 1.05 * p.critical_betas[1], 7.0, 40.0]))
+    np.testing.assert_allclose(gib.distance_below_curve(snr, p.lambdas, on["i_x"], on["i_y"]), 0, atol=1e-6)
+    below = gib.distance_below_curve(snr, p.lambdas, on["i_x"], on["i_y"] - 0.01)
+    np.testing.assert_allclose(below, 0.01, atol=1e-6)
+    # a point on the curve but at the wrong beta is still on the curve: only the vertical distance counts
+    other = gib.ib_curve(snr, p.lambdas, np.array([1.1 * 7.0]))
+    assert abs(gib.distance_below_curve(snr, p.lambdas, other["i_x"], other["i_y"])[0]) < 1e-6
+    assert abs(other["i_x"][0] - on["i_x"][2]) > 0.01
+    with pytest.raises(ValueError, match="same shape"):
+        gib.distance_below_curve(snr, p.lambdas, [0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="beyond the curve"):
+        gib.distance_below_curve(snr, p.lambdas, [1e4], [0.0])
+
+
 def test_learned_linear_encoder_matches_the_optimum():
     p = gib.gaussian_ib_problem(2, dx=2, dy=2)
     cfg = gib.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
