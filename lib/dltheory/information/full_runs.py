@@ -1,7 +1,8 @@
-"""Chapter 5: saved full-mode runs of the three claims that hold, or fail, only at paper scale (§5.1–§5.3).
+"""Chapter 5: saved full-mode runs of the four claims that hold, or fail, only at paper scale (§5.1–§5.3).
 
-``binning-bins-full`` (§5.1, ``01-estimating-mi``), ``tanh-compression-full`` (§5.2, ``02-information-plane``)
-and ``ib-on-curve-full`` (§5.3, ``03-gaussian-bottleneck``) are registered with ``mode = "full"``. A fast build
+``binning-bins-full`` (§5.1, ``01-estimating-mi``), ``tanh-compression-full`` (§5.2, ``02-information-plane``),
+``ib-on-curve-full`` and ``ib-on-curve-full-highest`` (§5.3, ``03-gaussian-bottleneck``) are registered with
+``mode = "full"``. A fast build
 cannot measure them, so each page shows the saved result of one full-mode run instead, with its provenance
 (configuration, date, device, commit), as ``book/claims.md`` promises. :func:`make_full_runs` makes that record
 with the pages' own full-mode code and seeds; :func:`load_full_run` reads it back for ``claims.check``. To
