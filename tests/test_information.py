@@ -139,6 +139,23 @@ def test_ib_curve_is_zero_below_the_first_critical_beta_and_below_the_diagonal()
     assert np.all(np.diff(curve["i_x"]) > 0)
 
 
+def test_distance_below_curve_is_zero_on_the_curve_and_positive_below_it():
+    p = gib.gaussian_ib_problem(1, dx=4, dy=3)
+    snr = lambda b, l: (b * (1 - l) - 1) / l
+    on = gib.ib_curve(snr, p.lambdas, np.array([1.5, 1.05 * p.critical_betas[1], 7.0, 40.0]))
+    np.testing.assert_allclose(gib.distance_below_curve(snr, p.lambdas, on["i_x"], on["i_y"]), 0, atol=1e-6)
+    below = gib.distance_below_curve(snr, p.lambdas, on["i_x"], on["i_y"] - 0.01)
+    np.testing.assert_allclose(below, 0.01, atol=1e-6)
+    # a point on the curve but at the wrong beta is still on the curve: only the vertical distance counts
+    other = gib.ib_curve(snr, p.lambdas, np.array([1.1 * 7.0]))
+    assert abs(gib.distance_below_curve(snr, p.lambdas, other["i_x"], other["i_y"])[0]) < 1e-6
+    assert abs(other["i_x"][0] - on["i_x"][2]) > 0.01
+    with pytest.raises(ValueError, match="same shape"):
+        gib.distance_below_curve(snr, p.lambdas, [0.1, 0.2], [0.1])
+    with pytest.raises(ValueError, match="beyond the curve"):
+        gib.distance_below_curve(snr, p.lambdas, [1e4], [0.0])
+
+
 def test_learned_linear_encoder_matches_the_optimum():
     p = gib.gaussian_ib_problem(2, dx=2, dy=2)
     cfg = gib.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
@@ -683,14 +700,30 @@ def test_saved_full_run_is_what_the_file_holds_with_its_provenance(claim):
     assert list(saved.seeds) == raw["seeds"] and np.array_equal(saved.measured, raw["measured"])
     assert len(saved.seeds) >= 3 and np.all(np.isfinite(saved.measured))
     cfg_class = {"binning-bins-full": "EstimatorConfig", "tanh-compression-full": "PlaneConfig",
-                 "ib-on-curve-full": "IBConfig"}[claim]
+                 "ib-on-curve-full": "IBConfig", "ib-on-curve-full-highest": "IBConfig"}[claim]
     prov = saved.provenance
     assert prov["config"].startswith(cfg_class + "(") and "commit" in prov["config"] and prov["mode"] == "full"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prov["date"]) and "x1" in prov["device"]
     # the run is the full-mode configuration on the page's seeds
     full = {"binning-bins-full": mi.EstimatorConfig, "tanh-compression-full": iplane.PlaneConfig,
-            "ib-on-curve-full": gib.IBConfig}[claim].full()
+            "ib-on-curve-full": gib.IBConfig, "ib-on-curve-full-highest": gib.IBConfig}[claim].full()
     assert prov["config"].startswith(repr(full)) and len(saved.seeds) == full.n_seeds
+    # made from a commit, not from a working tree with uncommitted changes, in the arithmetic it is registered in
+    assert "uncommitted" not in prov["config"] or claim == "tanh-compression-full"
+    assert fr._ARITHMETIC.get(claim, "") in prov["config"]
+
+
+def test_make_full_runs_refuses_uncommitted_code(tmp_path, monkeypatch):
+    answers = {"rev-parse": "abc1234", "status": " M lib/dltheory/information/full_runs.py"}
+    monkeypatch.setattr(fr, "_git", lambda *args: answers[args[0]])
+    monkeypatch.setattr(fr, "measure", lambda claim, seeds: pytest.fail("measured from a dirty tree"))
+    with pytest.raises(RuntimeError, match="uncommitted changes"):
+        fr.make_full_runs(("ib-on-curve-full",), tmp_path / "runs.json")
+    assert not (tmp_path / "runs.json").exists()
+    answers["status"] = f" M lib/dltheory/data/{fr.SAVED}"           # the saved runs themselves may change
+    assert fr._commit() == "abc1234"
+    answers["status"] = ""
+    assert fr._commit() == "abc1234"
 
 
 def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
@@ -698,11 +731,13 @@ def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
     monkeypatch.setattr(fr, "measure", lambda claim, seeds: (fake, np.array([0.5, 0.25, 0.125]),
                                                              {"init": np.ones(3)}))
     monkeypatch.setattr(fr, "_N_SEEDS", {**fr._N_SEEDS, "ib-on-curve-full": 3})
+    monkeypatch.setattr(fr, "_commit", lambda: "abc1234")
     path = tmp_path / "runs.json"
     fr.make_full_runs(("ib-on-curve-full",), path)
     back = fr.load_full_run("ib-on-curve-full", path)
     assert back.seeds == (0, 1, 2) and np.array_equal(back.measured, [0.5, 0.25, 0.125])
     assert back.provenance["config"].startswith(repr(fake)) and back.provenance["mode"] == "full"
+    assert "commit abc1234" in back.provenance["config"] and fr.TF32_NOTE in back.provenance["config"]
     with pytest.raises(ValueError, match="no saved run"):
         fr.load_full_run("tanh-compression-full", path)
     with pytest.raises(ValueError, match="claim must be one of"):

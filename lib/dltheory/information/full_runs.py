@@ -1,13 +1,18 @@
-"""Chapter 5: saved full-mode runs of the three claims that hold, or fail, only at paper scale (§5.1–§5.3).
+"""Chapter 5: saved full-mode runs of the four claims that hold, or fail, only at paper scale (§5.1–§5.3).
 
-``binning-bins-full`` (§5.1, ``01-estimating-mi``), ``tanh-compression-full`` (§5.2, ``02-information-plane``)
-and ``ib-on-curve-full`` (§5.3, ``03-gaussian-bottleneck``) are registered with ``mode = "full"``. A fast build
+``binning-bins-full`` (§5.1, ``01-estimating-mi``), ``tanh-compression-full`` (§5.2, ``02-information-plane``),
+``ib-on-curve-full`` and ``ib-on-curve-full-highest`` (§5.3, ``03-gaussian-bottleneck``) are registered with
+``mode = "full"``. A fast build
 cannot measure them, so each page shows the saved result of one full-mode run instead, with its provenance
 (configuration, date, device, commit), as ``book/claims.md`` promises. :func:`make_full_runs` makes that record
 with the pages' own full-mode code and seeds; :func:`load_full_run` reads it back for ``claims.check``. To
 regenerate the file shipped with the library (minutes on a CPU; ``tanh-compression-full`` is the slow one)::
 
-    python -m dltheory.information.full_runs [binning-bins-full tanh-compression-full ib-on-curve-full]
+    python -m dltheory.information.full_runs [binning-bins-full tanh-compression-full ib-on-curve-full ...]
+
+A run is refused from a working tree with uncommitted changes to ``lib/`` (commit the code, run, commit the data).
+``ib-on-curve-full`` is saved with the log-determinants' products rounded to TensorFloat-32's 10-bit mantissas,
+the arithmetic of the GPU run it was registered on; ``ib-on-curve-full-highest`` with float32 products.
 
 The quantities are those the pages measure: the spread of equal-width binning (100 bins minus 8 bins at
 ρ = 0.9, Saxe et al. 2018, appendix; Paninski 2003), the fall of the last hidden layer's binned I(X;T) after the
@@ -35,7 +40,12 @@ from dltheory.information import estimating_mi, gaussian_bottleneck, information
 __all__ = ["SAVED", "CLAIMS", "SavedRun", "measure", "make_full_runs", "load_full_run", "ib_gap_rounded"]
 
 SAVED = "05-information-theory-full-runs.json"
-CLAIMS = ("binning-bins-full", "tanh-compression-full", "ib-on-curve-full")
+CLAIMS = ("binning-bins-full", "tanh-compression-full", "ib-on-curve-full", "ib-on-curve-full-highest")
+# the GPU run of 2026-12-04 (commit 750cb1e) that ``ib-on-curve-full`` was registered on saved no per-seed values
+TF32_NOTE = ("products rounded to 10-bit mantissas: a CPU emulation of the TensorFloat-32 products a GPU makes by "
+             "default, not the GPU run (2026-12-04, commit 750cb1e, per-seed values not saved; median 0.016 nats, "
+             "range 0.0039-0.0305)")
+HIGHEST_NOTE = "products in float32 at Precision.HIGHEST"
 CHAPTER = "05-information-theory"
 
 
@@ -81,11 +91,12 @@ def _compression(seeds: list[int]) -> tuple[Any, np.ndarray, dict[str, np.ndarra
                                       "relu_final_i_xt": res["i_xt"][:, relu, -1, last]}
 
 
-def _ib_gap(seeds: list[int]) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
-    """§5.3: the largest distance (nats) over β and both coordinates to the analytic curve, per seed."""
+def _ib_gap(seeds: list[int], mantissa_bits: int | None = None) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
+    """§5.3: the largest distance (nats) over β and both coordinates to the analytic curve, per seed; with
+    ``mantissa_bits`` the log-determinants' products are rounded to that many mantissa bits (10: TensorFloat-32)."""
     cfg = gaussian_bottleneck.IBConfig.full()
     problem = gaussian_bottleneck.gaussian_ib_problem(runtime.base_seed(), cfg.dx, cfg.dy)
-    learned = gaussian_bottleneck.learn_linear_ib(problem, cfg, seeds)
+    learned = gaussian_bottleneck.learn_linear_ib(problem, cfg, seeds, mantissa_bits=mantissa_bits)
     optimum = gaussian_bottleneck.ib_curve(_snr_formula, problem.lambdas, np.array(cfg.betas))
 
     def gap(enc: dict[str, Any]) -> np.ndarray:
@@ -108,10 +119,14 @@ def ib_gap_rounded(mantissa_bits: int = 10, seeds: list[int] | None = None) -> n
     return np.maximum(np.abs(learned["i_x"] - optimum["i_x"]), np.abs(learned["i_y"] - optimum["i_y"])).max(axis=1)
 
 
-_MEASURE = {"binning-bins-full": _binning, "tanh-compression-full": _compression, "ib-on-curve-full": _ib_gap}
+_MEASURE = {"binning-bins-full": _binning, "tanh-compression-full": _compression,
+            "ib-on-curve-full": lambda seeds: _ib_gap(seeds, mantissa_bits=10),   # the registered run's arithmetic
+            "ib-on-curve-full-highest": _ib_gap}
+_ARITHMETIC = {"ib-on-curve-full": TF32_NOTE, "ib-on-curve-full-highest": HIGHEST_NOTE}
 _N_SEEDS = {"binning-bins-full": estimating_mi.EstimatorConfig.full().n_seeds,
             "tanh-compression-full": information_plane.PlaneConfig.full().n_seeds,
-            "ib-on-curve-full": gaussian_bottleneck.IBConfig.full().n_seeds}
+            "ib-on-curve-full": gaussian_bottleneck.IBConfig.full().n_seeds,
+            "ib-on-curve-full-highest": gaussian_bottleneck.IBConfig.full().n_seeds}
 
 
 def measure(claim: str, seeds: list[int] | None = None) -> tuple[Any, np.ndarray, dict[str, np.ndarray]]:
@@ -124,16 +139,28 @@ def measure(claim: str, seeds: list[int] | None = None) -> tuple[Any, np.ndarray
     return _MEASURE[claim](seeds)
 
 
-def _commit() -> str:
+def _git(*args: str) -> str:
+    """``git args`` run in this package's folder: its stdout, stripped (``OSError``/``CalledProcessError`` if none)."""
     here = Path(__file__).resolve().parent
+    return subprocess.run(["git", *args], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+
+
+def _commit() -> str:
+    """The commit the run is made from; ``"unknown"`` outside a git checkout.
+
+    Raises ``RuntimeError`` if ``lib/`` has uncommitted changes: a saved run must be tied to a commit that
+    holds its code, so commit first, then run, then commit the data (the data file itself may be modified).
+    """
     try:
-        sha = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=here, capture_output=True, text=True,
-                             check=True).stdout.strip()
-        dirty = subprocess.run(["git", "status", "--porcelain", "--", "."], cwd=here, capture_output=True,
-                               text=True, check=True).stdout.strip()
+        sha = _git("rev-parse", "--short", "HEAD")
+        dirty = [line for line in _git("status", "--porcelain", "--", ":/lib").splitlines()
+                 if not line.rstrip().endswith(SAVED)]
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
-    return sha + (" with uncommitted changes in dltheory/information" if dirty else "")
+    if dirty:
+        raise RuntimeError(f"lib/ has uncommitted changes ({', '.join(d[3:] for d in dirty[:3])}): commit them "
+                           "before making a saved run, so that its provenance names the code that made it")
+    return sha
 
 
 def make_full_runs(claims: tuple[str, ...] = CLAIMS, path: Any = None) -> dict[str, Any]:
@@ -156,7 +183,8 @@ def make_full_runs(claims: tuple[str, ...] = CLAIMS, path: Any = None) -> dict[s
         wall = time.perf_counter() - start
         record[claim] = {
             "provenance": {
-                "config": f"{cfg!r}; seeds {seeds[0]}-{seeds[-1]}; commit {commit}",
+                "config": f"{cfg!r}; seeds {seeds[0]}-{seeds[-1]}; commit {commit}"
+                          + (f"; {_ARITHMETIC[claim]}" if claim in _ARITHMETIC else ""),
                 "date": datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d"),
                 "device": f"{runtime.device_summary()} ({os.cpu_count()}-core host), {wall:.0f} s wall",
                 "mode": "full",
