@@ -204,7 +204,8 @@ def test_bits_gap_subtracts_the_grokked_networks_bits_from_the_memorisers():
                       [0.0, 0.0, 0.0, 0.0, 0.0]]])
     gap, null = cg.bits_gap({"config": cfg, "bits_train": train, "bits_test": test})
     assert gap.tolist() == [1] and null.tolist() == [0]
-    two = {"config": cfg, "bits_test": test, "bits_train": np.concatenate([train, train[:, ::-1] * 0 + train[:, :1]])}
-    two["bits_train"][1, 0] = [0.1, 0.2, 0.5, 0.99, 1.0]                      # second seed's grokked network: 4 bits
-    gap, null = cg.bits_gap(two)
-    assert null.tolist() == [1, -1] and null.sum() == 0
+    # the null can meet a bar: test pairs that need 4 bits where the fit needs 3 give a null gap of 1
+    fragile = test.copy()
+    fragile[0, 0, 2] = 0.9
+    _, null = cg.bits_gap({"config": cfg, "bits_train": train, "bits_test": fragile})
+    assert null.tolist() == [1]

@@ -163,6 +163,14 @@ def test_kept_share() -> None:
         rp.rank_sweep({"dim": 32}, 0)
 
 
+def test_rank_null_is_the_same_factorisation_with_its_directions_chosen_blindly() -> None:
+    # at full rank the random choice takes every direction, so the null answers exactly as the factorisation does
+    # (3CosAdd is blind to the order of the coordinates); at the planted rank it must fall far below
+    out = rp.rank_sweep(rp.RankConfig(ranks=(4, 32, 256), n_tokens=100_000), 0)
+    assert out["null_accuracy"][-1] == pytest.approx(out["accuracy"][-1])
+    assert out["null_accuracy"][1] < 0.5 * out["accuracy"][1]
+
+
 def test_synthesis_point_of_representations() -> None:
     cfg = rp.RankConfig(ranks=(4, 32, 256))
     res = {"cfg": cfg, "ratio": rp.compression_ratio(256, np.array(cfg.ranks)),

@@ -395,5 +395,5 @@ def check_context_hypothesis(answer: Any, n_bytes: int = 32768) -> None:
     two, three = (float(context_model_bits(text, k).sum()) for k in (2, 3))
     selfcheck.boolean("answer", answer, three < two,
                       why=f"order 2 spends {two / n_bytes:.3f} bits per byte and order 3 {three / n_bytes:.3f}: "
-                          "a longer context has K times more counts to learn, and at this length the extra "
-                          "regret (d/2) log2 n outweighs what the context predicts.")
+                          "a longer context has K times more counts to learn, and at this length most of the "
+                          "order-3 contexts seen have been seen too few times to predict better than order 2.")

@@ -5,7 +5,7 @@ so its PMI matrix is close to rank ``d`` (Arora et al. 2016), and its exact rela
 (Allen and Hospedales 2019). Embeddings ``U_k Σ_k^{1/2}`` from the rank-``k`` SVD of positive PMI
 (Levy and Goldberg 2014; :func:`dltheory.embeddings.geometry.svd_embeddings`) store ``2Vk + k`` numbers in place of
 the ``V²`` of the matrix. :func:`rank_sweep` measures 3CosAdd accuracy on the exactly planted relations at every rank
-``k`` in ``cfg.ranks``, for the factorisation and for its null, random Gaussian embeddings of the same rank.
+``k`` in ``cfg.ranks``, for the factorisation and for its null, ``k`` of its singular directions chosen at random.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ class RankConfig(runtime.ModeConfig):
 
     def cost(self) -> runtime.Cost:
         """Per seed: one corpus (:meth:`CorpusConfig.cost` counts three), one SVD of ``V × V`` PMI and 3CosAdd
-        answers (``n_q × V × k``) at every rank, for the factorisation and for random vectors."""
+        answers (``n_q × V × k``) at every rank, for the top and for randomly chosen singular directions."""
         one = self.corpus_config().cost()
         V, nq = self.corpus_config().vocab_size, 1500
         host = 30.0 * V**3 + 2 * sum(6.0 * nq * V * k for k in self.ranks)
@@ -88,8 +88,9 @@ def kept_share(accuracy: Any, full: Any) -> np.ndarray:
 
 
 def rank_sweep(cfg: RankConfig, seed: int) -> dict[str, np.ndarray]:
-    """For one corpus: 3CosAdd accuracy on the exact relations at every rank, for the PPMI factorisation and
-    for random Gaussian embeddings of the same rank; and the singular values of PPMI."""
+    """For one corpus: 3CosAdd accuracy on the exact relations at every rank, for the PPMI factorisation (its top
+    ``k`` singular directions) and for its null, ``k`` of its singular directions chosen at random (the same
+    factorisation and the same number of numbers, chosen blindly); and the singular values of PPMI."""
     if not isinstance(cfg, RankConfig):
         raise ValueError(f"cfg must be a RankConfig, got {type(cfg).__name__}")
     ccfg = cfg.corpus_config()
@@ -99,9 +100,9 @@ def rank_sweep(cfg: RankConfig, seed: int) -> dict[str, np.ndarray]:
     full = geometry.svd_embeddings(ppmi, vocab.size)            # columns in order of singular value
     q = vocab.questions[corpus.exact_relation_mask(vocab, ccfg)]
     rng = np.random.default_rng(np.asarray(jax.random.key_data(k_random)).ravel())
-    noise = rng.standard_normal((vocab.size, vocab.size))
+    blind = full[:, rng.permutation(vocab.size)]                  # the singular directions in a random order
     acc = [geometry.analogy_accuracy(full[:, :k], q) for k in cfg.ranks]
-    null = [geometry.analogy_accuracy(noise[:, :k], q) for k in cfg.ranks]
+    null = [geometry.analogy_accuracy(blind[:, :k], q) for k in cfg.ranks]
     return {"accuracy": np.array(acc), "null_accuracy": np.array(null),
             "singular": np.linalg.svd(ppmi, compute_uv=False), "n_questions": np.array(len(q))}
 
@@ -130,7 +131,7 @@ def run(cfg: RankConfig) -> dict[str, Any]:
 def synthesis_point(res: dict[str, Any] | None = None) -> dict[str, Any]:
     """The section's point of the synthesis figure, from :func:`run`'s result (by default the cached run of the
     configuration of ``DLTHEORY_MODE``): at the planted rank ``d``, the compression ratio and the median share of
-    full-rank analogy accuracy kept, for the factorisation and for random vectors of the same rank (the same ratio)."""
+    full-rank analogy accuracy kept, for the factorisation and for ``k`` randomly chosen singular directions (the same ratio)."""
     res = run(RankConfig.from_env()) if res is None else res
     cfg = res["cfg"]
     j = list(cfg.ranks).index(cfg.dim)

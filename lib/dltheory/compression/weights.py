@@ -71,8 +71,8 @@ class WeightsConfig(runtime.ModeConfig):
 
     def paper_scale(self) -> str:
         return (f"an MLP 64-{self.hidden}-10 ({self.n_params:,} weights) on {self.n_train:,} of scikit-learn's digits, "
-                f"{self.steps:,} full-batch steps, {self.n_seeds} seeds; Hinton and van Camp's own networks were of "
-                "this size, so this is their scale, not a reduction of it")
+                f"{self.steps:,} full-batch steps, {self.n_seeds} seeds: the whole experiment, not a "
+                "reduction of a larger one")
 
 
 def quantise(w: Any, bits: Any) -> jax.Array:
@@ -172,7 +172,8 @@ def bits_needed(acc: Any, bits: Sequence[int], tolerance: float) -> np.ndarray:
 def two_part_code(result: dict[str, Any]) -> dict[str, Any]:
     """Two-part description length of the training labels at each number of bits, in bits (§2).
 
-    Hinton and van Camp's code: first the weights, ``b`` bits each plus one float32 scale per tensor, then the
+    A two-part code in the spirit of Hinton and van Camp (theirs sends noisy weights and pays KL(Q||P) for them;
+    this one is not theirs): first the weights, ``b`` bits each plus one float32 scale per tensor, then the
     labels given them (``label_bits``). Against it, the uniform code of the labels, ``m log2 K``. Returns
     ``weights`` (shape ``(len(bits),)``), ``total`` (``(n_seeds, 2, len(bits))``) and ``uniform``.
     """
