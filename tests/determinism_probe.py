@@ -96,6 +96,10 @@ EXEMPT: Mapping[str, str] = {
                                                       "sample_markov (probed) and context_model_bits (no seed)",
     "grokking.analytic_solution.check_smallest_width": "self-check over analytic_solution.smallest_width (probed)",
     "grokking.fourier_circuit.save_explorer_data": "writes fourier_circuit.explorer_data (probed) to a file",
+    "information.full_runs.measure": "runs a page's full-mode configuration (minutes on a CPU) through the pages' "
+                                     "experiments, each probed at a small size",
+    "information.full_runs.ib_gap_rounded": "the full-mode configuration of information.gaussian_bottleneck."
+                                            "learn_linear_ib (probed), its products rounded deterministically",
     "compression.synthesis.collect": "gathers compression.grokking.compression_curves and "
                                      "compression.weights.quantised_accuracy (both probed), through their caches",
 }
@@ -248,6 +252,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         0, 10, 20, [10, 30], [1e-3, 0.1], [0.0, 0.5], reps=2, n_test=50),
     "overfitting.exact_random_features.exact_rf_experiment": lambda: ORX.exact_rf_experiment(
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
+    "overfitting.exact_random_features.near_linear_peak_ratio": lambda: ORX.near_linear_peak_ratio(
+        ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
     "grokking.training.run": _grok_run,
@@ -259,6 +265,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.omnigrok_digits.digits_init": lambda: G5.digits_init(_key(), _DIGITS, alpha=8.0),
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),
+    "grokking.lazy_to_rich.output_scale_sweep": lambda: G8.output_scale_sweep(_GROK, [0.5, 2.0], [0]),
     # chapter 4
     "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
     "embeddings.real_text.random_vectors": lambda: ET.random_vectors(30, 8, seed=3),
