@@ -349,8 +349,9 @@ PROBES: dict[str, Callable[[], Any]] = {
         TPC.TwoPartConfig(dims=(2, 3), steps=10, n_seeds=1), [0]),
     "compression.data_compression.markov_source": lambda: CDC.markov_source(0, 4, 2, 0.5),
     "compression.data_compression.sample_markov": lambda: CDC.sample_markov(0, CDC.markov_source(0, 4, 2, 0.5), 50),
-    "compression.data_compression.sequences": lambda: CDC.sequences(
-        CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4,)), 0),
+    "compression.data_compression.sequences": lambda: {  # bytes as arrays, which the digest reads
+        name: np.frombuffer(data, dtype=np.uint8) for name, data in CDC.sequences(
+            CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4,)), 0).items()},
     "compression.data_compression.prequential_codes": lambda: CDC.prequential_codes(
         CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
     "compression.representations.rank_sweep": lambda: CRP.rank_sweep(
