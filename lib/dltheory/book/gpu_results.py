@@ -84,6 +84,7 @@ def _date(bundle: Bundle) -> tuple[str, str]:
 
 
 def _bundles(root: Path) -> list[Bundle]:
+    """Every readable full-mode bundle under ``root/results/full-gpu``, in no particular order."""
     folder = Path(root) / RESULTS
     found = []
     for sub in sorted(folder.glob("*/run.json")) if folder.is_dir() else []:
@@ -91,13 +92,13 @@ def _bundles(root: Path) -> list[Bundle]:
             found.append(Bundle.read(sub.parent))
         except ValueError:
             continue
-    return sorted(found, key=_date, reverse=True)
+    return found
 
 
 def latest_bundle(root: Path) -> Bundle | None:
     """The newest full-mode bundle under ``root/results/full-gpu`` (by the date in its ``run.json``), or ``None``."""
-    found = _bundles(root)
-    return found[0] if found else None
+    results = collect(root)
+    return results.newest if results else None
 
 
 @dataclasses.dataclass(frozen=True)

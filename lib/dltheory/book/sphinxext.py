@@ -24,7 +24,6 @@ With ``dltheory_ledger_require_all = True`` a registered claim that no page chec
 from __future__ import annotations
 
 import json
-import re
 from pathlib import Path
 from typing import Any
 
