@@ -102,3 +102,10 @@ def test_keep_arrays_writes_only_under_the_runner(tmp_path, monkeypatch):
     assert np.load(path)["loss"].tolist() == [0.5, 0.25, 0.125]
     with pytest.raises(ValueError, match="name"):
         runtime.keep_arrays("../escape", y=[1])
+
+
+def test_environment_records_the_matmul_precision_every_page_multiplies_at(monkeypatch):
+    monkeypatch.setenv("DLTHEORY_MATMUL_PRECISION", "high")
+    env = fullrun.environment(Path("."))
+    assert env["matmul_precision"] == "high"
+    assert {"date", "commit", "device", "jax", "jaxlib"} <= set(env)

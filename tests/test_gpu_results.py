@@ -41,7 +41,10 @@ def test_latest_bundle_is_the_newest_full_mode_run(tmp_path):
     _bundle(tmp_path, "2026-12-06-fast000", date="2026-12-06 09:00 UTC", mode="fast")  # not a full-mode run
     bundle = gpu_results.latest_bundle(tmp_path)
     assert bundle.folder.name == "2026-12-05-1234567"
-    assert bundle.provenance() == "NVIDIA H200, JAX 0.11.2, 2026-12-05 09:00 UTC, commit abcdef0"
+    assert bundle.provenance() == "NVIDIA H200, JAX 0.11.2, matmul JAX default, 2026-12-05 09:00 UTC, commit abcdef0"
+    pinned = gpu_results.Bundle.read(_bundle(tmp_path, "2026-12-07-pinned0", date="2026-12-07 09:00 UTC",
+                                             matmul_precision="highest"))
+    assert pinned.provenance().startswith("NVIDIA H200, JAX 0.11.2, matmul highest, 2026-12-07")
     with pytest.raises(ValueError, match="not a full-mode bundle"):
         gpu_results.Bundle.read(tmp_path / gpu_results.RESULTS / "2026-12-06-fast000")
     with pytest.raises(ValueError, match="not a results bundle"):

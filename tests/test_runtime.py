@@ -123,6 +123,28 @@ def test_show_source_prints_code(capsys):
         runtime.show_source(3)
 
 
+def test_matmul_precision_is_pinned_book_wide_and_validated(monkeypatch):
+    import subprocess
+    import sys
+
+    monkeypatch.delenv("DLTHEORY_MATMUL_PRECISION", raising=False)
+    assert runtime.matmul_precision() == "highest"
+    assert runtime.matmul_precision(" High ") == "high"
+    monkeypatch.setenv("DLTHEORY_MATMUL_PRECISION", "tf32")
+    with pytest.raises(ValueError, match="DLTHEORY_MATMUL_PRECISION must be one of"):
+        runtime.matmul_precision()
+    with pytest.raises(ValueError, match="precision must be one of"):
+        runtime.apply_matmul_precision("fastest")
+    # importing the runtime sets JAX's default precision from the environment, in a fresh process
+    code = "import jax, dltheory.runtime; print(jax.config.jax_default_matmul_precision)"
+    for env_value, expected in (("", "highest"), ("default", "default")):
+        env = {k: v for k, v in __import__("os").environ.items() if k != "DLTHEORY_MATMUL_PRECISION"}
+        if env_value:
+            env["DLTHEORY_MATMUL_PRECISION"] = env_value
+        out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+        assert out.stdout.strip() == expected
+
+
 def test_compilation_cache_is_on_in_dltheory_cache_unless_turned_off(tmp_path):
     import os
     import subprocess

@@ -8,11 +8,15 @@ every experiment of the book:
     configuration of the same code, meant for a GPU.
 ``DLTHEORY_SEED``
     The base seed of every experiment (default 0). The book's claims must hold for other seeds too.
+``DLTHEORY_MATMUL_PRECISION``
+    The precision of float32 matrix products on every device (default ``highest``; see
+    :func:`matmul_precision`).
 
-Nothing here keeps global state: each function reads the environment when it is called. The one
-exception is JAX's persistent compilation cache, switched on when this module is first imported
+Nothing here keeps global state: each function reads the environment when it is called. Two settings
+are applied once, when this module is first imported. JAX's persistent compilation cache
 (:func:`enable_compilation_cache`): a program compiled once, by any page or test, is read back from
-disk the next time instead of compiled again (``DLTHEORY_COMPILATION_CACHE=0`` turns it off).
+disk the next time instead of compiled again (``DLTHEORY_COMPILATION_CACHE=0`` turns it off). And the
+book-wide matrix-product precision (:func:`apply_matmul_precision`).
 """
 
 from __future__ import annotations
@@ -53,7 +57,12 @@ __all__ = [
     "keep_arrays",
     "show_source",
     "enable_compilation_cache",
+    "MATMUL_PRECISIONS",
+    "matmul_precision",
+    "apply_matmul_precision",
 ]
+
+MATMUL_PRECISIONS = ("highest", "high", "default")
 
 
 def enable_compilation_cache() -> str | None:
@@ -76,6 +85,36 @@ def enable_compilation_cache() -> str | None:
     jax.config.update("jax_compilation_cache_dir", folder)
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0.5)
     return folder
+
+
+def matmul_precision(value: str | None = None) -> str:
+    """The precision of float32 matrix products in every run of the book: ``DLTHEORY_MATMUL_PRECISION``.
+
+    ``highest`` (the default) multiplies float32 matrices in float32 on every device, so that a claim
+    means the same arithmetic on a laptop CPU and on a GPU. JAX's own default (``default`` here) lets an
+    NVIDIA GPU since Ampere multiply float32 operands rounded to TensorFloat-32's 10-bit mantissas; on an
+    H200 that moved one claim of Chapter 5 off its bar (``ib-on-curve-full``, §5.3). ``high`` (three
+    bfloat16 products) and ``default`` are there for speed studies, and every GPU run records the setting
+    it used. A CPU multiplies float32 in full precision whatever the setting. With ``value`` given, it is
+    validated and returned instead of the environment's value; anything else raises ``ValueError``.
+    """
+    raw = os.environ.get("DLTHEORY_MATMUL_PRECISION", "highest") if value is None else value
+    cleaned = str(raw).strip().lower()
+    if cleaned not in MATMUL_PRECISIONS:
+        where = "DLTHEORY_MATMUL_PRECISION" if value is None else "precision"
+        raise ValueError(f"{where} must be one of {MATMUL_PRECISIONS}, got {raw!r}")
+    return cleaned
+
+
+def apply_matmul_precision(value: str | None = None) -> str:
+    """Set JAX's default matrix-product precision to :func:`matmul_precision` and return it.
+
+    Called once when this module is imported; a program compiled afterwards multiplies at that precision
+    unless its code names another (``precision=`` of ``jnp.matmul``).
+    """
+    chosen = matmul_precision(value)
+    jax.config.update("jax_default_matmul_precision", chosen)
+    return chosen
 
 
 def mode(value: str | None = None) -> str:
@@ -153,7 +192,11 @@ def keep_arrays(name: str, **arrays: Any) -> str | None:
 
 
 def device_summary() -> str:
-    """The devices JAX sees, e.g. ``"cpu x1"`` or ``"gpu x1 (NVIDIA H100 80GB HBM3)"``."""
+    """The devices JAX sees, e.g. ``"cpu x1"`` or ``"gpu x1 (NVIDIA H200) matmul highest"``.
+
+    On an accelerator the summary ends with the float32 matrix-product precision in force (see
+    :func:`matmul_precision`), so every provenance line built from it records the arithmetic.
+    """
     devices = jax.devices()
     kinds: dict[str, int] = {}
     for d in devices:
@@ -162,6 +205,8 @@ def device_summary() -> str:
     names = sorted({getattr(d, "device_kind", "") for d in devices if d.platform != "cpu"})
     if names:
         parts.append("(" + ", ".join(n for n in names if n) + ")")
+    if any(d.platform != "cpu" for d in devices):
+        parts.append(f"matmul {jax.config.jax_default_matmul_precision or 'default'}")
     return " ".join(parts)
 
 
@@ -405,3 +450,4 @@ def device_rates(path: str | os.PathLike[str] | None = None) -> DeviceRates:
 
 
 enable_compilation_cache()
+apply_matmul_precision()

@@ -36,6 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from dltheory import runtime
 from dltheory.book import budget
 from dltheory.book.notebooks import notebook_pages, repo_root
 
@@ -83,7 +84,7 @@ def _command(args: Sequence[str]) -> str:
 
 
 def environment(root: Path) -> dict[str, Any]:
-    """Where the run happens: date, commit, device, driver, Python, JAX and jaxlib versions."""
+    """Where the run happens: date, commit, device, driver, Python, JAX and jaxlib versions, matmul precision."""
     import jax
     import jaxlib
 
@@ -101,6 +102,7 @@ def environment(root: Path) -> dict[str, Any]:
         "platform": jax.default_backend(), "device": ", ".join(kinds), "device_count": len(devices),
         "nvidia_smi": smi or None, "jax": jax.__version__, "jaxlib": jaxlib.__version__,
         "python": platform.python_version(), "host": f"{platform.machine()}, {os.cpu_count()} CPUs",
+        "matmul_precision": runtime.matmul_precision(),  # what every page of the run multiplies at
     }
 
 
@@ -123,8 +125,6 @@ def run_pages(pages: Sequence[Path], work: Path, *, mode: str = "full", parallel
 
     Returns one record per page (page, status, seconds, rc, log tail); verdicts land in ``work/claims/``.
     """
-    from dltheory import runtime
-
     mode = runtime.mode(mode)
     if parallel < 1 or limit <= 0 or deadline <= 0:
         raise ValueError(f"parallel must be >= 1 and limit, deadline > 0, got {parallel}, {limit}, {deadline}")

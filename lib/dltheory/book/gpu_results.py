@@ -61,9 +61,14 @@ class Bundle:
         return [p for p in (self.folder / "run.json", self.folder / "claims.jsonl") if p.is_file()]
 
     def provenance(self) -> str:
-        """``"NVIDIA H200, JAX 0.11.2, 2026-12-04 21:30 UTC, commit 750cb1e"``."""
+        """``"NVIDIA H200, JAX 0.11.2, matmul highest, 2026-12-04 21:30 UTC, commit 750cb1e"``.
+
+        A run made before the book pinned its matrix-product precision (``runtime.matmul_precision``) records
+        none; it multiplied at JAX's default (TensorFloat-32 on an NVIDIA GPU), and says so.
+        """
         dirty = " with local changes" if self.run.get("dirty") else ""
-        return (f"{self.run.get('device', 'unknown device')}, JAX {self.run.get('jax', '?')}, "
+        precision = self.run.get("matmul_precision") or "JAX default"
+        return (f"{self.run.get('device', 'unknown device')}, JAX {self.run.get('jax', '?')}, matmul {precision}, "
                 f"{self.run.get('date', 'unknown date')}, commit {str(self.run.get('commit', '?'))[:7]}{dirty}")
 
     def verdict(self, claim_id: str) -> Mapping[str, Any] | None:
