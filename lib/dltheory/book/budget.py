@@ -135,13 +135,19 @@ def _aliases(text: str) -> dict[str, str]:
     return out
 
 
-def page_configs(page: Path) -> list[tuple[str, str, str]]:
+def _page_code(page: Path) -> str:
+    """The page's code cells, joined (code only: prose may name configs and modules)."""
+    return "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))
+
+
+def page_configs(page: Path, code: str | None = None) -> list[tuple[str, str, str]]:
     """The experiment configs a page's code cells name: ``(module, class, "full" | "fast")``, each once.
 
     ``from_env()`` counts as ``full`` (the mode the budget is about); a page that names ``fast()`` runs it in
-    full mode too. A name the page does not import from ``dltheory`` raises ``ValueError``.
+    full mode too. A name the page does not import from ``dltheory`` raises ``ValueError``. ``code`` is the
+    page's code cells when the caller has read them already.
     """
-    text = "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))  # code only: prose may name configs
+    text = _page_code(page) if code is None else code
     aliases = _aliases(text)
     found: dict[tuple[str, str, str], None] = {}
     for alias, cls, how in _CONFIG_RE.findall(text):
@@ -236,11 +242,12 @@ def _config_cost(module: str, cls: str, how: str, reduce: bool) -> runtime.Cost:
     return _counted_config(getattr(importlib.import_module(module), cls), how, reduce).cost()
 
 
-def section_module(page: Path) -> Any:
+def section_module(page: Path, code: str | None = None) -> Any:
     """The module of a section page (``chapters/03-grokking/08-lazy-to-rich.md`` → ``dltheory.grokking.lazy_to_rich``),
-    found among the page's imports, or ``None`` (front matter, exercises, the worked page)."""
+    found among the page's imports, or ``None`` (front matter, exercises, the worked page). ``code`` as in
+    :func:`page_configs`."""
     name = Path(page).stem[3:].replace("-", "_")
-    text = "\n".join(code_cells(Path(page).read_text(encoding="utf-8")))
+    text = _page_code(page) if code is None else code
     for module in _aliases(text).values():
         if module.rsplit(".", 1)[-1] == name:
             return importlib.import_module(module)
@@ -257,12 +264,13 @@ def page_cost(page: Path, *, mode: str = "full", reduce: bool = True) -> runtime
     :class:`~dltheory.runtime.Cost` of everything the page runs, which replaces the count and must not be below it."""
     mode = runtime.mode(mode)
     text = Path(page).read_text(encoding="utf-8")
+    code = "\n".join(code_cells(text))
     total = runtime.Cost()
-    for module, cls, how in page_configs(page):
+    for module, cls, how in page_configs(page, code):
         total = total + _config_cost(module, cls, "fast" if mode == "fast" else how, reduce)
     if re.search(r"^class Config\(runtime\.ModeConfig\)", text, re.M):
         total = total + _warmup_cost(text, mode)
-    hook = getattr(section_module(page), "page_runs", None)
+    hook = getattr(section_module(page, code), "page_runs", None)
     if hook is not None:
         how = "fast" if mode == "fast" else "full"
         counted = hook(lambda config_class: _counted_config(config_class, how, reduce))
