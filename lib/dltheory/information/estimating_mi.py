@@ -27,6 +27,7 @@ from dltheory.information import models
 __all__ = [
     "gaussian_pairs",
     "binned_mi",
+    "plugin_bias_cells",
     "ksg_mi",
     "EstimatorConfig",
     "estimator_sweep",
@@ -84,6 +85,24 @@ def binned_mi(x: Any, y: Any, bins: int, *, scheme: str = "width") -> float:
     scheme = validate.choice("scheme", scheme, ("width", "quantile"))
     bx, by = _bin_codes(x, bins, scheme), _bin_codes(y, bins, scheme)
     return _entropy_of_labels(bx) + _entropy_of_labels(by) - _entropy_of_labels(np.hstack([bx, by]))
+
+
+def plugin_bias_cells(bins: int, n: int) -> float:
+    """Expected plug-in MI (nats) of two independent variables binned into ``bins`` equal-count cells each, from
+    ``n`` samples, with every joint cell's count taken as Poisson with mean ``λ = n / bins²`` (Section 5.1).
+
+    Equal-count bins make both marginal entropies exactly ``log B``, and ``E[Ĥ(X,Y)] = log n - E[K log K] / λ``,
+    so ``E[Î] = (E[K log K] - λ log λ) / λ``. For ``λ >> 1`` this is ``B² / (2n)``, the first-order law of
+    Miller and Paninski (2003) with ``B²`` cells in place of its ``(B - 1)²`` degrees of freedom (the Poisson
+    cells ignore the fixed margins), so it is meant for many bins; for ``λ << 1`` (most cells empty) it
+    saturates at ``log(B² / n)``, every sample in a cell of its own.
+    """
+    bins = validate.integer("bins", bins, low=2)
+    n = validate.integer("n", n, low=1)
+    lam = n / bins**2
+    k = np.arange(2, int(lam + 12 * math.sqrt(lam) + 40))
+    pmf = np.exp(k * math.log(lam) - lam - special.gammaln(k + 1))
+    return float((np.sum(pmf * k * np.log(k)) - lam * math.log(lam)) / lam)
 
 
 def ksg_mi(x: Any, y: Any, k: int = 3) -> float:
