@@ -100,9 +100,13 @@ def plugin_bias_cells(bins: int, n: int) -> float:
     bins = validate.integer("bins", bins, low=2)
     n = validate.integer("n", n, low=1)
     lam = n / bins**2
-    k = np.arange(2, int(lam + 12 * math.sqrt(lam) + 40))
-    pmf = np.exp(k * math.log(lam) - lam - special.gammaln(k + 1))
-    return float((np.sum(pmf * k * np.log(k)) - lam * math.log(lam)) / lam)
+    if lam > 1e6:                                   # E[K log K] = λ log λ + 1/2 + O(1/λ)
+        return 1 / (2 * lam)
+    spread = 12 * math.sqrt(lam) + 40               # the Poisson mass beyond it is below 1e-30
+    k = np.arange(max(0, int(lam - spread)), int(lam + spread), dtype=np.float64)
+    pmf = np.exp(special.xlogy(k, lam) - lam - special.gammaln(k + 1))
+    excess = special.xlogy(k, k) - special.xlogy(lam, lam)      # centred, so no cancellation at large λ
+    return float(np.sum(pmf * excess) / np.sum(pmf) / lam)
 
 
 def ksg_mi(x: Any, y: Any, k: int = 3) -> float:
