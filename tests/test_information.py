@@ -135,6 +135,17 @@ def test_check_plugin_bias_accepts_the_formula_and_rejects_others():
         mi.check_plugin_bias(...)
 
 
+def test_check_plugin_spread_accepts_the_chi_square_spread_and_rejects_others():
+    mi.check_plugin_spread(lambda b, n: math.sqrt(2) * (b - 1) / (2 * n))
+    for wrong in (lambda b, n: (b - 1) / (2 * n),               # the variance of chi-square taken as k
+                  lambda b, n: math.sqrt(2) * b / (2 * n),       # B cells per axis instead of B - 1
+                  lambda b, n: (b - 1) ** 2 / (2 * n)):          # the mean, not the spread
+        with pytest.raises(selfcheck.WrongAnswer):
+            mi.check_plugin_spread(wrong)
+    with pytest.raises(selfcheck.NotAnswered):
+        mi.check_plugin_spread(...)
+
+
 # ---------------------------------------------------------------------------- §5.3 Gaussian IB
 
 SNR = staticmethod(lambda beta, lam: (beta * (1 - lam) - 1) / lam)

@@ -35,6 +35,7 @@ __all__ = [
     "InfoNCEConfig",
     "infonce_sweep",
     "check_plugin_bias",
+    "check_plugin_spread",
 ]
 
 
@@ -319,3 +320,24 @@ def check_plugin_bias(bias_formula: Any, n: int = 2000) -> None:
     selfcheck.function("bias_formula", bias_formula, measured, [(4, n), (8, n), (16, n)], rtol=0.15, atol=2e-3,
                        hint="expand H(X)+H(Y)-H(X,Y) to first order; "
                             "each plug-in entropy is biased by -(cells-1)/(2n).")
+
+
+def check_plugin_spread(spread_formula: Any, n: int = 2000) -> None:
+    """Exercise check (§5.1): the seed-to-seed standard deviation of the plug-in MI at independence.
+
+    ``spread_formula(bins, n)`` must return the standard deviation (nats) of the plug-in MI of two independent
+    variables binned into ``bins`` equal-count cells each from ``n`` samples, to leading order. The reference is
+    the standard deviation of 200 simulated draws (its own error about 5%), not typed in.
+    """
+    selfcheck.answered("spread_formula", spread_formula)
+    n = validate.integer("n", n, low=100)
+
+    def measured(bins: int, n_: int) -> float:
+        rng = np.random.default_rng(100 + bins)
+        vals = [binned_mi(rng.standard_normal(n_), rng.standard_normal(n_), bins, scheme="quantile")
+                for _ in range(200)]
+        return float(np.std(vals, ddof=1))
+
+    selfcheck.function("spread_formula", spread_formula, measured, [(4, n), (8, n)], rtol=0.15, atol=0.0,
+                       hint="2n times the plug-in MI is Pearson's chi-square statistic of the independence test; "
+                            "a chi-square variable with k degrees of freedom has variance 2k.")
