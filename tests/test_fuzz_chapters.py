@@ -146,6 +146,7 @@ SPECS = {
     "embeddings.solvable_word2vec.qwem_target": (EW.qwem_target, st.tuples(st.one_of(counts, square()), integer)),
     # chapter 5
     "information.estimating_mi.binned_mi": (MI.binned_mi, st.tuples(arrays(1, 2), arrays(1, 2), integer)),
+    "information.estimating_mi.plugin_bias_cells": (MI.plugin_bias_cells, st.tuples(integer, integer)),
     "information.estimating_mi.ksg_mi": (MI.ksg_mi, st.tuples(arrays(1, 2, side=12), arrays(1, 2, side=12), integer)),
     "information.cmi_bounds.plugin_mi": (CMI.plugin_mi, matched()),
     "information.coding_rate.coding_rate": (MCR.coding_rate, st.tuples(arrays(1, 3), real)),

@@ -77,6 +77,22 @@ def test_binned_mi_bias_grows_with_bins_and_matches_first_order_for_few_bins():
     assert mi.binned_mi(x, y, 50) > mi.binned_mi(x, y, 5)
 
 
+def test_plugin_bias_cells_has_both_limits_and_rejects_bad_input():
+    # many samples per cell: the first-order law with B^2 cells; a wrong order (B^2/n) would be 2x off
+    assert mi.plugin_bias_cells(10, 100_000) == pytest.approx(100 / 200_000, rel=0.02)
+    # most cells empty: every sample alone, I = log(B^2 / n)
+    assert mi.plugin_bias_cells(1000, 1000) == pytest.approx(math.log(1000), rel=0.01)
+    # in between it matches the measured plug-in MI of independent variables (B = 100, n = 2,000)
+    rng = np.random.default_rng(0)
+    est = np.mean([mi.binned_mi(rng.standard_normal(2000), rng.standard_normal(2000), 100, scheme="quantile")
+                   for _ in range(3)])
+    assert mi.plugin_bias_cells(100, 2000) == pytest.approx(est, rel=0.05)
+    with pytest.raises(ValueError):
+        mi.plugin_bias_cells(1, 100)
+    with pytest.raises(ValueError):
+        mi.plugin_bias_cells(10, 0)
+
+
 def test_binned_mi_of_identical_variables_is_entropy_of_the_bins():
     x = np.repeat(np.arange(4.0), 25)
     assert mi.binned_mi(x, x, 4) == pytest.approx(math.log(4))
@@ -117,6 +133,17 @@ def test_check_plugin_bias_accepts_the_formula_and_rejects_others():
         mi.check_plugin_bias(lambda b, n: (b - 1) / (2 * n))
     with pytest.raises(selfcheck.NotAnswered):
         mi.check_plugin_bias(...)
+
+
+def test_check_plugin_spread_accepts_the_chi_square_spread_and_rejects_others():
+    mi.check_plugin_spread(lambda b, n: math.sqrt(2) * (b - 1) / (2 * n))
+    for wrong in (lambda b, n: (b - 1) / (2 * n),               # the variance of chi-square taken as k
+                  lambda b, n: math.sqrt(2) * b / (2 * n),       # B cells per axis instead of B - 1
+                  lambda b, n: (b - 1) ** 2 / (2 * n)):          # the mean, not the spread
+        with pytest.raises(selfcheck.WrongAnswer):
+            mi.check_plugin_spread(wrong)
+    with pytest.raises(selfcheck.NotAnswered):
+        mi.check_plugin_spread(...)
 
 
 # ---------------------------------------------------------------------------- §5.3 Gaussian IB
