@@ -176,7 +176,7 @@ def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndar
 def allocation_theory() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """SymPy: the model exponent ``α = a − 1``, the data exponent ``β = (a − 1)/a`` of the k^-a task, and the
     compute-optimal exponent ``β/(α+β)``, simplified (``1/(a+1)``)."""
-    a = sp.Symbol("a", positive=True)
+    a = sp.Symbol("a")  # plain, so that ``expr.subs("a", 2)`` reaches it
     alpha, beta = a - 1, (a - 1) / a
     return alpha, beta, sp.simplify(beta / (alpha + beta))
 
