@@ -515,6 +515,30 @@ def test_check_kink_hypothesis():
         exercises.check_kink_hypothesis(e, True)
 
 
+def test_check_isoflop_hypothesis():
+    a = exercises._isoflop_exponent_k3()
+    assert 0.22 < a < 0.32  # near 1/(a+1) = 1/4, far from 1/2
+    exercises.check_isoflop_hypothesis(a, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_isoflop_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_isoflop_hypothesis(0.5, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_isoflop_hypothesis(a, True)
+
+
+def test_check_network_rate():
+    exercises.check_network_rate(2.0, 5)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_network_rate(..., 5)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_network_rate(4 / 3, 5)  # the grid's rate, not the network's
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_network_rate(2.0, 4)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_network_rate(2.0, ...)
+
+
 def test_sgd_risk_recursion_matches_monte_carlo_sgd():
     # the closed recursion for E‖v_N − v*‖²_H against single-sample SGD run 3,000 times (teacher redrawn each run)
     from dltheory.scaling import sgd
