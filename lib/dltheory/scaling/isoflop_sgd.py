@@ -79,9 +79,9 @@ class SGDIsoflopConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> SGDIsoflopConfig:
-        sizes = tuple(sorted({int(round(2 * 2 ** (i / 2))) for i in range(19)}))  # 2 … 1024, factor √2
-        return cls(sizes=sizes, steps=4_194_304, eval_every=1024, log_budget_lo=4.5, log_budget_hi=10.0,
-                   n_budgets=12, n_seeds=8)
+        sizes = tuple(sorted({int(round(2 * 2 ** (i / 2))) for i in range(14)}))  # 2 … 181, factor √2
+        return cls(sizes=sizes, steps=65_536, eval_every=16, log_budget_lo=4.5, log_budget_hi=7.5,
+                   n_budgets=10, n_seeds=8)
 
     def cost(self) -> runtime.Cost:
         """Per step and seed, for both spectra: a batch of ``max(sizes) + 1`` normals and a gradient for every size."""
