@@ -29,6 +29,7 @@ from dltheory.scaling import exercises as SX
 from dltheory.scaling import fitting as SF
 from dltheory.scaling import manifold as SMF
 from dltheory.scaling import mini_chinchilla as SMC
+from dltheory.scaling import isoflop_sgd as SIS
 from dltheory.scaling import quanta as SQ
 from dltheory.scaling import quanta_network as SQN
 from dltheory.scaling import manifold_net as SMN
@@ -208,6 +209,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         [0, 1], progress=False),
     "scaling.exercises.kaplan_chinchilla_data": lambda: SX.kaplan_chinchilla_data(0),
     "scaling.quanta_network.split_patterns": lambda: SQN.split_patterns(6, 0.25, seed=1),
+    "scaling.isoflop_sgd.sgd_curves": lambda: SIS.sgd_curves(
+        SIS.SGDIsoflopConfig(sizes=(2, 3, 4), steps=64, eval_every=16), [0, 1]).loss,
     "scaling.mini_chinchilla.synthetic_result": lambda: SMC.synthetic_result(
         SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20), SMC.CONTROL_LAW, [0, 1]),
     "scaling.manifold.smooth_target": lambda: SMF.smooth_target(_key(), 3),

@@ -14,6 +14,7 @@ from dltheory import selfcheck
 from dltheory.scaling import common, exercises, fitting, quanta, spectrum
 from dltheory.scaling import compute_optimal as co
 from dltheory.scaling import mini_chinchilla as mc
+from dltheory.scaling import isoflop_sgd as isg
 from dltheory.scaling import quanta_network as qn
 from dltheory.scaling import kaplan_chinchilla as kc
 from dltheory.scaling import manifold
@@ -514,6 +515,30 @@ def test_check_kink_hypothesis():
         exercises.check_kink_hypothesis(e, True)
 
 
+def test_check_isoflop_hypothesis():
+    a = exercises._isoflop_exponent_k3()
+    assert 0.22 < a < 0.32  # near 1/(a+1) = 1/4, far from 1/2
+    exercises.check_isoflop_hypothesis(a, False)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_isoflop_hypothesis(..., False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_isoflop_hypothesis(0.5, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_isoflop_hypothesis(a, True)
+
+
+def test_check_network_rate():
+    exercises.check_network_rate(2.0, 5)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_network_rate(..., 5)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_network_rate(4 / 3, 5)  # the grid's rate, not the network's
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_network_rate(2.0, 4)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_network_rate(2.0, ...)
+
+
 def test_sgd_risk_recursion_matches_monte_carlo_sgd():
     # the closed recursion for E‖v_N − v*‖²_H against single-sample SGD run 3,000 times (teacher redrawn each run)
     from dltheory.scaling import sgd
@@ -644,6 +669,36 @@ def test_isoflop_positive_control_without_noise_and_its_null():
     assert np.all(mc.positive_control(cfg, dict(mc.CONTROL_LAW, B=0.0), draws=2) < -0.2)
     with pytest.raises(ValueError, match="missing"):
         mc.synthetic_result(cfg, {"E": 1.0}, [0])
+
+
+def test_sgd_isoflop_runs_match_their_expected_loss_and_bad_input():
+    cfg = isg.SGDIsoflopConfig(sizes=(2, 4, 8, 16), steps=512, eval_every=64, n_seeds=2)
+    res = isg.sgd_curves(cfg, [0, 1, 2, 3])
+    expected = isg.expected_curves(cfg)
+    assert res.loss.shape == (4, 4, 8) and expected.shape == (4, 8)
+    measured = np.exp(np.log(res.loss).mean(0))
+    assert np.max(np.abs(np.log(measured / expected))) < 0.1  # SGD on samples vs its exact expectation
+    null = isg.expected_curves(cfg, a=cfg.null_a)
+    assert np.max(np.abs(np.log(measured / null))) > 0.5  # ... and not the other spectrum's
+    alpha, beta, a_opt = isg.allocation_theory()
+    assert float(a_opt.subs("a", 2)) == pytest.approx(1 / 3) and float(a_opt.subs("a", 4)) == pytest.approx(0.2)
+    with pytest.raises(ValueError, match="cfg"):
+        isg.sgd_curves(mc.IsoflopConfig.fast(), [0])
+    with pytest.raises(ValueError, match="null_a"):
+        isg.SGDIsoflopConfig(null_a=2.0)
+    with pytest.raises(ValueError, match="log_budget_hi"):
+        isg.SGDIsoflopConfig(log_budget_hi=4.0)
+
+
+def test_sgd_isoflop_control_recovers_its_law_and_rejects_the_null_law():
+    cfg = isg.SGDIsoflopConfig.fast()
+    for law, a_true in ((isg.CONTROL_LAW_SGD, 1 / 3), (isg.NULL_LAW_SGD, 0.2)):
+        exact = mc.synthetic_result(cfg, law, [0], noise=0.0)
+        iso = mc.isoflop_minima(exact, cfg.budgets)
+        assert iso["interior"].all()
+        assert mc.isoflop_exponent(cfg.budgets, iso["N_opt"]) == pytest.approx(a_true, abs=0.01)
+    # the null law, judged against the claim's a = 1/3, misses the ±0.05 bar on every draw
+    assert np.all(np.abs(0.2 + mc.positive_control(cfg, isg.NULL_LAW_SGD, draws=2) - 1 / 3) > 0.05)
 
 
 def test_manifold_net_shapes_params_and_bad_input():

@@ -11,7 +11,9 @@ One module per section page of ``chapters/01-scaling-laws``; a page imports its 
 ``03-spectrum``         → ``spectrum``: §3 ridgeless regression on a power-law spectrum and its dual, random
                           features, against the eigenlearning theory
 ``04-quanta``           → ``quanta``: §4 the quantization model of Michaud et al. (2023)
-``05-mini-chinchilla``  → ``mini_chinchilla``: §5 isoFLOP curves of small MLPs on a random teacher
+``05-mini-chinchilla``  → ``isoflop_sgd``: §5 the trained task (one-pass SGD on a power-law linear model) and
+                          its exact expected loss; ``mini_chinchilla``: the isoFLOP pipeline, its positive
+                          control, and the first edition's MLPs on a random teacher
 ``06-quanta-network``   → ``quanta_network``: §6 MLPs on multitask sparse parity
 ``07-kaplan-chinchilla`` → ``kaplan_chinchilla``: §7 Kaplan's and Hoffmann's exponents recounted on the published
                           fits (non-embedding parameters and compute, Pearce and Song 2024)

@@ -26,6 +26,8 @@ __all__ = [
     "check_recount_hypothesis",
     "check_kink_hypothesis",
     "check_sgd_hypothesis",
+    "check_isoflop_hypothesis",
+    "check_network_rate",
 ]
 
 
@@ -192,3 +194,48 @@ def check_sgd_hypothesis(exponent: Any, same_as_erm: Any) -> None:
         "the modes with eigenvalue above about 1/N, N^(1/a) of them, where a least-squares fit on N samples "
         "resolves N modes.",
     )
+
+
+def _isoflop_exponent_k3() -> float:
+    from dltheory.scaling import isoflop_sgd, mini_chinchilla
+
+    cfg = isoflop_sgd.SGDIsoflopConfig.fast()
+    loss = isoflop_sgd.expected_curves(cfg, a=3.0)
+    D = np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch
+    res = mini_chinchilla.IsoflopResult(cfg, (0,), cfg.params, D.astype(float), loss[None], 0.0)
+    iso = mini_chinchilla.isoflop_minima(res, cfg.budgets)
+    return mini_chinchilla.isoflop_exponent(cfg.budgets, iso["N_opt"])
+
+
+def check_isoflop_hypothesis(a_hat: Any, chinchilla_half: Any) -> None:
+    """Exercise ``ex-01-isoflop``: is the compute-optimal exponent 1/2 whatever the task (§5)?
+
+    The test: the exact expected loss of §5's SGD (:func:`dltheory.scaling.isoflop_sgd.expected_curves`) on the
+    spectrum ``k^-3``, the fast grid and budgets, read by ``isoflop_minima`` and ``isoflop_exponent``.
+    """
+    selfcheck.answered("a_hat", a_hat)
+    want = _isoflop_exponent_k3()
+    selfcheck.number("a_hat", a_hat, want, rtol=1e-2,
+                     hint="expected_curves(cfg, a=3.0), wrapped in mc.IsoflopResult with D = samples at each "
+                     "evaluation, then isoflop_minima and isoflop_exponent over cfg.budgets.")
+    selfcheck.boolean(
+        "chinchilla_half", chinchilla_half, abs(want - 0.5) < 0.05,
+        why=f"the k^-3 task gives a = {want:.2f}, near 1/(a+1) = 1/4, not 1/2: the allocation exponent is "
+        "β/(α+β), a property of the task's two exponents, and Chinchilla's 1/2 is one task's measurement.",
+    )
+
+
+def check_network_rate(exponent_d3: Any, d_star: Any) -> None:
+    """Exercise ``ex-01-network-rate`` (§8): Siegel and Xu's rate for a shallow ReLU network against the grid's 4/d.
+
+    Their L² error ``w^-(1/2 + 3/(2d))`` squares to an MSE exponent ``1 + 3/d``; it is twice the grid's ``4/d``
+    when ``d + 3 = 8``, at ``d = 5``.
+    """
+    selfcheck.answered("exponent_d3", exponent_d3)
+    selfcheck.number("exponent_d3", exponent_d3, 2.0, rtol=1e-3,
+                     hint="square the L² rate: 2 × (1/2 + 3/(2d)) at d = 3.")
+    selfcheck.answered("d_star", d_star)
+    if not isinstance(d_star, (int, np.integer)) or isinstance(d_star, bool) or int(d_star) != 5:
+        raise selfcheck.WrongAnswer(
+            f"d_star = {d_star!r} is not right: solve 1 + 3/d = 2 × 4/d, which gives d + 3 = 8.")
+    selfcheck.correct("d_star = 5: from there on the network's rate is at least twice the grid's")

@@ -176,8 +176,8 @@ def synthetic_result(cfg: IsoflopConfig, law: Mapping[str, float], seeds: Sequen
     ``exp(noise·ε)``, ``ε ~ N(0, 1)`` independent per seed, size and evaluation: what :func:`isoflop_minima`
     must turn into ``a = β/(α+β)``. ``B = 0`` gives a law without valleys (the null).
     """
-    if not isinstance(cfg, IsoflopConfig):
-        raise ValueError(f"cfg must be an IsoflopConfig, got {type(cfg).__name__}")
+    if not (isinstance(cfg, runtime.ModeConfig) and hasattr(cfg, "budgets") and hasattr(cfg, "params")):
+        raise ValueError(f"cfg must be an isoFLOP config (IsoflopConfig, SGDIsoflopConfig), got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
     noise = validate.real("noise", noise, low=0.0)
     missing = {"E", "A", "B", "alpha", "beta"} - set(law)
