@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, selfcheck, validate
-from dltheory.compression import data_compression, grokking, representations, weights
+from dltheory.compression import data_compression, grokking, representations, structure, weights
 
 __all__ = ["SynthesisConfig", "SECTIONS", "collect", "draw", "check_point"]
 
@@ -27,6 +27,13 @@ def _grokking(seeds: Sequence[int]) -> dict[str, Any]:
 
 def _weights(seeds: Sequence[int]) -> dict[str, Any]:
     return weights.synthesis_point(weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds))
+
+
+def _cut(method: str) -> Callable[[Sequence[int]], dict[str, Any]]:
+    def point(seeds: Sequence[int]) -> dict[str, Any]:
+        result = weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds)  # §2's cached networks
+        return structure.synthesis_point(result, structure.cut_accuracy(result), method)
+    return point
 
 
 def _data(seeds: Sequence[int]) -> dict[str, Any]:
@@ -43,6 +50,8 @@ def _representations(seeds: Sequence[int]) -> dict[str, Any]:
 SECTIONS: dict[str, Callable[[Sequence[int]], dict[str, Any]]] = {
     "grokking": _grokking,
     "weights": _weights,
+    "weights, low rank": _cut("rank"),
+    "weights, pruning": _cut("prune"),
     "data": _data,
     "representations": _representations,
 }
