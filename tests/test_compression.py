@@ -258,3 +258,25 @@ def test_description_bits_count_factors_and_indices():
     assert cs.description_bits("prune", 0.9, shapes, biases) == 32 * (4096 + 640 + 74)  # uncut is cheaper
     with pytest.raises(ValueError, match="method"):
         cs.description_bits("svd", 1, shapes, biases)
+
+
+# ---------------------------------------------------------------------------- §4 coding-rate view
+
+
+def test_relation_rate_ratio_meets_its_closed_form_and_its_null():
+    from dltheory.compression import representations as rp
+
+    K, per, d = 4, 16, 32
+    labels = np.repeat(np.arange(K), per)
+    emb = np.zeros((2 * K * per, d))                        # word 2i + 1 = word 2i + its relation's axis
+    emb[1::2, :K] = np.eye(K)[labels]
+    pairs = np.stack([np.arange(0, 2 * K * per, 2), np.arange(1, 2 * K * per, 2)], 1)
+    even = np.stack([np.roll(np.tile(np.arange(K), per), s) for s in range(K)])  # groups mixing every relation evenly
+    assert math.isclose(rp.relation_rate_ratio(emb, pairs, labels, even), float(rp.parallel_ratio(K, d)), rel_tol=1e-4)
+    assert math.isclose(float(rp.parallel_ratio(4, 32)), math.log(65) / (4 * math.log(17)), rel_tol=1e-12)
+    assert math.isclose(rp.relation_rate_ratio(emb, pairs, labels, labels[None]), 1.0, rel_tol=1e-6)
+    noise = np.random.default_rng(0).normal(size=emb.shape)
+    shuffles = np.stack([np.random.default_rng(i).permutation(labels) for i in range(8)])
+    assert 0.9 < rp.relation_rate_ratio(noise, pairs, labels, shuffles) < 1.1
+    with pytest.raises(ValueError, match="n_groups"):
+        rp.parallel_ratio(0, 32)
