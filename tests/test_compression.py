@@ -280,3 +280,13 @@ def test_relation_rate_ratio_meets_its_closed_form_and_its_null():
     assert 0.9 < rp.relation_rate_ratio(noise, pairs, labels, shuffles) < 1.1
     with pytest.raises(ValueError, match="n_groups"):
         rp.parallel_ratio(0, 32)
+
+
+def test_memorisation_snapshot_reads_the_first_fit_of_the_weight_decay_run():
+    train = np.array([[[0.5, 0.995, 1.0, 1.0], [0.9, 1.0, 1.0, 1.0]], [[0.5, 0.6, 0.7, 0.8], [1.0, 1.0, 1.0, 1.0]]])
+    kept_train = np.array([[[0.1, 0.2, 0.6, 1.0], [0.1, 0.1, 0.1, 0.1]], [[0.3, 0.4, 0.5, 0.9], [0.0, 0.0, 0.0, 0.0]]])
+    curves = {"train_acc": train, "kept_train": kept_train}
+    assert list(cg.memorisation_snapshot(curves)) == [0.2, 0.9]       # the second never fits: its last evaluation
+    assert list(cg.memorisation_snapshot(curves, fit=0.5)) == [0.1, 0.3]
+    with pytest.raises(ValueError, match="fit"):
+        cg.memorisation_snapshot(curves, fit=1.5)
