@@ -290,3 +290,24 @@ def test_memorisation_snapshot_reads_the_first_fit_of_the_weight_decay_run():
     assert list(cg.memorisation_snapshot(curves, fit=0.5)) == [0.1, 0.3]
     with pytest.raises(ValueError, match="fit"):
         cg.memorisation_snapshot(curves, fit=1.5)
+
+
+def test_check_rank_bits_rejects_wrong_answers():
+    shapes = [(64, 64), (64, 10)]
+    cs.check_rank_bits(32 * (16 * 128 + 640 + 74), 16, shapes, 74)
+    with pytest.raises(selfcheck.NotAnswered):
+        cs.check_rank_bits(..., 16, shapes, 74)
+    for wrong in (32 * (16 * 128 + 10 * 74 + 74), 32 * (16 * 128 + 16 * 74 + 74), 32 * (16 * 128 + 640), 16 * 202):
+        with pytest.raises(selfcheck.WrongAnswer):
+            cs.check_rank_bits(wrong, 16, shapes, 74)
+
+
+def test_check_parallel_ratio_rejects_wrong_answers():
+    from dltheory.compression import representations as rp
+
+    rp.check_parallel_ratio(math.log(65) / (4 * math.log(17)), 4, 32)
+    with pytest.raises(selfcheck.NotAnswered):
+        rp.check_parallel_ratio(..., 4, 32)
+    for wrong in (math.log(65) / math.log(17), 1 / 4, math.log(33) / (4 * math.log(9)), 1.0):
+        with pytest.raises(selfcheck.WrongAnswer):
+            rp.check_parallel_ratio(wrong, 4, 32)

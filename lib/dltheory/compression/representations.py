@@ -27,7 +27,7 @@ from dltheory.embeddings import corpus, geometry
 from dltheory.information import coding_rate
 
 __all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point", "check_relative_error",
-           "relation_offsets", "relation_rate_ratio", "parallel_ratio"]
+           "relation_offsets", "relation_rate_ratio", "parallel_ratio", "check_parallel_ratio"]
 
 EPS2 = 0.5        # ε² of Yu et al. (2020)'s experiments
 N_GROUPINGS = 8   # random groupings averaged in the denominator of relation_rate_ratio
@@ -218,3 +218,13 @@ def check_relative_error(relative_error: Any) -> None:
     selfcheck.function("relative_error", relative_error, truncated, cases, rtol=1e-6,
                        hint="by Eckart-Young the error is the square root of the sum of the squared singular values "
                             "beyond the k-th, divided by the square root of the sum of all of them.")
+
+
+def check_parallel_ratio(answer: Any, n_groups: int, dim: int) -> None:
+    """Exercise check (section 4): the coding-rate ratio of ``n_groups`` equal groups of offsets, each one direction
+    (orthogonal in ``dim`` dimensions), against evenly mixed groups, at ε² = 0.5 (:func:`parallel_ratio`)."""
+    selfcheck.answered("ratio", answer)
+    selfcheck.number("ratio", answer, float(parallel_ratio(n_groups, dim)), rtol=1e-6,
+                     hint="grouped by relation, each group's Gram matrix is m_j u uᵀ: one eigenvalue, log(1 + d/ε²); "
+                          "mixed evenly, it is (m_j/K) on each of K directions: K log(1 + d/(K ε²)); the shares m_j/2m "
+                          "are the same in both and cancel.")

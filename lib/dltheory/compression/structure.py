@@ -24,11 +24,12 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from dltheory import validate
+from dltheory import selfcheck, validate
 from dltheory.compression import weights
 from dltheory.information import digits, models
 
-__all__ = ["low_rank", "prune", "cut_accuracy", "smallest_kept", "description_bits", "synthesis_point"]
+__all__ = ["low_rank", "prune", "cut_accuracy", "smallest_kept", "description_bits", "descriptions",
+           "synthesis_point", "check_rank_bits"]
 
 FLOAT_BITS = 32
 METHODS = ("rank", "prune")
@@ -165,3 +166,14 @@ def synthesis_point(result: dict[str, Any], cuts: dict[str, np.ndarray], method:
     name = "2 weights: low rank" if method == "rank" else "2 weights: pruning"
     return {"section": name, "ratio": ratio, "kept": share(acc[:, 0, :, 1]),
             "null_ratio": ratio, "null_kept": share(acc[:, 1, :, 0])}
+
+
+def check_rank_bits(answer: Any, r: int, shapes: Sequence[tuple[int, int]], n_biases: int) -> None:
+    """Exercise check (§2): bits to send a network whose matrices (``shapes``) are cut to rank ``r`` as float32
+    factors (each matrix sent whole where that is fewer numbers), plus ``n_biases`` float32 biases."""
+    selfcheck.answered("rank_bits", answer)
+    r = validate.integer("r", r, low=1)
+    n_biases = validate.integer("n_biases", n_biases, low=0)
+    selfcheck.number("rank_bits", answer, float(description_bits("rank", r, shapes, n_biases)), rtol=1e-9,
+                     hint="a rank-r matrix m x n is sent as r(m + n) numbers, unless m n is fewer; the rank cannot "
+                          "exceed min(m, n); every number (biases too) costs 32 bits.")
