@@ -26,8 +26,8 @@ from dltheory import runtime, selfcheck, sweep, validate
 from dltheory.embeddings import corpus, geometry
 from dltheory.information import coding_rate
 
-__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point", "check_relative_error",
-           "relation_offsets", "relation_rate_ratio", "parallel_ratio", "check_parallel_ratio"]
+__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point",
+           "check_relative_error", "relation_offsets", "relation_rate_ratio", "parallel_ratio", "check_parallel_ratio"]
 
 EPS2 = 0.5        # ε² of Yu et al. (2020)'s experiments
 N_GROUPINGS = 8   # random groupings averaged in the denominator of relation_rate_ratio
@@ -129,7 +129,8 @@ def relation_rate_ratio(emb: Any, pairs: Any, labels: Any, groupings: Any, eps2:
 def parallel_ratio(n_groups: int, dim: Any, eps2: float = EPS2) -> np.ndarray:
     """The ratio of :func:`relation_rate_ratio` for ``n_groups`` equal groups whose offsets are each one direction,
     the directions orthogonal in ``dim`` dimensions, against evenly mixed groups:
-    ``ln(1 + d/ε²) / (K ln(1 + d/(K ε²)))`` (eq. 8 with ``Z_jᵀZ_j = m_j u_j u_jᵀ``, resp. ``Σ_i (m_j/K) u_i u_iᵀ``)."""
+    ``ln(1 + d/ε²) / (K ln(1 + d/(K ε²)))`` (eq. 8 with ``Z_jᵀZ_j = m_j u_j u_jᵀ``, resp.
+    ``Σ_i (m_j/K) u_i u_iᵀ``)."""
     K = validate.integer("n_groups", n_groups, low=1)
     d = validate.array("dim", dim, ndim=(0, 1), positive=True)
     eps2 = validate.real("eps2", eps2, low=0.0, low_open=True)
@@ -225,6 +226,6 @@ def check_parallel_ratio(answer: Any, n_groups: int, dim: int) -> None:
     (orthogonal in ``dim`` dimensions), against evenly mixed groups, at ε² = 0.5 (:func:`parallel_ratio`)."""
     selfcheck.answered("ratio", answer)
     selfcheck.number("ratio", answer, float(parallel_ratio(n_groups, dim)), rtol=1e-6,
-                     hint="grouped by relation, each group's Gram matrix is m_j u uᵀ: one eigenvalue, log(1 + d/ε²); "
-                          "mixed evenly, it is (m_j/K) on each of K directions: K log(1 + d/(K ε²)); the shares m_j/2m "
-                          "are the same in both and cancel.")
+                     hint="grouped by relation, each group's Gram matrix is m_j u uᵀ: one eigenvalue, "
+                          "log(1 + d/ε²); mixed evenly, it is (m_j/K) on each of K directions: "
+                          "K log(1 + d/(K ε²)); the shares m_j/2m are the same in both and cancel.")
