@@ -10,6 +10,7 @@ import pytest
 
 from dltheory import selfcheck
 from dltheory.compression import grokking as cg
+from dltheory.compression import structure as cs
 from dltheory.compression import weights as cw
 
 # ---------------------------------------------------------------------------- declared config ranges
@@ -25,6 +26,9 @@ from dltheory.compression import weights as cw
         (lambda: cw.WeightsConfig(steps=150), "steps must be a multiple of 100"),
         (lambda: cw.WeightsConfig(bits=(4, 2)), "bits"),
         (lambda: cw.WeightsConfig(n_train=1790), r"n_train must be an integer in \[20, 1700\]"),
+        (lambda: cw.WeightsConfig(keep=(0.5, 0.2)), "keep must be increasing"),
+        (lambda: cw.WeightsConfig(keep=(0.0, 1.0)), "keep"),
+        (lambda: cw.WeightsConfig(ranks=(0, 4)), "ranks"),
     ],
 )
 def test_configs_reject_values_out_of_range(make, message):
@@ -209,3 +213,101 @@ def test_bits_gap_subtracts_the_grokked_networks_bits_from_the_memorisers():
     fragile[0, 0, 2] = 0.9
     _, null = cg.bits_gap({"config": cfg, "bits_train": train, "bits_test": fragile})
     assert null.tolist() == [1]
+
+
+# ---------------------------------------------------------------------------- §2 low rank and pruning
+
+
+def test_low_rank_is_the_truncated_svd():
+    rng = np.random.default_rng(0)
+    w = rng.normal(size=(12, 7))
+    for r in (1, 3, 7):
+        cut = np.asarray(cs.low_rank(jnp.asarray(w), r))
+        assert np.linalg.matrix_rank(cut, tol=1e-4) == r
+        s = np.linalg.svd(w, compute_uv=False)
+        assert math.isclose(np.linalg.norm(w - cut), math.sqrt(float(np.sum(s[r:] ** 2))), rel_tol=1e-4, abs_tol=1e-5)
+    with pytest.raises(ValueError, match="matrix"):
+        cs.low_rank(jnp.ones(3), 1)
+
+
+def test_prune_keeps_the_largest_share():
+    w = jnp.asarray(np.arange(1.0, 11.0) * np.array([1, -1] * 5)).reshape(2, 5)
+    kept = np.asarray(cs.prune(w, 0.3))
+    assert np.count_nonzero(kept) == 3 and set(np.abs(kept[kept != 0])) == {8.0, 9.0, 10.0}
+    assert np.count_nonzero(np.asarray(cs.prune(w, 1e-6))) == 1
+    with pytest.raises(ValueError, match="keep"):
+        cs.prune(w, 1.5)
+
+
+def test_smallest_kept_needs_every_larger_point():
+    grid = (1, 2, 4)
+    acc = np.array([[0.5, 0.95, 0.99, 1.0], [0.99, 0.5, 0.99, 1.0], [0.5, 0.5, 0.5, 1.0]])
+    assert list(cs.smallest_kept(acc, grid, 0.02)) == [4.0, 4.0, np.inf]
+    assert list(cs.smallest_kept(acc, grid, 0.06)) == [2.0, 4.0, np.inf]
+    with pytest.raises(ValueError, match="len"):
+        cs.smallest_kept(acc[:, :3], grid, 0.02)
+
+
+def test_description_bits_count_factors_and_indices():
+    shapes, biases = [(64, 64), (64, 10)], 74
+    assert cs.description_bits("rank", 16, shapes, biases) == 32 * (16 * 128 + 640 + 74)  # the 64x10 sent whole
+    assert cs.description_bits("rank", 2, shapes, biases) == 32 * (2 * 128 + 2 * 74 + 74)
+    assert cs.description_bits("rank", np.inf, shapes, biases) == 32 * (4096 + 640 + 74)
+    pruned = cs.description_bits("prune", 0.5, shapes, biases)
+    assert pruned == 2048 * (32 + 12) + 320 * (32 + 10) + 32 * 74
+    assert cs.description_bits("prune", 0.9, shapes, biases) == 32 * (4096 + 640 + 74)  # uncut is cheaper
+    with pytest.raises(ValueError, match="method"):
+        cs.description_bits("svd", 1, shapes, biases)
+
+
+# ---------------------------------------------------------------------------- §4 coding-rate view
+
+
+def test_relation_rate_ratio_meets_its_closed_form_and_its_null():
+    from dltheory.compression import representations as rp
+
+    K, per, d = 4, 16, 32
+    labels = np.repeat(np.arange(K), per)
+    emb = np.zeros((2 * K * per, d))                        # word 2i + 1 = word 2i + its relation's axis
+    emb[1::2, :K] = np.eye(K)[labels]
+    pairs = np.stack([np.arange(0, 2 * K * per, 2), np.arange(1, 2 * K * per, 2)], 1)
+    even = np.stack([np.roll(np.tile(np.arange(K), per), s) for s in range(K)])  # groups mixing every relation evenly
+    assert math.isclose(rp.relation_rate_ratio(emb, pairs, labels, even), float(rp.parallel_ratio(K, d)), rel_tol=1e-4)
+    assert math.isclose(float(rp.parallel_ratio(4, 32)), math.log(65) / (4 * math.log(17)), rel_tol=1e-12)
+    assert math.isclose(rp.relation_rate_ratio(emb, pairs, labels, labels[None]), 1.0, rel_tol=1e-6)
+    noise = np.random.default_rng(0).normal(size=emb.shape)
+    shuffles = np.stack([np.random.default_rng(i).permutation(labels) for i in range(8)])
+    assert 0.9 < rp.relation_rate_ratio(noise, pairs, labels, shuffles) < 1.1
+    with pytest.raises(ValueError, match="n_groups"):
+        rp.parallel_ratio(0, 32)
+
+
+def test_memorisation_snapshot_reads_the_first_fit_of_the_weight_decay_run():
+    train = np.array([[[0.5, 0.995, 1.0, 1.0], [0.9, 1.0, 1.0, 1.0]], [[0.5, 0.6, 0.7, 0.8], [1.0, 1.0, 1.0, 1.0]]])
+    kept_train = np.array([[[0.1, 0.2, 0.6, 1.0], [0.1, 0.1, 0.1, 0.1]], [[0.3, 0.4, 0.5, 0.9], [0.0, 0.0, 0.0, 0.0]]])
+    curves = {"train_acc": train, "kept_train": kept_train}
+    assert list(cg.memorisation_snapshot(curves)) == [0.2, 0.9]       # the second never fits: its last evaluation
+    assert list(cg.memorisation_snapshot(curves, fit=0.5)) == [0.1, 0.3]
+    with pytest.raises(ValueError, match="fit"):
+        cg.memorisation_snapshot(curves, fit=1.5)
+
+
+def test_check_rank_bits_rejects_wrong_answers():
+    shapes = [(64, 64), (64, 10)]
+    cs.check_rank_bits(32 * (16 * 128 + 640 + 74), 16, shapes, 74)
+    with pytest.raises(selfcheck.NotAnswered):
+        cs.check_rank_bits(..., 16, shapes, 74)
+    for wrong in (32 * (16 * 128 + 10 * 74 + 74), 32 * (16 * 128 + 16 * 74 + 74), 32 * (16 * 128 + 640), 16 * 202):
+        with pytest.raises(selfcheck.WrongAnswer):
+            cs.check_rank_bits(wrong, 16, shapes, 74)
+
+
+def test_check_parallel_ratio_rejects_wrong_answers():
+    from dltheory.compression import representations as rp
+
+    rp.check_parallel_ratio(math.log(65) / (4 * math.log(17)), 4, 32)
+    with pytest.raises(selfcheck.NotAnswered):
+        rp.check_parallel_ratio(..., 4, 32)
+    for wrong in (math.log(65) / math.log(17), 1 / 4, math.log(33) / (4 * math.log(9)), 1.0):
+        with pytest.raises(selfcheck.WrongAnswer):
+            rp.check_parallel_ratio(wrong, 4, 32)

@@ -171,6 +171,16 @@ def kept(curves: dict[str, Any]) -> tuple[np.ndarray, np.ndarray]:
     return final[:, 0], final[:, 1]
 
 
+def memorisation_snapshot(curves: dict[str, Any], fit: float = 0.99) -> np.ndarray:
+    """Training accuracy kept by the compressed *weight-decay* network at the first evaluation at which it fits a
+    share ``fit`` of its training pairs, per seed (§1): the same run in its memorisation phase, a null that holds the
+    weight decay fixed. A run that never fits counts as its last evaluation."""
+    fit = validate.probability("fit", fit, open_low=True)
+    hit = np.asarray(curves["train_acc"])[:, 0] >= fit
+    first = np.where(hit.any(-1), np.argmax(hit, -1), hit.shape[-1] - 1)
+    return np.take_along_axis(np.asarray(curves["kept_train"])[:, 0], first[:, None], -1)[:, 0]
+
+
 def lag(curves: dict[str, Any], *, weakest: bool = False) -> np.ndarray:
     """Evaluations by which the compressed network reaches ``accuracy`` on the test pairs after the whole one (§1).
 

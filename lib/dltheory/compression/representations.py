@@ -6,6 +6,12 @@ so its PMI matrix is close to rank ``d`` (Arora et al. 2016), and its exact rela
 (Levy and Goldberg 2014; :func:`dltheory.embeddings.geometry.svd_embeddings`) store ``2Vk + k`` numbers in place of
 the ``V²`` of the matrix. :func:`rank_sweep` measures 3CosAdd accuracy on the exactly planted relations at every rank
 ``k`` in ``cfg.ranks``, for the factorisation and for its null, ``k`` of its singular directions chosen at random.
+
+The coding-rate view of MCR² (Yu et al. 2020; :mod:`dltheory.information.coding_rate`): at every rank,
+:func:`relation_rate_ratio` is the within-group coding rate ``R_c`` of the relation offsets ``v_b − v_a`` grouped by
+relation over the same with the offsets in random groups of the same sizes (1 on average when the offsets carry no
+relation, :func:`parallel_ratio` when each relation is one direction), and ``word_rate`` the coding rate
+``R(Z, ε)`` of the normalised word vectors, the nats the rank-``k`` embedding spends on the vocabulary.
 """
 
 from __future__ import annotations
@@ -18,8 +24,13 @@ import numpy as np
 
 from dltheory import runtime, selfcheck, sweep, validate
 from dltheory.embeddings import corpus, geometry
+from dltheory.information import coding_rate
 
-__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point", "check_relative_error"]
+__all__ = ["RankConfig", "compression_ratio", "rank_sweep", "run", "kept_share", "synthesis_point",
+           "check_relative_error", "relation_offsets", "relation_rate_ratio", "parallel_ratio", "check_parallel_ratio"]
+
+EPS2 = 0.5        # ε² of Yu et al. (2020)'s experiments
+N_GROUPINGS = 8   # random groupings averaged in the denominator of relation_rate_ratio
 
 
 @dataclasses.dataclass(frozen=True)
@@ -87,10 +98,50 @@ def kept_share(accuracy: Any, full: Any) -> np.ndarray:
     return acc / (ref[..., None] if acc.ndim > ref.ndim else ref)
 
 
+def relation_offsets(vocab: corpus.Vocabulary, ccfg: corpus.CorpusConfig) -> tuple[np.ndarray, np.ndarray]:
+    """The word pairs ``(a, b)`` with ``b = a + relation`` of every exactly planted relation (η = 0) and their
+    relation, numbered ``0 .. n_exact − 1``: each family of four words gives two pairs per relation."""
+    exact = np.flatnonzero(np.asarray(ccfg.relation_noise) == 0)
+    pairs, labels = [], []
+    for (base, w1, w2, w12), (r1, r2) in zip(vocab.families, vocab.family_relations):
+        for r, edges in ((r1, [(base, w1), (w2, w12)]), (r2, [(base, w2), (w1, w12)])):
+            if r in exact:
+                pairs += edges
+                labels += [int(np.flatnonzero(exact == r)[0])] * 2
+    return np.array(pairs, dtype=np.int64), np.array(labels, dtype=np.int64)
+
+
+def relation_rate_ratio(emb: Any, pairs: Any, labels: Any, groupings: Any, eps2: float = EPS2) -> float:
+    """``R_c`` of the unit offsets ``emb[b] − emb[a]`` grouped by ``labels`` over the mean ``R_c`` of the same offsets
+    grouped by each row of ``groupings`` (permutations of ``labels``), Yu et al. (2020) eq. (8)."""
+    emb = validate.array("emb", emb, ndim=2)
+    pairs, labels = np.asarray(pairs), np.asarray(labels)
+    z = emb[pairs[:, 1]] - emb[pairs[:, 0]]
+    z = z / np.maximum(np.linalg.norm(z, axis=1, keepdims=True), 1e-12)
+    k = int(labels.max()) + 1
+
+    def rate(lab: np.ndarray) -> float:
+        return float(coding_rate.coding_rate_classes(np.asarray(z, np.float32), lab, eps2, k))
+
+    return rate(labels) / float(np.mean([rate(g) for g in np.asarray(groupings)]))
+
+
+def parallel_ratio(n_groups: int, dim: Any, eps2: float = EPS2) -> np.ndarray:
+    """The ratio of :func:`relation_rate_ratio` for ``n_groups`` equal groups whose offsets are each one direction,
+    the directions orthogonal in ``dim`` dimensions, against evenly mixed groups:
+    ``ln(1 + d/ε²) / (K ln(1 + d/(K ε²)))`` (eq. 8 with ``Z_jᵀZ_j = m_j u_j u_jᵀ``, resp.
+    ``Σ_i (m_j/K) u_i u_iᵀ``)."""
+    K = validate.integer("n_groups", n_groups, low=1)
+    d = validate.array("dim", dim, ndim=(0, 1), positive=True)
+    eps2 = validate.real("eps2", eps2, low=0.0, low_open=True)
+    return np.log1p(d / eps2) / (K * np.log1p(d / (K * eps2)))
+
+
 def rank_sweep(cfg: RankConfig, seed: int) -> dict[str, np.ndarray]:
     """For one corpus: 3CosAdd accuracy on the exact relations at every rank, for the PPMI factorisation (its top
     ``k`` singular directions) and for its null, ``k`` of its singular directions chosen at random (the same
-    factorisation and the same number of numbers, chosen blindly); and the singular values of PPMI."""
+    factorisation and the same number of numbers, chosen blindly); the coding-rate ratio of the relation offsets
+    (:func:`relation_rate_ratio`) for both, the coding rate of the words (``word_rate``) and the singular values."""
     if not isinstance(cfg, RankConfig):
         raise ValueError(f"cfg must be a RankConfig, got {type(cfg).__name__}")
     ccfg = cfg.corpus_config()
@@ -103,7 +154,18 @@ def rank_sweep(cfg: RankConfig, seed: int) -> dict[str, np.ndarray]:
     blind = full[:, rng.permutation(vocab.size)]                  # the singular directions in a random order
     acc = [geometry.analogy_accuracy(full[:, :k], q) for k in cfg.ranks]
     null = [geometry.analogy_accuracy(blind[:, :k], q) for k in cfg.ranks]
-    return {"accuracy": np.array(acc), "null_accuracy": np.array(null),
+    pairs, labels = relation_offsets(vocab, ccfg)
+    groupings = np.stack([rng.permutation(labels) for _ in range(N_GROUPINGS)])
+    rates = {name: [relation_rate_ratio(emb[:, :k], pairs, labels, groupings) for k in cfg.ranks]
+             for name, emb in (("rate_ratio", full), ("null_rate_ratio", blind))}
+
+    def rate_of_words(k: int) -> float:
+        z = full[:, :k] / np.maximum(np.linalg.norm(full[:, :k], axis=1, keepdims=True), 1e-12)
+        return float(coding_rate.coding_rate(np.asarray(z, np.float32), EPS2))
+
+    word_rate = [rate_of_words(k) for k in cfg.ranks]
+    return {"accuracy": np.array(acc), "null_accuracy": np.array(null), "word_rate": np.array(word_rate),
+            "rate_ratio": np.array(rates["rate_ratio"]), "null_rate_ratio": np.array(rates["null_rate_ratio"]),
             "singular": np.linalg.svd(ppmi, compute_uv=False), "n_questions": np.array(len(q))}
 
 
@@ -157,3 +219,13 @@ def check_relative_error(relative_error: Any) -> None:
     selfcheck.function("relative_error", relative_error, truncated, cases, rtol=1e-6,
                        hint="by Eckart-Young the error is the square root of the sum of the squared singular values "
                             "beyond the k-th, divided by the square root of the sum of all of them.")
+
+
+def check_parallel_ratio(answer: Any, n_groups: int, dim: int) -> None:
+    """Exercise check (section 4): the coding-rate ratio of ``n_groups`` equal groups of offsets, each one direction
+    (orthogonal in ``dim`` dimensions), against evenly mixed groups, at ε² = 0.5 (:func:`parallel_ratio`)."""
+    selfcheck.answered("ratio", answer)
+    selfcheck.number("ratio", answer, float(parallel_ratio(n_groups, dim)), rtol=1e-6,
+                     hint="grouped by relation, each group's Gram matrix is m_j u uᵀ: one eigenvalue, "
+                          "log(1 + d/ε²); mixed evenly, it is (m_j/K) on each of K directions: "
+                          "K log(1 + d/(K ε²)); the shares m_j/2m are the same in both and cancel.")

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, selfcheck, validate
-from dltheory.compression import data_compression, grokking, representations, weights
+from dltheory.compression import data_compression, grokking, representations, structure, weights
 
 __all__ = ["SynthesisConfig", "SECTIONS", "collect", "draw", "check_point"]
 
@@ -29,20 +29,32 @@ def _weights(seeds: Sequence[int]) -> dict[str, Any]:
     return weights.synthesis_point(weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds))
 
 
-def _data(seeds: Sequence[int]) -> dict[str, Any]:
-    # §3 draws its sequences from the base seed (its run takes no seed list): its page's own cached run
+def _cut(method: str) -> Callable[[Sequence[int]], dict[str, Any]]:
+    def point(seeds: Sequence[int]) -> dict[str, Any]:
+        result = weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds)  # §2's cached networks
+        return structure.synthesis_point(result, structure.cut_accuracy(result), method)
+    return point
+
+
+def _data(_unused_seeds: Sequence[int]) -> dict[str, Any]:
+    """§3's point. Its run takes no seed list (it draws its sequences from ``runtime.seeds(cfg.n_seeds)`` of the
+    base seed), so the seeds given to :func:`collect` are not used: the point is its page's own cached run."""
     return data_compression.synthesis_point()
 
 
-def _representations(seeds: Sequence[int]) -> dict[str, Any]:
-    # §4 draws its corpora from the base seed (its run takes no seed list): its page's own cached run
+def _representations(_unused_seeds: Sequence[int]) -> dict[str, Any]:
+    """§4's point. Its run takes no seed list (it draws its corpora from ``runtime.seeds(cfg.n_seeds)`` of the base
+    seed), so the seeds given to :func:`collect` are not used: the point is its page's own cached run."""
     return representations.synthesis_point()
 
 
-# One entry per section, in the order of the pages: name -> function of the seeds returning its point.
+# One entry per section, in the order of the pages: name -> function of the seeds returning its point (§1 and §2
+# use the seeds; §3 and §4 ignore them and read their own runs, which draw their seeds from the base seed).
 SECTIONS: dict[str, Callable[[Sequence[int]], dict[str, Any]]] = {
     "grokking": _grokking,
     "weights": _weights,
+    "weights, low rank": _cut("rank"),
+    "weights, pruning": _cut("prune"),
     "data": _data,
     "representations": _representations,
 }
@@ -79,7 +91,8 @@ class SynthesisConfig(runtime.ModeConfig):
 
 
 def collect(cfg: SynthesisConfig, seeds: Sequence[int]) -> list[dict[str, Any]]:
-    """Every section's point of the closing figure, in page order (§5); see :data:`SECTIONS`."""
+    """Every section's point of the closing figure, in page order (§5); see :data:`SECTIONS`. ``seeds`` are those of
+    §1's and §2's runs; §3 and §4 read their own runs, whose seeds come from the base seed."""
     if not isinstance(cfg, SynthesisConfig):
         raise ValueError(f"cfg must be a SynthesisConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds, distinct=True))

@@ -47,6 +47,10 @@ class WeightsConfig(runtime.ModeConfig):
     tolerance: float = validate.field(0.02, validate.probability, open_low=True)
     mix_uniform: float = validate.field(0.01, validate.probability, open_low=True, open_high=True)
     n_seeds: int = validate.field(3, validate.integer, low=1)
+    ranks: tuple[int, ...] = validate.field((1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64), validate.integers, low=1,
+                                            increasing=True)
+    keep: tuple[float, ...] = validate.field((0.02, 0.05, 0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0),
+                                             validate.reals, low=0.0, low_open=True, high=1.0, increasing=True)
 
     @classmethod
     def fast(cls) -> WeightsConfig:
@@ -54,7 +58,8 @@ class WeightsConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> WeightsConfig:
-        return cls(hidden=256, steps=10000, bits=tuple(range(1, 13)), n_seeds=10)
+        return cls(hidden=256, steps=10000, bits=tuple(range(1, 13)), n_seeds=10,
+                   ranks=(1, 2, 3, 4, 6, 8, 12, 16, 24, 32, 48, 64, 96, 128, 192, 256))
 
     @property
     def n_params(self) -> int:
@@ -131,7 +136,9 @@ def _train_and_quantise(job: dict[str, Any]) -> dict[str, np.ndarray]:
     over_bits = jax.vmap(measure, in_axes=(None, None, None, 0))
     table = jax.jit(jax.vmap(over_bits, in_axes=(0, 0, 0, None)))(flat, jnp.asarray(hp["run"], int), jnp.asarray(hp["random"], int), levels)
     table = np.asarray(table, dtype=np.float64).reshape(len(seeds), 2, len(cfg.bits) + 1, 3)
-    return {"train_acc": table[..., 0], "test_acc": table[..., 1], "label_bits": table[..., 2]}
+    layers = {f"{k}{i + 1}": np.asarray(layer[k], np.float32).reshape(len(seeds), 2, *layer[k].shape[1:])
+              for i, layer in enumerate(flat) for k in ("w", "b")}               # the trained networks, kept for
+    return {"train_acc": table[..., 0], "test_acc": table[..., 1], "label_bits": table[..., 2]} | layers  # §2's cuts
 
 
 def quantised_accuracy(cfg: WeightsConfig, seeds: Sequence[int], *, cache: bool = True) -> dict[str, Any]:
@@ -141,7 +148,9 @@ def quantised_accuracy(cfg: WeightsConfig, seeds: Sequence[int], *, cache: bool 
     (:func:`dltheory.train.train`). Arrays of shape ``(n_seeds, 2, len(cfg.bits) + 1)``, the last column the
     float32 network: ``train_acc``, ``test_acc``, and ``label_bits``, the code length in bits of the training
     labels given the quantised network, ``Σ -log2 q(y|x)`` with ``q`` the softmax mixed with ``mix_uniform`` of
-    the uniform distribution (so that a confident mistake costs at most ``log2(K / ε)`` bits).
+    the uniform distribution (so that a confident mistake costs at most ``log2(K / ε)`` bits); and the trained
+    float32 networks themselves, ``w1, b1, w2, b2`` of shape ``(n_seeds, 2, ...)``, which
+    :mod:`dltheory.compression.structure` cuts to low rank and prunes without training again.
     Cached on disk (:func:`dltheory.sweep.run`) unless ``cache=False``.
     """
     if not isinstance(cfg, WeightsConfig):
