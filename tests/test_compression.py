@@ -168,20 +168,27 @@ def test_synthesis_collects_every_listed_section_and_checks_its_keys(monkeypatch
     from dltheory.compression import synthesis as cs
 
     good = {"section": "x", "ratio": 4.0, "kept": 1.0, "null_ratio": 4.0, "null_kept": 0.2}
-    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda seeds: good, "b": lambda seeds: good | {"kept": 0.9}})
-    points = cs.collect(cs.SynthesisConfig(), [0, 1, 2])
+    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda: good, "b": lambda: good | {"kept": 0.9}})
+    points = cs.collect(cs.SynthesisConfig())
     assert [p["kept"] for p in points] == [1.0, 0.9]
-    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda seeds: {"section": "x", "ratio": 2.0}})
+    monkeypatch.setattr(cs, "SECTIONS", {"a": lambda: {"section": "x", "ratio": 2.0}})
     with pytest.raises(ValueError, match="synthesis_point must return the keys"):
-        cs.collect(cs.SynthesisConfig(), [0])
+        cs.collect(cs.SynthesisConfig())
     with pytest.raises(ValueError, match="SynthesisConfig"):
-        cs.collect(cw.WeightsConfig(), [0])
+        cs.collect(cw.WeightsConfig())
     with pytest.raises(ValueError, match="at least one"):
         cs.draw(None, [])
 
 
-def test_synthesis_lists_the_sections_of_this_branch():
+def test_synthesis_lists_the_sections_of_this_branch(monkeypatch):
     from dltheory.compression import synthesis as cs
+
+    # each section's point is read with its own page's seeds, in either mode (full mode: §2 has 10 seeds, §1 three)
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    monkeypatch.setenv("DLTHEORY_SEED", "5")
+    assert cs._seeds(cw.WeightsConfig) == list(range(5, 5 + cw.WeightsConfig.full().n_seeds))
+    assert cs._seeds(cg.GrokCompressionConfig) == list(range(5, 5 + cg.GrokCompressionConfig.full().n_seeds))
+    monkeypatch.delenv("DLTHEORY_MODE")
 
     assert list(cs.SECTIONS)[:2] == ["grokking", "weights"]
     assert cs.SynthesisConfig.fast().cost().flops > cg.GrokCompressionConfig.fast().cost().flops

@@ -21,42 +21,41 @@ from dltheory.compression import data_compression, grokking, representations, st
 __all__ = ["SynthesisConfig", "SECTIONS", "collect", "draw", "check_point"]
 
 
-def _grokking(seeds: Sequence[int]) -> dict[str, Any]:
-    return grokking.synthesis_point(grokking.compression_curves(grokking.GrokCompressionConfig.from_env(), seeds))
+def _seeds(config: type) -> list[int]:
+    """The seeds a section's page runs with: ``runtime.seeds(n_seeds)`` of its configuration in this mode."""
+    return runtime.seeds(config.from_env().n_seeds)
 
 
-def _weights(seeds: Sequence[int]) -> dict[str, Any]:
-    return weights.synthesis_point(weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds))
+def _grokking() -> dict[str, Any]:
+    cfg = grokking.GrokCompressionConfig.from_env()
+    return grokking.synthesis_point(grokking.compression_curves(cfg, _seeds(grokking.GrokCompressionConfig)))
 
 
-def _cut(method: str) -> Callable[[Sequence[int]], dict[str, Any]]:
-    def point(seeds: Sequence[int]) -> dict[str, Any]:
-        result = weights.quantised_accuracy(weights.WeightsConfig.from_env(), seeds)  # §2's cached networks
+def _weights() -> dict[str, Any]:
+    return weights.synthesis_point(_weights_run())
+
+
+def _weights_run() -> dict[str, Any]:
+    """§2's trained networks, read from its page's cache (same configuration, same seeds)."""
+    return weights.quantised_accuracy(weights.WeightsConfig.from_env(), _seeds(weights.WeightsConfig))
+
+
+def _cut(method: str) -> Callable[[], dict[str, Any]]:
+    def point() -> dict[str, Any]:
+        result = _weights_run()
         return structure.synthesis_point(result, structure.cut_accuracy(result), method)
     return point
 
 
-def _data(_unused_seeds: Sequence[int]) -> dict[str, Any]:
-    """§3's point. Its run takes no seed list (it draws its sequences from ``runtime.seeds(cfg.n_seeds)`` of the
-    base seed), so the seeds given to :func:`collect` are not used: the point is its page's own cached run."""
-    return data_compression.synthesis_point()
-
-
-def _representations(_unused_seeds: Sequence[int]) -> dict[str, Any]:
-    """§4's point. Its run takes no seed list (it draws its corpora from ``runtime.seeds(cfg.n_seeds)`` of the base
-    seed), so the seeds given to :func:`collect` are not used: the point is its page's own cached run."""
-    return representations.synthesis_point()
-
-
-# One entry per section, in the order of the pages: name -> function of the seeds returning its point (§1 and §2
-# use the seeds; §3 and §4 ignore them and read their own runs, which draw their seeds from the base seed).
-SECTIONS: dict[str, Callable[[Sequence[int]], dict[str, Any]]] = {
+# One entry per section, in the order of the pages: name -> function returning its point, computed from the run
+# its page makes with the page's own configuration and seeds (so a section's cached run is read, in either mode).
+SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "grokking": _grokking,
     "weights": _weights,
     "weights, low rank": _cut("rank"),
     "weights, pruning": _cut("prune"),
-    "data": _data,
-    "representations": _representations,
+    "data": data_compression.synthesis_point,
+    "representations": representations.synthesis_point,
 }
 
 _KEYS = {"section": str, "ratio": float, "kept": float, "null_ratio": float, "null_kept": float}
@@ -64,10 +63,9 @@ _KEYS = {"section": str, "ratio": float, "kept": float, "null_ratio": float, "nu
 
 @dataclasses.dataclass(frozen=True)
 class SynthesisConfig(runtime.ModeConfig):
-    """§5: the seeds of every section's run (the same as the sections' own pages, so their cached runs are read), and
-    the scale (``"fast"`` or ``"full"``) of the sections' configurations it reads."""
+    """§5: the scale (``"fast"`` or ``"full"``) of the sections' configurations it reads. Each section's point comes
+    from its page's own run, with that page's configuration and seeds (see :data:`SECTIONS`)."""
 
-    n_seeds: int = validate.field(3, validate.integer, low=1)
     scale: str = validate.field("fast", validate.choice, options=("fast", "full"))
 
     @classmethod
@@ -90,15 +88,14 @@ class SynthesisConfig(runtime.ModeConfig):
         return "no paper draws this figure: it gathers the sections' own runs, at their own scale"
 
 
-def collect(cfg: SynthesisConfig, seeds: Sequence[int]) -> list[dict[str, Any]]:
-    """Every section's point of the closing figure, in page order (§5); see :data:`SECTIONS`. ``seeds`` are those of
-    §1's and §2's runs; §3 and §4 read their own runs, whose seeds come from the base seed."""
+def collect(cfg: SynthesisConfig) -> list[dict[str, Any]]:
+    """Every section's point of the closing figure, in page order (§5); see :data:`SECTIONS`. Each point comes from
+    its section's own run (configuration and seeds of its page, in the mode ``cfg`` was made for)."""
     if not isinstance(cfg, SynthesisConfig):
         raise ValueError(f"cfg must be a SynthesisConfig, got {type(cfg).__name__}")
-    seeds = list(validate.seeds(seeds, distinct=True))
     points = []
     for name, point_of in SECTIONS.items():
-        point = point_of(seeds)
+        point = point_of()
         if set(point) != set(_KEYS):
             raise ValueError(f"section {name!r}: synthesis_point must return the keys {sorted(_KEYS)}, got {sorted(point)}")
         points.append({k: _KEYS[k](v) for k, v in point.items()})
