@@ -828,15 +828,23 @@ def test_scale_sweep_validates_its_scales():
 
 
 def test_scale_sweep_shapes_and_budget_cap():
-    cfg = om.OmnigrokConfig.fast().replace(steps=100, control_steps=50, sweep_steps=50, eval_every=50, width=16,
-                                           n_train=50)
+    cfg = om.OmnigrokConfig.fast().replace(steps=100, eval_every=50, width=16, n_train=50)
     out = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99)
-    assert out["t_free"].shape == out["t_fixed"].shape == (1, 2)
-    assert np.all(out["t_free"] <= 100) and np.all(out["t_fixed"] <= 50)   # never reached: the budget's end
-    np.testing.assert_allclose(out["fixed"].hparams["norm"], [1.0, 1.0])
-    free_only = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99, null=False)
-    assert free_only["fixed"] is None and free_only["t_fixed"] is None
-    np.testing.assert_array_equal(free_only["t_free"], out["t_free"])
+    assert out["t"].shape == (1, 3, 2)
+    assert np.all(out["t"] <= 100)   # never reached: the budget's end
+    np.testing.assert_allclose(out["result"].hparams["weight_decay"], np.repeat([1.0, 2.0, 0.0], 2) * cfg.weight_decay)
+    np.testing.assert_allclose(out["result"].hparams["alpha"], [1.0, 8.0] * 3)
+    with pytest.raises(ValueError):
+        l2r.scale_sweep(cfg, [1.0, 8.0], [0], factors=[-1.0])
+
+
+def test_lazy_rich_config_is_section_3_5s_network_resized():
+    fast, full = l2r.LazyRichConfig.fast(), l2r.LazyRichConfig.full()
+    assert fast.digits() == om.OmnigrokConfig.fast().replace(width=100, weight_decay=0.2, steps=4000)
+    assert full.digits() == om.OmnigrokConfig.full()
+    assert fast.cost().flops < full.cost().flops
+    with pytest.raises(ValueError):
+        l2r.LazyRichConfig(steps=4010)   # not a multiple of the base configuration's eval_every
 
 
 def test_check_critical_size_accepts_the_crossing_and_rejects_slips():
