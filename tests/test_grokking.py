@@ -161,6 +161,33 @@ def test_run_minibatch_and_transformer_and_quadratic_models_train():
         assert res.train_loss[0, 0, -1] < res.train_loss[0, 0, 0]
 
 
+def test_shared_run_is_the_two_setting_run_and_is_read_back_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTHEORY_CACHE", str(tmp_path))
+    cfg = gm.GrokConfig.fast().replace(p=11, d_hidden=16, steps=40, eval_every=20)
+    shared = gt.shared_run(cfg, [0, 1])
+    direct = gt.run(cfg, [0, 1], hparams={"weight_decay": [cfg.weight_decay, 0.0]})
+    np.testing.assert_array_equal(shared.test_loss, direct.test_loss)
+    np.testing.assert_array_equal(shared.final(1, 1)["embed"], direct.final(1, 1)["embed"])
+    monkeypatch.setattr(gt, "run", lambda *a, **k: pytest.fail("shared_run trained again instead of reading"))
+    again = gt.shared_run(cfg, [0, 1])
+    np.testing.assert_array_equal(again.train_acc, shared.train_acc)
+    assert again.seeds == (0, 1) and again.hparams["weight_decay"][1] == 0.0
+
+
+def test_join_puts_settings_side_by_side_and_refuses_mismatches():
+    cfg = gm.GrokConfig.fast().replace(p=11, d_hidden=16, steps=20, eval_every=20)
+    a = gt.run(cfg, [0], hparams={"weight_decay": [1.0, 0.0]})
+    b = gt.run(cfg, [0], hparams={"weight_decay": [0.5]})
+    both = gt.join(a, b)
+    assert both.test_acc.shape == (1, 3, 2)
+    np.testing.assert_allclose(both.hparams["weight_decay"], [1.0, 0.0, 0.5])
+    np.testing.assert_array_equal(both.final(0, 2)["embed"], b.final(0, 0)["embed"])
+    with pytest.raises(ValueError):
+        gt.join(a, gt.run(cfg, [1]))
+    with pytest.raises(ValueError):
+        gt.join()
+
+
 def test_run_bad_input():
     with pytest.raises(ValueError, match="cfg"):
         gt.run("fast")
