@@ -31,7 +31,8 @@ from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
 from dltheory.grokking.training import GrokResult, delays, first_step, run
 
-__all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps", "INIT_SCALES",
+__all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
+           "check_slide_steps", "INIT_SCALES",
            "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs"]
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
