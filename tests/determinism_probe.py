@@ -260,6 +260,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
     "grokking.training.run": _grok_run,
+    "grokking.training.shared_run": lambda: GT.shared_run(_GROK, [0, 1]),
     "grokking.memorise_then_generalise.phase_grid": lambda: G1.phase_grid(_GROK, [0.4, 0.6], [0.0, 1.0], [0]),
     "grokking.analytic_solution.gromov_weights": lambda: G3.gromov_weights(_key(), 7, 20),
     "grokking.analytic_solution.smallest_width": lambda: G3.smallest_width(7, [8, 16, 32, 64], 0),

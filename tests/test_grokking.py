@@ -161,6 +161,33 @@ def test_run_minibatch_and_transformer_and_quadratic_models_train():
         assert res.train_loss[0, 0, -1] < res.train_loss[0, 0, 0]
 
 
+def test_shared_run_is_the_two_setting_run_and_is_read_back_from_disk(tmp_path, monkeypatch):
+    monkeypatch.setenv("DLTHEORY_CACHE", str(tmp_path))
+    cfg = gm.GrokConfig.fast().replace(p=11, d_hidden=16, steps=40, eval_every=20)
+    shared = gt.shared_run(cfg, [0, 1])
+    direct = gt.run(cfg, [0, 1], hparams={"weight_decay": [cfg.weight_decay, 0.0]})
+    np.testing.assert_array_equal(shared.test_loss, direct.test_loss)
+    np.testing.assert_array_equal(shared.final(1, 1)["embed"], direct.final(1, 1)["embed"])
+    monkeypatch.setattr(gt, "run", lambda *a, **k: pytest.fail("shared_run trained again instead of reading"))
+    again = gt.shared_run(cfg, [0, 1])
+    np.testing.assert_array_equal(again.train_acc, shared.train_acc)
+    assert again.seeds == (0, 1) and again.hparams["weight_decay"][1] == 0.0
+
+
+def test_join_puts_settings_side_by_side_and_refuses_mismatches():
+    cfg = gm.GrokConfig.fast().replace(p=11, d_hidden=16, steps=20, eval_every=20)
+    a = gt.run(cfg, [0], hparams={"weight_decay": [1.0, 0.0]})
+    b = gt.run(cfg, [0], hparams={"weight_decay": [0.5]})
+    both = gt.join(a, b)
+    assert both.test_acc.shape == (1, 3, 2)
+    np.testing.assert_allclose(both.hparams["weight_decay"], [1.0, 0.0, 0.5])
+    np.testing.assert_array_equal(both.final(0, 2)["embed"], b.final(0, 0)["embed"])
+    with pytest.raises(ValueError):
+        gt.join(a, gt.run(cfg, [1]))
+    with pytest.raises(ValueError):
+        gt.join()
+
+
 def test_run_bad_input():
     with pytest.raises(ValueError, match="cfg"):
         gt.run("fast")
@@ -828,15 +855,23 @@ def test_scale_sweep_validates_its_scales():
 
 
 def test_scale_sweep_shapes_and_budget_cap():
-    cfg = om.OmnigrokConfig.fast().replace(steps=100, control_steps=50, sweep_steps=50, eval_every=50, width=16,
-                                           n_train=50)
+    cfg = om.OmnigrokConfig.fast().replace(steps=100, eval_every=50, width=16, n_train=50)
     out = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99)
-    assert out["t_free"].shape == out["t_fixed"].shape == (1, 2)
-    assert np.all(out["t_free"] <= 100) and np.all(out["t_fixed"] <= 50)   # never reached: the budget's end
-    np.testing.assert_allclose(out["fixed"].hparams["norm"], [1.0, 1.0])
-    free_only = l2r.scale_sweep(cfg, [1.0, 8.0], [0], generalise=0.99, null=False)
-    assert free_only["fixed"] is None and free_only["t_fixed"] is None
-    np.testing.assert_array_equal(free_only["t_free"], out["t_free"])
+    assert out["t"].shape == (1, 3, 2)
+    assert np.all(out["t"] <= 100)   # never reached: the budget's end
+    np.testing.assert_allclose(out["result"].hparams["weight_decay"], np.repeat([1.0, 2.0, 0.0], 2) * cfg.weight_decay)
+    np.testing.assert_allclose(out["result"].hparams["alpha"], [1.0, 8.0] * 3)
+    with pytest.raises(ValueError):
+        l2r.scale_sweep(cfg, [1.0, 8.0], [0], factors=[-1.0])
+
+
+def test_lazy_rich_config_is_section_3_5s_network_resized():
+    fast, full = l2r.LazyRichConfig.fast(), l2r.LazyRichConfig.full()
+    assert fast.digits() == om.OmnigrokConfig.fast().replace(width=100, weight_decay=0.2, steps=4000)
+    assert full.digits() == om.OmnigrokConfig.full()
+    assert fast.cost().flops < full.cost().flops
+    with pytest.raises(ValueError):
+        l2r.LazyRichConfig(steps=4010)   # not a multiple of the base configuration's eval_every
 
 
 def test_check_critical_size_accepts_the_crossing_and_rejects_slips():

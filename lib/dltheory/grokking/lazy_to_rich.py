@@ -5,8 +5,8 @@ Lyu et al. (2024) prove that a homogeneous network started at scale ``α`` and t
 factor ``α``, a time of order ``ln(α)/(ηλ)``, and then moves sharply to a min-norm / max-margin (rich) predictor;
 Kumar et al. (2024) describe grokking as the same lazy-to-rich transition, but need no weight decay (their
 ``α`` is an output multiplier and the norm grows). :func:`scale_sweep` measures the
-delay on the digits of Section 3.5 at several initial scales, with the weight norm free (weight decay) and, as
-the null, held at the standard initialisation's norm; :func:`log_slope` fits the steps to generalise against
+delay on the digits of Section 3.5 (:class:`LazyRichConfig`) at several initial scales, with weight decay ``λ``,
+``2λ`` and, as the null, 0, in one vmapped program; :func:`log_slope` fits the steps to generalise against
 ``ln α``, whose slope the theory puts at ``1/(ηλ)``; :func:`fitted_kappa` the norm ratio ``κ`` at which the
 features move, in the model ``t ≈ ln(α/κ)/(ηλ)``; :func:`slide_steps` is the theory's time itself
 (:func:`check_slide_steps`, its exercise). On modular addition, :func:`output_scale_sweep` multiplies the logits of
@@ -19,6 +19,7 @@ scale with the gradient, so here ``α`` acts largely as a temperature on the log
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -30,46 +31,93 @@ from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
 from dltheory.grokking.training import GrokResult, delays, first_step, run
 
-__all__ = ["scale_sweep", "log_slope", "fitted_kappa", "slide_steps", "check_slide_steps", "INIT_SCALES",
+__all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
+           "check_slide_steps", "INIT_SCALES",
            "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs"]
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
 
+#: Section 3.8's weight decays, in units of the config's ``λ``: the measurement, twice it, and 0 (the null).
+WEIGHT_DECAY_FACTORS: tuple[float, ...] = (1.0, 2.0, 0.0)
+
 #: The output multipliers of Section 3.8's modular-addition sweep (a factor 8 between neighbours, 64 in all).
 OUTPUT_SCALES: tuple[float, ...] = (0.25, 2.0, 16.0)
 
 
-def scale_sweep(
-    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *, generalise: float = 0.8,
-    null: bool = True,
-) -> dict[str, Any]:
-    """Train the digits MLP at each initial scale in ``alphas``, free and at fixed norm (Section 3.8).
+@dataclasses.dataclass(frozen=True)
+class LazyRichConfig(runtime.ModeConfig):
+    """Section 3.8's digits sweep: Section 3.5's network and optimiser (:class:`OmnigrokConfig`) with its width,
+    weight decay ``λ`` and steps set here, trained at the :data:`INIT_SCALES` and at the weight decays
+    ``λ``, ``2λ`` and 0 (:data:`WEIGHT_DECAY_FACTORS`).
 
-    The free runs use ``cfg``'s weight decay for ``cfg.steps`` steps; the null runs start at the same scales
-    but are rescaled after every step to the standard initialisation's norm, without weight decay, for
-    ``cfg.control_steps`` steps (Liu et al.'s constrained runs). Returns the two
-    :class:`dltheory.grokking.omnigrok_digits.DigitsResult` (``free``, ``fixed``) and the steps to
-    ``generalise`` test accuracy of each, ``t_free`` and ``t_fixed``, shape ``(n_seeds, len(alphas))``; a run
-    that never gets there counts as getting there at the end of its budget. With ``null=False`` only the free
-    runs are trained (``fixed`` and ``t_fixed`` are ``None``): the null does not depend on the weight decay.
+    ``full()`` is Section 3.5's full configuration unchanged (Liu et al.'s MNIST recipe on the digits: width 200,
+    lr 1e-3, λ = 0.01, 10⁵ steps). ``fast()`` is Section 3.5's fast configuration (lr 2e-3, 200 images, full
+    batch) at width 100 instead of 200 and λ = 0.2 instead of 0.1, for 4,000 steps instead of 6,000: the theory's
+    time scale ``1/(ηλ)`` is 2,500 steps instead of 5,000, a step costs a third, and the page fits in about a
+    minute (claims ``lazy-rich-slope-small``, ``lazy-rich-rate-small``; the full-mode claims are
+    ``lazy-rich-slope``, ``lazy-rich-rate``).
+    """
+
+    base: str = validate.field("fast", validate.choice, options=("fast", "full"))
+    width: int = validate.field(100, validate.integer, low=1)
+    weight_decay: float = validate.field(0.2, validate.real, low=0.0, low_open=True)
+    steps: int = validate.field(4000, validate.integer, low=1)
+    n_seeds: int = validate.field(3, validate.integer, low=1)
+
+    def check(self) -> None:
+        self.digits()  # the steps must be a multiple of the base configuration's evaluation interval
+
+    @classmethod
+    def fast(cls) -> LazyRichConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> LazyRichConfig:
+        return cls(base="full", width=200, weight_decay=0.01, steps=100_000)
+
+    def digits(self) -> OmnigrokConfig:
+        """The :class:`OmnigrokConfig` the sweep trains (Section 3.5's, with this config's fields)."""
+        base = OmnigrokConfig.full() if self.base == "full" else OmnigrokConfig.fast()
+        return base.replace(width=self.width, weight_decay=self.weight_decay, steps=self.steps, n_seeds=self.n_seeds)
+
+    def cost(self) -> runtime.Cost:
+        """One program: every weight decay × scale × seed, ``steps`` steps each."""
+        runs = len(WEIGHT_DECAY_FACTORS) * len(INIT_SCALES) * self.n_seeds
+        return self.digits().training_cost(self.steps, runs)
+
+    def paper_scale(self) -> str:
+        """Against Liu et al.'s MNIST recipe, as Section 3.5's config."""
+        return (f"Section 3.5's digits network at width {self.width}, weight decay {self.weight_decay:g} (and twice "
+                f"that, and 0), {self.steps:,} steps, {self.n_seeds} seeds, at {len(INIT_SCALES)} initial scales: "
+                f"Lyu et al. state no configuration; the full one is Section 3.5's (Liu et al.'s MNIST recipe)")
+
+
+def scale_sweep(
+    cfg: OmnigrokConfig, alphas: Sequence[float], seeds: Sequence[int] | None = None, *,
+    factors: Sequence[float] = WEIGHT_DECAY_FACTORS, generalise: float = 0.8,
+) -> dict[str, Any]:
+    """Train the digits MLP at each initial scale in ``alphas`` and each weight decay ``f · cfg.weight_decay``,
+    ``f`` in ``factors`` (default λ, 2λ and 0, the null), the weight norm free, in one vmapped program (Section 3.8).
+
+    Returns the :class:`dltheory.grokking.omnigrok_digits.DigitsResult` (``result``; settings weight-decay-major,
+    the scale varying fastest, ``cfg.steps`` steps) and ``t``, the steps to ``generalise`` test accuracy, shape
+    ``(n_seeds, len(factors), len(alphas))``; a run that never gets there counts as getting there at the end of
+    its budget.
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
     alphas = validate.array("alphas", alphas, ndim=1)
     if alphas.size < 2 or np.any(alphas <= 0) or np.any(np.diff(alphas) <= 0):
         raise ValueError(f"alphas must be at least two increasing positive scales, got {alphas}")
+    factors = validate.array("factors", factors, ndim=1, nonnegative=True)
+    if factors.size < 1:
+        raise ValueError("factors must hold at least one weight-decay factor")
     validate.probability("generalise", generalise, open_low=True)
-    k = alphas.size
-    free = digits_run(cfg, seeds, hparams={"alpha": alphas}, desc="scale sweep")
-    if not null:
-        return {"free": free, "fixed": None, "t_free": _capped(free, generalise), "t_fixed": None}
-    fixed = digits_run(cfg, seeds, hparams={"alpha": alphas, "norm": np.ones(k), "weight_decay": np.zeros(k)},
-                       steps=cfg.control_steps, desc="scale sweep, fixed norm")
-    return {
-        "free": free, "fixed": fixed,
-        "t_free": _capped(free, generalise), "t_fixed": _capped(fixed, generalise),
-    }
+    hp = train.grid(weight_decay=factors * cfg.weight_decay, alpha=alphas)
+    result = digits_run(cfg, seeds, hparams=hp, desc="scale sweep")
+    t = _capped(result, generalise).reshape(len(result.seeds), factors.size, alphas.size)
+    return {"result": result, "t": t}
 
 
 def _capped(result: DigitsResult, level: float) -> np.ndarray:
@@ -174,10 +222,7 @@ def check_slide_steps(fn: Any) -> None:
 
 def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
-    the digits MLP at the :data:`INIT_SCALES`, free at weight decay λ and 2λ for ``steps`` and at fixed norm for
-    ``control_steps``, each set in one program; and the output-scale sweep of :func:`output_scale_sweep` on
-    Section 3.1's MLP (``GrokConfig.fast()`` in both modes), six settings where ``GrokConfig.cost()`` counts two."""
-    omni = config(OmnigrokConfig)
-    runs = len(INIT_SCALES) * omni.n_seeds
-    digits = omni.training_cost(omni.steps, runs) * 2 + omni.training_cost(omni.control_steps, runs)
-    return digits + GrokConfig.fast().cost() * len(OUTPUT_SCALES)
+    the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
+    of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()`` in both modes), six settings where
+    ``GrokConfig.cost()`` counts two."""
+    return config(LazyRichConfig).cost() + GrokConfig.fast().cost() * len(OUTPUT_SCALES)

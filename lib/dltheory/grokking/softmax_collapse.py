@@ -15,6 +15,7 @@ trained network, and :func:`collapse_margin` is the margin beyond which float32 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import jax
@@ -22,12 +23,12 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 
-from dltheory import selfcheck, validate
+from dltheory import runtime, selfcheck, validate
 from dltheory.grokking.data import modular_addition, train_mask
 from dltheory.grokking.models import GrokConfig, apply_model
 
 __all__ = ["stablemax", "stablemax_cross_entropy", "orthogonal_grad", "collapse_margin", "margins",
-           "zero_loss_share", "check_collapse_margin"]
+           "zero_loss_share", "check_collapse_margin", "page_runs"]
 
 
 def stablemax(logits: jax.Array) -> jax.Array:
@@ -145,3 +146,11 @@ def check_collapse_margin(fn: Any) -> None:
     selfcheck.function("collapse_margin", fn, collapse_margin, cases, rtol=1e-6,
                        hint="the normaliser is 1 + (p - 1) e^(-m) when all p - 1 rivals sit m below; solve "
                             "(p - 1) e^(-m) = 2^(-t) for m.")
+
+
+def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
+    """What page 3.6 runs, for :func:`dltheory.book.budget.page_cost`: the chapter's run
+    (:func:`dltheory.grokking.training.shared_run`, weight decay and 0, read back when an earlier page made it,
+    counted here as if it had not) and its own ⊥Grad and StableMax runs, two settings more: twice
+    ``GrokConfig.cost()``."""
+    return config(GrokConfig).cost() * 2

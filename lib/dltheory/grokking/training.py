@@ -2,7 +2,9 @@
 
 :func:`run` (AdamW, full batch or minibatches, optional Grokfast filter :func:`grokfast_ema` and momentum
 switch) trains one model per seed and setting in one vmapped program and returns a :class:`GrokResult`;
-:func:`first_step` and :func:`delays` read the phases off it (Section 3.1). :func:`save_result` and
+:func:`first_step` and :func:`delays` read the phases off it (Section 3.1); :func:`shared_run` is the chapter's
+run, with weight decay and without, trained once and cached on disk for the pages that need it, and :func:`join`
+puts results side by side. :func:`save_result` and
 :func:`load_result` write and read a run with its provenance: the saved full-mode run that the fast-mode
 pages show is ``dltheory/data/03-grokking-full-run.npz``.
 """
@@ -20,12 +22,13 @@ import numpy as np
 import optax
 from jax.flatten_util import ravel_pytree
 
-from dltheory import runtime, train, validate
+from dltheory import runtime, sweep, train, validate
 from dltheory.grokking.data import modular_addition, split_rank
 from dltheory.grokking.models import GrokConfig, apply_model, init_model
 from dltheory.grokking.softmax_collapse import orthogonal_grad, stablemax_cross_entropy
 
-__all__ = ["GrokResult", "run", "grokfast_ema", "first_step", "delays", "save_result", "load_result"]
+__all__ = ["GrokResult", "run", "shared_run", "join", "grokfast_ema", "first_step", "delays", "save_result",
+           "load_result"]
 
 
 def grokfast_ema(alpha: float | jax.Array, lamb: float | jax.Array) -> optax.GradientTransformation:
@@ -223,6 +226,59 @@ def run(
     )
 
 
+_CURVES = ("train_acc", "test_acc", "train_loss", "test_loss", "weight_norm")
+
+
+def _shared(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """:func:`shared_run`'s training, for :func:`dltheory.sweep.run`: the result as a dict of arrays."""
+    cfg = config["config"]
+    result = run(cfg, config["seeds"], hparams={"weight_decay": [cfg.weight_decay, 0.0]})
+    return {"steps": result.steps, "wall_time": np.array(result.wall_time), **{k: getattr(result, k) for k in _CURVES},
+            **{f"hparam:{k}": v for k, v in result.hparams.items()}, **_flat_params(result.final_params)}
+
+
+def shared_run(cfg: GrokConfig, seeds: Sequence[int] | None = None) -> GrokResult:
+    """The chapter's run: ``cfg`` on every seed with weight decay ``cfg.weight_decay`` (setting 0) and 0 (setting 1).
+
+    Sections 3.1, 3.6 and 3.7 train exactly this; it is :func:`run` with ``hparams={"weight_decay": [λ, 0]}``,
+    cached on disk by :func:`dltheory.sweep.run` (keyed by the config, the seeds, the base seed and the library's
+    code), so a cold build of the book trains it once and the later pages read it back.
+    """
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    seeds = runtime.seeds(cfg.n_seeds) if seeds is None else [int(s) for s in validate.seeds(seeds, distinct=True)]
+    config = {"config": cfg, "seeds": list(seeds), "base_seed": runtime.base_seed()}
+    data = sweep.run(_shared, [config], desc="chapter run")[0]
+    return GrokResult(
+        config=cfg, steps=data["steps"], **{k: data[k] for k in _CURVES}, seeds=tuple(seeds),
+        hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
+        final_params=_nested_params(data), snapshots=None, wall_time=float(data["wall_time"]),
+    )
+
+
+def join(*results: GrokResult) -> GrokResult:
+    """Results of the same config and seeds side by side: their settings concatenated, in the order given.
+
+    Section 3.6 adds its own settings to :func:`shared_run`'s. Snapshots are kept only when every result has them;
+    ``wall_time`` is the sum.
+    """
+    if not results or not all(isinstance(r, GrokResult) for r in results):
+        raise ValueError("join needs one or more GrokResult")
+    first = results[0]
+    for r in results[1:]:
+        if r.config != first.config or r.seeds != first.seeds or not np.array_equal(r.steps, first.steps):
+            raise ValueError("join needs results of the same config, seeds and evaluation steps")
+    cat = lambda *xs: np.concatenate([np.asarray(x) for x in xs], axis=1)  # noqa: E731
+    snaps = [r.snapshots for r in results]
+    return GrokResult(
+        config=first.config, steps=first.steps, **{k: cat(*(getattr(r, k) for r in results)) for k in _CURVES},
+        seeds=first.seeds, hparams={k: np.concatenate([r.hparams[k] for r in results]) for k in first.hparams},
+        final_params=jax.tree_util.tree_map(cat, *(r.final_params for r in results)),
+        snapshots=None if any(s is None for s in snaps) else cat(*snaps),
+        wall_time=float(sum(r.wall_time for r in results)),
+    )
+
+
 def first_step(steps: Any, curve: Any, threshold: float) -> np.ndarray:
     """The first step at which ``curve`` (last axis = evaluations) reaches ``threshold``; ``inf`` if never.
 
@@ -269,8 +325,7 @@ def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> Non
     """
     if not isinstance(result, GrokResult):
         raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
-    flat = {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
-            for keypath, leaf in jax.tree_util.tree_flatten_with_path(result.final_params)[0]}
+    flat = _flat_params(result.final_params)
     varied = {k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items() if np.ptp(v) > 0}
     described = (f"{result.config.describe()}; seeds {list(result.seeds)}; settings {varied}; "
                  f"{result.wall_time / 60:.0f} min")
@@ -298,14 +353,7 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
             data = {k: f[k] for k in f.files}
     fields = ast.literal_eval(str(data["config"]))
     cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    params: dict[str, Any] = {}
-    for name, value in data.items():
-        if name.startswith("param:"):
-            node = params
-            *parents, leaf = name[len("param:"):].split("/")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = value
+    params = _nested_params(data)
     result = GrokResult(
         config=cfg, steps=data["steps"], train_acc=data["train_acc"], test_acc=data["test_acc"],
         train_loss=data["train_loss"], test_loss=data["test_loss"], weight_norm=data["weight_norm"],
@@ -315,3 +363,22 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
     )
     provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
     return result, {**provenance, "mode": "full"}
+
+
+def _flat_params(params: Any) -> dict[str, np.ndarray]:
+    """``{"param:a/b": leaf}`` for a pytree of parameters (:func:`save_result`, :func:`shared_run`)."""
+    return {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
+            for keypath, leaf in jax.tree_util.tree_flatten_with_path(params)[0]}
+
+
+def _nested_params(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The pytree back from :func:`_flat_params`'s entries of ``data``."""
+    params: dict[str, Any] = {}
+    for name, value in data.items():
+        if name.startswith("param:"):
+            node = params
+            *parents, leaf = name[len("param:"):].split("/")
+            for part in parents:
+                node = node.setdefault(part, {})
+            node[leaf] = value
+    return params
