@@ -266,6 +266,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.analytic_solution.smallest_width": lambda: G3.smallest_width(7, [8, 16, 32, 64], 0),
     "grokking.fourier_circuit.progress_curve": lambda: G2.progress_curve(_grok_run()),
     "grokking.fourier_circuit.explorer_data": lambda: G2.explorer_data(_grok_run()),
+    "grokking.omnigrok_digits.digits_split": lambda: G5.digits_split(_DIGITS, 3),
     "grokking.omnigrok_digits.digits_init": lambda: G5.digits_init(_key(), _DIGITS, alpha=8.0),
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),

@@ -692,6 +692,95 @@ def test_bar_fixed_with_code_rejects_malformed(tmp_path, extra, message):
     assert "claim tc/x" in str(err.value)
 
 
+NOT_A_TEST = CLAIM + 'null = "random labels"\nnull_passes = true\nbar_fixed = "before"\n'
+
+
+@pytest.fixture
+def not_a_test(tmp_path, monkeypatch):
+    other = '[[claim]]\nid = "tc/y"\nstatement = "s"\nsource = "k"\npaper = "p"\nlower = 1\nnull = "random labels"\n'
+    registry = claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + NOT_A_TEST + other)])
+    monkeypatch.setattr(claims, "registry", lambda: registry)
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    return registry
+
+
+def test_a_claim_whose_null_meets_the_bar_is_registered_as_not_a_test(not_a_test):
+    c = not_a_test["tc/x"]
+    assert c.null_passes and c.not_a_test and not not_a_test["tc/y"].not_a_test
+    # the same measurement and null that raise ClaimCannotFail for an ordinary claim ...
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/y", [1.5, 2.0, 3.0], seeds=[0, 1, 2], null=[1.2, 1.4, 2.0], display=False)
+    # ... are the registered outcome here: shown, not raised, and neither reproduced nor not reproduced
+    v = claims.check("tc/x", [1.5, 2.0, 3.0], seeds=[0, 1, 2], null=[1.2, 1.4, 2.0], display=False)
+    assert v.status == claims.NOT_A_TEST == "not a test" and v.ok and v.null.passed
+    assert "NOT A TEST" in str(v) and "not a test: its null meets the bar" in v._repr_html_()
+    record = verdicts_in_html(v._repr_html_())[0]
+    assert record["status"] == "not a test" and record["null"]["passed"] is True
+    # a measurement that misses the bar does not make it a test either: its null still meets the bar
+    assert claims.check("tc/x", [0.5, 0.6, 0.7], null=[1.2, 1.4, 2.0], display=False).status == "not a test"
+    # it must show its null: without one the verdict could not say why it is no test
+    with pytest.raises(ValueError, match="null_passes = true"):
+        claims.check("tc/x", [1.5, 2.0, 3.0], display=False)
+
+
+def test_a_not_a_test_claim_whose_null_misses_is_shown_live_and_raised_on_a_saved_result(not_a_test, monkeypatch):
+    v = claims.check("tc/x", [1.5, 2.0, 3.0], seeds=[0, 1, 2], null=[0.2, 0.4, 0.3], display=False)
+    assert v.status == claims.NULL_MISSED_THIS_RUN and v.ok and "NULL MISSED THIS RUN" in str(v)
+    saved = {"config": "c", "date": "2026-12-05", "device": "cpu", "mode": "fast"}
+    with pytest.raises(claims.ClaimFailed, match="update the registry"):
+        claims.check("tc/x", [1.5, 2.0, 3.0], null=[0.2, 0.4, 0.3], provenance=saved, display=False)
+    # a degenerate run is still reported as such
+    with pytest.raises(claims.DegenerateRun):
+        claims.check("tc/x", [1.5, float("nan"), 3.0], null=[1.2, 1.4, 2.0], display=False)
+
+
+def test_the_ledger_counts_not_a_test_apart(not_a_test):
+    x, y = not_a_test["tc/x"], not_a_test["tc/y"]
+    records = {
+        "tc/x": claims.check("tc/x", [1.5, 2.0, 3.0], null=[1.2, 1.4, 2.0], display=False).record(),
+        "tc/y": claims.check("tc/y", [1.5, 2.0, 3.0], null=[0.2, 0.4, 0.3], display=False).record(),
+    }
+    c = ledger.counts([x, y], records)
+    assert c["not a test"] == 1 and c["reproduced"] == 1 and c["not reproduced"] == 0
+    assert c["null tested"] == 1 and c["without a null"] == 0  # its null was measured: it passes, it is not missing
+    assert ledger.counts([x], {})["without a null"] == 0 and ledger.counts([x], {})["not checked"] == 1
+    missed = claims.check("tc/x", [1.5, 2.0, 3.0], null=[0.2, 0.4, 0.3], display=False).record()
+    assert ledger.counts([x], {"tc/x": missed})["not a test"] == 1  # counted as registered, like PASSED_THIS_RUN
+    assert ledger.verdict_text(records["tc/x"]) == ("○ not a test: its null meets the bar", "dltheory-partial")
+    assert ledger.null_text(x, records["tc/x"]).endswith("passes the bar too")
+    rows = ledger.figure_rows([x, y], records)
+    assert rows[0]["status"] == "not a test" and "not a test" in ledger.figure_svg(rows, salt="t")
+
+
+def test_the_seed_table_counts_a_registered_not_a_test_as_held():
+    from dltheory.book import notebooks
+
+    statuses = {"c/nat": {0: claims.NOT_A_TEST, 1: claims.NULL_MISSED_THIS_RUN},
+                "c/stale": {0: claims.NULL_MISSED_THIS_RUN, 1: claims.NULL_MISSED_THIS_RUN}}
+    assert set(claims.STATUSES) <= set(notebooks.MARKS)
+    table = {cid: {s: notebooks.MARKS[st] for s, st in row.items()} for cid, row in statuses.items()}
+    text = notebooks.seed_table(table, statuses, [0, 1])
+    assert "c/nat" in text and "failed" not in text
+    assert text.endswith("its null missed the bar on every base seed (register it again?): c/stale")
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        ('null_passes = true\n', "needs a reproduction with a null"),
+        ('null_reason = "none"\nnull_passes = true\n', "needs a reproduction with a null"),
+        ('kind = "derivation"\nnull_passes = true\n', "needs a reproduction with a null"),
+        ('null = "r"\nnull_passes = true\nreproduces = false\n', "drop reproduces"),
+        ('null = "r"\nnull_passes = true\n[claim.full]\nreproduces = false\n', "drop reproduces"),
+        ('null = "r"\nnull_passes = "yes"\n', "null_passes must be true or false"),
+    ],
+)
+def test_null_passes_rejects_malformed(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+    assert "claim tc/x" in str(err.value)
+
+
 def test_ledger_counts_and_cells(reg):
     def rec(cid, *args, **kw):
         return claims.check(cid, *args, display=False, raise_on_fail=False, **kw).record()
@@ -706,7 +795,8 @@ def test_ledger_counts_and_cells(reg):
         "tc/control": rec("tc/control", [False, False], seeds=[0, 1]),  # yes/no: no margin, no seeds flag
     }
     c = ledger.counts(list(reg.values()), records)
-    assert c == {"reproduced": 5, "not reproduced": 1, "derivations": 1, "null tested": 1, "without a null": 14,
+    assert c == {"reproduced": 5, "not reproduced": 1, "not a test": 0, "derivations": 1, "null tested": 1,
+                 "without a null": 14,
                  "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 9}
     assert [k for k, _ in ledger.COUNTS] == list(c)
     assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")

@@ -440,6 +440,20 @@ def test_digits_split_sizes_and_disjointness():
     assert sum(r.tobytes() in train_rows for r in d["x_test"]) <= 5  # the digits hold a few exact duplicates
     with pytest.raises(ValueError, match="cfg"):
         om.digits_split("fast")
+    with pytest.raises(ValueError, match="seed"):
+        om.digits_split(cfg, -1)
+
+
+def test_digits_split_is_drawn_per_seed():
+    # every seed of a page run gets its own split (a claim over seeds averages over splits), a seed always the same
+    cfg = _tiny_digits()
+    a, b = om.digits_split(cfg, 3), om.digits_split(cfg, 4)
+    assert not np.array_equal(a["y_train"], b["y_train"])
+    np.testing.assert_array_equal(a["x_train"], om.digits_split(cfg, 3)["x_train"])
+    two = om.digits_run(cfg, [3, 4], steps=20)
+    one = om.digits_run(cfg, [4], steps=20)
+    assert two.seeds == (3, 4) and two.train_acc.shape == (2, 1, 2)
+    np.testing.assert_allclose(two.test_loss[1], one.test_loss[0], rtol=1e-4)  # seed 4 trains alike either way
 
 
 def test_digits_init_scales_every_parameter_by_alpha():

@@ -30,7 +30,9 @@ RESULTS = Path("results") / "full-gpu"
 #: a GPU verdict in words: unlike the fast-mode verdicts' words, so that the ledger's counts never mix the two
 _MARKS = {"reproduced": "✔ holds on the GPU", "not reproduced": "◐ not reproduced on the GPU (as registered)",
           "derived": "= derived on the GPU", "failed": "✘ fails on the GPU",
-          "cannot fail": "✘ cannot fail on the GPU: its null passes too", "degenerate": "✘ degenerate run on the GPU"}
+          "cannot fail": "✘ cannot fail on the GPU: its null passes too", "degenerate": "✘ degenerate run on the GPU",
+          "not a test": "○ not a test on the GPU: its null meets the bar (as registered)",
+          "not a test (its null missed the bar this run)": "○ not a test (registered); its null missed on the GPU"}
 
 
 @dataclasses.dataclass(frozen=True)

@@ -28,6 +28,7 @@ __all__ = ["verdicts_in_html", "COUNTS", "counts", "verdict_text", "null_text", 
 COUNTS = (
     ("reproduced", "Repro\u00adduced"),
     ("not reproduced", "Not repro\u00adduced"),
+    ("not a test", "Not a test"),
     ("derivations", "Deriva\u00adtions"),
     ("null tested", "Null tested"),
     ("without a null", "Without a null"),
@@ -50,6 +51,9 @@ VERDICTS = {
     "not reproduced": ("◐ does not reproduce here", "dltheory-partial"),
     _claims.PASSED_THIS_RUN: ("◐ does not reproduce here (registered); passed in this build's run",
                               "dltheory-partial"),
+    _claims.NOT_A_TEST: ("○ not a test: its null meets the bar", "dltheory-partial"),
+    _claims.NULL_MISSED_THIS_RUN: ("○ not a test: its null meets the bar (registered); its null missed in this "
+                                   "build's run", "dltheory-partial"),
     "derived": ("= derived", "dltheory-derived"),
     "failed": ("✘ failed", "dltheory-fail"),
     "cannot fail": ("✘ cannot fail: its null passes too", "dltheory-fail"),
@@ -69,6 +73,8 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
         out["revised"] += c.revised
         if c.derivation:
             out["derivations"] += 1
+        elif c.not_a_test:  # its null meets the bar: counted apart, neither null tested nor without a null
+            pass
         elif rec is not None and rec.get("null") is not None and not rec["null"]["passed"]:
             out["null tested"] += 1
         elif not c.null_reason:
@@ -81,6 +87,8 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
             out[status] += 1
         elif status == _claims.PASSED_THIS_RUN:  # counted as registered; its cell says it passed this time
             out["not reproduced"] += 1
+        elif status in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN):  # likewise
+            out["not a test"] += 1
         out["marginal"] += bool(rec.get("marginal"))
         out["few seeds"] += bool(rec.get("few_seeds")) and rec.get("interval") is not None
     return out
@@ -176,7 +184,7 @@ def figure_rows(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, M
 
 
 _COLOURS = {"reproduced": plot.COLORS[0], "not reproduced": plot.COLORS[4], _claims.PASSED_THIS_RUN: plot.COLORS[4],
-            "derived": "#777777"}
+            "derived": "#777777", _claims.NOT_A_TEST: "#b0b0b0", _claims.NULL_MISSED_THIS_RUN: "#b0b0b0"}
 
 
 def draw_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
@@ -203,6 +211,8 @@ def draw_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         Line2D([], [], color=_COLOURS["reproduced"], lw=4, alpha=0.6, marker="o", label="ours (seeds, aggregate)"),
         Line2D([], [], color=_COLOURS["not reproduced"], lw=4, alpha=0.6, marker="o", label="not reproduced"),
         Line2D([], [], color=_COLOURS["derived"], lw=4, alpha=0.6, marker="o", label="derived"),
+        *([Line2D([], [], color=_COLOURS[_claims.NOT_A_TEST], lw=4, alpha=0.6, marker="o", label="not a test")]
+          if any(r["status"] in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN) for r in rows) else []),
         Line2D([], [], color="#222222", marker="x", ls="none", label="null"),
         Line2D([], [], color=plot.COLORS[2], marker="D", mfc="none", ls="none", label="paper"),
         Patch(color="#f4c7c3", label=f"within {_claims.NEAR_RELATIVE:.0%}"),

@@ -220,11 +220,13 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None,
 
 #: how ``run`` prints each verdict status of :data:`dltheory.claims.STATUSES`
 MARKS = {"reproduced": "PASS", "not reproduced": "NOT-REPRODUCED", "not reproduced (passed this run)": "NR-BUT-PASSED",
-         "derived": "DERIVED", "failed": "FAIL", "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE"}
+         "derived": "DERIVED", "failed": "FAIL", "cannot fail": "CANNOT-FAIL", "degenerate": "DEGENERATE",
+         "not a test": "NOT-A-TEST", "not a test (its null missed the bar this run)": "NAT-BUT-NULL-MISSED"}
 
 
 #: statuses after which a page may go on (the others stop it, or are reported by ``--keep-going``)
-_OK = ("reproduced", "not reproduced", "not reproduced (passed this run)", "derived")
+_OK = ("reproduced", "not reproduced", "not reproduced (passed this run)", "derived", "not a test",
+       "not a test (its null missed the bar this run)")
 
 
 def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False) -> int:
@@ -272,7 +274,7 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
     widths = [max([len(c)] + [len(row.get(s, "-")) for row in table.values()]) for c, s in zip(cols, seeds)]
     width = max([len("claim")] + [len(k) for k in table])
     lines = [" | ".join(["claim".ljust(width), *(c.ljust(w) for c, w in zip(cols, widths)), "held"])]
-    broken, stale = [], []
+    broken, stale, stale_null = [], [], []
     for cid, row in table.items():
         held = sum(statuses.get(cid, {}).get(s) in _OK for s in seeds)
         lines.append(" | ".join([cid.ljust(width), *(row.get(s, "-").ljust(w) for s, w in zip(seeds, widths)),
@@ -281,11 +283,16 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
             broken.append(f"{cid} ({held}/{len(seeds)})")
         if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in seeds):
             stale.append(cid)
+        if all(statuses.get(cid, {}).get(s) == "not a test (its null missed the bar this run)" for s in seeds):
+            stale_null.append(cid)
     if broken:
         lines.append("\nfailed (or never reached) on some base seed: " + ", ".join(broken))
     if stale:
         lines.append("registered as not reproduced, yet passed on every base seed (register it again?): "
                      + ", ".join(stale))
+    if stale_null:
+        lines.append("registered as not a test, yet its null missed the bar on every base seed (register it again?): "
+                     + ", ".join(stale_null))
     return "\n".join(lines)
 
 

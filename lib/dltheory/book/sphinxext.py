@@ -135,6 +135,8 @@ class LedgerDirective(SphinxDirective):
             extra += " *(registered as not reproduced by our code)*"
         elif not_here:
             extra += f" *(registered as not reproduced by our code in {not_here[0]} mode)*"
+        if c.not_a_test:
+            extra += " *(registered as not a test: its null meets the bar)*"
         extra += _ledger.revision_text(c)
         cells = " | ".join(f"{{claim-result}}`{c.id} {f}`" for f in fields)
         if gpu is not None:

@@ -40,6 +40,15 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                (shuffled labels, random vectors, the intervention removed, ...). The page measures it with
                the same code and passes it as ``check(..., null=...)``.
 ``null_reason`` why a reproduction has no null (instead of ``null``)
+``null_passes`` ``true`` for a reproduction whose null, measured by the same code, turned out to meet the bar too
+               (default ``false``): the registered outcome is that the check cannot fail, so the claim is *not a
+               test*. The page still measures the null (``check`` refuses a call without ``null=``); the verdict
+               and the ledger say "not a test: its null meets the bar", and the ledger counts it apart from the
+               reproduced and the not reproduced. A live null that misses the bar has the status ``"not a test
+               (its null missed the bar this run)"`` (shown, not raised); a saved one that misses raises. Needs
+               ``null``, excludes ``reproduces``. Register it only where the history shows it (the null was
+               measured and passed); the bar is not changed to escape it, and a separately registered claim
+               with its own pre-set bar and null may state what does hold
 ``paper_value`` optional: the paper's number on the scale of our measurement, drawn in the ledger's figure
 ``statistical`` ``true`` (default): the measurement is random, so it needs three seeds or more; ``false``
                for a deterministic one
@@ -58,7 +67,8 @@ scale). The mode of a verdict is the mode of its measurement: the current one, o
 
 ``check(claim_id, measured)`` prints a verdict in the page and raises :class:`ClaimFailed` when the
 measurement does not meet the criterion, so a broken reproduction cannot build;
-:class:`ClaimCannotFail` when the null meets it too; :class:`DegenerateRun` when a run is degenerate.
+:class:`ClaimCannotFail` when the null meets it too (unless registered with ``null_passes = true``);
+:class:`DegenerateRun` when a run is degenerate.
 Each verdict records its margin from the bar (:class:`Margin`; the module :mod:`dltheory.claims.criteria`
 defines when a claim is *marginal*). The verdict's HTML carries the result as a data attribute, from which
 the book's ledger page (``book/claims.md``) is generated at build time (see :mod:`dltheory.book.sphinxext`).
@@ -76,13 +86,16 @@ from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Margin
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
 from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, min_pass_chance, read_toml
-from dltheory.claims.verdict import HTML_CLASS, PASSED_THIS_RUN, STATUSES, NullResult, Provenance, Verdict
+from dltheory.claims.verdict import (
+    HTML_CLASS, NOT_A_TEST, NULL_MISSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance, Verdict,
+)
 
 __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
     "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
-    "KINDS", "STATUSES", "PASSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS",
+    "KINDS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE",
+    "NEAR_SPREADS",
 ]
 
 
@@ -139,7 +152,9 @@ def check(
 
     ``null`` is the same measurement on the null (the registry's ``null``), one value or one per seed.
     It is judged with the same criterion and aggregate, and must fail: if it passes,
-    :class:`ClaimCannotFail` is raised. ``degenerate`` flags runs the page found dead (one yes/no
+    :class:`ClaimCannotFail` is raised, unless the claim is registered with ``null_passes = true`` (status
+    ``"not a test"``, shown and not raised; such a claim must be given its ``null``).
+    ``degenerate`` flags runs the page found dead (one yes/no
     per value, e.g. a network whose output is constant); those, and any non-finite value, raise
     :class:`DegenerateRun`, which names the seeds.
 

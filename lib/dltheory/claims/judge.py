@@ -150,6 +150,9 @@ def judge(
         raise ValueError(f"note must be a string, got {note!r}")
     effective_mode = prov.mode if prov is not None else current
     criterion = claim.criterion_for(effective_mode, theory)
+    if claim.not_a_test and null is None:
+        raise ValueError(f"claim {claim.id!r} is registered with null_passes = true (its null meets the bar): pass the "
+                         "null as null=..., so that the verdict shows it")
     values = _values(measured, criterion.boolean)
     _needed(claim, len(values), "measured")
     if seeds is not None:

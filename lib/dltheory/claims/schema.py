@@ -32,7 +32,7 @@ _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
     "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_commit", "bar_history", "min_pass",
-    "scale", "limit", *_CRITERION_KEYS,
+    "scale", "limit", "null_passes", *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
 _OLD_RULE_KEYS = ("aggregate", "min_pass")
@@ -80,11 +80,18 @@ class Claim:
     bar_history: tuple[BarChange, ...] = ()
     min_pass: tuple[int, int] | None = None
     reproduces_by_mode: Mapping[str, bool] = dataclasses.field(default_factory=dict)
+    null_passes: bool = False
 
     @property
     def derivation(self) -> bool:
         """A number computed from published values or a closed form: never counted as reproduced."""
         return self.kind == "derivation"
+
+    @property
+    def not_a_test(self) -> bool:
+        """Registered with ``null_passes = true``: its null, measured by the same code, meets the bar too, so
+        the check cannot tell the effect from its absence; neither reproduced nor not reproduced."""
+        return self.null_passes
 
     @property
     def min_pass_text(self) -> str:
@@ -253,7 +260,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     aggregate = raw.get("aggregate", "all")
     if aggregate not in _AGGREGATES:
         fail(f"aggregate must be one of {_AGGREGATES}, got {aggregate!r}")
-    for flag in ("reproduces", "statistical"):
+    for flag in ("reproduces", "statistical", "null_passes"):
         if not isinstance(raw.get(flag, True), bool):
             fail(f"{flag} must be true or false, got {raw[flag]!r}")
     reproduces = raw.get("reproduces", True)
@@ -271,6 +278,15 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
             fail("a derivation measures nothing, so it has no null: drop null/null_reason")
         if not reproduces:
             fail("a derivation either holds or is an error: reproduces = false applies only to reproductions")
+    null_passes = raw.get("null_passes", False)
+    if null_passes:
+        if kind != "reproduction" or not null:
+            fail("null_passes = true registers that the null (named in null = \"...\") meets the bar too: it needs a "
+                 "reproduction with a null")
+        if "reproduces" in raw or any(isinstance(raw.get(m), Mapping) and "reproduces" in raw[m]
+                                      for m in ("fast", "full")):
+            fail("a claim whose null meets the bar is not a test, neither reproduced nor not reproduced: "
+                 "drop reproduces")
     paper_value = raw.get("paper_value")
     if paper_value is not None and (isinstance(paper_value, bool) or not isinstance(paper_value, (int, float))
                                     or not math.isfinite(paper_value)):
@@ -349,6 +365,7 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
         bar_fixed=bar_fixed, bar_commit=bar_commit, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
+        null_passes=null_passes,
     )
 
 

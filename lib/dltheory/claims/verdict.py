@@ -19,13 +19,19 @@ from dltheory import runtime
 from dltheory.claims.criteria import Criterion, Margin, fmt
 from dltheory.claims.schema import Claim
 
-__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN"]
+__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST",
+           "NULL_MISSED_THIS_RUN"]
 
 HTML_CLASS = "dltheory-claim"
 #: the status of a claim registered as not reproduced whose live run passes: shown, never hidden or raised
 PASSED_THIS_RUN = "not reproduced (passed this run)"
+#: the status of a claim registered with ``null_passes = true`` whose null meets the bar, as registered
+NOT_A_TEST = "not a test"
+#: the status of such a claim whose live null misses the bar: shown, never raised (one draw of the seeds)
+NULL_MISSED_THIS_RUN = "not a test (its null missed the bar this run)"
 #: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
-STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, "derived", "failed", "cannot fail", "degenerate")
+STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN, "derived", "failed",
+            "cannot fail", "degenerate")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -107,6 +113,12 @@ class Verdict:
         """One of :data:`STATUSES`."""
         if self.degenerate and not (self.claim.min_pass is not None and self.passed):
             return "degenerate"  # a min_pass claim that holds on enough live seeds names its dead ones instead
+        if self.claim.not_a_test:
+            # registered: its null meets the bar, so the check cannot fail and is no test of the claim. A live null
+            # that misses is one draw of the seeds (shown); a saved one that misses contradicts the registry
+            if self.null is None or self.null.passed:
+                return NOT_A_TEST
+            return "failed" if self.provenance is not None else NULL_MISSED_THIS_RUN
         if self.null is not None and self.null.passed:
             return "cannot fail"
         if self.claim.derivation:
@@ -123,7 +135,8 @@ class Verdict:
     @property
     def ok(self) -> bool:
         """Whether the build may go on: the registered outcome, or a registered non-reproduction that passed live."""
-        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, "derived")
+        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN,
+                               "derived")
 
     @property
     def passing(self) -> tuple[int, int]:
@@ -222,8 +235,13 @@ class Verdict:
     def __str__(self) -> str:
         mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL", "derived": "DERIVED",
                 PASSED_THIS_RUN: "NOT REPRODUCED (registered), BUT PASSED THIS RUN",
-                "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN"}[self.status]
-        if self.status == "failed" and not self.claim.reproduces_in(self.mode) and self.passed:
+                "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN",
+                NOT_A_TEST: "NOT A TEST (registered: its null meets the bar)",
+                NULL_MISSED_THIS_RUN: "NOT A TEST (registered: its null meets the bar), BUT ITS NULL MISSED THIS RUN",
+                }[self.status]
+        if self.status == "failed" and self.claim.not_a_test:
+            mark = "FAIL (registered as not a test, but the saved null misses the bar: update the registry)"
+        elif self.status == "failed" and not self.claim.reproduces_in(self.mode) and self.passed:
             mark = "FAIL (registered as not reproducing, but the saved result it rests on passes: update the registry)"
         where = f" [{self.provenance.describe()}]" if self.provenance else f" [{self.mode} mode]"
         text = (f"{mark} {self.claim.id}: ours {self.summary()}; required {self.criterion.describe()}"
@@ -244,6 +262,9 @@ class Verdict:
             "derived": ("#1a3f6b", "#e8f0fa", "= derived: a worked computation, not a reproduction"),
             "failed": ("#b71c1c", "#ffebee", "✘ claim fails"),
             "cannot fail": ("#b71c1c", "#ffebee", "✘ claim cannot fail: its null passes too"),
+            NOT_A_TEST: ("#555555", "#f2f2f2", "○ not a test: its null meets the bar (as registered)"),
+            NULL_MISSED_THIS_RUN: ("#555555", "#f2f2f2", "○ registered as not a test (its null meets the bar); "
+                                                         "this run's null misses it (one draw of the seeds)"),
             "degenerate": ("#b71c1c", "#ffebee", "✘ degenerate run"),
         }[self.status]
         if self.status == "reproduced" and self.claim.min_pass is not None:

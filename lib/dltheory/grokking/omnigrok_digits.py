@@ -109,19 +109,21 @@ class OmnigrokConfig(runtime.ModeConfig):
                 f"steps, {self.n_seeds} seeds; 64 pixels instead of 784 (MNIST cannot be shipped)")
 
 
-def digits_split(cfg: OmnigrokConfig) -> dict[str, np.ndarray]:
+def digits_split(cfg: OmnigrokConfig, seed: int | None = None) -> dict[str, np.ndarray]:
     """The digits, pixels scaled to [0, 1], split into ``cfg.n_train`` training points and the rest as test set.
 
-    Section 3.5 (page 05-omnigrok-digits). The split comes from ``cfg.split_seed + DLTHEORY_SEED`` (fixed
-    within a page). Returns ``x_train``, ``y_train``, ``x_test``, ``y_test`` (scikit-learn's bundled copy:
-    no download).
+    Section 3.5 (page 05-omnigrok-digits). The split is drawn from ``seed`` (a run's seed; default
+    ``DLTHEORY_SEED``) and ``cfg.split_seed``: :func:`digits_run` gives every seed its own split, so a claim over
+    seeds averages over splits as well as initialisations. Returns ``x_train``, ``y_train``, ``x_test``,
+    ``y_test`` (scikit-learn's bundled copy: no download).
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
+    seed = runtime.base_seed() if seed is None else validate.seed("seed", seed)
     from sklearn.datasets import load_digits
 
     data = load_digits()
-    order = np.random.default_rng(runtime.base_seed() + cfg.split_seed + 20_000).permutation(len(data.target))
+    order = np.random.default_rng([seed, cfg.split_seed, 20_000]).permutation(len(data.target))
     x = (data.data[order] / 16.0).astype(np.float32)
     y = data.target[order].astype(np.int32)
     n = cfg.n_train
@@ -219,7 +221,9 @@ def digits_run(
     (:func:`rescale_to_norm`). Missing entries come from ``cfg`` (``norm`` defaults to 0, free). The loss is
     the mean squared error between the 10 outputs and the one-hot label (PyTorch's ``MSELoss``); with
     ``cfg.batch_size`` each step draws that many training points with replacement. ``steps`` overrides
-    ``cfg.steps``. All settings × seeds are one vmapped program.
+    ``cfg.steps``. Each seed trains on its own split of the digits (:func:`digits_split`); all settings × seeds
+    are one vmapped program. With minibatches, every run draws the same positions at a step, each in its own
+    seed's split (so different digits).
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
@@ -245,22 +249,39 @@ def digits_run(
     if np.any(hp["weight_decay"] < 0) or np.any(hp["norm"] < 0):
         raise ValueError("hparams['weight_decay'] and hparams['norm'] must be >= 0")
 
-    data = {k: jnp.asarray(v) for k, v in digits_split(cfg).items()}
+    seeds = validate.seeds(seeds, distinct=True)
+    splits = [digits_split(cfg, seed) for seed in seeds]
+    data = {k: jnp.asarray(np.stack([split[k] for split in splits])) for k in splits[0]}  # (seed, point, ...)
+    # One run per seed and setting, all in one program: the seeds are laid along the settings axis
+    # (``seed_index``), so that each run can pick its own seed's split out of ``data``.
+    run_hp = {k: np.tile(v, len(seeds)) for k, v in hp.items()}
+    run_hp["seed_index"] = np.repeat(np.arange(len(seeds)), n_set)
+    seed_array = jnp.asarray(np.array(seeds, dtype=np.uint32))
+
+    def own(h: Mapping[str, jax.Array], d: Any) -> dict[str, jax.Array]:
+        return {k: v[h["seed_index"].astype(jnp.int32)] for k, v in d.items()}
+
+    def init(key: jax.Array, h: Mapping[str, jax.Array]) -> list[dict[str, jax.Array]]:
+        # ``train`` gives every run the first seed's key: draw this run's own, as ``train`` would for its seed
+        k_init, _ = jax.random.split(jax.random.key(seed_array[h["seed_index"].astype(jnp.int32)]))
+        return digits_init(k_init, cfg, h["alpha"])
 
     def mse_and_correct(params: Any, x: jax.Array, y: jax.Array) -> tuple[jax.Array, jax.Array]:
         out = nets.mlp_apply(params, x)
         return jnp.mean((out - jax.nn.one_hot(y, 10)) ** 2), jnp.mean(out.argmax(-1) == y)
 
     def loss(params: Any, batch: Any, h: Mapping[str, jax.Array]) -> jax.Array:
-        return mse_and_correct(params, batch["x_train"], batch["y_train"])[0]
+        mine = own(h, batch)
+        return mse_and_correct(params, mine["x_train"], mine["y_train"])[0]
 
-    def draw(key: jax.Array, d: Any) -> dict[str, jax.Array]:
+    def draw(key: jax.Array, d: Any) -> dict[str, jax.Array]:  # the same positions in every seed's own split
         idx = jax.random.randint(key, (cfg.batch_size,), 0, cfg.n_train)
-        return {"x_train": d["x_train"][idx], "y_train": d["y_train"][idx]}
+        return {"x_train": d["x_train"][:, idx], "y_train": d["y_train"][:, idx]}
 
     def evaluate(params: Any, h: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
-        train_loss, train_acc = mse_and_correct(params, data["x_train"], data["y_train"])
-        test_loss, test_acc = mse_and_correct(params, data["x_test"], data["y_test"])
+        mine = own(h, data)
+        train_loss, train_acc = mse_and_correct(params, mine["x_train"], mine["y_train"])
+        test_loss, test_acc = mse_and_correct(params, mine["x_test"], mine["y_test"])
         return {"train_acc": train_acc, "test_acc": test_acc, "loss": train_loss, "test_loss": test_loss,
                 "weight_norm": _global_norm(params)}
 
@@ -268,15 +289,15 @@ def digits_run(
         return optax.chain(optax.adamw(cfg.lr, weight_decay=h["weight_decay"]), rescale_to_norm(h["norm"], h["alpha"]))
 
     hist = train.train(
-        lambda key, h: digits_init(key, cfg, h["alpha"]), loss, optimizer,
-        steps=steps, eval_every=cfg.eval_every, seeds=list(seeds), data=data,
-        batch=None if cfg.batch_size is None else draw, evaluate=evaluate, hparams=hp, desc=desc,
-        checkpoint=("grokking.digits_run", cfg),
+        init, loss, optimizer, steps=steps, eval_every=cfg.eval_every, seeds=[seeds[0]], data=data,
+        batch=None if cfg.batch_size is None else draw, evaluate=evaluate, hparams=run_hp, desc=desc,
+        checkpoint=("grokking.digits_run", cfg, seeds),
     )
+    runs = {name: hist[name].reshape((len(seeds), n_set) + hist[name].shape[2:]) for name in hist.metrics}
     return DigitsResult(
-        config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],
-        train_loss=hist["loss"], test_loss=hist["test_loss"], weight_norm=hist["weight_norm"],
-        seeds=hist.seeds, hparams=hist.hparams, wall_time=hist.wall_time,
+        config=cfg, steps=hist.steps, train_acc=runs["train_acc"], test_acc=runs["test_acc"],
+        train_loss=runs["loss"], test_loss=runs["test_loss"], weight_norm=runs["weight_norm"],
+        seeds=seeds, hparams=hp, wall_time=hist.wall_time,
     )
 
 
