@@ -53,8 +53,10 @@ OVER_BUDGET: dict[str, Reduction] = {
         {"steps": 16_000},
         "16,000 of Nanda et al.'s 40,000 full-batch steps (now 20,000): their test accuracy is about 100% by step "
         "10⁴, so the transition is covered; chapter 3 trains this transformer on five pages (01, 02, 04, 06, 07), "
-        "and with the pages of the second edition it is over its 600 s. Better than cutting steps: train it once "
-        "and share the run between pages (the full-mode claims on the saved H200 runs are unaffected)"),
+        "and with the pages of the second edition it is over its 600 s. Pages 01, 06 and 07 share one cached run "
+        "(grokking.training.shared_run), which saves its cost in a build that runs pages one after another, but not "
+        "on the GPU machine, where the pages start side by side; 02 and 04 train their own settings. The full-mode "
+        "claims on the saved H200 runs are unaffected"),
 }
 
 #: pages run side by side by ``dltheory.book.fullrun`` on the GPU machine (16 cores, one page a core), as the book's
