@@ -51,6 +51,7 @@ from dltheory.grokking import models as GM
 from dltheory.grokking import omnigrok_digits as G5
 from dltheory.grokking import training as GT
 from dltheory.embeddings import analogies as EA
+from dltheory.embeddings import attribute_model as EAM
 from dltheory.embeddings import corpus as EC
 from dltheory.embeddings import linear_analogies as EL
 from dltheory.embeddings import rand_walk as ER
@@ -299,10 +300,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.solvable_word2vec.train_qwem": lambda: EW.train_qwem(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(dim=2, init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [0],
         progress=False),
-    "embeddings.solvable_word2vec.sample_pair_counts": lambda: EW.sample_pair_counts(
+    "embeddings.attribute_model.sample_pair_counts": lambda: EAM.sample_pair_counts(
         _key(), np.outer(np.arange(1.0, 9.0), np.arange(1.0, 9.0)), 10_000),
-    "embeddings.solvable_word2vec.attribute_analogies": lambda: EW.attribute_analogies(_key(), 3, 4),
-    "embeddings.solvable_word2vec.train_qwem_dims": lambda: EW.train_qwem_dims(
+    "embeddings.attribute_model.attribute_analogies": lambda: EAM.attribute_analogies(_key(), 3, 4),
+    "embeddings.attribute_model.train_qwem_dims": lambda: EAM.train_qwem_dims(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [1, 2], [0],
         progress=False),
     "embeddings.wikipedia.ppmi_svd": lambda: EWK.ppmi_svd(np.arange(400).reshape(20, 20) % 7 + 1, 3, seed=1),

@@ -11,6 +11,7 @@ import sympy as sp
 
 from dltheory.embeddings import (
     analogies,
+    attribute_model,
     corpus,
     exercises,
     geometry,
@@ -747,14 +748,14 @@ def test_qwem_bad_input(call, name):
 
 
 
-# ----------------------------------------------------------------- words made of binary attributes (§ 4.5)
+# ----------------------------------------------------------------- words made of binary attributes (§ 4.6)
 
 
 def test_attribute_words_and_cooccurrence():
-    A = solvable_word2vec.attribute_words(3)
+    A = attribute_model.attribute_words(3)
     assert A.shape == (8, 3) and set(np.unique(A)) == {-1.0, 1.0}
     np.testing.assert_array_equal(A[5], [1, -1, 1])                # bits of 5 = 101
-    P = solvable_word2vec.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
+    P = attribute_model.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
     np.testing.assert_allclose(P.sum(), 1.0)
     np.testing.assert_allclose(P.sum(1), 1 / 8)                    # all words equally frequent
     M = P / np.outer(P.sum(1), P.sum(0))
@@ -766,9 +767,9 @@ def test_attribute_words_and_cooccurrence():
 
 def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
     K = 4
-    A = solvable_word2vec.attribute_words(K)
-    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
-    lam = solvable_word2vec.walsh_spectrum(target[0])
+    A = attribute_model.attribute_words(K)
+    target = solvable_word2vec.qwem_target(attribute_model.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
+    lam = attribute_model.walsh_spectrum(target[0])
     np.testing.assert_allclose(np.sort(lam), np.linalg.eigvalsh(target), atol=1e-10)
     for k in range(K):                                             # χ_{k} is attribute k, with eigenvalue λ_{2^k}
         np.testing.assert_allclose(target @ A[:, k], lam[1 << k] * A[:, k], atol=1e-10)
@@ -776,8 +777,8 @@ def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
 
 
 def test_attribute_analogies_are_parallelograms():
-    q, rel = solvable_word2vec.attribute_analogies(jax.random.key(0), 5, 40)
-    A = solvable_word2vec.attribute_words(5)
+    q, rel = attribute_model.attribute_analogies(jax.random.key(0), 5, 40)
+    A = attribute_model.attribute_words(5)
     assert q.shape == (200, 4) and np.bincount(rel).tolist() == [40] * 5
     np.testing.assert_array_equal(A[q[:, 1]] - A[q[:, 0]], A[q[:, 3]] - A[q[:, 2]])
     assert np.all(q[:, 0] != q[:, 2])
@@ -788,9 +789,9 @@ def test_attribute_analogies_are_parallelograms():
 
 
 def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
-    P = solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(3), [0.5, 0.3, 0.1])
-    c1 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
-    c2 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
+    P = attribute_model.attribute_cooccurrence(attribute_model.attribute_words(3), [0.5, 0.3, 0.1])
+    c1 = attribute_model.sample_pair_counts(jax.random.key(3), P, 10**6)
+    c2 = attribute_model.sample_pair_counts(jax.random.key(3), P, 10**6)
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(c1, c1.T)
     np.testing.assert_allclose(c1 / c1.sum(), P, rtol=0.05)
@@ -798,55 +799,80 @@ def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
 
 def test_relation_fraction_and_analogies_saturate_at_k():
     K = 4
-    A = solvable_word2vec.attribute_words(K)
-    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
-    q, _ = solvable_word2vec.attribute_analogies(jax.random.key(1), K, 10)
-    frac = solvable_word2vec.relation_fraction(target, q[:, :2], [1, K, 2**K])
+    A = attribute_model.attribute_words(K)
+    target = solvable_word2vec.qwem_target(attribute_model.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
+    q, _ = attribute_model.attribute_analogies(jax.random.key(1), K, 10)
+    frac = attribute_model.relation_fraction(target, q[:, :2], [1, K, 2**K])
     assert np.all(frac[1] > 0.9) and np.allclose(frac[2], 1.0)
     assert np.all(np.diff(frac, axis=0) >= -1e-12)
     cfg = solvable_word2vec.QWEMConfig(init_scale=1e-3, lr=0.01, steps=400, eval_every=20)
     dims = [1, 2, 3, 4, 6]
-    h = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h = attribute_model.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     acc = h["analogy"][0, :, -1]
     assert acc[dims.index(K)] == 1.0 and acc[-1] == 1.0 and acc[0] < 0.5
     vals, vecs = np.linalg.eigh(target)                           # the converged embedding, in closed form
     top = np.argsort(vals)[::-1]
     closed = [geometry.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
-    assert solvable_word2vec.saturation_dimension(dims, closed, 0.95) == K
+    assert attribute_model.saturation_dimension(dims, closed, 0.95) == K
     eig = h["eig"][0, dims.index(2), -1]
     assert np.count_nonzero(eig > 1e-12) == 2                     # masked columns stay at zero
-    h2 = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h2 = attribute_model.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     np.testing.assert_array_equal(h["analogy"], h2["analogy"])
     np.testing.assert_array_equal(h.params["w"], h2.params["w"])
 
 
+def test_step_time_is_the_sympy_t_half_and_closed_form_accuracy_saturates():
+    q = solvable_word2vec.derive_qwem()
+    t_half = sp.lambdify((q["symbols"]["lambda"], q["symbols"]["s_0"]), q["t_half"], "numpy")
+    lam = np.array([3.0, 0.5, 0.01])
+    np.testing.assert_allclose(attribute_model.step_time(lam, 1e-3), t_half(lam, 1e-3), rtol=1e-12)
+    with pytest.raises(ValueError, match="lam"):
+        attribute_model.step_time([1e-7], 1e-3)                     # below s0²: never half learned
+    K = 4
+    target = solvable_word2vec.qwem_target(
+        attribute_model.attribute_cooccurrence(attribute_model.attribute_words(K), [0.4, 0.3, 0.2, 0.15]), 1)
+    questions, _ = attribute_model.attribute_analogies(jax.random.key(2), K, 10)
+    acc = attribute_model.closed_form_accuracy(target, questions, [1, K - 1, K, 2 * K])
+    assert acc[2] == 1.0 and acc[3] == 1.0 and acc[0] < 0.5 and acc[1] < 1.0
+    assert attribute_model.sweep_dims(8) == [2, 4, 6, 7, 8, 10, 12, 16]
+    assert attribute_model.sweep_config(8).dim == 16
+
+
+def test_attribute_page_counts_its_dimension_sweep():
+    fast = attribute_model.AttributeConfig.fast()
+    counted = attribute_model.page_runs(lambda cls: cls.fast())
+    assert counted.flops > fast.cost().flops                        # the QWEM sweep is counted on top
+    assert counted.host_flops == fast.cost().host_flops > 0
+    assert counted.steps >= attribute_model.sweep_config(fast.n_attributes).steps
+
+
 def test_saturation_dimension():
-    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
-    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
-    assert solvable_word2vec.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
+    assert attribute_model.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
+    assert attribute_model.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
+    assert attribute_model.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
 
 
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: solvable_word2vec.AttributeConfig(n_attributes=1), "n_attributes"),
-        (lambda: solvable_word2vec.AttributeConfig(strength=(0.1, 0.4)), "strength"),
-        (lambda: solvable_word2vec.AttributeConfig(strength=(1.0, 0.4)), "strength"),
-        (lambda: solvable_word2vec.attribute_words(0), "n_attributes"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5]), "strengths"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5, 1.0]), "strengths"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
-        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
-        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
-        (lambda: solvable_word2vec.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
-        (lambda: solvable_word2vec.walsh_spectrum(np.ones(6)), "kernel"),
-        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
-        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [], [0]), "dims"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
-        (lambda: solvable_word2vec.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
-        (lambda: solvable_word2vec.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
+        (lambda: attribute_model.AttributeConfig(n_attributes=1), "n_attributes"),
+        (lambda: attribute_model.AttributeConfig(strength=(0.1, 0.4)), "strength"),
+        (lambda: attribute_model.AttributeConfig(strength=(1.0, 0.4)), "strength"),
+        (lambda: attribute_model.attribute_words(0), "n_attributes"),
+        (lambda: attribute_model.attribute_cooccurrence(attribute_model.attribute_words(2), [0.5]), "strengths"),
+        (lambda: attribute_model.attribute_cooccurrence(attribute_model.attribute_words(2), [0.5, 1.0]), "strengths"),
+        (lambda: attribute_model.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
+        (lambda: attribute_model.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
+        (lambda: attribute_model.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
+        (lambda: attribute_model.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
+        (lambda: attribute_model.walsh_spectrum(np.ones(6)), "kernel"),
+        (lambda: attribute_model.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
+        (lambda: attribute_model.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [], [0]), "dims"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
+        (lambda: attribute_model.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
+        (lambda: attribute_model.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
     ],
 )
 def test_attribute_bad_input(call, name):
@@ -888,7 +914,7 @@ def test_real_text_bad_input(call, name):
         call()
 
 
-# ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.10)
+# ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.11)
 
 
 def test_wiki_corpus_is_the_larger_text():

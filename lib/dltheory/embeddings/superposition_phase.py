@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.9 (``chapters/04-embedding-geometry/09-superposition-phase.md``): superposition with a theory target.
+"""Chapter 4, § 4.10 (``chapters/04-embedding-geometry/10-superposition-phase.md``): superposition with a theory target.
 
 The smallest phase diagram of Elhage et al. (2022): two features x₁, x₂ (importances 1 and r ≤ 1, each zero
 with probability S, else uniform on [0, 1]) through one hidden dimension, x' = ReLU(wᵀw x + b). Two candidate
@@ -27,7 +27,7 @@ SHARED_KEYS_FILE = "04-embedding-geometry-phase-shared-keys.json"
 
 
 def derive_phase_losses() -> dict[str, Any]:
-    """Derive, with sympy, the expected losses of the two candidate solutions of the n = 2, m = 1 model (§ 4.9).
+    """Derive, with sympy, the expected losses of the two candidate solutions of the n = 2, m = 1 model (§ 4.10).
 
     With q = 1 − S and x_i = u_i·[feature on], u_i ~ U[0, 1]: storing feature 1 alone (w = (1, 0), b = (0, E x₂))
     reconstructs x₁ exactly and costs r·Var x₂ = r(q/3 − q²/4). The antipodal pair w = (1, −1), b = 0, is exact when
@@ -87,7 +87,7 @@ def _loss(params: dict[str, jax.Array], x: jax.Array, ratio: Any) -> jax.Array:
 
 
 def phase_loss(w: Any, b: Any, sparsity: float, ratio: float, *, n: int = 200_000, seed: int = 0) -> float:
-    """Monte Carlo estimate, on ``n`` fresh inputs, of the loss of one trained model (w, b) at (S, r) (§ 4.9).
+    """Monte Carlo estimate, on ``n`` fresh inputs, of the loss of one trained model (w, b) at (S, r) (§ 4.10).
 
     Comparable with the closed forms L_A and L_C of :func:`derive_phase_losses` (its standard error is ~1e-4).
     """
@@ -101,7 +101,7 @@ def phase_loss(w: Any, b: Any, sparsity: float, ratio: float, *, n: int = 200_00
 
 def train_phase_cells(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
                       seeds: Sequence[int]) -> dict[str, np.ndarray]:
-    """Train the n = 2, m = 1 toy model at every (S, r) cell and seed, each cell with its own key (§ 4.9).
+    """Train the n = 2, m = 1 toy model at every (S, r) cell and seed, each cell with its own key (§ 4.10).
 
     Unlike :func:`train_phase_grid`, where all cells of a seed share one initialisation and one batch stream,
     cell k of a seed initialises and draws its batches from ``jax.random.fold_in`` of that seed's keys on k, so
@@ -132,11 +132,11 @@ def train_phase_cells(cfg: SuperpositionConfig, sparsities: Sequence[float], rat
 
 def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
                      seeds: Sequence[int]) -> np.ndarray:
-    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.9).
+    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.10).
 
     Returns ``w`` of shape (n_seeds, n_sparsities, n_ratios, 1, 2). The loss is (x₁ − x'₁)² + r(x₂ − x'₂)².
     ``cfg`` supplies steps, batch and learning rate (its n_features and n_hidden must be 2 and 1). All cells of one
-    seed share its initialisation and batch stream (the first measurement of § 4.9; see :func:`train_phase_cells`).
+    seed share its initialisation and batch stream (the first measurement of § 4.10; see :func:`train_phase_cells`).
     """
     s, r = _check_grid(cfg, sparsities, ratios)
     S, R = (g.ravel() for g in np.meshgrid(s, r, indexing="ij"))
@@ -164,7 +164,7 @@ def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], rati
 
 def save_shared_keys(superposed: Any, seeds: Sequence[int], path: Any, *, date: str, device: str, commit: str) -> None:
     """Write the trained phases of :func:`train_phase_grid` (True where superposed, shape (n_seeds, n_q, n_r)) as
-    JSON with its provenance, so that § 4.9 can judge its first, shared-key claim without retraining it."""
+    JSON with its provenance, so that § 4.10 can judge its first, shared-key claim without retraining it."""
     import json
 
     sup = validate.array("superposed", superposed, ndim=3, dtype=bool)
