@@ -292,6 +292,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
     "embeddings.superposition_phase.train_phase_cells": lambda: EP.train_phase_cells(
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
+    "embeddings.superposition_phase.train_scaling": lambda: EP.train_scaling(
+        EP.ScalingConfig(n_features=16, dims=(2, 4), exponents=(1.0,), steps=20, batch=8, n_eval=100), [0]),
     "embeddings.superposition_phase.phase_loss": lambda: EP.phase_loss(np.array([[1.0, -1.0]]), np.zeros(2), 0.5,
                                                                        0.5, n=1000, seed=3),
     "embeddings.word_senses.sparse_dictionary": lambda: EWS.sparse_dictionary(

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
@@ -912,6 +913,48 @@ def test_train_gensim_runs():
 def test_real_text_bad_input(call, name):
     with pytest.raises(ValueError, match=name):
         call()
+
+
+def test_superposition_scaling_theory_and_exponents():
+    p = superposition_phase.feature_probabilities(100, 1.5)
+    assert p.sum() == pytest.approx(1.0) and np.all(np.diff(p) < 0)
+    L = superposition_phase.weak_loss(100, 1.5, [0, 10, 100])
+    assert L[0] == pytest.approx(np.sum(4 / 3 * p - p**2) / 100) and L[-1] == 0.0
+    m = np.array([2.0, 4.0, 8.0, 16.0])
+    np.testing.assert_allclose(superposition_phase.loss_exponents(m, 3.0 / m), 1.0)
+    np.testing.assert_allclose(superposition_phase.loss_exponents(m, np.stack([m**-0.5, m**-2.0])), [0.5, 2.0])
+    # an infinite tail falls as m^(1 - a); a long finite one nearly so
+    big = superposition_phase.weak_loss(10**6, 1.5, [100, 200, 400])
+    assert superposition_phase.loss_exponents([100, 200, 400], big) == pytest.approx(0.5, abs=0.03)
+
+
+def test_feature_norm_decay_pulls_rows_to_unit_norm_only_when_negative():
+    w = jnp.array([[0.5, 0.0], [0.0, 2.0]])
+    tx = superposition_phase._feature_norm_decay(-1.0)
+    d, _ = tx.update({"w": jnp.zeros_like(w), "b": jnp.zeros(2)}, tx.init({"w": w}), {"w": w, "b": jnp.zeros(2)})
+    step = -0.1 * d["w"]                                          # what a learning rate of 0.1 adds
+    assert step[0, 0] > 0 and step[1, 1] < 0                      # short row grows, long row shrinks
+    tx = superposition_phase._feature_norm_decay(1.0)
+    d, _ = tx.update({"w": jnp.zeros_like(w), "b": jnp.zeros(2)}, tx.init({"w": w}), {"w": w, "b": jnp.zeros(2)})
+    np.testing.assert_allclose(d["w"], w)                         # the usual decay
+    np.testing.assert_array_equal(d["b"], 0.0)
+
+
+def test_superposition_scaling_runs_and_rejects_bad_input():
+    cfg = superposition_phase.ScalingConfig(n_features=16, dims=(2, 4), exponents=(1.0,), steps=20, batch=8,
+                                            n_eval=100)
+    out = superposition_phase.train_scaling(cfg, [0, 1])
+    assert out["loss"].shape == (2, 2, 1, 2) and np.all(np.isfinite(out["loss"]))
+    with pytest.raises(ValueError, match="dims"):
+        superposition_phase.ScalingConfig(n_features=8, dims=(4, 16))
+    with pytest.raises(ValueError, match="strong_decay"):
+        superposition_phase.ScalingConfig(strong_decay=0.5)
+    with pytest.raises(ValueError, match="cfg"):
+        superposition_phase.train_scaling("fast", [0])
+    with pytest.raises(ValueError, match="loss"):
+        superposition_phase.loss_exponents([1, 2], [1.0, -1.0])
+    with pytest.raises(ValueError, match="m must"):
+        superposition_phase.weak_loss(10, 1.0, [11])
 
 
 # ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.11)

@@ -208,10 +208,10 @@ class ScalingConfig(runtime.ModeConfig):
     p_i ∝ i^(−exponent) (normalised so that Σ p_i = 1, one active feature per input on average) and then uniform
     on [0, 2], through m hidden dimensions, x' = ReLU(W Wᵀ x + b), mean squared error over the features. Adam
     (step ``lr``, 10% linear warm-up, cosine decay to 5%) with their decoupled weight decay on W
-    (:func:`_feature_norm_decay`), whose sign sets the regime: negative
-    (``strong_decay``: every feature's row is pulled towards unit norm, so every feature is stored, overlapping)
-    or positive (``weak_decay``: the usual shrinkage, only the most frequent features are stored). One program trains every m of ``dims``, every frequency ``exponents``
-    and both regimes; the loss is measured at the end on ``n_eval`` fresh inputs."""
+    (:func:`_feature_norm_decay`), whose sign sets the regime: negative (``strong_decay``: every feature's row is
+    pulled towards unit norm, so every feature is stored, overlapping) or positive (``weak_decay``: the usual
+    shrinkage, only the most frequent features are stored). One program trains every m of ``dims``, every
+    frequency of ``exponents`` and both regimes; the loss is measured at the end on ``n_eval`` fresh inputs."""
 
     n_features: int = validate.field(192, validate.integer, low=2)
     dims: tuple[int, ...] = validate.field((3, 6, 12, 24), validate.integers, low=1, min_size=2, increasing=True)
@@ -325,7 +325,8 @@ def train_scaling(cfg: ScalingConfig, seeds: Sequence[int]) -> dict[str, np.ndar
     schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, max(1, cfg.steps // 10), cfg.steps, 0.05 * cfg.lr)
 
     def optimizer(h: Any) -> optax.GradientTransformation:
-        return optax.chain(optax.scale_by_adam(), _feature_norm_decay(h["decay"]), optax.scale_by_learning_rate(schedule))
+        return optax.chain(optax.scale_by_adam(), _feature_norm_decay(h["decay"]),
+                           optax.scale_by_learning_rate(schedule))
 
     history = train.train(init, loss, optimizer, steps=cfg.steps, eval_every=cfg.steps, seeds=seeds,
                           data=jnp.zeros(()), batch=lambda key, data: key, hparams=hp,
