@@ -987,6 +987,18 @@ def test_nearest_words_and_the_chance_bar():
     assert wikipedia.standard_error_bar(166) == pytest.approx(2 / math.sqrt(165))
     assert wikipedia.in_vocabulary_pairs(["tiger", "cat"]) >= 1
     assert wikipedia.in_vocabulary_pairs(["zzzz"]) == 0
+    assert wikipedia.in_vocabulary_pairs(["old", "new"], "simlex999.txt") >= 1     # SimLex-999's first pair
+    assert wikipedia.in_vocabulary_pairs(["old", "new"]) == 0                     # not a WordSim-353 pair
+    with pytest.raises(ValueError, match="dataset"):
+        wikipedia.in_vocabulary_pairs(["old"], "men.txt")
+
+
+def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
+    cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1)
+    r = wikipedia.run_wikipedia(cfg, [0])
+    assert r.pairs["sgns"] == 20 * 64 and r.words["sgns"] == r.pairs["sgns"] / (2 * cfg.window)
+    assert r.pairs["gensim"] == 2 * cfg.window * r.words["gensim"]
+    assert {"slope", "corr", "intercept"} <= set(r.gensim_fit)
 
 
 @pytest.mark.parametrize(

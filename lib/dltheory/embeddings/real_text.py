@@ -46,10 +46,13 @@ def real_corpus(*, min_count: int = 5) -> tuple[list[str], np.ndarray, list[list
     return vocab, tokens, sentences
 
 
-def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, epochs: int, seed: int) -> Any:
+def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, epochs: int, seed: int,
+                 shrink_windows: bool = True) -> Any:
     """gensim's Word2Vec (skip-gram, negative sampling, no subsampling) with the settings of ``cfg`` (§ 4.7).
 
-    One worker thread, so that its words per second compare with ours on the same cores. Returns the model.
+    One worker thread, so that its words per second compare with ours on the same cores. ``shrink_windows``
+    is gensim's default dynamic window (offset Δ weighted (L − Δ + 1)/L, about L + 1 pairs a word); ``False``
+    gives our fixed window, 2L pairs a word. Returns the model.
     """
     from gensim.models import Word2Vec
 
@@ -60,7 +63,8 @@ def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, ep
     if isinstance(sentences, str) or len(sentences) == 0:
         raise ValueError("sentences must be a non-empty list of lists of words")
     return Word2Vec(sentences, sg=1, negative=cfg.negatives, window=cfg.window, vector_size=cfg.dim, min_count=1,
-                    sample=0, ns_exponent=cfg.noise_power, epochs=epochs, workers=1, seed=seed)
+                    sample=0, ns_exponent=cfg.noise_power, epochs=epochs, workers=1, seed=seed,
+                    shrink_windows=bool(shrink_windows))
 
 
 def evaluate_real(vectors: Any, vocab: Sequence[str]) -> dict[str, float]:

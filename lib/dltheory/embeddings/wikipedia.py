@@ -152,8 +152,9 @@ class WikiResult:
 
     ``w``, ``c`` SGNS word and context vectors per seed, ``(n_seeds, V, d)``; ``svd`` the PPMI-SVD vectors;
     ``gensim`` gensim's word vectors in our word order (its first seed); ``fits`` and ``fits_null`` the
-    shifted-PMI fits of the trained and the untrained vectors; ``scores`` per method a list of
-    :func:`~dltheory.embeddings.real_text.evaluate_real` dicts; ``seconds`` wall times; ``words`` words processed.
+    shifted-PMI fits of the trained and the untrained vectors, ``gensim_fit`` that of gensim's word and context
+    (``syn1neg``) vectors; ``scores`` per method a list of :func:`~dltheory.embeddings.real_text.evaluate_real`
+    dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model.
     """
 
     vocab: list[str]
@@ -169,6 +170,8 @@ class WikiResult:
     scores: dict[str, list[dict[str, float]]]
     seconds: dict[str, float]
     words: dict[str, float]
+    pairs: dict[str, float]
+    gensim_fit: dict[str, float]
 
 
 def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
@@ -190,9 +193,13 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     w, c = history.params["w"][:, 0], history.params["c"][:, 0]
     seconds["sgns"] = history.wall_time
     t0 = time.perf_counter()
-    model = real_text.train_gensim(text["sentences"], scfg, epochs=cfg.gensim_epochs, seed=seeds[0])
+    model = real_text.train_gensim(text["sentences"], scfg, epochs=cfg.gensim_epochs, seed=seeds[0],
+                                   shrink_windows=False)
     seconds["gensim"] = time.perf_counter() - t0
     gensim_vectors = model.wv[vocab]
+    gensim_context = model.syn1neg[[model.wv.key_to_index[word] for word in vocab]]
+    gensim_fit = spmi.shifted_pmi_fit(gensim_vectors, gensim_context, counts, cfg.negatives,
+                                      min_count=cfg.min_pair_count)
     fits = [spmi.shifted_pmi_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count)
             for i in range(len(seeds))]
     untrained = [spmi.untrained_vectors(V, cfg.dim, scfg.init_scale, s) for s in seeds]
@@ -202,20 +209,24 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
               "svd": [real_text.evaluate_real(svd, vocab)],
               "gensim": [real_text.evaluate_real(gensim_vectors, vocab)],
               "random": [real_text.evaluate_real(real_text.random_vectors(V, cfg.dim, s), vocab) for s in seeds]}
-    # words processed: ours draws batch pairs a step, 2L pairs per word; gensim's dynamic window L + 1
-    words = {"sgns": len(seeds) * cfg.steps * cfg.batch / (2 * cfg.window),
-             "gensim": cfg.gensim_epochs * tokens.size}
+    # per model: ours draws `batch` pairs a step, 2L pairs a word; gensim, with the same fixed window, 2L pairs a
+    # word (fewer at the ends of an article)
+    pairs = {"sgns": cfg.steps * cfg.batch, "gensim": cfg.gensim_epochs * tokens.size * 2 * cfg.window}
+    words = {"sgns": pairs["sgns"] / (2 * cfg.window), "gensim": cfg.gensim_epochs * tokens.size}
     return WikiResult(vocab=vocab, counts=counts, n_words=text["n_words"], n_articles=text["n_articles"],
                       w=np.asarray(w), c=np.asarray(c), svd=svd, gensim=gensim_vectors, fits=fits,
-                      fits_null=fits_null, scores=scores, seconds=seconds, words=words)
+                      fits_null=fits_null, scores=scores, seconds=seconds, words=words, pairs=pairs,
+                      gensim_fit=gensim_fit)
 
 
-def in_vocabulary_pairs(vocab: Sequence[str]) -> int:
-    """How many WordSim-353 pairs have both words in ``vocab`` (case-insensitive; § 4.11's bar uses it)."""
+def in_vocabulary_pairs(vocab: Sequence[str], dataset: str = "wordsim353.tsv") -> int:
+    """How many pairs of a word-similarity set of gensim's test data (``"wordsim353.tsv"``, § 4.11's bar, or
+    ``"simlex999.txt"``) have both words in ``vocab`` (case-insensitive)."""
     from gensim.test.utils import datapath
 
+    dataset = validate.choice("dataset", dataset, ("wordsim353.tsv", "simlex999.txt"))
     words = {w.lower() for w in vocab}
-    with open(datapath("wordsim353.tsv"), encoding="utf-8") as fh:
+    with open(datapath(dataset), encoding="utf-8") as fh:
         rows = [line.split("\t") for line in fh if line.strip() and not line.startswith("#")]
     return sum(1 for a, b, *_ in rows if a.lower() in words and b.lower() in words)
 
