@@ -657,6 +657,17 @@ def test_check_phase_boundary():
         exercises.check_phase_boundary(..., r=0.2)
 
 
+def test_check_weak_scaling_exponent_rejects_the_tail_and_the_strong_exponent():
+    dims = [3, 6, 12, 24]
+    right = float(superposition_phase.loss_exponents(dims, superposition_phase.weak_loss(192, 1.5, dims)))
+    assert exercises.check_weak_scaling_exponent(right, n_features=192, exponent=1.5, dims=dims) == pytest.approx(right)
+    for wrong in (0.5, 1.0):                                        # the infinite tail's a - 1; the strong 1/m
+        with pytest.raises(selfcheck.WrongAnswer):
+            exercises.check_weak_scaling_exponent(wrong, n_features=192, exponent=1.5, dims=dims)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_weak_scaling_exponent(..., n_features=192, exponent=1.5, dims=dims)
+
+
 def test_check_frequent_pmi_band_rejects_the_share_over_all_pairs():
     counts = np.array([[300.0, 120.0, 2.0], [120.0, 400.0, 1.0], [2.0, 1.0, 5.0]])
     P = corpus.pmi(counts)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import selfcheck, validate
-from dltheory.embeddings import analogies, corpus, geometry, superposition, word_senses
+from dltheory.embeddings import analogies, corpus, geometry, superposition, superposition_phase, word_senses
 
 __all__ = [
     "relation_paraphrase_error",
@@ -173,6 +173,24 @@ def check_phase_boundary(value: Any, *, r: float) -> float:
         "q_star", value, expected, rtol=1e-3, atol=1e-4,
         hint="Set r·q(4 − 3q)/12 equal to q²(1 + r)/6 and solve for q (not for S = 1 − q).",
         explain=f"q* = 4r/(2 + 5r) = {expected:.4f}: superposition needs S > {1 - expected:.3f}.",
+    )
+
+
+def check_weak_scaling_exponent(value: Any, *, n_features: int, exponent: float, dims: Sequence[int]) -> float:
+    """Exercise: the exponent of L ∝ m^(−α) of the weak-superposition loss (§ 4.10), fitted over ``dims`` from the
+    finite sum over the features left out; no training."""
+    dims = [validate.integer(f"dims[{i}]", d, low=1, high=n_features) for i, d in enumerate(dims)]
+    expected = float(superposition_phase.loss_exponents(
+        dims, superposition_phase.weak_loss(n_features, exponent, dims)))
+    tail = exponent - 1.0
+    return selfcheck.number(
+        "alpha_weak", value, expected, rtol=1e-3, atol=1e-3,
+        hint=(f"That is the infinite-tail exponent a − 1 = {tail:g}; with only {n_features} features the sum over "
+              "the features left out ends, and the fit over these m bends away from it." if _equals(value, tail)
+              else "That is the strong-superposition exponent; compute the weak loss with weak_loss and fit "
+              "loss_exponents." if _equals(value, 1.0) else
+              "weak_loss(n_features, a, dims) gives L(m); loss_exponents(dims, L) fits its exponent."),
+        explain=f"α = {expected:.3f} over m = {dims}: below 1, so the weak regime falls more slowly than 1/m.",
     )
 
 
