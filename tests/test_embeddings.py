@@ -1004,6 +1004,16 @@ def test_nearest_words_and_the_chance_bar():
         wikipedia.in_vocabulary_pairs(["old"], "men.txt")
 
 
+def test_the_registered_wordsim_bar_is_two_standard_errors_of_the_fast_vocabulary():
+    from dltheory import claims
+
+    vocab = wikipedia.wiki_corpus(vocab_size=wikipedia.WikiConfig.fast().vocab_size)["vocab"]
+    n = wikipedia.in_vocabulary_pairs(vocab)
+    bar = claims.registry()["04-embedding-geometry/wiki-wordsim-above-chance"]
+    assert n == 166
+    assert wikipedia.standard_error_bar(n) == pytest.approx(bar.criterion.lower, abs=0.005)
+
+
 def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
     cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1)
     r = wikipedia.run_wikipedia(cfg, [0])
