@@ -306,7 +306,7 @@ def grokking_transformer(size: Size) -> list[Row]:
 
 
 def sgns_config(size: Size):  # noqa: ANN201
-    """The settings of § 4.6 (chapters/04-embedding-geometry/06-real-text.md), with the benchmark's step count."""
+    """The settings of § 4.7 (chapters/04-embedding-geometry/07-real-text.md), with the benchmark's step count."""
     from dltheory.embeddings import sgns
 
     return sgns.SGNSConfig(dim=50, negatives=5, noise_power=0.75, window=5, batch=4096, steps=size.sgns_steps, lr=0.01)
@@ -324,7 +324,7 @@ def sgns_vs_gensim(size: Size) -> Row:
     n_threads = threads()
     repeats = min(size.repeats, 3)
     # Words: gensim's dynamic window averages (L + 1)/2 context words per side, so one word makes L + 1 pairs
-    # on average; our fixed window makes 2L pairs per word (as on the page of § 4.6).
+    # on average; our fixed window makes 2L pairs per word (as on the page of § 4.7).
     our_words = len(seeds) * cfg.steps * cfg.batch / (2 * cfg.window)
     their_words = len(seeds) * size.sgns_epochs * tokens.size
     hists = []

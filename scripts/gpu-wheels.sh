@@ -2,7 +2,7 @@
 # Fetch, on a machine with a package registry, the wheels the GPU machine lacks into .device/whl/ (ignored by git;
 # carry it to the GPU machine, e.g. the run tool's carry [".device"]). scripts/gpu-run.sh installs them there with
 # --no-index. The GPU image of 2026-12-04 had Python 3.12 with JAX (CUDA), optax, sympy, scipy, scikit-learn,
-# matplotlib and tqdm; the full-mode runner needs no Jupyter or IPython, so only gensim 4.4 or later (the page on real text, §4.6; 4.3 is built against NumPy 1)
+# matplotlib and tqdm; the full-mode runner needs no Jupyter or IPython, so only gensim 4.4 or later (the page on real text, §4.7; 4.3 is built against NumPy 1)
 # is missing, with its pure-Python dependencies. About 30 MB.
 set -eu
 cd "$(dirname "$0")/.."

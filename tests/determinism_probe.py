@@ -52,6 +52,7 @@ from dltheory.grokking import models as GM
 from dltheory.grokking import omnigrok_digits as G5
 from dltheory.grokking import training as GT
 from dltheory.embeddings import analogies as EA
+from dltheory.embeddings import attribute_model as EAM
 from dltheory.embeddings import corpus as EC
 from dltheory.embeddings import linear_analogies as EL
 from dltheory.embeddings import rand_walk as ER
@@ -296,6 +297,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
     "embeddings.superposition_phase.train_phase_cells": lambda: EP.train_phase_cells(
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),
+    "embeddings.superposition_phase.train_scaling": lambda: EP.train_scaling(
+        EP.ScalingConfig(n_features=16, dims=(2, 4), exponents=(1.0,), steps=20, batch=8, n_eval=100), [0]),
     "embeddings.superposition_phase.phase_loss": lambda: EP.phase_loss(np.array([[1.0, -1.0]]), np.zeros(2), 0.5,
                                                                        0.5, n=1000, seed=3),
     "embeddings.word_senses.sparse_dictionary": lambda: EWS.sparse_dictionary(
@@ -304,10 +307,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.solvable_word2vec.train_qwem": lambda: EW.train_qwem(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(dim=2, init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [0],
         progress=False),
-    "embeddings.solvable_word2vec.sample_pair_counts": lambda: EW.sample_pair_counts(
+    "embeddings.attribute_model.sample_pair_counts": lambda: EAM.sample_pair_counts(
         _key(), np.outer(np.arange(1.0, 9.0), np.arange(1.0, 9.0)), 10_000),
-    "embeddings.solvable_word2vec.attribute_analogies": lambda: EW.attribute_analogies(_key(), 3, 4),
-    "embeddings.solvable_word2vec.train_qwem_dims": lambda: EW.train_qwem_dims(
+    "embeddings.attribute_model.attribute_analogies": lambda: EAM.attribute_analogies(_key(), 3, 4),
+    "embeddings.attribute_model.train_qwem_dims": lambda: EAM.train_qwem_dims(
         np.diag([3.0, 2.0, 1.0, 0.5]), EW.QWEMConfig(init_scale=1e-3, lr=0.01, steps=50, eval_every=5), [1, 2], [0],
         progress=False),
     "embeddings.wikipedia.ppmi_svd": lambda: EWK.ppmi_svd(np.arange(400).reshape(20, 20) % 7 + 1, 3, seed=1),

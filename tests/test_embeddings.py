@@ -5,12 +5,14 @@ from __future__ import annotations
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
 
 from dltheory.embeddings import (
     analogies,
+    attribute_model,
     corpus,
     exercises,
     geometry,
@@ -655,6 +657,17 @@ def test_check_phase_boundary():
         exercises.check_phase_boundary(..., r=0.2)
 
 
+def test_check_weak_scaling_exponent_rejects_the_tail_and_the_strong_exponent():
+    dims = [3, 6, 12, 24]
+    right = float(superposition_phase.loss_exponents(dims, superposition_phase.weak_loss(192, 1.5, dims)))
+    assert exercises.check_weak_scaling_exponent(right, n_features=192, exponent=1.5, dims=dims) == pytest.approx(right)
+    for wrong in (0.5, 1.0):                                        # the infinite tail's a - 1; the strong 1/m
+        with pytest.raises(selfcheck.WrongAnswer):
+            exercises.check_weak_scaling_exponent(wrong, n_features=192, exponent=1.5, dims=dims)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_weak_scaling_exponent(..., n_features=192, exponent=1.5, dims=dims)
+
+
 def test_check_frequent_pmi_band_rejects_the_share_over_all_pairs():
     counts = np.array([[300.0, 120.0, 2.0], [120.0, 400.0, 1.0], [2.0, 1.0, 5.0]])
     P = corpus.pmi(counts)
@@ -747,14 +760,14 @@ def test_qwem_bad_input(call, name):
 
 
 
-# ----------------------------------------------------------------- words made of binary attributes (§ 4.5)
+# ----------------------------------------------------------------- words made of binary attributes (§ 4.6)
 
 
 def test_attribute_words_and_cooccurrence():
-    A = solvable_word2vec.attribute_words(3)
+    A = attribute_model.attribute_words(3)
     assert A.shape == (8, 3) and set(np.unique(A)) == {-1.0, 1.0}
     np.testing.assert_array_equal(A[5], [1, -1, 1])                # bits of 5 = 101
-    P = solvable_word2vec.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
+    P = attribute_model.attribute_cooccurrence(A, [0.5, 0.2, 0.1])
     np.testing.assert_allclose(P.sum(), 1.0)
     np.testing.assert_allclose(P.sum(1), 1 / 8)                    # all words equally frequent
     M = P / np.outer(P.sum(1), P.sum(0))
@@ -766,9 +779,9 @@ def test_attribute_words_and_cooccurrence():
 
 def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
     K = 4
-    A = solvable_word2vec.attribute_words(K)
-    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
-    lam = solvable_word2vec.walsh_spectrum(target[0])
+    A = attribute_model.attribute_words(K)
+    target = solvable_word2vec.qwem_target(attribute_model.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.1]), 1)
+    lam = attribute_model.walsh_spectrum(target[0])
     np.testing.assert_allclose(np.sort(lam), np.linalg.eigvalsh(target), atol=1e-10)
     for k in range(K):                                             # χ_{k} is attribute k, with eigenvalue λ_{2^k}
         np.testing.assert_allclose(target @ A[:, k], lam[1 << k] * A[:, k], atol=1e-10)
@@ -776,8 +789,8 @@ def test_walsh_spectrum_matches_eigenvalues_and_is_the_attribute_basis():
 
 
 def test_attribute_analogies_are_parallelograms():
-    q, rel = solvable_word2vec.attribute_analogies(jax.random.key(0), 5, 40)
-    A = solvable_word2vec.attribute_words(5)
+    q, rel = attribute_model.attribute_analogies(jax.random.key(0), 5, 40)
+    A = attribute_model.attribute_words(5)
     assert q.shape == (200, 4) and np.bincount(rel).tolist() == [40] * 5
     np.testing.assert_array_equal(A[q[:, 1]] - A[q[:, 0]], A[q[:, 3]] - A[q[:, 2]])
     assert np.all(q[:, 0] != q[:, 2])
@@ -788,9 +801,9 @@ def test_attribute_analogies_are_parallelograms():
 
 
 def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
-    P = solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(3), [0.5, 0.3, 0.1])
-    c1 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
-    c2 = solvable_word2vec.sample_pair_counts(jax.random.key(3), P, 10**6)
+    P = attribute_model.attribute_cooccurrence(attribute_model.attribute_words(3), [0.5, 0.3, 0.1])
+    c1 = attribute_model.sample_pair_counts(jax.random.key(3), P, 10**6)
+    c2 = attribute_model.sample_pair_counts(jax.random.key(3), P, 10**6)
     np.testing.assert_array_equal(c1, c2)
     np.testing.assert_array_equal(c1, c1.T)
     np.testing.assert_allclose(c1 / c1.sum(), P, rtol=0.05)
@@ -798,55 +811,80 @@ def test_sample_pair_counts_deterministic_symmetric_and_unbiased():
 
 def test_relation_fraction_and_analogies_saturate_at_k():
     K = 4
-    A = solvable_word2vec.attribute_words(K)
-    target = solvable_word2vec.qwem_target(solvable_word2vec.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
-    q, _ = solvable_word2vec.attribute_analogies(jax.random.key(1), K, 10)
-    frac = solvable_word2vec.relation_fraction(target, q[:, :2], [1, K, 2**K])
+    A = attribute_model.attribute_words(K)
+    target = solvable_word2vec.qwem_target(attribute_model.attribute_cooccurrence(A, [0.4, 0.3, 0.2, 0.15]), 1)
+    q, _ = attribute_model.attribute_analogies(jax.random.key(1), K, 10)
+    frac = attribute_model.relation_fraction(target, q[:, :2], [1, K, 2**K])
     assert np.all(frac[1] > 0.9) and np.allclose(frac[2], 1.0)
     assert np.all(np.diff(frac, axis=0) >= -1e-12)
     cfg = solvable_word2vec.QWEMConfig(init_scale=1e-3, lr=0.01, steps=400, eval_every=20)
     dims = [1, 2, 3, 4, 6]
-    h = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h = attribute_model.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     acc = h["analogy"][0, :, -1]
     assert acc[dims.index(K)] == 1.0 and acc[-1] == 1.0 and acc[0] < 0.5
     vals, vecs = np.linalg.eigh(target)                           # the converged embedding, in closed form
     top = np.argsort(vals)[::-1]
     closed = [geometry.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
-    assert solvable_word2vec.saturation_dimension(dims, closed, 0.95) == K
+    assert attribute_model.saturation_dimension(dims, closed, 0.95) == K
     eig = h["eig"][0, dims.index(2), -1]
     assert np.count_nonzero(eig > 1e-12) == 2                     # masked columns stay at zero
-    h2 = solvable_word2vec.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
+    h2 = attribute_model.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     np.testing.assert_array_equal(h["analogy"], h2["analogy"])
     np.testing.assert_array_equal(h.params["w"], h2.params["w"])
 
 
+def test_step_time_is_the_sympy_t_half_and_closed_form_accuracy_saturates():
+    q = solvable_word2vec.derive_qwem()
+    t_half = sp.lambdify((q["symbols"]["lambda"], q["symbols"]["s_0"]), q["t_half"], "numpy")
+    lam = np.array([3.0, 0.5, 0.01])
+    np.testing.assert_allclose(attribute_model.step_time(lam, 1e-3), t_half(lam, 1e-3), rtol=1e-12)
+    with pytest.raises(ValueError, match="lam"):
+        attribute_model.step_time([1e-7], 1e-3)                     # below s0²: never half learned
+    K = 4
+    target = solvable_word2vec.qwem_target(
+        attribute_model.attribute_cooccurrence(attribute_model.attribute_words(K), [0.4, 0.3, 0.2, 0.15]), 1)
+    questions, _ = attribute_model.attribute_analogies(jax.random.key(2), K, 10)
+    acc = attribute_model.closed_form_accuracy(target, questions, [1, K - 1, K, 2 * K])
+    assert acc[2] == 1.0 and acc[3] == 1.0 and acc[0] < 0.5 and acc[1] < 1.0
+    assert attribute_model.sweep_dims(8) == [2, 4, 6, 7, 8, 10, 12, 16]
+    assert attribute_model.sweep_config(8).dim == 16
+
+
+def test_attribute_page_counts_its_dimension_sweep():
+    fast = attribute_model.AttributeConfig.fast()
+    counted = attribute_model.page_runs(lambda cls: cls.fast())
+    assert counted.flops > fast.cost().flops                        # the QWEM sweep is counted on top
+    assert counted.host_flops == fast.cost().host_flops > 0
+    assert counted.steps >= attribute_model.sweep_config(fast.n_attributes).steps
+
+
 def test_saturation_dimension():
-    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
-    assert solvable_word2vec.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
-    assert solvable_word2vec.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
+    assert attribute_model.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.5, 1.0], 0.95) == 8
+    assert attribute_model.saturation_dimension([1, 2, 4, 8], [0.1, 0.96, 0.97, 1.0], 0.95) == 2
+    assert attribute_model.saturation_dimension([1, 2], [1.0, 0.2], 0.95) == math.inf
 
 
 @pytest.mark.parametrize(
     "call, name",
     [
-        (lambda: solvable_word2vec.AttributeConfig(n_attributes=1), "n_attributes"),
-        (lambda: solvable_word2vec.AttributeConfig(strength=(0.1, 0.4)), "strength"),
-        (lambda: solvable_word2vec.AttributeConfig(strength=(1.0, 0.4)), "strength"),
-        (lambda: solvable_word2vec.attribute_words(0), "n_attributes"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5]), "strengths"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(solvable_word2vec.attribute_words(2), [0.5, 1.0]), "strengths"),
-        (lambda: solvable_word2vec.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
-        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
-        (lambda: solvable_word2vec.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
-        (lambda: solvable_word2vec.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
-        (lambda: solvable_word2vec.walsh_spectrum(np.ones(6)), "kernel"),
-        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
-        (lambda: solvable_word2vec.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [], [0]), "dims"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
-        (lambda: solvable_word2vec.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
-        (lambda: solvable_word2vec.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
-        (lambda: solvable_word2vec.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
+        (lambda: attribute_model.AttributeConfig(n_attributes=1), "n_attributes"),
+        (lambda: attribute_model.AttributeConfig(strength=(0.1, 0.4)), "strength"),
+        (lambda: attribute_model.AttributeConfig(strength=(1.0, 0.4)), "strength"),
+        (lambda: attribute_model.attribute_words(0), "n_attributes"),
+        (lambda: attribute_model.attribute_cooccurrence(attribute_model.attribute_words(2), [0.5]), "strengths"),
+        (lambda: attribute_model.attribute_cooccurrence(attribute_model.attribute_words(2), [0.5, 1.0]), "strengths"),
+        (lambda: attribute_model.attribute_cooccurrence(np.zeros((4, 2)), [0.5, 0.1]), "attributes"),
+        (lambda: attribute_model.sample_pair_counts(jax.random.key(0), np.ones((2, 3)), 10), "probs"),
+        (lambda: attribute_model.sample_pair_counts(jax.random.key(0), np.ones((2, 2)), 0), "n_pairs"),
+        (lambda: attribute_model.attribute_analogies(jax.random.key(0), 3, 0), "n_per_attribute"),
+        (lambda: attribute_model.walsh_spectrum(np.ones(6)), "kernel"),
+        (lambda: attribute_model.relation_fraction(np.eye(4), [[0, 1, 2]], [1]), "pairs"),
+        (lambda: attribute_model.relation_fraction(np.eye(4), [[0, 1]], [5]), "dims"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [], [0]), "dims"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), "fast", [1], [0]), "cfg"),
+        (lambda: attribute_model.train_qwem_dims(np.eye(4), solvable_word2vec.QWEMConfig(), [1], [0], questions=[[0, 1, 2]]), "questions"),
+        (lambda: attribute_model.saturation_dimension([1, 2], [0.5], 0.9), "accuracy"),
+        (lambda: attribute_model.saturation_dimension([2, 1], [0.5, 0.6], 0.9), "dims"),
     ],
 )
 def test_attribute_bad_input(call, name):
@@ -888,7 +926,49 @@ def test_real_text_bad_input(call, name):
         call()
 
 
-# ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.10)
+def test_superposition_scaling_theory_and_exponents():
+    p = superposition_phase.feature_probabilities(100, 1.5)
+    assert p.sum() == pytest.approx(1.0) and np.all(np.diff(p) < 0)
+    L = superposition_phase.weak_loss(100, 1.5, [0, 10, 100])
+    assert L[0] == pytest.approx(np.sum(4 / 3 * p - p**2) / 100) and L[-1] == 0.0
+    m = np.array([2.0, 4.0, 8.0, 16.0])
+    np.testing.assert_allclose(superposition_phase.loss_exponents(m, 3.0 / m), 1.0)
+    np.testing.assert_allclose(superposition_phase.loss_exponents(m, np.stack([m**-0.5, m**-2.0])), [0.5, 2.0])
+    # an infinite tail falls as m^(1 - a); a long finite one nearly so
+    big = superposition_phase.weak_loss(10**6, 1.5, [100, 200, 400])
+    assert superposition_phase.loss_exponents([100, 200, 400], big) == pytest.approx(0.5, abs=0.03)
+
+
+def test_feature_norm_decay_pulls_rows_to_unit_norm_only_when_negative():
+    w = jnp.array([[0.5, 0.0], [0.0, 2.0]])
+    tx = superposition_phase._feature_norm_decay(-1.0)
+    d, _ = tx.update({"w": jnp.zeros_like(w), "b": jnp.zeros(2)}, tx.init({"w": w}), {"w": w, "b": jnp.zeros(2)})
+    step = -0.1 * d["w"]                                          # what a learning rate of 0.1 adds
+    assert step[0, 0] > 0 and step[1, 1] < 0                      # short row grows, long row shrinks
+    tx = superposition_phase._feature_norm_decay(1.0)
+    d, _ = tx.update({"w": jnp.zeros_like(w), "b": jnp.zeros(2)}, tx.init({"w": w}), {"w": w, "b": jnp.zeros(2)})
+    np.testing.assert_allclose(d["w"], w)                         # the usual decay
+    np.testing.assert_array_equal(d["b"], 0.0)
+
+
+def test_superposition_scaling_runs_and_rejects_bad_input():
+    cfg = superposition_phase.ScalingConfig(n_features=16, dims=(2, 4), exponents=(1.0,), steps=20, batch=8,
+                                            n_eval=100)
+    out = superposition_phase.train_scaling(cfg, [0, 1])
+    assert out["loss"].shape == (2, 2, 1, 2) and np.all(np.isfinite(out["loss"]))
+    with pytest.raises(ValueError, match="dims"):
+        superposition_phase.ScalingConfig(n_features=8, dims=(4, 16))
+    with pytest.raises(ValueError, match="strong_decay"):
+        superposition_phase.ScalingConfig(strong_decay=0.5)
+    with pytest.raises(ValueError, match="cfg"):
+        superposition_phase.train_scaling("fast", [0])
+    with pytest.raises(ValueError, match="loss"):
+        superposition_phase.loss_exponents([1, 2], [1.0, -1.0])
+    with pytest.raises(ValueError, match="m must"):
+        superposition_phase.weak_loss(10, 1.0, [11])
+
+
+# ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.11)
 
 
 def test_wiki_corpus_is_the_larger_text():
@@ -918,6 +998,28 @@ def test_nearest_words_and_the_chance_bar():
     assert wikipedia.standard_error_bar(166) == pytest.approx(2 / math.sqrt(165))
     assert wikipedia.in_vocabulary_pairs(["tiger", "cat"]) >= 1
     assert wikipedia.in_vocabulary_pairs(["zzzz"]) == 0
+    assert wikipedia.in_vocabulary_pairs(["old", "new"], "simlex999.txt") >= 1     # SimLex-999's first pair
+    assert wikipedia.in_vocabulary_pairs(["old", "new"]) == 0                     # not a WordSim-353 pair
+    with pytest.raises(ValueError, match="dataset"):
+        wikipedia.in_vocabulary_pairs(["old"], "men.txt")
+
+
+def test_the_registered_wordsim_bar_is_two_standard_errors_of_the_fast_vocabulary():
+    from dltheory import claims
+
+    vocab = wikipedia.wiki_corpus(vocab_size=wikipedia.WikiConfig.fast().vocab_size)["vocab"]
+    n = wikipedia.in_vocabulary_pairs(vocab)
+    bar = claims.registry()["04-embedding-geometry/wiki-wordsim-above-chance"]
+    assert n == 166
+    assert wikipedia.standard_error_bar(n) == pytest.approx(bar.criterion.lower, abs=0.005)
+
+
+def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
+    cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1)
+    r = wikipedia.run_wikipedia(cfg, [0])
+    assert r.pairs["sgns"] == 20 * 64 and r.words["sgns"] == r.pairs["sgns"] / (2 * cfg.window)
+    assert r.pairs["gensim"] == 2 * cfg.window * r.words["gensim"]
+    assert {"slope", "corr", "intercept"} <= set(r.gensim_fit)
 
 
 @pytest.mark.parametrize(

@@ -9,8 +9,13 @@ page                                   module
 ``02-sgns-factorises-pmi.md`` (§ 4.2)  :mod:`dltheory.embeddings.sgns_factorises_pmi`: shifted PMI, anisotropy
 ``03-analogies.md`` (§ 4.3)            :mod:`dltheory.embeddings.analogies`: paraphrases and parallelograms
 ``04-superposition.md`` (§ 4.4)        :mod:`dltheory.embeddings.superposition`: the toy model of superposition
-``05-solvable-word2vec.md`` (§ 4.5)    :mod:`dltheory.embeddings.solvable_word2vec`: QWEM, binary attributes
-``06-real-text.md`` (§ 4.6)            :mod:`dltheory.embeddings.real_text`: gensim's corpus and benchmarks
+``05-solvable-word2vec.md`` (§ 4.5)    :mod:`dltheory.embeddings.solvable_word2vec`: QWEM and its step times
+``06-attribute-model.md`` (§ 4.6)      :mod:`dltheory.embeddings.attribute_model`: words made of attributes
+``07-real-text.md`` (§ 4.7)            :mod:`dltheory.embeddings.real_text`: gensim's corpus and benchmarks
+``08-linear-analogies.md`` (§ 4.8)     :mod:`dltheory.embeddings.linear_analogies`: csPMI and linear analogies
+``09-word-senses.md`` (§ 4.9)          :mod:`dltheory.embeddings.word_senses`: senses in superposition
+``10-superposition-phase.md`` (§ 4.10) :mod:`dltheory.embeddings.superposition_phase`: the phase diagram
+``11-wikipedia.md`` (§ 4.11)           :mod:`dltheory.embeddings.wikipedia`: a larger real text
 ``exercises/04-embedding-geometry.md`` :mod:`dltheory.embeddings.exercises`: the self-checks
 =====================================  ========================================================================
 

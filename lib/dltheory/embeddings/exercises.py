@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import selfcheck, validate
-from dltheory.embeddings import analogies, corpus, geometry, superposition, word_senses
+from dltheory.embeddings import analogies, corpus, geometry, superposition, superposition_phase, word_senses
 
 __all__ = [
     "relation_paraphrase_error",
@@ -131,7 +131,7 @@ def _equals(value: Any, wrong: float) -> bool:
 
 
 def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
-    """Exercise: the squared distance of two words under an exact factorisation of PMI (§ 4.7), the PMI distance
+    """Exercise: the squared distance of two words under an exact factorisation of PMI (§ 4.8), the PMI distance
     D(x, y) = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) (Ethayarajh et al. 2019, in the form of the page)."""
     P = corpus.pmi(validate.array("counts", counts, ndim=2, nonnegative=True))
     expected = float(P[x, x] + P[y, y] - 2 * P[x, y])
@@ -148,7 +148,7 @@ def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
 
 
 def check_merged_pmi(value: Any, *, counts: Any) -> float:
-    """Exercise: PMI(w, 2) after merging words 0 and 1 of ``counts`` into w (§ 4.8, prop-ch4-merged-pmi)."""
+    """Exercise: PMI(w, 2) after merging words 0 and 1 of ``counts`` into w (§ 4.9, prop-ch4-merged-pmi)."""
     C = validate.array("counts", counts, ndim=2, nonnegative=True)
     expected = float(corpus.pmi(word_senses.merge_words(C, 0, 1))[0, 1])
     P = corpus.pmi(C)
@@ -166,7 +166,7 @@ def check_merged_pmi(value: Any, *, counts: Any) -> float:
 
 
 def check_phase_boundary(value: Any, *, r: float) -> float:
-    """Exercise: the largest q = 1 − S at which the antipodal pair beats feature 1 alone (§ 4.9, prop-ch4-phase)."""
+    """Exercise: the largest q = 1 − S at which the antipodal pair beats feature 1 alone (§ 4.10, prop-ch4-phase)."""
     r = validate.real("r", r, low=0.0, high=1.0, low_open=True)
     expected = 4 * r / (2 + 5 * r)
     return selfcheck.number(
@@ -176,8 +176,26 @@ def check_phase_boundary(value: Any, *, r: float) -> float:
     )
 
 
+def check_weak_scaling_exponent(value: Any, *, n_features: int, exponent: float, dims: Sequence[int]) -> float:
+    """Exercise: the exponent of L ∝ m^(−α) of the weak-superposition loss (§ 4.10), fitted over ``dims`` from the
+    finite sum over the features left out; no training."""
+    dims = [validate.integer(f"dims[{i}]", d, low=1, high=n_features) for i, d in enumerate(dims)]
+    expected = float(superposition_phase.loss_exponents(
+        dims, superposition_phase.weak_loss(n_features, exponent, dims)))
+    tail = exponent - 1.0
+    return selfcheck.number(
+        "alpha_weak", value, expected, rtol=1e-3, atol=1e-3,
+        hint=(f"That is the infinite-tail exponent a − 1 = {tail:g}; with only {n_features} features the sum over "
+              "the features left out ends, and the fit over these m bends away from it." if _equals(value, tail)
+              else "That is the strong-superposition exponent; compute the weak loss with weak_loss and fit "
+              "loss_exponents." if _equals(value, 1.0) else
+              "weak_loss(n_features, a, dims) gives L(m); loss_exponents(dims, L) fits its exponent."),
+        explain=f"α = {expected:.3f} over m = {dims}: below 1, so the weak regime falls more slowly than 1/m.",
+    )
+
+
 def check_frequent_pmi_band(value: Any, *, counts: Any, min_count: int = 100, band: float = 1.0) -> float:
-    """Exercise: the share of the pairs seen at least ``min_count`` times whose |PMI| is below ``band`` (§ 4.10),
+    """Exercise: the share of the pairs seen at least ``min_count`` times whose |PMI| is below ``band`` (§ 4.11),
     the pairs on which the Wikipedia page tests the shifted-PMI identity."""
     C = validate.array("counts", counts, ndim=2, nonnegative=True)
     min_count = validate.integer("min_count", min_count, low=1)

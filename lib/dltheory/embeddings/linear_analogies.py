@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.7 (``chapters/04-embedding-geometry/07-linear-analogies.md``): when exactly is an analogy linear?
+"""Chapter 4, § 4.8 (``chapters/04-embedding-geometry/08-linear-analogies.md``): when exactly is an analogy linear?
 
 Ethayarajh, Duvenaud and Hirst (2019): for an embedding that factorises PMI exactly, distances and
 parallelograms are functions of co-occurrence statistics. We derive the exact identity with sympy,
@@ -24,7 +24,7 @@ __all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run
 
 
 def derive_pmi_distance() -> dict[str, Any]:
-    """Derive, with sympy, the squared distance of two words under an exact factorisation of PMI (§ 4.7).
+    """Derive, with sympy, the squared distance of two words under an exact factorisation of PMI (§ 4.8).
 
     If PMI − s = W Wᵀ for a constant shift s (s = log k for SGNS), then ‖w_x − w_y‖² = M_xx + M_yy − 2 M_xy
     with M = PMI − s, and the shift cancels. Writing PMI with log-probabilities, this equals
@@ -50,7 +50,7 @@ def derive_pmi_distance() -> dict[str, Any]:
 
 def pair_statistics(counts: Any, *, min_expected: float = 50.0) -> dict[str, np.ndarray]:
     """From a co-occurrence matrix: the pairs x < y whose expected counts #(x)#(y)/D, #(x)²/D and #(y)²/D are
-    all at least ``min_expected`` (rows ``i``, ``j``), with their PMI distance D(x, y) and −csPMI(x, y) (§ 4.7)."""
+    all at least ``min_expected`` (rows ``i``, ``j``), with their PMI distance D(x, y) and −csPMI(x, y) (§ 4.8)."""
     counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
     min_expected = validate.real("min_expected", min_expected, low=0.0, low_open=True)
     P = corpus.pmi(counts)
@@ -69,7 +69,7 @@ def pair_statistics(counts: Any, *, min_expected: float = 50.0) -> dict[str, np.
 
 @dataclasses.dataclass(frozen=True)
 class LinearAnalogyResult:
-    """What :func:`run_linear_analogies` measures on each corpus (§ 4.7); lists have one entry per seed."""
+    """What :func:`run_linear_analogies` measures on each corpus (§ 4.8); lists have one entry per seed."""
 
     seeds: list[int]
     corr_distance: np.ndarray        # corr(‖w_x − w_y‖², D(x, y))
@@ -85,7 +85,7 @@ class LinearAnalogyResult:
 
 def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
                          min_expected: float = 50.0) -> LinearAnalogyResult:
-    """For each seed, sample the planted corpus of ``jax.random.key(seed)`` and measure (§ 4.7): the
+    """For each seed, sample the planted corpus of ``jax.random.key(seed)`` and measure (§ 4.8): the
     correlation of squared distances in the rank-d factors of PMI with the PMI distance and with −csPMI
     (and with random vectors as the null); and 3CosAdd on the rank-d SVD of PPMI, per relation, with and
     without the exclusion of a, b, c (Linzen 2016)."""

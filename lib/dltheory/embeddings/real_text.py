@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.6 (``chapters/04-embedding-geometry/06-real-text.md``): real text.
+"""Chapter 4, § 4.7 (``chapters/04-embedding-geometry/07-real-text.md``): real text.
 
 The Lee corpus from gensim's test data (no download), gensim's Word2Vec with the settings of an
 :class:`~dltheory.embeddings.sgns.SGNSConfig`, and the standard word-similarity and analogy benchmarks.
@@ -24,7 +24,7 @@ __all__ = [
 
 
 def real_corpus(*, min_count: int = 5) -> tuple[list[str], np.ndarray, list[list[str]]]:
-    """The Lee background corpus that ships inside gensim's test data (§ 4.6; no download).
+    """The Lee background corpus that ships inside gensim's test data (§ 4.7; no download).
 
     About 6·10⁴ words of Australian news text. Lower-cased, split on letters; words seen fewer than
     ``min_count`` times are dropped. Returns the vocabulary (most frequent first), the token ids and the
@@ -46,10 +46,13 @@ def real_corpus(*, min_count: int = 5) -> tuple[list[str], np.ndarray, list[list
     return vocab, tokens, sentences
 
 
-def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, epochs: int, seed: int) -> Any:
-    """gensim's Word2Vec (skip-gram, negative sampling, no subsampling) with the settings of ``cfg`` (§ 4.6).
+def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, epochs: int, seed: int,
+                 shrink_windows: bool = True) -> Any:
+    """gensim's Word2Vec (skip-gram, negative sampling, no subsampling) with the settings of ``cfg`` (§ 4.7).
 
-    One worker thread, so that its words per second compare with ours on the same cores. Returns the model.
+    One worker thread, so that its words per second compare with ours on the same cores. ``shrink_windows``
+    is gensim's default dynamic window (offset Δ weighted (L − Δ + 1)/L, about L + 1 pairs a word); ``False``
+    gives our fixed window, 2L pairs a word. Returns the model.
     """
     from gensim.models import Word2Vec
 
@@ -60,12 +63,13 @@ def train_gensim(sentences: Sequence[Sequence[str]], cfg: sgns.SGNSConfig, *, ep
     if isinstance(sentences, str) or len(sentences) == 0:
         raise ValueError("sentences must be a non-empty list of lists of words")
     return Word2Vec(sentences, sg=1, negative=cfg.negatives, window=cfg.window, vector_size=cfg.dim, min_count=1,
-                    sample=0, ns_exponent=cfg.noise_power, epochs=epochs, workers=1, seed=seed)
+                    sample=0, ns_exponent=cfg.noise_power, epochs=epochs, workers=1, seed=seed,
+                    shrink_windows=bool(shrink_windows))
 
 
 def evaluate_real(vectors: Any, vocab: Sequence[str]) -> dict[str, float]:
     """WordSim-353 and SimLex-999 Spearman correlations and questions-words analogy accuracy, on the
-    in-vocabulary part of each set (gensim's evaluators and test data; § 4.6)."""
+    in-vocabulary part of each set (gensim's evaluators and test data; § 4.7)."""
     from gensim.models import KeyedVectors
     from gensim.test.utils import datapath
 
@@ -83,7 +87,7 @@ def evaluate_real(vectors: Any, vocab: Sequence[str]) -> dict[str, float]:
 
 
 def random_vectors(n_words: int, dim: int, seed: int) -> np.ndarray:
-    """Gaussian vectors of the shape of an embedding: the random-vector null of § 4.6's claims."""
+    """Gaussian vectors of the shape of an embedding: the random-vector null of § 4.7's claims."""
     n_words = validate.integer("n_words", n_words, low=1)
     dim = validate.integer("dim", dim, low=1)
     seed = validate.integer("seed", seed, low=0)
@@ -92,7 +96,7 @@ def random_vectors(n_words: int, dim: int, seed: int) -> np.ndarray:
 
 def similarity_agreement(a: Any, b: Any, *, n_words: int = 500) -> float:
     """Spearman correlation between the cosine similarities of two embeddings of the same vocabulary,
-    over all pairs of its first ``n_words`` words (the most frequent, for § 4.6's vocabulary).
+    over all pairs of its first ``n_words`` words (the most frequent, for § 4.7's vocabulary).
 
     Rows of ``a`` and ``b`` must be the same words in the same order. Two embeddings that learned the same
     geometry agree near 1; an embedding and random vectors near 0.

@@ -1,4 +1,4 @@
-"""Chapter 4, shared by § 4.2, § 4.6, the exercises and the benchmarks: skip-gram with negative sampling.
+"""Chapter 4, shared by § 4.2, § 4.7, the exercises and the benchmarks: skip-gram with negative sampling.
 
 SGNS (Mikolov et al. 2013) trained in JAX through :func:`dltheory.train.train`, all seeds at once, with the
 negatives drawn by Walker's alias method (Walker 1977; Vose 1991).

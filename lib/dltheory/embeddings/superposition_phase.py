@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.9 (``chapters/04-embedding-geometry/09-superposition-phase.md``): superposition with a theory target.
+"""Chapter 4, § 4.10 (``chapters/04-embedding-geometry/10-superposition-phase.md``): superposition with a theory target.
 
 The smallest phase diagram of Elhage et al. (2022): two features x₁, x₂ (importances 1 and r ≤ 1, each zero
 with probability S, else uniform on [0, 1]) through one hidden dimension, x' = ReLU(wᵀw x + b). Two candidate
@@ -9,6 +9,7 @@ with the predicted phase on a grid of (S, r).
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 from typing import Any
 
@@ -16,18 +17,20 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from threadpoolctl import threadpool_limits
 
-from dltheory import train, validate
+from dltheory import runtime, train, validate
 from dltheory.embeddings.superposition import SuperpositionConfig
 
 __all__ = ["derive_phase_losses", "predicted_superposed", "train_phase_grid", "train_phase_cells", "phase_loss",
-           "is_superposed", "SHARED_KEYS_FILE", "save_shared_keys", "load_shared_keys"]
+           "is_superposed", "SHARED_KEYS_FILE", "save_shared_keys", "load_shared_keys", "ScalingConfig",
+           "feature_probabilities", "weak_loss", "train_scaling", "loss_exponents"]
 
 SHARED_KEYS_FILE = "04-embedding-geometry-phase-shared-keys.json"
 
 
 def derive_phase_losses() -> dict[str, Any]:
-    """Derive, with sympy, the expected losses of the two candidate solutions of the n = 2, m = 1 model (§ 4.9).
+    """Derive, with sympy, the expected losses of the two candidate solutions of the n = 2, m = 1 model (§ 4.10).
 
     With q = 1 − S and x_i = u_i·[feature on], u_i ~ U[0, 1]: storing feature 1 alone (w = (1, 0), b = (0, E x₂))
     reconstructs x₁ exactly and costs r·Var x₂ = r(q/3 − q²/4). The antipodal pair w = (1, −1), b = 0, is exact when
@@ -87,7 +90,7 @@ def _loss(params: dict[str, jax.Array], x: jax.Array, ratio: Any) -> jax.Array:
 
 
 def phase_loss(w: Any, b: Any, sparsity: float, ratio: float, *, n: int = 200_000, seed: int = 0) -> float:
-    """Monte Carlo estimate, on ``n`` fresh inputs, of the loss of one trained model (w, b) at (S, r) (§ 4.9).
+    """Monte Carlo estimate, on ``n`` fresh inputs, of the loss of one trained model (w, b) at (S, r) (§ 4.10).
 
     Comparable with the closed forms L_A and L_C of :func:`derive_phase_losses` (its standard error is ~1e-4).
     """
@@ -101,7 +104,7 @@ def phase_loss(w: Any, b: Any, sparsity: float, ratio: float, *, n: int = 200_00
 
 def train_phase_cells(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
                       seeds: Sequence[int]) -> dict[str, np.ndarray]:
-    """Train the n = 2, m = 1 toy model at every (S, r) cell and seed, each cell with its own key (§ 4.9).
+    """Train the n = 2, m = 1 toy model at every (S, r) cell and seed, each cell with its own key (§ 4.10).
 
     Unlike :func:`train_phase_grid`, where all cells of a seed share one initialisation and one batch stream,
     cell k of a seed initialises and draws its batches from ``jax.random.fold_in`` of that seed's keys on k, so
@@ -132,11 +135,11 @@ def train_phase_cells(cfg: SuperpositionConfig, sparsities: Sequence[float], rat
 
 def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], ratios: Sequence[float],
                      seeds: Sequence[int]) -> np.ndarray:
-    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.9).
+    """Train the n = 2, m = 1 toy model at every (S, r) of the grid and every seed, in one compiled program (§ 4.10).
 
     Returns ``w`` of shape (n_seeds, n_sparsities, n_ratios, 1, 2). The loss is (x₁ − x'₁)² + r(x₂ − x'₂)².
     ``cfg`` supplies steps, batch and learning rate (its n_features and n_hidden must be 2 and 1). All cells of one
-    seed share its initialisation and batch stream (the first measurement of § 4.9; see :func:`train_phase_cells`).
+    seed share its initialisation and batch stream (the first measurement of § 4.10; see :func:`train_phase_cells`).
     """
     s, r = _check_grid(cfg, sparsities, ratios)
     S, R = (g.ravel() for g in np.meshgrid(s, r, indexing="ij"))
@@ -164,7 +167,7 @@ def train_phase_grid(cfg: SuperpositionConfig, sparsities: Sequence[float], rati
 
 def save_shared_keys(superposed: Any, seeds: Sequence[int], path: Any, *, date: str, device: str, commit: str) -> None:
     """Write the trained phases of :func:`train_phase_grid` (True where superposed, shape (n_seeds, n_q, n_r)) as
-    JSON with its provenance, so that § 4.9 can judge its first, shared-key claim without retraining it."""
+    JSON with its provenance, so that § 4.10 can judge its first, shared-key claim without retraining it."""
     import json
 
     sup = validate.array("superposed", superposed, ndim=3, dtype=bool)
@@ -194,3 +197,162 @@ def load_shared_keys() -> tuple[dict[str, Any], dict[str, str]]:
     if record["superposed"].ndim != 3 or record["superposed"].shape[0] != len(record["seeds"]):
         raise ValueError(f"{SHARED_KEYS_FILE}: superposed has shape {record['superposed'].shape}")
     return record, provenance
+
+
+# ---------------------------------------------------------------- the loss against the number of dimensions
+
+
+@dataclasses.dataclass(frozen=True)
+class ScalingConfig(runtime.ModeConfig):
+    """The toy model of Liu, Liu & Gore (2025) (§ 4.10): ``n_features`` features, feature i active with probability
+    p_i ∝ i^(−exponent) (normalised so that Σ p_i = 1, one active feature per input on average) and then uniform
+    on [0, 2], through m hidden dimensions, x' = ReLU(W Wᵀ x + b), mean squared error over the features. Adam
+    (step ``lr``, 10% linear warm-up, cosine decay to 5%) with their decoupled weight decay on W
+    (:func:`_feature_norm_decay`), whose sign sets the regime: negative (``strong_decay``: every feature's row is
+    pulled towards unit norm, so every feature is stored, overlapping) or positive (``weak_decay``: the usual
+    shrinkage, only the most frequent features are stored). One program trains every m of ``dims``, every
+    frequency of ``exponents`` and both regimes; the loss is measured at the end on ``n_eval`` fresh inputs."""
+
+    n_features: int = validate.field(192, validate.integer, low=2)
+    dims: tuple[int, ...] = validate.field((3, 6, 12, 24), validate.integers, low=1, min_size=2, increasing=True)
+    exponents: tuple[float, ...] = validate.field((1.0, 1.5), validate.reals, low=0.0, low_open=True)
+    strong_decay: float = validate.field(-1.0, validate.real, high=0.0, high_open=True)
+    weak_decay: float = validate.field(1.0, validate.real, low=0.0, low_open=True)
+    steps: int = validate.field(3000, validate.integer, low=10)
+    batch: int = validate.field(128, validate.integer, low=1)
+    lr: float = validate.field(1e-2, validate.real, low=0.0, low_open=True)
+    n_eval: int = validate.field(20_000, validate.integer, low=100)
+
+    @classmethod
+    def fast(cls) -> ScalingConfig:
+        return cls()
+
+    @classmethod
+    def full(cls) -> ScalingConfig:
+        """Liu et al.'s features and widths (their exp-10: n = 1000, m from 10 to 100), with a quarter of their
+        20,000 steps and batches of 512 instead of 2048 (the book's GPU budget); never run yet."""
+        return cls(n_features=1000, dims=(10, 15, 25, 39, 63, 100), batch=512, steps=5000, n_eval=100_000)
+
+    def check(self) -> None:
+        if self.dims[-1] > self.n_features:
+            raise ValueError(f"dims must not exceed n_features = {self.n_features}, got {self.dims}")
+
+    def cost(self) -> runtime.Cost:
+        """Three seeds × dims × exponents × two regimes, each at the largest m (the smaller ones are masked):
+        about 12·batch·n·m FLOPs a step (two products forward, four backward)."""
+        runs = 3 * len(self.dims) * len(self.exponents) * 2
+        step = 12.0 * self.batch * self.n_features * self.dims[-1] * runs
+        return runtime.Cost(flops=step * self.steps, bytes=4.0 * runs * self.n_features * (self.dims[-1] + 2),
+                            steps=self.steps)
+
+    def paper_scale(self) -> str:
+        """Liu, Liu & Gore's toy model: its size."""
+        return (f"{self.n_features} features, m = {self.dims[0]}–{self.dims[-1]}, frequency exponents "
+                f"{', '.join(f'{a:g}' for a in self.exponents)}, weight decay {self.strong_decay:g} (strong) and "
+                f"{self.weak_decay:g} (weak), {self.steps:,} AdamW steps of {self.batch} inputs")
+
+
+def feature_probabilities(n_features: int, exponent: float) -> np.ndarray:
+    """p_i ∝ i^(−exponent), i = 1..n, normalised to sum 1 (§ 4.10; Liu, Liu & Gore 2025)."""
+    n = validate.integer("n_features", n_features, low=1)
+    a = validate.real("exponent", exponent, low=0.0)
+    p = np.arange(1, n + 1, dtype=np.float64) ** -a
+    return p / p.sum()
+
+
+def weak_loss(n_features: int, exponent: float, m: Any) -> np.ndarray:
+    """The loss of weak superposition (§ 4.10): the m most frequent features stored without interference and the
+    others replaced by their mean, L(m) = (1/n) Σ_{i>m} (E[u²] p_i − p_i²) with u uniform on [0, 2], E[u²] = 4/3.
+    For an infinite tail it falls as m^(1 − exponent): the loss follows the frequency law."""
+    p = feature_probabilities(n_features, exponent)
+    m = np.atleast_1d(np.asarray(m))
+    if np.any(m < 0) or np.any(m > n_features):
+        raise ValueError(f"m must lie in [0, {n_features}], got {m}")
+    tail = np.concatenate([np.cumsum((4.0 / 3.0 * p - p**2)[::-1])[::-1], [0.0]])
+    return tail[m.astype(int)] / n_features
+
+
+def _scaling_sample(key: jax.Array, p: jax.Array, n: int) -> jax.Array:
+    k_on, k_val = jax.random.split(key)
+    on = jax.random.uniform(k_on, (n, p.shape[-1])) < p
+    return on * jax.random.uniform(k_val, (n, p.shape[-1]), maxval=2.0)
+
+
+def _feature_norm_decay(decay: Any, eps: float = 1e-8) -> optax.GradientTransformation:
+    """The weight decay of Liu, Liu & Gore (2025), decoupled as in AdamW, on W only (§ 4.10): with ``decay`` γ ≥ 0 the
+    usual shrinkage, the step adds −lr·γ·W; with γ < 0 each feature's row W_i is pulled towards unit norm, the step
+    adds lr·γ·W_i·(1 − 1/‖W_i‖), which grows rows shorter than 1 and shrinks longer ones (plain decoupled decay
+    with γ < 0 would grow every weight without bound)."""
+
+    def update(updates: Any, state: Any, params: Any = None) -> tuple[Any, Any]:
+        w = params["w"]
+        norms = jnp.linalg.norm(w, axis=1, keepdims=True) + eps
+        d = jnp.where(decay >= 0, decay * w, -decay * w * (1.0 - 1.0 / norms))
+        return {**updates, "w": updates["w"] + d}, state
+
+    return optax.GradientTransformation(lambda params: optax.EmptyState(), update)
+
+
+def train_scaling(cfg: ScalingConfig, seeds: Sequence[int]) -> dict[str, np.ndarray]:
+    """Train the toy model of :class:`ScalingConfig` at every m, frequency exponent and regime, one run per seed
+    (§ 4.10; Liu, Liu & Gore 2025). W has ``max(dims)`` columns; those beyond a run's m start at zero and stay
+    there (their gradient and their decay are zero). Returns ``loss`` of shape (n_seeds, 2 regimes [strong,
+    weak], n_exponents, n_dims), each measured on ``n_eval`` fresh inputs, one set per exponent shared by all runs,
+    and ``dims``, ``exponents``."""
+    if not isinstance(cfg, ScalingConfig):
+        raise ValueError(f"cfg must be a ScalingConfig, got {type(cfg).__name__}")
+    n, D = cfg.n_features, cfg.dims[-1]
+    R, A, M = (g.ravel() for g in np.meshgrid(np.arange(2), np.arange(len(cfg.exponents)), np.arange(len(cfg.dims)),
+                                              indexing="ij"))
+    probs = jnp.asarray(np.stack([feature_probabilities(n, a) for a in cfg.exponents]), dtype=jnp.float32)
+    hp = {"dim": np.asarray(cfg.dims, np.float32)[M], "decay": np.where(R == 0, cfg.strong_decay, cfg.weak_decay),
+          "exponent": A.astype(np.float32)}
+
+    def frequencies(h: Any) -> jax.Array:
+        return probs[h["exponent"].astype(jnp.int32)]
+
+    def init(key: jax.Array, h: Any) -> dict[str, jax.Array]:
+        k_w, k_b = jax.random.split(key)
+        mask = (jnp.arange(D) < h["dim"]).astype(jnp.float32)
+        return {"w": jax.random.normal(k_w, (n, D)) / jnp.sqrt(h["dim"]) * mask, "b": jax.random.normal(k_b, (n,))}
+
+    def forward(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
+        return jax.nn.relu((x @ params["w"]) @ params["w"].T + params["b"])
+
+    def loss(params: dict[str, jax.Array], key: jax.Array, h: Any) -> jax.Array:
+        x = _scaling_sample(key, frequencies(h), cfg.batch)
+        return jnp.mean((forward(params, x) - x) ** 2)
+
+    schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, max(1, cfg.steps // 10), cfg.steps, 0.05 * cfg.lr)
+
+    def optimizer(h: Any) -> optax.GradientTransformation:
+        return optax.chain(optax.scale_by_adam(), _feature_norm_decay(h["decay"]),
+                           optax.scale_by_learning_rate(schedule))
+
+    history = train.train(init, loss, optimizer, steps=cfg.steps, eval_every=cfg.steps, seeds=seeds,
+                          data=jnp.zeros(()), batch=lambda key, data: key, hparams=hp,
+                          progress=False, desc="superposition scaling")
+    n_seeds = len(list(seeds))
+    w = np.asarray(history.params["w"]).reshape(n_seeds, -1, n, D)
+    b = np.asarray(history.params["b"]).reshape(n_seeds, -1, n)
+    final = np.empty((n_seeds, len(A)))
+    sets = [np.asarray(_scaling_sample(jax.random.key(10_000 + a), probs[a], cfg.n_eval)) for a in range(len(probs))]
+    with threadpool_limits(1):                      # small products: one BLAS thread is faster on a shared CPU
+        for j, idx in enumerate(A):                 # one fresh evaluation set per exponent, shared by all runs
+            x = sets[idx]
+            for i in range(n_seeds):
+                out = np.maximum((x @ w[i, j]) @ w[i, j].T + b[i, j], 0.0)
+                final[i, j] = np.mean((out - x) ** 2, dtype=np.float64)
+    return {"loss": final.reshape(n_seeds, 2, len(cfg.exponents), len(cfg.dims)),
+            "dims": np.asarray(cfg.dims), "exponents": np.asarray(cfg.exponents)}
+
+
+def loss_exponents(dims: Any, loss: Any) -> np.ndarray:
+    """The exponent α_m of L ∝ m^(−α_m): minus the least-squares slope of log L on log m, over the last axis."""
+    m = validate.array("dims", dims, ndim=1)
+    L = np.asarray(loss, dtype=np.float64)
+    if L.shape[-1] != m.size or np.any(L <= 0) or np.any(m <= 0):
+        raise ValueError(f"loss must be positive with a last axis of {m.size} entries, got shape {L.shape}")
+    x = np.log(m) - np.log(m).mean()
+    y = np.log(L)
+    return -np.sum((y - y.mean(axis=-1, keepdims=True)) * x, axis=-1) / np.sum(x**2)

@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.10 (``chapters/04-embedding-geometry/10-wikipedia.md``): a larger real text.
+"""Chapter 4, § 4.11 (``chapters/04-embedding-geometry/11-wikipedia.md``): a larger real text.
 
 The largest natural-language text inside the book's installed packages is the shortened English Wikipedia
 dump in gensim's test data (the first 106 articles of a 2017 dump, about 4.7·10⁵ words; no download).
@@ -37,7 +37,7 @@ WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz
 
 @dataclasses.dataclass(frozen=True)
 class WikiConfig(runtime.ModeConfig):
-    """§ 4.10's run: the ``vocab_size`` most frequent words of the Wikipedia text, SGNS with ``negatives``
+    """§ 4.11's run: the ``vocab_size`` most frequent words of the Wikipedia text, SGNS with ``negatives``
     k and the exact Levy–Goldberg noise exponent 1, ``steps`` Adam steps of ``batch`` pairs, gensim for
     ``gensim_epochs`` epochs with the same settings, and the PMI fit on pairs seen ``min_pair_count`` times."""
 
@@ -74,7 +74,7 @@ class WikiConfig(runtime.ModeConfig):
 
 
 def wiki_corpus(*, vocab_size: int = 5000) -> dict[str, Any]:
-    """The Wikipedia text of gensim's test data as token ids (§ 4.10; no download).
+    """The Wikipedia text of gensim's test data as token ids (§ 4.11; no download).
 
     Each article's wiki markup is stripped with gensim's ``filter_wiki``; redirect pages are dropped; the
     text is lower-cased and split on letters. Only the ``vocab_size`` most frequent words are kept, and the
@@ -111,7 +111,7 @@ def wiki_corpus(*, vocab_size: int = 5000) -> dict[str, Any]:
 
 
 def ppmi_svd(counts: Any, dim: int, *, seed: int = 0, n_iter: int = 4) -> np.ndarray:
-    """Word vectors U_d Σ_d^{1/2} from the top ``dim`` singular pairs of the positive PMI matrix (§ 4.10).
+    """Word vectors U_d Σ_d^{1/2} from the top ``dim`` singular pairs of the positive PMI matrix (§ 4.11).
 
     Levy and Goldberg (2014): the SVD counterpart of SGNS (shift log k with k = 1). The truncated SVD is
     computed by a randomized range finder with ``n_iter`` power iterations (Halko, Martinsson and Tropp
@@ -132,7 +132,7 @@ def ppmi_svd(counts: Any, dim: int, *, seed: int = 0, n_iter: int = 4) -> np.nda
 
 
 def nearest_words(vectors: Any, vocab: Sequence[str], word: str, n: int = 5) -> list[str]:
-    """The ``n`` words of highest cosine with ``word`` (itself excluded), most similar first (§ 4.10)."""
+    """The ``n`` words of highest cosine with ``word`` (itself excluded), most similar first (§ 4.11)."""
     E = validate.array("vectors", vectors, ndim=2)
     if len(vocab) != E.shape[0]:
         raise ValueError(f"vocab has {len(vocab)} words but vectors has {E.shape[0]} rows")
@@ -148,12 +148,13 @@ def nearest_words(vectors: Any, vocab: Sequence[str], word: str, n: int = 5) -> 
 
 @dataclasses.dataclass(frozen=True)
 class WikiResult:
-    """What § 4.10 measures: the corpus, the embeddings and their scores.
+    """What § 4.11 measures: the corpus, the embeddings and their scores.
 
     ``w``, ``c`` SGNS word and context vectors per seed, ``(n_seeds, V, d)``; ``svd`` the PPMI-SVD vectors;
     ``gensim`` gensim's word vectors in our word order (its first seed); ``fits`` and ``fits_null`` the
-    shifted-PMI fits of the trained and the untrained vectors; ``scores`` per method a list of
-    :func:`~dltheory.embeddings.real_text.evaluate_real` dicts; ``seconds`` wall times; ``words`` words processed.
+    shifted-PMI fits of the trained and the untrained vectors, ``gensim_fit`` that of gensim's word and context
+    (``syn1neg``) vectors; ``scores`` per method a list of :func:`~dltheory.embeddings.real_text.evaluate_real`
+    dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model.
     """
 
     vocab: list[str]
@@ -169,10 +170,12 @@ class WikiResult:
     scores: dict[str, list[dict[str, float]]]
     seconds: dict[str, float]
     words: dict[str, float]
+    pairs: dict[str, float]
+    gensim_fit: dict[str, float]
 
 
 def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
-    """§ 4.10's experiment: corpus, PMI, PPMI-SVD, SGNS on all ``seeds`` at once, gensim on the first seed,
+    """§ 4.11's experiment: corpus, PMI, PPMI-SVD, SGNS on all ``seeds`` at once, gensim on the first seed,
     the untrained and random-vector nulls, and the benchmark scores of each."""
     if not isinstance(cfg, WikiConfig):
         raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
@@ -190,9 +193,13 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     w, c = history.params["w"][:, 0], history.params["c"][:, 0]
     seconds["sgns"] = history.wall_time
     t0 = time.perf_counter()
-    model = real_text.train_gensim(text["sentences"], scfg, epochs=cfg.gensim_epochs, seed=seeds[0])
+    model = real_text.train_gensim(text["sentences"], scfg, epochs=cfg.gensim_epochs, seed=seeds[0],
+                                   shrink_windows=False)
     seconds["gensim"] = time.perf_counter() - t0
     gensim_vectors = model.wv[vocab]
+    gensim_context = model.syn1neg[[model.wv.key_to_index[word] for word in vocab]]
+    gensim_fit = spmi.shifted_pmi_fit(gensim_vectors, gensim_context, counts, cfg.negatives,
+                                      min_count=cfg.min_pair_count)
     fits = [spmi.shifted_pmi_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count)
             for i in range(len(seeds))]
     untrained = [spmi.untrained_vectors(V, cfg.dim, scfg.init_scale, s) for s in seeds]
@@ -202,25 +209,29 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
               "svd": [real_text.evaluate_real(svd, vocab)],
               "gensim": [real_text.evaluate_real(gensim_vectors, vocab)],
               "random": [real_text.evaluate_real(real_text.random_vectors(V, cfg.dim, s), vocab) for s in seeds]}
-    # words processed: ours draws batch pairs a step, 2L pairs per word; gensim's dynamic window L + 1
-    words = {"sgns": len(seeds) * cfg.steps * cfg.batch / (2 * cfg.window),
-             "gensim": cfg.gensim_epochs * tokens.size}
+    # per model: ours draws `batch` pairs a step, 2L pairs a word; gensim, with the same fixed window, 2L pairs a
+    # word (fewer at the ends of an article)
+    pairs = {"sgns": cfg.steps * cfg.batch, "gensim": cfg.gensim_epochs * tokens.size * 2 * cfg.window}
+    words = {"sgns": pairs["sgns"] / (2 * cfg.window), "gensim": cfg.gensim_epochs * tokens.size}
     return WikiResult(vocab=vocab, counts=counts, n_words=text["n_words"], n_articles=text["n_articles"],
                       w=np.asarray(w), c=np.asarray(c), svd=svd, gensim=gensim_vectors, fits=fits,
-                      fits_null=fits_null, scores=scores, seconds=seconds, words=words)
+                      fits_null=fits_null, scores=scores, seconds=seconds, words=words, pairs=pairs,
+                      gensim_fit=gensim_fit)
 
 
-def in_vocabulary_pairs(vocab: Sequence[str]) -> int:
-    """How many WordSim-353 pairs have both words in ``vocab`` (case-insensitive; § 4.10's bar uses it)."""
+def in_vocabulary_pairs(vocab: Sequence[str], dataset: str = "wordsim353.tsv") -> int:
+    """How many pairs of a word-similarity set of gensim's test data (``"wordsim353.tsv"``, § 4.11's bar, or
+    ``"simlex999.txt"``) have both words in ``vocab`` (case-insensitive)."""
     from gensim.test.utils import datapath
 
+    dataset = validate.choice("dataset", dataset, ("wordsim353.tsv", "simlex999.txt"))
     words = {w.lower() for w in vocab}
-    with open(datapath("wordsim353.tsv"), encoding="utf-8") as fh:
+    with open(datapath(dataset), encoding="utf-8") as fh:
         rows = [line.split("\t") for line in fh if line.strip() and not line.startswith("#")]
     return sum(1 for a, b, *_ in rows if a.lower() in words and b.lower() in words)
 
 
 def standard_error_bar(n_pairs: int) -> float:
-    """Two standard errors of a Spearman correlation near 0 over ``n_pairs`` pairs, 2/√(n − 1) (§ 4.10)."""
+    """Two standard errors of a Spearman correlation near 0 over ``n_pairs`` pairs, 2/√(n − 1) (§ 4.11)."""
     n_pairs = validate.integer("n_pairs", n_pairs, low=3)
     return 2.0 / math.sqrt(n_pairs - 1)

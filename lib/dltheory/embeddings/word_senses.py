@@ -1,4 +1,4 @@
-"""Chapter 4, § 4.8 (``chapters/04-embedding-geometry/08-word-senses.md``): word senses in superposition.
+"""Chapter 4, § 4.9 (``chapters/04-embedding-geometry/09-word-senses.md``): word senses in superposition.
 
 Arora, Li, Liang, Ma and Risteski (2018): the vector of a polysemous word is close to a linear combination
 of the vectors of its senses, and sparse coding of word vectors recovers directions with a meaning. We
@@ -27,7 +27,7 @@ __all__ = ["merge_words", "derive_merged_pmi", "sense_regression", "sparse_dicti
 
 
 def merge_words(counts: Any, i: int, j: int) -> np.ndarray:
-    """Co-occurrence counts after replacing every occurrence of word ``j`` by word ``i`` (§ 4.8): row and column
+    """Co-occurrence counts after replacing every occurrence of word ``j`` by word ``i`` (§ 4.9): row and column
     ``j`` are added to ``i`` and removed, so the merged word keeps index ``i`` (``i − 1`` if ``j < i``)."""
     C = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
     n = C.shape[0]
@@ -42,7 +42,7 @@ def merge_words(counts: Any, i: int, j: int) -> np.ndarray:
 
 
 def derive_merged_pmi() -> dict[str, Any]:
-    """Derive, with sympy, the PMI row of a merged word and its expansion (§ 4.8).
+    """Derive, with sympy, the PMI row of a merged word and its expansion (§ 4.9).
 
     With p(w, x) = p(w₁, x) + p(w₂, x) and p(w) = p(w₁) + p(w₂), PMI(w, x) = log(φ e^P₁ + (1 − φ) e^P₂) exactly,
     with P_k = PMI(w_k, x) and φ = p(w₁)/p(w). Its expansion around P₁ = P₂ = 0 starts with the frequency-weighted
@@ -78,7 +78,7 @@ def _align(source: np.ndarray, target: np.ndarray) -> np.ndarray:
 
 def sparse_dictionary(x: Any, n_atoms: int, n_nonzero: int, *, key: jax.Array, n_iter: int = 40) -> np.ndarray:
     """A dictionary of ``n_atoms`` unit atoms (rows) for the rows of ``x``, each coded with at most ``n_nonzero``
-    atoms (§ 4.8): orthogonal matching pursuit for the codes, least squares for the atoms, alternating
+    atoms (§ 4.9): orthogonal matching pursuit for the codes, least squares for the atoms, alternating
     ``n_iter`` times from atoms drawn among the rows of ``x`` (the scheme of k-SVD without its rank-1 updates)."""
     from sklearn.linear_model import orthogonal_mp_gram
 
@@ -111,7 +111,7 @@ def best_cosines(atoms: Any, directions: Any) -> np.ndarray:
 
 @dataclasses.dataclass(frozen=True)
 class SensesResult:
-    """What :func:`run_senses` measures (§ 4.8); arrays have a leading seed axis."""
+    """What :func:`run_senses` measures (§ 4.9); arrays have a leading seed axis."""
 
     seeds: list[int]
     r2: np.ndarray            # (n_seeds, n_pairs) R² of the merged vector on its two senses
@@ -125,7 +125,7 @@ class SensesResult:
 
 def run_senses(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, n_pairs: int = 40, n_atoms: int = 64,
                n_nonzero: int = 4) -> SensesResult:
-    """For each seed, the planted corpus of ``jax.random.key(seed)`` (§ 4.8): ``n_pairs`` pseudo-words, each a
+    """For each seed, the planted corpus of ``jax.random.key(seed)`` (§ 4.9): ``n_pairs`` pseudo-words, each a
     word of the most frequent third merged with one of the least frequent third, re-embedded and regressed on
     their senses; and a sparse dictionary of the embedding compared with the exact relations' directions.
 
