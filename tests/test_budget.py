@@ -28,7 +28,7 @@ def test_every_config_a_page_runs_estimates_its_cost(page):
         cost = getattr(_config_class(module, cls), how)().cost()
         assert isinstance(cost, runtime.Cost), f"{cls}.cost() must return a runtime.Cost"
         assert cost.flops + cost.host_flops > 0, f"{cls}.cost() counts no work"
-        assert cost.bytes < runtime.device_rates().memory_bytes, f"{cls} does not fit in the device's memory"
+        assert cost.bytes < budget.device_rates().memory_bytes, f"{cls} does not fit in the device's memory"
 
 
 def test_the_worked_page_and_the_chapters_name_their_configs():
@@ -53,7 +53,7 @@ def _stale_entries() -> list[str]:
         for module, cls, how in budget.page_configs(page):
             if how == "full":
                 pages_of.setdefault(f"{module.removeprefix('dltheory.')}.{cls}", []).append(page)
-    rates = runtime.device_rates()
+    rates = budget.device_rates()
     stale = []
     for key, reduction in budget.OVER_BUDGET.items():
         if key not in pages_of:
@@ -106,7 +106,7 @@ def test_cost_arithmetic_and_bad_input():
     total = a + b
     assert (total.flops, total.host_flops, total.bytes, total.steps) == (1e12, 1e9, 20.0, 6)
     assert (a * 3).steps == 15 and (a * 3).bytes == 10.0
-    rates = runtime.device_rates()
+    rates = budget.device_rates()
     assert a.seconds(rates) == pytest.approx(1e12 / rates.device_flops + 5 * rates.step_seconds)
     assert runtime.Cost.training(params=10, batch=4, steps=2).flops == 6 * 10 * 4 * 2
     for bad in ({"flops": -1.0}, {"bytes": float("nan")}, {"steps": True}, {"host_flops": "1"}):
@@ -119,13 +119,13 @@ def test_cost_arithmetic_and_bad_input():
 
 
 def test_rates_file_records_its_provenance(tmp_path):
-    rates = runtime.device_rates()
+    rates = budget.device_rates()
     assert rates.device == "NVIDIA H200" and "128.6" in rates.provenance and "10.7" in rates.provenance
     assert rates.device_flops < 128.6e12 / 4  # a conservative effective rate, never the peak
     broken = tmp_path / "rates.toml"
     broken.write_text('[device]\nname = "x"\n', encoding="utf-8")
     with pytest.raises(ValueError, match="missing"):
-        runtime.device_rates(broken)
+        budget.device_rates(broken)
 
 
 def test_code_cells_are_read_without_jupytext():
@@ -202,7 +202,7 @@ def test_the_page_start_is_held_to_the_measured_gpu_run(tmp_path):
     planted.write_text(source.replace("page_seconds = 100\n", "page_seconds = 20\n"), encoding="utf-8")
     problems = budget.calibration_problems(planted)
     assert len(problems) == 1 and "covers 0% of the measured pages" in problems[0], problems
-    assert runtime.device_rates(planted).page_seconds == 20
+    assert budget.device_rates(planted).page_seconds == 20
     planted.write_text(source.split("\n[calibration]\n")[0], encoding="utf-8")
     assert "no [calibration] pages" in budget.calibration_problems(planted)[0]
 

@@ -52,8 +52,6 @@ __all__ = [
     "Timing",
     "ModeConfig",
     "Cost",
-    "DeviceRates",
-    "device_rates",
     "keep_arrays",
     "show_source",
     "enable_compilation_cache",
@@ -365,7 +363,7 @@ class Cost:
     ``steps``       sequential steps, each at least one launch of a compiled program (a training step)
 
     Costs add: FLOPs and steps sum, memory is the larger of the two (the runs follow one another).
-    :meth:`seconds` turns a cost into wall seconds with the rates of :func:`device_rates`.
+    :meth:`seconds` turns a cost into wall seconds with a device's rates (``dltheory.book.budget.device_rates``).
     """
 
     flops: float = 0.0
@@ -404,49 +402,10 @@ class Cost:
         return cls(flops=6.0 * params * batch * steps * runs, bytes=4.0 * runs * (4 * params + batch * activations),
                    steps=int(steps))
 
-    def seconds(self, rates: DeviceRates | None = None) -> float:
-        """Estimated wall seconds on the device of ``rates`` (default: :func:`device_rates`), page start excluded."""
-        r = rates or device_rates()
-        return self.flops / r.device_flops + self.host_flops / r.host_flops + self.steps * r.step_seconds
-
-
-@dataclasses.dataclass(frozen=True)
-class DeviceRates:
-    """Conservative effective rates of one device, to turn a :class:`Cost` into seconds (see ``data/device-rates.toml``)."""
-
-    device: str
-    device_flops: float
-    host_flops: float
-    step_seconds: float
-    page_seconds: float
-    memory_bytes: float
-    provenance: str
-
-    def __post_init__(self) -> None:
-        for name in ("device_flops", "host_flops", "memory_bytes"):
-            if not float(getattr(self, name)) > 0:
-                raise ValueError(f"DeviceRates.{name} must be positive, got {getattr(self, name)!r}")
-        for name in ("step_seconds", "page_seconds"):
-            if not float(getattr(self, name)) >= 0:
-                raise ValueError(f"DeviceRates.{name} must be non-negative, got {getattr(self, name)!r}")
-
-
-def device_rates(path: str | os.PathLike[str] | None = None) -> DeviceRates:
-    """The rates of ``lib/dltheory/data/device-rates.toml`` (one H200, measured 2026-12-04), or of ``path``."""
-    import tomllib
-    from importlib import resources
-
-    source = resources.files("dltheory") / "data" / "device-rates.toml" if path is None else path
-    with open(str(source), "rb") as fh:
-        data = tomllib.load(fh)
-    try:
-        eff = data["effective"]
-        return DeviceRates(device=str(data["device"]["name"]), device_flops=float(eff["device_flops_per_s"]),
-                           host_flops=float(eff["host_flops_per_s"]), step_seconds=float(eff["step_seconds"]),
-                           page_seconds=float(eff["page_seconds"]), memory_bytes=float(data["device"]["memory_bytes"]),
-                           provenance=str(data["device"]["provenance"]).strip())
-    except KeyError as err:
-        raise ValueError(f"{source}: missing {err} (see the layout of data/device-rates.toml)") from None
+    def seconds(self, rates: Any) -> float:
+        """Estimated wall seconds, page start excluded, on a device of ``rates`` (``device_flops``, ``host_flops``,
+        ``step_seconds``: ``dltheory.book.budget.DeviceRates``)."""
+        return self.flops / rates.device_flops + self.host_flops / rates.host_flops + self.steps * rates.step_seconds
 
 
 enable_compilation_cache()

@@ -35,7 +35,8 @@ from dltheory.book.notebooks import notebook_pages, repo_root
 
 __all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
            "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
-           "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE"]
+           "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE",
+           "DeviceRates", "device_rates"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -95,6 +96,42 @@ def code_cells(text: str) -> list[str]:
             raise ValueError("a {code-cell} block is not closed")
         cells.append("\n".join(body).strip("\n"))
     return cells
+
+
+@dataclasses.dataclass(frozen=True)
+class DeviceRates:
+    """Conservative effective rates of one device, to turn a :class:`Cost` into seconds (see ``data/device-rates.toml``)."""
+
+    device: str
+    device_flops: float
+    host_flops: float
+    step_seconds: float
+    page_seconds: float
+    memory_bytes: float
+    provenance: str
+
+    def __post_init__(self) -> None:
+        for name in ("device_flops", "host_flops", "memory_bytes"):
+            if not float(getattr(self, name)) > 0:
+                raise ValueError(f"DeviceRates.{name} must be positive, got {getattr(self, name)!r}")
+        for name in ("step_seconds", "page_seconds"):
+            if not float(getattr(self, name)) >= 0:
+                raise ValueError(f"DeviceRates.{name} must be non-negative, got {getattr(self, name)!r}")
+
+
+def device_rates(path: str | Path | None = None) -> DeviceRates:
+    """The rates of ``lib/dltheory/data/device-rates.toml`` (one H200, measured 2026-12-04), or of ``path``."""
+    source = resources.files("dltheory") / "data" / "device-rates.toml" if path is None else path
+    with open(str(source), "rb") as fh:
+        data = tomllib.load(fh)
+    try:
+        eff = data["effective"]
+        return DeviceRates(device=str(data["device"]["name"]), device_flops=float(eff["device_flops_per_s"]),
+                           host_flops=float(eff["host_flops_per_s"]), step_seconds=float(eff["step_seconds"]),
+                           page_seconds=float(eff["page_seconds"]), memory_bytes=float(data["device"]["memory_bytes"]),
+                           provenance=str(data["device"]["provenance"]).strip())
+    except KeyError as err:
+        raise ValueError(f"{source}: missing {err} (see the layout of data/device-rates.toml)") from None
 
 
 def calibration_problems(path: str | Path | None = None) -> list[str]:
@@ -294,9 +331,9 @@ def chapter_of(page: Path, root: Path | None = None) -> str:
 
 
 def estimate(pages: list[Path] | None = None, *, mode: str = "full", reduce: bool = True,
-             rates: runtime.DeviceRates | None = None) -> dict[str, dict[str, tuple[float, float]]]:
+             rates: DeviceRates | None = None) -> dict[str, dict[str, tuple[float, float]]]:
     """``{chapter: {page: (device seconds, host seconds)}}``; the host's share includes the page start."""
-    rates = rates or runtime.device_rates()
+    rates = rates or device_rates()
     root = repo_root()
     out: dict[str, dict[str, tuple[float, float]]] = {}
     for page in pages or notebook_pages(root):
@@ -349,7 +386,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", default="full", choices=runtime.MODES)
     parser.add_argument("--as-is", action="store_true", help="count the over-budget configs unreduced")
     args = parser.parse_args(argv)
-    rates = runtime.device_rates()
+    rates = device_rates()
     table = estimate(mode=args.mode, reduce=not args.as_is, rates=rates)
     for chapter, pages in sorted(table.items()):
         seconds, limit = chapter_seconds(pages), budgets()["chapter_seconds"]
