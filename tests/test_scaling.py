@@ -681,7 +681,8 @@ def test_sgd_isoflop_runs_match_their_expected_loss_and_bad_input():
     null = isg.expected_curves(cfg, a=cfg.null_a)
     assert np.max(np.abs(np.log(measured / null))) > 0.5  # ... and not the other spectrum's
     alpha, beta, a_opt = isg.allocation_theory()
-    assert float(a_opt.subs("a", 2)) == pytest.approx(1 / 3) and float(a_opt.subs("a", 4)) == pytest.approx(0.2)
+    assert float(a_opt.subs(isg.S, 2)) == pytest.approx(1 / 3) and float(a_opt.subs(isg.S, 4)) == pytest.approx(0.2)
+    assert float(alpha.subs(isg.S, 2)) == pytest.approx(1.0) and float(beta.subs(isg.S, 2)) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="cfg"):
         isg.sgd_curves(mc.IsoflopConfig.fast(), [0])
     with pytest.raises(ValueError, match="null_a"):

@@ -220,7 +220,7 @@ def check_isoflop_hypothesis(a_hat: Any, chinchilla_half: Any) -> None:
                      "evaluation, then isoflop_minima and isoflop_exponent over cfg.budgets.")
     selfcheck.boolean(
         "chinchilla_half", chinchilla_half, abs(want - 0.5) < 0.05,
-        why=f"the k^-3 task gives a = {want:.2f}, near 1/(a+1) = 1/4, not 1/2: the allocation exponent is "
+        why=f"the k^-3 task gives a = {want:.2f}, near 1/(s+1) = 1/4 for the spectrum k^-s, not 1/2: the allocation exponent is "
         "β/(α+β), a property of the task's two exponents, and Chinchilla's 1/2 is one task's measurement.",
     )
 
