@@ -608,6 +608,15 @@ def test_sgd_bad_input_and_shapes():
         sgd.data_exponent_steps(cfg)
     with pytest.raises(ValueError, match="m_opt"):
         sgd.allocation_slope([1.0, 2.0, 3.0], np.ones((2, 2)))
+    exact = sgd.unsketched_scan(cfg, Ms=(8, 16, 32, 64), ns=(10, 30, 100))
+    assert exact.excess.shape == (1, 1, 4, 3) and exact.config.Ms == (8, 16, 32, 64)
+    lam = np.arange(1, 513, dtype=float) ** -cfg.a
+    np.testing.assert_allclose(exact.approx[0, 0], [lam[m:].sum() for m in (8, 16, 32, 64)])  # the tail, no sketch
+    assert np.all(np.diff(exact.excess[0, 0], axis=-1) < 0)  # more samples, less excess risk
+    with pytest.raises(ValueError, match="K/4"):
+        sgd.unsketched_scan(cfg, Ms=(8, 16, 256))
+    with pytest.raises(ValueError, match="cfg"):
+        sgd.unsketched_scan("fast")
 
 
 def test_allocation_slope_recovers_a_power_and_skips_edges():
