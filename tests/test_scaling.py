@@ -608,6 +608,15 @@ def test_sgd_bad_input_and_shapes():
         sgd.data_exponent_steps(cfg)
     with pytest.raises(ValueError, match="m_opt"):
         sgd.allocation_slope([1.0, 2.0, 3.0], np.ones((2, 2)))
+    exact = sgd.unsketched_scan(cfg, Ms=(8, 16, 32, 64), ns=(10, 30, 100))
+    assert exact.excess.shape == (1, 1, 4, 3) and exact.config.Ms == (8, 16, 32, 64)
+    lam = np.arange(1, 513, dtype=float) ** -cfg.a
+    np.testing.assert_allclose(exact.approx[0, 0], [lam[m:].sum() for m in (8, 16, 32, 64)])  # the tail, no sketch
+    assert np.all(np.diff(exact.excess[0, 0], axis=-1) < 0)  # more samples, less excess risk
+    with pytest.raises(ValueError, match="K/4"):
+        sgd.unsketched_scan(cfg, Ms=(8, 16, 256))
+    with pytest.raises(ValueError, match="cfg"):
+        sgd.unsketched_scan("fast")
 
 
 def test_allocation_slope_recovers_a_power_and_skips_edges():
@@ -680,8 +689,15 @@ def test_sgd_isoflop_runs_match_their_expected_loss_and_bad_input():
     assert np.max(np.abs(np.log(measured / expected))) < 0.1  # SGD on samples vs its exact expectation
     null = isg.expected_curves(cfg, a=cfg.null_a)
     assert np.max(np.abs(np.log(measured / null))) > 0.5  # ... and not the other spectrum's
+    one = isg.expected_result(cfg)
+    assert one.loss.shape == (1, 4, 8) and np.allclose(one.loss[0], expected) and np.allclose(one.D, res.D)
+    a1, b1 = isg.curve_exponents(res, seeds=[1], min_size=2, d_range=(64, 8192))
+    assert (a1, b1) != isg.curve_exponents(res, seeds=[2], min_size=2, d_range=(64, 8192))  # one run, not the mean
+    with pytest.raises(ValueError, match="seeds"):
+        isg.curve_exponents(res, seeds=[4])
     alpha, beta, a_opt = isg.allocation_theory()
-    assert float(a_opt.subs("a", 2)) == pytest.approx(1 / 3) and float(a_opt.subs("a", 4)) == pytest.approx(0.2)
+    assert float(a_opt.subs(isg.S, 2)) == pytest.approx(1 / 3) and float(a_opt.subs(isg.S, 4)) == pytest.approx(0.2)
+    assert float(alpha.subs(isg.S, 2)) == pytest.approx(1.0) and float(beta.subs(isg.S, 2)) == pytest.approx(0.5)
     with pytest.raises(ValueError, match="cfg"):
         isg.sgd_curves(mc.IsoflopConfig.fast(), [0])
     with pytest.raises(ValueError, match="null_a"):
@@ -699,6 +715,22 @@ def test_sgd_isoflop_control_recovers_its_law_and_rejects_the_null_law():
         assert mc.isoflop_exponent(cfg.budgets, iso["N_opt"]) == pytest.approx(a_true, abs=0.01)
     # the null law, judged against the claim's a = 1/3, misses the ±0.05 bar on every draw
     assert np.all(np.abs(0.2 + mc.positive_control(cfg, isg.NULL_LAW_SGD, draws=2) - 1 / 3) > 0.05)
+    np.testing.assert_allclose(mc.control_exponents(cfg, isg.NULL_LAW_SGD, draws=2),
+                               0.2 + mc.positive_control(cfg, isg.NULL_LAW_SGD, draws=2))
+
+
+def test_sgd_isoflop_expected_loss_is_the_pipelines_noise_free_control():
+    # §5: the isoFLOP pipeline on the exact expected loss of the trained SGD (no sampling noise) lands near the
+    # theory's 1/(s+1) on this grid (0.341 for s = 2; 0.218 for the null s = 4, which the trained bar rejects)
+    cfg = isg.SGDIsoflopConfig.fast()
+    found = []
+    for s in (cfg.a, cfg.null_a):
+        res = isg.expected_result(cfg, a=s)
+        iso = mc.isoflop_minima(res, cfg.budgets)
+        assert iso["interior"].all()
+        found.append(mc.isoflop_exponent(cfg.budgets, iso["N_opt"]))
+    assert found[0] == pytest.approx(1 / 3, abs=0.02) and found[1] == pytest.approx(0.2, abs=0.03)
+    assert abs(found[1] - 1 / 3) > 0.05
 
 
 def test_manifold_net_shapes_params_and_bad_input():

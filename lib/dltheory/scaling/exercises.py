@@ -200,9 +200,7 @@ def _isoflop_exponent_k3() -> float:
     from dltheory.scaling import isoflop_sgd, mini_chinchilla
 
     cfg = isoflop_sgd.SGDIsoflopConfig.fast()
-    loss = isoflop_sgd.expected_curves(cfg, a=3.0)
-    D = np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch
-    res = mini_chinchilla.IsoflopResult(cfg, (0,), cfg.params, D.astype(float), loss[None], 0.0)
+    res = isoflop_sgd.expected_result(cfg, a=3.0)
     iso = mini_chinchilla.isoflop_minima(res, cfg.budgets)
     return mini_chinchilla.isoflop_exponent(cfg.budgets, iso["N_opt"])
 
@@ -216,11 +214,10 @@ def check_isoflop_hypothesis(a_hat: Any, chinchilla_half: Any) -> None:
     selfcheck.answered("a_hat", a_hat)
     want = _isoflop_exponent_k3()
     selfcheck.number("a_hat", a_hat, want, rtol=1e-2,
-                     hint="expected_curves(cfg, a=3.0), wrapped in mc.IsoflopResult with D = samples at each "
-                     "evaluation, then isoflop_minima and isoflop_exponent over cfg.budgets.")
+                     hint="isg.expected_result(cfg, a=3.0), then isoflop_minima and isoflop_exponent over cfg.budgets.")
     selfcheck.boolean(
         "chinchilla_half", chinchilla_half, abs(want - 0.5) < 0.05,
-        why=f"the k^-3 task gives a = {want:.2f}, near 1/(a+1) = 1/4, not 1/2: the allocation exponent is "
+        why=f"the k^-3 task gives a = {want:.2f}, near 1/(s+1) = 1/4 for the spectrum k^-s, not 1/2: the allocation exponent is "
         "β/(α+β), a property of the task's two exponents, and Chinchilla's 1/2 is one task's measurement.",
     )
 

@@ -2,11 +2,13 @@
 
 A task on which loss is a power law in model size ``N`` and in data ``D`` over the whole sweep, so that the
 isoFLOP analysis of Hoffmann et al. (2022, Approach 2) has a compute-optimal exponent to find: linear
-regression on Gaussian inputs with spectrum ``λ_k = k^-a`` and teacher ``w*_k = 1``, learned by a student that
+regression on Gaussian inputs with spectrum ``λ_k = k^-s`` and teacher ``w*_k = 1``, learned by a student that
 holds the first ``N`` coordinates, trained by one-pass minibatch SGD at a constant step size. The part of the
-teacher beyond ``N`` acts as label noise, so the loss is ``Σ_{k>N} λ_k`` (model-limited: ``N^-(a-1)``) plus the
-unlearned part of the first ``N`` modes (data-limited: ``D^-(a-1)/a``), and the balance of the two puts the
-compute-optimal size at ``N_opt ∝ C^(1/(a+1))`` (the model of §3 and §9, here trained by sampling).
+teacher beyond ``N`` acts as label noise, so the loss is ``Σ_{k>N} λ_k`` (model-limited: ``N^-(s-1)``) plus the
+unlearned part of the first ``N`` modes (data-limited: ``D^-(s-1)/s``), and the balance of the two puts the
+compute-optimal size at ``N_opt ∝ C^a`` with ``a = 1/(s+1)`` (the model of §3 and §9, here trained by sampling).
+The letter ``a`` is the compute-optimal exponent (Hoffmann et al.'s); the keyword ``a=`` of the functions and the
+config fields ``a``/``null_a`` are the spectrum exponent ``s``.
 :func:`sgd_curves` trains, :func:`expected_curves` is the exact expected loss of the same SGD (theory),
 :func:`allocation_theory` the asymptotic exponent from the fitted law's form with SymPy.
 """
@@ -26,7 +28,10 @@ from dltheory import runtime, validate
 from dltheory.scaling.mini_chinchilla import IsoflopResult
 
 __all__ = ["SGDIsoflopConfig", "sgd_curves", "expected_curves", "allocation_theory", "CONTROL_LAW_SGD",
-           "NULL_LAW_SGD", "curve_exponents"]
+           "NULL_LAW_SGD", "curve_exponents", "expected_result", "S"]
+
+#: The spectrum exponent ``s`` of :func:`allocation_theory` (``λ_k = k^-s``): substitute it, ``a_opt.subs(S, 2)``.
+S = sp.Symbol("s", positive=True)
 
 #: The positive control's law on this grid: ``α = 1, β = 1/2`` (``a = β/(α+β) = 1/3``, the trained claim's target);
 #: ``B`` is set so that its optima fall where the expected loss of the k⁻² task puts them (sizes 8 to 40).
@@ -143,8 +148,12 @@ def sgd_curves(cfg: SGDIsoflopConfig, seeds: Sequence[int], *, a: float | None =
 
     keys = jnp.stack([jax.random.key(s) for s in seeds])
     loss = np.asarray(jax.vmap(run)(keys), dtype=float)
-    D = np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch
-    return IsoflopResult(cfg, seeds, cfg.params, D.astype(float), loss, 0.0)  # type: ignore[arg-type]
+    return IsoflopResult(cfg, seeds, cfg.params, _samples(cfg), loss, wall_time=0.0)  # type: ignore[arg-type]
+
+
+def _samples(cfg: SGDIsoflopConfig) -> np.ndarray:
+    """Samples seen at each evaluation: every ``eval_every`` steps of ``batch``."""
+    return (np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch).astype(float)
 
 
 def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndarray:
@@ -173,21 +182,30 @@ def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndar
     return np.stack(out, axis=1)
 
 
+def expected_result(cfg: SGDIsoflopConfig, *, a: float | None = None) -> IsoflopResult:
+    """:func:`expected_curves` as a one-run :class:`IsoflopResult` (seed ``0``), ready for the isoFLOP analysis."""
+    loss = expected_curves(cfg, a=a)
+    return IsoflopResult(cfg, (0,), cfg.params, _samples(cfg), loss[None], wall_time=0.0)  # type: ignore[arg-type]
+
+
 def allocation_theory() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
-    """SymPy: the model exponent ``α = a − 1``, the data exponent ``β = (a − 1)/a`` of the k^-a task, and the
-    compute-optimal exponent ``β/(α+β)``, simplified (``1/(a+1)``)."""
-    a = sp.Symbol("a")  # plain, so that ``expr.subs("a", 2)`` reaches it
-    alpha, beta = a - 1, (a - 1) / a
+    """SymPy, in the spectrum exponent :data:`S` (``s``): the model exponent ``α = s − 1``, the data exponent
+    ``β = (s − 1)/s`` of the k^-s task, and the compute-optimal exponent ``a = β/(α+β)``, simplified (``1/(s+1)``)."""
+    alpha, beta = S - 1, (S - 1) / S
     return alpha, beta, sp.simplify(beta / (alpha + beta))
 
 
-def curve_exponents(result: IsoflopResult, *, min_size: int = 4, d_range: tuple[float, float] = (256, 16384)
-                    ) -> tuple[float, float]:
+def curve_exponents(result: IsoflopResult, *, seeds: Sequence[int] | None = None, min_size: int = 4,
+                    d_range: tuple[float, float] = (256, 16384)) -> tuple[float, float]:
     """Read ``(α̂, β̂)`` off trained curves (seed-mean): the slope of ``−log L`` against ``log N`` at the last
-    evaluation over sizes ``≥ min_size``, and against ``log D`` for the largest size with ``D`` in ``d_range``."""
+    evaluation over sizes ``≥ min_size``, and against ``log D`` for the largest size with ``D`` in ``d_range``.
+    ``seeds`` (indices into the result's seeds) selects the runs to average, as in ``isoflop_minima``."""
     if not isinstance(result, IsoflopResult):
         raise ValueError(f"result must be an IsoflopResult, got {type(result).__name__}")
-    mean = np.exp(np.mean(np.log(result.loss), axis=0))
+    idx = np.arange(len(result.seeds)) if seeds is None else np.asarray(seeds, dtype=int)
+    if idx.ndim != 1 or idx.size == 0 or idx.min() < 0 or idx.max() >= len(result.seeds):
+        raise ValueError(f"seeds must be indices into the result's {len(result.seeds)} runs, got {seeds}")
+    mean = np.exp(np.mean(np.log(result.loss[idx]), axis=0))
     big = result.N >= min_size
     win = (result.D >= d_range[0]) & (result.D <= d_range[1])
     if big.sum() < 2 or win.sum() < 2:

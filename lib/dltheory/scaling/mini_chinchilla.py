@@ -20,7 +20,7 @@ import optax
 from dltheory import runtime, train, validate
 
 __all__ = ["IsoflopConfig", "IsoflopResult", "isoflop_experiment", "isoflop_minima", "isoflop_exponent",
-           "CONTROL_LAW", "synthetic_result", "positive_control",
+           "CONTROL_LAW", "synthetic_result", "control_exponents", "positive_control",
            "seed_sweep", "save_seed_sweep", "load_seed_sweep", "SEED_SWEEP_FILE"]
 
 #: the saved seed sweep shipped with the library, in ``dltheory/data/``
@@ -190,19 +190,26 @@ def synthetic_result(cfg: IsoflopConfig, law: Mapping[str, float], seeds: Sequen
     return IsoflopResult(cfg, seeds, N, D.astype(float), clean[None] * np.exp(noise * eps), 0.0)
 
 
-def positive_control(cfg: IsoflopConfig, law: Mapping[str, float] = CONTROL_LAW, *, draws: int = 5,
-                     first_seed: int = 100) -> np.ndarray:
-    """``â − a`` of the isoFLOP pipeline on ``draws`` noisy copies of ``law`` (3 seeds each), §5's positive control.
+def control_exponents(cfg: IsoflopConfig, law: Mapping[str, float] = CONTROL_LAW, *, draws: int = 5,
+                      first_seed: int = 100) -> np.ndarray:
+    """``â`` of the isoFLOP pipeline on ``draws`` noisy copies of ``law`` (3 seeds each), §5's positive control.
 
-    Draw ``r`` uses noise seeds ``first_seed + 3r + (0, 1, 2)``; ``a = β/(α+β)`` is the law's own exponent.
+    Draw ``r`` uses noise seeds ``first_seed + 3r + (0, 1, 2)``; the law's own exponent is ``β/(α+β)``.
     """
     draws = validate.integer("draws", draws, low=1)
-    a = law["beta"] / (law["alpha"] + law["beta"])
     out = []
     for r in range(draws):
         res = synthetic_result(cfg, law, [first_seed + 3 * r + i for i in range(3)])
-        out.append(isoflop_exponent(cfg.budgets, isoflop_minima(res, cfg.budgets)["N_opt"]) - a)
+        out.append(isoflop_exponent(cfg.budgets, isoflop_minima(res, cfg.budgets)["N_opt"]))
     return np.asarray(out)
+
+
+def positive_control(cfg: IsoflopConfig, law: Mapping[str, float] = CONTROL_LAW, *, draws: int = 5,
+                     first_seed: int = 100) -> np.ndarray:
+    """``â − a`` of :func:`control_exponents`, with ``a = β/(α+β)`` the law's own exponent (the first edition's
+    control, judged on the error)."""
+    a = law["beta"] / (law["alpha"] + law["beta"])
+    return control_exponents(cfg, law, draws=draws, first_seed=first_seed) - a
 
 
 def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) -> dict[str, np.ndarray]:

@@ -25,7 +25,7 @@ from dltheory import runtime, validate
 from dltheory.scaling import common
 
 __all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
-           "gd_risk", "data_exponent_steps",
+           "gd_risk", "data_exponent_steps", "unsketched_scan",
            "allocation_slope", "allocation_expression", "neff_targets"]
 
 
@@ -210,6 +210,29 @@ def null_allocation(cfg: SGDConfig, seeds: Sequence[int]) -> SGDResult:
     approx, excess = _scan((cfg.null_a,), cfg.K, cfg.null_Ms, cfg.null_ns, seeds)
     own = dataclasses.replace(cfg, a=cfg.null_a, null_a=cfg.a, Ms=cfg.null_Ms, ns=cfg.null_ns)
     return SGDResult(own, seeds, approx, excess)
+
+
+def unsketched_scan(cfg: SGDConfig, Ms: Sequence[int] | None = None, ns: Sequence[int] | None = None) -> SGDResult:
+    """The scan without the sketch (§9): the expected SGD risk when the ``M`` features are the first ``M`` modes of
+    ``k^-a`` themselves, teacher averaged out (``p0 = 1``), the modes beyond ``M`` acting as label noise.
+
+    Nothing in it is random, so it separates what the grid and the fit do to the allocation slope from what one
+    sketch per run does. ``Ms``, ``ns`` default to the page's grid. One "seed" (``seeds = (0,)``), spectrum ``a`` only.
+    """
+    if not isinstance(cfg, SGDConfig):
+        raise ValueError(f"cfg must be a SGDConfig, got {type(cfg).__name__}")
+    Ms = tuple(int(m) for m in validate.increasing_integers("Ms", cfg.Ms if Ms is None else Ms, min_size=3))
+    ns = tuple(int(n) for n in validate.increasing_integers("ns", cfg.ns if ns is None else ns, min_size=3))
+    if Ms[-1] * 4 > cfg.K:
+        raise ValueError(f"Ms must stay below K/4 = {cfg.K // 4} (truncation), got {Ms}")
+    lam, m_max = np.arange(1, cfg.K + 1, dtype=float) ** -cfg.a, max(Ms)
+    h = np.stack([np.pad(lam[:M] / lam[:M].sum(), (0, m_max - M)) for M in Ms])  # rescaled as in ``_scan``
+    e0 = np.stack([np.pad(np.full(M, lam[:M].sum()), (0, m_max - M)) for M in Ms])
+    approx = np.array([lam[M:].sum() for M in Ms])
+    h, e0, noise = (jnp.asarray(v, jnp.float32) for v in (h, e0, approx))
+    excess = jax.jit(jax.vmap(lambda h, e, z: sgd_risk(h, e, z, ns)))(h, e0, noise)
+    own = dataclasses.replace(cfg, Ms=Ms, ns=ns)
+    return SGDResult(own, (0,), approx[None, None], np.asarray(excess, dtype=float)[None, None])
 
 
 def compute_optimal(result: SGDResult, budgets: Sequence[float], null: bool = False) -> np.ndarray:
