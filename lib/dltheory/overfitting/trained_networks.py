@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from scipy import special
 
 from dltheory import runtime, selfcheck, validate
 from dltheory.overfitting import benign_linear, common
@@ -35,6 +36,12 @@ __all__ = [
     "TrainedResult",
     "trained_experiment",
     "check_benign_at",
+    "FREI_N",
+    "FREI_MU_SQ",
+    "FREI_DIMS",
+    "frei_regime",
+    "interpolator_error",
+    "price_of_fit",
 ]
 
 
@@ -268,6 +275,60 @@ def trained_experiment(
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
     return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, md_error, lams, ridge, tuple(seeds),
                          cfg)
+
+
+# ============================================================================ inside the theorem's regime
+
+#: Frei, Chatterji and Bartlett's regime at a CPU's scale: with n = 30 and ‖μ‖² = 50, d = 5000 exceeds both
+#: n‖μ‖² = 1500 and n² log n ≈ 3061 (constants aside), ‖μ‖² ≥ log n; d = 50 and 500 fall below both
+FREI_N, FREI_MU_SQ, FREI_DIMS, FREI_WIDTH, FREI_TEST = 30, 50.0, (50, 500, 5000), 64, 4000
+
+
+def frei_regime(cfg: TrainedConfig) -> TrainedConfig:
+    """``cfg`` moved into the regime of Frei et al. (2022): ``n`` = :data:`FREI_N`, ``‖μ‖²`` = :data:`FREI_MU_SQ`,
+    the dimensions :data:`FREI_DIMS`, width 64 (the theorem holds for any width) and 4000 clean test points; the
+    flip rate, steps, step size and seeds stay those of ``cfg``."""
+    if not isinstance(cfg, TrainedConfig):
+        raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
+    return cfg.replace(n=FREI_N, mu_norm=math.sqrt(FREI_MU_SQ), dims=FREI_DIMS, width=FREI_WIDTH, n_test=FREI_TEST)
+
+
+def interpolator_error(n: int, d: Any, mu_sq: float, flips: int) -> np.ndarray:
+    """Clean test error of the minimum-norm *linear* interpolator ``w = Xᵀ(XXᵀ)⁻¹ỹ`` of the mixture, approximately.
+
+    Section ``08-trained-networks``, the theory line. Replace the Gram matrix by its mean in the regime
+    ``d ≫ n²`` (noise vectors nearly orthogonal), ``XXᵀ ≈ ‖μ‖² yyᵀ + d·I``; Sherman–Morrison gives
+    ``α = (XXᵀ)⁻¹ỹ = (ỹ − c·y)/d`` with ``c = ‖μ‖²(n − 2k)/(d + n‖μ‖²)`` (``k`` flipped labels). Then
+    ``w = Σ α_i x_i`` has signal ``a = Σ α_i y_i = (n − 2k − nc)/d`` along ``μ`` and a noise part of squared
+    norm ``((n − k)(1 − c)² + k(1 + c)²)/d``, and a fresh point ``yμ + z`` is misclassified with probability
+    ``Φ(−a‖μ‖²/‖w‖)``. When ``n‖μ‖² ≫ d``, ``c → 1`` and fitting the flipped labels eats the signal;
+    when ``d ≫ n‖μ‖²``, ``c → 0``, and the error is that of ``Σ ỹ_i x_i``, which grows again once ``d`` is
+    comparable to ``n‖μ‖⁴`` (the theorem's excess term ``exp(−Ω(n‖μ‖⁴/d))``).
+    Gradient descent on the logistic loss of a leaky-ReLU network is not this estimator; in this regime its
+    decision rule is close to a linear max-margin rule, which has every point as a support vector when
+    ``d ≫ n`` and then equals the min-norm interpolator. An approximation for the figure, not a bar.
+    """
+    n = validate.integer("n", n, low=2)
+    d = validate.array("d", d, positive=True)
+    mu_sq = validate.real("mu_sq", mu_sq, low=0.0, low_open=True)
+    flips = validate.integer("flips", flips, low=0, high=(n - 1) // 2)
+    c = mu_sq * (n - 2 * flips) / (d + n * mu_sq)
+    a = (n - 2 * flips - n * c) / d
+    noise = ((n - flips) * (1 - c) ** 2 + flips * (1 + c) ** 2) / d
+    return special.ndtr(-a * mu_sq / np.sqrt(a**2 * mu_sq + noise))
+
+
+def price_of_fit(res: TrainedResult) -> np.ndarray:
+    """Clean test error of gradient descent where it fitted every flipped label, 1 where it did not: ``(seeds, dims)``.
+
+    Section ``08-trained-networks``: the measurement of ``frei-regime-benign`` (benign overfitting needs both a
+    perfect fit of the noisy labels and a small clean error, so a network that leaves a label unfitted counts as
+    a miss). ``res`` must hold a ``"gd"`` run as its only optimiser.
+    """
+    if not isinstance(res, TrainedResult) or res.test_error.shape[1] != 1:
+        raise ValueError("res must be a TrainedResult of one optimiser (trained_experiment(..., optimisers=('gd',)))")
+    fitted = res.train_error[:, 0] == 0
+    return np.where(fitted, res.test_error[:, 0], 1.0)
 
 
 # ============================================================================ exercise self-check
