@@ -230,6 +230,42 @@ def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_no
     assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
 
 
+def test_interpolator_error_reduces_to_mean_difference_and_matches_simulated_interpolators():
+    from scipy import special
+
+    n, mu_sq = 30, 50.0
+    dims = np.array([50.0, 500.0, 5000.0])
+    # without flips the min-norm interpolator's signal-to-noise is √n‖μ‖²/√(n‖μ‖² + d), that of Σ y_i x_i
+    np.testing.assert_allclose(tn.interpolator_error(n, dims, mu_sq, 0),
+                               special.ndtr(-math.sqrt(n) * mu_sq / np.sqrt(n * mu_sq + dims)), rtol=1e-12)
+    err = tn.interpolator_error(n, dims, mu_sq, 3)
+    assert err[1] < err[0] and err[1] < err[2]  # not monotone in d: the page's point
+    # the approximation against the exact clean error Φ(−wᵀμ/‖w‖) of simulated min-norm interpolators, d = 5000
+    rng = np.random.default_rng(0)
+    exact = []
+    for _ in range(40):
+        x, y, noisy = tn.mixture(int(rng.integers(1 << 30)), n, 5000, mu_norm=math.sqrt(mu_sq), flip=0.1)
+        w = x.T @ np.linalg.solve(x @ x.T, noisy)
+        exact.append(special.ndtr(-w[0] * math.sqrt(mu_sq) / np.linalg.norm(w)))
+    assert np.mean(exact) == pytest.approx(err[2], rel=0.3)
+    with pytest.raises(ValueError, match="flips"):
+        tn.interpolator_error(n, dims, mu_sq, 15)
+
+
+def test_price_of_fit_counts_an_unfitted_label_as_a_miss_and_frei_regime_meets_the_theorem():
+    cfg = tn.frei_regime(tn.TrainedConfig.fast())
+    assert cfg.dims[-1] >= max(cfg.n * cfg.mu_norm**2, cfg.n**2 * math.log(cfg.n))
+    assert cfg.dims[0] < cfg.n * cfg.mu_norm**2 and cfg.flip == tn.TrainedConfig.fast().flip
+    res = tn.TrainedResult(np.array([2, 3]), np.array([[[0.1, 0.2]]]), np.array([[[0.0, 0.1]]]),
+                           np.zeros((1, 2)), np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2, 1)), (0,), cfg)
+    np.testing.assert_array_equal(tn.price_of_fit(res), [[0.1, 1.0]])
+    two = dataclasses.replace(res, test_error=np.zeros((1, 2, 2)), train_error=np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match="one optimiser"):
+        tn.price_of_fit(two)
+    with pytest.raises(ValueError, match="TrainedConfig"):
+        tn.frei_regime(bl.BenignConfig.fast())
+
+
 def test_relative_bump_needs_a_rise_and_a_fall():
     # rise 2 → 3 (50%), fall 3 → 1.5 (100%): the bump is the smaller side, 0.5
     assert dd.relative_bump([2.0, 3.0, 1.5]).item() == pytest.approx(0.5)
