@@ -32,6 +32,7 @@ __all__ = [
     "nearest_neighbour_error",
     "mean_difference_error",
     "ridge_path_excess",
+    "ridge_path_expected",
     "TrainedConfig",
     "TrainedResult",
     "trained_experiment",
@@ -168,6 +169,37 @@ def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, si
             theta = xu @ (uy / (d + pen))
             theta[0] -= 1.0
             out[i, j] = np.sum(lam * theta**2)
+    return out
+
+
+@common.single_threaded_blas
+def ridge_path_expected(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
+    """Excess risk of ridge averaged exactly over the label noise, on the draws of :func:`ridge_path_excess`.
+
+    Section ``08-trained-networks`` (the gap from theory). Given ``X``, with ``A = Xᵀ(XXᵀ + λI)⁻¹``,
+    ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* − θ*) + σ² tr(AᵀΣA)``: the noise's squared-Gaussian
+    fluctuation is removed and only that of the design is left. Same ``x`` draws as :func:`ridge_path_excess`
+    with the same seed (its noise draws are made and discarded). Shape ``(reps, len(lams))``.
+    """
+    seed = validate.seed("seed", seed)
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    n = validate.integer("n", n, low=1, high=lam.size - 1)
+    lams = validate.array("lams", lams, ndim=1, low=0.0)
+    sigma = validate.real("sigma", sigma, low=0.0)
+    reps = validate.integer("reps", reps, low=1)
+    rng = np.random.default_rng(seed)
+    out = np.empty((reps, lams.size))
+    for i in range(reps):
+        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
+        rng.standard_normal(n)  # the noise of ridge_path_excess, averaged out here
+        d, u = np.linalg.eigh(x @ x.T)
+        xu = x.T @ u  # columns Xᵀu_k, so A = xu · diag(1/(d + λ)) · uᵀ
+        signal = u.T @ x[:, 0]  # uᵀXθ* with θ* = e₁
+        spread = np.sum(lam[:, None] * xu**2, axis=0)  # (Xᵀu_k)ᵀΣ(Xᵀu_k)
+        for j, pen in enumerate(lams):
+            theta = xu @ (signal / (d + pen))
+            theta[0] -= 1.0
+            out[i, j] = np.sum(lam * theta**2) + sigma**2 * np.sum(spread / (d + pen) ** 2)
     return out
 
 
