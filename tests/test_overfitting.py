@@ -266,6 +266,45 @@ def test_price_of_fit_counts_an_unfitted_label_as_a_miss_and_frei_regime_meets_t
         tn.frei_regime(bl.BenignConfig.fast())
 
 
+def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
+    eigs = bl.spectrum("spiked", 400)
+    lams = [0.0, 3.0, 1e6]
+    theory = bl.ridge_excess_theory(eigs, 50, lams)
+    # a huge penalty predicts 0 (risk ‖θ*‖²_Σ = 1); without noise and penalty only the bias is left
+    assert theory[2] == pytest.approx(1.0, rel=1e-3) and theory[1] < theory[0]
+    assert bl.ridge_excess_theory(eigs, 50, [0.0], sigma=0.0)[0] < 0.05 * theory[0]
+    # the noise average in closed form is the mean over many noise draws on the same designs
+    expected = tn.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
+    rng, noise = np.random.default_rng(3), np.random.default_rng(99)
+    designs = []
+    for _ in range(2):  # the designs of ridge_path_expected(3, ...): x, then a discarded noise draw
+        designs.append(rng.standard_normal((50, eigs.size)) * np.sqrt(eigs))
+        rng.standard_normal(50)
+    mc = np.zeros((2, 3))
+    for i, x in enumerate(designs):
+        for _ in range(2000):
+            y = x[:, 0] + noise.standard_normal(50)
+            for j, pen in enumerate(lams):
+                theta = x.T @ np.linalg.solve(x @ x.T + pen * np.eye(50), y)
+                theta[0] -= 1.0
+                mc[i, j] += np.sum(eigs * theta**2) / 2000
+    np.testing.assert_allclose(expected, mc, rtol=0.05)
+    # and both match the deterministic equivalent on average over designs (n = 50: 15%)
+    many = tn.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
+    np.testing.assert_allclose(many, theory[:2], rtol=0.15)
+    with pytest.raises(ValueError, match="lams"):
+        bl.ridge_excess_theory(eigs, 50, [-1.0])
+
+
+def test_knn_disagreement_is_the_share_of_test_points_where_the_rules_differ():
+    res = knn.knn_experiment(knn.KNNConfig(ns=(50, 200), n_test=200, noise=0.1, a=0.5, n_seeds=1), [0])
+    assert res.disagreement.shape == (1, 2)
+    assert np.all((res.disagreement >= 0) & (res.disagreement <= 1))
+    # a share of 200 test points, and the two rules' risks can differ by at most that share
+    assert np.all(np.abs(res.disagreement * 200 - np.round(res.disagreement * 200)) < 1e-9)
+    assert np.all(np.abs(res.risk["singular"] - res.risk["k-NN"]) <= res.disagreement + 1e-12)
+
+
 def test_relative_bump_needs_a_rise_and_a_fall():
     # rise 2 → 3 (50%), fall 3 → 1.5 (100%): the bump is the smaller side, 0.5
     assert dd.relative_bump([2.0, 3.0, 1.5]).item() == pytest.approx(0.5)

@@ -33,6 +33,7 @@ __all__ = [
     "mean_difference_error",
     "ridge_path_excess",
     "ridge_path_expected",
+    "ridge_gap_expected",
     "TrainedConfig",
     "TrainedResult",
     "trained_experiment",
@@ -307,6 +308,25 @@ def trained_experiment(
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
     return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, md_error, lams, ridge, tuple(seeds),
                          cfg)
+
+
+def ridge_gap_expected(cfg: TrainedConfig, seeds: Sequence[int], penalty: float) -> np.ndarray:
+    """Noise-averaged excess risk of ridge at ``penalty`` over that of the interpolator, ``(seeds, [σ = 1, σ = 0])``.
+
+    Section ``08-trained-networks``, claim ``benign-not-optimal-theory-expected``: :func:`ridge_path_expected` on
+    the designs of :func:`trained_experiment`'s ridge path (same seeds), each risk averaged over the designs.
+    """
+    if not isinstance(cfg, TrainedConfig):
+        raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
+    penalty = validate.real("penalty", penalty, low=0.0)
+    eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
+    out = np.empty((len(seeds), 2))
+    for a, s in enumerate(validate.seeds(seeds)):
+        for k, sig in enumerate((1.0, 0.0)):
+            risk = ridge_path_expected(s * 10 + k, eigs, cfg.ridge_n, [0.0, penalty], sigma=sig,
+                                       reps=cfg.ridge_reps).mean(0)
+            out[a, k] = risk[1] / risk[0]
+    return out
 
 
 # ============================================================================ inside the theorem's regime
