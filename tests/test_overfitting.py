@@ -609,6 +609,13 @@ def test_check_power_law_multiple_accepts_right_and_rejects_the_limit_and_e0():
         tp.check_power_law_multiple(...)
 
 
+def test_check_best_dimension_accepts_the_minimum_and_rejects_the_theorem_regime():
+    assert tn.check_best_dimension(900) == 900
+    for wrong in (5000, 500, 1500):  # the page's regime, the page's middle point, the condition n‖μ‖²
+        with pytest.raises(selfcheck.WrongAnswer):
+            tn.check_best_dimension(wrong)
+
+
 def test_check_benign_at_accepts_right_and_rejects_wrong():
     expected, _, _ = tn._below_noise(10)
     assert tn.check_benign_at(expected, d=10) == expected

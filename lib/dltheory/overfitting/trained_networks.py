@@ -44,6 +44,7 @@ __all__ = [
     "frei_regime",
     "interpolator_error",
     "price_of_fit",
+    "check_best_dimension",
 ]
 
 
@@ -177,11 +178,8 @@ def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, si
 def ridge_path_expected(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
     """Excess risk of ridge averaged exactly over the label noise, on the draws of :func:`ridge_path_excess`.
 
-    Section ``08-trained-networks`` (the gap from theory). Given ``X``, with ``A = Xᵀ(XXᵀ + λI)⁻¹``,
-    ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* − θ*) + σ² tr(AᵀΣA)``: the noise's squared-Gaussian
-    fluctuation is removed and only that of the design is left. Same ``x`` draws as :func:`ridge_path_excess`
-    with the same seed (its noise draws are made and discarded). Shape ``(reps, len(lams))``.
-    """
+    Section ``08-trained-networks``. With ``A = Xᵀ(XXᵀ + λI)⁻¹``, ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* −
+    θ*) + σ² tr(AᵀΣA)``, on the designs of :func:`ridge_path_excess` with the same seed: ``(reps, len(lams))``."""
     seed = validate.seed("seed", seed)
     lam = validate.array("eigs", eigs, ndim=1, positive=True)
     n = validate.integer("n", n, low=1, high=lam.size - 1)
@@ -337,28 +335,23 @@ FREI_N, FREI_MU_SQ, FREI_DIMS, FREI_WIDTH, FREI_TEST = 30, 50.0, (50, 500, 5000)
 
 
 def frei_regime(cfg: TrainedConfig) -> TrainedConfig:
-    """``cfg`` moved into the regime of Frei et al. (2022): ``n`` = :data:`FREI_N`, ``‖μ‖²`` = :data:`FREI_MU_SQ`,
-    the dimensions :data:`FREI_DIMS`, width 64 (the theorem holds for any width) and 4000 clean test points; the
-    flip rate, steps, step size and seeds stay those of ``cfg``."""
+    """``cfg`` moved into Frei et al.'s regime: ``n``, ``‖μ‖²``, dimensions, width (any width will do) and test
+    points from the ``FREI_*`` constants; flip rate, steps, step size and seeds stay those of ``cfg``."""
     if not isinstance(cfg, TrainedConfig):
         raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
     return cfg.replace(n=FREI_N, mu_norm=math.sqrt(FREI_MU_SQ), dims=FREI_DIMS, width=FREI_WIDTH, n_test=FREI_TEST)
 
 
 def interpolator_error(n: int, d: Any, mu_sq: float, flips: int) -> np.ndarray:
-    """Clean test error of the minimum-norm *linear* interpolator ``w = Xᵀ(XXᵀ)⁻¹ỹ`` of the mixture, approximately.
+    """Clean test error of the min-norm *linear* interpolator ``w = Xᵀ(XXᵀ)⁻¹ỹ`` of the mixture, approximately.
 
-    Section ``08-trained-networks``, the theory line. Replace the Gram matrix by its mean in the regime
-    ``d ≫ n²`` (noise vectors nearly orthogonal), ``XXᵀ ≈ ‖μ‖² yyᵀ + d·I``; Sherman–Morrison gives
-    ``α = (XXᵀ)⁻¹ỹ = (ỹ − c·y)/d`` with ``c = ‖μ‖²(n − 2k)/(d + n‖μ‖²)`` (``k`` flipped labels). Then
-    ``w = Σ α_i x_i`` has signal ``a = Σ α_i y_i = (n − 2k − nc)/d`` along ``μ`` and a noise part of squared
-    norm ``((n − k)(1 − c)² + k(1 + c)²)/d``, and a fresh point ``yμ + z`` is misclassified with probability
-    ``Φ(−a‖μ‖²/‖w‖)``. When ``n‖μ‖² ≫ d``, ``c → 1`` and fitting the flipped labels eats the signal;
-    when ``d ≫ n‖μ‖²``, ``c → 0``, and the error is that of ``Σ ỹ_i x_i``, which grows again once ``d`` is
-    comparable to ``n‖μ‖⁴`` (the theorem's excess term ``exp(−Ω(n‖μ‖⁴/d))``).
-    Gradient descent on the logistic loss of a leaky-ReLU network is not this estimator; in this regime its
-    decision rule is close to a linear max-margin rule, which has every point as a support vector when
-    ``d ≫ n`` and then equals the min-norm interpolator. An approximation for the figure, not a bar.
+    Section ``08-trained-networks``, the theory line. With nearly orthogonal noise (``d ≫ n²``),
+    ``XXᵀ ≈ ‖μ‖² yyᵀ + d·I`` and Sherman–Morrison gives ``(XXᵀ)⁻¹ỹ = (ỹ − c·y)/d``,
+    ``c = ‖μ‖²(n − 2k)/(d + n‖μ‖²)`` (``k`` flips): ``w`` has signal ``a = (n − 2k − nc)/d`` along ``μ`` and noise
+    of squared norm ``((n − k)(1 − c)² + k(1 + c)²)/d``, so the error is ``Φ(−a‖μ‖²/‖w‖)``. For ``n‖μ‖² ≫ d``,
+    ``c → 1`` and the flipped labels eat the signal; for ``d`` of order ``n‖μ‖⁴`` the noise in ``w`` wins. When
+    ``d ≫ n`` every point is a support vector, so this is also the max-margin rule, close to what gradient descent
+    on the network finds here. An approximation for the figure, not a bar.
     """
     n = validate.integer("n", n, low=2)
     d = validate.array("d", d, positive=True)
@@ -381,6 +374,16 @@ def price_of_fit(res: TrainedResult) -> np.ndarray:
         raise ValueError("res must be a TrainedResult of one optimiser (trained_experiment(..., optimisers=('gd',)))")
     fitted = res.train_error[:, 0] == 0
     return np.where(fitted, res.test_error[:, 0], 1.0)
+
+
+def check_best_dimension(answer: Any) -> float:
+    """Exercise ``ex-02-frei-dims``: the ``d`` minimising :func:`interpolator_error` at ``n = 30``, ``‖μ‖² = 50``,
+    3 flips (within 20%)."""
+    grid = np.geomspace(40, 1e5, 4001)
+    best = float(grid[np.argmin(interpolator_error(FREI_N, grid, FREI_MU_SQ, 3))])
+    return selfcheck.number("best_d", answer, best, rtol=0.2, hint="scan d on a log grid from n to 10⁵",
+                            explain=f"the min-norm interpolator errs least near d = {best:,.0f}, between "
+                                    f"too few dimensions (the flips eat the signal) and too many (noise in w).")
 
 
 # ============================================================================ exercise self-check
