@@ -257,6 +257,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     "overfitting.exact_random_features.near_linear_peak_ratio": lambda: ORX.near_linear_peak_ratio(
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
+    "overfitting.exact_random_features.tuned_curve": lambda: ORX.tuned_curve(
+        ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),
     "grokking.training.run": _grok_run,

@@ -186,6 +186,19 @@ def test_exact_rf_experiment_peak_ratio_needs_the_three_ratios():
         bad.peak_ratio()
 
 
+def test_tuned_curve_shares_the_experiment_draws_and_neighbour_rise_sees_a_bump():
+    cfg = rx.ExactRFConfig(d=20, psi2=2.0, psi1s=(4 / 3, 2.0, 3.0), reps=2, n_test=200, n_seeds=1)
+    sim, formula = rx.tuned_curve(cfg, [0], tau_sq=0.25)
+    assert sim.shape == (1, 3, len(rx.TUNED_LAMS)) and formula.shape == (3, len(rx.TUNED_LAMS))
+    # λ = TUNED_LAMS[0] = cfg.lam at τ² = 0.25 is the experiment's own curve, on the same draws
+    res = rx.exact_rf_experiment(cfg, [0])
+    np.testing.assert_allclose(sim[0, :, 0], res.risk[0, :, 0, 1], rtol=1e-5)
+    # the formula's tuned curve has no bump; the near-ridgeless one has one at N = n
+    assert rx.neighbour_rise(formula.min(-1)) < 0 < rx.neighbour_rise(formula[:, 0])
+    assert rx.neighbour_rise(np.array([1.0, 0.5, 0.6])) == pytest.approx(0.2)
+    assert rx.neighbour_rise(np.array([3.0, 2.0, 1.0])) == pytest.approx(-1 / 3)
+
+
 def test_mixture_flips_exactly_the_stated_fraction_and_centres_the_clusters():
     x, y, noisy = tn.mixture(0, 400, 5, mu_norm=3.0, flip=0.1)
     assert x.shape == (400, 5) and np.sum(noisy != y) == 40
