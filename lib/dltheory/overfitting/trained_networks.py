@@ -335,7 +335,7 @@ FREI_N, FREI_MU_SQ, FREI_DIMS, FREI_WIDTH, FREI_TEST = 30, 50.0, (50, 500, 5000)
 
 
 def frei_regime(cfg: TrainedConfig) -> TrainedConfig:
-    """``cfg`` moved into Frei et al.'s regime: ``n``, ``‖μ‖²``, dimensions, width (any width will do) and test
+    """``cfg`` moved into Frei et al.'s regime: ``n``, ``‖μ‖²``, dimensions, width (64, half the page's) and test
     points from the ``FREI_*`` constants; flip rate, steps, step size and seeds stay those of ``cfg``."""
     if not isinstance(cfg, TrainedConfig):
         raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
