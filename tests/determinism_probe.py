@@ -248,6 +248,9 @@ PROBES: dict[str, Callable[[], Any]] = {
     "overfitting.tempered.interpolation_excess": lambda: OTP.interpolation_excess(0, 50, n_test=100, reps=2),
     "overfitting.trained_networks.mixture": lambda: OTN.mixture(0, 20, 3, mu_norm=2.0, flip=0.1),
     "overfitting.trained_networks.ridge_path_excess": lambda: OTN.ridge_path_excess(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
+    "overfitting.trained_networks.ridge_path_expected": lambda: OTN.ridge_path_expected(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
+    "overfitting.trained_networks.ridge_gap_expected": lambda: OTN.ridge_gap_expected(
+        OTN.TrainedConfig(ridge_n=12, ridge_reps=2), [0, 1], 1.0),
     "overfitting.trained_networks.trained_experiment": lambda: OTN.trained_experiment(
         OTN.TrainedConfig(dims=(2, 20), n=20, width=8, steps=20, n_test=50, n_seeds=2, ridge_n=20, ridge_reps=1), [0, 1]),
     "overfitting.tempered.tempered_experiment": lambda: OTP.tempered_experiment(
@@ -257,6 +260,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "overfitting.exact_random_features.exact_rf_experiment": lambda: ORX.exact_rf_experiment(
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     "overfitting.exact_random_features.near_linear_peak_ratio": lambda: ORX.near_linear_peak_ratio(
+        ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
+    "overfitting.exact_random_features.tuned_curve": lambda: ORX.tuned_curve(
         ORX.ExactRFConfig(d=10, psi2=2.0, psi1s=(1.0, 2.0, 4.0), reps=2, n_test=100, n_seeds=1), [0]),
     # chapter 3
     "grokking.models.init_model": lambda: GM.init_model(_key(), _GROK),

@@ -186,6 +186,19 @@ def test_exact_rf_experiment_peak_ratio_needs_the_three_ratios():
         bad.peak_ratio()
 
 
+def test_tuned_curve_shares_the_experiment_draws_and_neighbour_rise_sees_a_bump():
+    cfg = rx.ExactRFConfig(d=20, psi2=2.0, psi1s=(4 / 3, 2.0, 3.0), reps=2, n_test=200, n_seeds=1)
+    sim, formula = rx.tuned_curve(cfg, [0], tau_sq=0.25)
+    assert sim.shape == (1, 3, len(rx.TUNED_LAMS)) and formula.shape == (3, len(rx.TUNED_LAMS))
+    # λ = TUNED_LAMS[0] = cfg.lam at τ² = 0.25 is the experiment's own curve, on the same draws
+    res = rx.exact_rf_experiment(cfg, [0])
+    np.testing.assert_allclose(sim[0, :, 0], res.risk[0, :, 0, 1], rtol=1e-5)
+    # the formula's tuned curve has no bump; the near-ridgeless one has one at N = n
+    assert rx.neighbour_rise(formula.min(-1)) < 0 < rx.neighbour_rise(formula[:, 0])
+    assert rx.neighbour_rise(np.array([1.0, 0.5, 0.6])) == pytest.approx(0.2)
+    assert rx.neighbour_rise(np.array([3.0, 2.0, 1.0])) == pytest.approx(-1 / 3)
+
+
 def test_mixture_flips_exactly_the_stated_fraction_and_centres_the_clusters():
     x, y, noisy = tn.mixture(0, 400, 5, mu_norm=3.0, flip=0.1)
     assert x.shape == (400, 5) and np.sum(noisy != y) == 40
@@ -228,6 +241,81 @@ def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_no
     # the same draws as section 04's min-norm interpolator: λ = 0 is that estimator
     assert path[0] == pytest.approx(bl.min_norm_excess_risk(0, eigs, 50, reps=8).mean(), rel=1e-9)
     assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
+
+
+def test_interpolator_error_reduces_to_mean_difference_and_matches_simulated_interpolators():
+    from scipy import special
+
+    n, mu_sq = 30, 50.0
+    dims = np.array([50.0, 500.0, 5000.0])
+    # without flips the min-norm interpolator's signal-to-noise is √n‖μ‖²/√(n‖μ‖² + d), that of Σ y_i x_i
+    np.testing.assert_allclose(tn.interpolator_error(n, dims, mu_sq, 0),
+                               special.ndtr(-math.sqrt(n) * mu_sq / np.sqrt(n * mu_sq + dims)), rtol=1e-12)
+    err = tn.interpolator_error(n, dims, mu_sq, 3)
+    assert err[1] < err[0] and err[1] < err[2]  # not monotone in d: the page's point
+    # the approximation against the exact clean error Φ(−wᵀμ/‖w‖) of simulated min-norm interpolators, d = 5000
+    rng = np.random.default_rng(0)
+    exact = []
+    for _ in range(40):
+        x, y, noisy = tn.mixture(int(rng.integers(1 << 30)), n, 5000, mu_norm=math.sqrt(mu_sq), flip=0.1)
+        w = x.T @ np.linalg.solve(x @ x.T, noisy)
+        exact.append(special.ndtr(-w[0] * math.sqrt(mu_sq) / np.linalg.norm(w)))
+    assert np.mean(exact) == pytest.approx(err[2], rel=0.3)
+    with pytest.raises(ValueError, match="flips"):
+        tn.interpolator_error(n, dims, mu_sq, 15)
+
+
+def test_price_of_fit_counts_an_unfitted_label_as_a_miss_and_frei_regime_meets_the_theorem():
+    cfg = tn.frei_regime(tn.TrainedConfig.fast())
+    assert cfg.dims[-1] >= max(cfg.n * cfg.mu_norm**2, cfg.n**2 * math.log(cfg.n))
+    assert cfg.dims[0] < cfg.n * cfg.mu_norm**2 and cfg.flip == tn.TrainedConfig.fast().flip
+    res = tn.TrainedResult(np.array([2, 3]), np.array([[[0.1, 0.2]]]), np.array([[[0.0, 0.1]]]),
+                           np.zeros((1, 2)), np.zeros((1, 2)), np.zeros(1), np.zeros((1, 2, 1)), (0,), cfg)
+    np.testing.assert_array_equal(tn.price_of_fit(res), [[0.1, 1.0]])
+    two = dataclasses.replace(res, test_error=np.zeros((1, 2, 2)), train_error=np.zeros((1, 2, 2)))
+    with pytest.raises(ValueError, match="one optimiser"):
+        tn.price_of_fit(two)
+    with pytest.raises(ValueError, match="TrainedConfig"):
+        tn.frei_regime(bl.BenignConfig.fast())
+
+
+def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
+    eigs = bl.spectrum("spiked", 400)
+    lams = [0.0, 3.0, 1e6]
+    theory = bl.ridge_excess_theory(eigs, 50, lams)
+    # a huge penalty predicts 0 (risk ‖θ*‖²_Σ = 1); without noise and penalty only the bias is left
+    assert theory[2] == pytest.approx(1.0, rel=1e-3) and theory[1] < theory[0]
+    assert bl.ridge_excess_theory(eigs, 50, [0.0], sigma=0.0)[0] < 0.05 * theory[0]
+    # the noise average in closed form is the mean over many noise draws on the same designs
+    expected = tn.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
+    rng, noise = np.random.default_rng(3), np.random.default_rng(99)
+    designs = []
+    for _ in range(2):  # the designs of ridge_path_expected(3, ...): x, then a discarded noise draw
+        designs.append(rng.standard_normal((50, eigs.size)) * np.sqrt(eigs))
+        rng.standard_normal(50)
+    mc = np.zeros((2, 3))
+    for i, x in enumerate(designs):
+        for _ in range(2000):
+            y = x[:, 0] + noise.standard_normal(50)
+            for j, pen in enumerate(lams):
+                theta = x.T @ np.linalg.solve(x @ x.T + pen * np.eye(50), y)
+                theta[0] -= 1.0
+                mc[i, j] += np.sum(eigs * theta**2) / 2000
+    np.testing.assert_allclose(expected, mc, rtol=0.05)
+    # and both match the deterministic equivalent on average over designs (n = 50: 15%)
+    many = tn.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
+    np.testing.assert_allclose(many, theory[:2], rtol=0.15)
+    with pytest.raises(ValueError, match="lams"):
+        bl.ridge_excess_theory(eigs, 50, [-1.0])
+
+
+def test_knn_disagreement_is_the_share_of_test_points_where_the_rules_differ():
+    res = knn.knn_experiment(knn.KNNConfig(ns=(50, 200), n_test=200, noise=0.1, a=0.5, n_seeds=1), [0])
+    assert res.disagreement.shape == (1, 2)
+    assert np.all((res.disagreement >= 0) & (res.disagreement <= 1))
+    # a share of 200 test points, and the two rules' risks can differ by at most that share
+    assert np.all(np.abs(res.disagreement * 200 - np.round(res.disagreement * 200)) < 1e-9)
+    assert np.all(np.abs(res.risk["singular"] - res.risk["k-NN"]) <= res.disagreement + 1e-12)
 
 
 def test_relative_bump_needs_a_rise_and_a_fall():
@@ -532,6 +620,13 @@ def test_check_power_law_multiple_accepts_right_and_rejects_the_limit_and_e0():
         tp.check_power_law_multiple(3.0)  # the limit α − 1, not the value at n = 1000
     with pytest.raises(selfcheck.WrongAnswer):
         tp.check_power_law_multiple(...)
+
+
+def test_check_best_dimension_accepts_the_minimum_and_rejects_the_theorem_regime():
+    assert tn.check_best_dimension(900) == 900
+    for wrong in (5000, 500, 1500):  # the page's regime, the page's middle point, the condition n‖μ‖²
+        with pytest.raises(selfcheck.WrongAnswer):
+            tn.check_best_dimension(wrong)
 
 
 def test_check_benign_at_accepts_right_and_rejects_wrong():

@@ -2,7 +2,8 @@
 
 The effective ranks and conditions of Bartlett, Long, Lugosi and Tsigler (2020) (:func:`effective_ranks`,
 :func:`bllt_conditions`), three covariance spectra (:func:`spectrum`), the excess risk of the min-norm
-interpolator (:func:`min_norm_excess_risk`, :func:`benign_experiment`), and the self-checks of exercises
+interpolator (:func:`min_norm_excess_risk`, :func:`benign_experiment`), its ridge counterpart in theory
+(:func:`ridge_excess_theory`, used by section ``08-trained-networks``), and the self-checks of exercises
 ``ex-02-ranks`` and ``ex-02-design``.
 """
 
@@ -24,6 +25,7 @@ __all__ = [
     "SPECTRA",
     "spectrum",
     "min_norm_excess_risk",
+    "ridge_excess_theory",
     "BenignConfig",
     "BenignResult",
     "benign_experiment",
@@ -91,6 +93,35 @@ def spectrum(kind: str, p: int, *, spikes: int = 5, alpha: float = 2.0) -> np.nd
     if kind == "power":
         return np.arange(1, p + 1, dtype=float) ** -alpha
     return np.concatenate([np.ones(spikes), np.full(p - spikes, 1.0 / (p - spikes))])
+
+
+def ridge_excess_theory(eigs: Any, n: int, lams: Any, *, sigma: float = 1.0) -> np.ndarray:
+    """Deterministic equivalent of the excess risk of ridge ``θ̂_λ = Xᵀ(XXᵀ + λI)⁻¹y`` with ``θ* = e₁``: ``(len(lams),)``.
+
+    The setting of :func:`min_norm_excess_risk` (``x ~ N(0, diag(eigs))``, noise ``N(0, σ²)``), ``λ = 0`` the
+    min-norm interpolator. The effective penalty ``κ > 0`` solves ``n = λ/κ + Σ_i λ_i/(λ_i + κ)``; with
+    ``df₂ = Σ_i λ_i²/(λ_i + κ)²`` the risk is ``(κ²λ₁/(λ₁ + κ)² + σ² df₂/n)/(1 − df₂/n)``: bias plus variance,
+    both inflated by ``1/(1 − df₂/n)`` (the general-covariance ridge asymptotics of Hastie et al. 2022; the
+    terms Tsigler and Bartlett 2023 bound). Needs ``p > n`` so that ``κ`` exists at ``λ = 0``.
+    """
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    n = validate.integer("n", n, low=1, high=lam.size - 1)
+    pens = validate.array("lams", lams, ndim=1, low=0.0)
+    sigma = validate.real("sigma", sigma, low=0.0)
+    out = np.empty(pens.size)
+    for j, pen in enumerate(pens):
+        lo, hi = 1e-15, float(lam.sum() + pen) / n * 2 + 1.0  # the left side falls in κ from above n to below it
+        for _ in range(200):  # bisection on a log scale
+            mid = math.sqrt(lo * hi)
+            if pen / mid + np.sum(lam / (lam + mid)) > n:
+                lo = mid
+            else:
+                hi = mid
+        kappa = math.sqrt(lo * hi)
+        df2 = float(np.sum(lam**2 / (lam + kappa) ** 2))
+        bias = kappa**2 * lam[0] / (lam[0] + kappa) ** 2
+        out[j] = (bias + sigma**2 * df2 / n) / (1 - df2 / n)
+    return out
 
 
 @common.single_threaded_blas

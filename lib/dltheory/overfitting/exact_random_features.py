@@ -32,6 +32,9 @@ __all__ = [
     "fixed_point",
     "asymptotic_risk",
     "simulate_risk",
+    "TUNED_LAMS",
+    "tuned_curve",
+    "neighbour_rise",
     "ExactRFConfig",
     "ExactRFResult",
     "exact_rf_experiment",
@@ -321,6 +324,32 @@ def near_linear_peak_ratio(cfg: ExactRFConfig, seeds: Sequence[int], eps_sq: flo
     risk = np.stack([simulate_risk(s, cfg.d, cfg.n, widths, [cfg.lam], [0.0], reps=cfg.reps, n_test=cfg.n_test,
                                    near_linear=math.sqrt(eps_sq)).mean(0)[:, 0, 0] for s in seeds])
     return risk[:, 0] / np.maximum(risk[:, 1], risk[:, 2])
+
+
+#: the penalties over which the ridge is tuned per ``N`` (claim ``rf-exact-tuned-monotone``); the first is ``cfg.lam``
+TUNED_LAMS = tuple(float(v) for v in np.geomspace(1e-4, 1.0, 9))
+
+
+def tuned_curve(cfg: ExactRFConfig, seeds: Sequence[int], *, tau_sq: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
+    """Risk along ``cfg.psi1s`` at each of :data:`TUNED_LAMS`: simulated ``(seeds, widths, lams)`` (mean over draws,
+    the draws of :func:`exact_rf_experiment` for the same seeds) and the formula's ``(widths, lams)``.
+
+    The optimally regularised curve (Nakkiran et al. 2021; Mei and Montanari 2022) is the minimum over the last
+    axis, tuned on the test risk itself (an oracle); ``[..., 0]`` is the near-ridgeless curve."""
+    if not isinstance(cfg, ExactRFConfig):
+        raise ValueError(f"cfg must be an ExactRFConfig, got {type(cfg).__name__}")
+    tau_sq = validate.real("tau_sq", tau_sq, low=0.0)
+    lams = np.array(TUNED_LAMS)
+    sim = np.stack([simulate_risk(s, cfg.d, cfg.n, cfg.widths, lams, [math.sqrt(tau_sq)], reps=cfg.reps,
+                                  n_test=cfg.n_test).mean(0)[..., 0] for s in validate.seeds(seeds)])
+    theory = np.stack([relu_risk(np.array(cfg.psi1s), cfg.psi2, lam, tau_sq=tau_sq) for lam in lams], -1)
+    return sim, theory
+
+
+def neighbour_rise(curve: Any) -> np.ndarray:
+    """The largest relative rise between neighbouring points, ``max_i c_{i+1}/c_i − 1``, along the last axis."""
+    c = validate.array("curve", curve, ndim=(1, 2, 3), positive=True)
+    return np.max(c[..., 1:] / c[..., :-1] - 1.0, axis=-1)
 
 
 # ============================================================================ exercise self-check

@@ -128,6 +128,7 @@ class KNNResult:
     ns: np.ndarray
     risk: dict[str, np.ndarray]  # rule -> (n_seeds, n_ns): "1-NN", "k-NN", "singular"
     train_error: dict[str, np.ndarray]
+    disagreement: np.ndarray  # (n_seeds, n_ns): share of test points where "singular" and "k-NN" predict differently
     bayes: float
     cover_hart: float
     seeds: tuple[int, ...]
@@ -136,7 +137,8 @@ class KNNResult:
 
 @common.single_threaded_blas
 def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
-    """Risk of 1-NN, majority k-NN and the singular-kernel rule on a problem of known Bayes risk.
+    """Risk of 1-NN, majority k-NN and the singular-kernel rule on a problem of known Bayes risk, and the share of
+    test points on which the singular rule and the majority vote disagree.
 
     Section ``05-nearest-neighbours``. The risk of a rule ``f`` is computed exactly given the test inputs,
     ``mean(η(x)·[f(x) = 0] + (1 − η(x))·[f(x) = 1])``, so only the test inputs are sampled.
@@ -147,6 +149,7 @@ def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
     rules = ("1-NN", "k-NN", "singular")
     risk = {r: np.zeros((len(seeds), len(cfg.ns))) for r in rules}
     train_error = {r: np.zeros((len(seeds), len(cfg.ns))) for r in rules}
+    disagreement = np.zeros((len(seeds), len(cfg.ns)))
     for a, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
         x_test = rng.random((cfg.n_test, cfg.d))
@@ -160,8 +163,9 @@ def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
                 "k-NN": lambda q: singular_kernel_predict(x, y, q, k=k, a=1e-9),  # a → 0: plain majority vote
                 "singular": lambda q: singular_kernel_predict(x, y, q, k=k, a=cfg.a),
             }
+            preds = {}
             for rule, predict in predictors.items():
-                f = predict(x_test)
+                f = preds[rule] = predict(x_test)
                 risk[rule][a, b] = np.mean(np.where(f == 1, 1 - eta_test, eta_test))
                 sub = slice(0, min(n, 1000))
                 if rule == "k-NN":  # the plain vote over the k nearest training points, the point itself included
@@ -171,4 +175,5 @@ def knn_experiment(cfg: KNNConfig, seeds: Sequence[int]) -> KNNResult:
                 else:
                     f_train = predict(x[sub])
                 train_error[rule][a, b] = np.mean(f_train != y[sub])
-    return KNNResult(np.array(cfg.ns), risk, train_error, cfg.noise, 2 * cfg.noise * (1 - cfg.noise), tuple(seeds), cfg)
+            disagreement[a, b] = np.mean(preds["singular"] != preds["k-NN"])
+    return KNNResult(np.array(cfg.ns), risk, train_error, disagreement, cfg.noise, 2 * cfg.noise * (1 - cfg.noise), tuple(seeds), cfg)

@@ -20,6 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 import optax
+from scipy import special
 
 from dltheory import runtime, selfcheck, validate
 from dltheory.overfitting import benign_linear, common
@@ -31,10 +32,19 @@ __all__ = [
     "nearest_neighbour_error",
     "mean_difference_error",
     "ridge_path_excess",
+    "ridge_path_expected",
+    "ridge_gap_expected",
     "TrainedConfig",
     "TrainedResult",
     "trained_experiment",
     "check_benign_at",
+    "FREI_N",
+    "FREI_MU_SQ",
+    "FREI_DIMS",
+    "frei_regime",
+    "interpolator_error",
+    "price_of_fit",
+    "check_best_dimension",
 ]
 
 
@@ -164,6 +174,34 @@ def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, si
     return out
 
 
+@common.single_threaded_blas
+def ridge_path_expected(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
+    """Excess risk of ridge averaged exactly over the label noise, on the draws of :func:`ridge_path_excess`.
+
+    Section ``08-trained-networks``. With ``A = Xᵀ(XXᵀ + λI)⁻¹``, ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* −
+    θ*) + σ² tr(AᵀΣA)``, on the designs of :func:`ridge_path_excess` with the same seed: ``(reps, len(lams))``."""
+    seed = validate.seed("seed", seed)
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    n = validate.integer("n", n, low=1, high=lam.size - 1)
+    lams = validate.array("lams", lams, ndim=1, low=0.0)
+    sigma = validate.real("sigma", sigma, low=0.0)
+    reps = validate.integer("reps", reps, low=1)
+    rng = np.random.default_rng(seed)
+    out = np.empty((reps, lams.size))
+    for i in range(reps):
+        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
+        rng.standard_normal(n)  # the noise of ridge_path_excess, averaged out here
+        d, u = np.linalg.eigh(x @ x.T)
+        xu = x.T @ u  # columns Xᵀu_k, so A = xu · diag(1/(d + λ)) · uᵀ
+        signal = u.T @ x[:, 0]  # uᵀXθ* with θ* = e₁
+        spread = np.sum(lam[:, None] * xu**2, axis=0)  # (Xᵀu_k)ᵀΣ(Xᵀu_k)
+        for j, pen in enumerate(lams):
+            theta = xu @ (signal / (d + pen))
+            theta[0] -= 1.0
+            out[i, j] = np.sum(lam * theta**2) + sigma**2 * np.sum(spread / (d + pen) ** 2)
+    return out
+
+
 @dataclasses.dataclass(frozen=True)
 class TrainedConfig(runtime.ModeConfig):
     """Trained networks on flipped labels across dimensions, and tuned ridge (section ``08-trained-networks``)."""
@@ -268,6 +306,84 @@ def trained_experiment(
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
     return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, md_error, lams, ridge, tuple(seeds),
                          cfg)
+
+
+def ridge_gap_expected(cfg: TrainedConfig, seeds: Sequence[int], penalty: float) -> np.ndarray:
+    """Noise-averaged excess risk of ridge at ``penalty`` over that of the interpolator, ``(seeds, [σ = 1, σ = 0])``.
+
+    Section ``08-trained-networks``, claim ``benign-not-optimal-theory-expected``: :func:`ridge_path_expected` on
+    the designs of :func:`trained_experiment`'s ridge path (same seeds), each risk averaged over the designs.
+    """
+    if not isinstance(cfg, TrainedConfig):
+        raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
+    penalty = validate.real("penalty", penalty, low=0.0)
+    eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
+    out = np.empty((len(seeds), 2))
+    for a, s in enumerate(validate.seeds(seeds)):
+        for k, sig in enumerate((1.0, 0.0)):
+            risk = ridge_path_expected(s * 10 + k, eigs, cfg.ridge_n, [0.0, penalty], sigma=sig,
+                                       reps=cfg.ridge_reps).mean(0)
+            out[a, k] = risk[1] / risk[0]
+    return out
+
+
+# ============================================================================ inside the theorem's regime
+
+#: Frei, Chatterji and Bartlett's regime at a CPU's scale: with n = 30 and ‖μ‖² = 50, d = 5000 exceeds both
+#: n‖μ‖² = 1500 and n² log n ≈ 3061 (constants aside), ‖μ‖² ≥ log n; d = 50 and 500 fall below both
+FREI_N, FREI_MU_SQ, FREI_DIMS, FREI_WIDTH, FREI_TEST = 30, 50.0, (50, 500, 5000), 64, 4000
+
+
+def frei_regime(cfg: TrainedConfig) -> TrainedConfig:
+    """``cfg`` moved into Frei et al.'s regime: ``n``, ``‖μ‖²``, dimensions, width (64, half the page's) and test
+    points from the ``FREI_*`` constants; flip rate, steps, step size and seeds stay those of ``cfg``."""
+    if not isinstance(cfg, TrainedConfig):
+        raise ValueError(f"cfg must be a TrainedConfig, got {type(cfg).__name__}")
+    return cfg.replace(n=FREI_N, mu_norm=math.sqrt(FREI_MU_SQ), dims=FREI_DIMS, width=FREI_WIDTH, n_test=FREI_TEST)
+
+
+def interpolator_error(n: int, d: Any, mu_sq: float, flips: int) -> np.ndarray:
+    """Clean test error of the min-norm *linear* interpolator ``w = Xᵀ(XXᵀ)⁻¹ỹ`` of the mixture, approximately.
+
+    Section ``08-trained-networks``, the theory line. With nearly orthogonal noise (``d ≫ n²``),
+    ``XXᵀ ≈ ‖μ‖² yyᵀ + d·I`` and Sherman–Morrison gives ``(XXᵀ)⁻¹ỹ = (ỹ − c·y)/d``,
+    ``c = ‖μ‖²(n − 2k)/(d + n‖μ‖²)`` (``k`` flips): ``w`` has signal ``a = (n − 2k − nc)/d`` along ``μ`` and noise
+    of squared norm ``((n − k)(1 − c)² + k(1 + c)²)/d``, so the error is ``Φ(−a‖μ‖²/‖w‖)``. For ``n‖μ‖² ≫ d``,
+    ``c → 1`` and the flipped labels eat the signal; for ``d`` of order ``n‖μ‖⁴`` the noise in ``w`` wins. When
+    ``d ≫ n`` every point is a support vector, so this is also the max-margin rule, close to what gradient descent
+    on the network finds here. An approximation for the figure, not a bar.
+    """
+    n = validate.integer("n", n, low=2)
+    d = validate.array("d", d, positive=True)
+    mu_sq = validate.real("mu_sq", mu_sq, low=0.0, low_open=True)
+    flips = validate.integer("flips", flips, low=0, high=(n - 1) // 2)
+    c = mu_sq * (n - 2 * flips) / (d + n * mu_sq)
+    a = (n - 2 * flips - n * c) / d
+    noise = ((n - flips) * (1 - c) ** 2 + flips * (1 + c) ** 2) / d
+    return special.ndtr(-a * mu_sq / np.sqrt(a**2 * mu_sq + noise))
+
+
+def price_of_fit(res: TrainedResult) -> np.ndarray:
+    """Clean test error of gradient descent where it fitted every flipped label, 1 where it did not: ``(seeds, dims)``.
+
+    Section ``08-trained-networks``: the measurement of ``frei-regime-benign`` (benign overfitting needs both a
+    perfect fit of the noisy labels and a small clean error, so a network that leaves a label unfitted counts as
+    a miss). ``res`` must hold a ``"gd"`` run as its only optimiser.
+    """
+    if not isinstance(res, TrainedResult) or res.test_error.shape[1] != 1:
+        raise ValueError("res must be a TrainedResult of one optimiser (trained_experiment(..., optimisers=('gd',)))")
+    fitted = res.train_error[:, 0] == 0
+    return np.where(fitted, res.test_error[:, 0], 1.0)
+
+
+def check_best_dimension(answer: Any) -> float:
+    """Exercise ``ex-02-frei-dims``: the ``d`` minimising :func:`interpolator_error` at ``n = 30``, ``‖μ‖² = 50``,
+    3 flips (within 20%)."""
+    grid = np.geomspace(40, 1e5, 4001)
+    best = float(grid[np.argmin(interpolator_error(FREI_N, grid, FREI_MU_SQ, 3))])
+    return selfcheck.number("best_d", answer, best, rtol=0.2, hint="scan d on a log grid from n to 10⁵",
+                            explain=f"the min-norm interpolator errs least near d = {best:,.0f}, between "
+                                    f"too few dimensions (the flips eat the signal) and too many (noise in w).")
 
 
 # ============================================================================ exercise self-check
