@@ -855,6 +855,8 @@ def test_claims_table_renders_a_verdict_row_from_the_verdict_not_typed_numbers()
     other = ctab.ClaimsTable([ctab.Row("fall of I(X;T)", _tanh_verdict(values=(0.4, 2.0, 3.0)))])
     assert "range 0.4–3" in other.rows[0].cells()[2] and "2 of 3 seeds meet the bar" in other.rows[0].cells()[2]
     assert "FAILS" in other.rows[0].cells()[2]
+    mixed = ctab.Row("fall", _tanh_verdict(null=(0.2, 1.5, 0.1))).cells()[4]    # one null seed over the bar
+    assert "misses the bar; 1 of 3 values meet it on their own" in mixed
     markdown, page = str(good), good._repr_html_()
     assert markdown.splitlines()[0] == "| " + " | ".join(ctab.COLUMNS) + " |" and len(markdown.splitlines()) == 3
     assert ctab.HTML_CLASS in page and claims.HTML_CLASS + '"' not in page and "<code>tanh-compression</code>" in page

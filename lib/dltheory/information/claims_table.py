@@ -121,6 +121,9 @@ def _null(claim: claims.Claim, v: claims.Verdict | None, label: str) -> str:
         else:
             value = n.summary(claim.units).split(" — ")[0]
         verdict = "passes the bar too" if n.passed else "misses the bar"
+        k = sum(bool(v.criterion.holds(x)) for x in n.values)
+        if not n.passed and 0 < k < len(n.values):
+            verdict += f"; {k} of {len(n.values)} values meet it on their own"
         return f"{label or claim.null}: {value} ({verdict})"
     if claim.null:
         return f"{label or claim.null}: not measured {'here' if v is not None else 'in this mode'}"
