@@ -11,6 +11,7 @@ import numpy as np
 import pytest
 
 from dltheory import claims, selfcheck
+from dltheory.information import claims_table as ctab
 from dltheory.information import cmi_bounds as cmi
 from dltheory.information import coding_rate as mcr
 from dltheory.information import description_length as mdl
@@ -815,3 +816,60 @@ def test_rounded_products_move_the_learned_encoder_and_23_bits_do_not():
     assert not np.allclose(exact["i_x"], rounded["i_x"], rtol=0, atol=1e-6)
     with pytest.raises(ValueError, match="mantissa_bits"):
         gib.learn_linear_ib(problem, cfg, [0], mantissa_bits=0)
+
+
+_TANH = "05-information-theory/tanh-compression"
+
+
+def _tanh_verdict(values=(1.7, 2.5, 3.6), null=(0.05, 0.01, 0.1)):
+    return claims.check(_TANH, list(values), seeds=[0, 1, 2], null=list(null), mode="fast", display=False,
+                        raise_on_fail=False)
+
+
+@pytest.mark.parametrize("make, message", [
+    (lambda: ctab.ClaimsTable([]), "at least one row"),
+    (lambda: ctab.ClaimsTable("not rows"), "sequence of Row"),
+    (lambda: ctab.ClaimsTable([{"what": "x"}]), r"rows\[0\] must be a Row"),
+    (lambda: ctab.Row("", _tanh_verdict()), "what is measured"),
+    (lambda: ctab.Row("fall", {"value": 2.5}), "must be a claims.Verdict"),
+    (lambda: ctab.Row("fall", claim_id=_TANH), "must say why"),
+    (lambda: ctab.Row("fall", claim_id="05-information-theory/no-such-claim", absent="x"), "not registered"),
+    (lambda: ctab.Row("fall", _tanh_verdict(), absent="fast only"), "takes no absent"),
+    (lambda: ctab.Row("fall", _tanh_verdict(), claim_id="05-information-theory/ib-on-curve"), "not the verdict"),
+    (lambda: ctab.ClaimsTable([ctab.Row("a", _tanh_verdict()), ctab.Row("b", _tanh_verdict())]), "repeated"),
+    (lambda: ctab.silent_verdict(_TANH, [1.0, 2.0], seeds=[0, 1, 2]), "seeds"),
+])
+def test_claims_table_rejects_malformed_input(make, message):
+    with pytest.raises(ValueError, match=message):
+        make()
+
+
+def test_claims_table_renders_a_verdict_row_from_the_verdict_not_typed_numbers():
+    good = ctab.ClaimsTable([ctab.Row("fall of I(X;T)", _tanh_verdict(), null="ReLU network")])
+    cells = good.rows[0].cells()
+    assert cells[0] == "tanh-compression" and cells[1] == "fall of I(X;T)"
+    assert "range 1.7–3.6" in cells[2] and "seeds 0–2" in cells[2] and "not reproduced" not in cells[2]
+    assert cells[3] == "≥ 1 bits, every seed"
+    assert cells[4].startswith("ReLU network: 0.01–0.1 bits") and "misses the bar" in cells[4]
+    # other measured values give other numbers: the table is computed from the verdict
+    other = ctab.ClaimsTable([ctab.Row("fall of I(X;T)", _tanh_verdict(values=(0.4, 2.0, 3.0)))])
+    assert "range 0.4–3" in other.rows[0].cells()[2] and "2 of 3 seeds meet the bar" in other.rows[0].cells()[2]
+    assert "FAILS" in other.rows[0].cells()[2]
+    mixed = ctab.Row("fall", _tanh_verdict(null=(0.2, 1.5, 0.1))).cells()[4]    # one null seed over the bar
+    assert "misses the bar; 1 of 3 values meet it on their own" in mixed
+    markdown, page = str(good), good._repr_html_()
+    assert markdown.splitlines()[0] == "| " + " | ".join(ctab.COLUMNS) + " |" and len(markdown.splitlines()) == 3
+    assert ctab.HTML_CLASS in page and claims.HTML_CLASS + '"' not in page and "<code>tanh-compression</code>" in page
+
+
+def test_claims_table_shows_a_saved_run_with_its_provenance_and_an_absent_claim_without_numbers():
+    saved = fr.load_full_run("tanh-compression-full")
+    full = ctab.silent_verdict(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance)
+    absent = ctab.Row("ReLU / tanh, most seeds", claim_id="05-information-theory/relu-compression-most",
+                      absent="checked in fast mode only")
+    table = ctab.ClaimsTable([ctab.Row("fall, 8,000 epochs", full), absent])
+    ours = table.rows[0].cells()[2]
+    assert saved.provenance["date"] in ours and saved.provenance["device"] in ours
+    assert ours.endswith("— not reproduced") and f"range {claims.criteria.fmt(saved.measured.min())}" in ours
+    assert table.rows[1].cells()[2] == "checked in fast mode only"
+    assert not re.search(r"\d", table.rows[1].cells()[2]) and "on ≥ 2 of 3 seeds" in table.rows[1].cells()[3]

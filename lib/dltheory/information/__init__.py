@@ -21,7 +21,8 @@ One module per section page of ``chapters/05-information-theory``; a page import
                               Delétang et al. 2024)
 
 Shared by several sections: ``digits`` (scikit-learn's digits, §5.4 and §5.5), ``models`` (the small ReLU
-network of §5.1, §5.4 and §5.5), ``full_runs`` (the saved full-mode runs that §5.1–§5.3 show in fast mode).
+network of §5.1, §5.4 and §5.5), ``full_runs`` (the saved full-mode runs that §5.1–§5.3 show in fast mode),
+``claims_table`` (one table of a page's claims, computed from their verdicts: §5.2 and §5.3).
 The self-checks of ``exercises/05-information-theory`` live in the module of the section they check.
 
 Probabilities that multiply are handled in log space and in float64 (numpy); log-determinants use
