@@ -144,7 +144,7 @@ def synthesis_point(res: dict[str, Any] | None = None) -> dict[str, Any]:
     j = list(cfg.ks).index(cfg.k_claim)
     kept = {kind: float(np.median((1.0 - r[:, j]) / (1.0 - r[:, -1]))) for kind, r in res["risk"].items()}
     ratio = cfg.p / cfg.k_claim
-    return {"section": "benign overfitting", "ratio": float(ratio), "kept": kept["spiked"],
+    return {"section": "6 benign overfitting: top directions", "ratio": float(ratio), "kept": kept["spiked"],
             "null_ratio": float(ratio), "null_kept": kept["isotropic"]}
 
 
