@@ -76,6 +76,7 @@ from dltheory.information import models as MODELS
 from dltheory.information import pac_bayes as PB
 from dltheory.compression import data_compression as CDC
 from dltheory.compression import representations as CRP
+from dltheory.compression import benign_overfitting as CBO
 from dltheory.information import compression_measured as TPC
 from dltheory.compression import grokking as CG
 from dltheory.compression import weights as CW
@@ -102,6 +103,9 @@ EXEMPT: Mapping[str, str] = {
                                      "experiments, each probed at a small size",
     "information.full_runs.ib_gap_rounded": "the full-mode configuration of information.gaussian_bottleneck."
                                             "learn_linear_ib (probed), its products rounded deterministically",
+    "compression.benign_overfitting.projection_risks": "compression.benign_overfitting.projected_risks (probed) on "
+                                                       "Chapter 2's spectrum, averaged",
+    "compression.benign_overfitting.run": "compression.benign_overfitting.projection_risks for every seed and covariance",
     "compression.synthesis.collect": "gathers compression.grokking.compression_curves and "
                                      "compression.weights.quantised_accuracy (both probed), through their caches",
 }
@@ -369,6 +373,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         CDC.DataCodeConfig(n_symbols=1024, batch=16, segments=4, widths=(4, 8)), [b"abcab" * 204 + b"abcd"], [0]),
     "compression.representations.rank_sweep": lambda: CRP.rank_sweep(
         CRP.RankConfig(n_tokens=10_000, ranks=(2, 32, 256)), 0),
+    "compression.benign_overfitting.projected_risks": lambda: CBO.projected_risks(
+        0, np.ones(30), 10, (2, 10), sigma=0.5, reps=2),
     # epilogue
     "compression.grokking.compression_curves": lambda: CG.compression_curves(
         CG.GrokCompressionConfig(length=0.03, n_seeds=1), [0], cache=False),

@@ -318,3 +318,49 @@ def test_check_parallel_ratio_rejects_wrong_answers():
     for wrong in (math.log(65) / math.log(17), 1 / 4, math.log(33) / (4 * math.log(9)), 1.0):
         with pytest.raises(selfcheck.WrongAnswer):
             rp.check_parallel_ratio(wrong, 4, 32)
+
+
+# ---------------------------------------------------------------------------- §6 benign overfitting
+
+
+def test_interpolator_config_ranges():
+    from dltheory.compression import benign_overfitting as ci
+
+    for make, message in [
+        (lambda: ci.InterpolatorConfig(p=101), "must exceed n"),
+        (lambda: ci.InterpolatorConfig(ks=(1, 5, 50)), "must end at n"),
+        (lambda: ci.InterpolatorConfig(k_claim=3), "k_claim"),
+        (lambda: ci.InterpolatorConfig(sigma=0.0), "sigma"),
+    ]:
+        with pytest.raises(ValueError, match=message):
+            make()
+    with pytest.raises(ValueError, match="InterpolatorConfig"):
+        ci.run(cg.GrokCompressionConfig.fast())
+
+
+def test_projected_risks_reuse_chapter_2_data_and_meet_the_isotropic_closed_form():
+    from dltheory.compression import benign_overfitting as ci
+    from dltheory.overfitting import benign_linear as bl
+
+    eigs = bl.spectrum("spiked", 120)
+    full = ci.projected_risks(3, eigs, 40, [40], sigma=0.5, reps=4)[:, 0]
+    np.testing.assert_allclose(full, bl.min_norm_excess_risk(3, eigs, 40, sigma=0.5, reps=4), rtol=1e-10)
+    iso = ci.projected_risks(0, np.ones(120), 40, [5, 40], sigma=0.5, reps=64).mean(0)
+    assert abs(iso[1] / ci.isotropic_risk(40, 120, 0.5) - 1) < 0.1
+    assert iso[0] > 1.15 * iso[1]  # the null's cut loses what was learned
+
+
+def test_check_projection_rejects_wrong_answers():
+    from dltheory.compression import benign_overfitting as ci
+
+    rng = np.random.default_rng(0)
+    x, y = rng.standard_normal((10, 30)), rng.standard_normal(10)
+    u, s, vt = np.linalg.svd(x, full_matrices=False)
+    right = vt[:3].T @ ((u.T[:3] @ y) / s[:3])
+    ci.check_projection(right, x, y, 3)
+    with pytest.raises(selfcheck.NotAnswered):
+        ci.check_projection(..., x, y, 3)
+    full = x.T @ np.linalg.solve(x @ x.T, y)
+    for wrong in (full, vt[:3].T @ (u.T[:3] @ y), vt[-3:].T @ ((u.T[-3:] @ y) / s[-3:])):
+        with pytest.raises(selfcheck.WrongAnswer):
+            ci.check_projection(wrong, x, y, 3)

@@ -8,7 +8,7 @@ same code.
 
 One module per section page of ``chapters/06-compression``; a page imports its own module.
 The sections reuse the chapters' code (``dltheory.grokking``, ``dltheory.information``,
-``dltheory.embeddings``, ``dltheory.scaling``) rather than copying it.
+``dltheory.embeddings``, ``dltheory.scaling``, ``dltheory.overfitting``) rather than copying it.
 
 * ``grokking`` (§1, ``01-grokking``): Chapter 3's grokked network cut to its key Fourier frequencies, against
   the memorising one, along training.
@@ -18,6 +18,8 @@ The sections reuse the chapters' code (``dltheory.grokking``, ``dltheory.informa
   models against gzip, bz2 and lzma, on documentation text and on a Markov source of known entropy, with their nulls.
 * ``representations`` (§4, ``04-representations``): analogy accuracy of rank-k PPMI factorisations against the
   compression ratio, with the same number of randomly chosen singular directions as the null.
+* ``benign_overfitting`` (§6, ``06-benign-overfitting``): Chapter 2's ridgeless interpolator cut to its top sample
+  eigendirections, on the spiked covariance against the isotropic one.
 * ``synthesis`` (§5, ``05-synthesis``): every section's compression ratio against the performance kept, the
   understood network and its null side by side, from the sections' cached runs.
 

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, selfcheck, validate
-from dltheory.compression import data_compression, grokking, representations, structure, weights
+from dltheory.compression import benign_overfitting, data_compression, grokking, representations, structure, weights
 
 __all__ = ["SynthesisConfig", "SECTIONS", "collect", "draw", "check_point"]
 
@@ -56,6 +56,7 @@ SECTIONS: dict[str, Callable[[], dict[str, Any]]] = {
     "weights, pruning": _cut("prune"),
     "data": data_compression.synthesis_point,
     "representations": representations.synthesis_point,
+    "benign overfitting": benign_overfitting.synthesis_point,
 }
 
 _KEYS = {"section": str, "ratio": float, "kept": float, "null_ratio": float, "null_kept": float}
@@ -80,7 +81,7 @@ class SynthesisConfig(runtime.ModeConfig):
         """Nothing when the sections' runs are cached; at worst (a cold cache) every section's run again."""
         total = runtime.Cost(flops=1.0, bytes=0.0, steps=0)
         for config in (grokking.GrokCompressionConfig, weights.WeightsConfig, data_compression.DataCodeConfig,
-                       representations.RankConfig):
+                       representations.RankConfig, benign_overfitting.InterpolatorConfig):
             total = total + getattr(config, self.scale)().cost()
         return total
 
