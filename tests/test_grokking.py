@@ -964,3 +964,20 @@ def test_zero_loss_share_in_float64_needs_a_wider_margin():
     assert sc.zero_loss_share(cfg, params(25.0), float64=True) == 0.0              # float64 needs m ~ 37
     with pytest.raises(ValueError):
         sc.zero_loss_share(cfg, params(25.0), stable=True, float64=True)
+
+
+def test_registered_run_of_the_lazy_rich_claims_is_read_and_judged_as_saved():
+    from dltheory.grokking import lazy_to_rich as lrm
+
+    alphas = lrm.INIT_SCALES
+    lr, wd = 2e-3, 0.1
+    steps = np.log(alphas) / (lr * wd)               # the theory's delay at λ, half of it at 2λ, flat at 0
+    t = np.stack([np.stack([steps + 100, steps / 2 + 100, np.full(3, 6000.0)])] * 2)
+    got = lrm.registered_slopes(t, alphas, lr, wd)
+    assert np.allclose(got["slopes"], 1.0) and np.allclose(got["rate_ratio"], 2.0)
+    assert np.allclose(got["slopes_null"], 0.0)
+    with pytest.raises(ValueError, match="weight decays"):
+        lrm.registered_slopes(t[:, :2], alphas, lr, wd)
+    saved, provenance = lrm.registered_run()
+    assert len(saved["seeds"]) == len(saved["slopes"]) == len(saved["rate_ratio"]) >= 3
+    assert provenance["mode"] == "fast" and "OmnigrokConfig" in provenance["config"]

@@ -33,7 +33,11 @@ from dltheory.grokking.training import GrokResult, delays, first_step, run
 
 __all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
            "check_slide_steps", "INIT_SCALES",
-           "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs"]
+           "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "REGISTERED_RUN_FILE",
+           "registered_run", "registered_slopes"]
+
+#: The saved run of ``lazy-rich-slope`` and ``lazy-rich-rate`` on the configuration they were registered on.
+REGISTERED_RUN_FILE = "03-grokking-lazy-rich-registered.json"
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
@@ -118,6 +122,36 @@ def scale_sweep(
     result = digits_run(cfg, seeds, hparams=hp, desc="scale sweep")
     t = _capped(result, generalise).reshape(len(result.seeds), factors.size, alphas.size)
     return {"result": result, "t": t}
+
+
+def registered_slopes(t: Any, alphas: Sequence[float], lr: float, weight_decay: float) -> dict[str, np.ndarray]:
+    """From the steps ``t`` (seeds × weight decay λ, 2λ, 0 × scales) of :func:`scale_sweep`: the slope in ``ln α``
+    in units of ``1/(ηλ)`` at λ (``slopes``) and at 0 (``slopes_null``), and the slope at λ over that at 2λ
+    (``rate_ratio``), one value a seed: what ``lazy-rich-slope`` and ``lazy-rich-rate`` judge."""
+    t = validate.array("t", t, ndim=3)
+    if t.shape[1] != len(WEIGHT_DECAY_FACTORS):
+        raise ValueError(f"t must hold the weight decays {WEIGHT_DECAY_FACTORS} on its second axis, got {t.shape}")
+    rate = validate.real("lr", lr, low=0.0, low_open=True) * validate.real("weight_decay", weight_decay, low=0.0,
+                                                                             low_open=True)
+    wd, wd2, null = (log_slope(alphas, t[:, j]) for j in range(3))
+    return {"slopes": wd * rate, "slopes_null": null * rate, "rate_ratio": wd / wd2}
+
+
+def registered_run() -> tuple[dict[str, Any], dict[str, str]]:
+    """The saved run (:data:`REGISTERED_RUN_FILE`) of :func:`scale_sweep` on Section 3.5's fast configuration, the
+    one ``lazy-rich-slope`` and ``lazy-rich-rate`` were registered on: :func:`registered_slopes` of it, with its
+    ``seeds``, and the provenance for :func:`dltheory.claims.check`. The page's own fast run is a smaller
+    configuration (claims ``-small``); this keeps the registered claims checked in every fast build."""
+    import json
+    from importlib import resources
+
+    record = json.loads((resources.files("dltheory") / "data" / REGISTERED_RUN_FILE).read_text(encoding="utf-8"))
+    missing = {"seeds", "alphas", "t", "lr", "weight_decay", "provenance"} - set(record)
+    if missing:
+        raise ValueError(f"{REGISTERED_RUN_FILE} is not a saved scale sweep: missing {sorted(missing)}")
+    out: dict[str, Any] = registered_slopes(record["t"], record["alphas"], record["lr"], record["weight_decay"])
+    out["seeds"] = [int(s) for s in record["seeds"]]
+    return out, record["provenance"]
 
 
 def _capped(result: DigitsResult, level: float) -> np.ndarray:
