@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import Any
 
 import jax
@@ -147,6 +147,21 @@ def mean_difference_error(x: Any, labels: Any, x_test: Any, y_test: Any) -> floa
     return float(np.mean(np.sign(x_test @ (labels @ x)) != y_test))
 
 
+def _ridge_draws(seed: int, eigs: Any, n: int, reps: int) -> Iterator[tuple[np.ndarray, ...]]:
+    """The ``reps`` draws shared by :func:`ridge_path_excess` and :func:`ridge_path_expected`: for each, the design
+    ``x ~ N(0, diag(eigs))`` (``n × p``), the unit label noise, and the eigendecomposition ``d, u`` of ``XXᵀ``."""
+    seed = validate.seed("seed", seed)
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    n = validate.integer("n", n, low=1, high=lam.size - 1)
+    reps = validate.integer("reps", reps, low=1)
+    rng = np.random.default_rng(seed)
+    for _ in range(reps):
+        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
+        noise = rng.standard_normal(n)
+        d, u = np.linalg.eigh(x @ x.T)
+        yield x, noise, d, u
+
+
 @common.single_threaded_blas
 def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
     """Excess risk ``(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*)`` of ridge ``θ̂_λ = Xᵀ(XXᵀ + λI)⁻¹y``: ``(reps, len(lams))``.
@@ -154,19 +169,12 @@ def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, si
     Section ``08-trained-networks`` (benign is not optimal). ``x ~ N(0, diag(eigs))``, ``θ* = e₁``, noise
     ``N(0, σ²)``; ``λ = 0`` is the min-norm interpolator. All penalties share each draw of the data.
     """
-    seed = validate.seed("seed", seed)
-    lam = validate.array("eigs", eigs, ndim=1, positive=True)
-    n = validate.integer("n", n, low=1, high=lam.size - 1)
     lams = validate.array("lams", lams, ndim=1, low=0.0)
     sigma = validate.real("sigma", sigma, low=0.0)
-    reps = validate.integer("reps", reps, low=1)
-    rng = np.random.default_rng(seed)
-    out = np.empty((reps, lams.size))
-    for i in range(reps):
-        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
-        y = x[:, 0] + sigma * rng.standard_normal(n)
-        d, u = np.linalg.eigh(x @ x.T)
-        uy, xu = u.T @ y, x.T @ u
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    out = np.empty((validate.integer("reps", reps, low=1), lams.size))
+    for i, (x, noise, d, u) in enumerate(_ridge_draws(seed, lam, n, reps)):
+        uy, xu = u.T @ (x[:, 0] + sigma * noise), x.T @ u
         for j, pen in enumerate(lams):
             theta = xu @ (uy / (d + pen))
             theta[0] -= 1.0
@@ -180,18 +188,11 @@ def ridge_path_expected(seed: int, eigs: Any, n: int, lams: Sequence[float], *, 
 
     Section ``08-trained-networks``. With ``A = Xᵀ(XXᵀ + λI)⁻¹``, ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* −
     θ*) + σ² tr(AᵀΣA)``, on the designs of :func:`ridge_path_excess` with the same seed: ``(reps, len(lams))``."""
-    seed = validate.seed("seed", seed)
-    lam = validate.array("eigs", eigs, ndim=1, positive=True)
-    n = validate.integer("n", n, low=1, high=lam.size - 1)
     lams = validate.array("lams", lams, ndim=1, low=0.0)
     sigma = validate.real("sigma", sigma, low=0.0)
-    reps = validate.integer("reps", reps, low=1)
-    rng = np.random.default_rng(seed)
-    out = np.empty((reps, lams.size))
-    for i in range(reps):
-        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
-        rng.standard_normal(n)  # the noise of ridge_path_excess, averaged out here
-        d, u = np.linalg.eigh(x @ x.T)
+    lam = validate.array("eigs", eigs, ndim=1, positive=True)
+    out = np.empty((validate.integer("reps", reps, low=1), lams.size))
+    for i, (x, _noise, d, u) in enumerate(_ridge_draws(seed, lam, n, reps)):  # the noise is averaged out here
         xu = x.T @ u  # columns Xᵀu_k, so A = xu · diag(1/(d + λ)) · uᵀ
         signal = u.T @ x[:, 0]  # uᵀXθ* with θ* = e₁
         spread = np.sum(lam[:, None] * xu**2, axis=0)  # (Xᵀu_k)ᵀΣ(Xᵀu_k)
