@@ -96,12 +96,7 @@ def matmul_precision(value: str | None = None) -> str:
     it used. A CPU multiplies float32 in full precision whatever the setting. With ``value`` given, it is
     validated and returned instead of the environment's value; anything else raises ``ValueError``.
     """
-    raw = os.environ.get("DLTHEORY_MATMUL_PRECISION", "highest") if value is None else value
-    cleaned = str(raw).strip().lower()
-    if cleaned not in MATMUL_PRECISIONS:
-        where = "DLTHEORY_MATMUL_PRECISION" if value is None else "precision"
-        raise ValueError(f"{where} must be one of {MATMUL_PRECISIONS}, got {raw!r}")
-    return cleaned
+    return _choice("DLTHEORY_MATMUL_PRECISION", "highest", MATMUL_PRECISIONS, value, "precision")
 
 
 def apply_matmul_precision(value: str | None = None) -> str:
@@ -121,11 +116,16 @@ def mode(value: str | None = None) -> str:
     With ``value=None`` the mode comes from ``DLTHEORY_MODE`` (default ``"fast"``); an explicit
     ``value`` is validated and returned. Anything else raises ``ValueError``.
     """
-    raw = os.environ.get("DLTHEORY_MODE", "fast") if value is None else value
+    return _choice("DLTHEORY_MODE", "fast", MODES, value, "mode")
+
+
+def _choice(variable: str, default: str, options: tuple[str, ...], value: str | None, name: str) -> str:
+    """``value`` (named ``name``), or else the environment's ``variable`` (default ``default``), cleaned and
+    checked to be one of ``options``; anything else raises ``ValueError`` naming where it came from."""
+    raw = os.environ.get(variable, default) if value is None else value
     cleaned = str(raw).strip().lower()
-    if cleaned not in MODES:
-        where = "DLTHEORY_MODE" if value is None else "mode"
-        raise ValueError(f"{where} must be one of {MODES}, got {raw!r}")
+    if cleaned not in options:
+        raise ValueError(f"{variable if value is None else name} must be one of {options}, got {raw!r}")
     return cleaned
 
 
