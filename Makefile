@@ -125,7 +125,7 @@ bench-book: $(STAMP)
 	$(BIN)/python -m benchmarks --book
 
 seeds: $(STAMP)
-	$(BIN)/python -m dltheory.book.notebooks run $(PAGES) --seeds $(SEEDS) --keep-going
+	$(BIN)/python -m dltheory.book.seeds run $(PAGES) --seeds $(SEEDS) --keep-going
 
 # Full mode on a GPU machine (issue 22): every page in full mode, FULLRUN_ARGS passed on (e.g. --parallel 4, or pages),
 # the results bundle into results/full-gpu/<date>-<commit>/. It creates no venv and needs no package registry: the

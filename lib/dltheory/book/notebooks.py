@@ -8,7 +8,8 @@
     Execute pages as the book build would; report their time and claim verdicts, and with
     ``--seeds`` a table of claim × seed (each page runs once per ``DLTHEORY_SEED``). With ``--keep-going``
     a claim that fails is shown and the page goes on (``DLTHEORY_CLAIMS_KEEP_GOING=1`` in its kernel), so the
-    table reaches every claim; the exit status is still non-zero. ``make seeds`` runs this.
+    table reaches every claim; the exit status is still non-zero. ``make seeds`` runs this through
+    :mod:`dltheory.book.seeds`, which also records each run in the repository.
 ``python -m dltheory.book.notebooks student EXERCISES.md OUT.ipynb``
     Write the student version of an exercise page: solution blocks removed.
 
@@ -23,6 +24,7 @@ import json
 import re
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -229,7 +231,11 @@ _OK = ("reproduced", "not reproduced", "not reproduced (passed this run)", "deri
        "not a test (its null missed the bar this run)")
 
 
-def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False) -> int:
+#: called after each page run by :func:`_run`: ``(page, seed, verdict records, seconds, error or None)``
+OnRun = Callable[[Path, "int | None", list[dict[str, Any]], float, "str | None"], None]
+
+
+def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, on_run: OnRun | None = None) -> int:
     from nbclient.exceptions import CellExecutionError
 
     table: dict[str, dict[int | None, str]] = {}
@@ -244,8 +250,12 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False) -
                 failed = True
                 print(f"{label}: FAILED: {err.ename}: {str(err.evalue)[:300]}")
                 table.setdefault(f"{page} (page)", {})[seed] = "error"
+                if on_run is not None:
+                    on_run(page, seed, [], 0.0, f"{err.ename}: {err.evalue}")
                 continue
             print(f"{label}: {elapsed:.1f} s")
+            if on_run is not None:
+                on_run(page, seed, records, elapsed, None)
             for r in records:
                 status = r.get("status", "reproduced" if r["passed"] else "failed")
                 failed |= status not in _OK

@@ -16,6 +16,8 @@ How it works, in one pass of ``jupyter-book build``:
 
 4. The ledger's *Full mode (GPU)* column and a folded section at the end of every notebook page show the newest
    committed full-mode GPU run (``results/full-gpu/``, :mod:`dltheory.book.gpu_results`), or say there is none yet.
+5. The *Margin* column adds, where the repository holds runs of the claim's page under two base seeds or more made
+   on the code as it is (``results/seeds/``, :mod:`dltheory.book.seeds`), on how many of them the claim held.
 
 With ``dltheory_ledger_require_all = True`` a registered claim that no page checked is a warning
 (an error under ``-W``).
@@ -33,8 +35,10 @@ from sphinx.util import logging
 from sphinx.util.docutils import SphinxDirective
 
 from dltheory import claims as _claims
+from dltheory import runtime
 from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
+from dltheory.book import seeds as _seeds
 from dltheory.book.ledger import verdicts_in_html
 from dltheory.book.notebooks import is_notebook_page
 
@@ -241,6 +245,13 @@ def _check_consistency(app: Sphinx, env: Any) -> None:
                 logger.warning(f"registered claim {cid!r} is not checked by any page of the book")
 
 
+def _seed_counts(app: Sphinx) -> dict[str, tuple[int, int]]:
+    """On how many recorded base seeds each claim held (:mod:`dltheory.book.seeds`), read once per build."""
+    if not hasattr(app, "_dltheory_seed_counts"):
+        app._dltheory_seed_counts = _seeds.held(Path(app.srcdir), mode=runtime.mode())
+    return app._dltheory_seed_counts
+
+
 def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     results = _results(app.env)
     records = {cid: rec for cid, (_, rec) in results.items()}
@@ -273,7 +284,8 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             else:
                 node.replace_self(strong)
         elif field == "margin":
-            node.replace_self(nodes.inline(text=_ledger.margin_text(rec)))
+            seeds = _seeds.held_text(cid, _seed_counts(app))
+            node.replace_self(nodes.inline(text=_ledger.margin_text(rec) + (f"; {seeds}" if seeds else "")))
         else:
             uri = app.builder.get_relative_uri(docname, page)
             title = app.env.titles.get(page)

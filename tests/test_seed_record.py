@@ -1,0 +1,127 @@
+"""The seed record (``dltheory.book.seeds``): runs under several base seeds, kept per page, counted only while the
+code they ran is the code in the repository."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from types import SimpleNamespace
+
+import pytest
+
+from dltheory.book import notebooks, seeds, sphinxext
+
+PAGE = "chapters/01-toy/02-page.md"
+
+
+def _verdict(cid: str, status: str, value: float = 1.0) -> dict:
+    return {"id": cid, "passed": status == "reproduced", "status": status, "value": value,
+            "null": {"value": 0.1, "passed": False}}
+
+
+@pytest.fixture()
+def repo(tmp_path: Path) -> Path:
+    (tmp_path / "_toc.yml").write_text("root: intro\n")
+    lib = tmp_path / "lib" / "dltheory"
+    for package, text in {"toy": "from dltheory.helper import util\n", "helper": "X = 1\n", "other": "Y = 2\n"}.items():
+        (lib / package).mkdir(parents=True)
+        (lib / package / "__init__.py").write_text(text)
+    (lib / "registry").mkdir()
+    (lib / "registry" / "01-toy.toml").write_text('[claim]\nbar = 1\n')
+    page = tmp_path / PAGE
+    page.parent.mkdir(parents=True)
+    page.write_text("---\nkernelspec:\n  name: python3\n---\n# A page\n\n"
+                    "```{code-cell} ipython3\nfrom dltheory.toy import thing\n```\n")
+    return tmp_path
+
+
+def test_runs_on_the_same_code_are_counted_per_claim(repo: Path) -> None:
+    seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced"), _verdict("toy/b", "reproduced")],
+                     seconds=1.0, root=repo)
+    seeds.record_run(Path(PAGE), 1, [_verdict("toy/a", "reproduced"), _verdict("toy/b", "failed")],
+                     seconds=1.0, root=repo)
+    seeds.record_run(Path(PAGE), 2, [], seconds=0.0, error="ZeroDivisionError: boom", root=repo)
+    counts = seeds.held(repo)
+    assert counts == {"toy/a": (2, 3), "toy/b": (1, 3)}
+    assert seeds.held_text("toy/b", counts) == "held on 1 of 3 base seeds"
+    text = seeds.table(root=repo)
+    assert "toy/b" in text and "1/3" in text and "failed (or never reached)" in text
+    data = json.loads(seeds.record_path(Path(PAGE), repo).read_text())
+    assert [r["seed"] for r in data["runs"]] == [0, 1, 2] and data["runs"][2]["error"].startswith("ZeroDivision")
+
+
+def test_a_seed_recorded_again_replaces_its_run(repo: Path) -> None:
+    seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "failed")], seconds=1.0, root=repo)
+    seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    seeds.record_run(Path(PAGE), 1, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+
+
+def test_not_reproduced_as_registered_counts_as_held(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "not reproduced")], seconds=1.0, root=repo)
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+
+
+@pytest.mark.parametrize(("edit", "stale"), [
+    (PAGE, True),                                      # the page itself
+    ("lib/dltheory/toy/__init__.py", True),            # a package the page imports
+    ("lib/dltheory/helper/__init__.py", True),         # a package imported by that package
+    ("lib/dltheory/registry/01-toy.toml", True),       # the chapter's bars
+    ("lib/dltheory/other/__init__.py", False),         # code the page never reaches
+])
+def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, stale: bool) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    path = repo / edit
+    path.write_text(path.read_text() + "\n# edited\n")
+    assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2)})
+    assert len(seeds.load(Path(PAGE), repo)["runs"]) == 2  # stale runs are kept, never counted
+    assert any(line.startswith(PAGE) for line in seeds.stale_pages(notebooks.notebook_pages(repo), root=repo)) == stale
+
+
+def test_one_run_is_not_a_seed_sweep(repo: Path) -> None:
+    seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    assert seeds.held_text("toy/a", seeds.held(repo)) == ""
+
+
+@pytest.mark.parametrize("seed", [-1, True, "3", 1.5])
+def test_a_bad_seed_is_refused(repo: Path, seed: object) -> None:
+    with pytest.raises(ValueError, match="base seed"):
+        seeds.record_run(Path(PAGE), seed, [], seconds=1.0, root=repo)  # type: ignore[arg-type]
+
+
+def test_bad_records_are_refused(repo: Path) -> None:
+    with pytest.raises(ValueError, match="mode"):
+        seeds.record_run(Path(PAGE), 0, [], seconds=1.0, mode="slow", root=repo)
+    with pytest.raises(ValueError, match="seconds"):
+        seeds.record_run(Path(PAGE), 0, [], seconds=float("nan"), root=repo)
+    with pytest.raises(ValueError, match="'id' and 'passed'"):
+        seeds.record_run(Path(PAGE), 0, [{"id": "toy/a"}], seconds=1.0, root=repo)
+    with pytest.raises(ValueError, match="not inside the repository"):
+        seeds.record_run(repo.parent / "elsewhere.md", 0, [], seconds=1.0, root=repo)
+    seeds.record_path(Path(PAGE), repo).parent.mkdir(parents=True)
+    seeds.record_path(Path(PAGE), repo).write_text('{"schema": 99, "runs": []}')
+    with pytest.raises(ValueError, match="schema"):
+        seeds.load(Path(PAGE), repo)
+
+
+def test_the_command_line_needs_seeds() -> None:
+    with pytest.raises(SystemExit):
+        seeds._main(["run", PAGE])
+
+
+def test_the_ledger_reads_the_record_of_the_book_it_builds(repo: Path) -> None:
+    for seed in (3, 4):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    app = SimpleNamespace(srcdir=str(repo))
+    assert sphinxext._seed_counts(app) == {"toy/a": (2, 2)}
+
+
+def test_the_records_in_the_repository_are_readable() -> None:
+    root = notebooks.repo_root(Path(__file__).parent)
+    for path in sorted((root / seeds.RECORD_DIR).glob("*/*.json")):
+        page = root / "chapters" / path.parent.name / f"{path.stem}.md"
+        assert page.is_file(), f"{path} records a page that does not exist"
+        data = seeds.load(page, root)
+        assert all({"seed", "mode", "fingerprint", "verdicts"} <= set(run) for run in data["runs"]), path
