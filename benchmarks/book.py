@@ -120,3 +120,38 @@ def run(source: Path = ROOT, *, keep: Path | None = None) -> tuple[list[Row], li
             note="one build; every page from the execution cache; lower is better"),
     ]
     return rows, pages
+
+
+def build_date(out: Path) -> str:
+    """When the build in ``out`` executed its last page (ISO 8601, UTC), from its execution cache."""
+    from jupyter_cache import get_cache
+
+    cache = Path(out) / "_build" / ".jupyter_cache"
+    if not cache.is_dir():
+        raise ValueError(f"out must hold a build with an execution cache; {cache} does not exist")
+    records = get_cache(str(cache)).list_cache_records()
+    if not records:
+        raise ValueError(f"the build in {out} executed no page")
+    return max(r.created for r in records).isoformat(timespec="seconds")
+
+
+def from_build(out: Path, source: Path = ROOT) -> tuple[list[Row], list[dict[str, Any]]]:
+    """The report's rows and per-page times of a book build that was already made into ``out`` (a folder holding
+    ``_build/.jupyter_cache``), for example the cold build that ``make test`` makes on a clean clone (an empty
+    JAX compilation cache, every page executed once). No build is run: the build's wall time is not known here,
+    so the one row is the pages' execution time added up."""
+    out, source = Path(out).resolve(), Path(source).resolve()
+    pages = page_times(out, source)
+    if not pages:
+        raise ValueError(f"the build in {out} executed no page")
+    for p in pages:
+        p["part"] = part_of(p["page"])
+    executed = sum(p["seconds"] for p in pages)
+    slowest = max(pages, key=lambda p: p["seconds"])
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    rows = [Row(workload=f"the whole book, pages executed in one cold build ({len(pages)} pages, {cpus} cores)",
+                unit="s", ours=executed, reference=None, reference_name="no reference", ours_spread=0.0,
+                reference_spread=None, target="",
+                note=(f"the pages' execution times added up (the build's own overhead not counted), from the execution "
+                      f"cache of {out.name}; slowest {slowest['page']} {slowest['seconds']:.0f} s; lower is better"))]
+    return rows, pages

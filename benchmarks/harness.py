@@ -146,7 +146,7 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         "rows": [dataclasses.asdict(r) | {"ratio": r.ratio} for r in rows],
     }
     if book is not None:
-        data["book"] = {"machine": book["machine"], "pages": book["pages"],
+        data["book"] = {"machine": book["machine"], "pages": book["pages"], "how": book.get("how"),
                         "rows": [dataclasses.asdict(r) | {"ratio": r.ratio} for r in book["rows"]]}
     json_path = out / "results.json"
     json_path.write_text(json.dumps(data, indent=2) + "\n", encoding="utf-8")
@@ -167,9 +167,11 @@ def write_report(rows: list[Row], peak_flops: float, info: dict[str, Any], out: 
         m = book["machine"]
         lines += ["## The whole book", "",
                   f"Built {m['date']} on {m['processor']} ({m['platform']}), JAX {m['jax']} on {', '.join(m['devices'])}, "
-                  f"{m.get('cores', '?')} cores, load average {m.get('load_average_1min', float('nan')):.1f} at the start, "
-                  "with `python -m benchmarks --book`: a cold build into an empty folder (every page executed in fast "
-                  "mode), then the same build again (every page from the execution cache).", "", *_HEADER]
+                  f"{m.get('cores', '?')} cores, "
+                  + (f"load average {m['load_average_1min']:.1f} at the start, " if "load_average_1min" in m else "")
+                  + (book.get("how") or "with `python -m benchmarks --book`: a cold build into an empty folder (every "
+                     "page executed in fast mode), then the same build again (every page from the execution cache)")
+                  + ".", "", *_HEADER]
         first = len(rows) + 1
         lines += [_row_line(i, r, peak_flops) for i, r in enumerate(book["rows"], start=first)]
         lines += ["", *_row_notes(book["rows"], first)]

@@ -205,6 +205,27 @@ def test_book_benchmark_on_a_one_page_book(tmp_path):
     assert _previous(out)["book"]["pages"] == data["book"]["pages"]
 
 
+def test_book_times_read_from_a_build_already_made(tmp_path):
+    from benchmarks import __main__ as cli
+    from benchmarks import book as bench_book
+
+    source = _tiny_book(tmp_path)
+    built = tmp_path / "built"
+    bench_book._build(source, built)
+    rows, pages = bench_book.from_build(built, source)
+    assert [p["page"] for p in pages] == ["index.md"] and rows[0].ours == pages[0]["seconds"] > 0
+    out = tmp_path / "report"
+    status = cli.main(["--book-from", str(built), "--book-source", str(source), "--out", str(out), "--tiny"])
+    assert status == 0
+    data = json.loads((out / "results.json").read_text())
+    assert "--book-from built" in data["book"]["how"] and data["book"]["pages"][0]["page"] == "index.md"
+    assert "--book-from built" in (out / "results.md").read_text()
+    with pytest.raises(SystemExit):
+        cli.main(["--book", "--book-from", str(built), "--out", str(out)])
+    with pytest.raises(ValueError, match="out"):
+        bench_book.from_build(tmp_path / "nothing", source)
+
+
 def test_bad_book_source_is_a_value_error(tmp_path):
     from benchmarks import book
 
