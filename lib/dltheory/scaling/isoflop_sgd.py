@@ -107,32 +107,37 @@ def _spectrum(a: float, nmax: int) -> tuple[np.ndarray, float]:
     return lam, float(sp.zeta(a, nmax + 1))
 
 
-def sgd_curves(cfg: SGDIsoflopConfig, seeds: Sequence[int], *, a: float | None = None) -> IsoflopResult:
+def sgd_curves(cfg: SGDIsoflopConfig, seeds: Sequence[int], *, a: float | None = None,
+               teacher: float = 0.0) -> IsoflopResult:
     """Train every size of ``cfg`` by one-pass minibatch SGD, every seed at once; loss against samples seen (§5).
 
     Inputs ``x_k ~ N(0, k^-a)`` for the first ``max(sizes)`` coordinates; the rest of the teacher adds label noise of
     variance ``Σ_{k>max} k^-a``. Within a seed every size sees the same batches (a student of size ``N`` is the
     full vector with coordinates beyond ``N`` held at zero). The recorded loss is the exact population risk
-    ``Σ_k λ_k (w_k − 1)²``. ``a`` defaults to ``cfg.a`` (pass ``cfg.null_a`` for the null).
+    ``Σ_k λ_k (w_k − w*_k)²``. ``a`` defaults to ``cfg.a`` (pass ``cfg.null_a`` for the null); ``teacher`` is the
+    teacher's decay ``c``, ``w*_k² = k^-c`` (``0``: the flat teacher ``w*_k = 1``).
     """
     if not isinstance(cfg, SGDIsoflopConfig):
         raise ValueError(f"cfg must be an SGDIsoflopConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
     a = cfg.a if a is None else validate.real("a", a, low=1.0, low_open=True)
+    teacher = validate.real("teacher", teacher, low=0.0)
     nmax = max(cfg.sizes)
-    lam, tail = _spectrum(a, nmax)
+    lam, _ = _spectrum(a, nmax)
+    _, tail = _spectrum(a + teacher, nmax)  # Σ_{k>nmax} λ_k w*_k²
     scale = jnp.asarray(np.sqrt(lam), jnp.float32)
     lam32 = jnp.asarray(lam, jnp.float32)
+    wstar = jnp.asarray(np.arange(1, nmax + 1, dtype=float) ** (-teacher / 2), jnp.float32)
     mask = jnp.asarray(np.arange(nmax)[None, :] < np.asarray(cfg.sizes)[:, None], jnp.float32)  # (sizes, nmax)
     lr, batch = cfg.lr, cfg.batch
 
     def risk(w: jax.Array) -> jax.Array:
-        return jnp.sum(lam32 * (w - 1.0) ** 2, axis=1) + tail
+        return jnp.sum(lam32 * (w - wstar) ** 2, axis=1) + tail
 
     def step(w: jax.Array, key: jax.Array) -> tuple[jax.Array, None]:
         z = jax.random.normal(key, (batch, nmax + 1))
         x = z[:, :nmax] * scale
-        y = jnp.sum(x, axis=1) + z[:, nmax] * math.sqrt(tail)
+        y = jnp.sum(x * wstar, axis=1) + z[:, nmax] * math.sqrt(tail)
         r = x @ w.T - y[:, None]  # (batch, sizes)
         return w - lr * (r.T @ x) / batch * mask, None
 
@@ -156,22 +161,26 @@ def _samples(cfg: SGDIsoflopConfig) -> np.ndarray:
     return (np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch).astype(float)
 
 
-def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndarray:
+def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None, teacher: float = 0.0) -> np.ndarray:
     """The exact expected loss of :func:`sgd_curves`, (sizes, evals): the theory curve of §5.
 
     For Gaussian inputs the diagonal ``p`` of the error's second moment (in the eigenbasis) obeys
     ``p ← p − 2γhp + γ²[h²p + (h²p + h·Σhp + σ²h)/B]`` with ``σ²`` the label noise ``Σ_{k>N} λ_k`` of a size-``N``
-    student and ``B`` the batch; the loss is ``Σhp + σ²``. Float64, NumPy.
+    student and ``B`` the batch; the loss is ``Σhp + σ²``; ``p`` starts at ``w*²`` (``w*_k² = k^-teacher``). Float64,
+    NumPy.
     """
     if not isinstance(cfg, SGDIsoflopConfig):
         raise ValueError(f"cfg must be an SGDIsoflopConfig, got {type(cfg).__name__}")
     a = cfg.a if a is None else validate.real("a", a, low=1.0, low_open=True)
+    teacher = validate.real("teacher", teacher, low=0.0)
     nmax = max(cfg.sizes)
-    lam, tail = _spectrum(a, nmax)
+    lam, _ = _spectrum(a, nmax)
+    _, tail = _spectrum(a + teacher, nmax)
+    w2 = np.arange(1, nmax + 1, dtype=float) ** -teacher  # w*_k²
     mask = np.arange(nmax)[None, :] < np.asarray(cfg.sizes)[:, None]
     h = np.where(mask, lam, 0.0)
-    noise = tail + np.sum(np.where(mask, 0.0, lam), axis=1, keepdims=True)  # σ² of each size
-    p = mask.astype(float)
+    noise = tail + np.sum(np.where(mask, 0.0, lam * w2), axis=1, keepdims=True)  # σ² of each size
+    p = np.where(mask, w2, 0.0)
     g, B = cfg.lr, cfg.batch
     out = []
     for t in range(1, cfg.steps + 1):
@@ -182,9 +191,9 @@ def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndar
     return np.stack(out, axis=1)
 
 
-def expected_result(cfg: SGDIsoflopConfig, *, a: float | None = None) -> IsoflopResult:
+def expected_result(cfg: SGDIsoflopConfig, *, a: float | None = None, teacher: float = 0.0) -> IsoflopResult:
     """:func:`expected_curves` as a one-run :class:`IsoflopResult` (seed ``0``), ready for the isoFLOP analysis."""
-    loss = expected_curves(cfg, a=a)
+    loss = expected_curves(cfg, a=a, teacher=teacher)
     return IsoflopResult(cfg, (0,), cfg.params, _samples(cfg), loss[None], wall_time=0.0)  # type: ignore[arg-type]
 
 
