@@ -745,6 +745,23 @@ def test_sgd_isoflop_expected_loss_is_the_pipelines_noise_free_control():
     assert abs(found[1] - 1 / 3) > 0.05
 
 
+def test_sgd_sketch_mean_averages_the_risk_over_sketches():
+    # §9: the mean risk over a result's sketches, one surface; compute_optimal reads it like one seed
+    from dltheory.scaling import sgd
+
+    cfg = sgd.SGDConfig(K=512, Ms=(8, 16, 32), ns=(10, 30, 100), n_seeds=2)
+    rng = np.random.default_rng(0)
+    approx, excess = rng.uniform(0.1, 1, (2, 3, 3)), rng.uniform(0.1, 1, (2, 3, 3, 3))
+    res = sgd.SGDResult(cfg, (5, 6, 7), approx, excess)
+    mean = sgd.sketch_mean(res)
+    assert mean.seeds == (5,) and mean.risk.shape == (2, 1, 3, 3)
+    np.testing.assert_allclose(mean.risk[:, 0], res.risk.mean(axis=1))
+    assert not np.allclose(mean.risk[:, 0], res.risk[:, 0])  # an average, not the first sketch
+    assert sgd.compute_optimal(mean, [300.0]).shape == (1, 1)
+    with pytest.raises(ValueError, match="SGDResult"):
+        sgd.sketch_mean(approx)
+
+
 def test_sgd_isoflop_tasks_teacher_decay_and_frontier():
     # §5: four tasks in one program give what one task at a time gives (common random numbers per seed), the
     # decaying teacher's sampled runs follow their own expected loss, and the frontier theory's exponents

@@ -25,7 +25,7 @@ from dltheory import runtime, validate
 from dltheory.scaling import common
 
 __all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
-           "gd_risk", "data_exponent_steps", "unsketched_scan",
+           "gd_risk", "data_exponent_steps", "unsketched_scan", "sketch_mean",
            "allocation_slope", "allocation_expression", "neff_targets"]
 
 
