@@ -219,6 +219,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "scaling.quanta_network.split_patterns": lambda: SQN.split_patterns(6, 0.25, seed=1),
     "scaling.isoflop_sgd.sgd_curves": lambda: SIS.sgd_curves(
         SIS.SGDIsoflopConfig(sizes=(2, 3, 4), steps=64, eval_every=16), [0, 1]).loss,
+    "scaling.isoflop_sgd.sgd_tasks": lambda: [r.loss for r in SIS.sgd_tasks(
+        SIS.SGDIsoflopConfig(sizes=(2, 3, 4), steps=64, eval_every=16), [0, 1], [(2.0, 0.0), (2.0, 1.0)])],
     "scaling.mini_chinchilla.synthetic_result": lambda: SMC.synthetic_result(
         SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20), SMC.CONTROL_LAW, [0, 1]),
     "scaling.manifold.smooth_target": lambda: SMF.smooth_target(_key(), 3),

@@ -515,6 +515,18 @@ def test_check_kink_hypothesis():
         exercises.check_kink_hypothesis(e, True)
 
 
+def test_check_teacher_hypothesis():
+    a, front = exercises._teacher_c2()
+    assert a == pytest.approx(1 / 3, abs=0.03) and front == pytest.approx(-1.0, abs=0.05)
+    exercises.check_teacher_hypothesis(a, front, False)
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_teacher_hypothesis(a, front, True)  # the hypothesis does not hold
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_teacher_hypothesis(a, -front, False)  # a rising frontier
+    with pytest.raises(selfcheck.WrongAnswer):
+        exercises.check_teacher_hypothesis(0.5, front, False)
+
+
 def test_check_isoflop_hypothesis():
     a = exercises._isoflop_exponent_k3()
     assert 0.22 < a < 0.32  # near 1/(a+1) = 1/4, far from 1/2
@@ -731,6 +743,53 @@ def test_sgd_isoflop_expected_loss_is_the_pipelines_noise_free_control():
         found.append(mc.isoflop_exponent(cfg.budgets, iso["N_opt"]))
     assert found[0] == pytest.approx(1 / 3, abs=0.02) and found[1] == pytest.approx(0.2, abs=0.03)
     assert abs(found[1] - 1 / 3) > 0.05
+
+
+def test_sgd_sketch_mean_averages_the_risk_over_sketches():
+    # §9: the mean risk over a result's sketches, one surface; compute_optimal reads it like one seed
+    from dltheory.scaling import sgd
+
+    cfg = sgd.SGDConfig(K=512, Ms=(8, 16, 32), ns=(10, 30, 100), n_seeds=2)
+    rng = np.random.default_rng(0)
+    approx, excess = rng.uniform(0.1, 1, (2, 3, 3)), rng.uniform(0.1, 1, (2, 3, 3, 3))
+    res = sgd.SGDResult(cfg, (5, 6, 7), approx, excess)
+    mean = sgd.sketch_mean(res)
+    assert mean.seeds == (5,) and mean.risk.shape == (2, 1, 3, 3)
+    np.testing.assert_allclose(mean.risk[:, 0], res.risk.mean(axis=1))
+    assert not np.allclose(mean.risk[:, 0], res.risk[:, 0])  # an average, not the first sketch
+    assert sgd.compute_optimal(mean, [300.0]).shape == (1, 1)
+    with pytest.raises(ValueError, match="SGDResult"):
+        sgd.sketch_mean(approx)
+
+
+def test_sgd_isoflop_tasks_teacher_decay_and_frontier():
+    # §5: four tasks in one program give what one task at a time gives (common random numbers per seed), the
+    # decaying teacher's sampled runs follow their own expected loss, and the frontier theory's exponents
+    cfg = isg.SGDIsoflopConfig(sizes=(2, 4, 8, 16), steps=512, eval_every=64)
+    tasks = isg.sgd_tasks(cfg, [0, 1, 2, 3], cfg.tasks)
+    assert len(tasks) == 4 and all(t.loss.shape == (4, 4, 8) for t in tasks)
+    one = isg.sgd_curves(cfg, [0, 1, 2, 3], a=cfg.null_a, teacher=cfg.teacher)
+    np.testing.assert_allclose(one.loss, tasks[3].loss, rtol=1e-4)
+    teach = np.exp(np.log(tasks[2].loss).mean(0))
+    expected = isg.expected_curves(cfg, teacher=cfg.teacher)
+    assert np.max(np.abs(np.log(teach / expected))) < 0.1
+    assert np.max(np.abs(np.log(teach / isg.expected_curves(cfg)))) > 0.3  # not the flat teacher's loss
+    np.testing.assert_array_equal(isg.expected_curves(cfg, teacher=0.0), isg.expected_curves(cfg))
+    c, a_opt, frontier = isg.frontier_theory()
+    assert c not in a_opt.free_symbols and float(a_opt.subs(isg.S, 2)) == pytest.approx(1 / 3)
+    assert float(frontier.subs({isg.S: 2, c: 0})) == pytest.approx(-1 / 3)
+    assert float(frontier.subs({isg.S: 4, c: 0})) == pytest.approx(-0.6)
+    assert float(frontier.subs({isg.S: 2, c: 1})) == pytest.approx(-2 / 3)
+    # the frontier read off the noise-free expected loss of the page's grid: near -1/3, and the null near -3/5
+    full = isg.SGDIsoflopConfig.fast()
+    slopes = [np.polyfit(np.log(full.budgets), np.log(mc.isoflop_minima(isg.expected_result(full, a=s),
+                                                                         full.budgets)["L_opt"]), 1)[0]
+              for s in (full.a, full.null_a)]
+    assert slopes[0] == pytest.approx(-1 / 3, abs=0.02) and abs(slopes[1] + 1 / 3) > 0.05
+    with pytest.raises(ValueError, match="tasks"):
+        isg.sgd_tasks(cfg, [0], [])
+    with pytest.raises(ValueError, match="teacher"):
+        isg.sgd_curves(cfg, [0], teacher=-1.0)
 
 
 def test_manifold_net_shapes_params_and_bad_input():

@@ -222,6 +222,35 @@ def check_isoflop_hypothesis(a_hat: Any, chinchilla_half: Any) -> None:
     )
 
 
+def _teacher_c2() -> tuple[float, float]:
+    from dltheory.scaling import isoflop_sgd, mini_chinchilla
+
+    cfg = isoflop_sgd.SGDIsoflopConfig.fast()
+    iso = mini_chinchilla.isoflop_minima(isoflop_sgd.expected_result(cfg, teacher=2.0), cfg.budgets)
+    frontier = float(np.polyfit(np.log(cfg.budgets), np.log(iso["L_opt"]), 1)[0])
+    return mini_chinchilla.isoflop_exponent(cfg.budgets, iso["N_opt"]), frontier
+
+
+def check_teacher_hypothesis(a_hat: Any, frontier: Any, allocation_moves: Any) -> None:
+    """Exercise ``ex-01-teacher`` (§5): does a faster-decaying teacher (``w*_k² = k^-2``) move the allocation?
+
+    The test: the exact expected loss of §5's SGD on the spectrum ``k^-2`` with ``teacher=2.0``, the fast grid and
+    budgets: the isoFLOP exponent and the slope of the valley floors' loss ``L_opt`` against ``C``.
+    """
+    want_a, want_front = _teacher_c2()
+    selfcheck.answered("a_hat", a_hat)
+    selfcheck.number("a_hat", a_hat, want_a, rtol=1e-2,
+                     hint="isg.expected_result(cfg, teacher=2.0), then isoflop_minima and isoflop_exponent.")
+    selfcheck.answered("frontier", frontier)
+    selfcheck.number("frontier", frontier, want_front, rtol=2e-2,
+                     hint="the slope of log iso['L_opt'] against log cfg.budgets (np.polyfit, degree 1): negative.")
+    selfcheck.boolean(
+        "allocation_moves", allocation_moves, abs(want_a - 1 / 3) > 0.05,
+        why=f"a = {want_a:.2f} stays near 1/(s+1) = 1/3 while the frontier steepens to {want_front:.2f} "
+        "(theory −(s+c−1)/(s+1) = −1): the teacher sets how fast the loss falls, the spectrum sets the split.",
+    )
+
+
 def check_network_rate(exponent_d3: Any, d_star: Any) -> None:
     """Exercise ``ex-01-network-rate`` (§8): Siegel and Xu's rate for a shallow ReLU network against the grid's 4/d.
 

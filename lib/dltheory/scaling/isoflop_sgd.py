@@ -28,7 +28,7 @@ from dltheory import runtime, validate
 from dltheory.scaling.mini_chinchilla import IsoflopResult
 
 __all__ = ["SGDIsoflopConfig", "sgd_curves", "expected_curves", "allocation_theory", "CONTROL_LAW_SGD",
-           "NULL_LAW_SGD", "curve_exponents", "expected_result", "S"]
+           "NULL_LAW_SGD", "curve_exponents", "expected_result", "S", "sgd_tasks", "frontier_theory"]
 
 #: The spectrum exponent ``s`` of :func:`allocation_theory` (``λ_k = k^-s``): substitute it, ``a_opt.subs(S, 2)``.
 S = sp.Symbol("s", positive=True)
@@ -44,6 +44,9 @@ NULL_LAW_SGD = {"E": 0.0, "A": 1 / 3, "B": 8.8, "alpha": 3.0, "beta": 0.75}
 class SGDIsoflopConfig(runtime.ModeConfig):
     """§5: spectrum ``k^-a`` (the null's ``k^-null_a``), student sizes ``sizes``, one-pass SGD of ``steps`` steps.
 
+    ``teacher`` is the decay ``c`` of the teacher-decay runs (``w*_k² = k^-c``; the main runs have ``w*_k = 1``):
+    :attr:`tasks` lists the page's four tasks, trained in one program by :func:`sgd_tasks`.
+
     Batch ``batch``, constant step size ``lr``; the loss (exact population risk) is recorded every
     ``eval_every`` steps. A student of size ``N`` has ``N`` parameters and after ``s`` steps has seen
     ``D = s·batch`` samples. ``budgets`` are the isoFLOP budgets ``C = 6ND``: ``n_budgets`` log-spaced in
@@ -52,6 +55,7 @@ class SGDIsoflopConfig(runtime.ModeConfig):
 
     a: float = validate.field(2.0, validate.real, low=1.0, low_open=True)
     null_a: float = validate.field(4.0, validate.real, low=1.0, low_open=True)
+    teacher: float = validate.field(1.0, validate.real, low=0.0, low_open=True)
     sizes: tuple[int, ...] = validate.field((2, 3, 4, 6, 8, 11, 16, 23, 32, 45, 64), validate.increasing_integers,
                                             min_size=3)
     batch: int = validate.field(16, validate.integer, low=1)
@@ -88,12 +92,19 @@ class SGDIsoflopConfig(runtime.ModeConfig):
         return cls(sizes=sizes, steps=65_536, eval_every=16, log_budget_lo=4.5, log_budget_hi=7.5,
                    n_budgets=10, n_seeds=8)
 
+    @property
+    def tasks(self) -> tuple[tuple[float, float], ...]:
+        """The page's tasks ``(s, c)``: the claim, its null, and both again with the decaying teacher."""
+        return ((self.a, 0.0), (self.null_a, 0.0), (self.a, self.teacher), (self.null_a, self.teacher))
+
     def cost(self) -> runtime.Cost:
-        """Per step and seed, for both spectra: a batch of ``max(sizes) + 1`` normals and a gradient for every size."""
+        """Per step, seed and task (the page's four, one program): ``max(sizes) + 1`` normals and a gradient for every
+        size; the tasks share the program's sequential steps."""
         nmax = max(self.sizes)
         per_step = 2.0 * self.batch * nmax * (2 * len(self.sizes) + 1)
-        return runtime.Cost(flops=2 * self.n_seeds * self.steps * per_step,
-                            bytes=8.0 * len(self.sizes) * nmax * self.n_seeds * 4, steps=2 * self.steps)
+        n = len(self.tasks)
+        return runtime.Cost(flops=n * self.n_seeds * self.steps * per_step,
+                            bytes=4.0 * len(self.sizes) * nmax * self.n_seeds * n, steps=self.steps)
 
     def paper_scale(self) -> str:
         return (f"a linear stand-in for Hoffmann et al.'s 400 transformers: students of {self.sizes[0]} to "
@@ -107,48 +118,69 @@ def _spectrum(a: float, nmax: int) -> tuple[np.ndarray, float]:
     return lam, float(sp.zeta(a, nmax + 1))
 
 
-def sgd_curves(cfg: SGDIsoflopConfig, seeds: Sequence[int], *, a: float | None = None) -> IsoflopResult:
-    """Train every size of ``cfg`` by one-pass minibatch SGD, every seed at once; loss against samples seen (§5).
+def sgd_curves(cfg: SGDIsoflopConfig, seeds: Sequence[int], *, a: float | None = None,
+               teacher: float = 0.0) -> IsoflopResult:
+    """Train every size of ``cfg`` by one-pass minibatch SGD on one task, every seed at once (§5).
 
-    Inputs ``x_k ~ N(0, k^-a)`` for the first ``max(sizes)`` coordinates; the rest of the teacher adds label noise of
-    variance ``Σ_{k>max} k^-a``. Within a seed every size sees the same batches (a student of size ``N`` is the
+    ``a`` defaults to ``cfg.a`` (pass ``cfg.null_a`` for the null); ``teacher`` is the teacher's decay ``c``,
+    ``w*_k² = k^-c`` (``0``: the flat teacher ``w*_k = 1``). One task of :func:`sgd_tasks`, which says what is trained.
+    """
+    if not isinstance(cfg, SGDIsoflopConfig):
+        raise ValueError(f"cfg must be an SGDIsoflopConfig, got {type(cfg).__name__}")
+    return sgd_tasks(cfg, seeds, [(cfg.a if a is None else a, teacher)])[0]
+
+
+def sgd_tasks(cfg: SGDIsoflopConfig, seeds: Sequence[int],
+              tasks: Sequence[tuple[float, float]]) -> list[IsoflopResult]:
+    """Train every size of ``cfg`` by one-pass minibatch SGD on each task ``(s, c)``, all in one program (§5).
+
+    Task ``(s, c)``: inputs ``x_k ~ N(0, k^-s)`` for the first ``max(sizes)`` coordinates and teacher
+    ``w*_k = k^-c/2``; the rest of the teacher adds label noise of variance ``Σ_{k>max} k^-(s+c)``. Within a seed
+    every size and every task sees the same normal draws (common random numbers; a student of size ``N`` is the
     full vector with coordinates beyond ``N`` held at zero). The recorded loss is the exact population risk
-    ``Σ_k λ_k (w_k − 1)²``. ``a`` defaults to ``cfg.a`` (pass ``cfg.null_a`` for the null).
+    ``Σ_k λ_k (w_k − w*_k)²``. One result per task, in the order given; the tasks share the program's steps,
+    so four tasks cost the sequential steps of one.
     """
     if not isinstance(cfg, SGDIsoflopConfig):
         raise ValueError(f"cfg must be an SGDIsoflopConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
-    a = cfg.a if a is None else validate.real("a", a, low=1.0, low_open=True)
+    if len(tasks) == 0:
+        raise ValueError("tasks must name at least one (s, c) pair")
     nmax = max(cfg.sizes)
-    lam, tail = _spectrum(a, nmax)
-    scale = jnp.asarray(np.sqrt(lam), jnp.float32)
-    lam32 = jnp.asarray(lam, jnp.float32)
+    k = np.arange(1, nmax + 1, dtype=float)
+    rows = []
+    for s_task, c_task in tasks:
+        s_task = validate.real("s", s_task, low=1.0, low_open=True)
+        c_task = validate.real("teacher", c_task, low=0.0)
+        lam, _ = _spectrum(s_task, nmax)
+        _, tail = _spectrum(s_task + c_task, nmax)  # Σ_{k>nmax} λ_k w*_k²
+        rows.append((np.sqrt(lam), lam, k ** (-c_task / 2), math.sqrt(tail)))
+    scale, lam32, wstar, noise_sd = (jnp.asarray(np.stack([r[i] for r in rows]), jnp.float32) for i in range(4))
     mask = jnp.asarray(np.arange(nmax)[None, :] < np.asarray(cfg.sizes)[:, None], jnp.float32)  # (sizes, nmax)
     lr, batch = cfg.lr, cfg.batch
 
-    def risk(w: jax.Array) -> jax.Array:
-        return jnp.sum(lam32 * (w - 1.0) ** 2, axis=1) + tail
+    def run(key: jax.Array, scale: jax.Array, lam: jax.Array, wstar: jax.Array, noise_sd: jax.Array) -> jax.Array:
+        def step(w: jax.Array, key: jax.Array) -> tuple[jax.Array, None]:
+            z = jax.random.normal(key, (batch, nmax + 1))
+            x = z[:, :nmax] * scale
+            y = jnp.sum(x * wstar, axis=1) + z[:, nmax] * noise_sd
+            r = x @ w.T - y[:, None]  # (batch, sizes)
+            return w - lr * (r.T @ x) / batch * mask, None
 
-    def step(w: jax.Array, key: jax.Array) -> tuple[jax.Array, None]:
-        z = jax.random.normal(key, (batch, nmax + 1))
-        x = z[:, :nmax] * scale
-        y = jnp.sum(x, axis=1) + z[:, nmax] * math.sqrt(tail)
-        r = x @ w.T - y[:, None]  # (batch, sizes)
-        return w - lr * (r.T @ x) / batch * mask, None
+        def block(w: jax.Array, keys: jax.Array) -> tuple[jax.Array, jax.Array]:
+            w, _ = jax.lax.scan(step, w, keys)
+            return w, jnp.sum(lam * (w - wstar) ** 2, axis=1) + noise_sd**2
 
-    def block(w: jax.Array, keys: jax.Array) -> tuple[jax.Array, jax.Array]:
-        w, _ = jax.lax.scan(step, w, keys)
-        return w, risk(w)
-
-    @jax.jit
-    def run(key: jax.Array) -> jax.Array:
         keys = jax.random.split(key, cfg.steps).reshape(cfg.steps // cfg.eval_every, cfg.eval_every)
         _, losses = jax.lax.scan(block, jnp.zeros((len(cfg.sizes), nmax)), keys)
         return losses.T  # (sizes, evals)
 
+    over_seeds = jax.vmap(run, in_axes=(0, None, None, None, None))
+    program = jax.jit(jax.vmap(over_seeds, in_axes=(None, 0, 0, 0, 0)))
     keys = jnp.stack([jax.random.key(s) for s in seeds])
-    loss = np.asarray(jax.vmap(run)(keys), dtype=float)
-    return IsoflopResult(cfg, seeds, cfg.params, _samples(cfg), loss, wall_time=0.0)  # type: ignore[arg-type]
+    loss = np.asarray(program(keys, scale, lam32, wstar, noise_sd), dtype=float)  # (tasks, seeds, sizes, evals)
+    return [IsoflopResult(cfg, seeds, cfg.params, _samples(cfg), task_loss, wall_time=0.0)  # type: ignore[arg-type]
+            for task_loss in loss]
 
 
 def _samples(cfg: SGDIsoflopConfig) -> np.ndarray:
@@ -156,22 +188,26 @@ def _samples(cfg: SGDIsoflopConfig) -> np.ndarray:
     return (np.arange(1, cfg.steps // cfg.eval_every + 1) * cfg.eval_every * cfg.batch).astype(float)
 
 
-def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndarray:
+def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None, teacher: float = 0.0) -> np.ndarray:
     """The exact expected loss of :func:`sgd_curves`, (sizes, evals): the theory curve of §5.
 
     For Gaussian inputs the diagonal ``p`` of the error's second moment (in the eigenbasis) obeys
     ``p ← p − 2γhp + γ²[h²p + (h²p + h·Σhp + σ²h)/B]`` with ``σ²`` the label noise ``Σ_{k>N} λ_k`` of a size-``N``
-    student and ``B`` the batch; the loss is ``Σhp + σ²``. Float64, NumPy.
+    student and ``B`` the batch; the loss is ``Σhp + σ²``; ``p`` starts at ``w*²`` (``w*_k² = k^-teacher``). Float64,
+    NumPy.
     """
     if not isinstance(cfg, SGDIsoflopConfig):
         raise ValueError(f"cfg must be an SGDIsoflopConfig, got {type(cfg).__name__}")
     a = cfg.a if a is None else validate.real("a", a, low=1.0, low_open=True)
+    teacher = validate.real("teacher", teacher, low=0.0)
     nmax = max(cfg.sizes)
-    lam, tail = _spectrum(a, nmax)
+    lam, _ = _spectrum(a, nmax)
+    _, tail = _spectrum(a + teacher, nmax)
+    w2 = np.arange(1, nmax + 1, dtype=float) ** -teacher  # w*_k²
     mask = np.arange(nmax)[None, :] < np.asarray(cfg.sizes)[:, None]
     h = np.where(mask, lam, 0.0)
-    noise = tail + np.sum(np.where(mask, 0.0, lam), axis=1, keepdims=True)  # σ² of each size
-    p = mask.astype(float)
+    noise = tail + np.sum(np.where(mask, 0.0, lam * w2), axis=1, keepdims=True)  # σ² of each size
+    p = np.where(mask, w2, 0.0)
     g, B = cfg.lr, cfg.batch
     out = []
     for t in range(1, cfg.steps + 1):
@@ -182,9 +218,9 @@ def expected_curves(cfg: SGDIsoflopConfig, *, a: float | None = None) -> np.ndar
     return np.stack(out, axis=1)
 
 
-def expected_result(cfg: SGDIsoflopConfig, *, a: float | None = None) -> IsoflopResult:
+def expected_result(cfg: SGDIsoflopConfig, *, a: float | None = None, teacher: float = 0.0) -> IsoflopResult:
     """:func:`expected_curves` as a one-run :class:`IsoflopResult` (seed ``0``), ready for the isoFLOP analysis."""
-    loss = expected_curves(cfg, a=a)
+    loss = expected_curves(cfg, a=a, teacher=teacher)
     return IsoflopResult(cfg, (0,), cfg.params, _samples(cfg), loss[None], wall_time=0.0)  # type: ignore[arg-type]
 
 
@@ -193,6 +229,15 @@ def allocation_theory() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     ``β = (s − 1)/s`` of the k^-s task, and the compute-optimal exponent ``a = β/(α+β)``, simplified (``1/(s+1)``)."""
     alpha, beta = S - 1, (S - 1) / S
     return alpha, beta, sp.simplify(beta / (alpha + beta))
+
+
+def frontier_theory() -> tuple[sp.Expr, sp.Expr, sp.Expr]:
+    """SymPy, in :data:`S` and the teacher's decay ``c`` (``w*_k² = k^-c``): ``α = s + c − 1``, ``β = (s + c − 1)/s``
+    and the slope ``−αβ/(α+β)`` of the loss frontier ``L*(C)``, simplified (``−(s + c − 1)/(s + 1)``); the
+    compute-optimal exponent ``β/(α+β) = 1/(s+1)`` does not contain ``c``. Returns ``(c, a_opt, frontier)``."""
+    c = sp.Symbol("c", nonnegative=True)
+    alpha, beta = S + c - 1, (S + c - 1) / S
+    return c, sp.simplify(beta / (alpha + beta)), sp.simplify(-alpha * beta / (alpha + beta))
 
 
 def curve_exponents(result: IsoflopResult, *, seeds: Sequence[int] | None = None, min_size: int = 4,

@@ -220,7 +220,8 @@ def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) ->
     left out). The seed-mean isoFLOP curve gets a parabola in ``log N`` through its lowest point and its
     two neighbours, whose vertex is ``N_opt(C)``. ``interior`` says whether the lowest point has a valid
     neighbour on both sides. ``seeds`` (indices into the result's seeds, repeats allowed) selects the runs
-    to average, for a bootstrap over seeds. Returns ``curves`` (budgets × sizes), ``N_opt``, ``interior``.
+    to average, for a bootstrap over seeds. Returns ``curves`` (budgets × sizes), ``N_opt``, ``L_opt`` (the
+    vertex's loss, the loss frontier ``L*(C)``; the lowest point's where there is no vertex), ``interior``.
     """
     if not isinstance(result, IsoflopResult):
         raise ValueError(f"result must be an IsoflopResult, got {type(result).__name__}")
@@ -239,6 +240,7 @@ def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) ->
             if logD[0] <= d <= logD[-1]:
                 curves[i, j] = math.exp(np.interp(d, logD, np.log(mean_loss[j])))
     n_opt = np.full(budgets.size, np.nan)
+    l_opt = np.full(budgets.size, np.nan)
     interior = np.zeros(budgets.size, dtype=bool)
     logN = np.log(result.N)
     for i in range(budgets.size):
@@ -246,13 +248,13 @@ def isoflop_minima(result: IsoflopResult, budgets: Any, *, seeds: Any = None) ->
         if np.sum(np.isfinite(row)) < 3:
             continue
         j = int(np.nanargmin(row))
+        n_opt[i], l_opt[i] = result.N[j], row[j]
         if 0 < j < row.size - 1 and np.isfinite(row[j - 1]) and np.isfinite(row[j + 1]):
             interior[i] = True
-            c2, c1, _ = np.polyfit(logN[j - 1 : j + 2], np.log(row[j - 1 : j + 2]), 2)
-            n_opt[i] = math.exp(-c1 / (2 * c2)) if c2 > 0 else result.N[j]
-        else:
-            n_opt[i] = result.N[j]
-    return {"curves": curves, "N_opt": n_opt, "interior": interior}
+            c2, c1, c0 = np.polyfit(logN[j - 1 : j + 2], np.log(row[j - 1 : j + 2]), 2)
+            if c2 > 0:
+                n_opt[i], l_opt[i] = math.exp(-c1 / (2 * c2)), math.exp(c0 - c1**2 / (4 * c2))
+    return {"curves": curves, "N_opt": n_opt, "L_opt": l_opt, "interior": interior}
 
 
 def isoflop_exponent(budgets: Any, n_opt: Any) -> float:

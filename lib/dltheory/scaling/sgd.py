@@ -25,7 +25,7 @@ from dltheory import runtime, validate
 from dltheory.scaling import common
 
 __all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
-           "gd_risk", "data_exponent_steps", "unsketched_scan",
+           "gd_risk", "data_exponent_steps", "unsketched_scan", "sketch_mean",
            "allocation_slope", "allocation_expression", "neff_targets"]
 
 
@@ -233,6 +233,19 @@ def unsketched_scan(cfg: SGDConfig, Ms: Sequence[int] | None = None, ns: Sequenc
     excess = jax.jit(jax.vmap(lambda h, e, z: sgd_risk(h, e, z, ns)))(h, e0, noise)
     own = dataclasses.replace(cfg, Ms=Ms, ns=ns)
     return SGDResult(own, (0,), approx[None, None], np.asarray(excess, dtype=float)[None, None])
+
+
+def sketch_mean(result: SGDResult) -> SGDResult:
+    """The risk averaged over a result's sketches (its seeds), as a one-seed :class:`SGDResult` (§9).
+
+    Lin et al.'s bounds are on the risk in expectation over the sketch; one sketch per run adds the sketch's own
+    fluctuation to where the compute optimum falls. The mean of ``approx`` and of ``excess`` over the seeds is the
+    mean of the risk (their sum); :func:`compute_optimal` then reads one surface. Its seed is the first run's.
+    """
+    if not isinstance(result, SGDResult):
+        raise ValueError(f"result must be an SGDResult, got {type(result).__name__}")
+    return SGDResult(result.config, result.seeds[:1], result.approx.mean(axis=1, keepdims=True),
+                     result.excess.mean(axis=1, keepdims=True))
 
 
 def compute_optimal(result: SGDResult, budgets: Sequence[float], null: bool = False) -> np.ndarray:
