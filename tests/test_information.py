@@ -184,6 +184,16 @@ def test_distance_below_curve_is_zero_on_the_curve_and_positive_below_it():
         gib.distance_below_curve(snr, p.lambdas, [1e4], [0.0])
 
 
+def test_away_from_critical_keeps_only_betas_a_margin_from_every_critical_value():
+    keep = gib.away_from_critical([1.5, 2.0, 2.5, 3.0, 30.0], [2.07, 2.8, np.inf], margin=1.2)
+    # 1.5 < 2.07/1.2; 2.0 and 2.5 within 20% of 2.07; 3.0 within 20% of 2.8; 30 far from both
+    assert keep.tolist() == [True, False, False, False, True]
+    assert gib.away_from_critical([5.0], [5.9], margin=1.1).tolist() == [True]
+    assert gib.away_from_critical([5.0], [5.9], margin=1.2).tolist() == [False]
+    with pytest.raises(ValueError, match="margin"):
+        gib.away_from_critical([5.0], [2.0], margin=1.0)
+
+
 def test_learned_linear_encoder_matches_the_optimum():
     p = gib.gaussian_ib_problem(2, dx=2, dy=2)
     cfg = gib.IBConfig(dx=2, dy=2, betas=(3.0, 20.0), steps=2000, n_seeds=1)
