@@ -192,6 +192,8 @@ def test_away_from_critical_keeps_only_betas_a_margin_from_every_critical_value(
     assert gib.away_from_critical([5.0], [5.9], margin=1.2).tolist() == [False]
     with pytest.raises(ValueError, match="margin"):
         gib.away_from_critical([5.0], [2.0], margin=1.0)
+    with pytest.raises(ValueError, match="NaN"):
+        gib.away_from_critical([5.0], [np.nan])
 
 
 def test_learned_linear_encoder_matches_the_optimum():
@@ -710,6 +712,10 @@ def test_two_part_codes_small_run_adds_up():
     assert out["total"].shape == (1, 2) and set(out["compressors"]) == {"gzip", "bz2", "lzma"}
     assert out["uniform"] == pytest.approx(1200 * math.log2(10))
     assert set(out["baselines"]) == {"nearest_neighbour", "label_frequency"}
+    # the reference of no-degradation: the trained network's own test error, a rate on the 597 held-out digits
+    assert out["trained_test_err"].shape == (1, 2)
+    assert np.all((out["trained_test_err"] >= 0) & (out["trained_test_err"] <= 1))
+    assert np.allclose(out["trained_test_err"] * 597, np.round(out["trained_test_err"] * 597))
     with pytest.raises(ValueError, match="random_labels"):
         tpc.two_part_codes(cfg, [0], random_labels=1)
 

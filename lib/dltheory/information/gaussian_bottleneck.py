@@ -125,9 +125,11 @@ def away_from_critical(betas: Any, critical_betas: Any, margin: float = 1.2) -> 
     ``β > margin·β_c`` or ``β < β_c/margin`` for every critical ``β_c``.
     """
     betas = validate.array("betas", betas, ndim=1, nonnegative=True)
-    crit = validate.array("critical_betas", critical_betas, ndim=1)
+    crit = np.asarray(critical_betas, dtype=float)
+    if crit.ndim != 1 or np.isnan(crit).any():
+        raise ValueError(f"critical_betas must be a 1-D array without NaN, got {critical_betas!r}")
+    crit = crit[np.isfinite(crit)]                  # β_c = ∞ (λ = 1): that direction never enters
     margin = validate.real("margin", margin, low=1.0, low_open=True)
-    crit = crit[np.isfinite(crit)]
     ratio = betas[:, None] / crit[None, :]
     return np.all((ratio > margin) | (ratio < 1.0 / margin), axis=1)
 
