@@ -150,7 +150,8 @@ def two_part_codes(cfg: TwoPartConfig, seeds: list[int], *, random_labels: bool 
     rounded to a step ``2^(-j/4)``, ``j < 32`` (5 bits), chosen to minimise the total: the entropy code of the
     integers (codebook included), plus ``log2 len(dims)`` bits to name ``d``, plus the labels coded by the
     quantised network's predictions mixed with the uniform distribution. Returns ``(n_seeds, n_dims)`` arrays
-    ``total``, ``model_bits``, ``label_bits``, ``test_err``, the untrained network's ``null_total`` and
+    ``total``, ``model_bits``, ``label_bits``, ``test_err`` (the quantised network of the shortest code at that
+    ``d``), ``trained_test_err`` (the trained network before quantisation), the untrained network's ``null_total`` and
     ``null_test_err`` (``θ = 0``, same code), the ``uniform`` code length, and the standard-library compressors'
     conditional code lengths of the same labels given the images (``compressors``, one array per compressor),
     and two baselines per seed (``baselines``): the prequential nearest-neighbour code given the images and the
@@ -186,7 +187,7 @@ def two_part_codes(cfg: TwoPartConfig, seeds: list[int], *, random_labels: bool 
                        eval_every=cfg.steps, seeds=[0], data=jnp.zeros(()), hparams=grid, desc="subspace codes")
     thetas = np.asarray(hist.params[0], dtype=np.float64).reshape(len(seeds), len(cfg.dims), dmax)
     name_bits = math.log2(len(cfg.dims)) + 5  # which dimension, which quantisation step
-    keys = ("total", "model_bits", "label_bits", "test_err", "null_total", "null_test_err")
+    keys = ("total", "model_bits", "label_bits", "test_err", "null_total", "null_test_err", "trained_test_err")
     out = {k: np.zeros((len(seeds), len(cfg.dims))) for k in keys}
     for r in range(len(seeds)):
         x_tr, y_tr, x_te, y_te = xs[r, :m], ys[r, :m], xs[r, m:], ys[r, m:]
@@ -207,6 +208,8 @@ def two_part_codes(cfg: TwoPartConfig, seeds: list[int], *, random_labels: bool 
                 raise ValueError("no quantisation step fits symbol_bits; increase symbol_bits")
             for k, v in zip(keys[:4], best):
                 out[k][r, i] = v
+            trained = jnp.zeros(dmax).at[:d].set(jnp.asarray(thetas[r, i, :d], jnp.float32))
+            out["trained_test_err"][r, i] = float(jnp.mean(jnp.argmax(logits(trained, r, d, x_te), -1) != y_te))
             zero = jnp.zeros(dmax)
             out["null_total"][r, i] = (entropy_code_bits(np.zeros(d, np.int64), cfg.symbol_bits) + name_bits
                                        + float(_label_bits(logits(zero, r, d, x_tr), y_tr, cfg.mix_uniform)))

@@ -117,6 +117,23 @@ def distance_below_curve(snr_formula: Any, lambdas: Any, i_x: Any, i_y: Any, *, 
     return np.interp(i_x, curve["i_x"], curve["i_y"]) - i_y
 
 
+def away_from_critical(betas: Any, critical_betas: Any, margin: float = 1.2) -> np.ndarray:
+    """Section 5.3: which ``betas`` lie at least a factor ``margin`` from every finite critical β (a yes/no array).
+
+    At a critical β the entering direction's optimal weight is 0 and the IB Lagrangian is flat along it
+    (Chechik et al. 2005), so the distance to the β-optimum is badly conditioned there; β is kept when
+    ``β > margin·β_c`` or ``β < β_c/margin`` for every critical ``β_c``.
+    """
+    betas = validate.array("betas", betas, ndim=1, nonnegative=True)
+    crit = np.asarray(critical_betas, dtype=float)
+    if crit.ndim != 1 or np.isnan(crit).any():
+        raise ValueError(f"critical_betas must be a 1-D array without NaN, got {critical_betas!r}")
+    crit = crit[np.isfinite(crit)]                  # β_c = ∞ (λ = 1): that direction never enters
+    margin = validate.real("margin", margin, low=1.0, low_open=True)
+    ratio = betas[:, None] / crit[None, :]
+    return np.all((ratio > margin) | (ratio < 1.0 / margin), axis=1)
+
+
 @dataclasses.dataclass(frozen=True)
 class IBConfig(runtime.ModeConfig):
     """Section 5.3: the problem size, the β grid and the optimiser of the learned linear encoder."""

@@ -321,7 +321,7 @@ def compression_bound_digits(cfg: CompressionConfig, seeds: list[int], *,
 
     In the spirit of Lotfi et al. (2022): the weights are ``w0 + P θ`` with ``w0`` and the projection
     ``P`` (``n_params × cfg.subspace``) drawn from the run's seed, which the prior knows; only ``θ`` is
-    trained (Adam, logistic loss). ``θ`` is then rounded to a grid of step ``Δ = 2^-j`` (``j`` among
+    trained (Adam, logistic loss). ``θ`` is then rounded to a grid of step ``Δ = 2^(-j/4)`` (``j`` among
     ``2^5`` choices, paid with 5 bits) and entropy-coded (:func:`entropy_code_bits`). The bound is
     :func:`occam_bound` with the training error of the quantised network. Returns per seed the bound, the
     code length in bits, train/test errors and the chosen step, and the null: the bound (``null_bound``)
