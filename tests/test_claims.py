@@ -125,6 +125,18 @@ min_pass = "4/5"
 bar_fixed = "before"
 
 [[claim]]
+id = "tc/most-seeds-not-reproduced"
+statement = "A statistical effect that was registered as not holding on at least 4 of 5 seeds."
+source = "key2020"
+paper = "x"
+kind = "reproduction"
+null = "random labels"
+lower = 0.5
+min_pass = "4/5"
+bar_fixed = "before"
+reproduces = false
+
+[[claim]]
 id = "tc/most-seeds-yes"
 statement = "A yes/no outcome on at least 3 out of 4 seeds."
 source = "key2020"
@@ -185,7 +197,7 @@ def reg(tmp_path, monkeypatch):
 def test_registry_parses(reg):
     assert set(reg) == {"tc/exponent", "tc/accuracy", "tc/median-acc", "tc/control", "tc/theory", "tc/paper-scale",
                         "tc/per-mode", "tc/not-here", "tc/arithmetic", "tc/revised", "tc/most-seeds",
-                        "tc/most-seeds-yes", "tc/fast-only", "tc/fast-not-full", "tc/ceiling", "tc/ratio"}
+                        "tc/most-seeds-not-reproduced", "tc/most-seeds-yes", "tc/fast-only", "tc/fast-not-full", "tc/ceiling", "tc/ratio"}
     c = reg["tc/accuracy"]
     assert c.chapter == "tc" and c.source == ("key2020", "other2021")
     assert reg["tc/exponent"].criterion.describe() == "0.5 ± 0.05"
@@ -572,6 +584,24 @@ def test_min_pass_counts_a_degenerate_seed_as_a_miss_and_names_it(reg):
         claims.check("tc/accuracy", [0.995, 0.999, 1.0], degenerate=[False, True, False])
 
 
+def test_min_pass_registered_not_reproduced_misses_with_a_dead_seed_as_registered(reg):
+    # its rule counts the dead seed as a miss, so missing the share is the registered outcome, not a dead build
+    v = claims.check("tc/most-seeds-not-reproduced", [0.9, 0.3, 0.85, 0.2, 0.95], seeds=[0, 1, 2, 3, 4],
+                     degenerate=[False, False, True, False, False], null=[0.1] * 5, display=False)
+    assert v.status == "not reproduced" and v.ok and v.degenerate == (2,) and v.passing == (2, 5)
+    # holding on enough live seeds is a live pass of a claim registered not reproduced (one draw), as without a dead
+    v = claims.check("tc/most-seeds-not-reproduced", [0.9, 0.8, 0.85, 0.7, 0.95], seeds=[0, 1, 2, 3, 4],
+                     degenerate=[False, False, True, False, False], null=[0.1] * 5, display=False)
+    assert v.status == "not reproduced (passed this run)" and v.ok and v.passing == (4, 5)
+    # a dead null still stops it, and a claim registered as reproduced that misses with a dead seed still stops
+    with pytest.raises(claims.DegenerateRun, match="null 0"):
+        claims.check("tc/most-seeds-not-reproduced", [0.9] * 5, degenerate=[False, False, True, False, False],
+                     null=[np.nan, 0.1, 0.1, 0.1, 0.1])
+    with pytest.raises(claims.DegenerateRun, match="seeds 2"):
+        claims.check("tc/most-seeds", [0.9, 0.3, 0.85, 0.2, 0.95], seeds=[0, 1, 2, 3, 4],
+                     degenerate=[False, False, True, False, False])
+
+
 def test_min_pass_margin_is_that_of_the_kth_best_seed(reg):
     # the rule needs 4 of 5: the 4th best seed decides, and a seed failing beyond that does not make it marginal
     v = claims.check("tc/most-seeds", [0.9, 0.92, 0.45, 0.88, 0.95], seeds=[0, 1, 2, 3, 4], display=False)
@@ -796,8 +826,8 @@ def test_ledger_counts_and_cells(reg):
     }
     c = ledger.counts(list(reg.values()), records)
     assert c == {"reproduced": 5, "not reproduced": 1, "not a test": 0, "derivations": 1, "null tested": 1,
-                 "without a null": 14,
-                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 9}
+                 "without a null": 15,
+                 "revised": 2, "marginal": 1, "few seeds": 1, "not checked": 10}
     assert [k for k, _ in ledger.COUNTS] == list(c)
     assert ledger.null_text(reg["tc/accuracy"], records["tc/accuracy"]).endswith("0.6 (range 0.5–0.7), misses the bar")
     assert ledger.null_text(reg["tc/revised"], records["tc/revised"]).startswith("named, not measured yet")

@@ -20,7 +20,9 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
                Part of the bar, so it needs ``bar_fixed``; fixed after measuring, it records the rule it
                replaced in ``bar_history``. The null is judged by the same share; the verdict reports ``k of n``
                and names the seeds that missed. A degenerate seed (see ``check``) counts as one that misses,
-               named, instead of stopping the page
+               named, instead of stopping the page, when the claim still holds on enough live seeds or
+               is registered as not reproduced (missing its share is then the registered outcome); a
+               claim registered as reproduced that misses its share with a dead seed still stops
 ``mode``       ``"any"`` (checked in fast and full mode), ``"full"`` (holds only at paper scale; in fast mode
                the page shows a saved full-mode result with its provenance) or ``"fast"`` (the bar belongs to
                the fast configuration; in full mode only a saved fast-mode result may be checked). ``check``

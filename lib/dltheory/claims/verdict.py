@@ -111,8 +111,8 @@ class Verdict:
     @property
     def status(self) -> str:
         """One of :data:`STATUSES`."""
-        if self.degenerate and not (self.claim.min_pass is not None and self.passed):
-            return "degenerate"  # a min_pass claim that holds on enough live seeds names its dead ones instead
+        if self.degenerate and not self._dead_seeds_judged():
+            return "degenerate"
         if self.claim.not_a_test:
             # registered: its null meets the bar, so the check cannot fail and is no test of the claim. A live null
             # that misses is one draw of the seeds (shown); a saved one that misses contradicts the registry
@@ -131,6 +131,16 @@ class Verdict:
         # passes, the registry contradicts it. A live run is one draw of the seeds: it is shown as such, and
         # the build goes on with the rest of the page (``make seeds`` says whether it passes on every seed).
         return "failed" if self.provenance is not None else PASSED_THIS_RUN
+
+    def _dead_seeds_judged(self) -> bool:
+        """Whether the verdict stands although some runs were degenerate: a ``min_pass`` claim counts a dead seed
+        as one that misses (named in the verdict), so its verdict is defined when it holds on enough live seeds,
+        and when it misses its share while registered as not reproduced (the miss is then its registered outcome).
+        Any other claim stops: a dead run is never averaged in, nor is it read as a registered failure."""
+        c = self.claim
+        if c.min_pass is None or any(str(s).startswith("null") for s in self.degenerate):
+            return False
+        return self.passed or not (c.derivation or c.reproduces_in(self.mode))
 
     @property
     def ok(self) -> bool:
