@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -981,6 +982,11 @@ def test_superposition_scaling_runs_and_rejects_bad_input():
         superposition_phase.loss_exponents([1, 2], [1.0, -1.0])
     with pytest.raises(ValueError, match="m must"):
         superposition_phase.weak_loss(10, 1.0, [11])
+    # each width trains its own W: a run does not depend on which other widths are trained beside it (the
+    # initial draw has the largest width's shape, so that one is kept)
+    other = superposition_phase.train_scaling(dataclasses.replace(cfg, dims=(3, 4)), [0, 1])
+    np.testing.assert_allclose(other["loss"][..., 1], out["loss"][..., 1], rtol=1e-5)
+    assert not np.allclose(other["loss"][..., 0], out["loss"][..., 0])          # m = 3 is not m = 2
 
 
 # ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.11)

@@ -238,11 +238,11 @@ class ScalingConfig(runtime.ModeConfig):
             raise ValueError(f"dims must not exceed n_features = {self.n_features}, got {self.dims}")
 
     def cost(self) -> runtime.Cost:
-        """Three seeds × dims × exponents × two regimes, each at the largest m (the smaller ones are masked):
-        about 12·batch·n·m FLOPs a step (two products forward, four backward)."""
-        runs = 3 * len(self.dims) * len(self.exponents) * 2
-        step = 12.0 * self.batch * self.n_features * self.dims[-1] * runs
-        return runtime.Cost(flops=step * self.steps, bytes=4.0 * runs * self.n_features * (self.dims[-1] + 2),
+        """Three seeds × exponents × two regimes at every m of ``dims``, each W of its own width: about 12·batch·n·m
+        FLOPs a step and run (two products forward, four backward)."""
+        runs = 3 * len(self.exponents) * 2
+        step = 12.0 * self.batch * self.n_features * sum(self.dims) * runs
+        return runtime.Cost(flops=step * self.steps, bytes=4.0 * runs * self.n_features * (sum(self.dims) + 2),
                             steps=self.steps)
 
     def paper_scale(self) -> str:

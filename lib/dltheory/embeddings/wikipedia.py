@@ -72,8 +72,11 @@ class WikiConfig(runtime.ModeConfig):
                                steps=self.steps, lr=self.lr, window=self.window)
 
     def cost(self) -> runtime.Cost:
-        """The SGNS run dominates: three seeds of ``steps`` steps (see :meth:`SGNSConfig.cost`)."""
-        return self.sgns_config().cost()
+        """The SGNS runs dominate (see :meth:`SGNSConfig.cost`): the page's k, each k of ``shift_negatives`` and the
+        smoothed-noise run, three seeds of ``steps`` steps each, one after the other."""
+        base = self.sgns_config()
+        runs = [base, base] + [dataclasses.replace(base, negatives=k) for k in self.shift_negatives]
+        return sum((r.cost() for r in runs[1:]), runs[0].cost())
 
     def paper_scale(self) -> str:
         return (f"{self.vocab_size:,} words of vocabulary from 4.7·10⁵ words of Wikipedia, {self.dim} dimensions; "
