@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import jax
@@ -683,6 +684,21 @@ def test_check_frequent_pmi_band_rejects_the_share_over_all_pairs():
         exercises.check_frequent_pmi_band(0.5, counts=np.ones((3, 3)))
 
 
+def test_check_smoothed_intercept_rejects_the_unsmoothed_shift():
+    rng = np.random.default_rng(2)
+    counts = np.floor(rng.pareto(1.2, (30, 30)) * 60) + 1.0
+    counts = counts + counts.T
+    counts[0] *= 40                                         # an uneven context distribution: smoothing matters
+    frequent = counts >= 100
+    fit = geometry.linear_fit(corpus.pmi(counts)[frequent], wikipedia.smoothed_pmi(counts, 0.75)[frequent] - np.log(5))
+    assert fit["intercept"] != pytest.approx(-np.log(5), abs=1e-3)
+    exercises.check_smoothed_intercept(fit["intercept"], counts=counts)
+    with pytest.raises(selfcheck.WrongAnswer, match="log k"):
+        exercises.check_smoothed_intercept(-np.log(5), counts=counts)
+    with pytest.raises(selfcheck.NotAnswered):
+        exercises.check_smoothed_intercept(..., counts=counts)
+
+
 def test_saved_shared_key_phases_are_the_registered_first_run():
     saved, provenance = superposition_phase.load_shared_keys()
     assert saved["seeds"] == [60, 61, 62] and saved["superposed"].shape == (3, 20, 20)
@@ -966,6 +982,11 @@ def test_superposition_scaling_runs_and_rejects_bad_input():
         superposition_phase.loss_exponents([1, 2], [1.0, -1.0])
     with pytest.raises(ValueError, match="m must"):
         superposition_phase.weak_loss(10, 1.0, [11])
+    # each width trains its own W: a run does not depend on which other widths are trained beside it (the
+    # initial draw has the largest width's shape, so that one is kept)
+    other = superposition_phase.train_scaling(dataclasses.replace(cfg, dims=(3, 4)), [0, 1])
+    np.testing.assert_allclose(other["loss"][..., 1], out["loss"][..., 1], rtol=1e-5)
+    assert not np.allclose(other["loss"][..., 0], out["loss"][..., 0])          # m = 3 is not m = 2
 
 
 # ----------------------------------------------------------------- a larger real text: Wikipedia (§ 4.11)
@@ -1020,6 +1041,44 @@ def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
     assert r.pairs["sgns"] == 20 * 64 and r.words["sgns"] == r.pairs["sgns"] / (2 * cfg.window)
     assert r.pairs["gensim"] == 2 * cfg.window * r.words["gensim"]
     assert {"slope", "corr", "intercept"} <= set(r.gensim_fit)
+    assert len(r.fits_permuted) == 1 and r.tokens.ndim == 1
+
+
+def test_smoothed_pmi_is_pmi_at_power_one_and_shifts_by_the_noise_ratio():
+    counts = np.array([[4.0, 1.0, 0.0], [1.0, 9.0, 2.0], [0.0, 2.0, 25.0]])
+    plain = corpus.pmi(counts)
+    seen = counts > 0
+    np.testing.assert_allclose(wikipedia.smoothed_pmi(counts, 1.0)[seen], plain[seen])
+    cols = counts.sum(0)
+    p, p_a = cols / cols.sum(), cols**0.75 / np.sum(cols**0.75)
+    np.testing.assert_allclose(wikipedia.smoothed_pmi(counts, 0.75)[seen] - plain[seen],
+                               np.broadcast_to(np.log(p / p_a), counts.shape)[seen])   # -inf cells left out
+    assert not np.allclose(wikipedia.smoothed_pmi(counts, 0.5)[seen], plain[seen])      # the test can fail
+
+
+def test_dot_fit_recovers_a_planted_shift_and_the_permuted_null_loses_it():
+    rng = np.random.default_rng(0)
+    w, c = rng.standard_normal((40, 8)), rng.standard_normal((40, 8))
+    counts = np.full((40, 40), 200.0)
+    target = w @ c.T + np.log(15.0)                          # w·c = target − log 15 exactly
+    fit = wikipedia.dot_fit(w, c, target, counts)
+    assert fit["slope"] == pytest.approx(1.0) and fit["intercept"] == pytest.approx(-np.log(15.0))
+    assert fit["n_pairs"] == 1600
+    counts_pmi = np.exp(w @ c.T / 4) * 200                   # PMI tracks w·c up to the marginals
+    assert wikipedia.permuted_fit(w, c, counts_pmi, 5, seed=1)["corr"] < 0.5
+    with pytest.raises(ValueError, match="finite"):
+        wikipedia.dot_fit(w, c, np.full((40, 40), -np.inf), counts)
+
+
+def test_run_shift_controls_small():
+    cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1, min_pair_count=10,
+                               shift_negatives=(1, 2))
+    r = wikipedia.run_wikipedia(cfg, [0])
+    out = wikipedia.run_shift_controls(cfg, r, [0])
+    assert sorted(out.fits_k) == [1, 2] and len(out.fits_smoothed) == len(out.fits_smoothed_plain) == 1
+    assert out.fits_smoothed[0]["intercept"] != out.fits_smoothed_plain[0]["intercept"]
+    with pytest.raises(ValueError, match="WikiResult"):
+        wikipedia.run_shift_controls(cfg, "result", [0])
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import selfcheck, validate
-from dltheory.embeddings import analogies, corpus, geometry, superposition, superposition_phase, word_senses
+from dltheory.embeddings import analogies, corpus, geometry, superposition, superposition_phase, wikipedia, word_senses
 
 __all__ = [
     "relation_paraphrase_error",
@@ -22,6 +22,7 @@ __all__ = [
     "check_merged_pmi",
     "check_phase_boundary",
     "check_frequent_pmi_band",
+    "check_smoothed_intercept",
 ]
 
 
@@ -213,4 +214,26 @@ def check_frequent_pmi_band(value: Any, *, counts: Any, min_count: int = 100, ba
               if _equals(value, over_all) else
               "Select the cells with counts >= min_count, take their PMI and count those with |PMI| < band."),
         explain=f"{expected:.1%} of the frequent pairs have |PMI| < {band:g}, against {over_all:.1%} of all seen pairs.",
+    )
+
+
+def check_smoothed_intercept(value: Any, *, counts: Any, power: float = 0.75, negatives: int = 5,
+                             min_count: int = 100) -> float:
+    """Exercise: the intercept of w·c fitted on the plain PMI when SGNS with noise ∝ #(c)^power sits at its optimum
+    w·c = PMI_power − log k (§ 4.11): the least-squares line of PMI_power − log k on PMI over the frequent pairs."""
+    C = validate.array("counts", counts, ndim=2, nonnegative=True)
+    k = validate.integer("negatives", negatives, low=1)
+    frequent = C >= validate.integer("min_count", min_count, low=1)
+    if frequent.sum() < 3:
+        raise ValueError(f"fewer than 3 pairs are seen {min_count} times or more")
+    fit = geometry.linear_fit(corpus.pmi(C)[frequent], wikipedia.smoothed_pmi(C, power)[frequent] - math.log(k))
+    expected, naive = fit["intercept"], -math.log(k)
+    selfcheck.answered("intercept", value)
+    return selfcheck.number(
+        "intercept", value, expected, rtol=1e-6, atol=1e-6,
+        hint=(f"That is −log k ({naive:.4f}), the intercept on the smoothed PMI; on the plain PMI each context c "
+              "adds log P(c) − log P_α(c)." if _equals(value, naive) else
+              "Regress PMI_α − log k (wikipedia.smoothed_pmi) on PMI over the frequent pairs and read the intercept."),
+        explain=f"intercept {expected:.4f} (slope {fit['slope']:.3f}) against −log k = {naive:.4f}: fitted on the "
+                "wrong target, the smoothed-noise run misses the shift.",
     )

@@ -238,11 +238,11 @@ class ScalingConfig(runtime.ModeConfig):
             raise ValueError(f"dims must not exceed n_features = {self.n_features}, got {self.dims}")
 
     def cost(self) -> runtime.Cost:
-        """Three seeds × dims × exponents × two regimes, each at the largest m (the smaller ones are masked):
-        about 12·batch·n·m FLOPs a step (two products forward, four backward)."""
-        runs = 3 * len(self.dims) * len(self.exponents) * 2
-        step = 12.0 * self.batch * self.n_features * self.dims[-1] * runs
-        return runtime.Cost(flops=step * self.steps, bytes=4.0 * runs * self.n_features * (self.dims[-1] + 2),
+        """Three seeds × exponents × two regimes at every m of ``dims``, each W of its own width: about 12·batch·n·m
+        FLOPs a step and run (two products forward, four backward)."""
+        runs = 3 * len(self.exponents) * 2
+        step = 12.0 * self.batch * self.n_features * sum(self.dims) * runs
+        return runtime.Cost(flops=step * self.steps, bytes=4.0 * runs * self.n_features * (sum(self.dims) + 2),
                             steps=self.steps)
 
     def paper_scale(self) -> str:
@@ -295,56 +295,68 @@ def _feature_norm_decay(decay: Any, eps: float = 1e-8) -> optax.GradientTransfor
 
 def train_scaling(cfg: ScalingConfig, seeds: Sequence[int]) -> dict[str, np.ndarray]:
     """Train the toy model of :class:`ScalingConfig` at every m, frequency exponent and regime, one run per seed
-    (§ 4.10; Liu, Liu & Gore 2025). W has ``max(dims)`` columns; those beyond a run's m start at zero and stay
-    there (their gradient and their decay are zero). Returns ``loss`` of shape (n_seeds, 2 regimes [strong,
-    weak], n_exponents, n_dims), each measured on ``n_eval`` fresh inputs, one set per exponent shared by all runs,
-    and ``dims``, ``exponents``."""
+    (§ 4.10; Liu, Liu & Gore 2025). Returns ``loss`` of shape (n_seeds, 2 regimes [strong, weak], n_exponents,
+    n_dims), each measured on ``n_eval`` fresh inputs, one set per exponent shared by all runs, and ``dims``,
+    ``exponents``.
+
+    One compiled program, vmapped over seeds, trains every run. Within a seed every run starts from the same
+    Gaussian draw (W its first m columns over √m) and sees the same inputs at each step, drawn once per frequency
+    exponent and shared by both regimes and every m (common random numbers: the comparisons across m and regime are
+    paired); each m keeps a W of its own width, so no work is spent on columns that a smaller model lacks."""
     if not isinstance(cfg, ScalingConfig):
         raise ValueError(f"cfg must be a ScalingConfig, got {type(cfg).__name__}")
-    n, D = cfg.n_features, cfg.dims[-1]
-    R, A, M = (g.ravel() for g in np.meshgrid(np.arange(2), np.arange(len(cfg.exponents)), np.arange(len(cfg.dims)),
-                                              indexing="ij"))
+    seeds = validate.seeds(seeds, distinct=True)
+    n, D, n_a = cfg.n_features, cfg.dims[-1], len(cfg.exponents)
     probs = jnp.asarray(np.stack([feature_probabilities(n, a) for a in cfg.exponents]), dtype=jnp.float32)
-    hp = {"dim": np.asarray(cfg.dims, np.float32)[M], "decay": np.where(R == 0, cfg.strong_decay, cfg.weak_decay),
-          "exponent": A.astype(np.float32)}
-
-    def frequencies(h: Any) -> jax.Array:
-        return probs[h["exponent"].astype(jnp.int32)]
-
-    def init(key: jax.Array, h: Any) -> dict[str, jax.Array]:
-        k_w, k_b = jax.random.split(key)
-        mask = (jnp.arange(D) < h["dim"]).astype(jnp.float32)
-        return {"w": jax.random.normal(k_w, (n, D)) / jnp.sqrt(h["dim"]) * mask, "b": jax.random.normal(k_b, (n,))}
-
-    def forward(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
-        return jax.nn.relu((x @ params["w"]) @ params["w"].T + params["b"])
-
-    def loss(params: dict[str, jax.Array], key: jax.Array, h: Any) -> jax.Array:
-        x = _scaling_sample(key, frequencies(h), cfg.batch)
-        return jnp.mean((forward(params, x) - x) ** 2)
-
+    # the runs of one width, regime-major: (strong, a_0), (strong, a_1), ..., (weak, a_0), ...
+    run_exponent = jnp.asarray(np.tile(np.arange(n_a), 2))
+    run_decay = jnp.asarray(np.repeat([cfg.strong_decay, cfg.weak_decay], n_a), dtype=jnp.float32)
     schedule = optax.warmup_cosine_decay_schedule(0.0, cfg.lr, max(1, cfg.steps // 10), cfg.steps, 0.05 * cfg.lr)
 
-    def optimizer(h: Any) -> optax.GradientTransformation:
-        return optax.chain(optax.scale_by_adam(), _feature_norm_decay(h["decay"]),
-                           optax.scale_by_learning_rate(schedule))
+    def optimizer(decay: Any) -> optax.GradientTransformation:
+        return optax.chain(optax.scale_by_adam(), _feature_norm_decay(decay), optax.scale_by_learning_rate(schedule))
 
-    history = train.train(init, loss, optimizer, steps=cfg.steps, eval_every=cfg.steps, seeds=seeds,
-                          data=jnp.zeros(()), batch=lambda key, data: key, hparams=hp,
-                          progress=False, desc="superposition scaling")
-    n_seeds = len(list(seeds))
-    w = np.asarray(history.params["w"]).reshape(n_seeds, -1, n, D)
-    b = np.asarray(history.params["b"]).reshape(n_seeds, -1, n)
-    final = np.empty((n_seeds, len(A)))
-    sets = [np.asarray(_scaling_sample(jax.random.key(10_000 + a), probs[a], cfg.n_eval)) for a in range(len(probs))]
+    def loss(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
+        out = jax.nn.relu((x @ params["w"]) @ params["w"].T + params["b"])
+        return jnp.mean((out - x) ** 2)
+
+    def update(params: Any, opt_state: Any, x: jax.Array, decay: Any) -> tuple[Any, Any]:
+        grads = jax.grad(loss)(params, x)
+        updates, opt_state = optimizer(decay).update(grads, opt_state, params)
+        return optax.apply_updates(params, updates), opt_state
+
+    def one_seed(key: jax.Array) -> dict[int, jax.Array]:
+        k_init, k_data = jax.random.split(key)
+        k_w, k_b = jax.random.split(k_init)
+        w0, b0 = jax.random.normal(k_w, (n, D)), jax.random.normal(k_b, (n,))
+        runs = 2 * n_a
+        params = {m: {"w": jnp.broadcast_to(w0[:, :m] / jnp.sqrt(float(m)), (runs, n, m)),
+                      "b": jnp.broadcast_to(b0, (runs, n))} for m in cfg.dims}
+        opt_state = {m: jax.vmap(lambda p, d: optimizer(d).init(p))(params[m], run_decay) for m in cfg.dims}
+
+        def step(carry: Any, t: jax.Array) -> tuple[Any, None]:
+            params, opt_state = carry
+            xs = jax.vmap(lambda p: _scaling_sample(jax.random.fold_in(k_data, t), p, cfg.batch))(probs)
+            x = xs[run_exponent]
+            new = {m: jax.vmap(update)(params[m], opt_state[m], x, run_decay) for m in cfg.dims}
+            return ({m: new[m][0] for m in cfg.dims}, {m: new[m][1] for m in cfg.dims}), None
+
+        (params, _), _ = jax.lax.scan(step, (params, opt_state), jnp.arange(cfg.steps))
+        return params
+
+    trained = jax.jit(jax.vmap(one_seed))(jax.vmap(jax.random.key)(jnp.asarray(seeds, dtype=jnp.uint32)))
+    n_seeds = len(seeds)
+    sets = [np.asarray(_scaling_sample(jax.random.key(10_000 + a), probs[a], cfg.n_eval)) for a in range(n_a)]
+    final = np.empty((n_seeds, 2, n_a, len(cfg.dims)))
     with threadpool_limits(1):                      # small products: one BLAS thread is faster on a shared CPU
-        for j, idx in enumerate(A):                 # one fresh evaluation set per exponent, shared by all runs
-            x = sets[idx]
-            for i in range(n_seeds):
-                out = np.maximum((x @ w[i, j]) @ w[i, j].T + b[i, j], 0.0)
-                final[i, j] = np.mean((out - x) ** 2, dtype=np.float64)
-    return {"loss": final.reshape(n_seeds, 2, len(cfg.exponents), len(cfg.dims)),
-            "dims": np.asarray(cfg.dims), "exponents": np.asarray(cfg.exponents)}
+        for j, m in enumerate(cfg.dims):
+            w, b = np.asarray(trained[m]["w"]), np.asarray(trained[m]["b"])     # (seed, run, n, m), (seed, run, n)
+            for r in range(2 * n_a):
+                x = sets[r % n_a]                   # one fresh evaluation set per exponent, shared by all runs
+                for i in range(n_seeds):
+                    out = np.maximum((x @ w[i, r]) @ w[i, r].T + b[i, r], 0.0)
+                    final[i, r // n_a, r % n_a, j] = np.mean((out - x) ** 2, dtype=np.float64)
+    return {"loss": final, "dims": np.asarray(cfg.dims), "exponents": np.asarray(cfg.exponents)}
 
 
 def loss_exponents(dims: Any, loss: Any) -> np.ndarray:

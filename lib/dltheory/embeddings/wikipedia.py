@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, validate
-from dltheory.embeddings import corpus, real_text, sgns
+from dltheory.embeddings import corpus, geometry, real_text, sgns
 from dltheory.embeddings import sgns_factorises_pmi as spmi
 
 __all__ = [
@@ -30,6 +30,11 @@ __all__ = [
     "run_wikipedia",
     "in_vocabulary_pairs",
     "standard_error_bar",
+    "smoothed_pmi",
+    "dot_fit",
+    "permuted_fit",
+    "ShiftControls",
+    "run_shift_controls",
 ]
 
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -50,6 +55,8 @@ class WikiConfig(runtime.ModeConfig):
     lr: float = validate.field(0.02, validate.real, low=0.0, low_open=True)
     gensim_epochs: int = validate.field(3, validate.integer, low=1)
     min_pair_count: int = validate.field(100, validate.integer, low=1)
+    shift_negatives: tuple[int, ...] = validate.field((1, 15), validate.integers, low=1, min_size=1)
+    smoothed_power: float = validate.field(0.75, validate.real, low=0.0, high=1.0, high_open=True)
 
     @classmethod
     def fast(cls) -> WikiConfig:
@@ -65,8 +72,11 @@ class WikiConfig(runtime.ModeConfig):
                                steps=self.steps, lr=self.lr, window=self.window)
 
     def cost(self) -> runtime.Cost:
-        """The SGNS run dominates: three seeds of ``steps`` steps (see :meth:`SGNSConfig.cost`)."""
-        return self.sgns_config().cost()
+        """The SGNS runs dominate (see :meth:`SGNSConfig.cost`): the page's k, each k of ``shift_negatives`` and the
+        smoothed-noise run, three seeds of ``steps`` steps each, one after the other."""
+        base = self.sgns_config()
+        runs = [base, base] + [dataclasses.replace(base, negatives=k) for k in self.shift_negatives]
+        return sum((r.cost() for r in runs[1:]), runs[0].cost())
 
     def paper_scale(self) -> str:
         return (f"{self.vocab_size:,} words of vocabulary from 4.7·10⁵ words of Wikipedia, {self.dim} dimensions; "
@@ -154,7 +164,8 @@ class WikiResult:
     ``gensim`` gensim's word vectors in our word order (its first seed); ``fits`` and ``fits_null`` the
     shifted-PMI fits of the trained and the untrained vectors, ``gensim_fit`` that of gensim's word and context
     (``syn1neg``) vectors; ``scores`` per method a list of :func:`~dltheory.embeddings.real_text.evaluate_real`
-    dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model.
+    dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model;
+    ``tokens`` the token ids trained on; ``fits_permuted`` the permuted-word null (:func:`permuted_fit`) per seed.
     """
 
     vocab: list[str]
@@ -172,11 +183,13 @@ class WikiResult:
     words: dict[str, float]
     pairs: dict[str, float]
     gensim_fit: dict[str, float]
+    tokens: np.ndarray
+    fits_permuted: list[dict[str, float]]
 
 
 def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     """§ 4.11's experiment: corpus, PMI, PPMI-SVD, SGNS on all ``seeds`` at once, gensim on the first seed,
-    the untrained and random-vector nulls, and the benchmark scores of each."""
+    the untrained, permuted-word and random-vector nulls, and the benchmark scores of each."""
     if not isinstance(cfg, WikiConfig):
         raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
     seeds = [validate.integer("seed", s, low=0) for s in seeds]
@@ -205,6 +218,8 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     untrained = [spmi.untrained_vectors(V, cfg.dim, scfg.init_scale, s) for s in seeds]
     fits_null = [spmi.shifted_pmi_fit(w0, c0, counts, cfg.negatives, min_count=cfg.min_pair_count)
                  for w0, c0 in untrained]
+    fits_permuted = [permuted_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count, seed=s)
+                     for i, s in enumerate(seeds)]
     scores = {"sgns": [real_text.evaluate_real(w[i], vocab) for i in range(len(seeds))],
               "svd": [real_text.evaluate_real(svd, vocab)],
               "gensim": [real_text.evaluate_real(gensim_vectors, vocab)],
@@ -216,7 +231,7 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     return WikiResult(vocab=vocab, counts=counts, n_words=text["n_words"], n_articles=text["n_articles"],
                       w=np.asarray(w), c=np.asarray(c), svd=svd, gensim=gensim_vectors, fits=fits,
                       fits_null=fits_null, scores=scores, seconds=seconds, words=words, pairs=pairs,
-                      gensim_fit=gensim_fit)
+                      gensim_fit=gensim_fit, tokens=tokens, fits_permuted=fits_permuted)
 
 
 def in_vocabulary_pairs(vocab: Sequence[str], dataset: str = "wordsim353.tsv") -> int:
@@ -235,3 +250,94 @@ def standard_error_bar(n_pairs: int) -> float:
     """Two standard errors of a Spearman correlation near 0 over ``n_pairs`` pairs, 2/√(n − 1) (§ 4.11)."""
     n_pairs = validate.integer("n_pairs", n_pairs, low=3)
     return 2.0 / math.sqrt(n_pairs - 1)
+
+
+# ---------------------------------------------------------------- the shift: k and the noise exponent
+
+
+def smoothed_pmi(counts: Any, power: float) -> np.ndarray:
+    """PMI_α(w, c) = log(P(w, c) / (P(w) P_α(c))), P_α(c) = #(c)^α / Σ #(c')^α (§ 4.11; Levy, Goldberg & Dagan 2015).
+
+    The SGNS optimum with negatives drawn from P_α is w·c = PMI_α(w, c) − log k; α = 1 is the plain PMI of
+    :func:`dltheory.embeddings.corpus.pmi`. Cells with no count are ``-inf``."""
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
+    alpha = validate.real("power", power, low=0.0, high=1.0)
+    cols = counts.sum(0)
+    seen = cols > 0
+    log_norm = np.log(np.sum(cols[seen] ** alpha))
+    with np.errstate(divide="ignore"):
+        shift = (1.0 - alpha) * np.log(cols) + log_norm - np.log(counts.sum())  # log P(c) − log P_α(c)
+    return corpus.pmi(counts) + np.where(seen, shift, 0.0)[None, :]
+
+
+def dot_fit(w: Any, c: Any, target: Any, counts: Any, *, min_count: int = 100) -> dict[str, float]:
+    """Least-squares line of the dot products w·c on ``target`` (a V × V matrix: PMI, PMI_α) over the pairs seen
+    at least ``min_count`` times (§ 4.11): slope, intercept, corr and n_pairs."""
+    w = validate.array("w", w, ndim=2)
+    c = validate.array("c", c, ndim=2)
+    target = np.asarray(target, dtype=np.float64)              # -inf on unseen cells, as corpus.pmi gives
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True)
+    min_count = validate.integer("min_count", min_count, low=1)
+    V = w.shape[0]
+    if w.shape != c.shape or target.shape != (V, V) or counts.shape != (V, V):
+        raise ValueError(f"w, c must be (V, d), target and counts (V, V); got {w.shape}, {c.shape}, "
+                         f"{target.shape}, {counts.shape}")
+    mask = counts >= min_count
+    if mask.sum() < 3:
+        raise ValueError(f"min_count={min_count} leaves fewer than 3 pairs")
+    if not np.all(np.isfinite(target[mask])):
+        raise ValueError("target must be finite on every pair seen at least min_count times")
+    return geometry.linear_fit(target[mask], (w @ c.T)[mask]) | {"n_pairs": int(mask.sum())}
+
+
+def permuted_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100,
+                 seed: int = 0) -> dict[str, float]:
+    """The permuted-word null of § 4.11: the rows of w and c shuffled by one permutation (every trained vector kept,
+    each now standing for another word), fitted on PMI as :func:`~dltheory.embeddings.sgns_factorises_pmi.
+    shifted_pmi_fit` does. Trained vectors that only learned word frequencies, not pairs, would pass it."""
+    w = validate.array("w", w, ndim=2)
+    seed = validate.integer("seed", seed, low=0)
+    perm = np.random.default_rng(seed).permutation(w.shape[0])
+    return spmi.shifted_pmi_fit(w[perm], np.asarray(c)[perm], counts, negatives, min_count=min_count)
+
+
+@dataclasses.dataclass(frozen=True)
+class ShiftControls:
+    """What § 4.11's shift controls measure, per seed: ``fits_k[k]`` the fits of w·c on PMI for SGNS trained with k
+    negatives (noise exponent 1), ``fits_smoothed`` those of the run with noise exponent ``power`` (k of the config)
+    on PMI_power, and ``fits_smoothed_plain`` the same vectors on the plain PMI; ``seconds`` the training time."""
+
+    negatives: tuple[int, ...]
+    power: float
+    fits_k: dict[int, list[dict[str, float]]]
+    fits_smoothed: list[dict[str, float]]
+    fits_smoothed_plain: list[dict[str, float]]
+    seconds: float
+
+
+def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]) -> ShiftControls:
+    """Train SGNS on the text of ``result`` for every k of ``cfg.shift_negatives`` (noise exponent 1) and once with
+    noise exponent ``cfg.smoothed_power`` (k = ``cfg.negatives``), each on all ``seeds`` at once, with the settings
+    of :meth:`WikiConfig.sgns_config` otherwise, and fit each on its theory's target (§ 4.11)."""
+    if not isinstance(cfg, WikiConfig) or not isinstance(result, WikiResult):
+        raise ValueError("cfg must be a WikiConfig and result the WikiResult of run_wikipedia(cfg, ...)")
+    seeds = [validate.integer("seed", s, low=0) for s in seeds]
+    if not seeds:
+        raise ValueError("seeds must not be empty")
+    V, base, counts, m = len(result.vocab), cfg.sgns_config(), result.counts, cfg.min_pair_count
+    plain = corpus.pmi(counts)
+    t0 = time.perf_counter()
+    fits_k = {}
+    for k in cfg.shift_negatives:
+        h = sgns.train_sgns(result.tokens, V, dataclasses.replace(base, negatives=k), seeds, progress=False)
+        fits_k[k] = [dot_fit(h.params["w"][i, 0], h.params["c"][i, 0], plain, counts, min_count=m)
+                     for i in range(len(seeds))]
+    h = sgns.train_sgns(result.tokens, V, dataclasses.replace(base, noise_power=cfg.smoothed_power), seeds,
+                        progress=False)
+    target = smoothed_pmi(counts, cfg.smoothed_power)
+    w, c = h.params["w"][:, 0], h.params["c"][:, 0]
+    return ShiftControls(
+        negatives=tuple(cfg.shift_negatives), power=cfg.smoothed_power, fits_k=fits_k,
+        fits_smoothed=[dot_fit(w[i], c[i], target, counts, min_count=m) for i in range(len(seeds))],
+        fits_smoothed_plain=[dot_fit(w[i], c[i], plain, counts, min_count=m) for i in range(len(seeds))],
+        seconds=time.perf_counter() - t0)
