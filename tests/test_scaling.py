@@ -762,6 +762,29 @@ def test_sgd_sketch_mean_averages_the_risk_over_sketches():
         sgd.sketch_mean(approx)
 
 
+def test_sgd_fresh_seed_record_is_the_registered_evidence(tmp_path):
+    # §9: the saved record that judges sgd-compute-optimal(-neff): runs 10-16 of the fast config, whose slopes
+    # are the values the registry states (a record that drifted from them would contradict the registry)
+    import json
+
+    from dltheory.scaling import sgd
+
+    fresh, prov = sgd.load_fresh_seeds()
+    assert fresh["runs"] == list(range(10, 17)) and prov["mode"] == "fast"
+    assert fresh["config"] == repr(sgd.SGDConfig.fast())
+    np.testing.assert_allclose(fresh["slope"], [0.335, 0.338, 0.259, 0.341, 0.240, 0.297, 0.280], atol=6e-4)
+    # the registered outcome: every base seed 10-14 has a run outside 1/3 +- 0.05
+    outside = np.abs(fresh["slope"] - 1 / 3) > 0.05
+    assert all(outside[i:i + 3].any() for i in range(5))
+    path = tmp_path / "bad.json"
+    path.write_text(json.dumps({"runs": [1, 2], "slope": [0.3], "slope_null": [0.2], "provenance": {}}))
+    with pytest.raises(ValueError, match="one entry per run"):
+        sgd.load_fresh_seeds(path)
+    path.write_text(json.dumps({"runs": [1]}))
+    with pytest.raises(ValueError, match="missing"):
+        sgd.load_fresh_seeds(path)
+
+
 def test_sgd_isoflop_tasks_teacher_decay_and_frontier():
     # §5: four tasks in one program give what one task at a time gives (common random numbers per seed), the
     # decaying teacher's sampled runs follow their own expected loss, and the frontier theory's exponents

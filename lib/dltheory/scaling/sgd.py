@@ -26,7 +26,9 @@ from dltheory.scaling import common
 
 __all__ = ["sketch", "sgd_risk", "SGDConfig", "SGDResult", "sgd_experiment", "null_allocation", "compute_optimal",
            "gd_risk", "data_exponent_steps", "unsketched_scan", "sketch_mean",
-           "allocation_slope", "allocation_expression", "neff_targets"]
+           "allocation_slope", "allocation_expression", "neff_targets", "load_fresh_seeds", "FRESH_SEEDS_FILE"]
+
+FRESH_SEEDS_FILE = "01-scaling-laws-sgd-fresh-seeds.json"
 
 
 def sketch(key: jax.Array, a: float, K: int, M: int) -> tuple[np.ndarray, np.ndarray, float]:
@@ -360,3 +362,27 @@ def neff_targets(a: float, ns: Sequence[int]) -> tuple[float, float]:
         raise ValueError(f"ns must start at 3 or more (log N > 1 for N_eff = N / log N), got {ns[0]:g}")
     beta = -float(np.polyfit(np.log(ns), -(a - 1) / a * (np.log(ns) - np.log(np.log(ns))), 1)[0])
     return beta, float(_allocation_function()(a - 1, beta))
+
+
+def load_fresh_seeds(path: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """§9: the allocation slopes of the fresh runs on which ``sgd-compute-optimal`` and ``-neff`` were judged.
+
+    A record (default: the one shipped, :data:`FRESH_SEEDS_FILE`) of :func:`allocation_slope` on
+    :func:`sgd_experiment` and :func:`null_allocation` for runs 10 to 16 (base seeds 10 to 14) in fast mode, and
+    its provenance for :func:`dltheory.claims.check`. ``slope`` and ``slope_null`` come back as arrays.
+    """
+    import json
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / FRESH_SEEDS_FILE if path is None else path
+    text = source.read_text(encoding="utf-8") if path is None else open(path, encoding="utf-8").read()
+    record = json.loads(text)
+    missing = {"runs", "slope", "slope_null", "provenance"} - set(record)
+    if missing:
+        raise ValueError(f"record is missing {sorted(missing)}")
+    provenance = record.pop("provenance")
+    record["slope"] = np.asarray(record["slope"], dtype=float)
+    record["slope_null"] = np.asarray(record["slope_null"], dtype=float)
+    if not (len(record["runs"]) == record["slope"].size == record["slope_null"].size):
+        raise ValueError("record: runs, slope and slope_null must have one entry per run")
+    return record, provenance
