@@ -97,7 +97,8 @@ def test_horizon_experiment_small():
 
 
 def test_exercise_check_accepts_the_answer_and_rejects_wrong_ones():
-    small, large = D.vocab_exponent(4), D.vocab_exponent(64)
+    small, large = D.vocab_exponent(8), D.vocab_exponent(64)
+    assert abs(small - 0.5) <= 0.1 and abs(large - 0.5) <= 0.1       # the hypothesis holds: True is the answer
     D.check_vocab_hypothesis(small, large, True)
     with pytest.raises(ValueError, match="not the exponent"):
         D.check_vocab_hypothesis(small + 0.2, large, True)
@@ -105,3 +106,5 @@ def test_exercise_check_accepts_the_answer_and_rejects_wrong_ones():
         D.check_vocab_hypothesis(small, 1.0, True)                    # 1/β instead of 1/(2β)
     with pytest.raises(ValueError, match="constant factor"):
         D.check_vocab_hypothesis(small, large, False)
+    with pytest.raises(ValueError, match="True or False"):
+        D.check_vocab_hypothesis(small, large, "yes")
