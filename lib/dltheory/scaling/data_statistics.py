@@ -113,8 +113,9 @@ def _counts(tokens: jax.Array, sizes: tuple[int, ...], vocab: int) -> jax.Array:
 def correlation_norms(tokens: jax.Array, sizes: Sequence[int], vocab: int) -> tuple[np.ndarray, np.ndarray]:
     """For each prefix of ``P = sizes[j]`` sequences: ``‖Ĉ(t)‖²`` at every grid distance, and its noise level.
 
-    ``Ĉ_ab(t) = p̂(x_0 = a, x_t = b) − p̂(x_0 = a) p̂(x_t = b)``; the noise level ``n(P)² = (1 − Σ p̂_a²)(1 − Σ q̂_b²)/P``
-    is the expectation of ``‖Ĉ‖²`` for independent tokens. Returns arrays of shapes ``(J, K)`` and ``(J, K)``.
+    ``Ĉ_ab(t) = p̂(x_0 = a, x_t = b) − p̂(x_0 = a) p̂(x_t = b)``; the noise level
+    ``n(P)² = (1 − Σ p̂_a²)(1 − Σ q̂_b²)/P`` is the expectation of ``‖Ĉ‖²`` for independent tokens.
+    Returns two arrays of shape ``(J, K)``.
     """
     sizes = tuple(int(s) for s in validate.increasing_integers("sizes", tuple(sizes), min_size=1))
     if sizes[-1] > tokens.shape[0]:
@@ -148,7 +149,9 @@ def horizon(norm2: np.ndarray, noise2: np.ndarray, distances: Sequence[int]) -> 
 
 def horizon_theory(rho: Callable[[np.ndarray], np.ndarray], sizes: Sequence[float], vocab: int,
                    t_max: float = 1e9) -> np.ndarray:
-    """The estimator's expected ``t*``: the root of ``ρ(t)² = (v − 1)/P`` for a decreasing ``ρ`` (bisection in ``log t``).
+    """The estimator's expected ``t*``: the root of ``ρ(t)² = (v − 1)/P`` for a decreasing ``ρ``.
+
+    Found by bisection in ``log t`` between 1 and ``t_max``.
 
     The signal of the source is ``‖C(t)‖² = ρ(t)²(v − 1)/v²`` and the noise ``n(P)² = ((v − 1)/v)²/P``.
     """
