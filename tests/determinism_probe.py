@@ -25,6 +25,7 @@ import numpy as np
 
 from dltheory import warmup as W
 from dltheory.scaling import compute_optimal as SCO
+from dltheory.scaling import data_statistics as SDS
 from dltheory.scaling import exercises as SX
 from dltheory.scaling import fitting as SF
 from dltheory.scaling import manifold as SMF
@@ -236,6 +237,10 @@ PROBES: dict[str, Callable[[], Any]] = {
     "scaling.sgd.null_allocation": lambda: SGD.null_allocation(
         SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16), null_ns=(10, 20, 40)),
         [0, 1]),
+    "scaling.data_statistics.sample_tokens": lambda: SDS.sample_tokens(_key(), 64, [1, 3, 10], vocab=4, beta=1.0),
+    "scaling.data_statistics.horizon_experiment": lambda: SDS.horizon_experiment(
+        SDS.HorizonConfig(vocab=4, betas=(1.0,), p_min=100, p_max=400, n_sizes=3, t_max=64, n_distances=8,
+                          n_seeds=2), [0, 1]),
     # chapter 2
     "overfitting.ridgeless.ridgeless_experiment": lambda: ORL.ridgeless_experiment(
         ORL.RidgelessConfig(n=40, gammas=(0.5, 2.0), reps=4, n_seeds=2), [0, 1]),
