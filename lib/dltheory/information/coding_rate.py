@@ -200,6 +200,20 @@ def _normalise(z: jax.Array) -> jax.Array:
     return z / jnp.linalg.norm(z, axis=-1, keepdims=True)
 
 
+def input_rate_reduction(x: Any, labels: Any, feature_dim: int, eps2: float, n_classes: int) -> float:
+    """Section 5.6, the control of ``mcr2-max``: ΔR of the inputs themselves, in ``feature_dim`` coordinates.
+
+    ``x`` is mapped isometrically onto its top ``feature_dim`` right-singular directions (for a subspace
+    mixture, the span of the classes) and normalised like the learned features. Each class keeps its rank and
+    its spread, and the classes keep their angles: the features Theorem 2.1 of Yu et al. (2020) rules out only
+    for not being orthogonal.
+    """
+    x = validate.array("x", x, ndim=2)
+    feature_dim = validate.integer("feature_dim", feature_dim, low=1, high=min(x.shape))
+    span = np.linalg.svd(x, full_matrices=False)[2][:feature_dim].T
+    return float(rate_reduction(_normalise(jnp.asarray(x @ span, jnp.float32)), labels, eps2, n_classes))
+
+
 def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
     """Section 5.6: learn a linear encoder ``z = normalise(W x)`` by maximising ΔR on a subspace mixture.
 
@@ -239,11 +253,7 @@ def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
         out["angles"].append(np.array([principal_angles(sub[i], sub[j]) for i, j in pairs]))
         out["angles_input"].append(np.array([principal_angles(bases[i], bases[j]) for i, j in pairs]))
         out["features"].append(z)
-        # The control: the data's own geometry in feature_dim coordinates (an isometry of the span of the
-        # classes, normalised): every class full rank and isotropic, only orthogonality missing.
-        span = np.linalg.svd(x, full_matrices=False)[2][: cfg.feature_dim].T
-        z_in = _normalise(jnp.asarray(x @ span, jnp.float32))
-        out["dr_input"].append(float(rate_reduction(z_in, labels, cfg.eps2, k)))
+        out["dr_input"].append(input_rate_reduction(x, labels, cfg.feature_dim, cfg.eps2, k))
     curve = hist["delta_r"][0]  # (n_seeds, n_evals)
     counts = np.full(k, cfg.n_per_class, float)
     return {
