@@ -254,6 +254,23 @@ def test_coding_rate_matches_numpy_and_rate_reduction_max_is_attained_by_orthogo
     assert float(mcr.rate_reduction(z_aligned, labels, 0.5, 2)) < got - 0.5
 
 
+def test_input_rate_reduction_is_the_optimum_for_orthogonal_classes_and_falls_short_for_aligned_ones():
+    """The control of mcr2-max: an isometry keeps ΔR, so only the classes' angles can make it fall short."""
+    angles = np.linspace(0, 2 * np.pi, 50, endpoint=False)
+    circle = np.c_[np.cos(angles), np.sin(angles)]
+    labels = np.repeat([0, 1], 50)
+    rotation = np.linalg.qr(np.random.default_rng(1).standard_normal((6, 6)))[0]
+    orthogonal = np.zeros((100, 6))
+    orthogonal[:50, :2], orthogonal[50:, 2:4] = circle, circle
+    best = mcr.rate_reduction_max([50, 50], [2, 2], 4, 0.5)
+    assert mcr.input_rate_reduction(orthogonal @ rotation, labels, 4, 0.5, 2) == pytest.approx(best, rel=1e-4)
+    tilted = orthogonal.copy()
+    tilted[50:, :2] = circle  # the second class on a plane at 45° to the first
+    assert mcr.input_rate_reduction(tilted @ rotation, labels, 4, 0.5, 2) < 0.8 * best
+    with pytest.raises(ValueError):
+        mcr.input_rate_reduction(orthogonal, labels, 7, 0.5, 2)
+
+
 def test_principal_angles():
     e = np.eye(4)
     np.testing.assert_allclose(mcr.principal_angles(e[:, :2], e[:, 2:]), [90, 90])

@@ -200,12 +200,27 @@ def _normalise(z: jax.Array) -> jax.Array:
     return z / jnp.linalg.norm(z, axis=-1, keepdims=True)
 
 
+def input_rate_reduction(x: Any, labels: Any, feature_dim: int, eps2: float, n_classes: int) -> float:
+    """Section 5.6, the control of ``mcr2-max``: ΔR of the inputs themselves, in ``feature_dim`` coordinates.
+
+    ``x`` is mapped isometrically onto its top ``feature_dim`` right-singular directions (for a subspace
+    mixture, the span of the classes) and normalised like the learned features. Each class keeps its rank and
+    its spread, and the classes keep their angles: the features Theorem 2.1 of Yu et al. (2020) rules out only
+    for not being orthogonal.
+    """
+    x = validate.array("x", x, ndim=2)
+    feature_dim = validate.integer("feature_dim", feature_dim, low=1, high=min(x.shape))
+    span = np.linalg.svd(x, full_matrices=False)[2][:feature_dim].T
+    return float(rate_reduction(_normalise(jnp.asarray(x @ span, jnp.float32)), labels, eps2, n_classes))
+
+
 def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
     """Section 5.6: learn a linear encoder ``z = normalise(W x)`` by maximising ΔR on a subspace mixture.
 
     Yu et al. (2020). The data are drawn once per seed (:func:`subspace_mixture`); the gradient of
     ΔR comes from ``jax.grad`` of :func:`rate_reduction`. Returns, per seed, ΔR before and after, the
-    theoretical maximum :func:`rate_reduction_max`, the principal angles between the learned class
+    theoretical maximum :func:`rate_reduction_max`, ΔR of the input geometry (the data in the
+    ``feature_dim``-dimensional span of the classes, normalised: the control), the principal angles between the learned class
     subspaces (and between the input subspaces, the control), and the final features.
     """
     if not isinstance(cfg, MCR2Config):
@@ -230,7 +245,7 @@ def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
                        evaluate=lambda w, hp: {"delta_r": delta_r(w, hp)},
                        hparams={"run": np.arange(len(seeds), dtype=float), "seed": np.array(seeds, float)},
                        desc="MCR² encoders")
-    out: dict[str, list[Any]] = {"angles": [], "angles_input": [], "features": []}
+    out: dict[str, list[Any]] = {"angles": [], "angles_input": [], "features": [], "dr_input": []}
     pairs = [(i, j) for i in range(k) for j in range(i + 1, k)]
     for r, (x, _, bases) in enumerate(mixtures):
         z = np.asarray(_normalise(jnp.asarray(x @ np.asarray(hist.params)[0, r])))
@@ -238,11 +253,13 @@ def learn_mcr2(cfg: MCR2Config, seeds: list[int]) -> dict[str, Any]:
         out["angles"].append(np.array([principal_angles(sub[i], sub[j]) for i, j in pairs]))
         out["angles_input"].append(np.array([principal_angles(bases[i], bases[j]) for i, j in pairs]))
         out["features"].append(z)
+        out["dr_input"].append(input_rate_reduction(x, labels, cfg.feature_dim, cfg.eps2, k))
     curve = hist["delta_r"][0]  # (n_seeds, n_evals)
     counts = np.full(k, cfg.n_per_class, float)
     return {
         "dr_init": curve[:, 0],
         "dr_final": curve[:, -1],
+        "dr_input": np.array(out["dr_input"]),
         "dr_max": rate_reduction_max(counts, np.full(k, cfg.sub_dim, float), cfg.feature_dim, cfg.eps2),
         "angles": np.array(out["angles"]),
         "angles_input": np.array(out["angles_input"]),

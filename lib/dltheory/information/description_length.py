@@ -72,7 +72,8 @@ def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: b
     and the block costs ``Σ -log2 q(y_i | x_i)`` with
     ``q = (1 - ε) p_model + ε/10`` (``ε = cfg.mix_uniform``, fixed in advance, so that a confident
     mistake costs at most ``log2(10/ε)`` bits). Decoding repeats the same deterministic training, so
-    this is a valid code. Returns per-seed totals, per-block costs and the uniform code length.
+    this is a valid code. Returns per-seed totals, per-block costs, the uniform code length and the code
+    length of the same labels under a model that ignores the inputs (:func:`laplace_codelength`).
     """
     if not isinstance(cfg, MDLConfig):
         raise ValueError(f"cfg must be an MDLConfig, got {type(cfg).__name__}")
@@ -116,7 +117,9 @@ def prequential_codelength(cfg: MDLConfig, seeds: list[int], *, random_labels: b
     first = bounds[0] * math.log2(10)
     blocks = np.concatenate([np.full((len(seeds), 1), first), per_block], axis=1)
     totals = blocks.sum(axis=1)
-    return {"total_bits": totals, "block_bits": blocks, "uniform_bits": n * math.log2(10),
+    # The control model that sees only the class frequencies: the same first block, then the Laplace rule.
+    frequency = np.array([laplace_codelength(d[1][:n], int(bounds[0]), 10) for d in data])
+    return {"total_bits": totals, "block_bits": blocks, "uniform_bits": n * math.log2(10), "frequency_bits": frequency,
             "boundaries": bounds, "seeds": tuple(seeds), "random_labels": random_labels, "config": cfg}
 
 
