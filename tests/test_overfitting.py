@@ -20,6 +20,7 @@ from dltheory.overfitting import random_features as rf
 from dltheory.overfitting import exact_random_features as rx
 from dltheory.overfitting import ridgeless as rl
 from dltheory.overfitting import tempered as tp
+from dltheory.overfitting import ridge_paths as rp
 from dltheory.overfitting import trained_networks as tn
 
 # --------------------------------------------------------------------------- theory
@@ -237,7 +238,7 @@ def test_mean_difference_ignores_a_few_flips_and_follows_the_labels():
 def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_noise():
     eigs = bl.spectrum("spiked", 400)
     lams = [0.0, 0.3, 1e5]
-    path = tn.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
+    path = rp.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
     # the same draws as section 04's min-norm interpolator: λ = 0 is that estimator
     assert path[0] == pytest.approx(bl.min_norm_excess_risk(0, eigs, 50, reps=8).mean(), rel=1e-9)
     assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
@@ -287,7 +288,7 @@ def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
     assert theory[2] == pytest.approx(1.0, rel=1e-3) and theory[1] < theory[0]
     assert bl.ridge_excess_theory(eigs, 50, [0.0], sigma=0.0)[0] < 0.05 * theory[0]
     # the noise average in closed form is the mean over many noise draws on the same designs
-    expected = tn.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
+    expected = rp.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
     rng, noise = np.random.default_rng(3), np.random.default_rng(99)
     designs = []
     for _ in range(2):  # the designs of ridge_path_expected(3, ...): x, then a discarded noise draw
@@ -303,7 +304,7 @@ def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
                 mc[i, j] += np.sum(eigs * theta**2) / 2000
     np.testing.assert_allclose(expected, mc, rtol=0.05)
     # and both match the deterministic equivalent on average over designs (n = 50: 15%)
-    many = tn.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
+    many = rp.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
     np.testing.assert_allclose(many, theory[:2], rtol=0.15)
     with pytest.raises(ValueError, match="lams"):
         bl.ridge_excess_theory(eigs, 50, [-1.0])
@@ -500,7 +501,7 @@ def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
                                      width=4, steps=1, learning_rate=0.1), "y"),
         (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 3)),
                                      width=4, steps=1, learning_rate=0.1, optimiser="sgd"), "optimiser"),
-        (lambda: tn.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
+        (lambda: rp.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
         (lambda: tn.TrainedConfig(dims=(10, 2)), "dims"),
         (lambda: tn.mean_difference_error(np.ones((3, 2)), np.ones(4), np.ones((5, 2)), np.ones(5)), "labels"),
         (lambda: tn.trained_experiment(tn.TrainedConfig.fast(), [0], optimisers=("sgd",)), "optimisers"),
