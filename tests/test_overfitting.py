@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
@@ -20,6 +21,7 @@ from dltheory.overfitting import random_features as rf
 from dltheory.overfitting import exact_random_features as rx
 from dltheory.overfitting import ridgeless as rl
 from dltheory.overfitting import tempered as tp
+from dltheory.overfitting import low_dimension as ld
 from dltheory.overfitting import ridge_paths as rp
 from dltheory.overfitting import trained_networks as tn
 
@@ -278,6 +280,49 @@ def test_price_of_fit_counts_an_unfitted_label_as_a_miss_and_frei_regime_meets_t
         tn.price_of_fit(two)
     with pytest.raises(ValueError, match="TrainedConfig"):
         tn.frei_regime(bl.BenignConfig.fast())
+
+
+def test_fresh_seeds_and_page_runs_count_every_run_of_page_8():
+    base = tn.TrainedConfig.fast()
+    assert tn.FRESH_OFFSET >= 1000 and set(tn.FRESH_DIMS) <= set(tn.FREI_DIMS)  # seeds no other run uses
+    counted = tn.page_runs(lambda cls: cls.fast())
+    assert counted.flops > base.cost().flops + tn.frei_regime(base).training_cost().flops
+    assert counted.steps > base.cost().steps
+
+
+def test_biased_network_carves_a_spike_that_a_bias_free_network_cannot():
+    # three ReLUs: f = 1 - 2·bump(x - 1), a negative spike at x = 1 only
+    params = {"w": jnp.array([[1.0], [1.0], [1.0]]), "b": jnp.array([-0.9, -1.0, -1.1]),
+              "v": jnp.array([-20.0, 40.0, -20.0])}
+    x = jnp.array([[0.0], [1.0], [2.0]])
+    f = np.asarray(ld.biased_network(params, x))
+    np.testing.assert_allclose(f, [0.0, -2.0, 0.0], atol=1e-6)
+    # without biases f(cx) = c f(x): no sign change between x = 0.5 and x = 1 is possible
+    flat = dict(params, b=jnp.zeros(3))
+    g = np.asarray(ld.biased_network(flat, jnp.array([[0.5], [1.0]])))
+    np.testing.assert_allclose(g[0], 0.5 * g[1], atol=1e-6)
+
+
+def test_train_biased_fits_separable_labels_and_rejects_bad_input():
+    x, y, _ = tn.mixture(3, 20, 1, mu_norm=3.0, flip=0.0)
+    keys = jnp.stack([jax.random.PRNGKey(0)])
+    for loss in ld.LOSSES:
+        p = ld.train_biased(keys, x[None], y[None], width=16, steps=300, learning_rate=1e-2, spread=3.0, loss=loss)
+        assert p["w"].shape == (1, 16, 1) and p["b"].shape == p["v"].shape == (1, 16)
+        pred = np.sign(np.asarray(ld.biased_network({k: v[0] for k, v in p.items()}, jnp.asarray(x))))
+        assert np.mean(pred != y) == 0
+    with pytest.raises(ValueError, match="loss"):
+        ld.train_biased(keys, x[None], y[None], width=4, steps=1, learning_rate=1e-2, spread=1.0, loss="hinge")
+    with pytest.raises(ValueError, match="shape"):
+        ld.train_biased(keys, x[None], y[None, :5], width=4, steps=1, learning_rate=1e-2, spread=1.0)
+    with pytest.raises(ValueError, match="TrainedConfig"):
+        ld.tempered_run(bl.BenignConfig.fast(), [0])
+
+
+def test_low_d_price_counts_an_unfitted_label_as_a_miss():
+    r = ld.LowDResult(np.array([10]), np.array([[[0.2], [0.01]]]), np.array([[[0.1], [0.0]]]), (0,),
+                      np.zeros(1), np.zeros((2, 1, 1)), (np.zeros(1),) * 3)
+    np.testing.assert_array_equal(r.price()[0, :, 0], [1.0, 0.01])
 
 
 def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():

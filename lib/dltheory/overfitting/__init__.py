@@ -22,7 +22,8 @@ page                                module
 ``08-trained-networks.md``          :mod:`~dltheory.overfitting.trained_networks`: two-layer networks
                                     trained on flipped labels across dimensions (Frei, Chatterji and
                                     Bartlett 2022), and tuned ridge against the interpolator (its
-                                    penalty paths in :mod:`~dltheory.overfitting.ridge_paths`)
+                                    penalty paths in :mod:`~dltheory.overfitting.ridge_paths`; a network
+                                    with biases in d = 1 in :mod:`~dltheory.overfitting.low_dimension`)
 ==================================  ===================================================================
 
 Shared by several sections: :mod:`~dltheory.overfitting.common` (seed checks, one BLAS thread, the digits,
