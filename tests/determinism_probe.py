@@ -42,6 +42,8 @@ from dltheory.overfitting import nearest_neighbours as ONN
 from dltheory.overfitting import optimal_ridge as OOR
 from dltheory.overfitting import random_features as ORF
 from dltheory.overfitting import exact_random_features as ORX
+from dltheory.overfitting import low_dimension as OLD
+from dltheory.overfitting import ridge_paths as ORP
 from dltheory.overfitting import ridgeless as ORL
 from dltheory.overfitting import tempered as OTP
 from dltheory.overfitting import trained_networks as OTN
@@ -261,8 +263,9 @@ PROBES: dict[str, Callable[[], Any]] = {
     "overfitting.tempered.noise_multiple": lambda: OTP.noise_multiple(0, 1.0 / np.arange(1, 41) ** 2, 10, reps=2),
     "overfitting.tempered.interpolation_excess": lambda: OTP.interpolation_excess(0, 50, n_test=100, reps=2),
     "overfitting.trained_networks.mixture": lambda: OTN.mixture(0, 20, 3, mu_norm=2.0, flip=0.1),
-    "overfitting.trained_networks.ridge_path_excess": lambda: OTN.ridge_path_excess(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
-    "overfitting.trained_networks.ridge_path_expected": lambda: OTN.ridge_path_expected(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
+    "overfitting.low_dimension.tempered_run": lambda: OLD.tempered_run(OTN.TrainedConfig(n=20, n_test=50), [0, 1]),
+    "overfitting.ridge_paths.ridge_path_excess": lambda: ORP.ridge_path_excess(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
+    "overfitting.ridge_paths.ridge_path_expected": lambda: ORP.ridge_path_expected(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
     "overfitting.trained_networks.ridge_gap_expected": lambda: OTN.ridge_gap_expected(
         OTN.TrainedConfig(ridge_n=12, ridge_reps=2), [0, 1], 1.0),
     "overfitting.trained_networks.trained_experiment": lambda: OTN.trained_experiment(

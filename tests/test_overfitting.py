@@ -6,6 +6,7 @@ import dataclasses
 import math
 
 import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 import sympy as sp
@@ -20,6 +21,8 @@ from dltheory.overfitting import random_features as rf
 from dltheory.overfitting import exact_random_features as rx
 from dltheory.overfitting import ridgeless as rl
 from dltheory.overfitting import tempered as tp
+from dltheory.overfitting import low_dimension as ld
+from dltheory.overfitting import ridge_paths as rp
 from dltheory.overfitting import trained_networks as tn
 
 # --------------------------------------------------------------------------- theory
@@ -237,7 +240,7 @@ def test_mean_difference_ignores_a_few_flips_and_follows_the_labels():
 def test_ridge_path_zero_penalty_is_the_interpolator_and_a_penalty_helps_with_noise():
     eigs = bl.spectrum("spiked", 400)
     lams = [0.0, 0.3, 1e5]
-    path = tn.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
+    path = rp.ridge_path_excess(0, eigs, 50, lams, sigma=1.0, reps=8).mean(0)
     # the same draws as section 04's min-norm interpolator: λ = 0 is that estimator
     assert path[0] == pytest.approx(bl.min_norm_excess_risk(0, eigs, 50, reps=8).mean(), rel=1e-9)
     assert path[1] < path[0] and path[2] == pytest.approx(1.0, rel=0.01)  # a huge penalty predicts 0: risk ‖θ*‖²_Σ = 1
@@ -279,6 +282,49 @@ def test_price_of_fit_counts_an_unfitted_label_as_a_miss_and_frei_regime_meets_t
         tn.frei_regime(bl.BenignConfig.fast())
 
 
+def test_fresh_seeds_and_page_runs_count_every_run_of_page_8():
+    base = tn.TrainedConfig.fast()
+    assert tn.FRESH_OFFSET >= 1000 and set(tn.FRESH_DIMS) <= set(tn.FREI_DIMS)  # seeds no other run uses
+    counted = tn.page_runs(lambda cls: cls.fast())
+    assert counted.flops > base.cost().flops + tn.frei_regime(base).training_cost().flops
+    assert counted.steps > base.cost().steps
+
+
+def test_biased_network_carves_a_spike_that_a_bias_free_network_cannot():
+    # three ReLUs: f = 1 - 2·bump(x - 1), a negative spike at x = 1 only
+    params = {"w": jnp.array([[1.0], [1.0], [1.0]]), "b": jnp.array([-0.9, -1.0, -1.1]),
+              "v": jnp.array([-20.0, 40.0, -20.0])}
+    x = jnp.array([[0.0], [1.0], [2.0]])
+    f = np.asarray(ld.biased_network(params, x))
+    np.testing.assert_allclose(f, [0.0, -2.0, 0.0], atol=1e-6)
+    # without biases f(cx) = c f(x): no sign change between x = 0.5 and x = 1 is possible
+    flat = dict(params, b=jnp.zeros(3))
+    g = np.asarray(ld.biased_network(flat, jnp.array([[0.5], [1.0]])))
+    np.testing.assert_allclose(g[0], 0.5 * g[1], atol=1e-6)
+
+
+def test_train_biased_fits_separable_labels_and_rejects_bad_input():
+    x, y, _ = tn.mixture(3, 20, 1, mu_norm=3.0, flip=0.0)
+    keys = jnp.stack([jax.random.PRNGKey(0)])
+    for loss in ld.LOSSES:
+        p = ld.train_biased(keys, x[None], y[None], width=16, steps=300, learning_rate=1e-2, spread=3.0, loss=loss)
+        assert p["w"].shape == (1, 16, 1) and p["b"].shape == p["v"].shape == (1, 16)
+        pred = np.sign(np.asarray(ld.biased_network({k: v[0] for k, v in p.items()}, jnp.asarray(x))))
+        assert np.mean(pred != y) == 0
+    with pytest.raises(ValueError, match="loss"):
+        ld.train_biased(keys, x[None], y[None], width=4, steps=1, learning_rate=1e-2, spread=1.0, loss="hinge")
+    with pytest.raises(ValueError, match="shape"):
+        ld.train_biased(keys, x[None], y[None, :5], width=4, steps=1, learning_rate=1e-2, spread=1.0)
+    with pytest.raises(ValueError, match="TrainedConfig"):
+        ld.tempered_run(bl.BenignConfig.fast(), [0])
+
+
+def test_low_d_price_counts_an_unfitted_label_as_a_miss():
+    r = ld.LowDResult(np.array([10]), np.array([[[0.2], [0.01]]]), np.array([[[0.1], [0.0]]]), (0,),
+                      np.zeros(1), np.zeros((2, 1, 1)), (np.zeros(1),) * 3)
+    np.testing.assert_array_equal(r.price()[0, :, 0], [1.0, 0.01])
+
+
 def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
     eigs = bl.spectrum("spiked", 400)
     lams = [0.0, 3.0, 1e6]
@@ -287,7 +333,7 @@ def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
     assert theory[2] == pytest.approx(1.0, rel=1e-3) and theory[1] < theory[0]
     assert bl.ridge_excess_theory(eigs, 50, [0.0], sigma=0.0)[0] < 0.05 * theory[0]
     # the noise average in closed form is the mean over many noise draws on the same designs
-    expected = tn.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
+    expected = rp.ridge_path_expected(3, eigs, 50, lams, sigma=1.0, reps=2)
     rng, noise = np.random.default_rng(3), np.random.default_rng(99)
     designs = []
     for _ in range(2):  # the designs of ridge_path_expected(3, ...): x, then a discarded noise draw
@@ -303,7 +349,7 @@ def test_ridge_theory_and_noise_averaged_path_agree_with_simulation():
                 mc[i, j] += np.sum(eigs * theta**2) / 2000
     np.testing.assert_allclose(expected, mc, rtol=0.05)
     # and both match the deterministic equivalent on average over designs (n = 50: 15%)
-    many = tn.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
+    many = rp.ridge_path_expected(0, eigs, 50, lams[:2], sigma=1.0, reps=40).mean(0)
     np.testing.assert_allclose(many, theory[:2], rtol=0.15)
     with pytest.raises(ValueError, match="lams"):
         bl.ridge_excess_theory(eigs, 50, [-1.0])
@@ -500,7 +546,7 @@ def test_shipped_fast_seed_sweep_loads_and_records_the_failing_seed():
                                      width=4, steps=1, learning_rate=0.1), "y"),
         (lambda: tn.train_classifier(jax.random.split(jax.random.PRNGKey(0), 1), np.ones((1, 3, 2)), np.ones((1, 3)),
                                      width=4, steps=1, learning_rate=0.1, optimiser="sgd"), "optimiser"),
-        (lambda: tn.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
+        (lambda: rp.ridge_path_excess(0, np.ones(5), 5, [0.0], sigma=1.0, reps=1), "n"),
         (lambda: tn.TrainedConfig(dims=(10, 2)), "dims"),
         (lambda: tn.mean_difference_error(np.ones((3, 2)), np.ones(4), np.ones((5, 2)), np.ones(5)), "labels"),
         (lambda: tn.trained_experiment(tn.TrainedConfig.fast(), [0], optimisers=("sgd",)), "optimisers"),

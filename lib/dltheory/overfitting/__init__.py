@@ -21,7 +21,9 @@ page                                module
                                     Simon et al. 2023) and 1-D piecewise-linear interpolation
 ``08-trained-networks.md``          :mod:`~dltheory.overfitting.trained_networks`: two-layer networks
                                     trained on flipped labels across dimensions (Frei, Chatterji and
-                                    Bartlett 2022), and tuned ridge against the interpolator
+                                    Bartlett 2022), and tuned ridge against the interpolator (its
+                                    penalty paths in :mod:`~dltheory.overfitting.ridge_paths`; a network
+                                    with biases in d = 1 in :mod:`~dltheory.overfitting.low_dimension`)
 ==================================  ===================================================================
 
 Shared by several sections: :mod:`~dltheory.overfitting.common` (seed checks, one BLAS thread, the digits,

@@ -87,6 +87,8 @@ class DeepResult:
     seeds: tuple[int, ...]
     wall_time: float
     config: DeepConfig
+    eval_steps: np.ndarray | None = None  # (n_evals,): the steps at which the curves below were logged
+    mse_curve: np.ndarray | None = None  # (n_seeds, n_noises, n_widths, n_evals): test MSE along training
 
 
 def deep_experiment(cfg: DeepConfig, seeds: Sequence[int]) -> DeepResult:
@@ -127,6 +129,7 @@ def deep_experiment(cfg: DeepConfig, seeds: Sequence[int]) -> DeepResult:
 
     shape = (len(seeds), len(cfg.noises), len(cfg.widths))
     test_err, train_err, test_mse = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    curve = np.zeros(shape + (cfg.steps // cfg.eval_every + 1,))
     wall = 0.0
     for a, seed in enumerate(seeds):
         rng = np.random.default_rng(seed)
@@ -176,9 +179,11 @@ def deep_experiment(cfg: DeepConfig, seeds: Sequence[int]) -> DeepResult:
         test_err[a] = hist.final("test_error")[0].reshape(shape_run)
         train_err[a] = hist.final("train_error")[0].reshape(shape_run)
         test_mse[a] = hist.final("test_mse")[0].reshape(shape_run)
+        curve[a] = hist["test_mse"][0].reshape(shape_run + (-1,))
     widths = np.array(cfg.widths)
     n_params = widths * (d + 1) + widths * 10 + 10
-    return DeepResult(widths, n_params, test_err, train_err, test_mse, tuple(seeds), wall, cfg)
+    return DeepResult(widths, n_params, test_err, train_err, test_mse, tuple(seeds), wall, cfg,
+                      np.asarray(hist.steps), curve)
 
 
 def peak_index(curve: Any) -> np.ndarray:

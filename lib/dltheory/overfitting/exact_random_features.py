@@ -40,6 +40,7 @@ __all__ = [
     "exact_rf_experiment",
     "near_linear_peak_ratio",
     "check_peak_ratio",
+    "page_runs",
 ]
 
 
@@ -259,10 +260,12 @@ class ExactRFConfig(runtime.ModeConfig):
     def cost(self) -> runtime.Cost:
         """JAX on the device, per draw: the features of ``n + N_max + n_test`` points (``2·d·N_max`` each), the Gram
         matrices of every width built one block of columns at a time (``2·n²·N_max`` in all), and per width ``N`` and
-        ridge a Cholesky factorisation (``n³/3``), the coefficients and the test predictions (``4·(n + n_test)·N``)."""
+        ridge (every penalty of :data:`TUNED_LAMS`, which the page's two penalties and its tuned curve share) a
+        Cholesky factorisation (``n³/3``), the coefficients and the test predictions (``4·(n + n_test)·N``)."""
         n, n_max = self.n, max(self.widths)
         per_ridge = sum(n**3 / 3 + 4.0 * (n + self.n_test) * w for w in self.widths)
-        per_draw = 2.0 * self.d * n_max * (n + n_max + self.n_test) + 2.0 * n * n * n_max + 2 * per_ridge
+        per_draw = (2.0 * self.d * n_max * (n + n_max + self.n_test) + 2.0 * n * n * n_max
+                    + len(TUNED_LAMS) * per_ridge)
         return runtime.Cost(flops=self.n_seeds * self.reps * per_draw,
                             bytes=4.0 * (n_max * (n + self.n_test + self.d) + 2 * n * n))
 
@@ -299,14 +302,39 @@ class ExactRFResult:
         return r[:, at[0]] / np.maximum(r[:, at[1]], r[:, at[2]])
 
 
+#: the penalties over which the ridge is tuned per ``N`` (claim ``rf-exact-tuned-monotone``); the first is ``cfg.lam``
+TUNED_LAMS = tuple(float(v) for v in np.geomspace(1e-4, 1.0, 9))
+
+
+@functools.lru_cache(maxsize=8)
+def _shared_draws(cfg: ExactRFConfig, seed: int, taus_sq: tuple[float, ...]) -> tuple[tuple[float, ...], np.ndarray]:
+    """One :func:`simulate_risk` call per seed for every penalty the page uses (``cfg.lam``, ``cfg.lam_null`` and
+    :data:`TUNED_LAMS`) at the noise variances ``taus_sq``: :func:`exact_rf_experiment` and :func:`tuned_curve`
+    read the same draws (features, Gram matrices and factorisations are made once). Returns the penalties and
+    the risks ``(reps, widths, lams, taus)``."""
+    lams = list(TUNED_LAMS)
+    lams += [v for v in (cfg.lam, cfg.lam_null) if not np.any(np.isclose(lams, v, rtol=1e-9, atol=0))]
+    risk = simulate_risk(seed, cfg.d, cfg.n, cfg.widths, lams, np.sqrt(taus_sq), reps=cfg.reps, n_test=cfg.n_test)
+    return tuple(lams), risk
+
+
+def _pick(cfg: ExactRFConfig, seed: int, lams: Sequence[float], taus_sq: Sequence[float]) -> np.ndarray:
+    """The shared draws of ``seed`` at penalties ``lams`` and noise variances ``taus_sq``: ``(reps, widths, lams,
+    taus)``. The noise variances of ``cfg`` and 0.25 (:func:`tuned_curve`'s default) share one call."""
+    taus = tuple(sorted(set(cfg.tau_sqs) | {0.25} | set(taus_sq)))
+    have, risk = _shared_draws(cfg, seed, taus)
+    li = [int(np.argmin(np.abs(np.log(np.array(have) / v)))) for v in lams]
+    ti = [taus.index(t) for t in taus_sq]
+    return risk[:, :, li][..., ti]
+
+
 def exact_rf_experiment(cfg: ExactRFConfig, seeds: Sequence[int]) -> ExactRFResult:
     """All measurements of section ``09-exact-random-features``, with the Mei–Montanari prediction for each."""
     if not isinstance(cfg, ExactRFConfig):
         raise ValueError(f"cfg must be an ExactRFConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
     lams = (cfg.lam, cfg.lam_null)
-    draws = np.stack([simulate_risk(s, cfg.d, cfg.n, cfg.widths, lams, np.sqrt(cfg.tau_sqs), reps=cfg.reps,
-                                    n_test=cfg.n_test) for s in seeds])  # (seeds, reps, widths, 2, taus)
+    draws = np.stack([_pick(cfg, s, lams, cfg.tau_sqs) for s in seeds])  # (seeds, reps, widths, 2, taus)
     psi1 = np.array(cfg.widths, dtype=float) / cfg.d
     psi2 = cfg.n / cfg.d
     theory = np.stack([np.stack([relu_risk(psi1, psi2, lam, tau_sq=t) for t in cfg.tau_sqs], -1) for lam in lams], 1)
@@ -326,10 +354,6 @@ def near_linear_peak_ratio(cfg: ExactRFConfig, seeds: Sequence[int], eps_sq: flo
     return risk[:, 0] / np.maximum(risk[:, 1], risk[:, 2])
 
 
-#: the penalties over which the ridge is tuned per ``N`` (claim ``rf-exact-tuned-monotone``); the first is ``cfg.lam``
-TUNED_LAMS = tuple(float(v) for v in np.geomspace(1e-4, 1.0, 9))
-
-
 def tuned_curve(cfg: ExactRFConfig, seeds: Sequence[int], *, tau_sq: float = 0.25) -> tuple[np.ndarray, np.ndarray]:
     """Risk along ``cfg.psi1s`` at each of :data:`TUNED_LAMS`: simulated ``(seeds, widths, lams)`` (mean over draws,
     the draws of :func:`exact_rf_experiment` for the same seeds) and the formula's ``(widths, lams)``.
@@ -340,8 +364,7 @@ def tuned_curve(cfg: ExactRFConfig, seeds: Sequence[int], *, tau_sq: float = 0.2
         raise ValueError(f"cfg must be an ExactRFConfig, got {type(cfg).__name__}")
     tau_sq = validate.real("tau_sq", tau_sq, low=0.0)
     lams = np.array(TUNED_LAMS)
-    sim = np.stack([simulate_risk(s, cfg.d, cfg.n, cfg.widths, lams, [math.sqrt(tau_sq)], reps=cfg.reps,
-                                  n_test=cfg.n_test).mean(0)[..., 0] for s in validate.seeds(seeds)])
+    sim = np.stack([_pick(cfg, s, TUNED_LAMS, (tau_sq,)).mean(0)[..., 0] for s in validate.seeds(seeds)])
     theory = np.stack([relu_risk(np.array(cfg.psi1s), cfg.psi2, lam, tau_sq=tau_sq) for lam in lams], -1)
     return sim, theory
 
@@ -350,6 +373,19 @@ def neighbour_rise(curve: Any) -> np.ndarray:
     """The largest relative rise between neighbouring points, ``max_i c_{i+1}/c_i − 1``, along the last axis."""
     c = validate.array("curve", curve, ndim=(1, 2, 3), positive=True)
     return np.max(c[..., 1:] / c[..., :-1] - 1.0, axis=-1)
+
+
+def page_runs(config: Any) -> runtime.Cost:
+    """What page 2.9 runs, for :func:`dltheory.book.budget.page_cost`: ``config(ExactRFConfig)``'s draws once (the
+    two penalties of :func:`exact_rf_experiment` and the tuned curve share them, see ``ExactRFConfig.cost``), and
+    the near-linear null of :func:`near_linear_peak_ratio` at three widths, one penalty."""
+    cfg = config(ExactRFConfig)
+    n = cfg.n
+    widths = [int(round(q * n)) for q in (1.0, 2 / 3, 1.5)]
+    n_max = max(widths)
+    per_draw = (2.0 * cfg.d * n_max * (n + n_max + cfg.n_test) + 2.0 * n * n * n_max
+                + sum(n**3 / 3 + 4.0 * (n + cfg.n_test) * w for w in widths))
+    return cfg.cost() + runtime.Cost(flops=cfg.n_seeds * cfg.reps * per_draw)
 
 
 # ============================================================================ exercise self-check

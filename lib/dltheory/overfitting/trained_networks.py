@@ -5,7 +5,8 @@ benign when the dimension is large (Frei, Chatterji and Bartlett 2022) and tempe
 Yehudai and Shamir 2023): :func:`mixture`, :func:`train_classifier` (JAX, vmapped over seeds),
 :func:`nearest_neighbour_error` (the 1-NN null) and :func:`trained_experiment`. And benign is not optimal: ridge
 with a tuned penalty against the min-norm interpolator on the benign spectrum of section ``04-benign-linear``
-(:func:`ridge_path_excess`).
+(the penalty paths of :mod:`~dltheory.overfitting.ridge_paths`, summarised by :func:`trained_experiment` and
+:func:`ridge_gap_expected`).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import jax
@@ -23,7 +24,7 @@ import optax
 from scipy import special
 
 from dltheory import runtime, selfcheck, validate
-from dltheory.overfitting import benign_linear, common
+from dltheory.overfitting import benign_linear, ridge_paths
 
 __all__ = [
     "mixture",
@@ -31,8 +32,6 @@ __all__ = [
     "train_classifier",
     "nearest_neighbour_error",
     "mean_difference_error",
-    "ridge_path_excess",
-    "ridge_path_expected",
     "ridge_gap_expected",
     "TrainedConfig",
     "TrainedResult",
@@ -41,10 +40,15 @@ __all__ = [
     "FREI_N",
     "FREI_MU_SQ",
     "FREI_DIMS",
+    "FRESH_OFFSET",
+    "FRESH_SEEDS",
+    "FRESH_DIMS",
+    "LOW_D",
     "frei_regime",
     "interpolator_error",
     "price_of_fit",
     "check_best_dimension",
+    "page_runs",
 ]
 
 
@@ -147,62 +151,6 @@ def mean_difference_error(x: Any, labels: Any, x_test: Any, y_test: Any) -> floa
     return float(np.mean(np.sign(x_test @ (labels @ x)) != y_test))
 
 
-def _ridge_draws(seed: int, eigs: Any, n: int, reps: int) -> Iterator[tuple[np.ndarray, ...]]:
-    """The ``reps`` draws shared by :func:`ridge_path_excess` and :func:`ridge_path_expected`: for each, the design
-    ``x ~ N(0, diag(eigs))`` (``n × p``), the unit label noise, and the eigendecomposition ``d, u`` of ``XXᵀ``."""
-    seed = validate.seed("seed", seed)
-    lam = validate.array("eigs", eigs, ndim=1, positive=True)
-    n = validate.integer("n", n, low=1, high=lam.size - 1)
-    reps = validate.integer("reps", reps, low=1)
-    rng = np.random.default_rng(seed)
-    for _ in range(reps):
-        x = rng.standard_normal((n, lam.size)) * np.sqrt(lam)
-        noise = rng.standard_normal(n)
-        d, u = np.linalg.eigh(x @ x.T)
-        yield x, noise, d, u
-
-
-@common.single_threaded_blas
-def ridge_path_excess(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
-    """Excess risk ``(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*)`` of ridge ``θ̂_λ = Xᵀ(XXᵀ + λI)⁻¹y``: ``(reps, len(lams))``.
-
-    Section ``08-trained-networks`` (benign is not optimal). ``x ~ N(0, diag(eigs))``, ``θ* = e₁``, noise
-    ``N(0, σ²)``; ``λ = 0`` is the min-norm interpolator. All penalties share each draw of the data.
-    """
-    lams = validate.array("lams", lams, ndim=1, low=0.0)
-    sigma = validate.real("sigma", sigma, low=0.0)
-    lam = validate.array("eigs", eigs, ndim=1, positive=True)
-    out = np.empty((validate.integer("reps", reps, low=1), lams.size))
-    for i, (x, noise, d, u) in enumerate(_ridge_draws(seed, lam, n, reps)):
-        uy, xu = u.T @ (x[:, 0] + sigma * noise), x.T @ u
-        for j, pen in enumerate(lams):
-            theta = xu @ (uy / (d + pen))
-            theta[0] -= 1.0
-            out[i, j] = np.sum(lam * theta**2)
-    return out
-
-
-@common.single_threaded_blas
-def ridge_path_expected(seed: int, eigs: Any, n: int, lams: Sequence[float], *, sigma: float, reps: int) -> np.ndarray:
-    """Excess risk of ridge averaged exactly over the label noise, on the draws of :func:`ridge_path_excess`.
-
-    Section ``08-trained-networks``. With ``A = Xᵀ(XXᵀ + λI)⁻¹``, ``E_ε(θ̂_λ − θ*)ᵀΣ(θ̂_λ − θ*) = (AXθ* − θ*)ᵀΣ(AXθ* −
-    θ*) + σ² tr(AᵀΣA)``, on the designs of :func:`ridge_path_excess` with the same seed: ``(reps, len(lams))``."""
-    lams = validate.array("lams", lams, ndim=1, low=0.0)
-    sigma = validate.real("sigma", sigma, low=0.0)
-    lam = validate.array("eigs", eigs, ndim=1, positive=True)
-    out = np.empty((validate.integer("reps", reps, low=1), lams.size))
-    for i, (x, _noise, d, u) in enumerate(_ridge_draws(seed, lam, n, reps)):  # the noise is averaged out here
-        xu = x.T @ u  # columns Xᵀu_k, so A = xu · diag(1/(d + λ)) · uᵀ
-        signal = u.T @ x[:, 0]  # uᵀXθ* with θ* = e₁
-        spread = np.sum(lam[:, None] * xu**2, axis=0)  # (Xᵀu_k)ᵀΣ(Xᵀu_k)
-        for j, pen in enumerate(lams):
-            theta = xu @ (signal / (d + pen))
-            theta[0] -= 1.0
-            out[i, j] = np.sum(lam * theta**2) + sigma**2 * np.sum(spread / (d + pen) ** 2)
-    return out
-
-
 @dataclasses.dataclass(frozen=True)
 class TrainedConfig(runtime.ModeConfig):
     """Trained networks on flipped labels across dimensions, and tuned ridge (section ``08-trained-networks``)."""
@@ -232,12 +180,21 @@ class TrainedConfig(runtime.ModeConfig):
         """Per dimension and optimiser, one program trains every seed's network full batch (``width·d`` weights,
         ``n`` examples) for ``steps`` steps; the ridge path is host work, ``4·n²·p + 14·n³`` per repetition and
         penalty-grid sweep (``p = n^1.5``), twice (σ = 1 and 0)."""
-        training = sum((runtime.Cost.training(params=self.width * d, batch=self.n, steps=self.steps,
-                                              runs=self.n_seeds, activations=float(self.width)) for d in self.dims),
-                       runtime.Cost()) * len(OPTIMISERS)
+        return self.training_cost(len(OPTIMISERS)) + self.ridge_cost()
+
+    def training_cost(self, optimisers: int = 1, seeds: int | None = None) -> runtime.Cost:
+        """The networks of :func:`trained_experiment` for ``optimisers`` optimisers and ``seeds`` seeds
+        (``n_seeds`` by default), every dimension."""
+        runs = self.n_seeds if seeds is None else seeds
+        one = sum((runtime.Cost.training(params=self.width * d, batch=self.n, steps=self.steps, runs=runs,
+                                         activations=float(self.width)) for d in self.dims), runtime.Cost())
+        return one * optimisers
+
+    def ridge_cost(self) -> runtime.Cost:
+        """The ridge path of :func:`trained_experiment` (or :func:`ridge_gap_expected`), host work."""
         p = math.ceil(self.ridge_n**1.5)
         ridge = 2 * self.n_seeds * self.ridge_reps * (4.0 * self.ridge_n**2 * p + 14.0 * self.ridge_n**3)
-        return training + runtime.Cost(host_flops=ridge, bytes=8.0 * self.ridge_n * p)
+        return runtime.Cost(host_flops=ridge, bytes=8.0 * self.ridge_n * p)
 
     def paper_scale(self) -> str:
         """Against Frei et al.'s and Kornowski et al.'s settings, which are theorems for d ≫ n."""
@@ -302,7 +259,7 @@ def trained_experiment(
     eigs = benign_linear.spectrum("spiked", int(math.ceil(cfg.ridge_n**1.5)))
     ridge = np.empty((0, 2, lams.size))
     if ridge_path:
-        ridge = np.array([[ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig,
+        ridge = np.array([[ridge_paths.ridge_path_excess(s * 10 + k, eigs, cfg.ridge_n, lams, sigma=sig,
                                              reps=cfg.ridge_reps).mean(0)
                            for k, sig in enumerate((1.0, 0.0))] for s in seeds])
     return TrainedResult(np.array(cfg.dims), test_error, train_error, nn_error, md_error, lams, ridge, tuple(seeds),
@@ -312,7 +269,8 @@ def trained_experiment(
 def ridge_gap_expected(cfg: TrainedConfig, seeds: Sequence[int], penalty: float) -> np.ndarray:
     """Noise-averaged excess risk of ridge at ``penalty`` over that of the interpolator, ``(seeds, [σ = 1, σ = 0])``.
 
-    Section ``08-trained-networks``, claim ``benign-not-optimal-theory-expected``: :func:`ridge_path_expected` on
+    Section ``08-trained-networks``, claim ``benign-not-optimal-theory-expected``:
+    :func:`~dltheory.overfitting.ridge_paths.ridge_path_expected` on
     the designs of :func:`trained_experiment`'s ridge path (same seeds), each risk averaged over the designs.
     """
     if not isinstance(cfg, TrainedConfig):
@@ -322,7 +280,7 @@ def ridge_gap_expected(cfg: TrainedConfig, seeds: Sequence[int], penalty: float)
     out = np.empty((len(seeds), 2))
     for a, s in enumerate(validate.seeds(seeds)):
         for k, sig in enumerate((1.0, 0.0)):
-            risk = ridge_path_expected(s * 10 + k, eigs, cfg.ridge_n, [0.0, penalty], sigma=sig,
+            risk = ridge_paths.ridge_path_expected(s * 10 + k, eigs, cfg.ridge_n, [0.0, penalty], sigma=sig,
                                        reps=cfg.ridge_reps).mean(0)
             out[a, k] = risk[1] / risk[0]
     return out
@@ -333,6 +291,11 @@ def ridge_gap_expected(cfg: TrainedConfig, seeds: Sequence[int], penalty: float)
 #: Frei, Chatterji and Bartlett's regime at a CPU's scale: with n = 30 and ‖μ‖² = 50, d = 5000 exceeds both
 #: n‖μ‖² = 1500 and n² log n ≈ 3061 (constants aside), ‖μ‖² ≥ log n; d = 50 and 500 fall below both
 FREI_N, FREI_MU_SQ, FREI_DIMS, FREI_WIDTH, FREI_TEST = 30, 50.0, (50, 500, 5000), 64, 4000
+#: claim ``frei-regime-benign-strict``: five seeds from ``runtime.seeds(5, FRESH_OFFSET)``, in the null's and the
+#: claim's dimensions (seeds no earlier run of the page used)
+FRESH_OFFSET, FRESH_SEEDS, FRESH_DIMS = 1000, 5, (50, 5000)
+#: the biased network of :mod:`~dltheory.overfitting.low_dimension` (claims ``trained-tempered-1d-bias``, ``-square``)
+LOW_D: dict[str, Any] = {"d": 1, "width": 256, "steps": 5000, "learning_rate": 1e-2}
 
 
 def frei_regime(cfg: TrainedConfig) -> TrainedConfig:
@@ -385,6 +348,20 @@ def check_best_dimension(answer: Any) -> float:
     return selfcheck.number("best_d", answer, best, rtol=0.2, hint="scan d on a log grid from n to 10⁵",
                             explain=f"the min-norm interpolator errs least near d = {best:,.0f}, between "
                                     f"too few dimensions (the flips eat the signal) and too many (noise in w).")
+
+
+def page_runs(config: Any) -> runtime.Cost:
+    """What page 2.8 runs, for :func:`dltheory.book.budget.page_cost`: ``config(TrainedConfig)`` once in full
+    (both optimisers, the ridge path), then three gradient-descent runs without the ridge path (clean labels in
+    ``d = 1000``; seeds 0–5 in ``d = 1000``; :func:`frei_regime`, and on its fresh seeds in ``FRESH_DIMS``), the
+    biased network of :mod:`~dltheory.overfitting.low_dimension` (two losses, flipped and clean labels), and
+    the ridge designs again (:func:`ridge_gap_expected`)."""
+    cfg = config(TrainedConfig)
+    high, frei = cfg.replace(dims=(1000,)), frei_regime(cfg)
+    low = runtime.Cost.training(params=LOW_D["width"] * (LOW_D["d"] + 2), batch=cfg.n, steps=LOW_D["steps"],
+                                runs=cfg.n_seeds, activations=float(LOW_D["width"])) * 4
+    return (cfg.cost() + high.training_cost() + high.training_cost(seeds=6) + frei.training_cost()
+            + frei.replace(dims=FRESH_DIMS).training_cost(seeds=FRESH_SEEDS) + low + cfg.ridge_cost())
 
 
 # ============================================================================ exercise self-check
