@@ -327,6 +327,19 @@ def _fake_result(t_grok_pairs, weight_decay=(1.0, 2.0)):
                         {"weight_decay": np.array(weight_decay)}, None, None, 0.0)
 
 
+def test_delay_ratio_counts_a_run_that_never_generalises_at_the_budgets_end():
+    res = _fake_result([(800, 2000), (600, 400)])   # seed 0, setting 1 never reaches 99% test accuracy
+    train = np.zeros_like(res.train_acc)
+    train[..., res.steps >= 200] = 1.0             # every run fits at step 200
+    res = dataclasses.replace(res, train_acc=train)
+    np.testing.assert_allclose(mg.delay_ratio(res, 0), [4.0, 3.0])
+    np.testing.assert_allclose(mg.delay_ratio(res, 1), [1000 / 200, 2.0])   # censored at the last step
+    with pytest.raises(ValueError, match="setting"):
+        mg.delay_ratio(res, 2)
+    with pytest.raises(ValueError, match="train accuracy"):
+        mg.delay_ratio(dataclasses.replace(res, train_acc=np.zeros_like(train)), 0)
+
+
 def test_check_decay_hypothesis():
     res = _fake_result([(800, 400), (900, 500)])  # ratios 2.0 and 1.8: median 1.9, inside [1.5, 2.5]
     mg.check_decay_hypothesis(res, 1.9, True)
