@@ -7,6 +7,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from dltheory import nets, selfcheck
@@ -785,6 +786,14 @@ def test_collapse_margin_matches_float32_rounding():
         logits = jnp.concatenate([jnp.array([m]), jnp.zeros(46)]).astype(jnp.float32)
         return float(-jax.nn.log_softmax(logits)[0])
     assert loss(m_star + 0.5) == 0.0 and loss(m_star - 2.0) > 0.0
+    # optax's loss is logsumexp(x) - x_c: with a large right logit it is 0 earlier, by ln|x_c|
+    def optax_loss(m, x_c):
+        logits = jnp.concatenate([jnp.array([x_c]), jnp.full(46, x_c - m)]).astype(jnp.float32)
+        return float(optax.softmax_cross_entropy_with_integer_labels(logits[None], jnp.array([0]))[0])
+    m_30 = sc.collapse_margin(47, right_logit=30.0)
+    assert m_30 == pytest.approx(m_star - np.log(30.0))
+    assert optax_loss(m_30 + 1.0, 30.0) == 0.0 and optax_loss(m_30 - 2.0, 30.0) > 0.0
+    assert optax_loss(m_star - 2.0, 1.0) > 0.0 and sc.collapse_margin(47, right_logit=-0.5) == m_star
     with pytest.raises(ValueError):
         sc.collapse_margin(1)
 
