@@ -7,6 +7,7 @@ import dataclasses
 import jax
 import jax.numpy as jnp
 import numpy as np
+import optax
 import pytest
 
 from dltheory import nets, selfcheck
@@ -325,6 +326,19 @@ def _fake_result(t_grok_pairs, weight_decay=(1.0, 2.0)):
     cfg = gm.GrokConfig.fast()
     return gt.GrokResult(cfg, steps, np.ones_like(test), test, test, test, test, tuple(range(len(t_grok_pairs))),
                         {"weight_decay": np.array(weight_decay)}, None, None, 0.0)
+
+
+def test_delay_ratio_counts_a_run_that_never_generalises_at_the_budgets_end():
+    res = _fake_result([(800, 2000), (600, 400)])   # seed 0, setting 1 never reaches 99% test accuracy
+    train = np.zeros_like(res.train_acc)
+    train[..., res.steps >= 200] = 1.0             # every run fits at step 200
+    res = dataclasses.replace(res, train_acc=train)
+    np.testing.assert_allclose(mg.delay_ratio(res, 0), [4.0, 3.0])
+    np.testing.assert_allclose(mg.delay_ratio(res, 1), [1000 / 200, 2.0])   # censored at the last step
+    with pytest.raises(ValueError, match="setting"):
+        mg.delay_ratio(res, 2)
+    with pytest.raises(ValueError, match="train accuracy"):
+        mg.delay_ratio(dataclasses.replace(res, train_acc=np.zeros_like(train)), 0)
 
 
 def test_check_decay_hypothesis():
@@ -772,6 +786,14 @@ def test_collapse_margin_matches_float32_rounding():
         logits = jnp.concatenate([jnp.array([m]), jnp.zeros(46)]).astype(jnp.float32)
         return float(-jax.nn.log_softmax(logits)[0])
     assert loss(m_star + 0.5) == 0.0 and loss(m_star - 2.0) > 0.0
+    # optax's loss is logsumexp(x) - x_c: with a large right logit it is 0 earlier, by ln|x_c|
+    def optax_loss(m, x_c):
+        logits = jnp.concatenate([jnp.array([x_c]), jnp.full(46, x_c - m)]).astype(jnp.float32)
+        return float(optax.softmax_cross_entropy_with_integer_labels(logits[None], jnp.array([0]))[0])
+    m_30 = sc.collapse_margin(47, right_logit=30.0)
+    assert m_30 == pytest.approx(m_star - np.log(30.0))
+    assert optax_loss(m_30 + 1.0, 30.0) == 0.0 and optax_loss(m_30 - 2.0, 30.0) > 0.0
+    assert optax_loss(m_star - 2.0, 1.0) > 0.0 and sc.collapse_margin(47, right_logit=-0.5) == m_star
     with pytest.raises(ValueError):
         sc.collapse_margin(1)
 
@@ -882,7 +904,8 @@ def test_scale_sweep_shapes_and_budget_cap():
 def test_lazy_rich_config_is_section_3_5s_network_resized():
     fast, full = l2r.LazyRichConfig.fast(), l2r.LazyRichConfig.full()
     assert fast.digits() == om.OmnigrokConfig.fast().replace(width=100, weight_decay=0.2, steps=4000)
-    assert full.digits() == om.OmnigrokConfig.full()
+    assert full.digits() == om.OmnigrokConfig.full().replace(steps=150_000)   # room for alpha = 8 at kappa >= 1.8
+    assert full.steps > l2r.slide_steps(8.0 / 1.8, full.digits().lr, full.weight_decay)
     assert fast.cost().flops < full.cost().flops
     with pytest.raises(ValueError):
         l2r.LazyRichConfig(steps=4010)   # not a multiple of the base configuration's eval_every

@@ -4,7 +4,8 @@ The page trains with :func:`dltheory.grokking.training.run` and reads the three 
 :func:`dltheory.grokking.training.delays` (Power et al. 2022; Nanda et al. 2023); this module adds the
 phase diagram over training fraction × weight decay (:func:`phase_grid`, :func:`rank_correlation`,
 :func:`order_share`), the weight norm read at the phases (:func:`norm_at_phases`), why the memorising networks
-sit below chance (:func:`copied_share`), and the exercise check on the weight-decay hypothesis
+sit below chance (:func:`copied_share`), the delay ratio with runs that never generalise counted at the budget's
+end (:func:`delay_ratio`), and the exercise check on the weight-decay hypothesis
 (:func:`check_decay_hypothesis`).
 """
 
@@ -20,8 +21,8 @@ from dltheory.grokking.data import modular_addition, train_mask
 from dltheory.grokking.models import GrokConfig, apply_model
 from dltheory.grokking.training import GrokResult, delays, run
 
-__all__ = ["phase_grid", "rank_correlation", "order_share", "H200_FRACTION", "norm_at_phases", "copied_share",
-           "check_decay_hypothesis"]
+__all__ = ["phase_grid", "rank_correlation", "order_share", "H200_FRACTION", "delay_ratio", "norm_at_phases",
+           "copied_share", "check_decay_hypothesis"]
 
 #: The run on which the claim ``03-grokking/fraction`` failed (``../shared/gpu/results-2026-12-04.md``): the
 #: largest, over weight decays 0.5, 1, 2, of the rank correlations between training fraction (0.5, 0.6, 0.7)
@@ -100,6 +101,24 @@ def order_share(x: Any, times: Any) -> np.ndarray:
 
 
 # --------------------------------------------------------------------------- weight norm and memorisation
+
+
+def delay_ratio(result: GrokResult, setting: int = 0) -> np.ndarray:
+    """t_grok / t_fit per seed for one setting (Power et al. 2022's delay), censored at the budget's end.
+
+    A run that never reaches 99% test accuracy counts as reaching it at the last evaluated step, so its ratio is a
+    lower bound (the weight-decay-0 null of ``03-grokking/delay``); a run that never fits raises ``ValueError``.
+    """
+    if not isinstance(result, GrokResult):
+        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
+    n_settings = result.train_acc.shape[1]
+    if not 0 <= setting < n_settings:
+        raise ValueError(f"setting must be in 0..{n_settings - 1}, got {setting}")
+    times = delays(result)
+    t_fit, t_grok = times["t_fit"][:, setting], times["t_grok"][:, setting]
+    if not np.all(np.isfinite(t_fit)):
+        raise ValueError(f"setting {setting}: some seed never reached 99% train accuracy, so it has no delay")
+    return np.minimum(t_grok, float(result.steps[-1])) / t_fit
 
 
 def norm_at_phases(result: GrokResult, setting: int = 0) -> dict[str, np.ndarray]:

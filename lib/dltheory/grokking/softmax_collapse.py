@@ -75,19 +75,22 @@ def orthogonal_grad(enabled: float | jax.Array = 1.0) -> optax.GradientTransform
     return optax.GradientTransformation(init, update)
 
 
-def collapse_margin(p: int, mantissa_bits: int = 24) -> float:
+def collapse_margin(p: int, mantissa_bits: int = 24, right_logit: float = 1.0) -> float:
     """The logit margin beyond which the float cross-entropy of a pair is exactly 0 (Section 3.6).
 
-    With the right logit ahead of all ``p − 1`` others by ``m``, the softmax's normaliser is ``1 + (p − 1)e^{−m}``,
-    which rounds to 1 once ``(p − 1)e^{−m}`` is below half a unit in the last place, ``2^{−mantissa_bits}``:
-    ``m* = ln(p − 1) + mantissa_bits · ln 2`` (20.5 at p = 47 in float32). A single rival logit needs only
-    ``mantissa_bits · ln 2`` (16.6), and below ``m*`` the order of the float sum decides (each rival's term is
-absorbed one at a time). Every pair beyond ``m*`` has an exactly zero loss; its gradient is exactly 0 on the
-right label only, ``≈ e^{−m}`` on each rival.
+    The loss is computed as optax computes it, ``logsumexp(x) − x_c`` with ``logsumexp(x) = x_c + ln(1 + δ)`` and
+    ``δ = Σ_{j≠c} e^{−(x_c − x_j)}``: it is exactly 0 once ``δ`` is below half a unit in the last place of the
+    larger of 1 (the sum ``1 + δ`` rounds to 1) and ``|x_c|`` (``x_c + ln(1 + δ)`` rounds to ``x_c``), that is
+    ``δ < 2^{−mantissa_bits} max(1, |x_c|)``. With all ``p − 1`` rivals ``m`` below the right logit ``x_c``
+    (``right_logit``): ``m* = ln(p − 1) + mantissa_bits · ln 2 − ln max(1, |x_c|)`` (20.5 at p = 47 in float32 for
+    ``|x_c| ≤ 1``, 3.4 less at ``x_c = 30``). A single rival needs ``ln(p − 1)`` less, and below ``m*`` the order
+    of the float sum decides too (each rival's term is absorbed one at a time). Every pair beyond ``m*`` has an
+    exactly zero loss; its gradient is exactly 0 on the right label only, ``≈ e^{−m}`` on each rival.
     """
     p = validate.integer("p", p, low=2)
     bits = validate.integer("mantissa_bits", mantissa_bits, low=1)
-    return float(np.log(p - 1) + bits * np.log(2.0))
+    scale = max(1.0, abs(validate.real("right_logit", right_logit)))
+    return float(np.log(p - 1) + bits * np.log(2.0) - np.log(scale))
 
 
 def _training_logits(cfg: GrokConfig, params: Any, train_frac: float) -> tuple[jax.Array, np.ndarray]:
