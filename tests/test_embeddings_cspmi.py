@@ -1,0 +1,54 @@
+"""Tests of § 4.8's csPMI criterion and distance identity (dltheory.embeddings.linear_analogies)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from dltheory.embeddings import linear_analogies as la
+
+
+def _counts_from_pmi(P: np.ndarray, freq: np.ndarray, total: float = 1e9) -> np.ndarray:
+    """Counts whose PMI is ``P`` when ``P`` is small: #(a, b) = total p(a) p(b) exp(P(a, b)), rows renormalised."""
+    p = freq / freq.sum()
+    return total * np.outer(p, p) * np.exp(P)
+
+
+def test_relation_spreads_independent_words():
+    # independent words: PMI = 0 everywhere, so D = 0 on every pair and csPMI = log p(a) + log p(b)
+    freq = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    counts = _counts_from_pmi(np.zeros((5, 5)), freq)
+    pairs = [np.array([[0, 1], [1, 2], [2, 3], [3, 4]])]
+    out = la.relation_spreads(counts, pairs)
+    assert out["distance"][0] == pytest.approx(0.0, abs=1e-9)
+    log_p = np.log(freq / freq.sum())
+    expected = np.std([log_p[a] + log_p[b] for a, b in pairs[0]], ddof=1)
+    assert out["cspmi"][0] == pytest.approx(expected, rel=1e-9)
+
+
+def test_relation_spreads_planted_factorisation():
+    # PMI = V Vᵀ (small): D(a, b) = |v_a - v_b|²; pairs with equal differences have zero spread of D
+    rng = np.random.default_rng(0)
+    V = 0.1 * rng.normal(size=(6, 3))
+    V[3:] = V[:3] + 0.1 * np.array([1.0, -0.5, 0.2])  # b = a + r for the pairs (0, 3), (1, 4), (2, 5)
+    counts = _counts_from_pmi(V @ V.T, np.ones(6))
+    out = la.relation_spreads(counts, [np.array([[0, 3], [1, 4], [2, 5]]), np.array([[0, 1], [2, 4], [3, 5]])])
+    assert out["distance"][0] < 1e-4  # an exact relation: equal squared lengths
+    assert out["distance"][1] > 10 * out["distance"][0]
+
+
+def test_relation_spreads_rejects_bad_input():
+    counts = np.ones((4, 4))
+    with pytest.raises(ValueError, match="pairs"):
+        la.relation_spreads(counts, [np.array([[0, 1], [1, 9], [2, 3]])])
+    with pytest.raises(ValueError, match="fewer than 3"):
+        la.relation_spreads(counts, [np.array([[0, 1], [1, 2]])])
+    zero = np.ones((4, 4))
+    zero[0, 1] = zero[1, 0] = 0
+    with pytest.raises(ValueError, match="fewer than 3"):
+        la.relation_spreads(zero, [np.array([[0, 1], [0, 1], [2, 3]])])
+
+
+def test_run_cspmi_criterion_rejects_bad_config():
+    with pytest.raises(ValueError, match="CorpusConfig"):
+        la.run_cspmi_criterion([0], object())
