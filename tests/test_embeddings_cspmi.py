@@ -52,3 +52,15 @@ def test_relation_spreads_rejects_bad_input():
 def test_run_cspmi_criterion_rejects_bad_config():
     with pytest.raises(ValueError, match="CorpusConfig"):
         la.run_cspmi_criterion([0], object())
+
+
+def test_run_sgns_distance_rejects_bad_input():
+    from dltheory.embeddings import corpus, sgns
+
+    cfg = corpus.CorpusConfig(n_tokens=1000)
+    vocab = corpus.planted_vocabulary(__import__("jax").random.key(0), cfg)
+    tokens = np.zeros(1000, dtype=np.int64)
+    with pytest.raises(ValueError, match="Vocabulary"):
+        la.run_sgns_distance(object(), tokens, cfg, sgns.SGNSConfig(), [0], second_seed=1)
+    with pytest.raises(ValueError, match="window"):
+        la.run_sgns_distance(vocab, tokens, cfg, sgns.SGNSConfig(window=3), [0], second_seed=1)

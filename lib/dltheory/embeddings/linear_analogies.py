@@ -18,10 +18,11 @@ import jax
 import numpy as np
 
 from dltheory import validate
-from dltheory.embeddings import corpus, geometry
+from dltheory.embeddings import corpus, geometry, sgns
 
 __all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run_linear_analogies",
-           "GRADED_NOISE", "relation_spreads", "CriterionResult", "run_cspmi_criterion"]
+           "GRADED_NOISE", "relation_spreads", "CriterionResult", "run_cspmi_criterion",
+           "SGNSDistanceResult", "run_sgns_distance"]
 
 #: Offset noise η of the eight relations of the csPMI-criterion corpora (§ 4.8): graded from exact to noisy.
 GRADED_NOISE = (0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1)
@@ -85,6 +86,7 @@ class LinearAnalogyResult:
     accuracy_included: np.ndarray    # (n_seeds, n_relations) 3CosAdd with a, b, c allowed as answers
     premise_answers: np.ndarray      # (n_seeds, n_relations) fraction of answers that are a, b or c (included)
     relation_noise: tuple[float, ...]
+    corpora: list[tuple[corpus.Vocabulary, np.ndarray]] = dataclasses.field(default_factory=list, repr=False)
 
 
 def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
@@ -96,7 +98,7 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
     if not isinstance(cfg, corpus.CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds, distinct=True))
-    out: dict[str, list[Any]] = {k: [] for k in ("cd", "cc", "cr", "self", "pairs", "exc", "inc", "prem")}
+    out: dict[str, list[Any]] = {k: [] for k in ("cd", "cc", "cr", "self", "pairs", "exc", "inc", "prem", "corpora")}
     for seed in seeds:
         k_corpus, k_random = jax.random.split(jax.random.key(seed))
         vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
@@ -111,6 +113,7 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
         out["cc"].append(np.corrcoef(dist, st["neg_cspmi"])[0, 1])
         out["cr"].append(np.corrcoef(dist_r, st["pmi_distance"])[0, 1])
         out["pairs"].append(dict(st, distance=dist))
+        out["corpora"].append((vocab, tokens))
         words = np.unique(np.concatenate([st["i"], st["j"]]))
         log_p = np.log(counts.sum(1) / counts.sum())
         out["self"].append(geometry.linear_fit(log_p[words], (np.diag(P) + log_p)[words])["slope"])
@@ -125,9 +128,10 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
         out["prem"].append([np.mean(premise[rel == r]) for r in rels])
     return LinearAnalogyResult(
         seeds=seeds, corr_distance=np.array(out["cd"]), corr_cspmi=np.array(out["cc"]),
-        corr_random=np.array(out["cr"]), self_slope=np.array(out["self"]), pairs=out["pairs"], accuracy_excluded=np.array(out["exc"]),
+        corr_random=np.array(out["cr"]), self_slope=np.array(out["self"]), pairs=out["pairs"],
+        accuracy_excluded=np.array(out["exc"]),
         accuracy_included=np.array(out["inc"]), premise_answers=np.array(out["prem"]),
-        relation_noise=tuple(cfg.relation_noise),
+        relation_noise=tuple(cfg.relation_noise), corpora=out["corpora"],
     )
 
 
@@ -230,3 +234,50 @@ def run_cspmi_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig) -> Crite
         null_rho_distance=np.array([_spearman(a["nD"][i], a["acc"][i]) for i in n]),
         null_rho_rise=np.array([_spearman(eta, a["nD"][i]) for i in n]),
     )
+
+
+@dataclasses.dataclass(frozen=True)
+class SGNSDistanceResult:
+    """What :func:`run_sgns_distance` measures, one entry per SGNS seed."""
+
+    seeds: list[int]
+    corr_distance: np.ndarray    # corr(|w_x - w_y|², D(x, y) of the second corpus)
+    corr_cross: np.ndarray       # corr(<w_x - w_y, c_x - c_y>, D(x, y)): word and context vectors
+    corr_cspmi: np.ndarray       # corr(|w_x - w_y|², -csPMI(x, y) of the second corpus): the paper's reading
+    corr_permuted: np.ndarray    # corr(|w_π(x) - w_π(y)|², D(x, y)) for a random permutation π: the null
+    pairs: dict[str, np.ndarray]  # pair_statistics of the second corpus, with the first seed's "distance"
+    wall_time: float
+
+
+def run_sgns_distance(vocab: corpus.Vocabulary, tokens: Any, cfg: corpus.CorpusConfig, sgns_cfg: sgns.SGNSConfig,
+                      seeds: Sequence[int], *, second_seed: int, min_expected: float = 50.0) -> SGNSDistanceResult:
+    """The distance identity of § 4.8 without circularity: SGNS (:func:`sgns.train_sgns`, one run per seed)
+    trained on ``tokens``, against the PMI distance D read off a second corpus sampled from the same planted
+    ``vocab`` with ``jax.random.key(second_seed)`` (Ethayarajh et al. 2019, § 5). The null permutes which
+    vector belongs to which word (a permutation per seed, drawn from ``second_seed``)."""
+    if not isinstance(vocab, corpus.Vocabulary) or not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError("vocab must be a Vocabulary and cfg a CorpusConfig")
+    if not isinstance(sgns_cfg, sgns.SGNSConfig) or sgns_cfg.window != cfg.window:
+        raise ValueError(f"sgns_cfg must be an SGNSConfig with window = cfg.window = {cfg.window}")
+    seeds = list(validate.seeds(seeds, distinct=True))
+    second_seed = validate.integer("second_seed", second_seed, low=0)
+    k_corpus, k_null = jax.random.split(jax.random.key(second_seed))
+    second = corpus.sample_corpus(k_corpus, vocab.vectors, cfg.n_tokens, cfg.persistence)
+    st = pair_statistics(corpus.cooccurrence(second, vocab.size, cfg.window), min_expected=min_expected)
+    i, j = st["i"], st["j"]
+    history = sgns.train_sgns(tokens, vocab.size, sgns_cfg, seeds)
+    W, C = np.asarray(history.params["w"][:, 0], np.float64), np.asarray(history.params["c"][:, 0], np.float64)
+    out: dict[str, list[float]] = {"d": [], "x": [], "cs": [], "p": []}
+    first = None
+    for n, seed in enumerate(seeds):
+        w, c = W[n], C[n]
+        dist = ((w[i] - w[j]) ** 2).sum(1)
+        first = dist if first is None else first
+        perm = np.asarray(jax.random.permutation(jax.random.fold_in(k_null, seed), vocab.size))
+        out["d"].append(np.corrcoef(dist, st["pmi_distance"])[0, 1])
+        out["x"].append(np.corrcoef(((w[i] - w[j]) * (c[i] - c[j])).sum(1), st["pmi_distance"])[0, 1])
+        out["cs"].append(np.corrcoef(dist, st["neg_cspmi"])[0, 1])
+        out["p"].append(np.corrcoef(((w[perm[i]] - w[perm[j]]) ** 2).sum(1), st["pmi_distance"])[0, 1])
+    return SGNSDistanceResult(seeds=seeds, corr_distance=np.array(out["d"]), corr_cross=np.array(out["x"]),
+                              corr_cspmi=np.array(out["cs"]), corr_permuted=np.array(out["p"]),
+                              pairs=dict(st, distance=first), wall_time=float(history.wall_time))
