@@ -64,3 +64,30 @@ def test_run_sgns_distance_rejects_bad_input():
         la.run_sgns_distance(object(), tokens, cfg, sgns.SGNSConfig(), [0], second_seed=1)
     with pytest.raises(ValueError, match="window"):
         la.run_sgns_distance(vocab, tokens, cfg, sgns.SGNSConfig(window=3), [0], second_seed=1)
+
+
+COUNTS4 = np.array([[3424.0, 4100.0, 1151.0, 1021.0],
+                    [4100.0, 7035.0, 1021.0, 1298.0],
+                    [1151.0, 1021.0, 1117.0, 734.0],
+                    [1021.0, 1298.0, 734.0, 691.0]])
+
+
+def test_check_cspmi_hypothesis_accepts_the_answer_and_rejects_wrong_ones():
+    from dltheory import selfcheck
+    from dltheory.embeddings import corpus, exercises
+
+    P = corpus.pmi(COUNTS4)
+    log_p = np.log(COUNTS4.sum(1) / COUNTS4.sum())
+    pairs = [(0, 1), (2, 3)]
+    right = [2 * P[a, b] + log_p[a] + log_p[b] for a, b in pairs]
+    D = [P[a, a] + P[b, b] - 2 * P[a, b] for a, b in pairs]
+    assert abs(D[0] - D[1]) < 0.01 and abs(right[0] - right[1]) > 1  # the exercise's point
+    assert exercises.check_cspmi_hypothesis(right, False, counts=COUNTS4, pairs=pairs) is False
+    with pytest.raises(selfcheck.WrongAnswer, match="True"):  # the wrong conclusion
+        exercises.check_cspmi_hypothesis(right, True, counts=COUNTS4, pairs=pairs)
+    with pytest.raises(selfcheck.WrongAnswer, match="PMIs"):  # PMI in place of csPMI
+        exercises.check_cspmi_hypothesis([P[0, 1], P[2, 3]], False, counts=COUNTS4, pairs=pairs)
+    with pytest.raises(selfcheck.WrongAnswer):  # the distances in place of csPMI
+        exercises.check_cspmi_hypothesis(D, True, counts=COUNTS4, pairs=pairs)
+    with pytest.raises(selfcheck.WrongAnswer):  # not answered
+        exercises.check_cspmi_hypothesis(..., False, counts=COUNTS4, pairs=pairs)
