@@ -314,6 +314,11 @@ PROBES: dict[str, Callable[[], Any]] = {
                                                                                     n_samples=4096),
     "embeddings.linear_analogies.run_linear_analogies": lambda: EL.run_linear_analogies([0], _CORPUS,
                                                                                         min_expected=1.0),
+    "embeddings.linear_analogies.run_cspmi_criterion": lambda: EL.run_cspmi_criterion(
+        [0], EC.CorpusConfig(dim=8, n_filler=20, n_families=40, n_tokens=100_000)),
+    "embeddings.linear_analogies.run_sgns_distance": lambda: EL.run_sgns_distance(
+        *EC.planted_corpus(_key(), _CORPUS), _CORPUS, EN.SGNSConfig(dim=8, steps=50, batch=256, lr=0.05), [0, 1],
+        second_seed=3, min_expected=1.0),
     "embeddings.word_senses.run_senses": lambda: EWS.run_senses([0], _CORPUS, n_pairs=2, n_atoms=8, n_nonzero=2),
     "embeddings.superposition_phase.train_phase_grid": lambda: EP.train_phase_grid(
         T.SuperpositionConfig(n_features=2, n_hidden=1, steps=30, batch=32), [0.0, 0.9], [0.5], [0, 1]),

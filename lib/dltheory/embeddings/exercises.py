@@ -19,6 +19,7 @@ __all__ = [
     "check_negatives_hypothesis",
     "check_polygon_dimensionality",
     "check_pmi_distance",
+    "check_cspmi_hypothesis",
     "check_merged_pmi",
     "check_phase_boundary",
     "check_frequent_pmi_band",
@@ -145,6 +146,37 @@ def check_pmi_distance(value: Any, *, counts: Any, x: int, y: int) -> float:
         hint=(f"That is −csPMI ({neg_cspmi:.4f}), which leaves out log p(x|x) + log p(y|y)." if looks_like_cspmi
               else "‖w_x − w_y‖² = ⟨w_x, w_x⟩ + ⟨w_y, w_y⟩ − 2⟨w_x, w_y⟩; each inner product is an entry of PMI."),
         explain=f"D = PMI(x, x) + PMI(y, y) − 2 PMI(x, y) = {expected:.4f}.",
+    )
+
+
+def check_cspmi_hypothesis(cspmi: Any, cspmi_equal: Any, *, counts: Any, pairs: Sequence[tuple[int, int]],
+                           tol: float = 0.1) -> bool:
+    """Exercise (a hypothesis test, § 4.8): do the pairs of an exact relation share one csPMI, as the csPMI theorem
+    of Ethayarajh et al. (2019) reads when the self-co-occurrence terms are constant? ``cspmi`` is the student's
+    csPMI(a, b) = PMI(a, b) + log p(a, b) for each pair; ``cspmi_equal`` their yes/no answer (equal within ``tol``)."""
+    selfcheck.answered("cspmi", cspmi)
+    selfcheck.answered("cspmi_equal", cspmi_equal)
+    C = validate.array("counts", counts, ndim=2, nonnegative=True)
+    P = corpus.pmi(C)
+    log_p = np.log(C.sum(1) / C.sum())
+    expected = np.array([2 * P[a, b] + log_p[a] + log_p[b] for a, b in pairs])
+    try:
+        got = np.asarray(cspmi, dtype=float)
+    except (TypeError, ValueError):
+        raise selfcheck.WrongAnswer("cspmi should be a list of numbers, one per pair.") from None
+    if got.shape != expected.shape:
+        raise selfcheck.WrongAnswer(f"cspmi should hold {expected.size} numbers, one per pair in {list(pairs)}.")
+    if not np.allclose(got, expected, rtol=1e-6, atol=1e-6):
+        pmi_only = np.array([P[a, b] for a, b in pairs])
+        raise selfcheck.WrongAnswer(
+            "those are the PMIs: csPMI adds log p(a, b) = PMI(a, b) + log p(a) + log p(b)."
+            if np.allclose(got, pmi_only, atol=1e-6) else
+            "csPMI(a, b) = PMI(a, b) + log p(a, b), with p(a, b) = #(a, b)/D and PMI from corpus.pmi(counts).")
+    equal = bool(np.ptp(expected) <= tol)
+    return selfcheck.boolean(
+        "cspmi_equal", cspmi_equal, equal,
+        why=f"the csPMIs span {np.ptp(expected):.2f}, " + ("within" if equal else "more than") + f" {tol}; "
+            "their PMI distances D, which keep log p(w | w), are what an exact relation makes equal.",
     )
 
 

@@ -18,9 +18,14 @@ import jax
 import numpy as np
 
 from dltheory import validate
-from dltheory.embeddings import corpus, geometry
+from dltheory.embeddings import corpus, geometry, sgns
 
-__all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run_linear_analogies"]
+__all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run_linear_analogies",
+           "GRADED_NOISE", "relation_spreads", "CriterionResult", "run_cspmi_criterion",
+           "SGNSDistanceResult", "run_sgns_distance"]
+
+#: Offset noise η of the eight relations of the csPMI-criterion corpora (§ 4.8): graded from exact to noisy.
+GRADED_NOISE = (0.0, 0.3, 0.6, 0.9, 1.2, 1.5, 1.8, 2.1)
 
 
 def derive_pmi_distance() -> dict[str, Any]:
@@ -81,6 +86,7 @@ class LinearAnalogyResult:
     accuracy_included: np.ndarray    # (n_seeds, n_relations) 3CosAdd with a, b, c allowed as answers
     premise_answers: np.ndarray      # (n_seeds, n_relations) fraction of answers that are a, b or c (included)
     relation_noise: tuple[float, ...]
+    corpora: list[tuple[corpus.Vocabulary, np.ndarray]] = dataclasses.field(default_factory=list, repr=False)
 
 
 def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
@@ -92,7 +98,7 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
     if not isinstance(cfg, corpus.CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds, distinct=True))
-    out: dict[str, list[Any]] = {k: [] for k in ("cd", "cc", "cr", "self", "pairs", "exc", "inc", "prem")}
+    out: dict[str, list[Any]] = {k: [] for k in ("cd", "cc", "cr", "self", "pairs", "exc", "inc", "prem", "corpora")}
     for seed in seeds:
         k_corpus, k_random = jax.random.split(jax.random.key(seed))
         vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
@@ -107,6 +113,7 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
         out["cc"].append(np.corrcoef(dist, st["neg_cspmi"])[0, 1])
         out["cr"].append(np.corrcoef(dist_r, st["pmi_distance"])[0, 1])
         out["pairs"].append(dict(st, distance=dist))
+        out["corpora"].append((vocab, tokens))
         words = np.unique(np.concatenate([st["i"], st["j"]]))
         log_p = np.log(counts.sum(1) / counts.sum())
         out["self"].append(geometry.linear_fit(log_p[words], (np.diag(P) + log_p)[words])["slope"])
@@ -121,7 +128,156 @@ def run_linear_analogies(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
         out["prem"].append([np.mean(premise[rel == r]) for r in rels])
     return LinearAnalogyResult(
         seeds=seeds, corr_distance=np.array(out["cd"]), corr_cspmi=np.array(out["cc"]),
-        corr_random=np.array(out["cr"]), self_slope=np.array(out["self"]), pairs=out["pairs"], accuracy_excluded=np.array(out["exc"]),
+        corr_random=np.array(out["cr"]), self_slope=np.array(out["self"]), pairs=out["pairs"],
+        accuracy_excluded=np.array(out["exc"]),
         accuracy_included=np.array(out["inc"]), premise_answers=np.array(out["prem"]),
-        relation_noise=tuple(cfg.relation_noise),
+        relation_noise=tuple(cfg.relation_noise), corpora=out["corpora"],
     )
+
+
+def relation_spreads(counts: Any, pairs: Sequence[Any]) -> dict[str, np.ndarray]:
+    """For each set of word pairs (a, b) (one set per relation), the standard deviation across its pairs of
+    csPMI(a, b) = 2 PMI(a, b) + log p(a) + log p(b) and of the PMI distance D(a, b) = PMI(a, a) + PMI(b, b) −
+    2 PMI(a, b) (§ 4.8; Ethayarajh et al. 2019). Pairs with an unobserved co-occurrence (pair or self-pair) are
+    left out; a set needs at least 3 pairs left. Returns ``cspmi`` and ``distance``, one entry per set."""
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
+    P = corpus.pmi(counts)
+    log_p = np.log(counts.sum(1) / counts.sum())
+    out: dict[str, list[float]] = {"cspmi": [], "distance": []}
+    for r, e in enumerate(pairs):
+        e = validate.array(f"pairs[{r}]", e, ndim=2, dtype=np.int64, nonnegative=True)
+        if e.shape[1] != 2 or e.max(initial=0) >= counts.shape[0]:
+            raise ValueError(f"pairs[{r}] must be (n, 2) word indices below {counts.shape[0]}, got shape {e.shape}")
+        a, b = e[:, 0], e[:, 1]
+        cs = 2 * P[a, b] + log_p[a] + log_p[b]
+        D = P[a, a] + P[b, b] - 2 * P[a, b]
+        ok = np.isfinite(cs) & np.isfinite(D)
+        if ok.sum() < 3:
+            raise ValueError(f"pairs[{r}] has fewer than 3 pairs with observed co-occurrences")
+        out["cspmi"].append(float(cs[ok].std(ddof=1)))
+        out["distance"].append(float(D[ok].std(ddof=1)))
+    return {k: np.array(v) for k, v in out.items()}
+
+
+@dataclasses.dataclass(frozen=True)
+class CriterionResult:
+    """What :func:`run_cspmi_criterion` measures; arrays are (n_seeds, n_relations) or (n_seeds,)."""
+
+    seeds: list[int]
+    relation_noise: tuple[float, ...]
+    accuracy: np.ndarray          # 3CosAdd accuracy per relation (a, b, c excluded)
+    spread_cspmi: np.ndarray      # std of csPMI across each relation's pairs
+    spread_distance: np.ndarray   # std of the PMI distance D across each relation's pairs
+    null_cspmi: np.ndarray        # the same on as many random pairs of family words
+    null_distance: np.ndarray
+    rho_cspmi: np.ndarray         # Spearman(spread of csPMI, accuracy) over relations, per corpus
+    rho_distance: np.ndarray      # Spearman(spread of D, accuracy)
+    rho_rise: np.ndarray          # Spearman(eta, spread of D)
+    rho_rise_cspmi: np.ndarray    # Spearman(eta, spread of csPMI)
+    null_rho_cspmi: np.ndarray    # the three correlations with the random pairs' spreads
+    null_rho_distance: np.ndarray
+    null_rho_rise: np.ndarray
+
+
+def _spearman(x: np.ndarray, y: Any) -> float:
+    from scipy.stats import spearmanr
+
+    return float(spearmanr(x, y)[0])
+
+
+def run_cspmi_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig) -> CriterionResult:
+    """The csPMI criterion of Ethayarajh et al. (2019) on planted corpora (§ 4.8).
+
+    For each seed, the corpus of ``jax.random.key(seed)`` with the relations' noise set to
+    :data:`GRADED_NOISE`; per relation, the spread across its pairs (a, b) of csPMI and of the PMI distance
+    (:func:`relation_spreads`) and the 3CosAdd accuracy of the rank-d SVD of PPMI; then the Spearman
+    correlations over relations of each spread with the accuracy and of the spread of D with η. The null
+    replaces each relation's pairs by as many pairs of family words drawn at random (from the seed's key).
+    """
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    seeds = list(validate.seeds(seeds, distinct=True))
+    cfg = dataclasses.replace(cfg, relation_noise=GRADED_NOISE)
+    eta = np.asarray(GRADED_NOISE)
+    rows: dict[str, list[Any]] = {k: [] for k in ("acc", "cs", "D", "ncs", "nD")}
+    for seed in seeds:
+        k_corpus, k_null = jax.random.split(jax.random.key(seed))
+        vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
+        counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
+        edges = corpus._edges(vocab.families, vocab.family_relations, cfg.n_relations)
+        family_words = vocab.families.ravel()
+        random_pairs = []
+        for r, e in enumerate(edges):
+            k_i, k_j = jax.random.split(jax.random.fold_in(k_null, r))
+            i = np.asarray(jax.random.randint(k_i, (len(e),), 0, family_words.size))
+            j = (i + 1 + np.asarray(jax.random.randint(k_j, (len(e),), 0, family_words.size - 1))) % family_words.size
+            random_pairs.append(np.stack([family_words[i], family_words[j]], axis=1))  # two distinct words
+        real, null = relation_spreads(counts, edges), relation_spreads(counts, random_pairs)
+        E = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
+        q, rel = vocab.questions, vocab.question_relation
+        pred = geometry.analogy_predictions(E, q)
+        rows["acc"].append([np.mean(pred[rel == r] == q[rel == r, 3]) for r in range(cfg.n_relations)])
+        rows["cs"].append(real["cspmi"])
+        rows["D"].append(real["distance"])
+        rows["ncs"].append(null["cspmi"])
+        rows["nD"].append(null["distance"])
+    a = {k: np.array(v) for k, v in rows.items()}
+    n = range(len(seeds))
+    return CriterionResult(
+        seeds=seeds, relation_noise=GRADED_NOISE, accuracy=a["acc"], spread_cspmi=a["cs"],
+        spread_distance=a["D"], null_cspmi=a["ncs"], null_distance=a["nD"],
+        rho_cspmi=np.array([_spearman(a["cs"][i], a["acc"][i]) for i in n]),
+        rho_distance=np.array([_spearman(a["D"][i], a["acc"][i]) for i in n]),
+        rho_rise=np.array([_spearman(eta, a["D"][i]) for i in n]),
+        rho_rise_cspmi=np.array([_spearman(eta, a["cs"][i]) for i in n]),
+        null_rho_cspmi=np.array([_spearman(a["ncs"][i], a["acc"][i]) for i in n]),
+        null_rho_distance=np.array([_spearman(a["nD"][i], a["acc"][i]) for i in n]),
+        null_rho_rise=np.array([_spearman(eta, a["nD"][i]) for i in n]),
+    )
+
+
+@dataclasses.dataclass(frozen=True)
+class SGNSDistanceResult:
+    """What :func:`run_sgns_distance` measures, one entry per SGNS seed."""
+
+    seeds: list[int]
+    corr_distance: np.ndarray    # corr(|w_x - w_y|², D(x, y) of the second corpus)
+    corr_cross: np.ndarray       # corr(<w_x - w_y, c_x - c_y>, D(x, y)): word and context vectors
+    corr_cspmi: np.ndarray       # corr(|w_x - w_y|², -csPMI(x, y) of the second corpus): the paper's reading
+    corr_permuted: np.ndarray    # corr(|w_π(x) - w_π(y)|², D(x, y)) for a random permutation π: the null
+    pairs: dict[str, np.ndarray]  # pair_statistics of the second corpus, with the first seed's "distance"
+    wall_time: float
+
+
+def run_sgns_distance(vocab: corpus.Vocabulary, tokens: Any, cfg: corpus.CorpusConfig, sgns_cfg: sgns.SGNSConfig,
+                      seeds: Sequence[int], *, second_seed: int, min_expected: float = 50.0) -> SGNSDistanceResult:
+    """The distance identity of § 4.8 without circularity: SGNS (:func:`sgns.train_sgns`, one run per seed)
+    trained on ``tokens``, against the PMI distance D read off a second corpus sampled from the same planted
+    ``vocab`` with ``jax.random.key(second_seed)`` (Ethayarajh et al. 2019, § 5). The null permutes which
+    vector belongs to which word (a permutation per seed, drawn from ``second_seed``)."""
+    if not isinstance(vocab, corpus.Vocabulary) or not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError("vocab must be a Vocabulary and cfg a CorpusConfig")
+    if not isinstance(sgns_cfg, sgns.SGNSConfig) or sgns_cfg.window != cfg.window:
+        raise ValueError(f"sgns_cfg must be an SGNSConfig with window = cfg.window = {cfg.window}")
+    seeds = list(validate.seeds(seeds, distinct=True))
+    second_seed = validate.integer("second_seed", second_seed, low=0)
+    k_corpus, k_null = jax.random.split(jax.random.key(second_seed))
+    second = corpus.sample_corpus(k_corpus, vocab.vectors, cfg.n_tokens, cfg.persistence)
+    st = pair_statistics(corpus.cooccurrence(second, vocab.size, cfg.window), min_expected=min_expected)
+    i, j = st["i"], st["j"]
+    history = sgns.train_sgns(tokens, vocab.size, sgns_cfg, seeds)
+    W, C = np.asarray(history.params["w"][:, 0], np.float64), np.asarray(history.params["c"][:, 0], np.float64)
+    out: dict[str, list[float]] = {"d": [], "x": [], "cs": [], "p": []}
+    first = None
+    for n, seed in enumerate(seeds):
+        w, c = W[n], C[n]
+        dist = ((w[i] - w[j]) ** 2).sum(1)
+        first = dist if first is None else first
+        perm = np.asarray(jax.random.permutation(jax.random.fold_in(k_null, seed), vocab.size))
+        out["d"].append(np.corrcoef(dist, st["pmi_distance"])[0, 1])
+        out["x"].append(np.corrcoef(((w[i] - w[j]) * (c[i] - c[j])).sum(1), st["pmi_distance"])[0, 1])
+        out["cs"].append(np.corrcoef(dist, st["neg_cspmi"])[0, 1])
+        out["p"].append(np.corrcoef(((w[perm[i]] - w[perm[j]]) ** 2).sum(1), st["pmi_distance"])[0, 1])
+    return SGNSDistanceResult(seeds=seeds, corr_distance=np.array(out["d"]), corr_cross=np.array(out["x"]),
+                              corr_cspmi=np.array(out["cs"]), corr_permuted=np.array(out["p"]),
+                              pairs=dict(st, distance=first), wall_time=float(history.wall_time))
