@@ -406,6 +406,19 @@ def test_prequential_codelength_runs():
     assert out["total_bits"][0] == pytest.approx(out["block_bits"].sum())
 
 
+
+def test_prequential_code_of_random_labels_does_not_beat_the_uniform_code():
+    # Section 5.4, once a registered claim, now a test: labels independent of the images cannot be coded below
+    # n log2 10 bits on average, and beating it by t bits has probability at most 2^-t (no-hypercompression).
+    # A ratio below 0.98 here is about 17 bits, so it would mean a leak (a block coded by a network that saw it).
+    # The true labels, through the same code, must land well below 0.98: the assertion can fail.
+    cfg = mdl.MDLConfig(boundaries=(16, 64, 256), steps=50, n_seeds=3)
+    rand = mdl.prequential_codelength(cfg, [0, 1, 2], random_labels=True)
+    true = mdl.prequential_codelength(cfg, [0, 1, 2])
+    assert rand["uniform_bits"] == true["uniform_bits"] == pytest.approx(256 * math.log2(10))
+    assert np.all(rand["total_bits"] / rand["uniform_bits"] >= 0.98)
+    assert np.all(true["total_bits"] / true["uniform_bits"] < 0.8)
+
 @pytest.mark.parametrize(
     "call",
     [
