@@ -108,3 +108,29 @@ def test_exercise_check_accepts_the_answer_and_rejects_wrong_ones():
         D.check_vocab_hypothesis(small, large, False)
     with pytest.raises(ValueError, match="True or False"):
         D.check_vocab_hypothesis(small, large, "yes")
+
+
+def test_seed_record_loads_and_its_table_flags_a_miss(tmp_path):
+    record, provenance = D.load_seed_record()
+    assert provenance["mode"] == "fast" and record["runs"] == list(range(17))
+    assert set(record["exponents"]) == {"beta=1", "beta=0.5", "null"}
+    table = D.base_seed_table(record["runs"], record["exponents"], {"beta=0.5": 1.0, "null vs 1": 1.0}, 3)
+    assert sorted(table) == list(range(15))
+    # a run moved out of the bar shows on the three base seeds that use it, and only there
+    moved = {"beta=0.5": record["exponents"]["beta=0.5"].copy(), "null": record["exponents"]["null"]}
+    moved["beta=0.5"][5] = 1.2
+    bad = D.base_seed_table(record["runs"], moved, {"beta=0.5": 1.0}, 3)
+    assert [b for b, row in bad.items() if row["beta=0.5"] > 0.1] == [3, 4, 5]
+    # the null's entry is its closest approach: a null run that meets the target is caught
+    moved["null"] = moved["null"].copy()
+    moved["null"][0] = 0.98
+    assert D.base_seed_table(record["runs"], moved, {"null vs 1": 1.0}, 3)[0]["null vs 1"] < 0.1
+    with pytest.raises(ValueError):
+        D.base_seed_table([0, 2, 3], moved, {"beta=0.5": 1.0}, 3)
+    broken = tmp_path / "r.json"
+    broken.write_text('{"runs": [0, 1], "exponents": {"null": [0.1]}, "provenance": {}}')
+    with pytest.raises(ValueError):
+        D.load_seed_record(broken)
+    broken.write_text('{"runs": [0]}')
+    with pytest.raises(ValueError):
+        D.load_seed_record(broken)

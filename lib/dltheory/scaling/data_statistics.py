@@ -18,7 +18,8 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import jax
 import jax.numpy as jnp
@@ -38,6 +39,9 @@ __all__ = [
     "HorizonResult",
     "horizon_experiment",
     "vocab_config",
+    "SEED_RECORD_FILE",
+    "load_seed_record",
+    "base_seed_table",
     "vocab_exponent",
     "check_vocab_hypothesis",
 ]
@@ -297,3 +301,49 @@ def check_vocab_hypothesis(slope_small: float, slope_large: float, same_exponent
                          + ("both are near 1/(2β), so the vocabulary shifts t* by a constant factor only"
                             if holds else "they are not both within 0.1 of 1/(2β) and of each other"))
     print(f"correct: {ref[8]:.3f} and {ref[64]:.3f}; the hypothesis {'holds' if holds else 'fails'}")
+
+
+SEED_RECORD_FILE = "01-scaling-laws-data-statistics-seeds.json"
+
+
+def load_seed_record(path: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
+    """§10: the record of a sweep of :func:`horizon_experiment` over runs 0 to 16 (base seeds 0 to 14) in fast mode.
+
+    Returns ``(record, provenance)``: ``record["runs"]`` and ``record["exponents"]``, one array per source (the
+    exponent of ``t*(P)`` per run, as :meth:`HorizonResult.exponents` gives it). Default: the shipped record,
+    :data:`SEED_RECORD_FILE`.
+    """
+    import json
+    from importlib import resources
+
+    source = resources.files("dltheory") / "data" / SEED_RECORD_FILE if path is None else path
+    text = source.read_text(encoding="utf-8") if path is None else open(path, encoding="utf-8").read()
+    record = json.loads(text)
+    missing = {"runs", "exponents", "provenance"} - set(record)
+    if missing:
+        raise ValueError(f"record is missing {sorted(missing)}")
+    provenance = record.pop("provenance")
+    record["exponents"] = {k: np.asarray(v, dtype=float) for k, v in record["exponents"].items()}
+    if any(v.shape != (len(record["runs"]),) for v in record["exponents"].values()):
+        raise ValueError("record: every source needs one exponent per run")
+    return record, provenance
+
+
+def base_seed_table(runs: Sequence[int], exponents: Mapping[str, np.ndarray], targets: Mapping[str, float],
+                    n_seeds: int) -> dict[int, dict[str, float]]:
+    """For each base seed ``b`` whose runs ``b .. b + n_seeds - 1`` are all in ``runs`` (consecutive), the largest
+    distance ``|exponent − target|`` over those runs, per source named in ``targets`` (a claim on every seed holds
+    on that base seed if this is within its tolerance). ``"null"`` in ``targets`` maps a target to the null's
+    *smallest* distance to it instead (the null must miss on every run)."""
+    runs = [int(r) for r in runs]
+    if runs != list(range(runs[0], runs[0] + len(runs))) or not 1 <= n_seeds <= len(runs):
+        raise ValueError(f"runs must be consecutive and hold at least n_seeds = {n_seeds} runs, got {runs}")
+    table: dict[int, dict[str, float]] = {}
+    for i in range(len(runs) - n_seeds + 1):
+        row = {}
+        for name, target in targets.items():
+            source = "null" if name.startswith("null") else name
+            gap = np.abs(np.asarray(exponents[source], float)[i:i + n_seeds] - target)
+            row[name] = float(gap.min() if source == "null" else gap.max())
+        table[runs[i]] = row
+    return table
