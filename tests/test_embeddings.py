@@ -369,6 +369,18 @@ def test_isotropy_measures():
     assert np.linalg.matrix_rank(top1) == 4
 
 
+def test_removing_the_mean_helps_only_a_centred_reference():
+    """What page 02 prints (a claim until stop 18): removing the common mean raises the similarity
+    correlation when the reference is centred, and lowers it when the reference shares the mean."""
+    rng = np.random.default_rng(0)
+    reference = rng.normal(size=(60, 8))
+    shifted = reference + 3.0 * rng.normal(size=8)                   # a common direction added by "training"
+    fixed = sgns_factorises_pmi.all_but_the_top(shifted, 0)
+    corr = sgns_factorises_pmi.similarity_correlation
+    assert corr(fixed, reference) > corr(shifted, reference) + 0.2
+    assert corr(fixed, shifted) < corr(shifted, shifted) - 0.2        # the reference shares the mean
+
+
 def test_parallelogram_2d():
     emb, q = _parallelogram_embeddings()
     P = analogies.parallelogram_2d(emb, q[0])
@@ -397,6 +409,9 @@ def test_toy_model_trains_and_stores_more_features_when_sparse():
     w = h.params["w"][0]
     assert (superposition.feature_norms(w[0]) > 0.5).sum() <= 3
     assert (superposition.feature_norms(w[1]) > 0.5).sum() == 5
+    # page 04's m/|W|_F^2 (a claim until stop 18, with this bar 1 ± 0.05): dense 1, sparse well below
+    assert superposition.dimensions_per_feature(w[0]) == pytest.approx(1.0, abs=0.05)
+    assert superposition.dimensions_per_feature(w[1]) < 0.5
 
 
 # ----------------------------------------------------------------- bad input
@@ -550,6 +565,16 @@ def test_pmi_distance_identity_and_pair_statistics_by_hand():
     assert st["neg_cspmi"][k] == pytest.approx(-(2 * P[0, 1] + log_p[0] + log_p[1]))
     with pytest.raises(ValueError, match="fewer than 3 pairs"):
         linear_analogies.pair_statistics(counts, min_expected=1e6)
+
+
+def test_rank_d_pmi_factors_obey_the_distance_identity():
+    """Page 08's first measurement (a claim until stop 18, with the same bar 0.9) on a small planted corpus:
+    squared distances in the rank-d factors of PMI track the PMI distance; random vectors do not."""
+    cfg = corpus.CorpusConfig(dim=8, n_filler=40, n_families=6, n_tokens=200_000, relation_noise=(0.0, 0.0, 1.0))
+    res = linear_analogies.run_linear_analogies([0], cfg)
+    assert res.pairs[0]["i"].size > 500
+    assert res.corr_distance[0] >= 0.9
+    assert abs(res.corr_random[0]) < 0.3
 
 
 def test_analogies_without_exclusion_can_answer_a_question_word():
@@ -838,6 +863,9 @@ def test_relation_fraction_and_analogies_saturate_at_k():
     h = attribute_model.train_qwem_dims(target, cfg, dims, [0], questions=q, progress=False)
     acc = h["analogy"][0, :, -1]
     assert acc[dims.index(K)] == 1.0 and acc[-1] == 1.0 and acc[0] < 0.5
+    # page 06's claim attribute-saturation-dimension can fail: this short run keeps enough of its random
+    # initialisation to break the ties at d = K - 1 and saturates there, while the closed form saturates at K
+    assert attribute_model.saturation_dimension(dims, acc, 0.95) == K - 1
     vals, vecs = np.linalg.eigh(target)                           # the converged embedding, in closed form
     top = np.argsort(vals)[::-1]
     closed = [geometry.analogy_accuracy(vecs[:, top[:d]] * np.sqrt(np.maximum(vals[top[:d]], 0)), q) for d in dims]
