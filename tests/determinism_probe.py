@@ -91,6 +91,8 @@ _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 EXEMPT: Mapping[str, str] = {
     "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
     "scaling.mini_chinchilla.positive_control": "the §5 control over scaling.mini_chinchilla.synthetic_result (probed)",
+    "scaling.data_statistics.base_seed_table": "no random draw: arithmetic on a saved record; n_seeds counts the "
+                                               "runs of a base seed",
     "scaling.mini_chinchilla.control_exponents": "the §5 control's exponents over scaling.mini_chinchilla."
                                                  "synthetic_result and isoflop_minima (both probed)",
     "scaling.isoflop_sgd.curve_exponents": "no random draw: its seeds are indices into a result's runs "
