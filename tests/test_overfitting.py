@@ -680,3 +680,23 @@ def test_check_benign_at_accepts_right_and_rejects_wrong():
     assert tn.check_benign_at(expected, d=10) == expected
     with pytest.raises(selfcheck.WrongAnswer):
         tn.check_benign_at(not expected, d=10)
+
+
+def test_spline_1d_interpolates_and_its_error_is_exact():
+    from dltheory.overfitting import spline_1d as sp1
+    rng = np.random.default_rng(3)
+    y = rng.choice([-1.0, 1.0], 40)
+    x = 3.5 * y + rng.standard_normal(40)
+    noisy = y.copy()
+    noisy[:4] *= -1
+    assert np.array_equal(sp1.spline_sign(x, noisy, x), noisy)          # fits every label
+    t_y = rng.choice([-1.0, 1.0], 200_000)
+    t = 3.5 * t_y + rng.standard_normal(200_000)
+    mc = np.mean(sp1.spline_sign(x, noisy, t) != t_y)
+    exact = sp1.spline_error(x, noisy, mu=3.5)
+    assert abs(exact - mc) < 4 * np.sqrt(mc / 200_000) + 1e-4
+    assert exact > sp1.spline_error(x, y, mu=3.5) + 0.01                 # the flips cost something
+    with pytest.raises(ValueError, match="distinct"):
+        sp1.spline_error([0.0, 0.0, 1.0], [1.0, -1.0, 1.0], mu=1.0)
+    with pytest.raises(ValueError, match="exactly one"):
+        sp1.spline_prices([0], (10,), mu=1.0)

@@ -23,7 +23,8 @@ page                                module
                                     trained on flipped labels across dimensions (Frei, Chatterji and
                                     Bartlett 2022), and tuned ridge against the interpolator (its
                                     penalty paths in :mod:`~dltheory.overfitting.ridge_paths`; a network
-                                    with biases in d = 1 in :mod:`~dltheory.overfitting.low_dimension`)
+                                    with biases in d = 1 in :mod:`~dltheory.overfitting.low_dimension`,
+                                    the linear-spline interpolant in :mod:`~dltheory.overfitting.spline_1d`)
 ==================================  ===================================================================
 
 Shared by several sections: :mod:`~dltheory.overfitting.common` (seed checks, one BLAS thread, the digits,
