@@ -811,6 +811,22 @@ def test_null_passes_rejects_malformed(tmp_path, extra, message):
     assert "claim tc/x" in str(err.value)
 
 
+def test_a_verdict_made_under_another_registration_is_stale(reg):
+    # a page read back from the execution cache after its claim was registered again shows the old verdict
+    assert ledger.stale_verdict(reg["tc/accuracy"], {"status": "reproduced", "passed": True, "mode": "fast"}) is None
+    assert ledger.stale_verdict(reg["tc/not-here"], {"status": "not reproduced", "passed": False, "mode": "fast"}) is None
+    why = ledger.stale_verdict(reg["tc/not-here"], {"status": "reproduced", "passed": True, "mode": "fast"})
+    assert why == "its verdict says 'reproduces' but the registry now says 'not reproduced'"
+    assert "derivation" in ledger.stale_verdict(reg["tc/arithmetic"], {"status": "reproduced", "passed": True})
+    # per mode: reproduces in fast mode, registered not reproduced in full mode
+    assert ledger.stale_verdict(reg["tc/fast-not-full"], {"status": "reproduced", "passed": True, "mode": "full"})
+    assert ledger.stale_verdict(reg["tc/fast-not-full"], {"status": "reproduced", "passed": True, "mode": "fast"}) is None
+    # a failing status stops the build by itself and implies no registration
+    assert ledger.stale_verdict(reg["tc/not-here"], {"status": "failed", "passed": False, "mode": "fast"}) is None
+    # every status a page can print that the build lets through is covered
+    assert set(ledger._REGISTERED_AS) == set(claims.STATUSES) - {"failed", "cannot fail", "degenerate"}
+
+
 def test_ledger_counts_and_cells(reg):
     def rec(cid, *args, **kw):
         return claims.check(cid, *args, display=False, raise_on_fail=False, **kw).record()

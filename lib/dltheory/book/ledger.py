@@ -22,7 +22,8 @@ from matplotlib.patches import Patch
 from dltheory import claims as _claims
 from dltheory import plot
 
-__all__ = ["verdicts_in_html", "COUNTS", "counts", "verdict_text", "null_text", "margin_text", "revision_text", "figure_rows", "draw_figure", "figure_svg"]
+__all__ = ["verdicts_in_html", "stale_verdict", "COUNTS", "counts", "verdict_text", "null_text", "margin_text",
+           "revision_text", "figure_rows", "draw_figure", "figure_svg"]
 
 #: the ledger's counts per chapter, in the order of its summary table: (key, column heading)
 COUNTS = (
@@ -63,6 +64,26 @@ VERDICTS = {
 
 def _status(rec: Mapping[str, Any]) -> str:
     return rec.get("status", "reproduced" if rec["passed"] else "failed")
+
+
+#: the registration each verdict status implies: a claim that reproduces, one registered as not reproduced, one
+#: registered "not a test", a derivation (the failing statuses stop the build and imply none)
+_REGISTERED_AS = {"reproduced": "reproduces", "not reproduced": "not reproduced",
+                  _claims.PASSED_THIS_RUN: "not reproduced", _claims.NOT_A_TEST: "not a test",
+                  _claims.NULL_MISSED_THIS_RUN: "not a test", "derived": "derivation"}
+
+
+def stale_verdict(claim: _claims.Claim, rec: Mapping[str, Any]) -> str | None:
+    """Why a page's printed verdict ``rec`` no longer matches the registry's ``claim`` (its status implies another
+    registration, for instance a page read back from the execution cache after the claim was registered as not
+    reproduced), or ``None``. Only the registration is compared: a changed bar with the same outcome is not seen."""
+    implied = _REGISTERED_AS.get(_status(rec))
+    if implied is None:
+        return None
+    mode = rec.get("mode", "fast")
+    now = ("derivation" if claim.derivation else "not a test" if claim.not_a_test
+           else "reproduces" if claim.reproduces_in(mode) else "not reproduced")
+    return None if implied == now else f"its verdict says '{implied}' but the registry now says '{now}'"
 
 
 def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mapping[str, Any] | None]) -> dict[str, int]:

@@ -238,6 +238,11 @@ def _check_consistency(app: Sphinx, env: Any) -> None:
     for cid in results:
         if cid not in registry:
             logger.warning(f"page {results[cid][0]} checked claim {cid!r}, which is not registered")
+            continue
+        why = _ledger.stale_verdict(registry[cid], results[cid][1])
+        if why:  # the page's outputs came from the execution cache, made before the registry changed
+            logger.warning(f"page {results[cid][0]} shows a stale verdict of {cid!r}: {why}; execute the page "
+                           "again (make book-fresh, or edit one of its code cells)")
     if app.config.dltheory_ledger_require_all:
         for cid in registry:
             # every claim, full-mode ones too: in fast mode a page checks those on a saved full-mode result
