@@ -22,7 +22,7 @@ import numpy as np
 import optax
 
 from dltheory import validate
-from dltheory.overfitting.trained_networks import LOW_D, TrainedConfig, mixture
+from dltheory.overfitting.trained_networks import LOW_D, TrainedConfig, mixture, runs_data
 
 __all__ = ["biased_network", "LOSSES", "train_biased", "LowDResult", "tempered_run"]
 
@@ -44,10 +44,7 @@ def train_biased(keys: jax.Array, x: Any, y: Any, *, width: int, steps: int, lea
     unit sphere, each kink at ``t_j ~ N(0, spread²)`` along ``w_j`` (``b_j = −t_j``), so that the kinks start
     where the data lie; ``v_j ~ N(0, 1/width)``. Returns ``{"w": (runs, width, d), "b", "v": (runs, width)}``.
     """
-    x = jnp.asarray(validate.array("x", x, ndim=3))
-    y = jnp.asarray(validate.array("y", y, ndim=2))
-    if y.shape != x.shape[:2]:
-        raise ValueError(f"y must have shape {x.shape[:2]} like x's first two axes, got {y.shape}")
+    x, y = runs_data(x, y)
     width = validate.integer("width", width, low=1)
     steps = validate.integer("steps", steps, low=1)
     learning_rate = validate.real("learning_rate", learning_rate, low=0.0, low_open=True)

@@ -28,6 +28,7 @@ from dltheory.overfitting import benign_linear, ridge_paths
 
 __all__ = [
     "mixture",
+    "runs_data",
     "OPTIMISERS",
     "train_classifier",
     "nearest_neighbour_error",
@@ -83,6 +84,15 @@ def _network(w: jax.Array, x: jax.Array, leak: float) -> jax.Array:
 OPTIMISERS = ("adam", "gd")
 
 
+def runs_data(x: Any, y: Any) -> tuple[jax.Array, jax.Array]:
+    """Training sets of several runs, checked: ``x`` ``(runs, n, d)`` and ``y`` ``(runs, n)``, as JAX arrays."""
+    x = jnp.asarray(validate.array("x", x, ndim=3))
+    y = jnp.asarray(validate.array("y", y, ndim=2))
+    if y.shape != x.shape[:2]:
+        raise ValueError(f"y must have shape {x.shape[:2]} like x's first two axes, got {y.shape}")
+    return x, y
+
+
 def train_classifier(
     keys: jax.Array, x: Any, y: Any, *, width: int, steps: int, learning_rate: float, leak: float = 0.1,
     optimiser: str = "adam",
@@ -96,10 +106,7 @@ def train_classifier(
     each training output by about ``learning_rate`` times its loss gradient). Returns ``w``, ``(runs, width, d)``.
     """
     optimiser = validate.choice("optimiser", optimiser, OPTIMISERS)
-    x = jnp.asarray(validate.array("x", x, ndim=3))
-    y = jnp.asarray(validate.array("y", y, ndim=2))
-    if y.shape != x.shape[:2]:
-        raise ValueError(f"y must have shape {x.shape[:2]} like x's first two axes, got {y.shape}")
+    x, y = runs_data(x, y)
     width = validate.integer("width", width, low=2)
     steps = validate.integer("steps", steps, low=1)
     learning_rate = validate.real("learning_rate", learning_rate, low=0.0, low_open=True)
