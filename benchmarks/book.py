@@ -76,6 +76,18 @@ def part_of(page: str) -> str:
     return "front matter"
 
 
+def _summary(pages: list[dict[str, Any]]) -> tuple[float, dict[str, float], dict[str, Any], int | None]:
+    """Tag each page with its part of the book; return the seconds executed in all, per part, the slowest page
+    and the number of cores."""
+    parts: dict[str, float] = {}
+    for p in pages:
+        p["part"] = part_of(p["page"])
+        parts[p["part"]] = parts.get(p["part"], 0.0) + p["seconds"]
+    slowest = max(pages, key=lambda p: p["seconds"]) if pages else {"page": "–", "seconds": 0.0}
+    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return sum(p["seconds"] for p in pages), parts, slowest, cpus
+
+
 def run(source: Path = ROOT, *, keep: Path | None = None) -> tuple[list[Row], list[dict[str, Any]]]:
     """Cold build and cached rebuild of the book at ``source``; returns the report's rows and the per-page times.
 
@@ -102,13 +114,7 @@ def run(source: Path = ROOT, *, keep: Path | None = None) -> tuple[list[Row], li
             shutil.rmtree(tmp, ignore_errors=True)
     if [p["seconds"] for p in after] != [p["seconds"] for p in pages]:
         raise RuntimeError("the cached rebuild executed pages again: the execution cache did not hold")
-    executed = sum(p["seconds"] for p in pages)
-    parts: dict[str, float] = {}
-    for p in pages:
-        p["part"] = part_of(p["page"])
-        parts[p["part"]] = parts.get(p["part"], 0.0) + p["seconds"]
-    slowest = max(pages, key=lambda p: p["seconds"]) if pages else {"page": "–", "seconds": 0.0}
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    executed, parts, slowest, cpus = _summary(pages)
     rows = [
         Row(workload=f"the whole book, cold build in fast mode ({len(pages)} pages executed, {cpus} cores)", unit="s",
             ours=cold, reference=None, reference_name="target: ≤ 15 min", ours_spread=0.0, reference_spread=None,
@@ -144,11 +150,7 @@ def from_build(out: Path, source: Path = ROOT) -> tuple[list[Row], list[dict[str
     pages = page_times(out, source)
     if not pages:
         raise ValueError(f"the build in {out} executed no page")
-    for p in pages:
-        p["part"] = part_of(p["page"])
-    executed = sum(p["seconds"] for p in pages)
-    slowest = max(pages, key=lambda p: p["seconds"])
-    cpus = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    executed, _, slowest, cpus = _summary(pages)
     rows = [Row(workload=f"the whole book, pages executed in one cold build ({len(pages)} pages, {cpus} cores)",
                 unit="s", ours=executed, reference=None, reference_name="no reference", ours_spread=0.0,
                 reference_spread=None, target="",
