@@ -23,15 +23,30 @@ def _verdict(cid: str, status: str, value: float = 1.0) -> dict:
 def repo(tmp_path: Path) -> Path:
     (tmp_path / "_toc.yml").write_text("root: intro\n")
     lib = tmp_path / "lib" / "dltheory"
-    for package, text in {"toy": "from dltheory.helper import util\n", "helper": "X = 1\n", "other": "Y = 2\n"}.items():
-        (lib / package).mkdir(parents=True)
-        (lib / package / "__init__.py").write_text(text)
+    files = {
+        "toy/__init__.py": '"""The toy chapter."""\n',
+        "toy/page_two.py": "from . import shared\nfrom dltheory.helper.util import f\nFILE = 'toy-saved.json'\n",
+        "toy/shared.py": "X = 1\n",
+        "toy/page_three.py": "Y = 3\n",                  # a sibling module the page never imports
+        "helper/__init__.py": "",
+        "helper/util.py": "def f():\n    return 1\n",
+        "other/__init__.py": "Y = 2\n",
+        "runtime.py": "Z = 0\n",                         # the core: left out on purpose
+        "data/toy-saved.json": "{}\n",
+        "data/toy-unused.json": "{}\n",
+    }
+    for name, text in files.items():
+        (lib / name).parent.mkdir(parents=True, exist_ok=True)
+        (lib / name).write_text(text)
     (lib / "registry").mkdir()
-    (lib / "registry" / "01-toy.toml").write_text('[claim]\nbar = 1\n')
+    (lib / "registry" / "01-toy.toml").write_text(
+        '[[claim]]\nid = "toy/a"\nlower = 1\n\n[[claim]]\nid = "toy/b"\nlower = 2\n\n'
+        '[[claim]]\nid = "toy/c"\nlower = 3\n')
     page = tmp_path / PAGE
     page.parent.mkdir(parents=True)
     page.write_text("---\nkernelspec:\n  name: python3\n---\n# A page\n\n"
-                    "```{code-cell} ipython3\nfrom dltheory.toy import thing\n```\n")
+                    "```{code-cell} ipython3\nfrom dltheory import runtime\n"
+                    "from dltheory.toy import (\n    page_two as pt,\n)\n```\n")
     return tmp_path
 
 
@@ -65,10 +80,15 @@ def test_not_reproduced_as_registered_counts_as_held(repo: Path) -> None:
 
 @pytest.mark.parametrize(("edit", "stale"), [
     (PAGE, True),                                      # the page itself
-    ("lib/dltheory/toy/__init__.py", True),            # a package the page imports
-    ("lib/dltheory/helper/__init__.py", True),         # a package imported by that package
-    ("lib/dltheory/registry/01-toy.toml", True),       # the chapter's bars
+    ("lib/dltheory/toy/__init__.py", True),            # the package of the module the page imports
+    ("lib/dltheory/toy/page_two.py", True),            # the module itself
+    ("lib/dltheory/toy/shared.py", True),              # a module it imports relatively
+    ("lib/dltheory/helper/util.py", True),             # a module of another package that it imports
+    ("lib/dltheory/data/toy-saved.json", True),        # a saved run it names
+    ("lib/dltheory/toy/page_three.py", False),         # another page's module of the same chapter
     ("lib/dltheory/other/__init__.py", False),         # code the page never reaches
+    ("lib/dltheory/runtime.py", False),                # the core
+    ("lib/dltheory/data/toy-unused.json", False),      # a saved run no reached file names
 ])
 def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, stale: bool) -> None:
     for seed in (0, 1):
@@ -78,6 +98,18 @@ def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, st
     assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2)})
     assert len(seeds.load(Path(PAGE), repo)["runs"]) == 2  # stale runs are kept, never counted
     assert any(line.startswith(PAGE) for line in seeds.stale_pages(notebooks.notebook_pages(repo), root=repo)) == stale
+
+
+@pytest.mark.parametrize(("claim", "stale"), [("toy/a", True), ("toy/c", False)])
+def test_a_run_goes_stale_when_the_bar_of_a_claim_it_reported_changes(repo: Path, claim: str, stale: bool) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced"), _verdict("toy/b", "reproduced")],
+                         seconds=1.0, root=repo)
+    registry = repo / "lib" / "dltheory" / "registry" / "01-toy.toml"
+    text = registry.read_text()
+    bar = {"toy/a": "lower = 1\n", "toy/c": "lower = 3\n"}[claim]
+    registry.write_text(text.replace(bar, bar.replace("= ", "= 1")) + "\n# a comment changes no entry\n")
+    assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2), "toy/b": (2, 2)})
 
 
 def test_one_run_is_not_a_seed_sweep(repo: Path) -> None:

@@ -6,11 +6,13 @@ than one sitting; so each page's runs are written to ``results/seeds/<chapter>/<
 sweep can be spread over sessions (or machines), and the ledger counts only the runs that describe the code as it
 is now.
 
-A record holds the page's *fingerprint*: a hash of the page itself, of every file of the ``dltheory`` packages
-it imports (the chapter's code; the book's small core is left out, so that an edit of, say, the plotting module
-does not throw away every record), of its chapter's registry (the bars) and of its chapter's saved runs in
-``lib/dltheory/data``. A run recorded under another fingerprint is *stale*: it is kept in the file, shown as
-such by ``python -m dltheory.book.seeds``, and never counted.
+Each run holds a *fingerprint*: a hash of the page itself, of every chapter module the page imports and of
+those they import in turn (followed module by module, relative imports included; the book's small core,
+``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an edit of, say, the
+plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data`` that those files
+name, and of the registry entries (the bars) of the claims the run reported. A run whose fingerprint no longer
+matches the code is *stale*: it is kept in the file, shown as such by ``python -m dltheory.book.seeds``, and never
+counted. An edit of one page's module, or of one claim's bar, leaves the other pages' runs as they were.
 
 ``python -m dltheory.book.seeds run [PAGE.md ...] --seeds 0 1 2 ... [--keep-going]``
     Run the pages (default: every notebook page) once per base seed, as ``notebooks run --seeds`` does, and add
@@ -29,6 +31,7 @@ import json
 import re
 import subprocess
 import sys
+import tomllib
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -42,7 +45,9 @@ __all__ = ["RECORD_DIR", "fingerprint", "record_path", "record_run", "load", "fr
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
 
-_IMPORT_RE = re.compile(r"^\s*(?:from|import)\s+dltheory\.([A-Za-z_]\w*)", re.MULTILINE)
+_FROM_RE = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|dltheory(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)",
+                      re.MULTILINE)
+_IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(dltheory(?:\.\w+)+)", re.MULTILINE)
 _CORE = {"book", "claims", "registry", "data"}  # packages of the book's machinery, not of a chapter's experiments
 _SCHEMA = 1
 
@@ -60,37 +65,100 @@ def _rel(page: Path, root: Path) -> Path:
         raise ValueError(f"the page {page} is not inside the repository {root}") from None
 
 
+def _module_files(lib: Path, dotted: str) -> list[Path]:
+    """The files that importing ``dltheory.a.b`` runs (``a/__init__.py``, ``a/b.py``), none of them core; empty
+    where the name is not a chapter module (a function, a core module)."""
+    parts = dotted.split(".")[1:]
+    if not parts or parts[0] in _CORE or not (lib / parts[0]).is_dir():
+        return []  # ``dltheory`` itself, the machinery, and the core's top-level modules (runtime.py, nets.py, ...)
+    files = [lib.joinpath(*parts[:k], "__init__.py") for k in range(1, len(parts))]
+    base = lib.joinpath(*parts)
+    if base.with_suffix(".py").is_file():
+        return [f for f in files if f.is_file()] + [base.with_suffix(".py")]
+    if (base / "__init__.py").is_file():
+        return [f for f in files if f.is_file()] + [base / "__init__.py"]
+    return []
+
+
+def _imports(path: Path, text: str, lib: Path) -> set[Path]:
+    """The chapter-module files that the code in ``text`` (a page, or the module at ``path``) imports."""
+    here = None
+    if path.suffix == ".py" and lib in path.parents:
+        rel = path.relative_to(lib).with_suffix("").parts
+        here = ("dltheory",) + (rel[:-1] if rel[-1] == "__init__" else rel)
+        if rel[-1] != "__init__":
+            here = here[:-1]  # the package a module's relative imports start from
+    found: set[Path] = set()
+    for source, names in _FROM_RE.findall(text):
+        if source.startswith("."):
+            if here is None:
+                continue
+            level = len(source) - len(source.lstrip("."))
+            package = here[:len(here) - (level - 1)]
+            source = ".".join(package + tuple(p for p in source.lstrip(".").split(".") if p))
+        found.update(_module_files(lib, source))
+        for name in names.strip("()").replace("\n", " ").split(","):
+            name = name.split(" as ")[0].strip()
+            if name.isidentifier():
+                found.update(_module_files(lib, f"{source}.{name}"))
+    for source in _IMPORT_RE.findall(text):
+        found.update(_module_files(lib, source))
+    return found
+
+
 def _inputs(page: Path, root: Path) -> list[Path]:
-    """The files a page's record depends on (see the module docstring), sorted."""
+    """The files a page's runs depend on (see the module docstring), sorted: the page, the chapter modules it
+    reaches through imports, and the saved runs that any of them names."""
     rel = _rel(page, root)
-    text = (root / rel).read_text(encoding="utf-8")
     lib = root / "lib" / "dltheory"
     files = {root / rel}
-    todo, seen = [text], set()
-    while todo:  # the packages the page imports, and those they import in turn (the epilogue reads the chapters')
-        for package in set(_IMPORT_RE.findall(todo.pop())) - _CORE - seen:
-            seen.add(package)
-            if (lib / package).is_dir():
-                found = [p for p in (lib / package).rglob("*.py") if "__pycache__" not in p.parts]
-                files.update(found)
-                todo.extend(p.read_text(encoding="utf-8") for p in found)
-    chapter = rel.parent.name
-    files.update(p for p in [lib / "registry" / f"{chapter}.toml"] if p.is_file())
-    if (lib / "data").is_dir():
-        files.update(p for p in (lib / "data").glob(f"{chapter}-*") if p.is_file())
+    todo = [root / rel]
+    texts = []
+    while todo:
+        path = todo.pop()
+        text = path.read_text(encoding="utf-8")
+        texts.append(text)
+        new = _imports(path, text, lib) - files
+        files.update(new)
+        todo.extend(sorted(new))
+    data = lib / "data"
+    if data.is_dir():
+        files.update(p for p in data.iterdir() if p.is_file() and any(p.name in text for text in texts))
     return sorted(files)
 
 
-def fingerprint(page: Path, root: Path | None = None) -> str:
-    """A hash of everything a page's verdicts depend on apart from the core and the machine (module docstring)."""
-    root = _root(root)
+def _claim_entries(root: Path) -> dict[str, str]:
+    """``{claim id: its registry entry as canonical JSON}`` over every chapter registry."""
+    entries = {}
+    for path in sorted((root / "lib" / "dltheory" / "registry").glob("*.toml")):
+        for claim in tomllib.loads(path.read_text(encoding="utf-8")).get("claim", []):
+            if isinstance(claim, dict) and "id" in claim:
+                entries[claim["id"]] = json.dumps(claim, sort_keys=True, default=str)
+    return entries
+
+
+def _digest(page: Path, root: Path) -> Any:
     digest = hashlib.sha256()
     for path in _inputs(page, root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
         digest.update(path.read_bytes())
         digest.update(b"\0")
+    return digest
+
+
+def _with_claims(code: Any, claims: Iterable[str], entries: Mapping[str, str]) -> str:
+    digest = code.copy()
+    for cid in sorted(set(claims)):
+        digest.update(f"{cid}\0{entries.get(cid, '<not registered>')}\0".encode())
     return digest.hexdigest()[:16]
+
+
+def fingerprint(page: Path, root: Path | None = None, claims: Iterable[str] = ()) -> str:
+    """A hash of everything a run of ``page`` that reported ``claims`` depends on apart from the core and the
+    machine (module docstring)."""
+    root = _root(root)
+    return _with_claims(_digest(page, root), claims, _claim_entries(root))
 
 
 def record_path(page: Path, root: Path | None = None) -> Path:
@@ -138,7 +206,6 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
         raise ValueError(f"seconds must be a non-negative number, got {seconds!r}")
     root = _root(root)
     data = load(page, root)
-    fp = fingerprint(page, root)
     verdicts = {}
     for rec in records:
         if "id" not in rec or "passed" not in rec:
@@ -147,12 +214,13 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
         verdicts[rec["id"]] = {"status": rec.get("status", "reproduced" if rec["passed"] else "failed"),
                                "value": rec.get("value"), "null": null.get("value"),
                                "passing": rec.get("passing") if rec.get("min_pass") else None}
+    fp = fingerprint(page, root, verdicts)
     run = {"seed": seed, "mode": mode, "fingerprint": fp, "commit": _commit(root), "seconds": round(float(seconds), 1),
            "date": _dt.date.today().isoformat(), "verdicts": verdicts}
     if error:
         run["error"] = str(error)[:300]
     data["runs"] = [r for r in data["runs"] if (r["seed"], r["mode"], r["fingerprint"]) != (seed, mode, fp)] + [run]
-    data["runs"].sort(key=lambda r: (r["mode"], r["fingerprint"] != fp, r["seed"]))
+    data["runs"].sort(key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
     path = record_path(page, root)
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n", encoding="utf-8")
@@ -162,8 +230,11 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
 def fresh_runs(page: Path, *, mode: str = "fast", root: Path | None = None) -> list[dict[str, Any]]:
     """The recorded runs of ``page`` in ``mode`` made on the code as it is now (same fingerprint)."""
     root = _root(root)
-    fp = fingerprint(page, root)
-    return [r for r in load(page, root)["runs"] if r["mode"] == mode and r["fingerprint"] == fp]
+    runs = [r for r in load(page, root)["runs"] if r["mode"] == mode]
+    if not runs:
+        return []
+    code, entries = _digest(page, root), _claim_entries(root)
+    return [r for r in runs if r["fingerprint"] == _with_claims(code, r["verdicts"], entries)]
 
 
 def _recorded_pages(root: Path) -> list[Path]:
