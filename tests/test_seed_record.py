@@ -94,10 +94,21 @@ def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, st
     for seed in (0, 1):
         seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
     path = repo / edit
-    path.write_text(path.read_text() + "\n# edited\n")
+    text = path.read_text()
+    path.write_text(text.replace("as pt,", "as pt,  # edited") if edit == PAGE else text + "\n# edited\n")
     assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2)})
     assert len(seeds.load(Path(PAGE), repo)["runs"]) == 2  # stale runs are kept, never counted
     assert any(line.startswith(PAGE) for line in seeds.stale_pages(notebooks.notebook_pages(repo), root=repo)) == stale
+
+
+def test_the_prose_of_a_page_can_change_under_its_record(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    page = repo / PAGE
+    page.write_text(page.read_text().replace("# A page", "# A page\n\nA paragraph, and a fold of notes.") + "\nMore.\n")
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+    page.write_text(page.read_text().replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [x]\n"))
+    assert seeds.held(repo) == {}  # a cell's options are part of what runs
 
 
 @pytest.mark.parametrize(("claim", "stale"), [("toy/a", True), ("toy/c", False)])

@@ -6,7 +6,7 @@ than one sitting; so each page's runs are written to ``results/seeds/<chapter>/<
 sweep can be spread over sessions (or machines), and the ledger counts only the runs that describe the code as it
 is now.
 
-Each run holds a *fingerprint*: a hash of the page itself, of every chapter module the page imports and of
+Each run holds a *fingerprint*: a hash of the page's code cells (its prose may change freely), of every chapter module the page imports and of
 those they import in turn (followed module by module, relative imports included; the book's small core,
 ``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an edit of, say, the
 plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data`` that those files
@@ -48,6 +48,7 @@ RECORD_DIR = Path("results") / "seeds"
 _FROM_RE = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|dltheory(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)",
                       re.MULTILINE)
 _IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(dltheory(?:\.\w+)+)", re.MULTILINE)
+_CELL_RE = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _CORE = {"book", "claims", "registry", "data"}  # packages of the book's machinery, not of a chapter's experiments
 _SCHEMA = 1
 
@@ -137,12 +138,17 @@ def _claim_entries(root: Path) -> dict[str, str]:
     return entries
 
 
+def _code_cells(text: str) -> bytes:
+    """The code cells of a MyST notebook page, with their options, in order: what a run executes."""
+    return "\0".join(_CELL_RE.findall(text)).encode()
+
+
 def _digest(page: Path, root: Path) -> Any:
     digest = hashlib.sha256()
     for path in _inputs(page, root):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
-        digest.update(path.read_bytes())
+        digest.update(_code_cells(path.read_text(encoding="utf-8")) if path.suffix == ".md" else path.read_bytes())
         digest.update(b"\0")
     return digest
 
