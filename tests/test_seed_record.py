@@ -168,3 +168,12 @@ def test_the_records_in_the_repository_are_readable() -> None:
         assert page.is_file(), f"{path} records a page that does not exist"
         data = seeds.load(page, root)
         assert all({"seed", "mode", "fingerprint", "verdicts"} <= set(run) for run in data["runs"]), path
+
+
+def test_the_table_counts_each_claim_over_the_seeds_its_page_ran() -> None:
+    rows = {"p/a": {0: "PASS 1", 1: "PASS 1"}, "q/b": {0: "PASS 1", 1: "FAIL 0", 2: "PASS 1"}}
+    statuses = {"p/a": {0: "reproduced", 1: "reproduced"}, "q/b": {0: "reproduced", 1: "failed", 2: "reproduced"}}
+    text = notebooks.seed_table(rows, statuses, [0, 1, 2], ran={"p/a": [0, 1], "q/b": [0, 1, 2]})
+    assert "| 2/2" in text and "| 2/3" in text and "q/b (2/3)" in text and "p/a (" not in text
+    text = notebooks.seed_table(rows, statuses, [0, 1, 2])  # without ``ran`` a missing seed was never reached
+    assert "p/a (2/3)" in text

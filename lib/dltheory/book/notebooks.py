@@ -24,7 +24,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -276,9 +276,13 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     return 1 if failed else 0
 
 
-def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int]) -> str:
+def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int],
+               ran: Mapping[str, Sequence[int]] | None = None) -> str:
     """The claim × base-seed table of ``run --seeds``, with a last column: on how many base seeds the registered
     outcome held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed).
+
+    ``ran`` gives, per claim, the base seeds its page ran under (default: every seed of the table); a claim
+    missing from one of them was never reached and counts as not held, a seed its page never ran is left out.
     """
     cols = [f"seed {s}" for s in seeds]
     widths = [max([len(c)] + [len(row.get(s, "-")) for row in table.values()]) for c, s in zip(cols, seeds)]
@@ -286,14 +290,15 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
     lines = [" | ".join(["claim".ljust(width), *(c.ljust(w) for c, w in zip(cols, widths)), "held"])]
     broken, stale, stale_null = [], [], []
     for cid, row in table.items():
-        held = sum(statuses.get(cid, {}).get(s) in _OK for s in seeds)
+        own = list(ran[cid]) if ran is not None and cid in ran else seeds
+        held = sum(statuses.get(cid, {}).get(s) in _OK for s in own)
         lines.append(" | ".join([cid.ljust(width), *(row.get(s, "-").ljust(w) for s, w in zip(seeds, widths)),
-                                 f"{held}/{len(seeds)}"]))
-        if held < len(seeds):
-            broken.append(f"{cid} ({held}/{len(seeds)})")
-        if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in seeds):
+                                 f"{held}/{len(own)}"]))
+        if held < len(own):
+            broken.append(f"{cid} ({held}/{len(own)})")
+        if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in own):
             stale.append(cid)
-        if all(statuses.get(cid, {}).get(s) == "not a test (its null missed the bar this run)" for s in seeds):
+        if all(statuses.get(cid, {}).get(s) == "not a test (its null missed the bar this run)" for s in own):
             stale_null.append(cid)
     if broken:
         lines.append("\nfailed (or never reached) on some base seed: " + ", ".join(broken))

@@ -281,8 +281,12 @@ def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path
     rows: dict[str, dict[int, str]] = {}
     statuses: dict[str, dict[int, str]] = {}
     seeds: set[int] = set()
+    ran: dict[str, list[int]] = {}
     for page in pages if pages is not None else _recorded_pages(root):
-        for run in fresh_runs(page, mode=mode, root=root):
+        runs = fresh_runs(page, mode=mode, root=root)
+        for cid in {cid for run in runs for cid in run["verdicts"]}:
+            ran[cid] = sorted(run["seed"] for run in runs)
+        for run in runs:
             seeds.add(run["seed"])
             for cid, v in run["verdicts"].items():
                 value = v["value"]
@@ -291,7 +295,7 @@ def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path
                 statuses.setdefault(cid, {})[run["seed"]] = v["status"]
     if not rows:
         return "no fresh seed record"
-    return seed_table(rows, statuses, sorted(seeds))
+    return seed_table(rows, statuses, sorted(seeds), ran)
 
 
 def stale_pages(pages: Iterable[Path], *, mode: str = "fast", root: Path | None = None) -> list[str]:
