@@ -16,7 +16,8 @@ One module per section page; a page imports its own, ``from dltheory.grokking im
   the float32 collapse margin and the share of exactly zero losses;
 * ``07-ungrokking`` (3.7): ``ungrokking``, grokked networks trained on with less data (Varma et al. 2023);
 * ``08-lazy-to-rich`` (3.8): ``lazy_to_rich``, the delay against the initial scale on the digits (Lyu et al.
-  2024; Kumar et al. 2024).
+  2024), and ``lazy_rich_modular``, Kumar et al.'s (2024) laziness control (centred output, loss ÷ α², gradient
+  descent) on modular addition.
 
 Shared by Sections 3.1–3.4, all on addition modulo a prime ``p`` (Power et al. 2022; Nanda et al. 2023):
 
