@@ -50,6 +50,7 @@ from dltheory.overfitting import tempered as OTP
 from dltheory.overfitting import trained_networks as OTN
 from dltheory.grokking import analytic_solution as G3
 from dltheory.grokking import fourier_circuit as G2
+from dltheory.grokking import lazy_rich_modular as G8K
 from dltheory.grokking import lazy_to_rich as G8
 from dltheory.grokking import memorise_then_generalise as G1
 from dltheory.grokking import models as GM
@@ -298,6 +299,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),
     "grokking.lazy_to_rich.output_scale_sweep": lambda: G8.output_scale_sweep(_GROK, [0.5, 2.0], [0]),
+    "grokking.lazy_rich_modular.centred_sweep": lambda: G8K.centred_sweep(
+        G8K.CentredConfig(p=7, width=16, steps=20, eval_every=10, n_seeds=1), [1.0, 4.0], [0]),
     # chapter 4
     "embeddings.rand_walk.isotropic_vectors": lambda: ER.isotropic_vectors(_key(), 20, 8),
     "embeddings.real_text.random_vectors": lambda: ET.random_vectors(30, 8, seed=3),

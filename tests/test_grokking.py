@@ -1004,3 +1004,54 @@ def test_registered_run_of_the_lazy_rich_claims_is_read_and_judged_as_saved():
     saved, provenance = lrm.registered_run()
     assert len(saved["seeds"]) == len(saved["slopes"]) == len(saved["rate_ratio"]) >= 3
     assert provenance["mode"] == "fast" and "OmnigrokConfig" in provenance["config"]
+
+
+# --------------------------------------------------------------------------- Section 3.8, Kumar et al.'s control
+
+
+def test_centred_config_bad_fields_and_full_is_larger():
+    from dltheory.grokking import lazy_rich_modular as lm
+
+    for field, value in (("p", 24), ("width", 0), ("train_frac", 1.0), ("lr", 0.0), ("steps", 25)):
+        with pytest.raises(ValueError):
+            lm.CentredConfig(**{field: value})
+    fast, full = lm.CentredConfig.fast(), lm.CentredConfig.full()
+    assert full.p > fast.p and full.width > fast.width and full.cost().flops > fast.cost().flops
+    assert fast.grok().model == "quadratic" and fast.grok().weight_decay == 0.0
+
+
+def test_random_labels_are_fixed_in_range_and_not_the_rule():
+    from dltheory.grokking import lazy_rich_modular as lm
+
+    labels = lm.random_labels(23)
+    assert labels.shape == (23 * 23,) and labels.min() >= 0 and labels.max() < 23
+    assert np.array_equal(labels, lm.random_labels(23))
+    assert np.mean(labels == gd.modular_addition(23)["c"]) < 0.2   # about 1/p agree by chance
+    with pytest.raises(ValueError):
+        lm.random_labels(24)
+
+
+def test_delay_is_infinite_where_a_run_never_fits_or_generalises():
+    from dltheory.grokking import lazy_rich_modular as lm
+
+    d = lm.delay([[100.0, 100.0, np.inf]], [[400.0, np.inf, np.inf]])
+    assert d[0, 0] == 300.0 and np.isinf(d[0, 1]) and np.isinf(d[0, 2])
+    with pytest.raises(ValueError):
+        lm.delay([1.0, 2.0], [1.0])
+
+
+def test_centred_sweep_first_step_moves_the_weights_one_over_alpha():
+    """After one step from θ₀ the centred output is 0, the residual is −y at every α, and the loss ÷ α² makes the
+    step ∝ 1/α: without the centring or the rescaling the ratio would not be 1/4."""
+    from dltheory.grokking import lazy_rich_modular as lm
+
+    cfg = lm.CentredConfig(p=7, width=16, lr=1.0, steps=1, eval_every=1, n_seeds=1)
+    out = lm.centred_sweep(cfg, [1.0, 4.0], [0])
+    assert out["t_fit"].shape == (1, 2, 2) and out["train_acc"].shape == (1, 2, 2, 2)
+    moved = out["moved"][0]
+    np.testing.assert_allclose(moved[:, 1] / moved[:, 0], 0.25, rtol=1e-3)
+    assert np.all(moved > 0)
+    with pytest.raises(ValueError):
+        lm.centred_sweep(cfg, [4.0, 1.0], [0])
+    with pytest.raises(ValueError):
+        lm.centred_sweep(gm.GrokConfig.fast(), [1.0, 4.0], [0])

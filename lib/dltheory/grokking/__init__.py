@@ -16,7 +16,8 @@ One module per section page; a page imports its own, ``from dltheory.grokking im
   the float32 collapse margin and the share of exactly zero losses;
 * ``07-ungrokking`` (3.7): ``ungrokking``, grokked networks trained on with less data (Varma et al. 2023);
 * ``08-lazy-to-rich`` (3.8): ``lazy_to_rich``, the delay against the initial scale on the digits (Lyu et al.
-  2024; Kumar et al. 2024).
+  2024), and ``lazy_rich_modular``, Kumar et al.'s (2024) laziness control (centred output, loss ÷ α², gradient
+  descent) on modular addition.
 
 Shared by Sections 3.1–3.4, all on addition modulo a prime ``p`` (Power et al. 2022; Nanda et al. 2023):
 
@@ -25,9 +26,10 @@ Shared by Sections 3.1–3.4, all on addition modulo a prime ``p`` (Power et al.
   Gromov's quadratic network ``quadratic_mlp``);
 * ``data``: the table ``modular_addition`` and its train/test split (``split_rank``, ``train_mask``);
 * ``training``: ``run`` (AdamW, full batch, optional Grokfast filter ``grokfast_ema``, coupled L2, ⊥Grad,
-  StableMax and momentum switch),
-  its ``GrokResult``, the phases ``first_step`` and ``delays``, and ``save_result`` / ``load_result`` for the
-  saved full-mode run (``dltheory/data/03-grokking-full-run.npz``).
+  StableMax and momentum switch) and the chapter's cached run ``shared_run``;
+* ``results``: what a run returns, ``GrokResult``, the phases ``first_step`` and ``delays``, ``join``, and
+  ``save_result`` / ``load_result`` for the saved full-mode run (``dltheory/data/03-grokking-full-run.npz``);
+  ``training`` re-exports these names.
 
 The exercise checks of ``exercises/03-grokking`` live in the section module they check. Nothing is
 re-exported here: import the module you read.

@@ -14,7 +14,8 @@ the network of Section 3.1 by a fixed ``α``, with and without weight decay, and
 each scale. This is an output multiplier in the spirit of Kumar et al.'s ``α``, not their laziness control: the
 logits are not centred at initialisation (``α(f − f₀)``), the loss is not rescaled by ``1/α²`` (Chizat et al.
 2019), and the optimiser is AdamW with cross-entropy, not gradient descent with squared error. AdamW's step does not
-scale with the gradient, so here ``α`` acts largely as a temperature on the logits.
+scale with the gradient, so here ``α`` acts largely as a temperature on the logits. Kumar et al.'s control itself is
+:mod:`dltheory.grokking.lazy_rich_modular`.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, selfcheck, train, validate
+from dltheory.grokking.lazy_rich_modular import CentredConfig
 from dltheory.grokking.memorise_then_generalise import order_share
 from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
@@ -263,5 +265,7 @@ def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
     the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
     of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()`` in both modes), six settings where
-    ``GrokConfig.cost()`` counts two."""
-    return config(LazyRichConfig).cost() + GrokConfig.fast().cost() * len(OUTPUT_SCALES)
+    ``GrokConfig.cost()`` counts two, and Kumar et al.'s control
+    (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
+    return (config(LazyRichConfig).cost() + GrokConfig.fast().cost() * len(OUTPUT_SCALES)
+            + config(CentredConfig).cost())

@@ -1,17 +1,15 @@
-"""Chapter 3, shared: training on ``a + b mod p``, the phases read off the curves, and saved runs.
+"""Chapter 3, shared: training on ``a + b mod p`` (AdamW, full batch or minibatches), and the chapter's cached run.
 
 :func:`run` (AdamW, full batch or minibatches, optional Grokfast filter :func:`grokfast_ema` and momentum
-switch) trains one model per seed and setting in one vmapped program and returns a :class:`GrokResult`;
-:func:`first_step` and :func:`delays` read the phases off it (Section 3.1); :func:`shared_run` is the chapter's
-run, with weight decay and without, trained once and cached on disk for the pages that need it, and :func:`join`
-puts results side by side. :func:`save_result` and
-:func:`load_result` write and read a run with its provenance: the saved full-mode run that the fast-mode
-pages show is ``dltheory/data/03-grokking-full-run.npz``.
+switch) trains one model per seed and setting in one vmapped program and returns a
+:class:`~dltheory.grokking.results.GrokResult`; :func:`shared_run` is the chapter's run, with weight decay and
+without, trained once and cached on disk for the pages that need it. What a run returns, the phases read off it
+(``first_step``, ``delays``), ``join`` and the saved runs (``save_result``, ``load_result``) live in
+:mod:`dltheory.grokking.results` and are re-exported here, so a page reads ``training.delays(result)``.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -25,10 +23,14 @@ from jax.flatten_util import ravel_pytree
 from dltheory import runtime, sweep, train, validate
 from dltheory.grokking.data import modular_addition, split_rank
 from dltheory.grokking.models import GrokConfig, apply_model, init_model
+from dltheory.grokking.results import (
+    _CURVES, FULL_RUN_FILE, GrokResult, _flat_params, _nested_params, delays, first_step, join, load_result,
+    save_result,
+)
 from dltheory.grokking.softmax_collapse import orthogonal_grad, stablemax_cross_entropy
 
 __all__ = ["GrokResult", "run", "shared_run", "join", "grokfast_ema", "first_step", "delays", "save_result",
-           "load_result"]
+           "load_result", "FULL_RUN_FILE"]
 
 
 def grokfast_ema(alpha: float | jax.Array, lamb: float | jax.Array) -> optax.GradientTransformation:
@@ -51,39 +53,6 @@ def grokfast_ema(alpha: float | jax.Array, lamb: float | jax.Array) -> optax.Gra
 
     return optax.GradientTransformation(init, update)
 
-
-@dataclasses.dataclass(frozen=True)
-class GrokResult:
-    """Learning curves of a batch of runs; arrays have shape ``(n_seeds, n_settings, n_evals)``.
-
-    ``snapshots`` (when requested) holds the flattened parameters at every evaluation, shape
-    ``(n_seeds, n_settings, n_evals, n_params)``; :meth:`params_at` turns one back into a pytree.
-    """
-
-    config: GrokConfig
-    steps: np.ndarray
-    train_acc: np.ndarray
-    test_acc: np.ndarray
-    train_loss: np.ndarray
-    test_loss: np.ndarray
-    weight_norm: np.ndarray
-    seeds: tuple[int, ...]
-    hparams: dict[str, np.ndarray]
-    final_params: Any
-    snapshots: np.ndarray | None
-    wall_time: float
-
-    def params_at(self, seed: int, setting: int, index: int) -> dict[str, jax.Array]:
-        """The parameters of run ``(seed, setting)`` at evaluation ``index`` (needs snapshots)."""
-        if self.snapshots is None:
-            raise ValueError("this result has no snapshots: run with snapshots=True")
-        template = jax.tree_util.tree_map(lambda x: x[0, 0], self.final_params)
-        _, unravel = ravel_pytree(template)
-        return unravel(jnp.asarray(self.snapshots[seed, setting, index]))
-
-    def final(self, seed: int = 0, setting: int = 0) -> dict[str, jax.Array]:
-        """The final parameters of run ``(seed, setting)``."""
-        return jax.tree_util.tree_map(lambda x: jnp.asarray(x[seed, setting]), self.final_params)
 
 
 def run(
@@ -226,9 +195,6 @@ def run(
     )
 
 
-_CURVES = ("train_acc", "test_acc", "train_loss", "test_loss", "weight_norm")
-
-
 def _shared(config: Mapping[str, Any]) -> dict[str, np.ndarray]:
     """:func:`shared_run`'s training, for :func:`dltheory.sweep.run`: the result as a dict of arrays."""
     cfg = config["config"]
@@ -255,130 +221,3 @@ def shared_run(cfg: GrokConfig, seeds: Sequence[int] | None = None) -> GrokResul
         final_params=_nested_params(data), snapshots=None, wall_time=float(data["wall_time"]),
     )
 
-
-def join(*results: GrokResult) -> GrokResult:
-    """Results of the same config and seeds side by side: their settings concatenated, in the order given.
-
-    Section 3.6 adds its own settings to :func:`shared_run`'s. Snapshots are kept only when every result has them;
-    ``wall_time`` is the sum.
-    """
-    if not results or not all(isinstance(r, GrokResult) for r in results):
-        raise ValueError("join needs one or more GrokResult")
-    first = results[0]
-    for r in results[1:]:
-        if r.config != first.config or r.seeds != first.seeds or not np.array_equal(r.steps, first.steps):
-            raise ValueError("join needs results of the same config, seeds and evaluation steps")
-    cat = lambda *xs: np.concatenate([np.asarray(x) for x in xs], axis=1)  # noqa: E731
-    snaps = [r.snapshots for r in results]
-    return GrokResult(
-        config=first.config, steps=first.steps, **{k: cat(*(getattr(r, k) for r in results)) for k in _CURVES},
-        seeds=first.seeds, hparams={k: np.concatenate([r.hparams[k] for r in results]) for k in first.hparams},
-        final_params=jax.tree_util.tree_map(cat, *(r.final_params for r in results)),
-        snapshots=None if any(s is None for s in snaps) else cat(*snaps),
-        wall_time=float(sum(r.wall_time for r in results)),
-    )
-
-
-def first_step(steps: Any, curve: Any, threshold: float) -> np.ndarray:
-    """The first step at which ``curve`` (last axis = evaluations) reaches ``threshold``; ``inf`` if never.
-
-    Section 3.1. ``steps`` has one entry per evaluation.
-    """
-    steps = validate.array("steps", steps, ndim=1)
-    curve = validate.array("curve", curve, finite=False)
-    if curve.shape[-1] != steps.size:
-        raise ValueError(f"curve's last axis ({curve.shape[-1]}) must match steps ({steps.size})")
-    threshold = validate.real("threshold", threshold)
-    hit = curve >= threshold
-    out = steps[np.argmax(hit, axis=-1)].astype(float)
-    return np.where(hit.any(axis=-1), out, np.inf)
-
-
-def delays(result: GrokResult, *, fit: float = 0.99, leave: float = 0.1, grok: float = 0.99) -> dict[str, np.ndarray]:
-    """The three times of grokking, shape ``(n_seeds, n_settings)`` each (Section 3.1).
-
-    ``t_fit``: train accuracy first ≥ ``fit``; ``t_leave``: test accuracy first ≥ ``leave`` (off chance,
-    which is ``1/p``); ``t_grok``: test accuracy first ≥ ``grok``. ``inf`` where never reached.
-    """
-    if not isinstance(result, GrokResult):
-        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
-    for name, v in (("fit", fit), ("leave", leave), ("grok", grok)):
-        validate.probability(name, v, open_low=True)
-    return {
-        "t_fit": first_step(result.steps, result.train_acc, fit),
-        "t_leave": first_step(result.steps, result.test_acc, leave),
-        "t_grok": first_step(result.steps, result.test_acc, grok),
-    }
-
-
-# --------------------------------------------------------------------------- saved runs
-
-
-FULL_RUN_FILE = "03-grokking-full-run.npz"
-
-
-def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> None:
-    """Write the learning curves and final parameters of ``result`` with their provenance (Section 3.1).
-
-    The saved full-mode run of Nanda et al.'s transformer that the fast-mode pages show comes from here
-    (``dltheory/data/03-grokking-full-run.npz``); snapshots are not saved.
-    """
-    if not isinstance(result, GrokResult):
-        raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
-    flat = _flat_params(result.final_params)
-    varied = {k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items() if np.ptp(v) > 0}
-    described = (f"{result.config.describe()}; seeds {list(result.seeds)}; settings {varied}; "
-                 f"{result.wall_time / 60:.0f} min")
-    np.savez_compressed(
-        path, provenance_config=np.array(described), provenance_date=np.array(str(date)),
-        provenance_device=np.array(str(device)), config=np.array(repr(dataclasses.asdict(result.config))),
-        steps=result.steps, train_acc=result.train_acc, test_acc=result.test_acc, train_loss=result.train_loss,
-        test_loss=result.test_loss, weight_norm=result.weight_norm, seeds=np.array(result.seeds),
-        wall_time=np.array(result.wall_time), **{f"hparam:{k}": v for k, v in result.hparams.items()}, **flat,
-    )
-
-
-def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
-    """A result written by :func:`save_result`, and its provenance for :func:`dltheory.claims.check` (Section 3.1).
-
-    ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
-    """
-    import ast
-    import contextlib
-    from importlib import resources
-
-    source = resources.files("dltheory") / "data" / FULL_RUN_FILE if path is None else path
-    with resources.as_file(source) if path is None else contextlib.nullcontext(path) as file:
-        with np.load(file, allow_pickle=False) as f:
-            data = {k: f[k] for k in f.files}
-    fields = ast.literal_eval(str(data["config"]))
-    cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    params = _nested_params(data)
-    result = GrokResult(
-        config=cfg, steps=data["steps"], train_acc=data["train_acc"], test_acc=data["test_acc"],
-        train_loss=data["train_loss"], test_loss=data["test_loss"], weight_norm=data["weight_norm"],
-        seeds=tuple(int(s) for s in data["seeds"]), final_params=params, snapshots=None,
-        hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
-        wall_time=float(data["wall_time"]),
-    )
-    provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
-    return result, {**provenance, "mode": "full"}
-
-
-def _flat_params(params: Any) -> dict[str, np.ndarray]:
-    """``{"param:a/b": leaf}`` for a pytree of parameters (:func:`save_result`, :func:`shared_run`)."""
-    return {f"param:{'/'.join(str(getattr(k, 'key', k)) for k in keypath)}": np.asarray(leaf)
-            for keypath, leaf in jax.tree_util.tree_flatten_with_path(params)[0]}
-
-
-def _nested_params(data: Mapping[str, Any]) -> dict[str, Any]:
-    """The pytree back from :func:`_flat_params`'s entries of ``data``."""
-    params: dict[str, Any] = {}
-    for name, value in data.items():
-        if name.startswith("param:"):
-            node = params
-            *parents, leaf = name[len("param:"):].split("/")
-            for part in parents:
-                node = node.setdefault(part, {})
-            node[leaf] = value
-    return params
