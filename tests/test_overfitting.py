@@ -700,3 +700,31 @@ def test_spline_1d_interpolates_and_its_error_is_exact():
         sp1.spline_error([0.0, 0.0, 1.0], [1.0, -1.0, 1.0], mu=1.0)
     with pytest.raises(ValueError, match="exactly one"):
         sp1.spline_prices([0], (10,), mu=1.0)
+
+
+def test_max_margin_1d_fits_every_label_and_beats_the_spline():
+    from dltheory.overfitting import max_margin_1d as mm
+    rng = np.random.default_rng(4)
+    y = rng.choice([-1.0, 1.0], 40)
+    x = 3.5 * y + rng.standard_normal(40)
+    noisy = y.copy()
+    noisy[:4] *= -1
+    xs, f, left, right, cost = mm.max_margin_fit(x, noisy)
+    assert np.all(noisy[np.argsort(x)] * f >= 1 - 1e-7)                   # margin 1 on every label
+    # the linear spline through the ±1 labels (flat tails) is feasible, so it costs at least the optimum
+    s = np.diff(noisy[np.argsort(x)]) / np.diff(xs)
+    assert cost <= np.abs(np.diff(np.r_[0.0, s, 0.0])).sum() + 1e-7
+    assert mm.max_margin_fit(x, np.ones(40))[4] < 1e-9                   # one label: a constant, no cost
+    # the exact clean error agrees with a Monte Carlo estimate of the same sign function
+    t_y = rng.choice([-1.0, 1.0], 200_000)
+    t = 3.5 * t_y + rng.standard_normal(200_000)
+    ft = np.interp(t, xs, f)
+    ft = np.where(t < xs[0], f[0] + left * (t - xs[0]), np.where(t > xs[-1], f[-1] + right * (t - xs[-1]), ft))
+    mc = np.mean(np.sign(ft) != t_y)
+    exact = mm.max_margin_error(x, noisy, mu=3.5)
+    assert abs(exact - mc) < 4 * np.sqrt(mc / 200_000) + 1e-4
+    assert exact > mm.max_margin_error(x, y, mu=3.5) + 0.01               # the flips cost something
+    with pytest.raises(ValueError, match="distinct"):
+        mm.max_margin_fit([0.0, 0.0, 1.0], [1.0, -1.0, 1.0])
+    with pytest.raises(ValueError, match="exactly one"):
+        mm.max_margin_prices([0], (10,), mu=1.0)

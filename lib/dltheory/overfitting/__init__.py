@@ -24,7 +24,8 @@ page                                module
                                     Bartlett 2022), and tuned ridge against the interpolator (its
                                     penalty paths in :mod:`~dltheory.overfitting.ridge_paths`; a network
                                     with biases in d = 1 in :mod:`~dltheory.overfitting.low_dimension`,
-                                    the linear-spline interpolant in :mod:`~dltheory.overfitting.spline_1d`)
+                                    the linear-spline interpolant in :mod:`~dltheory.overfitting.spline_1d`,
+                                    the max-margin interpolant in :mod:`~dltheory.overfitting.max_margin_1d`)
 ==================================  ===================================================================
 
 Shared by several sections: :mod:`~dltheory.overfitting.common` (seed checks, one BLAS thread, the digits,

@@ -5,10 +5,10 @@ features ``σ(⟨θ_a, x⟩/√d)`` of ``n`` samples on the sphere of radius ``�
 ``n/d → ψ₂``. The target is linear, ``y = ⟨β, x⟩ + ε`` with ``‖β‖² = F₁²`` and ``Var ε = τ²`` (their ``F_⋆ = 0``).
 
 * Theory: the activation's Gaussian coefficients ``μ₀, μ₁, μ_⋆`` (:func:`relu_coefficients`, SymPy), the
-  rational functions ``B`` and ``V`` of their Definition 1 (:func:`mm_terms`, SymPy) at ``χ = ν₁ν₂``, where
-  ``ν₁, ν₂`` solve their fixed-point equations (:func:`fixed_point`), and the risk
-  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their main theorem with ``F_⋆ = 0``; its number is unconfirmed:
-  the paper's text was not at hand, and two public reimplementations call it Theorem 1 and Theorem 2).
+  rational functions ``B`` and ``V`` of their asymptotic-risk formula (:func:`mm_terms`, SymPy) at
+  ``χ = ν₁ν₂``, where ``ν₁, ν₂`` solve their fixed-point equations (:func:`fixed_point`), and the risk
+  ``R = F₁² B + τ² V`` (:func:`asymptotic_risk`; their main theorem with ``F_⋆ = 0``). The paper is cited by
+  description, not by theorem or equation number: its text could not be read here to check the numbers.
 * Measurement: finite-``d`` ridge regression on centred ReLU features in JAX (:func:`simulate_risk`), along a grid of
   ``N`` at fixed ``n``, several draws per seed (:func:`exact_rf_experiment`).
 """
@@ -50,8 +50,9 @@ __all__ = [
 @functools.cache
 def relu_coefficients(*, centred: bool = True) -> tuple[sp.Expr, sp.Expr, sp.Expr]:
     """``(μ₀, μ₁, μ_⋆²)`` of ``σ(u) = max(u, 0) − c`` for ``G ~ N(0, 1)``: ``μ₀ = E σ(G)``, ``μ₁ = E G σ(G)``,
-    ``μ_⋆² = E σ(G)² − μ₀² − μ₁²`` (Mei and Montanari 2022, Assumption 1). ``c = 1/√(2π)`` when ``centred`` (the
-    page's activation), else ``c = 0``; ``μ₁`` and ``μ_⋆²`` do not depend on ``c``."""
+    ``μ_⋆² = E σ(G)² − μ₀² − μ₁²`` (Mei and Montanari 2022, their assumption on the activation).
+    ``c = 1/√(2π)`` when ``centred`` (the page's activation), else ``c = 0``; ``μ₁`` and ``μ_⋆²`` do not depend
+    on ``c``."""
     u = sp.Symbol("u", real=True)
     density = sp.exp(-(u**2) / 2) / sp.sqrt(2 * sp.pi)
     shift = 1 / sp.sqrt(2 * sp.pi) if centred else sp.Integer(0)
@@ -70,7 +71,7 @@ def relu_coefficients(*, centred: bool = True) -> tuple[sp.Expr, sp.Expr, sp.Exp
 @functools.cache
 def mm_terms() -> tuple[tuple[sp.Symbol, ...], sp.Expr, sp.Expr]:
     """``((χ, ζ, ψ₁, ψ₂), B, V)``: the bias and variance factors ``B = E₁/E₀``, ``V = E₂/E₀`` of Mei and Montanari
-    (2022), Definition 1, as SymPy expressions (``ζ = μ₁/μ_⋆``)."""
+    (2022), from the formula that defines their asymptotic risk, as SymPy expressions (``ζ = μ₁/μ_⋆``)."""
     c, z, p1, p2 = sp.symbols("chi zeta psi_1 psi_2")
     e0 = (-(c**5) * z**6 + 3 * c**4 * z**4 + (p1 * p2 - p2 - p1 + 1) * c**3 * z**6 - 2 * c**3 * z**4
           - 3 * c**3 * z**2 + (p1 + p2 - 3 * p1 * p2 + 1) * c**2 * z**4 + 2 * c**2 * z**2 + c**2
@@ -93,9 +94,10 @@ def fixed_point(psi1: Any, psi2: Any, lam_bar: Any, zeta: float, *, tol: float =
 
     ``ν₁ = ψ₁ (−ξ − ν₂ − ζ²ν₂/(1 − ζ²ν₁ν₂))⁻¹``, ``ν₂ = ψ₂ (−ξ − ν₁ − ζ²ν₁/(1 − ζ²ν₁ν₂))⁻¹``
 
-    (Mei and Montanari 2022, Definition 1). Solved by damped iteration from ``ν_j = iψ_j/√(ψ₁ψ₂λ̄)``, the solution
-    for a large ridge, where ``ν_j ≈ −ψ_j/ξ``; from ``ν = i`` the iteration stalls at large ``ψ₂`` and small ``λ̄``.
-    Arrays broadcast. On the imaginary axis ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
+    (Mei and Montanari 2022, the fixed-point equations of their asymptotic-risk formula). Solved by damped
+    iteration from ``ν_j = iψ_j/√(ψ₁ψ₂λ̄)``, the solution for a large ridge, where ``ν_j ≈ −ψ_j/ξ``; from
+    ``ν = i`` the iteration stalls at large ``ψ₂`` and small ``λ̄``. Arrays broadcast. On the imaginary axis
+    ``ν₁, ν₂`` are imaginary, so ``χ`` is real (and negative)."""
     psi1, psi2, lam_bar = np.broadcast_arrays(*(np.asarray(v, dtype=float) for v in (psi1, psi2, lam_bar)))
     if np.any(psi1 <= 0) or np.any(psi2 <= 0) or np.any(lam_bar <= 0):
         raise ValueError("psi1, psi2 and lam_bar must be positive (λ̄ > 0: take a small ridge for the ridgeless limit)")
