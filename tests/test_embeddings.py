@@ -369,6 +369,19 @@ def test_isotropy_measures():
     assert np.linalg.matrix_rank(top1) == 4
 
 
+def test_window_pairs_counts_every_pair_of_a_fixed_window():
+    """What § 4.7 and the benchmark count as gensim's work with shrink_windows=False: every (centre, context)
+    pair at most L apart within a sentence, checked against a brute-force count."""
+    rng = np.random.default_rng(0)
+    sentences = [["w"] * int(n) for n in rng.integers(1, 15, size=20)]
+    for L in (1, 2, 5):
+        brute = sum(1 for s in sentences for t in range(len(s)) for u in range(len(s)) if 0 < abs(t - u) <= L)
+        assert real_text.window_pairs(sentences, L) == brute
+    assert real_text.window_pairs([["a", "b", "c"]], 5) == 6            # 2L a word only far from the ends
+    with pytest.raises(ValueError):
+        real_text.window_pairs([], 5)
+
+
 def test_factorised_mean_cosine_carries_the_shift():
     """The theory of page 02's k = 1 control: the factors of PMI - log k share a direction only when the shift
     is there (a structured PMI of mean zero: no common direction at k = 1, a large one at k = 5)."""
