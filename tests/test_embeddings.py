@@ -369,6 +369,35 @@ def test_isotropy_measures():
     assert np.linalg.matrix_rank(top1) == 4
 
 
+def test_window_pairs_counts_every_pair_of_a_fixed_window():
+    """What § 4.7 and the benchmark count as gensim's work with shrink_windows=False: every (centre, context)
+    pair at most L apart within a sentence, checked against a brute-force count."""
+    rng = np.random.default_rng(0)
+    sentences = [["w"] * int(n) for n in rng.integers(1, 15, size=20)]
+    for L in (1, 2, 5):
+        brute = sum(1 for s in sentences for t in range(len(s)) for u in range(len(s)) if 0 < abs(t - u) <= L)
+        assert real_text.window_pairs(sentences, L) == brute
+    assert real_text.window_pairs([["a", "b", "c"]], 5) == 6            # 2L a word only far from the ends
+    with pytest.raises(ValueError):
+        real_text.window_pairs([], 5)
+
+
+def test_factorised_mean_cosine_carries_the_shift():
+    """The theory of page 02's k = 1 control: the factors of PMI - log k share a direction only when the shift
+    is there (a structured PMI of mean zero: no common direction at k = 1, a large one at k = 5)."""
+    rng = np.random.default_rng(0)
+    v = rng.normal(size=(40, 6))
+    p = np.full(40, 1 / 40)
+    pmi = 0.3 * (v @ v.T) / 6
+    pmi -= pmi.mean()
+    counts = np.round(1e6 * np.outer(p, p) * np.exp(pmi)).astype(np.int64)
+    k1 = sgns_factorises_pmi.factorised_mean_cosine(counts, 1, 6)
+    k5 = sgns_factorises_pmi.factorised_mean_cosine(counts, 5, 6)
+    assert abs(k1) < 0.1 < 0.5 < k5
+    with pytest.raises(ValueError):
+        sgns_factorises_pmi.factorised_mean_cosine(counts[:, :5], 1, 3)
+
+
 def test_removing_the_mean_helps_only_a_centred_reference():
     """What page 02 prints (a claim until stop 18): removing the common mean raises the similarity
     correlation when the reference is centred, and lowers it when the reference shares the mean."""

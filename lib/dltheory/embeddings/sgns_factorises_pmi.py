@@ -20,6 +20,7 @@ __all__ = [
     "derive_sgns_optimum",
     "shifted_pmi_fit",
     "mean_cosine",
+    "factorised_mean_cosine",
     "isotropy",
     "all_but_the_top",
     "similarity_correlation",
@@ -80,6 +81,23 @@ def mean_cosine(embeddings: Any) -> float:
     s = U.sum(0)
     n = U.shape[0]
     return float((s @ s - np.sum(U * U)) / (n * (n - 1)))
+
+
+def factorised_mean_cosine(counts: Any, negatives: int, dim: int) -> float:
+    """The theory of § 4.2's k = 1 control: the mean cosine (:func:`mean_cosine`) of the word vectors of the
+    symmetric rank-``dim`` factorisation U_d Σ_d^½ of the matrix SGNS fits at its optimum, PMI − log k (Levy and
+    Goldberg 2014), computed from the counts alone. The shift −log k is a constant in every cell, a rank-one term
+    that the factors carry as a common direction. Unseen cells are set to the smallest seen PMI."""
+    counts = validate.array("counts", counts, ndim=2, nonnegative=True)
+    k = validate.integer("negatives", negatives, low=1)
+    d = validate.integer("dim", dim, low=1, high=min(counts.shape))
+    if counts.shape[0] != counts.shape[1] or not (counts > 0).any():
+        raise ValueError(f"counts must be a square (V, V) matrix with some positive cell, got {counts.shape}")
+    pmi = corpus.pmi(counts)
+    seen = counts > 0
+    target = np.where(seen, pmi, pmi[seen].min()) - math.log(k)
+    u, s, _ = np.linalg.svd(target)
+    return mean_cosine(u[:, :d] * np.sqrt(s[:d]))
 
 
 def isotropy(embeddings: Any) -> float:
