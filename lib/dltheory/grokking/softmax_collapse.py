@@ -155,6 +155,8 @@ def check_collapse_margin(fn: Any) -> None:
 def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.6 runs, for :func:`dltheory.book.budget.page_cost`: the chapter's run
     (:func:`dltheory.grokking.training.shared_run`, weight decay and 0, read back when an earlier page made it,
-    counted here as if it had not) and its own four settings (⊥Grad, StableMax, and the loss in float32 and in
-    float64 with Adam's ``ε = 1e-30``): three times ``GrokConfig.cost()``."""
-    return config(GrokConfig).cost() * 3
+    counted here as if it had not) and its own settings: ⊥Grad and StableMax, and in fast mode only the loss in
+    float32 and in float64 with Adam's ``ε = 1e-30``: three times ``GrokConfig.cost()`` in fast mode, twice in
+    full mode."""
+    cfg = config(GrokConfig)
+    return cfg.cost() * (3 if cfg == GrokConfig.fast() else 2)
