@@ -763,6 +763,26 @@ def test_stablemax_is_a_distribution_and_grows_linearly():
     assert float(soft) == 0.0 and float(loss[0]) > 0.0
 
 
+def test_stablemax_loss_is_zero_only_beyond_the_closed_form_logit():
+    """Formerly the claim stablemax-no-collapse (withdrawn: it holds by arithmetic). With the right logit L and the
+    p - 1 rivals at -L, StableMax's probability is 1 - (p - 1)/(1 + L)^2 to leading order, so its float32 loss is
+    exactly 0 only once (p - 1)/(1 + L)^2 < 2^-24, at L of about 2^12 sqrt(p - 1) (2.8e4 at p = 47): nonzero at
+    every logit a page's runs reach, while the softmax's loss is already 0 at L = 20."""
+    p = 47
+    edge = 2.0**12 * np.sqrt(p - 1)
+
+    def losses(L: float) -> tuple[float, float]:
+        logits = jnp.concatenate([jnp.array([L]), jnp.full(p - 1, -L)]).astype(jnp.float32)[None]
+        label = jnp.array([0])
+        return (float(sc.stablemax_cross_entropy(logits, label)[0]),
+                float(optax.softmax_cross_entropy_with_integer_labels(logits, label)[0]))
+
+    for L in (20.0, 100.0, 1e3, 0.3 * edge):
+        stable, soft = losses(L)
+        assert stable > 0.0 and soft == 0.0
+    assert losses(30 * edge)[0] == 0.0   # far beyond the edge StableMax rounds to 0 too
+
+
 def test_orthogonal_grad_removes_the_radial_component_and_keeps_the_norm():
     w = {"a": jnp.array([1.0, 2.0, -1.0]), "b": jnp.array([[0.5, -0.5], [1.0, 0.0]])}
     g = {"a": jnp.array([2.0, 1.0, 0.0]), "b": jnp.array([[1.0, 1.0], [0.0, 3.0]])}
@@ -815,6 +835,23 @@ def test_zero_loss_share_and_margins_and_run_switches():
         gt.run(cfg, [0], hparams={"orthograd": [0.5]})
     with pytest.raises(ValueError):
         sc.zero_loss_share("cfg", params)
+
+
+def test_run_adam_eps_and_float64_loss_exist_only_where_given():
+    cfg = _tiny(steps=100, eval_every=50, lr=1e-2)
+    plain = gt.run(cfg, [0], hparams={"weight_decay": [0.0]})
+    assert "adam_eps" not in plain.hparams and "loss_float64" not in plain.hparams
+    wide = gt.run(cfg, [0], hparams={"weight_decay": [0.0, 0.0], "adam_eps": [1e-8, 1e-8], "loss_float64": [0, 1]})
+    assert wide.hparams["loss_float64"].tolist() == [0.0, 1.0]
+    # the float32-loss setting of a float64 program is the plain run; the float64 one trains float32 weights
+    np.testing.assert_allclose(wide.train_loss[0, 0], plain.train_loss[0, 0], rtol=1e-5)
+    assert all(x.dtype == jnp.float32 for x in jax.tree_util.tree_leaves(wide.final(0, 1)))
+    huge_eps = gt.run(cfg, [0], hparams={"weight_decay": [0.0], "adam_eps": [1.0]})   # a huge eps damps Adam
+    assert not np.allclose(huge_eps.train_loss[0, 0], plain.train_loss[0, 0])
+    with pytest.raises(ValueError, match="adam_eps"):
+        gt.run(cfg, [0], hparams={"adam_eps": [0.0]})
+    with pytest.raises(ValueError, match="loss_float64"):
+        gt.run(cfg, [0], hparams={"loss_float64": [0.5]})
 
 
 def test_check_collapse_margin_accepts_the_closed_form_and_rejects_slips():

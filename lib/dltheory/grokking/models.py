@@ -137,11 +137,12 @@ def init_model(key: jax.Array, cfg: GrokConfig) -> dict[str, jax.Array]:
                 "W": jax.random.normal(k3, shape[::-1])}
     k1, k2, k3 = jax.random.split(key, 3)
     d, h, p = cfg.d_model, cfg.d_hidden, cfg.p
+    f32 = jnp.float32  # explicit, so that the draws are the same where 64-bit types are enabled (Section 3.6)
     return {
-        "embed": jax.random.normal(k1, (p, d)) / np.sqrt(d),
-        "W_in": jax.random.normal(k2, (2 * d, h)) / np.sqrt(2 * d),
-        "b_in": jnp.zeros((h,)),
-        "unembed": jax.random.normal(k3, (h, p)) / np.sqrt(h),
+        "embed": jax.random.normal(k1, (p, d), f32) / np.float32(np.sqrt(d)),
+        "W_in": jax.random.normal(k2, (2 * d, h), f32) / np.float32(np.sqrt(2 * d)),
+        "b_in": jnp.zeros((h,), f32),
+        "unembed": jax.random.normal(k3, (h, p), f32) / np.float32(np.sqrt(h)),
     }
 
 

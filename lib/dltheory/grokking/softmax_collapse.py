@@ -4,11 +4,12 @@ Prieto et al. (2025, "Grokking at the edge of numerical stability") explain why 
 Section 3.1 do not generalise without weight decay: the loss keeps falling as the logits are scaled up, until
 the softmax rounds the right label's probability to exactly 1 in floating point and that pair's loss is exactly 0
 (*softmax collapse*). Its gradient is then exactly 0 on the right label's logit but only of order ``e^{−m}`` on
-the others (margin ``m``; exactly 0 once ``exp`` underflows, ``m ≳ 88`` in float32); learning stops because
-Adam's ``ε = 1e-8`` swamps gradients that small (Prieto et al.'s code uses ``ε = 1e-30`` as the control). Their two remedies are here: :func:`stablemax_cross_entropy` (a softmax that
-grows only linearly, their Eq. 6) and :func:`orthogonal_grad` (⊥Grad, their Eq. 9: the gradient with its
-component along the weights removed). :func:`dltheory.grokking.training.run` switches both on per setting
-(hparams ``stablemax`` and ``orthograd``). :func:`margins` and :func:`zero_loss_share` read collapse off a
+the others (margin ``m``; exactly 0 once ``exp`` underflows, ``m ≳ 88`` in float32). Adam still turns those into steps
+along the weights (naive loss minimisation), so the weights keep growing after the collapse. Their remedies are
+here: :func:`stablemax_cross_entropy` (a softmax that grows only linearly, their Eq. 6) and
+:func:`orthogonal_grad` (⊥Grad, their Eq. 9: the gradient with its component along the weights removed);
+:func:`dltheory.grokking.training.run` switches both on per setting (hparams ``stablemax`` and ``orthograd``),
+and runs their precision control with ``loss_float64`` and ``adam_eps`` (the loss in float64, ``ε = 1e-30``). :func:`margins` and :func:`zero_loss_share` read collapse off a
 trained network, and :func:`collapse_margin` is the margin beyond which float32 rounds the loss to 0
 (:func:`check_collapse_margin` is its exercise check).
 """
@@ -154,6 +155,8 @@ def check_collapse_margin(fn: Any) -> None:
 def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.6 runs, for :func:`dltheory.book.budget.page_cost`: the chapter's run
     (:func:`dltheory.grokking.training.shared_run`, weight decay and 0, read back when an earlier page made it,
-    counted here as if it had not) and its own ⊥Grad and StableMax runs, two settings more: twice
-    ``GrokConfig.cost()``."""
-    return config(GrokConfig).cost() * 2
+    counted here as if it had not) and its own settings: ⊥Grad and StableMax, and in fast mode only the loss in
+    float32 and in float64 with Adam's ``ε = 1e-30``: three times ``GrokConfig.cost()`` in fast mode, twice in
+    full mode."""
+    cfg = config(GrokConfig)
+    return cfg.cost() * (3 if cfg == GrokConfig.fast() else 2)

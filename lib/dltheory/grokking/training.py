@@ -10,6 +10,7 @@ without, trained once and cached on disk for the pages that need it. What a run 
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -73,7 +74,10 @@ def run(
     2025, Section 3.6), ``beta1`` (momentum; 0 turns it off),
     ``grokfast`` (the Grokfast-EMA amplification λ, α = 0.98; 0 turns it off), ``lr`` and ``output_scale`` (a
     fixed multiplier on the logits, Kumar et al. 2024's laziness control, Section 3.8; default 1); anything not
-    given comes from ``cfg``. The learning rate warms up linearly over ``cfg.warmup`` steps, as in
+    given comes from ``cfg``. Two more exist only where given, so that a program without them is unchanged:
+    ``adam_eps`` (Adam's ε, optax's 1e-8 otherwise) and ``loss_float64`` (1: the cross-entropy computed in
+    float64 from the float32 logits, the network and Adam staying float32; Prieto et al.'s precision control,
+    Section 3.6; the whole program then runs with 64-bit types enabled). The learning rate warms up linearly over ``cfg.warmup`` steps, as in
     Nanda et al. With ``cfg.batch_size`` each step draws that many training pairs with replacement
     (Power et al. use minibatches of 512); with ``None`` it is full batch (Nanda et al.). Test metrics
     are on the pairs outside the training mask. ``seeds`` defaults to
@@ -83,8 +87,8 @@ def run(
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
-    allowed = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr", "orthograd", "stablemax",
-               "output_scale")
+    base = ("train_frac", "weight_decay", "l2", "beta1", "grokfast", "lr", "orthograd", "stablemax", "output_scale")
+    allowed = base + ("adam_eps", "loss_float64")  # these two only where given: other programs keep their bits
     hp_in = dict(hparams or {})
     unknown = set(hp_in) - set(allowed)
     if unknown:
@@ -95,7 +99,13 @@ def run(
     n_set = lengths.pop() if lengths else 1
     defaults = {"train_frac": cfg.train_frac, "weight_decay": cfg.weight_decay, "l2": 0.0, "beta1": cfg.beta1,
                 "grokfast": 0.0, "lr": cfg.lr, "orthograd": 0.0, "stablemax": 0.0, "output_scale": 1.0}
-    hp = {k: np.asarray(hp_in.get(k, np.full(n_set, defaults[k])), dtype=np.float32).reshape(-1) for k in allowed}
+    hp = {k: np.asarray(hp_in[k] if k in hp_in else np.full(n_set, defaults[k]), dtype=np.float32).reshape(-1)
+          for k in base + tuple(k for k in allowed[len(base):] if k in hp_in)}
+    if "adam_eps" in hp and not np.all(hp["adam_eps"] > 0):
+        raise ValueError(f"hparams['adam_eps'] must be > 0, got {hp['adam_eps']}")
+    if "loss_float64" in hp and not np.all(np.isin(hp["loss_float64"], (0, 1))):
+        raise ValueError("hparams['loss_float64'] must be 0 (float32) or 1 (float64)")
+    float64 = "loss_float64" in hp
     if np.any((hp["train_frac"] <= 0) | (hp["train_frac"] >= 1)):
         raise ValueError("hparams['train_frac'] must lie in (0, 1)")
     if np.any(hp["weight_decay"] < 0) or np.any(hp["l2"] < 0) or np.any(hp["grokfast"] < 0) or np.any(hp["lr"] <= 0):
@@ -132,8 +142,11 @@ def run(
         if cfg.model == "quadratic":  # Gromov (2023): squared error against one-hot targets
             err = jnp.sum((logits - jax.nn.one_hot(pairs["c"], cfg.p)) ** 2, axis=-1)
         else:  # the softmax's cross-entropy, or StableMax's (Prieto et al. 2025) where switched on
-            err = jnp.where(stable > 0, stablemax_cross_entropy(logits, pairs["c"]),
-                            optax.softmax_cross_entropy_with_integer_labels(logits, pairs["c"]))
+            soft = optax.softmax_cross_entropy_with_integer_labels(logits, pairs["c"])
+            if float64:  # the loss in float64, rounded back only after (Prieto et al.'s precision control)
+                wide = optax.softmax_cross_entropy_with_integer_labels(logits.astype(jnp.float64), pairs["c"])
+                soft = jnp.where(h["loss_float64"] > 0, wide.astype(jnp.float32), soft)
+            err = jnp.where(stable > 0, stablemax_cross_entropy(logits, pairs["c"]), soft)
         return err, (logits.argmax(-1) == pairs["c"]).astype(jnp.float32)
 
     def train_mask(pairs: Mapping[str, jax.Array], h: Mapping[str, jax.Array]) -> jax.Array:
@@ -151,7 +164,7 @@ def run(
         return jnp.mean(ce)
 
     def draw(key: jax.Array, data: Any) -> jax.Array:
-        return jax.random.uniform(key, (cfg.batch_size,))
+        return jax.random.uniform(key, (cfg.batch_size,), jnp.float32)
 
     def evaluate(params: Any, h: Mapping[str, jax.Array]) -> dict[str, jax.Array]:
         ce, correct = per_pair(params, table, h)
@@ -175,18 +188,24 @@ def run(
         # Lee et al.'s code; AdamW's decoupled decay is applied after them. With l2 = 0 this is optax.adamw.
         return optax.chain(
             orthogonal_grad(h["orthograd"]), grokfast_ema(0.98, h["grokfast"]), optax.add_decayed_weights(h["l2"]),
-            optax.scale_by_adam(b1=h["beta1"], b2=cfg.beta2), optax.add_decayed_weights(h["weight_decay"]),
+            optax.scale_by_adam(b1=h["beta1"], b2=cfg.beta2, **({"eps": h["adam_eps"]} if "adam_eps" in h else {})),
+            optax.add_decayed_weights(h["weight_decay"]),
             optax.scale_by_learning_rate(schedule),
         )
 
-    hist = train.train(
-        (lambda key, h: init_model(key, cfg)) if start is None
-        else (lambda key, h: jax.lax.optimization_barrier(start)),  # no constant folding of the whole run
-        loss, optimizer,
-        steps=cfg.steps, eval_every=cfg.eval_every, seeds=list(seeds), data=ranked,
-        batch=None if cfg.batch_size is None else draw,
-        evaluate=evaluate, hparams=hp, desc=desc, checkpoint=("grokking.run", cfg, snapshots) + (() if digest is None else (digest,)),
-    )
+    def fresh(key: jax.Array, h: Mapping[str, jax.Array]) -> Any:
+        params = init_model(key, cfg)  # float32 draws; kept float32 where 64-bit types are enabled
+        return jax.tree_util.tree_map(lambda x: x.astype(jnp.float32), params) if float64 else params
+
+    with jax.enable_x64(True) if float64 else contextlib.nullcontext():
+        hist = train.train(
+            fresh if start is None
+            else (lambda key, h: jax.lax.optimization_barrier(start)),  # no constant folding of the whole run
+            loss, optimizer,
+            steps=cfg.steps, eval_every=cfg.eval_every, seeds=list(seeds), data=ranked,
+            batch=None if cfg.batch_size is None else draw, evaluate=evaluate, hparams=hp, desc=desc,
+            checkpoint=("grokking.run", cfg, snapshots) + (() if digest is None else (digest,)),
+        )
     return GrokResult(
         config=cfg, steps=hist.steps, train_acc=hist["train_acc"], test_acc=hist["test_acc"],
         train_loss=hist["loss"], test_loss=hist["test_loss"], weight_norm=hist["weight_norm"],
