@@ -9,6 +9,8 @@ linear with kinks only at the data (replacing ``f`` by the linear interpolant of
 constraint and does not raise ``∫|f''|``), and with the values ``f_i`` and the two tail slopes as unknowns ``R`` is a
 maximum of sums of absolute values of linear forms: a linear programme (:func:`max_margin_fit`, HiGHS through SciPy).
 Any ``n + 2`` units represent the solution, so it is also a global minimiser, hence a KKT point, of a finite network.
+It is a close variant of Kornowski et al.'s object, not necessarily the same: their KKT points come from gradient flow
+on a homogeneous network, whose biases are most likely penalised with the weights (not checked against their paper).
 
 The solution fits every label with margin 1 by construction. Its sign changes where a segment crosses zero, so its
 clean test error on the mixture ``x = yμ + z`` is a sum of Gaussian masses, exact (:func:`max_margin_error`), as for
