@@ -97,6 +97,8 @@ EXEMPT: Mapping[str, str] = {
                                                "runs of a base seed",
     "scaling.mini_chinchilla.control_exponents": "the §5 control's exponents over scaling.mini_chinchilla."
                                                  "synthetic_result and isoflop_minima (both probed)",
+    "scaling.approach3.isoflop_points": "no random draw: its seed is an index into a result's runs "
+                                        "(over scaling.mini_chinchilla.isoflop_minima, probed)",
     "scaling.isoflop_sgd.curve_exponents": "no random draw: its seeds are indices into a result's runs "
                                            "(scaling.isoflop_sgd.sgd_curves, probed)",
     "information.claims_table.silent_verdict": "no random draw: judges measured values; its seeds name the runs",
