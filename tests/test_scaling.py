@@ -891,12 +891,20 @@ def test_manifold_net_shapes_params_and_bad_input():
     np.testing.assert_allclose(res.worst_shortfall(), np.min(res.exponents() - [4.0, 2.0], axis=1))
 
 
-def test_manifold_net_masked_units_stay_dead():
-    # a network of width w inside the masked width-w_max program: its extra units never move off zero output
+def test_manifold_net_narrow_network_is_the_widest_with_units_removed():
+    # a network of width w is the first w units of the width-w_max draw (as the first version, which masked the
+    # others out): at zero steps its error is the error of those units alone, and widths differ
     from dltheory.scaling import manifold, manifold_net as mn
 
     cfg = mn.NetConfig(dims=(2,), widths=(4, 8, 16), steps=50, batch=32, n_test=128, n_seeds=1)
     target = mn._pad_target(manifold.smooth_target(jax.random.key(0), 2), 3)
-    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(4), 3, 16)
-    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(16), 3, 16)
+    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), 4, 3, 16)
+    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), 16, 3, 16)
     assert np.isfinite(float(narrow)) and float(narrow) != float(wider)
+    live = jnp.asarray([1.0, 1.0, 0.0])
+    full = mn._init(jax.random.split(jax.random.key(1), 3)[0], 16, live)
+    x = jax.random.uniform(jax.random.key(2), (64, 3)) * live
+    mask = (jnp.arange(16) < 4).astype(jnp.float32)
+    masked = (jax.nn.relu(x @ full["W"].T + full["b"]) * mask) @ full["a"] + full["c"]
+    sliced = mn._forward({k: (v[:4] if k != "c" else v) for k, v in full.items()}, x)
+    np.testing.assert_allclose(sliced, masked, rtol=1e-5, atol=1e-6)
