@@ -24,6 +24,7 @@ import jax
 import numpy as np
 
 from dltheory import warmup as W
+from dltheory.scaling import approach3 as SA3
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import data_statistics as SDS
 from dltheory.scaling import exercises as SX
@@ -98,6 +99,8 @@ EXEMPT: Mapping[str, str] = {
                                                "runs of a base seed",
     "scaling.mini_chinchilla.control_exponents": "the §5 control's exponents over scaling.mini_chinchilla."
                                                  "synthetic_result and isoflop_minima (both probed)",
+    "scaling.approach3.isoflop_points": "no random draw: its seed is an index into a result's runs "
+                                        "(over scaling.mini_chinchilla.isoflop_minima, probed)",
     "scaling.isoflop_sgd.curve_exponents": "no random draw: its seeds are indices into a result's runs "
                                            "(scaling.isoflop_sgd.sgd_curves, probed)",
     "information.claims_table.silent_verdict": "no random draw: judges measured values; its seeds name the runs",
@@ -180,6 +183,13 @@ def _isoflop() -> Any:
         SMC.IsoflopConfig(widths=(2, 4, 8), steps=40, eval_every=20, n_test=64, n_seeds=2, K=16), [0, 1], progress=False)
 
 
+def _approach3_bootstrap() -> Any:
+    N, D = (x.ravel() for x in np.meshgrid(np.geomspace(2, 64, 4), np.geomspace(256, 4096, 4)))
+    L = 0.05 + 1.0 / N + 6.3 / np.sqrt(D) * (1 + 0.01 * np.sin(N * D))
+    _, fit = SA3.approach3_exponent(N, D, L)
+    return SA3.bootstrap_exponent(_key(), N, D, L, fit, n_boot=10)
+
+
 def _sgns() -> Any:
     vocab, tokens = EC.planted_corpus(_key(), _CORPUS)
     return EN.train_sgns(tokens, vocab.size, EN.SGNSConfig(dim=8, steps=50, batch=256, lr=0.05), [0, 1], progress=False)
@@ -234,6 +244,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "scaling.manifold.smooth_target": lambda: SMF.smooth_target(_key(), 3),
     "scaling.manifold.jump_target": lambda: SMF.jump_target(_key(), 3),
     "scaling.manifold.kink_target": lambda: SMF.kink_target(_key(), 3),
+    "scaling.manifold.rough_target": lambda: SMF.rough_target(_key(), 2, octaves=3, waves_per_octave=2),
     "scaling.manifold.manifold_experiment": lambda: SMF.manifold_experiment(
         SMF.ManifoldConfig(dims=(2,), n_min=16, n_max=400, n_sizes=3, n_test=200, n_seeds=2), [0, 1]),
     "scaling.sgd.sketch": lambda: SGD.sketch(_key(), 2.0, 64, 8),
@@ -241,6 +252,9 @@ PROBES: dict[str, Callable[[], Any]] = {
         SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16)), [0, 1]),
     "scaling.manifold_net.net_experiment": lambda: SMN.net_experiment(
         SMN.NetConfig(dims=(1, 2), widths=(4, 8, 16), steps=20, batch=16, n_test=128, n_seeds=1), [0]),
+    "scaling.manifold_net.rough_experiment": lambda: SMN.rough_experiment(
+        SMN.RoughConfig(dims=(2,), widths=(4, 8, 16), steps=20, batch=16, n_test=128, octaves=2, n_seeds=1), [0]),
+    "scaling.approach3.bootstrap_exponent": lambda: _approach3_bootstrap(),
     "scaling.sgd.null_allocation": lambda: SGD.null_allocation(
         SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16), null_ns=(10, 20, 40)),
         [0, 1]),

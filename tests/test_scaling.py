@@ -18,6 +18,8 @@ from dltheory.scaling import isoflop_sgd as isg
 from dltheory.scaling import quanta_network as qn
 from dltheory.scaling import kaplan_chinchilla as kc
 from dltheory.scaling import manifold
+from dltheory.scaling import manifold_net as mnet
+from dltheory.scaling import approach3 as a3
 
 
 def test_fit_power_law_recovers_noise_free_law_and_naive_fit_is_biased():
@@ -504,6 +506,60 @@ def test_manifold_exponents_follow_smoothness_and_dimension():
         res.exponents(n_from=1e9)
 
 
+def test_rough_target_has_the_interpolant_rate_of_its_smoothness():
+    # §8 (08-manifold): the target of manifold-net-rough-exponent is rough in the right amount: the grid interpolant's
+    # exponent on it is near 2s/d (1 for s = 1, d = 2; 4 random waves an octave, so about ±0.3 a draw), well below
+    # the smooth target's 4/d = 2, and it falls with s. Padding with zero-amplitude waves leaves the function unchanged.
+    z = jax.random.uniform(jax.random.key(99), (8000, 2))
+    cells = [8, 16, 32]
+    N = np.array([(m + 1) ** 2 for m in cells], float)
+
+    def exponent(s, seed):
+        t = manifold.rough_target(jax.random.key(seed), 2, smoothness=s)
+        return float(common.fit_exponent(N, manifold.interpolation_mse(t, z, cells)[None])[0])
+
+    rough = np.mean([exponent(1.0, seed) for seed in (0, 1)])
+    assert 0.7 < rough < 1.4
+    assert np.mean([exponent(0.5, seed) for seed in (0, 1)]) < rough - 0.2
+    t = manifold.rough_target(jax.random.key(0), 2)
+    np.testing.assert_allclose(manifold.evaluate(manifold.pad_waves(t, 40), z), manifold.evaluate(t, z), atol=1e-5)
+    with pytest.raises(ValueError, match="n_waves"):
+        manifold.pad_waves(t, 3)
+    with pytest.raises(ValueError, match="smoothness"):
+        mnet.RoughConfig(smoothness=0.0)
+
+
+def test_rough_result_measures_what_the_claims_say():
+    # manifold-net-rough-exponent takes α − 2s/d at its farthest from 0; manifold-net-exponent-16k the smallest α − 4/d
+    cfg = mnet.RoughConfig(dims=(2, 4), widths=(8, 16, 32), n_seeds=2)
+    params = {d: np.array([mnet.param_count(w, d) for w in cfg.widths], float) for d in cfg.dims}
+    law = {d: params[d][None, :] ** -np.array([[a], [b]]) for d, (a, b) in zip(cfg.dims, ((1.1, 0.7), (0.3, 0.6)))}
+    res = mnet.RoughResult(cfg, (0, 1), params, law, law)
+    np.testing.assert_allclose(res.exponents(), [[1.1, 0.3], [0.7, 0.6]], atol=1e-9)
+    np.testing.assert_allclose(res.deviation(), [-0.2, -0.3], atol=1e-9)  # 2s/d = 1 and 0.5
+    np.testing.assert_allclose(res.shortfall(), [-0.9, -1.3], atol=1e-9)  # 4/d = 2 and 1
+
+
+def test_approach3_reads_the_exponent_of_a_law_of_its_form_and_bootstraps_it():
+    # §5: on exact points of E + A/N^α + B/D^β with a = β/(α+β) = 1/3, Approach 3 returns 1/3; on a = 1/5, 1/5; the
+    # bootstrap of exact points has no spread. isoflop_points returns the points Approach 2 reads.
+    cfg = isg.SGDIsoflopConfig.fast()
+    for law, a in ((isg.CONTROL_LAW_SGD, 1 / 3), (isg.NULL_LAW_SGD, 1 / 5)):
+        N, D = (x.ravel() for x in np.meshgrid(np.geomspace(2, 64, 8), np.geomspace(256, 2**18, 8)))
+        L = 0.05 + law["A"] * N ** -law["alpha"] + law["B"] * D ** -law["beta"]  # E > 0: the fit is in log E
+        a_hat, fit = a3.approach3_exponent(N, D, L)
+        assert a_hat == pytest.approx(a, abs=1e-3)
+        boot = a3.bootstrap_exponent(jax.random.key(0), N, D, L, fit, n_boot=10)
+        np.testing.assert_allclose(boot, a, atol=2e-3)
+    expected = isg.expected_result(cfg)
+    N, D, L = a3.isoflop_points(expected, cfg.budgets)
+    iso = mc.isoflop_minima(expected, cfg.budgets)
+    assert L.size == np.isfinite(iso["curves"]).sum() and np.allclose(N * D * 6, np.repeat(
+        cfg.budgets, np.isfinite(iso["curves"]).sum(axis=1)))
+    with pytest.raises(ValueError, match="fit must be"):
+        a3.bootstrap_exponent(jax.random.key(0), N, D, L, {"E": 1.0})
+
+
 def test_check_kink_hypothesis():
     e = exercises._kink_exponent()
     exercises.check_kink_hypothesis(e, False)
@@ -835,12 +891,20 @@ def test_manifold_net_shapes_params_and_bad_input():
     np.testing.assert_allclose(res.worst_shortfall(), np.min(res.exponents() - [4.0, 2.0], axis=1))
 
 
-def test_manifold_net_masked_units_stay_dead():
-    # a network of width w inside the masked width-w_max program: its extra units never move off zero output
+def test_manifold_net_narrow_network_is_the_widest_with_units_removed():
+    # a network of width w is the first w units of the width-w_max draw (as the first version, which masked the
+    # others out): at zero steps its error is the error of those units alone, and widths differ
     from dltheory.scaling import manifold, manifold_net as mn
 
     cfg = mn.NetConfig(dims=(2,), widths=(4, 8, 16), steps=50, batch=32, n_test=128, n_seeds=1)
     target = mn._pad_target(manifold.smooth_target(jax.random.key(0), 2), 3)
-    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(4), 3, 16)
-    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), jnp.asarray(16), 3, 16)
+    narrow = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), 4, 3, 16)
+    wider = mn._train_one(cfg, jax.random.key(1), target, jnp.asarray(2), 16, 3, 16)
     assert np.isfinite(float(narrow)) and float(narrow) != float(wider)
+    live = jnp.asarray([1.0, 1.0, 0.0])
+    full = mn._init(jax.random.split(jax.random.key(1), 3)[0], 16, live)
+    x = jax.random.uniform(jax.random.key(2), (64, 3)) * live
+    mask = (jnp.arange(16) < 4).astype(jnp.float32)
+    masked = (jax.nn.relu(x @ full["W"].T + full["b"]) * mask) @ full["a"] + full["c"]
+    sliced = mn._forward({k: (v[:4] if k != "c" else v) for k, v in full.items()}, x)
+    np.testing.assert_allclose(sliced, masked, rtol=1e-5, atol=1e-6)

@@ -227,14 +227,16 @@ def _profile_start(N: np.ndarray, D: np.ndarray, L: np.ndarray, delta: float) ->
     return best
 
 
-def fit_chinchilla(N: Any, D: Any, L: Any, *, delta: float = 1e-3) -> dict[str, float]:
+def fit_chinchilla(N: Any, D: Any, L: Any, *, delta: float = 1e-3,
+                   start: dict[str, float] | None = None) -> dict[str, float]:
     """Fit ``E + A/N^α + B/D^β`` by Huber loss on log-loss with L-BFGS (§2; Hoffmann et al. 2022, Approach 3).
 
     The start comes from a 30 × 30 grid of exponents, at each of which ``(E, A, B)`` is the non-negative
     least-squares solution of the (then linear) law; L-BFGS then minimises Hoffmann's objective
     ``Σ Huber_δ(log L̂ − log L)`` over ``(log E, log A, log B, α, β)`` in float64, with its exact gradient
     and a tight tolerance (Besiroglu et al. 2024 traced Hoffmann's estimates to an optimiser that stopped
-    early). Returns ``{"E", "A", "B", "alpha", "beta", "objective"}``.
+    early). ``start``, a previous fit, replaces the grid (a bootstrap refit starts from the full-data fit).
+    Returns ``{"E", "A", "B", "alpha", "beta", "objective"}``.
     """
     N = validate.array("N", N, ndim=1, positive=True, min_size=6)
     D = validate.array("D", D, ndim=1, positive=True, min_size=6)
@@ -242,8 +244,12 @@ def fit_chinchilla(N: Any, D: Any, L: Any, *, delta: float = 1e-3) -> dict[str, 
     if not (N.shape == D.shape == L.shape):
         raise ValueError(f"N, D and L must have the same shape, got {N.shape}, {D.shape}, {L.shape}")
     delta = validate.real("delta", delta, low=0.0, low_open=True)
-    start = _profile_start(N, D, L, delta)
-    t, value = _lbfgs(_huber_2d, start, np.log(N), np.log(D), np.log(L), delta)
+    if start is None:
+        theta0 = _profile_start(N, D, L, delta)
+    else:
+        theta0 = np.array([math.log(start["E"]), math.log(start["A"]), math.log(start["B"]), start["alpha"],
+                           start["beta"]], dtype=float)
+    t, value = _lbfgs(_huber_2d, theta0, np.log(N), np.log(D), np.log(L), delta)
     return {"E": float(np.exp(t[0])), "A": float(np.exp(t[1])), "B": float(np.exp(t[2])), "alpha": float(t[3]),
             "beta": float(t[4]), "objective": value}
 

@@ -4,14 +4,15 @@ Derivations on published fits, no training: the compute-optimal model size of a 
 (total parameters ``N_T``) when parameters and compute are counted the way Kaplan et al. (2020) counted them,
 without the embeddings (Pearce and Song 2024). :func:`frontier_expression` derives the optimum with SymPy,
 :func:`optimal_size` evaluates it at given budgets and :func:`local_exponent` fits ``N* ∝ C^a`` over a range of
-budgets, as a scaling study does.
+budgets, as a scaling study does. :data:`PORIAN_STEPS` holds the exponent that Porian et al. (2024) measured after
+each of their corrections, and :func:`porian_table` arranges it with each step's change.
 """
 
 from __future__ import annotations
 
 import functools
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import sympy as sp
@@ -27,6 +28,10 @@ __all__ = [
     "frontier_expression",
     "optimal_size",
     "local_exponent",
+    "PorianStep",
+    "PORIAN_STEPS",
+    "PORIAN_TUNING_ONLY",
+    "porian_table",
 ]
 
 #: ``N_T = N_E + γ N_E^{1/3}``: embedding parameters ``V·d_model`` with ``d_model ∝ N_E^{1/3}`` at a fixed aspect
@@ -112,3 +117,48 @@ def local_exponent(C_range: tuple[float, float], params: Mapping[str, float], *,
     n_ne, n_t = optimal_size(C, params, compute=compute, gamma=gamma)
     n_star = n_t if report == "total" else n_ne
     return float(np.polyfit(np.log(C), np.log(n_star), 1)[0])
+
+
+class PorianStep(NamedTuple):
+    """One panel of Porian et al. (2024), Fig. 1: the fitted exponent ``a`` of ``N*(C) ∝ C^a`` after a change,
+    with its 95% bootstrap interval, on RefinedWeb (``rw``) and on OpenWebText2 (``owt2``)."""
+
+    label: str
+    change: str
+    rw: float
+    rw_ci: tuple[float, float]
+    owt2: float
+    owt2_ci: tuple[float, float]
+
+
+#: Porian et al. (2024), Fig. 1 (a)-(e) on RefinedWeb and the same five settings on OpenWebText2 (their appendix).
+#: Each step keeps the changes before it, except that (e) tunes the optimiser with a constant learning rate instead
+#: of (d)'s cosine decay. Values: the exponent their figure prints (``fit_results["bs_median_weighted"]
+#: ["n_exponent"]``) and the 2.5-97.5% quantiles of their bootstrap fits (``"bootstrap_weighted"``), read from the
+#: analysis results they released, ``data/summary_df.pickle.xz`` and ``data/summary_df_owt2.pickle.xz`` in
+#: github.com/formll/resolving-scaling-law-discrepancies (commit 0dc60d9).
+PORIAN_STEPS: tuple[PorianStep, ...] = (
+    PorianStep("a", "Kaplan et al.'s setting reproduced", 0.835, (0.82, 0.85), 0.864, (0.82, 0.90)),
+    PorianStep("b", "last-layer FLOPs and parameters counted", 0.706, (0.69, 0.72), 0.699, (0.66, 0.72)),
+    PorianStep("c", "warmup shortened", 0.602, (0.59, 0.62), 0.603, (0.57, 0.63)),
+    PorianStep("d", "cosine decay matched to each run", 0.571, (0.56, 0.59), 0.574, (0.54, 0.61)),
+    PorianStep("e", "optimiser tuned per size, constant rate", 0.497, (0.49, 0.50), 0.518, (0.49, 0.54)),
+)
+#: The contrast of the same release (``data/summary_df_kaplan_tuned_hparams.pickle.xz``, RefinedWeb): the optimiser
+#: tuned per size, but Kaplan et al.'s counting and warmup kept.
+PORIAN_TUNING_ONLY: float = 0.711
+
+
+def porian_table() -> list[dict[str, Any]]:
+    """Porian et al.'s steps as rows ``{label, change, rw, owt2, d_rw, d_owt2}``, ``d_*`` the change of the
+    exponent from the step before (§7; ``nan`` for the first). Step (e) is compared with (c), the last step it
+    builds on."""
+    by_label = {s.label: s for s in PORIAN_STEPS}
+    previous = {"b": "a", "c": "b", "d": "c", "e": "c"}
+    rows = []
+    for s in PORIAN_STEPS:
+        before = by_label.get(previous.get(s.label, ""))
+        rows.append({"label": s.label, "change": s.change, "rw": s.rw, "owt2": s.owt2,
+                     "d_rw": s.rw - before.rw if before else float("nan"),
+                     "d_owt2": s.owt2 - before.owt2 if before else float("nan")})
+    return rows

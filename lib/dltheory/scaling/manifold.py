@@ -25,6 +25,8 @@ __all__ = [
     "smooth_target",
     "jump_target",
     "kink_target",
+    "rough_target",
+    "pad_waves",
     "evaluate",
     "interpolation_mse",
     "simplex_interpolate",
@@ -69,6 +71,41 @@ def jump_target(key: jax.Array, d: int, *, n_waves: int = 8) -> Target:
 def kink_target(key: jax.Array, d: int, *, n_waves: int = 8) -> Target:
     """``|w·(z − ½)|``: continuous, with a crease along a random hyperplane through the centre (exercise of §8)."""
     return {**jump_target(key, d, n_waves=n_waves), "kind": 2 * jnp.ones(())}
+
+
+def rough_target(key: jax.Array, d: int, *, smoothness: float = 1.0, octaves: int = 7, waves_per_octave: int = 4,
+                 frequency: float = math.pi) -> Target:
+    """A random target of limited smoothness ``s`` on ``[0, 1]^d``, a Weierstrass-type sum of cosines (§8).
+
+    Octave ``j = 0 … octaves − 1`` holds ``waves_per_octave`` cosines with random directions and phases, frequencies
+    log-uniform in ``[2^j, 2^{j+1}) · frequency`` and amplitudes ``2^{-js} · N(0, 1/waves_per_octave)``: a model
+    that resolves frequencies up to ``1/h`` misses the octaves above it, whose power sums to ``∝ h^{2s}``
+    (``s < 2``), so ``N`` pieces of width ``h ∝ N^{-1/d}`` leave a squared error ``∝ N^{-2s/d}``. Same pytree as
+    :func:`smooth_target` (``kind = 0``), with ``octaves · waves_per_octave`` waves.
+    """
+    d = validate.integer("d", d, low=1)
+    smoothness = validate.real("smoothness", smoothness, low=0.0, low_open=True)
+    octaves = validate.integer("octaves", octaves, low=1)
+    waves_per_octave = validate.integer("waves_per_octave", waves_per_octave, low=1)
+    frequency = validate.real("frequency", frequency, low=0.0, low_open=True)
+    k_dir, k_mag, k_phase, k_amp = jax.random.split(key, 4)
+    n = octaves * waves_per_octave
+    octave = jnp.repeat(jnp.arange(octaves, dtype=jnp.float32), waves_per_octave)
+    direction = jax.random.normal(k_dir, (n, d))
+    direction = direction / jnp.linalg.norm(direction, axis=1, keepdims=True)
+    magnitude = frequency * 2.0 ** (octave + jax.random.uniform(k_mag, (n,)))
+    amp = jax.random.normal(k_amp, (n,)) * 2.0 ** (-smoothness * octave) / math.sqrt(waves_per_octave)
+    return {"kind": jnp.zeros(()), "omega": direction * magnitude[:, None],
+            "phase": jax.random.uniform(k_phase, (n,)) * 2 * math.pi, "amp": amp}
+
+
+def pad_waves(target: Target, n_waves: int) -> Target:
+    """The same function with ``n_waves`` waves, the extra ones of zero amplitude (to stack targets of §8)."""
+    n = target["amp"].shape[-1]
+    n_waves = validate.integer("n_waves", n_waves, low=n)
+    pad = n_waves - n
+    return {**target, "omega": jnp.pad(target["omega"], ((0, pad), (0, 0))),
+            "phase": jnp.pad(target["phase"], (0, pad)), "amp": jnp.pad(target["amp"], (0, pad))}
 
 
 def _evaluate(target: Target, z: jax.Array) -> jax.Array:

@@ -7,9 +7,11 @@ A network with one hidden layer of ``w`` ReLU units, ``N = w(d + 2) + 1`` parame
 uniform samples of a target on the cube ``[0, 1]^d`` (the data-plentiful regime of Sharma and Kaplan 2022, where
 only model size limits the loss); its test squared error is fitted as ``N^{-α}`` across widths. Theory: a
 smooth target gives ``α ≈ 4/d`` (their Eq. 1.3 argument, §8's SymPy cell), a target with a jump only ``≈ 1/d``.
-Every width, seed, target and dimension is trained in one vmapped program: narrower networks are the widest with
-the extra units masked out (a masked unit has zero output and zero gradient), and lower dimensions are the
-highest with zero input coordinates and zero target frequencies along them.
+Every seed, target and dimension of one width is trained in one vmapped program: a narrower network is the widest
+of the sweep with its last units removed (the same draws as the first version, which masked them out), and lower
+dimensions are the highest with zero input coordinates and zero target frequencies along them.
+:func:`rough_experiment` trains the same networks in ``d = 2`` on a target of limited smoothness ``s``
+(:func:`manifold.rough_target`), whose theory is ``α = 2s/d``, against the smooth target.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import optax
 from dltheory import runtime, validate
 from dltheory.scaling import common, manifold
 
-__all__ = ["param_count", "NetConfig", "NetResult", "net_experiment"]
+__all__ = ["param_count", "NetConfig", "NetResult", "net_experiment", "RoughConfig", "RoughResult", "rough_experiment"]
 
 
 def param_count(width: int, d: int) -> int:
@@ -82,8 +84,8 @@ def _pad_target(target: manifold.Target, d_max: int) -> manifold.Target:
     return {**target, "omega": jnp.pad(target["omega"], ((0, 0), (0, d_max - d)))}
 
 
-def _forward(params: dict[str, jax.Array], mask: jax.Array, x: jax.Array) -> jax.Array:
-    return (jax.nn.relu(x @ params["W"].T + params["b"]) * mask) @ params["a"] + params["c"]
+def _forward(params: dict[str, jax.Array], x: jax.Array) -> jax.Array:
+    return jax.nn.relu(x @ params["W"].T + params["b"]) @ params["a"] + params["c"]
 
 
 def _init(key: jax.Array, width: int, live: jax.Array) -> dict[str, jax.Array]:
@@ -94,13 +96,17 @@ def _init(key: jax.Array, width: int, live: jax.Array) -> dict[str, jax.Array]:
     return {"W": W, "b": b, "a": jax.random.normal(ka, (width,)) / math.sqrt(width), "c": jnp.zeros(())}
 
 
-def _train_one(cfg: NetConfig, key: jax.Array, target: manifold.Target, d: jax.Array, width: jax.Array,
+def _train_one(cfg: NetConfig, key: jax.Array, target: manifold.Target, d: jax.Array, width: int,
                d_max: int, w_max: int) -> jax.Array:
-    """Test squared error of one network of ``width`` units (of ``w_max``) on ``target`` in ``d`` (of ``d_max``)."""
+    """Test squared error of one network of ``width`` units on ``target`` in ``d`` (of ``d_max``) dimensions.
+
+    Its units are the first ``width`` of a network of ``w_max`` drawn from ``key``, so a narrower network of the
+    sweep is a wider one with units removed, and every width sees the same samples.
+    """
     k_init, k_data, k_test = jax.random.split(key, 3)
-    mask = (jnp.arange(w_max) < width).astype(jnp.float32)
     live = (jnp.arange(d_max) < d).astype(jnp.float32)
-    params = _init(k_init, w_max, live)
+    full = _init(k_init, w_max, live)  # output weights ~ 1/sqrt(w_max) at every width, as first registered
+    params = {"W": full["W"][:width], "b": full["b"][:width], "a": full["a"][:width], "c": full["c"]}
     schedule = optax.cosine_decay_schedule(cfg.lr, cfg.steps, alpha=0.01)
     opt = optax.adam(schedule)
 
@@ -109,7 +115,7 @@ def _train_one(cfg: NetConfig, key: jax.Array, target: manifold.Target, d: jax.A
         return (2 * z - 1) * live, manifold.evaluate(target, z)
 
     def loss(p: dict[str, jax.Array], x: jax.Array, y: jax.Array) -> jax.Array:
-        return jnp.mean((_forward(p, mask, x) - y) ** 2)
+        return jnp.mean((_forward(p, x) - y) ** 2)
 
     def step(carry, k):
         p, s = carry
@@ -121,6 +127,20 @@ def _train_one(cfg: NetConfig, key: jax.Array, target: manifold.Target, d: jax.A
 
     (params, _), _ = jax.lax.scan(step, (params, opt.init(params)), jax.random.split(k_data, cfg.steps))
     return loss(params, *sample(k_test, cfg.n_test))
+
+
+def _train_sweep(cfg: NetConfig, keys: list[jax.Array], targets: list[manifold.Target], ds: list[int],
+                 ws: list[int]) -> np.ndarray:
+    """Test errors of the runs ``(keys, targets, ds, ws)``: one vmapped program per width, in the runs' order."""
+    d_max, w_max = max(cfg.dims), max(cfg.widths)
+    out = np.empty(len(keys))
+    for w in sorted(set(ws)):
+        idx = [i for i, wi in enumerate(ws) if wi == w]
+        stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *[targets[i] for i in idx])
+        run = jax.vmap(lambda k, t, d, w=w: _train_one(cfg, k, t, d, w, d_max, w_max))
+        out[idx] = np.asarray(jax.jit(run)(jnp.stack([keys[i] for i in idx]), stacked,
+                                          jnp.asarray([ds[i] for i in idx])), dtype=float)
+    return out
 
 
 @dataclasses.dataclass(frozen=True)
@@ -142,7 +162,7 @@ class NetResult:
 
 
 def net_experiment(cfg: NetConfig, seeds: Sequence[int]) -> NetResult:
-    """§8: train every network of the sweep (dimensions × seeds × {smooth, jump} × widths) in one program.
+    """§8: train every network of the sweep (dimensions × seeds × {smooth, jump} × widths), one program a width.
 
     Per seed and dimension one smooth target (:func:`manifold.smooth_target`) and one jump target
     (:func:`manifold.jump_target`, the null), drawn from ``fold_in(key(seed), d)`` as in
@@ -151,7 +171,7 @@ def net_experiment(cfg: NetConfig, seeds: Sequence[int]) -> NetResult:
     if not isinstance(cfg, NetConfig):
         raise ValueError(f"cfg must be a NetConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
-    d_max, w_max = max(cfg.dims), max(cfg.widths)
+    d_max = max(cfg.dims)
     keys, targets, ds, ws = [], [], [], []
     for d in cfg.dims:
         for s in seeds:
@@ -165,11 +185,82 @@ def net_experiment(cfg: NetConfig, seeds: Sequence[int]) -> NetResult:
                     targets.append(_pad_target(target, d_max))
                     ds.append(d)
                     ws.append(w)
-    stacked = jax.tree.map(lambda *xs: jnp.stack(xs), *targets)
-    run = jax.vmap(lambda k, t, d, w: _train_one(cfg, k, t, d, w, d_max, w_max))
-    mse = np.asarray(jax.jit(run)(jnp.stack(keys), stacked, jnp.asarray(ds), jnp.asarray(ws)), dtype=float)
+    mse = _train_sweep(cfg, keys, targets, ds, ws)
     mse = mse.reshape(len(cfg.dims), len(seeds), 2, len(cfg.widths))
     params = {d: np.array([param_count(w, d) for w in cfg.widths], dtype=float) for d in cfg.dims}
     smooth = {d: mse[i, :, 0] for i, d in enumerate(cfg.dims)}
     jump = {d: mse[i, :, 1] for i, d in enumerate(cfg.dims)}
     return NetResult(cfg, seeds, params, smooth, jump)
+
+
+@dataclasses.dataclass(frozen=True)
+class RoughConfig(NetConfig):
+    """§8, limited smoothness: the networks of :class:`NetConfig` trained ``steps`` steps in ``dims`` on a target of
+    smoothness ``smoothness`` (:func:`manifold.rough_target`: ``octaves`` octaves of ``waves_per_octave`` cosines)
+    and on the smooth target of ``n_waves`` cosines."""
+
+    dims: tuple[int, ...] = validate.field((2,), validate.increasing_integers, min_size=1)
+    steps: int = validate.field(16_000, validate.integer, low=10)
+    smoothness: float = validate.field(1.0, validate.real, low=0.0, low_open=True, high=2.0)
+    octaves: int = validate.field(7, validate.integer, low=1)
+    waves_per_octave: int = validate.field(4, validate.integer, low=1)
+
+    @classmethod
+    def full(cls) -> RoughConfig:
+        return cls(dims=(2, 3, 4), widths=(16, 32, 64, 128, 256, 512, 1024), steps=30_000, batch=1024,
+                   n_test=65_536, octaves=9, n_seeds=5)
+
+
+@dataclasses.dataclass(frozen=True)
+class RoughResult:
+    config: RoughConfig
+    seeds: tuple[int, ...]
+    params: dict[int, np.ndarray]  # per d: (n_widths,) parameter counts
+    rough_mse: dict[int, np.ndarray]  # per d: (n_seeds, n_widths), the target of smoothness s
+    smooth_mse: dict[int, np.ndarray]  # per d: (n_seeds, n_widths), the smooth target
+
+    def exponents(self, smooth: bool = False) -> np.ndarray:
+        """``(n_seeds, n_dims)``: minus the log-log slope of test squared error against parameters."""
+        mse = self.smooth_mse if smooth else self.rough_mse
+        return np.stack([common.fit_exponent(self.params[d], mse[d]) for d in self.config.dims], axis=1)
+
+    def deviation(self, smooth: bool = False) -> np.ndarray:
+        """Per seed, ``α_d − 2s/d`` at its farthest from 0 over the dimensions (``manifold-net-rough-exponent``)."""
+        dev = self.exponents(smooth) - 2.0 * self.config.smoothness / np.asarray(self.config.dims, float)[None, :]
+        return dev[np.arange(dev.shape[0]), np.argmax(np.abs(dev), axis=1)]
+
+    def shortfall(self, smooth: bool = True) -> np.ndarray:
+        """Per seed, the smallest ``α_d − 4/d`` over the dimensions (``manifold-net-exponent-16k``)."""
+        return np.min(self.exponents(smooth) - 4.0 / np.asarray(self.config.dims, float)[None, :], axis=1)
+
+
+def rough_experiment(cfg: RoughConfig, seeds: Sequence[int]) -> RoughResult:
+    """§8: the networks of :func:`net_experiment`, per seed and dimension on a rough and on a smooth target.
+
+    Targets and network draws come from ``fold_in(fold_in(key(seed), d), 2)``, a stream that
+    :func:`net_experiment` (``1``) and :func:`manifold.manifold_experiment` do not use.
+    """
+    if not isinstance(cfg, RoughConfig):
+        raise ValueError(f"cfg must be a RoughConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds)
+    d_max = max(cfg.dims)
+    n_waves = max(cfg.n_waves, cfg.octaves * cfg.waves_per_octave)
+    keys, targets, ds, ws = [], [], [], []
+    for d in cfg.dims:
+        for s in seeds:
+            base = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), d), 2)
+            k_rough, k_smooth, k_nets = jax.random.split(base, 3)
+            pair = (manifold.rough_target(k_rough, d, smoothness=cfg.smoothness, octaves=cfg.octaves,
+                                          waves_per_octave=cfg.waves_per_octave),
+                    manifold.smooth_target(k_smooth, d, n_waves=cfg.n_waves))
+            for t, target in enumerate(pair):
+                for i, w in enumerate(cfg.widths):
+                    keys.append(jax.random.fold_in(k_nets, 2 * i + t))
+                    targets.append(_pad_target(manifold.pad_waves(target, n_waves), d_max))
+                    ds.append(d)
+                    ws.append(w)
+    mse = _train_sweep(cfg, keys, targets, ds, ws).reshape(len(cfg.dims), len(seeds), 2, len(cfg.widths))
+    params = {d: np.array([param_count(w, d) for w in cfg.widths], dtype=float) for d in cfg.dims}
+    rough = {d: mse[i, :, 0] for i, d in enumerate(cfg.dims)}
+    smooth = {d: mse[i, :, 1] for i, d in enumerate(cfg.dims)}
+    return RoughResult(cfg, seeds, params, rough, smooth)
