@@ -48,7 +48,7 @@ class FCMIConfig(runtime.ModeConfig):
 
     @classmethod
     def full(cls) -> FCMIConfig:
-        return cls(n=800, hidden=64, draws=32, steps=4000, n_seeds=8)
+        return cls(n=800, hidden=64, draws=32, steps=4000, n_seeds=6)
 
     def cost(self) -> runtime.Cost:
         """Every seed, noise level and selector draw (``draws`` for the bound and as many fresh ones for the gap)
