@@ -284,6 +284,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "overfitting.trained_networks.mixture": lambda: OTN.mixture(0, 20, 3, mu_norm=2.0, flip=0.1),
     "overfitting.low_dimension.tempered_run": lambda: OLD.tempered_run(OTN.TrainedConfig(n=20, n_test=50), [0, 1]),
     "overfitting.spline_1d.spline_prices": lambda: OSP.spline_prices([0, 1], (20, 40), mu=3.5, flip=0.1, draws=2),
+    "overfitting.spline_1d.interpolant_prices": lambda: OSP.interpolant_prices(OSP.spline_error, [0, 1], (20, 40), mu=3.5, flips=3, draws=2),
     "overfitting.max_margin_1d.max_margin_prices": lambda: OMM.max_margin_prices([0, 1], (20, 40), mu=3.5, flip=0.1, draws=2),
     "overfitting.ridge_paths.ridge_path_excess": lambda: ORP.ridge_path_excess(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),
     "overfitting.ridge_paths.ridge_path_expected": lambda: ORP.ridge_path_expected(0, 1.0 / np.arange(1, 41), 10, [0.0, 1.0], sigma=1.0, reps=2),

@@ -27,8 +27,7 @@ from scipy import optimize, sparse
 from scipy.special import ndtr
 
 from dltheory import validate
-from dltheory.overfitting.spline_1d import SPLINE_DRAWS, SPLINE_NS
-from dltheory.overfitting.trained_networks import mixture
+from dltheory.overfitting.spline_1d import SPLINE_DRAWS, SPLINE_NS, interpolant_prices
 
 __all__ = ["max_margin_fit", "max_margin_error", "max_margin_prices"]
 
@@ -118,24 +117,8 @@ def max_margin_error(x: Any, y: Any, *, mu: float) -> float:
 
 def max_margin_prices(seeds: Sequence[int], ns: Sequence[int] = SPLINE_NS, *, mu: float, flip: float | None = None,
                       flips: int | None = None, draws: int = SPLINE_DRAWS) -> np.ndarray:
-    """Clean test error of the max-margin interpolant, averaged over ``draws`` training sets, shape
-    ``(len(seeds), len(ns))``, on the same draws as :func:`~dltheory.overfitting.spline_1d.spline_prices` (draw ``k``
-    at ``n`` for seed ``s`` uses the seed ``SeedSequence([s, n, k])`` gives): ``round(flip · n)`` flipped labels, or
-    ``flips`` at every ``n``."""
-    seeds = validate.seeds(seeds)
-    ns = [validate.integer(f"ns[{i}]", n, low=2) for i, n in enumerate(ns)]
-    draws = validate.integer("draws", draws, low=1)
-    if (flip is None) == (flips is None):
-        raise ValueError("give exactly one of flip (a rate) and flips (a count)")
-    out = np.empty((len(seeds), len(ns)))
-    for i, s in enumerate(seeds):
-        for j, n in enumerate(ns):
-            rate = validate.real("flip", flip, low=0.0, high=0.5) if flips is None \
-                else validate.integer("flips", flips, low=0, high=n // 2) / n
-            errs = []
-            for k in range(draws):
-                seed = int(np.random.SeedSequence([s, n, k]).generate_state(1)[0]) & validate.SEED_MAX
-                x, _, noisy = mixture(seed, n, 1, mu_norm=mu, flip=rate)
-                errs.append(max_margin_error(x[:, 0], noisy, mu=mu))
-            out[i, j] = np.mean(errs)
-    return out
+    """Clean test error of the max-margin interpolant (:func:`max_margin_error`), averaged over ``draws`` training
+    sets, shape ``(len(seeds), len(ns))``, on the same draws as :func:`~dltheory.overfitting.spline_1d.spline_prices`
+    (:func:`~dltheory.overfitting.spline_1d.interpolant_prices`): ``round(flip · n)`` flipped labels, or ``flips``
+    at every ``n``."""
+    return interpolant_prices(max_margin_error, seeds, ns, mu=mu, flip=flip, flips=flips, draws=draws)

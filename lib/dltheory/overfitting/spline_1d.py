@@ -12,7 +12,7 @@ half the gaps to its two neighbours, about ``1/n``, so ``round(ηn)`` of them co
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -21,7 +21,7 @@ from scipy.special import ndtr
 from dltheory import validate
 from dltheory.overfitting.trained_networks import mixture
 
-__all__ = ["SPLINE_NS", "SPLINE_DRAWS", "spline_sign", "spline_error", "spline_prices"]
+__all__ = ["SPLINE_NS", "SPLINE_DRAWS", "spline_sign", "spline_error", "interpolant_prices", "spline_prices"]
 
 #: claims ``tempered-1d-spline-*``: the sample sizes and the draws averaged per ``n`` and seed
 SPLINE_NS, SPLINE_DRAWS = (50, 100, 200, 400, 800), 20
@@ -62,12 +62,14 @@ def spline_error(x: Any, y: Any, *, mu: float) -> float:
     return float(0.5 * np.sum(ndtr(edges[1:] + signs * mu) - ndtr(edges[:-1] + signs * mu)))
 
 
-def spline_prices(seeds: Sequence[int], ns: Sequence[int] = SPLINE_NS, *, mu: float, flip: float | None = None,
-                  flips: int | None = None, draws: int = SPLINE_DRAWS) -> np.ndarray:
-    """Clean test error of the linear-spline interpolant, averaged over ``draws`` training sets, shape
-    ``(len(seeds), len(ns))``: each draw is :func:`~dltheory.overfitting.trained_networks.mixture` in ``d = 1``
-    with ``round(flip · n)`` flipped labels (``flip``), or ``flips`` at every ``n`` (a noise rate ``flips/n`` that
-    vanishes). Draw ``k`` at ``n`` for seed ``s`` uses the seed ``SeedSequence([s, n, k])`` gives (31 bits)."""
+def interpolant_prices(error: Callable[..., float], seeds: Sequence[int], ns: Sequence[int] = SPLINE_NS, *,
+                       mu: float, flip: float | None = None, flips: int | None = None,
+                       draws: int = SPLINE_DRAWS) -> np.ndarray:
+    """Clean test error ``error(x, noisy_labels, mu=mu)`` of a 1-D interpolant, averaged over ``draws`` training
+    sets, shape ``(len(seeds), len(ns))``: each draw is :func:`~dltheory.overfitting.trained_networks.mixture` in
+    ``d = 1`` with ``round(flip · n)`` flipped labels (``flip``), or ``flips`` at every ``n`` (a noise rate
+    ``flips/n`` that vanishes). Draw ``k`` at ``n`` for seed ``s`` uses the seed ``SeedSequence([s, n, k])`` gives
+    (31 bits), so every interpolant is priced on the same draws."""
     seeds = validate.seeds(seeds)
     ns = [validate.integer(f"ns[{i}]", n, low=2) for i, n in enumerate(ns)]
     draws = validate.integer("draws", draws, low=1)
@@ -82,6 +84,13 @@ def spline_prices(seeds: Sequence[int], ns: Sequence[int] = SPLINE_NS, *, mu: fl
             for k in range(draws):
                 seed = int(np.random.SeedSequence([s, n, k]).generate_state(1)[0]) & validate.SEED_MAX
                 x, _, noisy = mixture(seed, n, 1, mu_norm=mu, flip=rate)
-                errs.append(spline_error(x[:, 0], noisy, mu=mu))
+                errs.append(error(x[:, 0], noisy, mu=mu))
             out[i, j] = np.mean(errs)
     return out
+
+
+def spline_prices(seeds: Sequence[int], ns: Sequence[int] = SPLINE_NS, *, mu: float, flip: float | None = None,
+                  flips: int | None = None, draws: int = SPLINE_DRAWS) -> np.ndarray:
+    """Clean test error of the linear-spline interpolant (:func:`spline_error`) on the draws of
+    :func:`interpolant_prices`, shape ``(len(seeds), len(ns))``."""
+    return interpolant_prices(spline_error, seeds, ns, mu=mu, flip=flip, flips=flips, draws=draws)
