@@ -107,6 +107,8 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
     "embeddings.linear_analogies.criterion_statistics": "pure given its key; probed through "
                                                         "linear_analogies.run_cspmi_criterion and cspmi_power.run_criterion",
+    "embeddings.linear_analogies.criterion_result": "no random draw: stacks criterion_statistics rows and takes "
+                                                    "Spearman correlations; its seeds name the rows",
     "embeddings.superposition_phase.save_shared_keys": "writes superposition_phase.train_phase_grid's phases (probed) "
                                                         "to a file",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
