@@ -61,6 +61,7 @@ from dltheory.grokking import training as GT
 from dltheory.embeddings import analogies as EA
 from dltheory.embeddings import attribute_model as EAM
 from dltheory.embeddings import corpus as EC
+from dltheory.embeddings import cspmi_power as ECP
 from dltheory.embeddings import linear_analogies as EL
 from dltheory.embeddings import rand_walk as ER
 from dltheory.embeddings import real_text as ET
@@ -107,6 +108,10 @@ EXEMPT: Mapping[str, str] = {
     "overfitting.benign_linear.check_benign_spectrum": "self-check over overfitting.benign_linear.min_norm_excess_risk (probed)",
     "overfitting.random_features.check_peak_moves": "self-check over overfitting.random_features.rf_experiment (probed)",
     "overfitting.optimal_ridge.risk_explorer": "widget over overfitting.ridgeless.simulate_ridge (probed)",
+    "embeddings.linear_analogies.criterion_statistics": "pure given its key; probed through "
+                                                        "linear_analogies.run_cspmi_criterion and cspmi_power.run_criterion",
+    "embeddings.linear_analogies.criterion_result": "no random draw: stacks criterion_statistics rows and takes "
+                                                    "Spearman correlations; its seeds name the rows",
     "embeddings.superposition_phase.save_shared_keys": "writes superposition_phase.train_phase_grid's phases (probed) "
                                                         "to a file",
     "information.digits.binary_digits": "data and initial weights (with an unravel function) of "
@@ -340,6 +345,15 @@ PROBES: dict[str, Callable[[], Any]] = {
                                                                                         min_expected=1.0),
     "embeddings.linear_analogies.run_cspmi_criterion": lambda: EL.run_cspmi_criterion(
         [0], EC.CorpusConfig(dim=8, n_filler=20, n_families=40, n_tokens=100_000)),
+    "embeddings.cspmi_power.criterion_vocabulary": lambda: ECP.criterion_vocabulary(_key(), _CORPUS),
+    "embeddings.cspmi_power.expected_counts": lambda: ECP.expected_counts(_key(), ER.isotropic_vectors(_key(1), 20, 8),
+                                                                          5000, 0.9, 2, n_samples=4096),
+    "embeddings.cspmi_power.poisson_counts": lambda: ECP.poisson_counts(_key(), np.full((6, 6), 3.0)),
+    "embeddings.cspmi_power.criterion_power": lambda: ECP.criterion_power(
+        _key(), ECP.criterion_config(EC.CorpusConfig(dim=8, n_filler=200, n_families=10, n_tokens=50_000)), 1,
+        n_samples=4096),
+    "embeddings.cspmi_power.run_criterion": lambda: ECP.run_criterion(
+        [0], ECP.criterion_config(EC.CorpusConfig(dim=8, n_filler=200, n_families=10, n_tokens=50_000))),
     "embeddings.linear_analogies.run_sgns_distance": lambda: EL.run_sgns_distance(
         *EC.planted_corpus(_key(), _CORPUS), _CORPUS, EN.SGNSConfig(dim=8, steps=50, batch=256, lr=0.05), [0, 1],
         second_seed=3, min_expected=1.0),

@@ -91,3 +91,73 @@ def test_check_cspmi_hypothesis_accepts_the_answer_and_rejects_wrong_ones():
         exercises.check_cspmi_hypothesis(D, True, counts=COUNTS4, pairs=pairs)
     with pytest.raises(selfcheck.WrongAnswer):  # not answered
         exercises.check_cspmi_hypothesis(..., False, counts=COUNTS4, pairs=pairs)
+
+
+# ---------------------------------------------------------------- the equal-norm design (cspmi_power)
+def test_relation_names_and_balanced_pairs_beyond_eight():
+    from dltheory.embeddings import corpus
+
+    assert corpus.relation_names(3) == corpus.RELATION_NAMES[:3]
+    assert corpus.relation_names(10)[8:] == ("r08", "r09")
+    with pytest.raises(ValueError):
+        corpus.relation_names(17)
+    for n in (9, 15, 16):  # every pair once; each whole round uses every relation at most once
+        pairs = corpus._round_robin(n)
+        assert sorted(pairs) == [(i, j) for i in range(n) for j in range(i + 1, n)]
+    assert np.bincount(corpus._relation_pairs(16, 48).ravel(), minlength=16).tolist() == [6] * 16
+    # up to eight relations the book's corpora keep their lexicographic order
+    assert corpus._relation_pairs(8, 3).tolist() == [[0, 1], [0, 2], [0, 3]]
+
+
+def test_equal_norm_and_criterion_config():
+    import jax
+
+    from dltheory.embeddings import corpus, cspmi_power as cp
+
+    cfg = cp.criterion_config(corpus.CorpusConfig())
+    assert (cfg.n_relations, cfg.n_families, cfg.vocab_size) == (16, 48, 256)
+    vocab = cp.criterion_vocabulary(jax.random.key(0), cfg)
+    norms = np.linalg.norm(vocab.vectors, axis=1)
+    assert np.allclose(norms, 1.3 * np.sqrt(cfg.dim))
+    raw = cp.criterion_vocabulary(jax.random.key(0), cfg, normalise=False)
+    assert np.linalg.norm(raw.vectors, axis=1).std() > 0.1 * norms.mean()  # the offsets add to the norms
+    with pytest.raises(ValueError, match="cannot hold"):
+        cp.criterion_config(corpus.CorpusConfig(n_filler=0, n_families=2))
+    with pytest.raises(ValueError, match="Vocabulary"):
+        cp.equal_norm(object(), cfg)
+
+
+def test_expected_and_poisson_counts():
+    import jax
+
+    from dltheory.embeddings import corpus, cspmi_power as cp
+
+    vectors = np.random.default_rng(0).normal(size=(12, 4))
+    mean = cp.expected_counts(jax.random.key(0), vectors, 10_000, 0.9, 2, n_samples=4096)
+    assert np.allclose(mean, mean.T)
+    assert mean.sum() == pytest.approx((10_000 - 1) + (10_000 - 2), rel=1e-4)  # one count per ordered pair
+    counts = cp.poisson_counts(jax.random.key(1), mean)
+    assert np.array_equal(counts, counts.T) and counts.sum() == pytest.approx(2 * mean.sum(), rel=0.05)
+    # the population PMI of words with parallel vectors is positive (RAND-WALK), of independent-looking ones smaller
+    P = corpus.pmi(mean)
+    assert np.isfinite(P).all()
+    with pytest.raises(ValueError):
+        cp.expected_counts(jax.random.key(0), vectors, 10_000, 1.0, 2)
+
+
+def test_criterion_power_separates_the_relations_from_the_null():
+    import jax
+
+    from dltheory.embeddings import corpus, cspmi_power as cp
+
+    cfg = cp.criterion_config(corpus.CorpusConfig(dim=16, n_filler=128, n_families=24, n_tokens=1_000_000))
+    res = cp.criterion_power(jax.random.key(0), cfg, 1, n_draws=1, n_samples=4096)
+    assert res.rho_cspmi.shape == (1,) and res.accuracy.shape == (1, 16)
+    assert res.accuracy[0, :4].mean() > res.accuracy[0, -4:].mean()  # graded noise lowers 3CosAdd
+    assert res.rho_distance[0] < res.null_rho_distance[0]
+    with pytest.raises(ValueError, match="CorpusConfig"):
+        cp.criterion_power(jax.random.key(0), object(), 1)
+    with pytest.raises(ValueError, match="CorpusConfig"):
+        cp.run_criterion([0], object())
+    with pytest.raises(ValueError):
+        cp.summarise([1.0])

@@ -23,6 +23,8 @@ from dltheory import runtime, validate
 
 __all__ = [
     "RELATION_NAMES",
+    "MAX_RELATIONS",
+    "relation_names",
     "CorpusConfig",
     "noise_levels",
     "scale_pair",
@@ -38,14 +40,24 @@ __all__ = [
 ]
 
 
-#: Names of the planted relations, in order (decorative: each is a random direction).
+#: Names of the planted relations, in order (decorative: each is a random direction); relations beyond
+#: these eight are named ``r08``, ``r09``, ... (:func:`relation_names`).
 RELATION_NAMES = ("gender", "number", "tense", "capital", "degree", "register", "colour", "size")
+
+#: The most relations a corpus may plant (§ 4.8's equal-scale criterion test uses sixteen).
+MAX_RELATIONS = 16
+
+
+def relation_names(n_relations: int) -> tuple[str, ...]:
+    """The names of the first ``n_relations`` relations: :data:`RELATION_NAMES`, then ``r08``, ``r09``, ..."""
+    n = validate.integer("n_relations", n_relations, low=1, high=MAX_RELATIONS)
+    return (RELATION_NAMES + tuple(f"r{r:02d}" for r in range(len(RELATION_NAMES), MAX_RELATIONS)))[:n]
 
 
 def noise_levels(name: str, value: Any) -> tuple[float, ...]:
-    """The declared range of :attr:`CorpusConfig.relation_noise`: a tuple of 2 to 8 numbers ≥ 0, one per relation."""
-    if not isinstance(value, tuple) or not 2 <= len(value) <= len(RELATION_NAMES):
-        raise ValueError(f"{name} must be a tuple of 2 to {len(RELATION_NAMES)} numbers, got {value!r}")
+    """The declared range of :attr:`CorpusConfig.relation_noise`: a tuple of 2 to 16 numbers ≥ 0, one per relation."""
+    if not isinstance(value, tuple) or not 2 <= len(value) <= MAX_RELATIONS:
+        raise ValueError(f"{name} must be a tuple of 2 to {MAX_RELATIONS} numbers, got {value!r}")
     return tuple(validate.real(f"{name}[{r}]", eta, low=0.0) for r, eta in enumerate(value))
 
 
@@ -151,8 +163,25 @@ class Vocabulary:
             raise ValueError(f"word must be in the vocabulary, got {word!r}") from None
 
 
+def _round_robin(n: int) -> list[tuple[int, int]]:
+    """Every pair of ``n`` items once, in rounds (the circle method) where each item appears at most once, so that
+    any whole number of rounds uses every item equally often."""
+    items = list(range(n)) + ([-1] if n % 2 else [])
+    m, pairs = len(items), []
+    for _ in range(m - 1):
+        rnd = [(items[i], items[m - 1 - i]) for i in range(m // 2)]
+        pairs += [(min(a, b), max(a, b)) for a, b in rnd if -1 not in (a, b)]
+        items = [items[0], items[-1]] + items[1:-1]
+    return pairs
+
+
 def _relation_pairs(n_relations: int, n_families: int) -> np.ndarray:
-    pairs = [(i, j) for i in range(n_relations) for j in range(i + 1, n_relations)]
+    """The two relations of each family: the pairs in lexicographic order for up to eight relations (the book's
+    corpora), in balanced rounds (:func:`_round_robin`) beyond eight (§ 4.8's sixteen relations)."""
+    if n_relations > len(RELATION_NAMES):
+        pairs = _round_robin(n_relations)
+    else:
+        pairs = [(i, j) for i in range(n_relations) for j in range(i + 1, n_relations)]
     return np.array([pairs[f % len(pairs)] for f in range(n_families)], dtype=np.int64)
 
 
@@ -192,7 +221,7 @@ def planted_vocabulary(key: jax.Array, cfg: CorpusConfig) -> Vocabulary:
     filler = np.asarray(jax.random.normal(k_fill, (cfg.n_filler, d)), dtype=np.float64)
     filler *= np.asarray(jax.random.uniform(k_fscale, (cfg.n_filler, 1), minval=cfg.scale[0], maxval=cfg.scale[1]))
     vectors = np.concatenate([fam_vectors.reshape(4 * F, d), filler])
-    names = RELATION_NAMES[:R]
+    names = relation_names(R)
     words = []
     for f, (r1, r2) in enumerate(rel):
         stem = f"f{f:02d}"

@@ -21,7 +21,8 @@ from dltheory import validate
 from dltheory.embeddings import corpus, geometry, sgns
 
 __all__ = ["derive_pmi_distance", "pair_statistics", "LinearAnalogyResult", "run_linear_analogies",
-           "GRADED_NOISE", "relation_spreads", "CriterionResult", "run_cspmi_criterion",
+           "GRADED_NOISE", "relation_spreads", "CriterionResult", "criterion_statistics", "criterion_result",
+           "run_cspmi_criterion",
            "SGNSDistanceResult", "run_sgns_distance"]
 
 #: Offset noise η of the eight relations of the csPMI-criterion corpora (§ 4.8): graded from exact to noisy.
@@ -185,46 +186,35 @@ def _spearman(x: np.ndarray, y: Any) -> float:
     return float(spearmanr(x, y)[0])
 
 
-def run_cspmi_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig) -> CriterionResult:
-    """The csPMI criterion of Ethayarajh et al. (2019) on planted corpora (§ 4.8).
+def criterion_statistics(key: jax.Array, counts: Any, vocab: corpus.Vocabulary,
+                         cfg: corpus.CorpusConfig) -> dict[str, np.ndarray]:
+    """One corpus's row of the csPMI criterion (§ 4.8): per relation, the 3CosAdd accuracy of the rank-d SVD of
+    PPMI (a, b, c excluded, ``acc``), the spreads of csPMI and of D over its pairs (``cs``, ``D``), and the same
+    spreads over as many random pairs of distinct family words drawn from ``key`` (``ncs``, ``nD``)."""
+    edges = corpus._edges(vocab.families, vocab.family_relations, cfg.n_relations)
+    family_words = vocab.families.ravel()
+    random_pairs = []
+    for r, e in enumerate(edges):
+        k_i, k_j = jax.random.split(jax.random.fold_in(key, r))
+        i = np.asarray(jax.random.randint(k_i, (len(e),), 0, family_words.size))
+        j = (i + 1 + np.asarray(jax.random.randint(k_j, (len(e),), 0, family_words.size - 1))) % family_words.size
+        random_pairs.append(np.stack([family_words[i], family_words[j]], axis=1))  # two distinct words
+    real, null = relation_spreads(counts, edges), relation_spreads(counts, random_pairs)
+    E = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
+    q, rel = vocab.questions, vocab.question_relation
+    pred = geometry.analogy_predictions(E, q)
+    acc = [np.mean(pred[rel == r] == q[rel == r, 3]) for r in range(cfg.n_relations)]
+    return {"acc": np.array(acc), "cs": real["cspmi"], "D": real["distance"], "ncs": null["cspmi"],
+            "nD": null["distance"]}
 
-    For each seed, the corpus of ``jax.random.key(seed)`` with the relations' noise set to
-    :data:`GRADED_NOISE`; per relation, the spread across its pairs (a, b) of csPMI and of the PMI distance
-    (:func:`relation_spreads`) and the 3CosAdd accuracy of the rank-d SVD of PPMI; then the Spearman
-    correlations over relations of each spread with the accuracy and of the spread of D with η. The null
-    replaces each relation's pairs by as many pairs of family words drawn at random (from the seed's key).
-    """
-    if not isinstance(cfg, corpus.CorpusConfig):
-        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
-    seeds = list(validate.seeds(seeds, distinct=True))
-    cfg = dataclasses.replace(cfg, relation_noise=GRADED_NOISE)
-    eta = np.asarray(GRADED_NOISE)
-    rows: dict[str, list[Any]] = {k: [] for k in ("acc", "cs", "D", "ncs", "nD")}
-    for seed in seeds:
-        k_corpus, k_null = jax.random.split(jax.random.key(seed))
-        vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
-        counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
-        edges = corpus._edges(vocab.families, vocab.family_relations, cfg.n_relations)
-        family_words = vocab.families.ravel()
-        random_pairs = []
-        for r, e in enumerate(edges):
-            k_i, k_j = jax.random.split(jax.random.fold_in(k_null, r))
-            i = np.asarray(jax.random.randint(k_i, (len(e),), 0, family_words.size))
-            j = (i + 1 + np.asarray(jax.random.randint(k_j, (len(e),), 0, family_words.size - 1))) % family_words.size
-            random_pairs.append(np.stack([family_words[i], family_words[j]], axis=1))  # two distinct words
-        real, null = relation_spreads(counts, edges), relation_spreads(counts, random_pairs)
-        E = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
-        q, rel = vocab.questions, vocab.question_relation
-        pred = geometry.analogy_predictions(E, q)
-        rows["acc"].append([np.mean(pred[rel == r] == q[rel == r, 3]) for r in range(cfg.n_relations)])
-        rows["cs"].append(real["cspmi"])
-        rows["D"].append(real["distance"])
-        rows["ncs"].append(null["cspmi"])
-        rows["nD"].append(null["distance"])
-    a = {k: np.array(v) for k, v in rows.items()}
-    n = range(len(seeds))
+
+def criterion_result(seeds: Sequence[int], relation_noise: Sequence[float],
+                     rows: Sequence[dict[str, np.ndarray]]) -> CriterionResult:
+    """Stack the rows of :func:`criterion_statistics` (one per corpus) and take the Spearman correlations."""
+    a = {k: np.array([row[k] for row in rows]) for k in ("acc", "cs", "D", "ncs", "nD")}
+    eta, n = np.asarray(relation_noise), range(len(rows))
     return CriterionResult(
-        seeds=seeds, relation_noise=GRADED_NOISE, accuracy=a["acc"], spread_cspmi=a["cs"],
+        seeds=list(seeds), relation_noise=tuple(relation_noise), accuracy=a["acc"], spread_cspmi=a["cs"],
         spread_distance=a["D"], null_cspmi=a["ncs"], null_distance=a["nD"],
         rho_cspmi=np.array([_spearman(a["cs"][i], a["acc"][i]) for i in n]),
         rho_distance=np.array([_spearman(a["D"][i], a["acc"][i]) for i in n]),
@@ -234,6 +224,29 @@ def run_cspmi_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig) -> Crite
         null_rho_distance=np.array([_spearman(a["nD"][i], a["acc"][i]) for i in n]),
         null_rho_rise=np.array([_spearman(eta, a["nD"][i]) for i in n]),
     )
+
+
+def run_cspmi_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig, *,
+                        relation_noise: Sequence[float] = GRADED_NOISE) -> CriterionResult:
+    """The csPMI criterion of Ethayarajh et al. (2019) on planted corpora (§ 4.8).
+
+    For each seed, the corpus of ``jax.random.key(seed)`` with the relations' noise set to ``relation_noise``
+    (default :data:`GRADED_NOISE`); per relation, the spread across its pairs (a, b) of csPMI and of the PMI
+    distance (:func:`relation_spreads`) and the 3CosAdd accuracy of the rank-d SVD of PPMI; then the Spearman
+    correlations over relations of each spread with the accuracy and of the spread of D with η. The null
+    replaces each relation's pairs by as many pairs of family words drawn at random (from the seed's key).
+    """
+    if not isinstance(cfg, corpus.CorpusConfig):
+        raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
+    seeds = list(validate.seeds(seeds, distinct=True))
+    cfg = dataclasses.replace(cfg, relation_noise=tuple(float(x) for x in relation_noise))
+    rows = []
+    for seed in seeds:
+        k_corpus, k_null = jax.random.split(jax.random.key(seed))
+        vocab, tokens = corpus.planted_corpus(k_corpus, cfg)
+        counts = corpus.cooccurrence(tokens, vocab.size, cfg.window)
+        rows.append(criterion_statistics(k_null, counts, vocab, cfg))
+    return criterion_result(seeds, cfg.relation_noise, rows)
 
 
 @dataclasses.dataclass(frozen=True)
