@@ -259,6 +259,8 @@ PROBES: dict[str, Callable[[], Any]] = {
         SMN.NetConfig(dims=(1, 2), widths=(4, 8, 16), steps=20, batch=16, n_test=128, n_seeds=1), [0]),
     "scaling.manifold_net.rough_experiment": lambda: SMN.rough_experiment(
         SMN.RoughConfig(dims=(2,), widths=(4, 8, 16), steps=20, batch=16, n_test=128, octaves=2, n_seeds=1), [0]),
+    "scaling.manifold_net.interpolant_exponents": lambda: SMN.interpolant_exponents(
+        SMN.RoughConfig(widths=(8, 16, 32), n_test=128, octaves=2, n_seeds=1), [0, 1]),
     "scaling.approach3.bootstrap_exponent": lambda: _approach3_bootstrap(),
     "scaling.sgd.null_allocation": lambda: SGD.null_allocation(
         SGD.SGDConfig(K=128, Ms=(4, 8, 16), ns=(10, 20, 40), n_seeds=2, null_Ms=(4, 8, 16), null_ns=(10, 20, 40)),

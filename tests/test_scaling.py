@@ -529,6 +529,21 @@ def test_rough_target_has_the_interpolant_rate_of_its_smoothness():
         mnet.RoughConfig(smoothness=0.0)
 
 
+def test_interpolant_exponents_read_the_networks_rough_draws_at_their_sizes():
+    # §8: the interpolant beside the networks: grids of about the networks' N = 4w + 1 (33..513 -> 36..529 knots), on
+    # the rough draws (exponent near 2s/d = 1, not the smooth target's 2), and lower for a rougher target (s = 1/2)
+    cfg = mnet.RoughConfig(n_test=1000)
+    np.testing.assert_array_equal(mnet.matched_cells(cfg.widths, 2), [5, 7, 10, 15, 22])
+    rough = mnet.interpolant_exponents(cfg, [0, 1])
+    assert rough.shape == (2, 1) and 0.7 < rough.mean() < 1.4
+    rougher = mnet.interpolant_exponents(dataclasses.replace(cfg, smoothness=0.5), [0, 1])
+    assert rougher.mean() < rough.mean() - 0.2
+    with pytest.raises(ValueError, match="not all different"):
+        mnet.matched_cells((1, 2, 3), 3)
+    with pytest.raises(ValueError, match="RoughConfig"):
+        mnet.interpolant_exponents(mnet.NetConfig(), [0])
+
+
 def test_rough_result_measures_what_the_claims_say():
     # manifold-net-rough-exponent takes α − 2s/d at its farthest from 0; manifold-net-exponent-16k the smallest α − 4/d
     cfg = mnet.RoughConfig(dims=(2, 4), widths=(8, 16, 32), n_seeds=2)

@@ -11,7 +11,9 @@ Every seed, target and dimension of one width is trained in one vmapped program:
 of the sweep with its last units removed (the same draws as the first version, which masked them out), and lower
 dimensions are the highest with zero input coordinates and zero target frequencies along them.
 :func:`rough_experiment` trains the same networks in ``d = 2`` on a target of limited smoothness ``s``
-(:func:`manifold.rough_target`), whose theory is ``α = 2s/d``, against the smooth target.
+(:func:`manifold.rough_target`), whose theory is ``α = 2s/d``, against the smooth target;
+:func:`interpolant_exponents` gives the grid interpolant's exponent on the same target draws, the model the
+``2s/d`` rate is a statement about, to compare with the networks draw by draw.
 """
 
 from __future__ import annotations
@@ -28,7 +30,8 @@ import optax
 from dltheory import runtime, validate
 from dltheory.scaling import common, manifold
 
-__all__ = ["param_count", "NetConfig", "NetResult", "net_experiment", "RoughConfig", "RoughResult", "rough_experiment"]
+__all__ = ["param_count", "NetConfig", "NetResult", "net_experiment", "RoughConfig", "RoughResult", "rough_experiment",
+           "matched_cells", "interpolant_exponents"]
 
 
 def param_count(width: int, d: int) -> int:
@@ -241,6 +244,20 @@ class RoughResult:
         return np.min(self.exponents(smooth) - 4.0 / np.asarray(self.config.dims, float)[None, :], axis=1)
 
 
+def _rough_key(seed: int, d: int) -> jax.Array:
+    """``fold_in(fold_in(key(seed), d), 2)``: the stream of §8's rough-target runs (``1`` is :func:`net_experiment`'s)."""
+    return jax.random.fold_in(jax.random.fold_in(jax.random.key(seed), d), 2)
+
+
+def _rough_draws(cfg: RoughConfig, seed: int, d: int) -> tuple[manifold.Target, manifold.Target, jax.Array]:
+    """The rough target, the smooth target and the networks' key of one seed and dimension (:func:`rough_experiment`),
+    all from :func:`_rough_key`."""
+    k_rough, k_smooth, k_nets = jax.random.split(_rough_key(seed, d), 3)
+    rough = manifold.rough_target(k_rough, d, smoothness=cfg.smoothness, octaves=cfg.octaves,
+                                  waves_per_octave=cfg.waves_per_octave)
+    return rough, manifold.smooth_target(k_smooth, d, n_waves=cfg.n_waves), k_nets
+
+
 def rough_experiment(cfg: RoughConfig, seeds: Sequence[int]) -> RoughResult:
     """§8: the networks of :func:`net_experiment`, per seed and dimension on a rough and on a smooth target.
 
@@ -255,12 +272,8 @@ def rough_experiment(cfg: RoughConfig, seeds: Sequence[int]) -> RoughResult:
     keys, targets, ds, ws = [], [], [], []
     for d in cfg.dims:
         for s in seeds:
-            base = jax.random.fold_in(jax.random.fold_in(jax.random.key(s), d), 2)
-            k_rough, k_smooth, k_nets = jax.random.split(base, 3)
-            pair = (manifold.rough_target(k_rough, d, smoothness=cfg.smoothness, octaves=cfg.octaves,
-                                          waves_per_octave=cfg.waves_per_octave),
-                    manifold.smooth_target(k_smooth, d, n_waves=cfg.n_waves))
-            for t, target in enumerate(pair):
+            rough, smooth, k_nets = _rough_draws(cfg, s, d)
+            for t, target in enumerate((rough, smooth)):
                 for i, w in enumerate(cfg.widths):
                     keys.append(jax.random.fold_in(k_nets, 2 * i + t))
                     targets.append(_pad_target(manifold.pad_waves(target, n_waves), d_max))
@@ -271,3 +284,37 @@ def rough_experiment(cfg: RoughConfig, seeds: Sequence[int]) -> RoughResult:
     rough = {d: mse[i, :, 0] for i, d in enumerate(cfg.dims)}
     smooth = {d: mse[i, :, 1] for i, d in enumerate(cfg.dims)}
     return RoughResult(cfg, seeds, params, rough, smooth)
+
+
+def matched_cells(widths: Sequence[int], d: int) -> np.ndarray:
+    """Cells per side ``m`` of the grids whose knot counts ``(m+1)^d`` are nearest the parameter counts
+    :func:`param_count` of networks of ``widths`` in ``d`` dimensions (§8: the interpolant at the networks' sizes)."""
+    widths = validate.increasing_integers("widths", widths, min_size=3)
+    d = validate.integer("d", d, low=1)
+    m = np.array([max(1, round(param_count(w, d) ** (1.0 / d)) - 1) for w in widths])
+    if np.any(np.diff(m) <= 0):
+        raise ValueError(f"widths {widths} give grids that are not all different in d = {d}: {m.tolist()}")
+    return m
+
+
+def interpolant_exponents(cfg: RoughConfig, seeds: Sequence[int]) -> np.ndarray:
+    """``(n_seeds, n_dims)``: the grid interpolant's exponent on the rough targets of :func:`rough_experiment` (§8).
+
+    The same target draws as the networks (:func:`_rough_draws`), the piecewise-linear interpolant
+    (:func:`manifold.interpolation_mse`) on the grids of :func:`matched_cells`, which have about the networks'
+    parameter counts, its squared error on ``cfg.n_test`` uniform points drawn from a key the networks do not use
+    (``fold_in(…, 3)`` of the draws' key). The ``2s/d`` rate is a statement about this model, so its exponent on a
+    draw is what a network on the same draw is compared with.
+    """
+    if not isinstance(cfg, RoughConfig):
+        raise ValueError(f"cfg must be a RoughConfig, got {type(cfg).__name__}")
+    seeds = validate.seeds(seeds)
+    out = np.empty((len(seeds), len(cfg.dims)))
+    for j, d in enumerate(cfg.dims):
+        cells = matched_cells(cfg.widths, d)
+        knots = (cells + 1.0) ** d
+        for i, s in enumerate(seeds):
+            rough, _, _ = _rough_draws(cfg, s, d)
+            z = jax.random.uniform(jax.random.fold_in(_rough_key(s, d), 3), (cfg.n_test, d))
+            out[i, j] = common.fit_exponent(knots, manifold.interpolation_mse(rough, z, cells))
+    return out
