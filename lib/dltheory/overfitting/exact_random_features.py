@@ -154,7 +154,6 @@ def relu_risk(psi1: Any, psi2: Any, lam: Any, *, tau_sq: float = 0.0, centred: b
 
 
 @functools.cache
-@functools.lru_cache(maxsize=8)  # one compiled program per shape, shared by every seed (a new jit would retrace)
 def _simulator(d: int, n: int, widths: tuple[int, ...], n_test: int, eps: float | None = None) -> Any:
     import jax
     import jax.numpy as jnp
