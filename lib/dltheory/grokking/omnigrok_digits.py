@@ -89,10 +89,11 @@ class OmnigrokConfig(runtime.ModeConfig):
                 f"AdamW lr {self.lr:g} wd {self.weight_decay:g}, init ×{self.alpha:g}, {self.steps} steps of {batch}")
 
     def cost(self) -> runtime.Cost:
-        """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation and the
-        controls (``n_seeds`` each), then the norm sweep, counted as ten fixed norms × seeds of
-        ``sweep_steps``, each set trained in one program."""
-        return (self.training_cost(self.steps, self.n_seeds) + self.training_cost(self.control_steps, self.n_seeds)
+        """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation with, in the
+        same program, the fixed-norm control's null held at that large norm (``2 n_seeds``), the controls
+        (``n_seeds``), then the norm sweep, counted as ten fixed norms × seeds of ``sweep_steps``, each set trained
+        in one program."""
+        return (self.training_cost(self.steps, 2 * self.n_seeds) + self.training_cost(self.control_steps, self.n_seeds)
                 + self.training_cost(self.sweep_steps, 10 * self.n_seeds))
 
     def training_cost(self, steps: int, runs: int) -> runtime.Cost:
