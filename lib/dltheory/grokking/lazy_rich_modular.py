@@ -113,8 +113,9 @@ def centred_sweep(
     ``labels ∈ {true, random}`` × ``scales``; every setting of a seed starts from the same ``θ₀``. Returns
     ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` if never), ``moved`` (the relative
     distance ``‖θ − θ₀‖ / ‖θ₀‖`` at the end of the budget) and ``moved_at_fit`` (the same distance at the run's
-    ``t_fit``, the distance travelled to fit that the lazy-training theory is about; ``nan`` if it never fitted), each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle
-    axis: random labels, the null), and the ``steps``, ``train_acc`` and ``test_acc`` curves (last axis).
+    ``t_fit``, the distance travelled to fit that the lazy-training theory is about; ``nan`` if it never fitted),
+    each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis: random labels, the null), and the
+    ``steps``, ``train_acc`` and ``test_acc`` curves (last axis).
     """
     if not isinstance(cfg, CentredConfig):
         raise ValueError(f"cfg must be a CentredConfig, got {type(cfg).__name__}")
