@@ -691,6 +691,18 @@ def test_dead_runs_flags_only_runs_that_learned_nothing_at_large_norms():
         om.dead_runs(norms, acc[:, :2], loss)
 
 
+def test_censored_ratio_is_a_lower_bound_and_favours_a_null_that_never_fitted():
+    """The null of omnigrok-constrained: a cut-off run is counted at the budget's end, never as inf (which the judge
+    would refuse) nor below budget / t_fit; a run that never fitted counts 1, inside the bar of 1.5."""
+    r = om.censored_ratio([800.0, 950.0, 400.0, np.inf], [np.inf, np.inf, 500.0, np.inf], 1500)
+    np.testing.assert_allclose(r, [1500 / 800, 1500 / 950, 1.25, 1.0])
+    assert np.all(np.isfinite(r))
+    with pytest.raises(ValueError, match="budget"):
+        om.censored_ratio([800.0], [1600.0], 1500)
+    with pytest.raises(ValueError, match="shape"):
+        om.censored_ratio([800.0, 900.0], [1000.0], 1500)
+
+
 def test_progress_curve_on_the_weakest_frequencies():
     res = gt.run(_tiny(), [0], snapshots=True)
     strong, weak = fc.progress_curve(res, k=2), fc.progress_curve(res, k=2, weakest=True)
@@ -1077,6 +1089,21 @@ def test_delay_is_infinite_where_a_run_never_fits_or_generalises():
         lm.delay([1.0, 2.0], [1.0])
 
 
+def test_at_step_reads_each_curve_at_its_own_fit_step():
+    """lazy-rich-centred-moved-at-fit reads the distance at t_fit, not at the end of the budget."""
+    from dltheory.grokking import lazy_rich_modular as lm
+
+    steps = np.array([0.0, 50.0, 100.0, 150.0])
+    curves = np.array([[0.0, 1.0, 2.0, 3.0], [0.0, 0.5, 1.0, 1.5]])
+    got = lm.at_step(steps, curves, np.array([50.0, np.inf]))
+    assert got[0] == 1.0 and np.isnan(got[1])
+    np.testing.assert_array_equal(lm.at_step(steps, curves, np.array([150.0, 100.0])), [3.0, 1.0])
+    with pytest.raises(ValueError, match="evaluation steps"):
+        lm.at_step(steps, curves, np.array([60.0, 50.0]))
+    with pytest.raises(ValueError, match="shape"):
+        lm.at_step(steps, curves[:, :3], np.array([50.0, 50.0]))
+
+
 def test_centred_sweep_first_step_moves_the_weights_one_over_alpha():
     """After one step from θ₀ the centred output is 0, the residual is −y at every α, and the loss ÷ α² makes the
     step ∝ 1/α: without the centring or the rescaling the ratio would not be 1/4."""
@@ -1088,6 +1115,8 @@ def test_centred_sweep_first_step_moves_the_weights_one_over_alpha():
     moved = out["moved"][0]
     np.testing.assert_allclose(moved[:, 1] / moved[:, 0], 0.25, rtol=1e-3)
     assert np.all(moved > 0)
+    assert out["moved_at_fit"].shape == out["t_fit"].shape   # nan where a run has not fitted in one step
+    assert np.array_equal(np.isnan(out["moved_at_fit"]), ~np.isfinite(out["t_fit"]))
     with pytest.raises(ValueError):
         lm.centred_sweep(cfg, [4.0, 1.0], [0])
     with pytest.raises(ValueError):

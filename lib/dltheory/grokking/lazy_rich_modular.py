@@ -31,7 +31,7 @@ from dltheory.grokking.data import modular_addition, split_rank
 from dltheory.grokking.models import GrokConfig, init_model, quadratic_mlp
 from dltheory.grokking.results import first_step
 
-__all__ = ["CENTRED_SCALES", "CentredConfig", "centred_sweep", "random_labels", "delay"]
+__all__ = ["CENTRED_SCALES", "CentredConfig", "at_step", "centred_sweep", "random_labels", "delay"]
 
 #: Kumar et al.'s laziness scales α of Section 3.8's modular-addition control (a factor 4 between neighbours).
 CENTRED_SCALES: tuple[float, ...] = (1.0, 4.0, 16.0)
@@ -111,9 +111,11 @@ def centred_sweep(
     Kumar et al. (2024), after Chizat et al. (2019): ``f_α = α (f(θ) − f(θ₀))``, loss ``mean ‖f_α − onehot(c)‖² /
     α²`` over the training pairs, plain gradient descent. One vmapped :func:`dltheory.train.train` over the grid
     ``labels ∈ {true, random}`` × ``scales``; every setting of a seed starts from the same ``θ₀``. Returns
-    ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` if never) and ``moved`` (the relative
-    distance ``‖θ − θ₀‖ / ‖θ₀‖`` at the end), each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle
-    axis: random labels, the null), and the ``steps``, ``train_acc`` and ``test_acc`` curves (last axis).
+    ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` if never), ``moved`` (the relative
+    distance ``‖θ − θ₀‖ / ‖θ₀‖`` at the end of the budget) and ``moved_at_fit`` (the same distance at the run's
+    ``t_fit``, the distance travelled to fit that the lazy-training theory is about; ``nan`` if it never fitted),
+    each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis: random labels, the null), and the
+    ``steps``, ``train_acc`` and ``test_acc`` curves (last axis).
     """
     if not isinstance(cfg, CentredConfig):
         raise ValueError(f"cfg must be a CentredConfig, got {type(cfg).__name__}")
@@ -159,11 +161,31 @@ def centred_sweep(
                        seeds=list(seeds), data=idx, evaluate=evaluate, hparams=train.grid(random=[0.0, 1.0], alpha=scales),
                        desc="centred alpha sweep", checkpoint=("grokking.centred_sweep", cfg, tuple(scales.tolist())))
     shape = (len(seeds), 2, scales.size)
-    return {"t_fit": first_step(hist.steps, hist["train_acc"], 0.99).reshape(shape),
-            "t_grok": first_step(hist.steps, hist["test_acc"], 0.99).reshape(shape),
-            "moved": hist["moved"][:, :, -1].reshape(shape), "steps": hist.steps,
+    t_fit = first_step(hist.steps, hist["train_acc"], 0.99).reshape(shape)
+    moved = hist["moved"].reshape(shape + (-1,))
+    return {"t_fit": t_fit, "t_grok": first_step(hist.steps, hist["test_acc"], 0.99).reshape(shape),
+            "moved": moved[..., -1], "moved_at_fit": at_step(hist.steps, moved, t_fit), "steps": hist.steps,
             "train_acc": hist["train_acc"].reshape(shape + (-1,)), "test_acc": hist["test_acc"].reshape(shape + (-1,)),
             "seeds": list(seeds), "scales": scales}
+
+
+def at_step(steps: Any, curves: Any, when: Any) -> np.ndarray:
+    """Each curve's value at its own step ``when`` (Section 3.8: the distance travelled at the run's ``t_fit``).
+
+    ``curves`` has the shape of ``when`` plus a last axis over the evaluation ``steps``; ``when`` must be one of
+    ``steps`` or ``inf`` (the run never got there), which gives ``nan``.
+    """
+    steps = validate.array("steps", steps, ndim=1)
+    curves = np.asarray(curves, dtype=float)
+    when = validate.array("when", when, finite=False)
+    if curves.shape != when.shape + steps.shape:
+        raise ValueError(f"curves must have shape {when.shape + steps.shape}, got {curves.shape}")
+    done = np.isfinite(when)
+    idx = np.searchsorted(steps, np.where(done, when, steps[0]))
+    if np.any(done & ((idx >= steps.size) | (steps[np.minimum(idx, steps.size - 1)] != when))):
+        raise ValueError(f"when must be one of the evaluation steps or inf, got {when}")
+    picked = np.take_along_axis(curves, np.minimum(idx, steps.size - 1)[..., None], axis=-1)[..., 0]
+    return np.where(done, picked, np.nan)
 
 
 def delay(t_fit: Any, t_grok: Any) -> np.ndarray:

@@ -29,6 +29,7 @@ __all__ = [
     "dead_runs",
     "u_ratio",
     "l_ratio",
+    "censored_ratio",
 ]
 
 
@@ -88,10 +89,11 @@ class OmnigrokConfig(runtime.ModeConfig):
                 f"AdamW lr {self.lr:g} wd {self.weight_decay:g}, init ×{self.alpha:g}, {self.steps} steps of {batch}")
 
     def cost(self) -> runtime.Cost:
-        """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation and the
-        controls (``n_seeds`` each), then the norm sweep, counted as ten fixed norms × seeds of
-        ``sweep_steps``, each set trained in one program."""
-        return (self.training_cost(self.steps, self.n_seeds) + self.training_cost(self.control_steps, self.n_seeds)
+        """MLPs on the 64-pixel digits (``depth`` layers of ``width``): the runs at large initialisation with, in the
+        same program, the fixed-norm control's null held at that large norm (``2 n_seeds``), the controls
+        (``n_seeds``), then the norm sweep, counted as ten fixed norms × seeds of ``sweep_steps``, each set trained
+        in one program."""
+        return (self.training_cost(self.steps, 2 * self.n_seeds) + self.training_cost(self.control_steps, self.n_seeds)
                 + self.training_cost(self.sweep_steps, 10 * self.n_seeds))
 
     def training_cost(self, steps: int, runs: int) -> runtime.Cost:
@@ -360,3 +362,23 @@ def l_ratio(norms: Any, train_acc: Any, train_loss: Any, *, fit: float = 0.99) -
     fits = np.all(train_acc[..., norms >= 1.0 - 1e-9] >= fit, axis=-1)
     ratio = train_loss[..., 0] / np.maximum(train_loss[..., one], 1e-12)
     return np.where(fits, ratio, 0.0)
+
+
+def censored_ratio(t_fit: Any, t_gen: Any, budget: int) -> np.ndarray:
+    """``t_gen / t_fit`` of runs cut off at step ``budget``, as the lower bound the budget allows (Section 3.5).
+
+    A run that fitted but had not generalised by ``budget`` (``t_gen = inf``) gets ``budget / t_fit``: its true
+    ratio is larger, so against an upper bar it can only miss by more. A run that never fitted has no ratio; it gets
+    1, the value most favourable to a bar of at most 1.5 (a null that did not fit is counted as meeting the bar, not
+    as missing it). Used for the null of ``omnigrok-constrained``, the fixed-norm runs at 8 times the standard norm.
+    """
+    t_fit = validate.array("t_fit", t_fit, finite=False)
+    t_gen = validate.array("t_gen", t_gen, finite=False)
+    budget = validate.integer("budget", budget, low=1)
+    if t_fit.shape != t_gen.shape:
+        raise ValueError(f"t_fit and t_gen must have the same shape, got {t_fit.shape} and {t_gen.shape}")
+    if np.any(t_fit[np.isfinite(t_fit)] > budget) or np.any(t_gen[np.isfinite(t_gen)] > budget):
+        raise ValueError(f"finite steps must lie within the budget ({budget}), got {t_fit} and {t_gen}")
+    fitted = np.isfinite(t_fit) & (t_fit > 0)
+    ratio = np.minimum(t_gen, budget) / np.where(fitted, t_fit, 1.0)
+    return np.where(fitted, ratio, 1.0)

@@ -122,7 +122,8 @@ def zero_loss_share(cfg: GrokConfig, params: Any, *, stable: bool = False, train
 
     ``stable=True`` measures the StableMax cross-entropy instead of the softmax's. ``float64=True`` casts the same
     float32 logits to float64 and computes the softmax cross-entropy there, ``logsumexp(x) − x_c`` as optax does
-    (Prieto et al.'s precision control): it rounds to 0 only once ``e^{−m}`` falls below ``|x_c| 2^{−53}``, a margin
+    (a diagnostic on float32-trained logits; Prieto et al.'s precision control trains with the loss in float64,
+    ``loss_float64`` in :mod:`.training`): it rounds to 0 only once ``e^{−m}`` falls below ``|x_c| 2^{−53}``, a margin
     of about ``53 ln 2 − ln|x_c|`` (``24 ln 2 − ln|x_c|`` in float32).
     """
     if not isinstance(cfg, GrokConfig):
