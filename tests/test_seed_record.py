@@ -95,7 +95,11 @@ def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, st
         seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
     path = repo / edit
     text = path.read_text()
-    path.write_text(text.replace("as pt,", "as pt,  # edited") if edit == PAGE else text + "\n# edited\n")
+    if edit == PAGE:
+        text = text.replace("as pt,", "as pt,  # edited")
+    else:
+        text += "\nEDITED = 1\n" if edit.endswith(".py") else "\n# edited\n"
+    path.write_text(text)
     assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2)})
     assert len(seeds.load(Path(PAGE), repo)["runs"]) == 2  # stale runs are kept, never counted
     assert any(line.startswith(PAGE) for line in seeds.stale_pages(notebooks.notebook_pages(repo), root=repo)) == stale
@@ -177,3 +181,46 @@ def test_the_table_counts_each_claim_over_the_seeds_its_page_ran() -> None:
     assert "| 2/2" in text and "| 2/3" in text and "q/b (2/3)" in text and "p/a (" not in text
     text = notebooks.seed_table(rows, statuses, [0, 1, 2])  # without ``ran`` a missing seed was never reached
     assert "p/a (2/3)" in text
+
+
+def test_comments_and_docstrings_of_a_module_can_change_under_its_record(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    module = repo / "lib" / "dltheory" / "toy" / "page_two.py"
+    module.write_text('"""A docstring."""\n# a comment\n' + module.read_text().replace("X", "X") + "# more\n")
+    (repo / "lib" / "dltheory" / "toy" / "__init__.py").write_text('"""The toy chapter, its table of pages."""\n')
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+    module.write_text(module.read_text().replace("'toy-saved.json'", "'toy-saved.json'  # same") + "Y = 2\n")
+    assert seeds.held(repo) == {}
+
+
+def _git(repo: Path, *args: str) -> str:
+    import subprocess
+    env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@t", "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@t",
+           "PATH": __import__("os").environ["PATH"], "HOME": str(repo)}
+    return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
+
+
+def test_refresh_rekeys_a_run_whose_commit_holds_todays_code(repo: Path) -> None:
+    _git(repo, "init", "-q")
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "toy")
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    path = seeds.record_path(Path(PAGE), repo)
+    data = json.loads(path.read_text())
+    assert all(r["commit"] and "+changes" not in r["commit"] for r in data["runs"])
+    for run in data["runs"]:
+        run["fingerprint"] = "0" * 16  # as if recorded under an older fingerprint scheme
+    data["runs"][1]["commit"] = data["runs"][1]["commit"] + "+changes"  # never re-keyed
+    path.write_text(json.dumps(data))
+    assert seeds.held(repo) == {}
+    data = json.loads(path.read_text())
+    data["runs"].append(dict(data["runs"][0], date="2000-01-01", verdicts={"toy/a": dict(
+        data["runs"][0]["verdicts"]["toy/a"], status="failed")}))  # an older run of seed 0 at the same commit
+    path.write_text(json.dumps(data))
+    assert seeds.refresh(Path(PAGE), root=repo) == 2
+    assert seeds.held(repo) == {"toy/a": (1, 1)}  # seed 0 counted once, from its latest run
+    module = repo / "lib" / "dltheory" / "toy" / "shared.py"
+    module.write_text("X = 2\n")  # today's code differs from the commit's: nothing to re-key, and the run is stale
+    assert seeds.refresh(Path(PAGE), root=repo) == 0 and seeds.held(repo) == {}

@@ -1,22 +1,26 @@
 """The seed record: on how many base seeds each claim held, kept in the repository and read by the ledger.
 
 ``DLTHEORY_SEED`` promises that a page's claims hold for any base seed, and ``make seeds`` tests the promise
-(``python -m dltheory.book.seeds run --seeds S1 S2 ...``). A whole-book sweep over ten base seeds takes hours on a CPU, more
-than one sitting; so each page's runs are written to ``results/seeds/<chapter>/<page>.json`` as they finish, a
-sweep can be spread over sessions (or machines), and the ledger counts only the runs that describe the code as it
-is now.
+(``python -m dltheory.book.seeds run --seeds S1 S2 ...``). A whole-book sweep over ten base seeds takes hours on a
+CPU, more than one sitting; so each page's runs are written to ``results/seeds/<chapter>/<page>.json`` as they
+finish, a sweep can be spread over sessions (or machines), and the ledger counts only the runs that describe the
+code as it is now.
 
-Each run holds a *fingerprint*: a hash of the page's code cells (its prose may change freely), of every chapter module the page imports and of
-those they import in turn (followed module by module, relative imports included; the book's small core,
-``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an edit of, say, the
-plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data`` that those files
-name, and of the registry entries (the bars) of the claims the run reported. A run whose fingerprint no longer
-matches the code is *stale*: it is kept in the file, shown as such by ``python -m dltheory.book.seeds``, and never
-counted. An edit of one page's module, or of one claim's bar, leaves the other pages' runs as they were.
+Each run holds a *fingerprint*: a hash of the page's code cells (its prose may change freely), of every chapter
+module the page imports and of those they import in turn (followed module by module, relative imports included;
+the book's small core, ``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an
+edit of, say, the plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data``
+that those files name, and of the registry entries (the bars) of the claims the run reported. A Python file counts
+as its syntax tree without docstrings, so comments and docstrings may change freely too. A run whose fingerprint
+no longer matches the code is *stale*: it is kept in the file, shown as such by ``python -m dltheory.book.seeds``,
+and never counted. An edit of one page's module, or of one claim's bar, leaves the other pages' runs as they were.
 
 ``python -m dltheory.book.seeds run [PAGE.md ...] --seeds 0 1 2 ... [--keep-going]``
     Run the pages (default: every notebook page) once per base seed, as ``notebooks run --seeds`` does, and add
     each run to its page's record as soon as it finishes. ``make seeds`` runs this.
+``python -m dltheory.book.seeds refresh [PAGE.md ...]``
+    Re-key the stale runs made at a clean commit whose code, fingerprinted today, is today's code (after a change
+    of the fingerprint itself; :func:`refresh`).
 ``python -m dltheory.book.seeds table [--stale] [--mode fast|full]``
     Print the claim × base-seed table of every fresh record (and, with ``--stale``, the pages with fewer than two
     fresh runs).
@@ -26,30 +30,27 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
-import hashlib
 import json
 import re
 import subprocess
 import sys
-import tomllib
+import io
+import tarfile
+import tempfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks
 from dltheory.book.notebooks import _OK, MARKS, seed_table
 
 __all__ = ["RECORD_DIR", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held", "held_text",
-           "table", "stale_pages"]
+           "table", "stale_pages", "refresh"]
 
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
 
-_FROM_RE = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|dltheory(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)",
-                      re.MULTILINE)
-_IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(dltheory(?:\.\w+)+)", re.MULTILINE)
-_CELL_RE = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
-_CORE = {"book", "claims", "registry", "data"}  # packages of the book's machinery, not of a chapter's experiments
 _SCHEMA = 1
 
 
@@ -57,114 +58,13 @@ def _root(root: Path | None) -> Path:
     return Path(root) if root is not None else notebooks.repo_root()
 
 
-def _rel(page: Path, root: Path) -> Path:
-    page = Path(page)
-    page = page.resolve() if page.is_absolute() else (root / page).resolve()
-    try:
-        return page.relative_to(root.resolve())
-    except ValueError:
-        raise ValueError(f"the page {page} is not inside the repository {root}") from None
-
-
-def _module_files(lib: Path, dotted: str) -> list[Path]:
-    """The files that importing ``dltheory.a.b`` runs (``a/__init__.py``, ``a/b.py``), none of them core; empty
-    where the name is not a chapter module (a function, a core module)."""
-    parts = dotted.split(".")[1:]
-    if not parts or parts[0] in _CORE or not (lib / parts[0]).is_dir():
-        return []  # ``dltheory`` itself, the machinery, and the core's top-level modules (runtime.py, nets.py, ...)
-    files = [lib.joinpath(*parts[:k], "__init__.py") for k in range(1, len(parts))]
-    base = lib.joinpath(*parts)
-    if base.with_suffix(".py").is_file():
-        return [f for f in files if f.is_file()] + [base.with_suffix(".py")]
-    if (base / "__init__.py").is_file():
-        return [f for f in files if f.is_file()] + [base / "__init__.py"]
-    return []
-
-
-def _imports(path: Path, text: str, lib: Path) -> set[Path]:
-    """The chapter-module files that the code in ``text`` (a page, or the module at ``path``) imports."""
-    here = None
-    if path.suffix == ".py" and lib in path.parents:
-        rel = path.relative_to(lib).with_suffix("").parts
-        here = ("dltheory",) + (rel[:-1] if rel[-1] == "__init__" else rel)
-        if rel[-1] != "__init__":
-            here = here[:-1]  # the package a module's relative imports start from
-    found: set[Path] = set()
-    for source, names in _FROM_RE.findall(text):
-        if source.startswith("."):
-            if here is None:
-                continue
-            level = len(source) - len(source.lstrip("."))
-            package = here[:len(here) - (level - 1)]
-            source = ".".join(package + tuple(p for p in source.lstrip(".").split(".") if p))
-        found.update(_module_files(lib, source))
-        for name in names.strip("()").replace("\n", " ").split(","):
-            name = name.split(" as ")[0].strip()
-            if name.isidentifier():
-                found.update(_module_files(lib, f"{source}.{name}"))
-    for source in _IMPORT_RE.findall(text):
-        found.update(_module_files(lib, source))
-    return found
-
-
-def _inputs(page: Path, root: Path) -> list[Path]:
-    """The files a page's runs depend on (see the module docstring), sorted: the page, the chapter modules it
-    reaches through imports, and the saved runs that any of them names."""
-    rel = _rel(page, root)
-    lib = root / "lib" / "dltheory"
-    files = {root / rel}
-    todo = [root / rel]
-    texts = []
-    while todo:
-        path = todo.pop()
-        text = path.read_text(encoding="utf-8")
-        texts.append(text)
-        new = _imports(path, text, lib) - files
-        files.update(new)
-        todo.extend(sorted(new))
-    data = lib / "data"
-    if data.is_dir():
-        files.update(p for p in data.iterdir() if p.is_file() and any(p.name in text for text in texts))
-    return sorted(files)
-
-
-def _claim_entries(root: Path) -> dict[str, str]:
-    """``{claim id: its registry entry as canonical JSON}`` over every chapter registry."""
-    entries = {}
-    for path in sorted((root / "lib" / "dltheory" / "registry").glob("*.toml")):
-        for claim in tomllib.loads(path.read_text(encoding="utf-8")).get("claim", []):
-            if isinstance(claim, dict) and "id" in claim:
-                entries[claim["id"]] = json.dumps(claim, sort_keys=True, default=str)
-    return entries
-
-
-def _code_cells(text: str) -> bytes:
-    """The code cells of a MyST notebook page, with their options, in order: what a run executes."""
-    return "\0".join(_CELL_RE.findall(text)).encode()
-
-
-def _digest(page: Path, root: Path) -> Any:
-    digest = hashlib.sha256()
-    for path in _inputs(page, root):
-        digest.update(str(path.relative_to(root)).encode())
-        digest.update(b"\0")
-        digest.update(_code_cells(path.read_text(encoding="utf-8")) if path.suffix == ".md" else path.read_bytes())
-        digest.update(b"\0")
-    return digest
-
-
-def _with_claims(code: Any, claims: Iterable[str], entries: Mapping[str, str]) -> str:
-    digest = code.copy()
-    for cid in sorted(set(claims)):
-        digest.update(f"{cid}\0{entries.get(cid, '<not registered>')}\0".encode())
-    return digest.hexdigest()[:16]
+_rel = _fp.relative
 
 
 def fingerprint(page: Path, root: Path | None = None, claims: Iterable[str] = ()) -> str:
     """A hash of everything a run of ``page`` that reported ``claims`` depends on apart from the core and the
-    machine (module docstring)."""
-    root = _root(root)
-    return _with_claims(_digest(page, root), claims, _claim_entries(root))
+    machine (:mod:`dltheory.book.fingerprint`)."""
+    return _fp.fingerprint(page, _root(root), claims)
 
 
 def record_path(page: Path, root: Path | None = None) -> Path:
@@ -239,8 +139,51 @@ def fresh_runs(page: Path, *, mode: str = "fast", root: Path | None = None) -> l
     runs = [r for r in load(page, root)["runs"] if r["mode"] == mode]
     if not runs:
         return []
-    code, entries = _digest(page, root), _claim_entries(root)
-    return [r for r in runs if r["fingerprint"] == _with_claims(code, r["verdicts"], entries)]
+    code, entries = _fp.code_digest(page, root), _fp.claim_entries(root)
+    return [r for r in runs if r["fingerprint"] == _fp.with_claims(code, r["verdicts"], entries)]
+
+
+def refresh(page: Path, *, root: Path | None = None) -> int:
+    """Re-key the stale runs of ``page`` that were made at a clean commit whose code, fingerprinted as it is now,
+    is the code of today (they went stale only because the fingerprint itself changed, or through a change
+    that the fingerprint no longer sees, such as a docstring); returns how many runs it re-keyed.
+
+    A run's commit is checked out into a temporary folder (``git archive``) and fingerprinted there with the
+    claims the run reported; a run made on uncommitted changes (``+changes``) is never re-keyed."""
+    root = _root(root)
+    data = load(page, root)
+    if not data["runs"]:
+        return 0
+    rel = _rel(page, root)
+    code, entries = _fp.code_digest(page, root), _fp.claim_entries(root)
+    changed = 0
+    for run in data["runs"]:
+        now = _fp.with_claims(code, run["verdicts"], entries)
+        commit = str(run.get("commit", ""))
+        if run["fingerprint"] == now or not re.fullmatch(r"[0-9a-f]{7,40}", commit):
+            continue
+        with tempfile.TemporaryDirectory() as tmp:
+            archive = subprocess.run(["git", "archive", "--format=tar", commit, "lib", str(rel.parent)], cwd=root,
+                                     capture_output=True, check=False, timeout=120)
+            if archive.returncode != 0:
+                continue
+            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+                tar.extractall(tmp, filter="data")
+            then = Path(tmp)
+            if not (then / rel).is_file():
+                continue
+            if _fp.with_claims(_fp.code_digest(then / rel, then), run["verdicts"], _fp.claim_entries(then)) == now:
+                run["fingerprint"] = now
+                changed += 1
+    if changed:  # a seed run again since keeps its latest run only, as record_run does
+        latest: dict[tuple[Any, ...], dict[str, Any]] = {}
+        for run in sorted(data["runs"], key=lambda r: str(r.get("date", ""))):
+            latest[(run["seed"], run["mode"], run["fingerprint"])] = run
+        data["runs"] = sorted(latest.values(),
+                              key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
+        record_path(page, root).write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n",
+                                           encoding="utf-8")
+    return changed
 
 
 def _recorded_pages(root: Path) -> list[Path]:
@@ -324,6 +267,8 @@ def _main(argv: list[str] | None = None) -> int:
     p_run.add_argument("--seeds", nargs="+", type=int, required=True)
     p_run.add_argument("--keep-going", action="store_true",
                        help="show a failed claim and go on with the page (the exit status still says it failed)")
+    p_refresh = sub.add_parser("refresh", help="re-key stale runs whose commit's code is today's code")
+    p_refresh.add_argument("pages", nargs="*", type=Path, help="default: every recorded page")
     p_table = sub.add_parser("table", help="print the claim x base-seed table of the fresh records")
     p_table.add_argument("--mode", choices=("fast", "full"), default="fast")
     p_table.add_argument("--stale", action="store_true", help="also list the pages with fewer than two fresh runs")
@@ -338,6 +283,10 @@ def _main(argv: list[str] | None = None) -> int:
             print(f"  recorded in {path.relative_to(root)}")
 
         return notebooks._run(args.pages or notebooks.notebook_pages(root), args.seeds, args.keep_going, on_run)
+    if args.command == "refresh":
+        for page in args.pages or _recorded_pages(root):
+            print(f"{_rel(page, root)}: {refresh(page, root=root)} run(s) re-keyed")
+        return 0
     print(table(mode=args.mode, root=root))
     if args.stale:
         print("\npages to run again (make seeds PAGES=...):")
