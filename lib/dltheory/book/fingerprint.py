@@ -137,6 +137,7 @@ def _content(path: Path) -> bytes:
 
 
 def code_digest(page: Path, root: Path) -> Any:
+    """A running SHA-256 over the files of :func:`inputs` (code cells, syntax trees, saved runs), before the claims."""
     digest = hashlib.sha256()
     for path in inputs(page, root):
         digest.update(str(path.relative_to(root)).encode())
@@ -147,6 +148,7 @@ def code_digest(page: Path, root: Path) -> Any:
 
 
 def with_claims(code: Any, claims: Iterable[str], entries: Mapping[str, str]) -> str:
+    """``code`` (a :func:`code_digest`) extended with the registry entries of ``claims``: a run's fingerprint."""
     digest = code.copy()
     for cid in sorted(set(claims)):
         digest.update(f"{cid}\0{entries.get(cid, '<not registered>')}\0".encode())
