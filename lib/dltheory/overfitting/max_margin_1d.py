@@ -27,23 +27,9 @@ from scipy import optimize, sparse
 from scipy.special import ndtr
 
 from dltheory import validate
-from dltheory.overfitting.spline_1d import SPLINE_DRAWS, SPLINE_NS, interpolant_prices
+from dltheory.overfitting.spline_1d import SPLINE_DRAWS, SPLINE_NS, interpolant_prices, sorted_data
 
 __all__ = ["max_margin_fit", "max_margin_error", "max_margin_prices"]
-
-
-def _sorted_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    x = validate.array("x", x, ndim=1)
-    y = validate.array("y", y, ndim=1)
-    if y.shape != x.shape or x.size < 2:
-        raise ValueError(f"x and y must be 1-D of the same length ≥ 2, got shapes {x.shape} and {y.shape}")
-    if not np.all(np.abs(y) == 1):
-        raise ValueError("y must hold labels ±1")
-    order = np.argsort(x)
-    xs, ys = x[order], y[order]
-    if np.any(np.diff(xs) == 0):
-        raise ValueError("x must hold distinct points (no function fits two labels at one point)")
-    return xs, ys
 
 
 def max_margin_fit(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, float, float, float]:
@@ -54,7 +40,7 @@ def max_margin_fit(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray, float, float
     absolute slope changes at the n points ``u`` (n) and the cost ``t``; minimise ``t`` subject to
     ``t ≥ Σu``, ``t ≥ ±(left + right)``, ``u_i ≥ ±(s_i − s_{i−1})`` (``s_0 = left``, ``s_n = right``) and
     ``y_i f_i ≥ 1``."""
-    xs, ys = _sorted_data(x, y)
+    xs, ys = sorted_data(x, y)
     n = xs.size
     i_left, i_right, i_u, i_t = n, n + 1, n + 2, 2 * n + 2    # unknowns: f (n), left, right, u (n), t
     # the slope change at point k, c_k = s_{k+1} − s_k, with s_0 = left, s_k = (f_k − f_{k−1})/h_k, s_n = right

@@ -21,15 +21,16 @@ from scipy.special import ndtr
 from dltheory import validate
 from dltheory.overfitting.trained_networks import mixture
 
-__all__ = ["SPLINE_NS", "SPLINE_DRAWS", "spline_sign", "spline_error", "interpolant_prices", "spline_prices"]
+__all__ = ["SPLINE_NS", "SPLINE_DRAWS", "sorted_data", "spline_sign", "spline_error", "interpolant_prices",
+           "spline_prices"]
 
 #: claims ``tempered-1d-spline-*``: the sample sizes and the draws averaged per ``n`` and seed
 SPLINE_NS, SPLINE_DRAWS = (50, 100, 200, 400, 800), 20
 
 
-def _switches(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
-    """The sorted data's sign changes: the midpoints between neighbours with opposite labels, and the sign of the
-    spline on each of the ``len(midpoints) + 1`` intervals they cut the line into."""
+def sorted_data(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """1-D points ``x`` and labels ``y = ±1`` checked (same length ≥ 2, distinct points: no function fits two labels
+    at one point) and sorted by ``x``."""
     x = validate.array("x", x, ndim=1)
     y = validate.array("y", y, ndim=1)
     if y.shape != x.shape or x.size < 2:
@@ -39,7 +40,14 @@ def _switches(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
     order = np.argsort(x)
     xs, ys = x[order], y[order]
     if np.any(np.diff(xs) == 0):
-        raise ValueError("x must hold distinct points (a spline cannot fit two labels at one point)")
+        raise ValueError("x must hold distinct points (no function fits two labels at one point)")
+    return xs, ys
+
+
+def _switches(x: Any, y: Any) -> tuple[np.ndarray, np.ndarray]:
+    """The sorted data's sign changes: the midpoints between neighbours with opposite labels, and the sign of the
+    spline on each of the ``len(midpoints) + 1`` intervals they cut the line into."""
+    xs, ys = sorted_data(x, y)
     change = ys[1:] != ys[:-1]
     mids = (xs[1:] + xs[:-1])[change] / 2
     signs = np.concatenate([ys[:1], ys[1:][change]])
