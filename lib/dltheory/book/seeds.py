@@ -30,11 +30,11 @@ from __future__ import annotations
 
 import argparse
 import datetime as _dt
+import io
 import json
 import re
 import subprocess
 import sys
-import io
 import tarfile
 import tempfile
 from collections.abc import Iterable, Mapping, Sequence
@@ -126,6 +126,11 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
     if error:
         run["error"] = str(error)[:300]
     data["runs"] = [r for r in data["runs"] if (r["seed"], r["mode"], r["fingerprint"]) != (seed, mode, fp)] + [run]
+    return _save(page, root, data)
+
+
+def _save(page: Path, root: Path, data: dict[str, Any]) -> Path:
+    """Write ``data`` as the record of ``page``, its runs in a fixed order; returns the file."""
     data["runs"].sort(key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
     path = record_path(page, root)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -156,34 +161,40 @@ def refresh(page: Path, *, root: Path | None = None) -> int:
         return 0
     rel = _rel(page, root)
     code, entries = _fp.code_digest(page, root), _fp.claim_entries(root)
+    then: dict[str, tuple[Any, dict[str, str]] | None] = {}  # per commit: its code digest and registry, once
     changed = 0
     for run in data["runs"]:
         now = _fp.with_claims(code, run["verdicts"], entries)
         commit = str(run.get("commit", ""))
         if run["fingerprint"] == now or not re.fullmatch(r"[0-9a-f]{7,40}", commit):
             continue
-        with tempfile.TemporaryDirectory() as tmp:
-            archive = subprocess.run(["git", "archive", "--format=tar", commit, "lib", str(rel.parent)], cwd=root,
-                                     capture_output=True, check=False, timeout=120)
-            if archive.returncode != 0:
-                continue
-            with tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
-                tar.extractall(tmp, filter="data")
-            then = Path(tmp)
-            if not (then / rel).is_file():
-                continue
-            if _fp.with_claims(_fp.code_digest(then / rel, then), run["verdicts"], _fp.claim_entries(then)) == now:
-                run["fingerprint"] = now
-                changed += 1
+        if commit not in then:
+            then[commit] = _digest_at(root, commit, rel)
+        if then[commit] is not None and _fp.with_claims(then[commit][0], run["verdicts"], then[commit][1]) == now:
+            run["fingerprint"] = now
+            changed += 1
     if changed:  # a seed run again since keeps its latest run only, as record_run does
         latest: dict[tuple[Any, ...], dict[str, Any]] = {}
         for run in sorted(data["runs"], key=lambda r: str(r.get("date", ""))):
             latest[(run["seed"], run["mode"], run["fingerprint"])] = run
-        data["runs"] = sorted(latest.values(),
-                              key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
-        record_path(page, root).write_text(json.dumps(data, indent=1, sort_keys=True, default=str) + "\n",
-                                           encoding="utf-8")
+        data["runs"] = list(latest.values())
+        _save(page, root, data)
     return changed
+
+
+def _digest_at(root: Path, commit: str, rel: Path) -> tuple[Any, dict[str, str]] | None:
+    """The code digest of page ``rel`` and the claims' registry entries as they were at ``commit`` (``git archive``
+    into a temporary folder); ``None`` where git cannot give that commit or the page did not exist."""
+    archive = subprocess.run(["git", "archive", "--format=tar", commit, "lib", str(rel.parent)], cwd=root,
+                             capture_output=True, check=False, timeout=120)
+    if archive.returncode != 0:
+        return None
+    with tempfile.TemporaryDirectory() as tmp, tarfile.open(fileobj=io.BytesIO(archive.stdout)) as tar:
+        tar.extractall(tmp, filter="data")
+        old = Path(tmp)
+        if not (old / rel).is_file():
+            return None
+        return _fp.code_digest(old / rel, old), _fp.claim_entries(old)
 
 
 def _recorded_pages(root: Path) -> list[Path]:
