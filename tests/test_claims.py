@@ -334,6 +334,36 @@ def test_marginal_flags(reg):
     assert claims.check("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2], display=False).margin.marginal
 
 
+def test_a_null_near_the_bar_makes_the_claim_marginal(reg):
+    ours = dict(seeds=[0, 1, 2], display=False)  # every seed more than one spread above the bar: not marginal
+    far = claims.check("tc/accuracy", [0.995, 0.999, 1.0], null=[0.5, 0.6, 0.7], **ours)
+    assert far.null.margin.absolute == pytest.approx(-0.49) and not far.null.near
+    assert far.marginal_sides == () and far.record()["marginal"] is False and "margin" not in far.null.summary()
+    # the null misses, but its best seed sits 0.001 below the bar, within one spread (0.02) of it
+    near = claims.check("tc/accuracy", [0.995, 0.999, 1.0], null=[0.95, 0.97, 0.989], **ours)
+    assert near.status == "reproduced" and not near.null.passed and near.null.margin.near == (2,)
+    assert near.marginal_sides == ("null",) and not near.margin.marginal
+    record = near.record()
+    assert record["marginal"] is True and record["marginal_sides"] == ["null"]
+    assert "(marginal: its null is near the bar)" in near._repr_html_()
+    assert "misses the bar, as it must; margin -0.04" in str(near) and str(near).endswith("— marginal")
+    # both sides near the bar: the verdict names both
+    both = claims.check("tc/accuracy", [0.991, 0.999, 1.0], null=[0.95, 0.97, 0.989], **ours)
+    assert both.marginal_sides == ("claim", "null") and "marginal, and its null is near the bar" in both._repr_html_()
+    # the ledger reads the sides from the margins, so a record made before the null counted reads the same
+    old = {k: v for k, v in record.items() if k not in ("marginal", "marginal_sides")}
+    assert ledger.marginal_sides(old) == ("null",) and ledger.marginal_sides(far.record()) == ()
+    assert ledger.counts([reg["tc/accuracy"]], {"tc/accuracy": record})["marginal"] == 1
+    assert ledger.counts([reg["tc/accuracy"]], {"tc/accuracy": far.record()})["marginal"] == 0
+    assert ledger.margin_text(record) == f"{record['margin']['text']}; null {record['null']['margin']['text']}"
+    assert "; null" not in ledger.margin_text(far.record())
+    row, = ledger.figure_rows([reg["tc/accuracy"]], {"tc/accuracy": record})
+    assert row["null_marginal"] and not row["marginal"]
+    assert "null near the bar" in ledger.figure_svg([row], salt="tc")
+    far_row, = ledger.figure_rows([reg["tc/accuracy"]], {"tc/accuracy": far.record()})
+    assert not far_row["null_marginal"] and "null near the bar" not in ledger.figure_svg([far_row], salt="tc")
+
+
 def test_margin_of_an_accuracy_at_its_ceiling(reg):
     # without a limit, 1.0 against >= 0.99 is 1% of |bar| away: marginal, though no value could be further
     one = claims.check("tc/accuracy", 1.0, display=False).margin

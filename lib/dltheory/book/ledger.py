@@ -22,8 +22,8 @@ from matplotlib.patches import Patch
 from dltheory import claims as _claims
 from dltheory import plot
 
-__all__ = ["verdicts_in_html", "stale_verdict", "COUNTS", "counts", "verdict_text", "null_text", "margin_text",
-           "revision_text", "figure_rows", "draw_figure", "figure_svg"]
+__all__ = ["verdicts_in_html", "stale_verdict", "COUNTS", "counts", "marginal_sides", "verdict_text", "null_text",
+           "margin_text", "revision_text", "figure_rows", "draw_figure", "figure_svg"]
 
 #: the ledger's counts per chapter, in the order of its summary table: (key, column heading)
 COUNTS = (
@@ -86,6 +86,14 @@ def stale_verdict(claim: _claims.Claim, rec: Mapping[str, Any]) -> str | None:
     return None if implied == now else f"its verdict says '{implied}' but the registry now says '{now}'"
 
 
+def marginal_sides(rec: Mapping[str, Any]) -> tuple[str, ...]:
+    """The sides of a record that sit near the bar (:data:`dltheory.claims.MARGINAL_SIDES`), read from its margin and
+    its null's, so that a record from the execution cache, made before the null's margin counted, reads the same."""
+    null = rec.get("null") or {}
+    margins = {"claim": rec.get("margin"), "null": null.get("margin")}
+    return tuple(side for side in _claims.MARGINAL_SIDES if (margins[side] or {}).get("marginal"))
+
+
 def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mapping[str, Any] | None]) -> dict[str, int]:
     """The ledger's counts (keys of :data:`COUNTS`) for one chapter's claims and their records."""
     out = {k: 0 for k, _ in COUNTS}
@@ -110,7 +118,7 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
             out["not reproduced"] += 1
         elif status in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN):  # likewise
             out["not a test"] += 1
-        out["marginal"] += bool(rec.get("marginal"))
+        out["marginal"] += bool(marginal_sides(rec))
         out["few seeds"] += bool(rec.get("few_seeds")) and rec.get("interval") is not None
     return out
 
@@ -143,11 +151,14 @@ def null_text(claim: _claims.Claim, rec: Mapping[str, Any] | None) -> str:
 
 
 def margin_text(rec: Mapping[str, Any] | None) -> str:
-    """The *margin* cell: the distance from the bar, relative and in seed spreads, and the flags."""
+    """The *margin* cell: the distance from the bar, relative and in seed spreads, the null's where it sits near
+    the bar, and the flags."""
     if rec is None:
         return ""
     margin = rec.get("margin")
     text = margin["text"] if margin else ("— (yes/no)" if rec.get("interval") is None else "—")
+    if "null" in marginal_sides(rec):
+        text += f"; null {rec['null']['margin']['text']}"
     if rec.get("few_seeds") and rec.get("interval") is not None:
         text += "; fewer than 3 seeds"
     return text
@@ -195,15 +206,18 @@ def figure_rows(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, M
             continue
         null = rec.get("null")
         paper = _relative(rec, c.paper_value) if c.paper_value is not None else None
+        sides = marginal_sides(rec)
         rows.append({
             "id": c.id, "label": c.id.split("/", 1)[1] + (" †" if c.revised else "") + (" (=)" if c.derivation else ""),
             "lo": min(rel), "hi": max(rel), "value": _relative(rec, float(rec["value"])),
             "null": _relative(rec, float(null["value"])) if null and not isinstance(null["value"], bool) else None,
-            "paper": paper, "status": _status(rec), "marginal": bool(rec.get("marginal")),
+            "paper": paper, "status": _status(rec), "marginal": "claim" in sides, "null_marginal": "null" in sides,
         })
     return rows
 
 
+#: the colour of a mark near the bar: the ring of a marginal claim's dot, the cross of a null near the bar
+_NEAR = "#b71c1c"
 _COLOURS = {"reproduced": plot.COLORS[0], "not reproduced": plot.COLORS[4], _claims.PASSED_THIS_RUN: plot.COLORS[4],
             "derived": "#777777", _claims.NOT_A_TEST: "#b0b0b0", _claims.NULL_MISSED_THIS_RUN: "#b0b0b0"}
 
@@ -219,9 +233,9 @@ def draw_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         colour = _COLOURS.get(r["status"], "#b71c1c")
         ax.plot([r["lo"], r["hi"]], [y, y], color=colour, lw=4, alpha=0.45, solid_capstyle="round")
         if r["value"] is not None:
-            ax.plot(r["value"], y, "o", color=colour, mec="#b71c1c" if r["marginal"] else colour, mew=1.5)
+            ax.plot(r["value"], y, "o", color=colour, mec=_NEAR if r["marginal"] else colour, mew=1.5)
         if r["null"] is not None:
-            ax.plot(r["null"], y, "x", color="#222222", ms=7, mew=1.6)
+            ax.plot(r["null"], y, "x", color=_NEAR if r["null_marginal"] else "#222222", ms=7, mew=1.6)
         if r["paper"] is not None:
             ax.plot(r["paper"], y, "D", color=plot.COLORS[2], ms=5, mfc="none", mew=1.4)
     ax.set_yticks(ys, [r["label"] for r in rows])
@@ -235,6 +249,8 @@ def draw_figure(rows: Sequence[Mapping[str, Any]]) -> Figure:
         *([Line2D([], [], color=_COLOURS[_claims.NOT_A_TEST], lw=4, alpha=0.6, marker="o", label="not a test")]
           if any(r["status"] in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN) for r in rows) else []),
         Line2D([], [], color="#222222", marker="x", ls="none", label="null"),
+        *([Line2D([], [], color=_NEAR, marker="x", ls="none", label="null near the bar")]
+          if any(r["null_marginal"] for r in rows) else []),
         Line2D([], [], color=plot.COLORS[2], marker="D", mfc="none", ls="none", label="paper"),
         Patch(color="#f4c7c3", label=f"within {_claims.NEAR_RELATIVE:.0%}"),
     ]

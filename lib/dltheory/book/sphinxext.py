@@ -281,10 +281,11 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
         elif field == "verdict":
             text, cls = _ledger.verdict_text(rec)
             strong = nodes.strong(text=text, classes=[cls])
-            if rec.get("marginal"):
+            sides = _ledger.marginal_sides(rec)
+            if sides:
                 para = nodes.inline()
                 para += strong
-                para += nodes.emphasis(text=" (marginal)", classes=["dltheory-marginal"])
+                para += nodes.emphasis(text=f" ({_claims.marginal_words(sides)})", classes=["dltheory-marginal"])
                 node.replace_self(para)
             else:
                 node.replace_self(strong)

@@ -71,9 +71,10 @@ scale). The mode of a verdict is the mode of its measurement: the current one, o
 measurement does not meet the criterion, so a broken reproduction cannot build;
 :class:`ClaimCannotFail` when the null meets it too (unless registered with ``null_passes = true``);
 :class:`DegenerateRun` when a run is degenerate.
-Each verdict records its margin from the bar (:class:`Margin`; the module :mod:`dltheory.claims.criteria`
-defines when a claim is *marginal*). The verdict's HTML carries the result as a data attribute, from which
-the book's ledger page (``book/claims.md``) is generated at build time (see :mod:`dltheory.book.sphinxext`).
+Each verdict records its margin from the bar, and its null's (:class:`Margin`; the module
+:mod:`dltheory.claims.criteria` defines when a claim is *marginal*, on its own values or on its null's). The
+verdict's HTML carries the result as a data attribute, from which the book's ledger page (``book/claims.md``) is
+generated at build time (see :mod:`dltheory.book.sphinxext`).
 """
 
 from __future__ import annotations
@@ -89,7 +90,8 @@ from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Mar
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
 from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, min_pass_chance, read_toml
 from dltheory.claims.verdict import (
-    HTML_CLASS, NOT_A_TEST, NULL_MISSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance, Verdict,
+    HTML_CLASS, MARGINAL_SIDES, NOT_A_TEST, NULL_MISSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance,
+    Verdict, marginal_words,
 )
 
 __all__ = [
@@ -97,7 +99,7 @@ __all__ = [
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
     "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
     "KINDS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE",
-    "NEAR_SPREADS",
+    "NEAR_SPREADS", "MARGINAL_SIDES", "marginal_words",
 ]
 
 

@@ -24,7 +24,10 @@ Two kinds of quantity need their own geometry, declared in the registry:
 
 A value is **near** its bar when ``|margin| < NEAR_SPREADS · spread`` where the seeds have a spread, and
 ``|margin| < NEAR_RELATIVE · scale`` where they have none (one value, or seeds that all agree). A verdict is
-**marginal** when a value near the bar could turn it (see :meth:`Margin.of`).
+**marginal** when a value near the bar could turn it (see :meth:`Margin.of`). The null, judged by the same
+criterion, has its margin by the same rule; a null near the bar makes the claim marginal too (it misses, but
+another run or seed could tip it over the bar, and then the check cannot fail), and the verdict keeps the two
+reasons apart (:attr:`dltheory.claims.Verdict.marginal_sides`).
 
 Why these numbers. The seeds' spread is the one measured estimate of how far a rerun moves a value: with
 n ≈ 3–5 seeds the worst seed sits about one spread below their mean, so a worst seed within one spread of the

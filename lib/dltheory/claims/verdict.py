@@ -20,7 +20,7 @@ from dltheory.claims.criteria import Criterion, Margin, fmt
 from dltheory.claims.schema import Claim
 
 __all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST",
-           "NULL_MISSED_THIS_RUN"]
+           "NULL_MISSED_THIS_RUN", "MARGINAL_SIDES", "marginal_words"]
 
 HTML_CLASS = "dltheory-claim"
 #: the status of a claim registered as not reproduced whose live run passes: shown, never hidden or raised
@@ -32,6 +32,15 @@ NULL_MISSED_THIS_RUN = "not a test (its null missed the bar this run)"
 #: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
 STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN, "derived", "failed",
             "cannot fail", "degenerate")
+#: the sides of a verdict that can sit near the bar: our values, and the null's (which a rerun could tip over it)
+MARGINAL_SIDES = ("claim", "null")
+
+
+def marginal_words(sides: Sequence[str]) -> str:
+    """What a verdict's mark adds for its marginal ``sides`` (of :data:`MARGINAL_SIDES`); empty for none."""
+    if "null" not in sides:
+        return "marginal" if sides else ""
+    return "marginal, and its null is near the bar" if "claim" in sides else "marginal: its null is near the bar"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -79,7 +88,13 @@ class NullResult:
             text = f"{sum(bool(v) for v in self.values)} of {len(self.values)} true"
         else:
             text = f"{fmt(self.value)}{_units(units)} (range {fmt(min(self.values))}–{fmt(max(self.values))})"
-        return text + (" — passes the bar too" if self.passed else " — misses the bar, as it must")
+        text += " — passes the bar too" if self.passed else " — misses the bar, as it must"
+        return text + (f"; margin {self.margin.describe()}" if self.near else "")
+
+    @property
+    def near(self) -> bool:
+        """Whether the null sits near the bar, by the rule of :meth:`Margin.of` (a rerun could tip it over)."""
+        return bool(self.margin and self.margin.marginal)
 
     def record(self) -> dict[str, Any]:
         return {
@@ -175,6 +190,14 @@ class Verdict:
         return f"{k} of {n} {what} pass (at least {need} of {of} required{misses if missing else ''})"
 
     @property
+    def marginal_sides(self) -> tuple[str, ...]:
+        """The sides of the verdict that sit near the bar (:data:`MARGINAL_SIDES`): ``"claim"`` when our values do
+        (:meth:`Margin.of`), ``"null"`` when the null's values do by the same rule: it misses, but another run or
+        seed could tip it over the bar, and the check would then be one that cannot fail."""
+        return tuple(side for side, near in (("claim", bool(self.margin and self.margin.marginal)),
+                                             ("null", bool(self.null and self.null.near))) if near)
+
+    @property
     def few_seeds(self) -> bool:
         """A statistical reproduction that rests on fewer than three seeds."""
         n = len(self.seeds) if self.seeds is not None else 1
@@ -216,7 +239,8 @@ class Verdict:
             "note": self.note,
             "checked_at": self.checked_at,
             "margin": self.margin.record() if self.margin else None,
-            "marginal": bool(self.margin and self.margin.marginal),
+            "marginal": bool(self.marginal_sides),
+            "marginal_sides": list(self.marginal_sides),
             "few_seeds": self.few_seeds,
             "null": self.null.record() if self.null else None,
             "degenerate": [_jsonable(s) for s in self.degenerate],
@@ -279,8 +303,8 @@ class Verdict:
         }[self.status]
         if self.status == "reproduced" and self.claim.min_pass is not None:
             mark += " on {} of {} seeds".format(*self.passing)
-        if self.status == "reproduced" and self.margin is not None and self.margin.marginal:
-            mark += " (marginal)"
+        if self.status == "reproduced" and self.marginal_sides:
+            mark += f" ({marginal_words(self.marginal_sides)})"
         data = html.escape(json.dumps(self.record()), quote=True)
         where = html.escape(self.provenance.describe()) if self.provenance else f"{self.mode} mode"
         seeds = f"; seeds {_seed_text(self.seeds)}" if self.seeds else ""
