@@ -364,6 +364,20 @@ def test_a_null_near_the_bar_makes_the_claim_marginal(reg):
     assert not far_row["null_marginal"] and "null near the bar" not in ledger.figure_svg([far_row], salt="tc")
 
 
+def test_the_runner_prints_which_side_is_marginal(reg, monkeypatch, capsys):
+    from pathlib import Path
+
+    from dltheory.book import notebooks
+
+    records = [claims.check("tc/accuracy", [0.995, 0.999, 1.0], seeds=[0, 1, 2], null=nulls, display=False).record()
+               for nulls in ([0.95, 0.97, 0.989], [0.5, 0.6, 0.7])]
+    monkeypatch.setattr(notebooks, "run_page", lambda page, seed=None, keep_going=False: (1.0, records))
+    assert notebooks._run([Path("page.md")], None) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if "tc/accuracy" in line]
+    assert lines[0].endswith("(required ≥ 0.99) — marginal: its null is near the bar")
+    assert lines[1].endswith("(required ≥ 0.99)")
+
+
 def test_margin_of_an_accuracy_at_its_ceiling(reg):
     # without a limit, 1.0 against >= 0.99 is 1% of |bar| away: marginal, though no value could be further
     one = claims.check("tc/accuracy", 1.0, display=False).margin

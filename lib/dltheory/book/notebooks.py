@@ -238,6 +238,9 @@ OnRun = Callable[[Path, "int | None", list[dict[str, Any]], float, "str | None"]
 def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, on_run: OnRun | None = None) -> int:
     from nbclient.exceptions import CellExecutionError
 
+    from dltheory.book.ledger import marginal_sides
+    from dltheory.claims import marginal_words
+
     table: dict[str, dict[int | None, str]] = {}
     statuses: dict[str, dict[int | None, str]] = {}
     failed = False
@@ -260,7 +263,8 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
                 status = r.get("status", "reproduced" if r["passed"] else "failed")
                 failed |= status not in _OK
                 mark = MARKS[status]
-                print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']})")
+                near = marginal_words(marginal_sides(r))
+                print(f"  {mark} {r['id']}: {r['summary']} (required {r['criterion']}){f' — {near}' if near else ''}")
                 null = r.get("null")
                 if null:
                     verdict = "passes too" if null.get("passed") else "fails, as it must"
