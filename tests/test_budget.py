@@ -132,6 +132,10 @@ def test_code_cells_are_read_without_jupytext():
     text = "---\nkernelspec: x\n---\n# t\n```{code-cell} ipython3\n:tags: [hide-input]\n\nx = 1\n```\n" \
            "```{code-cell} ipython3\n---\ntags: [a]\n---\ny = 2\n```\n"
     assert budget.code_cells(text) == ["x = 1", "y = 2"]
+    assert budget.code_cells(text, keep_options=True) == [":tags: [hide-input]\n\nx = 1", "---\ntags: [a]\n---\ny = 2"]
+    longer = '````{code-cell} ipython3\n:tags: [x]\ns = """\n```\n"""\n````\n'  # a fence inside a longer one
+    assert budget.code_cells(longer) == ['s = """\n```\n"""']
+    assert budget.code_cells(longer, keep_options=True) == [':tags: [x]\ns = """\n```\n"""']
     with pytest.raises(ValueError, match="not closed"):
         budget.code_cells("```{code-cell} ipython3\nx = 1\n")
 

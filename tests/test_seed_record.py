@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dltheory.book import notebooks, seeds, sphinxext
+from dltheory.book import fingerprint, notebooks, seeds, sphinxext
 
 PAGE = "chapters/01-toy/02-page.md"
 
@@ -113,6 +113,30 @@ def test_the_prose_of_a_page_can_change_under_its_record(repo: Path) -> None:
     assert seeds.held(repo) == {"toy/a": (2, 2)}
     page.write_text(page.read_text().replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [x]\n"))
     assert seeds.held(repo) == {}  # a cell's options are part of what runs
+
+
+def test_an_import_shown_in_the_prose_of_a_page_is_not_followed(repo: Path) -> None:
+    page = repo / PAGE
+    page.write_text(page.read_text() + "\nThe next page runs\n\n    from dltheory.other import thing\n\n"
+                    "and reads `toy-unused.json`.\n")
+    files = {p.relative_to(repo).as_posix() for p in fingerprint.inputs(Path(PAGE), repo)}
+    assert "lib/dltheory/toy/page_two.py" in files and "lib/dltheory/data/toy-saved.json" in files
+    assert "lib/dltheory/other/__init__.py" not in files and "lib/dltheory/data/toy-unused.json" not in files
+    page.write_text(page.read_text() + "\n```{code-cell} ipython3\nfrom dltheory.other import thing\n```\n")
+    assert repo / "lib" / "dltheory" / "other" / "__init__.py" in fingerprint.inputs(Path(PAGE), repo)
+
+
+def test_a_cell_in_a_longer_fence_is_fingerprinted_with_its_options(repo: Path) -> None:
+    page = repo / PAGE
+    page.write_text('# A page\n\n````{code-cell} ipython3\n:tags: [x]\nfrom dltheory.toy import page_two\n'
+                    'shown = """\n```\n"""\n````\n')
+    assert repo / "lib" / "dltheory" / "toy" / "page_two.py" in fingerprint.inputs(Path(PAGE), repo)
+    before = fingerprint.fingerprint(Path(PAGE), repo)
+    page.write_text(page.read_text().replace(":tags: [x]", ":tags: [y]"))
+    assert fingerprint.fingerprint(Path(PAGE), repo) != before  # a cell's options are part of what runs
+    tagged = fingerprint.fingerprint(Path(PAGE), repo)
+    page.write_text(page.read_text().replace('shown = """\n', 'shown = """\nedited\n'))
+    assert fingerprint.fingerprint(Path(PAGE), repo) != tagged  # the code after the inner fence counts too
 
 
 @pytest.mark.parametrize(("claim", "stale"), [("toy/a", True), ("toy/c", False)])

@@ -71,10 +71,11 @@ _FROM_RE = re.compile(r"^\s*from dltheory\.?([\w.]*) import (.+)$", re.M)
 _CHAPTER_RE = re.compile(r"^(\d\d)-")
 
 
-def code_cells(text: str) -> list[str]:
+def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
     """The code cells of a MyST notebook page, read without jupytext (the GPU machine may lack it): the body of
-    every ```` ```{code-cell} ```` block, without its options (``:key: value`` lines, or a ``---`` block, at the
-    top)."""
+    every ```` ```{code-cell} ```` block (of three backticks or more), without its options (``:key: value`` lines,
+    or a ``---`` block, at the top), or with them as written (``keep_options``: what a run of the cell depends on,
+    for :mod:`dltheory.book.fingerprint`)."""
     cells = []
     lines = iter(text.splitlines())
     for line in lines:
@@ -86,7 +87,9 @@ def code_cells(text: str) -> list[str]:
         for inner in lines:
             if inner.strip() == opening.group(1):
                 break
-            if not body and not in_options and inner.strip() == "---":
+            if keep_options:
+                body.append(inner)
+            elif not body and not in_options and inner.strip() == "---":
                 in_options = True  # a YAML block of options, closed by the next "---"
             elif in_options:
                 in_options = inner.strip() != "---"

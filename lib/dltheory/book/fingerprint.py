@@ -1,9 +1,10 @@
 """Fingerprints of a page's runs for the seed record (:mod:`dltheory.book.seeds`): what a run's verdicts depend on.
 
-A fingerprint hashes the page's code cells, the chapter modules the page reaches through its imports (module by
-module, relative imports followed, each as its syntax tree without docstrings), the saved runs in
-``lib/dltheory/data`` that those files name, and the registry entries of the claims a run reported. The book's small
-core (``dltheory.<module>.py``, ``claims``, ``book``, ``registry``) is left out on purpose.
+A fingerprint hashes the page's code cells (with their options, read by :func:`dltheory.book.budget.code_cells`),
+the chapter modules those cells reach through their imports (module by module, relative imports followed, each as
+its syntax tree without docstrings; an import shown in the page's prose is not followed), the saved runs in
+``lib/dltheory/data`` that the cells or those modules name, and the registry entries of the claims a run reported.
+The book's small core (``dltheory.<module>.py``, ``claims``, ``book``, ``registry``) is left out on purpose.
 """
 
 from __future__ import annotations
@@ -17,12 +18,13 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dltheory.book import budget
+
 __all__ = ["relative", "inputs", "code_digest", "with_claims", "claim_entries", "fingerprint"]
 
 _FROM_RE = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|dltheory(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)",
                       re.MULTILINE)
 _IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(dltheory(?:\.\w+)+)", re.MULTILINE)
-_CELL_RE = re.compile(r"^```\{code-cell\}[^\n]*\n(.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)
 _CORE = {"book", "claims", "registry", "data"}  # packages of the book's machinery, not of a chapter's experiments
 
 
@@ -77,25 +79,38 @@ def _imports(path: Path, text: str, lib: Path) -> set[Path]:
     return found
 
 
-def inputs(page: Path, root: Path) -> list[Path]:
-    """The files a page's runs depend on (see the module docstring), sorted: the page, the chapter modules it
-    reaches through imports, and the saved runs that any of them names."""
+def _contents(page: Path, root: Path) -> dict[Path, bytes]:
+    """``{file: what counts of it}`` over the files a page's runs depend on (see the module docstring), each read
+    once: the page (its code cells, with their options), the chapter modules its code reaches through imports (their
+    syntax trees), and the saved runs that the page's code or any of those modules names (their bytes)."""
     rel = relative(page, root)
     lib = root / "lib" / "dltheory"
-    files = {root / rel}
-    todo = [root / rel]
+    contents: dict[Path, bytes] = {}
     texts = []
+    todo = [root / rel]
     while todo:
         path = todo.pop()
         text = path.read_text(encoding="utf-8")
+        if path.suffix == ".md":  # a page: only its code runs, so only its code cells import or name anything
+            cells = budget.code_cells(text, keep_options=True)
+            contents[path], text = "\0".join(cells).encode(), "\n".join(cells)
+        else:
+            contents[path] = _code(text)
         texts.append(text)
-        new = _imports(path, text, lib) - files
-        files.update(new)
+        new = _imports(path, text, lib) - set(contents) - set(todo)
         todo.extend(sorted(new))
     data = lib / "data"
     if data.is_dir():
-        files.update(p for p in data.iterdir() if p.is_file() and any(p.name in text for text in texts))
-    return sorted(files)
+        for path in data.iterdir():
+            if path.is_file() and any(path.name in text for text in texts):
+                contents[path] = path.read_bytes()
+    return contents
+
+
+def inputs(page: Path, root: Path) -> list[Path]:
+    """The files a page's runs depend on (see the module docstring), sorted: the page, the chapter modules its code
+    cells reach through imports, and the saved runs that any of them names."""
+    return sorted(_contents(page, root))
 
 
 def claim_entries(root: Path) -> dict[str, str]:
@@ -106,11 +121,6 @@ def claim_entries(root: Path) -> dict[str, str]:
             if isinstance(claim, dict) and "id" in claim:
                 entries[claim["id"]] = json.dumps(claim, sort_keys=True, default=str)
     return entries
-
-
-def _code_cells(text: str) -> bytes:
-    """The code cells of a MyST notebook page, with their options, in order: what a run executes."""
-    return "\0".join(_CELL_RE.findall(text)).encode()
 
 
 def _code(text: str) -> bytes:
@@ -128,21 +138,13 @@ def _code(text: str) -> bytes:
     return ast.dump(tree).encode()
 
 
-def _content(path: Path) -> bytes:
-    if path.suffix == ".md":
-        return _code_cells(path.read_text(encoding="utf-8"))
-    if path.suffix == ".py":
-        return _code(path.read_text(encoding="utf-8"))
-    return path.read_bytes()
-
-
 def code_digest(page: Path, root: Path) -> Any:
     """A running SHA-256 over the files of :func:`inputs` (code cells, syntax trees, saved runs), before the claims."""
     digest = hashlib.sha256()
-    for path in inputs(page, root):
+    for path, content in sorted(_contents(page, root).items()):
         digest.update(str(path.relative_to(root)).encode())
         digest.update(b"\0")
-        digest.update(_content(path))
+        digest.update(content)
         digest.update(b"\0")
     return digest
 
