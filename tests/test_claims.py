@@ -350,6 +350,11 @@ def test_a_null_near_the_bar_makes_the_claim_marginal(reg):
     # both sides near the bar: the verdict names both
     both = claims.check("tc/accuracy", [0.991, 0.999, 1.0], null=[0.95, 0.97, 0.989], **ours)
     assert both.marginal_sides == ("claim", "null") and "marginal, and its null is near the bar" in both._repr_html_()
+    # the null's values are seeds only where ours are: over conditions (no seeds) a spread says nothing of a rerun
+    over_levels = claims.check("tc/exponent", [0.5, 0.51, 0.49], null=[0.39, 0.2, 0.1], display=False)
+    assert over_levels.null.margin.spread is None and not over_levels.null.near  # 0.06 outside, over 10% of 0.05
+    per_seed = claims.check("tc/exponent", [0.5, 0.51, 0.49], null=[0.39, 0.2, 0.1], **ours)
+    assert per_seed.null.margin.spread > 0.06 and per_seed.marginal_sides == ("null",)
     # the ledger reads the sides from the margins, so a record made before the null counted reads the same
     old = {k: v for k, v in record.items() if k not in ("marginal", "marginal_sides")}
     assert ledger.marginal_sides(old) == ("null",) and ledger.marginal_sides(far.record()) == ()

@@ -171,7 +171,8 @@ def judge(
         null_values = _values(null, criterion.boolean, "null")
         dead_null = [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
         if not dead_null and (not dead or tolerated):
-            n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=len(null_values) > 1,
+            # its values are seeds where ours are (their spread measures a rerun), else conditions, as ours are
+            n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=seeds is not None,
                                                         what="null")
             null_result = NullResult(n_value, null_values, bool(n_passed), n_margin)
     live = tuple(v for v, label in zip(values, labels) if label not in dead)
