@@ -708,6 +708,31 @@ def test_phase_cells_have_their_own_keys_and_losses_match_the_closed_forms():
         superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.zeros(2), 1.0, 0.4)
 
 
+def test_phase_sampler_has_the_law_of_a_value_times_a_switch():
+    # one uniform per feature: on with probability 1 − S, and the on-values uniform on [0, 1)
+    n, S = 400_000, 0.7
+    x = np.asarray(superposition_phase._sample(jax.random.key(3), n, S))
+    assert x.shape == (n, 2) and x.min() >= 0.0 and x.max() <= 1.0
+    on = x > 0
+    se_on = np.sqrt(S * (1 - S) / x.size)
+    assert abs(on.mean() - (1 - S)) < 4 * se_on
+    assert np.abs(on.mean(axis=0) - (1 - S)).max() < 6 * se_on
+    v = x[on]
+    assert abs(v.mean() - 0.5) < 4 * np.sqrt(1 / 12 / v.size)
+    assert abs(v.var() - 1 / 12) < 4 * np.sqrt(1 / 180 / v.size)           # Var (u − 1/2)² = 1/80 − 1/144 = 1/180
+    assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 4 / np.sqrt(n)        # the two features independent
+    # S = 0: every feature on, the draw is u itself
+    u = np.asarray(superposition_phase._sample(jax.random.key(3), 1000, 0.0))
+    np.testing.assert_allclose(u, np.asarray(jax.random.uniform(jax.random.key(3), (1000, 2))))
+    # the public entry points reject a sparsity outside [0, 1)
+    cfg = superposition.SuperpositionConfig(n_features=2, n_hidden=1, steps=10, batch=4)
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match="sparsit"):
+            superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.zeros(2), bad, 0.4)
+        with pytest.raises(ValueError, match="sparsities"):
+            superposition_phase.train_phase_cells(cfg, [bad], [0.5], [0])
+
+
 def test_check_phase_boundary():
     exercises.check_phase_boundary(0.8 / 3.0, r=0.2)
     with pytest.raises(selfcheck.WrongAnswer):
