@@ -230,6 +230,10 @@ def test_shifted_pmi_fit_on_an_exact_factorisation():
     # a model that ignores PMI fails it
     bad = sgns_factorises_pmi.shifted_pmi_fit(rng.normal(size=w.shape), rng.normal(size=c.shape), counts, 5, min_count=1)
     assert abs(bad["slope"] - 1) > 0.2
+    # the PMI matrix handed in, as § 4.11 does for its many fits, gives the same fit; one of another shape is refused
+    assert sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=1, pmi=corpus.pmi(counts)) == fit
+    with pytest.raises(ValueError, match="pmi"):
+        sgns_factorises_pmi.shifted_pmi_fit(w, c, counts, 5, min_count=1, pmi=np.zeros((3, 3)))
 
 
 def test_train_sgns_runs_and_learns(small_corpus):
@@ -704,6 +708,31 @@ def test_phase_cells_have_their_own_keys_and_losses_match_the_closed_forms():
         superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.zeros(2), 1.0, 0.4)
 
 
+def test_phase_sampler_has_the_law_of_a_value_times_a_switch():
+    # one uniform per feature: on with probability 1 − S, and the on-values uniform on [0, 1)
+    n, S = 400_000, 0.7
+    x = np.asarray(superposition_phase._sample(jax.random.key(3), n, S))
+    assert x.shape == (n, 2) and x.min() >= 0.0 and x.max() <= 1.0
+    on = x > 0
+    se_on = np.sqrt(S * (1 - S) / x.size)
+    assert abs(on.mean() - (1 - S)) < 4 * se_on
+    assert np.abs(on.mean(axis=0) - (1 - S)).max() < 6 * se_on
+    v = x[on]
+    assert abs(v.mean() - 0.5) < 4 * np.sqrt(1 / 12 / v.size)
+    assert abs(v.var() - 1 / 12) < 4 * np.sqrt(1 / 180 / v.size)           # Var (u − 1/2)² = 1/80 − 1/144 = 1/180
+    assert abs(np.corrcoef(x[:, 0], x[:, 1])[0, 1]) < 4 / np.sqrt(n)        # the two features independent
+    # S = 0: every feature on, the draw is u itself
+    u = np.asarray(superposition_phase._sample(jax.random.key(3), 1000, 0.0))
+    np.testing.assert_allclose(u, np.asarray(jax.random.uniform(jax.random.key(3), (1000, 2))))
+    # the public entry points reject a sparsity outside [0, 1)
+    cfg = superposition.SuperpositionConfig(n_features=2, n_hidden=1, steps=10, batch=4)
+    for bad in (1.0, -0.1):
+        with pytest.raises(ValueError, match="sparsit"):
+            superposition_phase.phase_loss(np.array([[1.0, 0.0]]), np.zeros(2), bad, 0.4)
+        with pytest.raises(ValueError, match="sparsities"):
+            superposition_phase.train_phase_cells(cfg, [bad], [0.5], [0])
+
+
 def test_check_phase_boundary():
     exercises.check_phase_boundary(0.8 / 3.0, r=0.2)
     with pytest.raises(selfcheck.WrongAnswer):
@@ -1096,6 +1125,7 @@ def test_run_wikipedia_small_reports_gensim_fit_and_pairs():
     cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1)
     r = wikipedia.run_wikipedia(cfg, [0])
     assert r.pairs["sgns"] == 20 * 64 and r.words["sgns"] == r.pairs["sgns"] / (2 * cfg.window)
+    np.testing.assert_array_equal(r.pmi, corpus.pmi(r.counts))         # the one PMI matrix every fit used
     assert r.pairs["gensim"] == 2 * cfg.window * r.words["gensim"]
     assert {"slope", "corr", "intercept"} <= set(r.gensim_fit)
     assert len(r.fits_permuted) == 1 and r.tokens.ndim == 1
@@ -1150,6 +1180,7 @@ def test_run_shift_controls_small():
         (lambda: wikipedia.standard_error_bar(2), "n_pairs"),
         (lambda: wikipedia.run_wikipedia("fast", [0]), "cfg"),
         (lambda: wikipedia.run_wikipedia(wikipedia.WikiConfig(), []), "seeds"),
+        (lambda: wikipedia.run_wikipedia(wikipedia.WikiConfig(), [0], text={"vocab": ["a", "b"]}), "text"),
         (lambda: wikipedia.WikiConfig(vocab_size=10), "vocab_size"),
     ],
 )

@@ -262,7 +262,9 @@ def sample_corpus(key: jax.Array, vectors: Any, n_tokens: int, persistence: floa
     u_t = ρ u_(t−1) + √(1−ρ²) ξ_t (stationary: u_t ~ N(0, I)), and word t is drawn from
     p(w | c_t) ∝ exp(⟨v_w, c_t⟩). Returns the token ids, an ``int32`` array of length ``n_tokens``.
     The walk is a linear filter (``scipy.signal.lfilter``) and the emission a jitted, batched
-    inverse-CDF draw, one chunk of ``chunk`` tokens at a time.
+    inverse-CDF draw, one chunk of ``chunk`` tokens at a time. The host filters chunk i while the device
+    draws the noise of chunk i + 1 and emits the words of chunk i − 1 (JAX's asynchronous dispatch: only
+    the noise is waited for, the words at the end).
     """
     from scipy.signal import lfilter
 
@@ -274,15 +276,19 @@ def sample_corpus(key: jax.Array, vectors: Any, n_tokens: int, persistence: floa
     d = vectors.shape[1]
     k_u, k_xi, k_w = jax.random.split(key, 3)
     u_prev = np.asarray(jax.random.normal(k_u, (d,)), dtype=np.float64)
+    n_chunks = -(-n_tokens // chunk)
+    noise = jax.random.normal(jax.random.fold_in(k_xi, 0), (chunk, d))
     out = []
-    for i in range(-(-n_tokens // chunk)):
-        xi = math.sqrt(1.0 - rho**2) * np.asarray(jax.random.normal(jax.random.fold_in(k_xi, i), (chunk, d)),
-                                                  dtype=np.float64)
-        u, _ = lfilter([1.0], [1.0, -rho], xi, axis=0, zi=(rho * u_prev)[None, :])
+    for i in range(n_chunks):
+        xi = math.sqrt(1.0 - rho**2) * np.asarray(noise, dtype=np.float64)
+        if i + 1 < n_chunks:
+            noise = jax.random.normal(jax.random.fold_in(k_xi, i + 1), (chunk, d))   # drawn while the host filters
+        # filtered along the last axis of the transposed view (3-4 times faster than along axis 0, the same numbers)
+        u = np.ascontiguousarray(lfilter([1.0], [1.0, -rho], xi.T, axis=1, zi=(rho * u_prev)[:, None])[0].T)
         u_prev = u[-1]
         c = u / np.linalg.norm(u, axis=1, keepdims=True)
-        out.append(np.asarray(_emit(jax.random.fold_in(k_w, i), jnp.asarray(c, dtype=jnp.float32), V)))
-    return np.concatenate(out)[:n_tokens]
+        out.append(_emit(jax.random.fold_in(k_w, i), jnp.asarray(c, dtype=jnp.float32), V))
+    return np.concatenate([np.asarray(words) for words in out])[:n_tokens]
 
 
 def shuffle_corpus(key: jax.Array, tokens: Any) -> np.ndarray:

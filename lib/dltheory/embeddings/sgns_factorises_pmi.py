@@ -47,11 +47,14 @@ def derive_sgns_optimum() -> dict[str, Any]:
             "symbols": {"x": x, "n_wc": n_wc, "n_w": n_w, "n_c": n_c, "D": D, "k": k}}
 
 
-def shifted_pmi_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100) -> dict[str, float]:
+def shifted_pmi_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100,
+                    pmi: Any = None) -> dict[str, float]:
     """Regress the SGNS dot products w·c on PMI over pairs seen at least ``min_count`` times (§ 4.2).
 
     Levy and Goldberg (2014): at the optimum, w·c = PMI(w, c) − log k, so the slope is 1, the
     intercept −log k and the correlation 1. Returns slope, intercept, corr and the number of pairs.
+    ``pmi`` is ``corpus.pmi(counts)`` where the caller has it already (§ 4.11 fits many vector sets on one
+    large matrix); by default it is computed here.
     """
     w = validate.array("w", w, ndim=2)
     c = validate.array("c", c, ndim=2)
@@ -63,7 +66,11 @@ def shifted_pmi_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: i
     mask = counts >= min_count
     if mask.sum() < 3:
         raise ValueError(f"min_count={min_count} leaves fewer than 3 pairs")
-    fit = geometry.linear_fit(corpus.pmi(counts)[mask], (w @ c.T)[mask])
+    if pmi is None:
+        pmi = corpus.pmi(counts)
+    elif np.shape(pmi) != counts.shape:
+        raise ValueError(f"pmi must have the shape of counts {counts.shape}, got {np.shape(pmi)}")
+    fit = geometry.linear_fit(np.asarray(pmi)[mask], (w @ c.T)[mask])
     return fit | {"n_pairs": int(mask.sum()), "expected_intercept": -math.log(k)}
 
 

@@ -78,9 +78,12 @@ def _check_grid(cfg: SuperpositionConfig, sparsities: Sequence[float],
 
 
 def _sample(key: jax.Array, n: int, sparsity: Any) -> jax.Array:
-    """n inputs of the toy model: each feature zero with probability ``sparsity``, else uniform on [0, 1]."""
-    k_val, k_on = jax.random.split(key)
-    return jax.random.uniform(k_val, (n, 2)) * (jax.random.uniform(k_on, (n, 2)) >= sparsity)
+    """n inputs of the toy model: each feature zero with probability ``sparsity``, else uniform on [0, 1].
+
+    One uniform u per feature does both draws: the feature is on iff u ≥ S, and given that, (u − S)/(1 − S) is
+    uniform on [0, 1), so the law is that of an independent value times an independent switch (S < 1)."""
+    u = jax.random.uniform(key, (n, 2))
+    return jnp.where(u >= sparsity, (u - sparsity) / (1.0 - sparsity), 0.0)
 
 
 def _loss(params: dict[str, jax.Array], x: jax.Array, ratio: Any) -> jax.Array:

@@ -161,7 +161,8 @@ class WikiResult:
     """What § 4.11 measures: the corpus, the embeddings and their scores.
 
     ``w``, ``c`` SGNS word and context vectors per seed, ``(n_seeds, V, d)``; ``svd`` the PPMI-SVD vectors;
-    ``gensim`` gensim's word vectors in our word order (its first seed); ``fits`` and ``fits_null`` the
+    ``gensim`` gensim's word vectors in our word order (its first seed); ``pmi`` the PMI matrix of ``counts``
+    (:func:`~dltheory.embeddings.corpus.pmi`); ``fits`` and ``fits_null`` the
     shifted-PMI fits of the trained and the untrained vectors, ``gensim_fit`` that of gensim's word and context
     (``syn1neg``) vectors; ``scores`` per method a list of :func:`~dltheory.embeddings.real_text.evaluate_real`
     dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model;
@@ -170,6 +171,7 @@ class WikiResult:
 
     vocab: list[str]
     counts: np.ndarray
+    pmi: np.ndarray
     n_words: int
     n_articles: int
     w: np.ndarray
@@ -187,18 +189,23 @@ class WikiResult:
     fits_permuted: list[dict[str, float]]
 
 
-def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
+def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int], *, text: dict[str, Any] | None = None) -> WikiResult:
     """§ 4.11's experiment: corpus, PMI, PPMI-SVD, SGNS on all ``seeds`` at once, gensim on the first seed,
-    the untrained, permuted-word and random-vector nulls, and the benchmark scores of each."""
+    the untrained, permuted-word and random-vector nulls, and the benchmark scores of each. ``text`` is
+    ``wiki_corpus(vocab_size=cfg.vocab_size)`` where the caller has read it already; by default it is read here."""
     if not isinstance(cfg, WikiConfig):
         raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
     seeds = [validate.integer("seed", s, low=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
-    text = wiki_corpus(vocab_size=cfg.vocab_size)
+    if text is None:
+        text = wiki_corpus(vocab_size=cfg.vocab_size)
+    elif not isinstance(text, dict) or len(text.get("vocab", ())) != cfg.vocab_size:
+        raise ValueError(f"text must be the wiki_corpus of vocab_size={cfg.vocab_size}")
     vocab, tokens = text["vocab"], text["tokens"]
     V, scfg = len(vocab), cfg.sgns_config()
     counts = corpus.cooccurrence(tokens, V, cfg.window)
+    plain = corpus.pmi(counts)                      # computed once: every fit below is on this matrix
     t0 = time.perf_counter()
     svd = ppmi_svd(counts, cfg.dim)
     seconds = {"svd": time.perf_counter() - t0}
@@ -211,15 +218,12 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     seconds["gensim"] = time.perf_counter() - t0
     gensim_vectors = model.wv[vocab]
     gensim_context = model.syn1neg[[model.wv.key_to_index[word] for word in vocab]]
-    gensim_fit = spmi.shifted_pmi_fit(gensim_vectors, gensim_context, counts, cfg.negatives,
-                                      min_count=cfg.min_pair_count)
-    fits = [spmi.shifted_pmi_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count)
-            for i in range(len(seeds))]
+    fit = dict(negatives=cfg.negatives, min_count=cfg.min_pair_count, pmi=plain)
+    gensim_fit = spmi.shifted_pmi_fit(gensim_vectors, gensim_context, counts, **fit)
+    fits = [spmi.shifted_pmi_fit(w[i], c[i], counts, **fit) for i in range(len(seeds))]
     untrained = [spmi.untrained_vectors(V, cfg.dim, scfg.init_scale, s) for s in seeds]
-    fits_null = [spmi.shifted_pmi_fit(w0, c0, counts, cfg.negatives, min_count=cfg.min_pair_count)
-                 for w0, c0 in untrained]
-    fits_permuted = [permuted_fit(w[i], c[i], counts, cfg.negatives, min_count=cfg.min_pair_count, seed=s)
-                     for i, s in enumerate(seeds)]
+    fits_null = [spmi.shifted_pmi_fit(w0, c0, counts, **fit) for w0, c0 in untrained]
+    fits_permuted = [permuted_fit(w[i], c[i], counts, **fit, seed=s) for i, s in enumerate(seeds)]
     scores = {"sgns": [real_text.evaluate_real(w[i], vocab) for i in range(len(seeds))],
               "svd": [real_text.evaluate_real(svd, vocab)],
               "gensim": [real_text.evaluate_real(gensim_vectors, vocab)],
@@ -228,7 +232,7 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int]) -> WikiResult:
     # word (fewer at the ends of an article)
     pairs = {"sgns": cfg.steps * cfg.batch, "gensim": cfg.gensim_epochs * tokens.size * 2 * cfg.window}
     words = {"sgns": pairs["sgns"] / (2 * cfg.window), "gensim": cfg.gensim_epochs * tokens.size}
-    return WikiResult(vocab=vocab, counts=counts, n_words=text["n_words"], n_articles=text["n_articles"],
+    return WikiResult(vocab=vocab, counts=counts, pmi=plain, n_words=text["n_words"], n_articles=text["n_articles"],
                       w=np.asarray(w), c=np.asarray(c), svd=svd, gensim=gensim_vectors, fits=fits,
                       fits_null=fits_null, scores=scores, seconds=seconds, words=words, pairs=pairs,
                       gensim_fit=gensim_fit, tokens=tokens, fits_permuted=fits_permuted)
@@ -291,14 +295,15 @@ def dot_fit(w: Any, c: Any, target: Any, counts: Any, *, min_count: int = 100) -
 
 
 def permuted_fit(w: Any, c: Any, counts: Any, negatives: int, *, min_count: int = 100,
-                 seed: int = 0) -> dict[str, float]:
+                 seed: int = 0, pmi: Any = None) -> dict[str, float]:
     """The permuted-word null of § 4.11: the rows of w and c shuffled by one permutation (every trained vector kept,
     each now standing for another word), fitted on PMI as :func:`~dltheory.embeddings.sgns_factorises_pmi.
-    shifted_pmi_fit` does. Trained vectors that only learned word frequencies, not pairs, would pass it."""
+    shifted_pmi_fit` does (``pmi`` as there). Trained vectors that only learned word frequencies, not pairs, would
+    pass it."""
     w = validate.array("w", w, ndim=2)
     seed = validate.integer("seed", seed, low=0)
     perm = np.random.default_rng(seed).permutation(w.shape[0])
-    return spmi.shifted_pmi_fit(w[perm], np.asarray(c)[perm], counts, negatives, min_count=min_count)
+    return spmi.shifted_pmi_fit(w[perm], np.asarray(c)[perm], counts, negatives, min_count=min_count, pmi=pmi)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -324,8 +329,7 @@ def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]
     seeds = [validate.integer("seed", s, low=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
-    V, base, counts, m = len(result.vocab), cfg.sgns_config(), result.counts, cfg.min_pair_count
-    plain = corpus.pmi(counts)
+    V, base, counts, plain, m = len(result.vocab), cfg.sgns_config(), result.counts, result.pmi, cfg.min_pair_count
     t0 = time.perf_counter()
     fits_k = {}
     for k in cfg.shift_negatives:
