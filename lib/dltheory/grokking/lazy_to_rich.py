@@ -14,7 +14,8 @@ the network of Section 3.1 by a fixed ``α``, with and without weight decay, and
 each scale. This is an output multiplier in the spirit of Kumar et al.'s ``α``, not their laziness control: the
 logits are not centred at initialisation (``α(f − f₀)``), the loss is not rescaled by ``1/α²`` (Chizat et al.
 2019), and the optimiser is AdamW with cross-entropy, not gradient descent with squared error. AdamW's step does not
-scale with the gradient, so here ``α`` acts largely as a temperature on the logits. Kumar et al.'s control itself is
+scale with the gradient, so here ``α`` acts largely as a temperature on the logits; fast mode judges it on a saved
+run of the page's sweep (:func:`output_scale_times`). Kumar et al.'s control itself is
 :mod:`dltheory.grokking.lazy_rich_modular`.
 """
 
