@@ -101,6 +101,36 @@ def test_paired_notebooks_in_sync_and_without_outputs():
     assert not problems, "\n".join(problems)
 
 
+def _shows_its_value(source: str) -> str | None:
+    """The ``claims.check`` call that ends a cell without a ``;`` (IPython would show its verdict twice), if any."""
+    import ast
+
+    try:
+        body = ast.parse(source).body
+    except SyntaxError:  # IPython magics: such a cell ends in no claim check
+        return None
+    last = body[-1] if body else None
+    if (isinstance(last, ast.Expr) and isinstance(last.value, ast.Call) and ast.unparse(last.value.func) == "claims.check"
+            and not source.rstrip().endswith(";")):
+        return ast.unparse(last.value)[:80]
+    return None
+
+
+def test_checker_of_doubled_verdicts_sees_one():
+    assert _shows_its_value('x = 1\nclaims.check("a/b", x)') == "claims.check('a/b', x)"
+    assert _shows_its_value('claims.check("a/b", x);') is None
+    assert _shows_its_value('v = claims.check("a/b", x)') is None
+    assert _shows_its_value('claims.check("a/b", x)\nprint(1)') is None
+
+
+@pytest.mark.parametrize("page", PAGES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_cell_shows_a_verdict_twice(page):
+    """``claims.check`` displays its verdict and returns it; a cell ending with the call would show it again."""
+    cells = [c.source for c in notebooks.read_page(page).cells if c.cell_type == "code"]
+    doubled = [call for call in map(_shows_its_value, cells) if call]
+    assert not doubled, f"end these cells with ';' so the verdict shows once: {doubled}"
+
+
 def _config() -> dict:
     return yaml.safe_load((ROOT / "_config.yml").read_text(encoding="utf-8"))
 
