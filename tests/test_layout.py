@@ -36,7 +36,7 @@ PACKAGES = {
     "05-information-theory": "information",
     "06-compression": "compression",
 }
-CORE = ("runtime", "train", "nets", "claims", "plot", "widgets", "validate", "sweep", "selfcheck")
+CORE = ("runtime", "train", "nets", "claims", "plot", "widgets", "validate", "sweep", "saved", "selfcheck")
 
 
 def module_name(path: Path) -> str:

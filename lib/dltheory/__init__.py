@@ -11,6 +11,7 @@ A map of the book. The core, small and flat, that every page uses:
 ``selfcheck``  checks that tell a student whether an exercise answer is right, and why not
 ``validate``   argument checks (bad input raises ``ValueError``) and the declared ranges of config fields
 ``sweep``      resumable sweeps: each run cached on disk, keyed by its configuration
+``saved``      saved runs that a fast build reads instead of training, always of today's code
 
 One package per chapter, one module per section page (``chapters/03-grokking/02-fourier-circuit.md``
 imports ``dltheory.grokking.fourier_circuit``): ``scaling``, ``overfitting``, ``grokking``, ``embeddings``,
@@ -28,7 +29,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "warmup", "sweep",
+_SUBMODULES = ("runtime", "claims", "train", "nets", "plot", "widgets", "selfcheck", "validate", "warmup", "sweep", "saved",
                "scaling", "overfitting", "grokking", "embeddings", "information", "book")
 
 __all__ = ["__version__", *_SUBMODULES]

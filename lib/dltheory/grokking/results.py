@@ -57,6 +57,33 @@ class GrokResult:
         """The final parameters of run ``(seed, setting)``."""
         return jax.tree_util.tree_map(lambda x: jnp.asarray(x[seed, setting]), self.final_params)
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The result as named arrays (snapshots left out): the layout of :func:`save_result` and of a saved run
+        (:mod:`dltheory.saved`); :meth:`from_arrays` reads it back."""
+        return {
+            "config": np.array(repr(dataclasses.asdict(self.config))), "steps": np.asarray(self.steps),
+            **{k: np.asarray(getattr(self, k)) for k in _CURVES}, "seeds": np.array(self.seeds),
+            "wall_time": np.array(self.wall_time), **{f"hparam:{k}": np.asarray(v) for k, v in self.hparams.items()},
+            **_flat_params(self.final_params),
+        }
+
+    @classmethod
+    def from_arrays(cls, data: Mapping[str, Any]) -> GrokResult:
+        """A result from the arrays of :meth:`to_arrays` (``ValueError`` if some are missing)."""
+        import ast
+
+        missing = {"config", "steps", "seeds", "wall_time", *_CURVES} - set(data)
+        if missing or not any(k.startswith("param:") for k in data):
+            raise ValueError(f"not the arrays of a GrokResult: missing {sorted(missing) or 'its parameters'}")
+        fields = ast.literal_eval(str(data["config"]))
+        cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
+        return cls(
+            config=cfg, steps=np.asarray(data["steps"]), **{k: np.asarray(data[k]) for k in _CURVES},
+            seeds=tuple(int(s) for s in data["seeds"]), final_params=_nested_params(data), snapshots=None,
+            hparams={k[len("hparam:"):]: np.asarray(v) for k, v in data.items() if k.startswith("hparam:")},
+            wall_time=float(data["wall_time"]),
+        )
+
 
 _CURVES = ("train_acc", "test_acc", "train_loss", "test_loss", "weight_norm")
 
@@ -130,16 +157,12 @@ def save_result(result: GrokResult, path: Any, *, date: str, device: str) -> Non
     """
     if not isinstance(result, GrokResult):
         raise ValueError(f"result must be a GrokResult, got {type(result).__name__}")
-    flat = _flat_params(result.final_params)
     varied = {k: np.round(v.astype(float), 6).tolist() for k, v in result.hparams.items() if np.ptp(v) > 0}
     described = (f"{result.config.describe()}; seeds {list(result.seeds)}; settings {varied}; "
                  f"{result.wall_time / 60:.0f} min")
     np.savez_compressed(
         path, provenance_config=np.array(described), provenance_date=np.array(str(date)),
-        provenance_device=np.array(str(device)), config=np.array(repr(dataclasses.asdict(result.config))),
-        steps=result.steps, train_acc=result.train_acc, test_acc=result.test_acc, train_loss=result.train_loss,
-        test_loss=result.test_loss, weight_norm=result.weight_norm, seeds=np.array(result.seeds),
-        wall_time=np.array(result.wall_time), **{f"hparam:{k}": v for k, v in result.hparams.items()}, **flat,
+        provenance_device=np.array(str(device)), **result.to_arrays(),
     )
 
 
@@ -148,7 +171,6 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
 
     ``path`` defaults to the saved full-mode run shipped with the library, ``dltheory/data/03-grokking-full-run.npz``.
     """
-    import ast
     import contextlib
     from importlib import resources
 
@@ -156,16 +178,7 @@ def load_result(path: Any = None) -> tuple[GrokResult, dict[str, str]]:
     with resources.as_file(source) if path is None else contextlib.nullcontext(path) as file:
         with np.load(file, allow_pickle=False) as f:
             data = {k: f[k] for k in f.files}
-    fields = ast.literal_eval(str(data["config"]))
-    cfg = GrokConfig(**{k: tuple(v) if isinstance(v, list) else v for k, v in fields.items()})
-    params = _nested_params(data)
-    result = GrokResult(
-        config=cfg, steps=data["steps"], train_acc=data["train_acc"], test_acc=data["test_acc"],
-        train_loss=data["train_loss"], test_loss=data["test_loss"], weight_norm=data["weight_norm"],
-        seeds=tuple(int(s) for s in data["seeds"]), final_params=params, snapshots=None,
-        hparams={k[len("hparam:"):]: v for k, v in data.items() if k.startswith("hparam:")},
-        wall_time=float(data["wall_time"]),
-    )
+    result = GrokResult.from_arrays(data)
     provenance = {name: str(data[f"provenance_{name}"]) for name in ("config", "date", "device")}
     return result, {**provenance, "mode": "full"}
 

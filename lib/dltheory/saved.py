@@ -1,0 +1,313 @@
+"""Saved runs: a measurement that a fast build reads from disk instead of making it again.
+
+A few runs of the book feed only claims that are registered as not reproduced, and cost more of a page's fast build
+than everything else on it. :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode,
+under a base seed other than 0 (``DLTHEORY_SEED``: the seed record, a reader's reseeding) and with
+``DLTHEORY_LIVE=1``. Otherwise it reads ``dltheory/data/<name>``, when that file holds the result of the same
+function on the same arguments made by today's code, and returns it with its provenance for
+:func:`dltheory.claims.check` (a verdict on a saved run says so, and a registered "not reproduced" that passes on
+it stops the build, as for any saved run).
+
+"Today's code" is :func:`code_digest`: a hash of the syntax trees (docstrings left out) of the function's module and
+of every ``dltheory`` module it imports, directly or not, except the book's machinery and display (``book``,
+``claims``, ``registry``, ``plot``, ``widgets``). :func:`call` never reads a saved run whose digest is out of date
+(it runs the function instead), and ``tests/test_saved.py`` fails on one, so that it is made again::
+
+    DLTHEORY_SAVE_RUNS=1 python -m dltheory.book.notebooks run chapters/03-grokking/06-softmax-collapse.md
+
+which runs the page in fast mode under base seed 0 and writes every saved run it reaches, with the commit, the
+date, the device and the wall time.
+
+A result is saved as a dict of arrays (what the function returns), or as an object with a ``to_arrays()`` method
+whose class has a ``from_arrays`` class method (:class:`dltheory.grokking.results.GrokResult`).
+"""
+
+from __future__ import annotations
+
+import ast
+import datetime
+import functools
+import hashlib
+import importlib
+import json
+import os
+import subprocess
+import time
+import warnings
+from collections.abc import Callable, Mapping
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from dltheory import runtime, sweep
+
+__all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_files", "read", "saved_runs", "data_dir", "commit_id"]
+
+#: ``dltheory`` packages and modules that a saved run's code digest leaves out: the machinery and the display
+_NOT_CODE = {"book", "claims", "registry", "data", "plot", "widgets"}
+_META = "saved:meta"
+_VALUE = "value:"
+
+
+class SavedRunWarning(UserWarning):
+    """A fast build could not read the saved run a page asks for (missing, of another call, or of other code), so
+    it ran the function instead: correct, but slower than the build's budget assumes."""
+
+
+def _flag(variable: str) -> bool:
+    return os.environ.get(variable, "0").strip().lower() in ("1", "true", "on", "yes")
+
+
+def live() -> bool:
+    """Whether :func:`call` runs its function here: full mode, a base seed other than 0, ``DLTHEORY_LIVE=1``, or
+    ``DLTHEORY_SAVE_RUNS=1`` (which runs and writes)."""
+    return runtime.mode() == "full" or runtime.base_seed() != 0 or _flag("DLTHEORY_LIVE") or saving()
+
+
+def saving() -> bool:
+    """Whether :func:`call` writes what it runs (``DLTHEORY_SAVE_RUNS=1``)."""
+    return _flag("DLTHEORY_SAVE_RUNS")
+
+
+def data_dir() -> Path:
+    """The folder of the library's saved runs, ``dltheory/data``."""
+    return Path(__file__).resolve().parent / "data"
+
+
+def commit_id(short: int = 12) -> str | None:
+    """The git commit of the library's checkout (``DLTHEORY_COMMIT`` if set), ``short`` hex digits; ``None``
+    outside a git checkout. A record of a run (a saved run, a seed record, a full-mode bundle) names its code so."""
+    if os.environ.get("DLTHEORY_COMMIT"):
+        return os.environ["DLTHEORY_COMMIT"][:short]
+    try:
+        out = subprocess.run(["git", "rev-parse", f"--short={short}", "HEAD"], capture_output=True, text=True,
+                             cwd=Path(__file__).resolve().parent, timeout=20)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if out.returncode != 0:
+        return None
+    return out.stdout.strip() or None
+
+
+# ------------------------------------------------------------------------------------------------ code digest
+
+
+def _lib() -> Path:
+    return Path(__file__).resolve().parent
+
+
+def _module_file(dotted: str) -> Path | None:
+    """The file of ``dltheory.a.b`` (a module or a package's ``__init__``) if it is code a run depends on."""
+    parts = dotted.split(".")
+    if parts[0] != "dltheory" or len(parts) < 2 or parts[1] in _NOT_CODE:
+        return None
+    base = _lib().joinpath(*parts[1:])
+    for path in (base.with_suffix(".py"), base / "__init__.py"):
+        if path.is_file():
+            return path
+    return None
+
+
+def _imported(path: Path, tree: ast.AST) -> set[Path]:
+    """The ``dltheory`` module files that the module at ``path`` imports, anywhere in its body."""
+    rel = path.relative_to(_lib()).with_suffix("").parts
+    package = ("dltheory", *rel[:-1])  # where a relative import starts (a package's __init__ or a module)
+    found: set[Path] = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package[:len(package) - (node.level - 1)]
+                source = ".".join(base + ((node.module,) if node.module else ()))
+            else:
+                source = node.module or ""
+            names = [source] + [f"{source}.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for dotted in names:
+            parts = dotted.split(".")
+            for k in range(2, len(parts) + 1):  # importing a.b.c runs a/b/__init__.py too
+                file = _module_file(".".join(parts[:k]))
+                if file is not None:
+                    found.add(file)
+    return found
+
+
+def _stripped(tree: ast.AST) -> bytes:
+    """A syntax tree without its docstrings, dumped: what a module runs."""
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
+                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
+                and isinstance(body[0].value.value, str)):
+            node.body = body[1:] or [ast.Pass()]
+    return ast.dump(tree).encode()
+
+
+def _function(fn: Callable[..., Any]) -> str:
+    if not callable(fn) or not getattr(fn, "__module__", "").startswith("dltheory.") or "<" in fn.__qualname__:
+        raise ValueError(f"a saved run must be of a module-level dltheory function, got {fn!r}")
+    return f"{fn.__module__}:{fn.__qualname__}"
+
+
+def code_files(fn: Callable[..., Any]) -> list[Path]:
+    """The module files that :func:`code_digest` hashes for ``fn``: its module and every ``dltheory`` module it
+    imports, transitively, the machinery and display left out (module docstring); sorted."""
+    start = _module_file(_function(fn).split(":")[0])
+    if start is None:
+        raise ValueError(f"{fn.__module__} is not a module of the library's experiments")
+    seen: dict[Path, ast.AST] = {}
+    todo = [start]
+    while todo:
+        path = todo.pop()
+        if path in seen:
+            continue
+        seen[path] = ast.parse(path.read_text(encoding="utf-8"))
+        todo.extend(sorted(_imported(path, seen[path]) - set(seen)))
+    return sorted(seen)
+
+
+def code_digest(fn: Callable[..., Any]) -> str:
+    """A hash of the code a run of ``fn`` depends on: the syntax trees of :func:`code_files`, without docstrings."""
+    digest = hashlib.sha256()
+    for path in code_files(fn):
+        digest.update(path.relative_to(_lib()).as_posix().encode() + b"\0")
+        digest.update(_stripped(ast.parse(path.read_text(encoding="utf-8"))) + b"\0")
+    return digest.hexdigest()[:16]
+
+
+# ------------------------------------------------------------------------------------------------ the call
+
+
+def _rounded(value: Any) -> Any:
+    """The arguments as canonical JSON data, floats to 12 significant digits (so that an argument computed by
+    numpy on another machine, equal but for its last bits, still names the same call)."""
+    if isinstance(value, float):
+        return float(f"{value:.12g}")
+    if isinstance(value, list):
+        return [_rounded(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _rounded(v) for k, v in value.items()}
+    return value
+
+
+def _call_key(fn: Callable[..., Any], args: tuple[Any, ...], kwargs: Mapping[str, Any]) -> str:
+    try:
+        canonical = sweep._canonical({"args": list(args), "kwargs": dict(kwargs)})
+    except ValueError as err:
+        raise ValueError(f"a saved run's arguments must be plain data: {err}") from None
+    return json.dumps({"fn": _function(fn), "call": _rounded(canonical)}, sort_keys=True)
+
+
+def _encode(value: Any) -> tuple[str, dict[str, np.ndarray]]:
+    if isinstance(value, Mapping):
+        return "dict", {f"{_VALUE}{k}": np.asarray(v) for k, v in value.items()}
+    if hasattr(value, "to_arrays") and hasattr(type(value), "from_arrays"):
+        kind = f"{type(value).__module__}:{type(value).__qualname__}"
+        return kind, {f"{_VALUE}{k}": np.asarray(v) for k, v in value.to_arrays().items()}
+    raise ValueError(f"a saved run must return a dict of arrays or an object with to_arrays(), got "
+                     f"{type(value).__name__}")
+
+
+def _decode(kind: str, arrays: Mapping[str, np.ndarray]) -> Any:
+    values = {k[len(_VALUE):]: v for k, v in arrays.items() if k.startswith(_VALUE)}
+    if kind == "dict":
+        return values
+    module, _, qualname = kind.partition(":")
+    if not module.startswith("dltheory."):
+        raise ValueError(f"a saved run of an unknown kind: {kind!r}")
+    cls = functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
+    return cls.from_arrays(values)
+
+
+def read(name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
+    """The record of the saved run ``dltheory/data/<name>`` (function, call, code digest, provenance, kind) and its
+    arrays. Raises ``ValueError`` on a file that is not a saved run (or is corrupt)."""
+    path = _path(name)
+    if not path.is_file():
+        raise ValueError(f"no saved run {name} in {data_dir()}")
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            key = str(data["__key__"]) if "__key__" in data.files else ""
+        arrays = sweep.load(path, key)  # checks the checksum
+    except Exception as err:  # noqa: BLE001 - any failure to read means the file is not usable
+        raise ValueError(f"{name} is not a readable saved run: {err}") from None
+    if _META not in arrays:
+        raise ValueError(f"{name} is not a saved run (no {_META})")
+    meta = json.loads(str(arrays.pop(_META)))
+    missing = {"fn", "call", "code", "kind", "provenance"} - set(meta)
+    if missing:
+        raise ValueError(f"{name}: its record lacks {sorted(missing)}")
+    return meta, arrays
+
+
+def _path(name: str) -> Path:
+    if not isinstance(name, str) or "/" in name or not name.endswith(".npz"):
+        raise ValueError(f"a saved run is named like '03-grokking-softmax-fixes.npz', got {name!r}")
+    return data_dir() / name
+
+
+def _write(name: str, fn: Callable[..., Any], key: str, kind: str, arrays: Mapping[str, np.ndarray],
+           seconds: float) -> None:
+    commit = commit_id()
+    meta = {
+        "fn": _function(fn), "call": json.loads(key)["call"], "code": code_digest(fn), "kind": kind,
+        "provenance": {
+            "config": f"{fn.__module__.removeprefix('dltheory.')}.{fn.__qualname__}, the page's fast-mode call, "
+                      f"base seed 0, commit {commit or 'unknown'}",
+            "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
+            "device": f"{runtime.device_summary()}, {seconds:.0f} s wall", "mode": "fast",
+            "commit": commit or "unknown",
+            "command": "DLTHEORY_SAVE_RUNS=1 python -m dltheory.book.notebooks run PAGE",
+        },
+    }
+    sweep.save(_path(name), key, {**arrays, _META: np.array(json.dumps(meta, sort_keys=True))})
+
+
+def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, dict[str, str] | None]:
+    """``fn(*args, **kwargs)`` and ``None``, or, where a fast build may read it, the saved run ``dltheory/data/<name>``
+    of that same call by today's code and its provenance (module docstring)."""
+    key = _call_key(fn, args, kwargs)
+    if saving() and (runtime.mode() != "fast" or runtime.base_seed() != 0):
+        raise ValueError("DLTHEORY_SAVE_RUNS writes the fast-mode run under base seed 0: unset DLTHEORY_MODE and "
+                         f"DLTHEORY_SEED (got mode {runtime.mode()}, base seed {runtime.base_seed()})")
+    _path(name)
+    if not live():
+        try:
+            meta, arrays = read(name)
+        except ValueError as err:
+            reason = str(err)
+        else:
+            if json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) != key:
+                reason = f"{name} is a run of another call (other arguments than these)"
+            elif meta["code"] != code_digest(fn):
+                reason = f"{name} was made by other code (commit {meta['provenance'].get('commit')})"
+            else:
+                return _decode(meta["kind"], arrays), dict(meta["provenance"])
+        # shown on the page (the book's build fails on it): a fast build should not train this
+        warnings.warn(f"{reason}: running {fn.__qualname__} here instead. To remake it, run the page with "
+                      "DLTHEORY_SAVE_RUNS=1 (see dltheory.saved)", SavedRunWarning, stacklevel=2)
+    start = time.perf_counter()
+    value = fn(*args, **kwargs)
+    if saving():
+        kind, arrays = _encode(value)  # numpy arrays: the run has finished
+        _write(name, fn, key, kind, arrays, time.perf_counter() - start)
+    return value, None
+
+
+def saved_runs() -> list[dict[str, Any]]:
+    """Every saved run in ``dltheory/data``: ``name``, ``fn``, ``code`` (its digest then) and ``today`` (the digest
+    of today's code), ``date`` and ``commit``."""
+    out = []
+    for path in sorted(data_dir().glob("*.npz")):
+        try:
+            meta, _ = read(path.name)
+        except ValueError:
+            continue  # another kind of file (a full-mode run, an explorer's table)
+        module, _, qualname = meta["fn"].partition(":")
+        fn = functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
+        out.append({"name": path.name, "fn": meta["fn"], "code": meta["code"], "today": code_digest(fn),
+                    "date": meta["provenance"]["date"], "commit": meta["provenance"]["commit"]})
+    return out
