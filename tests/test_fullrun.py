@@ -109,3 +109,11 @@ def test_environment_records_the_matmul_precision_every_page_multiplies_at(monke
     env = fullrun.environment(Path("."))
     assert env["matmul_precision"] == "high"
     assert {"date", "commit", "device", "jax", "jaxlib"} <= set(env)
+
+
+def test_environment_names_the_commit_from_git_or_the_session(tmp_path, monkeypatch):
+    monkeypatch.delenv("DLTHEORY_COMMIT", raising=False)
+    env = fullrun.environment(tmp_path)  # a working tree without .git
+    assert env["commit"] == "unknown" and env["dirty"] is None
+    monkeypatch.setenv("DLTHEORY_COMMIT", "0123456789abcdef" * 3)
+    assert fullrun.environment(tmp_path)["commit"] == ("0123456789abcdef" * 3)[:40]  # the full hash

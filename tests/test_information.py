@@ -788,7 +788,8 @@ def test_saved_full_run_is_what_the_file_holds_with_its_provenance(claim):
 
 
 def test_make_full_runs_refuses_uncommitted_code(tmp_path, monkeypatch):
-    answers = {"rev-parse": "abc1234", "status": " M lib/dltheory/information/full_runs.py"}
+    monkeypatch.setenv("DLTHEORY_COMMIT", "abc1234")
+    answers = {"status": " M lib/dltheory/information/full_runs.py"}
     monkeypatch.setattr(fr, "_git", lambda *args: answers[args[0]])
     monkeypatch.setattr(fr, "measure", lambda claim, seeds: pytest.fail("measured from a dirty tree"))
     with pytest.raises(RuntimeError, match="uncommitted changes"):
@@ -798,6 +799,8 @@ def test_make_full_runs_refuses_uncommitted_code(tmp_path, monkeypatch):
     assert fr._commit() == "abc1234"
     answers["status"] = ""
     assert fr._commit() == "abc1234"
+    monkeypatch.setattr(fr.saved, "commit_id", lambda short=12, root=None: None)  # not a git checkout
+    assert fr._commit() == "unknown"
 
 
 def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):

@@ -114,6 +114,15 @@ def test_the_code_digest_follows_imports_and_leaves_out_the_machinery():
     assert not any(f.startswith(("book/", "claims/")) or f in ("plot.py", "widgets.py") for f in files)
 
 
+def test_the_commit_is_named_by_the_environment_or_by_git(tmp_path, monkeypatch):
+    monkeypatch.delenv("DLTHEORY_COMMIT", raising=False)
+    here = saved.commit_id(7)
+    assert here is None or re.fullmatch(r"[0-9a-f]{7,}", here)  # None where the library is not a git checkout
+    assert saved.commit_id(root=tmp_path) is None  # not a git checkout
+    monkeypatch.setenv("DLTHEORY_COMMIT", "0123456789abcdef0123")
+    assert saved.commit_id() == "0123456789ab" and saved.commit_id(40, tmp_path) == "0123456789abcdef0123"
+
+
 def test_a_grok_result_survives_its_arrays():
     result, _ = results.load_result()
     back = results.GrokResult.from_arrays(result.to_arrays())

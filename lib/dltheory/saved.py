@@ -75,14 +75,15 @@ def data_dir() -> Path:
     return Path(__file__).resolve().parent / "data"
 
 
-def commit_id(short: int = 12) -> str | None:
-    """The git commit of the library's checkout (``DLTHEORY_COMMIT`` if set), ``short`` hex digits; ``None``
-    outside a git checkout. A record of a run (a saved run, a seed record, a full-mode bundle) names its code so."""
+def commit_id(short: int = 12, root: Path | None = None) -> str | None:
+    """The git commit of the checkout at ``root`` (default: the library's), ``short`` hex digits, or
+    ``DLTHEORY_COMMIT`` if set (a machine given the working tree without ``.git``); ``None`` outside a git
+    checkout. A record of a run (a saved run, a seed record, a full-mode bundle) names its code so."""
     if os.environ.get("DLTHEORY_COMMIT"):
         return os.environ["DLTHEORY_COMMIT"][:short]
     try:
         out = subprocess.run(["git", "rev-parse", f"--short={short}", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent, timeout=20)
+                             cwd=Path(__file__).resolve().parent if root is None else root, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:

@@ -109,14 +109,6 @@ def _prepare_out(out: Path) -> None:
     (out / MARKER).write_text("written by python -m dltheory.book.course; the folder is replaced on the next run\n", encoding="utf-8")
 
 
-def _git_commit(root: Path) -> str:
-    try:
-        proc = subprocess.run(["git", "-C", str(root), "rev-parse", "--short", "HEAD"], capture_output=True, text=True, timeout=20)
-        return proc.stdout.strip() or "unknown"
-    except (OSError, subprocess.SubprocessError):
-        return "unknown"
-
-
 def _course_page(chapters: list[Chapter], repo_url: str, commit: str, show_solutions: bool) -> str:
     listing = "\n".join(
         f"* chapter {c.number}: "
@@ -169,6 +161,7 @@ def write_pack(
     """Write a course pack of ``chapters`` (``"03,05"`` or ``["03", "05"]``) into ``out``. See the module doc."""
     import nbformat
 
+    from dltheory import saved
     from dltheory.book import notebooks
 
     root = Path(root) if root else notebooks.repo_root()
@@ -207,7 +200,8 @@ def write_pack(
             _copy_tree(src, out / extra)
         elif src.is_file():
             shutil.copy2(src, out / extra)
-    (out / "book" / "course.md").write_text(_course_page(found, repo_url, _git_commit(root), show_solutions), encoding="utf-8")
+    commit = saved.commit_id(root=root) or "unknown"
+    (out / "book" / "course.md").write_text(_course_page(found, repo_url, commit, show_solutions), encoding="utf-8")
 
     # 2. cross-references that leave the pack become plain text
     titles, _ = _book_titles(root)

@@ -36,7 +36,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from dltheory import runtime
+from dltheory import runtime, saved
 from dltheory.book import budget
 from dltheory.book.notebooks import notebook_pages, repo_root
 
@@ -92,7 +92,7 @@ def environment(root: Path) -> dict[str, Any]:
     kinds = sorted({getattr(d, "device_kind", d.platform) for d in devices})
     smi = _command(["nvidia-smi", "--query-gpu=name,driver_version,memory.total", "--format=csv,noheader"])
     # a GPU machine may get the working tree without .git: the session names the commit in DLTHEORY_COMMIT
-    commit = os.environ.get("DLTHEORY_COMMIT") or _command(["git", "-C", str(root), "rev-parse", "HEAD"])
+    commit = saved.commit_id(40, root)
     has_git = (root / ".git").exists()
     dirty = bool(_command(["git", "-C", str(root), "status", "--porcelain", "--untracked-files=no"])) if has_git \
         else None

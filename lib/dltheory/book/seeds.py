@@ -41,6 +41,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+from dltheory import saved
 from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks
 from dltheory.book.notebooks import _OK, MARKS, seed_table
@@ -75,15 +76,18 @@ def record_path(page: Path, root: Path | None = None) -> Path:
 
 
 def _commit(root: Path) -> str:
+    """The commit of the checkout at ``root``, ``+changes`` where its tracked files (the records left out) differ
+    from it; ``"unknown"`` outside a git checkout."""
+    commit = saved.commit_id(12, root)
+    if commit is None:
+        return "unknown"
     try:
-        out = subprocess.run(["git", "rev-parse", "--short=12", "HEAD"], cwd=root, capture_output=True, text=True,
-                             check=True, timeout=30)
         dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
                                 f":(exclude){RECORD_DIR.as_posix()}"], cwd=root,  # the records themselves do not count
                                capture_output=True, text=True, check=True, timeout=30).stdout.strip()
-        return out.stdout.strip() + ("+changes" if dirty else "")
     except (OSError, subprocess.SubprocessError):
         return "unknown"
+    return commit + ("+changes" if dirty else "")
 
 
 def load(page: Path, root: Path | None = None) -> dict[str, Any]:

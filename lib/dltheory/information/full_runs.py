@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 
-from dltheory import runtime, validate
+from dltheory import runtime, saved, validate
 from dltheory.information import estimating_mi, gaussian_bottleneck, information_plane
 
 __all__ = ["SAVED", "CLAIMS", "SavedRun", "measure", "make_full_runs", "load_full_run", "ib_gap_rounded"]
@@ -151,8 +151,10 @@ def _commit() -> str:
     Raises ``RuntimeError`` if ``lib/`` has uncommitted changes: a saved run must be tied to a commit that
     holds its code, so commit first, then run, then commit the data (the data file itself may be modified).
     """
+    sha = saved.commit_id()
+    if sha is None:
+        return "unknown"
     try:
-        sha = _git("rev-parse", "--short", "HEAD")
         dirty = [line for line in _git("status", "--porcelain", "--", ":/lib").splitlines()
                  if not line.rstrip().endswith(SAVED)]
     except (OSError, subprocess.CalledProcessError):
