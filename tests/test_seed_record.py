@@ -126,6 +126,30 @@ def test_an_import_shown_in_the_prose_of_a_page_is_not_followed(repo: Path) -> N
     assert repo / "lib" / "dltheory" / "other" / "__init__.py" in fingerprint.inputs(Path(PAGE), repo)
 
 
+def test_an_import_written_in_a_docstring_is_not_followed(repo: Path) -> None:
+    module = repo / "lib" / "dltheory" / "toy" / "page_two.py"
+    module.write_text('"""A module. Its caller writes\n\n    from dltheory.other import thing\n"""\n' + module.read_text())
+    files = {p.relative_to(repo).as_posix() for p in fingerprint.inputs(Path(PAGE), repo)}
+    assert "lib/dltheory/toy/shared.py" in files and "lib/dltheory/other/__init__.py" not in files
+    module.write_text(module.read_text() + "def g():\n    import dltheory.other\n")  # an import in a body runs
+    assert repo / "lib" / "dltheory" / "other" / "__init__.py" in fingerprint.inputs(Path(PAGE), repo)
+
+
+def test_the_imports_of_a_page_with_ipython_magics_are_found(repo: Path) -> None:
+    page = repo / PAGE
+    page.write_text(page.read_text() + "\n```{code-cell} ipython3\ntry:\n    import nothing_here\nexcept ImportError:\n"
+                    "    %pip install x\n!ls\nfrom dltheory.other import thing\n```\n")
+    files = {p.relative_to(repo).as_posix() for p in fingerprint.inputs(Path(PAGE), repo)}
+    assert {"lib/dltheory/toy/page_two.py", "lib/dltheory/other/__init__.py"} <= files
+
+
+def test_a_page_whose_code_is_not_python_is_refused(repo: Path) -> None:
+    page = repo / PAGE
+    page.write_text(page.read_text() + "\n```{code-cell} ipython3\nx = = 1\n```\n")
+    with pytest.raises(ValueError, match="not Python"):
+        fingerprint.fingerprint(Path(PAGE), repo)
+
+
 def test_a_cell_in_a_longer_fence_is_fingerprinted_with_its_options(repo: Path) -> None:
     page = repo / PAGE
     page.write_text('# A page\n\n````{code-cell} ipython3\n:tags: [x]\nfrom dltheory.toy import page_two\n'
@@ -225,7 +249,16 @@ def _git(repo: Path, *args: str) -> str:
     return subprocess.run(["git", *args], cwd=repo, env=env, check=True, capture_output=True, text=True).stdout
 
 
-def test_refresh_rekeys_a_run_whose_commit_holds_todays_code(repo: Path) -> None:
+def test_a_run_outside_a_git_checkout_names_no_commit(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DLTHEORY_COMMIT", raising=False)
+    seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    monkeypatch.setenv("DLTHEORY_COMMIT", "abcdef0123456789")  # named, but git cannot say the tree is clean
+    seeds.record_run(Path(PAGE), 1, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    assert [r["commit"] for r in seeds.load(Path(PAGE), repo)["runs"]] == ["unknown", "unknown"]
+
+
+def test_refresh_rekeys_a_run_whose_commit_holds_todays_code(repo: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("DLTHEORY_COMMIT", raising=False)  # the toy repository's own commit
     _git(repo, "init", "-q")
     _git(repo, "add", "-A")
     _git(repo, "commit", "-qm", "toy")

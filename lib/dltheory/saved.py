@@ -42,7 +42,8 @@ import numpy as np
 
 from dltheory import runtime, sweep
 
-__all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_files", "read", "saved_runs", "data_dir", "commit_id"]
+__all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_files", "read", "saved_runs", "data_dir",
+           "commit_id", "module_file", "imported_files", "stripped"]
 
 #: ``dltheory`` packages and modules that a saved run's code digest leaves out: the machinery and the display
 _NOT_CODE = {"book", "claims", "registry", "data", "plot", "widgets"}
@@ -83,7 +84,7 @@ def commit_id(short: int = 12, root: Path | None = None) -> str | None:
         return os.environ["DLTHEORY_COMMIT"][:short]
     try:
         out = subprocess.run(["git", "rev-parse", f"--short={short}", "HEAD"], capture_output=True, text=True,
-                             cwd=Path(__file__).resolve().parent if root is None else root, timeout=20)
+                             cwd=_lib() if root is None else root, timeout=20)
     except (OSError, subprocess.SubprocessError):
         return None
     if out.returncode != 0:
@@ -98,46 +99,62 @@ def _lib() -> Path:
     return Path(__file__).resolve().parent
 
 
-def _module_file(dotted: str) -> Path | None:
-    """The file of ``dltheory.a.b`` (a module or a package's ``__init__``) if it is code a run depends on."""
+def _is_code(name: str) -> bool:
+    return name not in _NOT_CODE
+
+
+def module_file(dotted: str, *, lib: Path | None = None, counts: Callable[[str], bool] = _is_code) -> Path | None:
+    """The file of module ``dltheory.a.b`` (``a/b.py``, or a package's ``a/b/__init__.py``) under ``lib`` (default:
+    this library's folder), if there is one and ``counts("a")``: by default, if it is code a run depends on (not the
+    machinery or display, module docstring)."""
     parts = dotted.split(".")
-    if parts[0] != "dltheory" or len(parts) < 2 or parts[1] in _NOT_CODE:
+    if parts[0] != "dltheory" or len(parts) < 2 or not counts(parts[1]):
         return None
-    base = _lib().joinpath(*parts[1:])
+    base = (_lib() if lib is None else lib).joinpath(*parts[1:])
     for path in (base.with_suffix(".py"), base / "__init__.py"):
         if path.is_file():
             return path
     return None
 
 
-def _imported(path: Path, tree: ast.AST) -> set[Path]:
-    """The ``dltheory`` module files that the module at ``path`` imports, anywhere in its body."""
-    rel = path.relative_to(_lib()).with_suffix("").parts
-    package = ("dltheory", *rel[:-1])  # where a relative import starts (a package's __init__ or a module)
+def imported_files(tree: ast.AST, *, module: Path | None = None, lib: Path | None = None,
+                   counts: Callable[[str], bool] = _is_code) -> set[Path]:
+    """The ``dltheory`` module files that the code of ``tree`` imports anywhere in its body (an import written in a
+    docstring is not code): for ``import dltheory.a.b`` or ``from dltheory.a.b import c``, the files of
+    ``dltheory.a``, ``dltheory.a.b`` and, where it is a module, ``dltheory.a.b.c``, as :func:`module_file` finds
+    them with ``lib`` and ``counts``. ``module`` is the file under ``lib`` that ``tree`` was parsed from, where its
+    relative imports start; code outside the library (``None``: a page's cells) has no relative imports."""
+    lib = _lib() if lib is None else lib
+    if module is not None:
+        rel = module.relative_to(lib).with_suffix("").parts
+        package = ("dltheory", *rel[:-1])  # where a relative import starts (a package's __init__ or a module)
     found: set[Path] = set()
     for node in ast.walk(tree):
         if isinstance(node, ast.Import):
             names = [alias.name for alias in node.names]
         elif isinstance(node, ast.ImportFrom):
-            if node.level:
+            if not node.level:
+                source = node.module or ""
+            elif module is None:
+                continue
+            else:
                 base = package[:len(package) - (node.level - 1)]
                 source = ".".join(base + ((node.module,) if node.module else ()))
-            else:
-                source = node.module or ""
             names = [source] + [f"{source}.{alias.name}" for alias in node.names]
         else:
             continue
         for dotted in names:
             parts = dotted.split(".")
             for k in range(2, len(parts) + 1):  # importing a.b.c runs a/b/__init__.py too
-                file = _module_file(".".join(parts[:k]))
+                file = module_file(".".join(parts[:k]), lib=lib, counts=counts)
                 if file is not None:
                     found.add(file)
     return found
 
 
-def _stripped(tree: ast.AST) -> bytes:
-    """A syntax tree without its docstrings, dumped: what a module runs."""
+def stripped(tree: ast.AST) -> bytes:
+    """A syntax tree without its docstrings, dumped: what a module runs (comments never reach the tree). The
+    docstrings are taken out of ``tree`` itself."""
     for node in ast.walk(tree):
         body = getattr(node, "body", None)
         if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
@@ -156,7 +173,7 @@ def _function(fn: Callable[..., Any]) -> str:
 def code_files(fn: Callable[..., Any]) -> list[Path]:
     """The module files that :func:`code_digest` hashes for ``fn``: its module and every ``dltheory`` module it
     imports, transitively, the machinery and display left out (module docstring); sorted."""
-    start = _module_file(_function(fn).split(":")[0])
+    start = module_file(_function(fn).split(":")[0])
     if start is None:
         raise ValueError(f"{fn.__module__} is not a module of the library's experiments")
     seen: dict[Path, ast.AST] = {}
@@ -166,7 +183,7 @@ def code_files(fn: Callable[..., Any]) -> list[Path]:
         if path in seen:
             continue
         seen[path] = ast.parse(path.read_text(encoding="utf-8"))
-        todo.extend(sorted(_imported(path, seen[path]) - set(seen)))
+        todo.extend(sorted(imported_files(seen[path], module=path) - set(seen)))
     return sorted(seen)
 
 
@@ -175,7 +192,7 @@ def code_digest(fn: Callable[..., Any]) -> str:
     digest = hashlib.sha256()
     for path in code_files(fn):
         digest.update(path.relative_to(_lib()).as_posix().encode() + b"\0")
-        digest.update(_stripped(ast.parse(path.read_text(encoding="utf-8"))) + b"\0")
+        digest.update(stripped(ast.parse(path.read_text(encoding="utf-8"))) + b"\0")
     return digest.hexdigest()[:16]
 
 

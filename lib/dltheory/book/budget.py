@@ -25,7 +25,7 @@ import math
 import re
 import sys
 import tomllib
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -69,6 +69,7 @@ _CONFIG_RE = re.compile(r"\b([A-Za-z_]\w*)\.([A-Z]\w*Config)\.(from_env|full|fas
 _BARE_RE = re.compile(r"(?<![\w.])([A-Z]\w*Config)\.(from_env|full|fast)\(")
 _FROM_RE = re.compile(r"^\s*from dltheory\.?([\w.]*) import (.+)$", re.M)
 _CHAPTER_RE = re.compile(r"^(\d\d)-")
+_MAGIC_RE = re.compile(r"^([ \t]*)([%!].*)$", re.M)
 
 
 def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
@@ -99,6 +100,12 @@ def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
             raise ValueError("a {code-cell} block is not closed")
         cells.append("\n".join(body).strip("\n"))
     return cells
+
+
+def python_code(cells: Iterable[str]) -> str:
+    """Code cells as one Python script, a blank line after each: an IPython magic line (``%pip ...``, ``!ls``)
+    becomes ``pass`` with the magic as a comment, so that the script parses, and runs, without IPython."""
+    return "\n".join(_MAGIC_RE.sub(r"\1pass  # \2", cell) + "\n" for cell in cells)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -208,8 +215,7 @@ def page_configs(page: Path, code: str | None = None) -> list[tuple[str, str, st
 
 def _warmup_config(text: str, mode: str) -> dict[str, Any]:
     """The worked page's config, read from its ``fast``/``full`` in the page: its fields' values in ``mode``."""
-    code = "\n".join(code_cells(text))
-    tree = ast.parse("\n".join(line for line in code.splitlines() if not line.lstrip().startswith(("%", "!"))))
+    tree = ast.parse(python_code(code_cells(text)))
     defaults: dict[str, Any] = {}
     for node in ast.walk(tree):
         if isinstance(node, ast.ClassDef) and node.name == "Config":

@@ -1,10 +1,12 @@
 """Fingerprints of a page's runs for the seed record (:mod:`dltheory.book.seeds`): what a run's verdicts depend on.
 
 A fingerprint hashes the page's code cells (with their options, read by :func:`dltheory.book.budget.code_cells`),
-the chapter modules those cells reach through their imports (module by module, relative imports followed, each as
-its syntax tree without docstrings; an import shown in the page's prose is not followed), the saved runs in
-``lib/dltheory/data`` that the cells or those modules name, and the registry entries of the claims a run reported.
-The book's small core (``dltheory.<module>.py``, ``claims``, ``book``, ``registry``) is left out on purpose.
+the chapter modules those cells reach through their imports (found in syntax trees by
+:func:`dltheory.saved.imported_files`, module by module, relative imports followed, so that an import written in
+the page's prose or in a docstring is not followed; a page's IPython magic lines read as ``pass``; each module
+counts as its syntax tree without docstrings), the saved runs in ``lib/dltheory/data`` that the cells or those
+modules name, and the registry entries of the claims a run reported. The book's small core (``dltheory.<module>.py``,
+``claims``, ``book``, ``registry``) is left out on purpose. Code that is not Python raises ``ValueError``.
 """
 
 from __future__ import annotations
@@ -12,20 +14,23 @@ from __future__ import annotations
 import ast
 import hashlib
 import json
-import re
 import tomllib
 from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Any
 
+from dltheory import saved
 from dltheory.book import budget
 
 __all__ = ["relative", "inputs", "code_digest", "with_claims", "claim_entries", "fingerprint"]
 
-_FROM_RE = re.compile(r"^[ \t]*from[ \t]+(\.+[\w.]*|dltheory(?:\.\w+)*)[ \t]+import[ \t]+(\([^)]*\)|[^\n#;]+)",
-                      re.MULTILINE)
-_IMPORT_RE = re.compile(r"^[ \t]*import[ \t]+(dltheory(?:\.\w+)+)", re.MULTILINE)
 _CORE = {"book", "claims", "registry", "data"}  # packages of the book's machinery, not of a chapter's experiments
+
+
+def _chapter(lib: Path, name: str) -> bool:
+    """Whether ``dltheory.<name>`` under ``lib`` is chapter code: a package, not of the machinery (the core's
+    top-level modules, ``runtime.py``, ``nets.py``, ..., are no packages)."""
+    return name not in _CORE and (lib / name).is_dir()
 
 
 def relative(page: Path, root: Path) -> Path:
@@ -38,45 +43,11 @@ def relative(page: Path, root: Path) -> Path:
         raise ValueError(f"the page {page} is not inside the repository {root}") from None
 
 
-def _module_files(lib: Path, dotted: str) -> list[Path]:
-    """The files that importing ``dltheory.a.b`` runs (``a/__init__.py``, ``a/b.py``), none of them core; empty
-    where the name is not a chapter module (a function, a core module)."""
-    parts = dotted.split(".")[1:]
-    if not parts or parts[0] in _CORE or not (lib / parts[0]).is_dir():
-        return []  # ``dltheory`` itself, the machinery, and the core's top-level modules (runtime.py, nets.py, ...)
-    files = [lib.joinpath(*parts[:k], "__init__.py") for k in range(1, len(parts))]
-    base = lib.joinpath(*parts)
-    if base.with_suffix(".py").is_file():
-        return [f for f in files if f.is_file()] + [base.with_suffix(".py")]
-    if (base / "__init__.py").is_file():
-        return [f for f in files if f.is_file()] + [base / "__init__.py"]
-    return []
-
-
-def _imports(path: Path, text: str, lib: Path) -> set[Path]:
-    """The chapter-module files that the code in ``text`` (a page, or the module at ``path``) imports."""
-    here = None
-    if path.suffix == ".py" and lib in path.parents:
-        rel = path.relative_to(lib).with_suffix("").parts
-        here = ("dltheory",) + (rel[:-1] if rel[-1] == "__init__" else rel)
-        if rel[-1] != "__init__":
-            here = here[:-1]  # the package a module's relative imports start from
-    found: set[Path] = set()
-    for source, names in _FROM_RE.findall(text):
-        if source.startswith("."):
-            if here is None:
-                continue
-            level = len(source) - len(source.lstrip("."))
-            package = here[:len(here) - (level - 1)]
-            source = ".".join(package + tuple(p for p in source.lstrip(".").split(".") if p))
-        found.update(_module_files(lib, source))
-        for name in names.strip("()").replace("\n", " ").split(","):
-            name = name.split(" as ")[0].strip()
-            if name.isidentifier():
-                found.update(_module_files(lib, f"{source}.{name}"))
-    for source in _IMPORT_RE.findall(text):
-        found.update(_module_files(lib, source))
-    return found
+def _parsed(path: Path, code: str) -> ast.Module:
+    try:
+        return ast.parse(code)
+    except SyntaxError as err:
+        raise ValueError(f"{path}: its code is not Python ({err.msg}, line {err.lineno})") from None
 
 
 def _contents(page: Path, root: Path) -> dict[Path, bytes]:
@@ -93,12 +64,16 @@ def _contents(page: Path, root: Path) -> dict[Path, bytes]:
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".md":  # a page: only its code runs, so only its code cells import or name anything
             cells = budget.code_cells(text, keep_options=True)
+            tree = _parsed(path, budget.python_code(budget.code_cells(text)))
             contents[path], text = "\0".join(cells).encode(), "\n".join(cells)
+            module = None
         else:
-            contents[path] = _code(text)
+            tree = _parsed(path, text)
+            contents[path] = saved.stripped(tree)
+            module = path
         texts.append(text)
-        new = _imports(path, text, lib) - set(contents) - set(todo)
-        todo.extend(sorted(new))
+        imported = saved.imported_files(tree, module=module, lib=lib, counts=lambda name: _chapter(lib, name))
+        todo.extend(sorted(imported - set(contents) - set(todo)))
     data = lib / "data"
     if data.is_dir():
         for path in data.iterdir():
@@ -121,21 +96,6 @@ def claim_entries(root: Path) -> dict[str, str]:
             if isinstance(claim, dict) and "id" in claim:
                 entries[claim["id"]] = json.dumps(claim, sort_keys=True, default=str)
     return entries
-
-
-def _code(text: str) -> bytes:
-    """A Python module as what it runs: its syntax tree without docstrings (comments never reach the tree)."""
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return text.encode()
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree).encode()
 
 
 def code_digest(page: Path, root: Path) -> Any:

@@ -63,16 +63,8 @@ except ImportError:  # no IPython on the GPU machine: show what would be display
 
 def page_script(page: Path) -> str:
     """The code cells of ``page`` as one Python script; IPython magics (``%``, ``!``) become ``pass``."""
-    text = Path(page).read_text(encoding="utf-8")
-    lines = []
-    for cell in budget.code_cells(text):
-        for line in cell.splitlines():
-            stripped = line.lstrip()
-            if stripped.startswith(("%", "!")):
-                line = line[: len(line) - len(stripped)] + "pass  # " + stripped
-            lines.append(line)
-        lines.append("")
-    return _PRELUDE.format(page=Path(page).name) + "\n" + "\n".join(lines) + "\n"
+    cells = budget.code_cells(Path(page).read_text(encoding="utf-8"))
+    return _PRELUDE.format(page=Path(page).name) + "\n" + budget.python_code(cells) + "\n"
 
 
 def _command(args: Sequence[str]) -> str:
