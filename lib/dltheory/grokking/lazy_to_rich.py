@@ -14,9 +14,9 @@ the network of Section 3.1 by a fixed ``α``, with and without weight decay, and
 each scale. This is an output multiplier in the spirit of Kumar et al.'s ``α``, not their laziness control: the
 logits are not centred at initialisation (``α(f − f₀)``), the loss is not rescaled by ``1/α²`` (Chizat et al.
 2019), and the optimiser is AdamW with cross-entropy, not gradient descent with squared error. AdamW's step does not
-scale with the gradient, so here ``α`` acts largely as a temperature on the logits; fast mode judges it on a saved
-run of the page's sweep (:func:`output_scale_times`). Kumar et al.'s control itself is
-:mod:`dltheory.grokking.lazy_rich_modular`.
+scale with the gradient, so here ``α`` acts largely as a temperature on the logits; a fast build reads the page's
+sweep saved (:func:`dltheory.saved.call`: its one claim is registered as not reproduced). Kumar et al.'s control
+itself is :mod:`dltheory.grokking.lazy_rich_modular`.
 """
 
 from __future__ import annotations
@@ -32,20 +32,15 @@ from dltheory.grokking.lazy_rich_modular import CentredConfig
 from dltheory.grokking.memorise_then_generalise import order_share
 from dltheory.grokking.models import GrokConfig
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
-from dltheory.grokking.training import GrokResult, delays, first_step, run
+from dltheory.grokking.training import delays, first_step, run
 
 __all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
            "check_slide_steps", "INIT_SCALES",
            "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "REGISTERED_RUN_FILE",
-           "registered_run", "registered_slopes", "OUTPUT_SCALE_RUN_FILE", "write_output_scale_run",
-           "output_scale_run", "output_scale_times"]
+           "registered_run", "registered_slopes"]
 
 #: The saved run of ``lazy-rich-slope`` and ``lazy-rich-rate`` on the configuration they were registered on.
 REGISTERED_RUN_FILE = "03-grokking-lazy-rich-registered.json"
-
-#: The saved run of :func:`output_scale_sweep` on the page's configuration, which fast mode judges
-#: ``lazy-rich-output-order`` on (:func:`output_scale_run`); :func:`write_output_scale_run` remakes it.
-OUTPUT_SCALE_RUN_FILE = "03-grokking-lazy-rich-output-scale.json"
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
@@ -173,16 +168,18 @@ def _capped(result: DigitsResult, level: float) -> np.ndarray:
 
 
 def output_scale_sweep(
-    cfg: GrokConfig, scales: Sequence[float] = OUTPUT_SCALES, seeds: Sequence[int] | None = None,
-) -> tuple[GrokResult, dict[str, np.ndarray]]:
+    cfg: GrokConfig | None = None, scales: Sequence[float] = OUTPUT_SCALES, seeds: Sequence[int] | None = None,
+) -> dict[str, np.ndarray]:
     """Train ``a + b mod p`` with the logits multiplied by each of ``scales``, with and without weight decay.
 
     Section 3.8 (an uncentred output multiplier α, after Kumar et al. 2024; Lyu et al.'s ``ln(α)/(ηλ)``). One vmapped
-    :func:`dltheory.grokking.training.run` over the grid ``weight_decay ∈ {cfg.weight_decay, 0}`` × ``scales``;
-    returns the result (settings in that order, the scale varying fastest) and the steps to 99% train and test
-    accuracy, ``t_fit`` and ``t_grok``, each of shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis:
-    weight decay 0, the null), ``inf`` where the budget ran out first.
+    :func:`dltheory.grokking.training.run` over the grid ``weight_decay ∈ {cfg.weight_decay, 0}`` × ``scales``
+    (``cfg`` defaults to ``GrokConfig.fast()``, the page's in both modes; ``seeds`` to ``runtime.seeds(n_seeds)``).
+    Returns ``seeds``, ``scales`` and the steps to 99% train and test accuracy, ``t_fit`` and ``t_grok``, each of
+    shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis: weight decay 0, the null), ``inf`` where the
+    budget ran out first.
     """
+    cfg = GrokConfig.fast() if cfg is None else cfg
     if not isinstance(cfg, GrokConfig):
         raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
     if cfg.weight_decay <= 0:
@@ -194,100 +191,8 @@ def output_scale_sweep(
     result = run(cfg, seeds, hparams=hp, desc="output-scale sweep")
     t = delays(result)
     shape = (len(result.seeds), 2, scales.size)
-    return result, {"t_fit": t["t_fit"].reshape(shape), "t_grok": t["t_grok"].reshape(shape)}
-
-
-def write_output_scale_run(device: str, path: Any = None) -> dict[str, Any]:
-    """Run :func:`output_scale_sweep` on exactly the page's configuration (``GrokConfig.fast()``,
-    :data:`OUTPUT_SCALES`, seeds ``runtime.seeds(n_seeds)``, which are 0 to 2 under base seed 0) and save it as
-    :data:`OUTPUT_SCALE_RUN_FILE` in ``dltheory/data`` (or at ``path``), with its provenance: the config, the commit
-    of the code that ran it, the date, ``device`` (where and how long, in words) and the command. Returns the record.
-
-    Run it from the repository root with ``DLTHEORY_SEED`` unset, after any change to the sweep or its config::
-
-        python -c "from dltheory.grokking import lazy_to_rich as lr; lr.write_output_scale_run('cpu x1, …')"
-    """
-    import datetime
-    import json
-    import subprocess
-
-    if not isinstance(device, str) or not device.strip():
-        raise ValueError("device must say where the run was made, e.g. 'cpu x1 (2-core host), 60 s wall'")
-    if runtime.base_seed() != 0:
-        raise ValueError(f"the saved run is the page's under base seed 0, got DLTHEORY_SEED={runtime.base_seed()}")
-    cfg = GrokConfig.fast()
-    seeds = runtime.seeds(cfg.n_seeds)
-    commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], capture_output=True, text=True,
-                            check=True).stdout.strip()
-    _, times = output_scale_sweep(cfg, OUTPUT_SCALES, seeds)
-    record = {
-        "seeds": seeds, "scales": list(OUTPUT_SCALES), "config": dataclasses.asdict(cfg),
-        **{name: np.where(np.isfinite(t), t, -1).astype(int).tolist() for name, t in times.items()},
-        "provenance": {
-            "config": f"lazy_to_rich.output_scale_sweep(GrokConfig.fast(), OUTPUT_SCALES, seeds "
-                      f"{seeds[0]}-{seeds[-1]}), weight decay {cfg.weight_decay:g} and 0, at commit {commit}",
-            "commit": commit, "date": datetime.datetime.now(datetime.timezone.utc).date().isoformat(),
-            "device": device, "mode": "fast",
-            "command": "lazy_to_rich.write_output_scale_run(device) (repository root, DLTHEORY_SEED unset)",
-        },
-    }
-    _output_scale_file(path).write_text(json.dumps(record, indent=1) + "\n", encoding="utf-8")
-    return record
-
-
-def output_scale_run(path: Any = None) -> tuple[dict[str, Any], dict[str, str]]:
-    """The saved run (:data:`OUTPUT_SCALE_RUN_FILE`, or ``path``) of :func:`output_scale_sweep` that fast mode judges
-    ``lazy-rich-output-order`` on: ``seeds``, ``scales``, ``config`` (the ``GrokConfig`` fields) and ``t_fit``,
-    ``t_grok`` as the sweep returns them (``inf`` where the budget ran out; saved as -1), with the provenance for
-    :func:`dltheory.claims.check`. Raises ``ValueError`` on a file that is not such a run."""
-    import json
-
-    source = _output_scale_file(path)
-    name = source.name
-    record = json.loads(source.read_text(encoding="utf-8"))
-    if not isinstance(record, dict):
-        raise ValueError(f"{name} is not a saved output-scale sweep: not a JSON object")
-    missing = {"seeds", "scales", "config", "t_fit", "t_grok", "provenance"} - set(record)
-    if missing:
-        raise ValueError(f"{name} is not a saved output-scale sweep: missing {sorted(missing)}")
-    lacking = {"config", "commit", "date", "device", "mode", "command"} - set(record["provenance"])
-    if lacking:
-        raise ValueError(f"{name}: its provenance lacks {sorted(lacking)}")
-    seeds = [int(s) for s in record["seeds"]]
-    scales = validate.array("scales", record["scales"], ndim=1)
-    out: dict[str, Any] = {"seeds": seeds, "scales": scales, "config": dict(record["config"])}
-    for key in ("t_fit", "t_grok"):
-        t = validate.array(key, record[key], ndim=3)
-        if t.shape != (len(seeds), 2, scales.size):
-            raise ValueError(f"{name}: {key} must have shape (seeds, 2, scales) = "
-                             f"{(len(seeds), 2, scales.size)}, got {t.shape}")
-        if np.any((t < 0) & (t != -1)):
-            raise ValueError(f"{name}: {key} holds negative steps other than -1 (never)")
-        out[key] = np.where(t == -1, np.inf, t)
-    return out, record["provenance"]
-
-
-def _output_scale_file(path: Any) -> Any:
-    from importlib import resources
-    from pathlib import Path
-
-    return Path(path) if path is not None else Path(str(resources.files("dltheory") / "data" / OUTPUT_SCALE_RUN_FILE))
-
-
-def output_scale_times(live: bool | None = None) -> tuple[dict[str, np.ndarray], list[int], dict[str, str] | None]:
-    """What Section 3.8 judges ``lazy-rich-output-order`` on: ``t_fit`` and ``t_grok`` of :func:`output_scale_sweep`
-    on ``GrokConfig.fast()`` at :data:`OUTPUT_SCALES`, the seeds, and the provenance (``None`` for a live run).
-
-    ``live`` (default: full mode) runs the sweep here on ``runtime.seeds(n_seeds)``; otherwise it is read from the
-    saved run of the same code and configuration (:func:`output_scale_run`, base seed 0)."""
-    if live is None:
-        live = runtime.mode() == "full"
-    if live:
-        cfg = GrokConfig.fast()
-        seeds = runtime.seeds(cfg.n_seeds)
-        return output_scale_sweep(cfg, OUTPUT_SCALES, seeds)[1], seeds, None
-    saved, provenance = output_scale_run()
-    return {name: saved[name] for name in ("t_fit", "t_grok")}, saved["seeds"], provenance
+    return {"seeds": np.array(result.seeds), "scales": scales,
+            "t_fit": t["t_fit"].reshape(shape), "t_grok": t["t_grok"].reshape(shape)}
 
 
 def later_share(scales: Any, times: Any) -> np.ndarray:
@@ -364,7 +269,7 @@ def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
     the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
     of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()``), six settings where
-    ``GrokConfig.cost()`` counts two, in full mode only (fast mode reads it saved, :func:`output_scale_run`), and
+    ``GrokConfig.cost()`` counts two, in full mode only (a fast build reads it saved, :func:`dltheory.saved.call`), and
     Kumar et al.'s control (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
     digits = config(LazyRichConfig)
     total = digits.cost() + config(CentredConfig).cost()
