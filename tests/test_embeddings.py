@@ -1097,6 +1097,9 @@ def test_ppmi_svd_is_the_truncated_svd():
     expected = U[:, :2] * np.sqrt(S[:2])
     np.testing.assert_allclose(E @ E.T, expected @ expected.T, atol=1e-8)
     assert not np.allclose(E @ E.T, U[:, 1:3] * S[1:3] @ U[:, 1:3].T, atol=1e-3)   # the wrong pair is told apart
+    # the caller's PMI matrix (run_wikipedia computes it once) gives the same vectors, to the bit
+    np.testing.assert_array_equal(wikipedia.ppmi_svd(counts, 2, pmi=corpus.pmi(counts)), E)
+    assert not np.array_equal(wikipedia.ppmi_svd(counts, 2, pmi=corpus.pmi(counts) + 1.0), E)
 
 
 def test_nearest_words_and_the_chance_bar():
@@ -1141,6 +1144,7 @@ def test_smoothed_pmi_is_pmi_at_power_one_and_shifts_by_the_noise_ratio():
     np.testing.assert_allclose(wikipedia.smoothed_pmi(counts, 0.75)[seen] - plain[seen],
                                np.broadcast_to(np.log(p / p_a), counts.shape)[seen])   # -inf cells left out
     assert not np.allclose(wikipedia.smoothed_pmi(counts, 0.5)[seen], plain[seen])      # the test can fail
+    np.testing.assert_array_equal(wikipedia.smoothed_pmi(counts, 0.75, pmi=plain), wikipedia.smoothed_pmi(counts, 0.75))
 
 
 def test_dot_fit_recovers_a_planted_shift_and_the_permuted_null_loses_it():
@@ -1175,6 +1179,8 @@ def test_run_shift_controls_small():
         (lambda: wikipedia.wiki_corpus(vocab_size=10**7), "vocab_size"),
         (lambda: wikipedia.ppmi_svd(np.ones((12, 12)), 3), "dim"),
         (lambda: wikipedia.ppmi_svd(-np.ones((20, 20)), 3), "counts"),
+        (lambda: wikipedia.ppmi_svd(np.ones((20, 20)), 3, pmi=np.zeros((20, 19))), "pmi"),
+        (lambda: wikipedia.smoothed_pmi(np.ones((4, 4)), 0.75, pmi=np.zeros((3, 3))), "pmi"),
         (lambda: wikipedia.nearest_words(np.ones((3, 2)), ["a", "b", "c"], "z", 1), "vocabulary"),
         (lambda: wikipedia.nearest_words(np.ones((3, 2)), ["a", "b"], "a"), "vocab"),
         (lambda: wikipedia.standard_error_bar(2), "n_pairs"),

@@ -54,6 +54,21 @@ def test_run_cspmi_criterion_rejects_bad_config():
         la.run_cspmi_criterion([0], object())
 
 
+def test_criterion_result_round_trips_through_arrays():
+    # what a saved run (dltheory.saved) stores and reads back: every field, with its type
+    rng = np.random.default_rng(1)
+    rows = [{k: rng.normal(size=4) for k in ("acc", "cs", "D", "ncs", "nD")} for _ in range(2)]
+    made = la.criterion_result([7, 8], (0.0, 0.5, 1.0, 1.5), rows)
+    read = la.CriterionResult.from_arrays(made.to_arrays())
+    assert read.seeds == [7, 8] and read.relation_noise == (0.0, 0.5, 1.0, 1.5)
+    for name in ("accuracy", "spread_distance", "null_cspmi", "rho_cspmi", "rho_rise", "null_rho_rise"):
+        assert np.array_equal(getattr(read, name), getattr(made, name)), name
+    arrays = made.to_arrays()
+    del arrays["rho_distance"]
+    with pytest.raises(ValueError, match="rho_distance"):
+        la.CriterionResult.from_arrays(arrays)
+
+
 def test_run_sgns_distance_rejects_bad_input():
     from dltheory.embeddings import corpus, sgns
 

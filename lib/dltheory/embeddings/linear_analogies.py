@@ -179,6 +179,21 @@ class CriterionResult:
     null_rho_distance: np.ndarray
     null_rho_rise: np.ndarray
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The result as named arrays, for a saved run (:mod:`dltheory.saved`); :meth:`from_arrays` reads it back."""
+        return {field.name: np.asarray(getattr(self, field.name)) for field in dataclasses.fields(self)}
+
+    @classmethod
+    def from_arrays(cls, data: Any) -> CriterionResult:
+        """A result from the arrays of :meth:`to_arrays` (``ValueError`` if some are missing)."""
+        names = [field.name for field in dataclasses.fields(cls)]
+        missing = set(names) - set(data)
+        if missing:
+            raise ValueError(f"not the arrays of a CriterionResult: missing {sorted(missing)}")
+        values = {name: np.asarray(data[name]) for name in names}
+        return cls(**{**values, "seeds": [int(s) for s in values["seeds"]],
+                      "relation_noise": tuple(float(x) for x in values["relation_noise"])})
+
 
 def _spearman(x: np.ndarray, y: Any) -> float:
     from scipy.stats import spearmanr

@@ -120,18 +120,28 @@ def wiki_corpus(*, vocab_size: int = 5000) -> dict[str, Any]:
             "n_articles": n_articles}
 
 
-def ppmi_svd(counts: Any, dim: int, *, seed: int = 0, n_iter: int = 4) -> np.ndarray:
+def _plain_pmi(counts: np.ndarray, pmi: Any) -> np.ndarray:
+    """``pmi`` when the caller has ``corpus.pmi(counts)`` already (checked for its shape), else computed here."""
+    if pmi is None:
+        return corpus.pmi(counts)
+    if np.shape(pmi) != counts.shape:
+        raise ValueError(f"pmi must have the shape of counts {counts.shape}, got {np.shape(pmi)}")
+    return np.asarray(pmi, dtype=np.float64)
+
+
+def ppmi_svd(counts: Any, dim: int, *, seed: int = 0, n_iter: int = 4, pmi: Any = None) -> np.ndarray:
     """Word vectors U_d Σ_d^{1/2} from the top ``dim`` singular pairs of the positive PMI matrix (§ 4.11).
 
     Levy and Goldberg (2014): the SVD counterpart of SGNS (shift log k with k = 1). The truncated SVD is
     computed by a randomized range finder with ``n_iter`` power iterations (Halko, Martinsson and Tropp
-    2011): a few (V × V)·(V × (dim + 10)) products instead of a full V × V decomposition.
+    2011): a few (V × V)·(V × (dim + 10)) products instead of a full V × V decomposition. ``pmi`` is
+    ``corpus.pmi(counts)`` where the caller has it already; by default it is computed here.
     """
     counts = validate.array("counts", counts, ndim=2, nonnegative=True)
     dim = validate.integer("dim", dim, low=1, high=counts.shape[0] - 10)
     seed = validate.integer("seed", seed, low=0)
     n_iter = validate.integer("n_iter", n_iter, low=0)
-    M = corpus.pmi(counts, positive=True)
+    M = np.maximum(_plain_pmi(counts, pmi), 0.0)    # the positive PMI, exactly corpus.pmi(counts, positive=True)
     Q = np.random.default_rng(seed).standard_normal((M.shape[1], dim + 10))
     Q, _ = np.linalg.qr(M @ Q)
     for _ in range(n_iter):
@@ -161,8 +171,8 @@ class WikiResult:
     """What § 4.11 measures: the corpus, the embeddings and their scores.
 
     ``w``, ``c`` SGNS word and context vectors per seed, ``(n_seeds, V, d)``; ``svd`` the PPMI-SVD vectors;
-    ``gensim`` gensim's word vectors in our word order (its first seed); ``pmi`` the PMI matrix of ``counts``
-    (:func:`~dltheory.embeddings.corpus.pmi`); ``fits`` and ``fits_null`` the
+    ``gensim`` gensim's word vectors in our word order (its first seed); ``counts`` the co-occurrence counts (whole
+    numbers, stored as float64) and ``pmi`` their PMI matrix (:func:`~dltheory.embeddings.corpus.pmi`); ``fits`` and ``fits_null`` the
     shifted-PMI fits of the trained and the untrained vectors, ``gensim_fit`` that of gensim's word and context
     (``syn1neg``) vectors; ``scores`` per method a list of :func:`~dltheory.embeddings.real_text.evaluate_real`
     dicts; ``seconds`` wall times (ours: all seeds at once); ``words`` and ``pairs`` processed, per model;
@@ -204,10 +214,11 @@ def run_wikipedia(cfg: WikiConfig, seeds: Sequence[int], *, text: dict[str, Any]
         raise ValueError(f"text must be the wiki_corpus of vocab_size={cfg.vocab_size}")
     vocab, tokens = text["vocab"], text["tokens"]
     V, scfg = len(vocab), cfg.sgns_config()
-    counts = corpus.cooccurrence(tokens, V, cfg.window)
+    # float64 once (exact: whole numbers): every fit below validates the V × V counts, which copies an int64 matrix
+    counts = corpus.cooccurrence(tokens, V, cfg.window).astype(np.float64)
     plain = corpus.pmi(counts)                      # computed once: every fit below is on this matrix
     t0 = time.perf_counter()
-    svd = ppmi_svd(counts, cfg.dim)
+    svd = ppmi_svd(counts, cfg.dim, pmi=plain)
     seconds = {"svd": time.perf_counter() - t0}
     history = sgns.train_sgns(tokens, V, scfg, seeds)
     w, c = history.params["w"][:, 0], history.params["c"][:, 0]
@@ -259,11 +270,12 @@ def standard_error_bar(n_pairs: int) -> float:
 # ---------------------------------------------------------------- the shift: k and the noise exponent
 
 
-def smoothed_pmi(counts: Any, power: float) -> np.ndarray:
+def smoothed_pmi(counts: Any, power: float, *, pmi: Any = None) -> np.ndarray:
     """PMI_α(w, c) = log(P(w, c) / (P(w) P_α(c))), P_α(c) = #(c)^α / Σ #(c')^α (§ 4.11; Levy, Goldberg & Dagan 2015).
 
     The SGNS optimum with negatives drawn from P_α is w·c = PMI_α(w, c) − log k; α = 1 is the plain PMI of
-    :func:`dltheory.embeddings.corpus.pmi`. Cells with no count are ``-inf``."""
+    :func:`dltheory.embeddings.corpus.pmi`. Cells with no count are ``-inf``. ``pmi`` is ``corpus.pmi(counts)``
+    where the caller has it already; by default it is computed here."""
     counts = validate.array("counts", counts, ndim=2, nonnegative=True, dtype=np.float64)
     alpha = validate.real("power", power, low=0.0, high=1.0)
     cols = counts.sum(0)
@@ -271,7 +283,7 @@ def smoothed_pmi(counts: Any, power: float) -> np.ndarray:
     log_norm = np.log(np.sum(cols[seen] ** alpha))
     with np.errstate(divide="ignore"):
         shift = (1.0 - alpha) * np.log(cols) + log_norm - np.log(counts.sum())  # log P(c) − log P_α(c)
-    return corpus.pmi(counts) + np.where(seen, shift, 0.0)[None, :]
+    return _plain_pmi(counts, pmi) + np.where(seen, shift, 0.0)[None, :]
 
 
 def dot_fit(w: Any, c: Any, target: Any, counts: Any, *, min_count: int = 100) -> dict[str, float]:
@@ -338,7 +350,7 @@ def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]
                      for i in range(len(seeds))]
     h = sgns.train_sgns(result.tokens, V, dataclasses.replace(base, noise_power=cfg.smoothed_power), seeds,
                         progress=False)
-    target = smoothed_pmi(counts, cfg.smoothed_power)
+    target = smoothed_pmi(counts, cfg.smoothed_power, pmi=plain)
     w, c = h.params["w"][:, 0], h.params["c"][:, 0]
     return ShiftControls(
         negatives=tuple(cfg.shift_negatives), power=cfg.smoothed_power, fits_k=fits_k,
