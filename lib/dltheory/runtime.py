@@ -189,23 +189,6 @@ def keep_arrays(name: str, **arrays: Any) -> str | None:
     return path
 
 
-def commit(short: int = 12) -> str | None:
-    """The git commit of the library's checkout (``DLTHEORY_COMMIT`` if set), ``short`` hex digits; ``None``
-    outside a git checkout. Provenance records of saved runs name the code that made them with it."""
-    import subprocess
-
-    if os.environ.get("DLTHEORY_COMMIT"):
-        return os.environ["DLTHEORY_COMMIT"][:short]
-    try:
-        out = subprocess.run(["git", "rev-parse", f"--short={short}", "HEAD"], capture_output=True, text=True,
-                             cwd=os.path.dirname(os.path.abspath(__file__)), timeout=20)
-    except (OSError, subprocess.SubprocessError):
-        return None
-    if out.returncode != 0:
-        return None
-    return out.stdout.strip() or None
-
-
 def device_summary() -> str:
     """The devices JAX sees, e.g. ``"cpu x1"`` or ``"gpu x1 (NVIDIA H200) matmul highest"``.
 

@@ -282,6 +282,7 @@ def _write(name: str, fn: Callable[..., Any], key: str, kind: str, arrays: Mappi
         },
     }
     sweep.save(_path(name), key, {**arrays, _META: np.array(json.dumps(meta, sort_keys=True))})
+    _path(name).chmod(0o644)  # a file of the repository, not a private cache entry
 
 
 def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, dict[str, str] | None]:
