@@ -161,7 +161,25 @@ def stripped(tree: ast.AST) -> bytes:
                 and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
                 and isinstance(body[0].value.value, str)):
             node.body = body[1:] or [ast.Pass()]
-    return ast.dump(tree).encode()
+    return _dump(tree).encode()
+
+
+def _dump(node: Any) -> str:
+    """``ast.dump(node)`` as Python 3.10 and 3.11 write it, on any Python: 3.12 adds ``type_params=[]`` to every
+    function and class and 3.13 leaves out empty lists, which would make every digest depend on the interpreter
+    (a saved run made on 3.11 refused on Colab's 3.12)."""
+    if isinstance(node, ast.AST):
+        cls = type(node)
+        fields = []
+        for name in node._fields:
+            value = getattr(node, name, None)
+            if name == "type_params" or (value is None and getattr(cls, name, ...) is None):
+                continue  # a field of later Pythons, or an optional field left empty (ast.dump's own rule)
+            fields.append(f"{name}={_dump(value)}")
+        return f"{cls.__name__}({', '.join(fields)})"
+    if isinstance(node, list):
+        return "[" + ", ".join(_dump(item) for item in node) + "]"
+    return repr(node)
 
 
 def _function(fn: Callable[..., Any]) -> str:
@@ -304,7 +322,7 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
             elif meta["code"] != code_digest(fn):
                 reason = f"{name} was made by other code (commit {meta['provenance'].get('commit')})"
             else:
-                return _decode(meta["kind"], arrays), dict(meta["provenance"])
+                return _decode(meta["kind"], arrays), {**meta["provenance"], "saved_run": name}
         # shown on the page (the book's build fails on it): a fast build should not train this
         warnings.warn(f"{reason}: running {fn.__qualname__} here instead. To remake it, run the page with "
                       "DLTHEORY_SAVE_RUNS=1 (see dltheory.saved)", SavedRunWarning, stacklevel=2)

@@ -145,6 +145,11 @@ def judge(
     prov = None
     if provenance is not None:
         prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
+        read = provenance.get("saved_run", "") if isinstance(provenance, Mapping) else ""
+        if read != claim.saved_run and (read or claim.saved_run):
+            raise ValueError(f"claim {claim.id!r} is judged on the saved run {read or '(none)'}, but its registry entry "
+                             f"names saved_run = {claim.saved_run or '(none)'}: a saved run (dltheory.saved) may judge "
+                             "only a claim registered as judged on it")
     _check_mode(claim, current, prov)
     if not isinstance(note, str):
         raise ValueError(f"note must be a string, got {note!r}")

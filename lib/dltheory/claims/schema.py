@@ -32,7 +32,7 @@ _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
     "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_commit", "bar_history", "min_pass",
-    "scale", "limit", "null_passes", *_CRITERION_KEYS,
+    "scale", "limit", "null_passes", "saved_run", "saved_run_reason", *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
 _OLD_RULE_KEYS = ("aggregate", "min_pass")
@@ -81,6 +81,8 @@ class Claim:
     min_pass: tuple[int, int] | None = None
     reproduces_by_mode: Mapping[str, bool] = dataclasses.field(default_factory=dict)
     null_passes: bool = False
+    saved_run: str = ""  # the dltheory.saved file a fast build judges it on, if any
+    saved_run_reason: str = ""  # why a claim that reproduces may be judged on one
 
     @property
     def derivation(self) -> bool:
@@ -359,13 +361,19 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
         if bar_fixed == "after" and not history:
             fail("min_pass fixed after measuring needs a [[claim.bar_history]] entry recording the rule it replaced "
                  "(e.g. old = { aggregate = \"all\" })")
+    saved_run, saved_run_reason = (_text(raw, k, fail) for k in ("saved_run", "saved_run_reason"))
+    if saved_run and not saved_run.endswith(".npz") or saved_run_reason and not saved_run:
+        fail("saved_run names the file in dltheory/data a fast build judges the claim on (a .npz of dltheory.saved)")
+    if saved_run and reproduces and not saved_run_reason:
+        fail("only a claim registered not reproduced (reproduces = false) is judged on a saved run in a fast build; "
+             "an exception says why in saved_run_reason")
     return Claim(
         id=cid, chapter=chapter, statement=raw["statement"].strip(), source=source, paper=raw["paper"].strip(),
         criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
         bar_fixed=bar_fixed, bar_commit=bar_commit, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
-        null_passes=null_passes,
+        null_passes=null_passes, saved_run=saved_run, saved_run_reason=saved_run_reason,
     )
 
 

@@ -36,11 +36,8 @@ from dltheory.grokking.training import delays, first_step, run
 
 __all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
            "check_slide_steps", "INIT_SCALES",
-           "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "REGISTERED_RUN_FILE",
-           "registered_run", "registered_slopes"]
-
-#: The saved run of ``lazy-rich-slope`` and ``lazy-rich-rate`` on the configuration they were registered on.
-REGISTERED_RUN_FILE = "03-grokking-lazy-rich-registered.json"
+           "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "registered_times",
+           "registered_slopes"]
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
@@ -145,21 +142,15 @@ def registered_slopes(t: Any, alphas: Sequence[float], lr: float, weight_decay: 
     return {"slopes": wd * rate, "slopes_null": null * rate, "rate_ratio": wd / wd2}
 
 
-def registered_run() -> tuple[dict[str, Any], dict[str, str]]:
-    """The saved run (:data:`REGISTERED_RUN_FILE`) of :func:`scale_sweep` on Section 3.5's fast configuration, the
-    one ``lazy-rich-slope`` and ``lazy-rich-rate`` were registered on: :func:`registered_slopes` of it, with its
-    ``seeds``, and the provenance for :func:`dltheory.claims.check`. The page's own fast run is a smaller
-    configuration (claims ``-small``); this keeps the registered claims checked in every fast build."""
-    import json
-    from importlib import resources
-
-    record = json.loads((resources.files("dltheory") / "data" / REGISTERED_RUN_FILE).read_text(encoding="utf-8"))
-    missing = {"seeds", "alphas", "t", "lr", "weight_decay", "provenance"} - set(record)
-    if missing:
-        raise ValueError(f"{REGISTERED_RUN_FILE} is not a saved scale sweep: missing {sorted(missing)}")
-    out: dict[str, Any] = registered_slopes(record["t"], record["alphas"], record["lr"], record["weight_decay"])
-    out["seeds"] = [int(s) for s in record["seeds"]]
-    return out, record["provenance"]
+def registered_times(cfg: OmnigrokConfig | None = None, seeds: Sequence[int] | None = None) -> dict[str, Any]:
+    """:func:`scale_sweep` at :data:`INIT_SCALES` on the configuration ``lazy-rich-slope`` and ``lazy-rich-rate``
+    were registered on (``cfg``, default Section 3.5's ``OmnigrokConfig.fast()``): ``seeds`` (default
+    ``runtime.seeds(n_seeds)``), the steps ``t`` and ``reached``, what :func:`registered_slopes` reads. The page's
+    own fast run is a smaller configuration (claims ``-small``); a fast build reads this one saved."""
+    cfg = OmnigrokConfig.fast() if cfg is None else cfg
+    seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
+    out = scale_sweep(cfg, INIT_SCALES, seeds)
+    return {"seeds": np.asarray(out["result"].seeds), "t": out["t"], "reached": out["reached"]}
 
 
 def _capped(result: DigitsResult, level: float) -> np.ndarray:
