@@ -1049,7 +1049,7 @@ def test_zero_loss_share_in_float64_needs_a_wider_margin():
         sc.zero_loss_share(cfg, params(25.0), stable=True, float64=True)
 
 
-def test_registered_run_of_the_lazy_rich_claims_is_read_and_judged_as_saved():
+def test_the_registered_lazy_rich_claims_read_their_slopes_off_the_saved_sweep():
     from dltheory.grokking import lazy_to_rich as lrm
 
     alphas = lrm.INIT_SCALES
@@ -1061,9 +1061,12 @@ def test_registered_run_of_the_lazy_rich_claims_is_read_and_judged_as_saved():
     assert np.allclose(got["slopes_null"], 0.0)
     with pytest.raises(ValueError, match="weight decays"):
         lrm.registered_slopes(t[:, :2], alphas, lr, wd)
-    saved, provenance = lrm.registered_run()
-    assert len(saved["seeds"]) == len(saved["slopes"]) == len(saved["rate_ratio"]) >= 3
-    assert provenance["mode"] == "fast" and "OmnigrokConfig" in provenance["config"]
+    from dltheory import saved
+
+    meta, arrays = saved.read("03-grokking-lazy-rich-registered.npz")   # what a fast build judges them on
+    assert meta["fn"] == "dltheory.grokking.lazy_to_rich:registered_times" and meta["call"] == {"args": [], "kwargs": {}}
+    got = lrm.registered_slopes(arrays["value:t"], alphas, lr, wd)
+    assert len(arrays["value:seeds"]) == len(got["slopes"]) == len(got["rate_ratio"]) >= 3
 
 
 def test_the_output_scale_sweep_is_counted_in_full_mode_only():

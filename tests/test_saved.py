@@ -145,3 +145,76 @@ def test_every_saved_run_a_page_reads_is_of_todays_code(name, page):
     assert runs[name]["code"] == runs[name]["today"], (
         f"{name} (made at {meta['provenance']['commit']}) is not of today's code: remake it with "
         f"DLTHEORY_SAVE_RUNS=1 python -m dltheory.book.notebooks run {page}")
+
+
+def test_pages_files_and_registry_name_the_same_saved_runs():
+    from dltheory import claims
+
+    on_pages = {name for name, _ in NAMED}
+    files = {r["name"] for r in saved.saved_runs()}
+    registered = {c.saved_run for c in claims.registry().values() if c.saved_run}
+    assert on_pages == files == registered
+
+
+def test_only_a_claim_registered_on_a_saved_run_is_judged_on_one(monkeypatch):
+    from dltheory import claims
+    from dltheory.claims import judge
+
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    provenance = {"config": "c", "date": "2026-12-06", "device": "cpu x1", "mode": "fast",
+                  "saved_run": "03-grokking-softmax-fixes.npz"}
+    verdict = judge.judge(claims.get("03-grokking/orthograd-generalises"), [0.1, 0.2, 0.15], seeds=[0, 1, 2],
+                                null=[0.0, 0.0, 0.0], provenance=provenance)
+    assert verdict.status == "not reproduced"
+    with pytest.raises(ValueError, match="saved_run"):   # a reproduced claim, no saved_run in the registry
+        judge.judge(claims.get("03-grokking/generalises"), [1.0, 1.0, 1.0], seeds=[0, 1, 2], null=[0.0, 0.0, 0.0],
+                     provenance=provenance)
+    with pytest.raises(ValueError, match="saved_run"):   # registered on a saved run, given another
+        judge.judge(claims.get("03-grokking/orthograd-generalises"), [0.1, 0.2, 0.15], seeds=[0, 1, 2], null=[0.0] * 3,
+                     provenance={**provenance, "saved_run": "03-grokking-grokfast-paper.npz"})
+
+
+def test_the_registry_refuses_a_reproduced_claim_on_a_saved_run_without_a_reason():
+    from dltheory.claims import schema
+
+    raw = {"id": "x/y", "statement": "s", "source": ["k"], "paper": "p", "lower": 0.5, "kind": "reproduction",
+           "null": "n", "bar_fixed": "before", "saved_run": "x.npz"}
+    with pytest.raises(ValueError, match="saved_run_reason"):
+        schema.parse_claim(raw, "x", "test")
+    assert schema.parse_claim({**raw, "reproduces": False}, "x", "test").saved_run == "x.npz"
+
+
+def test_a_real_edit_changes_the_digest_and_a_comment_or_docstring_does_not(tmp_path, monkeypatch):
+    import shutil
+
+    lib = tmp_path / "dltheory"
+    shutil.copytree(saved.data_dir().parent, lib, ignore=shutil.ignore_patterns("data", "__pycache__"))
+    monkeypatch.setattr(saved, "_lib", lambda: lib)
+    before = saved.code_digest(training.run)
+
+    def edit(path, old, new):
+        text = path.read_text(encoding="utf-8")
+        assert old in text
+        path.write_text(text.replace(old, new, 1), encoding="utf-8")
+
+    edit(lib / "grokking" / "training.py", '"""', '"""An edited docstring. ')
+    edit(lib / "grokking" / "training.py", "\nimport ", "\n# a new comment\nimport ")
+    assert saved.code_digest(training.run) == before
+    edit(lib / "train.py", "\nimport ", "\n_EDITED = 1\nimport ")   # a module training.run imports, indirectly
+    changed = saved.code_digest(training.run)
+    assert changed != before
+    edit(lib / "grokking" / "training.py", "\nimport ", "\n_EDITED = 2\nimport ")
+    assert saved.code_digest(training.run) not in (before, changed)
+
+
+def test_the_digest_does_not_depend_on_the_python_version():
+    import ast
+
+    source = "def f(x, *, y=None):\n    '''doc'''\n    return [x, y]\n\nclass C:\n    pass\n"
+    plain = saved.stripped(ast.parse(source))
+    later = ast.parse(source)
+    for node in ast.walk(later):
+        if isinstance(node, (ast.FunctionDef, ast.ClassDef)):
+            node.type_params = []   # what Python 3.12 and later add to every function and class
+    assert saved.stripped(later) == plain
+    assert plain.decode().startswith("Module(body=[FunctionDef(name='f', args=arguments(posonlyargs=[], args=[arg(")

@@ -285,9 +285,21 @@ def _path(name: str) -> Path:
     return data_dir() / name
 
 
+def _changed_code() -> bool:
+    """Whether the library's tracked code differs from its commit (saved runs and registries left out)."""
+    try:
+        out = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":(exclude)data",
+                              ":(exclude)registry"], cwd=_lib(), capture_output=True, text=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return False
+    return bool(out.stdout.strip())
+
+
 def _write(name: str, fn: Callable[..., Any], key: str, kind: str, arrays: Mapping[str, np.ndarray],
            seconds: float) -> None:
     commit = commit_id()
+    if commit is not None and _changed_code():
+        commit += "+changes"  # the library's code differs from that commit (the digest is what counts)
     meta = {
         "fn": _function(fn), "call": json.loads(key)["call"], "code": code_digest(fn), "kind": kind,
         "provenance": {

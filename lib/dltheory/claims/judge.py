@@ -145,7 +145,7 @@ def judge(
     prov = None
     if provenance is not None:
         prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
-        read = provenance.get("saved_run", "") if isinstance(provenance, Mapping) else ""
+        read = prov.saved_run
         if read != claim.saved_run and (read or claim.saved_run):
             raise ValueError(f"claim {claim.id!r} is judged on the saved run {read or '(none)'}, but its registry entry "
                              f"names saved_run = {claim.saved_run or '(none)'}: a saved run (dltheory.saved) may judge "

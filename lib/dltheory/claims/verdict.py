@@ -51,6 +51,7 @@ class Provenance:
     date: str
     device: str
     mode: str = "full"
+    saved_run: str = ""  # the dltheory.saved file, for a fast build's saved run
 
     def __post_init__(self) -> None:
         for name in ("config", "date", "device"):
@@ -66,9 +67,13 @@ class Provenance:
         missing = {"config", "date", "device"} - set(data)
         if missing:
             raise ValueError(f"provenance is missing {sorted(missing)}")
-        return cls(str(data["config"]), str(data["date"]), str(data["device"]), str(data.get("mode", "full")))
+        return cls(str(data["config"]), str(data["date"]), str(data["device"]), str(data.get("mode", "full")),
+                   str(data.get("saved_run", "")))
 
     def describe(self) -> str:
+        if self.saved_run:
+            return (f"saved {self.mode}-mode run {self.saved_run}, of today's code ({self.config}; {self.date}; "
+                    f"{self.device}; DLTHEORY_LIVE=1 reruns it)")
         return f"saved {self.mode}-mode run ({self.config}; {self.date}; {self.device})"
 
 
