@@ -1065,7 +1065,7 @@ def test_the_registered_lazy_rich_claims_read_their_slopes_off_the_saved_sweep()
 
     meta, arrays = saved.read("03-grokking-lazy-rich-registered.npz")   # what a fast build judges them on
     assert meta["fn"] == "dltheory.grokking.lazy_to_rich:registered_times" and meta["call"] == {"args": [], "kwargs": {}}
-    got = lrm.registered_slopes(arrays["value:t"], alphas, lr, wd)
+    got = lrm.registered_slopes(arrays["value:t"], alphas, float(arrays["value:lr"]), float(arrays["value:weight_decay"]))
     assert len(arrays["value:seeds"]) == len(got["slopes"]) == len(got["rate_ratio"]) >= 3
 
 

@@ -146,11 +146,13 @@ def registered_times(cfg: OmnigrokConfig | None = None, seeds: Sequence[int] | N
     """:func:`scale_sweep` at :data:`INIT_SCALES` on the configuration ``lazy-rich-slope`` and ``lazy-rich-rate``
     were registered on (``cfg``, default Section 3.5's ``OmnigrokConfig.fast()``): ``seeds`` (default
     ``runtime.seeds(n_seeds)``), the steps ``t`` and ``reached``, what :func:`registered_slopes` reads. The page's
-    own fast run is a smaller configuration (claims ``-small``); a fast build reads this one saved."""
+    own fast run is a smaller configuration (claims ``-small``); a fast build reads this one saved. Also returns the
+    configuration's ``lr`` and ``weight_decay``, the units of the slopes."""
     cfg = OmnigrokConfig.fast() if cfg is None else cfg
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else seeds
     out = scale_sweep(cfg, INIT_SCALES, seeds)
-    return {"seeds": np.asarray(out["result"].seeds), "t": out["t"], "reached": out["reached"]}
+    return {"seeds": np.asarray(out["result"].seeds), "t": out["t"], "reached": out["reached"],
+            "lr": np.asarray(cfg.lr), "weight_decay": np.asarray(cfg.weight_decay)}
 
 
 def _capped(result: DigitsResult, level: float) -> np.ndarray:
