@@ -14,7 +14,7 @@ export XLA_PYTHON_CLIENT_PREALLOCATE := false
 export DLTHEORY_PROGRESS ?= 0
 export PYDEVD_DISABLE_FILE_VALIDATION := 1
 
-.PHONY: all venv book book-fresh pdf test test-fast sync seeds bench bench-deps bench-book clean help course site-deps linkcheck browser mathjax tex full-gpu budget
+.PHONY: all venv book book-fresh pdf test test-fast sync seeds check-saved bench bench-deps bench-book clean help course site-deps linkcheck browser mathjax tex full-gpu budget
 
 # Seeds for `make seeds`: every claim must hold for each of them (issue 16 asks for ten or more).
 SEEDS ?= 0 1 2
@@ -30,6 +30,7 @@ help:
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
 	@echo "make seeds       run every page (or PAGES) under each of SEEDS (default: 0 1 2); print a claim x seed table"
+	@echo "make check-saved run live every page that reads a saved run and compare each with what today's code computes"
 	@echo "make course CHAPTERS=03,05   write and build a course pack into course/ (student + instructor notebooks, LMS zip)"
 	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
 	@echo "make tex         install what make pdf needs: xelatex, latexmk and fonts (Debian packages, as root)"
@@ -126,6 +127,14 @@ bench-book: $(STAMP)
 
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.book.seeds run $(PAGES) --seeds $(SEEDS) --keep-going
+
+# Every page that reads a saved run (dltheory.saved), run live under base seed 0: each saved run is compared, array
+# by array, with what today's code computes (about 10 minutes on 2 cores). Fails when one differs.
+SAVED_PAGES = $(shell grep -l 'saved[.]call' chapters/*/[0-9]*.md)
+check-saved: $(STAMP)
+	@for page in $(SAVED_PAGES); do \
+	  env -u DLTHEORY_SEED -u DLTHEORY_MODE DLTHEORY_CHECK_SAVED=1 $(BIN)/python -m dltheory.book.notebooks run $$page \
+	    || exit 1; done
 
 # Full mode on a GPU machine (issue 22): every page in full mode, FULLRUN_ARGS passed on (e.g. --parallel 4, or pages),
 # the results bundle into results/full-gpu/<date>-<commit>/. It creates no venv and needs no package registry: the

@@ -218,3 +218,17 @@ def test_the_digest_does_not_depend_on_the_python_version():
             node.type_params = []   # what Python 3.12 and later add to every function and class
     assert saved.stripped(later) == plain
     assert plain.decode().startswith("Module(body=[FunctionDef(name='f', args=arguments(posonlyargs=[], args=[arg(")
+
+
+def test_check_saved_compares_a_live_run_with_the_saved_one(store, monkeypatch, capsys):
+    monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
+    saved.call("toy.npz", _toy, 4, scale=2.0)
+    monkeypatch.delenv("DLTHEORY_SAVE_RUNS")
+    monkeypatch.setenv("DLTHEORY_CHECK_SAVED", "1")
+    _, provenance = saved.call("toy.npz", _toy, 4, scale=2.0)   # runs live, then compares
+    assert provenance is None and _toy.runs == 2 and "x equal, y equal" in capsys.readouterr().out
+    with pytest.raises(ValueError, match="another call"):
+        saved.call("toy.npz", _toy, 5, scale=2.0)
+    monkeypatch.setattr(np, "arange", lambda n: np.linspace(0.0, 1.0, n))   # the code now computes something else
+    with pytest.raises(ValueError, match=r"differs from the saved one in \['x'\]"):
+        saved.call("toy.npz", _toy, 4, scale=2.0)

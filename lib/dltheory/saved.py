@@ -43,7 +43,7 @@ import numpy as np
 from dltheory import runtime, sweep
 
 __all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_files", "read", "saved_runs", "data_dir",
-           "commit_id", "module_file", "imported_files", "stripped"]
+           "commit_id", "module_file", "imported_files", "stripped", "checking", "compare"]
 
 #: ``dltheory`` packages and modules that a saved run's code digest leaves out: the machinery and the display
 _NOT_CODE = {"book", "claims", "registry", "data", "plot", "widgets"}
@@ -61,9 +61,10 @@ def _flag(variable: str) -> bool:
 
 
 def live() -> bool:
-    """Whether :func:`call` runs its function here: full mode, a base seed other than 0, ``DLTHEORY_LIVE=1``, or
-    ``DLTHEORY_SAVE_RUNS=1`` (which runs and writes)."""
-    return runtime.mode() == "full" or runtime.base_seed() != 0 or _flag("DLTHEORY_LIVE") or saving()
+    """Whether :func:`call` runs its function here: full mode, a base seed other than 0, ``DLTHEORY_LIVE=1``,
+    ``DLTHEORY_SAVE_RUNS=1`` (which runs and writes) or ``DLTHEORY_CHECK_SAVED=1`` (which runs and compares)."""
+    return (runtime.mode() == "full" or runtime.base_seed() != 0 or _flag("DLTHEORY_LIVE") or saving()
+            or checking())
 
 
 def saving() -> bool:
@@ -343,7 +344,47 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
     if saving():
         kind, arrays = _encode(value)  # numpy arrays: the run has finished
         _write(name, fn, key, kind, arrays, time.perf_counter() - start)
+    elif checking():
+        compare(name, value, key=key)
     return value, None
+
+
+def checking() -> bool:
+    """Whether :func:`call` compares what it runs with the saved run (``DLTHEORY_CHECK_SAVED=1``, with
+    ``DLTHEORY_LIVE=1``: ``make check-saved``)."""
+    return _flag("DLTHEORY_CHECK_SAVED")
+
+
+def compare(name: str, value: Any, *, key: str | None = None, rtol: float = 1e-5) -> dict[str, str]:
+    """Compare a live result with the saved run ``name``, array by array: ``{array: "equal" | "close" | what
+    differs}``; raises ``ValueError`` when any array differs beyond ``rtol`` (the saved run no longer says what
+    the code does), the two hold other arrays, or (given the ``key`` of the live call) it was another call."""
+    meta, saved_arrays = read(name)
+    saved_arrays = {k.removeprefix(_VALUE): v for k, v in saved_arrays.items()}
+    if key is not None and json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) != key:
+        raise ValueError(f"{name} is a run of another call: check it in fast mode under base seed 0")
+    live_arrays = {k.removeprefix(_VALUE): v for k, v in _encode(value)[1].items()}
+    if set(saved_arrays) != set(live_arrays):
+        raise ValueError(f"{name}: the live run returns {sorted(live_arrays)}, the saved one {sorted(saved_arrays)}")
+    report, bad = {}, []
+    for key in sorted(live_arrays):
+        a, b = np.asarray(live_arrays[key]), np.asarray(saved_arrays[key])
+        if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
+            report[key] = f"shape/dtype {a.shape} {a.dtype} vs saved {b.shape} {b.dtype}"
+        elif np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
+            report[key] = "equal"
+            continue
+        elif a.dtype.kind in "fc" and np.allclose(a, b, rtol=rtol, atol=0.0, equal_nan=True):
+            report[key] = "close"
+            continue
+        else:
+            diff = np.abs(a.astype(float) - b.astype(float)) if a.dtype.kind in "biuf" else None
+            report[key] = "differs" + (f" (max |live - saved| {np.nanmax(diff):.3g})" if diff is not None else "")
+        bad.append(key)
+    print(f"saved run {name} against a live run: " + ", ".join(f"{k} {v}" for k, v in report.items()))
+    if bad:
+        raise ValueError(f"{name}: the live run differs from the saved one in {bad}: remake it (DLTHEORY_SAVE_RUNS=1)")
+    return report
 
 
 def saved_runs() -> list[dict[str, Any]]:
