@@ -22,7 +22,7 @@ NAMED = sorted({(name, page) for page, names in CALLS.items() for name in names}
 def _toy(n, scale=1.0):
     """A stand-in experiment: counts its runs."""
     _toy.runs += 1
-    return {"x": np.arange(n) * scale, "y": np.ones((2, 2))}
+    return {"x": np.arange(n) * scale, "y": np.ones((2, 2)), "seconds": np.array(float(_toy.runs))}
 
 
 _toy.runs = 0
@@ -48,7 +48,7 @@ def test_a_saved_run_is_read_back_instead_of_run(store, monkeypatch):
     read, provenance = saved.call("toy.npz", _toy, 4, scale=2.0)
     assert _toy.runs == 1, "the saved run was trained again"
     assert provenance["mode"] == "fast" and provenance["commit"] and "s wall" in provenance["device"]
-    assert set(read) == {"x", "y"} and np.array_equal(read["x"], made["x"])
+    assert set(read) == {"x", "y", "seconds"} and np.array_equal(read["x"], made["x"])
     listed = saved.saved_runs()
     assert [r["name"] for r in listed] == ["toy.npz"] and listed[0]["code"] == listed[0]["today"]
 
@@ -226,7 +226,7 @@ def test_check_saved_compares_a_live_run_with_the_saved_one(store, monkeypatch, 
     monkeypatch.delenv("DLTHEORY_SAVE_RUNS")
     monkeypatch.setenv("DLTHEORY_CHECK_SAVED", "1")
     _, provenance = saved.call("toy.npz", _toy, 4, scale=2.0)   # runs live, then compares
-    assert provenance is None and _toy.runs == 2 and "x equal, y equal" in capsys.readouterr().out
+    assert provenance is None and _toy.runs == 2 and "seconds not compared (a timing), x equal, y equal" in capsys.readouterr().out
     with pytest.raises(ValueError, match="another call"):
         saved.call("toy.npz", _toy, 5, scale=2.0)
     monkeypatch.setattr(np, "arange", lambda n: np.linspace(0.0, 1.0, n))   # the code now computes something else

@@ -48,6 +48,7 @@ __all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_fil
 #: ``dltheory`` packages and modules that a saved run's code digest leaves out: the machinery and the display
 _NOT_CODE = {"book", "claims", "registry", "data", "plot", "widgets"}
 _META = "saved:meta"
+_TIMINGS = {"wall_time", "seconds"}  # what a run measures of the machine, not of the model: never compared
 _VALUE = "value:"
 
 
@@ -369,6 +370,9 @@ def compare(name: str, value: Any, *, key: str | None = None, rtol: float = 1e-5
     report, bad = {}, []
     for key in sorted(live_arrays):
         a, b = np.asarray(live_arrays[key]), np.asarray(saved_arrays[key])
+        if key in _TIMINGS:
+            report[key] = "not compared (a timing)"
+            continue
         if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
             report[key] = f"shape/dtype {a.shape} {a.dtype} vs saved {b.shape} {b.dtype}"
         elif np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
