@@ -1,12 +1,11 @@
 """Saved runs: a measurement that a fast build reads from disk instead of making it again.
 
-A few runs of the book feed only claims that are registered as not reproduced, and cost more of a page's fast build
-than everything else on it. :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode,
-under a base seed other than 0 (``DLTHEORY_SEED``: the seed record, a reader's reseeding) and with
-``DLTHEORY_LIVE=1``. Otherwise it reads ``dltheory/data/<name>``, when that file holds the result of the same
-function on the same arguments made by today's code, and returns it with its provenance for
-:func:`dltheory.claims.check` (a verdict on a saved run says so, and a registered "not reproduced" that passes on
-it stops the build, as for any saved run).
+A few runs of the book feed only claims registered as not reproduced, and cost more of a page's fast build than all
+else on it. :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode, under a base seed
+other than 0 (``DLTHEORY_SEED``: the seed record, a reader's reseeding) and with ``DLTHEORY_LIVE=1``. Otherwise it
+reads ``dltheory/data/<name>``, when that file holds the result of the same function on the same arguments made by
+today's code, and returns it with its provenance for :func:`dltheory.claims.check` (the verdict says so; a
+registered "not reproduced" that passes on it stops the build).
 
 "Today's code" is :func:`code_digest`: a hash of the syntax trees (docstrings left out) of the function's module and
 of every ``dltheory`` module it imports, directly or not, except the book's machinery and display (``book``,
@@ -75,7 +74,7 @@ def saving() -> bool:
 
 def data_dir() -> Path:
     """The folder of the library's saved runs, ``dltheory/data``."""
-    return Path(__file__).resolve().parent / "data"
+    return _lib() / "data"
 
 
 def commit_id(short: int = 12, root: Path | None = None) -> str | None:
@@ -190,9 +189,8 @@ def _function(fn: Callable[..., Any]) -> str:
     return f"{fn.__module__}:{fn.__qualname__}"
 
 
-def code_files(fn: Callable[..., Any]) -> list[Path]:
-    """The module files that :func:`code_digest` hashes for ``fn``: its module and every ``dltheory`` module it
-    imports, transitively, the machinery and display left out (module docstring); sorted."""
+def _code_trees(fn: Callable[..., Any]) -> dict[Path, ast.AST]:
+    """``{file: its syntax tree}`` over :func:`code_files`, each file read and parsed once."""
     start = module_file(_function(fn).split(":")[0])
     if start is None:
         raise ValueError(f"{fn.__module__} is not a module of the library's experiments")
@@ -204,15 +202,21 @@ def code_files(fn: Callable[..., Any]) -> list[Path]:
             continue
         seen[path] = ast.parse(path.read_text(encoding="utf-8"))
         todo.extend(sorted(imported_files(seen[path], module=path) - set(seen)))
-    return sorted(seen)
+    return seen
+
+
+def code_files(fn: Callable[..., Any]) -> list[Path]:
+    """The module files that :func:`code_digest` hashes for ``fn``: its module and every ``dltheory`` module it
+    imports, transitively, the machinery and display left out (module docstring); sorted."""
+    return sorted(_code_trees(fn))
 
 
 def code_digest(fn: Callable[..., Any]) -> str:
     """A hash of the code a run of ``fn`` depends on: the syntax trees of :func:`code_files`, without docstrings."""
     digest = hashlib.sha256()
-    for path in code_files(fn):
+    for path, tree in sorted(_code_trees(fn).items()):
         digest.update(path.relative_to(_lib()).as_posix().encode() + b"\0")
-        digest.update(stripped(ast.parse(path.read_text(encoding="utf-8"))) + b"\0")
+        digest.update(stripped(tree) + b"\0")
     return digest.hexdigest()[:16]
 
 
@@ -249,15 +253,27 @@ def _encode(value: Any) -> tuple[str, dict[str, np.ndarray]]:
                      f"{type(value).__name__}")
 
 
-def _decode(kind: str, arrays: Mapping[str, np.ndarray]) -> Any:
-    values = {k[len(_VALUE):]: v for k, v in arrays.items() if k.startswith(_VALUE)}
-    if kind == "dict":
-        return values
-    module, _, qualname = kind.partition(":")
+def _values(arrays: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
+    """The result's own arrays among a saved run's, under their names (the prefix of :func:`_encode` taken off)."""
+    return {k.removeprefix(_VALUE): v for k, v in arrays.items() if k.startswith(_VALUE)}
+
+
+def _resolve(qualified: str) -> Any:
+    """The library object named ``"dltheory.module:Qual.name"`` (a saved run's function or result class)."""
+    module, _, qualname = qualified.partition(":")
     if not module.startswith("dltheory."):
-        raise ValueError(f"a saved run of an unknown kind: {kind!r}")
-    cls = functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
-    return cls.from_arrays(values)
+        raise ValueError(f"a saved run names {qualified!r}, not an object of the library")
+    return functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
+
+
+def _same_call(meta: Mapping[str, Any], key: str) -> bool:
+    """Whether the saved run of record ``meta`` is the call of ``key`` (:func:`_call_key`)."""
+    return json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) == key
+
+
+def _decode(kind: str, arrays: Mapping[str, np.ndarray]) -> Any:
+    values = _values(arrays)
+    return values if kind == "dict" else _resolve(kind).from_arrays(values)
 
 
 def read(name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
@@ -331,7 +347,7 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
         except ValueError as err:
             reason = str(err)
         else:
-            if json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) != key:
+            if not _same_call(meta, key):
                 reason = f"{name} is a run of another call (other arguments than these)"
             elif meta["code"] != code_digest(fn):
                 reason = f"{name} was made by other code (commit {meta['provenance'].get('commit')})"
@@ -351,8 +367,7 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
 
 
 def checking() -> bool:
-    """Whether :func:`call` compares what it runs with the saved run (``DLTHEORY_CHECK_SAVED=1``, with
-    ``DLTHEORY_LIVE=1``: ``make check-saved``)."""
+    """Whether :func:`call` runs and compares with the saved run (``DLTHEORY_CHECK_SAVED=1``: ``make check-saved``)."""
     return _flag("DLTHEORY_CHECK_SAVED")
 
 
@@ -360,11 +375,10 @@ def compare(name: str, value: Any, *, key: str | None = None, rtol: float = 1e-5
     """Compare a live result with the saved run ``name``, array by array: ``{array: "equal" | "close" | what
     differs}``; raises ``ValueError`` when any array differs beyond ``rtol`` (the saved run no longer says what
     the code does), the two hold other arrays, or (given the ``key`` of the live call) it was another call."""
-    meta, saved_arrays = read(name)
-    saved_arrays = {k.removeprefix(_VALUE): v for k, v in saved_arrays.items()}
-    if key is not None and json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) != key:
+    meta, arrays = read(name)
+    if key is not None and not _same_call(meta, key):
         raise ValueError(f"{name} is a run of another call: check it in fast mode under base seed 0")
-    live_arrays = {k.removeprefix(_VALUE): v for k, v in _encode(value)[1].items()}
+    saved_arrays, live_arrays = _values(arrays), _values(_encode(value)[1])
     if set(saved_arrays) != set(live_arrays):
         raise ValueError(f"{name}: the live run returns {sorted(live_arrays)}, the saved one {sorted(saved_arrays)}")
     report, bad = {}, []
@@ -400,8 +414,7 @@ def saved_runs() -> list[dict[str, Any]]:
             meta, _ = read(path.name)
         except ValueError:
             continue  # another kind of file (a full-mode run, an explorer's table)
-        module, _, qualname = meta["fn"].partition(":")
-        fn = functools.reduce(getattr, qualname.split("."), importlib.import_module(module))
-        out.append({"name": path.name, "fn": meta["fn"], "code": meta["code"], "today": code_digest(fn),
+        today = code_digest(_resolve(meta["fn"]))
+        out.append({"name": path.name, "fn": meta["fn"], "code": meta["code"], "today": today,
                     "date": meta["provenance"]["date"], "commit": meta["provenance"]["commit"]})
     return out
