@@ -322,6 +322,7 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.omnigrok_digits.digits_init": lambda: G5.digits_init(_key(), _DIGITS, alpha=8.0),
     "grokking.omnigrok_digits.digits_run": lambda: G5.digits_run(_DIGITS, [0, 1]),
     "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),
+    "grokking.lazy_to_rich.registered_times": lambda: G8.registered_times(_DIGITS, [0]),
     "grokking.lazy_to_rich.output_scale_sweep": lambda: G8.output_scale_sweep(_GROK, [0.5, 2.0], [0]),
     "grokking.lazy_rich_modular.centred_sweep": lambda: G8K.centred_sweep(
         G8K.CentredConfig(p=7, width=16, steps=20, eval_every=10, n_seeds=1), [1.0, 4.0], [0]),
