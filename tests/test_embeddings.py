@@ -1170,6 +1170,21 @@ def test_run_shift_controls_small():
     assert out.fits_smoothed[0]["intercept"] != out.fits_smoothed_plain[0]["intercept"]
     with pytest.raises(ValueError, match="WikiResult"):
         wikipedia.run_shift_controls(cfg, "result", [0])
+    with pytest.raises(ValueError, match="vocab_size"):
+        wikipedia.run_shift_controls(dataclasses.replace(cfg, vocab_size=400), r, [0])
+    # the form a saved run calls (§ 4.11's fast build reads it) measures the same from the configuration alone,
+    # and its arrays give the same controls back
+    same = wikipedia.shift_controls(cfg, [0])
+    assert same.fits_k == out.fits_k and same.fits_smoothed == out.fits_smoothed
+    assert same.fits_smoothed_plain == out.fits_smoothed_plain
+    back = wikipedia.ShiftControls.from_arrays(same.to_arrays())
+    assert back == same and isinstance(back.fits_k[1][0]["n_pairs"], int)
+    other = dataclasses.replace(same, fits_smoothed=[{**same.fits_smoothed[0], "slope": 7.0}])
+    assert wikipedia.ShiftControls.from_arrays(other.to_arrays()) != same      # the round trip can fail
+    with pytest.raises(ValueError, match="ShiftControls"):
+        wikipedia.ShiftControls.from_arrays({"negatives": np.array([1]), "power": 0.75, "seconds": 1.0})
+    with pytest.raises(ValueError, match="WikiConfig"):
+        wikipedia.shift_controls("cfg", [0])
 
 
 @pytest.mark.parametrize(

@@ -35,6 +35,7 @@ __all__ = [
     "permuted_fit",
     "ShiftControls",
     "run_shift_controls",
+    "shift_controls",
 ]
 
 WIKI_DUMP = "enwiki-latest-pages-articles1.xml-p000000010p000030302-shortened.bz2"
@@ -331,6 +332,35 @@ class ShiftControls:
     fits_smoothed_plain: list[dict[str, float]]
     seconds: float
 
+    def to_arrays(self) -> dict[str, np.ndarray]:
+        """The controls as named arrays, one value per seed for each fit's statistic (``k=1/slope``,
+        ``smoothed/intercept``, ...), for a saved run (:mod:`dltheory.saved`); :meth:`from_arrays` reads them back."""
+        groups = {f"k={k}": fits for k, fits in self.fits_k.items()}
+        groups |= {"smoothed": self.fits_smoothed, "smoothed_plain": self.fits_smoothed_plain}
+        out = {f"{name}/{stat}": np.array([fit[stat] for fit in fits])
+               for name, fits in groups.items() for stat in fits[0]}
+        return out | {"negatives": np.array(self.negatives), "power": np.array(self.power),
+                      "seconds": np.array(self.seconds)}
+
+    @classmethod
+    def from_arrays(cls, data: Any) -> ShiftControls:
+        """The controls from the arrays of :meth:`to_arrays` (``ValueError`` if some are missing)."""
+        if not {"negatives", "power", "seconds"} <= set(data):
+            raise ValueError("not the arrays of a ShiftControls: negatives, power or seconds missing")
+        negatives = tuple(int(k) for k in np.atleast_1d(data["negatives"]))
+
+        def fits(name: str) -> list[dict[str, float]]:
+            stats = {key.split("/", 1)[1]: np.asarray(data[key]) for key in data if key.startswith(name + "/")}
+            if not stats:
+                raise ValueError(f"not the arrays of a ShiftControls: no fits of {name}")
+            n = len(next(iter(stats.values())))
+            return [{stat: (int(v[i]) if stat == "n_pairs" else float(v[i])) for stat, v in stats.items()}
+                    for i in range(n)]
+
+        return cls(negatives=negatives, power=float(data["power"]), fits_k={k: fits(f"k={k}") for k in negatives},
+                   fits_smoothed=fits("smoothed"), fits_smoothed_plain=fits("smoothed_plain"),
+                   seconds=float(data["seconds"]))
+
 
 def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]) -> ShiftControls:
     """Train SGNS on the text of ``result`` for every k of ``cfg.shift_negatives`` (noise exponent 1) and once with
@@ -338,17 +368,35 @@ def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]
     of :meth:`WikiConfig.sgns_config` otherwise, and fit each on its theory's target (§ 4.11)."""
     if not isinstance(cfg, WikiConfig) or not isinstance(result, WikiResult):
         raise ValueError("cfg must be a WikiConfig and result the WikiResult of run_wikipedia(cfg, ...)")
+    if len(result.vocab) != cfg.vocab_size:
+        raise ValueError(f"result has a vocabulary of {len(result.vocab)} words, cfg.vocab_size={cfg.vocab_size}")
+    return _shift_controls(cfg, result.tokens, result.counts, result.pmi, seeds)
+
+
+def shift_controls(cfg: WikiConfig, seeds: Sequence[int]) -> ShiftControls:
+    """:func:`run_shift_controls` from the configuration alone: reads the text, counts its pairs and computes its PMI
+    (about 10 s on 2 cores) before training. The form :func:`dltheory.saved.call` can save, since its arguments are
+    data (§ 4.11's fast build reads the controls saved)."""
+    if not isinstance(cfg, WikiConfig):
+        raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
+    tokens = wiki_corpus(vocab_size=cfg.vocab_size)["tokens"]
+    counts = corpus.cooccurrence(tokens, cfg.vocab_size, cfg.window).astype(np.float64)
+    return _shift_controls(cfg, tokens, counts, corpus.pmi(counts), seeds)
+
+
+def _shift_controls(cfg: WikiConfig, tokens: np.ndarray, counts: np.ndarray, plain: np.ndarray,
+                    seeds: Sequence[int]) -> ShiftControls:
     seeds = [validate.integer("seed", s, low=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
-    V, base, counts, plain, m = len(result.vocab), cfg.sgns_config(), result.counts, result.pmi, cfg.min_pair_count
+    V, base, m = cfg.vocab_size, cfg.sgns_config(), cfg.min_pair_count
     t0 = time.perf_counter()
     fits_k = {}
     for k in cfg.shift_negatives:
-        h = sgns.train_sgns(result.tokens, V, dataclasses.replace(base, negatives=k), seeds, progress=False)
+        h = sgns.train_sgns(tokens, V, dataclasses.replace(base, negatives=k), seeds, progress=False)
         fits_k[k] = [dot_fit(h.params["w"][i, 0], h.params["c"][i, 0], plain, counts, min_count=m)
                      for i in range(len(seeds))]
-    h = sgns.train_sgns(result.tokens, V, dataclasses.replace(base, noise_power=cfg.smoothed_power), seeds,
+    h = sgns.train_sgns(tokens, V, dataclasses.replace(base, noise_power=cfg.smoothed_power), seeds,
                         progress=False)
     target = smoothed_pmi(counts, cfg.smoothed_power, pmi=plain)
     w, c = h.params["w"][:, 0], h.params["c"][:, 0]
