@@ -1,7 +1,7 @@
 """Saved runs: a measurement that a fast build reads from disk instead of making it again.
 
-A few runs of the book feed only claims registered as not reproduced, and cost more of a page's fast build than all
-else on it. :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode, under a base seed
+A few runs of the book cost more of a page's fast build than all else on it, and most feed only claims registered
+as not reproduced (a reproduced claim judged on one says why: ``saved_run_reason`` in the registry). :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode, under a base seed
 other than 0 (``DLTHEORY_SEED``: the seed record, a reader's reseeding) and with ``DLTHEORY_LIVE=1``. Otherwise it
 reads ``dltheory/data/<name>``, when that file holds the result of the same function on the same arguments made by
 today's code, and returns it with its provenance for :func:`dltheory.claims.check` (the verdict says so; a
