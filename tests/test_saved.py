@@ -33,7 +33,7 @@ _toy.__module__ = "dltheory.warmup"  # a saved run must be of a library function
 def store(tmp_path, monkeypatch):
     monkeypatch.setattr(saved, "data_dir", lambda: tmp_path)
     monkeypatch.setattr(dltheory.warmup, "_toy", _toy, raising=False)
-    for var in ("DLTHEORY_LIVE", "DLTHEORY_SAVE_RUNS", "DLTHEORY_SEED"):
+    for var in ("DLTHEORY_LIVE", "DLTHEORY_SAVE_RUNS", "DLTHEORY_SEED", "DLTHEORY_MATMUL_PRECISION"):
         monkeypatch.delenv(var, raising=False)
     monkeypatch.setenv("DLTHEORY_MODE", "fast")
     _toy.runs = 0
@@ -53,8 +53,9 @@ def test_a_saved_run_is_read_back_instead_of_run(store, monkeypatch):
     assert [r["name"] for r in listed] == ["toy.npz"] and listed[0]["code"] == listed[0]["today"]
 
 
-@pytest.mark.parametrize("env", [{"DLTHEORY_MODE": "full"}, {"DLTHEORY_SEED": "100"}, {"DLTHEORY_LIVE": "1"}])
-def test_full_mode_another_base_seed_or_live_always_run(store, monkeypatch, env):
+@pytest.mark.parametrize("env", [{"DLTHEORY_MODE": "full"}, {"DLTHEORY_SEED": "100"}, {"DLTHEORY_LIVE": "1"},
+                                 {"DLTHEORY_MATMUL_PRECISION": "default"}])
+def test_full_mode_another_base_seed_or_precision_or_live_always_run(store, monkeypatch, env):
     monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
     saved.call("toy.npz", _toy, 3)
     monkeypatch.delenv("DLTHEORY_SAVE_RUNS")
@@ -101,6 +102,10 @@ def test_bad_use_is_a_value_error(store, monkeypatch):
     monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
     monkeypatch.setenv("DLTHEORY_MODE", "full")
     with pytest.raises(ValueError, match="base seed 0"):
+        saved.call("toy.npz", _toy, 3)
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    monkeypatch.setenv("DLTHEORY_MATMUL_PRECISION", "high")    # a saved run is made at the book's precision only
+    with pytest.raises(ValueError, match="precision 'highest'"):
         saved.call("toy.npz", _toy, 3)
     assert _toy.runs == 0
     (store / "junk.npz").write_bytes(b"not a zip")

@@ -1,8 +1,9 @@
 """Saved runs: a measurement that a fast build reads from disk instead of making it again.
 
-A few runs of the book cost more of a page's fast build than all else on it, and most feed only claims registered
-as not reproduced (a reproduced claim judged on one says why: ``saved_run_reason`` in the registry). :func:`call` makes such a run as any other, ``fn(*args, **kwargs)``, in full mode, under a base seed
-other than 0 (``DLTHEORY_SEED``: the seed record, a reader's reseeding) and with ``DLTHEORY_LIVE=1``. Otherwise it
+A few runs of the book cost more of a page's fast build than all else on it; most feed only claims registered as not
+reproduced (a reproduced claim judged on one says why: ``saved_run_reason``). :func:`call` makes such a run as any
+other, ``fn(*args, **kwargs)``, in full mode, under a base seed other than 0 (``DLTHEORY_SEED``: the seed record, a
+reader's reseeding), at a matmul precision other than the book's, and with ``DLTHEORY_LIVE=1``. Otherwise it
 reads ``dltheory/data/<name>``, when that file holds the result of the same function on the same arguments made by
 today's code, and returns it with its provenance for :func:`dltheory.claims.check` (the verdict says so; a
 registered "not reproduced" that passes on it stops the build).
@@ -61,10 +62,14 @@ def _flag(variable: str) -> bool:
 
 
 def live() -> bool:
-    """Whether :func:`call` runs its function here: full mode, a base seed other than 0, ``DLTHEORY_LIVE=1``,
-    ``DLTHEORY_SAVE_RUNS=1`` (which runs and writes) or ``DLTHEORY_CHECK_SAVED=1`` (which runs and compares)."""
-    return (runtime.mode() == "full" or runtime.base_seed() != 0 or _flag("DLTHEORY_LIVE") or saving()
-            or checking())
+    """Whether :func:`call` runs its function here: not as saved runs are made (:func:`_as_saved`), or with
+    ``DLTHEORY_LIVE=1``, ``DLTHEORY_SAVE_RUNS=1`` (runs and writes) or ``DLTHEORY_CHECK_SAVED=1`` (runs, compares)."""
+    return (not _as_saved() or _flag("DLTHEORY_LIVE") or saving() or checking())
+
+
+def _as_saved() -> bool:
+    """Whether this process runs as a saved run was made: fast mode, base seed 0, the book's matmul precision."""
+    return runtime.mode() == "fast" and runtime.base_seed() == 0 and runtime.matmul_precision() == "highest"
 
 
 def saving() -> bool:
@@ -271,11 +276,6 @@ def _same_call(meta: Mapping[str, Any], key: str) -> bool:
     return json.dumps({"fn": meta["fn"], "call": meta["call"]}, sort_keys=True) == key
 
 
-def _decode(kind: str, arrays: Mapping[str, np.ndarray]) -> Any:
-    values = _values(arrays)
-    return values if kind == "dict" else _resolve(kind).from_arrays(values)
-
-
 def read(name: str) -> tuple[dict[str, Any], dict[str, np.ndarray]]:
     """The record of the saved run ``dltheory/data/<name>`` (function, call, code digest, provenance, kind) and its
     arrays. Raises ``ValueError`` on a file that is not a saved run (or is corrupt)."""
@@ -337,9 +337,10 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
     """``fn(*args, **kwargs)`` and ``None``, or, where a fast build may read it, the saved run ``dltheory/data/<name>``
     of that same call by today's code and its provenance (module docstring)."""
     key = _call_key(fn, args, kwargs)
-    if saving() and (runtime.mode() != "fast" or runtime.base_seed() != 0):
-        raise ValueError("DLTHEORY_SAVE_RUNS writes the fast-mode run under base seed 0: unset DLTHEORY_MODE and "
-                         f"DLTHEORY_SEED (got mode {runtime.mode()}, base seed {runtime.base_seed()})")
+    if saving() and not _as_saved():
+        got = f"{runtime.mode()}, {runtime.base_seed()}, {runtime.matmul_precision()}"
+        raise ValueError(f"DLTHEORY_SAVE_RUNS makes fast-mode runs at base seed 0 and precision 'highest', not {got}: "
+                         "unset DLTHEORY_MODE, DLTHEORY_SEED and DLTHEORY_MATMUL_PRECISION")
     _path(name)
     if not live():
         try:
@@ -352,7 +353,9 @@ def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[
             elif meta["code"] != code_digest(fn):
                 reason = f"{name} was made by other code (commit {meta['provenance'].get('commit')})"
             else:
-                return _decode(meta["kind"], arrays), {**meta["provenance"], "saved_run": name}
+                values = _values(arrays)
+                value = values if meta["kind"] == "dict" else _resolve(meta["kind"]).from_arrays(values)
+                return value, {**meta["provenance"], "saved_run": name}
         # shown on the page (the book's build fails on it): a fast build should not train this
         warnings.warn(f"{reason}: running {fn.__qualname__} here instead. To remake it, run the page with "
                       "DLTHEORY_SAVE_RUNS=1 (see dltheory.saved)", SavedRunWarning, stacklevel=2)
@@ -381,12 +384,9 @@ def compare(name: str, value: Any, *, key: str | None = None, rtol: float = 1e-5
     saved_arrays, live_arrays = _values(arrays), _values(_encode(value)[1])
     if set(saved_arrays) != set(live_arrays):
         raise ValueError(f"{name}: the live run returns {sorted(live_arrays)}, the saved one {sorted(saved_arrays)}")
-    report, bad = {}, []
-    for key in sorted(live_arrays):
+    report, bad = {key: "not compared (a timing)" for key in sorted(_TIMINGS & set(live_arrays))}, []
+    for key in sorted(set(live_arrays) - _TIMINGS):
         a, b = np.asarray(live_arrays[key]), np.asarray(saved_arrays[key])
-        if key in _TIMINGS:
-            report[key] = "not compared (a timing)"
-            continue
         if a.shape != b.shape or a.dtype.kind != b.dtype.kind:
             report[key] = f"shape/dtype {a.shape} {a.dtype} vs saved {b.shape} {b.dtype}"
         elif np.array_equal(a, b, equal_nan=a.dtype.kind == "f"):
