@@ -388,9 +388,6 @@ PROBES: dict[str, Callable[[], Any]] = {
     "embeddings.wikipedia.permuted_fit": lambda: EWK.permuted_fit(
         np.arange(40.0).reshape(10, 4) % 3, np.arange(40.0).reshape(10, 4) % 5, np.arange(100.0).reshape(10, 10) + 1,
         5, min_count=1, seed=3),
-    "embeddings.wikipedia.run_shift_controls": lambda: vars(EWK.run_shift_controls(
-        (cfg := EWK.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1, min_pair_count=10,
-                               shift_negatives=(1, 2))), EWK.run_wikipedia(cfg, [0]), [0, 1]))["fits_k"],
     "embeddings.wikipedia.shift_controls": lambda: EWK.shift_controls(EWK.WikiConfig(
         vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1, min_pair_count=10, shift_negatives=(1, 2)),
         [0, 1]).to_arrays() | {"seconds": 0.0},          # a timing, not a result

@@ -1161,30 +1161,28 @@ def test_dot_fit_recovers_a_planted_shift_and_the_permuted_null_loses_it():
         wikipedia.dot_fit(w, c, np.full((40, 40), -np.inf), counts)
 
 
-def test_run_shift_controls_small():
+def test_shift_controls_small_and_their_saved_arrays():
     cfg = wikipedia.WikiConfig(vocab_size=300, dim=4, batch=64, steps=20, gensim_epochs=1, min_pair_count=10,
                                shift_negatives=(1, 2))
-    r = wikipedia.run_wikipedia(cfg, [0])
-    out = wikipedia.run_shift_controls(cfg, r, [0])
-    assert sorted(out.fits_k) == [1, 2] and len(out.fits_smoothed) == len(out.fits_smoothed_plain) == 1
+    out = wikipedia.shift_controls(cfg, [0, 1])
+    assert out.negatives == (1, 2) and sorted(out.fits_k) == [1, 2]
+    assert all(len(f) == 2 for f in (*out.fits_k.values(), out.fits_smoothed, out.fits_smoothed_plain))
     assert out.fits_smoothed[0]["intercept"] != out.fits_smoothed_plain[0]["intercept"]
-    with pytest.raises(ValueError, match="WikiResult"):
-        wikipedia.run_shift_controls(cfg, "result", [0])
-    with pytest.raises(ValueError, match="vocab_size"):
-        wikipedia.run_shift_controls(dataclasses.replace(cfg, vocab_size=400), r, [0])
-    # the form a saved run calls (§ 4.11's fast build reads it) measures the same from the configuration alone,
-    # and its arrays give the same controls back
-    same = wikipedia.shift_controls(cfg, [0])
-    assert same.fits_k == out.fits_k and same.fits_smoothed == out.fits_smoothed
-    assert same.fits_smoothed_plain == out.fits_smoothed_plain
-    back = wikipedia.ShiftControls.from_arrays(same.to_arrays())
-    assert back == same and isinstance(back.fits_k[1][0]["n_pairs"], int)
-    other = dataclasses.replace(same, fits_smoothed=[{**same.fits_smoothed[0], "slope": 7.0}])
-    assert wikipedia.ShiftControls.from_arrays(other.to_arrays()) != same      # the round trip can fail
+    assert out.fits_k[1][0]["intercept"] != out.fits_k[2][0]["intercept"]
+    # the saved form (§ 4.11's fast build reads it) gives the same controls back, and the round trip can fail
+    back = wikipedia.ShiftControls.from_arrays(out.to_arrays())
+    assert back == out and isinstance(back.fits_k[1][0]["n_pairs"], int)
+    other = dataclasses.replace(out, fits_smoothed=[{**out.fits_smoothed[0], "slope": 7.0}, out.fits_smoothed[1]])
+    assert wikipedia.ShiftControls.from_arrays(other.to_arrays()) != out
+    arrays = out.to_arrays()
     with pytest.raises(ValueError, match="ShiftControls"):
-        wikipedia.ShiftControls.from_arrays({"negatives": np.array([1]), "power": 0.75, "seconds": 1.0})
+        wikipedia.ShiftControls.from_arrays({k: v for k, v in arrays.items() if not k.startswith("smoothed/")})
+    with pytest.raises(ValueError, match="number of seeds"):
+        wikipedia.ShiftControls.from_arrays(arrays | {"k=2/slope": arrays["k=2/slope"][:1]})
     with pytest.raises(ValueError, match="WikiConfig"):
         wikipedia.shift_controls("cfg", [0])
+    with pytest.raises(ValueError, match="seeds"):
+        wikipedia.shift_controls(cfg, [])
 
 
 @pytest.mark.parametrize(

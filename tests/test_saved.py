@@ -179,6 +179,22 @@ def test_only_a_claim_registered_on_a_saved_run_is_judged_on_one(monkeypatch):
                      provenance={**provenance, "saved_run": "03-grokking-grokfast-paper.npz"})
 
 
+def test_a_reproduced_claim_on_a_saved_run_must_not_be_marginal(monkeypatch):
+    from dltheory import claims
+    from dltheory.claims import judge
+
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    claim = claims.get("04-embedding-geometry/wiki-sgns-shift-k")                  # reproduces; bar ≤ 0.2, every seed
+    provenance = {"config": "c", "date": "2026-12-06", "device": "cpu x1", "mode": "fast",
+                  "saved_run": claim.saved_run}
+    far = judge.judge(claim, [0.03, 0.03, 0.034], seeds=[0, 1, 2], null=[1.6] * 3, provenance=provenance)
+    assert far.status == "reproduced" and not far.marginal_sides
+    near = [0.03, 0.03, 0.199]                                                    # one seed at the bar's edge
+    assert judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3).marginal_sides   # live: allowed, marked
+    with pytest.raises(ValueError, match="marginal"):
+        judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3, provenance=provenance)
+
+
 def test_the_registry_refuses_a_reproduced_claim_on_a_saved_run_without_a_reason():
     from dltheory.claims import schema
 

@@ -189,12 +189,17 @@ def judge(
         passed, value, margin = _judge_values(claim, criterion, live, per_seed=seeds is not None,
                                               need=claim.min_pass[0] if dead else None)
     dead += dead_null
-    return Verdict(
+    verdict = Verdict(
         claim=claim, passed=bool(passed), value=value, values=values, seeds=seeds, mode=effective_mode,
         criterion=criterion, provenance=prov, note=note,
         checked_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         margin=margin, null=null_result, degenerate=tuple(dead),
     )
+    if prov is not None and prov.saved_run and claim.reproduces_in(effective_mode) and verdict.marginal_sides:
+        raise ValueError(f"claim {claim.id!r} reproduces and is judged on the saved run {prov.saved_run}, but its "
+                         "verdict is marginal: a reproduced claim may rest on a saved run only where a rerun could not "
+                         "turn it. Judge it live (take saved_run out of its registry entry)")
+    return verdict
 
 
 def keep_going() -> bool:

@@ -34,7 +34,6 @@ __all__ = [
     "dot_fit",
     "permuted_fit",
     "ShiftControls",
-    "run_shift_controls",
     "shift_controls",
 ]
 
@@ -344,51 +343,39 @@ class ShiftControls:
 
     @classmethod
     def from_arrays(cls, data: Any) -> ShiftControls:
-        """The controls from the arrays of :meth:`to_arrays` (``ValueError`` if some are missing)."""
+        """The controls from the arrays of :meth:`to_arrays` (``ValueError`` if some are missing or the fits differ
+        in their number of seeds)."""
         if not {"negatives", "power", "seconds"} <= set(data):
             raise ValueError("not the arrays of a ShiftControls: negatives, power or seconds missing")
         negatives = tuple(int(k) for k in np.atleast_1d(data["negatives"]))
-
-        def fits(name: str) -> list[dict[str, float]]:
-            stats = {key.split("/", 1)[1]: np.asarray(data[key]) for key in data if key.startswith(name + "/")}
-            if not stats:
-                raise ValueError(f"not the arrays of a ShiftControls: no fits of {name}")
-            n = len(next(iter(stats.values())))
-            return [{stat: (int(v[i]) if stat == "n_pairs" else float(v[i])) for stat, v in stats.items()}
-                    for i in range(n)]
-
-        return cls(negatives=negatives, power=float(data["power"]), fits_k={k: fits(f"k={k}") for k in negatives},
-                   fits_smoothed=fits("smoothed"), fits_smoothed_plain=fits("smoothed_plain"),
+        groups = {name: {key.split("/", 1)[1]: np.asarray(data[key]) for key in data if key.startswith(f"{name}/")}
+                  for name in [f"k={k}" for k in negatives] + ["smoothed", "smoothed_plain"]}
+        sizes = {len(v) for stats in groups.values() for v in stats.values()}
+        if not all(groups.values()) or len(sizes) != 1:
+            raise ValueError("not the arrays of a ShiftControls: a group of fits is missing, or the groups differ in "
+                             "their number of seeds")
+        n = sizes.pop()
+        fits = {name: [{stat: (int(v[i]) if stat == "n_pairs" else float(v[i])) for stat, v in stats.items()}
+                       for i in range(n)] for name, stats in groups.items()}
+        return cls(negatives=negatives, power=float(data["power"]), fits_k={k: fits[f"k={k}"] for k in negatives},
+                   fits_smoothed=fits["smoothed"], fits_smoothed_plain=fits["smoothed_plain"],
                    seconds=float(data["seconds"]))
 
 
-def run_shift_controls(cfg: WikiConfig, result: WikiResult, seeds: Sequence[int]) -> ShiftControls:
-    """Train SGNS on the text of ``result`` for every k of ``cfg.shift_negatives`` (noise exponent 1) and once with
-    noise exponent ``cfg.smoothed_power`` (k = ``cfg.negatives``), each on all ``seeds`` at once, with the settings
-    of :meth:`WikiConfig.sgns_config` otherwise, and fit each on its theory's target (§ 4.11)."""
-    if not isinstance(cfg, WikiConfig) or not isinstance(result, WikiResult):
-        raise ValueError("cfg must be a WikiConfig and result the WikiResult of run_wikipedia(cfg, ...)")
-    if len(result.vocab) != cfg.vocab_size:
-        raise ValueError(f"result has a vocabulary of {len(result.vocab)} words, cfg.vocab_size={cfg.vocab_size}")
-    return _shift_controls(cfg, result.tokens, result.counts, result.pmi, seeds)
-
-
 def shift_controls(cfg: WikiConfig, seeds: Sequence[int]) -> ShiftControls:
-    """:func:`run_shift_controls` from the configuration alone: reads the text, counts its pairs and computes its PMI
-    (about 10 s on 2 cores) before training. The form :func:`dltheory.saved.call` can save, since its arguments are
-    data (§ 4.11's fast build reads the controls saved)."""
+    """Train SGNS on the text of ``cfg`` for every k of ``cfg.shift_negatives`` (noise exponent 1) and once with
+    noise exponent ``cfg.smoothed_power`` (k = ``cfg.negatives``), each on all ``seeds`` at once, with the settings
+    of :meth:`WikiConfig.sgns_config` otherwise, and fit each on its theory's target over the pairs seen
+    ``cfg.min_pair_count`` times (§ 4.11). It reads the text, counts its pairs and computes its PMI itself (about
+    10 s on 2 cores), so that its arguments are data and :func:`dltheory.saved.call` can save it."""
     if not isinstance(cfg, WikiConfig):
         raise ValueError(f"cfg must be a WikiConfig, got {type(cfg).__name__}")
-    tokens = wiki_corpus(vocab_size=cfg.vocab_size)["tokens"]
-    counts = corpus.cooccurrence(tokens, cfg.vocab_size, cfg.window).astype(np.float64)
-    return _shift_controls(cfg, tokens, counts, corpus.pmi(counts), seeds)
-
-
-def _shift_controls(cfg: WikiConfig, tokens: np.ndarray, counts: np.ndarray, plain: np.ndarray,
-                    seeds: Sequence[int]) -> ShiftControls:
     seeds = [validate.integer("seed", s, low=0) for s in seeds]
     if not seeds:
         raise ValueError("seeds must not be empty")
+    tokens = wiki_corpus(vocab_size=cfg.vocab_size)["tokens"]
+    counts = corpus.cooccurrence(tokens, cfg.vocab_size, cfg.window).astype(np.float64)
+    plain = corpus.pmi(counts)
     V, base, m = cfg.vocab_size, cfg.sgns_config(), cfg.min_pair_count
     t0 = time.perf_counter()
     fits_k = {}
