@@ -142,7 +142,7 @@ class LedgerDirective(SphinxDirective):
         if c.not_a_test:
             extra += " *(registered as not a test: its null meets the bar)*"
         if c.saved_run_reason:
-            extra += f" *(a fast build judges it on a saved run of its page's own call: {c.saved_run_reason})*"
+            extra += f" *(a fast build judges it on a saved run of its page's own call: {_cell(c.saved_run_reason)})*"
         extra += _ledger.revision_text(c)
         cells = " | ".join(f"{{claim-result}}`{c.id} {f}`" for f in fields)
         if gpu is not None:
