@@ -193,6 +193,10 @@ def test_a_reproduced_claim_on_a_saved_run_must_not_be_marginal(monkeypatch):
     assert judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3).marginal_sides   # live: allowed, marked
     with pytest.raises(ValueError, match="marginal"):
         judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3, provenance=provenance)
+    # the ledger's row of such a claim gives the reason; a claim live in every build has no such words
+    from dltheory.book.sphinxext import LedgerDirective
+    assert claim.saved_run_reason[:40] in LedgerDirective._row(claim, ("ours",))
+    assert "saved run" not in LedgerDirective._row(claims.get("04-embedding-geometry/wiki-sgns-pmi-corr"), ("ours",))
 
 
 def test_the_registry_refuses_a_reproduced_claim_on_a_saved_run_without_a_reason():
