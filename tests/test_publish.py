@@ -176,6 +176,13 @@ def test_readme_has_exactly_two_set_up_commands():
     assert _readme_commands() == ["make book", "make test"]
 
 
+def test_readme_has_each_section_and_one_measured_time_once():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    headings = re.findall(r"^#+ .*$", readme, re.M)
+    assert len(headings) == len(set(headings)), f"a section appears twice: {sorted(headings)}"
+    assert readme.count("**Measured time**") == 1
+
+
 def test_workflow_publishes_on_push_and_tests_pull_requests():
     (path,) = _workflows()
     flow = yaml.safe_load(path.read_text(encoding="utf-8"))
