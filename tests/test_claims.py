@@ -334,6 +334,30 @@ def test_marginal_flags(reg):
     assert claims.check("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2], display=False).margin.marginal
 
 
+def test_a_mean_claim_is_marginal_only_when_its_mean_is_near_the_bar(tmp_path, monkeypatch):
+    registry = claims.load_registry([write(tmp_path, "tm", """
+        title = "Means"
+
+        [[claim]]
+        id = "tm/mean-corr"
+        statement = "The mean correlation over three corpora is at most -0.4."
+        source = "key2020"
+        paper = "-0.7"
+        upper = -0.4
+        aggregate = "mean"
+        """)])
+    monkeypatch.setattr(claims, "registry", lambda: registry)
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    # spread 0.13; the worst corpus (-0.53) sits within one spread of the bar, the mean (-0.70) 2.3 spreads inside
+    far = claims.check("tm/mean-corr", [-0.53, -0.79, -0.77], seeds=[0, 1, 2], display=False).margin
+    assert far.near == (0,) and not far.marginal
+    mean = np.mean([-0.53, -0.79, -0.77])
+    assert far.absolute == pytest.approx(-0.4 - mean) and far.spreads == pytest.approx((-0.4 - mean) / far.spread)
+    # the same spread with the mean within one spread of the bar: marginal
+    near = claims.check("tm/mean-corr", [-0.35, -0.61, -0.59], seeds=[0, 1, 2], display=False).margin
+    assert near.marginal and 0 < near.absolute < near.spread
+
+
 def test_a_null_near_the_bar_makes_the_claim_marginal(reg):
     ours = dict(seeds=[0, 1, 2], display=False)  # every seed more than one spread above the bar: not marginal
     far = claims.check("tc/accuracy", [0.995, 0.999, 1.0], null=[0.5, 0.6, 0.7], **ours)

@@ -258,8 +258,10 @@ class Margin:
 
         The verdict is *marginal* when a value near the bar could turn it: with every seed required, any value
         near the bar; with ``need`` of them required (``min_pass``), the ``need``-th best value (so a near or
-        failing seed beyond the ones the rule needs does not make it marginal); for a median or mean, any value
-        or the aggregate.
+        failing seed beyond the ones the rule needs does not make it marginal); for a median, any value or the
+        aggregate; for a mean, the aggregate only. A mean moves with every value, so no one value decides it: a
+        rerun moves it by about ``spread·√(2/n)``, less than the one spread that makes the aggregate near, and a
+        value near the bar beside a mean far from it cannot turn the verdict alone.
         """
         scale = criterion.scale()
         per_value = [criterion.signed_margin(v) for v in values]
@@ -280,7 +282,7 @@ class Margin:
         else:
             deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
         close = tuple(i for i, m in enumerate(per_value) if near(m))
-        if need is not None:
+        if need is not None or aggregate == "mean":
             marginal = near(deciding)
         else:
             marginal = bool(close) or (aggregate != "all" and near(deciding))
