@@ -348,14 +348,20 @@ def test_a_mean_claim_is_marginal_only_when_its_mean_is_near_the_bar(tmp_path, m
         """)])
     monkeypatch.setattr(claims, "registry", lambda: registry)
     monkeypatch.setenv("DLTHEORY_MODE", "fast")
-    # spread 0.13; the worst corpus (-0.53) sits within one spread of the bar, the mean (-0.70) 2.3 spreads inside
+    # spread 0.14, two standard errors 0.17; the worst corpus (-0.53) sits within one spread of the bar, the mean
+    # (-0.70) 0.30 inside it
     far = claims.check("tm/mean-corr", [-0.53, -0.79, -0.77], seeds=[0, 1, 2], display=False).margin
     assert far.near == (0,) and not far.marginal
     mean = np.mean([-0.53, -0.79, -0.77])
     assert far.absolute == pytest.approx(-0.4 - mean) and far.spreads == pytest.approx((-0.4 - mean) / far.spread)
-    # the same spread with the mean within one spread of the bar: marginal
+    # the same spread with the mean within two standard errors of the bar: marginal
     near = claims.check("tm/mean-corr", [-0.35, -0.61, -0.59], seeds=[0, 1, 2], display=False).margin
-    assert near.marginal and 0 < near.absolute < near.spread
+    assert near.marginal and 0 < near.absolute < 2 * near.spread / np.sqrt(3)
+    # a mean 0.137 inside the bar, spread 0.13: near on three values (two standard errors 0.149), not on six (0.106)
+    three = claims.check("tm/mean-corr", [-0.37, -0.63, -0.61], seeds=range(3), display=False).margin
+    six = claims.check("tm/mean-corr", [-0.37, -0.63, -0.61] * 2, seeds=range(6), display=False).margin
+    assert three.absolute == pytest.approx(0.1367, abs=1e-3) and six.absolute == pytest.approx(three.absolute)
+    assert three.marginal and not six.marginal
 
 
 def test_a_null_near_the_bar_makes_the_claim_marginal(reg):

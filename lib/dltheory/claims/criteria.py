@@ -259,9 +259,11 @@ class Margin:
         The verdict is *marginal* when a value near the bar could turn it: with every seed required, any value
         near the bar; with ``need`` of them required (``min_pass``), the ``need``-th best value (so a near or
         failing seed beyond the ones the rule needs does not make it marginal); for a median, any value or the
-        aggregate; for a mean, the aggregate only. A mean moves with every value, so no one value decides it: a
-        rerun moves it by about ``spread·√(2/n)``, less than the one spread that makes the aggregate near, and a
-        value near the bar beside a mean far from it cannot turn the verdict alone.
+        aggregate; for a mean of ``n`` values, the mean within two of its standard errors, ``2·spread/√n``, of
+        the bar. No one value decides a mean, so a value near the bar beside a mean far from it cannot turn the
+        verdict; the two standard errors carry over the argument for every seed (a worst seed within one spread
+        puts the seeds' mean within about two spreads of the bar, which a fresh seed then crosses a few times in
+        a hundred; a mean within two standard errors is crossed by a fresh run's mean as often).
         """
         scale = criterion.scale()
         per_value = [criterion.signed_margin(v) for v in values]
@@ -282,7 +284,9 @@ class Margin:
         else:
             deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
         close = tuple(i for i, m in enumerate(per_value) if near(m))
-        if need is not None or aggregate == "mean":
+        if aggregate == "mean" and need is None and spread is not None:
+            marginal = abs(deciding) < 2 * NEAR_SPREADS * spread / math.sqrt(len(finite))
+        elif need is not None or aggregate == "mean":
             marginal = near(deciding)
         else:
             marginal = bool(close) or (aggregate != "all" and near(deciding))
