@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from dltheory import claims
+from dltheory.claims import criteria
 from dltheory.book import ledger
 from dltheory.book.sphinxext import verdicts_in_html
 
@@ -334,13 +335,13 @@ def test_marginal_flags(reg):
     assert claims.check("tc/median-acc", [0.989, 0.995, 0.999], seeds=[0, 1, 2], display=False).margin.marginal
 
 
-def test_a_mean_claim_is_marginal_only_when_its_mean_is_near_the_bar(tmp_path, monkeypatch):
+def test_a_mean_claim_is_marginal_when_its_bar_lies_inside_the_means_confidence_interval(tmp_path, monkeypatch):
     registry = claims.load_registry([write(tmp_path, "tm", """
         title = "Means"
 
         [[claim]]
         id = "tm/mean-corr"
-        statement = "The mean correlation over three corpora is at most -0.4."
+        statement = "The mean correlation over the corpora is at most -0.4."
         source = "key2020"
         paper = "-0.7"
         upper = -0.4
@@ -348,20 +349,24 @@ def test_a_mean_claim_is_marginal_only_when_its_mean_is_near_the_bar(tmp_path, m
         """)])
     monkeypatch.setattr(claims, "registry", lambda: registry)
     monkeypatch.setenv("DLTHEORY_MODE", "fast")
-    # spread 0.14, two standard errors 0.17; the worst corpus (-0.53) sits within one spread of the bar, the mean
-    # (-0.70) 0.30 inside it
-    far = claims.check("tm/mean-corr", [-0.53, -0.79, -0.77], seeds=[0, 1, 2], display=False).margin
-    assert far.near == (0,) and not far.marginal
-    mean = np.mean([-0.53, -0.79, -0.77])
-    assert far.absolute == pytest.approx(-0.4 - mean) and far.spreads == pytest.approx((-0.4 - mean) / far.spread)
-    # the same spread with the mean within two standard errors of the bar: marginal
-    near = claims.check("tm/mean-corr", [-0.35, -0.61, -0.59], seeds=[0, 1, 2], display=False).margin
-    assert near.marginal and 0 < near.absolute < 2 * near.spread / np.sqrt(3)
-    # a mean 0.137 inside the bar, spread 0.13: near on three values (two standard errors 0.149), not on six (0.106)
-    three = claims.check("tm/mean-corr", [-0.37, -0.63, -0.61], seeds=range(3), display=False).margin
-    six = claims.check("tm/mean-corr", [-0.37, -0.63, -0.61] * 2, seeds=range(6), display=False).margin
-    assert three.absolute == pytest.approx(0.1367, abs=1e-3) and six.absolute == pytest.approx(three.absolute)
-    assert three.marginal and not six.marginal
+
+    def margin(values):
+        return claims.check("tm/mean-corr", values, seeds=range(len(values)), display=False).margin
+
+    # ten values, spread 0.1, mean 0.08 inside the bar: within one spread, outside the 95% interval (0.072)
+    z = np.array([-1.5, -1, -0.5, 0, 0.5, 1, 1.5, 0.2, -0.2, 0])
+    ten = margin(list(-0.48 + 0.1 * (z - z.mean()) / z.std(ddof=1)))
+    assert ten.spread == pytest.approx(0.1) and ten.absolute == pytest.approx(0.08)
+    assert ten.near and not ten.marginal          # a value near the bar does not decide a mean
+    assert criteria.mean_half_width(0.1, 10) == pytest.approx(0.0715, abs=1e-4)
+    # three values, spread 0.1, mean 0.2 inside: two spreads, but inside the interval of three (0.248)
+    three = margin([-0.5, -0.6, -0.7])
+    assert three.spread == pytest.approx(0.1) and three.absolute == pytest.approx(0.2)
+    assert not three.near and three.marginal      # no value near the bar, yet three values cannot place the mean
+    assert not margin([-0.7, -0.8, -0.9]).marginal  # 0.4 inside: outside the interval
+    with pytest.raises(ValueError, match="at least 2 values"):
+        criteria.mean_half_width(0.1, 1)
+
 
 
 def test_a_null_near_the_bar_makes_the_claim_marginal(reg):

@@ -50,6 +50,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 __all__ = ["Criterion", "Margin", "NEAR_RELATIVE", "NEAR_SPREADS", "fmt", "SCALES"]
 
@@ -259,11 +260,10 @@ class Margin:
         The verdict is *marginal* when a value near the bar could turn it: with every seed required, any value
         near the bar; with ``need`` of them required (``min_pass``), the ``need``-th best value (so a near or
         failing seed beyond the ones the rule needs does not make it marginal); for a median, any value or the
-        aggregate; for a mean of ``n`` values, the mean within two of its standard errors, ``2·spread/√n``, of
-        the bar. No one value decides a mean, so a value near the bar beside a mean far from it cannot turn the
-        verdict; the two standard errors carry over the argument for every seed (a worst seed within one spread
-        puts the seeds' mean within about two spreads of the bar, which a fresh seed then crosses a few times in
-        a hundred; a mean within two standard errors is crossed by a fresh run's mean as often).
+        aggregate; for a mean of ``n`` values with a spread, the bar inside the mean's 95% confidence interval,
+        ``mean ± t(0.975, n − 1)·spread/√n`` (Student's t: with a few values the spread is itself uncertain, so
+        three values need the mean 2.5 spreads from the bar, ten values 0.72). No one value decides a mean, so
+        a value near the bar beside a mean far from it cannot turn the verdict.
         """
         scale = criterion.scale()
         per_value = [criterion.signed_margin(v) for v in values]
@@ -285,7 +285,7 @@ class Margin:
             deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
         close = tuple(i for i, m in enumerate(per_value) if near(m))
         if aggregate == "mean" and need is None and spread is not None:
-            marginal = abs(deciding) < 2 * NEAR_SPREADS * spread / math.sqrt(len(finite))
+            marginal = abs(deciding) < mean_half_width(spread, len(finite))
         elif need is not None or aggregate == "mean":
             marginal = near(deciding)
         else:
@@ -327,6 +327,14 @@ class Margin:
             "scale": "log" if self.log else "linear",
             "text": self.describe(),
         }
+
+
+def mean_half_width(spread: float, n: int) -> float:
+    """Half the width of the 95% confidence interval of a mean of ``n`` values with sample standard deviation
+    ``spread``: ``t(0.975, n − 1)·spread/√n`` (Student's t). A claim on a mean is marginal when its bar lies inside."""
+    if n < 2:
+        raise ValueError(f"a confidence interval of a mean needs at least 2 values, got n = {n}")
+    return float(stats.t.ppf(0.975, n - 1) * spread / math.sqrt(n))
 
 
 def _finite_or_text(x: float | None) -> float | str | None:

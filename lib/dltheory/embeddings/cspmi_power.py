@@ -66,21 +66,24 @@ def criterion_vocabulary(key: jax.Array, cfg: corpus.CorpusConfig, *, normalise:
     return equal_norm(vocab, cfg) if normalise else vocab
 
 
-def run_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, normalise: bool = True) -> la.CriterionResult:
+def run_criterion(seeds: Sequence[int], cfg: corpus.CorpusConfig, *, normalise: bool = True,
+                  null_draws: int = 1) -> la.CriterionResult:
     """The csPMI criterion on corpora of the equal-norm design (§ 4.8): for each seed, the vocabulary of
     :func:`criterion_vocabulary` and a corpus sampled from it (keys split from ``jax.random.key(seed)`` as in
     :func:`corpus.planted_corpus`), judged by :func:`linear_analogies.criterion_statistics` with its random-pair
-    null."""
+    null, averaged over ``null_draws`` draws of the random pairs per corpus."""
     if not isinstance(cfg, corpus.CorpusConfig):
         raise ValueError(f"cfg must be a CorpusConfig, got {type(cfg).__name__}")
     seeds = list(validate.seeds(seeds, distinct=True))
+    null_draws = validate.integer("null_draws", null_draws, low=1)
     rows = []
     for seed in seeds:
         k_corpus, k_null = jax.random.split(jax.random.key(seed))
         k_voc, k_tokens = jax.random.split(k_corpus)
         vocab = criterion_vocabulary(k_voc, cfg, normalise=normalise)
         tokens = corpus.sample_corpus(k_tokens, vocab.vectors, cfg.n_tokens, cfg.persistence)
-        rows.append(la.criterion_statistics(k_null, corpus.cooccurrence(tokens, vocab.size, cfg.window), vocab, cfg))
+        rows.append(la.criterion_statistics(k_null, corpus.cooccurrence(tokens, vocab.size, cfg.window), vocab, cfg,
+                                            null_draws=null_draws))
     return la.criterion_result(seeds, cfg.relation_noise, rows)
 
 

@@ -201,33 +201,54 @@ def _spearman(x: np.ndarray, y: Any) -> float:
     return float(spearmanr(x, y)[0])
 
 
+#: Folded into a corpus's null key for the random-pair draws after the first (:func:`criterion_statistics`).
+_MORE_NULL_DRAWS = 2**20
+
+
 def criterion_statistics(key: jax.Array, counts: Any, vocab: corpus.Vocabulary,
-                         cfg: corpus.CorpusConfig) -> dict[str, np.ndarray]:
+                         cfg: corpus.CorpusConfig, *, null_draws: int = 1) -> dict[str, np.ndarray]:
     """One corpus's row of the csPMI criterion (§ 4.8): per relation, the 3CosAdd accuracy of the rank-d SVD of
     PPMI (a, b, c excluded, ``acc``), the spreads of csPMI and of D over its pairs (``cs``, ``D``), and the same
-    spreads over as many random pairs of distinct family words drawn from ``key`` (``ncs``, ``nD``)."""
+    spreads over as many random pairs of distinct family words drawn from ``key`` (``ncs``, ``nD``).
+
+    ``null_draws`` draws of the random pairs (the first from ``key``, as with one draw; the others from keys
+    folded out of it) give ``ncs_draws`` and ``nD_draws``, ``(null_draws, relations)``: :func:`criterion_result`
+    averages the null's correlation over them, which shrinks the null's own noise without touching the corpus."""
+    null_draws = validate.integer("null_draws", null_draws, low=1)
     edges = corpus._edges(vocab.families, vocab.family_relations, cfg.n_relations)
     family_words = vocab.families.ravel()
-    random_pairs = []
-    for r, e in enumerate(edges):
-        k_i, k_j = jax.random.split(jax.random.fold_in(key, r))
-        i = np.asarray(jax.random.randint(k_i, (len(e),), 0, family_words.size))
-        j = (i + 1 + np.asarray(jax.random.randint(k_j, (len(e),), 0, family_words.size - 1))) % family_words.size
-        random_pairs.append(np.stack([family_words[i], family_words[j]], axis=1))  # two distinct words
-    real, null = relation_spreads(counts, edges), relation_spreads(counts, random_pairs)
+    draws = []
+    for d in range(null_draws):
+        k_draw = key if d == 0 else jax.random.fold_in(jax.random.fold_in(key, _MORE_NULL_DRAWS), d)
+        random_pairs = []
+        for r, e in enumerate(edges):
+            k_i, k_j = jax.random.split(jax.random.fold_in(k_draw, r))
+            i = np.asarray(jax.random.randint(k_i, (len(e),), 0, family_words.size))
+            j = (i + 1 + np.asarray(jax.random.randint(k_j, (len(e),), 0, family_words.size - 1))) % family_words.size
+            random_pairs.append(np.stack([family_words[i], family_words[j]], axis=1))  # two distinct words
+        draws.append(relation_spreads(counts, random_pairs))
+    real = relation_spreads(counts, edges)
     E = geometry.svd_embeddings(corpus.pmi(counts, positive=True), cfg.dim)
     q, rel = vocab.questions, vocab.question_relation
     pred = geometry.analogy_predictions(E, q)
     acc = [np.mean(pred[rel == r] == q[rel == r, 3]) for r in range(cfg.n_relations)]
-    return {"acc": np.array(acc), "cs": real["cspmi"], "D": real["distance"], "ncs": null["cspmi"],
-            "nD": null["distance"]}
+    return {"acc": np.array(acc), "cs": real["cspmi"], "D": real["distance"], "ncs": draws[0]["cspmi"],
+            "nD": draws[0]["distance"], "ncs_draws": np.stack([x["cspmi"] for x in draws]),
+            "nD_draws": np.stack([x["distance"] for x in draws])}
 
 
 def criterion_result(seeds: Sequence[int], relation_noise: Sequence[float],
                      rows: Sequence[dict[str, np.ndarray]]) -> CriterionResult:
-    """Stack the rows of :func:`criterion_statistics` (one per corpus) and take the Spearman correlations."""
+    """Stack the rows of :func:`criterion_statistics` (one per corpus) and take the Spearman correlations; a
+    null's correlation is the mean over the row's null draws (``ncs_draws``, ``nD_draws``; one draw if absent)."""
     a = {k: np.array([row[k] for row in rows]) for k in ("acc", "cs", "D", "ncs", "nD")}
+    for k in ("ncs", "nD"):
+        a[k + "_draws"] = [np.asarray(row.get(k + "_draws", row[k][None])) for row in rows]
     eta, n = np.asarray(relation_noise), range(len(rows))
+
+    def null_rho(draws: np.ndarray, other: np.ndarray) -> float:
+        return float(np.mean([_spearman(x, other) for x in draws]))
+
     return CriterionResult(
         seeds=list(seeds), relation_noise=tuple(relation_noise), accuracy=a["acc"], spread_cspmi=a["cs"],
         spread_distance=a["D"], null_cspmi=a["ncs"], null_distance=a["nD"],
@@ -235,9 +256,9 @@ def criterion_result(seeds: Sequence[int], relation_noise: Sequence[float],
         rho_distance=np.array([_spearman(a["D"][i], a["acc"][i]) for i in n]),
         rho_rise=np.array([_spearman(eta, a["D"][i]) for i in n]),
         rho_rise_cspmi=np.array([_spearman(eta, a["cs"][i]) for i in n]),
-        null_rho_cspmi=np.array([_spearman(a["ncs"][i], a["acc"][i]) for i in n]),
-        null_rho_distance=np.array([_spearman(a["nD"][i], a["acc"][i]) for i in n]),
-        null_rho_rise=np.array([_spearman(eta, a["nD"][i]) for i in n]),
+        null_rho_cspmi=np.array([null_rho(a["ncs_draws"][i], a["acc"][i]) for i in n]),
+        null_rho_distance=np.array([null_rho(a["nD_draws"][i], a["acc"][i]) for i in n]),
+        null_rho_rise=np.array([null_rho(a["nD_draws"][i], eta) for i in n]),
     )
 
 
