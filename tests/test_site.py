@@ -442,8 +442,10 @@ def test_screenshots(site, open_page):
         visit = open_page(path)
         try:
             name = path.replace("/", "_").removesuffix(".html")
-            visit.page.screenshot(path=str(SHOTS / f"{name}.png"))
-            visit.page.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True)
+            # a whole long page (the ledger, a chapter page) can take over Playwright's default 30 s to paint on a
+            # loaded 2-core machine (it did once, with seed sweeps beside the suite): a picture, not a timing
+            visit.page.screenshot(path=str(SHOTS / f"{name}.png"), timeout=120_000)
+            visit.page.screenshot(path=str(SHOTS / f"{name}-full.png"), full_page=True, timeout=120_000)
             taken.append(SHOTS / f"{name}.png")
         finally:
             visit.page.close()
