@@ -368,7 +368,6 @@ def test_a_mean_claim_is_marginal_when_its_bar_lies_inside_the_means_confidence_
         criteria.mean_half_width(0.1, 1)
 
 
-
 def test_a_null_near_the_bar_makes_the_claim_marginal(reg):
     ours = dict(seeds=[0, 1, 2], display=False)  # every seed more than one spread above the bar: not marginal
     far = claims.check("tc/accuracy", [0.995, 0.999, 1.0], null=[0.5, 0.6, 0.7], **ours)

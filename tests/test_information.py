@@ -611,7 +611,6 @@ def test_critic_sweep_shapes_and_bad_input():
         lim.ksg_cap(10, 10)
 
 
-
 def test_an_nwj_critic_that_overflowed_at_initialisation_now_trains_to_finite_estimates():
     # seed 101 (base seed 100's second) drew a critic whose untrained scores g(x)·h(y) passed 89, where NWJ's
     # e^(f - 1) overflows float32: NaN at every MI before the scores were divided by sqrt(embed)
@@ -619,6 +618,7 @@ def test_an_nwj_critic_that_overflowed_at_initialisation_now_trains_to_finite_es
     out = lim.critic_sweep(cfg, [101], "nwj")
     assert np.all(np.isfinite(out["mean"])) and np.all(np.isfinite(out["var"]))
     assert np.all(np.isfinite(out["history"].metrics["var"]))
+
 
 # ---------------------------------------------------------------------------- §5.8 f-CMI bounds
 

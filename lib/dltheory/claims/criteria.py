@@ -284,10 +284,10 @@ class Margin:
         else:
             deciding = min(per_value) if aggregate == "all" else criterion.signed_margin(value)
         close = tuple(i for i, m in enumerate(per_value) if near(m))
-        if aggregate == "mean" and need is None and spread is not None:
-            marginal = abs(deciding) < mean_half_width(spread, len(finite))
-        elif need is not None or aggregate == "mean":
+        if need is not None:
             marginal = near(deciding)
+        elif aggregate == "mean":
+            marginal = abs(deciding) < mean_half_width(spread, len(finite)) if spread else near(deciding)
         else:
             marginal = bool(close) or (aggregate != "all" and near(deciding))
         return cls(
