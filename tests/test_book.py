@@ -52,10 +52,59 @@ def build(tmp_path_factory):
     return proc.returncode, log
 
 
+_EXECUTING = re.compile(r"^(?P<page>\S+): Execut(?P<state>ing|ed) notebook")
+
+
+def flagged_lines(log: str, context: int = 25) -> list[str]:
+    """Each WARNING or ERROR line of a build log, reported so that it can be diagnosed from CI's output alone.
+
+    A kernel's own log lines (a Jupyter kernel writes to the build's stderr) carry no page name, and the
+    traceback that explains them follows on the next lines, so each report gives the notebook that was being
+    executed (or had just finished: then the line came while its kernel shut down) and the indented lines
+    that follow it.
+    """
+    lines = log.splitlines()
+    page, state, reports = None, None, []
+    for i, line in enumerate(lines):
+        if match := _EXECUTING.match(line):
+            page, state = match["page"], match["state"]
+            continue
+        if "WARNING:" not in line and "ERROR:" not in line:
+            continue
+        where = "" if page is None else (
+            f"    [while executing {page}]" if state == "ing" else f"    [after {page} was executed: its kernel's shutdown]")
+        tail = []
+        for follow in lines[i + 1:i + 1 + context]:
+            if not (follow.startswith((" ", "\t", "Traceback")) or re.match(r"^[\w.]+(Error|Exception)\b", follow)):
+                break
+            tail.append(follow)
+        reports.append("\n".join([line + where, *tail]))
+    return reports
+
+
+def test_flagged_lines_name_the_page_and_keep_the_traceback():
+    log = "\n".join([
+        "/b/a.md: Executing notebook using local CWD [mystnb]",
+        "/b/a.md: Executed notebook in 3.1 seconds [mystnb]",
+        "ERROR:tornado.general:Uncaught exception in ZMQStream callback",
+        "Traceback (most recent call last):",
+        '  File "zmqstream.py", line 1, in _run_callback',
+        "zmq.error.ZMQError: not a socket",
+        "/b/b.md: Executing notebook using local CWD [mystnb]",
+        "/b/b.md:12: WARNING: undefined label",
+        "reading sources... [ 50%] b",
+    ])
+    first, second = flagged_lines(log)
+    assert first.splitlines()[0].endswith("[after /b/a.md was executed: its kernel's shutdown]")
+    assert first.splitlines()[-1] == "zmq.error.ZMQError: not a socket"
+    assert second == "/b/b.md:12: WARNING: undefined label    [while executing /b/b.md]"
+    assert flagged_lines("reading sources... [100%] c\nbuild succeeded.") == []
+
+
 def test_build_succeeds_without_warnings(build):
     code, log = build
-    warnings = [line for line in log.splitlines() if "WARNING:" in line or "ERROR:" in line]
-    assert code == 0 and not warnings, "book build failed:\n" + "\n".join(warnings[:40] or log.splitlines()[-40:])
+    warnings = flagged_lines(log)
+    assert code == 0 and not warnings, "book build failed:\n" + "\n".join(warnings[:20] or log.splitlines()[-40:])
 
 
 class _Text(HTMLParser):
