@@ -685,6 +685,23 @@ def test_min_pass_registered_not_reproduced_misses_with_a_dead_seed_as_registere
                      degenerate=[False, False, True, False, False])
 
 
+def test_an_every_seed_claim_registered_not_reproduced_counts_a_dead_seed_as_its_registered_miss(reg):
+    # "on every seed" is false on a seed that has no value: for a claim registered as not reproduced that is its
+    # registered outcome, named in the verdict; the same dead seed still stops a claim registered as reproduced,
+    # a claim on a median, and any claim with a dead null
+    v = claims.check("tc/not-here", [60.0, np.inf, 70.0], seeds=[0, 1, 2], display=False)
+    assert v.status == "not reproduced" and v.ok and v.degenerate == (1,) and not v.passed
+    v = claims.check("tc/not-here", [60.0, 55.0, 70.0], seeds=[0, 1, 2], degenerate=[False, True, False],
+                     display=False)
+    assert v.status == "not reproduced" and v.ok and v.degenerate == (1,)
+    with pytest.raises(claims.DegenerateRun, match="seeds 1"):
+        claims.check("tc/accuracy", [0.995, np.inf, 0.999], seeds=[0, 1, 2])
+    with pytest.raises(claims.DegenerateRun):
+        claims.check("tc/median-acc", [0.995, np.inf, 0.999], seeds=[0, 1, 2])
+    with pytest.raises(claims.DegenerateRun, match="null 0"):
+        claims.check("tc/not-here", [60.0, np.inf, 70.0], seeds=[0, 1, 2], null=[np.nan, 1.0, 1.0])
+
+
 def test_min_pass_margin_is_that_of_the_kth_best_seed(reg):
     # the rule needs 4 of 5: the 4th best seed decides, and a seed failing beyond that does not make it marginal
     v = claims.check("tc/most-seeds", [0.9, 0.92, 0.45, 0.88, 0.95], seeds=[0, 1, 2, 3, 4], display=False)

@@ -156,11 +156,16 @@ class Verdict:
         """Whether the verdict stands although some runs were degenerate: a ``min_pass`` claim counts a dead seed
         as one that misses (named in the verdict), so its verdict is defined when it holds on enough live seeds,
         and when it misses its share while registered as not reproduced (the miss is then its registered outcome).
-        Any other claim stops: a dead run is never averaged in, nor is it read as a registered failure."""
+        So does a claim on every seed registered as not reproduced: a seed with no value is a seed on which it
+        does not hold, which is its registered outcome (the dead seed is named, never averaged in). Any other
+        claim stops, and so does any claim with a dead null."""
         c = self.claim
-        if c.min_pass is None or any(str(s).startswith("null") for s in self.degenerate):
+        if any(str(s).startswith("null") for s in self.degenerate):
             return False
-        return self.passed or not (c.derivation or c.reproduces_in(self.mode))
+        registered_miss = not (c.derivation or c.reproduces_in(self.mode))
+        if c.min_pass is None:
+            return c.aggregate == "all" and not self.passed and registered_miss
+        return self.passed or registered_miss
 
     @property
     def ok(self) -> bool:
