@@ -52,7 +52,7 @@ def build(tmp_path_factory):
     return proc.returncode, log
 
 
-_EXECUTING = re.compile(r"^(?P<page>\S+): Execut(?P<state>ing|ed) notebook")
+_EXECUTING = re.compile(r"^(?P<page>\S+): (?P<state>Executing|Executed|Using cached) notebook")
 
 
 def flagged_lines(log: str, context: int = 25) -> list[str]:
@@ -60,8 +60,9 @@ def flagged_lines(log: str, context: int = 25) -> list[str]:
 
     A kernel's own log lines (a Jupyter kernel writes to the build's stderr) carry no page name, and the
     traceback that explains them follows on the next lines, so each report gives the notebook that was being
-    executed (or had just finished: then the line came while its kernel shut down) and the indented lines
-    that follow it.
+    executed (or had just finished: then the line came while its kernel shut down; or was read from the
+    execution cache) and the indented lines that follow it. Lines after the read phase ("pickling environment")
+    name no page.
     """
     lines = log.splitlines()
     page, state, reports = None, None, []
@@ -69,10 +70,13 @@ def flagged_lines(log: str, context: int = 25) -> list[str]:
         if match := _EXECUTING.match(line):
             page, state = match["page"], match["state"]
             continue
+        if "pickling environment" in line:
+            page = state = None
         if "WARNING:" not in line and "ERROR:" not in line:
             continue
-        where = "" if page is None else (
-            f"    [while executing {page}]" if state == "ing" else f"    [after {page} was executed: its kernel's shutdown]")
+        where = {None: "", "Executing": f"    [while executing {page}]",
+                 "Executed": f"    [after {page} was executed: its kernel's shutdown]",
+                 "Using cached": f"    [after {page} was read from the execution cache]"}[state]
         tail = []
         for follow in lines[i + 1:i + 1 + context]:
             if not (follow.startswith((" ", "\t", "Traceback")) or re.match(r"^[\w.]+(Error|Exception)\b", follow)):
@@ -93,11 +97,17 @@ def test_flagged_lines_name_the_page_and_keep_the_traceback():
         "/b/b.md: Executing notebook using local CWD [mystnb]",
         "/b/b.md:12: WARNING: undefined label",
         "reading sources... [ 50%] b",
+        "/b/c.md: Using cached notebook: ID=3 [mystnb]",
+        "/b/c.md:4: WARNING: duplicate label",
+        "pickling environment... done",
+        "/b/d.md:9: WARNING: undefined reference",
     ])
-    first, second = flagged_lines(log)
+    first, second, third, fourth = flagged_lines(log)
     assert first.splitlines()[0].endswith("[after /b/a.md was executed: its kernel's shutdown]")
     assert first.splitlines()[-1] == "zmq.error.ZMQError: not a socket"
     assert second == "/b/b.md:12: WARNING: undefined label    [while executing /b/b.md]"
+    assert third.endswith("[after /b/c.md was read from the execution cache]")
+    assert fourth == "/b/d.md:9: WARNING: undefined reference"
     assert flagged_lines("reading sources... [100%] c\nbuild succeeded.") == []
 
 
