@@ -1118,7 +1118,7 @@ def test_delay_is_infinite_where_a_run_never_fits_or_generalises():
 
 
 def test_at_step_reads_each_curve_at_its_own_fit_step():
-    """lazy-rich-centred-moved-at-fit-most (as the withdrawn every-seed claim) reads the distance at t_fit, not at
+    """lazy-rich-centred-moved-at-fit and its 2-of-3 successor -most read the distance at t_fit, not at
     the end of the budget."""
     from dltheory.grokking import lazy_rich_modular as lm
 
