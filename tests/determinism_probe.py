@@ -324,6 +324,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "grokking.lazy_to_rich.scale_sweep": lambda: G8.scale_sweep(_DIGITS, [1.0, 2.0], [0]),
     "grokking.lazy_to_rich.registered_times": lambda: G8.registered_times(_DIGITS, [0]),
     "grokking.lazy_to_rich.output_scale_sweep": lambda: G8.output_scale_sweep(_GROK, [0.5, 2.0], [0]),
+    "grokking.lazy_to_rich.modular_scale_sweep": lambda: G8.modular_scale_sweep(_GROK, [1.0, 2.0], [0]),
+    "grokking.lazy_to_rich.scaled_init": lambda: G8.scaled_init(_GROK, 3, 2.0),
     "grokking.lazy_rich_modular.centred_sweep": lambda: G8K.centred_sweep(
         G8K.CentredConfig(p=7, width=16, steps=20, eval_every=10, n_seeds=1), [1.0, 4.0], [0]),
     # chapter 4

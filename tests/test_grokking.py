@@ -1069,18 +1069,43 @@ def test_the_registered_lazy_rich_claims_read_their_slopes_off_the_saved_sweep()
     assert len(arrays["value:seeds"]) == len(got["slopes"]) == len(got["rate_ratio"]) >= 3
 
 
-def test_the_output_scale_sweep_is_counted_in_full_mode_only():
-    # a fast build reads it saved (tests/test_saved.py: of today's code), full mode trains it
+def test_the_two_modular_addition_sweeps_are_counted_in_full_mode_only():
+    # a fast build reads them saved (tests/test_saved.py: of today's code), full mode trains them
     from dltheory.book import budget
     from dltheory.grokking import lazy_to_rich as lrm
     from dltheory.grokking.models import GrokConfig
 
     page = Path(__file__).resolve().parents[1] / "chapters" / "03-grokking" / "08-lazy-to-rich.md"
-    assert re.search(r'saved\.call\("03-grokking-lazy-rich-output-scale\.npz",\s*lr\.output_scale_sweep\)',
-                     page.read_text(encoding="utf-8"))
-    sweep = GrokConfig.fast().cost() * len(lrm.OUTPUT_SCALES)
+    text = page.read_text(encoding="utf-8")
+    assert re.search(r'saved\.call\("03-grokking-lazy-rich-output-scale\.npz",\s*lr\.output_scale_sweep\)', text)
+    assert re.search(r'saved\.call\("03-grokking-lazy-rich-modular-scale\.npz",\s*lr\.modular_scale_sweep\)', text)
+    sweeps = (GrokConfig.fast().cost() * len(lrm.OUTPUT_SCALES)
+              + lrm.modular_config().cost() * len(lrm.MODULAR_SCALES))
     fast, full = budget.page_cost(page, mode="fast"), budget.page_cost(page, mode="full")
-    assert fast.flops < full.flops - 0.99 * sweep.flops
+    assert fast.flops < full.flops - 0.99 * sweeps.flops
+
+
+def test_modular_scale_sweep_starts_every_seed_from_its_own_initialisation_times_alpha():
+    from dltheory.grokking import lazy_to_rich as lrm
+    from dltheory.grokking.models import GrokConfig
+    from dltheory.grokking.training import run
+
+    cfg = GrokConfig(p=7, d_model=4, n_heads=1, d_hidden=8, steps=20, eval_every=10, n_seeds=2, warmup=0)
+    out = lrm.modular_scale_sweep(cfg, [1.0, 3.0], [4, 9])
+    assert out["t_grok"].shape == out["final_test"].shape == (2, 2, 2)
+    assert out["weight_norm"].shape == out["test_acc"].shape == (2, 2, 2, len(out["steps"])) and out["steps"][0] == 0
+    norm0 = out["weight_norm"][..., 0]               # step 0: the initial weights
+    assert np.allclose(norm0[:, :, 1], 3.0 * norm0[:, :, 0], rtol=1e-6)
+    assert not np.allclose(norm0[0], norm0[1])       # each seed its own draw
+    fresh = run(cfg, [4, 9], hparams={"weight_decay": [cfg.weight_decay, 0.0]})   # alpha = 1 is a fresh run
+    assert np.allclose(out["weight_norm"][:, :, 0], fresh.weight_norm, rtol=1e-5)
+    assert np.array_equal(out["test_acc"][:, :, 0], fresh.test_acc)
+    with pytest.raises(ValueError, match="increasing"):
+        lrm.modular_scale_sweep(cfg, [3.0, 1.0], [0])
+    with pytest.raises(ValueError, match="null arm"):
+        lrm.modular_scale_sweep(cfg.replace(weight_decay=0.0), [1.0, 2.0], [0])
+    with pytest.raises(ValueError, match="alpha"):
+        lrm.scaled_init(cfg, 0, 0.0)
 
 
 # --------------------------------------------------------------------------- Section 3.8, Kumar et al.'s control

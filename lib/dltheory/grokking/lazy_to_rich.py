@@ -25,19 +25,20 @@ import dataclasses
 from collections.abc import Callable, Sequence
 from typing import Any
 
+import jax
 import numpy as np
 
 from dltheory import runtime, selfcheck, train, validate
 from dltheory.grokking.lazy_rich_modular import CentredConfig
 from dltheory.grokking.memorise_then_generalise import order_share
-from dltheory.grokking.models import GrokConfig
+from dltheory.grokking.models import GrokConfig, init_model
 from dltheory.grokking.omnigrok_digits import DigitsResult, OmnigrokConfig, digits_run
 from dltheory.grokking.training import delays, first_step, run
 
 __all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
            "check_slide_steps", "INIT_SCALES",
            "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "registered_times",
-           "registered_slopes"]
+           "registered_slopes", "MODULAR_SCALES", "modular_config", "scaled_init", "modular_scale_sweep"]
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
@@ -47,6 +48,9 @@ WEIGHT_DECAY_FACTORS: tuple[float, ...] = (1.0, 2.0, 0.0)
 
 #: The output multipliers of Section 3.8's modular-addition sweep (a factor 8 between neighbours, 64 in all).
 OUTPUT_SCALES: tuple[float, ...] = (0.25, 2.0, 16.0)
+
+#: The initial scales of Section 3.8's modular-addition sweep of Lyu et al.'s scale (a factor 2 between neighbours).
+MODULAR_SCALES: tuple[float, ...] = (2.0, 4.0, 8.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -188,6 +192,63 @@ def output_scale_sweep(
             "t_fit": t["t_fit"].reshape(shape), "t_grok": t["t_grok"].reshape(shape)}
 
 
+def modular_config() -> GrokConfig:
+    """Section 3.8's modular-addition scale sweep, in both modes: Section 3.1's fast configuration (the MLP at
+    ``p = 47``, AdamW lr 3e-3, weight decay 1) with 6,000 steps instead of 3,500, so that ``α = 8`` has room
+    (claims ``lazy-rich-slope-modular`` and ``-most``)."""
+    return GrokConfig.fast().replace(steps=6000)
+
+
+def scaled_init(cfg: GrokConfig, seed: int, alpha: float) -> dict[str, Any]:
+    """The parameters a fresh run of ``seed`` starts from in :func:`dltheory.grokking.training.run` (the first half
+    of the split of ``jax.random.key(seed)``, as :func:`dltheory.train.train` draws it), every one multiplied by
+    ``alpha``: Lyu et al.'s initial scale (Section 3.8)."""
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    seed = int(validate.seeds([seed])[0])
+    alpha = validate.real("alpha", alpha, low=0.0, low_open=True)
+    k_init, _ = jax.random.split(jax.random.key(seed))
+    return jax.tree_util.tree_map(lambda x: x * np.float32(alpha), init_model(k_init, cfg))
+
+
+def modular_scale_sweep(
+    cfg: GrokConfig | None = None, alphas: Sequence[float] = MODULAR_SCALES, seeds: Sequence[int] | None = None,
+) -> dict[str, np.ndarray]:
+    """Train ``a + b mod p`` from each seed's standard initialisation multiplied by each of ``alphas``, with weight
+    decay ``cfg.weight_decay`` and, as the null, 0 (Section 3.8; Lyu et al.'s scale on Section 3.1's MLP).
+
+    ``cfg`` defaults to :func:`modular_config`, ``seeds`` to ``runtime.seeds(n_seeds)``. One
+    :func:`dltheory.grokking.training.run` per seed and scale (it starts every run of a call from one set of
+    weights), each training both weight decays. Returns ``seeds``, ``alphas``, ``lr``, ``weight_decay``,
+    ``steps`` (the evaluations) and, of shape ``(n_seeds, 2, len(alphas))`` (index 1 of the middle axis: weight
+    decay 0), ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` where the budget ran out
+    first) and ``final_test``; ``test_acc`` and ``weight_norm`` add the evaluations as a last axis.
+    """
+    cfg = modular_config() if cfg is None else cfg
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    if cfg.weight_decay <= 0:
+        raise ValueError(f"cfg.weight_decay must be > 0 (weight decay 0 is the null arm), got {cfg.weight_decay}")
+    alphas = validate.array("alphas", alphas, ndim=1)
+    if alphas.size < 2 or np.any(alphas <= 0) or np.any(np.diff(alphas) <= 0):
+        raise ValueError(f"alphas must be at least two increasing positive scales, got {alphas}")
+    seeds = runtime.seeds(cfg.n_seeds) if seeds is None else [int(s) for s in validate.seeds(seeds, distinct=True)]
+    hp = {"weight_decay": [cfg.weight_decay, 0.0]}
+    results = [[run(cfg, [seed], hparams=hp, init_params=scaled_init(cfg, seed, alpha),
+                    desc=f"seed {seed}, alpha {alpha:g}") for alpha in alphas] for seed in seeds]
+    times = [[delays(r) for r in row] for row in results]
+
+    def stack(get: Callable[[Any, Any], np.ndarray]) -> np.ndarray:  # (seed, weight decay, alpha, ...)
+        return np.stack([np.stack([get(r, t) for r, t in zip(row, trow)], axis=1)
+                         for row, trow in zip(results, times)])
+
+    return {"seeds": np.array(seeds), "alphas": alphas, "lr": np.asarray(cfg.lr),
+            "weight_decay": np.asarray(cfg.weight_decay), "steps": np.asarray(results[0][0].steps),
+            "t_fit": stack(lambda r, t: t["t_fit"][0]), "t_grok": stack(lambda r, t: t["t_grok"][0]),
+            "final_test": stack(lambda r, t: r.test_acc[0, :, -1]), "test_acc": stack(lambda r, t: r.test_acc[0]),
+            "weight_norm": stack(lambda r, t: r.weight_norm[0])}
+
+
 def later_share(scales: Any, times: Any) -> np.ndarray:
     """Per seed, the share of pairs of scales in which the *smaller* scale generalises first (Section 3.8).
 
@@ -262,10 +323,12 @@ def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
     the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
     of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()``), six settings where
-    ``GrokConfig.cost()`` counts two, in full mode only (a fast build reads it saved, :func:`dltheory.saved.call`), and
-    Kumar et al.'s control (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
+    ``GrokConfig.cost()`` counts two, and the initial-scale sweep of :func:`modular_scale_sweep`
+    (:func:`modular_config`, one program of two settings per scale), both in full mode only (a fast build reads them
+    saved, :func:`dltheory.saved.call`), and Kumar et al.'s control
+    (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
     digits = config(LazyRichConfig)
     total = digits.cost() + config(CentredConfig).cost()
-    if digits != LazyRichConfig.fast():  # full mode: the output-scale sweep runs live
-        total = total + GrokConfig.fast().cost() * len(OUTPUT_SCALES)
+    if digits != LazyRichConfig.fast():  # full mode: the two modular-addition sweeps run live
+        total = total + GrokConfig.fast().cost() * len(OUTPUT_SCALES) + modular_config().cost() * len(MODULAR_SCALES)
     return total
