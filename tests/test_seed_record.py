@@ -175,6 +175,18 @@ def test_a_run_goes_stale_when_the_bar_of_a_claim_it_reported_changes(repo: Path
     assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2), "toy/b": (2, 2)})
 
 
+def test_registered_on_explains_a_record_and_does_not_stale_it(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "not reproduced")], seconds=1.0, root=repo)
+    registry = repo / "lib" / "dltheory" / "registry" / "01-toy.toml"
+    text = registry.read_text()
+    on = 'lower = 1\n\n[claim.registered_on]\nbase_seeds = [2]\nreason = "missed there"\n'
+    registry.write_text(text.replace("lower = 1\n", on, 1))
+    assert seeds.held(repo) == {"toy/a": (2, 2)}  # it explains the record, it changes no measurement
+    registry.write_text(text.replace("lower = 1\n", 'statement = "edited"\n' + on, 1))
+    assert seeds.held(repo) == {}  # anything else in the entry still counts
+
+
 def test_one_run_is_not_a_seed_sweep(repo: Path) -> None:
     seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
     assert seeds.held_text("toy/a", seeds.held(repo)) == ""

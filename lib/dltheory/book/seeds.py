@@ -10,7 +10,8 @@ Each run holds a *fingerprint*: a hash of the page's code cells (its prose may c
 module those cells import and of those they import in turn (followed module by module, relative imports included;
 the book's small core, ``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an
 edit of, say, the plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data``
-that those cells and modules name, and of the registry entries (the bars) of the claims the run reported. A Python
+that those cells and modules name, and of the registry entries (the bars) of the claims the run reported (all but
+``[claim.registered_on]``, which explains the record and measures nothing). A Python
 file counts as its syntax tree without docstrings, so comments and docstrings may change freely too. A run whose fingerprint
 no longer matches the code is *stale*: it is kept in the file, shown as such by ``python -m dltheory.book.seeds``,
 and never counted. An edit of one page's module, or of one claim's bar, leaves the other pages' runs as they were.
