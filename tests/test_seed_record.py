@@ -386,3 +386,17 @@ def test_a_verdict_as_the_claims_judge_records_it_keeps_its_provenance_and_margi
     assert [r["verdicts"][cid]["provenance"] for r in runs] == [judged[0]["provenance"], seeds.LIVE]
     assert [r["verdicts"][cid]["marginal_sides"] for r in runs] == [rec["marginal_sides"] for rec in judged]
     assert judged[1]["marginal_sides"] == ["claim"]  # 1.9 against a bar of 2: the worst seed sits near it
+
+
+def test_the_book_s_table_explains_its_two_passing_registrations() -> None:
+    from dltheory import claims
+
+    root = notebooks.repo_root(Path(__file__).parent)
+    text = seeds.table(root=root)
+    for cid in ("05-information-theory/relu-compression-most", "02-benign-overfitting/deep-mse-peak"):
+        where = claims.get(cid).registered_on
+        assert where is not None and where.mode == "fast", cid
+        flags = [line for line in text.splitlines() if line.startswith("registered as")]
+        assert not any(cid in line for line in flags), f"{cid} is still flagged: {flags}"
+        if seeds.held(root).get(cid, (0, 0))[1] >= 2:  # a fresh record: the table gives the registry's reason
+            assert f"  {cid}: registered on base seed" in text
