@@ -911,6 +911,48 @@ def test_null_passes_rejects_malformed(tmp_path, extra, message):
     assert "claim tc/x" in str(err.value)
 
 
+_ON = '[claim.registered_on]\nbase_seeds = [2, 3]\nreason = "it missed there"\n'
+
+
+@pytest.mark.parametrize(
+    "extra, message",
+    [
+        (_ON, "applies to a claim registered not reproduced (in fast mode) or not a test"),
+        ('reproduces = false\n[claim.full]\nreproduces = true\n' + _ON.replace("reason", 'mode = "full"\nreason'),
+         "not reproduced (in full mode)"),
+        ('reproduces = false\nregistered_on = "base seed 2"\n', "must be a table"),
+        ('reproduces = false\n' + _ON.replace("[2, 3]", "[]"), "non-empty list of distinct non-negative ints"),
+        ('reproduces = false\n' + _ON.replace("[2, 3]", "[2, 2]"), "non-empty list of distinct non-negative ints"),
+        ('reproduces = false\n' + _ON.replace("[2, 3]", "[-1]"), "non-empty list of distinct non-negative ints"),
+        ('reproduces = false\n' + _ON.replace("[2, 3]", "[true]"), "non-empty list of distinct non-negative ints"),
+        ('reproduces = false\n' + _ON.replace("[2, 3]", '"2"'), "non-empty list of distinct non-negative ints"),
+        ('reproduces = false\n' + _ON.replace('"it missed there"', '" "'), "reason must be a non-empty string"),
+        ('reproduces = false\n' + _ON.replace("reason", 'mode = "gpu"\nreason'), "mode must be 'fast' or 'full'"),
+        ('reproduces = false\nmode = "fast"\n' + _ON.replace("reason", 'mode = "full"\nreason'),
+         "fast mode only"),
+        ('reproduces = false\n' + _ON + 'when = "today"\n', "unknown field(s) ['when']"),
+    ],
+)
+def test_registered_on_rejects_malformed(tmp_path, extra, message):
+    with pytest.raises(ValueError, match=re.escape(message)) as err:
+        claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + extra)])
+    assert "claim tc/x" in str(err.value)
+
+
+def test_registered_on_names_the_base_seeds_of_a_registered_outcome(tmp_path):
+    reg = claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + 'reproduces = false\n' + _ON
+                                      + CLAIM.replace("tc/x", "tc/y") + 'null = "r"\nnull_passes = true\n'
+                                      + _ON.replace("[2, 3]", "[1002]"))])
+    on = reg["tc/x"].registered_on
+    assert on.base_seeds == (2, 3) and on.mode == "fast" and on.reason == "it missed there"
+    assert on.describe() == "registered on base seeds 2, 3 (fast mode): it missed there"
+    assert reg["tc/y"].registered_on.describe().startswith("registered on base seed 1002 (fast mode)")
+    # a claim registered for full mode only explains a full-mode record by default
+    full = claims.load_registry([write(tmp_path, "tf", 'title = "T"\n' + CLAIM.replace("tc/x", "tf/x")
+                                       + 'reproduces = false\nmode = "full"\n' + _ON)])
+    assert full["tf/x"].registered_on.mode == "full"
+
+
 def test_a_verdict_made_under_another_registration_is_stale(reg):
     # a page read back from the execution cache after its claim was registered again shows the old verdict
     assert ledger.stale_verdict(reg["tc/accuracy"], {"status": "reproduced", "passed": True, "mode": "fast"}) is None

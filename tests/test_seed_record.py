@@ -175,6 +175,18 @@ def test_a_run_goes_stale_when_the_bar_of_a_claim_it_reported_changes(repo: Path
     assert seeds.held(repo) == ({} if stale else {"toy/a": (2, 2), "toy/b": (2, 2)})
 
 
+def test_registered_on_explains_a_record_and_does_not_stale_it(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "not reproduced")], seconds=1.0, root=repo)
+    registry = repo / "lib" / "dltheory" / "registry" / "01-toy.toml"
+    text = registry.read_text()
+    on = 'lower = 1\n\n[claim.registered_on]\nbase_seeds = [2]\nreason = "missed there"\n'
+    registry.write_text(text.replace("lower = 1\n", on, 1))
+    assert seeds.held(repo) == {"toy/a": (2, 2)}  # it explains the record, it changes no measurement
+    registry.write_text(text.replace("lower = 1\n", 'statement = "edited"\n' + on, 1))
+    assert seeds.held(repo) == {}  # anything else in the entry still counts
+
+
 def test_one_run_is_not_a_seed_sweep(repo: Path) -> None:
     seeds.record_run(Path(PAGE), 0, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
     assert seeds.held_text("toy/a", seeds.held(repo)) == ""
@@ -281,3 +293,110 @@ def test_refresh_rekeys_a_run_whose_commit_holds_todays_code(repo: Path, monkeyp
     module = repo / "lib" / "dltheory" / "toy" / "shared.py"
     module.write_text("X = 2\n")  # today's code differs from the commit's: nothing to re-key, and the run is stale
     assert seeds.refresh(Path(PAGE), root=repo) == 0 and seeds.held(repo) == {}
+
+
+def _judged(cid: str, status: str, value: float, *, provenance: str | None = None, near: bool = False,
+            null_near: bool = False) -> dict:
+    """A verdict record as a page prints it (:meth:`dltheory.claims.Verdict.record`), with a margin and a null's."""
+    sides = [side for side, on in (("claim", near), ("null", null_near)) if on]
+    return {"id": cid, "passed": status == "reproduced", "status": status, "value": value,
+            "provenance": provenance, "margin": {"marginal": near},
+            "null": {"value": 0.1, "passed": False, "margin": {"marginal": null_near}},
+            "marginal": bool(sides), "marginal_sides": sides}
+
+
+SAVED = "saved fast-mode run toy.npz, of today's code (toy config; 2026-12-01; cpu; DLTHEORY_LIVE=1 reruns it)"
+FULL = "saved full-mode run (toy config; 2026-12-01; H200)"
+
+
+def test_the_record_keeps_where_a_verdict_came_from_and_whether_it_was_marginal(repo: Path) -> None:
+    for seed in (0, 1, 2):
+        seeds.record_run(Path(PAGE), seed, [
+            _judged("toy/a", "reproduced", 1.5, provenance=SAVED if seed == 0 else None, near=seed == 1),
+            _judged("toy/b", "not reproduced", 0.4, provenance=FULL, null_near=True),
+        ], seconds=1.0, root=repo)
+    runs = seeds.load(Path(PAGE), repo)["runs"]
+    assert [r["verdicts"]["toy/a"]["provenance"] for r in runs] == [SAVED, seeds.LIVE, seeds.LIVE]
+    assert [r["verdicts"]["toy/a"]["marginal_sides"] for r in runs] == [[], ["claim"], []]
+    assert all(r["verdicts"]["toy/b"]["provenance"] == FULL for r in runs)
+    assert all(r["verdicts"]["toy/b"]["marginal_sides"] == ["null"] for r in runs)
+    # toy/a: base seed 0 read the saved run, 1 and 2 ran live: three runs. toy/b: one saved full run, read thrice
+    assert seeds.held(repo) == {"toy/a": (3, 3), "toy/b": (1, 1)}
+    assert seeds.held_text("toy/b", seeds.held(repo)) == ""  # one run is not a sweep
+    text = seeds.table(root=repo, registered_on={})
+    rows = {line.split(" | ")[0].strip(): line.split(" | ") for line in text.splitlines() if " | " in line}
+    assert rows["toy/a"][-1] == "3/3" and rows["toy/b"][-1] == "1/1 (3 base seeds, 1 saved run)"
+    assert rows["toy/a"][1].strip() == "PASS 1.5 [saved]" and rows["toy/a"][2].strip() == "PASS 1.5 ~"
+    assert rows["toy/a"][3].strip() == "PASS 1.5"
+    assert all(cell.strip() == "NOT-REPRODUCED 0.4 ~null [saved]" for cell in rows["toy/b"][1:4])
+    assert "~: marginal" in text.splitlines()[-1]
+
+
+def test_a_record_made_before_provenance_and_margins_reads_as_before(repo: Path) -> None:
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    path = seeds.record_path(Path(PAGE), repo)
+    data = json.loads(path.read_text())
+    assert "provenance" not in data["runs"][0]["verdicts"]["toy/a"]  # _verdict has neither field: nothing invented
+    assert "marginal_sides" not in data["runs"][0]["verdicts"]["toy/a"]
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+    text = seeds.table(root=repo, registered_on={})
+    assert "| PASS 1 " in text and "[saved]" not in text and "~" not in text and "2/2" in text
+
+
+def test_a_malformed_provenance_is_refused(repo: Path) -> None:
+    with pytest.raises(ValueError, match="provenance must be None"):
+        seeds.record_run(Path(PAGE), 0, [_judged("toy/a", "reproduced", 1.0, provenance="  ")], seconds=1.0,
+                         root=repo)
+
+
+def test_registered_on_explains_a_record_that_passes_everywhere_unless_it_covers_those_seeds() -> None:
+    from dltheory.claims.schema import RegisteredOn
+
+    rows = {"c/nr": {0: "NR-BUT-PASSED 1", 100: "NR-BUT-PASSED 1"},
+            "c/nat": {0: "NAT-BUT-NULL-MISSED 1", 100: "NAT-BUT-NULL-MISSED 1"}}
+    statuses = {"c/nr": dict.fromkeys((0, 100), "not reproduced (passed this run)"),
+                "c/nat": dict.fromkeys((0, 100), "not a test (its null missed the bar this run)")}
+    where = {"c/nr": RegisteredOn((2, 3), "misses on 1 of 3 seeds there"),
+             "c/nat": RegisteredOn((1002,), "the null meets the bar on seeds 1002-1004")}
+    text = notebooks.seed_table(rows, statuses, [0, 100], registered_on=where)
+    assert "register it again" not in text
+    assert "c/nr: registered on base seeds 2, 3 (fast mode): misses on 1 of 3 seeds there" in text
+    assert "c/nat: registered on base seed 1002 (fast mode)" in text
+    # a table that covers one of those base seeds, and has the claim pass there, contradicts the registry
+    rows["c/nr"][2] = "NR-BUT-PASSED 1"
+    statuses["c/nr"][2] = "not reproduced (passed this run)"
+    text = notebooks.seed_table(rows, statuses, [0, 2, 100], registered_on=where)
+    assert "(register it again?): c/nr (its registry places its registered outcome on base seed(s) 2, 3" in text
+    assert "pass on 2)" in text and "c/nr: registered on" not in text
+
+
+
+def test_a_verdict_as_the_claims_judge_records_it_keeps_its_provenance_and_margin(repo: Path) -> None:
+    from dltheory import claims
+
+    cid = "02-benign-overfitting/deep-noise-amplifies"  # registered not reproduced: >= 2 on every seed
+    saved = {"config": "toy", "date": "2026-12-01", "device": "cpu", "mode": "fast"}
+    judged = [claims.check(cid, [1.0, 1.5, 1.9], seeds=[0, 1, 2], provenance=saved if seed == 0 else None,
+                           mode="fast", display=False, raise_on_fail=False).record() for seed in (0, 1)]
+    assert judged[0]["provenance"].startswith("saved fast-mode run") and judged[1]["provenance"] is None
+    for seed, rec in zip((0, 1), judged):
+        seeds.record_run(Path(PAGE), seed, [rec], seconds=1.0, root=repo)
+    runs = seeds.load(Path(PAGE), repo)["runs"]
+    assert [r["verdicts"][cid]["provenance"] for r in runs] == [judged[0]["provenance"], seeds.LIVE]
+    assert [r["verdicts"][cid]["marginal_sides"] for r in runs] == [rec["marginal_sides"] for rec in judged]
+    assert judged[1]["marginal_sides"] == ["claim"]  # 1.9 against a bar of 2: the worst seed sits near it
+
+
+def test_the_book_s_table_explains_its_two_passing_registrations() -> None:
+    from dltheory import claims
+
+    root = notebooks.repo_root(Path(__file__).parent)
+    text = seeds.table(root=root)
+    for cid in ("05-information-theory/relu-compression-most", "02-benign-overfitting/deep-mse-peak"):
+        where = claims.get(cid).registered_on
+        assert where is not None and where.mode == "fast", cid
+        flags = [line for line in text.splitlines() if line.startswith("registered as")]
+        assert not any(cid in line for line in flags), f"{cid} is still flagged: {flags}"
+        if seeds.held(root).get(cid, (0, 0))[1] >= 2:  # a fresh record: the table gives the registry's reason
+            assert f"  {cid}: registered on base seed" in text

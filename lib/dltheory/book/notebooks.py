@@ -243,6 +243,7 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
 
     table: dict[str, dict[int | None, str]] = {}
     statuses: dict[str, dict[int | None, str]] = {}
+    sources: dict[str, dict[int | None, str]] = {}
     failed = False
     for seed in seeds or [None]:
         for page in pages:
@@ -275,35 +276,71 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
                 share = f" {passing[0]}/{passing[1]}" if r.get("min_pass") and passing else ""
                 table.setdefault(r["id"], {})[seed] = f"{mark} {shown}{share}"
                 statuses.setdefault(r["id"], {})[seed] = status
+                sources.setdefault(r["id"], {})[seed] = r.get("provenance") or "live"
     if seeds:
-        print("\n" + seed_table(table, statuses, seeds))
+        print("\n" + seed_table(table, statuses, seeds, sources=sources))
     return 1 if failed else 0
 
 
 def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int],
-               ran: Mapping[str, Sequence[int]] | None = None) -> str:
-    """The claim × base-seed table of ``run --seeds``, with a last column: on how many base seeds the registered
-    outcome held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed).
+               ran: Mapping[str, Sequence[int]] | None = None, *,
+               sources: Mapping[str, Mapping[Any, str]] | None = None,
+               registered_on: Mapping[str, Any] | None = None) -> str:
+    """The claim × base-seed table of ``run --seeds``, with a last column: on how many runs the registered
+    outcome held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed;
+    registered not a test yet its null missed on every seed).
 
     ``ran`` gives, per claim, the base seeds its page ran under (default: every seed of the table); a claim
     missing from one of them was never reached and counts as not held, a seed its page never ran is left out.
+
+    ``sources`` gives, per claim and base seed, where its verdict came from: ``"live"``, or the description of the
+    saved run it was judged on (a seed not given counts as live, as runs recorded before sources were). The *held*
+    column counts distinct runs: every base seed that ran the claim live is one, and the base seeds that read the
+    same saved run are one between them (``1/1 (10 base seeds, 1 saved run)``, not ``10/10``).
+
+    ``registered_on`` maps a claim id to its registry's ``[claim.registered_on]``
+    (:class:`dltheory.claims.schema.RegisteredOn`): the base seeds on which its registered outcome was seen. A
+    claim that would be flagged "register it again?" is shown with that reason instead, when none of those base
+    seeds is in the table; if one is, the flag stays and says that the table contradicts the registry there.
     """
     cols = [f"seed {s}" for s in seeds]
     widths = [max([len(c)] + [len(row.get(s, "-")) for row in table.values()]) for c, s in zip(cols, seeds)]
     width = max([len("claim")] + [len(k) for k in table])
     lines = [" | ".join(["claim".ljust(width), *(c.ljust(w) for c, w in zip(cols, widths)), "held"])]
-    broken, stale, stale_null = [], [], []
+    broken, stale, stale_null, explained = [], [], [], []
     for cid, row in table.items():
         own = list(ran[cid]) if ran is not None and cid in ran else seeds
-        held = sum(statuses.get(cid, {}).get(s) in _OK for s in own)
+        runs: dict[Any, bool] = {}  # one entry per distinct run: a live base seed, or a saved run
+        for s in own:
+            source = (sources or {}).get(cid, {}).get(s, "live")
+            key = ("live", s) if source == "live" else ("saved", source)
+            runs[key] = runs.get(key, True) and statuses.get(cid, {}).get(s) in _OK
+        held, n = sum(runs.values()), len(runs)
+        saved = sum(k[0] == "saved" for k in runs)
+        count = f"{held}/{n}" + (f" ({len(own)} base seeds, {saved} saved run{'s' * (saved > 1)})"
+                                 if n < len(own) else "")
         lines.append(" | ".join([cid.ljust(width), *(row.get(s, "-").ljust(w) for s, w in zip(seeds, widths)),
-                                 f"{held}/{len(own)}"]))
-        if held < len(own):
-            broken.append(f"{cid} ({held}/{len(own)})")
+                                 count]))
+        if held < n:
+            broken.append(f"{cid} ({held}/{n})")
+        flagged = None
         if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in own):
-            stale.append(cid)
+            flagged = stale
         if all(statuses.get(cid, {}).get(s) == "not a test (its null missed the bar this run)" for s in own):
-            stale_null.append(cid)
+            flagged = stale_null
+        if flagged is None:
+            continue
+        where = (registered_on or {}).get(cid)
+        if where is None:
+            flagged.append(cid)
+            continue
+        inside = sorted(set(where.base_seeds) & set(own))
+        if inside:
+            flagged.append(f"{cid} (its registry places its registered outcome on base seed(s) "
+                           f"{', '.join(map(str, where.base_seeds))}, yet this table has it pass on "
+                           f"{', '.join(map(str, inside))})")
+        else:
+            explained.append(f"  {cid}: {where.describe()}")
     if broken:
         lines.append("\nfailed (or never reached) on some base seed: " + ", ".join(broken))
     if stale:
@@ -312,6 +349,9 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
     if stale_null:
         lines.append("registered as not a test, yet its null missed the bar on every base seed (register it again?): "
                      + ", ".join(stale_null))
+    if explained:
+        lines.append("registered outcome seen on base seeds outside this table, so passing here changes nothing "
+                     "([claim.registered_on]):\n" + "\n".join(explained))
     return "\n".join(lines)
 
 

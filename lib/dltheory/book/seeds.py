@@ -10,7 +10,8 @@ Each run holds a *fingerprint*: a hash of the page's code cells (its prose may c
 module those cells import and of those they import in turn (followed module by module, relative imports included;
 the book's small core, ``dltheory.<module>.py``, ``claims``, ``book`` and ``registry``, is left out, so that an
 edit of, say, the plotting module does not throw away every record), of the saved runs in ``lib/dltheory/data``
-that those cells and modules name, and of the registry entries (the bars) of the claims the run reported. A Python
+that those cells and modules name, and of the registry entries (the bars) of the claims the run reported (all but
+``[claim.registered_on]``, which explains the record and measures nothing). A Python
 file counts as its syntax tree without docstrings, so comments and docstrings may change freely too. A run whose fingerprint
 no longer matches the code is *stale*: it is kept in the file, shown as such by ``python -m dltheory.book.seeds``,
 and never counted. An edit of one page's module, or of one claim's bar, leaves the other pages' runs as they were.
@@ -24,6 +25,13 @@ and never counted. An edit of one page's module, or of one claim's bar, leaves t
 ``python -m dltheory.book.seeds table [--stale] [--mode fast|full]``
     Print the claim × base-seed table of every fresh record (and, with ``--stale``, the pages with fewer than two
     fresh runs).
+
+Each claim's entry in a run holds its status, value and null's value, its share of passing seeds (a claim on most
+seeds), and, in runs recorded since the record kept them, ``provenance`` (``"live"``, or the saved run the verdict was
+judged on, as its verdict names it) and ``marginal_sides`` (``[]``, ``["claim"]``, ``["null"]`` or both: which of its
+values and its null's sat near the bar). An older run lacks both fields: it is read as before, as a live run whose
+margins are unknown. The table counts a saved run once however many base seeds read it, and marks the cells judged on
+a saved run or near the bar.
 """
 
 from __future__ import annotations
@@ -46,13 +54,16 @@ from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks
 from dltheory.book.notebooks import _OK, MARKS, seed_table
 
-__all__ = ["RECORD_DIR", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held", "held_text",
-           "table", "stale_pages", "refresh"]
+__all__ = ["RECORD_DIR", "LIVE", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held",
+           "held_text", "source", "table", "stale_pages", "refresh"]
 
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
 
 _SCHEMA = 1
+
+#: a claim verdict measured in the run itself, not read from a saved run (its ``provenance``)
+LIVE = "live"
 
 
 def _root(root: Path | None) -> Path:
@@ -121,9 +132,18 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
         if "id" not in rec or "passed" not in rec:
             raise ValueError(f"a verdict record needs 'id' and 'passed', got keys {sorted(rec)}")
         null = rec.get("null") or {}
-        verdicts[rec["id"]] = {"status": rec.get("status", "reproduced" if rec["passed"] else "failed"),
-                               "value": rec.get("value"), "null": null.get("value"),
-                               "passing": rec.get("passing") if rec.get("min_pass") else None}
+        entry = {"status": rec.get("status", "reproduced" if rec["passed"] else "failed"),
+                 "value": rec.get("value"), "null": null.get("value"),
+                 "passing": rec.get("passing") if rec.get("min_pass") else None}
+        if "provenance" in rec:  # a verdict record always names it; None is a live measurement
+            provenance = rec["provenance"]
+            if provenance is not None and (not isinstance(provenance, str) or not provenance.strip()):
+                raise ValueError(f"{rec['id']}: provenance must be None (live) or a non-empty string, "
+                                 f"got {provenance!r}")
+            entry["provenance"] = provenance or LIVE
+        if "margin" in rec or "marginal_sides" in rec:  # a verdict record always has its margin
+            entry["marginal_sides"] = _marginal_sides(rec)
+        verdicts[rec["id"]] = entry
     fp = fingerprint(page, root, verdicts)
     run = {"seed": seed, "mode": mode, "fingerprint": fp, "commit": _commit(root), "seconds": round(float(seconds), 1),
            "date": _dt.date.today().isoformat(), "verdicts": verdicts}
@@ -131,6 +151,26 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
         run["error"] = str(error)[:300]
     data["runs"] = [r for r in data["runs"] if (r["seed"], r["mode"], r["fingerprint"]) != (seed, mode, fp)] + [run]
     return _save(page, root, data)
+
+
+def _marginal_sides(rec: Mapping[str, Any]) -> list[str]:
+    """The sides of a verdict record near the bar, as the ledger reads them (its margin and its null's)."""
+    from dltheory.book.ledger import marginal_sides
+
+    sides = set(marginal_sides(rec)) | set(rec.get("marginal_sides") or ())
+    return [side for side in ("claim", "null") if side in sides]
+
+
+def source(verdict: Mapping[str, Any]) -> str | None:
+    """Where a recorded claim verdict came from: :data:`LIVE`, the saved run it was judged on, or ``None`` for a
+    run recorded before the record kept it."""
+    return verdict.get("provenance")
+
+
+def _run_key(run: Mapping[str, Any], cid: str) -> tuple[str, Any]:
+    """One distinct run of claim ``cid``: its base seed when measured live (or unknown), its saved run if read."""
+    where = source(run["verdicts"].get(cid, {}))
+    return ("saved", where) if where not in (None, LIVE) else ("live", run["seed"])
 
 
 def _save(page: Path, root: Path, data: dict[str, Any]) -> Path:
@@ -214,32 +254,56 @@ def _recorded_pages(root: Path) -> list[Path]:
 
 
 def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int, int]]:
-    """``{claim id: (base seeds on which its registered outcome held, base seeds recorded)}`` over every fresh
-    record (a claim a page did not reach on a seed counts as not held on it)."""
+    """``{claim id: (distinct runs on which its registered outcome held, distinct runs recorded)}`` over every
+    fresh record (a claim a page did not reach on a seed counts as not held on it). Each base seed that measured the
+    claim live is a run; the base seeds whose verdict was judged on one saved run count as one run between them."""
     root = _root(root)
     out: dict[str, tuple[int, int]] = {}
     for page in _recorded_pages(root):
         runs = fresh_runs(page, mode=mode, root=root)
         ids = {cid for r in runs for cid in r["verdicts"]}
         for cid in ids:
-            ok = sum(r["verdicts"].get(cid, {}).get("status") in _OK for r in runs)
-            out[cid] = (ok, len(runs))
+            distinct: dict[tuple[str, Any], bool] = {}
+            for r in runs:
+                key = _run_key(r, cid)
+                distinct[key] = distinct.get(key, True) and r["verdicts"].get(cid, {}).get("status") in _OK
+            out[cid] = (sum(distinct.values()), len(distinct))
     return out
 
 
 def held_text(claim_id: str, counts: Mapping[str, tuple[int, int]]) -> str:
-    """The ledger's note for one claim: ``held on 9 of 10 base seeds`` (empty with fewer than two recorded)."""
+    """The ledger's note for one claim: ``held on 9 of 10 base seeds`` (empty with fewer than two distinct runs
+    recorded: a claim judged on one saved run under every base seed has one)."""
     ok, n = counts.get(claim_id, (0, 0))
     return f"held on {ok} of {n} base seeds" if n >= 2 else ""
 
 
-def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path | None = None) -> str:
-    """The claim × base-seed table of the fresh records of ``pages`` (default: every recorded page)."""
+#: what :func:`table` appends to a cell: the claim's values near the bar, its null's, a saved run
+_CELL_TAGS = (("claim", " ~"), ("null", " ~null"), ("saved", " [saved]"))
+_LEGEND = ("~: marginal (a value near the bar); ~null: its null near the bar; [saved]: judged on a saved run, "
+           "counted once in 'held' however many base seeds read it. A run recorded before the record kept "
+           "margins and provenance shows neither.")
+
+
+def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path | None = None,
+          registered_on: Mapping[str, Any] | None = None) -> str:
+    """The claim × base-seed table of the fresh records of ``pages`` (default: every recorded page).
+
+    ``registered_on`` maps claim ids to their ``[claim.registered_on]`` (default: those of the book's registry, in
+    ``mode``): why a claim whose record passes everywhere stays registered as it is (:func:`notebooks.seed_table`).
+    """
     root = _root(root)
+    if registered_on is None:
+        from dltheory import claims
+
+        registered_on = {cid: c.registered_on for cid, c in claims.registry().items()
+                         if c.registered_on is not None and c.registered_on.mode == mode}
     rows: dict[str, dict[int, str]] = {}
     statuses: dict[str, dict[int, str]] = {}
+    sources: dict[str, dict[int, str]] = {}
     seeds: set[int] = set()
     ran: dict[str, list[int]] = {}
+    tagged = False
     for page in pages if pages is not None else _recorded_pages(root):
         runs = fresh_runs(page, mode=mode, root=root)
         for cid in {cid for run in runs for cid in run["verdicts"]}:
@@ -249,11 +313,17 @@ def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path
             for cid, v in run["verdicts"].items():
                 value = v["value"]
                 shown = f"{value:.3g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-                rows.setdefault(cid, {})[run["seed"]] = f"{MARKS.get(v['status'], v['status'])} {shown}"
+                where = source(v)
+                tags = set(v.get("marginal_sides") or ()) | ({"saved"} if where not in (None, LIVE) else set())
+                tagged |= bool(tags)
+                rows.setdefault(cid, {})[run["seed"]] = (f"{MARKS.get(v['status'], v['status'])} {shown}"
+                                                         + "".join(t for side, t in _CELL_TAGS if side in tags))
                 statuses.setdefault(cid, {})[run["seed"]] = v["status"]
+                sources.setdefault(cid, {})[run["seed"]] = where if where is not None else LIVE
     if not rows:
         return "no fresh seed record"
-    return seed_table(rows, statuses, sorted(seeds), ran)
+    text = seed_table(rows, statuses, sorted(seeds), ran, sources=sources, registered_on=registered_on)
+    return text + ("\n" + _LEGEND if tagged else "")
 
 
 def stale_pages(pages: Iterable[Path], *, mode: str = "fast", root: Path | None = None) -> list[str]:

@@ -62,6 +62,14 @@ registered in a TOML file under ``dltheory/registry/`` (one file per chapter), w
 ``[[claim.bar_history]]``
                one table per earlier bar: ``old`` (a table of criterion fields and/or ``aggregate``, or
                words), ``reason``, and optionally ``date`` (YYYY-MM-DD), ``commit`` and ``mode`` (fast/full)
+``[claim.registered_on]``
+               optional, for a claim registered not reproduced or not a test whose registered outcome was seen
+               on base seeds that the seed record (``results/seeds``) does not cover: ``base_seeds`` (those
+               base seeds), ``reason`` (what happened there, and why a record passing on other base seeds does
+               not change the registration) and optionally ``mode`` (fast/full; default the claim's, else fast).
+               ``python -m dltheory.book.seeds table`` then shows the reason instead of asking to register
+               the claim again, unless its record covers one of those base seeds. It is left out of the
+               record's fingerprint: it explains the record, it changes no measurement
 
 A claim of ``mode = "any"`` may override its criterion per mode with ``[claim.fast]`` or ``[claim.full]`` tables,
 and its ``reproduces`` too (``[claim.full]`` / ``reproduces = false``: it reproduces in fast mode, not at paper

@@ -17,7 +17,8 @@ from typing import Any
 from dltheory import runtime
 from dltheory.claims.criteria import SCALES, Criterion
 
-__all__ = ["Claim", "BarChange", "KINDS", "load_registry", "read_toml", "parse_min_pass", "min_pass_chance"]
+__all__ = ["Claim", "BarChange", "RegisteredOn", "KINDS", "load_registry", "read_toml", "parse_min_pass",
+           "min_pass_chance"]
 
 _ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]*/[a-z0-9][a-z0-9._-]*$")
 _DATE_RE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
@@ -32,10 +33,11 @@ _TEXT_KEYS = ("null", "null_reason")
 _KNOWN_KEYS = {
     "id", "statement", "source", "paper", "aggregate", "mode", "units", "reproduces", "fast", "full",
     "kind", "null", "null_reason", "paper_value", "statistical", "bar_fixed", "bar_commit", "bar_history", "min_pass",
-    "scale", "limit", "null_passes", "saved_run", "saved_run_reason", *_CRITERION_KEYS,
+    "scale", "limit", "null_passes", "saved_run", "saved_run_reason", "registered_on", *_CRITERION_KEYS,
 }
 _CHANGE_KEYS = {"old", "reason", "date", "commit", "mode"}
 _OLD_RULE_KEYS = ("aggregate", "min_pass")
+_REGISTERED_ON_KEYS = {"base_seeds", "mode", "reason"}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -52,6 +54,21 @@ class BarChange:
         when = ", ".join(x for x in (self.date, self.commit and f"commit {self.commit}") if x)
         where = f" in {self.mode} mode" if self.mode else ""
         return f"was {self.old}{where}" + (f" ({when})" if when else "") + f": {self.reason}"
+
+
+@dataclasses.dataclass(frozen=True)
+class RegisteredOn:
+    """The base seeds whose runs decided a claim's registered outcome (not reproduced, or not a test), where a
+    seed record over other base seeds cannot see it: why that record passing does not change the registration."""
+
+    base_seeds: tuple[int, ...]
+    reason: str
+    mode: str = "fast"
+
+    def describe(self) -> str:
+        many = len(self.base_seeds) > 1
+        seeds = ", ".join(str(s) for s in self.base_seeds)
+        return f"registered on base seed{'s' if many else ''} {seeds} ({self.mode} mode): {self.reason}"
 
 
 @dataclasses.dataclass(frozen=True)
@@ -83,6 +100,7 @@ class Claim:
     null_passes: bool = False
     saved_run: str = ""  # the dltheory.saved file a fast build judges it on, if any
     saved_run_reason: str = ""  # why a claim that reproduces may be judged on one
+    registered_on: RegisteredOn | None = None  # where its registered outcome was seen, if outside the seed record
 
     @property
     def derivation(self) -> bool:
@@ -197,6 +215,28 @@ def _bar_history(raw: Any, spec: dict[str, Any], overrides: Mapping[str, dict[st
             bad(f"old must be a string or a table of criterion fields, got {old!r}")
         changes.append(BarChange(old_text, reason.strip(), date, commit, mode))
     return tuple(changes)
+
+
+def _registered_on(raw: Any, claim_mode: str, fail: Any) -> RegisteredOn:
+    """``[claim.registered_on]``: ``base_seeds`` (distinct non-negative ints), ``reason``, optional ``mode``."""
+    if not isinstance(raw, Mapping):
+        fail("registered_on must be a table [claim.registered_on] with base_seeds and reason")
+    unknown = set(raw) - _REGISTERED_ON_KEYS
+    if unknown:
+        fail(f"registered_on: unknown field(s) {sorted(unknown)}; allowed: {sorted(_REGISTERED_ON_KEYS)}")
+    seeds = raw.get("base_seeds")
+    if (not isinstance(seeds, list) or not seeds or len(set(seeds)) != len(seeds)
+            or not all(isinstance(s, int) and not isinstance(s, bool) and s >= 0 for s in seeds)):
+        fail(f"registered_on base_seeds must be a non-empty list of distinct non-negative ints, got {seeds!r}")
+    reason = raw.get("reason")
+    if not isinstance(reason, str) or not reason.strip():
+        fail(f"registered_on reason must be a non-empty string, got {reason!r}")
+    mode = raw.get("mode", claim_mode if claim_mode != "any" else "fast")
+    if mode not in ("fast", "full"):
+        fail(f"registered_on mode must be 'fast' or 'full', got {mode!r}")
+    if claim_mode not in ("any", mode):
+        fail(f"registered_on is in {mode} mode, but the claim is registered for {claim_mode} mode only")
+    return RegisteredOn(tuple(seeds), reason.strip(), mode)
 
 
 def parse_min_pass(raw: Any, fail: Any) -> tuple[int, int]:
@@ -367,13 +407,21 @@ def parse_claim(raw: Mapping[str, Any], chapter: str, where: str) -> Claim:
     if saved_run and reproduces and not saved_run_reason:
         fail("only a claim registered not reproduced (reproduces = false) is judged on a saved run in a fast build; "
              "an exception says why in saved_run_reason")
+    registered_on = None
+    if "registered_on" in raw:
+        registered_on = _registered_on(raw["registered_on"], claim_mode, fail)
+        outcome_mode = registered_on.mode
+        if not (null_passes or not reproduces_by_mode.get(outcome_mode, reproduces)):
+            fail("registered_on names the base seeds of a registered outcome that a passing seed record does not "
+                 f"change: it applies to a claim registered not reproduced (in {outcome_mode} mode) or not a test "
+                 "(null_passes = true)")
     return Claim(
         id=cid, chapter=chapter, statement=raw["statement"].strip(), source=source, paper=raw["paper"].strip(),
         criterion=base, aggregate=aggregate, mode=claim_mode, units=str(raw.get("units", "")), overrides=overrides,
         theory_target=theory_target, reproduces=reproduces, kind=kind, null=null, null_reason=null_reason,
         paper_value=None if paper_value is None else float(paper_value), statistical=raw.get("statistical", True),
         bar_fixed=bar_fixed, bar_commit=bar_commit, bar_history=history, min_pass=min_pass, reproduces_by_mode=reproduces_by_mode,
-        null_passes=null_passes, saved_run=saved_run, saved_run_reason=saved_run_reason,
+        null_passes=null_passes, saved_run=saved_run, saved_run_reason=saved_run_reason, registered_on=registered_on,
     )
 
 
