@@ -118,9 +118,7 @@ def scale_sweep(
     """
     if not isinstance(cfg, OmnigrokConfig):
         raise ValueError(f"cfg must be an OmnigrokConfig, got {type(cfg).__name__}")
-    alphas = validate.array("alphas", alphas, ndim=1)
-    if alphas.size < 2 or np.any(alphas <= 0) or np.any(np.diff(alphas) <= 0):
-        raise ValueError(f"alphas must be at least two increasing positive scales, got {alphas}")
+    alphas = _increasing("alphas", alphas)
     factors = validate.array("factors", factors, ndim=1, nonnegative=True)
     if factors.size < 1:
         raise ValueError("factors must hold at least one weight-decay factor")
@@ -164,6 +162,24 @@ def _capped(result: DigitsResult, level: float) -> np.ndarray:
     return np.minimum(t, result.steps[-1])
 
 
+def _with_decay(cfg: Any) -> GrokConfig:
+    """``cfg``, checked to be a :class:`GrokConfig` with weight decay (the modular-addition sweeps train 0 as
+    their null arm)."""
+    if not isinstance(cfg, GrokConfig):
+        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
+    if cfg.weight_decay <= 0:
+        raise ValueError(f"cfg.weight_decay must be > 0 (weight decay 0 is the null arm), got {cfg.weight_decay}")
+    return cfg
+
+
+def _increasing(name: str, values: Any) -> np.ndarray:
+    """``values`` as an array of at least two increasing positive scales, or a ``ValueError`` naming ``name``."""
+    values = validate.array(name, values, ndim=1)
+    if values.size < 2 or np.any(values <= 0) or np.any(np.diff(values) <= 0):
+        raise ValueError(f"{name} must be at least two increasing positive scales, got {values}")
+    return values
+
+
 def output_scale_sweep(
     cfg: GrokConfig | None = None, scales: Sequence[float] = OUTPUT_SCALES, seeds: Sequence[int] | None = None,
 ) -> dict[str, np.ndarray]:
@@ -176,14 +192,8 @@ def output_scale_sweep(
     shape ``(n_seeds, 2, len(scales))`` (index 1 of the middle axis: weight decay 0, the null), ``inf`` where the
     budget ran out first.
     """
-    cfg = GrokConfig.fast() if cfg is None else cfg
-    if not isinstance(cfg, GrokConfig):
-        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
-    if cfg.weight_decay <= 0:
-        raise ValueError(f"cfg.weight_decay must be > 0 (weight decay 0 is the null arm), got {cfg.weight_decay}")
-    scales = validate.array("scales", scales, ndim=1)
-    if scales.size < 2 or np.any(scales <= 0) or np.any(np.diff(scales) <= 0):
-        raise ValueError(f"scales must be at least two increasing positive multipliers, got {scales}")
+    cfg = _with_decay(GrokConfig.fast() if cfg is None else cfg)
+    scales = _increasing("scales", scales)
     hp = train.grid(weight_decay=[cfg.weight_decay, 0.0], output_scale=scales)
     result = run(cfg, seeds, hparams=hp, desc="output-scale sweep")
     t = delays(result)
@@ -224,14 +234,8 @@ def modular_scale_sweep(
     decay 0), ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` where the budget ran out
     first) and ``final_test``; ``test_acc`` and ``weight_norm`` add the evaluations as a last axis.
     """
-    cfg = modular_config() if cfg is None else cfg
-    if not isinstance(cfg, GrokConfig):
-        raise ValueError(f"cfg must be a GrokConfig, got {type(cfg).__name__}")
-    if cfg.weight_decay <= 0:
-        raise ValueError(f"cfg.weight_decay must be > 0 (weight decay 0 is the null arm), got {cfg.weight_decay}")
-    alphas = validate.array("alphas", alphas, ndim=1)
-    if alphas.size < 2 or np.any(alphas <= 0) or np.any(np.diff(alphas) <= 0):
-        raise ValueError(f"alphas must be at least two increasing positive scales, got {alphas}")
+    cfg = _with_decay(modular_config() if cfg is None else cfg)
+    alphas = _increasing("alphas", alphas)
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else [int(s) for s in validate.seeds(seeds, distinct=True)]
     hp = {"weight_decay": [cfg.weight_decay, 0.0]}
     results = [[run(cfg, [seed], hparams=hp, init_params=scaled_init(cfg, seed, alpha),
@@ -256,9 +260,7 @@ def later_share(scales: Any, times: Any) -> np.ndarray:
     such runs tie, ½). :func:`dltheory.grokking.memorise_then_generalise.order_share` with the axis reversed:
     1 when the delay grows with the scale on every pair, ½ on average when it does not depend on it.
     """
-    scales = validate.array("scales", scales, ndim=1)
-    if scales.size < 2 or np.any(scales <= 0) or np.any(np.diff(scales) <= 0):
-        raise ValueError(f"scales must be at least two increasing positive multipliers, got {scales}")
+    scales = _increasing("scales", scales)
     t = validate.array("times", times, ndim=2, finite=False)
     if t.shape[1] != scales.size:
         raise ValueError(f"times must have shape (n_seeds, {scales.size}), got {t.shape}")
