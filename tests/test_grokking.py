@@ -1069,7 +1069,7 @@ def test_the_registered_lazy_rich_claims_read_their_slopes_off_the_saved_sweep()
     assert len(arrays["value:seeds"]) == len(got["slopes"]) == len(got["rate_ratio"]) >= 3
 
 
-def test_the_two_modular_addition_sweeps_are_counted_in_full_mode_only():
+def test_the_three_modular_addition_sweeps_are_counted_in_full_mode_only():
     # a fast build reads them saved (tests/test_saved.py: of today's code), full mode trains them
     from dltheory.book import budget
     from dltheory.grokking import lazy_to_rich as lrm
@@ -1079,8 +1079,10 @@ def test_the_two_modular_addition_sweeps_are_counted_in_full_mode_only():
     text = page.read_text(encoding="utf-8")
     assert re.search(r'saved\.call\("03-grokking-lazy-rich-output-scale\.npz",\s*lr\.output_scale_sweep\)', text)
     assert re.search(r'saved\.call\("03-grokking-lazy-rich-modular-scale\.npz",\s*lr\.modular_scale_sweep\)', text)
+    assert re.search(r'saved\.call\("03-grokking-lazy-rich-modular-onset\.npz",\s*lr\.onset_sweep\)', text)
     sweeps = (GrokConfig.fast().cost() * len(lrm.OUTPUT_SCALES)
-              + lrm.modular_config().cost() * len(lrm.MODULAR_SCALES))
+              + lrm.modular_config().cost() * len(lrm.MODULAR_SCALES)
+              + lrm.onset_config().replace(n_seeds=3).cost() * len(lrm.ONSET_SCALES))
     fast, full = budget.page_cost(page, mode="fast"), budget.page_cost(page, mode="full")
     assert fast.flops < full.flops - 0.99 * sweeps.flops
 
@@ -1100,12 +1102,37 @@ def test_modular_scale_sweep_starts_every_seed_from_its_own_initialisation_times
     fresh = run(cfg, [4, 9], hparams={"weight_decay": [cfg.weight_decay, 0.0]})   # alpha = 1 is a fresh run
     assert np.allclose(out["weight_norm"][:, :, 0], fresh.weight_norm, rtol=1e-5)
     assert np.array_equal(out["test_acc"][:, :, 0], fresh.test_acc)
+    assert np.all(out["t_onset"] >= 0) and out["t_onset"].shape == (2, 2, 2)
+    alone = lrm.modular_scale_sweep(cfg, [1.0, 3.0], [9], null=False)   # weight decay only
+    assert alone["t_fit"].shape == (1, 1, 2) and alone["weight_norm"].shape == (1, 1, 2, len(out["steps"]))
+    assert np.array_equal(alone["weight_norm"][0, 0, :, 0], out["weight_norm"][1, 0, :, 0])
     with pytest.raises(ValueError, match="increasing"):
         lrm.modular_scale_sweep(cfg, [3.0, 1.0], [0])
     with pytest.raises(ValueError, match="null arm"):
         lrm.modular_scale_sweep(cfg.replace(weight_decay=0.0), [1.0, 2.0], [0])
     with pytest.raises(ValueError, match="alpha"):
         lrm.scaled_init(cfg, 0, 0.0)
+
+
+def test_onset_slopes_read_the_rate_of_the_onset_and_of_the_fit_and_flag_a_run_that_never_starts():
+    from dltheory.grokking import lazy_to_rich as lrm
+
+    alphas, lr, wd = np.array(lrm.ONSET_SCALES), 3e-3, 1.0
+    slide = np.log(alphas) / (lr * wd)                    # the theory's rate: slope 1 in units of 1/(eta*lambda)
+    onset = np.stack([slide + 400.0, 0.5 * slide + 900.0, slide + 100.0])[:, None, :]
+    fit = np.stack([np.full(3, 300.0), 0.6 * slide, np.full(3, 250.0)])[:, None, :]
+    sweep = {"alphas": alphas, "lr": np.asarray(lr), "weight_decay": np.asarray(wd), "steps": np.arange(0, 5001, 50),
+             "t_fit": fit, "t_onset": onset}
+    got = lrm.onset_slopes(sweep)
+    assert np.allclose(got["slopes"], [1.0, 0.5, 1.0]) and np.allclose(got["fit_slopes"], [0.0, 0.6, 0.0])
+    assert not got["never"].any()
+    onset[2, 0, 2] = np.inf                               # seed 2 never reaches 10% at the largest scale
+    got = lrm.onset_slopes(sweep)
+    assert got["never"].tolist() == [False, False, True] and np.isfinite(got["slopes"]).all()
+    with pytest.raises(ValueError, match="missing"):
+        lrm.onset_slopes({k: v for k, v in sweep.items() if k != "t_onset"})
+    cfg = lrm.onset_config()
+    assert cfg.n_seeds == 6 and cfg.steps == 5000 and cfg.replace(steps=6000, n_seeds=3) == lrm.modular_config()
 
 
 # --------------------------------------------------------------------------- Section 3.8, Kumar et al.'s control

@@ -22,7 +22,7 @@ itself is :mod:`dltheory.grokking.lazy_rich_modular`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import jax
@@ -38,7 +38,8 @@ from dltheory.grokking.training import delays, first_step, run
 __all__ = ["LazyRichConfig", "WEIGHT_DECAY_FACTORS", "scale_sweep", "log_slope", "fitted_kappa", "slide_steps",
            "check_slide_steps", "INIT_SCALES",
            "OUTPUT_SCALES", "output_scale_sweep", "later_share", "page_runs", "registered_times",
-           "registered_slopes", "MODULAR_SCALES", "modular_config", "scaled_init", "modular_scale_sweep"]
+           "registered_slopes", "MODULAR_SCALES", "modular_config", "scaled_init", "modular_scale_sweep", "ONSET_SCALES",
+           "onset_config", "onset_sweep", "onset_slopes"]
 
 #: The initial scales of Section 3.8's digits sweep (a factor √2 between neighbours).
 INIT_SCALES: tuple[float, ...] = (4.0, 4.0 * 2.0**0.5, 8.0)
@@ -51,6 +52,9 @@ OUTPUT_SCALES: tuple[float, ...] = (0.25, 2.0, 16.0)
 
 #: The initial scales of Section 3.8's modular-addition sweep of Lyu et al.'s scale (a factor 2 between neighbours).
 MODULAR_SCALES: tuple[float, ...] = (2.0, 4.0, 8.0)
+
+#: The initial scales of ``lazy-rich-onset-modular`` (a factor 4 between neighbours, all above Adam's balance norm).
+ONSET_SCALES: tuple[float, ...] = (16.0, 64.0, 256.0)
 
 
 @dataclasses.dataclass(frozen=True)
@@ -223,21 +227,24 @@ def scaled_init(cfg: GrokConfig, seed: int, alpha: float) -> dict[str, Any]:
 
 def modular_scale_sweep(
     cfg: GrokConfig | None = None, alphas: Sequence[float] = MODULAR_SCALES, seeds: Sequence[int] | None = None,
+    *, null: bool = True,
 ) -> dict[str, np.ndarray]:
     """Train ``a + b mod p`` from each seed's standard initialisation multiplied by each of ``alphas``, with weight
-    decay ``cfg.weight_decay`` and, as the null, 0 (Section 3.8; Lyu et al.'s scale on Section 3.1's MLP).
+    decay ``cfg.weight_decay`` and, as the null (``null=True``), 0 (Section 3.8; Lyu et al.'s scale on Section
+    3.1's MLP).
 
     ``cfg`` defaults to :func:`modular_config`, ``seeds`` to ``runtime.seeds(n_seeds)``. One
     :func:`dltheory.grokking.training.run` per seed and scale (it starts every run of a call from one set of
-    weights), each training both weight decays. Returns ``seeds``, ``alphas``, ``lr``, ``weight_decay``,
-    ``steps`` (the evaluations) and, of shape ``(n_seeds, 2, len(alphas))`` (index 1 of the middle axis: weight
-    decay 0), ``t_fit`` and ``t_grok`` (steps to 99% train and test accuracy, ``inf`` where the budget ran out
-    first) and ``final_test``; ``test_acc`` and ``weight_norm`` add the evaluations as a last axis.
+    weights), each training the weight decays. Returns ``seeds``, ``alphas``, ``lr``, ``weight_decay``,
+    ``steps`` (the evaluations) and, of shape ``(n_seeds, n_decays, len(alphas))`` (index 1 of the middle axis, where
+    ``null``: weight decay 0), ``t_fit``, ``t_onset`` and ``t_grok`` (steps to 99% train accuracy, to 10% and to
+    99% test accuracy, ``inf`` where the budget ran out first) and ``final_test``; ``test_acc`` and
+    ``weight_norm`` add the evaluations as a last axis.
     """
     cfg = _with_decay(modular_config() if cfg is None else cfg)
     alphas = _increasing("alphas", alphas)
     seeds = runtime.seeds(cfg.n_seeds) if seeds is None else [int(s) for s in validate.seeds(seeds, distinct=True)]
-    hp = {"weight_decay": [cfg.weight_decay, 0.0]}
+    hp = {"weight_decay": [cfg.weight_decay, 0.0] if null else [cfg.weight_decay]}
     results = [[run(cfg, [seed], hparams=hp, init_params=scaled_init(cfg, seed, alpha),
                     desc=f"seed {seed}, alpha {alpha:g}") for alpha in alphas] for seed in seeds]
     times = [[delays(r) for r in row] for row in results]
@@ -248,9 +255,39 @@ def modular_scale_sweep(
 
     return {"seeds": np.array(seeds), "alphas": alphas, "lr": np.asarray(cfg.lr),
             "weight_decay": np.asarray(cfg.weight_decay), "steps": np.asarray(results[0][0].steps),
-            "t_fit": stack(lambda r, t: t["t_fit"][0]), "t_grok": stack(lambda r, t: t["t_grok"][0]),
+            "t_fit": stack(lambda r, t: t["t_fit"][0]), "t_onset": stack(lambda r, t: t["t_leave"][0]),
+            "t_grok": stack(lambda r, t: t["t_grok"][0]),
             "final_test": stack(lambda r, t: r.test_acc[0, :, -1]), "test_acc": stack(lambda r, t: r.test_acc[0]),
             "weight_norm": stack(lambda r, t: r.weight_norm[0])}
+
+
+def onset_config() -> GrokConfig:
+    """The configuration of ``lazy-rich-onset-modular`` (Section 3.8), in both modes: :func:`modular_config`'s
+    network and optimiser, six seeds, 5,000 steps (room for the onset at ``α = 256`` at the theory's rate)."""
+    return modular_config().replace(steps=5000, n_seeds=6)
+
+
+def onset_sweep() -> dict[str, np.ndarray]:
+    """:func:`modular_scale_sweep` at :data:`ONSET_SCALES` on :func:`onset_config`, weight decay only (the claim's
+    null is the time to fit of the same runs, :func:`onset_slopes`): what ``lazy-rich-onset-modular`` judges."""
+    return modular_scale_sweep(onset_config(), ONSET_SCALES, null=False)
+
+
+def onset_slopes(sweep: Mapping[str, Any]) -> dict[str, np.ndarray]:
+    """From a :func:`modular_scale_sweep` result, the weight-decay runs' per-seed least-squares slopes against
+    ``ln α``, in units of ``1/(ηλ)``, of the onset of generalisation (``slopes``: steps to 10% test accuracy) and of
+    the time to fit (``fit_slopes``: steps to 99% train accuracy), and ``never``, the seeds with a run that never
+    reached the onset (degenerate; their times count at the budget's end in the slope)."""
+    need = ("alphas", "lr", "weight_decay", "steps", "t_fit", "t_onset")
+    missing = [k for k in need if k not in sweep]
+    if missing:
+        raise ValueError(f"sweep must be a modular_scale_sweep result; missing {missing}")
+    alphas, budget = np.asarray(sweep["alphas"]), float(np.asarray(sweep["steps"])[-1])
+    onset, fit = (validate.array(k, sweep[k], ndim=3, finite=False)[:, 0] for k in ("t_onset", "t_fit"))
+    rate = float(sweep["lr"]) * float(sweep["weight_decay"])
+    return {"slopes": log_slope(alphas, np.minimum(onset, budget)) * rate,
+            "fit_slopes": log_slope(alphas, np.minimum(fit, budget)) * rate,
+            "never": ~np.isfinite(onset).all(axis=1)}
 
 
 def later_share(scales: Any, times: Any) -> np.ndarray:
@@ -325,12 +362,14 @@ def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
     the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
     of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()``), six settings where
-    ``GrokConfig.cost()`` counts two, and the initial-scale sweep of :func:`modular_scale_sweep`
-    (:func:`modular_config`, one program of two settings per scale), both in full mode only (a fast build reads them
-    saved, :func:`dltheory.saved.call`), and Kumar et al.'s control
+    ``GrokConfig.cost()`` counts two, and the initial-scale sweeps of :func:`modular_scale_sweep`
+    (:func:`modular_config`, one program of two settings per scale; :func:`onset_sweep`, one setting per scale), all
+    in full mode only (a fast build reads them saved, :func:`dltheory.saved.call`), and Kumar et al.'s control
     (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
     digits = config(LazyRichConfig)
     total = digits.cost() + config(CentredConfig).cost()
-    if digits != LazyRichConfig.fast():  # full mode: the two modular-addition sweeps run live
-        total = total + GrokConfig.fast().cost() * len(OUTPUT_SCALES) + modular_config().cost() * len(MODULAR_SCALES)
+    if digits != LazyRichConfig.fast():  # full mode: the three modular-addition sweeps run live
+        onset = onset_config()  # one setting a seed, where GrokConfig.cost() counts two: half the seeds
+        total = (total + GrokConfig.fast().cost() * len(OUTPUT_SCALES) + modular_config().cost() * len(MODULAR_SCALES)
+                 + onset.replace(n_seeds=onset.n_seeds // 2).cost() * len(ONSET_SCALES))
     return total
