@@ -193,6 +193,13 @@ def test_a_reproduced_claim_on_a_saved_run_must_not_be_marginal(monkeypatch):
     assert judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3).marginal_sides   # live: allowed, marked
     with pytest.raises(ValueError, match="marginal"):
         judge.judge(claim, near, seeds=[0, 1, 2], null=[1.6] * 3, provenance=provenance)
+    # a claim registered as not a test is never counted as reproduced, so a marginal verdict on its saved run is
+    # allowed (and still marked)
+    not_a_test = claims.get("03-grokking/lazy-rich-onset-modular")
+    assert not_a_test.not_a_test and not_a_test.saved_run
+    edge = judge.judge(not_a_test, [1.0, 1.2, 1.3, 1.25, 0.9, 1.1], seeds=list(range(6)), null=[0.81] * 6,
+                       provenance={**provenance, "saved_run": not_a_test.saved_run})
+    assert edge.status.startswith("not a test") and edge.marginal_sides
     # the ledger's row of such a claim gives the reason; a claim live in every build has no such words
     from dltheory.book.sphinxext import LedgerDirective
     assert claim.saved_run_reason[:40] in LedgerDirective._row(claim, ("ours",))

@@ -195,7 +195,10 @@ def judge(
         checked_at=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         margin=margin, null=null_result, degenerate=tuple(dead),
     )
-    if prov is not None and prov.saved_run and claim.reproduces_in(effective_mode) and verdict.marginal_sides:
+    # a claim registered as not a test is never counted as reproduced, whatever a rerun gives: the rule is for
+    # claims that can be
+    if (prov is not None and prov.saved_run and claim.reproduces_in(effective_mode) and not claim.not_a_test
+            and verdict.marginal_sides):
         raise ValueError(f"claim {claim.id!r} reproduces and is judged on the saved run {prov.saved_run}, but its "
                          "verdict is marginal: a reproduced claim may rest on a saved run only where a rerun could not "
                          "turn it. Judge it live (take saved_run out of its registry entry)")
