@@ -14,7 +14,7 @@ from dltheory import saved
 from dltheory.grokking import results, training
 
 ROOT = Path(__file__).resolve().parents[1]
-CALLS = {page: re.findall(r'saved\.call\(\s*"([^"]+)"', page.read_text(encoding="utf-8"))
+CALLS = {page: re.findall(r'saved\.(?:fast_)?call\(\s*"([^"]+)"', page.read_text(encoding="utf-8"))
          for page in sorted((ROOT / "chapters").glob("*/[0-9]*.md"))}
 NAMED = sorted({(name, page) for page, names in CALLS.items() for name in names})
 
@@ -65,6 +65,27 @@ def test_full_mode_another_base_seed_or_precision_or_live_always_run(store, monk
         warnings.simplefilter("error")
         value, provenance = saved.call("toy.npz", _toy, 3)
     assert provenance is None and _toy.runs == 2
+
+
+def test_fast_call_reads_the_fast_run_in_a_full_build_too_and_nothing_else_changes(store, monkeypatch):
+    monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
+    saved.fast_call("toy.npz", _toy, 3)                       # made as any saved run: fast mode, base seed 0
+    monkeypatch.delenv("DLTHEORY_SAVE_RUNS")
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    _, provenance = saved.fast_call("toy.npz", _toy, 3)
+    assert _toy.runs == 1 and provenance["mode"] == "fast"    # read: the verdict says it is a fast-mode run
+    _, provenance = saved.call("toy.npz", _toy, 3)            # call keeps training in full mode
+    assert provenance is None and _toy.runs == 2
+    assert not saved.live(any_mode=True) and saved.live()
+    for var, value in {"DLTHEORY_SEED": "100", "DLTHEORY_LIVE": "1"}.items():
+        monkeypatch.setenv(var, value)
+        _, provenance = saved.fast_call("toy.npz", _toy, 3)   # another base seed, or live: trained here
+        assert provenance is None
+        monkeypatch.delenv(var)
+    assert _toy.runs == 4
+    monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
+    with pytest.raises(ValueError, match="fast-mode runs"):   # never made in full mode
+        saved.fast_call("toy.npz", _toy, 3)
 
 
 @pytest.mark.parametrize("change", ["arguments", "code", "missing"])
@@ -221,7 +242,9 @@ def test_a_real_edit_changes_the_digest_and_a_comment_or_docstring_does_not(tmp_
 
     lib = tmp_path / "dltheory"
     shutil.copytree(saved.data_dir().parent, lib, ignore=shutil.ignore_patterns("data", "__pycache__"))
-    monkeypatch.setattr(saved, "_lib", lambda: lib)
+    from dltheory import codedigest
+
+    monkeypatch.setattr(codedigest, "_lib", lambda: lib)   # where the digest reads the library's modules
     before = saved.code_digest(training.run)
 
     def edit(path, old, new):

@@ -6,7 +6,8 @@ other, ``fn(*args, **kwargs)``, in full mode, under a base seed other than 0 (``
 reader's reseeding), at a matmul precision other than the book's, and with ``DLTHEORY_LIVE=1``. Otherwise it
 reads ``dltheory/data/<name>``, when that file holds the result of the same function on the same arguments made by
 today's code, and returns it with its provenance for :func:`dltheory.claims.check` (the verdict says so; a
-registered "not reproduced" that passes on it stops the build).
+registered "not reproduced" that passes on it stops the build). :func:`fast_call` does the same for an experiment
+with only a fast configuration, whose claims are registered for fast mode, in a full build too.
 
 "Today's code" is :func:`code_digest`: a hash of the syntax trees (docstrings left out) of the function's module and
 of every ``dltheory`` module it imports, directly or not, except the book's machinery and display (``book``,
@@ -24,10 +25,8 @@ whose class has a ``from_arrays`` class method (:class:`dltheory.grokking.result
 
 from __future__ import annotations
 
-import ast
 import datetime
 import functools
-import hashlib
 import importlib
 import json
 import os
@@ -41,12 +40,12 @@ from typing import Any
 import numpy as np
 
 from dltheory import runtime, sweep
+from dltheory.codedigest import _function, _lib, code_digest, code_files, imported_files, module_file, stripped
 
-__all__ = ["SavedRunWarning", "live", "saving", "call", "code_digest", "code_files", "read", "saved_runs", "data_dir",
+__all__ = ["SavedRunWarning", "live", "saving", "call", "fast_call", "code_digest", "code_files", "read", "saved_runs",
+           "data_dir",
            "commit_id", "module_file", "imported_files", "stripped", "checking", "compare"]
 
-#: ``dltheory`` packages and modules that a saved run's code digest leaves out: the machinery and the display
-_NOT_CODE = {"book", "claims", "registry", "data", "plot", "widgets"}
 _META = "saved:meta"
 _TIMINGS = {"wall_time", "seconds"}  # what a run measures of the machine, not of the model: never compared
 _VALUE = "value:"
@@ -61,15 +60,16 @@ def _flag(variable: str) -> bool:
     return os.environ.get(variable, "0").strip().lower() in ("1", "true", "on", "yes")
 
 
-def live() -> bool:
-    """Whether :func:`call` runs its function here: not as saved runs are made (:func:`_as_saved`), or with
-    ``DLTHEORY_LIVE=1``, ``DLTHEORY_SAVE_RUNS=1`` (runs and writes) or ``DLTHEORY_CHECK_SAVED=1`` (runs, compares)."""
-    return (not _as_saved() or _flag("DLTHEORY_LIVE") or saving() or checking())
+def live(*, any_mode: bool = False) -> bool:
+    """Whether :func:`call` (:func:`fast_call`: ``any_mode``) runs its function here: not as saved runs are made
+    (:func:`_as_saved`), or with ``DLTHEORY_LIVE=1``, ``DLTHEORY_SAVE_RUNS=1`` or ``DLTHEORY_CHECK_SAVED=1``."""
+    return (not _as_saved(any_mode=any_mode) or _flag("DLTHEORY_LIVE") or saving() or checking())
 
 
-def _as_saved() -> bool:
-    """Whether this process runs as a saved run was made: fast mode, base seed 0, the book's matmul precision."""
-    return runtime.mode() == "fast" and runtime.base_seed() == 0 and runtime.matmul_precision() == "highest"
+def _as_saved(*, any_mode: bool = False) -> bool:
+    """Whether this process runs as a saved run was made: fast mode (or any), base seed 0, the book's precision."""
+    return ((any_mode or runtime.mode() == "fast") and runtime.base_seed() == 0
+            and runtime.matmul_precision() == "highest")
 
 
 def saving() -> bool:
@@ -99,133 +99,6 @@ def commit_id(short: int = 12, root: Path | None = None) -> str | None:
 
 
 # ------------------------------------------------------------------------------------------------ code digest
-
-
-def _lib() -> Path:
-    return Path(__file__).resolve().parent
-
-
-def _is_code(name: str) -> bool:
-    return name not in _NOT_CODE
-
-
-def module_file(dotted: str, *, lib: Path | None = None, counts: Callable[[str], bool] = _is_code) -> Path | None:
-    """The file of module ``dltheory.a.b`` (``a/b.py``, or a package's ``a/b/__init__.py``) under ``lib`` (default:
-    this library's folder), if there is one and ``counts("a")``: by default, if it is code a run depends on (not the
-    machinery or display, module docstring)."""
-    parts = dotted.split(".")
-    if parts[0] != "dltheory" or len(parts) < 2 or not counts(parts[1]):
-        return None
-    base = (_lib() if lib is None else lib).joinpath(*parts[1:])
-    for path in (base.with_suffix(".py"), base / "__init__.py"):
-        if path.is_file():
-            return path
-    return None
-
-
-def imported_files(tree: ast.AST, *, module: Path | None = None, lib: Path | None = None,
-                   counts: Callable[[str], bool] = _is_code) -> set[Path]:
-    """The ``dltheory`` module files that the code of ``tree`` imports anywhere in its body (an import written in a
-    docstring is not code): for ``import dltheory.a.b`` or ``from dltheory.a.b import c``, the files of
-    ``dltheory.a``, ``dltheory.a.b`` and, where it is a module, ``dltheory.a.b.c``, as :func:`module_file` finds
-    them with ``lib`` and ``counts``. ``module`` is the file under ``lib`` that ``tree`` was parsed from, where its
-    relative imports start; code outside the library (``None``: a page's cells) has no relative imports."""
-    lib = _lib() if lib is None else lib
-    if module is not None:
-        rel = module.relative_to(lib).with_suffix("").parts
-        package = ("dltheory", *rel[:-1])  # where a relative import starts (a package's __init__ or a module)
-    found: set[Path] = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Import):
-            names = [alias.name for alias in node.names]
-        elif isinstance(node, ast.ImportFrom):
-            if not node.level:
-                source = node.module or ""
-            elif module is None:
-                continue
-            else:
-                base = package[:len(package) - (node.level - 1)]
-                source = ".".join(base + ((node.module,) if node.module else ()))
-            names = [source] + [f"{source}.{alias.name}" for alias in node.names]
-        else:
-            continue
-        for dotted in names:
-            parts = dotted.split(".")
-            for k in range(2, len(parts) + 1):  # importing a.b.c runs a/b/__init__.py too
-                file = module_file(".".join(parts[:k]), lib=lib, counts=counts)
-                if file is not None:
-                    found.add(file)
-    return found
-
-
-def stripped(tree: ast.AST) -> bytes:
-    """A syntax tree without its docstrings, dumped: what a module runs (comments never reach the tree). The
-    docstrings are taken out of ``tree`` itself."""
-    for node in ast.walk(tree):
-        body = getattr(node, "body", None)
-        if (isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and body
-                and isinstance(body[0], ast.Expr) and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)):
-            node.body = body[1:] or [ast.Pass()]
-    return _dump(tree).encode()
-
-
-def _dump(node: Any) -> str:
-    """``ast.dump(node)`` as Python 3.10 and 3.11 write it, on any Python: 3.12 adds ``type_params=[]`` to every
-    function and class and 3.13 leaves out empty lists, which would make every digest depend on the interpreter
-    (a saved run made on 3.11 refused on Colab's 3.12)."""
-    if isinstance(node, ast.AST):
-        cls = type(node)
-        fields = []
-        for name in node._fields:
-            value = getattr(node, name, None)
-            if name == "type_params" or (value is None and getattr(cls, name, ...) is None):
-                continue  # a field of later Pythons, or an optional field left empty (ast.dump's own rule)
-            fields.append(f"{name}={_dump(value)}")
-        return f"{cls.__name__}({', '.join(fields)})"
-    if isinstance(node, list):
-        return "[" + ", ".join(_dump(item) for item in node) + "]"
-    return repr(node)
-
-
-def _function(fn: Callable[..., Any]) -> str:
-    if not callable(fn) or not getattr(fn, "__module__", "").startswith("dltheory.") or "<" in fn.__qualname__:
-        raise ValueError(f"a saved run must be of a module-level dltheory function, got {fn!r}")
-    return f"{fn.__module__}:{fn.__qualname__}"
-
-
-def _code_trees(fn: Callable[..., Any]) -> dict[Path, ast.AST]:
-    """``{file: its syntax tree}`` over :func:`code_files`, each file read and parsed once."""
-    start = module_file(_function(fn).split(":")[0])
-    if start is None:
-        raise ValueError(f"{fn.__module__} is not a module of the library's experiments")
-    seen: dict[Path, ast.AST] = {}
-    todo = [start]
-    while todo:
-        path = todo.pop()
-        if path in seen:
-            continue
-        seen[path] = ast.parse(path.read_text(encoding="utf-8"))
-        todo.extend(sorted(imported_files(seen[path], module=path) - set(seen)))
-    return seen
-
-
-def code_files(fn: Callable[..., Any]) -> list[Path]:
-    """The module files that :func:`code_digest` hashes for ``fn``: its module and every ``dltheory`` module it
-    imports, transitively, the machinery and display left out (module docstring); sorted."""
-    return sorted(_code_trees(fn))
-
-
-def code_digest(fn: Callable[..., Any]) -> str:
-    """A hash of the code a run of ``fn`` depends on: the syntax trees of :func:`code_files`, without docstrings."""
-    digest = hashlib.sha256()
-    for path, tree in sorted(_code_trees(fn).items()):
-        digest.update(path.relative_to(_lib()).as_posix().encode() + b"\0")
-        digest.update(stripped(tree) + b"\0")
-    return digest.hexdigest()[:16]
-
-
-# ------------------------------------------------------------------------------------------------ the call
 
 
 def _rounded(value: Any) -> Any:
@@ -336,13 +209,23 @@ def _write(name: str, fn: Callable[..., Any], key: str, kind: str, arrays: Mappi
 def call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, dict[str, str] | None]:
     """``fn(*args, **kwargs)`` and ``None``, or, where a fast build may read it, the saved run ``dltheory/data/<name>``
     of that same call by today's code and its provenance (module docstring)."""
+    return _call(name, fn, args, kwargs, any_mode=False)
+
+
+def fast_call(name: str, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> tuple[Any, dict[str, str] | None]:
+    """:func:`call`, read in a full build under base seed 0 too: for an experiment with a fast configuration only,
+    whose claims are registered for fast mode (the verdict says it is a fast-mode run)."""
+    return _call(name, fn, args, kwargs, any_mode=True)
+
+
+def _call(name: str, fn: Callable[..., Any], args: tuple, kwargs: Mapping, *, any_mode: bool) -> tuple[Any, Any]:
     key = _call_key(fn, args, kwargs)
     if saving() and not _as_saved():
         got = f"{runtime.mode()}, {runtime.base_seed()}, {runtime.matmul_precision()}"
         raise ValueError(f"DLTHEORY_SAVE_RUNS makes fast-mode runs at base seed 0 and precision 'highest', not {got}: "
                          "unset DLTHEORY_MODE, DLTHEORY_SEED and DLTHEORY_MATMUL_PRECISION")
     _path(name)
-    if not live():
+    if not live(any_mode=any_mode):
         try:
             meta, arrays = read(name)
         except ValueError as err:

@@ -360,16 +360,15 @@ def check_slide_steps(fn: Any) -> None:
 
 def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 3.8 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget counts):
-    the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`) and the output-scale sweep
-    of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()``), six settings where
-    ``GrokConfig.cost()`` counts two, and the initial-scale sweeps of :func:`modular_scale_sweep`
-    (:func:`modular_config`, one program of two settings per scale; :func:`onset_sweep`, one setting per scale), all
-    in full mode only (a fast build reads them saved, :func:`dltheory.saved.call`), and Kumar et al.'s control
-    (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program)."""
+    the digits sweep of :class:`LazyRichConfig` (one program, :meth:`LazyRichConfig.cost`), Kumar et al.'s control
+    (:func:`dltheory.grokking.lazy_rich_modular.centred_sweep`, one program) and, in full mode only, the
+    output-scale sweep of :func:`output_scale_sweep` on Section 3.1's MLP (``GrokConfig.fast()``), six settings where
+    ``GrokConfig.cost()`` counts two (a fast build reads it saved, :func:`dltheory.saved.call`). The two sweeps of
+    Lyu et al.'s scale (:func:`modular_scale_sweep`, :func:`onset_sweep`) have only a fast configuration and
+    fast-mode claims, so a build under base seed 0 reads them saved in both modes (:func:`dltheory.saved.fast_call`)
+    and they count in neither; run live, they are one program per seed and scale (9 × 6,000 and 18 × 5,000 steps)."""
     digits = config(LazyRichConfig)
     total = digits.cost() + config(CentredConfig).cost()
-    if digits != LazyRichConfig.fast():  # full mode: the three modular-addition sweeps run live
-        onset = onset_config()  # one setting a seed, where GrokConfig.cost() counts two: half the seeds
-        total = (total + GrokConfig.fast().cost() * len(OUTPUT_SCALES) + modular_config().cost() * len(MODULAR_SCALES)
-                 + onset.replace(n_seeds=onset.n_seeds // 2).cost() * len(ONSET_SCALES))
+    if digits != LazyRichConfig.fast():  # full mode: the output-scale sweep runs live
+        total = total + GrokConfig.fast().cost() * len(OUTPUT_SCALES)
     return total
