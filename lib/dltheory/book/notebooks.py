@@ -24,7 +24,7 @@ import json
 import re
 import sys
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -282,6 +282,17 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     return 1 if failed else 0
 
 
+def distinct_runs(outcomes: Iterable[tuple[Any, str | None, bool]]) -> dict[tuple[str, Any], bool]:
+    """One claim's distinct runs from ``(base seed, source, held)`` per base seed: a base seed that measured it live
+    (source ``"live"`` or unknown, ``None``) is a run, and the base seeds that read one saved run are one run
+    between them, held only if it held under each. Keys ``("live", seed)`` or ``("saved", source)``."""
+    runs: dict[tuple[str, Any], bool] = {}
+    for seed, source, ok in outcomes:
+        key = ("saved", source) if source not in (None, "live") else ("live", seed)
+        runs[key] = runs.get(key, True) and bool(ok)
+    return runs
+
+
 def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int],
                ran: Mapping[str, Sequence[int]] | None = None, *,
                sources: Mapping[str, Mapping[Any, str]] | None = None,
@@ -310,11 +321,8 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
     broken, stale, stale_null, explained = [], [], [], []
     for cid, row in table.items():
         own = list(ran[cid]) if ran is not None and cid in ran else seeds
-        runs: dict[Any, bool] = {}  # one entry per distinct run: a live base seed, or a saved run
-        for s in own:
-            source = (sources or {}).get(cid, {}).get(s, "live")
-            key = ("live", s) if source == "live" else ("saved", source)
-            runs[key] = runs.get(key, True) and statuses.get(cid, {}).get(s) in _OK
+        runs = distinct_runs((s, (sources or {}).get(cid, {}).get(s), statuses.get(cid, {}).get(s) in _OK)
+                             for s in own)
         held, n = sum(runs.values()), len(runs)
         saved = sum(k[0] == "saved" for k in runs)
         count = f"{held}/{n}" + (f" ({len(own)} base seeds, {saved} saved run{'s' * (saved > 1)})"

@@ -167,12 +167,6 @@ def source(verdict: Mapping[str, Any]) -> str | None:
     return verdict.get("provenance")
 
 
-def _run_key(run: Mapping[str, Any], cid: str) -> tuple[str, Any]:
-    """One distinct run of claim ``cid``: its base seed when measured live (or unknown), its saved run if read."""
-    where = source(run["verdicts"].get(cid, {}))
-    return ("saved", where) if where not in (None, LIVE) else ("live", run["seed"])
-
-
 def _save(page: Path, root: Path, data: dict[str, Any]) -> Path:
     """Write ``data`` as the record of ``page``, its runs in a fixed order; returns the file."""
     data["runs"].sort(key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
@@ -263,10 +257,8 @@ def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int
         runs = fresh_runs(page, mode=mode, root=root)
         ids = {cid for r in runs for cid in r["verdicts"]}
         for cid in ids:
-            distinct: dict[tuple[str, Any], bool] = {}
-            for r in runs:
-                key = _run_key(r, cid)
-                distinct[key] = distinct.get(key, True) and r["verdicts"].get(cid, {}).get("status") in _OK
+            distinct = notebooks.distinct_runs((r["seed"], source(r["verdicts"].get(cid, {})),
+                                                r["verdicts"].get(cid, {}).get("status") in _OK) for r in runs)
             out[cid] = (sum(distinct.values()), len(distinct))
     return out
 
