@@ -30,7 +30,9 @@ Each claim's entry in a run holds its status, value and null's value, its share 
 seeds), and, in runs recorded since the record kept them, ``provenance`` (``"live"``, or the saved run the verdict was
 judged on, as its verdict names it) and ``marginal_sides`` (``[]``, ``["claim"]``, ``["null"]`` or both: which of its
 values and its null's sat near the bar). An older run lacks both fields: it is read as before, as a live run whose
-margins are unknown. The table counts a saved run once however many base seeds read it, and marks the cells judged on
+margins are unknown. Runs recorded since stop 26 also keep the verdict's ``values`` (``per_seed``: one per seed, or
+one per condition), its null's ``null_values``, and the accepted ``interval`` and its ``scale``: what
+:mod:`dltheory.book.robustness` pools across base seeds to estimate how often a fresh base seed would turn a claim. The table counts a saved run once however many base seeds read it, and marks the cells judged on
 a saved run or near the bar.
 """
 
@@ -143,6 +145,8 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
             entry["provenance"] = provenance or LIVE
         if "margin" in rec or "marginal_sides" in rec:  # a verdict record always has its margin
             entry["marginal_sides"] = _marginal_sides(rec)
+        if "values" in rec:  # a verdict record always has them: what robustness.audit pools across base seeds
+            entry.update(_spread_fields(rec))
         verdicts[rec["id"]] = entry
     fp = fingerprint(page, root, verdicts)
     run = {"seed": seed, "mode": mode, "fingerprint": fp, "commit": _commit(root), "seconds": round(float(seconds), 1),
@@ -151,6 +155,21 @@ def record_run(page: Path, seed: int, records: Sequence[Mapping[str, Any]], *, s
         run["error"] = str(error)[:300]
     data["runs"] = [r for r in data["runs"] if (r["seed"], r["mode"], r["fingerprint"]) != (seed, mode, fp)] + [run]
     return _save(page, root, data)
+
+
+def _spread_fields(rec: Mapping[str, Any]) -> dict[str, Any]:
+    """A verdict's values, one per seed (``per_seed``) or per condition, its null's values and the accepted
+    interval (``None`` ends open; absent for a yes/no bar), as the seed record keeps them."""
+    values = rec.get("values")
+    if not isinstance(values, (list, tuple)):
+        raise ValueError(f"{rec['id']}: a verdict's values must be a list, got {type(values).__name__}")
+    null = rec.get("null") or {}
+    out: dict[str, Any] = {"values": list(values), "per_seed": rec.get("seeds") is not None,
+                           "null_values": list(null["values"]) if null.get("values") is not None else None}
+    if rec.get("interval") is not None:
+        out["interval"] = list(rec["interval"])
+        out["scale"] = rec.get("scale", "linear")
+    return out
 
 
 def _marginal_sides(rec: Mapping[str, Any]) -> list[str]:

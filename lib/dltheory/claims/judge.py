@@ -19,7 +19,7 @@ from dltheory.claims.criteria import Criterion, Margin
 from dltheory.claims.schema import Claim
 from dltheory.claims.verdict import NullResult, Provenance, Verdict
 
-__all__ = ["ClaimFailed", "ClaimCannotFail", "DegenerateRun", "judge", "keep_going"]
+__all__ = ["ClaimFailed", "ClaimCannotFail", "DegenerateRun", "judge", "keep_going", "needed", "aggregate_passes"]
 
 
 class ClaimFailed(AssertionError):
@@ -59,7 +59,7 @@ def _values(measured: Any, boolean: bool, what: str = "measured") -> tuple[Any, 
     return tuple(float(v) for v in arr.ravel())
 
 
-def _needed(claim: Claim, n_values: int, what: str) -> int:
+def needed(claim: Claim, n_values: int, what: str) -> int:
     """How many of ``n_values`` values must pass: all of them, or the registered ``min_pass`` share.
 
     The measured values of a ``min_pass = "k/n"`` claim must number exactly ``n``; its null may have another
@@ -78,7 +78,7 @@ def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], p
                   need: int | None = None) -> tuple[bool, float | bool, Margin | None]:
     """Whether ``values`` pass, their aggregate, and their margin (finite values only). ``need`` overrides how
     many must pass (the live seeds of a ``min_pass`` claim, some of whose seeds were degenerate)."""
-    need = _needed(claim, len(values), what) if need is None else need
+    need = needed(claim, len(values), what) if need is None else need
     n_pass = sum(criterion.holds(v) for v in values)
     if need > len(values):  # too few live seeds left to meet the rule
         return False, (not criterion.expect) if criterion.boolean else float(np.median(values)), None
@@ -88,13 +88,19 @@ def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], p
         if claim.min_pass is not None:
             return n_pass >= need, (n_pass >= need) == criterion.expect, None
         return n_pass == len(values), (all(values) if criterion.expect else any(values)), None
-    value = float(np.mean(values) if claim.aggregate == "mean" else np.median(values))
-    if claim.aggregate == "all":
-        passed = n_pass >= need
-    else:
-        passed = criterion.holds(value)
+    passed, value = aggregate_passes(claim, criterion, values, need)
     return passed, value, Margin.of(criterion, values, value, claim.aggregate, per_seed,
                                     need=need if claim.min_pass is not None else None)
+
+
+def aggregate_passes(claim: Claim, criterion: Criterion, values: Sequence[float], need: int) -> tuple[bool, float]:
+    """Whether numeric ``values`` pass ``claim``'s rule, and their aggregate: with ``aggregate = "all"`` at least
+    ``need`` of them meet ``criterion`` (a non-finite value never does), otherwise their mean or median does. The one
+    rule :func:`judge` and :mod:`dltheory.book.robustness` apply."""
+    value = float(np.mean(values) if claim.aggregate == "mean" else np.median(values))
+    if claim.aggregate == "all":
+        return sum(criterion.holds(v) for v in values) >= need, value
+    return criterion.holds(value), value
 
 
 def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what: str) -> list[Any]:
@@ -159,7 +165,7 @@ def judge(
         raise ValueError(f"claim {claim.id!r} is registered with null_passes = true (its null meets the bar): pass the "
                          "null as null=..., so that the verdict shows it")
     values = _values(measured, criterion.boolean)
-    _needed(claim, len(values), "measured")
+    needed(claim, len(values), "measured")
     if seeds is not None:
         seeds = tuple(int(s) for s in seeds)
         if len(seeds) != len(values):
