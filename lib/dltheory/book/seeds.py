@@ -22,6 +22,9 @@ and never counted. An edit of one page's module, or of one claim's bar, leaves t
 ``python -m dltheory.book.seeds refresh [PAGE.md ...]``
     Re-key the stale runs made at a clean commit whose code, fingerprinted today, is today's code (after a change
     of the fingerprint itself; :func:`refresh`).
+``python -m dltheory.book.seeds robustness [--above P] [--mode fast|full]``
+    Estimate, from the values of every recorded base seed, how often a fresh base seed would turn each claim
+    (:mod:`dltheory.book.robustness`); print those above ``P``.
 ``python -m dltheory.book.seeds table [--stale] [--mode fast|full]``
     Print the claim × base-seed table of every fresh record (and, with ``--stale``, the pages with fewer than two
     fresh runs).
@@ -368,8 +371,17 @@ def _main(argv: list[str] | None = None) -> int:
     p_table = sub.add_parser("table", help="print the claim x base-seed table of the fresh records")
     p_table.add_argument("--mode", choices=("fast", "full"), default="fast")
     p_table.add_argument("--stale", action="store_true", help="also list the pages with fewer than two fresh runs")
+    p_rob = sub.add_parser("robustness", help="estimate how often a fresh base seed would turn each claim")
+    p_rob.add_argument("--mode", choices=("fast", "full"), default="fast")
+    p_rob.add_argument("--above", type=float, default=0.01, help="show the claims turning more often (default 0.01)")
     args = parser.parse_args(argv)
     root = notebooks.repo_root()
+    if args.command == "robustness":
+        from dltheory.book import robustness
+
+        records = {str(_rel(page, root)): fresh_runs(page, mode=args.mode, root=root) for page in _recorded_pages(root)}
+        print(robustness.audit_text(robustness.audit(records, mode=args.mode), above=args.above))
+        return 0
     if args.command == "run":
         mode = runtime.mode()
 

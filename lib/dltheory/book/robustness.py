@@ -1,0 +1,234 @@
+"""How often would a fresh base seed turn a claim? An estimate from the seed record.
+
+The seed record (:mod:`dltheory.book.seeds`) says on how many of ten base seeds each claim kept its registered
+outcome; ten of ten is what a reader sees, and it says little about the eleventh: a claim whose every seed must
+pass, with three seeds a run, each failing 3% of the time, keeps its outcome on ten base seeds with probability 0.4
+and fails a reader's seed one time in eleven. What decides that chance is how far the values sit from the bar in
+units of how much they move between seeds, and the record now keeps every verdict's values (one per seed, or one
+per condition), so the runs of all base seeds can be pooled: some thirty seeds a claim instead of three.
+
+**The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved run
+once) are pooled, on the bar's scale (logarithms for a ratio), position by position where they are conditions
+rather than seeds. A fresh base seed's values are drawn from the pool by an
+adaptive *smoothed bootstrap*: a pooled value plus Gaussian noise as wide as its distance to its ``ceil(sqrt(N))``-th
+nearest neighbour in the pool, so that a value a little past the largest one seen can occur (a plain bootstrap of
+thirty passing values would call the claim certain), the sparse tail is smoothed more than the crowded middle, and
+a claim whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart (one width for the
+whole pool, Silverman's, would blur the tight cluster across a bar between them). Each draw is judged
+by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
+
+A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
+null passing it (the page raises ``ClaimCannotFail``); for one registered not reproduced, its values passing; for
+one registered not a test, its null missing. Yes/no values are resampled as they are (no noise). The estimate
+assumes a fresh base seed's seeds behave like the recorded ones. It errs towards fragility in the far tail (the
+kernels of the sparse extreme values are wide): seeds from a normal distribution whose runs of three fail 3% of the
+time read about 4%, 0.4% reads 1.5% (``tests/test_robustness.py``); and with thirty seeds the pool cannot see a
+failure much rarer than that, so a chance below 1% reads "below 1%", never "never".
+
+``python -m dltheory.book.seeds robustness [--above P]`` prints the claims whose chance of turning is above ``P``
+(default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before stop 26).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+import numpy as np
+
+from dltheory import claims as _claims
+from dltheory.claims import judge as _judge
+from dltheory.claims.criteria import Criterion
+from dltheory.claims.schema import Claim
+
+__all__ = ["Estimate", "DRAWS", "bandwidths", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
+           "audit_text"]
+
+#: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
+DRAWS = 4000
+#: the fewest distinct runs whose values make an estimate
+MIN_RUNS = 3
+
+
+@dataclasses.dataclass(frozen=True)
+class Estimate:
+    """One claim's estimate: ``turn`` is the chance that a fresh base seed turns its registered outcome (see the
+    module's docstring), ``fails`` and ``null_passes`` its two parts for a claim that reproduces (``None`` where no
+    values or no null were recorded)."""
+
+    claim: str
+    registered: str
+    runs: int
+    seeds: int
+    turn: float | None
+    fails: float | None = None
+    null_passes: float | None = None
+    note: str = ""
+
+
+def bandwidths(pool: np.ndarray) -> np.ndarray:
+    """The kernel width of each value of ``pool`` in the smoothed bootstrap: its distance to its ``k``-th nearest
+    other finite value, ``k = ceil(sqrt(N))`` for ``N`` finite values (an adaptive, nearest-neighbour kernel); 0 for
+    a non-finite value, for fewer than two finite values, and where ``k`` others share the value (a discrete
+    quantity is not smoothed past the values it takes)."""
+    pool = np.asarray(pool, float)
+    out = np.zeros(pool.shape)
+    finite = np.isfinite(pool)
+    x = pool[finite]
+    if x.size < 2:
+        return out
+    k = min(x.size - 1, math.ceil(math.sqrt(x.size)))
+    out[finite] = np.sort(np.abs(x[:, None] - x[None, :]), axis=1)[:, k]  # column 0 is the value itself
+    return out
+
+
+def criterion_of(claim: Claim, entry: Mapping[str, Any], mode: str) -> Criterion:
+    """The criterion a recorded verdict was judged by: its recorded interval and scale (so a claim whose target
+    the page derives is judged at that target), or the registry's for a yes/no claim."""
+    if entry.get("interval") is None:
+        return claim.criterion_for(mode) if not claim.theory_target else claim.criterion
+    lo, hi = entry["interval"]
+    return Criterion(lower=lo, upper=hi, log_scale=entry.get("scale") == "log")
+
+
+def _transform(criterion: Criterion, values: np.ndarray) -> np.ndarray:
+    if not criterion.log_scale:
+        return values
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), -np.inf)
+
+
+def _inverse(criterion: Criterion, values: np.ndarray) -> np.ndarray:
+    return np.exp(values) if criterion.log_scale else values
+
+
+def pooled(runs: Sequence[Sequence[Any]], per_seed: bool) -> list[np.ndarray]:
+    """The pools a fresh run's values are drawn from: one pool of every value of every run when they are one per
+    seed, else one pool per position (every run must then have the same number of values)."""
+    arrays = [np.asarray([np.nan if v is None else v for v in run], float) for run in runs]
+    if per_seed:
+        return [np.concatenate(arrays)]
+    if len({a.size for a in arrays}) != 1:
+        raise ValueError(f"values per condition must be as many in every run, got {sorted({a.size for a in arrays})}")
+    return list(np.stack(arrays, axis=1))
+
+
+def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: Criterion, boolean: bool,
+          draws: int) -> np.ndarray:
+    """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value from
+    it; one pool per position: value ``j`` from pool ``j``)."""
+    out = np.empty((draws, n))
+    for j in range(n):
+        pool = pools[0] if len(pools) == 1 else pools[j]
+        index = rng.integers(pool.size, size=draws)
+        picked = pool[index]
+        if not boolean:
+            t = _transform(criterion, pool)
+            width = bandwidths(t)[index]
+            t = t[index] + width * rng.standard_normal(draws)  # width 0 where a value is not finite
+            picked = _inverse(criterion, np.where(width > 0, t, _transform(criterion, picked)))
+        out[:, j] = picked
+    return out
+
+
+def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any]], per_seed: bool, *,
+                 what: str = "measured", draws: int = DRAWS, seed: int = 0) -> float:
+    """The chance that a fresh run's values, drawn from the recorded ``runs`` (each a list of values, one per seed
+    when ``per_seed``), fail ``claim``'s rule under ``criterion``; ``what`` is ``"measured"`` or ``"null"`` (a
+    ``min_pass`` null needs the same share of its values)."""
+    if len(runs) < 1 or not all(len(r) for r in runs):
+        raise ValueError("every recorded run needs at least one value")
+    boolean = criterion.boolean
+    pools = pooled([[float(bool(v)) for v in r] if boolean else r for r in runs], per_seed)
+    n = len(runs[-1]) if not per_seed else int(np.median([len(r) for r in runs]))
+    if claim.min_pass is not None and what == "measured":
+        n = claim.min_pass[1]
+    need = _judge.needed(claim, n, what)
+    sample = _draw(np.random.default_rng(seed), pools, n, criterion, boolean, draws)
+    if boolean:
+        ok = (sample == float(bool(criterion.expect))).sum(axis=1) >= need
+        return float(1.0 - ok.mean())
+    passed = sum(_judge.aggregate_passes(claim, criterion, row, need)[0] for row in sample)
+    return 1.0 - passed / draws
+
+
+def _registered(claim: Claim, mode: str) -> str:
+    if claim.derivation:
+        return "derivation"
+    if claim.not_a_test:
+        return "not a test"
+    return "reproduces" if claim.reproduces_in(mode) else "not reproduced"
+
+
+def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = "fast",
+             draws: int = DRAWS) -> Estimate:
+    """The estimate for ``claim`` from its recorded verdict entries, one per distinct run."""
+    registered = _registered(claim, mode)
+    usable = [e for e in entries if e.get("values")]
+    seeds = sum(len(e["values"]) for e in usable)
+    if registered == "derivation":
+        return Estimate(claim.id, registered, len(entries), seeds, None, note="a derivation: nothing to draw")
+    if len(usable) < MIN_RUNS:
+        return Estimate(claim.id, registered, len(entries), seeds, None,
+                        note=f"values recorded on {len(usable)} distinct run(s); {MIN_RUNS} needed")
+    criterion = criterion_of(claim, usable[-1], mode)
+    per_seed = bool(usable[-1].get("per_seed"))
+    fails = chance_fails(claim, criterion, [e["values"] for e in usable], per_seed, draws=draws)
+    nulls = [e["null_values"] for e in usable if e.get("null_values")]
+    null_passes = (None if len(nulls) < MIN_RUNS else
+                   1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1))
+    if registered == "reproduces":
+        turn = 1.0 - (1.0 - fails) * (1.0 - (null_passes or 0.0))
+    elif registered == "not reproduced":
+        turn = 1.0 - fails
+    else:  # not a test: its null missing
+        turn = None if null_passes is None else 1.0 - null_passes
+    return Estimate(claim.id, registered, len(usable), seeds, turn, fails, null_passes)
+
+
+def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fast", draws: int = DRAWS,
+          registry: Mapping[str, Claim] | None = None) -> list[Estimate]:
+    """An :class:`Estimate` for every claim of ``records`` (per page, its fresh runs in ``mode``, as
+    :func:`dltheory.book.seeds.fresh_runs` gives them), most fragile first (no estimate last). A saved run read
+    under several base seeds is one run (:func:`dltheory.book.notebooks.distinct_runs`)."""
+    from dltheory.book import notebooks
+
+    registry = _claims.registry() if registry is None else registry
+    out = []
+    for page, runs in records.items():
+        for cid in sorted({cid for r in runs for cid in r["verdicts"]}):
+            if cid not in registry:
+                raise ValueError(f"{cid}: recorded for {page} but not in the registry")
+            entries: dict[Any, Mapping[str, Any]] = {}
+            for r in runs:
+                entry = r["verdicts"].get(cid)
+                if entry is not None:
+                    key = next(iter(notebooks.distinct_runs([(r["seed"], entry.get("provenance"), True)])))
+                    entries[key] = entry
+            out.append(estimate(registry[cid], list(entries.values()), mode=mode, draws=draws))
+    return sorted(out, key=lambda e: (e.turn is None, -(e.turn or 0.0), e.claim))
+
+
+def _pct(x: float | None) -> str:
+    if x is None:
+        return "-"
+    return "below 1%" if x < 0.01 else f"{100 * x:.0f}%"
+
+
+def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
+    """The claims whose chance of turning is above ``above``, and how many have no estimate, as text."""
+    if not 0 <= above < 1 or not math.isfinite(above):
+        raise ValueError(f"above must be a chance in [0, 1), got {above!r}")
+    shown = [e for e in estimates if e.turn is not None and e.turn > above]
+    lines = [f"{'claim':<62} {'registered':<15} {'runs':>4} {'seeds':>5} {'turns':>9} {'fails':>9} {'null passes':>11}"]
+    lines += [f"{e.claim:<62} {e.registered:<15} {e.runs:>4} {e.seeds:>5} {_pct(e.turn):>9} {_pct(e.fails):>9} "
+              f"{_pct(e.null_passes):>11}" for e in shown]
+    measured = [e for e in estimates if e.turn is not None]
+    missing = [e for e in estimates if e.turn is None and e.registered != "derivation"]
+    lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
+                 f"than {100 * above:g}%; {len(missing)} claims have no estimate "
+                 "(their records keep no values: runs recorded before stop 26, or fewer than "
+                 f"{MIN_RUNS} distinct runs).")
+    return "\n".join(lines)

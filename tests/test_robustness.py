@@ -1,0 +1,142 @@
+"""The estimate of how often a fresh base seed would turn a claim (dltheory.book.robustness), from pooled values."""
+
+from __future__ import annotations
+
+import math
+from pathlib import Path
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from dltheory.book import robustness as rb
+from dltheory.book import seeds
+from dltheory.claims import schema
+from dltheory.claims.criteria import Criterion
+
+from test_seed_record import PAGE, _judged, repo  # noqa: F401 - the toy repository fixture
+
+
+def _claim(**raw) -> schema.Claim:
+    base = {"id": "x/a", "statement": "s", "source": "paper", "paper": "a paper", "null": "a null"}
+    return schema.parse_claim({**base, **raw}, "x", "test")
+
+
+def _runs(loc, scale, n_runs=40, n=3):
+    """Seeds at the normal distribution's quantiles (no sampling noise), shuffled into runs of ``n``."""
+    q = loc + scale * stats.norm.ppf((np.arange(n_runs * n) + 0.5) / (n_runs * n))
+    return [list(r) for r in np.random.default_rng(0).permutation(q).reshape(n_runs, n)]
+
+
+def test_each_value_is_smoothed_by_its_distance_to_its_kth_neighbour() -> None:
+    x = np.array([0.0, 1.0, 3.0, 7.0, 15.0, np.inf])  # five finite values: k = ceil(sqrt(5)) = 3
+    assert rb.bandwidths(x).tolist() == [7.0, 6.0, 4.0, 7.0, 14.0, 0.0]
+    assert rb.bandwidths(np.array([4.0, 4.0, 4.0, 4.0, 5.0])).tolist() == [0.0, 0.0, 0.0, 0.0, 1.0]  # ties
+    assert rb.bandwidths(np.array([2.0, np.nan])).tolist() == [0.0, 0.0]
+
+
+@pytest.mark.parametrize("loc, expected", [(0.5, 0.0), (0.9, 1 - stats.norm.cdf(1.0) ** 3)])
+def test_every_seed_rule_fails_as_often_as_its_seeds_cross_the_bar(loc, expected) -> None:
+    """Every one of three seeds must be at most 1; seeds ~ N(loc, 0.1): a run fails with 1 - Phi((1-loc)/0.1)^3
+    (0.41 at loc 0.9; the smoothing widens the pool by a few per cent, hence the tolerance)."""
+    claim = _claim(upper=1.0)
+    assert rb.chance_fails(claim, claim.criterion, _runs(loc, 0.1), True) == pytest.approx(expected, abs=0.05)
+
+
+def test_a_mean_fails_only_when_the_mean_crosses() -> None:
+    """The same seeds judged by their mean of three: sd 0.1/sqrt(3), so the mean crosses 1 with Phi(-1.73) = 4%."""
+    claim = _claim(upper=1.0, aggregate="mean")
+    assert rb.chance_fails(claim, claim.criterion, _runs(0.9, 0.1), True) == pytest.approx(
+        stats.norm.sf(math.sqrt(3)), abs=0.03)
+
+
+def test_two_clusters_stay_apart() -> None:
+    """A median of 15 seeds, 4 of which find no solution (0.4) and 11 do (0.003): the median crosses 0.05 only
+    when 8 of 15 fail, P(Bin(15, 4/15) >= 8) = 2.5%. A normal fit to the pooled values, or one kernel width for the
+    whole pool, would spread the tight cluster over the bar."""
+    claim = _claim(upper=0.05, aggregate="median")
+    rng = np.random.default_rng(3)
+    runs = [list(rng.permutation(np.r_[0.4 + 0.005 * rng.standard_normal(4), 0.003 + 0.001 * rng.standard_normal(11)]))
+            for _ in range(10)]
+    assert rb.chance_fails(claim, claim.criterion, runs, True) == pytest.approx(stats.binom.sf(7, 15, 4 / 15),
+                                                                              abs=0.012)
+
+
+def test_conditions_are_drawn_position_by_position() -> None:
+    """Two conditions, not seeds: every one at most 1; the first at 0.5 +- 0.05 never crosses, the second at
+    0.9 +- 0.1 crosses with 1 - Phi(1) = 16%."""
+    claim = _claim(upper=1.0)
+    runs = [[a[0], b[0]] for a, b in zip(_runs(0.5, 0.05, n=1), _runs(0.9, 0.1, n=1))]
+    assert rb.chance_fails(claim, claim.criterion, runs, False) == pytest.approx(stats.norm.sf(1.0), abs=0.03)
+    with pytest.raises(ValueError, match="as many in every run"):
+        rb.chance_fails(claim, claim.criterion, [[1.0, 2.0], [1.0]], False)
+
+
+def test_min_pass_and_yes_no_claims() -> None:
+    """2 of 3 seeds at least 1, seeds ~ N(1.1, 0.1): a seed misses with p = Phi(-1) = 0.16, a run with
+    P(Bin(3, p) >= 2). Yes/no seeds are resampled as they are: one false in ten, every one of three required."""
+    claim = _claim(lower=1.0, min_pass="2/3", statement="holds on at least 2 of 3 seeds",
+                   bar_fixed="before")
+    runs = _runs(1.1, 0.1)
+    p = stats.norm.cdf(-1.0)
+    assert rb.chance_fails(claim, claim.criterion, runs, True) == pytest.approx(stats.binom.sf(1, 3, p), abs=0.04)
+    yes = _claim(expect=True)
+    runs = [[True, True, True]] * 9 + [[True, False, True]]
+    assert rb.chance_fails(yes, yes.criterion, runs, True) == pytest.approx(1 - (29 / 30) ** 3, abs=0.03)
+
+
+@pytest.mark.parametrize("bar, tol", [(10.0, 0.02), (5.0, None)])
+def test_a_ratio_is_drawn_on_its_log_scale(bar, tol) -> None:
+    """Ratios spread over decades (log-normal seeds, median 100, a factor e for one sd) against >= bar: a run of
+    three fails with 1 - (1 - Phi(-ln(100 / bar)))^3, 3.2% at bar 10. In the far tail (bar 5: 0.4%) the adaptive
+    kernel errs towards fragility, by a few times, never towards safety."""
+    claim = _claim(lower=bar, scale="log")
+    runs = [list(np.exp(r)) for r in _runs(math.log(100), 1.0)]
+    expected = 1 - (1 - stats.norm.cdf(-math.log(100 / bar))) ** 3
+    got = rb.chance_fails(claim, claim.criterion, runs, True)
+    if tol is not None:
+        assert got == pytest.approx(expected, abs=tol)
+    else:
+        assert expected < got < 5 * expected
+
+
+def test_an_estimate_says_what_turns_a_claim_by_its_registration() -> None:
+    rng = np.random.default_rng(6)
+    entries = [{"values": list(rng.normal(0.9, 0.1, 3)), "null_values": list(rng.normal(0.98, 0.05, 3)),
+                "per_seed": True, "interval": [None, 1.0], "scale": "linear"} for _ in range(20)]
+    est = rb.estimate(_claim(upper=1.0), entries)
+    assert est.turn == pytest.approx(1 - (1 - est.fails) * (1 - est.null_passes))
+    assert est.null_passes > 0.1 and est.fails > 0.2 and est.runs == 20 and est.seeds == 60
+    nr = rb.estimate(_claim(upper=1.0, reproduces=False), entries)
+    assert nr.turn == pytest.approx(1 - nr.fails)
+    nat = rb.estimate(_claim(upper=1.0, null_passes=True), entries)
+    assert nat.turn == pytest.approx(1 - nat.null_passes)
+    few = rb.estimate(_claim(upper=1.0), entries[:2])
+    assert few.turn is None and "2 distinct run" in few.note
+    # the recorded interval decides (a target the page derives), not the registry's bar
+    moved = [{**e, "interval": [None, 2.0]} for e in entries]
+    assert rb.estimate(_claim(upper=1.0), moved).fails < 0.01
+
+
+def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path) -> None:  # noqa: F811
+    seeds_a = _runs(1.1, 0.05, n_runs=6)
+    saved = "saved fast-mode run toy.npz, of today's code (toy config; 2026-12-01; cpu; DLTHEORY_LIVE=1 reruns it)"
+    for seed in range(6):
+        a = _judged("toy/a", "reproduced", 1.5)
+        a.update(values=seeds_a[seed], seeds=[seed, seed + 1, seed + 2], interval=[1.0, None])
+        b = _judged("toy/b", "reproduced", 2.5, provenance=saved if seed < 4 else None)
+        b.update(values=[2.5, 2.6, 2.4], seeds=[0, 1, 2], interval=[2.0, None])
+        seeds.record_run(Path(PAGE), seed, [a, b], seconds=1.0, root=repo)
+    entry = seeds.load(Path(PAGE), repo)["runs"][0]["verdicts"]["toy/a"]
+    assert entry["per_seed"] and len(entry["values"]) == 3 and entry["interval"] == [1.0, None]
+    registry = {cid: schema.parse_claim({"id": cid, "statement": "s", "source": "p", "paper": "p", "null": "n",
+                                         "lower": bar}, "toy", "test") for cid, bar in (("toy/a", 1.0), ("toy/b", 2.0))}
+    records = {PAGE: seeds.fresh_runs(Path(PAGE), root=repo)}
+    out = {e.claim: e for e in rb.audit(records, registry=registry, draws=2000)}
+    assert out["toy/a"].runs == 6 and out["toy/a"].seeds == 18
+    assert 0.03 < out["toy/a"].fails < 0.3  # seeds ~ N(1.1, 0.05) against >= 1: 2.3% each, 6.7% a run of three
+    assert out["toy/b"].runs == 3  # four base seeds read one saved run: it counts once
+    text = rb.audit_text(list(out.values()), above=0.05)
+    assert "toy/a" in text and "toy/b" not in text  # toy/b: 2.4-2.6 against >= 2
+    with pytest.raises(ValueError, match="above"):
+        rb.audit_text([], above=1.5)
