@@ -227,8 +227,9 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
               f"{_pct(e.null_passes):>11}" for e in shown]
     measured = [e for e in estimates if e.turn is not None]
     missing = [e for e in estimates if e.turn is None and e.registered != "derivation"]
+    unrecorded = sum(e.seeds == 0 for e in missing)
     lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
-                 f"than {100 * above:g}%; {len(missing)} claims have no estimate "
-                 "(their records keep no values: runs recorded before stop 26, or fewer than "
-                 f"{MIN_RUNS} distinct runs).")
+                 f"than {100 * above:g}%. No estimate: {unrecorded} claims whose records keep no values (runs "
+                 f"recorded before stop 26), {len(missing) - unrecorded} with values from fewer than {MIN_RUNS} "
+                 "distinct runs (a saved run read under every base seed is one).")
     return "\n".join(lines)
