@@ -9,21 +9,21 @@ per condition), so the runs of all base seeds can be pooled: some thirty seeds a
 
 **The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved run
 once) are pooled, on the bar's scale (logarithms for a ratio), position by position where they are conditions
-rather than seeds. A fresh base seed's values are drawn from the pool by an
-adaptive *smoothed bootstrap*: a pooled value plus Gaussian noise as wide as its distance to its ``ceil(sqrt(N))``-th
-nearest neighbour in the pool, so that a value a little past the largest one seen can occur (a plain bootstrap of
-thirty passing values would call the claim certain), the sparse tail is smoothed more than the crowded middle, and
-a claim whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart (one width for the
-whole pool, Silverman's, would blur the tight cluster across a bar between them). Each draw is judged
+rather than seeds. A fresh base seed's values are drawn from a model of the pool:
+a Gaussian mixture of one to three components, fitted by maximum likelihood and chosen by the Bayesian information
+criterion, each component at least five values (:func:`fit_mixture`). Most pools are one cluster, and the model is
+then the normal distribution of the seeds, which sees a tail past the largest value seen (a plain bootstrap of
+thirty passing values would call the claim certain); a claim whose seeds fall in two clusters (a run that finds the
+solution or not) keeps them apart, each with its own spread (a normal fit, or a kernel of one width, would spread
+the tight cluster over a bar between them); a lone outlier is part of the tail, not a cluster of its own. Each draw is judged
 by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
 null passing it (the page raises ``ClaimCannotFail``); for one registered not reproduced, its values passing; for
 one registered not a test, its null missing. Yes/no values are resampled as they are (no noise). The estimate
-assumes a fresh base seed's seeds behave like the recorded ones. It errs towards fragility in the far tail (the
-kernels of the sparse extreme values are wide): seeds from a normal distribution whose runs of three fail 3% of the
-time read about 4%, 0.4% reads 1.5% (``tests/test_robustness.py``); and with thirty seeds the pool cannot see a
-failure much rarer than that, so a chance below 1% reads "below 1%", never "never".
+assumes a fresh base seed's seeds behave like the recorded ones, and a cluster's tail like a normal one's (a
+heavier tail fails more often than it says); thirty seeds cannot test a tail much beyond one seed in a hundred, so a
+chance below 1% reads "below 1%", never "never".
 
 ``python -m dltheory.book.seeds robustness [--above P]`` prints the claims whose chance of turning is above ``P``
 (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before stop 26).
@@ -37,19 +37,23 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
+from scipy import stats
 
 from dltheory import claims as _claims
 from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import Criterion
 from dltheory.claims.schema import Claim
 
-__all__ = ["Estimate", "DRAWS", "bandwidths", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
+__all__ = ["Estimate", "Mixture", "DRAWS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
            "audit_text"]
 
 #: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
 DRAWS = 4000
 #: the fewest distinct runs whose values make an estimate
 MIN_RUNS = 3
+#: the fewest values a cluster of the model holds (one outlier is a tail, not a cluster), and the most clusters
+MIN_CLUSTER = 5
+MAX_COMPONENTS = 3
 
 
 @dataclasses.dataclass(frozen=True)
@@ -68,20 +72,68 @@ class Estimate:
     note: str = ""
 
 
-def bandwidths(pool: np.ndarray) -> np.ndarray:
-    """The kernel width of each value of ``pool`` in the smoothed bootstrap: its distance to its ``k``-th nearest
-    other finite value, ``k = ceil(sqrt(N))`` for ``N`` finite values (an adaptive, nearest-neighbour kernel); 0 for
-    a non-finite value, for fewer than two finite values, and where ``k`` others share the value (a discrete
-    quantity is not smoothed past the values it takes)."""
-    pool = np.asarray(pool, float)
-    out = np.zeros(pool.shape)
-    finite = np.isfinite(pool)
-    x = pool[finite]
-    if x.size < 2:
-        return out
-    k = min(x.size - 1, math.ceil(math.sqrt(x.size)))
-    out[finite] = np.sort(np.abs(x[:, None] - x[None, :]), axis=1)[:, k]  # column 0 is the value itself
-    return out
+@dataclasses.dataclass(frozen=True)
+class Mixture:
+    """A one-dimensional Gaussian mixture (``weights`` summing to 1), plus a share ``degenerate`` of non-finite
+    values (drawn as NaN: a run that fails whatever the bar)."""
+
+    weights: tuple[float, ...]
+    means: tuple[float, ...]
+    sds: tuple[float, ...]
+    degenerate: float = 0.0
+
+    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
+        j = rng.choice(len(self.weights), p=np.asarray(self.weights), size=size)
+        out = np.asarray(self.means)[j] + np.asarray(self.sds)[j] * rng.standard_normal(size)
+        return np.where(rng.random(size) < self.degenerate, np.nan, out)
+
+
+def _em(x: np.ndarray, k: int, floor: float) -> tuple[Mixture, float] | None:
+    """A ``k``-component fit of ``x`` by expectation-maximisation from a quantile start, and its log-likelihood;
+    ``None`` when a component ends with fewer than :data:`MIN_CLUSTER` values' worth of weight."""
+    parts = np.array_split(np.sort(x), k)
+    w = np.full(k, 1.0 / k)
+    mu = np.array([p.mean() for p in parts])
+    sd = np.array([max(p.std(), floor) for p in parts])
+    last = -np.inf
+    for _ in range(500):
+        logp = np.log(w) - np.log(sd) - 0.5 * ((x[:, None] - mu) / sd) ** 2 - 0.5 * math.log(2 * math.pi)
+        top = logp.max(axis=1, keepdims=True)
+        norm = top[:, 0] + np.log(np.exp(logp - top).sum(axis=1))
+        resp = np.exp(logp - norm[:, None])
+        mass = resp.sum(axis=0)
+        if mass.min() < MIN_CLUSTER:
+            return None
+        w, mu = mass / x.size, (resp * x[:, None]).sum(axis=0) / mass
+        sd = np.maximum(np.sqrt((resp * (x[:, None] - mu) ** 2).sum(axis=0) / mass), floor)
+        loglik = float(norm.sum())
+        if loglik - last < 1e-10 * abs(loglik) + 1e-12:
+            break
+        last = loglik
+    return Mixture(tuple(w), tuple(mu), tuple(sd)), loglik
+
+
+def fit_mixture(values: np.ndarray) -> Mixture:
+    """The model a fresh seed's value is drawn from: a Gaussian mixture of one to :data:`MAX_COMPONENTS`
+    components fitted to the finite ``values`` (maximum likelihood by EM), the number chosen by the Bayesian
+    information criterion among fits whose every component holds at least :data:`MIN_CLUSTER` values (one
+    outlier is a tail, not a cluster); one component is the normal fit (sd with Bessel's correction). Values that
+    all agree give a point mass."""
+    values = np.asarray(values, float)
+    x = values[np.isfinite(values)]
+    if values.size == 0:
+        raise ValueError("no values to fit")
+    degenerate = 1.0 - x.size / values.size
+    if x.size < 2 or np.ptp(x) == 0:
+        return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), degenerate)
+    sd = float(np.std(x, ddof=1))
+    best = Mixture((1.0,), (float(x.mean()),), (sd,), degenerate)
+    best_bic = -2 * float(stats.norm.logpdf(x, x.mean(), np.std(x)).sum()) + 2 * math.log(x.size)
+    for k in range(2, MAX_COMPONENTS + 1):
+        fit = _em(x, k, floor=1e-6 * sd) if x.size >= k * MIN_CLUSTER else None
+        if fit is not None and -2 * fit[1] + (3 * k - 1) * math.log(x.size) < best_bic:
+            best, best_bic = dataclasses.replace(fit[0], degenerate=degenerate), -2 * fit[1] + (3 * k - 1) * math.log(x.size)
+    return best
 
 
 def criterion_of(claim: Claim, entry: Mapping[str, Any], mode: str) -> Criterion:
@@ -120,16 +172,13 @@ def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: 
     """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value from
     it; one pool per position: value ``j`` from pool ``j``)."""
     out = np.empty((draws, n))
+    fits = [None if boolean else fit_mixture(_transform(criterion, pool)) for pool in pools]
     for j in range(n):
-        pool = pools[0] if len(pools) == 1 else pools[j]
-        index = rng.integers(pool.size, size=draws)
-        picked = pool[index]
-        if not boolean:
-            t = _transform(criterion, pool)
-            width = bandwidths(t)[index]
-            t = t[index] + width * rng.standard_normal(draws)  # width 0 where a value is not finite
-            picked = _inverse(criterion, np.where(width > 0, t, _transform(criterion, picked)))
-        out[:, j] = picked
+        which = 0 if len(pools) == 1 else j
+        if boolean:
+            out[:, j] = pools[which][rng.integers(pools[which].size, size=draws)]
+        else:
+            out[:, j] = _inverse(criterion, fits[which].sample(rng, draws))
     return out
 
 
