@@ -145,3 +145,12 @@ def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path)
     assert "toy/a" in text and "toy/b" not in text  # toy/b: 2.4-2.6 against >= 2
     with pytest.raises(ValueError, match="above"):
         rb.audit_text([], above=1.5)
+
+
+def test_the_ledger_note_says_what_a_fresh_base_seed_would_do() -> None:
+    est = rb.Estimate("x/a", "reproduces", runs=10, seeds=30, turn=0.043, fails=0.04, null_passes=0.003)
+    assert rb.chance_text(est) == ("a fresh base seed would fail it or pass its null about 4% of the time "
+                                   "(estimated from 30 values of 10 runs)")
+    low = rb.Estimate("x/a", "not reproduced", runs=10, seeds=30, turn=0.002, fails=0.998)
+    assert rb.chance_text(low).startswith("a fresh base seed would pass it less than 1% of the time")
+    assert rb.chance_text(None) == "" and rb.chance_text(rb.Estimate("x/a", "reproduces", 2, 6, None)) == ""

@@ -45,7 +45,7 @@ from dltheory.claims.criteria import Criterion
 from dltheory.claims.schema import Claim
 
 __all__ = ["Estimate", "Mixture", "DRAWS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
-           "audit_text"]
+           "audit_text", "chance_text"]
 
 #: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
 DRAWS = 4000
@@ -258,6 +258,17 @@ def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fa
                     entries[key] = entry
             out.append(estimate(registry[cid], list(entries.values()), mode=mode, draws=draws))
     return sorted(out, key=lambda e: (e.turn is None, -(e.turn or 0.0), e.claim))
+
+
+def chance_text(est: Estimate | None) -> str:
+    """The ledger's note on one claim's estimate, e.g. ``a fresh base seed would turn it about 4% of the time (from
+    30 seeds of 10 base seeds)``; empty without an estimate."""
+    if est is None or est.turn is None:
+        return ""
+    what = {"reproduces": "fail it or pass its null", "not reproduced": "pass it",
+            "not a test": "see its null miss"}[est.registered]
+    how = "less than 1% of the time" if est.turn < 0.01 else f"about {100 * est.turn:.0f}% of the time"
+    return f"a fresh base seed would {what} {how} (estimated from {est.seeds} values of {est.runs} runs)"
 
 
 def _pct(x: float | None) -> str:

@@ -60,7 +60,7 @@ from dltheory.book import notebooks
 from dltheory.book.notebooks import _OK, MARKS, seed_table
 
 __all__ = ["RECORD_DIR", "LIVE", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held",
-           "held_text", "source", "table", "stale_pages", "refresh"]
+           "held_text", "source", "fresh_records", "table", "stale_pages", "refresh"]
 
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
@@ -269,6 +269,12 @@ def _recorded_pages(root: Path) -> list[Path]:
     return pages
 
 
+def fresh_records(root: Path | None = None, *, mode: str = "fast") -> dict[str, list[dict[str, Any]]]:
+    """Every recorded page's fresh runs in ``mode``, by the page's path relative to ``root``."""
+    root = _root(root)
+    return {str(_rel(page, root)): fresh_runs(page, mode=mode, root=root) for page in _recorded_pages(root)}
+
+
 def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int, int]]:
     """``{claim id: (distinct runs on which its registered outcome held, distinct runs recorded)}`` over every
     fresh record (a claim a page did not reach on a seed counts as not held on it). Each base seed that measured the
@@ -379,8 +385,8 @@ def _main(argv: list[str] | None = None) -> int:
     if args.command == "robustness":
         from dltheory.book import robustness
 
-        records = {str(_rel(page, root)): fresh_runs(page, mode=args.mode, root=root) for page in _recorded_pages(root)}
-        print(robustness.audit_text(robustness.audit(records, mode=args.mode), above=args.above))
+        estimates = robustness.audit(fresh_records(root, mode=args.mode), mode=args.mode)
+        print(robustness.audit_text(estimates, above=args.above))
         return 0
     if args.command == "run":
         mode = runtime.mode()

@@ -38,6 +38,7 @@ from dltheory import claims as _claims
 from dltheory import runtime
 from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
+from dltheory.book import robustness as _robustness
 from dltheory.book import seeds as _seeds
 from dltheory.book.ledger import verdicts_in_html
 from dltheory.book.notebooks import is_notebook_page
@@ -259,6 +260,16 @@ def _seed_counts(app: Sphinx) -> dict[str, tuple[int, int]]:
     return app._dltheory_seed_counts
 
 
+def _fresh_chances(app: Sphinx) -> dict[str, _robustness.Estimate]:
+    """How often a fresh base seed would turn each claim, estimated from the seed record
+    (:mod:`dltheory.book.robustness`), once per build."""
+    if not hasattr(app, "_dltheory_fresh_chances"):
+        mode = runtime.mode()
+        estimates = _robustness.audit(_seeds.fresh_records(Path(app.srcdir), mode=mode), mode=mode)
+        app._dltheory_fresh_chances = {e.claim: e for e in estimates}
+    return app._dltheory_fresh_chances
+
+
 def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     results = _results(app.env)
     records = {cid: rec for cid, (_, rec) in results.items()}
@@ -292,8 +303,9 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
             else:
                 node.replace_self(strong)
         elif field == "margin":
-            seeds = _seeds.held_text(cid, _seed_counts(app))
-            node.replace_self(nodes.inline(text=_ledger.margin_text(rec) + (f"; {seeds}" if seeds else "")))
+            notes = [_ledger.margin_text(rec), _seeds.held_text(cid, _seed_counts(app)),
+                     _robustness.chance_text(_fresh_chances(app).get(cid))]
+            node.replace_self(nodes.inline(text="; ".join(n for n in notes if n)))
         else:
             uri = app.builder.get_relative_uri(docname, page)
             title = app.env.titles.get(page)
