@@ -400,3 +400,22 @@ def test_the_book_s_table_explains_its_two_passing_registrations() -> None:
         assert not any(cid in line for line in flags), f"{cid} is still flagged: {flags}"
         if seeds.held(root).get(cid, (0, 0))[1] >= 2:  # a fresh record: the table gives the registry's reason
             assert f"  {cid}: registered on base seed" in text
+
+
+def test_live_runs_with_the_same_values_under_every_base_seed_are_one_run(repo: Path) -> None:
+    """A claim on fixed held-out seeds measures the same values whatever the base seed: one run, not ten. Values
+    that differ on one base seed keep every base seed a run of its own."""
+    for seed in (0, 1, 2):
+        fixed = _judged("toy/a", "reproduced", 1.5)
+        fixed.update(values=[1.5, 1.6], seeds=[1000, 1001], interval=[1.0, None])
+        varies = _judged("toy/b", "reproduced", 2.5)
+        varies.update(values=[2.5, 2.6 if seed else 2.7], seeds=[seed, seed + 1], interval=[2.0, None])
+        seeds.record_run(Path(PAGE), seed, [fixed, varies], seconds=1.0, root=repo)
+    runs = seeds.fresh_runs(Path(PAGE), root=repo)
+    assert seeds.claim_sources(runs, "toy/a") == {0: seeds.REPEATED, 1: seeds.REPEATED, 2: seeds.REPEATED}
+    assert set(seeds.claim_sources(runs, "toy/b").values()) == {seeds.LIVE}
+    assert seeds.held(repo) == {"toy/a": (1, 1), "toy/b": (3, 3)}
+    text = seeds.table(root=repo, registered_on={})
+    rows = {line.split(" | ")[0].strip(): line.split(" | ") for line in text.splitlines() if " | " in line}
+    assert rows["toy/a"][-1] == "1/1 (3 base seeds, the same values under each)"
+    assert rows["toy/a"][1].strip() == "PASS 1.5 [same]" and rows["toy/b"][-1] == "3/3"

@@ -282,6 +282,10 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     return 1 if failed else 0
 
 
+#: the source of live verdicts with the same values under every base seed: one run (:func:`dltheory.book.seeds.claim_sources`)
+REPEATED = "the same values under every base seed"
+
+
 def distinct_runs(outcomes: Iterable[tuple[Any, str | None, bool]]) -> dict[tuple[str, Any], bool]:
     """One claim's distinct runs from ``(base seed, source, held)`` per base seed: a base seed that measured it live
     (source ``"live"`` or unknown, ``None``) is a run, and the base seeds that read one saved run are one run
@@ -324,9 +328,10 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
         runs = distinct_runs((s, (sources or {}).get(cid, {}).get(s), statuses.get(cid, {}).get(s) in _OK)
                              for s in own)
         held, n = sum(runs.values()), len(runs)
-        saved = sum(k[0] == "saved" for k in runs)
-        count = f"{held}/{n}" + (f" ({len(own)} base seeds, {saved} saved run{'s' * (saved > 1)})"
-                                 if n < len(own) else "")
+        saved = sum(k[0] == "saved" and k[1] != REPEATED for k in runs)
+        parts = [f"{len(own)} base seeds"] + ([f"{saved} saved run{'s' * (saved > 1)}"] if saved else []) + (
+            ["the same values under each"] if ("saved", REPEATED) in runs else [])
+        count = f"{held}/{n}" + (f" ({', '.join(parts)})" if n < len(own) else "")
         lines.append(" | ".join([cid.ljust(width), *(row.get(s, "-").ljust(w) for s, w in zip(seeds, widths)),
                                  count]))
         if held < n:

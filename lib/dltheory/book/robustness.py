@@ -25,7 +25,7 @@ assumes a fresh base seed's seeds behave like the recorded ones, and a cluster's
 heavier tail fails more often than it says); thirty seeds cannot test a tail much beyond one seed in a hundred, so a
 chance below 1% reads "below 1%", never "never".
 
-``python -m dltheory.book.seeds robustness [--above P]`` prints the claims whose chance of turning is above ``P``
+``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is above ``P``
 (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before stop 26).
 """
 
@@ -33,19 +33,23 @@ from __future__ import annotations
 
 import dataclasses
 import math
+import argparse
+import sys
 from collections.abc import Mapping, Sequence
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from scipy import stats
 
 from dltheory import claims as _claims
+from dltheory.book import notebooks, seeds
 from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import Criterion
 from dltheory.claims.schema import Claim
 
 __all__ = ["Estimate", "Mixture", "DRAWS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
-           "audit_text", "chance_text"]
+           "audit_text", "chance_text", "fresh_records", "distinct_verdicts"]
 
 #: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
 DRAWS = 4000
@@ -237,26 +241,41 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
     return Estimate(claim.id, registered, len(usable), seeds, turn, fails, null_passes)
 
 
+def fresh_records(root: Path | None = None, *, mode: str = "fast") -> dict[str, list[dict[str, Any]]]:
+    """Every recorded page's fresh runs in ``mode`` (:func:`dltheory.book.seeds.fresh_runs`), by the page's path
+    relative to ``root`` (default: the repository)."""
+    root = seeds._root(root)
+    return {str(seeds._rel(page, root)): seeds.fresh_runs(page, mode=mode, root=root)
+            for page in seeds._recorded_pages(root)}
+
+
+def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Mapping[str, Any]]]:
+    """Per claim of ``records`` (per page, its fresh runs, as :func:`fresh_records` gives them), its verdict
+    entries one per distinct run: a base seed that measured it live is one, the base seeds that read one saved run,
+    or measured the same values, are one between them (:func:`dltheory.book.seeds.claim_sources`)."""
+    out: dict[str, list[Mapping[str, Any]]] = {}
+    for runs in records.values():
+        for cid in sorted({cid for r in runs for cid in r["verdicts"]}):
+            where = seeds.claim_sources(runs, cid)
+            chosen: dict[Any, Mapping[str, Any]] = {}
+            for r in runs:
+                if cid in r["verdicts"]:
+                    key = next(iter(notebooks.distinct_runs([(r["seed"], where[r["seed"]], True)])))
+                    chosen[key] = r["verdicts"][cid]
+            out[cid] = list(chosen.values())
+    return out
+
+
 def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fast", draws: int = DRAWS,
           registry: Mapping[str, Claim] | None = None) -> list[Estimate]:
-    """An :class:`Estimate` for every claim of ``records`` (per page, its fresh runs in ``mode``, as
-    :func:`dltheory.book.seeds.fresh_runs` gives them), most fragile first (no estimate last). A saved run read
-    under several base seeds is one run (:func:`dltheory.book.notebooks.distinct_runs`)."""
-    from dltheory.book import notebooks
-
+    """An :class:`Estimate` for every claim of ``records`` (:func:`fresh_records`), from its distinct runs
+    (:func:`distinct_verdicts`), most fragile first (no estimate last)."""
     registry = _claims.registry() if registry is None else registry
     out = []
-    for page, runs in records.items():
-        for cid in sorted({cid for r in runs for cid in r["verdicts"]}):
-            if cid not in registry:
-                raise ValueError(f"{cid}: recorded for {page} but not in the registry")
-            entries: dict[Any, Mapping[str, Any]] = {}
-            for r in runs:
-                entry = r["verdicts"].get(cid)
-                if entry is not None:
-                    key = next(iter(notebooks.distinct_runs([(r["seed"], entry.get("provenance"), True)])))
-                    entries[key] = entry
-            out.append(estimate(registry[cid], list(entries.values()), mode=mode, draws=draws))
+    for cid, entries in distinct_verdicts(records).items():
+        if cid not in registry:
+            raise ValueError(f"{cid}: recorded in the seed record but not in the registry")
+        out.append(estimate(registry[cid], entries, mode=mode, draws=draws))
     return sorted(out, key=lambda e: (e.turn is None, -(e.turn or 0.0), e.claim))
 
 
@@ -293,3 +312,17 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
                  f"recorded before stop 26), {len(missing) - unrecorded} with values from fewer than {MIN_RUNS} "
                  "distinct runs (a saved run read under every base seed is one).")
     return "\n".join(lines)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dltheory.book.robustness", description=__doc__.split("\n\n")[0])
+    parser.add_argument("--mode", choices=("fast", "full"), default="fast")
+    parser.add_argument("--above", type=float, default=0.01, help="show the claims turning more often (default 0.01)")
+    args = parser.parse_args(argv)
+    estimates = audit(fresh_records(notebooks.repo_root(), mode=args.mode), mode=args.mode)
+    print(audit_text(estimates, above=args.above))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())

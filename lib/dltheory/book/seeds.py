@@ -22,9 +22,6 @@ and never counted. An edit of one page's module, or of one claim's bar, leaves t
 ``python -m dltheory.book.seeds refresh [PAGE.md ...]``
     Re-key the stale runs made at a clean commit whose code, fingerprinted today, is today's code (after a change
     of the fingerprint itself; :func:`refresh`).
-``python -m dltheory.book.seeds robustness [--above P] [--mode fast|full]``
-    Estimate, from the values of every recorded base seed, how often a fresh base seed would turn each claim
-    (:mod:`dltheory.book.robustness`); print those above ``P``.
 ``python -m dltheory.book.seeds table [--stale] [--mode fast|full]``
     Print the claim × base-seed table of every fresh record (and, with ``--stale``, the pages with fewer than two
     fresh runs).
@@ -57,10 +54,10 @@ from typing import Any
 from dltheory import saved
 from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks
-from dltheory.book.notebooks import _OK, MARKS, seed_table
+from dltheory.book.notebooks import _OK, MARKS, REPEATED, seed_table
 
-__all__ = ["RECORD_DIR", "LIVE", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held",
-           "held_text", "source", "fresh_records", "table", "stale_pages", "refresh"]
+__all__ = ["RECORD_DIR", "LIVE", "REPEATED", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held",
+           "held_text", "source", "claim_sources", "table", "stale_pages", "refresh"]
 
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
@@ -269,23 +266,33 @@ def _recorded_pages(root: Path) -> list[Path]:
     return pages
 
 
-def fresh_records(root: Path | None = None, *, mode: str = "fast") -> dict[str, list[dict[str, Any]]]:
-    """Every recorded page's fresh runs in ``mode``, by the page's path relative to ``root``."""
-    root = _root(root)
-    return {str(_rel(page, root)): fresh_runs(page, mode=mode, root=root) for page in _recorded_pages(root)}
+
+
+def claim_sources(runs: Sequence[Mapping[str, Any]], cid: str) -> dict[int, str | None]:
+    """Per base seed of ``runs``, where ``cid``'s verdict came from (:func:`source`; ``None`` where unknown or the
+    page never reached it), except that live verdicts whose recorded values are identical under every base seed
+    (at least two) are :data:`REPEATED`: one run, as a saved run read under several base seeds is."""
+    entries = {r["seed"]: r["verdicts"].get(cid) for r in runs}
+    live = {seed: json.dumps([e["values"], e.get("null_values")]) for seed, e in entries.items()
+            if e is not None and e.get("values") is not None and source(e) in (None, LIVE)}
+    same = len(live) >= 2 and len(set(live.values())) == 1
+    return {seed: REPEATED if same and seed in live else (source(e) if e is not None else None)
+            for seed, e in entries.items()}
 
 
 def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int, int]]:
     """``{claim id: (distinct runs on which its registered outcome held, distinct runs recorded)}`` over every
     fresh record (a claim a page did not reach on a seed counts as not held on it). Each base seed that measured the
-    claim live is a run; the base seeds whose verdict was judged on one saved run count as one run between them."""
+    claim live is a run; the base seeds whose verdict was judged on one saved run count as one run between them, as do
+    those that measured the same values (:func:`claim_sources`)."""
     root = _root(root)
     out: dict[str, tuple[int, int]] = {}
     for page in _recorded_pages(root):
         runs = fresh_runs(page, mode=mode, root=root)
         ids = {cid for r in runs for cid in r["verdicts"]}
         for cid in ids:
-            distinct = notebooks.distinct_runs((r["seed"], source(r["verdicts"].get(cid, {})),
+            where = claim_sources(runs, cid)
+            distinct = notebooks.distinct_runs((r["seed"], where[r["seed"]],
                                                 r["verdicts"].get(cid, {}).get("status") in _OK) for r in runs)
             out[cid] = (sum(distinct.values()), len(distinct))
     return out
@@ -299,10 +306,11 @@ def held_text(claim_id: str, counts: Mapping[str, tuple[int, int]]) -> str:
 
 
 #: what :func:`table` appends to a cell: the claim's values near the bar, its null's, a saved run
-_CELL_TAGS = (("claim", " ~"), ("null", " ~null"), ("saved", " [saved]"))
+_CELL_TAGS = (("claim", " ~"), ("null", " ~null"), ("saved", " [saved]"), ("same", " [same]"))
 _LEGEND = ("~: marginal (a value near the bar); ~null: its null near the bar; [saved]: judged on a saved run, "
-           "counted once in 'held' however many base seeds read it. A run recorded before the record kept "
-           "margins and provenance shows neither.")
+           "counted once in 'held' however many base seeds read it; [same]: the same values under every base seed "
+           "(fixed seeds, or none), counted once too. A run recorded before the record kept margins, provenance "
+           "and values shows none of these.")
 
 
 def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path | None = None,
@@ -326,15 +334,18 @@ def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path
     tagged = False
     for page in pages if pages is not None else _recorded_pages(root):
         runs = fresh_runs(page, mode=mode, root=root)
+        where_by_claim = {}
         for cid in {cid for run in runs for cid in run["verdicts"]}:
             ran[cid] = sorted(run["seed"] for run in runs)
+            where_by_claim[cid] = claim_sources(runs, cid)
         for run in runs:
             seeds.add(run["seed"])
             for cid, v in run["verdicts"].items():
                 value = v["value"]
                 shown = f"{value:.3g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-                where = source(v)
-                tags = set(v.get("marginal_sides") or ()) | ({"saved"} if where not in (None, LIVE) else set())
+                where = where_by_claim[cid][run["seed"]]
+                tags = set(v.get("marginal_sides") or ()) | ({"same"} if where == REPEATED else
+                                                             {"saved"} if where not in (None, LIVE) else set())
                 tagged |= bool(tags)
                 rows.setdefault(cid, {})[run["seed"]] = (f"{MARKS.get(v['status'], v['status'])} {shown}"
                                                          + "".join(t for side, t in _CELL_TAGS if side in tags))
@@ -377,17 +388,8 @@ def _main(argv: list[str] | None = None) -> int:
     p_table = sub.add_parser("table", help="print the claim x base-seed table of the fresh records")
     p_table.add_argument("--mode", choices=("fast", "full"), default="fast")
     p_table.add_argument("--stale", action="store_true", help="also list the pages with fewer than two fresh runs")
-    p_rob = sub.add_parser("robustness", help="estimate how often a fresh base seed would turn each claim")
-    p_rob.add_argument("--mode", choices=("fast", "full"), default="fast")
-    p_rob.add_argument("--above", type=float, default=0.01, help="show the claims turning more often (default 0.01)")
     args = parser.parse_args(argv)
     root = notebooks.repo_root()
-    if args.command == "robustness":
-        from dltheory.book import robustness
-
-        estimates = robustness.audit(fresh_records(root, mode=args.mode), mode=args.mode)
-        print(robustness.audit_text(estimates, above=args.above))
-        return 0
     if args.command == "run":
         mode = runtime.mode()
 
