@@ -282,7 +282,8 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     return 1 if failed else 0
 
 
-#: the source of live verdicts with the same values under every base seed: one run (:func:`dltheory.book.seeds.claim_sources`)
+#: the source of live verdicts with the same values under every base seed: one run
+#: (:func:`dltheory.book.seeds.claim_sources`)
 REPEATED = "the same values under every base seed"
 
 

@@ -8,15 +8,15 @@ units of how much they move between seeds, and the record now keeps every verdic
 per condition), so the runs of all base seeds can be pooled: some thirty seeds a claim instead of three.
 
 **The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved run
-once) are pooled, on the bar's scale (logarithms for a ratio), position by position where they are conditions
-rather than seeds. A fresh base seed's values are drawn from a model of the pool:
-a Gaussian mixture of one to three components, fitted by maximum likelihood and chosen by the Bayesian information
-criterion, each component at least five values (:func:`fit_mixture`). Most pools are one cluster, and the model is
-then the normal distribution of the seeds, which sees a tail past the largest value seen (a plain bootstrap of
-thirty passing values would call the claim certain); a claim whose seeds fall in two clusters (a run that finds the
-solution or not) keeps them apart, each with its own spread (a normal fit, or a kernel of one width, would spread
-the tight cluster over a bar between them); a lone outlier is part of the tail, not a cluster of its own. Each draw is judged
-by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
+once) are pooled, on the bar's scale (logarithms for a ratio), position by position where they are conditions rather
+than seeds. A fresh base seed's values are drawn from a model of the pool: a Gaussian mixture of one to three
+components, fitted by maximum likelihood and chosen by the Bayesian information criterion, each component at least
+five values (:func:`fit_mixture`). Most pools are one cluster, and the model is then the normal distribution of the
+seeds, which sees a tail past the largest value seen (a plain bootstrap of thirty passing values would call the
+claim certain); a claim whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart,
+each with its own spread (a normal fit, or a kernel of one width, would spread the tight cluster over a bar between
+them); a lone outlier is part of the tail, not a cluster of its own. Each draw is judged by the claim's own rule
+(:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
 null passing it (the page raises ``ClaimCannotFail``); for one registered not reproduced, its values passing; for
@@ -25,8 +25,9 @@ assumes a fresh base seed's seeds behave like the recorded ones, and a cluster's
 heavier tail fails more often than it says); thirty seeds cannot test a tail much beyond one seed in a hundred, so a
 chance below 1% reads "below 1%", never "never".
 
-``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is above ``P``
-(default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before stop 26).
+``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is
+above ``P`` (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before
+stop 26).
 """
 
 from __future__ import annotations
@@ -48,8 +49,9 @@ from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import Criterion
 from dltheory.claims.schema import Claim
 
-__all__ = ["Estimate", "Mixture", "DRAWS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of", "pooled", "chance_fails", "estimate", "audit",
-           "audit_text", "chance_text", "fresh_records", "distinct_verdicts"]
+__all__ = ["Estimate", "Mixture", "DRAWS", "MIN_RUNS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of",
+           "pooled", "chance_fails", "estimate", "fresh_records", "distinct_verdicts", "audit", "audit_text",
+           "chance_text"]
 
 #: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
 DRAWS = 4000
@@ -134,9 +136,10 @@ def fit_mixture(values: np.ndarray) -> Mixture:
     best = Mixture((1.0,), (float(x.mean()),), (sd,), degenerate)
     best_bic = -2 * float(stats.norm.logpdf(x, x.mean(), np.std(x)).sum()) + 2 * math.log(x.size)
     for k in range(2, MAX_COMPONENTS + 1):
-        fit = _em(x, k, floor=1e-6 * sd) if x.size >= k * MIN_CLUSTER else None
+        fit = _em(x, k, floor=1e-6 * sd) if x.size >= k * MIN_CLUSTER else None  # 3k - 1 free parameters
         if fit is not None and -2 * fit[1] + (3 * k - 1) * math.log(x.size) < best_bic:
-            best, best_bic = dataclasses.replace(fit[0], degenerate=degenerate), -2 * fit[1] + (3 * k - 1) * math.log(x.size)
+            best = dataclasses.replace(fit[0], degenerate=degenerate)
+            best_bic = -2 * fit[1] + (3 * k - 1) * math.log(x.size)
     return best
 
 
@@ -220,11 +223,11 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
     """The estimate for ``claim`` from its recorded verdict entries, one per distinct run."""
     registered = _registered(claim, mode)
     usable = [e for e in entries if e.get("values")]
-    seeds = sum(len(e["values"]) for e in usable)
+    n_values = sum(len(e["values"]) for e in usable)
     if registered == "derivation":
-        return Estimate(claim.id, registered, len(entries), seeds, None, note="a derivation: nothing to draw")
+        return Estimate(claim.id, registered, len(entries), n_values, None, note="a derivation: nothing to draw")
     if len(usable) < MIN_RUNS:
-        return Estimate(claim.id, registered, len(entries), seeds, None,
+        return Estimate(claim.id, registered, len(entries), n_values, None,
                         note=f"values recorded on {len(usable)} distinct run(s); {MIN_RUNS} needed")
     criterion = criterion_of(claim, usable[-1], mode)
     per_seed = bool(usable[-1].get("per_seed"))
@@ -238,7 +241,7 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
         turn = 1.0 - fails
     else:  # not a test: its null missing
         turn = None if null_passes is None else 1.0 - null_passes
-    return Estimate(claim.id, registered, len(usable), seeds, turn, fails, null_passes)
+    return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_passes)
 
 
 def fresh_records(root: Path | None = None, *, mode: str = "fast") -> dict[str, list[dict[str, Any]]]:

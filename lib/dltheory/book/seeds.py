@@ -27,13 +27,14 @@ and never counted. An edit of one page's module, or of one claim's bar, leaves t
     fresh runs).
 
 Each claim's entry in a run holds its status, value and null's value, its share of passing seeds (a claim on most
-seeds), and, in runs recorded since the record kept them, ``provenance`` (``"live"``, or the saved run the verdict was
-judged on, as its verdict names it) and ``marginal_sides`` (``[]``, ``["claim"]``, ``["null"]`` or both: which of its
-values and its null's sat near the bar). An older run lacks both fields: it is read as before, as a live run whose
-margins are unknown. Runs recorded since stop 26 also keep the verdict's ``values`` (``per_seed``: one per seed, or
-one per condition), its null's ``null_values``, and the accepted ``interval`` and its ``scale``: what
-:mod:`dltheory.book.robustness` pools across base seeds to estimate how often a fresh base seed would turn a claim. The table counts a saved run once however many base seeds read it, and marks the cells judged on
-a saved run or near the bar.
+seeds), and, in runs recorded since the record kept them, ``provenance`` (``"live"``, or the saved run the verdict
+was judged on, as its verdict names it) and ``marginal_sides`` (``[]``, ``["claim"]``, ``["null"]`` or both: which
+of its values and its null's sat near the bar). An older run lacks both fields: it is read as before, as a live run
+whose margins are unknown. Runs recorded since stop 26 also keep the verdict's ``values`` (``per_seed``: one per
+seed, or one per condition), its null's ``null_values``, and the accepted ``interval`` and its ``scale``: what
+:mod:`dltheory.book.robustness` pools across base seeds to estimate how often a fresh base seed would turn a claim.
+The table counts a saved run once however many base seeds read it, and live runs with the same values under every
+base seed once too (:func:`claim_sources`), and marks those cells and the ones near the bar.
 """
 
 from __future__ import annotations
