@@ -536,6 +536,11 @@ def test_a_claim_is_checked_only_in_its_own_mode(reg, monkeypatch):
     # ... unless it is the saved fast-mode result, shown with its provenance
     prov = {"config": "n=120", "date": "2026-12-04", "device": "CPU", "mode": "fast"}
     assert claims.check("tc/fast-only", 0.3, provenance=prov).mode == "fast"
+    # ... or a fast-configuration run trained in this full build (saved.fast_call): judged as a live fast-mode run
+    v = claims.check("tc/fast-only", 0.3, provenance=prov | {"live": True})
+    assert v.mode == "fast" and v.provenance is None and "saved" not in str(v)
+    with pytest.raises(ValueError, match="live must be true or false"):
+        claims.check("tc/fast-only", 0.3, provenance=prov | {"live": "yes"})
     # and a saved result of the wrong mode is refused either way
     with pytest.raises(ValueError, match="comes from a full-mode run"):
         claims.check("tc/fast-only", 0.3, provenance=prov | {"mode": "full"})

@@ -79,10 +79,16 @@ def test_fast_call_reads_the_fast_run_in_a_full_build_too_and_nothing_else_chang
     assert not saved.live(any_mode=True) and saved.live()
     for var, value in {"DLTHEORY_SEED": "100", "DLTHEORY_LIVE": "1"}.items():
         monkeypatch.setenv(var, value)
-        _, provenance = saved.fast_call("toy.npz", _toy, 3)   # another base seed, or live: trained here
-        assert provenance is None
+        _, provenance = saved.fast_call("toy.npz", _toy, 3)   # another base seed, or live: trained here, and
+        assert provenance["live"] and provenance["mode"] == "fast"  # said to be a fast-configuration run
         monkeypatch.delenv(var)
     assert _toy.runs == 4
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    monkeypatch.setenv("DLTHEORY_SEED", "100")
+    _, provenance = saved.fast_call("toy.npz", _toy, 3)       # a fast build training it: a plain live run
+    assert provenance is None and _toy.runs == 5
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
+    monkeypatch.delenv("DLTHEORY_SEED")
     monkeypatch.setenv("DLTHEORY_SAVE_RUNS", "1")
     with pytest.raises(ValueError, match="fast-mode runs"):   # never made in full mode
         saved.fast_call("toy.npz", _toy, 3)

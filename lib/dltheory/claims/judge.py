@@ -151,6 +151,9 @@ def judge(
     prov = None
     if provenance is not None:
         prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
+    if prov is not None and prov.live:  # measured here, in the other mode's configuration: a live run of that mode
+        current, prov = runtime.mode(prov.mode), None
+    if prov is not None:
         read = prov.saved_run
         if read != claim.saved_run and (read or claim.saved_run):
             raise ValueError(f"claim {claim.id!r} is judged on the saved run {read or '(none)'}, but its registry entry "

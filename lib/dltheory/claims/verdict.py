@@ -52,6 +52,9 @@ class Provenance:
     device: str
     mode: str = "full"
     saved_run: str = ""  # the dltheory.saved file, for a fast build's saved run
+    # a measurement made in this build in ``mode``'s configuration while the build runs in the other mode
+    # (dltheory.saved.fast_call trained it): judged as a live ``mode``-mode run, not as a saved result
+    live: bool = False
 
     def __post_init__(self) -> None:
         for name in ("config", "date", "device"):
@@ -67,10 +70,15 @@ class Provenance:
         missing = {"config", "date", "device"} - set(data)
         if missing:
             raise ValueError(f"provenance is missing {sorted(missing)}")
+        live = data.get("live", False)
+        if not isinstance(live, bool):
+            raise ValueError(f"provenance live must be true or false, got {live!r}")
         return cls(str(data["config"]), str(data["date"]), str(data["device"]), str(data.get("mode", "full")),
-                   str(data.get("saved_run", "")))
+                   str(data.get("saved_run", "")), live)
 
     def describe(self) -> str:
+        if self.live:
+            return f"{self.mode}-mode configuration, run in this build ({self.config}; {self.date}; {self.device})"
         if self.saved_run:
             return (f"saved {self.mode}-mode run {self.saved_run}, of today's code ({self.config}; {self.date}; "
                     f"{self.device}; DLTHEORY_LIVE=1 reruns it)")
