@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
+from types import SimpleNamespace
 
 import numpy as np
 import pytest
 from scipy import stats
 
+from dltheory import claims as claims_pkg
 from dltheory.book import robustness as rb
-from dltheory.book import seeds
+from dltheory.book import seeds, sphinxext
 from dltheory.claims import schema
 from dltheory.claims.criteria import Criterion
 
@@ -123,7 +125,7 @@ def test_an_estimate_says_what_turns_a_claim_by_its_registration() -> None:
     assert rb.estimate(_claim(upper=1.0), moved).fails < 0.01
 
 
-def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path) -> None:  # noqa: F811
+def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path, monkeypatch) -> None:  # noqa: F811
     seeds_a = _runs(1.1, 0.05, n_runs=6)
     saved = "saved fast-mode run toy.npz, of today's code (toy config; 2026-12-01; cpu; DLTHEORY_LIVE=1 reruns it)"
     for seed in range(6):
@@ -142,6 +144,10 @@ def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path)
     assert 0.03 < out["toy/a"].fails < 0.3  # seeds ~ N(1.1, 0.05) against >= 1: 2.3% each, 6.7% a run of three
     # four base seeds read one saved run, two measured the same values live: two runs, too few for an estimate
     assert out["toy/b"].runs == 2 and out["toy/b"].turn is None
+    assert rb.audit(records, registry={"toy/a": registry["toy/a"]}, draws=100)[0].claim == "toy/a"  # toy/b: gone
+    monkeypatch.setattr(claims_pkg, "registry", lambda: registry)
+    chances = sphinxext._fresh_chances(SimpleNamespace(srcdir=str(repo)))   # what the ledger's Margin cell reads
+    assert chances["toy/a"].fails == pytest.approx(out["toy/a"].fails, abs=0.03)
     text = rb.audit_text(list(out.values()), above=0.05)
     assert "toy/a" in text and "toy/b" not in text  # toy/b: 2.4-2.6 against >= 2
     with pytest.raises(ValueError, match="above"):
