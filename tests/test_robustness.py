@@ -14,7 +14,6 @@ from dltheory import claims as claims_pkg
 from dltheory.book import robustness as rb
 from dltheory.book import seeds, sphinxext
 from dltheory.claims import schema
-from dltheory.claims.criteria import Criterion
 
 from test_seed_record import PAGE, _judged, repo  # noqa: F401 - the toy repository fixture
 
