@@ -137,7 +137,7 @@ def test_the_audit_reads_the_seed_record_and_counts_a_saved_run_once(repo: Path,
     assert entry["per_seed"] and len(entry["values"]) == 3 and entry["interval"] == [1.0, None]
     registry = {cid: schema.parse_claim({"id": cid, "statement": "s", "source": "p", "paper": "p", "null": "n",
                                          "lower": bar}, "toy", "test") for cid, bar in (("toy/a", 1.0), ("toy/b", 2.0))}
-    records = rb.fresh_records(repo)
+    records = seeds.fresh_records(repo)
     out = {e.claim: e for e in rb.audit(records, registry=registry, draws=2000)}
     assert out["toy/a"].runs == 6 and out["toy/a"].seeds == 18
     assert 0.03 < out["toy/a"].fails < 0.3  # seeds ~ N(1.1, 0.05) against >= 1: 2.3% each, 6.7% a run of three

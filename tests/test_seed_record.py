@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from dltheory.book import fingerprint, notebooks, seeds, sphinxext
+from dltheory.book import fingerprint, notebooks, seed_counts, seeds, sphinxext
 
 PAGE = "chapters/01-toy/02-page.md"
 
@@ -419,3 +419,19 @@ def test_live_runs_with_the_same_values_under_every_base_seed_are_one_run(repo: 
     rows = {line.split(" | ")[0].strip(): line.split(" | ") for line in text.splitlines() if " | " in line}
     assert rows["toy/a"][-1] == "1/1 (3 base seeds, the same values under each)"
     assert rows["toy/a"][1].strip() == "PASS 1.5 [same]" and rows["toy/b"][-1] == "3/3"
+
+
+def test_an_old_fast_run_of_a_full_mode_claim_read_a_saved_result(repo: Path) -> None:
+    """A fast build judges a claim registered for full mode only on a saved full-mode result, so its verdicts in
+    fast runs recorded without provenance were one run, however many base seeds read it; a claim for any mode keeps
+    each base seed a run of its own."""
+    for seed in (0, 1, 2):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced"), _verdict("toy/b", "reproduced")],
+                         seconds=1.0, root=repo)
+    records = seeds.fresh_records(repo)
+    runs = next(iter(records.values()))
+    assert set(seeds.claim_sources(runs, "toy/a", registered_mode="full").values()) == {seeds.SAVED_FULL}
+    assert set(seeds.claim_sources(runs, "toy/a", registered_mode="any").values()) == {None}
+    assert seed_counts.held(records, {"toy/a": "full"}) == {"toy/a": (1, 1), "toy/b": (3, 3)}
+    text = seed_counts.table(records, {"toy/a": "full"}, {})
+    assert "1/1 (3 base seeds, 1 saved run)" in text and "PASS 1 [saved]" in text

@@ -44,13 +44,13 @@ import numpy as np
 from scipy import stats
 
 from dltheory import claims as _claims
-from dltheory.book import notebooks, seeds
+from dltheory.book import notebooks, seed_counts, seeds
 from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import Criterion
 from dltheory.claims.schema import Claim
 
 __all__ = ["Estimate", "Mixture", "DRAWS", "MIN_RUNS", "MIN_CLUSTER", "MAX_COMPONENTS", "fit_mixture", "criterion_of",
-           "pooled", "chance_fails", "estimate", "fresh_records", "distinct_verdicts", "audit", "audit_text",
+           "pooled", "chance_fails", "estimate", "distinct_verdicts", "audit", "audit_text",
            "chance_text"]
 
 #: Monte Carlo draws of a fresh base seed per estimate (standard error below 0.4 percentage points at 5%)
@@ -244,22 +244,15 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
     return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_passes)
 
 
-def fresh_records(root: Path | None = None, *, mode: str = "fast") -> dict[str, list[dict[str, Any]]]:
-    """Every recorded page's fresh runs in ``mode`` (:func:`dltheory.book.seeds.fresh_runs`), by the page's path
-    relative to ``root`` (default: the repository)."""
-    root = seeds._root(root)
-    return {str(seeds._rel(page, root)): seeds.fresh_runs(page, mode=mode, root=root)
-            for page in seeds._recorded_pages(root)}
-
-
 def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Mapping[str, Any]]]:
-    """Per claim of ``records`` (per page, its fresh runs, as :func:`fresh_records` gives them), its verdict
+    """Per claim of ``records`` (per page, its fresh runs: :func:`dltheory.book.seeds.fresh_records`), its verdict
     entries one per distinct run: a base seed that measured it live is one, the base seeds that read one saved run,
-    or measured the same values, are one between them (:func:`dltheory.book.seeds.claim_sources`)."""
+    or measured the same values, are one between them (:func:`dltheory.book.seed_counts.claim_sources`)."""
     out: dict[str, list[Mapping[str, Any]]] = {}
+    modes = {cid: c.mode for cid, c in _claims.registry().items()}
     for runs in records.values():
         for cid in sorted({cid for r in runs for cid in r["verdicts"]}):
-            where = seeds.claim_sources(runs, cid)
+            where = seed_counts.claim_sources(runs, cid, registered_mode=modes.get(cid, "any"))
             chosen: dict[Any, Mapping[str, Any]] = {}
             for r in runs:
                 if cid in r["verdicts"]:
@@ -271,8 +264,8 @@ def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> dic
 
 def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fast", draws: int = DRAWS,
           registry: Mapping[str, Claim] | None = None) -> list[Estimate]:
-    """An :class:`Estimate` for every claim of ``records`` (:func:`fresh_records`), from its distinct runs
-    (:func:`distinct_verdicts`), most fragile first (no estimate last). A claim no longer in the registry is left
+    """An :class:`Estimate` for every claim of ``records`` (:func:`dltheory.book.seeds.fresh_records`), from its
+    distinct runs (:func:`distinct_verdicts`), most fragile first (no estimate last). A claim no longer in the registry is left
     out (its record describes a claim the book no longer makes)."""
     registry = _claims.registry() if registry is None else registry
     out = [estimate(registry[cid], entries, mode=mode, draws=draws)
@@ -320,7 +313,7 @@ def _main(argv: list[str] | None = None) -> int:
     parser.add_argument("--mode", choices=("fast", "full"), default="fast")
     parser.add_argument("--above", type=float, default=0.01, help="show the claims turning more often (default 0.01)")
     args = parser.parse_args(argv)
-    estimates = audit(fresh_records(notebooks.repo_root(), mode=args.mode), mode=args.mode)
+    estimates = audit(seeds.fresh_records(notebooks.repo_root(), mode=args.mode), mode=args.mode)
     print(audit_text(estimates, above=args.above))
     return 0
 

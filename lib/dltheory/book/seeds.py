@@ -55,18 +55,18 @@ from typing import Any
 from dltheory import saved
 from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks
-from dltheory.book.notebooks import _OK, MARKS, REPEATED, seed_table
+from dltheory.book import seed_counts
+from dltheory.book.seed_counts import LIVE, REPEATED, SAVED_FULL, claim_sources, held_text, source  # noqa: F401
 
-__all__ = ["RECORD_DIR", "LIVE", "REPEATED", "fingerprint", "record_path", "record_run", "load", "fresh_runs", "held",
-           "held_text", "source", "claim_sources", "table", "stale_pages", "refresh"]
+__all__ = ["RECORD_DIR", "LIVE", "REPEATED", "SAVED_FULL", "fingerprint", "record_path", "record_run", "load",
+           "fresh_runs", "fresh_records", "held", "held_text", "source", "claim_sources", "table", "stale_pages",
+           "refresh"]
 
 #: where the records live, relative to the repository root
 RECORD_DIR = Path("results") / "seeds"
 
 _SCHEMA = 1
 
-#: a claim verdict measured in the run itself, not read from a saved run (its ``provenance``)
-LIVE = "live"
 
 
 def _root(root: Path | None) -> Path:
@@ -181,12 +181,6 @@ def _marginal_sides(rec: Mapping[str, Any]) -> list[str]:
     return [side for side in ("claim", "null") if side in sides]
 
 
-def source(verdict: Mapping[str, Any]) -> str | None:
-    """Where a recorded claim verdict came from: :data:`LIVE`, the saved run it was judged on, or ``None`` for a
-    run recorded before the record kept it."""
-    return verdict.get("provenance")
-
-
 def _save(page: Path, root: Path, data: dict[str, Any]) -> Path:
     """Write ``data`` as the record of ``page``, its runs in a fixed order; returns the file."""
     data["runs"].sort(key=lambda r: (r["mode"], r["seed"], r.get("date", ""), r["fingerprint"]))
@@ -269,93 +263,35 @@ def _recorded_pages(root: Path) -> list[Path]:
 
 
 
-def claim_sources(runs: Sequence[Mapping[str, Any]], cid: str) -> dict[int, str | None]:
-    """Per base seed of ``runs``, where ``cid``'s verdict came from (:func:`source`; ``None`` where unknown or the
-    page never reached it), except that live verdicts whose recorded values are identical under every base seed
-    (at least two) are :data:`REPEATED`: one run, as a saved run read under several base seeds is."""
-    entries = {r["seed"]: r["verdicts"].get(cid) for r in runs}
-    live = {seed: json.dumps([e["values"], e.get("null_values")]) for seed, e in entries.items()
-            if e is not None and e.get("values") is not None and source(e) in (None, LIVE)}
-    same = len(live) >= 2 and len(set(live.values())) == 1
-    return {seed: REPEATED if same and seed in live else (source(e) if e is not None else None)
-            for seed, e in entries.items()}
+def fresh_records(root: Path | None = None, *, mode: str = "fast",
+                  pages: Iterable[Path] | None = None) -> dict[str, list[dict[str, Any]]]:
+    """The fresh runs in ``mode`` of ``pages`` (default: every recorded page), by page path relative to ``root``."""
+    root = _root(root)
+    return {str(_rel(page, root)): fresh_runs(page, mode=mode, root=root)
+            for page in (pages if pages is not None else _recorded_pages(root))}
 
 
 def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int, int]]:
     """``{claim id: (distinct runs on which its registered outcome held, distinct runs recorded)}`` over every
-    fresh record (a claim a page did not reach on a seed counts as not held on it). Each base seed that measured the
-    claim live is a run; the base seeds whose verdict was judged on one saved run count as one run between them, as do
-    those that measured the same values (:func:`claim_sources`)."""
-    root = _root(root)
-    out: dict[str, tuple[int, int]] = {}
-    for page in _recorded_pages(root):
-        runs = fresh_runs(page, mode=mode, root=root)
-        ids = {cid for r in runs for cid in r["verdicts"]}
-        for cid in ids:
-            where = claim_sources(runs, cid)
-            distinct = notebooks.distinct_runs((r["seed"], where[r["seed"]],
-                                                r["verdicts"].get(cid, {}).get("status") in _OK) for r in runs)
-            out[cid] = (sum(distinct.values()), len(distinct))
-    return out
-
-
-def held_text(claim_id: str, counts: Mapping[str, tuple[int, int]]) -> str:
-    """The ledger's note for one claim: ``held on 9 of 10 base seeds`` (empty with fewer than two distinct runs
-    recorded: a claim judged on one saved run under every base seed has one)."""
-    ok, n = counts.get(claim_id, (0, 0))
-    return f"held on {ok} of {n} base seeds" if n >= 2 else ""
-
-
-#: what :func:`table` appends to a cell: the claim's values near the bar, its null's, a saved run
-_CELL_TAGS = (("claim", " ~"), ("null", " ~null"), ("saved", " [saved]"), ("same", " [same]"))
-_LEGEND = ("~: marginal (a value near the bar); ~null: its null near the bar; [saved]: judged on a saved run, "
-           "counted once in 'held' however many base seeds read it; [same]: the same values under every base seed "
-           "(fixed seeds, or none), counted once too. A run recorded before the record kept margins, provenance "
-           "and values shows none of these.")
+    fresh record (:func:`dltheory.book.seed_counts.held`)."""
+    return seed_counts.held(fresh_records(root, mode=mode), seed_counts.registered_modes())
 
 
 def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path | None = None,
           registered_on: Mapping[str, Any] | None = None) -> str:
-    """The claim × base-seed table of the fresh records of ``pages`` (default: every recorded page).
+    """The claim × base-seed table of the fresh records of ``pages`` (default: every recorded page;
+    :func:`dltheory.book.seed_counts.table`).
 
     ``registered_on`` maps claim ids to their ``[claim.registered_on]`` (default: those of the book's registry, in
     ``mode``): why a claim whose record passes everywhere stays registered as it is (:func:`notebooks.seed_table`).
     """
-    root = _root(root)
     if registered_on is None:
         from dltheory import claims
 
         registered_on = {cid: c.registered_on for cid, c in claims.registry().items()
                          if c.registered_on is not None and c.registered_on.mode == mode}
-    rows: dict[str, dict[int, str]] = {}
-    statuses: dict[str, dict[int, str]] = {}
-    sources: dict[str, dict[int, str]] = {}
-    seeds: set[int] = set()
-    ran: dict[str, list[int]] = {}
-    tagged = False
-    for page in pages if pages is not None else _recorded_pages(root):
-        runs = fresh_runs(page, mode=mode, root=root)
-        where_by_claim = {}
-        for cid in {cid for run in runs for cid in run["verdicts"]}:
-            ran[cid] = sorted(run["seed"] for run in runs)
-            where_by_claim[cid] = claim_sources(runs, cid)
-        for run in runs:
-            seeds.add(run["seed"])
-            for cid, v in run["verdicts"].items():
-                value = v["value"]
-                shown = f"{value:.3g}" if isinstance(value, (int, float)) and not isinstance(value, bool) else value
-                where = where_by_claim[cid][run["seed"]]
-                tags = set(v.get("marginal_sides") or ()) | ({"same"} if where == REPEATED else
-                                                             {"saved"} if where not in (None, LIVE) else set())
-                tagged |= bool(tags)
-                rows.setdefault(cid, {})[run["seed"]] = (f"{MARKS.get(v['status'], v['status'])} {shown}"
-                                                         + "".join(t for side, t in _CELL_TAGS if side in tags))
-                statuses.setdefault(cid, {})[run["seed"]] = v["status"]
-                sources.setdefault(cid, {})[run["seed"]] = where if where is not None else LIVE
-    if not rows:
-        return "no fresh seed record"
-    text = seed_table(rows, statuses, sorted(seeds), ran, sources=sources, registered_on=registered_on)
-    return text + ("\n" + _LEGEND if tagged else "")
+    return seed_counts.table(fresh_records(root, mode=mode, pages=pages), seed_counts.registered_modes(),
+                             registered_on)
 
 
 def stale_pages(pages: Iterable[Path], *, mode: str = "fast", root: Path | None = None) -> list[str]:

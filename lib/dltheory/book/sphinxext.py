@@ -265,7 +265,7 @@ def _fresh_chances(app: Sphinx) -> dict[str, _robustness.Estimate]:
     (:mod:`dltheory.book.robustness`), once per build."""
     if not hasattr(app, "_dltheory_fresh_chances"):
         mode = runtime.mode()
-        estimates = _robustness.audit(_robustness.fresh_records(Path(app.srcdir), mode=mode), mode=mode)
+        estimates = _robustness.audit(_seeds.fresh_records(Path(app.srcdir), mode=mode), mode=mode)
         app._dltheory_fresh_chances = {e.claim: e for e in estimates}
     return app._dltheory_fresh_chances
 
