@@ -1153,3 +1153,19 @@ def test_a_book_build_with_keep_going_set_warns(monkeypatch):
     monkeypatch.setenv("DLTHEORY_CLAIMS_KEEP_GOING", "1")
     sphinxext._check_consistency(app, env)
     assert seen and "failed claims would not stop this build" in seen[0]
+
+
+@pytest.mark.parametrize("crit", [criteria.Criterion(lower=1.0), criteria.Criterion(upper=0.1),
+                                  criteria.Criterion(target=0.5, tol=0.1),
+                                  criteria.Criterion(target=2.0, rtol=0.25, lower=1.8),
+                                  criteria.Criterion(lower=-1, upper=1)])
+def test_holds_each_is_holds_for_every_entry(crit):
+    """The vectorised rule (what the robustness estimate judges thousands of drawn runs with, and holds uses) accepts
+    exactly the finite values inside the criterion's interval, its ends included."""
+    v = np.r_[np.random.default_rng(0).normal(0.5, 1.5, (40,)), 1.0, 0.1, 0.4, 0.6, 1.5, 2.5, np.nan, np.inf, -np.inf]
+    lo, hi = crit.interval()
+    assert crit.holds_each(v).tolist() == [bool(np.isfinite(x) and lo <= x <= hi) for x in v]
+    assert [crit.holds(x) for x in v] == crit.holds_each(v).tolist()
+    assert crit.holds_each(v.reshape(7, 7)).shape == (7, 7)
+    with pytest.raises(ValueError, match="numeric criterion"):
+        criteria.Criterion(expect=True).holds_each(np.array([1.0]))

@@ -206,8 +206,7 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
     if boolean:
         ok = (sample == float(bool(criterion.expect))).sum(axis=1) >= need
         return float(1.0 - ok.mean())
-    passed = sum(_judge.aggregate_passes(claim, criterion, row, need)[0] for row in sample)
-    return 1.0 - passed / draws
+    return float(1.0 - _judge.aggregate_passes(claim, criterion, sample, need)[0].mean())
 
 
 def _registered(claim: Claim, mode: str) -> str:

@@ -173,18 +173,23 @@ class Criterion:
         """Whether one measured value meets the criterion."""
         if self.boolean:
             return bool(value) == self.expect
-        v = float(value)
-        if not math.isfinite(v):
-            return False
-        if self.lower is not None and v < self.lower:
-            return False
-        if self.upper is not None and v > self.upper:
-            return False
-        if self.target is not None:
-            allowed = (self.tol or 0.0) + (self.rtol or 0.0) * abs(self.target)
-            if abs(v - self.target) > allowed:
-                return False
-        return True
+        return bool(self.holds_each(np.array([float(value)]))[0])
+
+    def holds_each(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`holds` of every entry of a numeric array, as a yes/no array of its shape (a non-finite value
+        never holds)."""
+        if self.boolean:
+            raise ValueError("holds_each takes the numbers of a numeric criterion; use holds for a yes/no one")
+        v = np.asarray(values, float)
+        ok = np.isfinite(v)
+        with np.errstate(invalid="ignore"):
+            if self.lower is not None:
+                ok &= v >= self.lower
+            if self.upper is not None:
+                ok &= v <= self.upper
+            if self.target is not None:
+                ok &= np.abs(v - self.target) <= (self.tol or 0.0) + (self.rtol or 0.0) * abs(self.target)
+        return ok
 
     def signed_margin(self, value: float) -> float | None:
         """Distance of ``value`` to the nearer end of the accepted interval, positive inside (in log space on a

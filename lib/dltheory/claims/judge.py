@@ -93,14 +93,16 @@ def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], p
                                     need=need if claim.min_pass is not None else None)
 
 
-def aggregate_passes(claim: Claim, criterion: Criterion, values: Sequence[float], need: int) -> tuple[bool, float]:
+def aggregate_passes(claim: Claim, criterion: Criterion, values: Any, need: int) -> tuple[Any, Any]:
     """Whether numeric ``values`` pass ``claim``'s rule, and their aggregate: with ``aggregate = "all"`` at least
     ``need`` of them meet ``criterion`` (a non-finite value never does), otherwise their mean or median does. The one
-    rule :func:`judge` and :mod:`dltheory.book.robustness` apply."""
-    value = float(np.mean(values) if claim.aggregate == "mean" else np.median(values))
-    if claim.aggregate == "all":
-        return sum(criterion.holds(v) for v in values) >= need, value
-    return criterion.holds(value), value
+    rule :func:`judge` and :mod:`dltheory.book.robustness` apply: a 1-D ``values`` gives a bool and a float, an
+    array of runs (one per row) an array of each."""
+    v = np.asarray(values, float)
+    value = np.mean(v, axis=-1) if claim.aggregate == "mean" else np.median(v, axis=-1)
+    passed = (criterion.holds_each(v).sum(axis=-1) >= need if claim.aggregate == "all"
+              else criterion.holds_each(value))
+    return (bool(passed), float(value)) if v.ndim == 1 else (passed, value)
 
 
 def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what: str) -> list[Any]:
