@@ -7,16 +7,17 @@ and fails a reader's seed one time in eleven. What decides that chance is how fa
 units of how much they move between seeds, and the record now keeps every verdict's values (one per seed, or one
 per condition), so the runs of all base seeds can be pooled: some thirty seeds a claim instead of three.
 
-**The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved run
-once) are pooled, on the bar's scale (logarithms for a ratio), position by position where they are conditions rather
-than seeds. A fresh base seed's values are drawn from a model of the pool: a Gaussian mixture of one to three
-components, fitted by maximum likelihood and chosen by the Bayesian information criterion, each component at least
-five values (:func:`fit_mixture`). Most pools are one cluster, and the model is then the normal distribution of the
-seeds, which sees a tail past the largest value seen (a plain bootstrap of thirty passing values would call the
-claim certain); a claim whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart,
-each with its own spread (a normal fit, or a kernel of one width, would spread the tight cluster over a bar between
-them); a lone outlier is part of the tail, not a cluster of its own. Each draw is judged by the claim's own rule
-(:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
+**The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved
+run, or the same values under every base seed, once) are pooled, on the bar's scale (logarithms for a ratio),
+position by position where they are conditions rather than seeds. A fresh base seed's values are drawn from a model
+of the pool: a Gaussian mixture of one to three components, fitted by maximum likelihood and chosen by the Bayesian
+information criterion, each component at least five values (:func:`fit_mixture`). Most pools are one cluster, and
+the model is then the normal distribution of the seeds, which sees a tail past the largest value seen (a plain
+bootstrap of thirty passing values would call the claim certain); a claim whose seeds fall in two clusters (a run
+that finds the solution or not) keeps them apart, each with its own spread (a normal fit, or a kernel of one width,
+would spread the tight cluster over a bar between them); a lone outlier is part of the tail, not a cluster of its
+own. Each draw is judged by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages
+apply), its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
 null passing it (the page raises ``ClaimCannotFail``); for one registered not reproduced, its values passing; for
@@ -27,14 +28,14 @@ chance below 1% reads "below 1%", never "never".
 
 ``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is
 above ``P`` (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before
-stop 26).
+2026-12-06).
 """
 
 from __future__ import annotations
 
+import argparse
 import dataclasses
 import math
-import argparse
 import sys
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -302,7 +303,7 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
     unrecorded = sum(e.seeds == 0 for e in missing)
     lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
                  f"than {100 * above:g}%. No estimate: {unrecorded} claims whose records keep no values (runs "
-                 f"recorded before stop 26), {len(missing) - unrecorded} with values from fewer than {MIN_RUNS} "
+                 f"recorded before 2026-12-06), {len(missing) - unrecorded} with values from fewer than {MIN_RUNS} "
                  "distinct runs (a saved run read under every base seed is one).")
     return "\n".join(lines)
 

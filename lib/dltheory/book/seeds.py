@@ -30,7 +30,7 @@ Each claim's entry in a run holds its status, value and null's value, its share 
 seeds), and, in runs recorded since the record kept them, ``provenance`` (``"live"``, or the saved run the verdict
 was judged on, as its verdict names it) and ``marginal_sides`` (``[]``, ``["claim"]``, ``["null"]`` or both: which
 of its values and its null's sat near the bar). An older run lacks both fields: it is read as before, as a live run
-whose margins are unknown. Runs recorded since stop 26 also keep the verdict's ``values`` (``per_seed``: one per
+whose margins are unknown. Runs recorded since 2026-12-06 also keep the verdict's ``values`` (``per_seed``: one per
 seed, or one per condition), its null's ``null_values``, and the accepted ``interval`` and its ``scale``: what
 :mod:`dltheory.book.robustness` pools across base seeds to estimate how often a fresh base seed would turn a claim.
 The table counts a saved run once however many base seeds read it, and live runs with the same values under every
