@@ -265,8 +265,8 @@ def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> dic
 def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fast", draws: int = DRAWS,
           registry: Mapping[str, Claim] | None = None) -> list[Estimate]:
     """An :class:`Estimate` for every claim of ``records`` (:func:`dltheory.book.seeds.fresh_records`), from its
-    distinct runs (:func:`distinct_verdicts`), most fragile first (no estimate last). A claim no longer in the registry is left
-    out (its record describes a claim the book no longer makes)."""
+    distinct runs (:func:`distinct_verdicts`), most fragile first (no estimate last). A claim no longer in the
+    registry is left out (its record describes a claim the book no longer makes)."""
     registry = _claims.registry() if registry is None else registry
     out = [estimate(registry[cid], entries, mode=mode, draws=draws)
            for cid, entries in distinct_verdicts(records).items() if cid in registry]
