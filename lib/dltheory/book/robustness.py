@@ -244,12 +244,13 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
     return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_passes)
 
 
-def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]]) -> dict[str, list[Mapping[str, Any]]]:
+def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]],
+                      modes: Mapping[str, str]) -> dict[str, list[Mapping[str, Any]]]:
     """Per claim of ``records`` (per page, its fresh runs: :func:`dltheory.book.seeds.fresh_records`), its verdict
     entries one per distinct run: a base seed that measured it live is one, the base seeds that read one saved run,
-    or measured the same values, are one between them (:func:`dltheory.book.seed_counts.claim_sources`)."""
+    or measured the same values, are one between them (:func:`dltheory.book.seed_counts.claim_sources`, given the
+    claims' registered ``modes``)."""
     out: dict[str, list[Mapping[str, Any]]] = {}
-    modes = {cid: c.mode for cid, c in _claims.registry().items()}
     for runs in records.values():
         for cid in sorted({cid for r in runs for cid in r["verdicts"]}):
             where = seed_counts.claim_sources(runs, cid, registered_mode=modes.get(cid, "any"))
@@ -269,7 +270,8 @@ def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fa
     registry is left out (its record describes a claim the book no longer makes)."""
     registry = _claims.registry() if registry is None else registry
     out = [estimate(registry[cid], entries, mode=mode, draws=draws)
-           for cid, entries in distinct_verdicts(records).items() if cid in registry]
+           for cid, entries in distinct_verdicts(records, {cid: c.mode for cid, c in registry.items()}).items()
+           if cid in registry]
     return sorted(out, key=lambda e: (e.turn is None, -(e.turn or 0.0), e.claim))
 
 
