@@ -113,6 +113,7 @@ def test_an_estimate_says_what_turns_a_claim_by_its_registration() -> None:
     est = rb.estimate(_claim(upper=1.0), entries)
     assert est.turn == pytest.approx(1 - (1 - est.fails) * (1 - est.null_passes))
     assert est.null_passes > 0.1 and est.fails > 0.2 and est.runs == 20 and est.seeds == 60
+    assert est.outside == sum(v > 1.0 for e in entries for v in e["values"])  # the values that miss, one by one
     nr = rb.estimate(_claim(upper=1.0, reproduces=False), entries)
     assert nr.turn == pytest.approx(1 - nr.fails)
     nat = rb.estimate(_claim(upper=1.0, null_passes=True), entries)
