@@ -435,3 +435,28 @@ def test_an_old_fast_run_of_a_full_mode_claim_read_a_saved_result(repo: Path) ->
     assert seed_counts.held(records, {"toy/a": "full"}) == {"toy/a": (1, 1), "toy/b": (3, 3)}
     text = seed_counts.table(records, {"toy/a": "full"}, {})
     assert "1/1 (3 base seeds, 1 saved run)" in text and "PASS 1 [saved]" in text
+
+
+def test_without_seed_labels_only_values_that_cannot_repeat_by_chance_make_one_run(repo: Path) -> None:
+    """Recorded without the seeds' labels (runs of 2026-12-06): a perfect rank order, 1.0 under every base seed, is
+    a live measurement each time; 0.4273 under every base seed is one run."""
+    for seed in (0, 1, 2):
+        order, fixed = _judged("toy/a", "reproduced", 1.0), _judged("toy/b", "reproduced", 0.4273)
+        order.update(values=[1.0, 1.0, 1.0], seeds=None)
+        fixed.update(values=[0.4273, 0.5], seeds=None)
+        seeds.record_run(Path(PAGE), seed, [order, fixed], seconds=1.0, root=repo)
+    runs = seeds.fresh_runs(Path(PAGE), root=repo)
+    assert set(seeds.claim_sources(runs, "toy/a").values()) == {seeds.LIVE}
+    assert set(seeds.claim_sources(runs, "toy/b").values()) == {seeds.REPEATED}
+
+
+def test_a_full_mode_claim_read_in_fast_runs_is_one_run_whether_or_not_its_provenance_was_recorded(repo: Path) -> None:
+    old = _verdict("toy/a", "reproduced")
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [old], seconds=1.0, root=repo)
+    for seed in (2, 3):
+        seeds.record_run(Path(PAGE), seed, [_judged("toy/a", "reproduced", 1.0, provenance=FULL)], seconds=1.0,
+                         root=repo)
+    records = seeds.fresh_records(repo)
+    assert seed_counts.held(records, {"toy/a": "full"}) == {"toy/a": (1, 1)}
+    assert seed_counts.held(records, {"toy/a": "any"}) == {"toy/a": (3, 3)}  # two old live runs and the saved one

@@ -30,30 +30,42 @@ def source(verdict: Mapping[str, Any]) -> str | None:
     return verdict.get("provenance")
 
 
-#: the source of a full-mode claim's verdict in a fast run recorded before the record kept provenance: a fast build
-#: judges such a claim only on a saved full-mode result (the judge refuses a live one), so it was one
-SAVED_FULL = "a saved full-mode result (a fast build judges a full-mode claim on nothing else)"
+#: the source of a full-mode claim's verdict in a fast run: a fast build judges such a claim only on the saved
+#: full-mode result (the judge refuses a live one), the same under every base seed
+SAVED_FULL = "the saved full-mode result (a fast build judges a full-mode claim on nothing else)"
 
 
 def claim_sources(runs: Sequence[Mapping[str, Any]], cid: str, *,
                   registered_mode: str = "any") -> dict[int, str | None]:
     """Per base seed of ``runs``, where ``cid``'s verdict came from (:func:`source`; ``None`` where unknown or the
-    page never reached it), except that live verdicts whose recorded values are identical under every base seed
-    (at least two) are :data:`REPEATED`: one run, as a saved run read under several base seeds is; and that a fast
-    run's verdict of a claim registered for full mode (``registered_mode``) whose provenance was not recorded is
-    :data:`SAVED_FULL`."""
+    page never reached it), except:
+
+    * a fast run's verdict of a claim registered for full mode (``registered_mode``) is :data:`SAVED_FULL`, whatever
+      its recorded provenance: a fast build judges such a claim only on the saved full-mode result, one file, which
+      the record's fingerprint holds fixed;
+    * live verdicts that are one run under several base seeds are :data:`REPEATED`: those whose recorded seeds are
+      the same under every base seed (at least two; a claim on fixed held-out seeds), or, where the seeds were not
+      recorded, whose values and null's are the same under every base seed and include a value that is not a whole
+      number (a count or a yes/no answer may repeat by chance, a measured fraction does not)."""
     entries = {r["seed"]: r["verdicts"].get(cid) for r in runs}
-    live = {seed: json.dumps([e["values"], e.get("null_values")]) for seed, e in entries.items()
+    live = {seed: e for seed, e in entries.items()
             if e is not None and e.get("values") is not None and source(e) in (None, LIVE)}
-    same = len(live) >= 2 and len(set(live.values())) == 1
+
+    def same(key: Any) -> bool:
+        return len(live) >= 2 and len({json.dumps(key(e)) for e in live.values()}) == 1
+
+    labelled = all(e.get("seeds") is not None for e in live.values())
+    repeated = (same(lambda e: e["seeds"]) if labelled else
+                same(lambda e: [e["values"], e.get("null_values")])
+                and any(isinstance(v, float) and not v.is_integer() for e in live.values() for v in e["values"]))
     fast = {r["seed"] for r in runs if r.get("mode") == "fast"}
     out: dict[int, str | None] = {}
     for seed, e in entries.items():
         where = source(e) if e is not None else None
-        if same and seed in live:
-            where = REPEATED
-        elif e is not None and where is None and registered_mode == "full" and seed in fast:
+        if e is not None and registered_mode == "full" and seed in fast:
             where = SAVED_FULL
+        elif repeated and seed in live:
+            where = REPEATED
         out[seed] = where
     return out
 

@@ -167,6 +167,8 @@ def _spread_fields(rec: Mapping[str, Any]) -> dict[str, Any]:
     null = rec.get("null") or {}
     out: dict[str, Any] = {"values": list(values), "per_seed": rec.get("seeds") is not None,
                            "null_values": list(null["values"]) if null.get("values") is not None else None}
+    if rec.get("seeds") is not None:  # the seeds' labels: the same under every base seed for fixed held-out seeds
+        out["seeds"] = list(rec["seeds"])
     if rec.get("interval") is not None:
         out["interval"] = list(rec["interval"])
         out["scale"] = rec.get("scale", "linear")
