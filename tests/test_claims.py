@@ -540,7 +540,13 @@ def test_a_claim_is_checked_only_in_its_own_mode(reg, monkeypatch):
     v = claims.check("tc/fast-only", 0.3, provenance=prov | {"live": True})
     assert v.mode == "fast" and v.provenance is None and "saved" not in str(v)
     with pytest.raises(ValueError, match="live must be true or false"):
-        claims.check("tc/fast-only", 0.3, provenance=prov | {"live": "yes"})
+        claims.check("tc/fast-only", 0.3, provenance=prov | {"live": True} | {"live": "yes"})
+    with pytest.raises(ValueError, match="fast-configuration experiment"):  # the one case fast_call makes
+        claims.check("tc/accuracy", [0.995, 0.999, 1.0], provenance=prov | {"live": True, "mode": "full"})
+    monkeypatch.setenv("DLTHEORY_MODE", "fast")
+    with pytest.raises(ValueError, match="in a fast-mode build"):
+        claims.check("tc/fast-only", 0.3, provenance=prov | {"live": True})
+    monkeypatch.setenv("DLTHEORY_MODE", "full")
     # and a saved result of the wrong mode is refused either way
     with pytest.raises(ValueError, match="comes from a full-mode run"):
         claims.check("tc/fast-only", 0.3, provenance=prov | {"mode": "full"})

@@ -91,9 +91,15 @@ def test_min_pass_and_yes_no_claims() -> None:
     runs = _runs(1.1, 0.1)
     p = stats.norm.cdf(-1.0)
     assert rb.chance_fails(claim, claim.criterion, runs, True) == pytest.approx(stats.binom.sf(1, 3, p), abs=0.04)
+    # yes/no: 29 of 30 true, every one of three required; the chance of true is uncertain (Jeffreys posterior
+    # Beta(29.5, 1.5)), so a run fails with 1 - E[p^3] = 0.134, not the plug-in 1 - (29/30)^3 = 0.097
     yes = _claim(expect=True)
     runs = [[True, True, True]] * 9 + [[True, False, True]]
-    assert rb.chance_fails(yes, yes.criterion, runs, True) == pytest.approx(1 - (29 / 30) ** 3, abs=0.03)
+    a, b = 29.5, 1.5
+    assert rb.chance_fails(yes, yes.criterion, runs, True) == pytest.approx(
+        1 - a * (a + 1) * (a + 2) / ((a + b) * (a + b + 1) * (a + b + 2)), abs=0.02)
+    # ... and thirty true of thirty still leave a few per cent (a plain resample would say 0)
+    assert 0.01 < rb.chance_fails(yes, yes.criterion, [[True] * 3] * 10, True) < 0.1
 
 
 @pytest.mark.parametrize("bar, tol", [(10.0, 0.01), (5.0, 0.003)])

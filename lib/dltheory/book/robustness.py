@@ -9,24 +9,29 @@ per condition), so the runs of all base seeds can be pooled: some thirty seeds a
 
 **The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved
 run, or the same values under every base seed, once) are pooled, on the bar's scale (logarithms for a ratio),
-position by position where they are conditions rather than seeds. A fresh base seed's values are drawn from a model
-of the pool: a Gaussian mixture of one to three components, fitted by maximum likelihood and chosen by the Bayesian
-information criterion, each component at least five values (:func:`fit_mixture`). Most pools are one cluster, and
-the model is then the normal distribution of the seeds, which sees a tail past the largest value seen (a plain
-bootstrap of thirty passing values would call the claim certain); a claim whose seeds fall in two clusters (a run
-that finds the solution or not) keeps them apart, each with its own spread (a normal fit, or a kernel of one width,
-would spread the tight cluster over a bar between them); a lone outlier is part of the tail, not a cluster of its
-own. Each draw is judged by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages
-apply), its null too.
+position by position where they are conditions rather than seeds; a seed its page flagged as degenerate is a NaN,
+which fails. A fresh base seed's values are drawn from a model of the pool (:func:`fit_mixture`): a mixture of one
+to three clusters, fitted by maximum likelihood and chosen by the Bayesian information criterion, each cluster at
+least five values and no narrower than half the gap between neighbouring values, each drawing from its Student-t
+predictive (its mean and spread are estimates from a few values). Most pools are one cluster, whose tail reaches
+past the largest value seen (a plain bootstrap of thirty passing values would call the claim certain); a claim
+whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart, each with its own spread;
+a lone outlier is part of the tail, not a cluster of its own. Yes/no values are drawn with a chance of true taken
+from its Jeffreys posterior. Each drawn run is judged by the claim's own rule
+(:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
-null passing it (the page raises ``ClaimCannotFail``); for one registered not reproduced, its values passing; for
-one registered not a test, its null missing. Yes/no values are resampled as they are (no noise). The estimate
-assumes a fresh base seed's seeds behave like the recorded ones, and a cluster's tail like a normal one's (a
-heavier tail fails more often than it says; values piled against a ceiling, accuracies at 1.0 with a few below, make
-a skewed cluster whose normal fit puts too much weight below the bar, so there the estimate is an upper one: the
-audit prints beside it how many recorded values missed the bar); thirty seeds cannot test a tail much beyond one seed in a hundred, so a
-chance below 1% reads "below 1%", never "never".
+null passing it or being degenerate (the page raises ``ClaimCannotFail`` or ``DegenerateRun``); for one
+registered not reproduced, its values passing; for one registered not a test, its null missing. A claim whose every
+recorded value is the same gets no estimate (nothing to reach a bar from).
+
+**What it assumes.** A fresh base seed's seeds behave like the recorded ones; a cluster's tail is a normal one's (a
+heavier tail fails more often than it says); values piled against a ceiling (accuracies at 1.0, a few below) make a
+skewed cluster whose fit puts too much weight below the bar, so there the estimate is an upper one, and the audit
+prints beside it how many recorded values missed the bar. Values of one run are drawn independently of each other
+(conditions share a run's seed: for a rule on every condition the estimate is then an upper one, for a mean a lower
+one), and the claim independently of its null (measured on the same seeds). Thirty seeds cannot resolve a chance
+much below one run in a hundred, so below 1% reads "below 1%", never "never".
 
 ``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is
 above ``P`` (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before
@@ -85,17 +90,23 @@ class Estimate:
 
 @dataclasses.dataclass(frozen=True)
 class Mixture:
-    """A one-dimensional Gaussian mixture (``weights`` summing to 1), plus a share ``degenerate`` of non-finite
-    values (drawn as NaN: a run that fails whatever the bar)."""
+    """A one-dimensional mixture of Student-t predictive distributions: component ``j`` was fitted to ``counts[j]``
+    values with mean ``means[j]`` and spread ``sds[j]``, and a fresh value from it is drawn from the posterior
+    predictive of a normal with both unknown, ``means[j] + sds[j]·sqrt(1 + 1/counts[j])·t(counts[j] − 1)`` (the
+    spread of five values is itself uncertain: a plug-in normal would understate the tail). ``degenerate`` is the
+    share of non-finite values, drawn as NaN."""
 
     weights: tuple[float, ...]
     means: tuple[float, ...]
     sds: tuple[float, ...]
+    counts: tuple[float, ...]
     degenerate: float = 0.0
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         j = rng.choice(len(self.weights), p=np.asarray(self.weights), size=size)
-        out = np.asarray(self.means)[j] + np.asarray(self.sds)[j] * rng.standard_normal(size)
+        n = np.asarray(self.counts)[j]
+        scale = np.asarray(self.sds)[j] * np.sqrt(1.0 + 1.0 / n)
+        out = np.asarray(self.means)[j] + scale * rng.standard_t(np.maximum(n - 1.0, 1.0))
         return np.where(rng.random(size) < self.degenerate, np.nan, out)
 
 
@@ -121,27 +132,31 @@ def _em(x: np.ndarray, k: int, floor: float) -> tuple[Mixture, float] | None:
         if loglik - last < 1e-10 * abs(loglik) + 1e-12:
             break
         last = loglik
-    return Mixture(tuple(w), tuple(mu), tuple(sd)), loglik
+    return Mixture(tuple(w), tuple(mu), tuple(sd), tuple(mass)), loglik
 
 
 def fit_mixture(values: np.ndarray) -> Mixture:
-    """The model a fresh seed's value is drawn from: a Gaussian mixture of one to :data:`MAX_COMPONENTS`
-    components fitted to the finite ``values`` (maximum likelihood by EM), the number chosen by the Bayesian
+    """The model a fresh seed's value is drawn from: a mixture of one to :data:`MAX_COMPONENTS` components fitted
+    to the finite ``values`` (maximum likelihood by EM, Gaussian components), the number chosen by the Bayesian
     information criterion among fits whose every component holds at least :data:`MIN_CLUSTER` values (one
-    outlier is a tail, not a cluster); one component is the normal fit (sd with Bessel's correction). Values that
-    all agree give a point mass."""
+    outlier is a tail, not a cluster); one component is the normal fit (sd with Bessel's correction). No component
+    is narrower than half the smallest gap between two distinct values: tied values (integer bits, accuracies on a
+    finite test set) would otherwise make spikes of unbounded likelihood that BIC always prefers, and a spike has no
+    tail. Each component draws from its Student-t predictive (:class:`Mixture`). Values that all agree give a point
+    mass."""
     values = np.asarray(values, float)
     x = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("no values to fit")
     degenerate = 1.0 - x.size / values.size
     if x.size < 2 or np.ptp(x) == 0:
-        return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), degenerate)
+        return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), (float(max(x.size, 1)),), degenerate)
     sd = float(np.std(x, ddof=1))
-    best = Mixture((1.0,), (float(x.mean()),), (sd,), degenerate)
+    best = Mixture((1.0,), (float(x.mean()),), (sd,), (float(x.size),), degenerate)
     best_bic = -2 * float(stats.norm.logpdf(x, x.mean(), np.std(x)).sum()) + 2 * math.log(x.size)
+    floor = max(1e-6 * sd, float(np.diff(np.unique(x)).min()) / 2)
     for k in range(2, MAX_COMPONENTS + 1):
-        fit = _em(x, k, floor=1e-6 * sd) if x.size >= k * MIN_CLUSTER else None  # 3k - 1 free parameters
+        fit = _em(x, k, floor) if x.size >= k * MIN_CLUSTER else None  # 3k - 1 free parameters
         if fit is not None and -2 * fit[1] + (3 * k - 1) * math.log(x.size) < best_bic:
             best = dataclasses.replace(fit[0], degenerate=degenerate)
             best_bic = -2 * fit[1] + (3 * k - 1) * math.log(x.size)
@@ -182,23 +197,28 @@ def pooled(runs: Sequence[Sequence[Any]], per_seed: bool) -> list[np.ndarray]:
 def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: Criterion, boolean: bool,
           draws: int) -> np.ndarray:
     """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value from
-    it; one pool per position: value ``j`` from pool ``j``)."""
+    it; one pool per position: value ``j`` from pool ``j``, independently of the others). Numbers come from
+    :func:`fit_mixture`; a yes/no value is true with a chance drawn once per run from its Jeffreys posterior,
+    ``Beta(k + 1/2, m − k + 1/2)`` for ``k`` true of ``m`` recorded, so that thirty agreeing answers still leave
+    room for a different one."""
     out = np.empty((draws, n))
-    fits = [None if boolean else fit_mixture(_transform(criterion, pool)) for pool in pools]
+    if boolean:
+        chances = [rng.beta(pool.sum() + 0.5, pool.size - pool.sum() + 0.5, size=draws) for pool in pools]
+        for j in range(n):
+            out[:, j] = rng.random(draws) < chances[0 if len(pools) == 1 else j]
+        return out
+    fits = [fit_mixture(_transform(criterion, pool)) for pool in pools]
     for j in range(n):
-        which = 0 if len(pools) == 1 else j
-        if boolean:
-            out[:, j] = pools[which][rng.integers(pools[which].size, size=draws)]
-        else:
-            out[:, j] = _inverse(criterion, fits[which].sample(rng, draws))
+        out[:, j] = _inverse(criterion, fits[0 if len(pools) == 1 else j].sample(rng, draws))
     return out
 
 
 def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any]], per_seed: bool, *,
                  what: str = "measured", draws: int = DRAWS, seed: int = 0) -> float:
     """The chance that a fresh run's values, drawn from the recorded ``runs`` (each a list of values, one per seed
-    when ``per_seed``), fail ``claim``'s rule under ``criterion``; ``what`` is ``"measured"`` or ``"null"`` (a
-    ``min_pass`` null needs the same share of its values)."""
+    when ``per_seed``; NaN or ``None`` for a degenerate seed), fail ``claim``'s rule under ``criterion``; ``what``
+    is ``"measured"`` or ``"null"`` (a ``min_pass`` null needs the same share of its values). A drawn null with a
+    non-finite value counts as passing: the judge stops the page on a degenerate null, as on one that passes."""
     if len(runs) < 1 or not all(len(r) for r in runs):
         raise ValueError("every recorded run needs at least one value")
     boolean = criterion.boolean
@@ -210,8 +230,11 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
     sample = _draw(np.random.default_rng(seed), pools, n, criterion, boolean, draws)
     if boolean:
         ok = (sample == float(bool(criterion.expect))).sum(axis=1) >= need
-        return float(1.0 - ok.mean())
-    return float(1.0 - _judge.aggregate_passes(claim, criterion, sample, need)[0].mean())
+    else:
+        ok = _judge.aggregate_passes(claim, criterion, sample, need)[0]
+        if what == "null":
+            ok |= ~np.isfinite(sample).all(axis=1)
+    return float(1.0 - ok.mean())
 
 
 def _registered(claim: Claim, mode: str) -> str:
@@ -222,21 +245,37 @@ def _registered(claim: Claim, mode: str) -> str:
     return "reproduces" if claim.reproduces_in(mode) else "not reproduced"
 
 
+def _live_values(entry: Mapping[str, Any], key: str = "values") -> list[float]:
+    """A recorded entry's values with the seeds its page flagged as degenerate (``degenerate``, by seed label or,
+    without labels, by position) as NaN: the judge counts such a seed as a miss, or stops the page."""
+    values = [math.nan if v is None else v for v in entry[key]]
+    dead = set(map(str, entry.get("degenerate") or ())) if key == "values" else set()
+    labels = entry.get("seeds") or list(range(len(values)))
+    return [math.nan if str(label) in dead else v for v, label in zip(values, labels)]
+
+
 def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = "fast",
              draws: int = DRAWS) -> Estimate:
-    """The estimate for ``claim`` from its recorded verdict entries, one per distinct run."""
+    """The estimate for ``claim`` from its recorded verdict entries, one per distinct run. ``runs`` and ``seeds``
+    count the entries with values; a claim whose every recorded value is the same has none (no spread to reach a
+    bar from: a rank order that came out perfect thirty times, say, or a computed number)."""
     registered = _registered(claim, mode)
     usable = [e for e in entries if e.get("values")]
     n_values = sum(len(e["values"]) for e in usable)
     if registered == "derivation":
-        return Estimate(claim.id, registered, len(entries), n_values, None, note="a derivation: nothing to draw")
+        return Estimate(claim.id, registered, len(usable), n_values, None, note="a derivation: nothing to draw")
     if len(usable) < MIN_RUNS:
-        return Estimate(claim.id, registered, len(entries), n_values, None,
+        return Estimate(claim.id, registered, len(usable), n_values, None,
                         note=f"values recorded on {len(usable)} distinct run(s); {MIN_RUNS} needed")
     criterion = criterion_of(claim, usable[-1], mode)
     per_seed = bool(usable[-1].get("per_seed"))
-    fails = chance_fails(claim, criterion, [e["values"] for e in usable], per_seed, draws=draws)
-    nulls = [e["null_values"] for e in usable if e.get("null_values")]
+    runs = [_live_values(e) for e in usable]
+    flat = np.array([float(v) for r in runs for v in r])
+    if not criterion.boolean and np.isfinite(flat).all() and np.ptp(flat) == 0:
+        return Estimate(claim.id, registered, len(usable), n_values, None,
+                        note=f"every recorded value is {flat[0]:g}: no spread to reach the bar from")
+    fails = chance_fails(claim, criterion, runs, per_seed, draws=draws)
+    nulls = [_live_values(e, "null_values") for e in usable if e.get("null_values")]
     null_passes = (None if len(nulls) < MIN_RUNS else
                    1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1))
     if registered == "reproduces":
@@ -245,10 +284,8 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
         turn = 1.0 - fails
     else:  # not a test: its null missing
         turn = None if null_passes is None else 1.0 - null_passes
-    pooled_values = np.concatenate([np.asarray([np.nan if v is None else v for v in e["values"]], float)
-                                    for e in usable])
-    outside = int((~criterion.holds_each(pooled_values)).sum()) if not criterion.boolean else int(
-        (pooled_values != float(bool(criterion.expect))).sum())
+    outside = int((~criterion.holds_each(flat)).sum()) if not criterion.boolean else int(
+        (flat != float(bool(criterion.expect))).sum())
     return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_passes, outside=outside)
 
 
@@ -277,9 +314,15 @@ def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fa
     distinct runs (:func:`distinct_verdicts`), most fragile first (no estimate last). A claim no longer in the
     registry is left out (its record describes a claim the book no longer makes)."""
     registry = _claims.registry() if registry is None else registry
-    out = [estimate(registry[cid], entries, mode=mode, draws=draws)
-           for cid, entries in distinct_verdicts(records, {cid: c.mode for cid, c in registry.items()}).items()
-           if cid in registry]
+    out = []
+    for cid, entries in distinct_verdicts(records, {cid: c.mode for cid, c in registry.items()}).items():
+        if cid not in registry:
+            continue
+        try:
+            out.append(estimate(registry[cid], entries, mode=mode, draws=draws))
+        except (ValueError, TypeError, KeyError) as err:  # a malformed entry: no estimate, said why; the ledger goes on
+            out.append(Estimate(cid, _registered(registry[cid], mode), len(entries), 0, None,
+                                note=f"its record cannot be read: {err}"))
     return sorted(out, key=lambda e: (e.turn is None, -(e.turn or 0.0), e.claim))
 
 
@@ -292,6 +335,10 @@ def chance_text(est: Estimate | None) -> str:
             "not a test": "see its null miss"}[est.registered]
     how = "less than 1% of the time" if est.turn < 0.01 else f"about {100 * est.turn:.0f}% of the time"
     return f"a fresh base seed would {what} {how} (estimated from {est.seeds} values of {est.runs} runs)"
+
+
+def _count(x: int | None) -> str:
+    return "-" if x is None else str(x)
 
 
 def _pct(x: float | None) -> str:
@@ -307,15 +354,19 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
     shown = [e for e in estimates if e.turn is not None and e.turn > above]
     lines = [f"{'claim':<62} {'registered':<15} {'runs':>4} {'values':>6} {'outside':>7} {'turns':>9} {'fails':>9} "
              f"{'null passes':>11}"]
-    lines += [f"{e.claim:<62} {e.registered:<15} {e.runs:>4} {e.seeds:>6} {e.outside:>7} {_pct(e.turn):>9} "
+    lines += [f"{e.claim:<62} {e.registered:<15} {e.runs:>4} {e.seeds:>6} {_count(e.outside):>7} {_pct(e.turn):>9} "
               f"{_pct(e.fails):>9} {_pct(e.null_passes):>11}" for e in shown]
     measured = [e for e in estimates if e.turn is not None]
     missing = [e for e in estimates if e.turn is None and e.registered != "derivation"]
-    unrecorded = sum(e.seeds == 0 for e in missing)
+    kinds = {"no values recorded (runs before 2026-12-06)": [e for e in missing if e.seeds == 0],
+             f"values from fewer than {MIN_RUNS} distinct runs (a saved run read under every base seed is one)":
+                 [e for e in missing if e.seeds and "distinct run" in e.note],
+             "every value the same (no spread)": [e for e in missing if "no spread" in e.note],
+             "a record that cannot be read": [e for e in missing if "cannot be read" in e.note]}
     lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
-                 f"than {100 * above:g}%. No estimate: {unrecorded} claims whose records keep no values (runs "
-                 f"recorded before 2026-12-06), {len(missing) - unrecorded} with values from fewer than {MIN_RUNS} "
-                 "distinct runs (a saved run read under every base seed is one).")
+                 f"than {100 * above:g}%. No estimate: "
+                 + "; ".join(f"{len(group)} with {kind}" for kind, group in kinds.items() if group) + ".")
+    lines += [f"  {e.claim}: {e.note}" for e in kinds["a record that cannot be read"]]
     return "\n".join(lines)
 
 

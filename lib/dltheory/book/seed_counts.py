@@ -43,21 +43,22 @@ def claim_sources(runs: Sequence[Mapping[str, Any]], cid: str, *,
     * a fast run's verdict of a claim registered for full mode (``registered_mode``) is :data:`SAVED_FULL`, whatever
       its recorded provenance: a fast build judges such a claim only on the saved full-mode result, one file, which
       the record's fingerprint holds fixed;
-    * live verdicts that are one run under several base seeds are :data:`REPEATED`: those whose recorded seeds are
-      the same under every base seed (at least two; a claim on fixed held-out seeds), or, where the seeds were not
-      recorded, whose values and null's are the same under every base seed and include a value that is not a whole
-      number (a count or a yes/no answer may repeat by chance, a measured fraction does not)."""
+    * live verdicts that are one run under several base seeds are :data:`REPEATED`: when every base seed that
+      measured the claim live recorded its values (at least two), and their values and null's are the same under
+      every one, with the same recorded seeds (a claim on fixed held-out seeds) or, where the seeds were not
+      recorded, with a value that is not a whole number (a count or a yes/no answer may repeat by chance, a
+      measured fraction does not)."""
     entries = {r["seed"]: r["verdicts"].get(cid) for r in runs}
-    live = {seed: e for seed, e in entries.items()
-            if e is not None and e.get("values") is not None and source(e) in (None, LIVE)}
+    measured = {seed: e for seed, e in entries.items() if e is not None and source(e) in (None, LIVE)}
+    live = {seed: e for seed, e in measured.items() if e.get("values") is not None}
 
     def same(key: Any) -> bool:
-        return len(live) >= 2 and len({json.dumps(key(e)) for e in live.values()}) == 1
+        return len({json.dumps(key(e)) for e in live.values()}) == 1
 
     labelled = all(e.get("seeds") is not None for e in live.values())
-    repeated = (same(lambda e: e["seeds"]) if labelled else
-                same(lambda e: [e["values"], e.get("null_values")])
-                and any(isinstance(v, float) and not v.is_integer() for e in live.values() for v in e["values"]))
+    repeated = (len(live) >= 2 and len(live) == len(measured) and same(lambda e: [e["values"], e.get("null_values")])
+                and (same(lambda e: e["seeds"]) if labelled else
+                     any(isinstance(v, float) and not v.is_integer() for e in live.values() for v in e["values"])))
     fast = {r["seed"] for r in runs if r.get("mode") == "fast"}
     out: dict[int, str | None] = {}
     for seed, e in entries.items():

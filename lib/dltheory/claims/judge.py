@@ -154,7 +154,10 @@ def judge(
     if provenance is not None:
         prov = provenance if isinstance(provenance, Provenance) else Provenance.from_mapping(provenance)
     if prov is not None and prov.live:  # measured here, in the other mode's configuration: a live run of that mode
-        current, prov = runtime.mode(prov.mode), None
+        if (prov.mode, current) != ("fast", "full"):
+            raise ValueError(f"a live provenance says a full build trained a fast-configuration experiment "
+                             f"(dltheory.saved.fast_call); got mode {prov.mode!r} in a {current}-mode build")
+        current, prov = "fast", None
     if prov is not None:
         read = prov.saved_run
         if read != claim.saved_run and (read or claim.saved_run):
