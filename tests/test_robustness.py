@@ -167,3 +167,84 @@ def test_the_ledger_note_says_what_a_fresh_base_seed_would_do() -> None:
     low = rb.Estimate("x/a", "not reproduced", runs=10, seeds=30, turn=0.002, fails=0.998)
     assert rb.chance_text(low).startswith("a fresh base seed would pass it less than 1% of the time")
     assert rb.chance_text(None) == "" and rb.chance_text(rb.Estimate("x/a", "reproduces", 2, 6, None)) == ""
+
+
+def test_tied_integers_are_one_cluster_with_a_tail() -> None:
+    """Integer bits, 4 (x12), 5 (x12), 6 (x6), against >= 3.5: spikes on the integers would say 0; the fit is one
+    cluster (4.8 +- 0.76), whose tail crosses 3.5 with about 6% a seed."""
+    claim = _claim(lower=3.5)
+    x = [4.0] * 12 + [5.0] * 12 + [6.0] * 6
+    assert len(rb.fit_mixture(np.array(x)).weights) == 1
+    runs = [list(r) for r in np.random.default_rng(0).permutation(x).reshape(10, 3)]
+    assert 0.1 < rb.chance_fails(claim, claim.criterion, runs, True) < 0.3
+
+
+def test_three_clusters_are_three() -> None:
+    rng = np.random.default_rng(1)
+    x = np.r_[rng.normal(0, 0.01, 10), rng.normal(1, 0.01, 10), rng.normal(2, 0.01, 10)]
+    assert sorted(np.round(rb.fit_mixture(x).means, 1)) == [0.0, 1.0, 2.0]
+
+
+def test_a_run_has_as_many_values_as_most_recorded_runs_and_a_min_pass_claim_its_n() -> None:
+    """Seeds at 0.9 +- 0.1 against <= 1 (16% a seed): runs of three fail 41% of the time, of two 29%; one short
+    run among ten does not make every run short. A 2-of-3 claim recorded with a seed dropped is judged on three."""
+    claim = _claim(upper=1.0)
+    runs = _runs(0.9, 0.1, n_runs=40)
+    short = [runs[0][:2]] + runs[1:]
+    assert rb.chance_fails(claim, claim.criterion, short, True) == pytest.approx(1 - stats.norm.cdf(1) ** 3, abs=0.05)
+    most = _claim(upper=1.0, min_pass="2/3", statement="on at least 2 of 3 seeds", bar_fixed="before")
+    p = stats.norm.sf(1.0)
+    pairs = [r[:2] for r in runs]
+    assert rb.chance_fails(most, most.criterion, pairs, True) == pytest.approx(stats.binom.sf(1, 3, p), abs=0.04)
+    # its null, six values a run, needs the same share: 4 of 6 (judge.needed), not 2
+    null = _runs(1.1, 0.1, n_runs=20, n=6)
+    p_null = stats.norm.cdf(-1.0)  # a null value at or below the bar
+    assert 1 - rb.chance_fails(most, most.criterion, null, True, what="null") == pytest.approx(
+        stats.binom.sf(3, 6, p_null), abs=0.03)
+
+
+def test_yes_no_most_seeds_needs_its_share_not_all() -> None:
+    yes = _claim(expect=True, min_pass="2/3", statement="on at least 2 of 3 seeds", bar_fixed="before")
+    runs = [[True, True, False]] * 10   # one of three false every time: the rule holds unless two are
+    assert rb.chance_fails(yes, yes.criterion, runs, True) < 0.5
+
+
+def test_degenerate_seeds_and_nulls_count_against_the_claim() -> None:
+    """A seed the page flagged dead recorded a value that passes (0.0 against <= 0.5): it is a miss. A null that is
+    not finite stops the page, as a null that passes does."""
+    claim = _claim(upper=0.5)
+    entries = [{"values": [0.1, 0.12, 0.0], "seeds": [s, s + 1, s + 2], "per_seed": True, "interval": [None, 0.5],
+                "degenerate": [s + 2] if s < 4 else [], "null_values": [0.9, 0.95, 0.92] if s else [0.9, np.nan, 0.9]}
+               for s in range(10)]
+    est = rb.estimate(claim, entries)
+    assert est.fails > 0.2 and est.null_passes > 0.05
+    clean = [{**e, "degenerate": [], "null_values": [0.9, 0.95, 0.92]} for e in entries]
+    assert rb.estimate(claim, clean).fails < 0.01 and rb.estimate(claim, clean).null_passes < 0.01
+
+
+def test_no_estimate_without_spread_or_from_a_malformed_record() -> None:
+    claim = _claim(lower=0.9)
+    same = [{"values": [1.0, 1.0, 1.0], "per_seed": True, "interval": [0.9, None]}] * 10
+    est = rb.estimate(claim, same)
+    assert est.turn is None and "no spread" in est.note
+    bad = [{"values": [1.0, 0.95], "per_seed": False, "interval": [0.9, None]},
+           {"values": [1.0], "per_seed": False, "interval": [0.9, None]}] * 3
+    records = {"p": [{"seed": i, "mode": "fast", "verdicts": {"x/a": bad[i]}} for i in range(6)]}
+    out = rb.audit(records, registry={"x/a": claim}, draws=100)
+    assert out[0].turn is None and "cannot be read" in out[0].note
+    assert "a record that cannot be read" in rb.audit_text(out)
+
+
+def test_the_audit_puts_the_most_fragile_first_and_counts_a_full_mode_claim_once() -> None:
+    claims_ = {"x/a": _claim(upper=1.0), "x/b": _claim(id="x/b", upper=1.0), "x/c": _claim(id="x/c", upper=1.0,
+                                                                                          mode="full")}
+    safe, fragile = _runs(0.5, 0.1, n_runs=10), _runs(0.9, 0.1, n_runs=10)
+    runs = [{"seed": 100 * i, "mode": "fast", "verdicts": {
+        "x/a": {"values": safe[i], "per_seed": True, "interval": [None, 1.0]},
+        "x/b": {"values": fragile[i], "per_seed": True, "interval": [None, 1.0]},
+        "x/c": {"values": [0.5, 0.6, 0.7 + i / 100], "per_seed": True, "interval": [None, 1.0]}}} for i in range(10)]
+    out = rb.audit({"p": runs}, registry=claims_, draws=500)
+    assert [e.claim for e in out] == ["x/b", "x/a", "x/c"]
+    # x/c's values differ by base seed, yet a fast build reads a full-mode claim only from its saved full-mode result:
+    # one run (the latest record's), too few for an estimate
+    assert out[-1].runs == 1 and out[-1].turn is None

@@ -460,3 +460,26 @@ def test_a_full_mode_claim_read_in_fast_runs_is_one_run_whether_or_not_its_prove
     records = seeds.fresh_records(repo)
     assert seed_counts.held(records, {"toy/a": "full"}) == {"toy/a": (1, 1)}
     assert seed_counts.held(records, {"toy/a": "any"}) == {"toy/a": (3, 3)}  # two old live runs and the saved one
+
+
+def test_one_run_only_when_every_live_base_seed_agrees_in_values_null_and_labels(repo: Path) -> None:
+    def entry(values, null=(0.1,), labels=(1000, 1001)):
+        e = _judged("toy/a", "reproduced", 1.5)
+        e.update(values=list(values), seeds=list(labels), interval=[1.0, None])
+        e["null"]["values"] = list(null)
+        return e
+
+    cases = {  # base seed -> entry; every case has base seeds 0 and 1
+        "same": [entry([1.5, 1.6]), entry([1.5, 1.6])],
+        "values differ, labels agree": [entry([1.5, 1.6]), entry([1.5, 1.7])],
+        "null differs": [entry([1.5, 1.6]), entry([1.5, 1.6], null=(0.2,))],
+        "one base seed": [entry([1.5, 1.6])],
+        "one without values": [entry([1.5, 1.6]), entry([1.5, 1.6]), _verdict("toy/a", "reproduced", 1.5)],
+    }
+    for name, entries in cases.items():
+        for path in (repo / seeds.RECORD_DIR).glob("*/*.json"):
+            path.unlink()
+        for seed, e in enumerate(entries):
+            seeds.record_run(Path(PAGE), seed, [e], seconds=1.0, root=repo)
+        where = set(seeds.claim_sources(seeds.fresh_runs(Path(PAGE), root=repo), "toy/a").values())
+        assert (seeds.REPEATED in where) == (name == "same"), name
