@@ -50,7 +50,8 @@ def test_the_model_is_one_normal_unless_the_values_form_clusters() -> None:
 @pytest.mark.parametrize("loc, expected", [(0.5, 0.0), (0.9, 1 - stats.norm.cdf(1.0) ** 3)])
 def test_every_seed_rule_fails_as_often_as_its_seeds_cross_the_bar(loc, expected) -> None:
     """Every one of three seeds must be at most 1; seeds ~ N(loc, 0.1): a run fails with 1 - Phi((1-loc)/0.1)^3
-    (0.41 at loc 0.9; the smoothing widens the pool by a few per cent, hence the tolerance)."""
+    (0.41 at loc 0.9; the Student-t predictive of 120 values is a little wider than the normal, hence the
+    tolerance)."""
     claim = _claim(upper=1.0)
     assert rb.chance_fails(claim, claim.criterion, _runs(loc, 0.1), True) == pytest.approx(expected, abs=0.05)
 

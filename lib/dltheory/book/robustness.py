@@ -365,7 +365,7 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
              "a record that cannot be read": [e for e in missing if "cannot be read" in e.note]}
     lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
                  f"than {100 * above:g}%. No estimate: "
-                 + "; ".join(f"{len(group)} with {kind}" for kind, group in kinds.items() if group) + ".")
+                 + ("; ".join(f"{len(group)} with {kind}" for kind, group in kinds.items() if group) or "none") + ".")
     lines += [f"  {e.claim}: {e.note}" for e in kinds["a record that cannot be read"]]
     return "\n".join(lines)
 

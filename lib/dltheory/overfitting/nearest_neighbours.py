@@ -88,8 +88,8 @@ class KNNConfig(runtime.ModeConfig):
     """
 
     ns: tuple[int, ...] = validate.field((250, 500, 1000, 2000, 4000), validate.integers, low=1, increasing=True)
-    # 10,000 test points (2,000 until stop 26): the Cover-Hart claim's spread between seeds, 0.0077 at 2,000, was
-    # two-thirds test-point noise (0.24/sqrt(m)); at 10,000 it is ~0.006, the rest the training labels' flips
+    # 10,000 test points (2,000 until 2026-12-06): the Cover-Hart claim's spread between seeds, 0.0077 at 2,000, was
+    # half test-point noise by variance (0.24/sqrt(m)); at 10,000 it is 0.0048, mostly the training labels' flips
     n_test: int = validate.field(10000, validate.integer, low=10)
     noise: float = validate.field(0.1, validate.real, low=0.0, high=0.5)
     # kernel exponent, a < d/2 (Belkin, Rakhlin and Tsybakov 2019): the bound d/2 is checked in check()
