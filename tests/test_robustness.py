@@ -249,3 +249,17 @@ def test_the_audit_puts_the_most_fragile_first_and_counts_a_full_mode_claim_once
     # x/c's values differ by base seed, yet a fast build reads a full-mode claim only from its saved full-mode result:
     # one run (the latest record's), too few for an estimate
     assert out[-1].runs == 1 and out[-1].turn is None
+
+
+def test_a_zero_on_a_log_scale_is_a_value_below_the_bar_not_a_dead_run() -> None:
+    """more-data-hurts: rises of ~24 against >= 1 on a log scale, its null (tuned ridge) rising by exactly 0 each
+    time. ln 0 = -inf is far below the bar: the null misses, it is not degenerate. A NaN is."""
+    claim = _claim(lower=1.0, scale="log")
+    entries = [{"values": list(23 + np.random.default_rng(s).normal(0, 1, 3)), "null_values": [0.0, 0.0, 0.0],
+                "per_seed": True, "interval": [1.0, None], "scale": "log"} for s in range(10)]
+    est = rb.estimate(claim, entries)
+    assert est.null_passes == 0.0 and est.fails < 0.01
+    dead = [{**e, "null_values": [0.0, np.nan, 0.0]} if i == 0 else e for i, e in enumerate(entries)]
+    assert rb.estimate(claim, dead).null_passes > 0.05  # one null seed in thirty dead: the page would stop
+    mixed = rb.fit_mixture(np.r_[np.full(5, -np.inf), 0.0, 0.7, 1.1])  # five zeros and three ratios, on a log scale
+    assert mixed.floor == pytest.approx(5 / 8) and mixed.degenerate == 0.0

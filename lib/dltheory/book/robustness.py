@@ -101,13 +101,15 @@ class Mixture:
     sds: tuple[float, ...]
     counts: tuple[float, ...]
     degenerate: float = 0.0
+    floor: float = 0.0  # the share of values at -inf (on a log scale, a value of 0), drawn as -inf
 
     def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
         j = rng.choice(len(self.weights), p=np.asarray(self.weights), size=size)
         n = np.asarray(self.counts)[j]
         scale = np.asarray(self.sds)[j] * np.sqrt(1.0 + 1.0 / n)
         out = np.asarray(self.means)[j] + scale * rng.standard_t(np.maximum(n - 1.0, 1.0))
-        return np.where(rng.random(size) < self.degenerate, np.nan, out)
+        u = rng.random(size)
+        return np.where(u < self.degenerate, np.nan, np.where(u < self.degenerate + self.floor, -np.inf, out))
 
 
 def _em(x: np.ndarray, k: int, floor: float) -> tuple[Mixture, float] | None:
@@ -148,17 +150,18 @@ def fit_mixture(values: np.ndarray) -> Mixture:
     x = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("no values to fit")
-    degenerate = 1.0 - x.size / values.size
+    degenerate, floor_share = float(np.isnan(values).mean()), float((values == -np.inf).mean())
     if x.size < 2 or np.ptp(x) == 0:
-        return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), (float(max(x.size, 1)),), degenerate)
+        return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), (float(max(x.size, 1)),), degenerate,
+                       floor_share)
     sd = float(np.std(x, ddof=1))
-    best = Mixture((1.0,), (float(x.mean()),), (sd,), (float(x.size),), degenerate)
+    best = Mixture((1.0,), (float(x.mean()),), (sd,), (float(x.size),), degenerate, floor_share)
     best_bic = -2 * float(stats.norm.logpdf(x, x.mean(), np.std(x)).sum()) + 2 * math.log(x.size)
     floor = max(1e-6 * sd, float(np.diff(np.unique(x)).min()) / 2)
     for k in range(2, MAX_COMPONENTS + 1):
         fit = _em(x, k, floor) if x.size >= k * MIN_CLUSTER else None  # 3k - 1 free parameters
         if fit is not None and -2 * fit[1] + (3 * k - 1) * math.log(x.size) < best_bic:
-            best = dataclasses.replace(fit[0], degenerate=degenerate)
+            best = dataclasses.replace(fit[0], degenerate=degenerate, floor=floor_share)
             best_bic = -2 * fit[1] + (3 * k - 1) * math.log(x.size)
     return best
 
@@ -173,10 +176,14 @@ def criterion_of(claim: Claim, entry: Mapping[str, Any], mode: str) -> Criterion
 
 
 def _transform(criterion: Criterion, values: np.ndarray) -> np.ndarray:
+    """Values on the bar's scale: a non-finite value (a degenerate seed) is NaN; on a log scale a value at or below
+    0 is ``-inf``, a legitimate value below every bar (a ratio or a rise of 0), not a degenerate one."""
+    values = np.where(np.isfinite(values), values, np.nan)
     if not criterion.log_scale:
         return values
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)), -np.inf)
+        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)),
+                        np.where(np.isnan(values), np.nan, -np.inf))
 
 
 def _inverse(criterion: Criterion, values: np.ndarray) -> np.ndarray:
