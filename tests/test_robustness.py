@@ -263,3 +263,24 @@ def test_a_zero_on_a_log_scale_is_a_value_below_the_bar_not_a_dead_run() -> None
     assert rb.estimate(claim, dead).null_passes > 0.05  # one null seed in thirty dead: the page would stop
     mixed = rb.fit_mixture(np.r_[np.full(5, -np.inf), 0.0, 0.7, 1.1])  # five zeros and three ratios, on a log scale
     assert mixed.floor == pytest.approx(5 / 8) and mixed.degenerate == 0.0
+
+
+def test_the_ledgers_margin_cell_carries_the_estimate() -> None:
+    """sphinxext._resolve writes the Margin cell: our margin, the base seeds held, and the estimate's sentence."""
+    from docutils import nodes
+    from docutils.utils import new_document
+
+    from dltheory.claims import judge
+
+    cid = "02-benign-overfitting/knn-cover-hart"
+    rec = judge.judge(claims_pkg.get(cid), [0.18, 0.185, 0.19], seeds=[0, 1, 2], null=[0.1, 0.1, 0.1]).record()
+    est = rb.Estimate(cid, "reproduces", runs=10, seeds=30, turn=0.043, fails=0.04, null_passes=0.003)
+    app = SimpleNamespace(env=SimpleNamespace(dltheory_claims={"chapters/x": [rec]}),
+                          _dltheory_seed_counts={cid: (10, 10)}, _dltheory_fresh_chances={cid: est})
+    doc = new_document("ledger")
+    para = nodes.paragraph()
+    para += sphinxext.claim_result(claim_id=cid, field="margin")
+    doc += para
+    sphinxext._resolve(app, doc, "book/claims")
+    text = doc.astext()
+    assert "held on 10 of 10 base seeds" in text and rb.chance_text(est) in text
