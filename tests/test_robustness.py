@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from pathlib import Path
 from types import SimpleNamespace
@@ -165,6 +166,8 @@ def test_the_ledger_note_says_what_a_fresh_base_seed_would_do() -> None:
     est = rb.Estimate("x/a", "reproduces", runs=10, seeds=30, turn=0.043, fails=0.04, null_passes=0.003)
     assert rb.chance_text(est) == ("a fresh base seed would fail it or pass its null about 4% of the time "
                                    "(estimated from 30 values of 10 runs)")
+    assert rb.chance_text(dataclasses.replace(est, outside=0)).endswith("of 10 runs, none outside the bar)")
+    assert rb.chance_text(dataclasses.replace(est, outside=2)).endswith("of 10 runs, 2 outside the bar)")
     low = rb.Estimate("x/a", "not reproduced", runs=10, seeds=30, turn=0.002, fails=0.998)
     assert rb.chance_text(low).startswith("a fresh base seed would pass it less than 1% of the time")
     assert rb.chance_text(None) == "" and rb.chance_text(rb.Estimate("x/a", "reproduces", 2, 6, None)) == ""

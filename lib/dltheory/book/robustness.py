@@ -334,14 +334,15 @@ def audit(records: Mapping[str, Sequence[Mapping[str, Any]]], *, mode: str = "fa
 
 
 def chance_text(est: Estimate | None) -> str:
-    """The ledger's note on one claim's estimate, e.g. ``a fresh base seed would turn it about 4% of the time (from
-    30 seeds of 10 base seeds)``; empty without an estimate."""
+    """The ledger's note on one claim's estimate, e.g. ``a fresh base seed would fail it or pass its null about 4%
+    of the time (estimated from 30 values of 10 runs, 1 outside the bar)``; empty without an estimate."""
     if est is None or est.turn is None:
         return ""
     what = {"reproduces": "fail it or pass its null", "not reproduced": "pass it",
             "not a test": "see its null miss"}[est.registered]
     how = "less than 1% of the time" if est.turn < 0.01 else f"about {100 * est.turn:.0f}% of the time"
-    return f"a fresh base seed would {what} {how} (estimated from {est.seeds} values of {est.runs} runs)"
+    seen = "" if est.outside is None else f", {'none' if est.outside == 0 else est.outside} outside the bar"
+    return f"a fresh base seed would {what} {how} (estimated from {est.seeds} values of {est.runs} runs{seen})"
 
 
 def _count(x: int | None) -> str:
