@@ -9,29 +9,34 @@ per condition), so the runs of all base seeds can be pooled: some thirty seeds a
 
 **The estimate.** For each claim, the values of its distinct runs (each base seed that measured it live; a saved
 run, or the same values under every base seed, once) are pooled, on the bar's scale (logarithms for a ratio),
-position by position where they are conditions rather than seeds; a seed its page flagged as degenerate is a NaN,
-which fails. A fresh base seed's values are drawn from a model of the pool (:func:`fit_mixture`): a mixture of one
-to three clusters, fitted by maximum likelihood and chosen by the Bayesian information criterion, each cluster at
-least five values and no narrower than half the gap between neighbouring values, each drawing from its Student-t
-predictive (its mean and spread are estimates from a few values). Most pools are one cluster, whose tail reaches
-past the largest value seen (a plain bootstrap of thirty passing values would call the claim certain); a claim
-whose seeds fall in two clusters (a run that finds the solution or not) keeps them apart, each with its own spread;
-a lone outlier is part of the tail, not a cluster of its own. Yes/no values are drawn with a chance of true taken
-from its Jeffreys posterior. Each drawn run is judged by the claim's own rule
-(:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply), its null too.
+position by position where they are conditions rather than seeds; a seed its page flagged as dead is a NaN, a miss.
+A fresh base seed's values are drawn from a model of the pool (:func:`fit_mixture`): a mixture of one to three
+clusters, fitted by maximum likelihood and chosen by the Bayesian information criterion, each cluster at least five
+values and no narrower than half the typical step between neighbouring values. Each fresh run draws each cluster's
+mean and spread from their posterior, once, and its values from that draw (:class:`Mixture`): the spread of a few
+values is itself uncertain, and a run's seeds share what the record does not know; one by one the values are
+Student-t. Most pools are one cluster, whose tail reaches past the largest value seen (a plain bootstrap of thirty
+passing values would call the claim certain); a claim whose seeds fall in two clusters (a run that finds the
+solution or not) keeps them apart, each with its own spread; a lone outlier is part of the tail, not a cluster of
+its own. Yes/no answers are drawn with a chance of true taken once per run from its Jeffreys posterior. Each drawn
+run is judged by the claim's own rule (:func:`dltheory.claims.judge.aggregate_passes`, the rule the pages apply),
+its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
-null passing it or being degenerate (the page raises ``ClaimCannotFail`` or ``DegenerateRun``); for one
-registered not reproduced, its values passing; for one registered not a test, its null missing. A claim whose every
-recorded value is the same gets no estimate (nothing to reach a bar from).
+null passing it or being dead (the page raises ``ClaimCannotFail`` or ``DegenerateRun``); for one registered not
+reproduced, its values passing, or its null passing or dead; for one registered not a test, its null missing or
+dead. A claim whose every recorded value is the same gets no estimate (nothing to reach a bar from). Runs recorded
+before the record named the seeds a page flags as dead (before 2026-12-06's last runs) read such a seed as its value;
+where a verdict then disagrees with its values, the claim gets no estimate (:func:`_contradicts`); where it does not
+(a claim on most seeds whose rule still held) the estimate may be low.
 
 **What it assumes.** A fresh base seed's seeds behave like the recorded ones; a cluster's tail is a normal one's (a
 heavier tail fails more often than it says); values piled against a ceiling (accuracies at 1.0, a few below) make a
 skewed cluster whose fit puts too much weight below the bar, so there the estimate is an upper one, and the audit
-prints beside it how many recorded values missed the bar. Values of one run are drawn independently of each other
-(conditions share a run's seed: for a rule on every condition the estimate is then an upper one, for a mean a lower
-one), and the claim independently of its null (measured on the same seeds). Thirty seeds cannot resolve a chance
-much below one run in a hundred, so below 1% reads "below 1%", never "never".
+prints beside it how many recorded values missed the bar. Conditions (values that are not seeds) are drawn
+independently of each other, though they share a run's seed (for a rule on every condition the estimate is then an
+upper one, for a mean a lower one), and the claim independently of its null (measured on the same seeds). Thirty
+seeds cannot resolve a chance much below one run in a hundred, so below 1% reads "below 1%", never "never".
 
 ``python -m dltheory.book.robustness [--above P] [--mode fast|full]`` prints the claims whose chance of turning is
 above ``P`` (default 0.01), most fragile first, and the claims whose record keeps no values (runs recorded before
@@ -73,9 +78,9 @@ MAX_COMPONENTS = 3
 @dataclasses.dataclass(frozen=True)
 class Estimate:
     """One claim's estimate: ``turn`` is the chance that a fresh base seed turns its registered outcome (see the
-    module's docstring), ``fails`` and ``null_passes`` its two parts for a claim that reproduces (``None`` where no
-    values or no null were recorded); ``outside`` counts the recorded values (of ``seeds``) that miss the bar one by
-    one, what a reader can set beside the model's estimate."""
+    module's docstring); ``fails`` is the chance its values fail, ``null_passes`` the chance its null passes or is
+    degenerate, either of which stops the page (``None`` where no values or no null were recorded); ``outside``
+    counts the recorded values (of ``seeds``) that miss the bar one by one, to set beside the model's estimate."""
 
     claim: str
     registered: str
@@ -90,25 +95,31 @@ class Estimate:
 
 @dataclasses.dataclass(frozen=True)
 class Mixture:
-    """A one-dimensional mixture of Student-t predictive distributions: component ``j`` was fitted to ``counts[j]``
-    values with mean ``means[j]`` and spread ``sds[j]``, and a fresh value from it is drawn from the posterior
-    predictive of a normal with both unknown, ``means[j] + sds[j]·sqrt(1 + 1/counts[j])·t(counts[j] − 1)`` (the
-    spread of five values is itself uncertain: a plug-in normal would understate the tail). ``degenerate`` is the
-    share of non-finite values, drawn as NaN."""
+    """A one-dimensional mixture of normal clusters whose parameters are uncertain: cluster ``j`` was fitted to
+    ``counts[j]`` values with mean ``means[j]`` and spread ``sds[j]`` (Bessel-corrected). A fresh run draws, for each
+    cluster, a variance ``sds[j]²·(n − 1)/χ²(n − 1)`` and a mean ``N(means[j], variance/n)`` from their
+    posterior (Jeffreys prior, ``n = counts[j]``), once, and then its values from those normals: the values of one
+    run share the run's draw, as the seeds of one base seed share what the record does not know about the cluster
+    (each value on its own is then Student-t, ``means[j] + sds[j]·sqrt(1 + 1/n)·t(n − 1)``). ``degenerate`` is the
+    share of non-finite values, drawn as NaN; ``floor`` the share at ``-inf`` (a 0 on a log scale)."""
 
     weights: tuple[float, ...]
     means: tuple[float, ...]
     sds: tuple[float, ...]
     counts: tuple[float, ...]
     degenerate: float = 0.0
-    floor: float = 0.0  # the share of values at -inf (on a log scale, a value of 0), drawn as -inf
+    floor: float = 0.0
 
-    def sample(self, rng: np.random.Generator, size: int) -> np.ndarray:
-        j = rng.choice(len(self.weights), p=np.asarray(self.weights), size=size)
-        n = np.asarray(self.counts)[j]
-        scale = np.asarray(self.sds)[j] * np.sqrt(1.0 + 1.0 / n)
-        out = np.asarray(self.means)[j] + scale * rng.standard_t(np.maximum(n - 1.0, 1.0))
-        u = rng.random(size)
+    def sample_runs(self, rng: np.random.Generator, draws: int, n: int) -> np.ndarray:
+        """``draws`` runs of ``n`` values each, shape ``(draws, n)``."""
+        m, sd, k = (np.asarray(a, float) for a in (self.means, self.sds, self.counts))
+        dof = np.maximum(k - 1.0, 1.0)
+        var = sd**2 * dof / rng.chisquare(dof, size=(draws, m.size))          # per run and cluster
+        mu = m + np.sqrt(var / k) * rng.standard_normal((draws, m.size))
+        j = rng.choice(m.size, p=np.asarray(self.weights), size=(draws, n))
+        rows = np.arange(draws)[:, None]
+        out = mu[rows, j] + np.sqrt(var[rows, j]) * rng.standard_normal((draws, n))
+        u = rng.random((draws, n))
         return np.where(u < self.degenerate, np.nan, np.where(u < self.degenerate + self.floor, -np.inf, out))
 
 
@@ -134,7 +145,8 @@ def _em(x: np.ndarray, k: int, floor: float) -> tuple[Mixture, float] | None:
         if loglik - last < 1e-10 * abs(loglik) + 1e-12:
             break
         last = loglik
-    return Mixture(tuple(w), tuple(mu), tuple(sd), tuple(mass)), loglik
+    sampled = np.maximum(sd * np.sqrt(mass / np.maximum(mass - 1.0, 1.0)), floor)  # Bessel, for the predictive
+    return Mixture(tuple(w), tuple(mu), tuple(sampled), tuple(mass)), loglik
 
 
 def fit_mixture(values: np.ndarray) -> Mixture:
@@ -142,22 +154,23 @@ def fit_mixture(values: np.ndarray) -> Mixture:
     to the finite ``values`` (maximum likelihood by EM, Gaussian components), the number chosen by the Bayesian
     information criterion among fits whose every component holds at least :data:`MIN_CLUSTER` values (one
     outlier is a tail, not a cluster); one component is the normal fit (sd with Bessel's correction). No component
-    is narrower than half the smallest gap between two distinct values: tied values (integer bits, accuracies on a
-    finite test set) would otherwise make spikes of unbounded likelihood that BIC always prefers, and a spike has no
-    tail. Each component draws from its Student-t predictive (:class:`Mixture`). Values that all agree give a point
-    mass."""
+    is narrower than half the typical (median) step between neighbouring distinct values: tied values (integer
+    bits, accuracies on a finite test set) would otherwise make spikes of unbounded likelihood that BIC always
+    prefers, and a spike has no tail (the smallest step would not do: one value off the lattice, 5.999 among
+    sixes, would shrink it to nothing). A fresh run draws from the clusters' predictive (:class:`Mixture`).
+    Values that all agree, to float rounding, give a point mass."""
     values = np.asarray(values, float)
     x = values[np.isfinite(values)]
     if values.size == 0:
         raise ValueError("no values to fit")
     degenerate, floor_share = float(np.isnan(values).mean()), float((values == -np.inf).mean())
-    if x.size < 2 or np.ptp(x) == 0:
+    if x.size < 2 or np.ptp(x) <= 1e-9 * max(float(np.abs(x).max()), 1e-300):
         return Mixture((1.0,), (float(x[0]) if x.size else 0.0,), (0.0,), (float(max(x.size, 1)),), degenerate,
                        floor_share)
     sd = float(np.std(x, ddof=1))
     best = Mixture((1.0,), (float(x.mean()),), (sd,), (float(x.size),), degenerate, floor_share)
     best_bic = -2 * float(stats.norm.logpdf(x, x.mean(), np.std(x)).sum()) + 2 * math.log(x.size)
-    floor = max(1e-6 * sd, float(np.diff(np.unique(x)).min()) / 2)
+    floor = max(1e-6 * sd, float(np.median(np.diff(np.unique(x)))) / 2)  # half the typical step between values
     for k in range(2, MAX_COMPONENTS + 1):
         fit = _em(x, k, floor) if x.size >= k * MIN_CLUSTER else None  # 3k - 1 free parameters
         if fit is not None and -2 * fit[1] + (3 * k - 1) * math.log(x.size) < best_bic:
@@ -203,33 +216,45 @@ def pooled(runs: Sequence[Sequence[Any]], per_seed: bool) -> list[np.ndarray]:
 
 def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: Criterion, boolean: bool,
           draws: int) -> np.ndarray:
-    """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value from
-    it; one pool per position: value ``j`` from pool ``j``, independently of the others). Numbers come from
-    :func:`fit_mixture`; a yes/no value is true with a chance drawn once per run from its Jeffreys posterior,
-    ``Beta(k + 1/2, m − k + 1/2)`` for ``k`` true of ``m`` recorded, so that thirty agreeing answers still leave
-    room for a different one."""
+    """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value of a
+    run from it, sharing the run's draw of the model's parameters; one pool per position: value ``j`` from pool
+    ``j``, independently of the others). Numbers come from :func:`fit_mixture`; a yes/no value is true with a chance
+    drawn once per run from its Jeffreys posterior, ``Beta(k + 1/2, m − k + 1/2)`` for ``k`` true of ``m`` recorded
+    answers, so that thirty agreeing answers still leave room for a different one; a recorded dead seed (NaN) is
+    drawn as NaN in the same share."""
     out = np.empty((draws, n))
     if boolean:
-        chances = [rng.beta(pool.sum() + 0.5, pool.size - pool.sum() + 0.5, size=draws) for pool in pools]
-        for j in range(n):
-            out[:, j] = rng.random(draws) < chances[0 if len(pools) == 1 else j]
+        for j, pool in enumerate(pools if len(pools) > 1 else [pools[0]] * 1):
+            answers = pool[~np.isnan(pool)]
+            chance = rng.beta(answers.sum() + 0.5, answers.size - answers.sum() + 0.5, size=(draws, 1))
+            cols = slice(None) if len(pools) == 1 else slice(j, j + 1)
+            width = n if len(pools) == 1 else 1
+            block = (rng.random((draws, width)) < chance).astype(float)
+            dead = rng.random((draws, width)) < np.isnan(pool).mean()
+            out[:, cols] = np.where(dead, np.nan, block)
         return out
     fits = [fit_mixture(_transform(criterion, pool)) for pool in pools]
+    if len(pools) == 1:
+        return _inverse(criterion, fits[0].sample_runs(rng, draws, n))
     for j in range(n):
-        out[:, j] = _inverse(criterion, fits[0 if len(pools) == 1 else j].sample(rng, draws))
+        out[:, j] = _inverse(criterion, fits[j].sample_runs(rng, draws, 1)[:, 0])
     return out
 
 
 def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any]], per_seed: bool, *,
-                 what: str = "measured", draws: int = DRAWS, seed: int = 0) -> float:
+                 what: str = "measured", draws: int = DRAWS, seed: int = 0, dead_passes: bool = False) -> float:
     """The chance that a fresh run's values, drawn from the recorded ``runs`` (each a list of values, one per seed
     when ``per_seed``; NaN or ``None`` for a degenerate seed), fail ``claim``'s rule under ``criterion``; ``what``
-    is ``"measured"`` or ``"null"`` (a ``min_pass`` null needs the same share of its values). A drawn null with a
-    non-finite value counts as passing: the judge stops the page on a degenerate null, as on one that passes."""
+    is ``"measured"`` or ``"null"`` (a ``min_pass`` null needs the same share of its values). A degenerate value of
+    ours is a miss; a drawn null with one counts as failing, or with ``dead_passes`` as passing (its death stops
+    the page, as its passing would for a claim that reproduces)."""
     if len(runs) < 1 or not all(len(r) for r in runs):
         raise ValueError("every recorded run needs at least one value")
     boolean = criterion.boolean
-    pools = pooled([[float(bool(v)) for v in r] if boolean else r for r in runs], per_seed)
+    if boolean:  # true or false as recorded; a dead seed (None, NaN) is neither
+        runs = [[math.nan if v is None or (isinstance(v, float) and math.isnan(v)) else float(bool(v)) for v in r]
+                for r in runs]
+    pools = pooled(runs, per_seed)
     n = len(runs[-1]) if not per_seed else int(np.median([len(r) for r in runs]))
     if claim.min_pass is not None and what == "measured":
         n = claim.min_pass[1]
@@ -239,8 +264,9 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
         ok = (sample == float(bool(criterion.expect))).sum(axis=1) >= need
     else:
         ok = _judge.aggregate_passes(claim, criterion, sample, need)[0]
-        if what == "null":
-            ok |= ~np.isfinite(sample).all(axis=1)
+    if what == "null":  # a dead null stops the page whatever the rule; a dead seed of ours is a miss (above)
+        dead = np.isnan(sample).any(axis=1) if boolean else ~np.isfinite(sample).all(axis=1)
+        ok = (ok | dead) if dead_passes else (ok & ~dead)
     return float(1.0 - ok.mean())
 
 
@@ -261,6 +287,25 @@ def _live_values(entry: Mapping[str, Any], key: str = "values") -> list[float]:
     return [math.nan if str(label) in dead else v for v, label in zip(values, labels)]
 
 
+#: the recorded statuses that say whether the values passed (the others say it of the null)
+_PASSED = {"reproduced": True, "not reproduced (passed this run)": True, "failed": False, "not reproduced": False}
+
+
+def _contradicts(claim: Claim, criterion: Criterion, entry: Mapping[str, Any]) -> bool:
+    """Whether an entry recorded before the record kept ``degenerate`` says its values passed when, judged again by
+    the claim's rule, they did not, or the other way round: then some seed was flagged dead, and which is unknown."""
+    if "degenerate" in entry or entry.get("status") not in _PASSED:
+        return False
+    values = [math.nan if v is None else v for v in entry["values"]]
+    need = _judge.needed(claim, len(values), "measured") if claim.min_pass is None or len(values) == claim.min_pass[1] \
+        else claim.min_pass[0]
+    if criterion.boolean:
+        passed = sum(criterion.holds(v) for v in values if not (isinstance(v, float) and math.isnan(v))) >= need
+    else:
+        passed = bool(_judge.aggregate_passes(claim, criterion, np.asarray(values, float), need)[0])
+    return passed != _PASSED[entry["status"]]
+
+
 def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = "fast",
              draws: int = DRAWS) -> Estimate:
     """The estimate for ``claim`` from its recorded verdict entries, one per distinct run. ``runs`` and ``seeds``
@@ -276,6 +321,10 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
                         note=f"values recorded on {len(usable)} distinct run(s); {MIN_RUNS} needed")
     criterion = criterion_of(claim, usable[-1], mode)
     per_seed = bool(usable[-1].get("per_seed"))
+    if any(_contradicts(claim, criterion, e) for e in usable):
+        return Estimate(claim.id, registered, len(usable), n_values, None,
+                        note="recorded before the record named the seeds a page flags as dead, and its verdicts "
+                             "disagree with its values (a dead seed judged a miss): run its page again")
     runs = [_live_values(e) for e in usable]
     flat = np.array([float(v) for r in runs for v in r])
     if not criterion.boolean and np.isfinite(flat).all() and np.ptp(flat) == 0:
@@ -283,17 +332,20 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
                         note=f"every recorded value is {flat[0]:g}: no spread to reach the bar from")
     fails = chance_fails(claim, criterion, runs, per_seed, draws=draws)
     nulls = [_live_values(e, "null_values") for e in usable if e.get("null_values")]
-    null_passes = (None if len(nulls) < MIN_RUNS else
-                   1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1))
+    null_stops = null_passes = None
+    if len(nulls) >= MIN_RUNS:  # the null passing, or dead: either stops the page (ClaimCannotFail, DegenerateRun)
+        null_stops = 1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1,
+                                        dead_passes=True)
+        null_passes = 1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1)
     if registered == "reproduces":
-        turn = 1.0 - (1.0 - fails) * (1.0 - (null_passes or 0.0))
-    elif registered == "not reproduced":
-        turn = 1.0 - fails
-    else:  # not a test: its null missing
+        turn = 1.0 - (1.0 - fails) * (1.0 - (null_stops or 0.0))
+    elif registered == "not reproduced":  # passing contradicts the registry; a null that passes stops the page
+        turn = 1.0 - fails * (1.0 - (null_stops or 0.0))
+    else:  # not a test: its null missing (finite and failing) contradicts the registry, a dead one stops the page
         turn = None if null_passes is None else 1.0 - null_passes
     outside = int((~criterion.holds_each(flat)).sum()) if not criterion.boolean else int(
         (flat != float(bool(criterion.expect))).sum())
-    return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_passes, outside=outside)
+    return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_stops, outside=outside)
 
 
 def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]],
@@ -370,6 +422,8 @@ def audit_text(estimates: Sequence[Estimate], above: float = 0.01) -> str:
              f"values from fewer than {MIN_RUNS} distinct runs (a saved run read under every base seed is one)":
                  [e for e in missing if e.seeds and "distinct run" in e.note],
              "every value the same (no spread)": [e for e in missing if "no spread" in e.note],
+             "verdicts their values contradict (a seed flagged dead, recorded before such seeds were named)":
+                 [e for e in missing if "flags as dead" in e.note],
              "a record that cannot be read": [e for e in missing if "cannot be read" in e.note]}
     lines.append(f"\n{len(shown)} of {len(measured)} claims with an estimate turn on a fresh base seed more often "
                  f"than {100 * above:g}%. No estimate: "

@@ -169,9 +169,9 @@ def _spread_fields(rec: Mapping[str, Any]) -> dict[str, Any]:
                            "null_values": list(null["values"]) if null.get("values") is not None else None}
     if rec.get("seeds") is not None:  # the seeds' labels: the same under every base seed for fixed held-out seeds
         out["seeds"] = list(rec["seeds"])
-    dead = [d for d in rec.get("degenerate") or () if not str(d).startswith("null ")]
-    if dead:  # the seeds the page flagged as degenerate (a dead network): a miss, whatever value they recorded
-        out["degenerate"] = dead
+    # the seeds the page flagged as degenerate (a dead network): a miss, whatever value they recorded; always written,
+    # so that an entry without it is known to predate it
+    out["degenerate"] = [d for d in rec.get("degenerate") or () if not str(d).startswith("null ")]
     if rec.get("interval") is not None:
         out["interval"] = list(rec["interval"])
         out["scale"] = rec.get("scale", "linear")
