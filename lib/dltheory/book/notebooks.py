@@ -293,9 +293,14 @@ def distinct_runs(outcomes: Iterable[tuple[Any, str | None, bool]]) -> dict[tupl
     between them, held only if it held under each. Keys ``("live", seed)`` or ``("saved", source)``."""
     runs: dict[tuple[str, Any], bool] = {}
     for seed, source, ok in outcomes:
-        key = ("saved", source) if source not in (None, "live") else ("live", seed)
+        key = run_key(seed, source)
         runs[key] = runs.get(key, True) and bool(ok)
     return runs
+
+
+def run_key(seed: Any, source: str | None) -> tuple[str, Any]:
+    """The distinct run a verdict under base seed ``seed`` from ``source`` belongs to (:func:`distinct_runs`)."""
+    return ("saved", source) if source not in (None, "live") else ("live", seed)
 
 
 def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, str]], seeds: list[int],

@@ -153,12 +153,14 @@ def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: 
 
 
 def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any]], per_seed: bool, *,
-                 what: str = "measured", draws: int = DRAWS, seed: int = 0, dead_passes: bool = False) -> float:
+                 what: str = "measured", draws: int = DRAWS, seed: int = 0,
+                 dead_passes: bool | None = False) -> Any:
     """The chance that a fresh run's values, drawn from the recorded ``runs`` (each a list of values, one per seed
     when ``per_seed``; NaN or ``None`` for a degenerate seed), fail ``claim``'s rule under ``criterion``; ``what``
     is ``"measured"`` or ``"null"`` (a ``min_pass`` null needs the same share of its values). A degenerate value of
     ours is a miss; a drawn null with one counts as failing, or with ``dead_passes`` as passing (its death stops
-    the page, as its passing would for a claim that reproduces)."""
+    the page, as its passing would for a claim that reproduces); ``dead_passes=None`` gives both chances of one
+    draw, as a pair."""
     if len(runs) < 1 or not all(len(r) for r in runs):
         raise ValueError("every recorded run needs at least one value")
     boolean = criterion.boolean
@@ -177,6 +179,8 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
         ok = _judge.aggregate_passes(claim, criterion, sample, need)[0]
     if what == "null":  # a dead null stops the page whatever the rule; a dead seed of ours is a miss (above)
         dead = np.isnan(sample).any(axis=1) if boolean else ~np.isfinite(sample).all(axis=1)
+        if dead_passes is None:  # both readings of one draw: (failing, failing or dead)
+            return float(1.0 - (ok & ~dead).mean()), float(1.0 - (ok | dead).mean())
         ok = (ok | dead) if dead_passes else (ok & ~dead)
     return float(1.0 - ok.mean())
 
@@ -245,9 +249,9 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
     nulls = [_live_values(e, "null_values") for e in usable if e.get("null_values")]
     null_stops = null_passes = None
     if len(nulls) >= MIN_RUNS:  # the null passing, or dead: either stops the page (ClaimCannotFail, DegenerateRun)
-        null_stops = 1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1,
-                                        dead_passes=True)
-        null_passes = 1.0 - chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1)
+        misses, misses_alive = chance_fails(claim, criterion, nulls, per_seed, what="null", draws=draws, seed=1,
+                                            dead_passes=None)
+        null_passes, null_stops = 1.0 - misses, 1.0 - misses_alive
     if registered == "reproduces":
         turn = 1.0 - (1.0 - fails) * (1.0 - (null_stops or 0.0))
     elif registered == "not reproduced":  # passing contradicts the registry; a null that passes stops the page
@@ -272,8 +276,7 @@ def distinct_verdicts(records: Mapping[str, Sequence[Mapping[str, Any]]],
             chosen: dict[Any, Mapping[str, Any]] = {}
             for r in runs:
                 if cid in r["verdicts"]:
-                    key = next(iter(notebooks.distinct_runs([(r["seed"], where[r["seed"]], True)])))
-                    chosen[key] = r["verdicts"][cid]
+                    chosen[notebooks.run_key(r["seed"], where[r["seed"]])] = r["verdicts"][cid]
             out[cid] = list(chosen.values())
     return out
 

@@ -68,7 +68,6 @@ RECORD_DIR = Path("results") / "seeds"
 _SCHEMA = 1
 
 
-
 def _root(root: Path | None) -> Path:
     return Path(root) if root is not None else notebooks.repo_root()
 
@@ -264,8 +263,6 @@ def _recorded_pages(root: Path) -> list[Path]:
                 pages.append(candidate)
                 break
     return pages
-
-
 
 
 def fresh_records(root: Path | None = None, *, mode: str = "fast",

@@ -39,6 +39,7 @@ from dltheory import runtime
 from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
 from dltheory.book import robustness as _robustness
+from dltheory.book import seed_counts as _counts
 from dltheory.book import seeds as _seeds
 from dltheory.book.ledger import verdicts_in_html
 from dltheory.book.notebooks import is_notebook_page
@@ -253,10 +254,17 @@ def _check_consistency(app: Sphinx, env: Any) -> None:
                 logger.warning(f"registered claim {cid!r} is not checked by any page of the book")
 
 
+def _fresh_records(app: Sphinx) -> dict[str, list[dict[str, Any]]]:
+    """The seed record's fresh runs (:func:`dltheory.book.seeds.fresh_records`), read once per build."""
+    if not hasattr(app, "_dltheory_fresh_records"):
+        app._dltheory_fresh_records = _seeds.fresh_records(Path(app.srcdir), mode=runtime.mode())
+    return app._dltheory_fresh_records
+
+
 def _seed_counts(app: Sphinx) -> dict[str, tuple[int, int]]:
-    """On how many recorded base seeds each claim held (:mod:`dltheory.book.seeds`), read once per build."""
+    """On how many recorded base seeds each claim held (:mod:`dltheory.book.seed_counts`), once per build."""
     if not hasattr(app, "_dltheory_seed_counts"):
-        app._dltheory_seed_counts = _seeds.held(Path(app.srcdir), mode=runtime.mode())
+        app._dltheory_seed_counts = _counts.held(_fresh_records(app), _counts.registered_modes())
     return app._dltheory_seed_counts
 
 
@@ -265,7 +273,7 @@ def _fresh_chances(app: Sphinx) -> dict[str, _robustness.Estimate]:
     (:mod:`dltheory.book.robustness`), once per build."""
     if not hasattr(app, "_dltheory_fresh_chances"):
         mode = runtime.mode()
-        estimates = _robustness.audit(_seeds.fresh_records(Path(app.srcdir), mode=mode), mode=mode)
+        estimates = _robustness.audit(_fresh_records(app), mode=mode)
         app._dltheory_fresh_chances = {e.claim: e for e in estimates}
     return app._dltheory_fresh_chances
 

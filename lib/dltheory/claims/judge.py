@@ -79,10 +79,10 @@ def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], p
     """Whether ``values`` pass, their aggregate, and their margin (finite values only). ``need`` overrides how
     many must pass (the live seeds of a ``min_pass`` claim, some of whose seeds were degenerate)."""
     need = needed(claim, len(values), what) if need is None else need
-    n_pass = sum(criterion.holds(v) for v in values)
     if need > len(values):  # too few live seeds left to meet the rule
         return False, (not criterion.expect) if criterion.boolean else float(np.median(values)), None
     if criterion.boolean:
+        n_pass = sum(criterion.holds(v) for v in values)
         # aggregated in the direction of the expectation: "all true" when true is expected, "any true"
         # when false is; it passes exactly when it equals `expect` (with min_pass: when enough values do)
         if claim.min_pass is not None:
