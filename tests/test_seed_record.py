@@ -96,7 +96,7 @@ def test_a_run_goes_stale_when_the_code_it_ran_changes(repo: Path, edit: str, st
     path = repo / edit
     text = path.read_text()
     if edit == PAGE:
-        text = text.replace("as pt,", "as pt,  # edited")
+        text = text.replace("as pt,\n)", "as pt,\n)\nEDITED = 1")
     else:
         text += "\nEDITED = 1\n" if edit.endswith(".py") else "\n# edited\n"
     path.write_text(text)
@@ -113,6 +113,21 @@ def test_the_prose_of_a_page_can_change_under_its_record(repo: Path) -> None:
     assert seeds.held(repo) == {"toy/a": (2, 2)}
     page.write_text(page.read_text().replace("```{code-cell} ipython3\n", "```{code-cell} ipython3\n:tags: [x]\n"))
     assert seeds.held(repo) == {}  # a cell's options are part of what runs
+
+
+def test_comments_and_the_spelling_of_a_string_in_a_page_s_cells_can_change_under_its_record(repo: Path) -> None:
+    page = repo / PAGE
+    page.write_text(page.read_text().replace("from dltheory import runtime\n",
+                                             "from dltheory import runtime\ntitle = \"$\\\\eta$\"\n%matplotlib inline\n"))
+    for seed in (0, 1):
+        seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
+    page.write_text(page.read_text().replace('title = "$\\\\eta$"', "title = r'$\\eta$'  # a raw string, same value")
+                    .replace("as pt,", "as pt,  # a comment"))
+    assert seeds.held(repo) == {"toy/a": (2, 2)}
+    page.write_text(page.read_text().replace("%matplotlib inline", "%matplotlib widget"))
+    assert seeds.held(repo) == {}  # a magic line runs: it counts as written
+    page.write_text(page.read_text().replace("%matplotlib widget", "%matplotlib inline").replace("r'$", "r'$x"))
+    assert seeds.held(repo) == {}  # a string's value counts
 
 
 def test_an_import_shown_in_the_prose_of_a_page_is_not_followed(repo: Path) -> None:

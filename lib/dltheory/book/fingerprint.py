@@ -1,6 +1,7 @@
 """Fingerprints of a page's runs for the seed record (:mod:`dltheory.book.seeds`): what a run's verdicts depend on.
 
-A fingerprint hashes the page's code cells (with their options, read by :func:`dltheory.book.budget.code_cells`),
+A fingerprint hashes the page's code cells (each as its options, its syntax tree and its IPython magic lines, read
+by :func:`dltheory.book.budget.code_cells`: a comment in a cell changes nothing, as in a module),
 the chapter modules those cells reach through their imports (found in syntax trees by
 :func:`dltheory.saved.imported_files`, module by module, relative imports followed, so that an import written in
 the page's prose or in a docstring is not followed; a page's IPython magic lines read as ``pass``; each module
@@ -63,10 +64,10 @@ def _contents(page: Path, root: Path) -> dict[Path, bytes]:
         path = todo.pop()
         text = path.read_text(encoding="utf-8")
         if path.suffix == ".md":  # a page: only its code runs, so only its code cells import or name anything
-            cells = budget.code_cells(text, keep_options=True)
-            tree = _parsed(path, budget.python_code(budget.code_cells(text)))
-            contents[path], text = "\0".join(cells).encode(), "\n".join(cells)
-            module = None
+            cells, bodies = budget.code_cells(text, keep_options=True), budget.code_cells(text)
+            tree = _parsed(path, budget.python_code(bodies))
+            contents[path] = b"\0".join(_cell(path, cell, body) for cell, body in zip(cells, bodies, strict=True))
+            text, module = "\n".join(cells), None
         else:
             tree = _parsed(path, text)
             contents[path] = saved.stripped(tree)
@@ -80,6 +81,15 @@ def _contents(page: Path, root: Path) -> dict[Path, bytes]:
             if path.is_file() and any(path.name in text for text in texts):
                 contents[path] = path.read_bytes()
     return contents
+
+
+def _cell(path: Path, cell: str, body: str) -> bytes:
+    """What counts of one code cell of a page: its options as written, its syntax tree as a module's counts (so a
+    comment, or a string spelled another way, changes nothing) and its IPython magic lines as written (they run,
+    but reach the tree only as ``pass``)."""
+    options = cell[:len(cell) - len(body)] if cell.endswith(body) else cell
+    magics = "\n".join(budget.magic_lines(body))
+    return b"\0".join((options.encode(), saved.stripped(_parsed(path, budget.python_code([body]))), magics.encode()))
 
 
 def inputs(page: Path, root: Path) -> list[Path]:
