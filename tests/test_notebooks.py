@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import nbformat
@@ -9,7 +10,7 @@ import pytest
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError
 
-from dltheory.book import notebooks
+from dltheory.book import budget, notebooks
 
 ROOT = Path(__file__).resolve().parents[1]
 EXERCISES = sorted((ROOT / "exercises").glob("[0-9]*.md"))
@@ -20,6 +21,32 @@ def test_pages_are_found_and_paired():
     assert all(notebooks.is_notebook_page(p) for p in pages)
     assert not notebooks.is_notebook_page(ROOT / "book" / "intro.md")  # prose page, no kernel
     assert all(notebooks.paired_notebook(p).suffix == ".ipynb" for p in pages)
+
+
+def _compile_warnings(text: str, name: str) -> list[str]:
+    """What compiling each code cell of a page says: warnings (an invalid escape such as "\\e" in a string that is
+    not raw, a SyntaxWarning from Python 3.12 in a reader's notebook) and syntax errors."""
+    problems = []
+    for i, cell in enumerate(budget.code_cells(text)):
+        with warnings.catch_warnings():
+            warnings.simplefilter("error")
+            try:
+                compile(budget.python_code([cell]), f"{name}, code cell {i + 1}", "exec")
+            except (SyntaxError, Warning) as err:
+                problems.append(f"{name}, code cell {i + 1}: {err}")
+    return problems
+
+
+def test_every_code_cell_compiles_without_a_warning():
+    pages = notebooks.notebook_pages(ROOT) + EXERCISES
+    problems = [p for page in pages for p in _compile_warnings(page.read_text(encoding="utf-8"), page.name)]
+    assert problems == []
+
+
+def test_the_compile_check_sees_an_invalid_escape():
+    page = '```{code-cell} ipython3\ntitle = "pure decay $(1-\\eta\\lambda)^t$"\n```\n'
+    assert "invalid escape sequence" in " ".join(_compile_warnings(page, "page"))
+    assert _compile_warnings(page.replace('title = "', 'title = r"'), "page") == []
 
 
 def test_repo_root_needs_a_toc(tmp_path):
