@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from dltheory import claims
-from dltheory.claims import criteria
+from dltheory.claims import criteria, judge, schema
 from dltheory.book import ledger
 from dltheory.book.sphinxext import verdicts_in_html
 
@@ -1173,5 +1173,32 @@ def test_holds_each_is_holds_for_every_entry(crit):
     assert crit.holds_each(v).tolist() == [bool(np.isfinite(x) and lo <= x <= hi) for x in v]
     assert [crit.holds(x) for x in v] == crit.holds_each(v).tolist()
     assert crit.holds_each(v.reshape(7, 7)).shape == (7, 7)
-    with pytest.raises(ValueError, match="numeric criterion"):
-        criteria.Criterion(expect=True).holds_each(np.array([1.0]))
+
+
+
+@pytest.mark.parametrize("expect", [True, False])
+def test_holds_each_of_yes_no_answers_is_holds_and_a_dead_seed_never_holds(expect):
+    crit = criteria.Criterion(expect=expect)
+    answers = np.array([1.0, 0.0, np.nan, 1.0])
+    assert crit.holds_each(answers).tolist() == [expect, not expect, False, expect]
+    assert crit.holds_each(np.array([True, False])).tolist() == [crit.holds(True), crit.holds(False)]
+    with pytest.raises(ValueError, match="1 or 0"):
+        crit.holds_each(np.array([0.7]))
+
+
+@pytest.mark.parametrize("min_pass", [None, "2/3"])
+@pytest.mark.parametrize("expect", [True, False])
+def test_aggregate_passes_is_the_judge_s_yes_no_rule_for_one_run_and_for_many(expect, min_pass):
+    """One rule for answers, as for numbers: a run passes when enough answers are the expected one (all, or the
+    min_pass share), a dead seed's NaN is never one, and its aggregate equals ``expect`` exactly when it passes."""
+    raw = {"id": "t/yn", "statement": "s, on at least 2 of 3 seeds", "source": "paper", "paper": "a paper", "null": "a null", "expect": expect}
+    claim = schema.parse_claim(raw | ({"min_pass": min_pass, "bar_fixed": "before"} if min_pass else {}), "t", "test")
+    crit = claim.criterion
+    e, o = float(expect), float(not expect)
+    runs = np.array([[e, e, e], [e, e, o], [e, o, o], [e, e, np.nan], [o, o, o]])
+    need = judge.needed(claim, 3, "measured")
+    passed, value = judge.aggregate_passes(claim, crit, runs, need)
+    want = [True, min_pass is not None, False, min_pass is not None, False]
+    assert passed.tolist() == want and (value == (passed == expect)).all()
+    for row, ok in zip(runs, want):
+        assert judge.aggregate_passes(claim, crit, row, need) == (ok, ok == expect)

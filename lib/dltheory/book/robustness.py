@@ -100,14 +100,8 @@ def criterion_of(claim: Claim, entry: Mapping[str, Any], mode: str) -> Criterion
 
 
 def _transform(criterion: Criterion, values: np.ndarray) -> np.ndarray:
-    """Values on the bar's scale: a non-finite value (a degenerate seed) is NaN; on a log scale a value at or below
-    0 is ``-inf``, a legitimate value below every bar (a ratio or a rise of 0), not a degenerate one."""
-    values = np.where(np.isfinite(values), values, np.nan)
-    if not criterion.log_scale:
-        return values
-    with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(values > 0, np.log(np.where(values > 0, values, 1.0)),
-                        np.where(np.isnan(values), np.nan, -np.inf))
+    """Values on the bar's scale (:meth:`Criterion.transform_each`), a non-finite value (a degenerate seed) as NaN."""
+    return criterion.transform_each(np.where(np.isfinite(values), values, np.nan))
 
 
 def _inverse(criterion: Criterion, values: np.ndarray) -> np.ndarray:
@@ -125,8 +119,7 @@ def pooled(runs: Sequence[Sequence[Any]], per_seed: bool) -> list[np.ndarray]:
     return list(np.stack(arrays, axis=1))
 
 
-def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: Criterion, boolean: bool,
-          draws: int) -> np.ndarray:
+def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: Criterion, draws: int) -> np.ndarray:
     """``draws`` fresh runs of ``n`` values each (shape ``(draws, n)``) from ``pools`` (one pool: every value of a
     run from it, sharing the run's draw of the model's parameters; one pool per position: value ``j`` from pool
     ``j``, independently of the others). Numbers come from :func:`fit_mixture`; a yes/no value is true with a chance
@@ -134,7 +127,7 @@ def _draw(rng: np.random.Generator, pools: list[np.ndarray], n: int, criterion: 
     answers, so that thirty agreeing answers still leave room for a different one; a recorded dead seed (NaN) is
     drawn as NaN in the same share."""
     out = np.empty((draws, n))
-    if boolean:
+    if criterion.boolean:
         for j, pool in enumerate(pools if len(pools) > 1 else [pools[0]] * 1):
             answers = pool[~np.isnan(pool)]
             chance = rng.beta(answers.sum() + 0.5, answers.size - answers.sum() + 0.5, size=(draws, 1))
@@ -163,8 +156,7 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
     draw, as a pair."""
     if len(runs) < 1 or not all(len(r) for r in runs):
         raise ValueError("every recorded run needs at least one value")
-    boolean = criterion.boolean
-    if boolean:  # true or false as recorded; a dead seed (None, NaN) is neither
+    if criterion.boolean:  # true or false as recorded; a dead seed (None, NaN) is neither
         runs = [[math.nan if v is None or (isinstance(v, float) and math.isnan(v)) else float(bool(v)) for v in r]
                 for r in runs]
     pools = pooled(runs, per_seed)
@@ -172,13 +164,10 @@ def chance_fails(claim: Claim, criterion: Criterion, runs: Sequence[Sequence[Any
     if claim.min_pass is not None and what == "measured":
         n = claim.min_pass[1]
     need = _judge.needed(claim, n, what)
-    sample = _draw(np.random.default_rng(seed), pools, n, criterion, boolean, draws)
-    if boolean:
-        ok = (sample == float(bool(criterion.expect))).sum(axis=1) >= need
-    else:
-        ok = _judge.aggregate_passes(claim, criterion, sample, need)[0]
+    sample = _draw(np.random.default_rng(seed), pools, n, criterion, draws)
+    ok = _judge.aggregate_passes(claim, criterion, sample, need)[0]
     if what == "null":  # a dead null stops the page whatever the rule; a dead seed of ours is a miss (above)
-        dead = np.isnan(sample).any(axis=1) if boolean else ~np.isfinite(sample).all(axis=1)
+        dead = ~np.isfinite(sample).all(axis=1)
         if dead_passes is None:  # both readings of one draw: (failing, failing or dead)
             return float(1.0 - (ok & ~dead).mean()), float(1.0 - (ok | dead).mean())
         ok = (ok | dead) if dead_passes else (ok & ~dead)
@@ -214,10 +203,7 @@ def _contradicts(claim: Claim, criterion: Criterion, entry: Mapping[str, Any]) -
     values = [math.nan if v is None else v for v in entry["values"]]
     need = _judge.needed(claim, len(values), "measured") if claim.min_pass is None or len(values) == claim.min_pass[1] \
         else claim.min_pass[0]
-    if criterion.boolean:
-        passed = sum(criterion.holds(v) for v in values if not (isinstance(v, float) and math.isnan(v))) >= need
-    else:
-        passed = bool(_judge.aggregate_passes(claim, criterion, np.asarray(values, float), need)[0])
+    passed = _judge.aggregate_passes(claim, criterion, np.asarray(values, float), need)[0]
     return passed != _PASSED[entry["status"]]
 
 
@@ -258,8 +244,7 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
         turn = 1.0 - fails * (1.0 - (null_stops or 0.0))
     else:  # not a test: its null missing (finite and failing) contradicts the registry, a dead one stops the page
         turn = None if null_passes is None else 1.0 - null_passes
-    outside = int((~criterion.holds_each(flat)).sum()) if not criterion.boolean else int(
-        (flat != float(bool(criterion.expect))).sum())
+    outside = int((~criterion.holds_each(flat)).sum())
     return Estimate(claim.id, registered, len(usable), n_values, turn, fails, null_stops, outside=outside)
 
 

@@ -149,10 +149,16 @@ class Criterion:
 
     def transform(self, value: float) -> float:
         """The value on the margin's scale: itself, or ``ln value`` (``-inf`` for a non-positive one) on a log scale."""
-        v = float(value)
+        return float(self.transform_each(np.array([float(value)]))[0])
+
+    def transform_each(self, values: np.ndarray) -> np.ndarray:
+        """:meth:`transform` of every entry of an array: on a log scale ``ln v``, ``-inf`` for ``v <= 0`` (a
+        ratio or a rise of 0 lies below every bar: a legitimate value, not a degenerate one) and NaN for NaN."""
+        v = np.asarray(values, float)
         if not self.log_scale:
             return v
-        return math.log(v) if v > 0 else -math.inf
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(v > 0, np.log(np.where(v > 0, v, 1.0)), np.where(np.isnan(v), np.nan, -np.inf))
 
     @property
     def boolean(self) -> bool:
@@ -176,12 +182,15 @@ class Criterion:
         return bool(self.holds_each(np.array([float(value)]))[0])
 
     def holds_each(self, values: np.ndarray) -> np.ndarray:
-        """:meth:`holds` of every entry of a numeric array, as a yes/no array of its shape (a non-finite value
-        never holds)."""
-        if self.boolean:
-            raise ValueError("holds_each takes the numbers of a numeric criterion; use holds for a yes/no one")
+        """:meth:`holds` of every entry of an array, as a yes/no array of its shape: numbers, or for a yes/no
+        criterion answers as 1 and 0 (or booleans). A non-finite value never holds: NaN is a degenerate seed's
+        answer, neither yes nor no."""
         v = np.asarray(values, float)
         ok = np.isfinite(v)
+        if self.boolean:
+            if not np.isin(v[ok], (0.0, 1.0)).all():
+                raise ValueError("a yes/no criterion's answers are 1 or 0 (true or false), or NaN for a dead seed")
+            return v == float(bool(self.expect))  # NaN equals neither
         with np.errstate(invalid="ignore"):
             if self.lower is not None:
                 ok &= v >= self.lower

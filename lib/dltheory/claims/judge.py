@@ -81,24 +81,26 @@ def _judge_values(claim: Claim, criterion: Criterion, values: tuple[Any, ...], p
     need = needed(claim, len(values), what) if need is None else need
     if need > len(values):  # too few live seeds left to meet the rule
         return False, (not criterion.expect) if criterion.boolean else float(np.median(values)), None
-    if criterion.boolean:
-        n_pass = sum(criterion.holds(v) for v in values)
-        # aggregated in the direction of the expectation: "all true" when true is expected, "any true"
-        # when false is; it passes exactly when it equals `expect` (with min_pass: when enough values do)
-        if claim.min_pass is not None:
-            return n_pass >= need, (n_pass >= need) == criterion.expect, None
-        return n_pass == len(values), (all(values) if criterion.expect else any(values)), None
     passed, value = aggregate_passes(claim, criterion, values, need)
+    if criterion.boolean:
+        return passed, value, None
     return passed, value, Margin.of(criterion, values, value, claim.aggregate, per_seed,
                                     need=need if claim.min_pass is not None else None)
 
 
 def aggregate_passes(claim: Claim, criterion: Criterion, values: Any, need: int) -> tuple[Any, Any]:
-    """Whether numeric ``values`` pass ``claim``'s rule, and their aggregate: with ``aggregate = "all"`` at least
-    ``need`` of them meet ``criterion`` (a non-finite value never does), otherwise their mean or median does. The one
-    rule :func:`judge` and :mod:`dltheory.book.robustness` apply: a 1-D ``values`` gives a bool and a float, an
-    array of runs (one per row) an array of each."""
+    """Whether ``values`` pass ``claim``'s rule, and their aggregate. Numbers: with ``aggregate = "all"`` at least
+    ``need`` of them meet ``criterion`` (a non-finite value never does), otherwise their mean or median does. Yes/no
+    answers (1, 0, or NaN for a dead seed): at least ``need`` equal the expected answer, and the aggregate is the
+    answer in the expectation's direction ("all true" when true is expected, "any true" when false is, or with
+    ``min_pass`` "enough true"), which equals ``expect`` exactly when they pass. The one rule :func:`judge`
+    and :mod:`dltheory.book.robustness` apply: a 1-D ``values`` gives a bool and its aggregate (a float, or a bool
+    for answers), an array of runs (one per row) an array of each."""
     v = np.asarray(values, float)
+    if criterion.boolean:
+        passed = criterion.holds_each(v).sum(axis=-1) >= need
+        value = passed == bool(criterion.expect)
+        return (bool(passed), bool(value)) if v.ndim == 1 else (passed, value)
     value = np.mean(v, axis=-1) if claim.aggregate == "mean" else np.median(v, axis=-1)
     passed = (criterion.holds_each(v).sum(axis=-1) >= need if claim.aggregate == "all"
               else criterion.holds_each(value))
