@@ -77,8 +77,8 @@ class Provenance:
                    str(data.get("saved_run", "")), live)
 
     def describe(self) -> str:
-        if self.live:
-            return f"{self.mode}-mode configuration, run in this build ({self.config}; {self.date}; {self.device})"
+        """The saved run, as a verdict shows it (a ``live`` provenance never reaches a verdict: the judge takes it
+        for a live run of its mode, shown as that mode)."""
         if self.saved_run:
             return (f"saved {self.mode}-mode run {self.saved_run}, of today's code ({self.config}; {self.date}; "
                     f"{self.device}; DLTHEORY_LIVE=1 reruns it)")
