@@ -1175,15 +1175,17 @@ def test_holds_each_is_holds_for_every_entry(crit):
     assert crit.holds_each(v.reshape(7, 7)).shape == (7, 7)
 
 
-
 @pytest.mark.parametrize("expect", [True, False])
 def test_holds_each_of_yes_no_answers_is_holds_and_a_dead_seed_never_holds(expect):
     crit = criteria.Criterion(expect=expect)
     answers = np.array([1.0, 0.0, np.nan, 1.0])
     assert crit.holds_each(answers).tolist() == [expect, not expect, False, expect]
+    assert [crit.holds(a) for a in answers] == crit.holds_each(answers).tolist()
     assert crit.holds_each(np.array([True, False])).tolist() == [crit.holds(True), crit.holds(False)]
     with pytest.raises(ValueError, match="1 or 0"):
         crit.holds_each(np.array([0.7]))
+    with pytest.raises(ValueError, match="1 or 0"):
+        crit.holds(2)
 
 
 @pytest.mark.parametrize("min_pass", [None, "2/3"])

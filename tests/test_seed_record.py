@@ -118,16 +118,30 @@ def test_the_prose_of_a_page_can_change_under_its_record(repo: Path) -> None:
 def test_comments_and_the_spelling_of_a_string_in_a_page_s_cells_can_change_under_its_record(repo: Path) -> None:
     page = repo / PAGE
     page.write_text(page.read_text().replace("from dltheory import runtime\n",
-                                             "from dltheory import runtime\ntitle = \"$\\\\eta$\"\n%matplotlib inline\n"))
+                                             "from dltheory import runtime\ntitle = \"$\\\\eta$\"\n")
+                    + "\n```{code-cell} ipython3\n:tags: [hide-input]\n\nx = 1\n```\n"
+                    + "\n```{code-cell} ipython3\n%matplotlib inline\n```\n")
     for seed in (0, 1):
         seeds.record_run(Path(PAGE), seed, [_verdict("toy/a", "reproduced")], seconds=1.0, root=repo)
     page.write_text(page.read_text().replace('title = "$\\\\eta$"', "title = r'$\\eta$'  # a raw string, same value")
-                    .replace("as pt,", "as pt,  # a comment"))
+                    .replace("as pt,", "as pt,  # a comment").replace(":tags: [hide-input]\n\n", ":tags: [hide-input]\n"))
     assert seeds.held(repo) == {"toy/a": (2, 2)}
     page.write_text(page.read_text().replace("%matplotlib inline", "%matplotlib widget"))
     assert seeds.held(repo) == {}  # a magic line runs: it counts as written
     page.write_text(page.read_text().replace("%matplotlib widget", "%matplotlib inline").replace("r'$", "r'$x"))
     assert seeds.held(repo) == {}  # a string's value counts
+
+
+@pytest.mark.parametrize(("before", "after"), [
+    ("if slow:\n    %time run()\npass", "if slow:\n    pass\n%time run()"),  # where the magic runs
+    ("%%capture\nrun()", "# quiet\n%%capture\nrun()"),  # a cell magic, or a broken line magic
+])
+def test_a_cell_with_a_magic_counts_as_written(repo: Path, before: str, after: str) -> None:
+    page = repo / PAGE
+    page.write_text(page.read_text() + f"\n```{{code-cell}} ipython3\n{before}\n```\n")
+    first = fingerprint.fingerprint(Path(PAGE), repo)
+    page.write_text(page.read_text().replace(before, after))
+    assert fingerprint.fingerprint(Path(PAGE), repo) != first
 
 
 def test_an_import_shown_in_the_prose_of_a_page_is_not_followed(repo: Path) -> None:

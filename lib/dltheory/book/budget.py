@@ -33,8 +33,8 @@ from typing import Any
 from dltheory import runtime
 from dltheory.book.notebooks import notebook_pages, repo_root
 
-__all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "magic_lines", "page_configs", "page_cost", "chapter_of",
-           "estimate", "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
+__all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "magic_lines", "page_configs", "page_cost",
+           "chapter_of", "estimate", "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
            "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE",
            "DeviceRates", "device_rates"]
 

@@ -1,7 +1,8 @@
 """Fingerprints of a page's runs for the seed record (:mod:`dltheory.book.seeds`): what a run's verdicts depend on.
 
-A fingerprint hashes the page's code cells (each as its options, its syntax tree and its IPython magic lines, read
-by :func:`dltheory.book.budget.code_cells`: a comment in a cell changes nothing, as in a module),
+A fingerprint hashes the page's code cells (each as its options and its syntax tree, read by
+:func:`dltheory.book.budget.code_cells`, so that a comment in a cell changes nothing, as in a module, unless it names
+a saved run: the names are looked for in the text; a cell with an IPython magic line counts as written),
 the chapter modules those cells reach through their imports (found in syntax trees by
 :func:`dltheory.saved.imported_files`, module by module, relative imports followed, so that an import written in
 the page's prose or in a docstring is not followed; a page's IPython magic lines read as ``pass``; each module
@@ -44,7 +45,7 @@ def relative(page: Path, root: Path) -> Path:
         raise ValueError(f"the page {page} is not inside the repository {root}") from None
 
 
-def _parsed(path: Path, code: str) -> ast.Module:
+def _parsed(path: Path | str, code: str) -> ast.Module:
     try:
         return ast.parse(code)
     except SyntaxError as err:
@@ -66,7 +67,8 @@ def _contents(page: Path, root: Path) -> dict[Path, bytes]:
         if path.suffix == ".md":  # a page: only its code runs, so only its code cells import or name anything
             cells, bodies = budget.code_cells(text, keep_options=True), budget.code_cells(text)
             tree = _parsed(path, budget.python_code(bodies))
-            contents[path] = b"\0".join(_cell(path, cell, body) for cell, body in zip(cells, bodies, strict=True))
+            contents[path] = b"\0".join(_cell(f"{path}, code cell {i}", cell, body)
+                                         for i, (cell, body) in enumerate(zip(cells, bodies, strict=True), 1))
             text, module = "\n".join(cells), None
         else:
             tree = _parsed(path, text)
@@ -83,13 +85,15 @@ def _contents(page: Path, root: Path) -> dict[Path, bytes]:
     return contents
 
 
-def _cell(path: Path, cell: str, body: str) -> bytes:
-    """What counts of one code cell of a page: its options as written, its syntax tree as a module's counts (so a
-    comment, or a string spelled another way, changes nothing) and its IPython magic lines as written (they run,
-    but reach the tree only as ``pass``)."""
-    options = cell[:len(cell) - len(body)] if cell.endswith(body) else cell
-    magics = "\n".join(budget.magic_lines(body))
-    return b"\0".join((options.encode(), saved.stripped(_parsed(path, budget.python_code([body]))), magics.encode()))
+def _cell(where: str, cell: str, body: str) -> bytes:
+    """What counts of one code cell of a page: its options (lines as written, blank ones left out) and its syntax
+    tree as a module's counts, so that a comment, or a string spelled another way, changes nothing. A cell with an
+    IPython magic line counts as written: the magic reaches the tree only as ``pass``, so its place in the cell and
+    what a cell magic does with the lines below it would be lost."""
+    if budget.magic_lines(body):
+        return cell.encode()
+    options = "\n".join(line for line in cell[:len(cell) - len(body)].splitlines() if line.strip())
+    return options.encode() + b"\0" + saved.stripped(_parsed(where, body))
 
 
 def inputs(page: Path, root: Path) -> list[Path]:

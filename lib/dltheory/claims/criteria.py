@@ -153,7 +153,8 @@ class Criterion:
 
     def transform_each(self, values: np.ndarray) -> np.ndarray:
         """:meth:`transform` of every entry of an array: on a log scale ``ln v``, ``-inf`` for ``v <= 0`` (a
-        ratio or a rise of 0 lies below every bar: a legitimate value, not a degenerate one) and NaN for NaN."""
+        ratio or a rise of 0 lies below every bar: a legitimate value, not a degenerate one), NaN for NaN (a
+        degenerate seed stays one)."""
         v = np.asarray(values, float)
         if not self.log_scale:
             return v
@@ -176,9 +177,7 @@ class Criterion:
         return lo, hi
 
     def holds(self, value: float | bool) -> bool:
-        """Whether one measured value meets the criterion."""
-        if self.boolean:
-            return bool(value) == self.expect
+        """Whether one measured value meets the criterion (:meth:`holds_each` of one value)."""
         return bool(self.holds_each(np.array([float(value)]))[0])
 
     def holds_each(self, values: np.ndarray) -> np.ndarray:

@@ -199,7 +199,8 @@ def judge(
     live = tuple(v for v, label in zip(values, labels) if label not in dead)
     if dead_null or (dead and not (tolerated and live)):
         finite = [v for v in values if isinstance(v, bool) or math.isfinite(v)] or [math.nan]
-        value = any(finite) if criterion.boolean else float(np.median(finite))
+        # a failing answer aggregates to the unexpected one (it equals `expect` exactly when it passes)
+        value = (not criterion.expect) if criterion.boolean else float(np.median(finite))
         passed, margin = False, None
     else:
         passed, value, margin = _judge_values(claim, criterion, live, per_seed=seeds is not None,

@@ -77,8 +77,10 @@ class Provenance:
                    str(data.get("saved_run", "")), live)
 
     def describe(self) -> str:
-        """The saved run, as a verdict shows it (a ``live`` provenance never reaches a verdict: the judge takes it
-        for a live run of its mode, shown as that mode)."""
+        """Where the result comes from, in words (the judge takes a ``live`` provenance for a live run of its mode
+        and shows it as that mode, so a verdict shows a saved run's words only)."""
+        if self.live:
+            return f"{self.mode}-mode configuration, run in this build ({self.config}; {self.date}; {self.device})"
         if self.saved_run:
             return (f"saved {self.mode}-mode run {self.saved_run}, of today's code ({self.config}; {self.date}; "
                     f"{self.device}; DLTHEORY_LIVE=1 reruns it)")
