@@ -33,8 +33,8 @@ from typing import Any
 from dltheory import runtime
 from dltheory.book.notebooks import notebook_pages, repo_root
 
-__all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "magic_lines", "page_configs", "page_cost",
-           "chapter_of", "estimate", "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
+__all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
+           "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
            "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE",
            "DeviceRates", "device_rates"]
 
@@ -100,11 +100,6 @@ def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
             raise ValueError("a {code-cell} block is not closed")
         cells.append("\n".join(body).strip("\n"))
     return cells
-
-
-def magic_lines(cell: str) -> list[str]:
-    """The IPython magic lines of a code cell (``%pip ...``, ``!ls``), as written without their indentation."""
-    return [match.group(2) for match in _MAGIC_RE.finditer(cell)]
 
 
 def python_code(cells: Iterable[str]) -> str:
