@@ -114,6 +114,20 @@ def test_a_ratio_is_drawn_on_its_log_scale(bar, tol) -> None:
     assert rb.chance_fails(claim, claim.criterion, runs, True) == pytest.approx(expected, abs=tol)
 
 
+def test_a_null_on_more_seeds_than_its_claim_is_drawn_with_all_of_them() -> None:
+    """A null judged on twenty seeds by the claim's 4-of-5 share (needing 16 of 20) passes far less often than on
+    five: each value passes with chance about 0.34 here, so 4 of 5 about 5% of the time, 16 of 20 almost never. The
+    claim's seed labels (five) must not cut the null's values to five."""
+    rng = np.random.default_rng(3)
+    claim = _claim(upper=0.0125, min_pass="4/5", statement="s, on at least 4 of 5 seeds", bar_fixed="before")
+    entries = [{"values": list(rng.uniform(0.002, 0.005, 5)), "seeds": [s, s + 1, s + 2, s + 3, s + 4],
+                "null_values": list(rng.lognormal(math.log(0.02), 0.7, n_null)), "per_seed": True,
+                "interval": [None, 0.0125], "scale": "linear"} for s in range(0, 1000, 100) for n_null in [20]]
+    assert rb.estimate(claim, entries).null_passes < 0.005
+    five = [{**e, "null_values": e["null_values"][:5]} for e in entries]
+    assert rb.estimate(claim, five).null_passes > 0.01
+
+
 def test_an_estimate_says_what_turns_a_claim_by_its_registration() -> None:
     rng = np.random.default_rng(6)
     entries = [{"values": list(rng.normal(0.9, 0.1, 3)), "null_values": list(rng.normal(0.98, 0.05, 3)),

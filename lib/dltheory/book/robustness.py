@@ -184,11 +184,15 @@ def _registered(claim: Claim, mode: str) -> str:
 
 def _live_values(entry: Mapping[str, Any], key: str = "values") -> list[float]:
     """A recorded entry's values with the seeds its page flagged as degenerate (``degenerate``, by seed label or,
-    without labels, by position) as NaN: the judge counts such a seed as a miss, or stops the page."""
+    without labels, by position) as NaN: the judge counts such a seed as a miss, or stops the page. The null's
+    values (``key="null_values"``) come as recorded, all of them: its seeds may be more than the claim's, whose
+    labels ``seeds`` are."""
     values = [math.nan if v is None else v for v in entry[key]]
-    dead = set(map(str, entry.get("degenerate") or ())) if key == "values" else set()
+    if key != "values":
+        return values
+    dead = set(map(str, entry.get("degenerate") or ()))
     labels = entry.get("seeds") or list(range(len(values)))
-    return [math.nan if str(label) in dead else v for v, label in zip(values, labels)]
+    return [math.nan if str(label) in dead else v for v, label in zip(values, labels, strict=True)]
 
 
 #: the recorded statuses that say whether the values passed (the others say it of the null)
