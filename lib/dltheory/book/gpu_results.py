@@ -29,6 +29,8 @@ RESULTS = Path("results") / "full-gpu"
 
 #: a GPU verdict in words: unlike the fast-mode verdicts' words, so that the ledger's counts never mix the two
 _MARKS = {"reproduced": "✔ holds on the GPU", "not reproduced": "◐ not reproduced on the GPU (as registered)",
+          "not reproduced (passed this run)": "◐ not reproduced (registered); passed on the GPU",
+          "not reproduced (its null passed this run)": "◐ not reproduced (registered); its null passed on the GPU",
           "derived": "= derived on the GPU", "failed": "✘ fails on the GPU",
           "cannot fail": "✘ cannot fail on the GPU: its null passes too", "degenerate": "✘ degenerate run on the GPU",
           "not a test": "○ not a test on the GPU: its null meets the bar (as registered)",

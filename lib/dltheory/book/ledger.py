@@ -52,6 +52,8 @@ VERDICTS = {
     "not reproduced": ("◐ does not reproduce here", "dltheory-partial"),
     _claims.PASSED_THIS_RUN: ("◐ does not reproduce here (registered); passed in this build's run",
                               "dltheory-partial"),
+    _claims.NULL_PASSED_THIS_RUN: ("◐ does not reproduce here (registered); its null passed in this build's run",
+                                   "dltheory-partial"),
     _claims.NOT_A_TEST: ("○ not a test: its null meets the bar", "dltheory-partial"),
     _claims.NULL_MISSED_THIS_RUN: ("○ not a test: its null meets the bar (registered); its null missed in this "
                                    "build's run", "dltheory-partial"),
@@ -69,7 +71,8 @@ def _status(rec: Mapping[str, Any]) -> str:
 #: the registration each verdict status implies: a claim that reproduces, one registered as not reproduced, one
 #: registered "not a test", a derivation (the failing statuses stop the build and imply none)
 _REGISTERED_AS = {"reproduced": "reproduces", "not reproduced": "not reproduced",
-                  _claims.PASSED_THIS_RUN: "not reproduced", _claims.NOT_A_TEST: "not a test",
+                  _claims.PASSED_THIS_RUN: "not reproduced", _claims.NULL_PASSED_THIS_RUN: "not reproduced",
+                  _claims.NOT_A_TEST: "not a test",
                   _claims.NULL_MISSED_THIS_RUN: "not a test", "derived": "derivation"}
 
 
@@ -114,7 +117,8 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
         status = _status(rec)
         if status in ("reproduced", "not reproduced"):
             out[status] += 1
-        elif status == _claims.PASSED_THIS_RUN:  # counted as registered; its cell says it passed this time
+        elif status in (_claims.PASSED_THIS_RUN, _claims.NULL_PASSED_THIS_RUN):  # counted as registered; its cell
+            # says what passed this time
             out["not reproduced"] += 1
         elif status in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN):  # likewise
             out["not a test"] += 1
@@ -219,6 +223,7 @@ def figure_rows(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, M
 #: the colour of a mark near the bar: the ring of a marginal claim's dot, the cross of a null near the bar
 _NEAR = "#b71c1c"
 _COLOURS = {"reproduced": plot.COLORS[0], "not reproduced": plot.COLORS[4], _claims.PASSED_THIS_RUN: plot.COLORS[4],
+            _claims.NULL_PASSED_THIS_RUN: plot.COLORS[4],
             "derived": "#777777", _claims.NOT_A_TEST: "#b0b0b0", _claims.NULL_MISSED_THIS_RUN: "#b0b0b0"}
 
 

@@ -24,8 +24,8 @@ its null too.
 
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
 null passing it or being dead (the page raises ``ClaimCannotFail`` or ``DegenerateRun``); for one registered not
-reproduced, its values passing, or its null passing or dead; for one registered not a test, its null missing or
-dead. A claim whose every recorded value is the same gets no estimate (nothing to reach a bar from). Runs recorded
+reproduced, its values passing, or its null dead (a live null that passes is shown, not raised:
+``NULL_PASSED_THIS_RUN``); for one registered not a test, its null missing or dead. A claim whose every recorded value is the same gets no estimate (nothing to reach a bar from). Runs recorded
 before the record named the seeds a page flags as dead (before 2026-12-06's last runs) read such a seed as its value;
 where a verdict then disagrees with its values, the claim gets no estimate (:func:`_contradicts`); where it does not
 (a claim on most seeds whose rule still held) the estimate may be low.
@@ -244,8 +244,10 @@ def estimate(claim: Claim, entries: Sequence[Mapping[str, Any]], *, mode: str = 
         null_passes, null_stops = 1.0 - misses, 1.0 - misses_alive
     if registered == "reproduces":
         turn = 1.0 - (1.0 - fails) * (1.0 - (null_stops or 0.0))
-    elif registered == "not reproduced":  # passing contradicts the registry; a null that passes stops the page
-        turn = 1.0 - fails * (1.0 - (null_stops or 0.0))
+    elif registered == "not reproduced":  # passing contradicts the registry; a dead null stops the page (a live
+        # null that passes is shown, not raised: dltheory.claims.NULL_PASSED_THIS_RUN)
+        null_dies = (null_stops - null_passes) if null_stops is not None else 0.0
+        turn = 1.0 - fails * (1.0 - null_dies)
     else:  # not a test: its null missing (finite and failing) contradicts the registry, a dead one stops the page
         turn = None if null_passes is None else 1.0 - null_passes
     outside = int((~criterion.holds_each(flat)).sum())

@@ -77,7 +77,8 @@ scale). The mode of a verdict is the mode of its measurement: the current one, o
 
 ``check(claim_id, measured)`` prints a verdict in the page and raises :class:`ClaimFailed` when the
 measurement does not meet the criterion, so a broken reproduction cannot build;
-:class:`ClaimCannotFail` when the null meets it too (unless registered with ``null_passes = true``);
+:class:`ClaimCannotFail` when the null meets it too (unless registered with ``null_passes = true``, or, on a live
+run, as not reproduced);
 :class:`DegenerateRun` when a run is degenerate.
 Each verdict records its margin from the bar, and its null's (:class:`Margin`; the module
 :mod:`dltheory.claims.criteria` defines when a claim is *marginal*, on its own values or on its null's). The
@@ -98,7 +99,7 @@ from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Mar
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
 from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, min_pass_chance, read_toml
 from dltheory.claims.verdict import (
-    HTML_CLASS, MARGINAL_SIDES, NOT_A_TEST, NULL_MISSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance,
+    HTML_CLASS, MARGINAL_SIDES, NOT_A_TEST, NULL_MISSED_THIS_RUN, NULL_PASSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance,
     Verdict, marginal_words,
 )
 
@@ -106,7 +107,7 @@ __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
     "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
-    "KINDS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE",
+    "KINDS", "STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE",
     "NEAR_SPREADS", "MARGINAL_SIDES", "marginal_words",
 ]
 
@@ -165,7 +166,9 @@ def check(
     ``null`` is the same measurement on the null (the registry's ``null``), one value or one per seed.
     It is judged with the same criterion and aggregate, and must fail: if it passes,
     :class:`ClaimCannotFail` is raised, unless the claim is registered with ``null_passes = true`` (status
-    ``"not a test"``, shown and not raised; such a claim must be given its ``null``).
+    ``"not a test"``, shown and not raised; such a claim must be given its ``null``) or, on a live run, with
+    ``reproduces = false`` (status ``"not reproduced (its null passed this run)"``: nothing of it is counted as
+    reproduced, and one draw of the seeds does not make it a claim that is not a test).
     ``degenerate`` flags runs the page found dead (one yes/no
     per value, e.g. a network whose output is constant); those, and any non-finite value, raise
     :class:`DegenerateRun`, which names the seeds.

@@ -19,19 +19,22 @@ from dltheory import runtime
 from dltheory.claims.criteria import Criterion, Margin, fmt
 from dltheory.claims.schema import Claim
 
-__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN", "NOT_A_TEST",
-           "NULL_MISSED_THIS_RUN", "MARGINAL_SIDES", "marginal_words"]
+__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN",
+           "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "MARGINAL_SIDES", "marginal_words"]
 
 HTML_CLASS = "dltheory-claim"
 #: the status of a claim registered as not reproduced whose live run passes: shown, never hidden or raised
 PASSED_THIS_RUN = "not reproduced (passed this run)"
+#: the status of a claim registered as not reproduced whose live null meets the bar: shown, never raised (nothing
+#: is counted as reproduced, which is what ClaimCannotFail guards; one draw of the seeds does not make it "not a test")
+NULL_PASSED_THIS_RUN = "not reproduced (its null passed this run)"
 #: the status of a claim registered with ``null_passes = true`` whose null meets the bar, as registered
 NOT_A_TEST = "not a test"
 #: the status of such a claim whose live null misses the bar: shown, never raised (one draw of the seeds)
 NULL_MISSED_THIS_RUN = "not a test (its null missed the bar this run)"
 #: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
-STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN, "derived", "failed",
-            "cannot fail", "degenerate")
+STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, NULL_PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN,
+            "derived", "failed", "cannot fail", "degenerate")
 #: the sides of a verdict that can sit near the bar: our values, and the null's (which a rerun could tip over it)
 MARGINAL_SIDES = ("claim", "null")
 
@@ -150,7 +153,9 @@ class Verdict:
                 return NOT_A_TEST
             return "failed" if self.provenance is not None else NULL_MISSED_THIS_RUN
         if self.null is not None and self.null.passed:
-            return "cannot fail"
+            registered_miss = not (self.claim.derivation or self.claim.reproduces_in(self.mode))
+            # a live null passing a claim registered as not reproduced: shown (a saved one contradicts the registry)
+            return NULL_PASSED_THIS_RUN if registered_miss and self.provenance is None else "cannot fail"
         if self.claim.derivation:
             return "derived" if self.passed else "failed"
         if self.claim.reproduces_in(self.mode):
@@ -180,8 +185,8 @@ class Verdict:
     @property
     def ok(self) -> bool:
         """Whether the build may go on: the registered outcome, or a registered non-reproduction that passed live."""
-        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN,
-                               "derived")
+        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, NULL_PASSED_THIS_RUN, NOT_A_TEST,
+                               NULL_MISSED_THIS_RUN, "derived")
 
     @property
     def passing(self) -> tuple[int, int]:
@@ -289,6 +294,7 @@ class Verdict:
     def __str__(self) -> str:
         mark = {"reproduced": "PASS", "not reproduced": "NOT REPRODUCED", "failed": "FAIL", "derived": "DERIVED",
                 PASSED_THIS_RUN: "NOT REPRODUCED (registered), BUT PASSED THIS RUN",
+                NULL_PASSED_THIS_RUN: "NOT REPRODUCED (registered), AND ITS NULL PASSED THIS RUN",
                 "cannot fail": "CANNOT FAIL (the null passes too)", "degenerate": "DEGENERATE RUN",
                 NOT_A_TEST: "NOT A TEST (registered: its null meets the bar)",
                 NULL_MISSED_THIS_RUN: "NOT A TEST (registered: its null meets the bar), BUT ITS NULL MISSED THIS RUN",
@@ -313,6 +319,8 @@ class Verdict:
             "not reproduced": ("#8a5a00", "#fff8e1", "◐ does not reproduce at this scale (as registered)"),
             PASSED_THIS_RUN: ("#8a5a00", "#fff8e1", "◐ registered as not reproduced; this run passes the bar "
                                                     "(one draw of the seeds does not overturn the registered result)"),
+            NULL_PASSED_THIS_RUN: ("#8a5a00", "#fff8e1", "◐ registered as not reproduced; this run's null passes the "
+                                                         "bar (one draw of the seeds: no test, and nothing counted)"),
             "derived": ("#1a3f6b", "#e8f0fa", "= derived: a worked computation, not a reproduction"),
             "failed": ("#b71c1c", "#ffebee", "✘ claim fails"),
             "cannot fail": ("#b71c1c", "#ffebee", "✘ claim cannot fail: its null passes too"),
