@@ -100,8 +100,7 @@ def _ours(v: claims.Verdict) -> str:
         if v.degenerate:
             text += f"; degenerate: {', '.join(str(s) for s in v.degenerate)}"
     status = {"not reproduced": "not reproduced", claims.PASSED_THIS_RUN: "registered as not reproduced; passed "
-              "this run", claims.NULL_PASSED_THIS_RUN: "registered as not reproduced; its null passed this run",
-              "failed": "FAILS", "cannot fail": "CANNOT FAIL", "degenerate": "DEGENERATE"}
+              "this run", "failed": "FAILS", "cannot fail": "CANNOT FAIL", "degenerate": "DEGENERATE"}
     return text + (f" — {status[v.status]}" if v.status in status else "")
 
 
