@@ -429,7 +429,7 @@ def test_the_book_s_table_explains_its_two_passing_registrations() -> None:
         assert not any(cid in line for line in flags), f"{cid} is still flagged: {flags}"
         broken = [line for line in text.splitlines() if line.startswith("failed (or never reached)")]
         if any(cid in line for line in broken):  # no longer passing everywhere: listed as failing, not explained
-            continue  # (relu-compression-most: its null passed with it on base seeds 1000, 1800, 2300, 2900)
+            continue
         if seeds.held(root).get(cid, (0, 0))[1] >= 2:  # a fresh record: the table gives the registry's reason
             assert f"  {cid}: registered on base seed" in text
 

@@ -343,7 +343,10 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
         if held < n:
             broken.append(f"{cid} ({held}/{n})")
         flagged = None
-        if all(statuses.get(cid, {}).get(s) == "not reproduced (passed this run)" for s in own):
+        # registered not reproduced, yet passed everywhere; a run whose null passed too counts (a prompt to look:
+        # the status does not say whether its own values passed, and they did in the book's record)
+        if all(statuses.get(cid, {}).get(s) in ("not reproduced (passed this run)",
+                                                 "not reproduced (its null passed this run)") for s in own):
             flagged = stale
         if all(statuses.get(cid, {}).get(s) == "not a test (its null missed the bar this run)" for s in own):
             flagged = stale_null
