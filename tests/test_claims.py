@@ -910,6 +910,7 @@ def test_the_seed_table_counts_a_registered_not_a_test_as_held():
     statuses = {"c/nat": {0: claims.NOT_A_TEST, 1: claims.NULL_MISSED_THIS_RUN},
                 "c/stale": {0: claims.NULL_MISSED_THIS_RUN, 1: claims.NULL_MISSED_THIS_RUN}}
     assert set(claims.STATUSES) <= set(notebooks.MARKS)
+    assert set(notebooks._OK) == set(claims.OK_STATUSES)  # the runner's list of statuses that go on is the judge's
     table = {cid: {s: notebooks.MARKS[st] for s, st in row.items()} for cid, row in statuses.items()}
     text = notebooks.seed_table(table, statuses, [0, 1])
     assert "c/nat" in text and "failed" not in text

@@ -25,7 +25,8 @@ its null too.
 A *turn* is what would stop or contradict the page: for a claim that reproduces, its values failing the bar or its
 null passing it or being dead (the page raises ``ClaimCannotFail`` or ``DegenerateRun``); for one registered not
 reproduced, its values passing, or its null dead (a live null that passes is shown, not raised:
-``NULL_PASSED_THIS_RUN``); for one registered not a test, its null missing or dead. A claim whose every recorded value is the same gets no estimate (nothing to reach a bar from). Runs recorded
+``NULL_PASSED_THIS_RUN``); for one registered not a test, its null missing or dead. A claim whose every recorded
+value is the same gets no estimate (nothing to reach a bar from). Runs recorded
 before the record named the seeds a page flags as dead (before 2026-12-06's last runs) read such a seed as its value;
 where a verdict then disagrees with its values, the claim gets no estimate (:func:`_contradicts`); where it does not
 (a claim on most seeds whose rule still held) the estimate may be low.
@@ -76,8 +77,9 @@ MIN_RUNS = 3
 class Estimate:
     """One claim's estimate: ``turn`` is the chance that a fresh base seed turns its registered outcome (see the
     module's docstring); ``fails`` is the chance its values fail, ``null_passes`` the chance its null passes or is
-    degenerate, either of which stops the page (``None`` where no values or no null were recorded); ``outside``
-    counts the recorded values (of ``seeds``) that miss the bar one by one, to set beside the model's estimate."""
+    degenerate, either of which stops the page of a claim that reproduces (of one registered not reproduced, only
+    a degenerate null does; ``None`` where no values or no null were recorded); ``outside`` counts the recorded
+    values (of ``seeds``) that miss the bar one by one, to set beside the model's estimate."""
 
     claim: str
     registered: str

@@ -99,16 +99,16 @@ from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Mar
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
 from dltheory.claims.schema import KINDS, BarChange, Claim, load_registry, min_pass_chance, read_toml
 from dltheory.claims.verdict import (
-    HTML_CLASS, MARGINAL_SIDES, NOT_A_TEST, NULL_MISSED_THIS_RUN, NULL_PASSED_THIS_RUN, PASSED_THIS_RUN, STATUSES, NullResult, Provenance,
-    Verdict, marginal_words,
+    HTML_CLASS, MARGINAL_SIDES, NOT_A_TEST, NULL_MISSED_THIS_RUN, NULL_PASSED_THIS_RUN, OK_STATUSES, PASSED_THIS_RUN,
+    STATUSES, NullResult, Provenance, Verdict, marginal_words,
 )
 
 __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
     "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
-    "KINDS", "STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "HTML_CLASS", "NEAR_RELATIVE",
-    "NEAR_SPREADS", "MARGINAL_SIDES", "marginal_words",
+    "KINDS", "STATUSES", "OK_STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN",
+    "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS", "MARGINAL_SIDES", "marginal_words",
 ]
 
 

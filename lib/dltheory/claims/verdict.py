@@ -19,8 +19,8 @@ from dltheory import runtime
 from dltheory.claims.criteria import Criterion, Margin, fmt
 from dltheory.claims.schema import Claim
 
-__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN",
-           "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "MARGINAL_SIDES", "marginal_words"]
+__all__ = ["Verdict", "Provenance", "NullResult", "HTML_CLASS", "STATUSES", "OK_STATUSES", "PASSED_THIS_RUN",
+           "NULL_PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN", "MARGINAL_SIDES", "marginal_words"]
 
 HTML_CLASS = "dltheory-claim"
 #: the status of a claim registered as not reproduced whose live run passes: shown, never hidden or raised
@@ -35,6 +35,8 @@ NULL_MISSED_THIS_RUN = "not a test (its null missed the bar this run)"
 #: every status a verdict can have; only "failed", "cannot fail" and "degenerate" stop a build
 STATUSES = ("reproduced", "not reproduced", PASSED_THIS_RUN, NULL_PASSED_THIS_RUN, NOT_A_TEST, NULL_MISSED_THIS_RUN,
             "derived", "failed", "cannot fail", "degenerate")
+#: the statuses after which a build goes on (:attr:`Verdict.ok`; ``dltheory.book.notebooks`` keeps the same list)
+OK_STATUSES = tuple(s for s in STATUSES if s not in ("failed", "cannot fail", "degenerate"))
 #: the sides of a verdict that can sit near the bar: our values, and the null's (which a rerun could tip over it)
 MARGINAL_SIDES = ("claim", "null")
 
@@ -185,8 +187,7 @@ class Verdict:
     @property
     def ok(self) -> bool:
         """Whether the build may go on: the registered outcome, or a registered non-reproduction that passed live."""
-        return self.status in ("reproduced", "not reproduced", PASSED_THIS_RUN, NULL_PASSED_THIS_RUN, NOT_A_TEST,
-                               NULL_MISSED_THIS_RUN, "derived")
+        return self.status in OK_STATUSES
 
     @property
     def passing(self) -> tuple[int, int]:
