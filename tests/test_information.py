@@ -928,6 +928,22 @@ def test_claims_table_renders_a_verdict_row_from_the_verdict_not_typed_numbers()
     assert ctab.HTML_CLASS in page and claims.HTML_CLASS + '"' not in page and "<code>tanh-compression</code>" in page
 
 
+def test_claims_table_names_every_status_but_reproduced_and_derived():
+    # a row must never read as reproduced when its verdict says otherwise: each status other than those two adds words
+    rel = "05-information-theory/relu-compression-most"         # registered not reproduced, 2 of 3 seeds
+    cases = {"not reproduced": ([0.6, 0.7, 0.1], None),
+             claims.PASSED_THIS_RUN: ([0.1, 0.2, 0.1], [0.9, 0.8, 0.9]),
+             claims.NULL_PASSED_THIS_RUN: ([0.1, 0.2, 0.1], [0.1, 0.2, 0.1])}
+    for status, (values, null) in cases.items():
+        v = claims.check(rel, values, seeds=[0, 1, 2], null=null, mode="fast", display=False, raise_on_fail=False)
+        assert v.status == status
+        words = ctab.Row("ratio", v).cells()[2].rsplit(" — ", 1)[1]
+        assert words.startswith("not reproduced" if status == "not reproduced" else "registered as not reproduced")
+        assert words == ctab._STATUS_WORDS.get(status, status)
+    assert " — " not in ctab.Row("fall", _tanh_verdict()).cells()[2]     # reproduced: no words
+    assert set(ctab._STATUS_WORDS) <= set(claims.STATUSES)
+
+
 def test_claims_table_shows_a_saved_run_with_its_provenance_and_an_absent_claim_without_numbers():
     saved = fr.load_full_run("tanh-compression-full")
     full = ctab.silent_verdict(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance)

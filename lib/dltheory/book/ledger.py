@@ -74,6 +74,8 @@ _REGISTERED_AS = {"reproduced": "reproduces", "not reproduced": "not reproduced"
                   _claims.PASSED_THIS_RUN: "not reproduced", _claims.NULL_PASSED_THIS_RUN: "not reproduced",
                   _claims.NOT_A_TEST: "not a test",
                   _claims.NULL_MISSED_THIS_RUN: "not a test", "derived": "derivation"}
+#: the column of :data:`COUNTS` that counts each registration (a derivation is counted by its kind, above)
+_COUNTED_AS = {"reproduces": "reproduced", "not reproduced": "not reproduced", "not a test": "not a test"}
 
 
 def stale_verdict(claim: _claims.Claim, rec: Mapping[str, Any]) -> str | None:
@@ -114,14 +116,11 @@ def counts(chapter_claims: Sequence[_claims.Claim], results: Mapping[str, Mappin
         if rec is None:
             out["not checked"] += 1
             continue
-        status = _status(rec)
-        if status in ("reproduced", "not reproduced"):
-            out[status] += 1
-        elif status in (_claims.PASSED_THIS_RUN, _claims.NULL_PASSED_THIS_RUN):  # counted as registered; its cell
-            # says what passed this time
-            out["not reproduced"] += 1
-        elif status in (_claims.NOT_A_TEST, _claims.NULL_MISSED_THIS_RUN):  # likewise
-            out["not a test"] += 1
+        # a verdict counts as the registration it implies (a claim registered not reproduced that passed this run
+        # counts as not reproduced; its cell says what passed); derivations and failing statuses count in no column
+        column = _COUNTED_AS.get(_REGISTERED_AS.get(_status(rec), ""))
+        if column is not None:
+            out[column] += 1
         out["marginal"] += bool(marginal_sides(rec))
         out["few seeds"] += bool(rec.get("few_seeds")) and rec.get("interval") is not None
     return out

@@ -89,6 +89,14 @@ def _where(v: claims.Verdict) -> str:
     return f"this run ({v.mode} mode{seeds})"
 
 
+#: what a row adds after its values for a verdict other than reproduced (any other status reads as itself: "not
+#: reproduced", "not a test", ...); a failing one in capitals
+_STATUS_WORDS = {claims.PASSED_THIS_RUN: "registered as not reproduced; passed this run",
+                 claims.NULL_PASSED_THIS_RUN: "registered as not reproduced; its null passed this run",
+                 claims.NULL_MISSED_THIS_RUN: "registered as not a test; its null missed the bar this run",
+                 "failed": "FAILS", "cannot fail": "CANNOT FAIL", "degenerate": "DEGENERATE"}
+
+
 def _ours(v: claims.Verdict) -> str:
     text = f"{v.summary()}; {_where(v)}"
     if v.claim.min_pass is not None:
@@ -99,9 +107,7 @@ def _ours(v: claims.Verdict) -> str:
             text += f"; {k} of {n} {'seeds' if v.seeds is not None else 'values'} meet the bar"
         if v.degenerate:
             text += f"; degenerate: {', '.join(str(s) for s in v.degenerate)}"
-    status = {"not reproduced": "not reproduced", claims.PASSED_THIS_RUN: "registered as not reproduced; passed "
-              "this run", "failed": "FAILS", "cannot fail": "CANNOT FAIL", "degenerate": "DEGENERATE"}
-    return text + (f" — {status[v.status]}" if v.status in status else "")
+    return text + (f" — {_STATUS_WORDS.get(v.status, v.status)}" if v.status not in ("reproduced", "derived") else "")
 
 
 def _bar(claim: claims.Claim, v: claims.Verdict | None) -> str:
