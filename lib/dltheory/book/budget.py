@@ -36,7 +36,7 @@ from dltheory.book.notebooks import notebook_pages, repo_root
 __all__ = ["OVER_BUDGET", "Reduction", "budgets", "code_cells", "page_configs", "page_cost", "chapter_of", "estimate",
            "chapter_seconds", "section_module", "sequential_seconds", "calibration_problems", "book_seconds", "over_budget",
            "PARALLEL_PAGES", "page_scales", "missing_paper_scale", "WORKED_PAGE_SCALE",
-           "DeviceRates", "device_rates"]
+           "DeviceRates", "device_rates", "MAGIC_RE"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -69,7 +69,7 @@ _CONFIG_RE = re.compile(r"\b([A-Za-z_]\w*)\.([A-Z]\w*Config)\.(from_env|full|fas
 _BARE_RE = re.compile(r"(?<![\w.])([A-Z]\w*Config)\.(from_env|full|fast)\(")
 _FROM_RE = re.compile(r"^\s*from dltheory\.?([\w.]*) import (.+)$", re.M)
 _CHAPTER_RE = re.compile(r"^(\d\d)-")
-_MAGIC_RE = re.compile(r"^([ \t]*)([%!].*)$", re.M)
+MAGIC_RE = re.compile(r"^([ \t]*)([%!].*)$", re.M)  # an IPython magic line of a code cell: %pip ..., !ls
 
 
 def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
@@ -105,7 +105,7 @@ def code_cells(text: str, *, keep_options: bool = False) -> list[str]:
 def python_code(cells: Iterable[str]) -> str:
     """Code cells as one Python script, a blank line after each: an IPython magic line (``%pip ...``, ``!ls``)
     becomes ``pass`` with the magic as a comment, so that the script parses, and runs, without IPython."""
-    return "\n".join(_MAGIC_RE.sub(r"\1pass  # \2", cell) + "\n" for cell in cells)
+    return "\n".join(MAGIC_RE.sub(r"\1pass  # \2", cell) + "\n" for cell in cells)
 
 
 @dataclasses.dataclass(frozen=True)

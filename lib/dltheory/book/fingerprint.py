@@ -90,7 +90,7 @@ def _cell(where: str, cell: str, body: str) -> bytes:
     tree as a module's counts, so that a comment, or a string spelled another way, changes nothing. A cell with an
     IPython magic line counts as written: the magic reaches the tree only as ``pass``, so its place in the cell and
     what a cell magic does with the lines below it would be lost."""
-    if budget.python_code([body]) != body + "\n":  # it turned a magic line into "pass"
+    if budget.MAGIC_RE.search(body):
         return cell.encode()
     options = "\n".join(line for line in cell[:len(cell) - len(body)].splitlines() if line.strip())
     return options.encode() + b"\0" + saved.stripped(_parsed(where, body))
