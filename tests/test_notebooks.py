@@ -104,3 +104,14 @@ def test_run_prints_a_mark_for_every_verdict_status():
 
     assert set(notebooks.MARKS) == set(claims.STATUSES)
     assert len(set(notebooks.MARKS.values())) == len(notebooks.MARKS)
+
+
+def test_run_page_runs_a_page_in_a_quiet_kernel(tmp_path: Path, capfd: pytest.CaptureFixture[str]) -> None:
+    # the kernel's log said, on every page, that it talks over TCP unencrypted: nothing a reader can act on
+    page = tmp_path / "tiny.md"
+    page.write_text("---\njupytext:\n  text_representation:\n    extension: .md\n    format_name: myst\nkernelspec:\n"
+                    "  display_name: Python 3\n  language: python\n  name: python3\n---\n# A page\n\n"
+                    "```{code-cell} ipython3\nprint(6 * 7)\n```\n")
+    seconds, records = notebooks.run_page(page)
+    assert seconds > 0 and records == []
+    assert "WARNING" not in capfd.readouterr().err

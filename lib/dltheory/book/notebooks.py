@@ -205,7 +205,10 @@ def run_page(page: Path, *, timeout: int = 900, seed: int | None = None,
         env["DLTHEORY_SEED"] = str(int(seed))
     env["DLTHEORY_CLAIMS_KEEP_GOING"] = "1" if keep_going else "0"
     t0 = time.perf_counter()
-    client = NotebookClient(nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": str(page.parent)}})
+    # the kernel's own log at ERROR: its warning that a local kernel talks over TCP unencrypted said nothing useful
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(page.parent)}},
+                            extra_arguments=["--IPKernelApp.log_level=ERROR"])
     client.km = client.create_kernel_manager()
     client.km.kernel_spec  # noqa: B018 - resolve the spec before starting
     with client.setup_kernel(env=env):
