@@ -102,9 +102,11 @@ def inputs(page: Path, root: Path) -> list[Path]:
     return sorted(_contents(page, root))
 
 
-#: registry fields of a claim that describe its seed record rather than what a run measures, and so do not
-#: stale that record (``[claim.registered_on]`` says why a record passing on its base seeds changes nothing)
-ABOUT_THE_RECORD = ("registered_on",)
+#: registry fields of a claim that describe its record or its bar's history rather than what a run measures or how it
+#: is judged, and so do not stale a record: ``[claim.registered_on]`` says why a record passing on its base seeds
+#: changes nothing; ``bar_fixed``, ``bar_commit`` and ``[[claim.bar_history]]`` say when the bar was fixed and what
+#: it was before (the bar itself, the rule and the statement still count)
+ABOUT_THE_RECORD = ("registered_on", "bar_fixed", "bar_commit", "bar_history")
 
 
 def claim_entries(root: Path) -> dict[str, str]:
