@@ -199,7 +199,9 @@ FOLD_TITLES = ("How this claim was tested", "How these claims were tested")
 _ADMONITION_RE = re.compile(r"^(?P<fence>:{3,}|`{3,})\{admonition\}[ \t]*(?P<title>.*?)\s*$")
 _LAB_LOG_RE = re.compile(
     r"\b(after (a |the )?first (look|run|measurement)|after measuring|before (the )?first measurement|"
-    r"failed on (base )?seeds?|bar (was )?(set|chosen|moved|widened|narrowed|revised)|we (first )?tried)\b", re.I)
+    r"failed on (base )?seeds?|bar (was )?(set|chosen|moved|widened|narrowed|revised)|we (first )?tried|"
+    r"(a|the) first look|in a first run|after (seeing|looking at)|we (had )?noticed|"
+    r"we had (planned|registered|set|chosen)|in hindsight)\b", re.I)
 
 
 def fold_problems(text: str) -> list[str]:
@@ -262,12 +264,17 @@ def pages_without_a_fold() -> list[str]:
             if not any(t in p.read_text(encoding="utf-8") for t in FOLD_TITLES)]
 
 
+def _lab_log_hits(text: str) -> list[str]:
+    """The phrases of :data:`_LAB_LOG_RE` in a page's text outside its fold and code cells."""
+    return [m.group(0) for m in _LAB_LOG_RE.finditer(_outside_folds_and_code(text))]
+
+
 def lab_log_outside_folds() -> dict[str, list[str]]:
-    """Sentences of process notes (phrases of :data:`_LAB_LOG_RE`) that sit outside any fold, per section page:
-    a heuristic to guide a reviewer, not a test."""
+    """Phrases of process notes (:data:`_LAB_LOG_RE`) that sit outside any fold, per section page; the report
+    behind :func:`test_no_process_notes_outside_the_fold`."""
     found = {}
     for page in section_pages_with_claims():
-        hits = [m.group(0) for m in _LAB_LOG_RE.finditer(_outside_folds_and_code(page.read_text(encoding="utf-8")))]
+        hits = _lab_log_hits(page.read_text(encoding="utf-8"))
         if hits:
             found[str(page.relative_to(ROOT))] = hits
     return found
@@ -277,6 +284,14 @@ def lab_log_outside_folds() -> dict[str, list[str]]:
 def test_how_this_claim_was_tested_is_one_closed_fold(page):
     problems = fold_problems(page.read_text(encoding="utf-8"))
     assert not problems, f"{page.relative_to(ROOT)}: " + "; ".join(problems)
+
+
+@pytest.mark.parametrize("page", section_pages_with_claims(), ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_process_notes_outside_the_fold(page):
+    # how a bar was chosen, what was tried or failed first: that goes in the page's "How this claim was tested"
+    hits = _lab_log_hits(page.read_text(encoding="utf-8"))
+    assert not hits, (f"{page.relative_to(ROOT)}: process notes outside the fold {hits}; move them into "
+                      f"the page's {FOLD_TITLES[0]!r} fold and leave the body only what the science needs")
 
 
 def test_fold_checker_sees_each_defect():
@@ -289,10 +304,17 @@ def test_fold_checker_sees_each_defect():
     assert "2 folds on one page" in fold_problems(good + "\n" + good)[-1]
     assert _LAB_LOG_RE.search(_outside_folds_and_code("The bar was chosen after a first look.\n" + good))
     assert not _LAB_LOG_RE.search(_outside_folds_and_code(good.replace("from theory", "was set after measuring")))
+    for note in ("We had registered that after a first look at three seeds.", "In a first run that stopped early.",
+                 "We noticed both after seeing that run's seeds.", "The level we had planned.",
+                 "In hindsight that follows.", "The first three base seeds we tried."):
+        assert _lab_log_hits(note + "\n" + good), note
+    for science in ("Registered before its first measurement, the claim holds.", "The first run is saved.",
+                    "This looks like a first step."):
+        assert not _lab_log_hits(science + "\n" + good), science
 
 
 if __name__ == "__main__":  # the report behind issue 16's item 7: python tests/test_consistency.py
     print("section pages with claims and no fold:", *pages_without_a_fold(), sep="\n  ")
-    print("process notes outside a fold (heuristic):")
+    print("process notes outside a fold:")
     for name, hits in lab_log_outside_folds().items():
         print(f"  {name}: {hits}")
