@@ -260,8 +260,8 @@ def test_the_ledger_reads_the_record_of_the_book_it_builds(repo: Path) -> None:
 def test_the_records_in_the_repository_are_readable() -> None:
     root = notebooks.repo_root(Path(__file__).parent)
     for path in sorted((root / seeds.RECORD_DIR).glob("*/*.json")):
-        page = root / "chapters" / path.parent.name / f"{path.stem}.md"
-        assert page.is_file(), f"{path} records a page that does not exist"
+        page = seeds.page_of_record(path, root)
+        assert page is not None, f"{path} records a page that does not exist"
         data = seeds.load(page, root)
         assert all({"seed", "mode", "fingerprint", "verdicts"} <= set(run) for run in data["runs"]), path
 

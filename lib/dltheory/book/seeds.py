@@ -58,7 +58,8 @@ from dltheory.book import notebooks
 from dltheory.book import seed_counts
 from dltheory.book.seed_counts import LIVE, REPEATED, SAVED_FULL, claim_sources, held_text, source  # noqa: F401
 
-__all__ = ["RECORD_DIR", "LIVE", "REPEATED", "SAVED_FULL", "fingerprint", "record_path", "record_run", "load",
+__all__ = ["RECORD_DIR", "LIVE", "REPEATED", "SAVED_FULL", "fingerprint", "record_path", "page_of_record",
+           "record_run", "load",
            "fresh_runs", "fresh_records", "held", "held_text", "source", "claim_sources", "table", "stale_pages",
            "refresh"]
 
@@ -253,16 +254,22 @@ def _digest_at(root: Path, commit: str, rel: Path) -> tuple[Any, dict[str, str]]
         return _fp.code_digest(old / rel, old), _fp.claim_entries(old)
 
 
+def page_of_record(path: Path, root: Path | None = None) -> Path | None:
+    """The page a record file ``results/seeds/<folder>/<stem>.json`` belongs to: ``chapters/<folder>/<stem>.md``, or
+    ``<folder>/<stem>.md`` for a page outside the chapters (``book/how-to-read.md``); ``None`` if neither exists."""
+    root = _root(root)
+    path = Path(path)
+    for candidate in (root / "chapters" / path.parent.name / f"{path.stem}.md",
+                      root / path.parent.name / f"{path.stem}.md"):
+        if candidate.is_file():
+            return candidate
+    return None
+
+
 def _recorded_pages(root: Path) -> list[Path]:
     base = root / RECORD_DIR
-    pages = []
-    for path in sorted(base.glob("*/*.json")) if base.is_dir() else []:
-        page = root / "chapters" / path.parent.name / f"{path.stem}.md"
-        for candidate in (page, root / path.parent.name / f"{path.stem}.md"):
-            if candidate.is_file():
-                pages.append(candidate)
-                break
-    return pages
+    found = (page_of_record(path, root) for path in sorted(base.glob("*/*.json")) if base.is_dir())
+    return [page for page in found if page is not None]
 
 
 def fresh_records(root: Path | None = None, *, mode: str = "fast",
