@@ -28,7 +28,7 @@ def test_gpu_run_script_on_a_cpu(tmp_path):
         page.unlink()
         page.parent.rmdir()
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
-    bundle = tmp_path / "full-gpu"
+    bundle = tmp_path / "fast-gpu"  # GPU_RUN_TINY runs fast mode, whose bundle is not one for results/full-gpu
     (folder,) = list(bundle.iterdir())
     assert folder.name.endswith("-0123456")  # the commit the session names, as the GPU machine may have no .git
     run = json.loads((folder / "run.json").read_text())
@@ -40,6 +40,13 @@ def test_gpu_run_script_on_a_cpu(tmp_path):
                                                       "ours, 1 seed, matmul precision bfloat16"]
     assert "| what | steps/s |" in (folder / "performance.md").read_text()
     assert (tmp_path / "nvidia-smi.txt").is_file()
+
+
+def test_gpu_run_script_refuses_an_unknown_mode(tmp_path):
+    env = dict(os.environ, GPU_RUN_TINY="1", GPU_RUN_MODE="quick", GPU_RUN_PERF_SECONDS="1", PYTHON=sys.executable)
+    proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    assert proc.returncode == 2 and "GPU_RUN_MODE must be fast or full" in proc.stdout
 
 
 def test_gpu_sizes_and_bad_input():
