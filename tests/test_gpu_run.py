@@ -42,6 +42,26 @@ def test_gpu_run_script_on_a_cpu(tmp_path):
     assert (tmp_path / "nvidia-smi.txt").is_file()
 
 
+def test_gpu_run_script_in_fast_mode_spends_its_time_on_the_pages(tmp_path):
+    page = ROOT / "chapters" / "99-gpu-run-test" / "01-tiny.md"
+    page.parent.mkdir(parents=True)
+    try:
+        page.write_text("---\nkernelspec:\n  name: python3\n---\n# t\n\n```{code-cell} ipython3\nx = 1\n```\n",
+                        encoding="utf-8")
+        env = dict(os.environ, GPU_RUN_MODE="fast", GPU_RUN_PAGES=str(page.relative_to(ROOT)), GPU_RUN_SECONDS="300",
+                   PYTHON=sys.executable, DLTHEORY_COMMIT="0123456789abcdef")
+        proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,
+                              capture_output=True, text=True, check=False)
+    finally:
+        page.unlink()
+        page.parent.rmdir()
+    assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
+    assert "performance: not measured" in proc.stdout and not (tmp_path / "performance").exists()
+    (folder,) = list((tmp_path / "fast-gpu").iterdir())
+    run = json.loads((folder / "run.json").read_text())
+    assert run["mode"] == "fast" and [p["status"] for p in run["pages"]] == ["passed"]
+
+
 def test_gpu_run_script_refuses_an_unknown_mode(tmp_path):
     env = dict(os.environ, GPU_RUN_TINY="1", GPU_RUN_MODE="quick", GPU_RUN_PERF_SECONDS="1", PYTHON=sys.executable)
     proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,

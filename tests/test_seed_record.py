@@ -212,9 +212,11 @@ def test_registered_on_explains_a_record_and_does_not_stale_it(repo: Path) -> No
     on = 'lower = 1\n\n[claim.registered_on]\nbase_seeds = [2]\nreason = "missed there"\n'
     registry.write_text(text.replace("lower = 1\n", on, 1))
     assert seeds.held(repo) == {"toy/a": (2, 2)}  # it explains the record, it changes no measurement
-    history = 'bar_fixed = "after"\n\n[[claim.bar_history]]\nlower = 2\nreason = "moved"\n'
-    registry.write_text(text.replace("lower = 1\n", "lower = 1\n" + history, 1))
-    assert seeds.held(repo) == {"toy/a": (2, 2)}  # when the bar was fixed, and what it was, changes no verdict
+    history = 'bar_fixed = "after"\n\n[[claim.bar_history]]\nold = { lower = 2 }\nreason = "moved"\n'
+    with_code = 'bar_fixed = "with-code"\nbar_commit = "0123abc"\n'
+    for provenance in (history, with_code):  # each as a registry entry writes it
+        registry.write_text(text.replace("lower = 1\n", "lower = 1\n" + provenance, 1))
+        assert seeds.held(repo) == {"toy/a": (2, 2)}  # when the bar was fixed, and what it was, changes no verdict
     registry.write_text(text.replace("lower = 1\n", 'statement = "edited"\n' + on, 1))
     assert seeds.held(repo) == {}  # anything else in the entry still counts
 
