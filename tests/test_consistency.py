@@ -198,10 +198,11 @@ def test_public_functions_have_docstrings():
 FOLD_TITLES = ("How this claim was tested", "How these claims were tested")
 _ADMONITION_RE = re.compile(r"^(?P<fence>:{3,}|`{3,})\{admonition\}[ \t]*(?P<title>.*?)\s*$")
 _LAB_LOG_RE = re.compile(
-    r"\b(after (a |the )?first (look|run|measurement)|after measuring|before (the )?first measurement|"
-    r"failed on (base )?seeds?|bar (was )?(set|chosen|moved|widened|narrowed|revised)|we (first )?tried|"
-    r"(a|the) first look|in a first run|after (seeing|looking at)|we (had )?noticed|"
-    r"we had (planned|registered|set|chosen)|in hindsight)\b", re.I)
+    r"\b(after (a |the )?first (looks?|runs?|measurements?)|after measuring(?! (the|every|each|a|an|its|their)\b)|"
+    r"failed on ((one|two|three|a) )?(base )?seeds?|bars? (was |were )?(set|chosen|moved|widened|narrowed|revised) "
+    r"after|(was|were) (widened|narrowed|moved) after|(registered|chosen) after(wards)?|saw only afterwards|"
+    r"we (first )?tried|in a first run|after (seeing|looking at)|we (had )?noticed|"
+    r"we had (planned|registered|chosen)|in hindsight)\b", re.I)
 
 
 def fold_problems(text: str) -> list[str]:
@@ -306,10 +307,15 @@ def test_fold_checker_sees_each_defect():
     assert not _LAB_LOG_RE.search(_outside_folds_and_code(good.replace("from theory", "was set after measuring")))
     for note in ("We had registered that after a first look at three seeds.", "In a first run that stopped early.",
                  "We noticed both after seeing that run's seeds.", "The level we had planned.",
-                 "In hindsight that follows.", "The first three base seeds we tried."):
+                 "In hindsight that follows.", "The first three base seeds we tried.",
+                 "A second claim, registered after that review.", "The level was chosen after the pilot.",
+                 "The bars were chosen after both runs.", "It failed on one seed.", "The band was widened after it.",
+                 "Set after the first runs.", "What does hold, registered afterwards.", "We saw only afterwards."):
         assert _lab_log_hits(note + "\n" + good), note
     for science in ("Registered before its first measurement, the claim holds.", "The first run is saved.",
-                    "This looks like a first step."):
+                    "This looks like a first step.", "The bar was set from theory before any run.",
+                    "A first look at the figure shows the peak.", "After measuring the loss at every width, we fit.",
+                    "The accuracy rises afterwards.", "Registered before the first measurement."):
         assert not _lab_log_hits(science + "\n" + good), science
 
 
