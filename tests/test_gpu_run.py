@@ -14,19 +14,24 @@ from benchmarks import gpu
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def test_gpu_run_script_on_a_cpu(tmp_path):
+def _run_on_a_tiny_page(dest: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    """``scripts/gpu-run.sh dest`` with ``env`` on one page of a single cell, made for the run and removed after."""
     page = ROOT / "chapters" / "99-gpu-run-test" / "01-tiny.md"
     page.parent.mkdir(parents=True)
     try:
         page.write_text("---\nkernelspec:\n  name: python3\n---\n# t\n\n```{code-cell} ipython3\nx = 1\n```\n",
                         encoding="utf-8")
-        env = dict(os.environ, GPU_RUN_TINY="1", GPU_RUN_PAGES=str(page.relative_to(ROOT)), GPU_RUN_SECONDS="500",
-                   GPU_RUN_PERF_SECONDS="400", PYTHON=sys.executable, DLTHEORY_COMMIT="0123456789abcdef")
-        proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,
+        env = dict(os.environ, GPU_RUN_PAGES=str(page.relative_to(ROOT)), PYTHON=sys.executable,
+                   DLTHEORY_COMMIT="0123456789abcdef", **env)
+        return subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(dest)], env=env, cwd=ROOT,
                               capture_output=True, text=True, check=False)
     finally:
         page.unlink()
         page.parent.rmdir()
+
+
+def test_gpu_run_script_on_a_cpu(tmp_path):
+    proc = _run_on_a_tiny_page(tmp_path, GPU_RUN_TINY="1", GPU_RUN_SECONDS="500", GPU_RUN_PERF_SECONDS="400")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     bundle = tmp_path / "fast-gpu"  # GPU_RUN_TINY runs fast mode, whose bundle is not one for results/full-gpu
     (folder,) = list(bundle.iterdir())
@@ -43,18 +48,7 @@ def test_gpu_run_script_on_a_cpu(tmp_path):
 
 
 def test_gpu_run_script_in_fast_mode_spends_its_time_on_the_pages(tmp_path):
-    page = ROOT / "chapters" / "99-gpu-run-test" / "01-tiny.md"
-    page.parent.mkdir(parents=True)
-    try:
-        page.write_text("---\nkernelspec:\n  name: python3\n---\n# t\n\n```{code-cell} ipython3\nx = 1\n```\n",
-                        encoding="utf-8")
-        env = dict(os.environ, GPU_RUN_MODE="fast", GPU_RUN_PAGES=str(page.relative_to(ROOT)), GPU_RUN_SECONDS="300",
-                   PYTHON=sys.executable, DLTHEORY_COMMIT="0123456789abcdef")
-        proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,
-                              capture_output=True, text=True, check=False)
-    finally:
-        page.unlink()
-        page.parent.rmdir()
+    proc = _run_on_a_tiny_page(tmp_path, GPU_RUN_MODE="fast", GPU_RUN_SECONDS="300")
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-3000:]
     assert "performance: not measured" in proc.stdout and not (tmp_path / "performance").exists()
     (folder,) = list((tmp_path / "fast-gpu").iterdir())
