@@ -940,6 +940,14 @@ def test_claims_table_names_every_status_but_reproduced_and_derived():
         words = ctab.Row("ratio", v).cells()[2].rsplit(" — ", 1)[1]
         assert words.startswith("not reproduced" if status == "not reproduced" else "registered as not reproduced")
         assert words == ctab._STATUS_WORDS.get(status, status)
+    lead = "03-grokking/restricted-leads"                          # registered not a test (any chapter's claim)
+    for null, status in (([900, 1000, 950], claims.NOT_A_TEST), ([0, 0, 0], claims.NULL_MISSED_THIS_RUN)):
+        v = claims.check(lead, [1000, 900, 800], seeds=[0, 1, 2], null=null, mode="fast", display=False,
+                         raise_on_fail=False)
+        assert v.status == status
+        words = ctab.Row("lead", v).cells()[2].rsplit(" — ", 1)[1]
+        assert words == ("not a test" if status == claims.NOT_A_TEST
+                         else "registered as not a test; its null missed the bar this run")
     assert " — " not in ctab.Row("fall", _tanh_verdict()).cells()[2]     # reproduced: no words
     assert set(ctab._STATUS_WORDS) <= set(claims.STATUSES)
 
