@@ -57,9 +57,7 @@ def test_gpu_run_script_in_fast_mode_spends_its_time_on_the_pages(tmp_path):
 
 
 def test_gpu_run_script_refuses_an_unknown_mode(tmp_path):
-    env = dict(os.environ, GPU_RUN_TINY="1", GPU_RUN_MODE="quick", GPU_RUN_PERF_SECONDS="1", PYTHON=sys.executable)
-    proc = subprocess.run(["bash", str(ROOT / "scripts" / "gpu-run.sh"), str(tmp_path)], env=env, cwd=ROOT,
-                          capture_output=True, text=True, check=False)
+    proc = _run_on_a_tiny_page(tmp_path, GPU_RUN_TINY="1", GPU_RUN_MODE="quick", GPU_RUN_PERF_SECONDS="1")
     assert proc.returncode == 2 and "GPU_RUN_MODE must be fast or full" in proc.stdout
 
 
