@@ -771,7 +771,7 @@ def test_check_break_even_rejects_a_code_without_its_network():
         tpc.check_break_even(...)
 
 
-# ---------------------------------------------------------------------------- §5.1-5.3 saved full-mode runs
+# ---------------------------------------------------------------------------- §5.1-5.3, §5.7 saved full-mode runs
 
 SAVED = fr.CLAIMS  # the saved full-mode runs a fast build checks
 
@@ -787,17 +787,31 @@ def test_saved_full_run_is_what_the_file_holds_with_its_provenance(claim):
     assert list(saved.seeds) == raw["seeds"] and np.array_equal(saved.measured, raw["measured"])
     assert len(saved.seeds) >= 3 and np.all(np.isfinite(saved.measured))
     cfg_class = {"binning-bins-full": "EstimatorConfig", "tanh-compression-full": "PlaneConfig",
-                 "ib-on-curve-full": "IBConfig", "ib-on-curve-full-highest": "IBConfig"}[claim]
+                 "ib-on-curve-full": "IBConfig", "ib-on-curve-full-highest": "IBConfig",
+                 "ksg-high-dim-full": "LimitsConfig"}[claim]
     prov = saved.provenance
     assert prov["config"].startswith(cfg_class + "(") and "commit" in prov["config"] and prov["mode"] == "full"
     assert re.fullmatch(r"\d{4}-\d{2}-\d{2}", prov["date"]) and "x1" in prov["device"]
     # the run is the full-mode configuration on the page's seeds
     full = {"binning-bins-full": mi.EstimatorConfig, "tanh-compression-full": iplane.PlaneConfig,
-            "ib-on-curve-full": gib.IBConfig, "ib-on-curve-full-highest": gib.IBConfig}[claim].full()
+            "ib-on-curve-full": gib.IBConfig, "ib-on-curve-full-highest": gib.IBConfig,
+            "ksg-high-dim-full": lim.LimitsConfig}[claim].full()
     assert prov["config"].startswith(repr(full)) and len(saved.seeds) == full.n_seeds
     # made from a commit, not from a working tree with uncommitted changes, in the arithmetic it is registered in
     assert "uncommitted" not in prov["config"] or claim == "tanh-compression-full"
     assert fr._ARITHMETIC.get(claim, "") in prov["config"]
+
+
+def test_saved_ksg_full_run_is_what_the_code_measures_and_misses_the_bar():
+    """The §5.7 saved run is the page's full-mode KSG (seed 0 re-measured here); at n = 20,000 it misses the bar
+    that n = 2,000 meets, and its 1-D null sits at the truth."""
+    saved = fr.load_full_run("ksg-high-dim-full")
+    cfg, ratio, extra = fr.measure("ksg-high-dim-full", seeds=[0])
+    assert cfg == lim.LimitsConfig.full()
+    assert ratio[0] == pytest.approx(saved.measured[0], abs=1e-6)
+    assert extra["null_1d"][0] == pytest.approx(saved.extra["null_1d"][0], abs=1e-6)
+    assert np.all(saved.measured > claims.get(saved.claim_id).criterion.upper)
+    assert np.all(np.abs(saved.extra["null_1d"] - 1) < 0.05)
 
 
 def test_make_full_runs_refuses_uncommitted_code(tmp_path, monkeypatch):
@@ -838,7 +852,7 @@ def test_make_full_runs_writes_what_load_full_run_reads(tmp_path, monkeypatch):
 def test_saved_full_run_is_judged_and_a_tampered_one_is_caught(claim):
     saved = fr.load_full_run(claim)
     registered = claims.get(saved.claim_id)
-    null = saved.extra["init"] if registered.null else None
+    null = saved.extra["null_1d" if claim == "ksg-high-dim-full" else "init"] if registered.null else None
     verdict = claims.check(saved.claim_id, saved.measured, seeds=saved.seeds, provenance=saved.provenance,
                            null=null, display=False)
     assert verdict.status == ("reproduced" if registered.reproduces else "not reproduced") and verdict.mode == "full"
