@@ -270,6 +270,44 @@ def test_a_null_that_passes_raises_cannot_fail(reg):
         claims.check("tc/theory", 0.70, theory=0.66, null=0.62)  # and against the derived target
 
 
+def test_a_censored_null_that_could_still_meet_the_bar_counts_as_meeting_it(reg):
+    # against a lower bar (>= 0.99) a run cut off at 0.5 could still end above it: the doubt goes against the claim
+    assert claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6]).ok            # read as values, it misses
+    with pytest.raises(claims.ClaimCannotFail):
+        claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=[True, True])
+    v = claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=True,
+                     raise_on_fail=False, display=False)
+    assert v.status == "cannot fail" and v.null.values == (0.99, 0.99) and v.null.censored == (True, True)
+    assert "2 of 2 cut off by the budget" in str(v) and v.record()["null"]["censored"] == [True, True]
+    # judged by the claim's own rule: on every seed, one uncensored miss is enough
+    v = claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=[True, False], display=False)
+    assert v.ok and v.null.values == (0.99, 0.6) and "1 of 2 cut off" in str(v)
+    # against an upper bar a bound already above it decides the miss, and the value is kept
+    v = claims.check("tc/revised", [0.5, 0.6, 0.7], null=[1.5, 1.7, 2.0], null_censored=True, display=False)
+    assert v.ok and not v.null.passed and v.null.values == (1.5, 1.7, 2.0) and v.null.censored == (True,) * 3
+    # a bound inside the bar could be its value: it meets the bar, judged at itself
+    v = claims.check("tc/revised", [0.5, 0.6, 0.7], null=[0.9, 0.8, 0.7], null_censored=True, raise_on_fail=False)
+    assert v.status == "cannot fail" and v.null.values == (0.9, 0.8, 0.7)
+    # a target's band: a bound below it is judged at the band's low end, one above it stays and misses
+    assert claims.Criterion(target=0.5, tol=0.05).best_case_at_least([0.1, 0.52, 0.9]).tolist() == [0.45, 0.52, 0.9]
+    # nothing censored: no mark, the record unchanged
+    v = claims.check("tc/revised", [0.5, 0.6, 0.7], null=[1.5, 1.7, 2.0], null_censored=False, display=False)
+    assert v.null.censored == (False,) * 3 and "censored" not in v.record()["null"] and "cut off" not in str(v)
+
+
+def test_bad_censoring_is_refused(reg):
+    with pytest.raises(ValueError, match="null_censored must be one yes/no value per null value"):
+        claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=[True])
+    with pytest.raises(ValueError, match="null_censored must be one yes/no value"):
+        claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=[1, 0])
+    with pytest.raises(ValueError, match="pass the null as null="):
+        claims.check("tc/accuracy", [0.995, 0.999], null_censored=[True, True])
+    with pytest.raises(ValueError, match="yes/no null cannot be censored"):
+        claims.check("tc/control", [False, False], null=[True, True], null_censored=[True, False])
+    with pytest.raises(ValueError, match="only a numeric criterion"):
+        claims.Criterion(expect=True).best_case_at_least([1.0])
+
+
 def test_a_null_that_fails_is_recorded_and_shown(reg):
     v = claims.check("tc/revised", [0.5, 0.6, 0.7], seeds=[0, 1, 2], null=[1.5, 1.7, 2.0])
     assert v.passed and v.status == "reproduced" and not v.null.passed

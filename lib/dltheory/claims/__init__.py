@@ -150,6 +150,7 @@ def check(
     mode: str | None = None,
     null: Any = None,
     degenerate: Any = None,
+    null_censored: Any = None,
     display: bool = True,
     raise_on_fail: bool = True,
 ) -> Verdict:
@@ -173,6 +174,11 @@ def check(
     per value, e.g. a network whose output is constant); those, and any non-finite value, raise
     :class:`DegenerateRun`, which names the seeds.
 
+    ``null_censored`` (one yes/no per null value) marks null values that are only lower bounds: runs cut off by
+    their budget before the event they time. The doubt goes against the claim: such a value is judged at the
+    nearest value at or above it that meets the bar, so a null that could still meet the bar counts as meeting it
+    (:meth:`Criterion.best_case_at_least`; ``book/claims.md``, "Runs cut off by their budget").
+
     A claim registered with ``mode = "full"`` holds only at paper scale: in fast mode it can be
     checked only against a saved full-mode result, passed with its ``provenance`` (config, date,
     device), which the verdict shows. With ``raise_on_fail=False`` nothing is raised and the verdict's
@@ -182,7 +188,7 @@ def check(
     every claim of a page; the runner then reports it. A book build never sets it.
     """
     verdict = _judge.judge(get(claim_id), measured, seeds=seeds, theory=theory, provenance=provenance, note=note,
-                           mode=mode, null=null, degenerate=degenerate)
+                           mode=mode, null=null, degenerate=degenerate, null_censored=null_censored)
     _judge.log(verdict)
     if display:
         _judge.show(verdict)

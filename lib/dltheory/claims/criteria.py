@@ -199,6 +199,18 @@ class Criterion:
                 ok &= np.abs(v - self.target) <= (self.tol or 0.0) + (self.rtol or 0.0) * abs(self.target)
         return ok
 
+    def best_case_at_least(self, bounds: Any) -> np.ndarray:
+        """The values at which quantities known only to be at least ``bounds`` are judged when the doubt must go
+        to meeting the criterion: the smallest value at or above each bound that meets it, or the bound itself
+        where no such value does (then every value it could take misses). A run cut off by its budget before the
+        event it times (a null whose delay is at least the budget over its fit) is judged so: a null that could
+        still meet the bar counts as meeting it (``claims.check(..., null_censored=...)``)."""
+        if self.boolean:
+            raise ValueError("a yes/no answer is not a bound: only a numeric criterion judges censored values")
+        lo, hi = self.interval()
+        b = np.asarray(bounds, float)
+        return np.where(b <= hi, np.maximum(b, lo), b)
+
     def signed_margin(self, value: float) -> float | None:
         """Distance of ``value`` to the nearer end of the accepted interval, positive inside (in log space on a
         log scale); ``None`` for a yes/no criterion or an exact target (an interval of width 0)."""

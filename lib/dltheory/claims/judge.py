@@ -117,6 +117,18 @@ def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what
     return [labels[i] for i in sorted(bad)]
 
 
+def _censored(criterion: Criterion, null_values: tuple[Any, ...], flags: Any) -> tuple[bool, ...]:
+    """Which null values are lower bounds (``null_censored``: one yes/no per value, or one for all); ``()`` if none."""
+    if flags is None:
+        return ()
+    mask = np.asarray(flags)
+    if mask.dtype != bool or mask.shape not in ((), (len(null_values),)):
+        raise ValueError(f"null_censored must be one yes/no value per null value ({len(null_values)}), got {flags!r}")
+    if criterion.boolean and mask.any():
+        raise ValueError("a yes/no null cannot be censored: only a number (a time, a ratio) is cut off by a budget")
+    return tuple(bool(f) for f in np.broadcast_to(mask, (len(null_values),)))
+
+
 def _check_mode(claim: Claim, current: str, prov: Provenance | None) -> None:
     """Refuse a measurement made in a mode the claim is not registered for (its bar belongs to the other scale).
 
@@ -149,6 +161,7 @@ def judge(
     mode: str | None = None,
     null: Any = None,
     degenerate: Any = None,
+    null_censored: Any = None,
 ) -> Verdict:
     """The :class:`Verdict` of ``measured`` (and of its ``null``) against ``claim``; raises nothing but ``ValueError``."""
     current = runtime.mode(mode)
@@ -191,11 +204,17 @@ def judge(
             raise ValueError(f"claim {claim.id!r} is a derivation: it measures nothing, so it takes no null=")
         null_values = _values(null, criterion.boolean, "null")
         dead_null = [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
+        censored = _censored(criterion, null_values, null_censored)
+        if any(censored):  # a cut-off run that could still meet the bar counts as meeting it
+            judged = criterion.best_case_at_least(null_values)
+            null_values = tuple(float(j) if c else v for v, j, c in zip(null_values, judged, censored))
         if not dead_null and (not dead or tolerated):
             # its values are seeds where ours are (their spread measures a rerun), else conditions, as ours are
             n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=seeds is not None,
                                                         what="null")
-            null_result = NullResult(n_value, null_values, bool(n_passed), n_margin)
+            null_result = NullResult(n_value, null_values, bool(n_passed), n_margin, censored)
+    elif null_censored is not None:
+        raise ValueError("null_censored says which of the null's values are bounds: pass the null as null=... too")
     live = tuple(v for v, label in zip(values, labels) if label not in dead)
     if dead_null or (dead and not (tolerated and live)):
         finite = [v for v in values if isinstance(v, bool) or math.isfinite(v)] or [math.nan]

@@ -100,16 +100,26 @@ class NullResult:
     values: tuple[Any, ...]
     passed: bool
     margin: Margin | None
+    #: per value, whether its run was cut off by its budget (then ``values`` holds the value it is judged at:
+    #: :meth:`dltheory.claims.Criterion.best_case_at_least` of the bound); empty when none was
+    censored: tuple[bool, ...] = ()
 
     def summary(self, units: str = "") -> str:
+        text = self._values_text(units)
+        if any(self.censored):
+            text += (f" ({sum(self.censored)} of {len(self.values)} cut off by the budget, each judged at the value "
+                     "nearest the bar that it could still reach)")
+        text += " — passes the bar too" if self.passed else " — misses the bar, as it must"
+        return text + (f"; margin {self.margin.describe()}" if self.near else "")
+
+    def _values_text(self, units: str) -> str:
         if len(self.values) == 1:
             text = fmt(self.value) + _units(units)
         elif isinstance(self.value, bool):
             text = f"{sum(bool(v) for v in self.values)} of {len(self.values)} true"
         else:
             text = f"{fmt(self.value)}{_units(units)} (range {fmt(min(self.values))}–{fmt(max(self.values))})"
-        text += " — passes the bar too" if self.passed else " — misses the bar, as it must"
-        return text + (f"; margin {self.margin.describe()}" if self.near else "")
+        return text
 
     @property
     def near(self) -> bool:
@@ -122,6 +132,7 @@ class NullResult:
             "values": [_jsonable(v) for v in self.values],
             "passed": self.passed,
             "margin": self.margin.record() if self.margin else None,
+            **({"censored": list(self.censored)} if any(self.censored) else {}),
         }
 
 
