@@ -20,6 +20,7 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.scipy.optimize import minimize as jax_minimize
+from scipy import stats
 
 from dltheory import runtime, validate
 
@@ -34,6 +35,7 @@ __all__ = [
     "FittingConfig",
     "FittingResult",
     "fitting_experiment",
+    "alpha_standard_error",
 ]
 
 
@@ -308,6 +310,7 @@ class FittingResult:
     A: np.ndarray
     alpha: np.ndarray
     alpha_ci: np.ndarray  # (n_seeds, 2)
+    alpha_ci80: np.ndarray  # (n_seeds, 2): the central 80% of the same bootstrap
     naive_A: np.ndarray
     naive_alpha: np.ndarray
     naive_ci: np.ndarray  # (n_seeds, 2)
@@ -317,6 +320,12 @@ class FittingResult:
         """Whether each seed's 95% interval for ``α`` contains the true exponent."""
         a = self.config.alpha
         return (self.alpha_ci[:, 0] <= a) & (a <= self.alpha_ci[:, 1])
+
+    @property
+    def covered80(self) -> np.ndarray:
+        """Whether each seed's 80% interval (the same bootstrap's 10th to 90th percentile) contains it."""
+        a = self.config.alpha
+        return (self.alpha_ci80[:, 0] <= a) & (a <= self.alpha_ci80[:, 1])
 
     @property
     def naive_covered(self) -> np.ndarray:
@@ -333,7 +342,7 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
         raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
     x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
-    rows: dict[str, list[Any]] = {k: [] for k in ("y", "E", "A", "alpha", "ci", "nA", "na", "nci")}
+    rows: dict[str, list[Any]] = {k: [] for k in ("y", "E", "A", "alpha", "ci", "ci80", "nA", "na", "nci")}
     for s in seeds:
         k_data, k_boot = jax.random.split(jax.random.key(s))
         y = sample_power_law(k_data, x, E=cfg.E, A=cfg.A, alpha=cfg.alpha, noise=cfg.noise)
@@ -345,14 +354,40 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
         rows["A"].append(fit.A)
         rows["alpha"].append(fit.alpha)
         rows["ci"].append(np.percentile(boot["alpha"], [2.5, 97.5]))
+        rows["ci80"].append(np.percentile(boot["alpha"], [10.0, 90.0]))
         rows["nA"].append(naive_A)
         rows["na"].append(naive_alpha)
         rows["nci"].append(np.percentile(boot["naive_alpha"], [2.5, 97.5]))
     arr = {k: np.asarray(v, dtype=float) for k, v in rows.items()}
     return FittingResult(
         config=cfg, seeds=seeds, x=x, y=arr["y"], E=arr["E"], A=arr["A"], alpha=arr["alpha"], alpha_ci=arr["ci"],
-        naive_A=arr["nA"], naive_alpha=arr["na"], naive_ci=arr["nci"],
+        alpha_ci80=arr["ci80"], naive_A=arr["nA"], naive_alpha=arr["na"], naive_ci=arr["nci"],
     )
+
+
+def alpha_standard_error(cfg: FittingConfig, delta: float = 1e-3) -> float:
+    """The asymptotic standard error of the Huber fit's ``α̂`` on ``cfg``'s design, from M-estimation theory.
+
+    With log-residuals ``σε`` (``ε ~ N(0, 1)``, ``σ = cfg.noise``) and the Huber loss clipped at ``k = δ/σ``, the
+    estimate is asymptotically normal with covariance ``σ² · v(k) · (JᵀJ)⁻¹`` (Huber 1973), where ``J`` is the
+    Jacobian of ``log(E + A·x^(-α))`` in ``(E, A, α)`` at the true law over the design and
+    ``v(k) = E[ψ_k(ε)²] / E[ψ_k'(ε)]²`` (``ψ_k`` clips at ``±k``: ``v → 1`` as ``k → ∞``, least squares; ``v → π/2``
+    as ``k → 0``, least absolute deviations). ``α``'s entry of ``(JᵀJ)⁻¹`` does not depend on how ``E`` and ``A`` are
+    parametrised.
+    """
+    if not isinstance(cfg, FittingConfig):
+        raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
+    delta = validate.real("delta", delta, low=0.0, low_open=True)
+    if cfg.noise == 0:
+        raise ValueError("cfg.noise is 0: a noise-free study has no sampling error to predict")
+    x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
+    power = cfg.A * x**-cfg.alpha
+    loss = cfg.E + power
+    jac = np.stack([1 / loss, power / (cfg.A * loss), -power * np.log(x) / loss], axis=1)
+    k = delta / cfg.noise
+    inside = 2 * stats.norm.cdf(k) - 1  # E[ψ'] = P(|ε| ≤ k)
+    psi2 = inside - 2 * k * stats.norm.pdf(k) + 2 * k**2 * stats.norm.sf(k)
+    return float(cfg.noise * math.sqrt(psi2 / inside**2 * np.linalg.inv(jac.T @ jac)[2, 2]))
 
 
 # --------------------------------------------------------------------------- §2 the two-variable law
