@@ -42,6 +42,29 @@ def test_bootstrap_shapes_and_spread():
     assert 0 < np.std(boot["alpha"]) < 0.05
 
 
+def test_alpha_standard_error_is_the_huber_fits_scatter():
+    cfg = fitting.FittingConfig()
+    se = fitting.alpha_standard_error(cfg)
+    # clipping costs between nothing (least squares) and pi/2 in variance (least absolute deviations)
+    ls, lad = fitting.alpha_standard_error(cfg, delta=1e3), fitting.alpha_standard_error(cfg, delta=1e-9)
+    assert ls < se < lad and lad / ls == pytest.approx(math.sqrt(math.pi / 2), rel=1e-3)
+    # scale-free in the noise at a fixed clip k = delta/sigma
+    assert fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.02), delta=2e-3) == pytest.approx(2 * se)
+    # and it is what the fit does: 120 studies, whose spread has a sampling error of about 7%
+    x = np.logspace(5, 9, cfg.n_points)
+    keys = jax.random.split(jax.random.key(7), 120)
+    alphas = [fitting.fit_power_law(x, fitting.sample_power_law(k, x, E=cfg.E, A=cfg.A, alpha=cfg.alpha,
+                                                                 noise=cfg.noise)).alpha for k in keys]
+    assert np.std(alphas, ddof=1) == pytest.approx(se, rel=0.2)
+    assert abs(np.mean(alphas) - cfg.alpha) < 4 * se / math.sqrt(len(alphas))
+    with pytest.raises(ValueError, match="noise-free"):
+        fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.0))
+    with pytest.raises(ValueError, match="delta"):
+        fitting.alpha_standard_error(cfg, delta=0.0)
+    with pytest.raises(ValueError, match="FittingConfig"):
+        fitting.alpha_standard_error("fast")
+
+
 def test_fit_chinchilla_recovers_the_generating_law():
     N, D = (a.ravel() for a in np.meshgrid(np.logspace(7, 10, 6), np.logspace(9, 12, 6)))
     fit = fitting.fit_chinchilla(N, D, co.chinchilla_loss(N, D, co.EPOCH))
@@ -281,7 +304,10 @@ def test_spectrum_and_fitting_experiments_small():
     assert np.all(np.diff(spec.data_risk, axis=1) < 0)
     assert np.all(spec.null_exponent < spec.data_exponent)  # the null spectrum (α = 0.5) decays more slowly
     fit = fitting.fitting_experiment(fitting.FittingConfig(n_points=12, n_boot=20), [3])
-    assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == (1, 2)
+    assert fit.alpha.shape == (1,) and fit.alpha_ci.shape == fit.alpha_ci80.shape == (1, 2)
+    # the 80% interval is the middle of the same bootstrap: inside the 95% one
+    assert fit.alpha_ci[0, 0] <= fit.alpha_ci80[0, 0] < fit.alpha_ci80[0, 1] <= fit.alpha_ci[0, 1]
+    assert not np.any(fit.covered80 & ~fit.covered)
     assert fit.naive_alpha[0] < fit.alpha[0]
 
 
