@@ -406,6 +406,23 @@ def test_registered_on_explains_a_record_that_passes_everywhere_unless_it_covers
 
 
 
+def test_the_runners_own_table_reads_the_registrys_registered_on(monkeypatch, capsys) -> None:
+    """``notebooks run --seeds`` prints the same explanation as ``seeds table`` (it once flagged such claims)."""
+    from dltheory import claims
+
+    cid = "03-grokking/omnigrok-constrained-1500"          # registered not a test on base seed 4 only
+    assert claims.get(cid).registered_on.base_seeds == (4,)
+    record = {"id": cid, "status": "not a test (its null missed the bar this run)", "passed": True,
+              "summary": "0.333", "criterion": "≤ 1.5", "value": 0.333}
+    monkeypatch.setattr(notebooks, "run_page", lambda page, seed=None, keep_going=False: (1.0, [record]))
+    assert notebooks._run([Path("page.md")], [0, 100]) == 0
+    out = capsys.readouterr().out
+    assert "register it again" not in out and f"{cid}: registered on base seed 4 (fast mode)" in out
+    monkeypatch.setenv("DLTHEORY_MODE", "full")                 # a full build: the fast-mode reason does not apply
+    assert notebooks._run([Path("page.md")], [0, 100]) == 0
+    assert "(register it again?): " + cid in capsys.readouterr().out
+
+
 def test_a_verdict_as_the_claims_judge_records_it_keeps_its_provenance_and_margin(repo: Path) -> None:
     from dltheory import claims
 

@@ -244,6 +244,7 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     from nbclient.exceptions import CellExecutionError
 
     from dltheory.book.ledger import marginal_sides
+    from dltheory.book.seeds import registered_on_in
     from dltheory.claims import marginal_words
 
     table: dict[str, dict[int | None, str]] = {}
@@ -283,12 +284,11 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
                 statuses.setdefault(r["id"], {})[seed] = status
                 sources.setdefault(r["id"], {})[seed] = r.get("provenance") or "live"
     if seeds:
-        print("\n" + seed_table(table, statuses, seeds, sources=sources))
+        print("\n" + seed_table(table, statuses, seeds, sources=sources, registered_on=registered_on_in()))
     return 1 if failed else 0
 
 
-#: the source of live verdicts with the same values under every base seed: one run
-#: (:func:`dltheory.book.seeds.claim_sources`)
+#: the source of live verdicts with the same values under every base seed, one run (:func:`.seeds.claim_sources`)
 REPEATED = "the same values under every base seed"
 
 
@@ -312,9 +312,9 @@ def seed_table(table: dict[str, dict[Any, str]], statuses: dict[str, dict[Any, s
                ran: Mapping[str, Sequence[int]] | None = None, *,
                sources: Mapping[str, Mapping[Any, str]] | None = None,
                registered_on: Mapping[str, Any] | None = None) -> str:
-    """The claim × base-seed table of ``run --seeds``, with a last column: on how many runs the registered
-    outcome held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed;
-    registered not a test yet its null missed on every seed).
+    """The claim × base-seed table of ``run --seeds``, with a last column: on how many runs the registered outcome
+    held; then the claims to look at (failed somewhere; registered not reproduced yet passed on every seed, or not a
+    test yet its null missed on every seed).
 
     ``ran`` gives, per claim, the base seeds its page ran under (default: every seed of the table); a claim
     missing from one of them was never reached and counts as not held, a seed its page never ran is left out.
