@@ -65,6 +65,14 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
         fitting.alpha_standard_error("fast")
 
 
+def test_page_runs_counts_the_coverage_studies_in_the_fast_configuration_only():
+    fast, full = fitting.FittingConfig.fast(), fitting.FittingConfig.full()
+    per_study = fast.cost().host_flops / fast.n_seeds
+    counted = fitting.page_runs(lambda cls: fast)
+    assert counted.host_flops == pytest.approx(per_study * fitting.COVERAGE_STUDIES)
+    assert fitting.page_runs(lambda cls: full).host_flops == pytest.approx(full.cost().host_flops)
+
+
 def test_fit_chinchilla_recovers_the_generating_law():
     N, D = (a.ravel() for a in np.meshgrid(np.logspace(7, 10, 6), np.logspace(9, 12, 6)))
     fit = fitting.fit_chinchilla(N, D, co.chinchilla_loss(N, D, co.EPOCH))

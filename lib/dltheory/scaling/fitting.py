@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import functools
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import jax
@@ -36,6 +36,8 @@ __all__ = [
     "FittingResult",
     "fitting_experiment",
     "alpha_standard_error",
+    "COVERAGE_STUDIES",
+    "page_runs",
 ]
 
 
@@ -363,6 +365,18 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
         config=cfg, seeds=seeds, x=x, y=arr["y"], E=arr["E"], A=arr["A"], alpha=arr["alpha"], alpha_ci=arr["ci"],
         alpha_ci80=arr["ci80"], naive_A=arr["nA"], naive_alpha=arr["na"], naive_ci=arr["nci"],
     )
+
+
+#: how many studies ``fit-coverage-64`` counts (page 1.1, fast configuration): the page's own and as many more
+COVERAGE_STUDIES = 64
+
+
+def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
+    """What page 1.1 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget
+    counts): its studies and, in the fast configuration, the further studies up to :data:`COVERAGE_STUDIES`."""
+    cfg, fast = config(FittingConfig), FittingConfig.fast()
+    more = fast.replace(n_seeds=COVERAGE_STUDIES - fast.n_seeds).cost() if cfg == fast else runtime.Cost()
+    return cfg.cost() + more
 
 
 def alpha_standard_error(cfg: FittingConfig, delta: float = 1e-3) -> float:
