@@ -279,6 +279,10 @@ def test_a_censored_null_that_could_still_meet_the_bar_counts_as_meeting_it(reg)
                      raise_on_fail=False, display=False)
     assert v.status == "cannot fail" and v.null.values == (0.99, 0.99) and v.null.censored == (True, True)
     assert "2 of 2 cut off by the budget" in str(v) and v.record()["null"]["censored"] == [True, True]
+    assert v.null.bounds == (0.5, 0.6) and v.record()["null"]["bounds"] == [0.5, 0.6]   # what was measured, kept
+    # a cut-off run with no finite bound is a dead run, not a bound
+    with pytest.raises(claims.DegenerateRun, match="null 1"):
+        claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, np.inf], null_censored=True)
     # judged by the claim's own rule: on every seed, one uncensored miss is enough
     v = claims.check("tc/accuracy", [0.995, 0.999], null=[0.5, 0.6], null_censored=[True, False], display=False)
     assert v.ok and v.null.values == (0.99, 0.6) and "1 of 2 cut off" in str(v)
@@ -293,6 +297,7 @@ def test_a_censored_null_that_could_still_meet_the_bar_counts_as_meeting_it(reg)
     # nothing censored: no mark, the record unchanged
     v = claims.check("tc/revised", [0.5, 0.6, 0.7], null=[1.5, 1.7, 2.0], null_censored=False, display=False)
     assert v.null.censored == (False,) * 3 and "censored" not in v.record()["null"] and "cut off" not in str(v)
+    assert v.null.bounds == () and "bounds" not in v.record()["null"]
 
 
 def test_bad_censoring_is_refused(reg):

@@ -405,7 +405,6 @@ def test_registered_on_explains_a_record_that_passes_everywhere_unless_it_covers
     assert "pass on 2)" in text and "c/nr: registered on" not in text
 
 
-
 def test_the_runners_own_table_reads_the_registrys_registered_on(monkeypatch, capsys) -> None:
     """``notebooks run --seeds`` prints the same explanation as ``seeds table`` (it once flagged such claims)."""
     from dltheory import claims

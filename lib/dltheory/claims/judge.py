@@ -204,7 +204,7 @@ def judge(
             raise ValueError(f"claim {claim.id!r} is a derivation: it measures nothing, so it takes no null=")
         null_values = _values(null, criterion.boolean, "null")
         dead_null = [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
-        censored = _censored(criterion, null_values, null_censored)
+        censored, bounds = _censored(criterion, null_values, null_censored), null_values
         if any(censored):  # a cut-off run that could still meet the bar counts as meeting it
             judged = criterion.best_case_at_least(null_values)
             null_values = tuple(float(j) if c else v for v, j, c in zip(null_values, judged, censored))
@@ -212,7 +212,8 @@ def judge(
             # its values are seeds where ours are (their spread measures a rerun), else conditions, as ours are
             n_passed, n_value, n_margin = _judge_values(claim, criterion, null_values, per_seed=seeds is not None,
                                                         what="null")
-            null_result = NullResult(n_value, null_values, bool(n_passed), n_margin, censored)
+            null_result = NullResult(n_value, null_values, bool(n_passed), n_margin, censored,
+                                     bounds if any(censored) else ())
     elif null_censored is not None:
         raise ValueError("null_censored says which of the null's values are bounds: pass the null as null=... too")
     live = tuple(v for v, label in zip(values, labels) if label not in dead)

@@ -103,6 +103,8 @@ class NullResult:
     #: per value, whether its run was cut off by its budget (then ``values`` holds the value it is judged at:
     #: :meth:`dltheory.claims.Criterion.best_case_at_least` of the bound); empty when none was
     censored: tuple[bool, ...] = ()
+    #: the values as measured, bounds included, where some were cut off (``values`` holds what was judged)
+    bounds: tuple[Any, ...] = ()
 
     def summary(self, units: str = "") -> str:
         text = self._values_text(units)
@@ -132,7 +134,8 @@ class NullResult:
             "values": [_jsonable(v) for v in self.values],
             "passed": self.passed,
             "margin": self.margin.record() if self.margin else None,
-            **({"censored": list(self.censored)} if any(self.censored) else {}),
+            **({"censored": list(self.censored), "bounds": [_jsonable(v) for v in self.bounds]}
+               if any(self.censored) else {}),
         }
 
 
