@@ -244,8 +244,7 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
     from nbclient.exceptions import CellExecutionError
 
     from dltheory.book.ledger import marginal_sides
-    from dltheory.book.seeds import registered_on_in
-    from dltheory.claims import marginal_words
+    from dltheory.claims import marginal_words, registered_on
 
     table: dict[str, dict[int | None, str]] = {}
     statuses: dict[str, dict[int | None, str]] = {}
@@ -284,7 +283,7 @@ def _run(pages: list[Path], seeds: list[int] | None, keep_going: bool = False, o
                 statuses.setdefault(r["id"], {})[seed] = status
                 sources.setdefault(r["id"], {})[seed] = r.get("provenance") or "live"
     if seeds:
-        print("\n" + seed_table(table, statuses, seeds, sources=sources, registered_on=registered_on_in()))
+        print("\n" + seed_table(table, statuses, seeds, sources=sources, registered_on=registered_on()))
     return 1 if failed else 0
 
 

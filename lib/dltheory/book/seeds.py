@@ -286,16 +286,6 @@ def held(root: Path | None = None, *, mode: str = "fast") -> dict[str, tuple[int
     return seed_counts.held(fresh_records(root, mode=mode), seed_counts.registered_modes())
 
 
-def registered_on_in(mode: str | None = None) -> dict[str, Any]:
-    """The registry's ``[claim.registered_on]`` of every claim whose registered outcome was seen in ``mode`` (default:
-    this build's, ``DLTHEORY_MODE``), by claim id: what explains a record in :func:`notebooks.seed_table`."""
-    from dltheory import claims, runtime
-
-    mode = runtime.mode(mode)
-    return {cid: c.registered_on for cid, c in claims.registry().items()
-            if c.registered_on is not None and c.registered_on.mode == mode}
-
-
 def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path | None = None,
           registered_on: Mapping[str, Any] | None = None) -> str:
     """The claim × base-seed table of the fresh records of ``pages`` (default: every recorded page;
@@ -305,7 +295,9 @@ def table(pages: Iterable[Path] | None = None, *, mode: str = "fast", root: Path
     ``mode``): why a claim whose record passes everywhere stays registered as it is (:func:`notebooks.seed_table`).
     """
     if registered_on is None:
-        registered_on = registered_on_in(mode)
+        from dltheory import claims
+
+        registered_on = claims.registered_on(mode)
     return seed_counts.table(fresh_records(root, mode=mode, pages=pages), seed_counts.registered_modes(),
                              registered_on)
 

@@ -94,6 +94,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from dltheory import runtime
 from dltheory.claims import judge as _judge
 from dltheory.claims.criteria import NEAR_RELATIVE, NEAR_SPREADS, Criterion, Margin
 from dltheory.claims.judge import ClaimCannotFail, ClaimFailed, DegenerateRun, keep_going
@@ -106,7 +107,7 @@ from dltheory.claims.verdict import (
 __all__ = [
     "Claim", "Criterion", "Verdict", "Margin", "NullResult", "BarChange", "Provenance",
     "ClaimFailed", "ClaimCannotFail", "DegenerateRun",
-    "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance",
+    "registry", "chapter_titles", "load_registry", "get", "check", "keep_going", "min_pass_chance", "registered_on",
     "KINDS", "STATUSES", "OK_STATUSES", "PASSED_THIS_RUN", "NULL_PASSED_THIS_RUN", "NOT_A_TEST", "NULL_MISSED_THIS_RUN",
     "HTML_CLASS", "NEAR_RELATIVE", "NEAR_SPREADS", "MARGINAL_SIDES", "marginal_words",
 ]
@@ -127,6 +128,15 @@ def registry() -> Mapping[str, Claim]:
 def chapter_titles() -> Mapping[str, str]:
     """``{chapter slug: title}`` in the order of the registry files."""
     return {path.stem: read_toml(path)["title"].strip() for path in _registry_files()}
+
+
+def registered_on(mode: str | None = None) -> dict[str, Any]:
+    """The ``[claim.registered_on]`` of every claim whose registered outcome was seen in ``mode`` (default: this
+    build's, ``DLTHEORY_MODE``), by claim id: what explains a seed record that passes where the registry says it
+    does not (:func:`dltheory.book.notebooks.seed_table`)."""
+    mode = runtime.mode(mode)
+    return {cid: c.registered_on for cid, c in registry().items()
+            if c.registered_on is not None and c.registered_on.mode == mode}
 
 
 def get(claim_id: str) -> Claim:
