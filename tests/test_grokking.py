@@ -695,10 +695,10 @@ def test_dead_runs_flags_only_runs_that_learned_nothing_at_large_norms():
 
 def test_censored_ratio_is_a_lower_bound_and_favours_a_null_that_never_fitted():
     """The null of omnigrok-constrained: a cut-off run is counted at the budget's end, never as inf (which the judge
-    would refuse) nor below budget / t_fit; a run that never fitted has only the bound 0, which the judge, told it
-    is cut off, reads as meeting the bar of 1.5."""
+    would refuse) nor below budget / t_fit; a run that never fitted counts 1, which the judge, told it is cut off,
+    reads as meeting the bar of 1.5."""
     r = om.censored_ratio([800.0, 950.0, 400.0, np.inf], [np.inf, np.inf, 500.0, np.inf], 1500)
-    np.testing.assert_allclose(r, [1500 / 800, 1500 / 950, 1.25, 0.0])
+    np.testing.assert_allclose(r, [1500 / 800, 1500 / 950, 1.25, 1.0])
     crit = claims.get("03-grokking/omnigrok-constrained").criterion
     assert crit.holds(crit.best_case_at_least(r)[3]) and not crit.holds(crit.best_case_at_least(r)[0])
     assert np.all(np.isfinite(r))

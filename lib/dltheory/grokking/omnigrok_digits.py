@@ -368,10 +368,11 @@ def censored_ratio(t_fit: Any, t_gen: Any, budget: int) -> np.ndarray:
     """``t_gen / t_fit`` of runs cut off at step ``budget``, as the lower bound the budget allows (Section 3.5).
 
     A run that fitted but had not generalised by ``budget`` (``t_gen = inf``) gets ``budget / t_fit``: its true
-    ratio is larger, so against an upper bar it can only miss by more. A run that never fitted has no ratio, so it
-    gets the only bound there is, 0: passed to ``claims.check`` as cut off (``null_censored``), a null that did not
-    fit then counts as meeting any bar it could meet. Used for the null of ``omnigrok-constrained``, the fixed-norm
-    runs at 8 times the standard norm.
+    ratio is larger, so against an upper bar it can only miss by more. A run that never fitted has no ratio; it gets
+    1, which is not a bound but meets the one bar this serves (at most 1.5): passed to ``claims.check`` as cut off
+    (``null_censored``), a null that did not fit counts as meeting it. For any other bar, 0 (the only lower bound
+    there is) would be the value to pass. Used for the null of ``omnigrok-constrained``, the fixed-norm runs at 8
+    times the standard norm.
     """
     t_fit = validate.array("t_fit", t_fit, finite=False)
     t_gen = validate.array("t_gen", t_gen, finite=False)
@@ -382,4 +383,4 @@ def censored_ratio(t_fit: Any, t_gen: Any, budget: int) -> np.ndarray:
         raise ValueError(f"finite steps must lie within the budget ({budget}), got {t_fit} and {t_gen}")
     fitted = np.isfinite(t_fit) & (t_fit > 0)
     ratio = np.minimum(t_gen, budget) / np.where(fitted, t_fit, 1.0)
-    return np.where(fitted, ratio, 0.0)
+    return np.where(fitted, ratio, 1.0)
