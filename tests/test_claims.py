@@ -311,6 +311,16 @@ def test_bad_censoring_is_refused(reg):
         claims.check("tc/control", [False, False], null=[True, True], null_censored=[True, False])
     with pytest.raises(ValueError, match="only a numeric criterion"):
         claims.Criterion(expect=True).best_case_at_least([1.0])
+    with pytest.raises(ValueError, match="one entry per value"):
+        claims.NullResult(0.5, (0.5, 0.6), False, None, censored=(True,))
+
+
+def test_a_mean_claim_refuses_a_censored_null(tmp_path):
+    """A lower bound below a lower bar could carry a mean anywhere: judging it value by value would be wrong."""
+    reg = dict(claims.load_registry([write(tmp_path, "tc", 'title = "T"\n' + CLAIM + 'aggregate = "mean"\n')]))
+    with pytest.raises(ValueError, match="judged on a mean"):
+        judge.judge(reg["tc/x"], [2.0, 2.0, 2.0], null=[0.5, 0.6, 0.7], null_censored=[True, False, False])
+    assert judge.judge(reg["tc/x"], [2.0, 2.0, 2.0], null=[0.5, 0.6, 0.7], null_censored=False).passed
 
 
 def test_a_null_that_fails_is_recorded_and_shown(reg):

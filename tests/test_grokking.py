@@ -693,7 +693,7 @@ def test_dead_runs_flags_only_runs_that_learned_nothing_at_large_norms():
         om.dead_runs(norms, acc[:, :2], loss)
 
 
-def test_censored_ratio_is_a_lower_bound_and_favours_a_null_that_never_fitted():
+def test_censored_ratio_counts_a_cut_off_run_at_its_bound_and_a_never_fitted_one_as_meeting_the_bar():
     """The null of omnigrok-constrained: a cut-off run is counted at the budget's end, never as inf (which the judge
     would refuse) nor below budget / t_fit; a run that never fitted counts 1, which the judge, told it is cut off,
     reads as meeting the bar of 1.5."""

@@ -117,8 +117,12 @@ def _degenerate(values: tuple[Any, ...], flags: Any, labels: Sequence[Any], what
     return [labels[i] for i in sorted(bad)]
 
 
-def _censored(criterion: Criterion, null_values: tuple[Any, ...], flags: Any) -> tuple[bool, ...]:
-    """Which null values are lower bounds (``null_censored``: one yes/no per value, or one for all); ``()`` if none."""
+def _censored(claim: Claim, criterion: Criterion, null_values: tuple[Any, ...], flags: Any) -> tuple[bool, ...]:
+    """Which null values are lower bounds (``null_censored``: one yes/no per value, or one for all); ``()`` if none.
+
+    Each bound is judged on its own (:meth:`Criterion.best_case_at_least`), which is right for a claim on every
+    seed or on a median (each value on the passing side, or not), not on a mean: a bound below a lower bar could
+    be large enough to carry a mean over it, so a mean claim refuses censored values."""
     if flags is None:
         return ()
     mask = np.asarray(flags)
@@ -126,6 +130,9 @@ def _censored(criterion: Criterion, null_values: tuple[Any, ...], flags: Any) ->
         raise ValueError(f"null_censored must be one yes/no value per null value ({len(null_values)}), got {flags!r}")
     if criterion.boolean and mask.any():
         raise ValueError("a yes/no null cannot be censored: only a number (a time, a ratio) is cut off by a budget")
+    if claim.aggregate == "mean" and mask.any():
+        raise ValueError(f"claim {claim.id!r} is judged on a mean, which a cut-off null value (a lower bound) could "
+                         "carry anywhere: null_censored applies to claims on every seed or on a median")
     return tuple(bool(f) for f in np.broadcast_to(mask, (len(null_values),)))
 
 
@@ -204,7 +211,7 @@ def judge(
             raise ValueError(f"claim {claim.id!r} is a derivation: it measures nothing, so it takes no null=")
         null_values = _values(null, criterion.boolean, "null")
         dead_null = [f"null {x}" for x in _degenerate(null_values, None, list(range(len(null_values))), "null")]
-        censored, bounds = _censored(criterion, null_values, null_censored), null_values
+        censored, bounds = _censored(claim, criterion, null_values, null_censored), null_values
         if any(censored):  # a cut-off run that could still meet the bar counts as meeting it
             judged = criterion.best_case_at_least(null_values)
             null_values = tuple(float(j) if c else v for v, j, c in zip(null_values, judged, censored))

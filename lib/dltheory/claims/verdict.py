@@ -106,6 +106,12 @@ class NullResult:
     #: the values as measured, bounds included, where some were cut off (``values`` holds what was judged)
     bounds: tuple[Any, ...] = ()
 
+    def __post_init__(self) -> None:
+        for name in ("censored", "bounds"):
+            if getattr(self, name) and len(getattr(self, name)) != len(self.values):
+                raise ValueError(f"NullResult.{name} needs one entry per value ({len(self.values)}), "
+                                 f"got {len(getattr(self, name))}")
+
     def summary(self, units: str = "") -> str:
         text = self._values_text(units)
         if any(self.censored):
