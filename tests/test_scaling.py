@@ -56,7 +56,7 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
     # scale-free in the noise at a fixed clip k = delta/sigma
     assert fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.02), delta=2e-3) == pytest.approx(2 * se)
     # and it is what the fit does: 120 studies, whose spread has a sampling error of about 7%
-    x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
+    x = cfg.sizes()
     keys = jax.random.split(jax.random.key(7), 120)
     alphas = [fitting.fit_power_law(x, fitting.sample_power_law(k, x, E=cfg.E, A=cfg.A, alpha=cfg.alpha,
                                                                  noise=cfg.noise)).alpha for k in keys]

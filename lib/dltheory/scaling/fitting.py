@@ -279,6 +279,10 @@ class FittingConfig(runtime.ModeConfig):
     def check(self) -> None:
         validate.real("x_max", self.x_max, low=self.x_min, low_open=True)
 
+    def sizes(self) -> np.ndarray:
+        """The study's ``n_points`` sizes, log-spaced in ``[x_min, x_max]``."""
+        return np.logspace(math.log10(self.x_min), math.log10(self.x_max), self.n_points)
+
     @classmethod
     def fast(cls) -> FittingConfig:
         return cls()
@@ -317,22 +321,22 @@ class FittingResult:
     naive_alpha: np.ndarray
     naive_ci: np.ndarray  # (n_seeds, 2)
 
+    def _contains_alpha(self, ci: np.ndarray) -> np.ndarray:
+        return (ci[:, 0] <= self.config.alpha) & (self.config.alpha <= ci[:, 1])
+
     @property
     def covered(self) -> np.ndarray:
         """Whether each seed's 95% interval for ``α`` contains the true exponent."""
-        a = self.config.alpha
-        return (self.alpha_ci[:, 0] <= a) & (a <= self.alpha_ci[:, 1])
+        return self._contains_alpha(self.alpha_ci)
 
     @property
     def covered80(self) -> np.ndarray:
         """Whether each seed's 80% interval (the same bootstrap's 10th to 90th percentile) contains it."""
-        a = self.config.alpha
-        return (self.alpha_ci80[:, 0] <= a) & (a <= self.alpha_ci80[:, 1])
+        return self._contains_alpha(self.alpha_ci80)
 
     @property
     def naive_covered(self) -> np.ndarray:
-        a = self.config.alpha
-        return (self.naive_ci[:, 0] <= a) & (a <= self.naive_ci[:, 1])
+        return self._contains_alpha(self.naive_ci)
 
 
 def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResult:
@@ -343,7 +347,7 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
     if not isinstance(cfg, FittingConfig):
         raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
     seeds = validate.seeds(seeds)
-    x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
+    x = cfg.sizes()
     rows: dict[str, list[Any]] = {k: [] for k in ("y", "E", "A", "alpha", "ci", "ci80", "nA", "na", "nci")}
     for s in seeds:
         k_data, k_boot = jax.random.split(jax.random.key(s))
@@ -399,7 +403,7 @@ def alpha_standard_error(cfg: FittingConfig, delta: float = 1e-3) -> float:
     delta = validate.real("delta", delta, low=0.0, low_open=True)
     if cfg.noise == 0:
         raise ValueError("cfg.noise is 0: a noise-free study has no sampling error to predict")
-    x = np.logspace(math.log10(cfg.x_min), math.log10(cfg.x_max), cfg.n_points)
+    x = cfg.sizes()
     power = cfg.A * x**-cfg.alpha
     loss = cfg.E + power
     jac = np.stack([1 / loss, power / (cfg.A * loss), -power * np.log(x) / loss], axis=1)
