@@ -186,7 +186,7 @@ def check(
 
     ``null_censored`` (one yes/no per null value) marks null values that are only lower bounds: runs cut off by
     their budget before the event they time. The doubt goes against the claim: such a value is judged at the
-    nearest value at or above it that meets the bar, so a null that could still meet the bar counts as meeting it
+    lowest value at or above it that meets the bar, so a null that could still meet the bar counts as meeting it
     (:meth:`Criterion.best_case_at_least`; ``book/claims.md``, "Runs cut off by their budget").
 
     A claim registered with ``mode = "full"`` holds only at paper scale: in fast mode it can be

@@ -115,8 +115,8 @@ class NullResult:
     def summary(self, units: str = "") -> str:
         text = self._values_text(units)
         if any(self.censored):
-            text += (f" ({sum(self.censored)} of {len(self.values)} cut off by the budget, each judged at the value "
-                     "nearest the bar that it could still reach)")
+            text += (f" ({sum(self.censored)} of {len(self.values)} cut off by the budget, each judged at the lowest "
+                     "value it could take that meets the bar)")
         text += " — passes the bar too" if self.passed else " — misses the bar, as it must"
         return text + (f"; margin {self.margin.describe()}" if self.near else "")
 
