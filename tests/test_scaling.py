@@ -58,8 +58,8 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
     # and it is what the fit does: 120 studies, whose spread has a sampling error of about 7%
     x = cfg.sizes()
     keys = jax.random.split(jax.random.key(7), 120)
-    alphas = [fitting.fit_power_law(x, fitting.sample_power_law(k, x, E=cfg.E, A=cfg.A, alpha=cfg.alpha,
-                                                                 noise=cfg.noise)).alpha for k in keys]
+    alphas = [fitting.fit_power_law(x, fitting.sample_power_law(key, x, E=cfg.E, A=cfg.A, alpha=cfg.alpha,
+                                                                 noise=cfg.noise)).alpha for key in keys]
     assert np.std(alphas, ddof=1) == pytest.approx(se, rel=0.2)
     assert abs(np.mean(alphas) - cfg.alpha) < 4 * se / math.sqrt(len(alphas))
     with pytest.raises(ValueError, match="noise-free"):
