@@ -70,13 +70,40 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
         fitting.alpha_standard_error("fast")
 
 
-def test_page_runs_counts_the_coverage_studies_in_the_fast_configuration_only():
+def test_page_runs_counts_the_coverage_studies_and_the_spread_fits_in_the_fast_configuration_only():
     fast, full = fitting.FittingConfig.fast(), fitting.FittingConfig.full()
     per_study = fast.cost().host_flops / fast.n_seeds
     counted = fitting.page_runs(lambda cls: fast)
-    louder = fitting.COVERAGE_STUDIES * fast.cost().host_flops / fast.n_seeds * 11 / (fast.n_boot + 1)
-    assert counted.host_flops == pytest.approx(per_study * fitting.COVERAGE_STUDIES + louder)
+    # the spread claims' fits: up to SPREAD_STUDIES at the page's noise (the coverage studies' fits reused) and
+    # SPREAD_STUDIES at twice the noise, each one fit, priced as one of a study's n_boot + 1 refits
+    fits = (2 * fitting.SPREAD_STUDIES - fitting.COVERAGE_STUDIES) * per_study / (fast.n_boot + 1)
+    assert counted.host_flops == pytest.approx(per_study * fitting.COVERAGE_STUDIES + fits)
     assert fitting.page_runs(lambda cls: full).host_flops == pytest.approx(full.cost().host_flops)
+
+
+def test_fit_power_law_leaves_a_grid_start_whose_first_line_search_is_long():
+    # study 6471 of the page's design: from its grid start (α = 0.34 exactly) L-BFGS-B's default 20 line-search
+    # steps found no decrease and the fit returned the start; the fit must improve on it
+    cfg = fitting.FittingConfig()
+    x, y = cfg.sizes(), fitting._study(cfg, 6471)[0]
+    start = fitting._start_1d(x, y, 1e-3)
+    fit = fitting.fit_power_law(x, y)
+    start_value, _ = fitting._huber_1d(start, np.log(x), np.log(y), 1e-3)
+    assert fit.objective < start_value - 1e-6
+    assert abs(fit.alpha - start[2]) > 1e-3
+    _, gradient = fitting._huber_1d(np.array([math.log(fit.E), math.log(fit.A), fit.alpha]), np.log(x), np.log(y), 1e-3)
+    assert np.abs(gradient).max() < 1e-8
+
+
+def test_fit_exponents_are_the_experiments_fits_without_the_bootstrap():
+    cfg = fitting.FittingConfig(n_points=12, n_boot=20)
+    assert np.array_equal(fitting.fit_exponents(cfg, [3, 4]), fitting.fitting_experiment(cfg, [3, 4]).alpha)
+    louder = fitting.fit_exponents(cfg.replace(noise=2 * cfg.noise), [3, 4])
+    assert np.all(np.abs(louder - cfg.alpha) > 0) and not np.array_equal(louder, fitting.fit_exponents(cfg, [3, 4]))
+    with pytest.raises(ValueError, match="FittingConfig"):
+        fitting.fit_exponents("fast", [0])
+    with pytest.raises(ValueError, match="seeds"):
+        fitting.fit_exponents(cfg, [])
 
 
 def test_fit_chinchilla_recovers_the_generating_law():
