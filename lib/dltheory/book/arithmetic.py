@@ -1,0 +1,207 @@
+"""Does a verdict hinge on one machine's arithmetic? Every page run again with other roundings (issue 16).
+
+A GPU runs the book's compiled programs with other roundings than a CPU: other orders of summation, other
+implementations of ``exp`` and ``tanh``, other matrix-product kernels (in float32 throughout: the book pins the
+precision of matrix products, :func:`dltheory.runtime.matmul_precision`). A claim whose verdict changes with
+such roundings is decided by the machine, not by the experiment. A CPU can ask the same question: XLA's fast-math
+mode for the CPU (``--xla_cpu_enable_fast_math``, with NaNs and infinities still honoured, so that a dead run is
+still seen as one) lets the compiler reassociate sums and use approximate elementwise functions, so that every
+compiled program computes the same mathematics with other roundings (the output of a 20-layer tanh network moves by
+about 10⁻⁵ of itself). NumPy and SciPy code, which a GPU machine also runs on its host CPU, is unchanged.
+
+``python -m dltheory.book.arithmetic run [PAGE.md ...]``
+    Run the pages (default: every notebook page) under base seed :data:`SEED` with those flags and a compilation
+    cache of their own, and keep each page's verdicts in ``results/arithmetic.json`` as it finishes, with the
+    page's fingerprint (:mod:`dltheory.book.fingerprint`: a run of other code is *stale*, shown and not compared).
+``python -m dltheory.book.arithmetic table``
+    Compare each claim's status and value with the seed record's run of the same code under the same base seed
+    (:mod:`dltheory.book.seeds`); a claim whose status differs is a *turn*. The exit status is 1 if any claim turned.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import datetime as _dt
+import json
+import math
+import os
+import sys
+import tempfile
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+from typing import Any
+
+from dltheory.book import fingerprint as _fp
+from dltheory.book import notebooks, seeds
+
+__all__ = ["RECORD", "FLAGS", "SEED", "environment", "load", "run", "Row", "compare_verdicts", "compare", "table"]
+
+#: the record of the runs, relative to the repository root
+RECORD = Path("results") / "arithmetic.json"
+
+#: XLA's CPU fast-math, NaNs and infinities honoured: the same programs, other roundings
+FLAGS = ("--xla_cpu_enable_fast_math=true", "--xla_cpu_fast_math_honor_nans=true",
+         "--xla_cpu_fast_math_honor_infs=true")
+
+#: the base seed of every run: the book's default, whose seed-record run every page has
+SEED = 0
+
+
+def environment(base: Mapping[str, str], cache: Path) -> dict[str, str]:
+    """``base`` with :data:`FLAGS` added to ``XLA_FLAGS`` and JAX's compilation cache in ``cache`` (a program
+    compiled without the flags is never read back)."""
+    if not isinstance(base, Mapping):
+        raise ValueError(f"base must be a mapping of environment variables, got {type(base).__name__}")
+    flags = " ".join(f for f in (base.get("XLA_FLAGS", "").strip(), *FLAGS) if f)
+    return {**base, "XLA_FLAGS": flags, "DLTHEORY_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": str(cache)}
+
+
+def load(root: Path) -> dict[str, Any]:
+    """The record at ``root`` (``{"flags", "seed", "pages": {page: run}}``), empty if there is none."""
+    path = Path(root) / RECORD
+    if not path.is_file():
+        return {"flags": list(FLAGS), "seed": SEED, "pages": {}}
+    data = json.loads(path.read_text())
+    if not isinstance(data, dict) or not isinstance(data.get("pages"), dict):
+        raise ValueError(f"{path} is not a record of runs: expected an object with 'pages'")
+    return data
+
+
+def _entry(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
+    verdicts = {}
+    for rec in records:
+        if "id" not in rec or "passed" not in rec:
+            raise ValueError(f"a verdict record needs 'id' and 'passed', got keys {sorted(rec)}")
+        verdicts[rec["id"]] = {"status": rec.get("status", "reproduced" if rec["passed"] else "failed"),
+                               "value": rec.get("value"), "null": (rec.get("null") or {}).get("value")}
+    return verdicts
+
+
+def run(pages: Iterable[Path], root: Path) -> int:
+    """Run ``pages`` with :data:`FLAGS` under base seed :data:`SEED`, each recorded as it finishes; returns how
+    many pages stopped with an error (each is recorded with it)."""
+    from nbclient.exceptions import CellExecutionError
+
+    root = Path(root)
+    errors = 0
+    before = dict(os.environ)
+    with tempfile.TemporaryDirectory(prefix="dltheory-arithmetic-") as cache:
+        os.environ.update(environment(before, Path(cache)))  # run_page hands os.environ to the kernel
+        try:
+            for page in pages:
+                page = Path(page).resolve()
+                error = None
+                try:
+                    seconds, records = notebooks.run_page(page, seed=SEED, keep_going=True)
+                except CellExecutionError as err:
+                    seconds, records, error = 0.0, [], f"{err.ename}: {str(err.evalue)[:300]}"
+                    errors += 1
+                verdicts = _entry(records)
+                data = load(root)
+                data.update(flags=list(FLAGS), seed=SEED)
+                data["pages"][_fp.relative(page, root).as_posix()] = {
+                    "fingerprint": seeds.fingerprint(page, root, verdicts), "date": _dt.date.today().isoformat(),
+                    "seconds": round(float(seconds), 1), "error": error, "verdicts": verdicts}
+                (root / RECORD).parent.mkdir(parents=True, exist_ok=True)
+                (root / RECORD).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
+                print(f"{_fp.relative(page, root).as_posix()}: {error or f'{seconds:.1f} s, {len(verdicts)} verdicts'}")
+        finally:
+            os.environ.clear()
+            os.environ.update(before)
+    return errors
+
+
+@dataclasses.dataclass(frozen=True)
+class Row:
+    """One claim: its status and value in the seed record's run and with other roundings."""
+
+    claim: str
+    status: str
+    other_status: str | None  # None: the run with other roundings did not reach the claim
+    value: Any
+    other_value: Any
+
+    @property
+    def turned(self) -> bool:
+        return self.status != self.other_status
+
+    @property
+    def change(self) -> float | None:
+        """The relative change of the value, where both are finite numbers (0 for two equal values)."""
+        a, b = self.value, self.other_value
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in (a, b)):
+            return None
+        return 0.0 if a == b else abs(b - a) / max(abs(a), abs(b))
+
+
+def compare_verdicts(record: Mapping[str, Mapping[str, Any]], other: Mapping[str, Mapping[str, Any]]) -> list[Row]:
+    """A :class:`Row` per claim of the seed record's run ``record`` (claim id -> entry with ``status`` and
+    ``value``), against the run with other roundings ``other``; a claim only ``other`` reports is a turn too."""
+    rows = []
+    for cid in sorted(set(record) | set(other)):
+        mine, theirs = record.get(cid), other.get(cid)
+        rows.append(Row(cid, mine["status"] if mine else "not reported", theirs["status"] if theirs else None,
+                        mine.get("value") if mine else None, theirs.get("value") if theirs else None))
+    return rows
+
+
+def compare(root: Path) -> tuple[list[Row], list[str]]:
+    """Every claim of every page whose run with other roundings is of today's code and whose seed record has a
+    fresh run under :data:`SEED`; and the pages left out, each with why."""
+    root = Path(root)
+    rows: list[Row] = []
+    left_out = []
+    for key, entry in sorted(load(root)["pages"].items()):
+        page = root / key
+        if not page.is_file():
+            left_out.append(f"{key}: no such page")
+        elif entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"]):
+            left_out.append(f"{key}: stale (its code changed since the run)")
+        elif entry.get("error"):
+            left_out.append(f"{key}: stopped: {entry['error']}")
+            rows += compare_verdicts(_base(page, root) or {}, entry["verdicts"])
+        elif (base := _base(page, root)) is None:
+            left_out.append(f"{key}: the seed record has no fresh run under base seed {SEED}")
+        else:
+            rows += compare_verdicts(base, entry["verdicts"])
+    return rows, left_out
+
+
+def _base(page: Path, root: Path) -> dict[str, Any] | None:
+    runs = [r for r in seeds.fresh_runs(page, root=root) if r["seed"] == SEED and not r.get("error")]
+    return runs[-1]["verdicts"] if runs else None
+
+
+def table(root: Path) -> tuple[str, bool]:
+    """The comparison as text, and whether any claim turned."""
+    rows, left_out = compare(root)
+    turned = [r for r in rows if r.turned]
+    changes = sorted((c, r.claim) for r in rows if (c := r.change) is not None)
+    lines = [f"{len(rows)} claims compared, {len(turned)} turned (base seed {SEED}, XLA flags {' '.join(FLAGS)})"]
+    lines += [f"  TURNED {r.claim}: {r.status} ({r.value}) -> {r.other_status} ({r.other_value})" for r in turned]
+    if changes:
+        moved = sum(c > 0 for c, _ in changes)
+        lines.append(f"values changed: {moved} of {len(changes)}; largest relative changes:")
+        lines += [f"  {c:.2e} {cid}" for c, cid in changes[::-1][:8]]
+    lines += [f"left out: {why}" for why in left_out]
+    return "\n".join(lines), bool(turned)
+
+
+def _main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m dltheory.book.arithmetic", description=__doc__.split("\n\n")[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    p_run = sub.add_parser("run", help="run pages with other roundings and record their verdicts")
+    p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page of the book")
+    sub.add_parser("table", help="compare the recorded verdicts with the seed record's")
+    args = parser.parse_args(argv)
+    root = notebooks.repo_root()
+    if args.command == "run":
+        return 1 if run(args.pages or notebooks.notebook_pages(root), root) else 0
+    text, turned = table(root)
+    print(text)
+    return 1 if turned else 0
+
+
+if __name__ == "__main__":
+    sys.exit(_main())
