@@ -62,6 +62,11 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
                                                                  noise=cfg.noise)).alpha for key in keys]
     assert np.std(alphas, ddof=1) == pytest.approx(se, rel=0.2)
     assert abs(np.mean(alphas) - cfg.alpha) < 4 * se / math.sqrt(len(alphas))
+    # the clip k = δ/σ near 0 is least absolute deviations (v = π/2), also where k² underflows (k < 1e-154),
+    # and the limit taken below k = 1e-6 joins the formula above it
+    assert fitting.alpha_standard_error(cfg, delta=1e-160) == pytest.approx(lad, rel=1e-12)
+    near = [fitting.alpha_standard_error(cfg, delta=d * cfg.noise) for d in (0.99e-6, 1.01e-6)]
+    assert near[0] == lad and near[1] == pytest.approx(lad, rel=2e-6) and near[1] != lad
     with pytest.raises(ValueError, match="noise-free"):
         fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.0))
     with pytest.raises(ValueError, match="delta"):

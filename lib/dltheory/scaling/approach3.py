@@ -54,9 +54,9 @@ def approach3_exponent(N: Any, D: Any, L: Any, *,
 
 
 def _huber_jax(theta: jax.Array, logN: jax.Array, logD: jax.Array, logL: jax.Array) -> jax.Array:
-    """Hoffmann et al.'s objective (eq. 10, δ = 10⁻³) in JAX; theta = (log E, log A, log B, α, β)."""
+    """Hoffmann et al.'s objective (eq. 10, δ = ``fitting.HUBER_DELTA``) in JAX; theta = (log E, log A, log B, α, β)."""
     terms = jnp.stack([jnp.full_like(logN, theta[0]), theta[1] - theta[3] * logN, theta[2] - theta[4] * logD])
-    return jnp.sum(optax.huber_loss(jax.nn.logsumexp(terms, axis=0), logL, delta=1e-3))
+    return jnp.sum(optax.huber_loss(jax.nn.logsumexp(terms, axis=0), logL, delta=fitting.HUBER_DELTA))
 
 
 @jax.jit

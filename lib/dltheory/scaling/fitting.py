@@ -24,10 +24,13 @@ from scipy import stats
 
 from dltheory import runtime, validate
 
+#: the Huber loss's δ on log-loss residuals in Approach 3 (Hoffmann et al. 2022), every fit's default
+HUBER_DELTA = 1e-3
+
 __all__ = [
     "power_law", "sample_power_law", "PowerLawFit", "fit_power_law", "fit_loglinear", "bootstrap_power_law",
     "fit_chinchilla", "FittingConfig", "FittingResult", "fitting_experiment", "fit_exponents", "alpha_standard_error",
-    "COVERAGE_STUDIES", "SPREAD_STUDIES", "page_runs",
+    "COVERAGE_STUDIES", "SPREAD_STUDIES", "HUBER_DELTA", "page_runs",
 ]
 
 
@@ -41,11 +44,8 @@ def power_law(x: Any, E: float, A: float, alpha: float) -> np.ndarray:
 
 
 def sample_power_law(key: jax.Array, x: Any, *, E: float, A: float, alpha: float, noise: float) -> np.ndarray:
-    """Noisy observations ``L(x)·exp(σ ε)``, ``ε ~ N(0, 1)``: multiplicative noise of relative size ``σ = noise``.
-
-    §1 (``01-fitting``). The noise is multiplicative because the losses of runs of a scaling study scatter
-    by a roughly constant fraction, and the Approach-3 fit of Hoffmann et al. (2022) works in log-loss.
-    """
+    """Noisy observations ``L(x)·exp(σ ε)``, ``ε ~ N(0, 1)``, ``σ = noise`` (§1): the losses of a scaling study
+    scatter by a roughly constant fraction, and the Approach-3 fit of Hoffmann et al. (2022) works in log-loss."""
     clean = power_law(x, E, A, alpha)
     noise = validate.real("noise", noise, low=0.0, high=1.0)
     eps = np.asarray(jax.random.normal(key, clean.shape), dtype=float)
@@ -111,7 +111,7 @@ def _start_1d(x: np.ndarray, y: np.ndarray, delta: float) -> np.ndarray:
     return best
 
 
-def fit_power_law(x: Any, y: Any, *, delta: float = 1e-3, start: PowerLawFit | None = None) -> PowerLawFit:
+def fit_power_law(x: Any, y: Any, *, delta: float = HUBER_DELTA, start: PowerLawFit | None = None) -> PowerLawFit:
     """Fit ``E + A·x^(-α)`` the way Hoffmann et al. (2022, Approach 3) fit their law (§1, ``01-fitting``).
 
     Minimises ``Σ Huber_δ(log L̂(x_i) − log y_i)`` over ``(log E, log A, α)`` with L-BFGS, in float64,
@@ -132,11 +132,8 @@ def fit_power_law(x: Any, y: Any, *, delta: float = 1e-3, start: PowerLawFit | N
 
 
 def fit_loglinear(x: Any, y: Any) -> tuple[float, float]:
-    """The naive fit: a straight line through ``(log x, log y)``, i.e. ``y = A·x^(-α)`` with no offset ``E``.
-
-    Returns ``(A, α)``. This is the Kaplan-style form ``L = (x_c / x)^α`` of §1 (``01-fitting``); when the
-    data have an irreducible loss ``E > 0`` it underestimates ``α``.
-    """
+    """The naive fit ``(A, α)`` of §1: a straight line through ``(log x, log y)``, i.e. the Kaplan-style form
+    ``y = A·x^(-α)`` with no offset ``E``; when the data have an irreducible loss ``E > 0`` it underestimates ``α``."""
     x, y = _xy(x, y)
     slope, intercept = np.polyfit(np.log(x), np.log(y), 1)
     return float(np.exp(intercept)), float(-slope)
@@ -158,7 +155,7 @@ def _bootstrap_1d(start: jax.Array, logx: jax.Array, logy: jax.Array, idx: jax.A
 
 
 def bootstrap_power_law(
-    key: jax.Array, x: Any, y: Any, fit: PowerLawFit, *, n_boot: int = 200, delta: float = 1e-3
+    key: jax.Array, x: Any, y: Any, fit: PowerLawFit, *, n_boot: int = 200, delta: float = HUBER_DELTA
 ) -> dict[str, np.ndarray]:
     """Bootstrap replicates of the Huber fit and of the naive fit (§1, ``01-fitting``).
 
@@ -222,7 +219,7 @@ def _profile_start(N: np.ndarray, D: np.ndarray, L: np.ndarray, delta: float) ->
     return best
 
 
-def fit_chinchilla(N: Any, D: Any, L: Any, *, delta: float = 1e-3,
+def fit_chinchilla(N: Any, D: Any, L: Any, *, delta: float = HUBER_DELTA,
                    start: dict[str, float] | None = None) -> dict[str, float]:
     """Fit ``E + A/N^α + B/D^β`` by Huber loss on log-loss with L-BFGS (§2; Hoffmann et al. 2022, Approach 3).
 
@@ -393,7 +390,7 @@ def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     return cfg.cost() + more + fits
 
 
-def alpha_standard_error(cfg: FittingConfig, delta: float = 1e-3) -> float:
+def alpha_standard_error(cfg: FittingConfig, delta: float = HUBER_DELTA) -> float:
     """The asymptotic standard error of the Huber fit's ``α̂`` on ``cfg``'s design, from M-estimation theory.
 
     With log-residuals ``σε`` (``ε ~ N(0, 1)``, ``σ = cfg.noise``) and the Huber loss clipped at ``k = δ/σ``, the
@@ -417,4 +414,5 @@ def alpha_standard_error(cfg: FittingConfig, delta: float = 1e-3) -> float:
     inside = math.erf(k / math.sqrt(2))  # E[ψ'] = P(|ε| ≤ k)
     # E[ψ²] = E[ε²; |ε| ≤ k] + k²·P(|ε| > k), the first term P(χ²₃ ≤ k²) (ε² size-biased is χ²₃): no cancellation
     psi2 = stats.chi2.cdf(k**2, 3) + 2 * k**2 * stats.norm.sf(k)
-    return float(cfg.noise * math.sqrt(psi2 / inside**2 * np.linalg.inv(jac.T @ jac)[2, 2]))
+    v = psi2 / inside**2 if k > 1e-6 else math.pi / 2  # the limit, to O(k): k² underflows below 1e-154
+    return float(cfg.noise * math.sqrt(v * np.linalg.inv(jac.T @ jac)[2, 2]))
