@@ -31,8 +31,8 @@ help:
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
 	@echo "make seeds       run every page (or PAGES) under each of SEEDS (default: the record's 0 100 ... 900, hours);"
-	@echo "                 print a claim x seed table and the claims a fresh base seed would turn more than 1% of"
-	@echo "                 the time (dltheory.book.robustness)"
+	@echo "                 print a claim x seed table, run the pages again with other roundings (dltheory.book.arithmetic)"
+	@echo "                 and print the claims a fresh base seed would turn more than 1% of the time (robustness)"
 	@echo "make check-saved run live every page that reads a saved run and compare each with what today's code computes"
 	@echo "make course CHAPTERS=03,05   write and build a course pack into course/ (student + instructor notebooks, LMS zip)"
 	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
@@ -130,6 +130,7 @@ bench-book: $(STAMP)
 
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.book.seeds run $(PAGES) --seeds $(SEEDS) --keep-going
+	$(BIN)/python -m dltheory.book.arithmetic run $(PAGES)
 	$(BIN)/python -m dltheory.book.robustness
 
 # Every page that reads a saved run (dltheory.saved), run live under base seed 0: each saved run is compared, array

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from dltheory import selfcheck
-from dltheory.scaling import common, exercises, fitting, quanta, spectrum
+from dltheory.scaling import common, exercises, fit_precision, fitting, quanta, spectrum
 from dltheory.scaling import compute_optimal as co
 from dltheory.scaling import mini_chinchilla as mc
 from dltheory.scaling import isoflop_sgd as isg
@@ -44,9 +44,9 @@ def test_bootstrap_shapes_and_spread():
 
 def test_alpha_standard_error_is_the_huber_fits_scatter():
     cfg = fitting.FittingConfig()
-    se = fitting.alpha_standard_error(cfg)
+    se = fit_precision.alpha_standard_error(cfg)
     # clipping costs between nothing (least squares) and pi/2 in variance (least absolute deviations)
-    ls, lad = fitting.alpha_standard_error(cfg, delta=1e3), fitting.alpha_standard_error(cfg, delta=1e-12)
+    ls, lad = fit_precision.alpha_standard_error(cfg, delta=1e3), fit_precision.alpha_standard_error(cfg, delta=1e-12)
     assert ls < se < lad and lad / ls == pytest.approx(math.sqrt(math.pi / 2), rel=1e-9)
     # the price of clipping at k = delta/sigma = 0.1, integrated numerically: v = E[psi^2] / E[psi']^2
     from scipy import integrate, stats
@@ -54,7 +54,7 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
     psi2 = integrate.quad(lambda e: min(e * e, k * k) * stats.norm.pdf(e), -12, 12, points=[-k, k])[0]
     assert se / ls == pytest.approx(math.sqrt(psi2 / (2 * stats.norm.cdf(k) - 1) ** 2), rel=1e-6)
     # scale-free in the noise at a fixed clip k = delta/sigma
-    assert fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.02), delta=2e-3) == pytest.approx(2 * se)
+    assert fit_precision.alpha_standard_error(dataclasses.replace(cfg, noise=0.02), delta=2e-3) == pytest.approx(2 * se)
     # and it is what the fit does: 120 studies, whose spread has a sampling error of about 7%
     x = cfg.sizes()
     keys = jax.random.split(jax.random.key(7), 120)
@@ -64,24 +64,25 @@ def test_alpha_standard_error_is_the_huber_fits_scatter():
     assert abs(np.mean(alphas) - cfg.alpha) < 4 * se / math.sqrt(len(alphas))
     # the clip k = δ/σ near 0 is least absolute deviations (v = π/2), also where k² underflows (k < 1e-154),
     # and the limit taken below k = 1e-6 joins the formula above it
-    assert fitting.alpha_standard_error(cfg, delta=1e-160) == pytest.approx(lad, rel=1e-12)
-    near = [fitting.alpha_standard_error(cfg, delta=d * cfg.noise) for d in (0.99e-6, 1.01e-6)]
+    assert fit_precision.alpha_standard_error(cfg, delta=1e-160) == pytest.approx(lad, rel=1e-12)
+    near = [fit_precision.alpha_standard_error(cfg, delta=d * cfg.noise) for d in (0.99e-6, 1.01e-6)]
     assert near[0] == lad and near[1] == pytest.approx(lad, rel=2e-6) and near[1] != lad
     with pytest.raises(ValueError, match="noise-free"):
-        fitting.alpha_standard_error(dataclasses.replace(cfg, noise=0.0))
+        fit_precision.alpha_standard_error(dataclasses.replace(cfg, noise=0.0))
     with pytest.raises(ValueError, match="delta"):
-        fitting.alpha_standard_error(cfg, delta=0.0)
+        fit_precision.alpha_standard_error(cfg, delta=0.0)
     with pytest.raises(ValueError, match="FittingConfig"):
-        fitting.alpha_standard_error("fast")
+        fit_precision.alpha_standard_error("fast")
 
 
 def test_page_runs_counts_the_coverage_studies_and_the_spread_fits_in_the_fast_configuration_only():
     fast, full = fitting.FittingConfig.fast(), fitting.FittingConfig.full()
     per_study = fast.cost().host_flops / fast.n_seeds
     counted = fitting.page_runs(lambda cls: fast)
-    # the spread claims' fits: up to SPREAD_STUDIES at the page's noise (the coverage studies' fits reused) and
-    # SPREAD_STUDIES at twice the noise, each one fit, priced as one of a study's n_boot + 1 refits
-    fits = (2 * fitting.SPREAD_STUDIES - fitting.COVERAGE_STUDIES) * per_study / (fast.n_boot + 1)
+    # the spread claims' fits, each one fit priced as one of a study's n_boot + 1 refits: Huber fits up to
+    # SPREAD_STUDIES (the coverage studies' reused), least-squares fits of as many, and the coverage studies at
+    # twice the noise
+    fits = 2 * fitting.SPREAD_STUDIES * per_study / (fast.n_boot + 1)
     assert counted.host_flops == pytest.approx(per_study * fitting.COVERAGE_STUDIES + fits)
     assert fitting.page_runs(lambda cls: full).host_flops == pytest.approx(full.cost().host_flops)
 
@@ -90,7 +91,7 @@ def test_fit_power_law_leaves_a_grid_start_whose_first_line_search_is_long():
     # study 6471 of the page's design: from its grid start (α = 0.34 exactly) L-BFGS-B's default 20 line-search
     # steps found no decrease and the fit returned the start; the fit must improve on it
     cfg = fitting.FittingConfig()
-    x, y = cfg.sizes(), fitting._study(cfg, 6471)[0]
+    x, y = cfg.sizes(), fitting.draw_study(cfg, 6471)[0]
     start = fitting._start_1d(x, y, 1e-3)
     fit = fitting.fit_power_law(x, y)
     start_value, _ = fitting._huber_1d(start, np.log(x), np.log(y), 1e-3)
@@ -102,13 +103,40 @@ def test_fit_power_law_leaves_a_grid_start_whose_first_line_search_is_long():
 
 def test_fit_exponents_are_the_experiments_fits_without_the_bootstrap():
     cfg = fitting.FittingConfig(n_points=12, n_boot=20)
-    assert np.array_equal(fitting.fit_exponents(cfg, [3, 4]), fitting.fitting_experiment(cfg, [3, 4]).alpha)
-    louder = fitting.fit_exponents(cfg.replace(noise=2 * cfg.noise), [3, 4])
-    assert np.all(np.abs(louder - cfg.alpha) > 0) and not np.array_equal(louder, fitting.fit_exponents(cfg, [3, 4]))
-    with pytest.raises(ValueError, match="FittingConfig"):
-        fitting.fit_exponents("fast", [0])
-    with pytest.raises(ValueError, match="seeds"):
-        fitting.fit_exponents(cfg, [])
+    assert np.array_equal(fit_precision.fit_exponents(cfg, [3, 4]), fitting.fitting_experiment(cfg, [3, 4]).alpha)
+    # twice the noise draws the same ε: the log-residuals double
+    clean = np.log(fitting.power_law(cfg.sizes(), cfg.E, cfg.A, cfg.alpha))
+    quiet, loud = (np.log(fitting.draw_study(c, 3)[0]) - clean for c in (cfg, cfg.replace(noise=2 * cfg.noise)))
+    np.testing.assert_allclose(loud, 2 * quiet, rtol=1e-9, atol=1e-12)
+    # delta reaches the fit: a clip far above the noise is least squares, another fit of the same study
+    y = fitting.draw_study(cfg, 3)[0]
+    squares = fit_precision.fit_exponents(cfg, [3], delta=1.0)[0]
+    assert squares == fitting.fit_power_law(cfg.sizes(), y, delta=1.0).alpha
+    assert squares != fit_precision.fit_exponents(cfg, [3])[0]
+    for bad, match in [(("fast", [0]), "FittingConfig"), ((cfg, []), "seeds"), ((cfg, [0], 0.0), "delta")]:
+        with pytest.raises(ValueError, match=match):
+            fit_precision.fit_exponents(*bad[:2], **({"delta": bad[2]} if len(bad) > 2 else {}))
+
+
+def test_the_spread_studies_are_the_coverage_studies_then_a_stream_no_two_base_seeds_share():
+    seen = {}
+    for base in (0, 1, 100, 4000, 10**5):
+        studies = fit_precision.spread_seeds(base)
+        assert len(studies) == len(set(studies)) == fitting.SPREAD_STUDIES
+        assert studies[:fitting.COVERAGE_STUDIES] == list(range(base, base + fitting.COVERAGE_STUDIES))
+        further = set(studies[fitting.COVERAGE_STUDIES:])
+        assert min(further) >= fit_precision.SPREAD_STREAM
+        for other, theirs in seen.items():
+            assert not further & theirs, (base, other)
+        seen[base] = further
+    with pytest.raises(ValueError, match="base_seed"):
+        fit_precision.spread_seeds(-1)
+
+
+def test_a_fit_that_cannot_leave_its_start_raises():
+    # a gradient of the wrong sign: no line search finds a decrease, and the start must not come back as a fit
+    with pytest.raises(RuntimeError, match="could not leave its start"):
+        fitting._lbfgs(lambda t: (float(t @ t), -2 * t), np.array([1.0, -2.0]))
 
 
 def test_fit_chinchilla_recovers_the_generating_law():

@@ -1,18 +1,23 @@
-"""Does a verdict hinge on one machine's arithmetic? Every page run again with other roundings (issue 16).
+"""Does a verdict hinge on the last bits of its numbers? Every page run again with other roundings (issue 16).
 
-A GPU runs the book's compiled programs with other roundings than a CPU: other orders of summation, other
-implementations of ``exp`` and ``tanh``, other matrix-product kernels (in float32 throughout: the book pins the
-precision of matrix products, :func:`dltheory.runtime.matmul_precision`). A claim whose verdict changes with
-such roundings is decided by the machine, not by the experiment. A CPU can ask the same question: XLA's fast-math
-mode for the CPU (``--xla_cpu_enable_fast_math``, with NaNs and infinities still honoured, so that a dead run is
-still seen as one) lets the compiler reassociate sums and use approximate elementwise functions, so that every
-compiled program computes the same mathematics with other roundings (the output of a 20-layer tanh network moves by
-about 10⁻⁵ of itself). NumPy and SciPy code, which a GPU machine also runs on its host CPU, is unchanged.
+A GPU runs the book's compiled programs with other roundings than a CPU (other orders of summation, other
+implementations of elementary functions, other matrix-product kernels, all in float32: the book pins the precision
+of matrix products, :func:`dltheory.runtime.matmul_precision`), and a training run amplifies such differences until
+its trajectory is another one. A claim whose status changed with them would be decided by the machine. A CPU can
+look for such claims by moving the last bits itself: with XLA's fast-math mode for the CPU
+(``--xla_cpu_enable_fast_math``, NaNs and infinities still honoured, so that a dead run is still seen as one), this
+JAX's compiled ``log`` rounds differently, and with it the normal random numbers ``jax.random.normal`` draws (almost
+all of them move, typically by a few ulps, the largest of 10⁵ by 2·10⁻³: initial weights, data, noise) and the
+log-softmax of a cross-entropy. Sums,
+matrix products, ``exp`` and ``tanh`` keep their roundings on this CPU, so the perturbation enters at the draws and
+the losses, not at every operation as on a GPU. NumPy and SciPy code, which a GPU machine also runs on its host CPU,
+is unchanged.
 
 ``python -m dltheory.book.arithmetic run [PAGE.md ...]``
     Run the pages (default: every notebook page) under base seed :data:`SEED` with those flags and a compilation
     cache of their own, and keep each page's verdicts in ``results/arithmetic.json`` as it finishes, with the
-    page's fingerprint (:mod:`dltheory.book.fingerprint`: a run of other code is *stale*, shown and not compared).
+    page's fingerprint (:mod:`dltheory.book.fingerprint`) and the flags: a run of other code or other flags is
+    *stale*, shown and not compared. ``make seeds`` runs it after the seed record's runs of the same pages.
 ``python -m dltheory.book.arithmetic table``
     Compare each claim's status and value with the seed record's run of the same code under the same base seed
     (:mod:`dltheory.book.seeds`); a claim whose status differs is a *turn*. The exit status is 1 if any claim turned.
@@ -35,7 +40,8 @@ from typing import Any
 from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks, seeds
 
-__all__ = ["RECORD", "FLAGS", "SEED", "environment", "load", "run", "Row", "compare_verdicts", "compare", "table"]
+__all__ = ["RECORD", "FLAGS", "SEED", "environment", "load", "run", "Row", "compare_verdicts", "compare",
+           "pages_to_run", "table"]
 
 #: the record of the runs, relative to the repository root
 RECORD = Path("results") / "arithmetic.json"
@@ -65,6 +71,13 @@ def load(root: Path) -> dict[str, Any]:
     data = json.loads(path.read_text())
     if not isinstance(data, dict) or not isinstance(data.get("pages"), dict):
         raise ValueError(f"{path} is not a record of runs: expected an object with 'pages'")
+    for key, entry in data["pages"].items():
+        if not isinstance(entry, dict) or not isinstance(entry.get("fingerprint"), str) \
+                or not isinstance(entry.get("verdicts"), dict) or not isinstance(entry.get("flags"), list):
+            raise ValueError(f"{path}: the run of {key} needs 'fingerprint', 'flags' and 'verdicts'")
+        for cid, verdict in entry["verdicts"].items():
+            if not isinstance(verdict, dict) or not isinstance(verdict.get("status"), str):
+                raise ValueError(f"{path}: {key}: the verdict of {cid} needs a 'status'")
     return data
 
 
@@ -83,6 +96,9 @@ def run(pages: Iterable[Path], root: Path) -> int:
     many pages stopped with an error (each is recorded with it)."""
     from nbclient.exceptions import CellExecutionError
 
+    if isinstance(pages, (str, Path)) or not isinstance(pages, Iterable):
+        raise ValueError(f"pages must be a list of page paths, got {pages!r}")
+    pages = [Path(p).resolve() for p in pages]
     root = Path(root)
     errors = 0
     before = dict(os.environ)
@@ -90,18 +106,21 @@ def run(pages: Iterable[Path], root: Path) -> int:
         os.environ.update(environment(before, Path(cache)))  # run_page hands os.environ to the kernel
         try:
             for page in pages:
-                page = Path(page).resolve()
                 error = None
                 try:
                     seconds, records = notebooks.run_page(page, seed=SEED, keep_going=True)
                 except CellExecutionError as err:
                     seconds, records, error = 0.0, [], f"{err.ename}: {str(err.evalue)[:300]}"
+                except Exception as err:  # noqa: BLE001 - a timeout or a dead kernel is recorded, and the run goes on
+                    seconds, records, error = 0.0, [], f"{type(err).__name__}: {str(err)[:300]}"
+                if error:
                     errors += 1
                 verdicts = _entry(records)
                 data = load(root)
                 data.update(flags=list(FLAGS), seed=SEED)
                 data["pages"][_fp.relative(page, root).as_posix()] = {
-                    "fingerprint": seeds.fingerprint(page, root, verdicts), "date": _dt.date.today().isoformat(),
+                    "fingerprint": seeds.fingerprint(page, root, verdicts), "flags": list(FLAGS),
+                    "date": _dt.date.today().isoformat(),
                     "seconds": round(float(seconds), 1), "error": error, "verdicts": verdicts}
                 (root / RECORD).parent.mkdir(parents=True, exist_ok=True)
                 (root / RECORD).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
@@ -138,6 +157,10 @@ class Row:
 def compare_verdicts(record: Mapping[str, Mapping[str, Any]], other: Mapping[str, Mapping[str, Any]]) -> list[Row]:
     """A :class:`Row` per claim of the seed record's run ``record`` (claim id -> entry with ``status`` and
     ``value``), against the run with other roundings ``other``; a claim only ``other`` reports is a turn too."""
+    for name, verdicts in (("record", record), ("other", other)):
+        if not isinstance(verdicts, Mapping) or not all(
+                isinstance(v, Mapping) and isinstance(v.get("status"), str) for v in verdicts.values()):
+            raise ValueError(f"{name} must map claim ids to verdicts with a 'status', got {verdicts!r}"[:300])
     rows = []
     for cid in sorted(set(record) | set(other)):
         mine, theirs = record.get(cid), other.get(cid)
@@ -158,6 +181,8 @@ def compare(root: Path) -> tuple[list[Row], list[str]]:
             left_out.append(f"{key}: no such page")
         elif entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"]):
             left_out.append(f"{key}: stale (its code changed since the run)")
+        elif entry["flags"] != list(FLAGS):
+            left_out.append(f"{key}: stale (run with other flags)")
         elif entry.get("error"):
             left_out.append(f"{key}: stopped: {entry['error']}")
             rows += compare_verdicts(_base(page, root) or {}, entry["verdicts"])
@@ -166,6 +191,22 @@ def compare(root: Path) -> tuple[list[Row], list[str]]:
         else:
             rows += compare_verdicts(base, entry["verdicts"])
     return rows, left_out
+
+
+def pages_to_run(root: Path) -> list[str]:
+    """The notebook pages whose seed record has a fresh run under :data:`SEED` but whose run with other roundings is
+    missing, stale or stopped: each needs ``python -m dltheory.book.arithmetic run`` before it is compared."""
+    root = Path(root)
+    record = load(root)["pages"]
+    todo = []
+    for page in notebooks.notebook_pages(root):
+        key = _fp.relative(page, root).as_posix()
+        entry = record.get(key)
+        if _base(page, root) is not None and (
+                entry is None or entry.get("error") or entry["flags"] != list(FLAGS)
+                or entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"])):
+            todo.append(key)
+    return todo
 
 
 def _base(page: Path, root: Path) -> dict[str, Any] | None:
@@ -185,6 +226,7 @@ def table(root: Path) -> tuple[str, bool]:
         lines.append(f"values changed: {moved} of {len(changes)}; largest relative changes:")
         lines += [f"  {c:.2e} {cid}" for c, cid in changes[::-1][:8]]
     lines += [f"left out: {why}" for why in left_out]
+    lines += [f"to run (its seed record is of today's code): {key}" for key in pages_to_run(root)]
     return "\n".join(lines), bool(turned)
 
 

@@ -5,7 +5,8 @@ One module per section page of ``chapters/01-scaling-laws``; a page imports its 
 
 ``01-fitting``          → ``fitting``: §1 the Approach-3 fit of Hoffmann et al. (2022), Huber loss on log-loss
                           minimised by L-BFGS, bootstrap intervals, against the naive straight line; also the
-                          two-variable fit ``fit_chinchilla`` that §5 and the exercises use
+                          two-variable fit ``fit_chinchilla`` that §5 and the exercises use; ``fit_precision``:
+                          its asymptotic standard error and the studies its spread claims fit
 ``02-compute-optimal``  → ``compute_optimal``: §2 the published fits, ``N_opt ∝ C^{β/(α+β)}`` derived with
                           sympy, isoFLOP curves
 ``03-spectrum``         → ``spectrum``: §3 ridgeless regression on a power-law spectrum and its dual, random

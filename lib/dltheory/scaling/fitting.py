@@ -20,7 +20,6 @@ import jax.numpy as jnp
 import numpy as np
 import optax
 from jax.scipy.optimize import minimize as jax_minimize
-from scipy import stats
 
 from dltheory import runtime, validate
 
@@ -29,7 +28,7 @@ HUBER_DELTA = 1e-3
 
 __all__ = [
     "power_law", "sample_power_law", "PowerLawFit", "fit_power_law", "fit_loglinear", "bootstrap_power_law",
-    "fit_chinchilla", "FittingConfig", "FittingResult", "fitting_experiment", "fit_exponents", "alpha_standard_error",
+    "fit_chinchilla", "FittingConfig", "FittingResult", "draw_study", "fitting_experiment",
     "COVERAGE_STUDIES", "SPREAD_STUDIES", "HUBER_DELTA", "page_runs",
 ]
 
@@ -90,6 +89,8 @@ def _lbfgs(objective, start: np.ndarray, *args: Any) -> tuple[np.ndarray, float]
     # a narrow valley: a first line search can need over 20 steps (with 20, 1 study in 2,000 of §1 stayed at its start)
     res = scipy_minimize(objective, start, args=args, jac=True, method="L-BFGS-B",
                          options={"maxiter": 10_000, "ftol": 1e-15, "gtol": 1e-12, "maxls": 100})
+    if np.array_equal(res.x, start) and np.abs(res.jac).max() > 1e-8:  # never report the start as an optimum
+        raise RuntimeError(f"L-BFGS-B could not leave its start ({res.message}): no fit to report")
     return res.x, float(res.fun)
 
 
@@ -327,17 +328,10 @@ class FittingResult:
         return self._contains_alpha(self.naive_ci)
 
 
-def _study(cfg: FittingConfig, seed: int) -> tuple[np.ndarray, jax.Array]:
-    """One synthetic study: its losses at ``cfg.sizes()`` and the key of its bootstrap."""
+def draw_study(cfg: FittingConfig, seed: int) -> tuple[np.ndarray, jax.Array]:
+    """One synthetic study of :func:`fitting_experiment`: its losses at ``cfg.sizes()`` and its bootstrap's key."""
     k_data, k_boot = jax.random.split(jax.random.key(seed))
     return sample_power_law(k_data, cfg.sizes(), E=cfg.E, A=cfg.A, alpha=cfg.alpha, noise=cfg.noise), k_boot
-
-
-def fit_exponents(cfg: FittingConfig, seeds: Sequence[int]) -> np.ndarray:
-    """The Huber fit's ``α̂`` on each seed's study of :func:`fitting_experiment`, without its bootstrap (4 ms each)."""
-    if not isinstance(cfg, FittingConfig):
-        raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
-    return np.array([fit_power_law(cfg.sizes(), _study(cfg, s)[0]).alpha for s in validate.seeds(seeds)])
 
 
 def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResult:
@@ -351,7 +345,7 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
     x = cfg.sizes()
     rows: dict[str, list[Any]] = {k: [] for k in ("y", "E", "A", "alpha", "ci", "ci80", "nA", "na", "nci")}
     for s in seeds:
-        y, k_boot = _study(cfg, s)
+        y, k_boot = draw_study(cfg, s)
         fit = fit_power_law(x, y)
         boot = bootstrap_power_law(k_boot, x, y, fit, n_boot=cfg.n_boot)
         naive_A, naive_alpha = fit_loglinear(x, y)
@@ -373,46 +367,20 @@ def fitting_experiment(cfg: FittingConfig, seeds: Sequence[int]) -> FittingResul
 
 #: how many studies ``fit-coverage-64`` counts (page 1.1, fast configuration): the page's own and as many more
 COVERAGE_STUDIES = 64
-#: how many studies ``fit-exponent-spread-1024`` fits (fast configuration), the coverage studies first
+#: how many studies ``fit-exponent-spread-1024`` fits (fast configuration): the coverage studies and
+#: :func:`dltheory.scaling.fit_precision.spread_seeds`' further ones
 SPREAD_STUDIES = 1024
 
 
 def page_runs(config: Callable[[type], Any]) -> runtime.Cost:
     """What page 1.1 runs, for :func:`dltheory.book.budget.page_cost` (``config`` gives the config the budget
-    counts): its studies and, in the fast configuration, more up to :data:`COVERAGE_STUDIES`, and fits without a
-    bootstrap up to :data:`SPREAD_STUDIES` and of as many studies with twice the noise (the spread claims' null)."""
+    counts): its studies and, in the fast configuration, more up to :data:`COVERAGE_STUDIES`, fits without a
+    bootstrap up to :data:`SPREAD_STUDIES`, least-squares fits of as many, and fits of the coverage studies at twice
+    the noise (the nulls of the two spread claims)."""
     cfg, fast = config(FittingConfig), FittingConfig.fast()
     if cfg != fast:
         return cfg.cost()
     more = fast.replace(n_seeds=COVERAGE_STUDIES - fast.n_seeds).cost()
     per_fit = fast.cost().host_flops / (fast.n_seeds * (fast.n_boot + 1))  # priced as one bootstrap refit
-    fits = runtime.Cost(host_flops=per_fit * (2 * SPREAD_STUDIES - COVERAGE_STUDIES))
+    fits = runtime.Cost(host_flops=per_fit * 2 * SPREAD_STUDIES)
     return cfg.cost() + more + fits
-
-
-def alpha_standard_error(cfg: FittingConfig, delta: float = HUBER_DELTA) -> float:
-    """The asymptotic standard error of the Huber fit's ``α̂`` on ``cfg``'s design, from M-estimation theory.
-
-    With log-residuals ``σε`` (``ε ~ N(0, 1)``, ``σ = cfg.noise``) and the Huber loss clipped at ``k = δ/σ``, the
-    estimate is asymptotically normal with covariance ``σ² · v(k) · (JᵀJ)⁻¹`` (Huber 1973 for linear regression; for
-    this nonlinear law to first order, linearised at the true parameters), where ``J`` is the Jacobian of
-    ``log(E + A·x^(-α))`` in ``(E, A, α)`` at the true law over the design and
-    ``v(k) = E[ψ_k(ε)²] / E[ψ_k'(ε)]²`` (``ψ_k`` clips at ``±k``: ``v → 1`` as ``k → ∞``, least squares; ``v → π/2``
-    as ``k → 0``, least absolute deviations). ``α``'s entry of ``(JᵀJ)⁻¹`` does not depend on how ``E`` and ``A`` are
-    parametrised.
-    """
-    if not isinstance(cfg, FittingConfig):
-        raise ValueError(f"cfg must be a FittingConfig, got {type(cfg).__name__}")
-    delta = validate.real("delta", delta, low=0.0, low_open=True)
-    if cfg.noise == 0:
-        raise ValueError("cfg.noise is 0: a noise-free study has no sampling error to predict")
-    x = cfg.sizes()
-    power = cfg.A * x**-cfg.alpha
-    loss = cfg.E + power
-    jac = np.stack([1 / loss, power / (cfg.A * loss), -power * np.log(x) / loss], axis=1)
-    k = delta / cfg.noise
-    inside = math.erf(k / math.sqrt(2))  # E[ψ'] = P(|ε| ≤ k)
-    # E[ψ²] = E[ε²; |ε| ≤ k] + k²·P(|ε| > k), the first term P(χ²₃ ≤ k²) (ε² size-biased is χ²₃): no cancellation
-    psi2 = stats.chi2.cdf(k**2, 3) + 2 * k**2 * stats.norm.sf(k)
-    v = psi2 / inside**2 if k > 1e-6 else math.pi / 2  # the limit, to O(k): k² underflows below 1e-154
-    return float(cfg.noise * math.sqrt(v * np.linalg.inv(jac.T @ jac)[2, 2]))
