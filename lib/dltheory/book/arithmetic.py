@@ -55,12 +55,14 @@ SEED = 0
 
 
 def environment(base: Mapping[str, str], cache: Path) -> dict[str, str]:
-    """``base`` with :data:`FLAGS` added to ``XLA_FLAGS`` and JAX's compilation cache in ``cache`` (a program
-    compiled without the flags is never read back)."""
+    """``base`` with :data:`FLAGS` added to ``XLA_FLAGS``, JAX's compilation cache in ``cache`` (a program compiled
+    without the flags is never read back) and ``DLTHEORY_LIVE=1``: an experiment that base seed 0 reads from a saved
+    run (:mod:`dltheory.saved`) runs, so that its verdict is measured with the other roundings too."""
     if not isinstance(base, Mapping):
         raise ValueError(f"base must be a mapping of environment variables, got {type(base).__name__}")
     flags = " ".join(f for f in (base.get("XLA_FLAGS", "").strip(), *FLAGS) if f)
-    return {**base, "XLA_FLAGS": flags, "DLTHEORY_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": str(cache)}
+    return {**base, "XLA_FLAGS": flags, "DLTHEORY_CACHE": str(cache), "JAX_COMPILATION_CACHE_DIR": str(cache),
+            "DLTHEORY_LIVE": "1"}
 
 
 def load(root: Path) -> dict[str, Any]:
@@ -87,7 +89,8 @@ def _entry(records: Iterable[Mapping[str, Any]]) -> dict[str, dict[str, Any]]:
         if "id" not in rec or "passed" not in rec:
             raise ValueError(f"a verdict record needs 'id' and 'passed', got keys {sorted(rec)}")
         verdicts[rec["id"]] = {"status": rec.get("status", "reproduced" if rec["passed"] else "failed"),
-                               "value": rec.get("value"), "null": (rec.get("null") or {}).get("value")}
+                               "value": rec.get("value"), "null": (rec.get("null") or {}).get("value"),
+                               "provenance": rec.get("provenance") or "live"}
     return verdicts
 
 
@@ -140,6 +143,7 @@ class Row:
     other_status: str | None  # None: the run with other roundings did not reach the claim
     value: Any
     other_value: Any
+    live: bool = True  # False: judged on a saved run in the run with other roundings, which the flags did not reach
 
     @property
     def turned(self) -> bool:
@@ -165,8 +169,18 @@ def compare_verdicts(record: Mapping[str, Mapping[str, Any]], other: Mapping[str
     for cid in sorted(set(record) | set(other)):
         mine, theirs = record.get(cid), other.get(cid)
         rows.append(Row(cid, mine["status"] if mine else "not reported", theirs["status"] if theirs else None,
-                        mine.get("value") if mine else None, theirs.get("value") if theirs else None))
+                        mine.get("value") if mine else None, theirs.get("value") if theirs else None,
+                        live=_provenance(theirs, mine) == "live"))
     return rows
+
+
+def _provenance(other: Mapping[str, Any] | None, record: Mapping[str, Any] | None) -> str:
+    """Where the other run's verdict came from: its own record of it, else the seed record's (runs made before the
+    record kept it, without ``DLTHEORY_LIVE=1``, read the same saved runs as the seed record's)."""
+    for verdict in (other, record):
+        if verdict and "provenance" in verdict:
+            return verdict["provenance"]
+    return "live"
 
 
 def compare(root: Path) -> tuple[list[Row], list[str]]:
@@ -218,12 +232,14 @@ def table(root: Path) -> tuple[str, bool]:
     """The comparison as text, and whether any claim turned."""
     rows, left_out = compare(root)
     turned = [r for r in rows if r.turned]
-    changes = sorted((c, r.claim) for r in rows if (c := r.change) is not None)
-    lines = [f"{len(rows)} claims compared, {len(turned)} turned (base seed {SEED}, XLA flags {' '.join(FLAGS)})"]
+    changes = sorted((c, r.claim) for r in rows if r.live and (c := r.change) is not None)
+    saved = sum(not r.live for r in rows)
+    lines = [f"{len(rows)} claims compared, {len(turned)} turned (base seed {SEED}, XLA flags {' '.join(FLAGS)}); "
+             f"{saved} of them judged on a saved run, which the flags do not reach"]
     lines += [f"  TURNED {r.claim}: {r.status} ({r.value}) -> {r.other_status} ({r.other_value})" for r in turned]
     if changes:
         moved = sum(c > 0 for c, _ in changes)
-        lines.append(f"values changed: {moved} of {len(changes)}; largest relative changes:")
+        lines.append(f"values changed: {moved} of {len(changes)} measured live; largest relative changes:")
         lines += [f"  {c:.2e} {cid}" for c, cid in changes[::-1][:8]]
     lines += [f"left out: {why}" for why in left_out]
     lines += [f"to run (its seed record is of today's code): {key}" for key in pages_to_run(root)]
