@@ -14,7 +14,7 @@ the losses, not at every operation as on a GPU. NumPy and SciPy code, which a GP
 is unchanged.
 
 ``python -m dltheory.book.arithmetic run [PAGE.md ...]``
-    Run the pages (default: every notebook page) under base seed :data:`SEED` with those flags and a compilation
+    Run the pages (default: every notebook page with a seed record) under base seed :data:`SEED` with those flags and a compilation
     cache of their own, and keep each page's verdicts in ``results/arithmetic.json`` as it finishes, with the
     page's fingerprint (:mod:`dltheory.book.fingerprint`) and the flags: a run of other code or other flags is
     *stale*, shown and not compared. ``make seeds`` runs it after the seed record's runs of the same pages.
@@ -250,12 +250,13 @@ def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dltheory.book.arithmetic", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="run pages with other roundings and record their verdicts")
-    p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page of the book")
+    p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page with a seed record")
     sub.add_parser("table", help="compare the recorded verdicts with the seed record's")
     args = parser.parse_args(argv)
     root = notebooks.repo_root()
     if args.command == "run":
-        return 1 if run(args.pages or notebooks.notebook_pages(root), root) else 0
+        pages = args.pages or [p for p in notebooks.notebook_pages(root) if seeds.record_path(p, root).is_file()]
+        return 1 if run(pages, root) else 0
     text, turned = table(root)
     print(text)
     return 1 if turned else 0
