@@ -14,8 +14,8 @@ the losses, not at every operation as on a GPU. NumPy and SciPy code, which a GP
 is unchanged.
 
 ``python -m dltheory.book.arithmetic run [PAGE.md ...]``
-    Run the pages (default: every notebook page with a seed record) under base seed :data:`SEED` with those flags and a compilation
-    cache of their own, and keep each page's verdicts in ``results/arithmetic.json`` as it finishes, with the
+    Run the pages (default: every notebook page with a seed record) under base seed :data:`SEED` with those flags,
+    saved runs measured live and a compilation cache of their own, and keep each page's verdicts in ``results/arithmetic.json`` as it finishes, with the
     page's fingerprint (:mod:`dltheory.book.fingerprint`) and the flags: a run of other code or other flags is
     *stale*, shown and not compared. ``make seeds`` runs it after the seed record's runs of the same pages.
 ``python -m dltheory.book.arithmetic table``
