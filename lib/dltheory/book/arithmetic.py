@@ -17,7 +17,8 @@ is unchanged.
     Run the pages (default: every notebook page with a seed record) under base seed :data:`SEED` with those flags,
     saved runs measured live and a compilation cache of their own, and keep each page's verdicts in
     ``results/arithmetic.json`` as it finishes, with the page's fingerprint (:mod:`dltheory.book.fingerprint`) and
-    the flags: a run of other code or other flags is *stale*, shown and not compared. ``make seeds`` runs it after the seed record's runs of the same pages.
+    the flags: a run of other code or other flags is *stale*, shown and not compared. ``make seeds`` runs it after
+    the seed record's runs of the same pages.
 ``python -m dltheory.book.arithmetic table``
     Compare each claim's status and value with the seed record's run of the same code under the same base seed
     (:mod:`dltheory.book.seeds`); a claim whose status differs is a *turn*. The exit status is 1 if any claim turned.
