@@ -70,6 +70,13 @@ def test_a_status_that_differs_is_a_turn_and_so_is_a_claim_not_reached() -> None
     assert rows["c"].other_status is None
     extra = arithmetic.compare_verdicts({}, {"d": {"status": "reproduced", "value": 1.0}})
     assert extra[0].turned and extra[0].status == "not reported"
+    # a claim registered as not reproduced whose live reading changes keeps its registered outcome
+    kept = arithmetic.compare_verdicts({"e": {"status": "not reproduced", "value": 8.0}},
+                                       {"e": {"status": "not reproduced (passed this run)", "value": -1.0}})[0]
+    assert kept.changed and not kept.turned
+    stopped = arithmetic.compare_verdicts({"e": {"status": "not reproduced", "value": 8.0}},
+                                          {"e": {"status": "degenerate", "value": float("nan")}})[0]
+    assert stopped.turned
 
 
 def test_a_run_is_recorded_with_its_fingerprint_and_compared_until_its_code_changes(

@@ -21,7 +21,9 @@ is unchanged.
     the seed record's runs of the same pages.
 ``python -m dltheory.book.arithmetic table``
     Compare each claim's status and value with the seed record's run of the same code under the same base seed
-    (:mod:`dltheory.book.seeds`); a claim whose status differs is a *turn*. The exit status is 1 if any claim turned.
+    (:mod:`dltheory.book.seeds`). A claim that held in one run and not in the other (failed, cannot fail,
+    degenerate, not reached) is a *turn*, and the exit status is 1; one registered as not reproduced or not a test may
+    read differently in the two (passing in one) and keeps its registered outcome, as across base seeds.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from typing import Any
 
 from dltheory.book import fingerprint as _fp
 from dltheory.book import notebooks, seeds
+from dltheory.claims import OK_STATUSES
 
 __all__ = ["RECORD", "FLAGS", "SEED", "environment", "load", "run", "Row", "compare_verdicts", "compare",
            "pages_to_run", "table"]
@@ -147,8 +150,16 @@ class Row:
     live: bool = True  # False: judged on a saved run in the run with other roundings, which the flags did not reach
 
     @property
-    def turned(self) -> bool:
+    def changed(self) -> bool:
+        """Whether the status reads differently (``not reproduced`` against ``not reproduced (passed this run)``)."""
         return self.status != self.other_status
+
+    @property
+    def turned(self) -> bool:
+        """Whether the claim held in one run and not in the other (or was not reached): a status that stops a page
+        (failed, cannot fail, degenerate) against one that lets it go on. A claim registered as not reproduced or not
+        a test whose live reading changes keeps its registered outcome, as in the seed record."""
+        return self.other_status is None or (self.status in OK_STATUSES) != (self.other_status in OK_STATUSES)
 
     @property
     def change(self) -> float | None:
@@ -238,6 +249,8 @@ def table(root: Path) -> tuple[str, bool]:
     lines = [f"{len(rows)} claims compared, {len(turned)} turned (base seed {SEED}, XLA flags {' '.join(FLAGS)}); "
              f"{saved} of them judged on a saved run, which the flags do not reach"]
     lines += [f"  TURNED {r.claim}: {r.status} ({r.value}) -> {r.other_status} ({r.other_value})" for r in turned]
+    lines += [f"  reads differently, registered outcome kept: {r.claim}: {r.status} ({r.value}) -> {r.other_status} "
+              f"({r.other_value})" for r in rows if r.changed and not r.turned]
     if changes:
         moved = sum(c > 0 for c, _ in changes)
         lines.append(f"values changed: {moved} of {len(changes)} measured live; largest relative changes:")
