@@ -77,6 +77,12 @@ def test_a_status_that_differs_is_a_turn_and_so_is_a_claim_not_reached() -> None
     stopped = arithmetic.compare_verdicts({"e": {"status": "not reproduced", "value": 8.0}},
                                           {"e": {"status": "degenerate", "value": float("nan")}})[0]
     assert stopped.turned
+    notes = [arithmetic.note_text(r) for r in (rows["a"], rows["b"], rows["c"], kept, None)]
+    assert notes[0] == "" and "failed, against reproduced" in notes[1] and "not reached" in notes[2]
+    assert "the registered outcome either way" in notes[3] and notes[4] == ""
+    same = arithmetic.compare_verdicts({"f": {"status": "reproduced", "value": 1.0}},
+                                       {"f": {"status": "reproduced", "value": 1.1}})[0]
+    assert arithmetic.note_text(same) == "with other roundings (base seed 0): the same verdict"
 
 
 def test_a_run_is_recorded_with_its_fingerprint_and_compared_until_its_code_changes(

@@ -45,7 +45,7 @@ from dltheory.book import notebooks, seeds
 from dltheory.claims import OK_STATUSES
 
 __all__ = ["RECORD", "FLAGS", "SEED", "environment", "load", "run", "Row", "compare_verdicts", "compare",
-           "pages_to_run", "table"]
+           "pages_to_run", "note_text", "table"]
 
 #: the record of the runs, relative to the repository root
 RECORD = Path("results") / "arithmetic.json"
@@ -238,6 +238,19 @@ def pages_to_run(root: Path) -> list[str]:
 def _base(page: Path, root: Path) -> dict[str, Any] | None:
     runs = [r for r in seeds.fresh_runs(page, root=root) if r["seed"] == SEED and not r.get("error")]
     return runs[-1]["verdicts"] if runs else None
+
+
+def note_text(row: Row | None) -> str:
+    """The ledger's note on one claim's run with other roundings; empty without one, or where the run read the
+    same saved run as the seed record's."""
+    if row is None or not row.live:
+        return ""
+    if row.turned:
+        return f"with other roundings (base seed {SEED}): {row.other_status or 'not reached'}, against {row.status}"
+    if row.changed:
+        return (f"with other roundings (base seed {SEED}): {row.other_status}, against {row.status} (the registered "
+                f"outcome either way)")
+    return f"with other roundings (base seed {SEED}): the same verdict"
 
 
 def table(root: Path) -> tuple[str, bool]:

@@ -36,6 +36,7 @@ from sphinx.util.docutils import SphinxDirective
 
 from dltheory import claims as _claims
 from dltheory import runtime
+from dltheory.book import arithmetic as _arithmetic
 from dltheory.book import gpu_results as _gpu
 from dltheory.book import ledger as _ledger
 from dltheory.book import robustness as _robustness
@@ -278,6 +279,15 @@ def _fresh_chances(app: Sphinx) -> dict[str, _robustness.Estimate]:
     return app._dltheory_fresh_chances
 
 
+def _other_roundings(app: Sphinx) -> dict[str, _arithmetic.Row]:
+    """Each claim's run with other roundings against the seed record's (:mod:`dltheory.book.arithmetic`), fast
+    builds only, once per build."""
+    if not hasattr(app, "_dltheory_other_roundings"):
+        rows = _arithmetic.compare(Path(app.srcdir))[0] if runtime.mode() == "fast" else []
+        app._dltheory_other_roundings = {r.claim: r for r in rows}
+    return app._dltheory_other_roundings
+
+
 def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
     results = _results(app.env)
     records = {cid: rec for cid, (_, rec) in results.items()}
@@ -312,7 +322,8 @@ def _resolve(app: Sphinx, doctree: nodes.document, docname: str) -> None:
                 node.replace_self(strong)
         elif field == "margin":
             notes = [_ledger.margin_text(rec), _seeds.held_text(cid, _seed_counts(app)),
-                     _robustness.chance_text(_fresh_chances(app).get(cid))]
+                     _robustness.chance_text(_fresh_chances(app).get(cid)),
+                     _arithmetic.note_text(_other_roundings(app).get(cid))]
             node.replace_self(nodes.inline(text="; ".join(n for n in notes if n)))
         else:
             uri = app.builder.get_relative_uri(docname, page)
