@@ -31,8 +31,9 @@ help:
 	@echo "make test-fast   run only the quick tests (library and consistency; no notebook execution)"
 	@echo "make sync        pair every notebook page with its .ipynb (jupytext) and strip outputs"
 	@echo "make seeds       run every page (or PAGES) under each of SEEDS (default: the record's 0 100 ... 900, hours);"
-	@echo "                 print a claim x seed table, run the pages again with other roundings (dltheory.book.arithmetic)"
-	@echo "                 and print the claims a fresh base seed would turn more than 1% of the time (robustness)"
+	@echo "                 print a claim x seed table, run the pages that need it again with other roundings"
+	@echo "                 (dltheory.book.arithmetic) and print the claims a fresh base seed would turn more than"
+	@echo "                 1% of the time (dltheory.book.robustness)"
 	@echo "make check-saved run live every page that reads a saved run and compare each with what today's code computes"
 	@echo "make course CHAPTERS=03,05   write and build a course pack into course/ (student + instructor notebooks, LMS zip)"
 	@echo "make site-deps   install what the browser test needs: Chromium (apt) and MathJax 3 (npm, into _build/mathjax)"
@@ -130,7 +131,7 @@ bench-book: $(STAMP)
 
 seeds: $(STAMP)
 	$(BIN)/python -m dltheory.book.seeds run $(PAGES) --seeds $(SEEDS) --keep-going
-	$(BIN)/python -m dltheory.book.arithmetic run $(PAGES)
+	$(BIN)/python -m dltheory.book.arithmetic run
 	$(BIN)/python -m dltheory.book.robustness
 
 # Every page that reads a saved run (dltheory.saved), run live under base seed 0: each saved run is compared, array

@@ -80,9 +80,15 @@ def test_a_status_that_differs_is_a_turn_and_so_is_a_claim_not_reached() -> None
     notes = [arithmetic.note_text(r) for r in (rows["a"], rows["b"], rows["c"], kept, None)]
     assert notes[0] == "" and "failed, against reproduced" in notes[1] and "not reached" in notes[2]
     assert "the registered outcome either way" in notes[3] and notes[4] == ""
-    same = arithmetic.compare_verdicts({"f": {"status": "reproduced", "value": 1.0}},
-                                       {"f": {"status": "reproduced", "value": 1.1}})[0]
-    assert arithmetic.note_text(same) == "with other roundings (base seed 0): the same verdict"
+    before = {"f": {"status": "reproduced", "value": 1.0}, "g": {"status": "derived", "value": 2.0}}
+    after = {"f": {"status": "reproduced", "value": 1.25}, "g": {"status": "derived", "value": 2.0}}
+    same = arithmetic.compare_verdicts(before, after)
+    assert arithmetic.note_text(same[0]).endswith("the same verdict, its value moved by 2.0e-01 of itself")
+    assert arithmetic.note_text(same[1]).endswith("the same verdict, its value unchanged")
+    # a status that stops a page is a turn against any other status, and so is a claim only one run reported
+    for mine, theirs in [("failed", "degenerate"), (None, "failed"), (None, "reproduced")]:
+        record = {} if mine is None else {"h": {"status": mine, "value": 1.0}}
+        assert arithmetic.compare_verdicts(record, {"h": {"status": theirs, "value": 1.0}})[0].turned
 
 
 def test_a_run_is_recorded_with_its_fingerprint_and_compared_until_its_code_changes(

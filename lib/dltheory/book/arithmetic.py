@@ -13,8 +13,9 @@ matrix products, ``exp`` and ``tanh`` keep their roundings on this CPU, so the p
 the losses, not at every operation as on a GPU. NumPy and SciPy code, which a GPU machine also runs on its host CPU,
 is unchanged.
 
-``python -m dltheory.book.arithmetic run [PAGE.md ...]``
-    Run the pages (default: every notebook page with a seed record) under base seed :data:`SEED` with those flags,
+``python -m dltheory.book.arithmetic run [PAGE.md ...] [--all]``
+    Run the pages (default: those whose run is missing or stale, :func:`pages_to_run`; ``--all``: every notebook
+    page with a seed record) under base seed :data:`SEED` with those flags,
     saved runs measured live and a compilation cache of their own, and keep each page's verdicts in
     ``results/arithmetic.json`` as it finishes, with the page's fingerprint (:mod:`dltheory.book.fingerprint`) and
     the flags: a run of other code or other flags is *stale*, shown and not compared. ``make seeds`` runs it after
@@ -56,6 +57,9 @@ FLAGS = ("--xla_cpu_enable_fast_math=true", "--xla_cpu_fast_math_honor_nans=true
 
 #: the base seed of every run: the book's default, whose seed-record run every page has
 SEED = 0
+
+#: the status of a claim that only the run with other roundings reported
+_NOT_REPORTED = "not reported"
 
 
 def environment(base: Mapping[str, str], cache: Path) -> dict[str, str]:
@@ -156,10 +160,12 @@ class Row:
 
     @property
     def turned(self) -> bool:
-        """Whether the claim held in one run and not in the other (or was not reached): a status that stops a page
-        (failed, cannot fail, degenerate) against one that lets it go on. A claim registered as not reproduced or not
-        a test whose live reading changes keeps its registered outcome, as in the seed record."""
-        return self.other_status is None or (self.status in OK_STATUSES) != (self.other_status in OK_STATUSES)
+        """Whether the claim is missing from either run, or its status changed and one of the two stops a page
+        (failed, cannot fail, degenerate). A claim registered as not reproduced or not a test whose live reading
+        changes between two statuses that let the page go on keeps its registered outcome, as in the seed record."""
+        if self.other_status is None or self.status == _NOT_REPORTED:
+            return True
+        return self.changed and not (self.status in OK_STATUSES and self.other_status in OK_STATUSES)
 
     @property
     def change(self) -> float | None:
@@ -180,7 +186,7 @@ def compare_verdicts(record: Mapping[str, Mapping[str, Any]], other: Mapping[str
     rows = []
     for cid in sorted(set(record) | set(other)):
         mine, theirs = record.get(cid), other.get(cid)
-        rows.append(Row(cid, mine["status"] if mine else "not reported", theirs["status"] if theirs else None,
+        rows.append(Row(cid, mine["status"] if mine else _NOT_REPORTED, theirs["status"] if theirs else None,
                         mine.get("value") if mine else None, theirs.get("value") if theirs else None,
                         live=_provenance(theirs, mine) == "live"))
     return rows
@@ -250,7 +256,10 @@ def note_text(row: Row | None) -> str:
     if row.changed:
         return (f"with other roundings (base seed {SEED}): {row.other_status}, against {row.status} (the registered "
                 f"outcome either way)")
-    return f"with other roundings (base seed {SEED}): the same verdict"
+    change = row.change
+    moved = ("its value unchanged" if change == 0 else "its value moved" if change is None
+             else f"its value moved by {change:.1e} of itself")
+    return f"with other roundings (base seed {SEED}): the same verdict, {moved}"
 
 
 def table(root: Path) -> tuple[str, bool]:
@@ -277,12 +286,19 @@ def _main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m dltheory.book.arithmetic", description=__doc__.split("\n\n")[0])
     sub = parser.add_subparsers(dest="command", required=True)
     p_run = sub.add_parser("run", help="run pages with other roundings and record their verdicts")
-    p_run.add_argument("pages", nargs="*", type=Path, help="default: every notebook page with a seed record")
+    p_run.add_argument("pages", nargs="*", type=Path,
+                       help="default: the pages whose run is missing or stale (pages_to_run); --all: every page")
+    p_run.add_argument("--all", action="store_true", help="every notebook page with a seed record")
     sub.add_parser("table", help="compare the recorded verdicts with the seed record's")
     args = parser.parse_args(argv)
     root = notebooks.repo_root()
     if args.command == "run":
-        pages = args.pages or [p for p in notebooks.notebook_pages(root) if seeds.record_path(p, root).is_file()]
+        if args.pages:
+            pages = args.pages
+        elif args.all:
+            pages = [p for p in notebooks.notebook_pages(root) if seeds.record_path(p, root).is_file()]
+        else:
+            pages = [root / key for key in pages_to_run(root)]
         return 1 if run(pages, root) else 0
     text, turned = table(root)
     print(text)
