@@ -28,6 +28,7 @@ from dltheory.scaling import approach3 as SA3
 from dltheory.scaling import compute_optimal as SCO
 from dltheory.scaling import data_statistics as SDS
 from dltheory.scaling import exercises as SX
+from dltheory.scaling import fit_precision as SFP
 from dltheory.scaling import fitting as SF
 from dltheory.scaling import manifold as SMF
 from dltheory.scaling import mini_chinchilla as SMC
@@ -95,6 +96,7 @@ _SKIP = {"wall_time"}  # measured time: differs from run to run by design
 # return a verdict) and the widget / file helpers built on probed functions.
 EXEMPT: Mapping[str, str] = {
     "scaling.exercises.check_kaplan_vs_chinchilla": "self-check over scaling.exercises.kaplan_chinchilla_data (probed)",
+    "scaling.fit_precision.spread_seeds": "no random draw: arithmetic on a base seed, naming the studies",
     "scaling.mini_chinchilla.positive_control": "the §5 control over scaling.mini_chinchilla.synthetic_result (probed)",
     "scaling.data_statistics.base_seed_table": "no random draw: arithmetic on a saved record; n_seeds counts the "
                                                "runs of a base seed",
@@ -220,6 +222,8 @@ PROBES: dict[str, Callable[[], Any]] = {
     "scaling.fitting.bootstrap_power_law": _bootstrap,
     "scaling.fitting.fitting_experiment": lambda: SF.fitting_experiment(
         SF.FittingConfig(n_points=12, n_boot=10, n_seeds=2), [0, 1]),
+    "scaling.fitting.draw_study": lambda: SF.draw_study(SF.FittingConfig(n_points=12), 3)[0],
+    "scaling.fit_precision.fit_exponents": lambda: SFP.fit_exponents(SF.FittingConfig(n_points=12), [0, 1]),
     "scaling.compute_optimal.sample_chinchilla": lambda: SCO.sample_chinchilla(
         _key(), np.array([1e8, 1e9]), np.array([1e9, 1e10]), SCO.CHINCHILLA, noise=0.01),
     "scaling.spectrum.projection_risk": lambda: SS.projection_risk(_key(), SS.power_spectrum(1.0, 128), [4, 8, 16]),

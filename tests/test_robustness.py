@@ -12,6 +12,7 @@ import pytest
 from scipy import stats
 
 from dltheory import claims as claims_pkg
+from dltheory.book import arithmetic
 from dltheory.book import robustness as rb
 from dltheory.book import seeds, sphinxext
 from dltheory.claims import schema
@@ -292,8 +293,11 @@ def test_the_ledgers_margin_cell_carries_the_estimate() -> None:
     cid = "02-benign-overfitting/knn-cover-hart"
     rec = judge.judge(claims_pkg.get(cid), [0.18, 0.185, 0.19], seeds=[0, 1, 2], null=[0.1, 0.1, 0.1]).record()
     est = rb.Estimate(cid, "reproduces", runs=10, seeds=30, turn=0.043, fails=0.04, null_passes=0.003)
+    other = arithmetic.compare_verdicts({cid: {"status": "reproduced", "value": 0.18}},
+                                        {cid: {"status": "reproduced", "value": 0.181}})[0]
     app = SimpleNamespace(env=SimpleNamespace(dltheory_claims={"chapters/x": [rec]}),
-                          _dltheory_seed_counts={cid: (10, 10)}, _dltheory_fresh_chances={cid: est})
+                          _dltheory_seed_counts={cid: (10, 10)}, _dltheory_fresh_chances={cid: est},
+                          _dltheory_other_roundings={cid: other})
     doc = new_document("ledger")
     para = nodes.paragraph()
     para += sphinxext.claim_result(claim_id=cid, field="margin")
@@ -301,6 +305,7 @@ def test_the_ledgers_margin_cell_carries_the_estimate() -> None:
     sphinxext._resolve(app, doc, "book/claims")
     text = doc.astext()
     assert "held on 10 of 10 base seeds" in text and rb.chance_text(est) in text
+    assert arithmetic.note_text(other) in text and "the same verdict" in text  # its run with other roundings
 
 
 def test_five_values_leave_the_spread_uncertain() -> None:
