@@ -127,15 +127,16 @@ def run(pages: Iterable[Path], root: Path) -> int:
                 if error:
                     errors += 1
                 verdicts = _entry(records)
+                key = _fp.relative(page, root).as_posix()
                 data = load(root)
                 data.update(flags=list(FLAGS), seed=SEED)
-                data["pages"][_fp.relative(page, root).as_posix()] = {
+                data["pages"][key] = {
                     "fingerprint": seeds.fingerprint(page, root, verdicts), "flags": list(FLAGS),
                     "date": _dt.date.today().isoformat(),
                     "seconds": round(float(seconds), 1), "error": error, "verdicts": verdicts}
                 (root / RECORD).parent.mkdir(parents=True, exist_ok=True)
                 (root / RECORD).write_text(json.dumps(data, indent=1, sort_keys=True) + "\n")
-                print(f"{_fp.relative(page, root).as_posix()}: {error or f'{seconds:.1f} s, {len(verdicts)} verdicts'}")
+                print(f"{key}: {error or f'{seconds:.1f} s, {len(verdicts)} verdicts'}")
         finally:
             os.environ.clear()
             os.environ.update(before)
@@ -204,41 +205,56 @@ def _provenance(other: Mapping[str, Any] | None, record: Mapping[str, Any] | Non
 def compare(root: Path) -> tuple[list[Row], list[str]]:
     """Every claim of every page whose run with other roundings is of today's code and whose seed record has a
     fresh run under :data:`SEED`; and the pages left out, each with why."""
-    root = Path(root)
-    rows: list[Row] = []
-    left_out = []
-    for key, entry in sorted(load(root)["pages"].items()):
-        page = root / key
-        if not page.is_file():
-            left_out.append(f"{key}: no such page")
-        elif entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"]):
-            left_out.append(f"{key}: stale (its code changed since the run)")
-        elif entry["flags"] != list(FLAGS):
-            left_out.append(f"{key}: stale (run with other flags)")
-        elif entry.get("error"):
-            left_out.append(f"{key}: stopped: {entry['error']}")
-            rows += compare_verdicts(_base(page, root) or {}, entry["verdicts"])
-        elif (base := _base(page, root)) is None:
-            left_out.append(f"{key}: the seed record has no fresh run under base seed {SEED}")
-        else:
-            rows += compare_verdicts(base, entry["verdicts"])
+    rows, left_out, _ = _survey(root)
     return rows, left_out
 
 
 def pages_to_run(root: Path) -> list[str]:
     """The notebook pages whose seed record has a fresh run under :data:`SEED` but whose run with other roundings is
     missing, stale or stopped: each needs ``python -m dltheory.book.arithmetic run`` before it is compared."""
+    return _survey(root)[2]
+
+
+def _stale(entry: Mapping[str, Any], page: Path, root: Path) -> str | None:
+    """Why a recorded run no longer describes ``page`` as it is, or ``None``."""
+    if entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"]):
+        return "stale (its code changed since the run)"
+    if entry["flags"] != list(FLAGS):
+        return "stale (run with other flags)"
+    return None
+
+
+def _survey(root: Path) -> tuple[list[Row], list[str], list[str]]:
+    """One pass over the record and the notebook pages, each page fingerprinted once: the rows of :func:`compare`,
+    its pages left out, and :func:`pages_to_run`."""
     root = Path(root)
     record = load(root)["pages"]
-    todo = []
+    rows: list[Row] = []
+    left_out, todo = [], []
+    bases, stale = {}, {}
+    for key, entry in sorted(record.items()):
+        page = root / key
+        if not page.is_file():
+            left_out.append(f"{key}: no such page")
+            continue
+        base = bases[key] = _base(page, root)
+        why = stale[key] = _stale(entry, page, root)
+        if why:
+            left_out.append(f"{key}: {why}")
+        elif entry.get("error"):
+            left_out.append(f"{key}: stopped: {entry['error']}")
+            rows += compare_verdicts(base or {}, entry["verdicts"])
+        elif base is None:
+            left_out.append(f"{key}: the seed record has no fresh run under base seed {SEED}")
+        else:
+            rows += compare_verdicts(base, entry["verdicts"])
     for page in notebooks.notebook_pages(root):
         key = _fp.relative(page, root).as_posix()
         entry = record.get(key)
-        if _base(page, root) is not None and (
-                entry is None or entry.get("error") or entry["flags"] != list(FLAGS)
-                or entry["fingerprint"] != seeds.fingerprint(page, root, entry["verdicts"])):
+        if (bases[key] if key in bases else _base(page, root)) is not None and (
+                entry is None or entry.get("error") or stale.get(key)):
             todo.append(key)
-    return todo
+    return rows, left_out, todo
 
 
 def _base(page: Path, root: Path) -> dict[str, Any] | None:
@@ -264,7 +280,7 @@ def note_text(row: Row | None) -> str:
 
 def table(root: Path) -> tuple[str, bool]:
     """The comparison as text, and whether any claim turned."""
-    rows, left_out = compare(root)
+    rows, left_out, todo = _survey(root)
     turned = [r for r in rows if r.turned]
     changes = sorted((c, r.claim) for r in rows if r.live and (c := r.change) is not None)
     saved = sum(not r.live for r in rows)
@@ -278,7 +294,7 @@ def table(root: Path) -> tuple[str, bool]:
         lines.append(f"values changed: {moved} of {len(changes)} measured live; largest relative changes:")
         lines += [f"  {c:.2e} {cid}" for c, cid in changes[::-1][:8]]
     lines += [f"left out: {why}" for why in left_out]
-    lines += [f"to run (its seed record is of today's code): {key}" for key in pages_to_run(root)]
+    lines += [f"to run (its seed record is of today's code): {key}" for key in todo]
     return "\n".join(lines), bool(turned)
 
 
