@@ -113,9 +113,10 @@ def test_fit_exponents_are_the_experiments_fits_without_the_bootstrap():
     squares = fit_precision.fit_exponents(cfg, [3], delta=1.0)[0]
     assert squares == fitting.fit_power_law(cfg.sizes(), y, delta=1.0).alpha
     assert squares != fit_precision.fit_exponents(cfg, [3])[0]
-    for bad, match in [(("fast", [0]), "FittingConfig"), ((cfg, []), "seeds"), ((cfg, [0], 0.0), "delta")]:
+    for args, kwargs, match in [(("fast", [0]), {}, "FittingConfig"), ((cfg, []), {}, "seeds"),
+                                ((cfg, [0]), {"delta": 0.0}, "delta")]:
         with pytest.raises(ValueError, match=match):
-            fit_precision.fit_exponents(*bad[:2], **({"delta": bad[2]} if len(bad) > 2 else {}))
+            fit_precision.fit_exponents(*args, **kwargs)
 
 
 def test_the_spread_studies_are_the_coverage_studies_then_a_stream_no_two_base_seeds_share():
